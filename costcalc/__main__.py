@@ -1,0 +1,6 @@
+"""``python -m costcalc``."""
+
+from costcalc.cli import cli
+
+if __name__ == "__main__":
+    cli(prog_name="costcalc")

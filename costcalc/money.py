@@ -1,0 +1,60 @@
+"""Money: exact ``Decimal`` values and the few ways we write them.
+
+Prices are USD per 1M tokens; costs are USD. Nothing here rounds a value that is later
+computed with; rounding happens only when text is written for a person.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
+
+from pydantic import Field, PlainSerializer
+
+MILLION = Decimal(1_000_000)
+CENT = Decimal("0.01")
+
+Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+"""A non-negative, finite amount of money (or a price per 1M tokens)."""
+
+
+def decimal_str(value: Decimal) -> str:
+    """Exact decimal text with at least two decimal places: 2.5 -> '2.50', 0.0625 -> '0.0625'.
+
+    Used in JSON, where money is a decimal string (as infracost does).
+    """
+    if value == 0:
+        return "0.00"
+    text = format(value.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def usd(value: Decimal, places: int = 2) -> str:
+    """Human text: $15,000.00. Rounds half up to ``places`` (cents by default)."""
+    q = Decimal(1).scaleb(-places)
+    rounded = value.quantize(q, rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}${abs(rounded):,.{places}f}"
+
+
+def usd_price(value: Decimal) -> str:
+    """A per-1M-token price for people: exact, at least cents ($2.50, $0.0625)."""
+    return "$" + decimal_str(value)
+
+
+def signed_usd(value: Decimal) -> str:
+    """+$1,402.00 / -$12.00 / $0.00, for diffs."""
+    rounded = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        return usd(Decimal(0))
+    return ("+" if rounded > 0 else "") + usd(rounded)
+
+
+def per_million(tokens: int | Decimal, price_per_mtok: Decimal) -> Decimal:
+    """Cost of ``tokens`` at ``price_per_mtok`` USD per 1M tokens, exact."""
+    return Decimal(tokens) * price_per_mtok / MILLION
+
+
+MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: decimal_str(v), return_type=str)]
+"""Money in a result object: serialised as an exact decimal string (JSON never sees a float)."""
