@@ -1,0 +1,52 @@
+"""README examples are real output: every ```console block is run and compared."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunCli
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def console_examples() -> list[tuple[str, str]]:
+    """(command, expected output) for each `$ costcalc ...` in a ```console block."""
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", README.read_text(), flags=re.S):
+        command, expected = None, []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                if command is not None:
+                    examples.append((command, "\n".join(expected) + "\n"))
+                command, expected = line[2:], []
+            else:
+                expected.append(line)
+        if command is not None:
+            examples.append((command, "\n".join(expected) + "\n"))
+    return examples
+
+
+EXAMPLES = console_examples()
+
+
+def test_readme_has_examples() -> None:
+    assert len(EXAMPLES) >= 2
+
+
+@pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
+def test_readme_example_is_real_output(run_cli: RunCli, command: str, expected: str) -> None:
+    args = shlex.split(command)
+    assert args[0] == "costcalc"
+    result = run_cli(*args[1:])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == expected
+
+
+def test_readme_test_command_matches_ci() -> None:
+    ci = (README.parent / ".ci" / "run").read_text()
+    (cmd,) = re.findall(r"^TEST_CMD='(.*)'$", ci, flags=re.M)
+    assert cmd in README.read_text()
