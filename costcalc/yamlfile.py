@@ -8,7 +8,9 @@ errors turned into one line that names the file, the line and the field.
 
 from __future__ import annotations
 
+import difflib
 import math
+import typing
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
@@ -145,13 +147,42 @@ def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def describe_error(err: Any) -> str:
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that validates the value at ``loc`` (None if not a model)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue  # list index: the item type is already unwrapped below
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        current = fields[part].annotation
+        # unwrap Optional[...], list[...], dict[str, ...] down to a model class
+        for _ in range(4):
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                break
+            if not args:
+                break
+            current = args[-1]
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def describe_error(err: Any, model: type[BaseModel] | None = None) -> str:
     """A short, plain message for one pydantic error."""
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
+        loc = tuple(err.get("loc", ()))
+        parent = _model_at(model, loc[:-1]) if model is not None and loc else None
+        if parent is not None and loc and isinstance(loc[-1], str):
+            allowed = list(parent.model_fields)
+            close = difflib.get_close_matches(loc[-1], allowed, n=1)
+            if close:
+                return f"unknown key (did you mean {close[0]!r}?)"
+            return "unknown key (expected one of: " + ", ".join(allowed) + ")"
         return "unknown key"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {
@@ -186,7 +217,10 @@ def validate(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # a misspelt key also shows up as a missing field: name the misspelling first
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = prefix + tuple(first["loc"])
         line = line_of(text, loc) if text is not None else None
-        raise error(path, f"{field_path(loc)}: {describe_error(first)}", line=line) from None
+        message = describe_error(first, model)
+        raise error(path, f"{field_path(loc)}: {message}", line=line) from None

@@ -36,6 +36,11 @@ CASES: list[tuple[str, str | bytes | None, tuple[str, ...]]] = [
         (":7:", "models[0].colour", "unknown key"),
     ),
     (
+        "misspelt-key",
+        GOOD_MODEL.replace("{input: 1.00", "{inptu: 1.00"),
+        (":10:", "standard.inptu", "unknown key (did you mean 'input'?)"),
+    ),
+    (
         "negative-price",
         GOOD_MODEL.replace("input: 1.00", "input: -1.00"),
         (":10:", "models[0].prices[0].standard.input", "must be >= 0"),
