@@ -8,10 +8,15 @@ Planning scripts import from here::
     gpt4o = table.prices("gpt-4o")                 # prices in effect today
     batch = gpt4o.mode("batch")                    # published or assumed, per component
     print(batch.rates["input"].usd_per_mtok)       # Decimal('1.25')
+
+    costcalc.count_tokens("Hello world", model="gpt-4o")           # 2
+    costcalc.count_message_tokens(messages, model="gpt-4")         # the cookbook's count
+    costcalc.count_file("batch.jsonl", sample=2000).tokens         # a TokenCount
 """
 
 from costcalc.errors import (
     CostcalcError,
+    CostcalcWarning,
     InputFileError,
     PriceTableError,
     UnknownModelError,
@@ -27,22 +32,31 @@ from costcalc.prices import (
     price_list,
     price_sheet,
 )
+from costcalc.tokenfiles import TokenCount, count_file, count_string
+from costcalc.tokens import count_message_tokens, count_tokens, tokenizer_for
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CostcalcError",
+    "CostcalcWarning",
     "InputFileError",
     "ModeRates",
     "ModelPrices",
     "PriceTable",
     "PriceTableError",
     "Rate",
+    "TokenCount",
     "UnknownModelError",
     "UsageError",
     "WorkloadError",
     "__version__",
+    "count_file",
+    "count_message_tokens",
+    "count_string",
+    "count_tokens",
     "load_price_table",
     "price_list",
     "price_sheet",
+    "tokenizer_for",
 ]

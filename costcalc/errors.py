@@ -47,3 +47,8 @@ class UnknownModelError(CostcalcError, LookupError):
 
 class UsageError(CostcalcError):
     """An option or argument value is out of range or malformed."""
+
+
+class CostcalcWarning(UserWarning):
+    """Something the user should know that does not stop the command (the CLI prints it on
+    stderr as ``costcalc: warning: ...``)."""

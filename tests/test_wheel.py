@@ -108,3 +108,38 @@ def test_installed_wheel_shows_prices_offline_from_another_directory(
         cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     assert Path(where).is_relative_to(installed), where
+
+
+def test_installed_wheel_counts_tokens_offline_without_a_tiktoken_cache(
+    installed: Path, tmp_path: Path
+) -> None:
+    cache, tmp = tmp_path / "tiktoken-cache", tmp_path / "tmp"
+    cache.mkdir()
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COSTCALC_", "PYTHON"))}
+    env.update(TIKTOKEN_CACHE_DIR=str(cache), TMPDIR=str(tmp))
+    messages = json.dumps(
+        [{"role": "system", "content": "You are a helpful assistant."},
+         {"role": "user", "name": "ann", "content": "Hello!"}]
+    )  # fmt: skip
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(
+        "".join(json.dumps({"body": {"model": "gpt-4", "messages": json.loads(messages)}}) + "\n"
+                for _ in range(50))
+    )  # fmt: skip
+    costcalc = str(installed / "bin" / "costcalc")
+    one = subprocess.run(
+        [costcalc, "tokens", "--messages", "-m", "gpt-4", "--text", messages],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    # 3 + 3 + 1 (name) per the cookbook, plus the text of every value
+    assert int(one.stdout) > 10
+    many = subprocess.run(
+        [costcalc, "tokens", str(batch), "--jobs", "2", "--format", "json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert many.returncode == 0, many.stderr
+    data = json.loads(many.stdout)
+    assert data["tokens"] == 50 * int(one.stdout) and data["encoding"] == "cl100k_base"
+    assert list(cache.iterdir()) == [] and list(tmp.iterdir()) == []

@@ -1,0 +1,295 @@
+"""Offline token counting: tiktoken encodings shipped in the package, chat overhead, estimates.
+
+tiktoken downloads its BPE files on first use and caches them under ``TIKTOKEN_CACHE_DIR``;
+costcalc does neither. The two encodings it needs are files in ``costcalc/encodings``; they
+are read here, checked against tiktoken's pinned SHA-256, and built into ``tiktoken.Encoding``
+objects with the pattern strings and special tokens of ``tiktoken_ext.openai_public``.
+Encodings are built lazily, once per process.
+
+Models without a tiktoken encoding (Claude, Gemini) are counted with the provider's
+``token_estimate`` (o200k_base times a calibration factor from the price table), and every
+such count says it is an estimate and why.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from costcalc.errors import CostcalcError, CostcalcWarning
+
+if TYPE_CHECKING:  # tiktoken is imported only when a count is needed (start-up time)
+    import tiktoken
+
+    from costcalc.prices import PriceTable
+
+DEFAULT_MODEL = "gpt-4o"
+
+
+# The pattern strings and special tokens are those of tiktoken_ext.openai_public; the hashes are
+# tiktoken's expected_hash for each file.
+_O200K_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+_CL100K_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+
+
+@dataclass(frozen=True)
+class EncodingSpec:
+    name: str
+    sha256: str
+    pattern: str
+    special_tokens: Mapping[str, int]
+
+
+ENCODINGS: dict[str, EncodingSpec] = {
+    "o200k_base": EncodingSpec(
+        "o200k_base",
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        _O200K_PATTERN,
+        {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+    ),
+    "cl100k_base": EncodingSpec(
+        "cl100k_base",
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        _CL100K_PATTERN,
+        {
+            "<|endoftext|>": 100257,
+            "<|fim_prefix|>": 100258,
+            "<|fim_middle|>": 100259,
+            "<|fim_suffix|>": 100260,
+            "<|endofprompt|>": 100276,
+        },
+    ),
+}
+
+
+def encoding_path(name: str) -> Path:
+    return Path(str(resources.files("costcalc"))) / "encodings" / f"{name}.tiktoken"
+
+
+def _read_ranks(spec: EncodingSpec) -> dict[bytes, int]:
+    # Read and parse the file ourselves instead of tiktoken.load.load_tiktoken_bpe: that
+    # function copies every file it reads into a cache directory (and honours
+    # TIKTOKEN_CACHE_DIR); costcalc reads its own package data and writes nothing.
+    path = encoding_path(spec.name)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CostcalcError(f"{path}: cannot read the shipped encoding ({exc.strerror})") from None
+    if hashlib.sha256(data).hexdigest() != spec.sha256:
+        raise CostcalcError(f"{path}: the shipped encoding is damaged (SHA-256 mismatch)")
+    ranks: dict[bytes, int] = {}
+    for line in data.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+@functools.cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The tiktoken encoding ``name`` (o200k_base or cl100k_base), built once, offline."""
+    spec = ENCODINGS.get(name)
+    if spec is None:
+        raise CostcalcError(f"unknown encoding {name!r}; costcalc ships {', '.join(ENCODINGS)}")
+    import tiktoken
+
+    return tiktoken.Encoding(
+        name=spec.name,
+        pat_str=spec.pattern,
+        mergeable_ranks=_read_ranks(spec),
+        special_tokens=dict(spec.special_tokens),
+    )
+
+
+# --- chat overhead --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatOverhead:
+    """Tokens a chat request carries beyond its text (OpenAI cookbook, "How to count tokens
+    with tiktoken"): every message is wrapped in 3, a name costs 1, and the reply is primed
+    with 3 (<|start|>assistant<|message|>)."""
+
+    per_message: int = 3
+    per_name: int = 1
+    reply: int = 3
+
+
+COOKBOOK_OVERHEAD = ChatOverhead()
+
+# Providers whose chat format the cookbook measured; others get the same figures, with a warning.
+CHAT_OVERHEAD: dict[str, ChatOverhead] = {"openai": COOKBOOK_OVERHEAD}
+
+
+# --- the tokenizer of a model ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelTokenizer:
+    """How one model's tokens are counted offline."""
+
+    model: str
+    encoding: str
+    factor: Decimal
+    estimate: bool
+    reason: str
+    overhead: ChatOverhead
+    overhead_known: bool
+    context_limit: int
+    """Most input tokens one request may carry."""
+
+    def scale(self, raw: int) -> int:
+        """A raw encoding count as the model's own count (the calibration factor, rounded)."""
+        if self.factor == 1:
+            return raw
+        return int((Decimal(raw) * self.factor).to_integral_value(rounding=ROUND_HALF_UP))
+
+    def count(self, text: str) -> int:
+        return self.scale(count_raw(self.encoding, text))
+
+    def count_messages(self, messages: Sequence[Mapping[str, Any]]) -> int:
+        return self.scale(message_tokens_raw(self.encoding, messages, self.overhead))
+
+    def warn_if_overhead_unknown(self) -> None:
+        if not self.overhead_known:
+            _warn_once(
+                f"no chat overhead known for {self.model}; using OpenAI's (3 tokens per message, "
+                "1 per name, 3 to prime the reply)"
+            )
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    warnings.warn(message, CostcalcWarning, stacklevel=3)
+
+
+def tokenizer_for(model: str | None = None, table: PriceTable | None = None) -> ModelTokenizer:
+    """The tokenizer of ``model`` (an id or alias from the price table; default gpt-4o)."""
+    from costcalc.prices import load_price_table
+
+    table = table or load_price_table()
+    prov, entry = table.find(model or DEFAULT_MODEL)
+    limit = entry.max_input_tokens or entry.context_window
+    overhead = CHAT_OVERHEAD.get(prov.provider)
+    if entry.encoding is not None:
+        return ModelTokenizer(
+            model=entry.id,
+            encoding=entry.encoding,
+            factor=Decimal(1),
+            estimate=False,
+            reason="",
+            overhead=overhead or COOKBOOK_OVERHEAD,
+            overhead_known=overhead is not None,
+            context_limit=limit,
+        )
+    est = prov.token_estimate
+    assert est is not None  # the price-table model guarantees it
+    return ModelTokenizer(
+        model=entry.id,
+        encoding=est.encoding,
+        factor=est.factor,
+        estimate=True,
+        reason=" ".join(est.reason.split()),
+        overhead=overhead or COOKBOOK_OVERHEAD,
+        overhead_known=overhead is not None,
+        context_limit=limit,
+    )
+
+
+# --- counting -------------------------------------------------------------------------------
+
+
+def count_raw(encoding: str, text: str) -> int:
+    """Tokens of ``text`` in ``encoding``; special-token text counts as ordinary text."""
+    return len(get_encoding(encoding).encode_ordinary(text))
+
+
+def _value_text(value: Any) -> Iterable[str]:
+    """The text in one message field: a string, or the text parts of a content list."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for part in value:
+            if isinstance(part, str):
+                yield part
+            elif isinstance(part, Mapping):
+                text = part.get("text")
+                if isinstance(text, str):
+                    yield text
+                elif part.get("type") not in ("image", "image_url", "input_image", "file"):
+                    yield _compact_json(part)
+    else:
+        yield _compact_json(value)
+
+
+def _compact_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def message_tokens_raw(
+    encoding: str, messages: Sequence[Mapping[str, Any]], overhead: ChatOverhead
+) -> int:
+    """The cookbook's count: every value of every message, plus the overhead.
+
+    Text parts of multi-part content are counted; image parts are not (they are billed by
+    size, which text counting cannot see). Other structured values count as compact JSON.
+    """
+    enc = get_encoding(encoding)
+    total = overhead.reply
+    for message in messages:
+        if not isinstance(message, Mapping):
+            raise CostcalcError(
+                f"a chat message must be an object with role and content, got {message!r:.60}"
+            )
+        total += overhead.per_message
+        for key, value in message.items():
+            for text in _value_text(value):
+                total += len(enc.encode_ordinary(text))
+            if key == "name":
+                total += overhead.per_name
+    return total
+
+
+def count_tokens(text: str, model: str = DEFAULT_MODEL, table: PriceTable | None = None) -> int:
+    """Tokens in ``text`` for ``model``, offline (an estimate for non-OpenAI models).
+
+    >>> count_tokens("Hello world", model="gpt-4o")
+    2
+    """
+    return tokenizer_for(model, table).count(text)
+
+
+def count_message_tokens(
+    messages: Sequence[Mapping[str, Any]],
+    model: str = DEFAULT_MODEL,
+    table: PriceTable | None = None,
+) -> int:
+    """Tokens of a chat request (its messages plus the cookbook's overhead) for ``model``."""
+    tok = tokenizer_for(model, table)
+    tok.warn_if_overhead_unknown()
+    return tok.count_messages(messages)

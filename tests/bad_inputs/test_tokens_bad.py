@@ -1,0 +1,88 @@
+"""Bad-input catalogue for `costcalc tokens`: exit 2, one line naming file/line/field, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunCli, assert_one_line_error
+
+# (case id, {file name: content}, argument list ({d} is the temp dir), message fragments)
+CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
+    ("invalid-utf8-text", {"a.txt": b"fine\nstill fine\nbad \xff byte\n"}, ["{d}/a.txt"], ("a.txt:3:", "not valid UTF-8", "--errors replace")),
+    ("invalid-utf8-jsonl", {"a.jsonl": b'{"prompt": "ok"}\n{"prompt": "bad \xff"}\n'}, ["{d}/a.jsonl"], ("a.jsonl:2:", "not valid UTF-8")),
+    ("invalid-utf8-csv", {"a.csv": b"text\nok\nbad \xff\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:3:", "not valid UTF-8")),
+    ("invalid-json-line", {"a.jsonl": '{"prompt": "ok"}\n\n{"prompt": oops}\n'}, ["{d}/a.jsonl"], ("a.jsonl:3:", "invalid JSON", "column 12")),
+    ("invalid-json-line-jobs", {"a.jsonl": '{"prompt": "ok"}\n' * 5 + "{nope\n"}, ["{d}/a.jsonl", "--jobs", "2"], ("a.jsonl:6:", "invalid JSON")),
+    ("invalid-json-document", {"a.json": '[{"role": "user", "content": "x"},\n oops]'}, ["{d}/a.json"], ("a.json:2:", "invalid JSON")),
+    ("missing-field", {"a.jsonl": '{"data": {"text": "x"}}\n{"data": {}}\n'}, ["{d}/a.jsonl", "--field", "data.text"], ("a.jsonl:2:", "no field 'data.text'")),
+    ("no-request-text", {"a.jsonl": '{"id": 1, "n": 2}\n'}, ["{d}/a.jsonl"], ("a.jsonl:1:", "no request text found", "--field")),
+    ("field-not-text", {"a.jsonl": '{"n": 2}\n'}, ["{d}/a.jsonl", "--field", "n"], ("a.jsonl:1:", "found int, expected text or a list of chat messages")),
+    ("bad-message", {"a.jsonl": '{"messages": [{"role": "user", "content": "x"}, 5]}\n'}, ["{d}/a.jsonl"], ("a.jsonl:1:", "expected text or a list of chat messages")),
+    ("csv-without-column", {"a.csv": "title,body\nx,y\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:1:", "no column 'text'", "columns: title, body")),
+    ("template-missing-column", {"a.csv": "title,body\nx,y\n"}, ["{d}/a.csv", "--template", "Summarise {text}"], ("a.csv:1:", "no template column 'text'")),
+    ("template-not-a-name", {"a.csv": "title\nx\n"}, ["{d}/a.csv", "--template", "{title.upper}"], ("--template", "not a plain column name")),
+    ("template-unbalanced", {"a.csv": "title\nx\n"}, ["{d}/a.csv", "--template", "oops {title"], ("--template",)),
+    ("csv-needs-column", {"a.csv": "title\nx\n"}, ["{d}/a.csv"], ("a.csv", "needs --column NAME or --template")),
+    ("column-on-jsonl", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--input-format", "jsonl", "--column", "x"], ("--column and --template apply to CSV input only",)),
+    ("short-csv-row", {"a.csv": "id,text\n1,hello\n2\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:3:", "row has 1 fields, the header has 2")),
+    ("unknown-model", {"a.txt": "x"}, ["{d}/a.txt", "-m", "gpt4o"], ("unknown model 'gpt4o'", "did you mean", "'gpt-4o'")),
+    ("sample-zero", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--sample", "0"], ("--sample must be at least 1, got 0",)),
+    ("jobs-zero", {"a.txt": "x"}, ["{d}/a.txt", "--jobs", "0"], ("--jobs must be at least 1, got 0",)),
+    ("sample-stdin", {}, ["-", "--sample", "5"], ("--sample reads its input twice",)),
+    ("missing-file", {}, ["{d}/nope.txt"], ("nope.txt: no such file",)),
+    ("directory", {"sub/x.txt": "x"}, ["{d}/sub"], ("sub: is a directory",)),
+    ("bad-field-path", {"a.jsonl": '{"a": 1}\n'}, ["{d}/a.jsonl", "--field", "a..b"], ("--field 'a..b'",)),
+    ("text-and-files", {"a.txt": "x"}, ["{d}/a.txt", "--text", "hi"], ("either --text or files",)),
+    ("bad-format-choice", {"a.txt": "x"}, ["{d}/a.txt", "--format", "yaml"], ("Invalid value for '--format'",)),
+    ("messages-text-not-json", {}, ["--messages", "--text", "hello"], ("--text with --messages: invalid JSON",)),
+]  # fmt: skip
+
+
+def _setup(tmp_path: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+@pytest.mark.parametrize(("name", "files", "args", "fragments"), CASES, ids=[c[0] for c in CASES])
+def test_tokens_rejects(
+    run_cli: RunCli,
+    tmp_path: Path,
+    name: str,
+    files: dict[str, str | bytes],
+    args: list[str],
+    fragments: tuple[str, ...],
+) -> None:
+    _setup(tmp_path, files)
+    argv = [a.replace("{d}", str(tmp_path)) for a in args]
+    result = run_cli("tokens", *argv, input="")
+    assert_one_line_error(result, *fragments)
+
+
+def test_invalid_utf8_is_counted_with_errors_replace(run_cli: RunCli, tmp_path: Path) -> None:
+    _setup(
+        tmp_path,
+        {
+            "a.txt": b"bad \xff byte\n",
+            "a.jsonl": b'{"prompt": "bad \xff"}\n',
+            "a.csv": b"text\nbad \xff\n",
+        },
+    )
+    for args in (["a.txt"], ["a.jsonl"], ["a.csv", "--column", "text"]):
+        argv = [str(tmp_path / args[0]), *args[1:], "--errors", "replace"]
+        result = run_cli("tokens", *argv)
+        assert result.exit_code == 0, result.stderr
+        assert int(result.stdout) > 0
+
+
+def test_empty_file_is_not_an_error(run_cli: RunCli, tmp_path: Path) -> None:
+    _setup(tmp_path, {"e.txt": "", "e.jsonl": "\n\n", "e.csv": "text\n"})
+    assert run_cli("tokens", str(tmp_path / "e.txt")).stdout == "0\n"
+    assert run_cli("tokens", str(tmp_path / "e.jsonl")).stdout == "0\n"
+    assert run_cli("tokens", str(tmp_path / "e.csv"), "--column", "text").stdout == "0\n"

@@ -1,0 +1,357 @@
+"""The offline token estimator: encodings, chat overhead, every input kind, jobs, sampling."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tiktoken
+import tiktoken_ext.openai_public as openai_public
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import costcalc
+from costcalc.errors import CostcalcWarning
+from costcalc.tokenfiles import count_file
+from costcalc.tokens import count_message_tokens, count_tokens, encoding_path, get_encoding
+from tests.conftest import RunCli
+
+# The OpenAI cookbook's example messages ("How to count tokens with tiktoken"), verbatim.
+COOKBOOK_MESSAGES = [
+    {"role": "system", "content": "You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},
+    {"role": "system", "name": "example_user", "content": "New synergies will help drive top-line growth."},
+    {"role": "system", "name": "example_assistant", "content": "Things working well together will increase revenue."},
+    {"role": "system", "name": "example_user", "content": "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage."},
+    {"role": "system", "name": "example_assistant", "content": "Let's talk later when we're less busy about how to do better."},
+    {"role": "user", "content": "This late pivot means we don't have time to boil the ocean for the client deliverable."},
+]  # fmt: skip
+
+
+def test_cookbook_counts_129_with_cl100k_and_124_with_o200k() -> None:
+    assert count_message_tokens(COOKBOOK_MESSAGES, model="gpt-4") == 129
+    assert count_message_tokens(COOKBOOK_MESSAGES, model="gpt-4o") == 124
+    assert costcalc.count_message_tokens(COOKBOOK_MESSAGES, model="gpt-3.5-turbo") == 129
+    assert costcalc.count_message_tokens(COOKBOOK_MESSAGES, model="gpt-4o-mini") == 124
+
+
+_TIKTOKEN_LOAD = openai_public.load_tiktoken_bpe
+
+
+def _tiktoken_reference(name: str, monkeypatch: pytest.MonkeyPatch) -> tiktoken.Encoding:
+    """tiktoken's own encoding, built by tiktoken_ext.openai_public from our shipped file."""
+    path = str(encoding_path(name))
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # read directly, cache nothing
+    monkeypatch.setattr(
+        openai_public,
+        "load_tiktoken_bpe",
+        lambda _url, expected_hash: _TIKTOKEN_LOAD(path, expected_hash=expected_hash),
+    )
+    return tiktoken.Encoding(**getattr(openai_public, name)())
+
+
+@pytest.fixture(scope="module")
+def reference_encodings() -> dict[str, tiktoken.Encoding]:
+    with pytest.MonkeyPatch.context() as mp:
+        return {name: _tiktoken_reference(name, mp) for name in ("o200k_base", "cl100k_base")}
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=400))
+def test_counts_equal_tiktokens_own(
+    reference_encodings: dict[str, tiktoken.Encoding], text: str
+) -> None:
+    for name, ref in reference_encodings.items():
+        ours = get_encoding(name)
+        assert ours.encode_ordinary(text) == ref.encode_ordinary(text)
+        assert ours.special_tokens_set == ref.special_tokens_set
+
+
+def test_special_token_text_counts_as_ordinary_text() -> None:
+    assert count_tokens("<|endoftext|>") == len(
+        get_encoding("o200k_base").encode_ordinary("<|endoftext|>")
+    )
+
+
+def test_estimates_for_other_providers_say_so(write: Any) -> None:
+    path = write("p.txt", "The quick brown fox jumps over the lazy dog. " * 10)
+    raw = count_tokens(path.read_text())
+    claude = count_file(path, "claude-sonnet-4-5")
+    assert claude.estimate and "o200k_base times 1.16" in claude.estimate_reasons[0]
+    assert claude.raw_tokens == raw
+    assert claude.tokens == round(raw * 1.16)
+    gpt = count_file(path, "gpt-4o")
+    assert not gpt.estimate and gpt.estimate_reasons == [] and gpt.tokens == raw
+
+
+def test_unknown_chat_overhead_warns_and_falls_back() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from costcalc import tokens
+
+        tokens._warn_once.cache_clear()
+        n = count_message_tokens(COOKBOOK_MESSAGES, model="gemini-2.5-flash")
+    assert n == round(124 * 1.08)
+    assert any(issubclass(w.category, CostcalcWarning) for w in caught)
+
+
+def test_cli_warning_goes_to_stderr(run_cli: RunCli) -> None:
+    from costcalc import tokens
+
+    tokens._warn_once.cache_clear()
+    result = run_cli(
+        "tokens", "--messages", "-t", json.dumps(COOKBOOK_MESSAGES), "-m", "claude-haiku-4-5"
+    )
+    assert result.exit_code == 0
+    assert result.stdout.strip() == str(round(124 * 1.16))
+    assert "costcalc: warning: no chat overhead known for claude-haiku-4-5" in result.stderr
+
+
+# --- input kinds ----------------------------------------------------------------------------
+
+TEXTS = [
+    "Summarise the attached report.",
+    "Translate 'bonjour' into English.",
+    "",
+    "Ünïcödé ✓ 日本語",
+]
+
+
+def _o200k(text: str) -> int:
+    return len(get_encoding("o200k_base").encode_ordinary(text))
+
+
+def _chat(messages: list[dict[str, str]]) -> int:
+    return count_message_tokens(messages, model="gpt-4o")
+
+
+def test_text_file_and_stdin(write: Any, run_cli: RunCli) -> None:
+    body = "line one\nline two\n\n  indented\n" * 50
+    path = write("notes.txt", body.encode())
+    assert run_cli("tokens", str(path)).stdout == f"{_o200k(body)}\n"
+    assert run_cli("tokens", "-", input=body).stdout == f"{_o200k(body)}\n"
+    assert run_cli("tokens", input=body).stdout == f"{_o200k(body)}\n"
+
+
+def test_large_text_is_cut_only_where_no_token_crosses(
+    write: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from costcalc import tokenfiles
+
+    rng = random.Random(5)
+    pieces = ["word", " ", "\n", "\n\n", "  ", "\t", "Ünï", "12345", "!?", "\r\n", "x" * 30]
+    body = "".join(rng.choice(pieces) for _ in range(20_000))
+    path = write("big.txt", body.encode())
+    monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 997)  # many cuts
+    assert count_file(path).tokens == _o200k(body)
+    assert count_file(path, jobs=2).tokens == _o200k(body)
+    cl100k = len(get_encoding("cl100k_base").encode_ordinary(body))
+    assert count_file(path, "gpt-4").tokens == cl100k
+
+
+def test_multiple_text_files_are_one_request_each(write: Any) -> None:
+    paths = [write(f"f{i}.txt", t) for i, t in enumerate(TEXTS)]
+    result = count_file(paths)
+    assert result.requests == len(TEXTS)
+    assert result.tokens == sum(_o200k(t) for t in TEXTS)
+    assert result.per_request.max == max(_o200k(t) for t in TEXTS)
+
+
+def _jsonl(write: Any, name: str, rows: list[Any]) -> Path:
+    return write(name, "".join(json.dumps(r) + "\n" for r in rows))  # type: ignore[no-any-return]
+
+
+def test_openai_batch_lines(write: Any) -> None:
+    rows = [
+        {"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": t}], "max_tokens": 10}}
+        for i, t in enumerate(TEXTS)
+    ]  # fmt: skip
+    result = count_file(_jsonl(write, "batch.jsonl", rows))
+    assert result.requests == 4
+    assert result.tokens == sum(_chat([{"role": "user", "content": t}]) for t in TEXTS)
+
+
+def test_anthropic_batch_lines_count_system_and_messages(write: Any) -> None:
+    rows = [
+        {"custom_id": "a1", "params": {"model": "claude-haiku-4-5", "max_tokens": 100,
+         "system": "Be brief.", "messages": [{"role": "user", "content": "Hi there"}]}},
+    ]  # fmt: skip
+    result = count_file(_jsonl(write, "claude.jsonl", rows))
+    assert result.model == "claude-haiku-4-5"  # taken from the batch file
+    raw = _chat(
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}]
+    )
+    assert result.raw_tokens == raw
+    assert result.tokens == round(raw * 1.16)
+    assert result.estimate
+
+
+def test_plain_messages_lines_and_field(write: Any) -> None:
+    msgs = [{"role": "user", "content": "What is 2+2?"}]
+    path = _jsonl(write, "plain.jsonl", [{"messages": msgs}, {"messages": msgs}])
+    assert count_file(path).tokens == 2 * _chat(msgs)
+    nested = _jsonl(write, "nested.jsonl", [{"data": {"prompt": {"text": t}}} for t in TEXTS])
+    assert count_file(nested, field="data.prompt.text").tokens == sum(_o200k(t) for t in TEXTS)
+    prompts = _jsonl(write, "prompts.jsonl", [{"prompt": t} for t in TEXTS])
+    assert count_file(prompts).tokens == sum(_o200k(t) for t in TEXTS)
+
+
+def test_gemini_batch_lines(write: Any) -> None:
+    rows = [
+        {
+            "key": "k1",
+            "request": {"contents": [{"parts": [{"text": "Hello Gemini"}], "role": "user"}]},
+        }
+    ]
+    result = count_file(_jsonl(write, "gem.jsonl", rows), "gemini-2.5-flash")
+    assert result.raw_tokens == _o200k("Hello Gemini")
+
+
+def test_json_document_of_messages(write: Any, run_cli: RunCli) -> None:
+    path = write("conv.json", json.dumps(COOKBOOK_MESSAGES))
+    assert count_file(path, "gpt-4").tokens == 129
+    assert (
+        run_cli("tokens", "--messages", "-m", "gpt-4", input=json.dumps(COOKBOOK_MESSAGES)).stdout
+        == "129\n"
+    )
+
+
+def test_csv_column_and_template(write: Any) -> None:
+    path = write("export.csv", "")
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "title", "body"])
+        for i, t in enumerate(TEXTS):
+            w.writerow([i, f"Title {i}", t + "\nsecond line, with a comma"])
+    bodies = [t + "\nsecond line, with a comma" for t in TEXTS]
+    assert count_file(path, column="body").tokens == sum(_o200k(b) for b in bodies)
+    templated = count_file(path, template="Summarise {title}: {body}")
+    assert templated.tokens == sum(
+        _o200k(f"Summarise Title {i}: {b}") for i, b in enumerate(bodies)
+    )
+    assert count_file(path, column="body", jobs=2).tokens == sum(_o200k(b) for b in bodies)
+
+
+def test_empty_inputs_count_zero(write: Any, run_cli: RunCli) -> None:
+    for name in ("empty.txt", "empty.jsonl", "empty.json"):
+        path = write(name, "")
+        result = run_cli("tokens", str(path), "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert data["tokens"] == 0
+    csv_path = write("empty.csv", "")
+    assert count_file(csv_path, column="x").tokens == 0
+
+
+def test_json_output_fields(write: Any, run_cli: RunCli) -> None:
+    rows = [{"prompt": "word " * n} for n in (1, 10, 100, 1000)]
+    path = _jsonl(write, "sizes.jsonl", rows)
+    data = json.loads(run_cli("tokens", str(path), "--format", "json", "-m", "gpt-4").stdout)
+    counts = sorted(len(get_encoding("cl100k_base").encode_ordinary(r["prompt"])) for r in rows)
+    assert data["tokens"] == sum(counts)
+    assert data["requests"] == 4
+    assert data["per_request"] == {
+        "mean": sum(counts) / 4,
+        "p50": counts[1],
+        "p95": counts[3],
+        "max": counts[3],
+    }
+    assert data["over_context"] == 0  # gpt-4's 8,192-token context
+    assert data["encoding"] == "cl100k_base" and data["model"] == "gpt-4"
+    assert data["estimate"] is False
+
+
+def test_over_context_counts_requests_above_the_limit(write: Any) -> None:
+    path = _jsonl(write, "long.jsonl", [{"prompt": "hello " * 9000}, {"prompt": "hi"}])
+    assert count_file(path, "gpt-4").over_context == 1
+    assert count_file(path, "gpt-4o").over_context == 0
+
+
+def test_jobs_give_the_same_answer(write: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from costcalc import tokenfiles
+
+    monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 4096)
+    rng = random.Random(1)
+    rows = [
+        {
+            "prompt": " ".join(
+                rng.choice(["alpha", "beta", "γάμμα", "42"]) for _ in range(rng.randint(1, 80))
+            )
+        }
+        for _ in range(3000)
+    ]
+    path = _jsonl(write, "many.jsonl", rows)
+    one = count_file(path, jobs=1)
+    two = count_file(path, jobs=2)
+    assert one == two
+    assert one.tokens == sum(_o200k(r["prompt"]) for r in rows)
+
+
+def test_table_output(write: Any, run_cli: RunCli) -> None:
+    path = write("t.txt", "hello world")
+    out = run_cli("tokens", str(path), "--format", "table").stdout
+    assert "tokens        2" in out and "gpt-4o (o200k_base)" in out
+
+
+# --- sampling -------------------------------------------------------------------------------
+
+
+def _population(write: Any, n: int, seed: int = 0) -> tuple[Path, int]:
+    rng = random.Random(seed)
+    rows = [{"prompt": "tok " * int(rng.lognormvariate(3, 1))} for _ in range(n)]
+    path = _jsonl(write, f"pop{n}.jsonl", rows)
+    return path, count_file(path).tokens
+
+
+def test_sample_reports_interval_seed_and_is_reproducible(write: Any, run_cli: RunCli) -> None:
+    path, _true = _population(write, 2000)
+    a = count_file(path, sample=200, seed=42)
+    b = count_file(path, sample=200, seed=42)
+    assert a == b
+    assert a.sample is not None and a.sample.seed == 42 and a.sample.size == 200
+    assert a.interval is not None and a.interval.low <= a.tokens <= a.interval.high
+    assert a.estimate and any("sample" in r for r in a.estimate_reasons)
+    data = json.loads(run_cli("tokens", str(path), "--sample", "100", "--format", "json").stdout)
+    assert {"low", "high", "confidence"} <= set(data["interval"]) and data["interval"][
+        "confidence"
+    ] == 0.95
+    assert isinstance(data["sample"]["seed"], int)
+
+
+def test_sample_larger_than_input_is_exact(write: Any) -> None:
+    path, true = _population(write, 50)
+    result = count_file(path, sample=500)
+    assert result.tokens == true and result.interval is None
+
+
+def test_sampling_interval_covers_the_truth_at_about_95_percent(write: Any) -> None:
+    path, true = _population(write, 3000, seed=7)
+    trials = 200
+    covered = sum(
+        1
+        for seed in range(trials)
+        if (r := count_file(path, sample=150, seed=seed)).interval is not None
+        and r.interval.low <= true <= r.interval.high
+    )
+    assert 0.88 * trials <= covered <= 0.99 * trials, covered
+
+
+def test_csv_sampling_uses_rows(write: Any) -> None:
+    path = write(
+        "rows.csv", "text\n" + "".join(f"row number {i} " * (i % 7 + 1) + "\n" for i in range(400))
+    )
+    exact = count_file(path, column="text").tokens
+    covered = 0
+    for seed in range(40):
+        est = count_file(path, column="text", sample=100, seed=seed)
+        assert est.sample is not None and est.sample.population == 400
+        assert est.interval is not None
+        covered += est.interval.low <= exact <= est.interval.high
+    assert covered >= 34, covered
