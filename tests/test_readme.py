@@ -38,7 +38,10 @@ def test_readme_has_examples() -> None:
 
 
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
-def test_readme_example_is_real_output(run_cli: RunCli, command: str, expected: str) -> None:
+def test_readme_example_is_real_output(
+    run_cli: RunCli, command: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(README.parent)  # examples name files relative to the repository
     args = shlex.split(command)
     assert args[0] == "costcalc"
     result = run_cli(*args[1:])
