@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
-from costcalc.money import usd_price
+from costcalc.calculator import Quote, QuoteReport, duration, per_hour
+from costcalc.delivery import ModeQuote
+from costcalc.exercise import Exercise
+from costcalc.money import usd, usd_price
 from costcalc.prices import COMPONENT_LABELS, PriceList, PriceSheet, StaleReport
 from costcalc.tokenfiles import TokenCount
 
@@ -272,3 +277,266 @@ def token_count_table(result: TokenCount) -> str:
         rows.append(["estimate", reason])
     width = max(len(r[0]) for r in rows)
     return "".join(f"{k.ljust(width)}  {v}\n" for k, v in rows)
+
+
+# --- quotes ---------------------------------------------------------------------------------
+
+
+def _tokens(value: Decimal) -> str:
+    return f"{value:,.0f}" if value % 1 == 0 else f"{value:,.2f}"
+
+
+def quote_headline(q: Quote) -> str:
+    teaching = " [teaching rate]" if q.teaching else ""
+    return (
+        f"{q.name}: {q.model} ({q.model_name}{teaching}), {q.requests:,} requests × "
+        f"{_tokens(q.input_tokens_per_request)} input + {_tokens(q.output_tokens_per_request)} "
+        f"output tokens, prices of {q.prices_as_of}"
+    )
+
+
+def _vs_base(q: Quote, m: ModeQuote) -> str:
+    if m.mode == q.baseline:
+        return "baseline"
+    if m.savings is None:
+        return "-"
+    if m.savings > 0:
+        return f"saves {usd(m.savings)} ({m.savings_pct}%)"
+    if m.savings < 0:
+        return f"costs {usd(-m.savings)} more"
+    return "same cost"
+
+
+def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
+    cache = any(m.cached_input_cost or m.cache_write_cost for m in q.available)
+    headers = [
+        *("mode", "cost", "input"),
+        *(["cache"] if cache else []),
+        *("output", f"vs {q.baseline}", "first token", "one request", "whole job", "at worst"),
+    ]
+    rows = []
+    for m in q.modes:
+        if not m.available or m.cost is None:
+            rows.append([m.mode, "unavailable"] + ["-"] * (len(headers) - 2))
+            continue
+        mark = "*" if m.assumed else ""
+        cache_cost = (m.cached_input_cost or Decimal(0)) + (m.cache_write_cost or Decimal(0))
+        rows.append(
+            [
+                m.mode,
+                usd(m.cost) + mark,
+                usd(m.input_cost or Decimal(0)),
+                *([usd(cache_cost)] if cache else []),
+                usd(m.output_cost or Decimal(0)),
+                _vs_base(q, m),
+                duration(m.time_to_first_token_s),
+                duration(m.time_to_complete_s),
+                duration(m.wait_s),
+                duration(m.worst_wait_s),
+            ]
+        )
+    right = [1, 2, 3, 4] if cache else [1, 2, 3]
+    return headers, rows, right
+
+
+def _unavailable_lines(q: Quote) -> list[str]:
+    return [f"{m.mode} unavailable: {m.reason}" for m in q.modes if not m.available]
+
+
+def _verdict_lines(q: Quote) -> list[str]:
+    r = q.recommendation
+    lines = [f"recommended: {r.mode or 'none'}", f"why: {r.reason}"]
+    if r.break_even_usd_per_hour is not None and r.break_even_mode is not None:
+        lines.append(
+            f"break-even: {per_hour(r.break_even_usd_per_hour)} per hour of waiting "
+            f"({r.break_even_mode} against {q.baseline})"
+        )
+    return lines
+
+
+def quote_table(report: QuoteReport) -> str:
+    out = []
+    for q in report.workloads:
+        headers, rows, right = quote_rows(q)
+        lines = [quote_headline(q), "", text_table(headers, rows, right).rstrip("\n")]
+        lines += _unavailable_lines(q)
+        if any(m.assumed for m in q.available):
+            lines.append("* includes prices assumed from the provider's rule (see assumptions)")
+        lines += ["", *_verdict_lines(q), "", "assumptions:"]
+        lines += [f"  - {a}" for a in q.assumptions]
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+def _mermaid_label(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9 _-]", "", text)
+
+
+def cost_wait_chart(q: Quote) -> str:
+    """A mermaid quadrant chart of cost against wait, one point per available mode."""
+    modes = [m for m in q.available if m.cost is not None and m.wait_s is not None]
+    if not modes:
+        return ""
+    basis = q.batch_wait
+    max_cost = max(m.cost or Decimal(0) for m in modes) or Decimal(1)
+    max_wait = max(m.basis_wait(basis) for m in modes) or Decimal(1)
+
+    def axis(value: Decimal, top: Decimal) -> str:
+        return f"{min(0.97, max(0.03, float(value / top))):.2f}"
+
+    lines = [
+        "```mermaid",
+        "quadrantChart",
+        f"    title {_mermaid_label(q.name)}: cost against wait",
+        "    x-axis Shorter wait --> Longer wait",
+        "    y-axis Cheaper --> Dearer",
+        "    quadrant-1 slow and dear",
+        "    quadrant-2 fast and dear",
+        "    quadrant-3 fast and cheap",
+        "    quadrant-4 slow and cheap",
+    ]
+    for m in modes:
+        lines.append(
+            f"    {m.mode}: [{axis(m.basis_wait(basis), max_wait)}, "
+            f"{axis(m.cost or Decimal(0), max_cost)}]"
+        )
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def quote_markdown(report: QuoteReport) -> str:
+    out = []
+    for q in report.workloads:
+        headers, rows, right = quote_rows(q)
+        r = q.recommendation
+        teaching = " (teaching rate)" if q.teaching else ""
+        parts = [
+            f"### {q.name}",
+            "",
+            f"`{q.model}` ({q.model_name}{teaching}): {q.requests:,} requests × "
+            f"{_tokens(q.input_tokens_per_request)} input + "
+            f"{_tokens(q.output_tokens_per_request)} output tokens, prices of {q.prices_as_of}.",
+            "",
+            markdown_table(headers, rows, right).rstrip("\n"),
+            "",
+            *(f"- {line}" for line in _unavailable_lines(q)),
+            f"**Recommended: {r.mode or 'none'}.** {r.reason[:1].upper()}{r.reason[1:]}.",
+            *(
+                [
+                    f"Break-even: {per_hour(r.break_even_usd_per_hour)} per hour of waiting "
+                    f"({r.break_even_mode} against {q.baseline})."
+                ]
+                if r.break_even_usd_per_hour is not None
+                else []
+            ),
+            "",
+            cost_wait_chart(q).rstrip("\n"),
+            "",
+            "<details><summary>Assumptions</summary>",
+            "",
+            *(f"- {a}" for a in q.assumptions),
+            "",
+            "</details>",
+        ]
+        out.append("\n".join(parts) + "\n")
+    return "\n".join(out)
+
+
+QUOTE_CSV_FIELDS = [
+    "workload", "model", "mode", "available", "currency", "cost", "input_cost",
+    "cached_input_cost", "cache_write_cost", "output_cost", "savings", "savings_pct",
+    "time_to_first_token_s", "time_to_complete_s", "wait_s", "worst_wait_s", "extra_wait_s",
+    "savings_per_hour_waited", "assumed", "reason",
+]  # fmt: skip
+
+
+def quote_csv(report: QuoteReport) -> str:
+    rows = []
+    for q in report.workloads:
+        data = q.model_dump(mode="json")
+        for m in data["modes"]:
+            rows.append(
+                [q.name, q.model, m["mode"], str(m["available"]).lower(), q.currency]
+                + ["" if m[k] is None else m[k] for k in QUOTE_CSV_FIELDS[5:-2]]
+                + [" ".join(m["assumed"]), m["reason"]]
+            )
+    return csv_text(QUOTE_CSV_FIELDS, rows)
+
+
+# --- the lesson's exercise ------------------------------------------------------------------
+
+
+def _exercise_rows(ex: Exercise) -> tuple[list[str], list[list[str]]]:
+    headers = ["scale", "tokens", "standard", "batch", "saving", "wait", "break-even"]
+    rows = [
+        [
+            s.label,
+            f"{s.tokens:,}",
+            usd(s.standard_cost),
+            usd(s.batch_cost),
+            usd(s.savings),
+            f"{s.wait_hours.normalize():f} h",
+            per_hour(s.break_even_usd_per_hour) + "/h",
+        ]
+        for s in ex.scales
+    ]
+    return headers, rows
+
+
+def _today_line(ex: Exercise) -> str:
+    b = ex.today.mode("batch")
+    if b.savings is None or ex.today_break_even_usd_per_hour is None:
+        return ""
+    return (
+        f"At today's prices batch saves {usd(b.savings)} on this job: "
+        f"{per_hour(ex.today_break_even_usd_per_hour)} per hour of a "
+        f"{ex.window_hours.normalize():f} h wait, the lesson's way of counting. The rate limits "
+        "below stretch the wall times."
+    )
+
+
+def exercise_table(ex: Exercise) -> str:
+    headers, rows = _exercise_rows(ex)
+    lines = [
+        "The Batch Budgeter: standard against batch, and what the wait is worth",
+        "",
+        text_table(headers, rows, right=[1, 2, 3, 4, 6]).rstrip("\n"),
+        "",
+        *(f"{s.question[:1].upper()}{s.question[1:]} {s.answer[:1].upper()}{s.answer[1:]}."
+          for s in ex.scales),
+        "",
+        ex.conclusion,
+        "",
+        "assumptions:",
+        *(f"  - {a}" for a in ex.assumptions),
+        "",
+        _today_line(ex),
+        "",
+        quote_table(QuoteReport.of([ex.today])).rstrip("\n"),
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def exercise_markdown(ex: Exercise) -> str:
+    headers, rows = _exercise_rows(ex)
+    lines = [
+        "## The Batch Budgeter",
+        "",
+        markdown_table(headers, rows, right=[1, 2, 3, 4, 6]).rstrip("\n"),
+        "",
+        *(f"- **{s.question[:1].upper()}{s.question[1:]}** {s.answer[:1].upper()}{s.answer[1:]}."
+          for s in ex.scales),
+        "",
+        ex.conclusion,
+        "",
+        "<details><summary>Assumptions</summary>",
+        "",
+        *(f"- {a}" for a in ex.assumptions),
+        "",
+        "</details>",
+        "",
+        _today_line(ex),
+        "",
+        quote_markdown(QuoteReport.of([ex.today])).rstrip("\n"),
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"

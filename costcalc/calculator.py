@@ -1,0 +1,457 @@
+"""quote(workload) -> Quote: every delivery mode side by side, the savings set against the wait,
+and a verdict.
+
+Savings are measured against the baseline (request/response unless chosen). The wait of a
+mode is the wall time of the whole workload; for batch, decisions use the completion window
+(the guaranteed bound: "up to 24 h") unless the workload asks for the typical turnaround.
+The break-even value of time is the saving divided by the extra hours of waiting: if an hour
+of waiting costs you more than that, the slower, cheaper mode is not worth it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from costcalc import __version__
+from costcalc.delivery import HOUR, Job, ModeQuote, Seconds, cost_of
+from costcalc.errors import UsageError
+from costcalc.money import MoneyOut, usd
+from costcalc.prices import PriceTable, RateLimit, load_price_table
+from costcalc.workload import DeliveryMode, Workload
+
+PER_HOUR_STEP = Decimal("0.0001")
+"""Savings per hour waited are a ratio: kept to 1/100 of a cent."""
+
+
+class Recommendation(BaseModel):
+    mode: DeliveryMode | None
+    """The mode to use (None when no mode is available)."""
+    reason: str
+    """The verdict in words."""
+    break_even_usd_per_hour: MoneyOut | None = None
+    """Saving of the cheapest slower mode against the baseline per extra hour of waiting."""
+    break_even_mode: DeliveryMode | None = None
+    """The mode ``break_even_usd_per_hour`` is about."""
+
+
+class Quote(BaseModel):
+    """One workload priced under every delivery mode."""
+
+    name: str
+    model: str
+    model_name: str
+    provider: str
+    teaching: bool
+    currency: str
+    prices_as_of: dt.date
+    """The date whose prices apply."""
+    prices_checked: dt.date
+    """When those prices were last checked against their source."""
+    price_source: str
+    requests: int
+    input_tokens_per_request: Decimal
+    output_tokens_per_request: Decimal
+    input_measured: str | None = None
+    """How input tokens were measured, when they came from a file."""
+    cached_share: Decimal
+    cache_write_share: Decimal
+    cancel_rate: Decimal
+    tier: str
+    rate_limits: RateLimit
+    rate_limited: bool
+    baseline: DeliveryMode
+    batch_wait: str
+    deadline_s: Seconds | None
+    value_of_time: MoneyOut | None
+    source: str | None
+    modes: list[ModeQuote]
+    recommendation: Recommendation
+    assumptions: list[str]
+
+    def mode(self, name: str) -> ModeQuote:
+        for m in self.modes:
+            if m.mode == name:
+                return m
+        raise KeyError(name)
+
+    @property
+    def available(self) -> list[ModeQuote]:
+        return [m for m in self.modes if m.available]
+
+    @property
+    def cheapest(self) -> ModeQuote:
+        """The available mode that costs least (the faster on a tie)."""
+        return min(self.available, key=lambda m: (m.cost, m.wait_s))
+
+    @property
+    def fastest(self) -> ModeQuote:
+        return min(self.available, key=lambda m: (m.wait_s, m.time_to_first_token_s, m.cost))
+
+    def to_json(self) -> str:
+        return QuoteReport.of([self]).model_dump_json(indent=2) + "\n"
+
+    def to_markdown(self) -> str:
+        from costcalc.render import quote_markdown
+
+        return quote_markdown(QuoteReport.of([self]))
+
+
+class QuoteReport(BaseModel):
+    """The JSON document of `costcalc quote`: one or more workloads."""
+
+    currency: str
+    prices_as_of: dt.date
+    generated_by: str
+    workloads: list[Quote]
+
+    @classmethod
+    def of(cls, quotes: Sequence[Quote]) -> QuoteReport:
+        return cls(
+            currency=quotes[0].currency if quotes else "USD",
+            prices_as_of=max((q.prices_as_of for q in quotes), default=dt.date.today()),
+            generated_by=f"costcalc {__version__}",
+            workloads=list(quotes),
+        )
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
+
+    def to_markdown(self) -> str:
+        from costcalc.render import quote_markdown
+
+        return quote_markdown(self)
+
+
+# --- resolving a workload -------------------------------------------------------------------
+
+
+def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
+    """Look up prices, speed and limits; measure input tokens from a file if asked."""
+    prices = table.prices(workload.model, workload.as_of)
+    model = prices.model
+    requests, input_tokens, measured = workload.requests, workload.input_tokens, None
+    if workload.input_file is not None:
+        from costcalc.tokenfiles import count_file
+
+        counted = count_file(
+            workload.input_file,
+            model.id,
+            column=workload.input_column,
+            sample=workload.input_sample,
+            table=table,
+        )
+        if counted.requests == 0:
+            raise UsageError(f"{workload.input_file}: no requests to price")
+        requests = requests or counted.requests
+        input_tokens = Decimal(counted.tokens) / Decimal(counted.requests)
+        how = f"sample of {counted.sample.size:,}" if counted.sample else "every request"
+        measured = (
+            f"input tokens measured from {workload.input_file} ({how}, {counted.encoding}"
+            f"{', estimated' if counted.estimate else ''}): {counted.tokens:,} tokens in "
+            f"{counted.requests:,} requests"
+        )
+    assert requests is not None and input_tokens is not None
+    limit = model.max_input_tokens or model.context_window
+    if input_tokens > limit:
+        raise UsageError(
+            f"input_tokens {input_tokens:,} per request exceeds {model.id}'s limit of "
+            f"{limit:,} input tokens"
+        )
+    if model.max_output_tokens and workload.output_tokens > model.max_output_tokens:
+        raise UsageError(
+            f"output_tokens {workload.output_tokens:,} per request exceeds {model.id}'s "
+            f"maximum output of {model.max_output_tokens:,} tokens"
+        )
+    limits = table.rate_limits(model.id)
+    tier = workload.tier or limits.default_tier
+    if tier not in limits.tiers:
+        raise UsageError(
+            f"unknown rate-limit tier {tier!r} for {model.id}; known: {', '.join(limits.tiers)}"
+        )
+    given = workload.rate_limits.model_dump(exclude_none=True)
+    merged = limits.tiers[tier].model_copy(update=given)
+    return (
+        Job(
+            workload=workload,
+            requests=requests,
+            input_tokens=input_tokens,
+            output_tokens=workload.output_tokens,
+            prices=prices,
+            speed=table.speed(model.id),
+            limits=merged,
+            tier=tier if not given else f"{tier}, with your limits",
+        ),
+        measured,
+    )
+
+
+# --- the quote ------------------------------------------------------------------------------
+
+
+def quote(workload: Workload, table: PriceTable | None = None) -> Quote:
+    """Price ``workload`` under each of its delivery modes and recommend one.
+
+    >>> q = quote(Workload(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200))
+    >>> q.cheapest.mode
+    'batch'
+    """
+    table = table or load_price_table()
+    job, measured = resolve(workload, table)
+    modes = [cost_of(job, m) for m in workload.modes]
+    by_name = {m.mode: m for m in modes}
+    base = by_name[workload.baseline]
+    if not base.available:
+        raise UsageError(
+            f"baseline {workload.baseline} is not available for {job.prices.model.id}: "
+            f"{base.reason}; choose another with --baseline"
+        )
+    available = [m for m in modes if m.available]
+    basis = workload.batch_wait
+    fastest = min(b.basis_wait(basis) for b in available)
+    base_wait = base.basis_wait(basis)
+    assert base.cost is not None
+    filled = []
+    for m in modes:
+        if not m.available:
+            filled.append(m)
+            continue
+        assert m.cost is not None
+        savings = base.cost - m.cost
+        extra = m.basis_wait(basis) - base_wait
+        update: dict[str, Any] = {
+            "savings": savings,
+            "savings_pct": _pct(savings, base.cost),
+            "extra_wait_s": m.basis_wait(basis) - fastest,
+            "savings_per_hour_waited": (
+                (savings / (extra / HOUR)).quantize(PER_HOUR_STEP, rounding=ROUND_HALF_UP)
+                if extra > 0
+                else None
+            ),
+        }
+        filled.append(m.model_copy(update=update))
+    provisional = _quote(workload, job, measured, filled, Recommendation(mode=None, reason=""))
+    return provisional.model_copy(update={"recommendation": recommend(provisional)})
+
+
+def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
+    if whole == 0:
+        return None
+    return (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _quote(
+    w: Workload, job: Job, measured: str | None, modes: list[ModeQuote], rec: Recommendation
+) -> Quote:
+    p = job.prices
+    return Quote(
+        name=w.name,
+        model=p.model.id,
+        model_name=p.model.name,
+        provider=p.provider.provider,
+        teaching=p.model.teaching,
+        currency=p.currency,
+        prices_as_of=p.on,
+        prices_checked=p.period.as_of,
+        price_source=p.period.source,
+        requests=job.requests,
+        input_tokens_per_request=job.input_tokens,
+        output_tokens_per_request=job.output_tokens,
+        input_measured=measured,
+        cached_share=w.cached_share,
+        cache_write_share=w.cache_write_share,
+        cancel_rate=w.cancel.rate,
+        tier=job.tier,
+        rate_limits=job.limits,
+        rate_limited=w.rate_limited,
+        baseline=w.baseline,
+        batch_wait=w.batch_wait,
+        deadline_s=w.deadline,
+        value_of_time=w.value_of_time,
+        source=w.source,
+        modes=modes,
+        recommendation=rec,
+        assumptions=_assumptions(w, job, measured, modes),
+    )
+
+
+def duration(seconds: Decimal | float | None) -> str:
+    """0.4 s, 12 s, 3.5 min, 2.1 h, 24 h, 1.3 d."""
+    if seconds is None:
+        return "-"
+    s = float(seconds)
+    if s < 10:
+        return f"{s:.1f} s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 2 * 3600:
+        return f"{s / 60:.1f} min".replace(".0 min", " min")
+    if s < 3 * 86400:
+        return f"{s / 3600:.1f} h".replace(".0 h", " h")
+    return f"{s / 86400:.1f} d".replace(".0 d", " d")
+
+
+def per_hour(value: Decimal) -> str:
+    """$312.50; under a dollar, up to 4 places so cents do not hide it ($0.3125)."""
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 2
+    if abs(value) < 1 and places > 2:
+        return usd(value, places=min(places, 4))
+    return usd(value)
+
+
+def recommend(q: Quote) -> Recommendation:
+    """The verdict: with a deadline the cheapest mode that meets it; with a value of time the
+    lowest money-plus-waiting cost; otherwise the cheapest, with its break-even."""
+    available = q.available
+    if not available:
+        return Recommendation(mode=None, reason="no delivery mode is available for this model")
+    basis = q.batch_wait
+    base = q.mode(q.baseline)
+    assert base.cost is not None
+    slower = [
+        m
+        for m in available
+        if m.savings_per_hour_waited is not None and m.savings is not None and m.savings > 0
+    ]
+    be_mode = min(slower, key=lambda m: m.cost or Decimal(0)) if slower else None
+    be_value = be_mode.savings_per_hour_waited if be_mode else None
+    extra = {
+        "break_even_usd_per_hour": be_value,
+        "break_even_mode": be_mode.mode if be_mode else None,
+    }
+    candidates = available
+    lead = ""
+    if q.deadline_s is not None:
+        meets = [m for m in available if m.basis_wait(basis) <= q.deadline_s]
+        if not meets:
+            f = q.fastest
+            return Recommendation(
+                mode=f.mode,
+                reason=(
+                    f"no mode finishes within the {duration(q.deadline_s)} deadline; the fastest "
+                    f"is {f.mode} ({duration(f.basis_wait(basis))}, {usd(f.cost or Decimal(0))})"
+                ),
+                **extra,
+            )
+        candidates = meets
+        missed = [m.mode for m in available if m not in meets]
+        lead = f"within the {duration(q.deadline_s)} deadline"
+        if missed:
+            lead += f" ({', '.join(missed)} may take longer)"
+    if q.value_of_time is not None:
+        vot = q.value_of_time
+
+        def all_told(m: ModeQuote) -> Decimal:
+            assert m.cost is not None
+            return m.cost + vot * m.basis_wait(basis) / HOUR
+
+        best = min(candidates, key=lambda m: (all_told(m), m.basis_wait(basis)))
+        hours = best.basis_wait(basis) / HOUR
+        reason = (
+            f"with an hour of waiting worth {usd(vot)}, {best.mode} costs least all told: "
+            f"{usd(best.cost or Decimal(0))} + {_hours(hours)} × {usd(vot)} = {usd(all_told(best))}"
+        )
+        others = [m for m in candidates if m is not best]
+        if others:
+            runner = min(others, key=all_told)
+            reason += f", against {usd(all_told(runner))} for {runner.mode}"
+        if lead:
+            reason = f"{lead}: {reason}"
+        return Recommendation(mode=best.mode, reason=reason, **extra)
+    best = min(candidates, key=lambda m: (m.cost, m.basis_wait(basis)))
+    reason = _cheapest_reason(q, best, base)
+    if lead:
+        reason = f"{lead}, {reason}"
+    return Recommendation(mode=best.mode, reason=reason, **extra)
+
+
+def _hours(hours: Decimal) -> str:
+    value = hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize()
+    return f"{value:f} h"
+
+
+def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:
+    assert best.cost is not None and base.cost is not None
+    if best.mode == base.mode or not best.savings or best.savings <= 0:
+        return f"{best.mode} is the cheapest mode ({usd(best.cost)})"
+    up_to = "up to " if q.batch_wait == "worst" and best.mode == "batch" else ""
+    extra_s = best.basis_wait(q.batch_wait) - base.basis_wait(q.batch_wait)
+    text = f"{best.mode} saves {usd(best.savings)} ({best.savings_pct}%) against {base.mode}"
+    if extra_s > 0 and best.savings_per_hour_waited is not None:
+        text += (
+            f" for {up_to}{duration(best.basis_wait(q.batch_wait))} of waiting: worth it unless "
+            f"an hour of waiting costs you more than {per_hour(best.savings_per_hour_waited)}"
+        )
+    else:
+        text += " and takes no longer"
+    return text
+
+
+def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> list[str]:
+    p, speed, lim = job.prices, job.speed, job.limits
+    out = []
+    if p.model.teaching:
+        out.append(f"{p.model.id} is a teaching rate, not a list price: {p.model.name}")
+    out.append(f"prices in effect on {p.on}, checked {p.period.as_of} against {p.period.source}")
+    if measured:
+        out.append(measured)
+    assumed = sorted({f"{m.mode} {c}" for m in modes for c in m.assumed})
+    if assumed:
+        out.append("assumed from the provider's rule, not published: " + ", ".join(assumed))
+    out.append(
+        f"speed (estimate, {speed.as_of}): {speed.time_to_first_token_s} s to the first token, "
+        f"{speed.output_tokens_per_s} output tokens/s ({speed.source})"
+    )
+    if w.rate_limited:
+        parts = [
+            f"{lim.requests_per_minute:,} requests/min",
+            f"{lim.tokens_per_minute:,} tokens/min",
+        ]
+        if lim.output_tokens_per_minute:
+            parts[-1] = f"{lim.tokens_per_minute:,} input tokens/min"
+            parts.append(f"{lim.output_tokens_per_minute:,} output tokens/min")
+        if lim.batch_queue_tokens:
+            parts.append(f"batch queue {lim.batch_queue_tokens:,} tokens")
+        if lim.batch_queue_requests:
+            parts.append(f"batch queue {lim.batch_queue_requests:,} requests")
+        out.append(f"rate limits of {job.tier}: " + ", ".join(parts))
+    else:
+        out.append("rate limits and the batch queue ignored (rate_limited: false)")
+    rule = job.provider.batch
+    if rule is not None and "batch" in w.modes:
+        typical = f"{rule.typical_turnaround_hours.normalize():f} h"
+        window = f"{rule.completion_window_hours.normalize():f} h"
+        basis = (
+            f"decisions use the {window} completion window"
+            if w.batch_wait == "worst"
+            else f"decisions use the typical {typical} turnaround"
+        )
+        out.append(f"batch: typically {typical}, at most {window}; {basis}")
+    if "stream" in w.modes and w.cancel.rate > 0:
+        seen = (
+            f"{w.cancel.after_tokens:,} tokens"
+            if w.cancel.after_tokens is not None
+            else "half the output"
+        )
+        out.append(
+            f"streaming: {w.cancel.rate * 100:.4g}% of requests cancelled after {seen}; "
+            f"{w.cancel.billed_after_cancel} more tokens billed per cancel before the server "
+            "notices (no provider documents abort billing)"
+        )
+    if w.cached_share or w.cache_write_share:
+        out.append(
+            f"prompt cache: {w.cached_share * 100:.4g}% of input tokens read from cache, "
+            f"{w.cache_write_share * 100:.4g}% written ({w.cache_ttl})"
+        )
+    return out
+
+
+def quote_all(workloads: Iterable[Workload], table: PriceTable | None = None) -> QuoteReport:
+    """Quote several workloads into one report."""
+    table = table or load_price_table()
+    return QuoteReport.of([quote(w, table) for w in workloads])

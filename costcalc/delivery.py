@@ -1,0 +1,277 @@
+"""The delivery modes, one place each: what a mode costs and how long it takes.
+
+stream    standard prices; the first token arrives after the time to first token; a user can
+          cancel, and a cancelled request bills what was generated before the server noticed.
+request   standard prices; the whole answer arrives at once, so the first token comes with the
+          last; everything is billed.
+batch     Batch API prices; results arrive when the batch is done: typically the provider's
+          turnaround, at worst its completion window; big jobs wait for the batch queue.
+flex      flex prices (OpenAI: Batch rates) on models that sell it; slower requests.
+priority  priority prices on models that sell it; same speed figures as standard here.
+
+Synchronous modes finish the workload as fast as the rate limits (tokens and requests per
+minute) and the concurrency allow. Speeds are estimates from the price table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, PlainSerializer
+
+from costcalc.money import MoneyOut, per_million
+from costcalc.prices import Mode, ModelPrices, ModeRates, Provider, RateLimit, Speed
+from costcalc.workload import DeliveryMode, Workload
+
+PRICE_MODE: dict[DeliveryMode, Mode] = {
+    "stream": "standard",
+    "request": "standard",
+    "batch": "batch",
+    "flex": "flex",
+    "priority": "priority",
+}
+HOUR = Decimal(3600)
+MINUTE = Decimal(60)
+
+Seconds = Annotated[Decimal, PlainSerializer(lambda v: float(round(v, 3)), return_type=float)]
+"""A duration in seconds: exact inside, a number with 3 decimals in JSON."""
+Tokens = Annotated[
+    Decimal, PlainSerializer(lambda v: float(v) if v % 1 else int(v), return_type=float)
+]
+
+
+class ModeQuote(BaseModel):
+    """One delivery mode for one workload: its cost breakdown and its time."""
+
+    mode: DeliveryMode
+    available: bool
+    reason: str = ""
+    """Why the mode is unavailable (it is never shown as free)."""
+    price_mode: Mode
+    """Which prices apply: standard, batch, flex or priority."""
+    cost: MoneyOut | None = None
+    input_cost: MoneyOut | None = None
+    cached_input_cost: MoneyOut | None = None
+    cache_write_cost: MoneyOut | None = None
+    output_cost: MoneyOut | None = None
+    input_tokens: Tokens = Decimal(0)
+    """Uncached input tokens billed, all requests."""
+    cached_input_tokens: Tokens = Decimal(0)
+    cache_write_tokens: Tokens = Decimal(0)
+    output_tokens: Tokens = Decimal(0)
+    """Output tokens billed, all requests (after cancels, for stream)."""
+    output_tokens_billed_after_cancel: Tokens = Decimal(0)
+    """Of those, tokens generated after users cancelled, before the server noticed."""
+    output_tokens_saved_by_cancel: Tokens = Decimal(0)
+    rates: dict[str, MoneyOut] = {}
+    """USD per 1M tokens used, per component."""
+    assumed: list[str] = []
+    """Components whose price is derived from a provider rule, not published."""
+    notes: list[str] = []
+    time_to_first_token_s: Seconds | None = None
+    time_to_complete_s: Seconds | None = None
+    """One request, from sending to the last token (batch: the typical turnaround)."""
+    wait_s: Seconds | None = None
+    """The whole workload, expected (batch: typical turnaround per wave)."""
+    worst_wait_s: Seconds | None = None
+    """The whole workload at worst (batch: the completion window per wave)."""
+    limited_by: str = ""
+    """What sets the wait of the whole workload."""
+    # filled by the calculator, against the baseline and the fastest mode
+    savings: MoneyOut | None = None
+    savings_pct: Decimal | None = None
+    extra_wait_s: Seconds | None = None
+    """Wait beyond the fastest mode's (on the workload's batch_wait basis)."""
+    savings_per_hour_waited: MoneyOut | None = None
+
+    def basis_wait(self, basis: str) -> Decimal:
+        """The wait used for decisions: worst case or expected."""
+        assert self.wait_s is not None and self.worst_wait_s is not None
+        return self.worst_wait_s if basis == "worst" else self.wait_s
+
+
+@dataclass(frozen=True)
+class Job:
+    """A workload resolved against the price table: everything the modes need."""
+
+    workload: Workload
+    requests: int
+    input_tokens: Decimal
+    """Per request."""
+    output_tokens: Decimal
+    """Per request."""
+    prices: ModelPrices
+    speed: Speed
+    limits: RateLimit
+    tier: str
+
+    @property
+    def provider(self) -> Provider:
+        return self.prices.provider
+
+
+def _rate(rates: ModeRates, component: str, fallback: str, notes: list[str], why: str) -> Decimal:
+    rate = rates.rate(component) or rates.rate(fallback)
+    if rates.rate(component) is None:
+        notes.append(why)
+    assert rate is not None
+    return rate.usd_per_mtok
+
+
+def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
+    """What ``mode`` costs for the job, component by component; unavailable modes carry why."""
+    price_mode = PRICE_MODE[mode]
+    rates = job.prices.mode(price_mode, math.ceil(job.input_tokens))
+    if not rates.available:
+        return ModeQuote(mode=mode, available=False, reason=rates.reason, price_mode=price_mode)
+    w = job.workload
+    n = Decimal(job.requests)
+    total_in = n * job.input_tokens
+    cached = total_in * w.cached_share
+    written = total_in * w.cache_write_share
+    plain = total_in - cached - written
+    notes: list[str] = []
+    in_rate = _rate(rates, "input", "input", notes, "")
+    cached_rate = _rate(
+        rates, "cached_input", "input", notes if cached else [],
+        f"{job.prices.model.id} has no cached-input price: cached tokens billed as input",
+    )  # fmt: skip
+    write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
+    write_rate = _rate(
+        rates, write_component, "input", notes if written else [],
+        "no cache-write premium: cache writes billed as input",
+    )  # fmt: skip
+    out_rate = _rate(rates, "output", "output", notes, "")
+
+    out_each = job.output_tokens
+    total_out = n * out_each
+    after_cancel = saved = Decimal(0)
+    if mode == "stream" and w.cancel.rate > 0:
+        cancelled = n * w.cancel.rate
+        seen = Decimal(w.cancel.after_tokens) if w.cancel.after_tokens is not None else out_each / 2
+        billed_each = min(out_each, seen + w.cancel.billed_after_cancel)
+        after_cancel = cancelled * (billed_each - min(out_each, seen))
+        saved = cancelled * (out_each - billed_each)
+        total_out -= saved
+
+    parts = {
+        "input": per_million(plain, in_rate),
+        "cached_input": per_million(cached, cached_rate),
+        "cache_write": per_million(written, write_rate),
+        "output": per_million(total_out, out_rate),
+    }
+    used = {"input": in_rate, "output": out_rate}
+    if cached:
+        used["cached_input"] = cached_rate
+    if written:
+        used[write_component] = write_rate
+    assumed = [c for c in used if (r := rates.rate(c)) is not None and r.basis == "assumed"]
+    if rates.above_input_tokens is not None:
+        notes.append(
+            f"long-context prices: requests above {rates.above_input_tokens:,} input tokens"
+        )
+    quote = ModeQuote(
+        mode=mode,
+        available=True,
+        price_mode=price_mode,
+        cost=sum(parts.values(), Decimal(0)),
+        input_cost=parts["input"],
+        cached_input_cost=parts["cached_input"],
+        cache_write_cost=parts["cache_write"],
+        output_cost=parts["output"],
+        input_tokens=plain,
+        cached_input_tokens=cached,
+        cache_write_tokens=written,
+        output_tokens=total_out,
+        output_tokens_billed_after_cancel=after_cancel,
+        output_tokens_saved_by_cancel=saved,
+        rates=used,
+        assumed=assumed,
+        notes=notes,
+    )
+    return _with_time(job, quote)
+
+
+def _with_time(job: Job, quote: ModeQuote) -> ModeQuote:
+    if quote.mode == "batch":
+        return _batch_time(job, quote)
+    ttft = job.speed.time_to_first_token_s
+    tps = job.speed.output_tokens_per_s
+    if quote.mode == "flex" and job.provider.flex is not None:
+        factor = job.provider.flex.latency_factor
+        ttft, tps = ttft * factor, tps / factor
+    one = ttft + job.output_tokens / tps
+    first = ttft if quote.mode == "stream" else one  # request/response: all at once
+    wall, limited_by = _sync_wall(job, one)
+    return quote.model_copy(
+        update={
+            "time_to_first_token_s": first,
+            "time_to_complete_s": one,
+            "wait_s": wall,
+            "worst_wait_s": wall,
+            "limited_by": limited_by,
+        }
+    )
+
+
+def _sync_wall(job: Job, one: Decimal) -> tuple[Decimal, str]:
+    """Wall time of the whole workload for a synchronous mode, and what sets it."""
+    w, lim = job.workload, job.limits
+    n = Decimal(job.requests)
+    bounds: list[tuple[Decimal, str]] = [(one, "one request's time")]
+    if w.rate_limited:
+        total_in, total_out = n * job.input_tokens, n * job.output_tokens
+        if lim.output_tokens_per_minute is not None:
+            bounds.append((total_in / lim.tokens_per_minute * MINUTE, "input tokens per minute"))
+            bounds.append(
+                (total_out / lim.output_tokens_per_minute * MINUTE, "output tokens per minute")
+            )
+        else:
+            bounds.append(
+                ((total_in + total_out) / lim.tokens_per_minute * MINUTE, "tokens per minute")
+            )
+        bounds.append((n / lim.requests_per_minute * MINUTE, "requests per minute"))
+    if w.concurrency is not None:
+        bounds.append((n * one / w.concurrency, f"concurrency of {w.concurrency:,}"))
+    wall, why = max(bounds, key=lambda b: b[0])
+    if why != "one request's time" and w.rate_limited:
+        why = f"{why} ({job.tier})"
+    return wall, why
+
+
+def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
+    rule = job.provider.batch
+    assert rule is not None  # an available batch mode has a rule
+    typical = rule.typical_turnaround_hours * HOUR
+    window = rule.completion_window_hours * HOUR
+    waves, limited_by = 1, "completion window"
+    if job.workload.rate_limited:
+        total_in = Decimal(job.requests) * job.input_tokens
+        if job.limits.batch_queue_tokens:
+            by_tokens = math.ceil(total_in / job.limits.batch_queue_tokens)
+            if by_tokens > waves:
+                waves = by_tokens
+                limited_by = (
+                    f"batch queue of {job.limits.batch_queue_tokens:,} input tokens "
+                    f"({job.tier}): {waves:,} batches one after another"
+                )
+        if job.limits.batch_queue_requests:
+            by_requests = math.ceil(job.requests / job.limits.batch_queue_requests)
+            if by_requests > waves:
+                waves = by_requests
+                limited_by = (
+                    f"batch queue of {job.limits.batch_queue_requests:,} requests "
+                    f"({job.tier}): {waves:,} batches one after another"
+                )
+    return quote.model_copy(
+        update={
+            "time_to_first_token_s": typical,
+            "time_to_complete_s": typical,
+            "wait_s": typical * waves,
+            "worst_wait_s": window * waves,
+            "limited_by": limited_by,
+        }
+    )

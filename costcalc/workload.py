@@ -1,0 +1,329 @@
+"""What is being priced: a workload (model, requests, tokens, caching, cancels, timing needs).
+
+A workload is built in Python, from command-line flags, or from a YAML file holding one
+workload or several (``workloads: [...]``). Input tokens per request are a number or are
+measured from a file with the token estimator (exactly, or from a sample).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from costcalc.errors import UsageError, WorkloadError
+from costcalc.yamlfile import load_mapping, validate
+
+DeliveryMode = Literal["stream", "request", "batch", "flex", "priority"]
+DELIVERY_MODES: tuple[DeliveryMode, ...] = ("stream", "request", "batch", "flex", "priority")
+Source = Literal["web-ui", "api", "webhook", "cron", "batch-job"]
+SOURCES: tuple[Source, ...] = ("web-ui", "api", "webhook", "cron", "batch-job")
+
+MAX_REQUESTS = 10**12
+MAX_TOKENS_PER_REQUEST = 10**8
+
+DEFAULT_TOKENS_BILLED_AFTER_CANCEL = 50
+"""Output tokens billed after a streamed request is cancelled.
+
+No provider documents abort billing; reports (LiteLLM, gateway docs, community threads) say
+the model keeps generating until the server notices the disconnect, so some output beyond
+what the user saw is billed. 50 tokens is about half a second of generation at typical
+speeds. Set it to 0 for the lesson's idealised claim (cancel after 5 tokens, pay for 5).
+"""
+
+_UNITS = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": 604800, "week": 604800, "weeks": 604800,
+}  # fmt: skip
+_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*")
+
+
+def parse_duration(value: Any) -> Decimal:
+    """Seconds in a duration such as ``24h``, ``1d``, ``90m``, ``2 hours`` or ``1h30m``.
+
+    A bare number is rejected: "24" could be hours or seconds.
+    """
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        raise UsageError(f"duration {value!r} needs a unit, e.g. {value}h, {value}m or {value}d")
+    text = str(value).strip().lower()
+    pos, total = 0, Decimal(0)
+    while pos < len(text):
+        m = _DURATION_PART.match(text, pos)
+        if m is None or m.group(2) not in _UNITS:
+            raise UsageError(
+                f"bad duration {value!r}: expected a number and a unit, e.g. 24h, 1d, 90m, 2 hours"
+            )
+        total += Decimal(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos == 0:
+        raise UsageError(f"bad duration {value!r}: expected e.g. 24h, 1d, 90m, 2 hours")
+    if total <= 0:
+        raise UsageError(f"duration {value!r} must be longer than zero")
+    return total
+
+
+def parse_money(value: Any, what: str = "") -> Decimal:
+    """USD from ``50``, ``12.5`` or ``$1,200``."""
+    where = f"{what}: " if what else ""
+    if isinstance(value, bool):
+        raise UsageError(f"{where}expected an amount of money, got {value!r}")
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    text = str(value).strip().replace(",", "").removeprefix("$").removesuffix("/h").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise UsageError(f"{where}expected an amount of money in USD, got {value!r}") from None
+    if not amount.is_finite():
+        raise UsageError(f"{where}expected an amount of money in USD, got {value!r}")
+    return amount
+
+
+def parse_share(value: Any, what: str) -> Decimal:
+    """A share between 0 and 1 (``0.2``)."""
+    try:
+        share = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise UsageError(f"{what}: expected a number between 0 and 1, got {value!r}") from None
+    if not share.is_finite() or not 0 <= share <= 1:
+        raise UsageError(f"{what}: expected a number between 0 and 1, got {value!r}")
+    return share
+
+
+def _duration_field(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _money_field(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return parse_money(value)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Duration = Annotated[Decimal, BeforeValidator(_duration_field)]
+"""Seconds; written as 24h, 1d, 90m, 2 hours."""
+Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
+MoneyIn = Annotated[Decimal, BeforeValidator(_money_field), Field(ge=0, allow_inf_nan=False)]
+
+
+class CancelProfile(BaseModel):
+    """How streamed requests are cut short by their users (the lesson's cancel claim)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    rate: Share = Decimal(0)
+    """Share of streamed requests the user cancels."""
+    after_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_REQUEST)
+    """Output tokens the user has seen when cancelling (default: half the output)."""
+    billed_after_cancel: int = Field(
+        default=DEFAULT_TOKENS_BILLED_AFTER_CANCEL, ge=0, le=MAX_TOKENS_PER_REQUEST
+    )
+    """Output tokens still generated and billed before the server notices the cancel."""
+
+
+class RateLimitOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    requests_per_minute: int | None = Field(default=None, gt=0)
+    tokens_per_minute: int | None = Field(default=None, gt=0)
+    output_tokens_per_minute: int | None = Field(default=None, gt=0)
+    batch_queue_tokens: int | None = Field(default=None, gt=0)
+    batch_queue_requests: int | None = Field(default=None, gt=0)
+
+
+class Workload(BaseModel):
+    """A workload to price under every delivery mode.
+
+    >>> Workload(model="gpt-4o", requests=1_000_000, input_tokens=800, output_tokens=200)
+    """
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    name: str = "workload"
+    model: str
+    """Model id or alias from the price table."""
+    requests: int | None = Field(default=None, gt=0, le=MAX_REQUESTS)
+    """Number of requests (taken from ``input_file`` when absent)."""
+    input_tokens: Decimal | None = Field(
+        default=None, ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
+    )
+    """Input tokens per request (measured from ``input_file`` when absent)."""
+    input_file: str | None = None
+    """A file of requests (JSONL, CSV, text) whose tokens are counted offline."""
+    input_column: str | None = None
+    """CSV column of ``input_file`` holding the request text."""
+    input_sample: int | None = Field(default=None, gt=0)
+    """Count a random sample of this many requests of ``input_file`` instead of all."""
+    output_tokens: Decimal = Field(
+        default=Decimal(0), ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
+    )
+    """Output tokens per request (reasoning tokens included)."""
+    cached_share: Share = Decimal(0)
+    """Share of input tokens read from the prompt cache."""
+    cache_write_share: Share = Decimal(0)
+    """Share of input tokens written to the prompt cache."""
+    cache_ttl: Literal["5m", "1h"] = "5m"
+    """Lifetime of cache writes (Anthropic bills 1.25x input for 5 minutes, 2x for 1 hour)."""
+    cancel: CancelProfile = CancelProfile()
+    """Streaming only: how many requests users cancel, and when."""
+    source: Source | None = None
+    """Where the requests come from (web-ui, api, webhook, cron, batch-job)."""
+    deadline: Duration | None = None
+    """The whole workload must be done within this (24h, 90m, 2 days)."""
+    value_of_time: MoneyIn | None = None
+    """USD that an hour of waiting for the results costs you."""
+    tier: str | None = None
+    """Rate-limit tier (tier-1, tier-4, ...); default: the price table's default tier."""
+    rate_limits: RateLimitOverride = RateLimitOverride()
+    """Your own limits, over the tier's."""
+    rate_limited: bool = True
+    """Whether rate limits and the batch queue bound the wall time (False: unlimited)."""
+    concurrency: int | None = Field(default=None, gt=0)
+    """Most requests in flight at once for the synchronous modes (default: unbounded)."""
+    modes: list[DeliveryMode] = list(DELIVERY_MODES)
+    """Delivery modes to compare."""
+    baseline: DeliveryMode = "request"
+    """Savings are measured against this mode."""
+    batch_wait: Literal["worst", "typical"] = "worst"
+    """Batch wait used for deadlines, value of time and break-even: the completion window
+    (worst, the default: "up to 24 h") or the provider's typical turnaround."""
+    as_of: dt.date | None = None
+    """Price date (default today)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Workload:
+        if self.input_file is None:
+            if self.requests is None:
+                raise ValueError("requests is required (or give input_file to count them)")
+            if self.input_tokens is None:
+                raise ValueError("input_tokens is required (or give input_file to measure it)")
+            if self.input_tokens == 0 and self.output_tokens == 0:
+                raise ValueError("input_tokens and output_tokens are both zero: nothing to price")
+        elif self.input_tokens is not None:
+            raise ValueError("give input_tokens or input_file, not both")
+        if self.cached_share + self.cache_write_share > 1:
+            raise ValueError("cached_share + cache_write_share must be at most 1")
+        if not self.modes:
+            raise ValueError("modes must name at least one delivery mode")
+        if len(set(self.modes)) != len(self.modes):
+            raise ValueError("modes lists a mode twice")
+        if self.baseline not in self.modes:
+            raise ValueError(f"baseline {self.baseline!r} is not one of the modes compared")
+        return self
+
+
+def parse_modes(text: str) -> list[DeliveryMode]:
+    """``stream,request,batch`` -> list of modes (``all`` for every mode)."""
+    if text.strip().lower() == "all":
+        return list(DELIVERY_MODES)
+    modes: list[DeliveryMode] = []
+    for part in text.split(","):
+        name = part.strip().lower()
+        if name not in DELIVERY_MODES:
+            raise UsageError(
+                f"unknown mode {part.strip()!r}: expected {', '.join(DELIVERY_MODES)} or all"
+            )
+        modes.append(name)
+    return modes
+
+
+# command-line flag of each Workload field, so errors from flags name the flag
+FLAGS = {
+    "name": "--name", "model": "--model", "requests": "--requests",
+    "input_tokens": "--input-tokens", "input_file": "--input-file",
+    "input_column": "--input-column", "input_sample": "--sample",
+    "output_tokens": "--output-tokens", "cached_share": "--cached-share",
+    "cache_write_share": "--cache-write-share", "cache_ttl": "--cache-ttl",
+    "cancel.rate": "--cancel-rate", "cancel.after_tokens": "--cancel-after",
+    "cancel.billed_after_cancel": "--billed-after-cancel", "source": "--source",
+    "deadline": "--deadline", "value_of_time": "--value-of-time", "tier": "--tier",
+    "rate_limits.requests_per_minute": "--rpm", "rate_limits.tokens_per_minute": "--tpm",
+    "rate_limits.batch_queue_tokens": "--batch-queue-tokens",
+    "rate_limited": "--no-rate-limits", "concurrency": "--concurrency", "modes": "--modes",
+    "baseline": "--baseline", "batch_wait": "--batch-wait", "as_of": "--as-of",
+}  # fmt: skip
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        head, _, rest = key.partition(".")
+        if rest:
+            out.setdefault(head, {})[rest] = value
+        else:
+            out[key] = value
+    return out
+
+
+def workload_from_options(options: dict[str, Any], base: Workload | None = None) -> Workload:
+    """A workload from command-line values (keys as in ``FLAGS``), over ``base`` if given.
+
+    Errors name the flag: ``--cancel-rate: must be <= 1``.
+    """
+    from pydantic import ValidationError
+
+    from costcalc.yamlfile import describe_error
+
+    given = {k: v for k, v in options.items() if v is not None}
+    data = base.model_dump(exclude_unset=True) if base is not None else {}
+    for key, value in _nest(given).items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    try:
+        return Workload.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
+        where = FLAGS.get(loc, loc) if loc else (base.name if base is not None else "workload")
+        raise UsageError(f"{where}: {describe_error(first, Workload)}") from None
+
+
+def load_workloads(path: Path | str) -> list[Workload]:
+    """Workloads from a YAML file: one workload mapping, or ``workloads: [...]``.
+
+    ``input_file`` paths are relative to the YAML file.
+    """
+    data, text = load_mapping(path, "workload file")
+    many = "workloads" in data
+    if many:
+        extra = sorted(set(data) - {"workloads"})
+        if extra:
+            raise WorkloadError(path, f"{extra[0]}: unknown key (expected only 'workloads')")
+        items = data["workloads"]
+        if not isinstance(items, list) or not items:
+            raise WorkloadError(path, "workloads: expected a list of workloads")
+    else:
+        items = [data]
+    base = Path(path).parent
+    out = []
+    names: set[str] = set()
+    for i, item in enumerate(items):
+        prefix: tuple[int | str, ...] = ("workloads", i) if many else ()
+        if isinstance(item, dict) and "name" not in item:
+            item = {**item, "name": f"workload {i + 1}" if many else Path(path).stem}
+        workload = validate(Workload, item, path, text, WorkloadError, prefix)
+        if workload.input_file is not None and not Path(workload.input_file).is_absolute():
+            workload = workload.model_copy(update={"input_file": str(base / workload.input_file)})
+        if workload.name in names:
+            raise WorkloadError(path, f"two workloads are named {workload.name!r}")
+        names.add(workload.name)
+        out.append(workload)
+    return out
