@@ -12,8 +12,15 @@ Planning scripts import from here::
     costcalc.count_tokens("Hello world", model="gpt-4o")           # 2
     costcalc.count_message_tokens(messages, model="gpt-4")         # the cookbook's count
     costcalc.count_file("batch.jsonl", sample=2000).tokens         # a TokenCount
+
+    q = costcalc.quote(costcalc.Workload(model="gpt-4o", requests=1_000_000,
+                                         input_tokens=800, output_tokens=200))
+    q.cheapest.mode, q.recommendation.reason                       # 'batch', '...'
 """
 
+from costcalc._version import __version__
+from costcalc.calculator import Quote, QuoteReport, Recommendation, quote, quote_all
+from costcalc.delivery import ModeQuote
 from costcalc.errors import (
     CostcalcError,
     CostcalcWarning,
@@ -23,6 +30,7 @@ from costcalc.errors import (
     UsageError,
     WorkloadError,
 )
+from costcalc.exercise import Exercise, exercise
 from costcalc.prices import (
     ModelPrices,
     ModeRates,
@@ -34,29 +42,38 @@ from costcalc.prices import (
 )
 from costcalc.tokenfiles import TokenCount, count_file, count_string
 from costcalc.tokens import count_message_tokens, count_tokens, tokenizer_for
-
-__version__ = "0.1.0"
+from costcalc.workload import Workload, load_workloads
 
 __all__ = [
     "CostcalcError",
     "CostcalcWarning",
+    "Exercise",
     "InputFileError",
+    "ModeQuote",
     "ModeRates",
     "ModelPrices",
     "PriceTable",
     "PriceTableError",
+    "Quote",
+    "QuoteReport",
     "Rate",
+    "Recommendation",
     "TokenCount",
     "UnknownModelError",
     "UsageError",
+    "Workload",
     "WorkloadError",
     "__version__",
     "count_file",
     "count_message_tokens",
     "count_string",
     "count_tokens",
+    "exercise",
     "load_price_table",
+    "load_workloads",
     "price_list",
     "price_sheet",
+    "quote",
+    "quote_all",
     "tokenizer_for",
 ]

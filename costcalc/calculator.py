@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from costcalc import __version__
+from costcalc._version import __version__
 from costcalc.delivery import HOUR, Job, ModeQuote, Seconds, cost_of
 from costcalc.errors import UsageError
 from costcalc.money import MoneyOut, usd
@@ -270,7 +270,7 @@ def _quote(
         rate_limited=w.rate_limited,
         baseline=w.baseline,
         batch_wait=w.batch_wait,
-        deadline_s=w.deadline,
+        deadline_s=w.deadline_s,
         value_of_time=w.value_of_time,
         source=w.source,
         modes=modes,
@@ -392,6 +392,10 @@ def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:
     return text
 
 
+def _pct_text(share: Decimal) -> str:
+    return f"{(share * 100).normalize():f}%"
+
+
 def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> list[str]:
     p, speed, lim = job.prices, job.speed, job.limits
     out = []
@@ -439,14 +443,14 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
             else "half the output"
         )
         out.append(
-            f"streaming: {w.cancel.rate * 100:.4g}% of requests cancelled after {seen}; "
+            f"streaming: {_pct_text(w.cancel.rate)} of requests cancelled after {seen}; "
             f"{w.cancel.billed_after_cancel} more tokens billed per cancel before the server "
             "notices (no provider documents abort billing)"
         )
     if w.cached_share or w.cache_write_share:
         out.append(
-            f"prompt cache: {w.cached_share * 100:.4g}% of input tokens read from cache, "
-            f"{w.cache_write_share * 100:.4g}% written ({w.cache_ttl})"
+            f"prompt cache: {_pct_text(w.cached_share)} of input tokens read from cache, "
+            f"{_pct_text(w.cache_write_share)} written ({w.cache_ttl})"
         )
     return out
 

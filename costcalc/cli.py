@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from costcalc import __version__
+from costcalc._version import __version__
 from costcalc.errors import CostcalcError, CostcalcWarning
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -488,6 +488,7 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
     metavar="0..1",
     help="Share of each row's tokens that are output, for today's prices.",
 )
+@click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE.")
 @format_option("table", "json", "markdown")
 @prices_option
 def exercise(
@@ -496,6 +497,7 @@ def exercise(
     rate: str | None,
     value_of_time: str | None,
     output_share: str,
+    as_of: str | None,
     fmt: str,
     price_files: tuple[str, ...],
 ) -> None:
@@ -510,7 +512,7 @@ def exercise(
         costcalc exercise --rows 20000 --tokens-per-row 3000 --format markdown
     """
     from costcalc.exercise import exercise as run_exercise
-    from costcalc.prices import load_price_table
+    from costcalc.prices import load_price_table, parse_date
     from costcalc.workload import parse_money, parse_share
 
     result = run_exercise(
@@ -522,6 +524,7 @@ def exercise(
         ),
         output_share=parse_share(output_share, "--output-share"),
         table=load_price_table(price_files),
+        as_of=parse_date(as_of) if as_of is not None else None,
     )
     if fmt == "json":
         emit(render_json(result))

@@ -87,6 +87,7 @@ def exercise(
     value_of_time: Decimal | None = None,
     output_share: Decimal = Decimal("0.2"),
     table: PriceTable | None = None,
+    as_of: dt.date | None = None,
 ) -> Exercise:
     """The lesson's exercise: ``rows`` of ``tokens_per_row`` at a flat ``rate`` per 1M tokens
     (default: the lesson's $15), standard against batch, and at today's gpt-4o prices."""
@@ -103,7 +104,7 @@ def exercise(
     if not 0 <= output_share <= 1:
         raise UsageError(f"--output-share must be between 0 and 1, got {output_share}")
     table = table or load_price_table()
-    lesson = table.prices(LESSON_MODEL)
+    lesson = table.prices(LESSON_MODEL, as_of)
     rule = lesson.provider.batch
     assert rule is not None
     std_rate = lesson.period.standard.input if rate is None else rate
@@ -154,6 +155,7 @@ def exercise(
             input_tokens=Decimal(in_tokens),
             output_tokens=Decimal(out_tokens),
             value_of_time=value_of_time,
+            as_of=as_of,
         ),
         table,
     )
@@ -183,7 +185,7 @@ def exercise(
         "rate limits are left out of the lesson's arithmetic",
         f"today's section: {TODAY_MODEL} list prices on {today.prices_as_of}, each row "
         f"{in_tokens:,} input + {out_tokens:,} output tokens (output share "
-        f"{output_share * 100:.4g}%, set with --output-share), timed under the "
+        f"{(output_share * 100).normalize():f}%, set with --output-share), timed under the "
         f"{today.tier} rate limits",
     ]
     return Exercise(

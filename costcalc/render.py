@@ -420,11 +420,13 @@ def quote_markdown(report: QuoteReport) -> str:
             markdown_table(headers, rows, right).rstrip("\n"),
             "",
             *(f"- {line}" for line in _unavailable_lines(q)),
+            *([""] if _unavailable_lines(q) else []),
             f"**Recommended: {r.mode or 'none'}.** {r.reason[:1].upper()}{r.reason[1:]}.",
             *(
                 [
+                    "",
                     f"Break-even: {per_hour(r.break_even_usd_per_hour)} per hour of waiting "
-                    f"({r.break_even_mode} against {q.baseline})."
+                    f"({r.break_even_mode} against {q.baseline}).",
                 ]
                 if r.break_even_usd_per_hour is not None
                 else []

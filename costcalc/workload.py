@@ -98,10 +98,10 @@ def parse_share(value: Any, what: str) -> Decimal:
 
 
 def _duration_field(value: Any) -> Any:
-    if value is None:
-        return None
+    if value is None or isinstance(value, dt.timedelta):
+        return value
     try:
-        return parse_duration(value)
+        return dt.timedelta(seconds=float(parse_duration(value)))
     except UsageError as exc:
         raise ValueError(str(exc)) from None
 
@@ -115,8 +115,8 @@ def _money_field(value: Any) -> Any:
         raise ValueError(str(exc)) from None
 
 
-Duration = Annotated[Decimal, BeforeValidator(_duration_field)]
-"""Seconds; written as 24h, 1d, 90m, 2 hours."""
+Duration = Annotated[dt.timedelta, BeforeValidator(_duration_field)]
+"""Written as 24h, 1d, 90m, 2 hours (or a ``datetime.timedelta`` in Python)."""
 Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
 MoneyIn = Annotated[Decimal, BeforeValidator(_money_field), Field(ge=0, allow_inf_nan=False)]
 
@@ -185,6 +185,15 @@ class Workload(BaseModel):
     """Where the requests come from (web-ui, api, webhook, cron, batch-job)."""
     deadline: Duration | None = None
     """The whole workload must be done within this (24h, 90m, 2 days)."""
+
+    @property
+    def deadline_s(self) -> Decimal | None:
+        if self.deadline is None:
+            return None
+        return Decimal(self.deadline.days * 86400 + self.deadline.seconds) + Decimal(
+            self.deadline.microseconds
+        ) / Decimal(1_000_000)
+
     value_of_time: MoneyIn | None = None
     """USD that an hour of waiting for the results costs you."""
     tier: str | None = None

@@ -1,0 +1,105 @@
+"""Bad-input catalogue for `costcalc quote` and `costcalc exercise`: exit 2, one line, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunCli, assert_one_line_error
+
+BASE = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "800", "-o", "200"]
+
+# (case id, argument list, message fragments)
+FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
+    ("negative-requests", ["quote", "-m", "gpt-4o", "-n", "-5", "-i", "800"], ("--requests: must be > 0",)),
+    ("zero-requests", ["quote", "-m", "gpt-4o", "-n", "0", "-i", "800"], ("--requests: must be > 0",)),
+    ("absurd-requests", ["quote", "-m", "gpt-4o", "-n", "10000000000000", "-i", "8"], ("--requests: must be <= 1000000000000",)),
+    ("negative-input", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "-800"], ("--input-tokens: must be >= 0",)),
+    ("non-numeric-input", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "lots"], ("--input-tokens: expected a number, got 'lots'",)),
+    ("absurd-output", [*BASE[:7], "-o", "1e12"], ("--output-tokens: must be <= 100000000",)),
+    ("zero-tokens", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "0", "-o", "0"], ("both zero: nothing to price",)),
+    ("over-context", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "200000"], ("exceeds gpt-4o's limit of 128,000 input tokens",)),
+    ("over-max-output", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "10", "-o", "20000"], ("exceeds gpt-4o's maximum output of 16,384",)),
+    ("cancel-rate-above-1", [*BASE, "--cancel-rate", "1.5"], ("--cancel-rate: must be <= 1",)),
+    ("cancel-rate-negative", [*BASE, "--cancel-rate", "-0.1"], ("--cancel-rate: must be >= 0",)),
+    ("cached-share-above-1", [*BASE, "--cached-share", "2"], ("--cached-share: must be <= 1",)),
+    ("shares-over-1", [*BASE, "--cached-share", "0.7", "--cache-write-share", "0.5"], ("cached_share + cache_write_share must be at most 1",)),
+    ("unknown-mode", [*BASE, "--modes", "stream,turbo"], ("unknown mode 'turbo'", "stream, request, batch, flex, priority")),
+    ("baseline-not-compared", [*BASE, "--modes", "batch,stream"], ("baseline 'request' is not one of the modes compared",)),
+    ("baseline-unavailable", [*BASE, "--baseline", "flex"], ("baseline flex is not available for gpt-4o",)),
+    ("deadline-soon", [*BASE, "--deadline", "soon"], ("--deadline: bad duration 'soon'", "24h, 1d, 90m, 2 hours")),
+    ("deadline-no-unit", [*BASE, "--deadline", "24"], ("--deadline: bad duration '24'",)),
+    ("deadline-zero", [*BASE, "--deadline", "0h"], ("--deadline: duration '0h' must be longer than zero",)),
+    ("bad-value-of-time", [*BASE, "--value-of-time", "lots"], ("--value-of-time: expected an amount of money in USD, got 'lots'",)),
+    ("negative-value-of-time", [*BASE, "--value-of-time", "-5"], ("--value-of-time: must be >= 0",)),
+    ("unknown-model", ["quote", "-m", "gpt-4-0", "-n", "5", "-i", "5"], ("unknown model 'gpt-4-0'", "did you mean")),
+    ("unknown-tier", [*BASE, "--tier", "tier-9"], ("unknown rate-limit tier 'tier-9' for gpt-4o", "tier-1, tier-4")),
+    ("no-model", ["quote", "-n", "5"], ("give --model",)),
+    ("missing-requests", ["quote", "-m", "gpt-4o", "-i", "5"], ("requests is required",)),
+    ("missing-input", ["quote", "-m", "gpt-4o", "-n", "5"], ("input_tokens is required",)),
+    ("bad-as-of", [*BASE, "--as-of", "2026-02-30"], ("--as-of", "2026-02-30")),
+    ("before-release", ["quote", "-m", "gpt-5", "-n", "5", "-i", "5", "--as-of", "2024-01-01"], ("gpt-5 has no prices on 2024-01-01",)),
+    ("missing-workload-file", ["quote", "/nonexistent/w.yaml"], ("/nonexistent/w.yaml: no such workload file",)),
+    ("exercise-zero-rows", ["exercise", "--rows", "0"], ("--rows must be between 1 and 10^12",)),
+    ("exercise-bad-rate", ["exercise", "--rate", "free"], ("--rate: expected an amount of money in USD, got 'free'",)),
+    ("exercise-negative-rate", ["exercise", "--rate", "-1"], ("--rate must be a positive price",)),
+    ("exercise-bad-share", ["exercise", "--output-share", "1.5"], ("--output-share: expected a number between 0 and 1",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args", "fragments"), FLAG_CASES, ids=[c[0] for c in FLAG_CASES])
+def test_quote_flags_rejected(
+    run_cli: RunCli, name: str, args: list[str], fragments: tuple[str, ...]
+) -> None:
+    assert_one_line_error(run_cli(*args), *fragments)
+
+
+GOOD = """\
+workloads:
+  - name: a
+    model: gpt-4o
+    requests: 1000
+    input_tokens: 800
+    output_tokens: 200
+"""
+
+# (case id, YAML text, message fragments: each names the file and line)
+YAML_CASES: list[tuple[str, str, tuple[str, ...]]] = [
+    ("unknown-key", GOOD + "    colour: red\n", (":7:", "workloads[0].colour: unknown key")),
+    ("misspelt-key", GOOD.replace("output_tokens", "output_tokns"), (":6:", "output_tokns: unknown key (did you mean 'output_tokens'?)")),
+    ("negative-requests", GOOD.replace("1000", "-1"), (":4:", "workloads[0].requests: must be > 0")),
+    ("cancel-rate", GOOD + "    cancel: {rate: 1.2}\n", (":7:", "workloads[0].cancel.rate: must be <= 1")),
+    ("deadline", GOOD + "    deadline: soon\n", (":7:", "workloads[0].deadline: bad duration 'soon'")),
+    ("deadline-bare-number", GOOD + "    deadline: 24\n", (":7:", "needs a unit")),
+    ("unknown-mode", GOOD + "    modes: [stream, warp]\n", (":7:", "workloads[0].modes[1]", "'stream'")),
+    ("missing-model", GOOD.replace("    model: gpt-4o\n", ""), (":2:", "workloads[0].model: required field is missing")),
+    ("malformed", "workloads:\n  - name: a\n    model: [gpt\n", ("invalid YAML",)),
+    ("not-a-list", "workloads: 5\n", ("workloads: expected a list of workloads",)),
+    ("empty", "", ("is empty",)),
+    ("duplicate-names", GOOD + GOOD.split("workloads:\n", 1)[1], ("two workloads are named 'a'",)),
+    ("extra-top-level", GOOD + "budget: 5\n", ("budget: unknown key (expected only 'workloads')",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "fragments"), YAML_CASES, ids=[c[0] for c in YAML_CASES])
+def test_workload_yaml_rejected(
+    run_cli: RunCli, tmp_path: Path, name: str, text: str, fragments: tuple[str, ...]
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert_one_line_error(run_cli("quote", str(path)), str(path), *fragments)
+
+
+@pytest.mark.parametrize("text", ["24h", "1d", "90m", "2 hours", "1h30m", "3 days"])
+def test_durations_accepted(run_cli: RunCli, text: str) -> None:
+    result = run_cli(*BASE, "--deadline", text)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_yaml_single_workload_and_flag_override(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "one.yaml"
+    path.write_text("model: gpt-4o\nrequests: 1000\ninput_tokens: 800\noutput_tokens: 200\n")
+    result = run_cli("quote", str(path), "--value-of-time", "1000", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert '"name": "one"' in result.stdout and '"value_of_time": "1000.00"' in result.stdout

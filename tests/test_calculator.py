@@ -1,0 +1,409 @@
+"""The calculator, checked against figures computed by hand from the price table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from costcalc import Workload, quote
+from costcalc.calculator import duration, per_hour
+from costcalc.exercise import exercise
+from costcalc.prices import load_price_table
+from costcalc.workload import parse_duration
+from tests.conftest import RunCli
+
+D = Decimal
+DAY = dt.date(2026, 11, 26)
+
+
+def q(**kw: Any) -> Any:
+    kw.setdefault("as_of", DAY)
+    return quote(Workload(**kw))
+
+
+# --- cost, mode by mode -----------------------------------------------------------------------
+
+
+def test_each_mode_for_gpt_4o() -> None:
+    r = q(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200)
+    # 800,000 input and 200,000 output tokens in all
+    assert r.mode("request").cost == D("2.00") + D("2.00")  # x $2.50 and x $10.00 per 1M
+    assert r.mode("stream").cost == D("4.00")  # same prices; nobody cancels
+    assert r.mode("batch").cost == D("1.00") + D("1.00")  # x $1.25 and x $5.00 (published)
+    assert r.mode("priority").cost == D("3.40") + D("3.40")  # x $4.25 and x $17.00
+    flex = r.mode("flex")
+    assert not flex.available and flex.cost is None and "no flex tier" in flex.reason
+    assert r.mode("batch").assumed == []
+
+
+def test_cached_input_and_batch_rule_for_cache() -> None:
+    r = q(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200, cached_share=D("0.5"))
+    req = r.mode("request")
+    assert (req.input_cost, req.cached_input_cost, req.output_cost) == (
+        D("1.00"),
+        D("0.50"),
+        D("2.00"),
+    )
+    assert req.cost == D("3.50")
+    batch = r.mode("batch")
+    # cached input in batch is not published: $1.25 x 50% = $0.625 by the rule
+    assert batch.cached_input_cost == D("0.25") and batch.cost == D("1.75")
+    assert batch.assumed == ["cached_input"]
+
+
+def test_anthropic_cache_prices_stack_with_batch() -> None:
+    kw = dict(model="claude-sonnet-4-5", requests=1000, input_tokens=10_000, output_tokens=1000,
+              cached_share=D("0.6"), cache_write_share=D("0.2"))  # fmt: skip
+    r = q(**kw)
+    # 10M input: 2M plain x $3, 6M cached x $0.30, 2M written (5 min) x $3.75; 1M output x $15
+    req = r.mode("request")
+    assert (req.input_cost, req.cached_input_cost, req.cache_write_cost, req.output_cost) == (
+        D("6"), D("1.80"), D("7.50"), D("15")
+    )  # fmt: skip
+    assert req.cost == D("30.30")
+    batch = r.mode("batch")
+    # every component at half price: 0.5 x (3, 0.30, 3.75, 15)
+    assert (batch.input_cost, batch.cached_input_cost, batch.cache_write_cost, batch.output_cost) == (
+        D("3"), D("0.90"), D("3.75"), D("7.50")
+    )  # fmt: skip
+    assert batch.cost == D("15.15")
+    hour = q(**kw, cache_ttl="1h")
+    assert hour.mode("request").cache_write_cost == D("12")  # 2M x $6.00
+    assert hour.mode("batch").cache_write_cost == D("6")  # 2M x $3.00
+
+
+def test_openai_cache_writes_bill_as_input() -> None:
+    r = q(
+        model="gpt-4o", requests=10, input_tokens=100_000, output_tokens=0, cache_write_share=D("1")
+    )
+    req = r.mode("request")
+    assert req.cache_write_cost == D("2.50") and any(
+        "cache writes billed as input" in n for n in req.notes
+    )
+
+
+def test_flex_and_priority() -> None:
+    o3 = q(model="o3", requests=1000, input_tokens=1000, output_tokens=1000)
+    assert o3.mode("request").cost == D("10")  # 1M x $2 + 1M x $8
+    assert o3.mode("flex").cost == D("5")  # 1M x $1 + 1M x $4
+    assert o3.mode("priority").cost == D("17.50")  # 1M x $3.50 + 1M x $14
+    assert o3.mode("flex").time_to_complete_s > o3.mode("request").time_to_complete_s  # slower
+    gpt5 = q(model="gpt-5", requests=10, input_tokens=100_000, output_tokens=100_000)
+    assert gpt5.mode("request").cost == D("11.25")
+    assert gpt5.mode("priority").cost == D("22.50")
+    assert not q(model="gpt-5-nano", requests=1, input_tokens=10).mode("priority").available
+
+
+def test_long_context_tiers() -> None:
+    sonnet = q(model="claude-sonnet-4-5", requests=10, input_tokens=300_000, output_tokens=1000)
+    # above 200K input tokens: $6 in, $22.50 out for the whole request
+    assert sonnet.mode("request").cost == D("18") + D("0.225")
+    assert sonnet.mode("batch").cost == D("9") + D("0.1125")  # half, by the rule
+    assert sonnet.mode("batch").assumed == ["input", "output"]
+    below = q(model="claude-sonnet-4-5", requests=10, input_tokens=200_000, output_tokens=1000)
+    assert below.mode("request").cost == D("6") + D("0.15")
+    pro = q(model="gemini-2.5-pro", requests=1, input_tokens=250_000, output_tokens=1000)
+    assert pro.mode("request").cost == D("0.625") + D("0.015")  # $2.50 and $15 above 200K
+
+
+def test_streaming_cancels() -> None:
+    # the lesson: a 1,000-token answer cancelled after 5 tokens saves the other 995
+    ideal = q(model="gpt-4o", requests=1, input_tokens=100, output_tokens=1000,
+              cancel={"rate": 1, "after_tokens": 5, "billed_after_cancel": 0})  # fmt: skip
+    assert ideal.mode("stream").output_tokens_saved_by_cancel == 995
+    assert ideal.mode("stream").output_cost == D("0.00005")  # 5 tokens x $10 / 1M
+    assert ideal.mode("request").output_cost == D("0.01")  # request/response bills all 1,000
+    # by default 50 more tokens are billed before the server notices
+    real = q(model="gpt-4o", requests=1000, input_tokens=100, output_tokens=1000,
+             cancel={"rate": D("0.5"), "after_tokens": 5})  # fmt: skip
+    stream = real.mode("stream")
+    assert stream.output_tokens == 500 * 1000 + 500 * 55
+    assert stream.output_tokens_billed_after_cancel == 500 * 50
+    assert stream.cost == D("0.25") + D("5.275")  # 100k in x $2.50; 527,500 out x $10
+    assert stream.savings == real.mode("request").cost - stream.cost
+
+
+def test_model_without_published_batch_price_is_flagged_not_a_crash() -> None:
+    r = q(model="gpt-4o-lesson", requests=1000, input_tokens=1000, output_tokens=0)
+    assert r.mode("batch").cost == D("7.50")
+    assert r.mode("batch").assumed == ["input", "output"]
+    assert any("assumed from the provider's rule" in a for a in r.assumptions)
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def test_sync_wall_time_is_set_by_tokens_per_minute() -> None:
+    r = q(model="gpt-4o", requests=1_000_000, input_tokens=800, output_tokens=200)
+    # 1B tokens at tier-4's 2,000,000 tokens/min = 500 min
+    assert r.mode("request").wait_s == 30_000
+    assert "tokens per minute" in r.mode("request").limited_by
+    one = D("0.39") + D(200) / D(81)
+    assert r.mode("stream").time_to_first_token_s == D("0.39")
+    assert r.mode("request").time_to_first_token_s == one == r.mode("request").time_to_complete_s
+
+
+def test_batch_waits_for_the_queue() -> None:
+    r = q(model="gpt-4o", requests=1_000_000, input_tokens=800, output_tokens=200)
+    batch = r.mode("batch")
+    # 800M input tokens through an 80M-token queue: 10 batches of up to 24 h
+    assert batch.wait_s == 10 * 24 * 3600 and batch.worst_wait_s == 10 * 24 * 3600
+    assert "10 batches" in batch.limited_by
+    tier1 = q(model="gpt-4o", requests=1000, input_tokens=900, output_tokens=0, tier="tier-1")
+    assert tier1.mode("batch").worst_wait_s == 10 * 24 * 3600  # 900k through a 90k queue
+    free = q(model="gpt-4o", requests=1_000_000, input_tokens=800, rate_limited=False)
+    assert free.mode("batch").worst_wait_s == 24 * 3600
+
+
+def test_anthropic_typical_and_worst_batch_and_output_limit() -> None:
+    r = q(model="claude-sonnet-4-5", requests=50_000, input_tokens=3000, output_tokens=500)
+    batch = r.mode("batch")
+    assert batch.wait_s == 3600 and batch.worst_wait_s == 24 * 3600
+    # 150M input at 2M/min = 75 min; 25M output at 400k/min = 62.5 min
+    assert r.mode("request").wait_s == 75 * 60
+    typical = q(model="claude-sonnet-4-5", requests=50_000, input_tokens=3000, output_tokens=500,
+                batch_wait="typical")  # fmt: skip
+    assert typical.mode("batch").extra_wait_s == 0  # 1 h beats 75 min of rate-limited requests
+
+
+def test_concurrency_bound() -> None:
+    r = q(model="gpt-4o", requests=100, input_tokens=10, output_tokens=81, concurrency=10)
+    one = D("0.39") + D(1)
+    assert r.mode("request").wait_s == 100 * one / 10
+
+
+# --- verdicts ---------------------------------------------------------------------------------
+
+
+def test_lesson_verdict_in_words() -> None:
+    r = q(model="gpt-4o-lesson", requests=1_000_000, input_tokens=1000, modes=["request", "batch"],
+          rate_limited=False)  # fmt: skip
+    rec = r.recommendation
+    assert rec.mode == "batch"
+    assert rec.reason == (
+        "batch saves $7,500.00 (50.0%) against request for up to 24 h of waiting: "
+        "worth it unless an hour of waiting costs you more than $312.50"
+    )
+    assert rec.break_even_mode == "batch" and per_hour(rec.break_even_usd_per_hour) == "$312.50"
+
+
+def test_deadline_picks_the_cheapest_mode_that_meets_it() -> None:
+    kw = dict(model="gpt-4o", requests=10_000, input_tokens=800, output_tokens=200)
+    assert q(**kw).recommendation.mode == "batch"
+    tight = q(**kw, deadline="2h")
+    assert tight.recommendation.mode == "stream"  # same price as request, first token sooner
+    assert "within the 2.0 s deadline" not in tight.recommendation.reason
+    assert "batch may take longer" in tight.recommendation.reason
+    loose = q(**kw, deadline=dt.timedelta(days=2))
+    assert loose.recommendation.mode == "batch"
+    impossible = q(**kw, deadline="1s")
+    assert "no mode finishes within" in impossible.recommendation.reason
+
+
+def test_value_of_time_picks_the_lowest_money_plus_waiting() -> None:
+    kw = dict(model="gpt-4o-lesson", requests=1_000_000, input_tokens=1000, modes=["request", "batch"],
+              rate_limited=False)  # fmt: skip
+    assert q(**kw, value_of_time=D(300)).recommendation.mode == "batch"  # 7,500 + 7,200 < 15,000
+    dear = q(**kw, value_of_time=D(313))
+    assert dear.recommendation.mode == "request"  # 7,500 + 7,512 > 15,000.0001
+    assert "costs least all told" in dear.recommendation.reason
+
+
+def test_savings_pct_and_extra_wait() -> None:
+    r = q(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200)
+    assert r.mode("batch").savings_pct == D("50.0")
+    assert r.mode("priority").savings == D("-2.80")
+    assert r.mode("request").extra_wait_s == 0
+    assert r.cheapest.mode == "batch"
+
+
+def test_baseline_can_be_chosen_and_must_be_available() -> None:
+    r = q(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200, baseline="batch")
+    assert r.mode("request").savings == D("-2.00")
+    from costcalc.errors import UsageError
+
+    with pytest.raises(UsageError, match="baseline flex is not available"):
+        q(model="gpt-4o", requests=1, input_tokens=1, baseline="flex")
+
+
+# --- properties -------------------------------------------------------------------------------
+
+TABLE = load_price_table()
+BATCH_MODELS = sorted(
+    m.id for _, m in TABLE.models() if TABLE.prices(m.id, DAY).mode("batch").available
+)
+counts = st.integers(min_value=1, max_value=10**7)
+
+
+def fits(model: str, i: int, o: int) -> bool:
+    """Whether a request of i input and o output tokens is one the model accepts."""
+    m = TABLE.find(model)[1]
+    return (
+        i + o > 0
+        and i <= (m.max_input_tokens or m.context_window)
+        and o <= (m.max_output_tokens or o)
+    )
+
+
+tokens = st.integers(min_value=0, max_value=100_000)
+shares = st.decimals(min_value=0, max_value=1, places=2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    model=st.sampled_from(BATCH_MODELS), n=counts, i=tokens, o=tokens, cached=shares, written=shares
+)
+def test_batch_never_costs_more_than_request(
+    model: str, n: int, i: int, o: int, cached: D, written: D
+) -> None:
+    assume(fits(model, i, o) and cached + written <= 1)
+    r = q(model=model, requests=n, input_tokens=i, output_tokens=o, cached_share=cached,
+          cache_write_share=written, modes=["request", "batch"])  # fmt: skip
+    assert r.mode("batch").cost <= r.mode("request").cost
+
+
+@settings(max_examples=150, deadline=None)
+@given(model=st.sampled_from(BATCH_MODELS), n=counts, i=tokens, o=tokens, di=tokens, do=tokens)
+def test_cost_is_monotonic_in_tokens(model: str, n: int, i: int, o: int, di: int, do: int) -> None:
+    assume(fits(model, i, o) and fits(model, i + di, o + do))
+    small = q(model=model, requests=n, input_tokens=i, output_tokens=o)
+    big = q(model=model, requests=n, input_tokens=i + di, output_tokens=o + do)
+    for a, b in zip(small.modes, big.modes, strict=True):
+        if a.available and b.available:
+            assert a.cost <= b.cost, a.mode
+
+
+@settings(max_examples=100, deadline=None)
+@given(model=st.sampled_from(BATCH_MODELS), n=counts, i=tokens, o=tokens,
+       baseline=st.sampled_from(["stream", "request", "batch"]))  # fmt: skip
+def test_savings_are_baseline_minus_mode(model: str, n: int, i: int, o: int, baseline: str) -> None:
+    assume(fits(model, i, o))
+    r = q(model=model, requests=n, input_tokens=i, output_tokens=o, baseline=baseline)
+    base = r.mode(baseline).cost
+    for m in r.available:
+        assert m.savings == base - m.cost
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=counts, o=st.integers(min_value=1, max_value=16_384), rate=shares,
+       after=st.integers(min_value=0, max_value=200_000), lag=st.integers(min_value=0, max_value=5000))  # fmt: skip
+def test_cancelling_never_raises_cost(n: int, o: int, rate: D, after: int, lag: int) -> None:
+    plain = q(
+        model="gpt-4o",
+        requests=n,
+        input_tokens=10,
+        output_tokens=o,
+        modes=["stream"],
+        baseline="stream",
+    )
+    cancelled = q(model="gpt-4o", requests=n, input_tokens=10, output_tokens=o, modes=["stream"], baseline="stream",
+                  cancel={"rate": rate, "after_tokens": after, "billed_after_cancel": lag})  # fmt: skip
+    assert cancelled.mode("stream").cost <= plain.mode("stream").cost
+
+
+# --- the exercise -----------------------------------------------------------------------------
+
+
+def test_exercise_figures_exactly() -> None:
+    ex = exercise()
+    small, big = ex.scales
+    assert (small.tokens, small.standard_cost, small.batch_cost, small.savings) == (
+        1_000_000, D("15.00"), D("7.50"), D("7.50")
+    )  # fmt: skip
+    assert small.break_even_usd_per_hour == D("0.3125")  # $7.50 / 24 h
+    assert (big.tokens, big.standard_cost, big.batch_cost, big.savings) == (
+        1_000_000_000, D("15000"), D("7500"), D("7500")
+    )  # fmt: skip
+    assert big.break_even_usd_per_hour == D("312.50")  # $7,500 / 24 h
+    assert ex.today_split == {"input_tokens": 800, "output_tokens": 200}
+    # today: 800M x $2.50 + 200M x $10.00 = $4,000; batch $1.25 / $5.00 = $2,000
+    assert ex.today.mode("request").cost == D("4000")
+    assert ex.today.mode("batch").cost == D("2000")
+    assert ex.today_break_even_usd_per_hour == D("83.3333")
+
+
+def test_exercise_with_value_of_time_and_flags() -> None:
+    ex = exercise(rows=20_000, tokens_per_row=3000, rate=D(10), value_of_time=D(50))
+    small, big = ex.scales
+    assert big.tokens == 60_000_000 and big.standard_cost == D(600) and big.savings == D(300)
+    assert big.answer.startswith("no: at $50.00 an hour, 24 h of waiting costs $1,200.00")
+    assert small.answer.startswith("no:")
+    assert exercise(value_of_time=D(100)).scales[1].answer.startswith("yes:")
+
+
+def test_exercise_cli_prints_every_assumption(run_cli: RunCli) -> None:
+    result = run_cli("exercise")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    for text in ("$15.00", "$7.50", "$15,000.00", "$7,500.00", "$312.50", "$0.3125", "24 h",
+                 "teaching rate", "assumed: OpenAI's batch rule", "800 input + 200 output"):  # fmt: skip
+        assert text in out, text
+    data = json.loads(run_cli("exercise", "--format", "json").stdout)
+    assert data["scales"][1]["break_even_usd_per_hour"] == "312.50"
+    assert data["today"]["modes"][2]["cost"] == "2000.00"
+    md = run_cli("exercise", "--format", "markdown").stdout
+    assert md.startswith("## The Batch Budgeter") and "```mermaid" in md
+
+
+# --- formats ----------------------------------------------------------------------------------
+
+
+def test_quote_json_shape(run_cli: RunCli) -> None:
+    result = run_cli(
+        "quote",
+        "-m",
+        "gpt-4o",
+        "-n",
+        "1000",
+        "-i",
+        "800",
+        "-o",
+        "200",
+        "--as-of",
+        "2026-11-26",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["currency"] == "USD" and data["prices_as_of"] == "2026-11-26"
+    (w,) = data["workloads"]
+    batch = next(m for m in w["modes"] if m["mode"] == "batch")
+    for key in ("mode", "available", "cost", "input_cost", "output_cost", "time_to_first_token_s",
+                "time_to_complete_s", "wait_s", "savings", "savings_pct"):  # fmt: skip
+        assert key in batch, key
+    assert batch["cost"] == "2.00" and batch["savings"] == "2.00" and batch["savings_pct"] == "50.0"
+    flex = next(m for m in w["modes"] if m["mode"] == "flex")
+    assert flex["available"] is False and flex["cost"] is None
+    assert {"mode", "reason", "break_even_usd_per_hour"} <= set(w["recommendation"])
+
+
+def test_quote_csv(run_cli: RunCli) -> None:
+    out = run_cli(
+        "quote", "-m", "gpt-4o", "-n", "1000", "-i", "800", "-o", "200", "--format", "csv"
+    ).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("workload,model,mode,available,currency,cost")
+    assert any(line.startswith("workload,gpt-4o,batch,true,USD,2.00,") for line in lines)
+
+
+def test_duration_text() -> None:
+    assert [duration(D(x)) for x in ("0.39", "45", "4500", "86400", "864000")] == [
+        "0.4 s", "45 s", "75 min", "24 h", "10 d"
+    ]  # fmt: skip
+    assert [parse_duration(x) for x in ("24h", "1d", "90m", "2 hours", "1h30m", "1.5 days")] == [
+        86400, 86400, 5400, 7200, 5400, 129600
+    ]  # fmt: skip
+
+
+def test_public_api_on_quote() -> None:
+    r = q(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200)
+    assert r.cheapest.mode == "batch" and r.recommendation.mode == "batch"
+    assert json.loads(r.to_json())["workloads"][0]["model"] == "gpt-4o"
+    assert r.to_markdown().startswith("### workload")
