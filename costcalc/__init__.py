@@ -18,9 +18,12 @@ Planning scripts import from here::
     q.cheapest.mode, q.recommendation.reason                       # 'batch', '...'
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from costcalc._version import __version__
-from costcalc.calculator import Quote, QuoteReport, Recommendation, quote, quote_all
-from costcalc.delivery import ModeQuote
 from costcalc.errors import (
     CostcalcError,
     CostcalcWarning,
@@ -30,19 +33,65 @@ from costcalc.errors import (
     UsageError,
     WorkloadError,
 )
-from costcalc.exercise import Exercise, exercise
-from costcalc.prices import (
-    ModelPrices,
-    ModeRates,
-    PriceTable,
-    Rate,
-    load_price_table,
-    price_list,
-    price_sheet,
-)
-from costcalc.tokenfiles import TokenCount, count_file, count_string
-from costcalc.tokens import count_message_tokens, count_tokens, tokenizer_for
-from costcalc.workload import Workload, load_workloads
+
+# The rest of the API is imported on first use: `costcalc` is a command people run in loops
+# and CI, and each command needs only part of the package (PEP 562).
+_LAZY = {
+    "Quote": "costcalc.calculator",
+    "QuoteReport": "costcalc.calculator",
+    "Recommendation": "costcalc.calculator",
+    "quote": "costcalc.calculator",
+    "quote_all": "costcalc.calculator",
+    "ModeQuote": "costcalc.delivery",
+    "Exercise": "costcalc.exercise",
+    "exercise": "costcalc.exercise",
+    "ModelPrices": "costcalc.prices",
+    "ModeRates": "costcalc.prices",
+    "PriceTable": "costcalc.prices",
+    "Rate": "costcalc.prices",
+    "load_price_table": "costcalc.prices",
+    "price_list": "costcalc.prices",
+    "price_sheet": "costcalc.prices",
+    "TokenCount": "costcalc.tokenfiles",
+    "count_file": "costcalc.tokenfiles",
+    "count_string": "costcalc.tokenfiles",
+    "count_message_tokens": "costcalc.tokens",
+    "count_tokens": "costcalc.tokens",
+    "tokenizer_for": "costcalc.tokens",
+    "Workload": "costcalc.workload",
+    "load_workloads": "costcalc.workload",
+}
+
+if TYPE_CHECKING:
+    from costcalc.calculator import Quote, QuoteReport, Recommendation, quote, quote_all
+    from costcalc.delivery import ModeQuote
+    from costcalc.exercise import Exercise, exercise
+    from costcalc.prices import (
+        ModelPrices,
+        ModeRates,
+        PriceTable,
+        Rate,
+        load_price_table,
+        price_list,
+        price_sheet,
+    )
+    from costcalc.tokenfiles import TokenCount, count_file, count_string
+    from costcalc.tokens import count_message_tokens, count_tokens, tokenizer_for
+    from costcalc.workload import Workload, load_workloads
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'costcalc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CostcalcError",

@@ -18,9 +18,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from costcalc._version import __version__
-from costcalc.delivery import HOUR, Job, ModeQuote, Seconds, cost_of
+from costcalc.delivery import HOUR, Job, ModeQuote, Seconds, cost_of, duration
 from costcalc.errors import UsageError
-from costcalc.money import MoneyOut, usd
+from costcalc.money import MoneyOut, per_hour, usd
 from costcalc.prices import PriceTable, RateLimit, load_price_table
 from costcalc.workload import DeliveryMode, Workload
 
@@ -277,31 +277,6 @@ def _quote(
         recommendation=rec,
         assumptions=_assumptions(w, job, measured, modes),
     )
-
-
-def duration(seconds: Decimal | float | None) -> str:
-    """0.4 s, 12 s, 3.5 min, 2.1 h, 24 h, 1.3 d."""
-    if seconds is None:
-        return "-"
-    s = float(seconds)
-    if s < 10:
-        return f"{s:.1f} s"
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 2 * 3600:
-        return f"{s / 60:.1f} min".replace(".0 min", " min")
-    if s < 3 * 86400:
-        return f"{s / 3600:.1f} h".replace(".0 h", " h")
-    return f"{s / 86400:.1f} d".replace(".0 d", " d")
-
-
-def per_hour(value: Decimal) -> str:
-    """$312.50; under a dollar, up to 4 places so cents do not hide it ($0.3125)."""
-    exponent = value.normalize().as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) else 2
-    if abs(value) < 1 and places > 2:
-        return usd(value, places=min(places, 4))
-    return usd(value)
 
 
 def recommend(q: Quote) -> Recommendation:

@@ -275,3 +275,19 @@ def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
             "limited_by": limited_by,
         }
     )
+
+
+def duration(seconds: Decimal | float | None) -> str:
+    """0.4 s, 12 s, 3.5 min, 2.1 h, 24 h, 1.3 d."""
+    if seconds is None:
+        return "-"
+    s = float(seconds)
+    if s < 10:
+        return f"{s:.1f} s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 2 * 3600:
+        return f"{s / 60:.1f} min".replace(".0 min", " min")
+    if s < 3 * 86400:
+        return f"{s / 3600:.1f} h".replace(".0 h", " h")
+    return f"{s / 86400:.1f} d".replace(".0 d", " d")

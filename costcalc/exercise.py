@@ -13,9 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel
 
-from costcalc.calculator import PER_HOUR_STEP, Quote, per_hour, quote
+from costcalc.calculator import PER_HOUR_STEP, Quote, quote
 from costcalc.errors import UsageError
-from costcalc.money import MILLION, MoneyOut, usd
+from costcalc.money import MILLION, MoneyOut, per_hour, usd
 from costcalc.prices import PriceTable, load_price_table
 from costcalc.workload import Workload
 

@@ -51,10 +51,26 @@ def signed_usd(value: Decimal) -> str:
     return ("+" if rounded > 0 else "") + usd(rounded)
 
 
+def tidy(value: Decimal) -> Decimal:
+    """The same value with tidy digits: whole cents as cents (36.0000 -> 36.00), otherwise
+    without trailing zeros (0.000050 -> 0.00005)."""
+    cents = value.quantize(CENT)
+    return cents if cents == value else value.normalize()
+
+
 def per_million(tokens: int | Decimal, price_per_mtok: Decimal) -> Decimal:
     """Cost of ``tokens`` at ``price_per_mtok`` USD per 1M tokens, exact."""
-    return Decimal(tokens) * price_per_mtok / MILLION
+    return tidy(Decimal(tokens) * price_per_mtok / MILLION)
 
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: decimal_str(v), return_type=str)]
 """Money in a result object: serialised as an exact decimal string (JSON never sees a float)."""
+
+
+def per_hour(value: Decimal) -> str:
+    """$312.50; under a dollar, up to 4 places so cents do not hide it ($0.3125)."""
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 2
+    if abs(value) < 1 and places > 2:
+        return usd(value, places=min(places, 4))
+    return usd(value)

@@ -11,16 +11,18 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from costcalc.calculator import Quote, QuoteReport, duration, per_hour
-from costcalc.delivery import ModeQuote
-from costcalc.exercise import Exercise
-from costcalc.money import usd, usd_price
+from costcalc.money import per_hour, usd, usd_price
 from costcalc.prices import COMPONENT_LABELS, PriceList, PriceSheet, StaleReport
-from costcalc.tokenfiles import TokenCount
+
+if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
+    from costcalc.calculator import Quote, QuoteReport
+    from costcalc.delivery import ModeQuote
+    from costcalc.exercise import Exercise
+    from costcalc.tokenfiles import TokenCount
 
 Row = Sequence[Any]
 
@@ -308,6 +310,8 @@ def _vs_base(q: Quote, m: ModeQuote) -> str:
 
 
 def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
+    from costcalc.delivery import duration
+
     cache = any(m.cached_input_cost or m.cache_write_cost for m in q.available)
     headers = [
         *("mode", "cost", "input"),
@@ -498,6 +502,8 @@ def _today_line(ex: Exercise) -> str:
 
 
 def exercise_table(ex: Exercise) -> str:
+    from costcalc.calculator import QuoteReport
+
     headers, rows = _exercise_rows(ex)
     lines = [
         "The Batch Budgeter: standard against batch, and what the wait is worth",
@@ -520,6 +526,8 @@ def exercise_table(ex: Exercise) -> str:
 
 
 def exercise_markdown(ex: Exercise) -> str:
+    from costcalc.calculator import QuoteReport
+
     headers, rows = _exercise_rows(ex)
     lines = [
         "## The Batch Budgeter",

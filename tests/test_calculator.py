@@ -12,8 +12,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from costcalc import Workload, quote
-from costcalc.calculator import duration, per_hour
+from costcalc.delivery import duration
 from costcalc.exercise import exercise
+from costcalc.money import per_hour
 from costcalc.prices import load_price_table
 from costcalc.workload import parse_duration
 from tests.conftest import RunCli

@@ -53,3 +53,14 @@ def test_readme_test_command_matches_ci() -> None:
     ci = (README.parent / ".ci" / "run").read_text()
     (cmd,) = re.findall(r"^TEST_CMD='(.*)'$", ci, flags=re.M)
     assert cmd in README.read_text()
+
+
+def test_readme_planning_script_runs_and_prints_what_it_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = README.read_text()
+    script = re.search(r"<!-- planning-script -->\n```python\n(.*?)```", text, flags=re.S)
+    output = re.search(r"<!-- planning-script-output -->\n```\n(.*?)```", text, flags=re.S)
+    assert script and output
+    exec(compile(script.group(1), "README planning script", "exec"), {})
+    assert capsys.readouterr().out == output.group(1)
