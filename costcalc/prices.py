@@ -55,7 +55,10 @@ _ID_PATTERN = r"^[a-z0-9][a-z0-9._:@/-]*$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    # Attribute docstrings document the fields; they go into the JSON Schema through
+    # price_schema() rather than use_attribute_docstrings, which re-reads this file's source
+    # for every class at import time (most of costcalc's start-up).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ComponentPrices(Strict):
@@ -189,6 +192,8 @@ class Model(Strict):
     deprecated: dt.date | None = None
     teaching: bool = False
     """A teaching rate, not a list price (the lesson's flat $15 per 1M tokens)."""
+    reasoning: bool = False
+    """A reasoning model: OpenAI requests limit output with max_completion_tokens."""
     description: str | None = None
     batch: bool = True
     """Whether the model can be used through the provider's Batch API."""
@@ -658,9 +663,43 @@ def validate_price_file(path: Path | str) -> str:
     return f"provider {override.provider}, {n} model{'s' if n != 1 else ''}"
 
 
+def _attribute_docstrings() -> dict[str, dict[str, str]]:
+    """``{class: {field: docstring}}`` for the string literals that follow fields here."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(__import__(__name__, fromlist=["_"])))
+    docs: dict[str, dict[str, str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        fields: dict[str, str] = {}
+        for stmt, following in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
+                fields[stmt.target.id] = inspect.cleandoc(following.value.value)
+        docs[node.name] = fields
+    return docs
+
+
 def price_schema() -> dict[str, Any]:
-    """JSON Schema of a provider price file, generated from the models."""
+    """JSON Schema of a provider price file, generated from the models, with each field's
+    docstring as its description."""
     schema = Provider.model_json_schema()
+    docs = _attribute_docstrings()
+    for name, definition in [("Provider", schema), *schema.get("$defs", {}).items()]:
+        inherited: dict[str, str] = {}
+        for klass in reversed(globals()[name].__mro__):
+            inherited.update(docs.get(klass.__name__, {}))
+        for field_name, prop in definition.get("properties", {}).items():
+            doc = inherited.get(field_name)
+            if doc and "description" not in prop:
+                prop["description"] = doc
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "costcalc price table: one provider"
     return schema
@@ -679,27 +718,33 @@ def days_old(model: Model, today: dt.date | None = None) -> int:
 # --- result objects for `costcalc prices` ---------------------------------------------------
 
 
-class RateOut(BaseModel):
+class Report(BaseModel):
+    """Base of the `costcalc prices` result objects: built on first use, not at import."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class RateOut(Report):
     component: str
     usd_per_mtok: MoneyOut
     basis: Basis
     note: str = ""
 
 
-class ModeOut(BaseModel):
+class ModeOut(Report):
     mode: Mode
     available: bool
     reason: str = ""
     prices: list[RateOut] = []
 
 
-class TierOut(BaseModel):
+class TierOut(Report):
     above_input_tokens: int | None
     """None: the base prices; otherwise a request whose input exceeds this many tokens."""
     modes: list[ModeOut]
 
 
-class PeriodOut(BaseModel):
+class PeriodOut(Report):
     effective_from: dt.date | None
     as_of: dt.date
     source: str
@@ -707,7 +752,7 @@ class PeriodOut(BaseModel):
     output: MoneyOut
 
 
-class PriceSheet(BaseModel):
+class PriceSheet(Report):
     """Everything `costcalc prices show` reports about one model on one date."""
 
     currency: str
@@ -791,7 +836,7 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
     )
 
 
-class PriceListRow(BaseModel):
+class PriceListRow(Report):
     provider: str
     model: str
     name: str
@@ -807,7 +852,7 @@ class PriceListRow(BaseModel):
     context_window: int
 
 
-class PriceList(BaseModel):
+class PriceList(Report):
     currency: str
     on: dt.date
     models: list[PriceListRow]
@@ -847,14 +892,14 @@ def price_list(
     return PriceList(currency=table.currency, on=day, models=rows)
 
 
-class StaleModel(BaseModel):
+class StaleModel(Report):
     provider: str
     model: str
     as_of: dt.date
     days_old: int
 
 
-class StaleReport(BaseModel):
+class StaleReport(Report):
     days: int
     today: dt.date
     stale: list[StaleModel]

@@ -124,7 +124,7 @@ MoneyIn = Annotated[Decimal, BeforeValidator(_money_field), Field(ge=0, allow_in
 class CancelProfile(BaseModel):
     """How streamed requests are cut short by their users (the lesson's cancel claim)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     rate: Share = Decimal(0)
     """Share of streamed requests the user cancels."""
@@ -137,7 +137,7 @@ class CancelProfile(BaseModel):
 
 
 class RateLimitOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     requests_per_minute: int | None = Field(default=None, gt=0)
     tokens_per_minute: int | None = Field(default=None, gt=0)
@@ -152,7 +152,7 @@ class Workload(BaseModel):
     >>> Workload(model="gpt-4o", requests=1_000_000, input_tokens=800, output_tokens=200)
     """
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = "workload"
     model: str
