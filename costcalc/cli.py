@@ -542,3 +542,367 @@ def render_json(result: Any) -> str:
     from costcalc.render import to_json
 
     return to_json(result)
+
+
+# --- route ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--source",
+    type=click.Choice(["web-ui", "api", "webhook", "cron", "batch-job"]),
+    help="Where the request comes from.",
+)
+@click.option("--deadline", metavar="DURATION", help="Needed within, e.g. 2h, 90m, 3 days.")
+@click.option(
+    "-m",
+    "--model",
+    default="gpt-4o",
+    show_default=True,
+    help="Model (decides which modes are sold and the batch window).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(),
+    metavar="FILE",
+    help="Your routing policy (ordered YAML rules, first match wins).",
+)
+@click.option(
+    "--workload",
+    "workload_file",
+    type=click.Path(),
+    metavar="FILE",
+    help="A workload YAML: also report the money at stake.",
+)
+@click.option("--show-policy", is_flag=True, help="Print the default policy and exit.")
+@format_option("plain", "json", default="plain")
+@prices_option
+def route(
+    source: str | None,
+    deadline: str | None,
+    model: str,
+    policy_file: str | None,
+    workload_file: str | None,
+    show_policy: bool,
+    fmt: str,
+    price_files: tuple[str, ...],
+) -> None:
+    """Route a request to a delivery mode by its source and deadline.
+
+    The default policy is the lesson's (web UI -> stream; webhook, cron, batch job ->
+    batch), extended with deadlines: a deadline shorter than the provider's batch window
+    goes to flex where the model sells it, else request/response. Plain output is the mode
+    alone, for scripts; --format json adds the rule that matched and why.
+
+    \b
+    Examples:
+        costcalc route --source cron                       # batch
+        costcalc route --source webhook --deadline 2h -m o3   # flex
+        costcalc route --source cron --workload nightly.yaml --format json
+    """
+    from costcalc.prices import load_price_table
+    from costcalc.router import default_policy_text, load_policy
+    from costcalc.router import route as route_request
+    from costcalc.workload import load_workloads
+
+    if show_policy:
+        emit(default_policy_text())
+        return
+    table = load_price_table(price_files)
+    policy = load_policy(policy_file) if policy_file else None
+    workloads = load_workloads(workload_file) if workload_file else [None]
+    results = [
+        route_request(source, deadline, model, policy, workload=w, table=table)  # type: ignore[arg-type]
+        for w in workloads
+    ]
+    if fmt == "json":
+        from costcalc.render import to_json_list
+
+        emit(
+            to_json_list(results)
+            if len(results) > 1
+            else results[0].model_dump_json(indent=2) + "\n"
+        )
+    else:
+        for r in results:
+            emit(f"{r.mode}\n")
+            if r.stake is not None:
+                click.echo(f"{r.stake.workload}: {r.stake.text} (rule {r.rule})", err=True)
+
+
+# --- batch files ------------------------------------------------------------------------------
+
+
+@cli.group()
+def batch() -> None:
+    """Batch files ready to upload: build, validate, quote, reconcile."""
+
+
+@batch.command("build")
+@click.argument("input_file", type=click.Path(), metavar="INPUT")
+@click.option("-m", "--model", required=True, help="Model of every request.")
+@click.option("--out", "out_dir", required=True, type=click.Path(), help="Folder for the files.")
+@click.option(
+    "--provider",
+    type=click.Choice(["openai", "anthropic"]),
+    help="Line format [default: the model's provider].",
+)
+@click.option("--column", metavar="NAME", help="CSV column holding the prompt.")
+@click.option(
+    "--template", metavar="TEXT", help='Prompt built from CSV columns, e.g. "Summarise: {body}".'
+)
+@click.option("--field", metavar="A.B.C", help="JSONL field holding the prompt or messages.")
+@click.option("--system", metavar="TEXT", help="System prompt for every request.")
+@click.option(
+    "--max-tokens", type=int, default=1024, show_default=True, help="Output limit per request."
+)
+@click.option(
+    "--output-tokens",
+    type=int,
+    metavar="N",
+    help="Expected output per request, for the quote [default: --max-tokens].",
+)
+@click.option(
+    "--id-prefix", default="row-", show_default=True, help="custom_id = PREFIX + input row."
+)
+@click.option(
+    "--max-requests", type=int, metavar="N", help="Requests per file [default: provider's]."
+)
+@click.option("--max-bytes", type=int, metavar="N", help="Bytes per file [default: provider's].")
+@click.option("--force", is_flag=True, help="Replace existing files.")
+@format_option("table", "json")
+@prices_option
+def batch_build(
+    input_file: str,
+    model: str,
+    out_dir: str,
+    provider: str | None,
+    column: str | None,
+    template: str | None,
+    field: str | None,
+    system: str | None,
+    max_tokens: int,
+    output_tokens: int | None,
+    id_prefix: str,
+    max_requests: int | None,
+    max_bytes: int | None,
+    force: bool,
+    fmt: str,
+    price_files: tuple[str, ...],
+) -> None:
+    """Write provider-format batch JSONL from a CSV, JSONL or text file (one prompt per line),
+    split to the provider's limits, with a manifest and the quote for the whole job.
+
+    \b
+    Examples:
+        costcalc batch build tickets.csv -m gpt-4o-mini --column body --out batches/
+        costcalc batch build prompts.txt -m claude-haiku-4-5 --system "Be brief." --out out/
+    """
+    from costcalc.batchfile import build
+    from costcalc.prices import load_price_table
+
+    with progress_bar([input_file]) as advance:
+        manifest = build(
+            input_file, model, out_dir, provider=provider, column=column, template=template,
+            field_path=field, system=system, max_tokens=max_tokens, id_prefix=id_prefix,
+            max_requests=max_requests, max_bytes=max_bytes, output_tokens=output_tokens,
+            force=force, table=load_price_table(price_files), progress=advance,
+        )  # fmt: skip
+    if fmt == "json":
+        emit(manifest.model_dump_json(indent=2) + "\n")
+    else:
+        from costcalc.render import manifest_table
+
+        emit(manifest_table(manifest, out_dir))
+
+
+@batch.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--max-requests", type=int, metavar="N", help="Requests per file [default: provider's]."
+)
+@click.option("--max-bytes", type=int, metavar="N", help="Bytes per file [default: provider's].")
+@format_option("table", "json")
+@prices_option
+def batch_validate(
+    files: tuple[str, ...], max_requests: int | None, max_bytes: int | None, fmt: str,
+    price_files: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Check batch files before upload: exit 0 valid, 1 invalid, 2 unreadable.
+
+    Checks JSON on every line, the keys each provider requires, one model (and endpoint) per
+    file, custom_ids unique across all the files given and of the allowed shape, and the
+    provider's request and size limits.
+    """
+    from costcalc.batchfile import validate_files
+    from costcalc.prices import load_price_table
+
+    report = validate_files(
+        list(files), max_requests=max_requests, max_bytes=max_bytes,
+        table=load_price_table(price_files),
+    )  # fmt: skip
+    if fmt == "json":
+        emit(report.model_dump_json(indent=2) + "\n")
+    else:
+        from costcalc.render import validation_table
+
+        emit(validation_table(report))
+    if not report.valid:
+        raise CheckFailed()
+
+
+@batch.command("quote")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--output-tokens",
+    type=int,
+    metavar="N",
+    help="Expected output per request [default: each request's max_tokens].",
+)
+@format_option("table", "json", "markdown", "csv")
+@prices_option
+def batch_quote(
+    files: tuple[str, ...], output_tokens: int | None, fmt: str, price_files: tuple[str, ...]
+) -> None:
+    """Token counts and cost, standard against batch, for batch files ready to upload."""
+    from costcalc.batchfile import quote_files
+    from costcalc.prices import load_price_table
+
+    report = quote_files(list(files), output_tokens, load_price_table(price_files))
+    _emit_quote(report, fmt)
+
+
+def _emit_quote(report: Any, fmt: str) -> None:
+    if fmt == "json":
+        emit(report.to_json())
+    elif fmt == "markdown":
+        emit(report.to_markdown())
+    elif fmt == "csv":
+        from costcalc.render import quote_csv
+
+        emit(quote_csv(report))
+    else:
+        from costcalc.render import quote_table
+
+        emit(quote_table(report))
+
+
+@batch.command("reconcile")
+@click.argument("outputs", nargs=-1, required=True, type=click.Path(), metavar="OUTPUT.jsonl...")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(),
+    metavar="FILE",
+    help="The batch file(s) uploaded (repeatable): estimate and missing results.",
+)
+@click.option("-m", "--model", help="Model [default: named in the results].")
+@format_option("table", "json")
+@prices_option
+def batch_reconcile(
+    outputs: tuple[str, ...], inputs: tuple[str, ...], model: str | None, fmt: str,
+    price_files: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Actual cost of provider batch output files at batch prices, against the estimate for
+    the input; outcomes by kind; input requests with no result.
+
+    Errored, cancelled and expired requests bill nothing.
+    """
+    from costcalc.batchfile import reconcile
+    from costcalc.prices import load_price_table
+
+    result = reconcile(list(outputs), list(inputs), model, load_price_table(price_files))
+    if fmt == "json":
+        emit(result.model_dump_json(indent=2) + "\n")
+    else:
+        from costcalc.render import reconcile_table
+
+        emit(reconcile_table(result))
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+def db_option(func: F) -> F:
+    return click.option("--db", required=True, type=click.Path(), help="Queue database (SQLite).")(
+        func
+    )
+
+
+@cli.group()
+def queue() -> None:
+    """A SQLite queue that gathers small tasks into one batch file a day (run flush from cron)."""
+
+
+@queue.command("add")
+@click.argument("prompts", nargs=-1)
+@db_option
+def queue_add(prompts: tuple[str, ...], db: str) -> None:
+    """Add tasks: each PROMPT argument, or JSONL on stdin (a string, or an object with prompt
+    or messages, optionally system and custom_id). Prints the custom_ids."""
+    from costcalc.queue import add, parse_tasks
+
+    if prompts:
+        tasks: list[Any] = list(prompts)
+    else:
+        if sys.stdin.isatty():
+            raise click.UsageError("give prompts as arguments, or JSONL on stdin")
+        tasks = list(parse_tasks(sys.stdin))
+    for cid in add(db, tasks):
+        emit(cid + "\n")
+
+
+@queue.command("flush")
+@db_option
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(), help="Folder for the batch files."
+)
+@click.option("-m", "--model", required=True, help="Model of the batch.")
+@click.option("--max-tokens", type=int, default=1024, show_default=True)
+@click.option("--system", metavar="TEXT", help="System prompt for tasks that give none.")
+@click.option("--max-requests", type=int, metavar="N")
+@click.option("--max-bytes", type=int, metavar="N")
+@format_option("plain", "json", default="plain")
+@prices_option
+def queue_flush(
+    db: str, out_dir: str, model: str, max_tokens: int, system: str | None,
+    max_requests: int | None, max_bytes: int | None, fmt: str, price_files: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Write every pending task into batch file(s), crash-safely; prints the files written."""
+    from costcalc.prices import load_price_table
+    from costcalc.queue import flush
+
+    results = flush(
+        db, out_dir, model, max_tokens=max_tokens, system=system, max_requests=max_requests,
+        max_bytes=max_bytes, table=load_price_table(price_files),
+    )  # fmt: skip
+    if fmt == "json":
+        from costcalc.render import to_json_list
+
+        emit(to_json_list(results))
+        return
+    if not results:
+        click.echo("nothing to flush", err=True)
+    for r in results:
+        note = " (finishing a flush left open by a crash)" if r.resumed else ""
+        click.echo(f"flush {r.flush}: {r.tasks:,} tasks{note}", err=True)
+        for f in r.files:
+            emit(f"{f.file}\n")
+
+
+@queue.command("status")
+@db_option
+@format_option("table", "json")
+def queue_status(db: str, fmt: str) -> None:
+    """Pending and flushed tasks, and the last flushes."""
+    from costcalc.queue import status
+
+    report = status(db)
+    if fmt == "json":
+        emit(report.model_dump_json(indent=2) + "\n")
+    else:
+        from costcalc.render import queue_status_table
+
+        emit(queue_status_table(report))

@@ -1,0 +1,381 @@
+"""A SQLite queue that gathers small tasks into one batch file a day.
+
+``add`` appends tasks; ``flush`` writes every pending task into batch file(s). A flush is
+crash-safe in three steps, each its own transaction or idempotent:
+
+1. claim: a flush row is created and every pending task is assigned to it (one transaction);
+2. write: the flush's files are written from its tasks, in task order, atomically (temporary
+   files renamed into place): the same tasks always give the same bytes;
+3. record: the files (names, counts, sha256) are recorded, the flush marked done and its
+   tasks marked flushed, in one transaction.
+
+A crash before 1 leaves the tasks pending; a crash between 1 and 3 leaves an open flush that
+the next ``flush`` finishes first (rewriting the same files), so no task is lost or written
+twice. Tasks added meanwhile wait for the next flush. WAL mode and a busy timeout let several
+processes add at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from costcalc.batchfile import (
+    ANTHROPIC_ID,
+    LineFormat,
+    PartWriter,
+    Row,
+    effective_limits,
+    encode_line,
+)
+from costcalc.errors import InputFileError, UsageError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS costcalc_queue (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    custom_id TEXT UNIQUE,
+    request TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    flush_id INTEGER REFERENCES flushes(id),
+    flushed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tasks_pending ON tasks(flush_id) WHERE flush_id IS NULL;
+CREATE TABLE IF NOT EXISTS flushes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    done_at TEXT,
+    model TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    out_dir TEXT NOT NULL,
+    max_tokens INTEGER NOT NULL,
+    system TEXT,
+    tasks INTEGER NOT NULL,
+    files TEXT
+);
+"""
+QUEUE_VERSION = 1
+FAULT_ENV = "COSTCALC_QUEUE_FAULT"
+"""Test hook: kill this process with SIGKILL at the named step of a flush."""
+
+
+def _fault(step: str) -> None:
+    if os.environ.get(FAULT_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
+    """Open (or create) a queue database; anything else at that path is bad input."""
+    path = Path(db)
+    if path.is_dir():
+        raise InputFileError(path, "is a directory, expected a queue database file")
+    if not create and not path.exists():
+        raise InputFileError(path, "no such queue database (add a task to create it)")
+    if create and not path.parent.exists():
+        raise InputFileError(path.parent, "no such folder for the queue database")
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise InputFileError(path, f"is not a costcalc queue database ({exc})") from None
+    if tables and "costcalc_queue" not in tables:
+        conn.close()
+        raise InputFileError(path, "is an SQLite database, but not a costcalc queue")
+    if mode.lower() != "wal":  # pragma: no cover - only on file systems without WAL support
+        conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not tables:
+        with _immediate(conn):
+            # statement by statement: executescript would commit the transaction first
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if conn.execute("SELECT COUNT(*) FROM costcalc_queue").fetchone()[0] == 0:
+                conn.execute("INSERT INTO costcalc_queue VALUES (?)", (QUEUE_VERSION,))
+    return conn
+
+
+class _immediate:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): one writer at a time, waiting its turn."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        self.conn.execute("ROLLBACK" if kind else "COMMIT")
+
+
+# --- adding -----------------------------------------------------------------------------------
+
+
+def _request(item: Any, where: str) -> tuple[str | None, dict[str, Any]]:
+    """(custom_id or None, request) from a prompt string or a JSON object."""
+    if isinstance(item, str):
+        if not item.strip():
+            raise UsageError(f"{where}: empty task")
+        return None, {"prompt": item}
+    if not isinstance(item, Mapping):
+        raise UsageError(f"{where}: a task is a prompt string or a JSON object")
+    cid = item.get("custom_id")
+    if cid is not None and (not isinstance(cid, str) or not ANTHROPIC_ID.fullmatch(cid)):
+        raise UsageError(f"{where}: custom_id must match ^[a-zA-Z0-9_-]{{1,64}}$, got {cid!r}")
+    request = {k: v for k, v in item.items() if k != "custom_id"}
+    messages = request.get("messages")
+    prompt = request.get("prompt")
+    if not (isinstance(prompt, str) and prompt.strip()) and not (
+        isinstance(messages, list) and messages
+    ):
+        raise UsageError(f"{where}: a task needs a non-empty prompt or messages")
+    return cid, request
+
+
+def parse_tasks(
+    lines: Iterable[str], source: str = "stdin"
+) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """Tasks from JSONL: each line a JSON string (a prompt) or an object with ``prompt`` or
+    ``messages`` (and optionally ``system`` and ``custom_id``)."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{source}:{number}: invalid JSON: {exc.msg}") from None
+        yield _request(item, f"{source}:{number}")
+
+
+def add(db: str | Path, tasks: Iterable[tuple[str | None, dict[str, Any]] | str]) -> list[str]:
+    """Add tasks in one transaction; returns their custom_ids (``task-<n>`` unless given)."""
+    items = [(None, {"prompt": t}) if isinstance(t, str) else t for t in tasks]
+    for i, (cid, request) in enumerate(items):
+        _request({**request, **({"custom_id": cid} if cid else {})}, f"task {i + 1}")
+    conn = connect(db)
+    ids = []
+    try:
+        with _immediate(conn):
+            for cid, request in items:
+                try:
+                    cur = conn.execute(
+                        "INSERT INTO tasks (custom_id, request, added_at) VALUES (?, ?, ?)",
+                        (cid, json.dumps(request, ensure_ascii=False), _now()),
+                    )
+                except sqlite3.IntegrityError:
+                    raise UsageError(f"custom_id {cid!r} is already in the queue") from None
+                if cid is None:
+                    cid = f"task-{cur.lastrowid}"
+                    conn.execute(
+                        "UPDATE tasks SET custom_id = ? WHERE id = ?", (cid, cur.lastrowid)
+                    )
+                ids.append(cid)
+    finally:
+        conn.close()
+    return ids
+
+
+# --- flushing ---------------------------------------------------------------------------------
+
+
+class FlushedFile(BaseModel):
+    file: str
+    requests: int
+    bytes: int
+    sha256: str
+
+
+class FlushResult(BaseModel):
+    flush: int
+    tasks: int
+    files: list[FlushedFile]
+    resumed: bool
+    """True when this finished a flush that an earlier run left open (a crash)."""
+
+
+def flush(
+    db: str | Path,
+    out_dir: str | Path,
+    model: str,
+    *,
+    max_tokens: int = 1024,
+    system: str | None = None,
+    max_requests: int | None = None,
+    max_bytes: int | None = None,
+    table: Any = None,
+) -> list[FlushResult]:
+    """Finish any flush left open by a crash, then flush every pending task."""
+    from costcalc.batchfile import _provider_of
+    from costcalc.prices import load_price_table
+
+    table = table or load_price_table()
+    entry, provider = _provider_of(table, model, None)
+    conn = connect(db, create=False)
+    lock = _flush_lock(Path(db))
+    results = []
+    try:
+        for flush_id in _open_flushes(conn):
+            results.append(_finish(conn, flush_id, table, max_requests, max_bytes, resumed=True))
+        new_id: int | None = None
+        with _immediate(conn):
+            pending = conn.execute("SELECT COUNT(*) FROM tasks WHERE flush_id IS NULL").fetchone()[
+                0
+            ]
+            if pending:
+                cur = conn.execute(
+                    "INSERT INTO flushes (started_at, model, provider, out_dir, max_tokens, "
+                    "system, tasks) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (_now(), entry.id, provider, str(out_dir), max_tokens, system, pending),
+                )
+                new_id = cur.lastrowid
+                conn.execute("UPDATE tasks SET flush_id = ? WHERE flush_id IS NULL", (new_id,))
+        _fault("claimed")
+        if new_id is not None:
+            results.append(_finish(conn, new_id, table, max_requests, max_bytes, resumed=False))
+    finally:
+        conn.close()
+        lock.close()
+    return results
+
+
+def _flush_lock(db: Path) -> Any:
+    """One flush at a time per queue (the lock goes with the process, even on SIGKILL)."""
+    handle = open(f"{db}.flush-lock", "a+b")  # noqa: SIM115 - held until the flush ends
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise UsageError(f"{db}: another costcalc queue flush is running") from None
+    return handle
+
+
+def _open_flushes(conn: sqlite3.Connection) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT id FROM flushes WHERE done_at IS NULL ORDER BY id")]
+
+
+def _finish(
+    conn: sqlite3.Connection,
+    flush_id: int,
+    table: Any,
+    max_requests: int | None,
+    max_bytes: int | None,
+    resumed: bool,
+) -> FlushResult:
+    """Write the files of a claimed flush (idempotently) and record them with its tasks."""
+    model, provider, out_dir, max_tokens, system = conn.execute(
+        "SELECT model, provider, out_dir, max_tokens, system FROM flushes WHERE id = ?",
+        (flush_id,),
+    ).fetchone()
+    limit_requests, limit_bytes = effective_limits(
+        table.providers[provider].batch, max_requests, max_bytes
+    )
+    entry = table.find(model)[1]
+    fmt = LineFormat(provider, model, max_tokens, system, entry.reasoning)
+    # the same flush always writes the same files: rewriting after a crash replaces them, and
+    # temporary files a killed run left behind are removed (the flush lock is ours)
+    stem = f"flush-{flush_id:06d}"
+    writer = PartWriter(Path(out_dir), stem, limit_requests, limit_bytes, force=True)
+    for stale in Path(out_dir).glob(f".{stem}-*.tmp"):
+        stale.unlink(missing_ok=True)
+    try:
+        rows = conn.execute(
+            "SELECT id, custom_id, request FROM tasks WHERE flush_id = ? ORDER BY id", (flush_id,)
+        )
+        for written, (task_id, cid, text) in enumerate(rows, start=1):
+            request = json.loads(text)
+            messages = request.get("messages") or [{"role": "user", "content": request["prompt"]}]
+            row = Row(task_id, messages, request.get("system"))
+            writer.add(encode_line(fmt.request(cid, row)), cid, f"task {cid}")
+            if written == 1:
+                _fault("writing")
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    _fault("written")
+    files = [
+        FlushedFile(
+            file=str(Path(out_dir) / p.file), requests=p.requests, bytes=p.bytes, sha256=p.sha256
+        )
+        for p in writer.parts
+    ]
+    with _immediate(conn):
+        conn.execute(
+            "UPDATE flushes SET done_at = ?, files = ? WHERE id = ?",
+            (_now(), json.dumps([f.model_dump() for f in files]), flush_id),
+        )
+        conn.execute("UPDATE tasks SET flushed = 1 WHERE flush_id = ?", (flush_id,))
+    tasks = sum(f.requests for f in files)
+    return FlushResult(flush=flush_id, tasks=tasks, files=files, resumed=resumed)
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+class FlushInfo(BaseModel):
+    flush: int
+    started_at: str
+    done_at: str | None
+    model: str
+    tasks: int
+    files: list[FlushedFile]
+
+
+class QueueStatus(BaseModel):
+    db: str
+    pending: int
+    flushed: int
+    open_flushes: list[int]
+    """Flushes a crash left unfinished: the next flush finishes them."""
+    flushes: list[FlushInfo]
+
+
+def status(db: str | Path, last: int = 10) -> QueueStatus:
+    conn = connect(db, create=False)
+    try:
+        pending = conn.execute("SELECT COUNT(*) FROM tasks WHERE flush_id IS NULL").fetchone()[0]
+        flushed = conn.execute("SELECT COUNT(*) FROM tasks WHERE flushed = 1").fetchone()[0]
+        rows = conn.execute(
+            "SELECT id, started_at, done_at, model, tasks, files FROM flushes "
+            "ORDER BY id DESC LIMIT ?",
+            (last,),
+        ).fetchall()
+        open_ids = _open_flushes(conn)
+    finally:
+        conn.close()
+    return QueueStatus(
+        db=str(db),
+        pending=pending,
+        flushed=flushed,
+        open_flushes=open_ids,
+        flushes=[
+            FlushInfo(
+                flush=r[0],
+                started_at=r[1],
+                done_at=r[2],
+                model=r[3],
+                tasks=r[4],
+                files=[FlushedFile(**f) for f in json.loads(r[5] or "[]")],
+            )
+            for r in rows
+        ],
+    )

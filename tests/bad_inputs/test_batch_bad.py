@@ -1,0 +1,157 @@
+"""Bad-input catalogue for batch files, routing and the queue: exit 2, one line, no traceback
+(and `batch validate` finds invalid files: exit 1, every problem with file and line)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunCli, assert_one_line_error
+
+OPENAI = {
+    "custom_id": "a",
+    "method": "POST",
+    "url": "/v1/chat/completions",
+    "body": {"model": "gpt-4o", "messages": []},
+}
+ANTHROPIC = {
+    "custom_id": "a",
+    "params": {"model": "claude-haiku-4-5", "max_tokens": 10, "messages": []},
+}
+
+
+def lines(*objs: object) -> str:
+    return "".join((o if isinstance(o, str) else json.dumps(o)) + "\n" for o in objs)
+
+
+# (case id, files, the message fragments validate must print)
+INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
+    ("duplicate-custom-id", {"a.jsonl": lines(OPENAI, {**OPENAI, "custom_id": "b"}, OPENAI)}, ("a.jsonl:3: custom_id 'a' is also used at", "a.jsonl:1")),
+    ("duplicate-across-files", {"a.jsonl": lines(OPENAI), "b.jsonl": lines(OPENAI)}, ("b.jsonl:1: custom_id 'a' is also used at", "a.jsonl:1")),
+    ("mixed-models", {"a.jsonl": lines(OPENAI, {**OPENAI, "custom_id": "b", "body": {"model": "gpt-4o-mini", "messages": []}})}, ("a.jsonl:2: model 'gpt-4o-mini' differs from 'gpt-4o' on line 1",)),
+    ("invalid-json", {"a.jsonl": lines(OPENAI, "{nope")}, ("a.jsonl:2: invalid JSON",)),
+    ("missing-body", {"a.jsonl": lines({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions"})}, ("a.jsonl:1: body is missing",)),
+    ("bad-method", {"a.jsonl": lines({**OPENAI, "method": "GET"})}, ("method must be \"POST\"",)),
+    ("bad-url", {"a.jsonl": lines({**OPENAI, "url": "/v1/nope"})}, ("url '/v1/nope' is not a batch endpoint",)),
+    ("anthropic-bad-id", {"a.jsonl": lines({**ANTHROPIC, "custom_id": "has space"})}, ("custom_id 'has space' does not match",)),
+    ("anthropic-no-max-tokens", {"a.jsonl": lines({"custom_id": "a", "params": {"model": "claude-haiku-4-5", "messages": []}})}, ("params.max_tokens must be a whole number",)),
+    ("mixed-providers", {"a.jsonl": lines(OPENAI, {**ANTHROPIC, "custom_id": "b"})}, ("an anthropic request in a file of openai requests",)),
+    ("too-many-requests", {"a.jsonl": lines(*({**OPENAI, "custom_id": f"r{i}"} for i in range(3)))}, ("3 requests, over the limit of 2 per file",)),
+    ("empty", {"a.jsonl": ""}, ("a.jsonl: no requests",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "files", "fragments"), INVALID, ids=[c[0] for c in INVALID])
+def test_validate_finds_problems(
+    run_cli: RunCli, tmp_path: Path, name: str, files: dict[str, str], fragments: tuple[str, ...]
+) -> None:
+    for fname, text in files.items():
+        (tmp_path / fname).write_text(text)
+    extra = ["--max-requests", "2"] if name == "too-many-requests" else []
+    result = run_cli("batch", "validate", *(str(tmp_path / f) for f in files), *extra)
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+    for fragment in fragments:
+        assert fragment in result.stdout, (fragment, result.stdout)
+
+
+def _setup(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,body\n1,hello\n")
+    (tmp_path / "big.txt").write_text("x" * 5000 + "\n")
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "notdb.db").write_text("this is not SQLite")
+    (tmp_path / "other.db").write_bytes(b"")
+    (tmp_path / "bad-results.jsonl").write_text(
+        lines(
+            {"custom_id": "a", "result": {"type": "succeeded", "message": {"usage": {}}}},
+            "{truncated",
+        )
+    )
+    (tmp_path / "not-results.jsonl").write_text(lines({"hello": "world"}))
+    (tmp_path / "bad-usage.jsonl").write_text(
+        lines(
+            {
+                "custom_id": "a",
+                "response": {
+                    "status_code": 200,
+                    "body": {"model": "gpt-4o", "usage": {"prompt_tokens": -5}},
+                },
+            }
+        )
+    )
+    (tmp_path / "policy.yaml").write_text(
+        "rules:\n  - name: x\n    when: {deadline_under: soon}\n    mode: batch\n"
+    )
+    (tmp_path / "policy2.yaml").write_text(
+        "rules:\n  - name: only-cron\n    when: {source: cron}\n    mode: batch\n"
+    )
+    (tmp_path / "policy3.yaml").write_text("rules:\n  - name: x\n    mode: warp\n")
+
+
+# (case id, argument list ({d} is the temp folder), message fragments)
+CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
+    ("request-over-byte-limit", ["batch", "build", "{d}/big.txt", "-m", "gpt-4o-mini", "--out", "{d}/out", "--max-bytes", "1000"], ("big.txt:1: one request is", "over the 1,000-byte limit")),
+    ("out-is-a-file", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--column", "body", "--out", "{d}/afile"], ("afile: is a file, expected a folder",)),
+    ("out-under-a-file", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--column", "body", "--out", "{d}/afile/sub"], ("cannot create the folder",)),
+    ("out-not-creatable", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--column", "body", "--out", "/proc/costcalc-test/out"], ("cannot create the folder",)),
+    ("csv-without-column", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--column", "text", "--out", "{d}/out"], ("t.csv:1: no column 'text'", "columns: id, body")),
+    ("csv-needs-column", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--out", "{d}/out"], ("needs --column NAME or --template",)),
+    ("missing-input", ["batch", "build", "{d}/nope.csv", "-m", "gpt-4o-mini", "--column", "body", "--out", "{d}/out"], ("nope.csv: no such file",)),
+    ("gemini-model", ["batch", "build", "{d}/t.csv", "-m", "gemini-2.5-flash", "--column", "body", "--out", "{d}/out"], ("batch files are built for openai or anthropic",)),
+    ("wrong-provider", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--provider", "anthropic", "--column", "body", "--out", "{d}/out"], ("gpt-4o is an openai model, not anthropic",)),
+    ("bad-id-prefix", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--id-prefix", "row 1"], ("--id-prefix 'row 1'",)),
+    ("max-tokens-too-big", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-tokens", "99999"], ("over gpt-4o's maximum output of 16,384",)),
+    ("max-requests-zero", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-requests", "0"], ("--max-requests must be at least 1",)),
+    ("validate-missing-file", ["batch", "validate", "{d}/nope.jsonl"], ("nope.jsonl: no such file",)),
+    ("validate-directory", ["batch", "validate", "{d}"], ("is a directory",)),
+    ("reconcile-malformed", ["batch", "reconcile", "{d}/bad-results.jsonl"], ("bad-results.jsonl:2: invalid JSON",)),
+    ("reconcile-not-output", ["batch", "reconcile", "{d}/not-results.jsonl"], ("not-results.jsonl:1: custom_id is missing",)),
+    ("reconcile-bad-usage", ["batch", "reconcile", "{d}/bad-usage.jsonl"], ("bad-usage.jsonl:1: usage.prompt_tokens must be a whole number >= 0",)),
+    ("reconcile-missing-file", ["batch", "reconcile", "{d}/nope.jsonl"], ("nope.jsonl: no such file",)),
+    ("quote-invalid-file", ["batch", "quote", "{d}/not-results.jsonl"], ("custom_id is missing", "costcalc batch validate")),
+    ("queue-not-sqlite", ["queue", "status", "--db", "{d}/notdb.db"], ("notdb.db: is not a costcalc queue database",)),
+    ("queue-missing-db", ["queue", "flush", "--db", "{d}/none.db", "--out", "{d}/o", "-m", "gpt-4o"], ("none.db: no such queue database",)),
+    ("queue-db-is-dir", ["queue", "add", "--db", "{d}", "x"], ("is a directory, expected a queue database",)),
+    ("queue-bad-custom-id", ["queue", "add", "--db", "{d}/q.db"], ("custom_id must match",)),
+    ("queue-empty-task", ["queue", "add", "--db", "{d}/q.db", " "], ("task 1: a task needs a non-empty prompt or messages",)),
+    ("route-bad-deadline", ["route", "--source", "cron", "--deadline", "soon"], ("bad duration 'soon'",)),
+    ("route-bad-policy", ["route", "--source", "cron", "--policy", "{d}/policy.yaml"], ("policy.yaml:3:", "rules[0].when.deadline_under", "bad duration 'soon'")),
+    ("route-policy-bad-mode", ["route", "--policy", "{d}/policy3.yaml"], ("policy3.yaml:3:", "rules[0].mode[0]")),
+    ("route-no-rule-matches", ["route", "--source", "api", "--policy", "{d}/policy2.yaml"], ("no rule of the policy matches source=api",)),
+    ("route-unknown-model", ["route", "--source", "cron", "-m", "gpt-5o"], ("unknown model 'gpt-5o'",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args", "fragments"), CASES, ids=[c[0] for c in CASES])
+def test_rejected(
+    run_cli: RunCli, tmp_path: Path, name: str, args: list[str], fragments: tuple[str, ...]
+) -> None:
+    _setup(tmp_path)
+    stdin = '{"prompt": "x", "custom_id": "has space"}\n' if name == "queue-bad-custom-id" else None
+    result = run_cli(*(a.replace("{d}", str(tmp_path)) for a in args), input=stdin)
+    assert_one_line_error(result, *fragments)
+    if name.startswith("batch") or "out" in name:
+        out = tmp_path / "out"
+        assert not out.exists() or not any(out.iterdir())  # nothing half-written
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to any folder")
+def test_out_folder_not_writable(run_cli: RunCli, tmp_path: Path) -> None:
+    _setup(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    result = run_cli(
+        "batch",
+        "build",
+        str(tmp_path / "t.csv"),
+        "-m",
+        "gpt-4o",
+        "--column",
+        "body",
+        "--out",
+        str(locked),
+    )
+    assert_one_line_error(result, "locked: folder is not writable")

@@ -1,0 +1,191 @@
+"""The SQLite batch queue: crash safety under SIGKILL, concurrent adders, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from costcalc.queue import FAULT_ENV, add, flush, status
+from tests.conftest import RunCli
+
+COSTCALC = [sys.executable, "-m", "costcalc"]
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COSTCALC, *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def ids_in(out: Path) -> Counter[str]:
+    seen: Counter[str] = Counter()
+    for part in out.glob("*.jsonl"):
+        for line in part.read_text().splitlines():
+            seen[json.loads(line)["custom_id"]] += 1
+    return seen
+
+
+def test_add_flush_status(tmp_path: Path, run_cli: RunCli) -> None:
+    db = tmp_path / "q.db"
+    assert add(db, ["first", "second"]) == ["task-1", "task-2"]
+    assert add(
+        db,
+        [("mine-1", {"messages": [{"role": "user", "content": "third"}], "system": "Be brief."})],
+    ) == ["mine-1"]
+    assert status(db).pending == 3
+    (result,) = flush(db, tmp_path / "out", "gpt-4o-mini", max_tokens=64)
+    assert result.tasks == 3 and not result.resumed
+    lines = [json.loads(x) for x in Path(result.files[0].file).read_text().splitlines()]
+    assert [x["custom_id"] for x in lines] == ["task-1", "task-2", "mine-1"]
+    assert lines[2]["body"]["messages"][0] == {"role": "system", "content": "Be brief."}
+    s = status(db)
+    assert (s.pending, s.flushed, s.open_flushes) == (0, 3, [])
+    assert flush(db, tmp_path / "out", "gpt-4o-mini") == []  # nothing pending
+    out = run_cli("queue", "status", "--db", str(db))
+    assert out.exit_code == 0 and "0 pending, 3 flushed" in out.stdout
+
+
+def test_add_from_stdin(tmp_path: Path, run_cli: RunCli) -> None:
+    db = tmp_path / "q.db"
+    stdin = '"just a prompt"\n{"prompt": "with prompt"}\n\n{"messages": [{"role": "user", "content": "m"}], "custom_id": "c-1"}\n'
+    result = run_cli("queue", "add", "--db", str(db), input=stdin)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split() == ["task-1", "task-2", "c-1"]
+
+
+@pytest.mark.parametrize("fault", ["claimed", "writing", "written"])
+def test_flush_killed_then_flushed_again_has_every_task_exactly_once(
+    tmp_path: Path, fault: str
+) -> None:
+    db, out = tmp_path / "q.db", tmp_path / "out"
+    add(db, [f"task number {i}" for i in range(2500)])
+    killed = run(
+        "queue",
+        "flush",
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "-m",
+        "gpt-4o-mini",
+        "--max-requests",
+        "1000",
+        env={FAULT_ENV: fault},
+    )
+    assert killed.returncode == -signal.SIGKILL
+    add(db, ["added after the crash"])
+    s = status(db)
+    assert s.open_flushes == [1] and s.pending == 1
+    again = run(
+        "queue",
+        "flush",
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "-m",
+        "gpt-4o-mini",
+        "--max-requests",
+        "1000",
+    )
+    assert again.returncode == 0, again.stderr
+    assert "finishing a flush left open by a crash" in again.stderr
+    seen = ids_in(out)
+    assert set(seen.values()) == {1}
+    assert set(seen) == {f"task-{i}" for i in range(1, 2502)}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
+    s = status(db)
+    assert (s.pending, s.flushed, s.open_flushes) == (0, 2501, [])
+
+
+def test_flush_killed_at_random_moments(tmp_path: Path) -> None:
+    db, out = tmp_path / "q.db", tmp_path / "out"
+    add(db, [f"t{i} " * 20 for i in range(20000)])
+    import time
+
+    for delay in (0.05, 0.3, 0.6, 0.9):
+        proc = subprocess.Popen(
+            [
+                *COSTCALC,
+                "queue",
+                "flush",
+                "--db",
+                str(db),
+                "--out",
+                str(out),
+                "-m",
+                "gpt-4o-mini",
+                "--max-requests",
+                "3000",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    final = run(
+        "queue",
+        "flush",
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "-m",
+        "gpt-4o-mini",
+        "--max-requests",
+        "3000",
+    )
+    assert final.returncode == 0, final.stderr
+    seen = ids_in(out)
+    assert set(seen.values()) == {1} and len(seen) == 20000
+
+
+def test_two_processes_add_at_the_same_time(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    add(db, ["create the database first"])
+    lines = [json.dumps({"prompt": f"p{i}"}) for i in range(300)]
+    procs = [
+        subprocess.Popen(
+            [*COSTCALC, "queue", "add", "--db", str(db)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate("\n".join(lines)) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    ids = [cid for out, _ in outs for cid in out.split()]
+    assert len(ids) == 600 and len(set(ids)) == 600
+    assert status(db).pending == 601
+
+
+def test_concurrent_first_use_creates_one_queue(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    procs = [
+        subprocess.Popen(
+            [*COSTCALC, "queue", "add", "--db", str(db), f"p{i}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    results = [p.communicate() for p in procs]
+    assert all(p.returncode == 0 for p in procs), results
+    assert status(db).pending == 3
