@@ -58,6 +58,8 @@ _LAZY = {
     "count_message_tokens": "costcalc.tokens",
     "count_tokens": "costcalc.tokens",
     "tokenizer_for": "costcalc.tokens",
+    "route": "costcalc.router",
+    "Route": "costcalc.router",
     "Workload": "costcalc.workload",
     "load_workloads": "costcalc.workload",
 }
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     )
     from costcalc.tokenfiles import TokenCount, count_file, count_string
     from costcalc.tokens import count_message_tokens, count_tokens, tokenizer_for
+    from costcalc.router import Route, route
     from costcalc.workload import Workload, load_workloads
 
 
@@ -107,6 +110,7 @@ __all__ = [
     "QuoteReport",
     "Rate",
     "Recommendation",
+    "Route",
     "TokenCount",
     "UnknownModelError",
     "UsageError",
@@ -124,5 +128,6 @@ __all__ = [
     "price_sheet",
     "quote",
     "quote_all",
+    "route",
     "tokenizer_for",
 ]

@@ -31,9 +31,14 @@ def decimal_str(value: Decimal) -> str:
 
 
 def usd(value: Decimal, places: int = 2) -> str:
-    """Human text: $15,000.00. Rounds half up to ``places`` (cents by default)."""
+    """Human text: $15,000.00. Rounds half up to ``places`` (cents by default); an amount
+    below a cent keeps two significant digits ($0.000035) rather than showing $0.00."""
     q = Decimal(1).scaleb(-places)
     rounded = value.quantize(q, rounding=ROUND_HALF_UP)
+    if rounded == 0 and value != 0:
+        places = min(10, 1 - value.adjusted())
+        q = Decimal(1).scaleb(-places)
+        rounded = value.quantize(q, rounding=ROUND_HALF_UP)
     sign = "-" if rounded < 0 else ""
     return f"{sign}${abs(rounded):,.{places}f}"
 
