@@ -77,9 +77,9 @@ if TYPE_CHECKING:
         price_list,
         price_sheet,
     )
+    from costcalc.router import Route, route
     from costcalc.tokenfiles import TokenCount, count_file, count_string
     from costcalc.tokens import count_message_tokens, count_tokens, tokenizer_for
-    from costcalc.router import Route, route
     from costcalc.workload import Workload, load_workloads
 
 
