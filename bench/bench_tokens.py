@@ -15,7 +15,7 @@ The corpora are generated once from a fixed seed out of real offline text (Pytho
 library docstrings and code, numbers, JSON fragments, phrases in several scripts) and cached
 in bench/data/ (git-ignored); they are rebuilt only if missing or of the wrong size.
 
-Run from the repository root (about 15 minutes on 2 cores; 1.7 GB of disk for the data)::
+Run from the repository root (about 9 minutes on 2 cores; 1.8 GB of disk for the data)::
 
     /tmp/ed/bin/python bench/bench_tokens.py [--size-mb 200] [--sample 20000] [--skip-rss]
 """

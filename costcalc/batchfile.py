@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import re
 import tempfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -50,8 +52,9 @@ QUOTE_SAMPLE = 2000
 # --- requests from input rows ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One request of the input (a tuple: one is made per input row)."""
+
     number: int
     """Line number of the input (data row number for CSV)."""
     messages: list[dict[str, Any]]
@@ -155,6 +158,38 @@ def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:
     )
 
 
+class Reservoir:
+    """A uniform random sample of at most ``size`` items from a stream of unknown length.
+
+    Algorithm L (Li, 1994): after the first ``size`` items it jumps straight to the next item
+    to keep, so a long stream costs a few random numbers, not one per item.
+    """
+
+    def __init__(self, size: int, rng: random.Random) -> None:
+        self.size = size
+        self.items: list[Any] = []
+        self._rng = rng
+        self._w = 1.0
+        self.next = 0
+        """The 1-based position of the next item to keep once the reservoir is full."""
+
+    def _skip(self, seen: int) -> None:
+        self._w *= math.exp(math.log(self._rng.random() or 1e-300) / self.size)
+        gap = math.floor(math.log(self._rng.random() or 1e-300) / math.log1p(-self._w))
+        self.next = seen + gap + 1
+
+    def offer(self, item: Any, seen: int) -> None:
+        """Item number ``seen`` (1-based) of the stream; callers may skip offering any item
+        after the first ``size`` whose number is not ``next``."""
+        if len(self.items) < self.size:
+            self.items.append(item)
+            if len(self.items) == self.size:
+                self._skip(seen)
+        elif seen == self.next:
+            self.items[self._rng.randrange(self.size)] = item
+            self._skip(seen)
+
+
 # --- provider lines ---------------------------------------------------------------------------
 
 
@@ -195,8 +230,34 @@ class LineFormat:
         }
 
 
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact, non-ASCII-escaping JSON, set up once: json.dumps and JSONEncoder.encode
+    build their C encoder again on every call, a third of the cost of a short line."""
+    slow = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - a Python without the C accelerator
+        return slow
+
+    def default(value: Any) -> Any:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+    try:
+        fast = make(
+            None, default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+        )
+        if "".join(fast({"a": ["é", 1]}, 0)) != slow({"a": ["é", 1]}):
+            return slow  # pragma: no cover - the private signature changed
+    except TypeError:  # pragma: no cover - likewise
+        return slow
+    return lambda obj: "".join(fast(obj, 0))
+
+
+_ENCODE = _compact_encoder()
+
+
 def encode_line(obj: Mapping[str, Any]) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    """One compact JSONL line."""
+    return (_ENCODE(obj) + "\n").encode("utf-8")
 
 
 # --- writing parts atomically ---------------------------------------------------------------
@@ -211,15 +272,41 @@ class PartInfo(BaseModel):
     last_custom_id: str
 
 
-@dataclass
+class RequestTooLarge(CostcalcError):
+    """One request line is larger than a whole batch file may be."""
+
+
+IO_CHUNK = 1 << 20
+"""Lines are handed to the I/O thread in chunks of about this many bytes."""
+IO_IN_FLIGHT = 16
+"""Most chunks waiting for the I/O thread (memory stays flat if the disk is slow)."""
+
+
 class _OpenPart:
-    tmp: Path
-    handle: IO[bytes]
-    digest: Any
-    requests: int = 0
-    size: int = 0
-    first: str = ""
-    last: str = ""
+    """A part being written: its temporary file, running hash and counts.
+
+    Writing and hashing run on one I/O thread, in order, on chunks of about 1 MiB (large
+    buffers release the GIL), so they overlap with building the next lines.
+    """
+
+    def __init__(self, tmp: Path, handle: IO[bytes]) -> None:
+        self.tmp = tmp
+        self.handle = handle
+        self.hash = hashlib.sha256()
+        self.buffer = bytearray()
+        self.requests = 0
+        self.size = 0
+        self.first = ""
+        self.last = ""
+
+    def write_chunk(self, chunk: bytes) -> None:
+        self.handle.write(chunk)
+        self.hash.update(chunk)
+
+    def finish(self) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
 
 
 @dataclass
@@ -233,8 +320,10 @@ class PartWriter:
     max_bytes: int
     force: bool = False
     parts: list[PartInfo] = field(default_factory=list)
-    _temps: list[tuple[Path, Path]] = field(default_factory=list)
+    _closed: list[_OpenPart] = field(default_factory=list)
     _current: _OpenPart | None = None
+    _pending: deque[Future[None]] = field(default_factory=deque)
+    _io: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
 
     def __post_init__(self) -> None:
         prepare_out_dir(self.out_dir)
@@ -242,60 +331,80 @@ class PartWriter:
     def name(self, index: int) -> str:
         return f"{self.stem}-{index:03d}.jsonl"
 
-    def add(self, line: bytes, custom_id: str, where: str) -> None:
+    def add(self, line: bytes, custom_id: str) -> None:
         size = len(line)
-        if size > self.max_bytes:
-            raise CostcalcError(
-                f"{where}: one request is {size:,} bytes, over the {self.max_bytes:,}-byte "
-                "limit of a batch file"
-            )
         part = self._current
-        if part is not None and (
-            (self.max_requests is not None and part.requests >= self.max_requests)
+        if (
+            part is None
             or part.size + size > self.max_bytes
+            or (self.max_requests is not None and part.requests >= self.max_requests)
         ):
+            if size > self.max_bytes:
+                raise RequestTooLarge(
+                    f"one request is {size:,} bytes, over the {self.max_bytes:,}-byte limit "
+                    "of a batch file"
+                )
             self._close()
-            part = None
-        if part is None:
             part = self._open()
-        part.handle.write(line)
-        part.digest.update(line)
+            part.first = custom_id
+        part.buffer += line
         part.requests += 1
         part.size += size
-        part.first = part.first or custom_id
         part.last = custom_id
+        if len(part.buffer) >= IO_CHUNK:
+            self._spill(part)
+
+    def _submit(self, func: Any, *args: Any) -> None:
+        self._pending.append(self._io.submit(func, *args))
+        while len(self._pending) > IO_IN_FLIGHT:
+            self._pending.popleft().result()
+
+    def _spill(self, part: _OpenPart) -> None:
+        if part.buffer:
+            chunk = bytes(part.buffer)
+            part.buffer.clear()
+            self._submit(part.write_chunk, chunk)
 
     def _open(self) -> _OpenPart:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.stem}-", suffix=".tmp", dir=self.out_dir)
-        self._current = _OpenPart(Path(tmp), os.fdopen(fd, "wb"), hashlib.sha256())
+        self._current = _OpenPart(Path(tmp), os.fdopen(fd, "wb"))
         return self._current
 
     def _close(self) -> None:
         part = self._current
         if part is None:
             return
-        part.handle.flush()
-        os.fsync(part.handle.fileno())
-        part.handle.close()
-        final = self.out_dir / self.name(len(self.parts) + 1)
-        self._temps.append((part.tmp, final))
-        self.parts.append(
-            PartInfo(
-                file=final.name,
-                requests=part.requests,
-                bytes=part.size,
-                sha256=part.digest.hexdigest(),
-                first_custom_id=part.first,
-                last_custom_id=part.last,
-            )
-        )
+        self._spill(part)
+        self._submit(part.finish)
+        self._closed.append(part)
         self._current = None
+
+    def finish(self) -> list[PartInfo]:
+        """Close the last part, wait for the I/O thread, and describe every part."""
+        self._close()
+        while self._pending:
+            self._pending.popleft().result()
+        for part in self._closed[len(self.parts) :]:
+            self.parts.append(
+                PartInfo(
+                    file=self.name(len(self.parts) + 1),
+                    requests=part.requests,
+                    bytes=part.size,
+                    sha256=part.hash.hexdigest(),
+                    first_custom_id=part.first,
+                    last_custom_id=part.last,
+                )
+            )
+        return self.parts
 
     def commit(self, extra: Sequence[tuple[str, bytes]] = ()) -> None:
         """Put every part (and ``extra`` files, such as the manifest) in place."""
-        self._close()
-        targets = [final for _, final in self._temps]
-        extras = []
+        self.finish()
+        self._io.shutdown()
+        moves = [
+            (p.tmp, self.out_dir / info.file)
+            for p, info in zip(self._closed, self.parts, strict=True)
+        ]
         for name, data in extra:
             fd, extra_tmp = tempfile.mkstemp(
                 prefix=f".{self.stem}-", suffix=".tmp", dir=self.out_dir
@@ -304,27 +413,31 @@ class PartWriter:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            extras.append((Path(extra_tmp), self.out_dir / name))
-        targets += [final for _, final in extras]
+            moves.append((Path(extra_tmp), self.out_dir / name))
         if not self.force:
-            clash = [t for t in targets if t.exists()]
+            clash = [final for _, final in moves if final.exists()]
             if clash:
-                self.abort()
-                for leftover, _ in extras:
-                    leftover.unlink(missing_ok=True)
+                for tmp, _ in moves:
+                    tmp.unlink(missing_ok=True)
+                self._closed = []
                 raise CostcalcError(f"{clash[0]} already exists (use --force to replace it)")
-        for tmp, final in [*self._temps, *extras]:
+        for tmp, final in moves:
             os.replace(tmp, final)
-        self._temps = []
+        self._closed = []
 
     def abort(self) -> None:
-        if self._current is not None:
-            self._current.handle.close()
-            self._current.tmp.unlink(missing_ok=True)
-            self._current = None
-        for tmp, _ in self._temps:
-            tmp.unlink(missing_ok=True)
-        self._temps = []
+        """Remove every temporary file (after a failure)."""
+        for future in self._pending:
+            future.cancel()
+        self._io.shutdown(wait=True)
+        self._pending.clear()
+        parts = [*self._closed, *([self._current] if self._current else [])]
+        for part in parts:
+            if not part.handle.closed:
+                part.handle.close()
+            part.tmp.unlink(missing_ok=True)
+        self._closed = []
+        self._current = None
 
 
 def effective_limits(
@@ -449,8 +562,7 @@ def build(
     out = Path(out_dir)
     stem = f"{Path(input_path).stem or 'batch'}-batch"
     writer = PartWriter(out, stem, limit_requests, limit_bytes, force)
-    sample: list[Row] = []
-    rng = random.Random(seed)
+    sample = Reservoir(QUOTE_SAMPLE, random.Random(seed))
     count = 0
     try:
         for row in input_rows(
@@ -458,16 +570,15 @@ def build(
         ):
             count += 1
             cid = f"{id_prefix}{row.number}"
-            writer.add(encode_line(fmt.request(cid, row)), cid, f"{input_path}:{row.number}")
-            if len(sample) < QUOTE_SAMPLE:
-                sample.append(row)
-            else:
-                j = rng.randrange(count)
-                if j < QUOTE_SAMPLE:
-                    sample[j] = row
+            try:
+                writer.add(encode_line(fmt.request(cid, row)), cid)
+            except RequestTooLarge as exc:
+                raise CostcalcError(f"{input_path}:{row.number}: {exc}") from None
+            if count <= QUOTE_SAMPLE or count == sample.next:
+                sample.offer(row, count)
         if count == 0:
             raise InputFileError(input_path, "has no requests to put in a batch")
-        job_quote = _job_quote(table, entry.id, fmt, sample, count, output_tokens)
+        job_quote = _job_quote(table, entry.id, fmt, sample.items, count, output_tokens)
         manifest = Manifest(
             created_by=f"costcalc {__version__}",
             input=str(input_path),
@@ -483,8 +594,7 @@ def build(
             parts=[],
             quote=job_quote,
         )
-        writer._close()
-        manifest.parts = list(writer.parts)
+        manifest.parts = list(writer.finish())
         data = (manifest.model_dump_json(indent=2) + "\n").encode()
         writer.commit(extra=[(f"{stem}.manifest.json", data)])
     except BaseException:

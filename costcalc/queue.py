@@ -32,11 +32,12 @@ from costcalc.batchfile import (
     ANTHROPIC_ID,
     LineFormat,
     PartWriter,
+    RequestTooLarge,
     Row,
     effective_limits,
     encode_line,
 )
-from costcalc.errors import InputFileError, UsageError
+from costcalc.errors import CostcalcError, InputFileError, UsageError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS costcalc_queue (version INTEGER NOT NULL);
@@ -304,7 +305,10 @@ def _finish(
             request = json.loads(text)
             messages = request.get("messages") or [{"role": "user", "content": request["prompt"]}]
             row = Row(task_id, messages, request.get("system"))
-            writer.add(encode_line(fmt.request(cid, row)), cid, f"task {cid}")
+            try:
+                writer.add(encode_line(fmt.request(cid, row)), cid)
+            except RequestTooLarge as exc:
+                raise CostcalcError(f"task {cid}: {exc}") from None
             if written == 1:
                 _fault("writing")
         writer.commit()

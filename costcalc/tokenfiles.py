@@ -447,7 +447,8 @@ def csv_rows(
 ) -> Iterator[tuple[str, int]]:
     """(text of the request, line number) for each data row of a CSV file."""
     raw = source.open()
-    counting = io.BufferedReader(_CountingReader(raw, progress))
+    counting_raw = _CountingReader(raw, progress)
+    counting = io.BufferedReader(counting_raw)
     text = io.TextIOWrapper(counting, encoding="utf-8-sig", errors="surrogateescape", newline="")
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
@@ -470,47 +471,50 @@ def csv_rows(
                     f"no {what} {name!r} (columns: {', '.join(header) or 'none'})",
                     1,
                 )
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                raise InputFileError(source.name, f"invalid CSV: {exc}", reader.line_num) from None
-            if not row:
-                continue
-            line = reader.line_num
-            if len(row) < len(header) and any(index[n] >= len(row) for n in needed):
-                raise InputFileError(
-                    source.name,
-                    f"row has {len(row)} fields, the header has {len(header)}",
-                    line,
-                )
-            if plan.template:
-                value = plan.template.format_map({n: row[index[n]] for n in needed})
-            else:
-                assert plan.column is not None
-                value = row[index[plan.column]]
-            if _SURROGATE.search(value):
-                if errors == "strict":
+        width = len(header)
+        column = index[plan.column] if plan.column else -1
+        picks = [(n, index[n]) for n in needed]
+        last = max(i for _, i in picks) if picks else 0
+        try:
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) <= last:
                     raise InputFileError(
                         source.name,
-                        "is not valid UTF-8 text (use --errors replace to count it anyway)",
-                        line,
+                        f"row has {len(row)} fields, the header has {width}",
+                        reader.line_num,
                     )
-                value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            yield value, line
+                if plan.template:
+                    value = plan.template.format_map({n: row[i] for n, i in picks})
+                else:
+                    value = row[column]
+                # invalid bytes arrive as lone surrogates; look only once the reader saw any
+                if counting_raw.dirty and _SURROGATE.search(value):
+                    if errors == "strict":
+                        raise InputFileError(
+                            source.name,
+                            "is not valid UTF-8 text (use --errors replace to count it anyway)",
+                            reader.line_num,
+                        )
+                    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                yield value, reader.line_num
+        except csv.Error as exc:
+            raise InputFileError(source.name, f"invalid CSV: {exc}", reader.line_num) from None
     finally:
         if not source.is_stdin:
             raw.close()
 
 
 class _CountingReader(io.RawIOBase):
-    """Passes reads through and reports bytes read to the progress callback."""
+    """Passes reads through, reports bytes read to the progress callback, and notes whether
+    any bytes were not valid UTF-8 (so clean files skip the per-row check)."""
 
     def __init__(self, raw: IO[bytes], progress: Progress | None) -> None:
         self._raw = raw
         self._progress = progress
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self.dirty = False
 
     def readable(self) -> bool:
         return True
@@ -521,6 +525,11 @@ class _CountingReader(io.RawIOBase):
         buffer[:n] = data
         if self._progress is not None and n:
             self._progress(n)
+        if not self.dirty and not data.isascii():
+            try:
+                self._utf8.decode(data)
+            except UnicodeDecodeError:
+                self.dirty = True
         return n
 
 

@@ -329,3 +329,25 @@ def test_route_cli_json_and_default_policy(run_cli: RunCli) -> None:
     data = json.loads(run_cli("route", "--source", "cron", "--format", "json").stdout)
     assert data["mode"] == "batch" and data["rule"] == "background" and data["why"]
     assert "rules:" in run_cli("route", "--show-policy").stdout
+
+
+def test_reservoir_is_uniform_and_complete() -> None:
+    import random
+
+    from costcalc.batchfile import Reservoir
+
+    counts = [0] * 100
+    for trial in range(3000):
+        r = Reservoir(10, random.Random(trial))
+        for n in range(1, 101):
+            if n <= 10 or n == r.next:
+                r.offer(n, n)
+        assert len(r.items) == 10 and len(set(r.items)) == 10
+        for item in r.items:
+            counts[item - 1] += 1
+    # each of the 100 items is kept with probability 10/100: 300 times in 3,000 trials
+    assert all(220 < c < 380 for c in counts), counts
+    small = Reservoir(10, random.Random(1))
+    for n in range(1, 6):
+        small.offer(n, n)
+    assert small.items == [1, 2, 3, 4, 5]
