@@ -132,7 +132,7 @@ def _is_messages(value: Any) -> bool:
     return (
         isinstance(value, list)
         and bool(value)
-        and all(isinstance(m, Mapping) and "role" in m for m in value)
+        and all(isinstance(m, dict) and "role" in m for m in value)
     )
 
 
@@ -145,16 +145,16 @@ def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
     """
     if spec.field is not None:
         return _value_tokens(_dig(obj, spec.field), spec)
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict):  # parsed JSON: dict, not the slower Mapping check
         body = obj.get("body")
-        if isinstance(body, Mapping) and ("messages" in body or "input" in body):
+        if isinstance(body, dict) and ("messages" in body or "input" in body):
             value = body["messages"] if "messages" in body else body["input"]
             return _value_tokens(value, spec)
         params = obj.get("params")
-        if isinstance(params, Mapping) and "messages" in params:
+        if isinstance(params, dict) and "messages" in params:
             return _value_tokens(_with_system(params), spec)
         req = obj.get("request")
-        if isinstance(req, Mapping) and "contents" in req:
+        if isinstance(req, dict) and "contents" in req:
             return _gemini_tokens(req, spec), False
         if "messages" in obj:
             return _value_tokens(_with_system(obj), spec)
@@ -193,11 +193,11 @@ def _gemini_tokens(req: Mapping[str, Any], spec: CountSpec) -> int:
 
 
 def _value_tokens(value: Any, spec: CountSpec) -> tuple[int, bool]:
+    if isinstance(value, list) and value and isinstance(value[0], dict) and _is_messages(value):
+        return message_tokens_raw(spec.encoding, value, spec.overhead), True
     enc = get_encoding(spec.encoding)
     if isinstance(value, str):
         return len(enc.encode_ordinary(value)), False
-    if _is_messages(value):
-        return message_tokens_raw(spec.encoding, value, spec.overhead), True
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return sum(len(enc.encode_ordinary(v)) for v in value), False
     kind = type(value).__name__ if value is not None else "null"
@@ -215,6 +215,9 @@ class Partial:
     """Some request was counted as chat messages (so the chat overhead was applied)."""
     error: tuple[int, str] | None = None
     """(line, message) of the first request that could not be counted."""
+    lines: int = 0
+    """Lines in the block (set by range workers, to number lines across blocks)."""
+    nbytes: int = 0
 
     def add(self, other: Partial) -> None:
         self.hist.update(other.hist)
@@ -253,6 +256,40 @@ def count_jsonl_block(spec: CountSpec, block: bytes, first_line: int) -> Partial
         if chat:
             out.chat = True
     return out
+
+
+def file_ranges(path: str) -> Iterator[tuple[int, int]]:
+    """Byte ranges of a file, about ``BLOCK_BYTES`` each, that end just after a newline."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        start = 0
+        while start < size:
+            end = start + BLOCK_BYTES
+            if end >= size:
+                yield start, size
+                return
+            f.seek(end)
+            while True:
+                chunk = f.read(65536)
+                newline = chunk.find(b"\n")
+                if not chunk or newline >= 0:
+                    end = end + newline + 1 if newline >= 0 else size
+                    break
+                end += len(chunk)
+            yield start, end
+            start = end
+
+
+def count_jsonl_range(spec: CountSpec, path: str, start: int, end: int) -> Partial:
+    """Count the requests in bytes [start, end) of a JSONL file (a worker reads its own
+    range, so the main process only hands out offsets)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        block = f.read(end - start)
+    part = count_jsonl_block(spec, block, 1)
+    part.lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    part.nbytes = len(block)
+    return part
 
 
 def count_texts(spec: CountSpec, texts: Sequence[str]) -> Partial:
@@ -728,7 +765,20 @@ def _count_source(
     progress: Progress | None,
     totals: _Totals,
 ) -> None:
-    if source.format == "jsonl":
+    if source.format == "jsonl" and jobs > 1 and not source.is_stdin:
+        source.open().close()  # a missing or unreadable file: one clear error first
+        ranges = ((spec, source.name, a, b) for a, b in file_ranges(source.name))
+        before = 0  # lines in the ranges already counted
+        for part in ordered_map(count_jsonl_range, ranges, jobs, spec.encoding):
+            if part.error is not None:
+                line, message = part.error
+                raise InputFileError(source.name, message, before + line)
+            before += part.lines
+            if progress is not None:
+                progress(part.nbytes)
+            totals.hist.update(part.hist)
+            totals.chat = totals.chat or part.chat
+    elif source.format == "jsonl":
         stream = source.open()
         try:
             items = ((spec, block, line) for block, line in jsonl_blocks(stream, progress))
@@ -855,11 +905,12 @@ def _count_sample(
     names = [s.name for s in sources]
 
     if all(s.format == "jsonl" for s in sources):
-        # two passes: count lines (fast), then read only the chosen lines
-        counts = [_count_lines(s, progress) for s in sources]
+        # two passes: index the lines (newline counting only), then read the chosen ones
+        indexed = [_line_index(s, progress) for s in sources]
+        counts = [n for _, n in indexed]
         population = sum(counts)
         chosen = sorted(rng.sample(range(population), min(size, population)))
-        values, chat = _sampled_jsonl(sources, counts, chosen, spec)
+        values, chat = _sampled_jsonl(sources, [b for b, _ in indexed], counts, chosen, spec)
     else:
         # one pass of reservoir sampling; only the kept records are tokenized
         reservoir: list[tuple[str, Any]] = []
@@ -883,55 +934,84 @@ def _count_sample(
     return _estimate(tok, values, population, seed, names)
 
 
-def _count_lines(source: Source, progress: Progress | None) -> int:
-    lines = 0
-    last = b"\n"
+@dataclass
+class _Block:
+    offset: int
+    length: int
+    first: int
+    """0-based index (within the file) of the block's first line."""
+    lines: int
+
+
+def _line_index(source: Source, progress: Progress | None) -> tuple[list[_Block], int]:
+    """Blocks of whole lines (offset, length, first line) and the file's line count, in
+    one pass of newline counting: the second pass reads only the lines it wants."""
+    blocks: list[_Block] = []
+    offset = lines = 0
+    carry = b""
     with source.open() as f:
         while chunk := f.read(BLOCK_BYTES):
             if progress is not None:
                 progress(len(chunk))
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return lines + (0 if last == b"\n" else 1)
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            count = data.count(b"\n", 0, cut)
+            blocks.append(_Block(offset, cut, lines, count))
+            offset, lines, carry = offset + cut, lines + count, data[cut:]
+    if carry:
+        blocks.append(_Block(offset, len(carry), lines, 1))
+        lines += 1
+    return blocks, lines
 
 
 def _sampled_jsonl(
-    sources: list[Source], counts: list[int], chosen: list[int], spec: CountSpec
+    sources: list[Source],
+    indexes: list[list[_Block]],
+    counts: list[int],
+    chosen: list[int],
+    spec: CountSpec,
 ) -> tuple[list[int | None], bool]:
-    """Raw tokens of the chosen lines (None for a blank line), reading each file once.
+    """Raw tokens of the chosen lines (None for a blank line).
 
-    ``chosen`` holds sorted 0-based line indexes across all files, as counted by
-    ``_count_lines``.
+    ``chosen`` holds sorted 0-based line indexes across all files. Only blocks that hold a
+    chosen line are read, and within a block the lines are found by walking newlines, without
+    splitting the block into a million small strings.
     """
     values: list[int | None] = []
     chat = False
     base = 0  # index of the current file's first line
     targets = iter(chosen)
     target = next(targets, None)
-    for source, count in zip(sources, counts, strict=True):
-        if target is None:
-            break
-        if target >= base + count:
-            base += count
-            continue
-        with source.open() as f:
-            for block, first_line in jsonl_blocks(f):
-                first = base + first_line - 1
-                in_block = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-                if target is None or target >= first + in_block:
-                    continue
-                lines = block.split(b"\n")
-                while target is not None and target < first + in_block:
-                    raw = lines[target - first]
-                    if raw.strip():
-                        part = count_jsonl_block(spec, raw, target - base + 1)
-                        if part.error is not None:
-                            raise InputFileError(source.name, part.error[1], part.error[0])
-                        values.append(next(part.hist.elements()))
-                        chat = chat or part.chat
-                    else:
-                        values.append(None)
-                    target = next(targets, None)
+    for source, blocks, count in zip(sources, indexes, counts, strict=True):
+        if target is not None and target < base + count:
+            with source.open() as f:
+                for block in blocks:
+                    first = base + block.first
+                    if target is None or target >= base + count:
+                        break
+                    if target >= first + block.lines:
+                        continue
+                    f.seek(block.offset)
+                    data = f.read(block.length)
+                    pos, at = 0, first
+                    while target is not None and target < first + block.lines:
+                        while at < target:
+                            pos = data.index(b"\n", pos) + 1
+                            at += 1
+                        end = data.find(b"\n", pos)
+                        raw = data[pos : end if end >= 0 else len(data)]
+                        if raw.strip():
+                            part = count_jsonl_block(spec, raw, target - base + 1)
+                            if part.error is not None:
+                                raise InputFileError(source.name, part.error[1], part.error[0])
+                            values.append(next(part.hist.elements()))
+                            chat = chat or part.chat
+                        else:
+                            values.append(None)
+                        target = next(targets, None)
         base += count
     return values, chat
 

@@ -259,19 +259,23 @@ def message_tokens_raw(
     Text parts of multi-part content are counted; image parts are not (they are billed by
     size, which text counting cannot see). Other structured values count as compact JSON.
     """
-    enc = get_encoding(encoding)
+    encode = get_encoding(encoding).encode_ordinary
+    per_message, per_name = overhead.per_message, overhead.per_name
     total = overhead.reply
     for message in messages:
-        if not isinstance(message, Mapping):
+        if not isinstance(message, dict) and not isinstance(message, Mapping):
             raise CostcalcError(
                 f"a chat message must be an object with role and content, got {message!r:.60}"
             )
-        total += overhead.per_message
+        total += per_message
         for key, value in message.items():
-            for text in _value_text(value):
-                total += len(enc.encode_ordinary(text))
+            if type(value) is str:  # the common case, without the generator
+                total += len(encode(value))
+            else:
+                for text in _value_text(value):
+                    total += len(encode(text))
             if key == "name":
-                total += overhead.per_name
+                total += per_name
     return total
 
 

@@ -355,3 +355,33 @@ def test_csv_sampling_uses_rows(write: Any) -> None:
         assert est.interval is not None
         covered += est.interval.low <= exact <= est.interval.high
     assert covered >= 34, covered
+
+
+def test_jobs_number_error_lines_across_ranges(write: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from costcalc import tokenfiles
+    from costcalc.errors import InputFileError
+
+    monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 1000)
+    lines = [json.dumps({"prompt": f"request number {i}"}) for i in range(1, 501)]
+    lines[436] = "{broken"
+    path = write("many.jsonl", "\n".join(lines) + "\n")
+    for jobs in (1, 2):
+        with pytest.raises(InputFileError, match=r"many\.jsonl:437: invalid JSON"):
+            count_file(path, jobs=jobs)
+
+
+def test_sampling_finds_every_line_across_files_blocks_and_blanks(write: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from costcalc import tokenfiles
+
+    monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 700)
+    rng = random.Random(3)
+    a = "".join(json.dumps({"prompt": "w " * rng.randint(1, 60)}) + "\n" + ("\n" if i % 7 == 0 else "") for i in range(300))
+    b = "".join(json.dumps({"prompt": "z " * rng.randint(1, 60)}) + "\n" for i in range(200)).rstrip("\n")  # no final newline
+    pa, pb = write("a.jsonl", a), write("b.jsonl", b)
+    exact = count_file([pa, pb])
+    everything = count_file([pa, pb], sample=10_000, seed=1)  # more than there are lines: exact
+    assert everything.tokens == exact.tokens and everything.requests == exact.requests == 500
+    assert everything.interval is None
+    part = count_file([pa, pb], sample=450, seed=2)
+    assert part.sample is not None and part.sample.population == 300 + 43 + 200
+    assert part.interval is not None and part.interval.low <= exact.tokens <= part.interval.high
