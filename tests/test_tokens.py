@@ -370,13 +370,20 @@ def test_jobs_number_error_lines_across_ranges(write: Any, monkeypatch: pytest.M
             count_file(path, jobs=jobs)
 
 
-def test_sampling_finds_every_line_across_files_blocks_and_blanks(write: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sampling_finds_every_line_across_files_blocks_and_blanks(
+    write: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from costcalc import tokenfiles
 
     monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 700)
     rng = random.Random(3)
-    a = "".join(json.dumps({"prompt": "w " * rng.randint(1, 60)}) + "\n" + ("\n" if i % 7 == 0 else "") for i in range(300))
-    b = "".join(json.dumps({"prompt": "z " * rng.randint(1, 60)}) + "\n" for i in range(200)).rstrip("\n")  # no final newline
+    a = "".join(
+        json.dumps({"prompt": "w " * rng.randint(1, 60)}) + "\n" + ("\n" if i % 7 == 0 else "")
+        for i in range(300)
+    )
+    b = "".join(
+        json.dumps({"prompt": "z " * rng.randint(1, 60)}) + "\n" for i in range(200)
+    ).rstrip("\n")  # no final newline
     pa, pb = write("a.jsonl", a), write("b.jsonl", b)
     exact = count_file([pa, pb])
     everything = count_file([pa, pb], sample=10_000, seed=1)  # more than there are lines: exact
