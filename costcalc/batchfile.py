@@ -32,6 +32,7 @@ from typing import IO, Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
+from costcalc.atomic import stage
 from costcalc.errors import CostcalcError, InputFileError, UsageError
 from costcalc.money import MoneyOut, per_million
 
@@ -406,14 +407,7 @@ class PartWriter:
             for p, info in zip(self._closed, self.parts, strict=True)
         ]
         for name, data in extra:
-            fd, extra_tmp = tempfile.mkstemp(
-                prefix=f".{self.stem}-", suffix=".tmp", dir=self.out_dir
-            )
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            moves.append((Path(extra_tmp), self.out_dir / name))
+            moves.append((stage(self.out_dir, self.stem, data), self.out_dir / name))
         if not self.force:
             clash = [final for _, final in moves if final.exists()]
             if clash:

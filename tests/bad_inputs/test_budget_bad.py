@@ -1,0 +1,85 @@
+"""Bad-input catalogue for `costcalc check` and `costcalc diff`: exit 2, one line, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunCli, assert_one_line_error
+
+GOOD = """\
+workloads:
+  - name: a
+    model: gpt-4o
+    requests_per_day: 1000
+    input_tokens: 800
+    output_tokens: 200
+"""
+
+# (case id, config text, message fragments)
+CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("unknown-key", GOOD + "    colour: red\n", (":7:", "workloads[0].colour: unknown key")),
+    ("unknown-top-level-key", "budget:\n  monthly: 5\n" + GOOD, (":1:", "budget: unknown key (did you mean 'budgets'?)")),
+    ("misspelt-budget-key", "budgets:\n  montly: 5\n" + GOOD, (":2:", "budgets.montly: unknown key (did you mean 'monthly'?)")),
+    ("other-currency", "currency: EUR\n" + GOOD, (":1:", "currency 'EUR': the price table is in USD")),
+    ("negative-budget", "budgets:\n  monthly: -100\n" + GOOD, (":2:", "budgets.monthly: must be >= 0")),
+    ("negative-workload-budget", GOOD + "    budget: -1\n", (":7:", "workloads[0].budget: must be >= 0")),
+    ("unknown-model", GOOD.replace("gpt-4o", "gpt-4-o"), ("unknown model 'gpt-4-o'", "did you mean")),
+    ("no-volume", GOOD.replace("    requests_per_day: 1000\n", ""), (":2:", "give requests_per_day or requests_per_month")),
+    ("both-volumes", GOOD + "    requests_per_month: 5\n", ("give requests_per_day or requests_per_month",)),
+    ("unknown-mode", GOOD + "    mode: turbo\n", (":7:", "workloads[0].mode")),
+    ("mode-not-sold", GOOD + "    mode: flex\n", ("workload 'a' runs in flex, but gpt-4o has no flex tier",)),
+    ("duplicate-names", GOOD + GOOD.split("workloads:\n", 1)[1], ("workload names must be unique: a",)),
+    ("malformed", "workloads: [\n", ("invalid YAML",)),
+    ("empty", "", ("is empty",)),
+    ("bad-deadline", GOOD + "    deadline: soon\n", (":7:", "bad duration 'soon'")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "fragments"), CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_check_rejects(
+    run_cli: RunCli, tmp_path: Path, name: str, text: str, fragments: tuple[str, ...]
+) -> None:
+    path = tmp_path / "costcalc.yaml"
+    path.write_text(text)
+    assert_one_line_error(run_cli("check", str(path)), *fragments)
+    other = tmp_path / "good.yaml"
+    other.write_text(GOOD)
+    assert_one_line_error(run_cli("diff", str(other), str(path)), *fragments)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    subprocess.run(["git", "init", "-q", str(tmp_path / "r")], check=True)
+    return tmp_path / "r"
+
+
+# (case id, argument list ({d}: temp folder), message fragments)
+CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
+    ("missing-config", ["check", "{d}/nope.yaml"], ("nope.yaml: no such config file",)),
+    ("missing-default-config", ["check"], ("costcalc.yaml: no such config file",)),
+    ("config-is-dir", ["check", "{d}"], ("is a directory",)),
+    ("bad-ref", ["diff", "no-such-ref:costcalc.yaml", "{d}/good.yaml"], ("cannot read no-such-ref:costcalc.yaml",)),
+    ("bad-ref-path", ["diff", "HEAD:nope.yaml", "{d}/good.yaml"], ("cannot read HEAD:nope.yaml",)),
+    ("bad-threshold", ["diff", "{d}/good.yaml", "{d}/good.yaml", "--fail-on-increase", "lots"], ("--fail-on-increase 'lots'", "10%")),
+    ("negative-threshold", ["diff", "{d}/good.yaml", "{d}/good.yaml", "--fail-on-increase", "-5%"], ("--fail-on-increase '-5%'",)),
+    ("out-exists", ["check", "{d}/good.yaml", "--out", "{d}/good.yaml"], ("good.yaml already exists (use --force",)),
+    ("out-folder-missing", ["check", "{d}/good.yaml", "--out", "{d}/no/such/report.md"], ("no such folder",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args", "fragments"), CASES, ids=[c[0] for c in CASES])
+def test_rejected(
+    run_cli: RunCli,
+    tmp_path: Path,
+    repo: Path,
+    name: str,
+    args: list[str],
+    fragments: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD)
+    monkeypatch.chdir(repo)
+    assert_one_line_error(run_cli(*(a.replace("{d}", str(tmp_path)) for a in args)), *fragments)

@@ -1,0 +1,306 @@
+"""Budget checks in CI: check, diff, REF:PATH, the PR comment, and the GitHub Action's steps."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from costcalc.budget import MARKER, check, diff, load_config
+from costcalc.render import diff_markdown
+from tests.conftest import RunCli
+
+REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+
+BASE = """\
+as_of: 2026-11-26
+budgets:
+  monthly: 1000
+workloads:
+  - name: nightly-summaries
+    model: gpt-4o-mini
+    requests_per_day: 200000
+    input_tokens: 1200
+    output_tokens: 300
+    mode: batch
+    source: cron
+  - name: support-chat
+    model: claude-haiku-4-5
+    requests_per_day: 20000
+    input_tokens: 2500
+    output_tokens: 350
+    cached_share: 0.7
+    mode: stream
+    source: web-ui
+"""
+HEAD = BASE.replace("mode: batch", "mode: request").replace(
+    "  monthly: 1000\n", "  monthly: 5000\n"
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_monthly_costs_by_hand(tmp_path: Path) -> None:
+    report = check(load_config(write(tmp_path, "c.yaml", BASE)))
+    nightly, chat = report.workloads
+    # 200,000 a day x 30 = 6,000,000 requests; batch: 1,200 x $0.075 + 300 x $0.30 per 1M
+    assert nightly.monthly_requests == 6_000_000
+    assert (
+        nightly.monthly_cost
+        == 6_000_000 * (1200 * Decimal("0.075") + 300 * Decimal("0.30")) / 10**6
+        == 1080
+    )
+    # 600,000 requests; 750 uncached x $1 + 1,750 cached x $0.10 + 350 out x $5 per 1M
+    assert (
+        chat.monthly_cost
+        == 600_000 * (750 * Decimal(1) + 1750 * Decimal("0.10") + 350 * 5) / 10**6
+        == 1605
+    )
+    assert report.total_monthly == 2685
+    assert [f.kind for f in report.failures] == ["total-budget"]
+    assert report.failures[0].message == "monthly total $2,685.00 is over the budget of $1,000.00"
+
+
+def test_each_failure_kind_and_exit_code(tmp_path: Path, run_cli: RunCli) -> None:
+    base = write(tmp_path, "base.yaml", BASE.replace("  monthly: 1000\n", "  monthly: 9000\n"))
+    ok = run_cli("check", base)
+    assert ok.exit_code == 0, ok.stdout
+    cases = {
+        "total-budget": BASE,
+        "workload-budget": BASE.replace("  monthly: 1000\n", "").replace(
+            "source: web-ui\n", "source: web-ui\n    budget: 1000\n"
+        ),
+        "batch-eligible": HEAD,
+        "increase": HEAD.replace("  monthly: 5000\n", "  monthly: 5000\n  max_increase: 500\n"),
+        "increase-pct": HEAD.replace(
+            "  monthly: 5000\n", "  monthly: 5000\n  max_increase_pct: 10\n"
+        ),
+    }
+    for kind, text in cases.items():
+        if kind.startswith("increase"):
+            text = text.replace("mode: request", "mode: batch").replace(
+                "requests_per_day: 200000", "requests_per_day: 300000"
+            )
+        path = write(tmp_path, f"{kind}.yaml", text)
+        result = run_cli("check", path, "--base", base, "--format", "json")
+        assert result.exit_code == 1, (kind, result.stdout)
+        failures = json.loads(result.stdout)["failures"]
+        assert kind in [f["kind"] for f in failures], (kind, failures)
+    batch_fail = check(load_config(write(tmp_path, "h.yaml", HEAD))).failures
+    (policy,) = [f for f in batch_fail if f.kind == "batch-eligible"]
+    assert policy.message == (
+        "nightly-summaries: runs as request from cron; the Batch API would save $1,080.00 a month (allowed: $0.00)"
+    )
+
+
+def test_batch_eligible_threshold_and_deadline(tmp_path: Path) -> None:
+    allowed = HEAD.replace(
+        "workloads:", "policies:\n  batch-eligible:\n    min_monthly_saving: 2000\nworkloads:"
+    )
+    assert not [
+        f
+        for f in check(load_config(write(tmp_path, "a.yaml", allowed))).failures
+        if f.kind == "batch-eligible"
+    ]
+    by_deadline = HEAD.replace("source: cron", "deadline: 2 days")
+    kinds = [f.kind for f in check(load_config(write(tmp_path, "b.yaml", by_deadline))).failures]
+    assert "batch-eligible" in kinds
+    short = HEAD.replace("source: cron", "deadline: 2h")
+    kinds = [f.kind for f in check(load_config(write(tmp_path, "c.yaml", short))).failures]
+    assert "batch-eligible" not in kinds
+
+
+def test_diff_figures_and_fail_on_increase(tmp_path: Path, run_cli: RunCli) -> None:
+    base, head = write(tmp_path, "base.yaml", BASE), write(tmp_path, "head.yaml", HEAD)
+    d = diff(base, head)
+    assert (d.past_total_monthly, d.total_monthly, d.diff_total_monthly) == (2685, 3765, 1080)
+    assert d.headline == "monthly LLM cost will increase by $1,080.00 (+40.2%)"
+    nightly = d.workloads[0]
+    assert nightly.status == "changed" and nightly.changes == ["mode: batch -> request"]
+    assert d.workloads[1].status == "unchanged"
+    data = json.loads(run_cli("diff", base, head, "--format", "json").stdout)
+    assert (data["currency"], data["past_total_monthly"], data["total_monthly"], data["diff_total_monthly"]) == (
+        "USD", "2685.00", "3765.00", "1080.00"
+    )  # fmt: skip
+    assert run_cli("diff", base, head, "--fail-on-increase", "50%").exit_code == 0
+    failed = run_cli("diff", base, head, "--fail-on-increase", "10%")
+    assert failed.exit_code == 1 and "over the allowed 10%" in failed.stdout
+    assert run_cli("diff", base, head, "--fail-on-increase", "1000").exit_code == 1
+    assert run_cli("diff", base, head, "--fail-on-increase", "$1,500").exit_code == 0
+    assert run_cli("diff", head, base, "--fail-on-increase", "0").exit_code == 0  # a decrease
+    assert diff(head, base).headline == "monthly LLM cost will decrease by $1,080.00 (-28.7%)"
+
+
+def test_added_and_removed_workloads(tmp_path: Path) -> None:
+    extra = (
+        BASE
+        + "  - name: evals\n    model: gpt-4.1\n    requests_per_month: 10000\n    input_tokens: 4000\n    mode: batch\n"
+    )
+    d = diff(write(tmp_path, "a.yaml", BASE), write(tmp_path, "b.yaml", extra))
+    assert [(w.name, w.status) for w in d.workloads][-1] == ("evals", "added")
+    assert d.diff_total_monthly == 10_000 * 4000 * Decimal("1.00") / 10**6
+    back = diff(write(tmp_path, "c.yaml", extra), write(tmp_path, "d.yaml", BASE))
+    assert back.workloads[-1].status == "removed"
+
+
+def test_golden_markdown(tmp_path: Path, run_cli: RunCli) -> None:
+    base, head = write(tmp_path, "base.yaml", BASE), write(tmp_path, "head.yaml", HEAD)
+    outputs = {
+        "diff.md": run_cli(
+            "diff", "base.yaml", "head.yaml", "--format", "markdown", "--fail-on-increase", "10%"
+        ),
+        "check.md": run_cli("check", "head.yaml", "--base", "base.yaml", "--format", "markdown"),
+    }
+    for name, result in outputs.items():
+        path = HERE / "golden" / name
+        if os.environ.get("UPDATE_GOLDEN"):
+            path.write_text(result.stdout)
+        assert result.stdout == path.read_text(), name
+    assert outputs["diff.md"].stdout.startswith(MARKER)
+    _ = (base, head)
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = tmp_path / "repo"
+    r.mkdir()
+    git(r, "init", "-q", "-b", "main")
+    git(r, "config", "user.email", "t@example.com")
+    git(r, "config", "user.name", "t")
+    (r / "costcalc.yaml").write_text(BASE)
+    git(r, "add", ".")
+    git(r, "commit", "-qm", "base")
+    (r / "costcalc.yaml").write_text(HEAD)
+    git(r, "commit", "-qam", "head")
+    return r
+
+
+def test_ref_path_reads_git(repo: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    d = diff("HEAD~1:costcalc.yaml", "HEAD:costcalc.yaml")
+    assert d.diff_total_monthly == 1080
+    result = run_cli("diff", "main~1:costcalc.yaml", "costcalc.yaml")
+    assert result.exit_code == 0 and result.stdout.startswith(
+        "monthly LLM cost will increase by $1,080.00"
+    )
+    missing = diff("HEAD~1:new.yaml", "costcalc.yaml", allow_missing_base=True)
+    assert missing.past_total_monthly == 0 and all(w.status == "added" for w in missing.workloads)
+
+
+def test_comment_is_cut_at_githubs_limit(tmp_path: Path) -> None:
+    many = "as_of: 2026-11-26\nworkloads:\n" + "".join(
+        f"  - name: workload-with-a-long-name-{i:05d}\n    model: gpt-4o-mini\n    requests_per_day: {1000 + i}\n"
+        f"    input_tokens: 1000\n    output_tokens: 100\n    mode: request\n"
+        for i in range(1500)
+    )
+    more = many.replace("output_tokens: 100", "output_tokens: 200")
+    d = diff(write(tmp_path, "a.yaml", many), write(tmp_path, "b.yaml", more))
+    text = diff_markdown(d)
+    assert len(text) <= 65536
+    assert (
+        text.startswith(MARKER)
+        and "Truncated to fit GitHub's 65,536-character comment limit" in text
+    )
+    assert text.rstrip().endswith(f"head `{tmp_path / 'b.yaml'}`.") and "</details>" in text
+    small = diff_markdown(d, limit=10_000)
+    assert len(small) <= 10_000 and "**All workloads**" in small
+
+
+def _expand(value: str, inputs: dict[str, str]) -> str:
+    value = value.replace("${{ github.action_path }}", str(REPO))
+    return re.sub(r"\$\{\{\s*inputs\.([a-z-]+)\s*\}\}", lambda m: inputs[m.group(1)], value)
+
+
+def run_action(repo: Path, tmp_path: Path, inputs: dict[str, str]) -> tuple[list[int], str, str]:
+    """Run the action's shell steps (not setup-python or the install) in ``repo``."""
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    defaults = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
+    inputs = {**defaults, **inputs}
+    output, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    output.write_text("")
+    summary.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "COSTCALC_"))}
+    env.update(
+        GITHUB_OUTPUT=str(output),
+        GITHUB_STEP_SUMMARY=str(summary),
+        RUNNER_TEMP=str(tmp_path / "runner"),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
+    codes = []
+    for step in action["runs"]["steps"]:
+        if "run" not in step or step.get("id") == "install":
+            continue
+        step_env = {k: _expand(str(v), inputs) for k, v in step.get("env", {}).items()}
+        proc = subprocess.run(["bash", "-c", _expand(step["run"], inputs)], cwd=repo, env={**env, **step_env},
+                              capture_output=True, text=True)  # fmt: skip
+        codes.append(proc.returncode)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        if proc.returncode != 0:
+            break
+    return codes, output.read_text(), summary.read_text()
+
+
+def test_action_steps_pass_and_fail_locally(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "runner").mkdir()
+    codes, outputs, summary = run_action(
+        repo, tmp_path, {"base": "HEAD~1", "fail-on-increase": "50%"}
+    )
+    # the head config has a $1,000 budget... raised to $5,000, but leaves nightly-summaries off batch
+    assert codes == [0, 1]
+    assert "total-monthly=3765.00" in outputs and "past-total-monthly=2685.00" in outputs
+    assert "diff-total-monthly=1080.00" in outputs and "passed=false" in outputs
+    assert MARKER in summary and "monthly LLM cost will increase by $1,080.00 (+40.2%)" in summary
+    assert "the Batch API would save $1,080.00 a month" in summary
+
+    (repo / "costcalc.yaml").write_text(HEAD.replace("mode: request", "mode: batch"))
+    git(repo, "commit", "-qam", "batch it")
+    codes, outputs, summary = run_action(
+        repo, tmp_path, {"base": "HEAD~1", "fail-on-increase": "10%"}
+    )
+    assert codes == [0, 0] and "passed=true" in outputs
+
+    codes, outputs, _ = run_action(repo, tmp_path, {"base": "HEAD~2", "fail-on-increase": "-5"})
+    assert codes == [2]  # bad input stops the job
+
+
+def test_action_fails_on_increase_alone(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "runner").mkdir()
+    (repo / "costcalc.yaml").write_text(
+        BASE.replace("requests_per_day: 200000", "requests_per_day: 400000").replace(
+            "  monthly: 1000\n", "  monthly: 9000\n"
+        )
+    )
+    git(repo, "commit", "-qam", "more volume")
+    # against the first commit: nightly-summaries doubles its volume, still batched (+40.2%)
+    codes, outputs, _ = run_action(repo, tmp_path, {"base": "HEAD~2", "fail-on-increase": "10%"})
+    assert codes == [0, 1] and "passed=false" in outputs
+
+
+def test_pre_commit_hook_and_example_workflow_are_valid() -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["entry"] == "costcalc check" and hooks[0]["id"] == "costcalc-check"
+    flow = yaml.safe_load((REPO / "examples" / "costcalc-pull-request.yml").read_text())
+    steps = flow["jobs"]["costcalc"]["steps"]
+    assert any("costcalc" in str(s.get("uses", "")) for s in steps)
+    assert any(MARKER in str(s.get("with", {}).get("script", "")) for s in steps)
