@@ -13,20 +13,29 @@ from tests.conftest import RunCli
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def console_examples() -> list[tuple[str, str]]:
-    """(command, expected output) for each `$ costcalc ...` in a ```console block."""
+def console_examples() -> list[tuple[str, str, int]]:
+    """(command, expected output, exit code) for each `$ costcalc ...` in a ```console block;
+    a last line `[exit N]` gives the exit code (0 otherwise)."""
     examples = []
+
+    def close(command: str | None, lines: list[str]) -> None:
+        if command is None:
+            return
+        code = 0
+        if lines and (m := re.fullmatch(r"\[exit (\d+)\]", lines[-1])):
+            code, lines = int(m.group(1)), lines[:-1]
+        examples.append((command, "\n".join(lines) + "\n", code))
+
     for block in re.findall(r"```console\n(.*?)```", README.read_text(), flags=re.S):
-        command, expected = None, []
+        command: str | None = None
+        expected: list[str] = []
         for line in block.splitlines():
             if line.startswith("$ "):
-                if command is not None:
-                    examples.append((command, "\n".join(expected) + "\n"))
+                close(command, expected)
                 command, expected = line[2:], []
             else:
                 expected.append(line)
-        if command is not None:
-            examples.append((command, "\n".join(expected) + "\n"))
+        close(command, expected)
     return examples
 
 
@@ -37,15 +46,15 @@ def test_readme_has_examples() -> None:
     assert len(EXAMPLES) >= 2
 
 
-@pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
+@pytest.mark.parametrize(("command", "expected", "code"), EXAMPLES, ids=[c for c, _, _ in EXAMPLES])
 def test_readme_example_is_real_output(
-    run_cli: RunCli, command: str, expected: str, monkeypatch: pytest.MonkeyPatch
+    run_cli: RunCli, command: str, expected: str, code: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(README.parent)  # examples name files relative to the repository
     args = shlex.split(command)
     assert args[0] == "costcalc"
     result = run_cli(*args[1:])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == code, result.stderr
     assert result.stdout == expected
 
 
