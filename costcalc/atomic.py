@@ -13,14 +13,32 @@ from pathlib import Path
 from costcalc.errors import CostcalcError, InputFileError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()
+"""Files get the usual permissions (0644 under umask 022), not mkstemp's private 0600."""
+
+
+def new_temp(directory: Path, prefix: str) -> tuple[int, Path]:
+    """A new temporary file in ``directory``, named ``.<prefix>-*.tmp``, readable as a
+    finished file would be."""
+    fd, name = tempfile.mkstemp(prefix=f".{prefix}-", suffix=".tmp", dir=directory)
+    os.fchmod(fd, _MODE)
+    return fd, Path(name)
+
+
 def stage(directory: Path, prefix: str, data: bytes) -> Path:
     """Write ``data`` to a new temporary file in ``directory`` (on disk) and return it."""
-    fd, name = tempfile.mkstemp(prefix=f".{prefix}-", suffix=".tmp", dir=directory)
+    fd, path = new_temp(directory, prefix)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    return Path(name)
+    return path
 
 
 def write_file(path: str | Path, data: bytes | str, force: bool = False) -> None:

@@ -21,7 +21,6 @@ import math
 import os
 import random
 import re
-import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,7 +31,7 @@ from typing import IO, Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
-from costcalc.atomic import stage
+from costcalc.atomic import new_temp, stage
 from costcalc.errors import CostcalcError, InputFileError, UsageError
 from costcalc.money import MoneyOut, per_million
 
@@ -367,8 +366,8 @@ class PartWriter:
             self._submit(part.write_chunk, chunk)
 
     def _open(self) -> _OpenPart:
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.stem}-", suffix=".tmp", dir=self.out_dir)
-        self._current = _OpenPart(Path(tmp), os.fdopen(fd, "wb"))
+        fd, tmp = new_temp(self.out_dir, self.stem)
+        self._current = _OpenPart(tmp, os.fdopen(fd, "wb"))
         return self._current
 
     def _close(self) -> None:

@@ -16,6 +16,10 @@ from typing import Any, TypeVar
 
 import click
 
+# costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
+# installed package (15 ms of each run); a user's own setting wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 from costcalc._version import __version__
 from costcalc.errors import CostcalcError, CostcalcWarning
 
@@ -229,6 +233,17 @@ def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
     emit(render.to_json(report) if fmt == "json" else render.stale_table(report))
     if report.stale:
         raise CheckFailed()
+
+
+@prices.command("compile", hidden=True)
+def prices_compile() -> None:
+    """For maintainers: write pricing/compiled.json from the YAML files (fast start-up)."""
+    from costcalc.atomic import write_file
+    from costcalc.prices import COMPILED, builtin_pricing_dir, compile_price_table
+
+    target = builtin_pricing_dir() / COMPILED
+    write_file(target, compile_price_table(), force=True)
+    click.echo(f"wrote {target}", err=True)
 
 
 @prices.command("schema")

@@ -18,15 +18,14 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from costcalc._version import PACKAGE_DIR
 from costcalc.errors import CostcalcError, PriceTableError, UnknownModelError, UsageError
 from costcalc.money import Money, MoneyOut
-from costcalc.yamlfile import load_mapping, validate
 
 PRICES_ENV = "COSTCALC_PRICES"
 """Environment variable: extra price files, separated by the OS path separator (``:``)."""
@@ -540,7 +539,7 @@ def parse_date(text: str) -> dt.date:
 
 def builtin_pricing_dir() -> Path:
     """The shipped price table: inside the package when installed, pricing/ in a checkout."""
-    packaged = Path(str(resources.files("costcalc"))) / "pricing"
+    packaged = PACKAGE_DIR / "pricing"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "pricing"
@@ -552,6 +551,8 @@ def builtin_price_files() -> list[Path]:
 
 def load_provider_file(path: Path | str) -> Provider:
     """Load and validate one provider price file."""
+    from costcalc.yamlfile import load_mapping, validate
+
     data, text = load_mapping(path, "price file")
     provider = validate(Provider, data, path, text, PriceTableError)
     _check_unique_names(provider.models, path, text)
@@ -563,6 +564,8 @@ def load_provider_file(path: Path | str) -> Provider:
 
 def load_override_file(path: Path | str) -> ProviderOverride:
     """Load and validate one user price file (``--prices FILE``)."""
+    from costcalc.yamlfile import load_mapping, validate
+
     data, text = load_mapping(path, "price file")
     override = validate(ProviderOverride, data, path, text, PriceTableError)
     _check_unique_names(override.models, path, text)
@@ -597,6 +600,8 @@ def apply_override(
     path: Path | str,
 ) -> None:
     """Merge a user price file into ``providers`` in place."""
+    from costcalc.yamlfile import validate
+
     settings = override.model_dump(exclude={"models"}, exclude_unset=True)
     current = providers.get(override.provider)
     if current is None:
@@ -629,12 +634,62 @@ def override_paths_from_env() -> list[str]:
     return [p for p in raw.split(os.pathsep) if p.strip()]
 
 
+COMPILED = "compiled.json"
+"""The shipped YAML files as JSON, with the SHA-256 of each file they came from.
+
+Parsing JSON takes a millisecond where importing PyYAML and parsing the YAML takes twenty,
+and a quote is a command people run in loops. The YAML stays the source: when a file's
+hash differs from the one recorded (an edited checkout), the YAML is read instead.
+"""
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def compile_price_table() -> str:
+    """``pricing/compiled.json`` for the current YAML files (see ``COMPILED``)."""
+    import json
+
+    from costcalc.yamlfile import load_mapping
+
+    files = builtin_price_files()
+    for f in files:
+        load_provider_file(f)  # only valid files are compiled
+    document = {
+        "sources": {f.name: _sha256(f) for f in files},
+        "providers": {f.name: load_mapping(f, "price file")[0] for f in files},
+    }
+    return json.dumps(document, indent=1, sort_keys=True, default=str) + "\n"
+
+
+def _compiled_providers(files: list[Path]) -> dict[str, Any] | None:
+    """The compiled provider data, if it was compiled from exactly these files."""
+    import json
+
+    try:
+        document = json.loads((builtin_pricing_dir() / COMPILED).read_text("utf-8"))
+        if document["sources"] != {f.name: _sha256(f) for f in files}:
+            return None
+        data: dict[str, Any] = document["providers"]
+        return data
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 @functools.lru_cache(maxsize=8)
 def _load(paths: tuple[str, ...]) -> PriceTable:
     providers: dict[str, Provider] = {}
     origins: dict[str, str] = {}
-    for builtin in builtin_price_files():
-        prov = load_provider_file(builtin)
+    files = builtin_price_files()
+    compiled = _compiled_providers(files)
+    for builtin in files:
+        if compiled is not None:
+            prov = Provider.model_validate(compiled[builtin.name])
+        else:
+            prov = load_provider_file(builtin)
         providers[prov.provider] = prov
         origins[prov.provider] = str(builtin)
     for path in paths:

@@ -10,12 +10,12 @@ than the provider's batch window cannot wait for a batch.
 from __future__ import annotations
 
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from costcalc._version import PACKAGE_DIR
 from costcalc.errors import UsageError, WorkloadError
 from costcalc.money import MoneyOut
 from costcalc.workload import DeliveryMode, Source, Workload, parse_duration
@@ -89,7 +89,7 @@ class Policy(BaseModel):
 
 
 def default_policy_text() -> str:
-    return (resources.files("costcalc") / "policies" / "default.yaml").read_text("utf-8")
+    return (PACKAGE_DIR / "policies" / "default.yaml").read_text("utf-8")
 
 
 def default_policy() -> Policy:

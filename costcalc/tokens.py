@@ -20,10 +20,10 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from costcalc._version import PACKAGE_DIR
 from costcalc.errors import CostcalcError, CostcalcWarning
 
 if TYPE_CHECKING:  # tiktoken is imported only when a count is needed (start-up time)
@@ -84,7 +84,7 @@ ENCODINGS: dict[str, EncodingSpec] = {
 
 
 def encoding_path(name: str) -> Path:
-    return Path(str(resources.files("costcalc"))) / "encodings" / f"{name}.tiktoken"
+    return PACKAGE_DIR / "encodings" / f"{name}.tiktoken"
 
 
 def _read_ranks(spec: EncodingSpec) -> dict[bytes, int]:

@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from costcalc.errors import UsageError, WorkloadError
-from costcalc.yamlfile import load_mapping, validate
 
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority"]
 DELIVERY_MODES: tuple[DeliveryMode, ...] = ("stream", "request", "batch", "flex", "priority")
@@ -286,7 +285,7 @@ def workload_from_options(options: dict[str, Any], base: Workload | None = None)
     """
     from pydantic import ValidationError
 
-    from costcalc.yamlfile import describe_error
+    from costcalc.errors import describe_error
 
     given = {k: v for k, v in options.items() if v is not None}
     data = base.model_dump(exclude_unset=True) if base is not None else {}
@@ -310,6 +309,8 @@ def load_workloads(path: Path | str) -> list[Workload]:
 
     ``input_file`` paths are relative to the YAML file.
     """
+    from costcalc.yamlfile import load_mapping, validate
+
     data, text = load_mapping(path, "workload file")
     many = "workloads" in data
     if many:

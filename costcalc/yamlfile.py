@@ -8,9 +8,7 @@ errors turned into one line that names the file, the line and the field.
 
 from __future__ import annotations
 
-import difflib
 import math
-import typing
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from costcalc.errors import InputFileError
+from costcalc.errors import InputFileError, describe_error, field_path
 
 _BaseLoader: type[yaml.SafeLoader]
 try:  # libyaml is several times faster; fall back to the pure-Python parser when absent
@@ -107,17 +105,6 @@ def load_mapping(path: Path | str, what: str = "YAML file") -> tuple[dict[str, A
     return data, text
 
 
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """Render a pydantic error location as ``models[3].input``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
 def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
     try:
@@ -145,64 +132,6 @@ def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
         else:
             break
     return line
-
-
-def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The pydantic model class that validates the value at ``loc`` (None if not a model)."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue  # list index: the item type is already unwrapped below
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            return None
-        current = fields[part].annotation
-        # unwrap Optional[...], list[...], dict[str, ...] down to a model class
-        for _ in range(4):
-            args = [a for a in typing.get_args(current) if a is not type(None)]
-            if isinstance(current, type) and issubclass(current, BaseModel):
-                break
-            if not args:
-                break
-            current = args[-1]
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def describe_error(err: Any, model: type[BaseModel] | None = None) -> str:
-    """A short, plain message for one pydantic error."""
-    kind = err.get("type", "")
-    ctx = err.get("ctx") or {}
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        loc = tuple(err.get("loc", ()))
-        parent = _model_at(model, loc[:-1]) if model is not None and loc else None
-        if parent is not None and loc and isinstance(loc[-1], str):
-            allowed = list(parent.model_fields)
-            close = difflib.get_close_matches(loc[-1], allowed, n=1)
-            if close:
-                return f"unknown key (did you mean {close[0]!r}?)"
-            return "unknown key (expected one of: " + ", ".join(allowed) + ")"
-        return "unknown key"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        sign = {
-            "greater_than_equal": ">=",
-            "greater_than": ">",
-            "less_than_equal": "<=",
-            "less_than": "<",
-        }[kind]
-        bound = next(iter(ctx.values()), "")
-        return f"must be {sign} {bound}"
-    if kind in ("decimal_parsing", "decimal_type", "float_parsing", "float_type"):
-        return f"expected a number, got {err.get('input')!r}"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"expected a whole number, got {err.get('input')!r}"
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return f"expected a date as YYYY-MM-DD, got {err.get('input')!r}"
-    msg = str(err.get("msg", "invalid value"))
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    return msg[:1].lower() + msg[1:]
 
 
 def validate(

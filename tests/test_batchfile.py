@@ -351,3 +351,14 @@ def test_reservoir_is_uniform_and_complete() -> None:
     for n in range(1, 6):
         small.offer(n, n)
     assert small.items == [1, 2, 3, 4, 5]
+
+
+def test_written_files_have_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    build(str(_rows(tmp_path, 3)), "gpt-4o-mini", tmp_path / "out")
+    for f in (tmp_path / "out").iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o666 & ~mask, f

@@ -346,3 +346,36 @@ def test_version_and_module_entry_point() -> None:
         [sys.executable, "-m", "costcalc", "--version"], capture_output=True, text=True, check=True
     )
     assert __version__ in out.stdout
+
+
+def test_compiled_table_is_current() -> None:
+    from costcalc.prices import COMPILED, builtin_pricing_dir, compile_price_table
+
+    committed = (builtin_pricing_dir() / COMPILED).read_text()
+    assert committed == compile_price_table(), "run: costcalc prices compile"
+
+
+def test_an_edited_yaml_file_wins_over_the_compiled_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from costcalc import prices
+
+    copy = tmp_path / "pricing"
+    shutil.copytree(prices.builtin_pricing_dir(), copy)
+    openai = copy / "openai.yaml"
+    openai.write_text(
+        openai.read_text().replace(
+            "standard: {input: 0.15, cached_input: 0.075, output: 0.60}",
+            "standard: {input: 0.99, cached_input: 0.075, output: 0.60}",
+        )
+    )
+    monkeypatch.setattr(prices, "builtin_pricing_dir", lambda: copy)
+    prices._load.cache_clear()
+    try:
+        assert prices.load_price_table().prices("gpt-4o-mini").mode("standard").rates[
+            "input"
+        ].usd_per_mtok == Decimal("0.99")
+    finally:
+        prices._load.cache_clear()

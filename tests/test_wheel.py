@@ -143,3 +143,7 @@ def test_installed_wheel_counts_tokens_offline_without_a_tiktoken_cache(
     data = json.loads(many.stdout)
     assert data["tokens"] == 50 * int(one.stdout) and data["encoding"] == "cl100k_base"
     assert list(cache.iterdir()) == [] and list(tmp.iterdir()) == []
+
+
+def test_wheel_ships_the_compiled_price_table(wheel: Path) -> None:
+    assert "costcalc/pricing/compiled.json" in zipfile.ZipFile(wheel).namelist()
