@@ -32,7 +32,7 @@ from typing import IO, Any, Literal, NamedTuple
 from pydantic import BaseModel
 
 from costcalc.atomic import new_temp, stage
-from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.errors import CostcalcError, InputFileError, UsageError, open_input
 from costcalc.money import MoneyOut, per_million
 
 Provider = Literal["openai", "anthropic"]
@@ -670,15 +670,7 @@ class ValidationReport(BaseModel):
 
 def _read_lines(path: str) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of a file; a file that cannot be read is bad input (exit 2)."""
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below; errors must name the file
-    except FileNotFoundError:
-        raise InputFileError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputFileError(path, "is a directory, expected a JSONL file") from None
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read: {exc.strerror}") from None
-    with f:
+    with open_input(path, "JSONL file") as f:
         yield from enumerate(f, start=1)
 
 

@@ -472,19 +472,7 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
             raise click.UsageError("give --model (and the workload flags) or a WORKLOAD.yaml")
         workloads = [workload_from_options(options)]
     table = load_price_table(price_files)
-    report = QuoteReport.of([quote_workload(w, table) for w in workloads])
-    if fmt == "json":
-        emit(report.to_json())
-    elif fmt == "markdown":
-        emit(report.to_markdown())
-    elif fmt == "csv":
-        from costcalc.render import quote_csv
-
-        emit(quote_csv(report))
-    else:
-        from costcalc.render import quote_table
-
-        emit(quote_table(report))
+    _emit_quote(QuoteReport.of([quote_workload(w, table) for w in workloads]), fmt)
 
 
 @cli.command()

@@ -8,9 +8,10 @@ says what was expected.
 from __future__ import annotations
 
 import difflib
+import os
 import typing
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, BinaryIO
 
 
 class CostcalcError(ValueError):
@@ -26,6 +27,20 @@ class InputFileError(CostcalcError):
         self.detail = message
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
+
+
+def open_input(path: str | os.PathLike[str], what: str = "file") -> BinaryIO:
+    """Open a file to read, turning every way that can fail into one line naming the file."""
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputFileError(path, f"no such {what}") from None
+    except IsADirectoryError:
+        raise InputFileError(path, f"is a directory, expected a {what}") from None
+    except PermissionError:
+        raise InputFileError(path, "permission denied") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from None
 
 
 class PriceTableError(InputFileError):

@@ -30,7 +30,7 @@ from typing import IO, Any, Literal
 
 from pydantic import BaseModel
 
-from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.errors import CostcalcError, InputFileError, UsageError, open_input
 from costcalc.tokens import (
     DEFAULT_MODEL,
     ChatOverhead,
@@ -356,17 +356,7 @@ class Source:
     def open(self) -> IO[bytes]:
         if self.is_stdin:
             return sys.stdin.buffer
-        path = Path(self.name)
-        try:
-            return path.open("rb")
-        except FileNotFoundError:
-            raise InputFileError(path, "no such file") from None
-        except IsADirectoryError:
-            raise InputFileError(path, "is a directory, expected a file") from None
-        except PermissionError:
-            raise InputFileError(path, "permission denied") from None
-        except OSError as exc:
-            raise InputFileError(path, f"cannot read: {exc.strerror}") from None
+        return open_input(self.name)
 
     def size(self) -> int | None:
         if self.is_stdin:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from costcalc.errors import InputFileError, describe_error, field_path
+from costcalc.errors import InputFileError, describe_error, field_path, open_input
 
 _BaseLoader: type[yaml.SafeLoader]
 try:  # libyaml is several times faster; fall back to the pure-Python parser when absent
@@ -58,16 +58,8 @@ M = TypeVar("M", bound=BaseModel)
 def read_text(path: Path | str, what: str = "file") -> str:
     """Read a UTF-8 text file, with a one-line error for every way it can fail."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(p, f"no such {what}") from None
-    except IsADirectoryError:
-        raise InputFileError(p, f"is a directory, expected a {what}") from None
-    except PermissionError:
-        raise InputFileError(p, "permission denied") from None
-    except OSError as exc:
-        raise InputFileError(p, f"cannot read: {exc.strerror or exc}") from None
+    with open_input(p, what) as f:
+        data = f.read()
     if b"\x00" in data[:8192]:
         raise InputFileError(p, f"is a binary file, expected a text {what}")
     try:
