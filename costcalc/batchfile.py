@@ -1003,7 +1003,17 @@ def reconcile(
         outcomes=dict(outcomes),
         usage=usage,
         actual_cost=actual,
-        assumed=batch.assumed,
+        # only the assumed prices this usage was billed at
+        assumed=[
+            c
+            for c, used in (
+                ("input", usage.input_tokens),
+                ("cached_input", usage.cached_input_tokens),
+                ("cache_write_5m", usage.cache_write_tokens),
+                ("output", usage.output_tokens),
+            )
+            if used and c in batch.assumed
+        ],
     )
     if inputs:
         from costcalc.tokenfiles import count_file

@@ -326,15 +326,23 @@ def recommend(q: Quote) -> Recommendation:
             return m.cost + vot * m.basis_wait(basis) / HOUR
 
         best = min(candidates, key=lambda m: (all_told(m), m.basis_wait(basis)))
-        hours = best.basis_wait(basis) / HOUR
+        waited = duration(best.basis_wait(basis))
         reason = (
             f"with an hour of waiting worth {usd(vot)}, {best.mode} costs least all told: "
-            f"{usd(best.cost or Decimal(0))} + {_hours(hours)} × {usd(vot)} = {usd(all_told(best))}"
+            f"{usd(best.cost or Decimal(0))} + {waited} of waiting = {usd(all_told(best))}"
         )
         others = [m for m in candidates if m is not best]
-        if others:
-            runner = min(others, key=all_told)
-            reason += f", against {usd(all_told(runner))} for {runner.mode}"
+        cheaper = [m for m in others if (m.cost or 0) < (best.cost or 0)]
+        if cheaper or others:
+            # set against the cheaper mode it beat when there is one: that is the trade-off
+            runner = (
+                min(cheaper, key=lambda m: m.cost or 0) if cheaper else min(others, key=all_told)
+            )
+            waited = duration(runner.basis_wait(basis))
+            reason += (
+                f", against {usd(runner.cost or Decimal(0))} + {waited} = "
+                f"{usd(all_told(runner))} for {runner.mode}"
+            )
         if lead:
             reason = f"{lead}: {reason}"
         return Recommendation(mode=best.mode, reason=reason, **extra)
@@ -343,11 +351,6 @@ def recommend(q: Quote) -> Recommendation:
     if lead:
         reason = f"{lead}, {reason}"
     return Recommendation(mode=best.mode, reason=reason, **extra)
-
-
-def _hours(hours: Decimal) -> str:
-    value = hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize()
-    return f"{value:f} h"
 
 
 def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:
