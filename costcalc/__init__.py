@@ -50,8 +50,8 @@ _LAZY = {
     "PriceTable": "costcalc.prices",
     "Rate": "costcalc.prices",
     "load_price_table": "costcalc.prices",
-    "price_list": "costcalc.prices",
-    "price_sheet": "costcalc.prices",
+    "price_list": "costcalc.pricesheet",
+    "price_sheet": "costcalc.pricesheet",
     "TokenCount": "costcalc.tokenfiles",
     "count_file": "costcalc.tokenfiles",
     "count_string": "costcalc.tokenfiles",
@@ -74,9 +74,8 @@ if TYPE_CHECKING:
         PriceTable,
         Rate,
         load_price_table,
-        price_list,
-        price_sheet,
     )
+    from costcalc.pricesheet import price_list, price_sheet
     from costcalc.router import Route, route
     from costcalc.tokenfiles import TokenCount, count_file, count_string
     from costcalc.tokens import count_message_tokens, count_tokens, tokenizer_for

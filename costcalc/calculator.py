@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from costcalc._version import __version__
 from costcalc.delivery import HOUR, Job, ModeQuote, Seconds, cost_of, duration
@@ -24,11 +24,16 @@ from costcalc.money import MoneyOut, per_hour, usd
 from costcalc.prices import PriceTable, RateLimit, load_price_table
 from costcalc.workload import DeliveryMode, Workload
 
+_RESULT = ConfigDict(defer_build=True)
+"""Result objects are made by costcalc from values it computed (model_construct): their
+schemas are built only when JSON is written, not at every start-up."""
+
 PER_HOUR_STEP = Decimal("0.0001")
 """Savings per hour waited are a ratio: kept to 1/100 of a cent."""
 
 
 class Recommendation(BaseModel):
+    model_config = _RESULT
     mode: DeliveryMode | None
     """The mode to use (None when no mode is available)."""
     reason: str
@@ -41,6 +46,8 @@ class Recommendation(BaseModel):
 
 class Quote(BaseModel):
     """One workload priced under every delivery mode."""
+
+    model_config = _RESULT
 
     name: str
     model: str
@@ -104,6 +111,8 @@ class Quote(BaseModel):
 class QuoteReport(BaseModel):
     """The JSON document of `costcalc quote`: one or more workloads."""
 
+    model_config = _RESULT
+
     currency: str
     prices_as_of: dt.date
     generated_by: str
@@ -111,7 +120,7 @@ class QuoteReport(BaseModel):
 
     @classmethod
     def of(cls, quotes: Sequence[Quote]) -> QuoteReport:
-        return cls(
+        return cls.model_construct(
             currency=quotes[0].currency if quotes else "USD",
             prices_as_of=max((q.prices_as_of for q in quotes), default=dt.date.today()),
             generated_by=f"costcalc {__version__}",
@@ -234,7 +243,9 @@ def quote(workload: Workload, table: PriceTable | None = None) -> Quote:
             ),
         }
         filled.append(m.model_copy(update=update))
-    provisional = _quote(workload, job, measured, filled, Recommendation(mode=None, reason=""))
+    provisional = _quote(
+        workload, job, measured, filled, Recommendation.model_construct(mode=None, reason="")
+    )
     return provisional.model_copy(update={"recommendation": recommend(provisional)})
 
 
@@ -248,7 +259,7 @@ def _quote(
     w: Workload, job: Job, measured: str | None, modes: list[ModeQuote], rec: Recommendation
 ) -> Quote:
     p = job.prices
-    return Quote(
+    return Quote.model_construct(
         name=w.name,
         model=p.model.id,
         model_name=p.model.name,
@@ -284,7 +295,9 @@ def recommend(q: Quote) -> Recommendation:
     lowest money-plus-waiting cost; otherwise the cheapest, with its break-even."""
     available = q.available
     if not available:
-        return Recommendation(mode=None, reason="no delivery mode is available for this model")
+        return Recommendation.model_construct(
+            mode=None, reason="no delivery mode is available for this model"
+        )
     basis = q.batch_wait
     base = q.mode(q.baseline)
     assert base.cost is not None
@@ -295,23 +308,26 @@ def recommend(q: Quote) -> Recommendation:
     ]
     be_mode = min(slower, key=lambda m: m.cost or Decimal(0)) if slower else None
     be_value = be_mode.savings_per_hour_waited if be_mode else None
-    extra = {
-        "break_even_usd_per_hour": be_value,
-        "break_even_mode": be_mode.mode if be_mode else None,
-    }
+    be_name = be_mode.mode if be_mode else None
+
+    def verdict(mode: DeliveryMode, reason: str) -> Recommendation:
+        return Recommendation.model_construct(
+            mode=mode,
+            reason=reason,
+            break_even_usd_per_hour=be_value,
+            break_even_mode=be_name,
+        )
+
     candidates = available
     lead = ""
     if q.deadline_s is not None:
         meets = [m for m in available if m.basis_wait(basis) <= q.deadline_s]
         if not meets:
             f = q.fastest
-            return Recommendation(
-                mode=f.mode,
-                reason=(
-                    f"no mode finishes within the {duration(q.deadline_s)} deadline; the fastest "
-                    f"is {f.mode} ({duration(f.basis_wait(basis))}, {usd(f.cost or Decimal(0))})"
-                ),
-                **extra,
+            return verdict(
+                f.mode,
+                f"no mode finishes within the {duration(q.deadline_s)} deadline; the fastest "
+                f"is {f.mode} ({duration(f.basis_wait(basis))}, {usd(f.cost or Decimal(0))})",
             )
         candidates = meets
         missed = [m.mode for m in available if m not in meets]
@@ -345,12 +361,12 @@ def recommend(q: Quote) -> Recommendation:
             )
         if lead:
             reason = f"{lead}: {reason}"
-        return Recommendation(mode=best.mode, reason=reason, **extra)
+        return verdict(best.mode, reason)
     best = min(candidates, key=lambda m: (m.cost, m.basis_wait(basis)))
     reason = _cheapest_reason(q, best, base)
     if lead:
         reason = f"{lead}, {reason}"
-    return Recommendation(mode=best.mode, reason=reason, **extra)
+    return verdict(best.mode, reason)
 
 
 def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:

@@ -16,11 +16,10 @@ minute) and the concurrency allow. Speeds are estimates from the price table.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from costcalc.money import MoneyOut, per_million
 from costcalc.prices import Mode, ModelPrices, ModeRates, Provider, RateLimit, Speed
@@ -45,6 +44,10 @@ Tokens = Annotated[
 
 class ModeQuote(BaseModel):
     """One delivery mode for one workload: its cost breakdown and its time."""
+
+    # Built by costcalc from values it computed (model_construct), so its schema is needed
+    # only to write JSON: built then, not at every start-up.
+    model_config = ConfigDict(defer_build=True)
 
     mode: DeliveryMode
     available: bool
@@ -93,8 +96,7 @@ class ModeQuote(BaseModel):
         return self.worst_wait_s if basis == "worst" else self.wait_s
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """A workload resolved against the price table: everything the modes need."""
 
     workload: Workload
@@ -126,7 +128,9 @@ def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
     price_mode = PRICE_MODE[mode]
     rates = job.prices.mode(price_mode, math.ceil(job.input_tokens))
     if not rates.available:
-        return ModeQuote(mode=mode, available=False, reason=rates.reason, price_mode=price_mode)
+        return ModeQuote.model_construct(
+            mode=mode, available=False, reason=rates.reason, price_mode=price_mode
+        )
     w = job.workload
     n = Decimal(job.requests)
     total_in = n * job.input_tokens
@@ -173,7 +177,7 @@ def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
         notes.append(
             f"long-context prices: requests above {rates.above_input_tokens:,} input tokens"
         )
-    quote = ModeQuote(
+    quote = ModeQuote.model_construct(
         mode=mode,
         available=True,
         price_mode=price_mode,

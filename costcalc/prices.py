@@ -15,17 +15,17 @@ import datetime as dt
 import difflib
 import functools
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from costcalc._version import PACKAGE_DIR
 from costcalc.errors import CostcalcError, PriceTableError, UnknownModelError, UsageError
-from costcalc.money import Money, MoneyOut
+from costcalc.money import Money
 
 PRICES_ENV = "COSTCALC_PRICES"
 """Environment variable: extra price files, separated by the OS path separator (``:``)."""
@@ -313,8 +313,11 @@ class ProviderOverride(Strict):
 # --- resolved prices -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rate:
+# Rate, ModeRates and ModelPrices are NamedTuples rather than dataclasses: making a dataclass
+# compiles several methods at import, a cost every quote would pay.
+
+
+class Rate(NamedTuple):
     """One price per 1M tokens and where it comes from."""
 
     usd_per_mtok: Decimal
@@ -322,14 +325,13 @@ class Rate:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class ModeRates:
+class ModeRates(NamedTuple):
     """What one delivery mode charges per component for one request size."""
 
     mode: Mode
     available: bool
     reason: str = ""
-    rates: dict[str, Rate] = field(default_factory=dict)
+    rates: Mapping[str, Rate] = MappingProxyType({})
     above_input_tokens: int | None = None
     """The long-context tier these rates belong to (None: base prices)."""
 
@@ -341,8 +343,7 @@ class ModeRates:
         return self.rates.get(component)
 
 
-@dataclass(frozen=True)
-class ModelPrices:
+class ModelPrices(NamedTuple):
     """A model's prices on one date, with every delivery mode resolvable."""
 
     provider: Provider
@@ -768,210 +769,3 @@ def days_old(model: Model, today: dt.date | None = None) -> int:
         if p.effective_from is None or p.effective_from <= today:
             current = p
     return (today - current.as_of).days
-
-
-# --- result objects for `costcalc prices` ---------------------------------------------------
-
-
-class Report(BaseModel):
-    """Base of the `costcalc prices` result objects: built on first use, not at import."""
-
-    model_config = ConfigDict(defer_build=True)
-
-
-class RateOut(Report):
-    component: str
-    usd_per_mtok: MoneyOut
-    basis: Basis
-    note: str = ""
-
-
-class ModeOut(Report):
-    mode: Mode
-    available: bool
-    reason: str = ""
-    prices: list[RateOut] = []
-
-
-class TierOut(Report):
-    above_input_tokens: int | None
-    """None: the base prices; otherwise a request whose input exceeds this many tokens."""
-    modes: list[ModeOut]
-
-
-class PeriodOut(Report):
-    effective_from: dt.date | None
-    as_of: dt.date
-    source: str
-    input: MoneyOut
-    output: MoneyOut
-
-
-class PriceSheet(Report):
-    """Everything `costcalc prices show` reports about one model on one date."""
-
-    currency: str
-    model: str
-    name: str
-    provider: str
-    teaching: bool
-    description: str | None
-    aliases: list[str]
-    snapshots: list[str]
-    encoding: str | None
-    context_window: int
-    max_input_tokens: int | None
-    max_output_tokens: int | None
-    released: dt.date | None
-    on: dt.date
-    effective_from: dt.date | None
-    as_of: dt.date
-    source: str
-    note: str | None
-    tiers: list[TierOut]
-    periods: list[PeriodOut]
-    batch_rule: BatchRule | None
-
-
-def _mode_out(rates: ModeRates) -> ModeOut:
-    return ModeOut(
-        mode=rates.mode,
-        available=rates.available,
-        reason=rates.reason,
-        prices=[
-            RateOut(component=c, usd_per_mtok=r.usd_per_mtok, basis=r.basis, note=r.note)
-            for c, r in rates.rates.items()
-        ],
-    )
-
-
-def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -> PriceSheet:
-    """Every price of ``name`` on ``on``: each mode and long-context tier, published or assumed."""
-    mp = table.prices(name, on)
-    model, period = mp.model, mp.period
-    starts = [0] + [t.above_input_tokens + 1 for t in period.tiers]
-    tiers = [
-        TierOut(
-            above_input_tokens=(tokens - 1) if tokens else None,
-            modes=[_mode_out(r) for r in mp.all_modes(tokens)],
-        )
-        for tokens in starts
-    ]
-    return PriceSheet(
-        currency=mp.currency,
-        model=model.id,
-        name=model.name,
-        provider=mp.provider.provider,
-        teaching=model.teaching,
-        description=model.description,
-        aliases=list(model.aliases),
-        snapshots=[s.id for s in model.snapshots],
-        encoding=model.encoding,
-        context_window=model.context_window,
-        max_input_tokens=model.max_input_tokens,
-        max_output_tokens=model.max_output_tokens,
-        released=model.released,
-        on=mp.on,
-        effective_from=period.effective_from,
-        as_of=period.as_of,
-        source=period.source,
-        note=period.note,
-        tiers=tiers,
-        periods=[
-            PeriodOut(
-                effective_from=p.effective_from,
-                as_of=p.as_of,
-                source=p.source,
-                input=p.standard.input,
-                output=p.standard.output,
-            )
-            for p in model.prices
-        ],
-        batch_rule=mp.provider.batch,
-    )
-
-
-class PriceListRow(Report):
-    provider: str
-    model: str
-    name: str
-    teaching: bool
-    as_of: dt.date
-    input: MoneyOut
-    cached_input: MoneyOut | None
-    output: MoneyOut
-    batch_input: MoneyOut | None
-    batch_output: MoneyOut | None
-    batch_assumed: bool
-    modes: list[Mode]
-    context_window: int
-
-
-class PriceList(Report):
-    currency: str
-    on: dt.date
-    models: list[PriceListRow]
-
-
-def price_list(
-    table: PriceTable, provider: str | None = None, on: dt.date | str | None = None
-) -> PriceList:
-    """One row per model: its prices on ``on`` (default today) and the modes it sells."""
-    day = parse_date(on) if isinstance(on, str) else (on or dt.date.today())
-    rows = []
-    for prov, model in table.models(provider):
-        try:
-            mp = table.prices(model.id, day)
-        except UsageError:
-            continue  # not yet priced on that day
-        std = mp.period.standard
-        batch = mp.mode("batch")
-        b_in, b_out = batch.rate("input"), batch.rate("output")
-        rows.append(
-            PriceListRow(
-                provider=prov.provider,
-                model=model.id,
-                name=model.name,
-                teaching=model.teaching,
-                as_of=mp.period.as_of,
-                input=std.input,
-                cached_input=std.cached_input,
-                output=std.output,
-                batch_input=b_in.usd_per_mtok if b_in else None,
-                batch_output=b_out.usd_per_mtok if b_out else None,
-                batch_assumed=bool(batch.available and {"input", "output"} & set(batch.assumed)),
-                modes=[m.mode for m in mp.all_modes() if m.available],
-                context_window=model.context_window,
-            )
-        )
-    return PriceList(currency=table.currency, on=day, models=rows)
-
-
-class StaleModel(Report):
-    provider: str
-    model: str
-    as_of: dt.date
-    days_old: int
-
-
-class StaleReport(Report):
-    days: int
-    today: dt.date
-    stale: list[StaleModel]
-    checked: int
-
-
-def stale_report(table: PriceTable, days: int, today: dt.date | None = None) -> StaleReport:
-    """Models whose current prices were last checked more than ``days`` days ago."""
-    today = today or dt.date.today()
-    stale = []
-    count = 0
-    for prov, model in table.models():
-        count += 1
-        age = days_old(model, today)
-        if age > days:
-            as_of = today - dt.timedelta(days=age)
-            stale.append(
-                StaleModel(provider=prov.provider, model=model.id, as_of=as_of, days_old=age)
-            )
-    return StaleReport(days=days, today=today, stale=stale, checked=count)

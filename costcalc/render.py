@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from costcalc.money import per_hour, signed_usd, usd, usd_price
-from costcalc.prices import COMPONENT_LABELS, PriceList, PriceSheet, StaleReport
+from costcalc.prices import COMPONENT_LABELS
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.batchfile import Manifest, Reconciliation, ValidationReport
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.calculator import Quote, QuoteReport
     from costcalc.delivery import ModeQuote
     from costcalc.exercise import Exercise
+    from costcalc.pricesheet import PriceList, PriceSheet, StaleReport
     from costcalc.queue import QueueStatus
     from costcalc.tokenfiles import TokenCount
 

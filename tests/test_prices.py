@@ -17,8 +17,8 @@ from costcalc.prices import (
     load_price_table,
     load_provider_file,
     price_schema,
-    stale_report,
 )
+from costcalc.pricesheet import stale_report
 from tests.conftest import RunCli, assert_one_line_error
 
 REPO = Path(__file__).resolve().parent.parent

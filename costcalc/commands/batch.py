@@ -1,0 +1,187 @@
+"""`costcalc batch`: build, validate, quote and reconcile batch files."""
+
+from __future__ import annotations
+
+import click
+
+from costcalc.cli import (
+    CheckFailed,
+    emit,
+    emit_quote,
+    format_option,
+    prices_option,
+    progress_bar,
+)
+
+
+@click.group()
+def batch() -> None:
+    """Batch files ready to upload: build, validate, quote, reconcile."""
+
+
+@batch.command("build")
+@click.argument("input_file", type=click.Path(), metavar="INPUT")
+@click.option("-m", "--model", required=True, help="Model of every request.")
+@click.option("--out", "out_dir", required=True, type=click.Path(), help="Folder for the files.")
+@click.option(
+    "--provider",
+    type=click.Choice(["openai", "anthropic"]),
+    help="Line format [default: the model's provider].",
+)
+@click.option("--column", metavar="NAME", help="CSV column holding the prompt.")
+@click.option(
+    "--template", metavar="TEXT", help='Prompt built from CSV columns, e.g. "Summarise: {body}".'
+)
+@click.option("--field", metavar="A.B.C", help="JSONL field holding the prompt or messages.")
+@click.option("--system", metavar="TEXT", help="System prompt for every request.")
+@click.option(
+    "--max-tokens", type=int, default=1024, show_default=True, help="Output limit per request."
+)
+@click.option(
+    "--output-tokens",
+    type=int,
+    metavar="N",
+    help="Expected output per request, for the quote [default: --max-tokens].",
+)
+@click.option(
+    "--id-prefix", default="row-", show_default=True, help="custom_id = PREFIX + input row."
+)
+@click.option(
+    "--max-requests", type=int, metavar="N", help="Requests per file [default: provider's]."
+)
+@click.option("--max-bytes", type=int, metavar="N", help="Bytes per file [default: provider's].")
+@click.option("--force", is_flag=True, help="Replace existing files.")
+@format_option("table", "json")
+@prices_option
+def batch_build(
+    input_file: str,
+    model: str,
+    out_dir: str,
+    provider: str | None,
+    column: str | None,
+    template: str | None,
+    field: str | None,
+    system: str | None,
+    max_tokens: int,
+    output_tokens: int | None,
+    id_prefix: str,
+    max_requests: int | None,
+    max_bytes: int | None,
+    force: bool,
+    fmt: str,
+    price_files: tuple[str, ...],
+) -> None:
+    """Write provider-format batch JSONL from a CSV, JSONL or text file (one prompt per line),
+    split to the provider's limits, with a manifest and the quote for the whole job.
+
+    \b
+    Examples:
+        costcalc batch build tickets.csv -m gpt-4o-mini --column body --out batches/
+        costcalc batch build prompts.txt -m claude-haiku-4-5 --system "Be brief." --out out/
+    """
+    from costcalc.batchfile import build
+    from costcalc.prices import load_price_table
+
+    with progress_bar([input_file]) as advance:
+        manifest = build(
+            input_file, model, out_dir, provider=provider, column=column, template=template,
+            field_path=field, system=system, max_tokens=max_tokens, id_prefix=id_prefix,
+            max_requests=max_requests, max_bytes=max_bytes, output_tokens=output_tokens,
+            force=force, table=load_price_table(price_files), progress=advance,
+        )  # fmt: skip
+    if fmt == "json":
+        emit(manifest.model_dump_json(indent=2) + "\n")
+    else:
+        from costcalc.render import manifest_table
+
+        emit(manifest_table(manifest, out_dir))
+
+
+@batch.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--max-requests", type=int, metavar="N", help="Requests per file [default: provider's]."
+)
+@click.option("--max-bytes", type=int, metavar="N", help="Bytes per file [default: provider's].")
+@format_option("table", "json")
+@prices_option
+def batch_validate(
+    files: tuple[str, ...], max_requests: int | None, max_bytes: int | None, fmt: str,
+    price_files: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Check batch files before upload: exit 0 valid, 1 invalid, 2 unreadable.
+
+    Checks JSON on every line, the keys each provider requires, one model (and endpoint) per
+    file, custom_ids unique across all the files given and of the allowed shape, and the
+    provider's request and size limits.
+    """
+    from costcalc.batchfile import validate_files
+    from costcalc.prices import load_price_table
+
+    report = validate_files(
+        list(files), max_requests=max_requests, max_bytes=max_bytes,
+        table=load_price_table(price_files),
+    )  # fmt: skip
+    if fmt == "json":
+        emit(report.model_dump_json(indent=2) + "\n")
+    else:
+        from costcalc.render import validation_table
+
+        emit(validation_table(report))
+    if not report.valid:
+        raise CheckFailed()
+
+
+@batch.command("quote")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--output-tokens",
+    type=int,
+    metavar="N",
+    help="Expected output per request [default: each request's max_tokens].",
+)
+@format_option("table", "json", "markdown", "csv")
+@prices_option
+def batch_quote(
+    files: tuple[str, ...], output_tokens: int | None, fmt: str, price_files: tuple[str, ...]
+) -> None:
+    """Token counts and cost, standard against batch, for batch files ready to upload."""
+    from costcalc.batchfile import quote_files
+    from costcalc.prices import load_price_table
+
+    report = quote_files(list(files), output_tokens, load_price_table(price_files))
+    emit_quote(report, fmt)
+
+
+@batch.command("reconcile")
+@click.argument("outputs", nargs=-1, required=True, type=click.Path(), metavar="OUTPUT.jsonl...")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(),
+    metavar="FILE",
+    help="The batch file(s) uploaded (repeatable): estimate and missing results.",
+)
+@click.option("-m", "--model", help="Model [default: named in the results].")
+@format_option("table", "json")
+@prices_option
+def batch_reconcile(
+    outputs: tuple[str, ...], inputs: tuple[str, ...], model: str | None, fmt: str,
+    price_files: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Actual cost of provider batch output files at batch prices, against the estimate for
+    the input; outcomes by kind; input requests with no result.
+
+    Errored, cancelled and expired requests bill nothing.
+    """
+    from costcalc.batchfile import reconcile
+    from costcalc.prices import load_price_table
+
+    result = reconcile(list(outputs), list(inputs), model, load_price_table(price_files))
+    if fmt == "json":
+        emit(result.model_dump_json(indent=2) + "\n")
+    else:
+        from costcalc.render import reconcile_table
+
+        emit(reconcile_table(result))

@@ -1,0 +1,118 @@
+"""`costcalc check` and `costcalc diff`: budgets in pull-request CI."""
+
+from __future__ import annotations
+
+import click
+
+from costcalc.cli import (
+    CheckFailed,
+    format_option,
+    prices_option,
+    write_or_emit,
+)
+
+
+@click.command()
+@click.argument("config", default="costcalc.yaml", required=False, metavar="[CONFIG]")
+@click.option(
+    "--base",
+    metavar="CONFIG|REF:PATH",
+    help="The base to check the increase limits against, e.g. origin/main:costcalc.yaml.",
+)
+@click.option(
+    "--allow-missing-base",
+    is_flag=True,
+    help="A base REF without the file counts as no workloads (the config is new).",
+)
+@format_option("table", "json", "markdown")
+@click.option("--out", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--force", is_flag=True, help="Replace --out FILE if it exists.")
+@prices_option
+def check(
+    config: str, base: str | None, allow_missing_base: bool, fmt: str, out: str | None,
+    force: bool, price_files: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Check a project's LLM budgets and policies: exit 0 when all hold, 1 when any fails.
+
+    CONFIG (default costcalc.yaml) is a file or REF:PATH. It lists workloads with their
+    volume per day or month and the mode they run in today, and budgets: a monthly total,
+    per-workload budgets, the largest allowed increase against --base, and the
+    batch-eligible policy (background work that is not batched fails when batching would
+    save more than a set amount).
+
+    \b
+    Examples:
+        costcalc check
+        costcalc check costcalc.yaml --base origin/main:costcalc.yaml --format markdown
+    """
+    from costcalc import render
+    from costcalc.budget import check as run_check
+    from costcalc.budget import load_config
+    from costcalc.prices import load_price_table
+
+    table = load_price_table(price_files)
+    cfg = load_config(config)
+    base_cfg = load_config(base, allow_missing_ref=allow_missing_base) if base else None
+    report = run_check(cfg, config, base_cfg, table)
+    text = (
+        render.to_json(report)
+        if fmt == "json"
+        else render.check_markdown(report)
+        if fmt == "markdown"
+        else render.check_table(report)
+    )
+    write_or_emit(text, out, force)
+    if not report.passed:
+        raise CheckFailed()
+
+
+@click.command()
+@click.argument("base", metavar="BASE")
+@click.argument("head", metavar="HEAD")
+@click.option(
+    "--fail-on-increase",
+    metavar="10%|500",
+    help="Exit 1 when the monthly total rises by more than this percentage or amount (USD).",
+)
+@click.option(
+    "--allow-missing-base",
+    is_flag=True,
+    help="A base REF without the file counts as no workloads (the config is new).",
+)
+@format_option("table", "json", "markdown")
+@click.option("--out", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--force", is_flag=True, help="Replace --out FILE if it exists.")
+@prices_option
+def diff(
+    base: str, head: str, fail_on_increase: str | None, allow_missing_base: bool, fmt: str,
+    out: str | None, force: bool, price_files: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Monthly LLM cost of HEAD against BASE, each a config file or REF:PATH.
+
+    Prints a headline ("monthly LLM cost will increase by $1,402.00 (+17.0%)"), a table per
+    workload and the details. The markdown is a pull-request comment: it carries a hidden
+    marker (<!-- costcalc-diff -->) so CI can update one comment in place, and stays under
+    GitHub's 65,536-character limit.
+
+    \b
+    Examples:
+        costcalc diff origin/main:costcalc.yaml costcalc.yaml
+        costcalc diff old.yaml new.yaml --format markdown --fail-on-increase 10%
+    """
+    from costcalc import render
+    from costcalc.budget import diff as run_diff
+    from costcalc.prices import load_price_table
+
+    report = run_diff(
+        base, head, fail_on_increase, allow_missing_base, load_price_table(price_files)
+    )
+    text = (
+        render.to_json(report)
+        if fmt == "json"
+        else render.diff_markdown(report)
+        if fmt == "markdown"
+        else render.diff_table(report)
+    )
+    write_or_emit(text, out, force)
+    if report.failed:
+        raise CheckFailed()

@@ -1,0 +1,131 @@
+"""`costcalc prices`: list, show, validate, stale, schema."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from costcalc.cli import (
+    EXIT_BAD_INPUT,
+    CheckFailed,
+    emit,
+    format_option,
+    prices_option,
+)
+from costcalc.errors import CostcalcError
+
+
+@click.group()
+def prices() -> None:
+    """The dated price table: list, show, validate, check staleness, print the schema."""
+
+
+@prices.command("list")
+@click.option("--provider", help="Only this provider (openai, anthropic, google, ...).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE (YYYY-MM-DD).")
+@format_option("table", "json", "csv")
+@prices_option
+def prices_list(
+    provider: str | None, as_of: str | None, fmt: str, price_files: tuple[str, ...]
+) -> None:
+    """List every model with its standard and batch prices (USD per 1M tokens).
+
+    \b
+    Example:
+        costcalc prices list --provider anthropic
+        costcalc prices list --format csv > prices.csv
+    """
+    from costcalc import render
+    from costcalc.prices import load_price_table
+    from costcalc.pricesheet import price_list
+
+    result = price_list(load_price_table(price_files), provider, as_of)
+    if fmt == "json":
+        emit(render.to_json(result))
+    elif fmt == "csv":
+        emit(render.price_list_csv(result))
+    else:
+        emit(render.price_list_table(result))
+
+
+@prices.command("show")
+@click.argument("model")
+@click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE (YYYY-MM-DD).")
+@format_option("table", "json")
+@prices_option
+def prices_show(model: str, as_of: str | None, fmt: str, price_files: tuple[str, ...]) -> None:
+    """Show every price of MODEL: standard, cached, cache writes, batch, flex, priority and
+    long-context tiers, each marked published or assumed.
+
+    \b
+    Example:
+        costcalc prices show gpt-4o
+        costcalc prices show o3 --as-of 2025-06-01 --format json
+    """
+    from costcalc import render
+    from costcalc.prices import load_price_table
+    from costcalc.pricesheet import price_sheet
+
+    sheet = price_sheet(load_price_table(price_files), model, as_of)
+    emit(render.to_json(sheet) if fmt == "json" else render.price_sheet_table(sheet))
+
+
+@prices.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+def prices_validate(files: tuple[str, ...]) -> None:
+    """Check price files (shipped or your own): exit 0 when all are valid, 2 otherwise.
+
+    Each file is checked on its own and merged over the shipped table, so a name that
+    clashes with a shipped model is reported too.
+    """
+    from costcalc.prices import validate_price_file
+
+    bad = 0
+    for f in files:
+        try:
+            summary = validate_price_file(f)
+        except CostcalcError as exc:
+            bad += 1
+            click.echo(f"costcalc: error: {exc}", err=True)
+        else:
+            click.echo(f"ok: {f}: {summary}")
+    if bad:
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+@prices.command("stale")
+@click.option(
+    "--days", default=90, show_default=True, type=click.IntRange(min=0), help="Allowed age."
+)
+@format_option("table", "json")
+@prices_option
+def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
+    """Exit 1 when any model's prices were last checked more than DAYS days ago (for CI)."""
+    from costcalc import render
+    from costcalc.prices import load_price_table
+    from costcalc.pricesheet import stale_report
+
+    report = stale_report(load_price_table(price_files), days)
+    emit(render.to_json(report) if fmt == "json" else render.stale_table(report))
+    if report.stale:
+        raise CheckFailed()
+
+
+@prices.command("compile", hidden=True)
+def prices_compile() -> None:
+    """For maintainers: write pricing/compiled.json from the YAML files (fast start-up)."""
+    from costcalc.atomic import write_file
+    from costcalc.prices import COMPILED, builtin_pricing_dir, compile_price_table
+
+    target = builtin_pricing_dir() / COMPILED
+    write_file(target, compile_price_table(), force=True)
+    click.echo(f"wrote {target}", err=True)
+
+
+@prices.command("schema")
+def prices_schema() -> None:
+    """Print the JSON Schema of a price file (the shipped pricing/schema.json)."""
+    from costcalc.prices import price_schema
+
+    emit(json.dumps(price_schema(), indent=2) + "\n")

@@ -1,0 +1,101 @@
+"""`costcalc queue`: the SQLite queue that gathers tasks into one batch file a day."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from costcalc.cli import (
+    emit,
+    format_option,
+    prices_option,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def db_option(func: F) -> F:
+    """``--db PATH``: the queue database."""
+    return click.option("--db", required=True, type=click.Path(), help="Queue database (SQLite).")(
+        func
+    )
+
+
+@click.group()
+def queue() -> None:
+    """A SQLite queue that gathers small tasks into one batch file a day (run flush from cron)."""
+
+
+@queue.command("add")
+@click.argument("prompts", nargs=-1)
+@db_option
+def queue_add(prompts: tuple[str, ...], db: str) -> None:
+    """Add tasks: each PROMPT argument, or JSONL on stdin (a string, or an object with prompt
+    or messages, optionally system and custom_id). Prints the custom_ids."""
+    from costcalc.queue import add, parse_tasks
+
+    if prompts:
+        tasks: list[Any] = list(prompts)
+    else:
+        if sys.stdin.isatty():
+            raise click.UsageError("give prompts as arguments, or JSONL on stdin")
+        tasks = list(parse_tasks(sys.stdin))
+    for cid in add(db, tasks):
+        emit(cid + "\n")
+
+
+@queue.command("flush")
+@db_option
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(), help="Folder for the batch files."
+)
+@click.option("-m", "--model", required=True, help="Model of the batch.")
+@click.option("--max-tokens", type=int, default=1024, show_default=True)
+@click.option("--system", metavar="TEXT", help="System prompt for tasks that give none.")
+@click.option("--max-requests", type=int, metavar="N")
+@click.option("--max-bytes", type=int, metavar="N")
+@format_option("plain", "json", default="plain")
+@prices_option
+def queue_flush(
+    db: str, out_dir: str, model: str, max_tokens: int, system: str | None,
+    max_requests: int | None, max_bytes: int | None, fmt: str, price_files: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Write every pending task into batch file(s), crash-safely; prints the files written."""
+    from costcalc.prices import load_price_table
+    from costcalc.queue import flush
+
+    results = flush(
+        db, out_dir, model, max_tokens=max_tokens, system=system, max_requests=max_requests,
+        max_bytes=max_bytes, table=load_price_table(price_files),
+    )  # fmt: skip
+    if fmt == "json":
+        from costcalc.render import to_json_list
+
+        emit(to_json_list(results))
+        return
+    if not results:
+        click.echo("nothing to flush", err=True)
+    for r in results:
+        note = " (finishing a flush left open by a crash)" if r.resumed else ""
+        click.echo(f"flush {r.flush}: {r.tasks:,} tasks{note}", err=True)
+        for f in r.files:
+            emit(f"{f.file}\n")
+
+
+@queue.command("status")
+@db_option
+@format_option("table", "json")
+def queue_status(db: str, fmt: str) -> None:
+    """Pending and flushed tasks, and the last flushes."""
+    from costcalc.queue import status
+
+    report = status(db)
+    if fmt == "json":
+        emit(report.model_dump_json(indent=2) + "\n")
+    else:
+        from costcalc.render import queue_status_table
+
+        emit(queue_status_table(report))

@@ -1,0 +1,189 @@
+"""`costcalc quote` and `costcalc exercise`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from costcalc.cli import (
+    emit,
+    emit_quote,
+    format_option,
+    prices_option,
+)
+
+
+@click.command()
+@click.argument("workload_file", required=False, type=click.Path(), metavar="[WORKLOAD.yaml]")
+@click.option("-m", "--model", help="Model id or alias (costcalc prices list).")
+@click.option("--name", help="Name of the workload in the report.")
+@click.option("-n", "--requests", type=int, help="Number of requests.")
+@click.option("-i", "--input-tokens", metavar="N", help="Input tokens per request.")
+@click.option(
+    "--input-file",
+    metavar="FILE",
+    help="Measure input tokens (and requests) from a JSONL, CSV or text file.",
+)
+@click.option("--input-column", metavar="NAME", help="CSV column of --input-file.")
+@click.option("--sample", type=int, metavar="N", help="Measure --input-file from a sample of N.")
+@click.option("-o", "--output-tokens", metavar="N", help="Output tokens per request.")
+@click.option("--cached-share", metavar="0..1", help="Share of input tokens read from cache.")
+@click.option("--cache-write-share", metavar="0..1", help="Share of input tokens written to cache.")
+@click.option("--cache-ttl", type=click.Choice(["5m", "1h"]), help="Cache-write lifetime.")
+@click.option("--cancel-rate", metavar="0..1", help="Share of streamed requests cancelled.")
+@click.option(
+    "--cancel-after",
+    type=int,
+    metavar="N",
+    help="Output tokens seen before a cancel [default: half the output].",
+)
+@click.option(
+    "--billed-after-cancel",
+    type=int,
+    metavar="N",
+    help="Output tokens billed after a cancel before the server notices [default: 50].",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["web-ui", "api", "webhook", "cron", "batch-job"]),
+    help="Where the requests come from.",
+)
+@click.option(
+    "--deadline", metavar="DURATION", help="The work must be done within, e.g. 24h, 90m, 2 days."
+)
+@click.option("--value-of-time", metavar="USD", help="What an hour of waiting costs you.")
+@click.option(
+    "--modes",
+    "modes_text",
+    metavar="LIST",
+    help="Modes to compare: stream,request,batch,flex,priority or all.",
+)
+@click.option(
+    "--baseline",
+    type=click.Choice(["stream", "request", "batch", "flex", "priority"]),
+    help="Savings are measured against this mode [default: request].",
+)
+@click.option("--tier", help="Rate-limit tier (tier-1, tier-4, ...).")
+@click.option("--rpm", type=int, help="Your requests per minute.")
+@click.option("--tpm", type=int, help="Your tokens per minute.")
+@click.option("--batch-queue-tokens", type=int, help="Your batch queue limit (input tokens).")
+@click.option("--concurrency", type=int, help="Requests in flight at once.")
+@click.option(
+    "--no-rate-limits", is_flag=True, default=None, help="Ignore rate limits and the batch queue."
+)
+@click.option(
+    "--batch-wait",
+    type=click.Choice(["worst", "typical"]),
+    help="Batch wait for decisions: completion window (worst) or typical turnaround.",
+)
+@click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE.")
+@format_option("table", "json", "markdown", "csv")
+@prices_option
+def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **flags: Any) -> None:
+    """Price a workload under every delivery mode: cost, time, savings against the wait, and
+    a recommendation.
+
+    Describe the workload with flags, or in a YAML file (one workload, or `workloads:` with
+    several); flags given with a file override every workload in it.
+
+    \b
+    Examples:
+        costcalc quote -m gpt-4o -n 1000000 -i 800 -o 200
+        costcalc quote -m claude-sonnet-4-5 -n 50000 -i 3000 -o 500 --cached-share 0.8 \\
+            --deadline 2h
+        costcalc quote -m gpt-4o-mini --input-file batch.jsonl -o 150 --value-of-time 20
+        costcalc quote workloads.yaml --format markdown
+    """
+    from costcalc.calculator import QuoteReport
+    from costcalc.calculator import quote as quote_workload
+    from costcalc.prices import load_price_table
+    from costcalc.workload import load_workloads, parse_modes, workload_from_options
+
+    options = dict(flags)
+    modes_text = options.pop("modes_text")
+    options["modes"] = parse_modes(modes_text) if modes_text else None
+    options["rate_limited"] = False if options.pop("no_rate_limits") else None
+    options["input_sample"] = options.pop("sample")
+    for flat, flag in (("cancel.rate", "cancel_rate"), ("cancel.after_tokens", "cancel_after"),
+                       ("cancel.billed_after_cancel", "billed_after_cancel"),
+                       ("rate_limits.requests_per_minute", "rpm"),
+                       ("rate_limits.tokens_per_minute", "tpm"),
+                       ("rate_limits.batch_queue_tokens", "batch_queue_tokens")):  # fmt: skip
+        options[flat] = options.pop(flag)
+    if workload_file is not None:
+        workloads = [workload_from_options(options, base=w) for w in load_workloads(workload_file)]
+    else:
+        if options.get("model") is None:
+            raise click.UsageError("give --model (and the workload flags) or a WORKLOAD.yaml")
+        workloads = [workload_from_options(options)]
+    table = load_price_table(price_files)
+    emit_quote(QuoteReport.of([quote_workload(w, table) for w in workloads]), fmt)
+
+
+@click.command()
+@click.option("--rows", type=int, default=1_000_000, show_default=True, help="Rows in the job.")
+@click.option(
+    "--tokens-per-row", type=int, default=1_000, show_default=True, help="Tokens per row."
+)
+@click.option(
+    "--rate", metavar="USD", help="Flat price per 1M tokens [default: the lesson's $15.00]."
+)
+@click.option("--value-of-time", metavar="USD", help="What an hour of waiting costs you.")
+@click.option(
+    "--output-share",
+    default="0.2",
+    show_default=True,
+    metavar="0..1",
+    help="Share of each row's tokens that are output, for today's prices.",
+)
+@click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE.")
+@format_option("table", "json", "markdown")
+@prices_option
+def exercise(
+    rows: int,
+    tokens_per_row: int,
+    rate: str | None,
+    value_of_time: str | None,
+    output_share: str,
+    as_of: str | None,
+    fmt: str,
+    price_files: tuple[str, ...],
+) -> None:
+    """The lesson's Batch Budgeter: 1M rows at GPT-4o's flat $15 per 1M tokens, standard
+    against batch, and whether the saving is worth the 24-hour wait; then the same job at
+    today's gpt-4o list prices. Every assumption is printed.
+
+    \b
+    Examples:
+        costcalc exercise
+        costcalc exercise --value-of-time 100
+        costcalc exercise --rows 20000 --tokens-per-row 3000 --format markdown
+    """
+    from costcalc.exercise import exercise as run_exercise
+    from costcalc.prices import load_price_table, parse_date
+    from costcalc.workload import parse_money, parse_share
+
+    result = run_exercise(
+        rows=rows,
+        tokens_per_row=tokens_per_row,
+        rate=parse_money(rate, "--rate") if rate is not None else None,
+        value_of_time=(
+            parse_money(value_of_time, "--value-of-time") if value_of_time is not None else None
+        ),
+        output_share=parse_share(output_share, "--output-share"),
+        table=load_price_table(price_files),
+        as_of=parse_date(as_of) if as_of is not None else None,
+    )
+    if fmt == "json":
+        from costcalc.render import to_json
+
+        emit(to_json(result))
+    elif fmt == "markdown":
+        from costcalc.render import exercise_markdown
+
+        emit(exercise_markdown(result))
+    else:
+        from costcalc.render import exercise_table
+
+        emit(exercise_table(result))

@@ -1,0 +1,95 @@
+"""`costcalc route`: request source and deadline -> delivery mode."""
+
+from __future__ import annotations
+
+import click
+
+from costcalc.cli import (
+    emit,
+    format_option,
+    prices_option,
+)
+
+
+@click.command()
+@click.option(
+    "--source",
+    type=click.Choice(["web-ui", "api", "webhook", "cron", "batch-job"]),
+    help="Where the request comes from.",
+)
+@click.option("--deadline", metavar="DURATION", help="Needed within, e.g. 2h, 90m, 3 days.")
+@click.option(
+    "-m",
+    "--model",
+    default="gpt-4o",
+    show_default=True,
+    help="Model (decides which modes are sold and the batch window).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(),
+    metavar="FILE",
+    help="Your routing policy (ordered YAML rules, first match wins).",
+)
+@click.option(
+    "--workload",
+    "workload_file",
+    type=click.Path(),
+    metavar="FILE",
+    help="A workload YAML: also report the money at stake.",
+)
+@click.option("--show-policy", is_flag=True, help="Print the default policy and exit.")
+@format_option("plain", "json", default="plain")
+@prices_option
+def route(
+    source: str | None,
+    deadline: str | None,
+    model: str,
+    policy_file: str | None,
+    workload_file: str | None,
+    show_policy: bool,
+    fmt: str,
+    price_files: tuple[str, ...],
+) -> None:
+    """Route a request to a delivery mode by its source and deadline.
+
+    The default policy is the lesson's (web UI -> stream; webhook, cron, batch job ->
+    batch), extended with deadlines: a deadline shorter than the provider's batch window
+    goes to flex where the model sells it, else request/response. Plain output is the mode
+    alone, for scripts; --format json adds the rule that matched and why.
+
+    \b
+    Examples:
+        costcalc route --source cron                       # batch
+        costcalc route --source webhook --deadline 2h -m o3   # flex
+        costcalc route --source cron --workload nightly.yaml --format json
+    """
+    from costcalc.prices import load_price_table
+    from costcalc.router import default_policy_text, load_policy
+    from costcalc.router import route as route_request
+    from costcalc.workload import load_workloads
+
+    if show_policy:
+        emit(default_policy_text())
+        return
+    table = load_price_table(price_files)
+    policy = load_policy(policy_file) if policy_file else None
+    workloads = load_workloads(workload_file) if workload_file else [None]
+    results = [
+        route_request(source, deadline, model, policy, workload=w, table=table)  # type: ignore[arg-type]
+        for w in workloads
+    ]
+    if fmt == "json":
+        from costcalc.render import to_json_list
+
+        emit(
+            to_json_list(results)
+            if len(results) > 1
+            else results[0].model_dump_json(indent=2) + "\n"
+        )
+    else:
+        for r in results:
+            emit(f"{r.mode}\n")
+            if r.stake is not None:
+                click.echo(f"{r.stake.workload}: {r.stake.text} (rule {r.rule})", err=True)

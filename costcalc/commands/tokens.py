@@ -1,0 +1,118 @@
+"""`costcalc tokens`: count input tokens offline."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from costcalc.cli import (
+    emit,
+    format_option,
+    prices_option,
+    progress_bar,
+)
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("-t", "--text", help="Count this text instead of files.")
+@click.option(
+    "-m",
+    "--model",
+    help="Model whose tokenizer to use [default: gpt-4o, or the model named in a batch file].",
+)
+@click.option(
+    "--messages",
+    is_flag=True,
+    help="The input is chat messages (JSON or JSONL): count with the chat overhead.",
+)
+@click.option(
+    "--field", metavar="A.B.C", help="JSON field holding each request's text or messages."
+)
+@click.option("--column", metavar="NAME", help="CSV column holding each request's text.")
+@click.option(
+    "--template",
+    metavar="TEXT",
+    help='Build each request from CSV columns, e.g. "Summarise: {text}".',
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["text", "jsonl", "json", "csv"]),
+    help="Override the format guessed from the file name.",
+)
+@click.option(
+    "--sample",
+    type=int,
+    metavar="N",
+    help="Count a random sample of N requests and estimate the total (95% interval).",
+)
+@click.option("--seed", type=int, help="Seed for --sample (printed, so a sample can be redrawn).")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--errors",
+    type=click.Choice(["strict", "replace"]),
+    default="strict",
+    show_default=True,
+    help="Invalid UTF-8: stop with its line, or replace it.",
+)
+@format_option("plain", "table", "json", default="plain")
+@prices_option
+def tokens(
+    files: tuple[str, ...],
+    text: str | None,
+    model: str | None,
+    messages: bool,
+    field: str | None,
+    column: str | None,
+    template: str | None,
+    input_format: str | None,
+    sample: int | None,
+    seed: int | None,
+    jobs: int,
+    errors: str,
+    fmt: str,
+    price_files: tuple[str, ...],
+) -> None:
+    """Count input tokens offline: text, chat messages, JSONL batch files, CSV exports.
+
+    Each JSONL line, CSV row or text file is one request. Plain output is a bare number,
+    for pipes; --format table or json adds requests, per-request mean / p50 / p95 / max and
+    how many requests exceed the model's context window.
+
+    \b
+    Examples:
+        costcalc tokens notes.txt
+        echo "Hello world" | costcalc tokens -
+        costcalc tokens batch.jsonl --format json
+        costcalc tokens export.csv --column body --template "Summarise: {body}"
+        costcalc tokens big.jsonl --sample 2000 --seed 7
+        costcalc tokens prompt.txt -m claude-sonnet-4-5     # an estimate, and says so
+    """
+    from costcalc import render
+    from costcalc.prices import load_price_table
+    from costcalc.tokenfiles import count_file, count_string
+
+    table = load_price_table(price_files)
+    if text is not None:
+        if files:
+            raise click.UsageError("give either --text or files, not both")
+        result = count_string(text, model, messages=messages, table=table)
+    else:
+        if not files:
+            if sys.stdin.isatty():
+                raise click.UsageError("give a file, - for stdin, or --text TEXT")
+            files = ("-",)
+        with progress_bar(files) as advance:
+            result = count_file(
+                list(files), model, messages=messages, field=field, column=column,
+                template=template, input_format=input_format,  # type: ignore[arg-type]
+                sample=sample, seed=seed, jobs=jobs, errors=errors,  # type: ignore[arg-type]
+                progress=advance, table=table,
+            )  # fmt: skip
+    if fmt == "json":
+        emit(render.to_json(result))
+    elif fmt == "table":
+        emit(render.token_count_table(result))
+    else:
+        emit(f"{result.tokens}\n")
