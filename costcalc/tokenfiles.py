@@ -219,10 +219,6 @@ class Partial:
     """Lines in the block (set by range workers, to number lines across blocks)."""
     nbytes: int = 0
 
-    def add(self, other: Partial) -> None:
-        self.hist.update(other.hist)
-        self.chat = self.chat or other.chat
-
 
 def _decode_line(raw: bytes, errors: Errors) -> str:
     try:
