@@ -6,10 +6,30 @@ import click
 
 from costcalc.cli import (
     CheckFailed,
+    F,
     format_option,
     prices_option,
     write_or_emit,
 )
+
+
+def report_options(func: F) -> F:
+    """The options check and diff share: a missing base, the format, --out and --prices."""
+    for option in reversed(
+        [
+            click.option(
+                "--allow-missing-base",
+                is_flag=True,
+                help="A base REF without the file counts as no workloads (the config is new).",
+            ),
+            format_option("table", "json", "markdown"),
+            click.option("--out", metavar="FILE", help="Write the report to FILE, not stdout."),
+            click.option("--force", is_flag=True, help="Replace --out FILE if it exists."),
+            prices_option,
+        ]
+    ):
+        func = option(func)
+    return func
 
 
 @click.command()
@@ -19,15 +39,7 @@ from costcalc.cli import (
     metavar="CONFIG|REF:PATH",
     help="The base to check the increase limits against, e.g. origin/main:costcalc.yaml.",
 )
-@click.option(
-    "--allow-missing-base",
-    is_flag=True,
-    help="A base REF without the file counts as no workloads (the config is new).",
-)
-@format_option("table", "json", "markdown")
-@click.option("--out", metavar="FILE", help="Write the report to FILE instead of stdout.")
-@click.option("--force", is_flag=True, help="Replace --out FILE if it exists.")
-@prices_option
+@report_options
 def check(
     config: str, base: str | None, allow_missing_base: bool, fmt: str, out: str | None,
     force: bool, price_files: tuple[str, ...],
@@ -74,15 +86,7 @@ def check(
     metavar="10%|500",
     help="Exit 1 when the monthly total rises by more than this percentage or amount (USD).",
 )
-@click.option(
-    "--allow-missing-base",
-    is_flag=True,
-    help="A base REF without the file counts as no workloads (the config is new).",
-)
-@format_option("table", "json", "markdown")
-@click.option("--out", metavar="FILE", help="Write the report to FILE instead of stdout.")
-@click.option("--force", is_flag=True, help="Replace --out FILE if it exists.")
-@prices_option
+@report_options
 def diff(
     base: str, head: str, fail_on_increase: str | None, allow_missing_base: bool, fmt: str,
     out: str | None, force: bool, price_files: tuple[str, ...],
