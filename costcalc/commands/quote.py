@@ -12,6 +12,7 @@ from costcalc.cli import (
     format_option,
     prices_option,
 )
+from costcalc.workload import DELIVERY_MODES, SOURCES
 
 
 @click.command()
@@ -46,7 +47,7 @@ from costcalc.cli import (
 )
 @click.option(
     "--source",
-    type=click.Choice(["web-ui", "api", "webhook", "cron", "batch-job"]),
+    type=click.Choice(SOURCES),
     help="Where the requests come from.",
 )
 @click.option(
@@ -61,7 +62,7 @@ from costcalc.cli import (
 )
 @click.option(
     "--baseline",
-    type=click.Choice(["stream", "request", "batch", "flex", "priority"]),
+    type=click.Choice(DELIVERY_MODES),
     help="Savings are measured against this mode [default: request].",
 )
 @click.option("--tier", help="Rate-limit tier (tier-1, tier-4, ...).")

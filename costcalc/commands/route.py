@@ -9,12 +9,13 @@ from costcalc.cli import (
     format_option,
     prices_option,
 )
+from costcalc.workload import SOURCES
 
 
 @click.command()
 @click.option(
     "--source",
-    type=click.Choice(["web-ui", "api", "webhook", "cron", "batch-job"]),
+    type=click.Choice(SOURCES),
     help="Where the request comes from.",
 )
 @click.option("--deadline", metavar="DURATION", help="Needed within, e.g. 2h, 90m, 3 days.")
