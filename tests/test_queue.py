@@ -30,6 +30,21 @@ def run(
     )
 
 
+def flush_args(db: Path, out: Path, max_requests: int) -> list[str]:
+    return [
+        "queue",
+        "flush",
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "-m",
+        "gpt-4o-mini",
+        "--max-requests",
+        str(max_requests),
+    ]
+
+
 def ids_in(out: Path) -> Counter[str]:
     seen: Counter[str] = Counter()
     for part in out.glob("*.jsonl"):
@@ -72,35 +87,12 @@ def test_flush_killed_then_flushed_again_has_every_task_exactly_once(
 ) -> None:
     db, out = tmp_path / "q.db", tmp_path / "out"
     add(db, [f"task number {i}" for i in range(2500)])
-    killed = run(
-        "queue",
-        "flush",
-        "--db",
-        str(db),
-        "--out",
-        str(out),
-        "-m",
-        "gpt-4o-mini",
-        "--max-requests",
-        "1000",
-        env={FAULT_ENV: fault},
-    )
+    killed = run(*flush_args(db, out, 1000), env={FAULT_ENV: fault})
     assert killed.returncode == -signal.SIGKILL
     add(db, ["added after the crash"])
     s = status(db)
     assert s.open_flushes == [1] and s.pending == 1
-    again = run(
-        "queue",
-        "flush",
-        "--db",
-        str(db),
-        "--out",
-        str(out),
-        "-m",
-        "gpt-4o-mini",
-        "--max-requests",
-        "1000",
-    )
+    again = run(*flush_args(db, out, 1000))
     assert again.returncode == 0, again.stderr
     assert "finishing a flush left open by a crash" in again.stderr
     seen = ids_in(out)
@@ -118,37 +110,14 @@ def test_flush_killed_at_random_moments(tmp_path: Path) -> None:
 
     for delay in (0.05, 0.3, 0.6, 0.9):
         proc = subprocess.Popen(
-            [
-                *COSTCALC,
-                "queue",
-                "flush",
-                "--db",
-                str(db),
-                "--out",
-                str(out),
-                "-m",
-                "gpt-4o-mini",
-                "--max-requests",
-                "3000",
-            ],
+            [*COSTCALC, *flush_args(db, out, 3000)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    final = run(
-        "queue",
-        "flush",
-        "--db",
-        str(db),
-        "--out",
-        str(out),
-        "-m",
-        "gpt-4o-mini",
-        "--max-requests",
-        "3000",
-    )
+    final = run(*flush_args(db, out, 3000))
     assert final.returncode == 0, final.stderr
     seen = ids_in(out)
     assert set(seen.values()) == {1} and len(seen) == 20000
