@@ -31,6 +31,11 @@ if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
 Row = Sequence[Any]
 
 
+def capitalized(text: str) -> str:
+    """The text with its first letter in upper case (the rest untouched, unlike str.capitalize)."""
+    return text[:1].upper() + text[1:]
+
+
 def to_json(result: BaseModel) -> str:
     return result.model_dump_json(indent=2) + "\n"
 
@@ -429,7 +434,7 @@ def quote_markdown(report: QuoteReport) -> str:
             "",
             *(f"- {line}" for line in _unavailable_lines(q)),
             *([""] if _unavailable_lines(q) else []),
-            f"**Recommended: {r.mode or 'none'}.** {r.reason[:1].upper()}{r.reason[1:]}.",
+            f"**Recommended: {r.mode or 'none'}.** {capitalized(r.reason)}.",
             *(
                 [
                     "",
@@ -514,7 +519,7 @@ def exercise_table(ex: Exercise) -> str:
         "",
         text_table(headers, rows, right=[1, 2, 3, 4, 6]).rstrip("\n"),
         "",
-        *(f"{s.question[:1].upper()}{s.question[1:]} {s.answer[:1].upper()}{s.answer[1:]}."
+        *(f"{capitalized(s.question)} {capitalized(s.answer)}."
           for s in ex.scales),
         "",
         ex.conclusion,
@@ -538,7 +543,7 @@ def exercise_markdown(ex: Exercise) -> str:
         "",
         markdown_table(headers, rows, right=[1, 2, 3, 4, 6]).rstrip("\n"),
         "",
-        *(f"- **{s.question[:1].upper()}{s.question[1:]}** {s.answer[:1].upper()}{s.answer[1:]}."
+        *(f"- **{capitalized(s.question)}** {capitalized(s.answer)}."
           for s in ex.scales),
         "",
         ex.conclusion,
@@ -726,7 +731,7 @@ def check_markdown(r: CheckReport) -> str:
     parts = [
         f"### costcalc check: {icon}",
         "",
-        _check_summary(r)[:1].upper() + _check_summary(r)[1:] + ".",
+        capitalized(_check_summary(r)) + ".",
         "",
         markdown_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"),
     ]
