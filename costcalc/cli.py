@@ -16,12 +16,15 @@ from typing import Any, TypeVar
 
 import click
 
-# costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
-# installed package (15 ms of each run); a user's own setting wins.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-
+from costcalc import _pydantic_plugins
 from costcalc._version import __version__
 from costcalc.errors import CostcalcError, CostcalcWarning
+
+# costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
+# installed package (15 ms of each run); a user's own setting wins. Nothing above imports
+# pydantic, so the stand-in for its plugin loader is in place before it is first asked.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+_pydantic_plugins.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,0 +1,81 @@
+"""Start-up stays lean: what a quote imports, and the stand-in for pydantic's plugin loader.
+
+Speed itself is measured in bench/bench_quote.py; these tests pin the structural choices
+behind it, each in a fresh interpreter because pytest has already imported most things.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+QUOTE = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "1000", "-o", "200", "--format", "json"]
+
+RUN_CLI = """
+import json, sys
+from costcalc.cli import cli
+cli.main({args!r}, standalone_mode=False)
+sys.stdout.write("\\n" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def run_cli(args: list[str], **env: str) -> tuple[dict[str, object], set[str]]:
+    """Run the CLI in a fresh interpreter: its JSON output and the modules it imported."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_CLI.format(args=args)],
+        capture_output=True,
+        text=True,
+        env={**environ, **env},
+        check=True,
+    )
+    output, _, modules = done.stdout.rpartition("\n")
+    return json.loads(output), set(json.loads(modules))
+
+
+def test_quote_imports_no_tokenizer_yaml_or_package_metadata() -> None:
+    report, modules = run_cli(QUOTE)
+    assert report["workloads"][0]["model"] == "gpt-4o"  # type: ignore[index]
+    for heavy in ("tiktoken", "yaml", "importlib.metadata", "costcalc.tokens", "costcalc.render"):
+        assert heavy not in modules, heavy
+
+
+@pytest.mark.parametrize("setting", ["", "logfire", "0"])
+def test_plugins_not_disabled_by_the_user_are_looked_up_by_pydantic_itself(setting: str) -> None:
+    report, modules = run_cli(QUOTE, PYDANTIC_DISABLE_PLUGINS=setting)
+    assert report["workloads"][0]["modes"]  # type: ignore[index]
+    assert "importlib.metadata" in modules
+
+
+STAND_IN = """
+import os, sys
+from costcalc import _pydantic_plugins
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "true"
+assert _pydantic_plugins.install()
+assert not _pydantic_plugins.install()  # once only
+from pydantic.plugin._loader import get_plugins
+assert tuple(get_plugins()) == ()
+assert "importlib.metadata" not in sys.modules
+from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP  # any other name: the real module
+assert PYDANTIC_ENTRY_POINT_GROUP == "pydantic"
+assert not isinstance(sys.modules[_pydantic_plugins.LOADER], _pydantic_plugins._LoaderStandIn)
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+assert tuple(get_plugins()) == ()
+"""
+
+
+def test_stand_in_answers_as_pydantic_does_and_hands_other_names_to_the_real_loader() -> None:
+    subprocess.run([sys.executable, "-c", STAND_IN], check=True)
+
+
+def test_stand_in_is_not_installed_over_a_loaded_loader() -> None:
+    import pydantic.plugin._loader as real
+
+    from costcalc import _pydantic_plugins
+
+    assert not _pydantic_plugins.install()
+    assert sys.modules[_pydantic_plugins.LOADER] is real
