@@ -8,8 +8,6 @@ The break-even value of time is the saving divided by the extra hours of waiting
 of waiting costs you more than that, the slower, cheaper mode is not worth it.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -119,7 +117,7 @@ class QuoteReport(BaseModel):
     workloads: list[Quote]
 
     @classmethod
-    def of(cls, quotes: Sequence[Quote]) -> QuoteReport:
+    def of(cls, quotes: Sequence[Quote]) -> "QuoteReport":
         return cls.model_construct(
             currency=quotes[0].currency if quotes else "USD",
             prices_as_of=max((q.prices_as_of for q in quotes), default=dt.date.today()),

@@ -13,8 +13,6 @@ Synchronous modes finish the workload as fast as the rate limits (tokens and req
 minute) and the concurrency allow. Speeds are estimates from the price table.
 """
 
-from __future__ import annotations
-
 import math
 from decimal import Decimal
 from typing import Annotated, NamedTuple

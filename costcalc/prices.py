@@ -9,8 +9,6 @@ mode is ``published``; one derived from the provider's rule (Batch API = 50% of 
 is ``assumed`` and says so wherever it is shown.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import difflib
 import functools
@@ -117,7 +115,7 @@ class PricePeriod(Strict):
     """Long-context tiers, in increasing ``above_input_tokens``."""
 
     @model_validator(mode="after")
-    def _tiers_increase(self) -> PricePeriod:
+    def _tiers_increase(self) -> "PricePeriod":
         bounds = [t.above_input_tokens for t in self.tiers]
         if bounds != sorted(set(bounds)):
             raise ValueError("tiers must have strictly increasing above_input_tokens")
@@ -156,7 +154,7 @@ class RateLimits(Strict):
     source: str = Field(min_length=8, pattern=r"^https?://")
 
     @model_validator(mode="after")
-    def _default_known(self) -> RateLimits:
+    def _default_known(self) -> "RateLimits":
         if self.default_tier not in self.tiers:
             raise ValueError(f"default_tier {self.default_tier!r} is not one of the tiers")
         return self
@@ -204,7 +202,7 @@ class Model(Strict):
     """Price periods in date order; the first may omit ``effective_from``."""
 
     @model_validator(mode="after")
-    def _periods_in_order(self) -> Model:
+    def _periods_in_order(self) -> "Model":
         starts = [p.effective_from for p in self.prices]
         if any(s is None for s in starts[1:]):
             raise ValueError("only the first price period may omit effective_from")
@@ -279,7 +277,7 @@ class Provider(Strict):
     models: list[Model] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Provider:
+    def _consistent(self) -> "Provider":
         if self.token_estimate is None:
             for i, m in enumerate(self.models):
                 if m.encoding is None:

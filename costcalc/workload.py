@@ -5,8 +5,6 @@ workload or several (``workloads: [...]``). Input tokens per request are a numbe
 measured from a file with the token estimator (exactly, or from a sample).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
@@ -214,7 +212,7 @@ class Workload(BaseModel):
     """Price date (default today)."""
 
     @model_validator(mode="after")
-    def _consistent(self) -> Workload:
+    def _consistent(self) -> "Workload":
         if self.input_file is None:
             if self.requests is None:
                 raise ValueError("requests is required (or give input_file to count them)")
