@@ -16,10 +16,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from costcalc._version import __version__
-from costcalc.delivery import HOUR, Job, ModeQuote, Seconds, cost_of, duration
+from costcalc.delivery import (
+    HOUR,
+    Job,
+    ModeQuote,
+    RequestGroup,
+    Seconds,
+    cost_of,
+    count_of,
+    duration,
+)
 from costcalc.errors import UsageError
 from costcalc.money import MoneyOut, per_hour, usd
-from costcalc.prices import PriceTable, RateLimit, load_price_table
+from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.workload import DeliveryMode, Workload
 
 _RESULT = ConfigDict(defer_build=True)
@@ -95,7 +104,12 @@ class Quote(BaseModel):
 
     @property
     def fastest(self) -> ModeQuote:
-        return min(self.available, key=lambda m: (m.wait_s, m.time_to_first_token_s, m.cost))
+        """The available mode that finishes the workload first, on the ``batch_wait`` basis
+        (the cheaper on a tie)."""
+        return min(
+            self.available,
+            key=lambda m: (m.basis_wait(self.batch_wait), m.cost, m.time_to_first_token_s),
+        )
 
     def to_json(self) -> str:
         return QuoteReport.of([self]).model_dump_json(indent=2) + "\n"
@@ -141,29 +155,12 @@ def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
     """Look up prices, speed and limits; measure input tokens from a file if asked."""
     prices = table.prices(workload.model, workload.as_of)
     model = prices.model
-    requests, input_tokens, measured = workload.requests, workload.input_tokens, None
-    if workload.input_file is not None:
-        from costcalc.tokenfiles import count_file
-
-        counted = count_file(
-            workload.input_file,
-            model.id,
-            column=workload.input_column,
-            sample=workload.input_sample,
-            table=table,
-        )
-        if counted.requests == 0:
-            raise UsageError(f"{workload.input_file}: no requests to price")
-        requests = requests or counted.requests
-        input_tokens = Decimal(counted.tokens) / Decimal(counted.requests)
-        how = f"sample of {counted.sample.size:,}" if counted.sample else "every request"
-        measured = (
-            f"input tokens measured from {workload.input_file} ({how}, {counted.encoding}"
-            f"{', estimated' if counted.estimate else ''}): {counted.tokens:,} tokens in "
-            f"{counted.requests:,} requests"
-        )
-    assert requests is not None and input_tokens is not None
     limit = model.max_input_tokens or model.context_window
+    requests, input_tokens, measured = workload.requests, workload.input_tokens, None
+    groups: tuple[RequestGroup, ...] = ()
+    if workload.input_file is not None:
+        requests, input_tokens, groups, measured = _measure(workload, table, prices, limit)
+    assert requests is not None and input_tokens is not None
     if input_tokens > limit:
         raise UsageError(
             f"input_tokens {input_tokens:,} per request exceeds {model.id}'s limit of "
@@ -192,9 +189,69 @@ def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
             speed=table.speed(model.id),
             limits=merged,
             tier=tier if not given else f"{tier}, with your limits",
+            groups=groups,
         ),
         measured,
     )
+
+
+def _measure(
+    w: Workload, table: PriceTable, prices: ModelPrices, limit: int
+) -> tuple[int, Decimal, tuple[RequestGroup, ...], str]:
+    """Requests, mean input tokens, the requests split by price tier, and how they were
+    measured, from the workload's input file (one request per JSONL line, CSV row, or
+    non-blank line of text, as `batch build` reads them)."""
+    from costcalc.tokenfiles import count_file, detect_format
+
+    assert w.input_file is not None
+    fmt = detect_format(w.input_file, None, None)
+    if w.input_column is not None and fmt in ("jsonl", "json"):
+        raise UsageError(
+            f"{w.input_file}: input_column (--input-column) applies to CSV files; "
+            "JSON requests are read from their messages or prompt"
+        )
+    counted = count_file(
+        w.input_file,
+        prices.model.id,
+        column=w.input_column,
+        input_format="lines" if fmt == "text" and w.input_column is None else None,
+        sample=w.input_sample,
+        seed=w.input_seed,
+        errors=w.input_errors,
+        table=table,
+    )
+    if counted.requests == 0:
+        raise UsageError(f"{w.input_file}: no requests to price")
+    if counted.over_context:
+        raise UsageError(
+            f"{w.input_file}: {count_of(counted.over_context, 'request')} over {prices.model.id}'s "
+            f"limit of {limit:,} input tokens (the largest has {counted.per_request.max:,})"
+        )
+    requests = w.requests or counted.requests
+    bands = [b for b in counted.bands([t.above_input_tokens for t in prices.period.tiers]) if b[0]]
+    in_bands = sum(r for r, _ in bands)
+    n = Decimal(requests)
+    groups = tuple(RequestGroup(n * r / in_bands, n * t / in_bands) for r, t in bands)
+    input_tokens = sum((g.input_tokens for g in groups), Decimal(0)) / n
+    if counted.sample is not None:
+        assert counted.interval is not None
+        how = (
+            f"an estimate from a random sample of {counted.sample.size:,} of "
+            f"{counted.sample.population:,} (seed {counted.sample.seed}; 95% interval "
+            f"{counted.interval.low:,} to {counted.interval.high:,} tokens)"
+        )
+    else:
+        how = "every request"
+    # a sample's reason comes last; any other is the tokenizer's (Claude, Gemini: estimates)
+    tokenizer_estimated = len(counted.estimate_reasons) > (counted.sample is not None)
+    estimated = ", estimated" if tokenizer_estimated else ""
+    measured = (
+        f"input tokens measured from {w.input_file} ({how}, {counted.encoding}{estimated}): "
+        f"{counted.tokens:,} tokens in {count_of(counted.requests, 'request')}"
+    )
+    if w.requests is not None and w.requests != counted.requests:
+        measured += f"; priced for {count_of(w.requests, 'request')} at the same mean"
+    return requests, input_tokens, groups, measured
 
 
 # --- the quote ------------------------------------------------------------------------------
@@ -317,21 +374,20 @@ def recommend(q: Quote) -> Recommendation:
         )
 
     candidates = available
-    lead = ""
+    lead, sep = "", ":"
     if q.deadline_s is not None:
         meets = [m for m in available if m.basis_wait(basis) <= q.deadline_s]
-        if not meets:
-            f = q.fastest
-            return verdict(
-                f.mode,
-                f"no mode finishes within the {duration(q.deadline_s)} deadline; the fastest "
-                f"is {f.mode} ({duration(f.basis_wait(basis))}, {usd(f.cost or Decimal(0))})",
-            )
-        candidates = meets
-        missed = [m.mode for m in available if m not in meets]
-        lead = f"within the {duration(q.deadline_s)} deadline"
-        if missed:
-            lead += f" ({', '.join(missed)} may take longer)"
+        if meets:
+            candidates = meets
+            missed = [m.mode for m in available if m not in meets]
+            lead = f"within the {duration(q.deadline_s)} deadline"
+            if missed:
+                lead += f" ({', '.join(missed)} may take longer)"
+        elif q.value_of_time is None:
+            return verdict(*_missed_deadline(q, q.deadline_s))
+        else:
+            # every mode is late: the money-plus-waiting comparison below still ranks them
+            lead, sep = f"no mode finishes within the {duration(q.deadline_s)} deadline", ";"
     if q.value_of_time is not None:
         vot = q.value_of_time
 
@@ -358,13 +414,30 @@ def recommend(q: Quote) -> Recommendation:
                 f"{usd(all_told(runner))} for {runner.mode}"
             )
         if lead:
-            reason = f"{lead}: {reason}"
+            reason = f"{lead}{sep} {reason}"
         return verdict(best.mode, reason)
     best = min(candidates, key=lambda m: (m.cost, m.basis_wait(basis)))
     reason = _cheapest_reason(q, best, base)
     if lead:
         reason = f"{lead}, {reason}"
     return verdict(best.mode, reason)
+
+
+def _missed_deadline(q: Quote, deadline_s: Decimal) -> tuple[DeliveryMode, str]:
+    """No mode meets the deadline: the cheapest of the modes that finish first."""
+    basis = q.batch_wait
+    first = q.fastest
+    wait = first.basis_wait(basis)
+    tied = [m.mode for m in q.available if m.basis_wait(basis) == wait]
+    text = f"no mode finishes within the {duration(deadline_s)} deadline; "
+    if len(tied) == 1:
+        text += f"the fastest is {first.mode} ({duration(wait)}, {usd(first.cost or Decimal(0))})"
+    else:
+        text += (
+            f"{', '.join(tied)} finish first ({duration(wait)}); {first.mode} is the cheapest "
+            f"of them ({usd(first.cost or Decimal(0))})"
+        )
+    return first.mode, text
 
 
 def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:

@@ -19,7 +19,7 @@ from typing import Annotated, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from costcalc.money import MoneyOut, per_million
+from costcalc.money import MoneyOut, per_million, usd_price
 from costcalc.prices import Mode, ModelPrices, ModeRates, Provider, RateLimit, Speed
 from costcalc.workload import DeliveryMode, Workload
 
@@ -94,19 +94,41 @@ class ModeQuote(BaseModel):
         return self.worst_wait_s if basis == "worst" else self.wait_s
 
 
+class RequestGroup(NamedTuple):
+    """Requests whose input size puts them under the same prices (long-context tiers are
+    chosen per request)."""
+
+    requests: Decimal
+    """How many (a share of the workload's requests, so not always whole)."""
+    input_tokens: Decimal
+    """Input tokens of all of them together."""
+
+    def tier_input(self) -> int:
+        """Input tokens per request, rounded up: what picks the price tier."""
+        return math.ceil(self.input_tokens / self.requests) if self.requests else 0
+
+
 class Job(NamedTuple):
     """A workload resolved against the price table: everything the modes need."""
 
     workload: Workload
     requests: int
     input_tokens: Decimal
-    """Per request."""
+    """Per request (the mean, when measured from a file)."""
     output_tokens: Decimal
     """Per request."""
     prices: ModelPrices
     speed: Speed
     limits: RateLimit
     tier: str
+    groups: tuple[RequestGroup, ...] = ()
+    """The requests split by price tier (measured from a file); empty: all alike."""
+
+    def request_groups(self) -> tuple[RequestGroup, ...]:
+        if self.groups:
+            return self.groups
+        n = Decimal(self.requests)
+        return (RequestGroup(n, n * self.input_tokens),)
 
     @property
     def provider(self) -> Provider:
@@ -124,18 +146,77 @@ def _rate(rates: ModeRates, component: str, fallback: str, notes: list[str], why
 def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
     """What ``mode`` costs for the job, component by component; unavailable modes carry why."""
     price_mode = PRICE_MODE[mode]
-    rates = job.prices.mode(price_mode, math.ceil(job.input_tokens))
-    if not rates.available:
-        return ModeQuote.model_construct(
-            mode=mode, available=False, reason=rates.reason, price_mode=price_mode
-        )
+    groups = job.request_groups()
+    group_rates = [job.prices.mode(price_mode, g.tier_input()) for g in groups]
+    for rates in group_rates:
+        if not rates.available:
+            return ModeQuote.model_construct(
+                mode=mode, available=False, reason=rates.reason, price_mode=price_mode
+            )
+    notes: list[str] = []
+    parts = dict.fromkeys(("input", "cached_input", "cache_write", "output"), Decimal(0))
+    tokens = dict.fromkeys(("plain", "cached", "written", "out", "after", "saved"), Decimal(0))
+    used: dict[str, Decimal] = {}
+    assumed: list[str] = []
+    for group, rates in zip(groups, group_rates, strict=True):
+        g_parts, g_tokens, g_used = _group_cost(job, mode, group, rates, notes)
+        for k, v in g_parts.items():
+            parts[k] += v
+        for k, v in g_tokens.items():
+            tokens[k] += v
+        assumed += [c for c in g_used if (r := rates.rate(c)) is not None and r.basis == "assumed"]
+        if not used:
+            used = g_used
+        if rates.above_input_tokens is None:
+            continue
+        if len(groups) == 1:
+            notes.append(
+                f"long-context prices: requests above {rates.above_input_tokens:,} input tokens"
+            )
+        else:
+            priced = ", ".join(f"{c} {usd_price(v)}" for c, v in g_used.items())
+            notes.append(
+                f"{_count(group.requests)} of {count_of(job.requests, 'request')} above "
+                f"{rates.above_input_tokens:,} input tokens: long-context prices per 1M "
+                f"({priced})"
+            )
+    quote = ModeQuote.model_construct(
+        mode=mode,
+        available=True,
+        price_mode=price_mode,
+        cost=sum(parts.values(), Decimal(0)),
+        input_cost=parts["input"],
+        cached_input_cost=parts["cached_input"],
+        cache_write_cost=parts["cache_write"],
+        output_cost=parts["output"],
+        input_tokens=tokens["plain"],
+        cached_input_tokens=tokens["cached"],
+        cache_write_tokens=tokens["written"],
+        output_tokens=tokens["out"],
+        output_tokens_billed_after_cancel=tokens["after"],
+        output_tokens_saved_by_cancel=tokens["saved"],
+        rates=used,
+        assumed=list(dict.fromkeys(assumed)),
+        notes=list(dict.fromkeys(notes)),
+    )
+    return _with_time(job, quote)
+
+
+def _count(requests: Decimal) -> str:
+    """A number of requests: whole, or to one decimal when scaled from a sample."""
+    return f"{requests:,.0f}" if requests == requests.to_integral_value() else f"{requests:,.1f}"
+
+
+def _group_cost(
+    job: Job, mode: DeliveryMode, group: RequestGroup, rates: ModeRates, notes: list[str]
+) -> tuple[dict[str, Decimal], dict[str, Decimal], dict[str, Decimal]]:
+    """Cost components, token counts and rates used for one group of requests."""
     w = job.workload
-    n = Decimal(job.requests)
-    total_in = n * job.input_tokens
+    n = group.requests
+    total_in = group.input_tokens
     cached = total_in * w.cached_share
     written = total_in * w.cache_write_share
     plain = total_in - cached - written
-    notes: list[str] = []
     in_rate = _rate(rates, "input", "input", notes, "")
     cached_rate = _rate(
         rates, "cached_input", "input", notes if cached else [],
@@ -165,36 +246,20 @@ def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
         "cache_write": per_million(written, write_rate),
         "output": per_million(total_out, out_rate),
     }
+    tokens = {
+        "plain": plain,
+        "cached": cached,
+        "written": written,
+        "out": total_out,
+        "after": after_cancel,
+        "saved": saved,
+    }
     used = {"input": in_rate, "output": out_rate}
     if cached:
         used["cached_input"] = cached_rate
     if written:
         used[write_component] = write_rate
-    assumed = [c for c in used if (r := rates.rate(c)) is not None and r.basis == "assumed"]
-    if rates.above_input_tokens is not None:
-        notes.append(
-            f"long-context prices: requests above {rates.above_input_tokens:,} input tokens"
-        )
-    quote = ModeQuote.model_construct(
-        mode=mode,
-        available=True,
-        price_mode=price_mode,
-        cost=sum(parts.values(), Decimal(0)),
-        input_cost=parts["input"],
-        cached_input_cost=parts["cached_input"],
-        cache_write_cost=parts["cache_write"],
-        output_cost=parts["output"],
-        input_tokens=plain,
-        cached_input_tokens=cached,
-        cache_write_tokens=written,
-        output_tokens=total_out,
-        output_tokens_billed_after_cancel=after_cancel,
-        output_tokens_saved_by_cancel=saved,
-        rates=used,
-        assumed=assumed,
-        notes=notes,
-    )
-    return _with_time(job, quote)
+    return parts, tokens, used
 
 
 def _with_time(job: Job, quote: ModeQuote) -> ModeQuote:
@@ -277,6 +342,11 @@ def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
             "limited_by": limited_by,
         }
     )
+
+
+def count_of(n: int, noun: str) -> str:
+    """1 request, 2 requests, 1,000 requests."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def duration(seconds: Decimal | float | None) -> str:

@@ -21,6 +21,8 @@ from costcalc.workload import Workload
 
 LESSON_MODEL = "gpt-4o-lesson"
 TODAY_MODEL = "gpt-4o"
+POCKET_CHANGE = Decimal(100)
+"""A saving below this (USD) is the lesson's "pocket change"."""
 LESSON_TOKENS = 1_000_000
 """The lesson's first scale: 1M tokens."""
 
@@ -54,6 +56,8 @@ class Exercise(BaseModel):
     assumptions: list[str]
     scales: list[ExerciseScale]
     conclusion: str
+    today_prices: str
+    """Which list prices the last section uses: "today's prices" or "the prices of <date>"."""
     today_split: dict[str, int]
     today_break_even_usd_per_hour: MoneyOut | None
     """Today's batch saving per hour of the completion window (the lesson's view)."""
@@ -136,8 +140,10 @@ def exercise(
             )
         )
     small, big = scales
+    # the lesson's word for $7.50; a --rate that makes the small saving real does not get it
+    shrug = "pocket change, " if small.savings < POCKET_CHANGE else ""
     conclusion = (
-        f"At {small.label} the saving is {usd(small.savings)}: pocket change, "
+        f"At {small.label} the saving is {usd(small.savings)}: {shrug}"
         f"{per_hour(small.break_even_usd_per_hour)} per hour of waiting. At {big.label} it is "
         f"{usd(big.savings)} a run, {per_hour(big.break_even_usd_per_hour)} for every hour of "
         f"the {hours.normalize():f} h wait. Work nobody is waiting on (nightly jobs, backfills, "
@@ -147,18 +153,27 @@ def exercise(
         (Decimal(tokens_per_row) * output_share).to_integral_value(rounding=ROUND_HALF_UP)
     )
     in_tokens = tokens_per_row - out_tokens
-    today = quote(
-        Workload(
-            name=f"the same job at today's {TODAY_MODEL} list prices",
-            model=TODAY_MODEL,
-            requests=rows,
-            input_tokens=Decimal(in_tokens),
-            output_tokens=Decimal(out_tokens),
-            value_of_time=value_of_time,
-            as_of=as_of,
-        ),
-        table,
-    )
+    today_prices = "today's prices" if as_of is None else f"the prices of {as_of.isoformat()}"
+    try:
+        today = quote(
+            Workload(
+                name=f"the same job at today's {TODAY_MODEL} list prices"
+                if as_of is None
+                else f"the same job at {TODAY_MODEL} list prices of {as_of.isoformat()}",
+                model=TODAY_MODEL,
+                requests=rows,
+                input_tokens=Decimal(in_tokens),
+                output_tokens=Decimal(out_tokens),
+                value_of_time=value_of_time,
+                as_of=as_of,
+            ),
+            table,
+        )
+    except UsageError as exc:
+        raise UsageError(
+            f"--tokens-per-row {tokens_per_row:,}: the job at {TODAY_MODEL} list prices "
+            f"splits a row into {in_tokens:,} input + {out_tokens:,} output tokens, and {exc}"
+        ) from None
     today_batch = today.mode("batch")
     today_be = (
         (today_batch.savings / hours).quantize(PER_HOUR_STEP, rounding=ROUND_HALF_UP)
@@ -183,7 +198,9 @@ def exercise(
         f"{hours.normalize():f} h",
         "standard (request/response) answers are taken to arrive at once, as in the lesson; "
         "rate limits are left out of the lesson's arithmetic",
-        f"today's section: {TODAY_MODEL} list prices on {today.prices_as_of}, each row "
+        ("today's section" if as_of is None else f"the {as_of.isoformat()} section")
+        + f": {TODAY_MODEL} list "
+        f"prices on {today.prices_as_of}, each row "
         f"{in_tokens:,} input + {out_tokens:,} output tokens (output share "
         f"{(output_share * 100).normalize():f}%, set with --output-share), timed under the "
         f"{today.tier} rate limits",
@@ -202,6 +219,7 @@ def exercise(
         assumptions=assumptions,
         scales=scales,
         conclusion=conclusion,
+        today_prices=today_prices,
         today_split={"input_tokens": in_tokens, "output_tokens": out_tokens},
         today_break_even_usd_per_hour=today_be,
         today=today,

@@ -242,6 +242,8 @@ class TierRule(Strict):
     """Price as a multiple of standard (OpenAI flex = Batch rates = 0.5)."""
     latency_factor: Decimal = Field(default=Decimal(1), gt=0, allow_inf_nan=False)
     """How much slower (>1) or faster (<1) a request is than standard (an estimate)."""
+    applies_to_cache: bool = True
+    """Whether cache reads and writes are multiplied too (False: they stay at standard)."""
     source: str = Field(min_length=8, pattern=r"^https?://")
 
 
@@ -418,11 +420,15 @@ class ModelPrices(NamedTuple):
         for c, std in standard.items():
             if c in published:
                 rates[c] = Rate(published[c], "published")
-            elif rule is not None:
+            elif rule is not None and (rule.applies_to_cache or c in ("input", "output")):
                 rates[c] = Rate(
                     std * rule.multiplier,
                     "assumed",
                     f"provider rule: {rule.multiplier.normalize():f}x standard",
+                )
+            elif rule is not None:
+                rates[c] = Rate(
+                    std, "assumed", f"provider rule: cache prices are not changed by {mode}"
                 )
         if "input" not in rates or "output" not in rates:
             return ModeRates(mode, False, f"{self.model.id} has no {mode} price for input/output")

@@ -297,10 +297,16 @@ def _tokens(value: Decimal) -> str:
     return f"{value:,.0f}" if value % 1 == 0 else f"{value:,.2f}"
 
 
+def _teaching_tag(q: Quote, tag: str) -> str:
+    return tag if q.teaching and "teaching" not in q.model_name.lower() else ""
+
+
 def quote_headline(q: Quote) -> str:
-    teaching = " [teaching rate]" if q.teaching else ""
+    from costcalc.delivery import count_of
+
+    teaching = _teaching_tag(q, " [teaching rate]")
     return (
-        f"{q.name}: {q.model} ({q.model_name}{teaching}), {q.requests:,} requests × "
+        f"{q.name}: {q.model} ({q.model_name}{teaching}), {count_of(q.requests, 'request')} × "
         f"{_tokens(q.input_tokens_per_request)} input + {_tokens(q.output_tokens_per_request)} "
         f"output tokens, prices of {q.prices_as_of}"
     )
@@ -356,6 +362,20 @@ def _unavailable_lines(q: Quote) -> list[str]:
     return [f"{m.mode} unavailable: {m.reason}" for m in q.modes if not m.available]
 
 
+def _note_lines(q: Quote) -> list[str]:
+    """Notes on how modes were priced (long-context tiers, missing cache prices), each once,
+    naming the modes it applies to unless it applies to all."""
+    modes_of: dict[str, list[str]] = {}
+    for m in q.available:
+        for note in m.notes:
+            modes_of.setdefault(note, []).append(m.mode)
+    every = len(q.available)
+    return [
+        f"note: {note}" if len(modes) == every else f"note ({', '.join(modes)}): {note}"
+        for note, modes in modes_of.items()
+    ]
+
+
 def _verdict_lines(q: Quote) -> list[str]:
     r = q.recommendation
     lines = [f"recommended: {r.mode or 'none'}", f"why: {r.reason}"]
@@ -372,7 +392,7 @@ def quote_table(report: QuoteReport) -> str:
     for q in report.workloads:
         headers, rows, right = quote_rows(q)
         lines = [quote_headline(q), "", text_table(headers, rows, right).rstrip("\n")]
-        lines += _unavailable_lines(q)
+        lines += _unavailable_lines(q) + _note_lines(q)
         if any(m.assumed for m in q.available):
             lines.append("* includes prices assumed from the provider's rule (see assumptions)")
         lines += ["", *_verdict_lines(q), "", "assumptions:"]
@@ -418,22 +438,24 @@ def cost_wait_chart(q: Quote) -> str:
 
 
 def quote_markdown(report: QuoteReport) -> str:
+    from costcalc.delivery import count_of
+
     out = []
     for q in report.workloads:
         headers, rows, right = quote_rows(q)
         r = q.recommendation
-        teaching = " (teaching rate)" if q.teaching else ""
+        teaching = _teaching_tag(q, " (teaching rate)")
         parts = [
             f"### {q.name}",
             "",
-            f"`{q.model}` ({q.model_name}{teaching}): {q.requests:,} requests × "
+            f"`{q.model}` ({q.model_name}{teaching}): {count_of(q.requests, 'request')} × "
             f"{_tokens(q.input_tokens_per_request)} input + "
             f"{_tokens(q.output_tokens_per_request)} output tokens, prices of {q.prices_as_of}.",
             "",
             markdown_table(headers, rows, right).rstrip("\n"),
             "",
-            *(f"- {line}" for line in _unavailable_lines(q)),
-            *([""] if _unavailable_lines(q) else []),
+            *(f"- {line}" for line in _unavailable_lines(q) + _note_lines(q)),
+            *([""] if _unavailable_lines(q) + _note_lines(q) else []),
             f"**Recommended: {r.mode or 'none'}.** {capitalized(r.reason)}.",
             *(
                 [
@@ -503,7 +525,7 @@ def _today_line(ex: Exercise) -> str:
     if b.savings is None or ex.today_break_even_usd_per_hour is None:
         return ""
     return (
-        f"At today's prices batch saves {usd(b.savings)} on this job: "
+        f"At {ex.today_prices} batch saves {usd(b.savings)} on this job: "
         f"{per_hour(ex.today_break_even_usd_per_hour)} per hour of a "
         f"{ex.window_hours.normalize():f} h wait, the lesson's way of counting. The rate limits "
         "below stretch the wall times."

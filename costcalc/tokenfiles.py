@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from costcalc.errors import CostcalcError, InputFileError, UsageError, open_input
 from costcalc.tokens import (
@@ -41,7 +41,9 @@ from costcalc.tokens import (
     tokenizer_for,
 )
 
-InputFormat = Literal["text", "jsonl", "json", "csv"]
+InputFormat = Literal["text", "lines", "jsonl", "json", "csv"]
+"""text: a whole file is one request; lines: each non-blank line is one (as `batch build`
+reads a text file); jsonl: each line is one; json: a document of one or more; csv: each row."""
 Errors = Literal["strict", "replace"]
 BLOCK_BYTES = 4 * 1024 * 1024
 CSV_BATCH_ROWS = 2000
@@ -95,6 +97,20 @@ class TokenCount(BaseModel):
     inputs: list[str]
     sample: SampleInfo | None = None
     interval: Interval | None = None
+    _hist: Counter[int] = PrivateAttr(default_factory=Counter)
+    """Tokens per request -> requests with that many (of the sample, when sampled)."""
+
+    def bands(self, bounds: Sequence[int]) -> list[tuple[int, int]]:
+        """(requests, tokens) of the requests counted in each band of input size: up to
+        ``bounds[0]`` tokens, then up to each next bound, then above the last (of the sample,
+        when sampled). Long-context prices apply per request, so a quote needs the split."""
+        edges = sorted(bounds)
+        out = [(0, 0)] * (len(edges) + 1)
+        for value, count in self._hist.items():
+            i = next((k for k, edge in enumerate(edges) if value <= edge), len(edges))
+            requests, tokens = out[i]
+            out[i] = (requests + count, tokens + value * count)
+        return out
 
 
 # --- what one request is ----------------------------------------------------------------------
@@ -289,7 +305,7 @@ def count_jsonl_range(spec: CountSpec, path: str, start: int, end: int) -> Parti
 
 
 def count_texts(spec: CountSpec, texts: Sequence[str]) -> Partial:
-    """Count each text as one request (CSV rows)."""
+    """Count each text as one request (CSV rows, lines of text)."""
     enc = get_encoding(spec.encoding)
     out = Partial()
     hist = out.hist
@@ -463,6 +479,29 @@ def template_fields(template: str) -> list[str]:
             )
         names.append(name)
     return names
+
+
+def text_lines(
+    source: Source, errors: Errors, progress: Progress | None = None
+) -> Iterator[tuple[str, int]]:
+    """(text, line number) of each non-blank line of a text file: one request per line."""
+    stream = source.open()
+    try:
+        for number, raw in enumerate(stream, 1):
+            if progress is not None:
+                progress(len(raw))
+            if number == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
+            if not raw.strip():
+                continue
+            try:
+                text = _decode_line(raw, errors)
+            except RequestError as exc:
+                raise InputFileError(source.name, str(exc), number) from None
+            yield text.rstrip("\r\n"), number
+    finally:
+        if not source.is_stdin:
+            stream.close()
 
 
 def csv_rows(
@@ -777,8 +816,12 @@ def _count_source(
         finally:
             if not source.is_stdin:
                 stream.close()
-    elif source.format == "csv":
-        rows = csv_rows(source, plan, errors, progress)
+    elif source.format in ("csv", "lines"):
+        rows = (
+            csv_rows(source, plan, errors, progress)
+            if source.format == "csv"
+            else text_lines(source, errors, progress)
+        )
         batches = ((spec, batch) for batch in _batched(rows, CSV_BATCH_ROWS))
         for part in ordered_map(count_texts, batches, jobs, spec.encoding):
             totals.hist.update(part.hist)
@@ -846,7 +889,7 @@ def _result(tok: ModelTokenizer, raw_hist: Mapping[int, int], inputs: list[str])
     """The exact result from a histogram of raw counts (scaled by the model's factor)."""
     hist = _scaled(tok, raw_hist)
     reasons = _reasons(tok, None)
-    return TokenCount(
+    count = TokenCount(
         tokens=sum(v * c for v, c in hist.items()),
         requests=sum(hist.values()),
         per_request=_per_request(hist),
@@ -859,6 +902,8 @@ def _result(tok: ModelTokenizer, raw_hist: Mapping[int, int], inputs: list[str])
         raw_tokens=sum(v * c for v, c in raw_hist.items()),
         inputs=inputs,
     )
+    count._hist = hist
+    return count
 
 
 # --- sampling -------------------------------------------------------------------------------
@@ -1011,6 +1056,9 @@ def _records(
         if source.format == "csv":
             for text, _line in csv_rows(source, plan, errors, progress):
                 yield ("text", text)
+        elif source.format == "lines":
+            for text, _line in text_lines(source, errors, progress):
+                yield ("text", text)
         elif source.format == "json":
             for obj in read_json_document(source, errors):
                 yield ("json", (source.name, obj))
@@ -1075,7 +1123,7 @@ def _estimate(
     sample = SampleInfo(size=n, population=population, seed=seed)
     reasons = _reasons(tok, sample)
     limit = tok.context_limit
-    return TokenCount(
+    count = TokenCount(
         tokens=round(total),
         requests=round(population * len(present) / n),
         per_request=_per_request(hist),
@@ -1090,3 +1138,5 @@ def _estimate(
         sample=sample,
         interval=Interval(low=int(low), high=int(high), confidence=0.95),
     )
+    count._hist = hist
+    return count

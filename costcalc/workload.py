@@ -112,6 +112,15 @@ def _money_field(value: Any) -> Any:
         raise ValueError(str(exc)) from None
 
 
+def _whole_number_field(value: Any) -> Any:
+    # pydantic reads true as 1; `requests: true` is a mistake, not one request
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {str(value).lower()}")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_whole_number_field)]
+"""A whole number (true and false are not numbers here)."""
 Duration = Annotated[dt.timedelta, BeforeValidator(_duration_field)]
 """Written as 24h, 1d, 90m, 2 hours (or a ``datetime.timedelta`` in Python)."""
 Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -125,9 +134,9 @@ class CancelProfile(BaseModel):
 
     rate: Share = Decimal(0)
     """Share of streamed requests the user cancels."""
-    after_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_REQUEST)
+    after_tokens: Count | None = Field(default=None, ge=0, le=MAX_TOKENS_PER_REQUEST)
     """Output tokens the user has seen when cancelling (default: half the output)."""
-    billed_after_cancel: int = Field(
+    billed_after_cancel: Count = Field(
         default=DEFAULT_TOKENS_BILLED_AFTER_CANCEL, ge=0, le=MAX_TOKENS_PER_REQUEST
     )
     """Output tokens still generated and billed before the server notices the cancel."""
@@ -136,11 +145,11 @@ class CancelProfile(BaseModel):
 class RateLimitOverride(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    requests_per_minute: int | None = Field(default=None, gt=0)
-    tokens_per_minute: int | None = Field(default=None, gt=0)
-    output_tokens_per_minute: int | None = Field(default=None, gt=0)
-    batch_queue_tokens: int | None = Field(default=None, gt=0)
-    batch_queue_requests: int | None = Field(default=None, gt=0)
+    requests_per_minute: Count | None = Field(default=None, gt=0)
+    tokens_per_minute: Count | None = Field(default=None, gt=0)
+    output_tokens_per_minute: Count | None = Field(default=None, gt=0)
+    batch_queue_tokens: Count | None = Field(default=None, gt=0)
+    batch_queue_requests: Count | None = Field(default=None, gt=0)
 
 
 class Workload(BaseModel):
@@ -154,7 +163,7 @@ class Workload(BaseModel):
     name: str = "workload"
     model: str
     """Model id or alias from the price table."""
-    requests: int | None = Field(default=None, gt=0, le=MAX_REQUESTS)
+    requests: Count | None = Field(default=None, gt=0, le=MAX_REQUESTS)
     """Number of requests (taken from ``input_file`` when absent)."""
     input_tokens: Decimal | None = Field(
         default=None, ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
@@ -164,8 +173,12 @@ class Workload(BaseModel):
     """A file of requests (JSONL, CSV, text) whose tokens are counted offline."""
     input_column: str | None = None
     """CSV column of ``input_file`` holding the request text."""
-    input_sample: int | None = Field(default=None, gt=0)
+    input_sample: Count | None = Field(default=None, gt=0)
     """Count a random sample of this many requests of ``input_file`` instead of all."""
+    input_seed: Count | None = Field(default=None, ge=0)
+    """Seed of the sample (printed in the quote, so the same sample can be drawn again)."""
+    input_errors: Literal["strict", "replace"] = "strict"
+    """Invalid UTF-8 in ``input_file``: stop with its line (strict) or count it replaced."""
     output_tokens: Decimal = Field(
         default=Decimal(0), ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
     )
@@ -199,7 +212,7 @@ class Workload(BaseModel):
     """Your own limits, over the tier's."""
     rate_limited: bool = True
     """Whether rate limits and the batch queue bound the wall time (False: unlimited)."""
-    concurrency: int | None = Field(default=None, gt=0)
+    concurrency: Count | None = Field(default=None, gt=0)
     """Most requests in flight at once for the synchronous modes (default: unbounded)."""
     modes: list[DeliveryMode] = list(DELIVERY_MODES)
     """Delivery modes to compare."""
@@ -222,6 +235,14 @@ class Workload(BaseModel):
                 raise ValueError("input_tokens and output_tokens are both zero: nothing to price")
         elif self.input_tokens is not None:
             raise ValueError("give input_tokens or input_file, not both")
+        if self.input_file is None:
+            given = [
+                f
+                for f in ("input_column", "input_sample", "input_seed")
+                if getattr(self, f) is not None
+            ]
+            if given:
+                raise ValueError(f"{given[0]} applies to input_file, which is not given")
         if self.cached_share + self.cache_write_share > 1:
             raise ValueError("cached_share + cache_write_share must be at most 1")
         if not self.modes:
@@ -252,7 +273,8 @@ def parse_modes(text: str) -> list[DeliveryMode]:
 FLAGS = {
     "name": "--name", "model": "--model", "requests": "--requests",
     "input_tokens": "--input-tokens", "input_file": "--input-file",
-    "input_column": "--input-column", "input_sample": "--sample",
+    "input_column": "--input-column", "input_sample": "--sample", "input_seed": "--seed",
+    "input_errors": "--errors",
     "output_tokens": "--output-tokens", "cached_share": "--cached-share",
     "cache_write_share": "--cache-write-share", "cache_ttl": "--cache-ttl",
     "cancel.rate": "--cancel-rate", "cancel.after_tokens": "--cancel-after",

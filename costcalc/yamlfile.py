@@ -49,7 +49,28 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
         return str(loader.construct_scalar(node))
 
 
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
+    # YAML keeps the last of two equal keys without a word; a second `requests:` is a typo
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, Decimal, bool)) or key is None:
+            continue
+        if key in first_line:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first on line {first_line[key]})",
+                key_node.start_mark,
+            )
+        first_line[key] = key_node.start_mark.line + 1
+    return loader.construct_yaml_map(node)
+
+
 DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+DecimalLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 M = TypeVar("M", bound=BaseModel)

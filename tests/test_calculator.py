@@ -137,6 +137,58 @@ def test_model_without_published_batch_price_is_flagged_not_a_crash() -> None:
     assert any("assumed from the provider's rule" in a for a in r.assumptions)
 
 
+def test_long_context_prices_apply_per_request_when_measured_from_a_file(tmp_path: Any) -> None:
+    # one request of 180,000 raw o200k tokens (x1.16 for Claude = 208,800: above 200K) and one
+    # of 3 (3.48 -> 3): the big one is billed at $6/$22.50, the small one at $3/$15
+    path = tmp_path / "prompts.txt"
+    path.write_text("hello" + " hello" * 179_999 + "\nhello hello hello\n", encoding="utf-8")
+    kw = dict(model="claude-sonnet-4-5", input_file=str(path), output_tokens=100)
+    r = q(**kw, modes=["request", "batch"])
+    assert r.requests == 2
+    request = D(208_800) * 6 / 10**6 + D(3) * 3 / 10**6 + D(100) * D("22.5") / 10**6 + D(100) * 15 / 10**6
+    assert r.mode("request").cost == request == D("1.256559")
+    assert r.mode("batch").cost == request / 2
+    assert "1 of 2 requests above 200,000 input tokens: long-context prices" in r.mode("request").notes[0]
+    # priced for more requests than the file holds: the same split, scaled
+    assert q(**kw, requests=4, modes=["request"]).mode("request").cost == 2 * request
+
+
+def test_text_input_file_is_one_request_per_line_as_batch_build_reads_it(tmp_path: Any) -> None:
+    path = tmp_path / "prompts.txt"
+    path.write_text("hello world\n\nhello hello world\n", encoding="utf-8")  # 2 + 3 tokens
+    r = q(model="gpt-4o", input_file=str(path), output_tokens=10, modes=["request"])
+    assert r.requests == 2 and r.input_tokens_per_request == D("2.5")
+    assert r.mode("request").cost == D(5) * D("2.5") / 10**6 + D(20) * 10 / 10**6
+    assert "every request" in (r.input_measured or "")
+
+
+def test_sample_of_an_input_file_is_repeatable_with_its_seed(tmp_path: Any) -> None:
+    path = tmp_path / "prompts.txt"
+    path.write_text("".join("hello " * (i % 17 + 1) + "\n" for i in range(500)), encoding="utf-8")
+    kw = dict(model="gpt-4o", input_file=str(path), output_tokens=10, input_sample=20)
+    first, again = q(**kw, input_seed=7), q(**kw, input_seed=7)
+    assert first.input_tokens_per_request == again.input_tokens_per_request
+    assert "seed 7" in (first.input_measured or "") and "an estimate" in (first.input_measured or "")
+
+
+def test_gemini_long_context_flex_keeps_cached_input_at_standard() -> None:
+    # Google's flex, like its batch, does not discount cache reads: the listed 2.5 Pro flex
+    # cached price is the standard one ($0.125), so above 200K it stays at $0.25
+    r = q(model="gemini-2.5-pro", requests=1, input_tokens=1_000_000, output_tokens=0,
+          cached_share=D("0.5"), modes=["request", "flex"])  # fmt: skip
+    flex = r.mode("flex")
+    assert flex.rates["cached_input"] == D("0.25") and flex.rates["input"] == D("1.25")
+    assert flex.cost == D("0.125") + D("0.625")
+
+
+def test_notes_on_pricing_show_in_table_and_markdown(run_cli: RunCli) -> None:
+    args = ["quote", "-m", "gpt-4o-2024-05-13", "-n", "1000", "-i", "1000", "-o", "100",
+            "--cached-share", "0.5"]  # fmt: skip
+    note = "gpt-4o-2024-05-13 has no cached-input price: cached tokens billed as input"
+    assert f"note: {note}" in run_cli(*args).stdout
+    assert f"- note: {note}" in run_cli(*args, "--format", "markdown").stdout
+
+
 # --- time -------------------------------------------------------------------------------------
 
 
@@ -205,6 +257,24 @@ def test_deadline_picks_the_cheapest_mode_that_meets_it() -> None:
     assert loose.recommendation.mode == "batch"
     impossible = q(**kw, deadline="1s")
     assert "no mode finishes within" in impossible.recommendation.reason
+
+
+def test_missed_deadline_takes_the_cheapest_of_the_fastest_modes() -> None:
+    # 1M gpt-5 requests take 10.4 h under tier-4 limits in every synchronous mode; flex is
+    # half price and no slower here, so it wins the tie (not stream, first token soonest)
+    kw = dict(model="gpt-5", requests=1_000_000, input_tokens=2000, output_tokens=500)
+    late = q(**kw, deadline="10m")
+    assert late.recommendation.mode == "flex"
+    assert "stream, request, flex, priority finish first (10.4 h)" in late.recommendation.reason
+    # with a value of time the money-plus-waiting comparison still decides
+    valued = q(**kw, deadline="10m", value_of_time=D(1))
+    assert valued.recommendation.mode == "flex"
+    assert valued.recommendation.reason.startswith("no mode finishes within the 10 min deadline;")
+    # the fastest is judged on the decision basis (batch at worst: 24 h), as the reason says
+    haiku = q(model="claude-haiku-4-5", requests=400_000, input_tokens=6000, output_tokens=500,
+              deadline="2h")  # fmt: skip
+    assert haiku.fastest.mode == "stream"
+    assert "stream, request finish first (10 h)" in haiku.recommendation.reason
 
 
 def test_value_of_time_picks_the_lowest_money_plus_waiting() -> None:

@@ -24,10 +24,17 @@ from costcalc.workload import DELIVERY_MODES, SOURCES
 @click.option(
     "--input-file",
     metavar="FILE",
-    help="Measure input tokens (and requests) from a JSONL, CSV or text file.",
+    help="Measure input tokens (and requests) from a file: a request per JSONL line, CSV row "
+    "or non-blank line of text (as batch build reads them).",
 )
 @click.option("--input-column", metavar="NAME", help="CSV column of --input-file.")
 @click.option("--sample", type=int, metavar="N", help="Measure --input-file from a sample of N.")
+@click.option("--seed", type=int, help="Seed for --sample (printed, so a sample can be redrawn).")
+@click.option(
+    "--errors",
+    type=click.Choice(["strict", "replace"]),
+    help="Invalid UTF-8 in --input-file: stop with its line, or replace it [default: strict].",
+)
 @click.option("-o", "--output-tokens", metavar="N", help="Output tokens per request.")
 @click.option("--cached-share", metavar="0..1", help="Share of input tokens read from cache.")
 @click.option("--cache-write-share", metavar="0..1", help="Share of input tokens written to cache.")
@@ -98,14 +105,17 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
     """
     from costcalc.calculator import QuoteReport
     from costcalc.calculator import quote as quote_workload
+    from costcalc.errors import CostcalcError, WorkloadError
     from costcalc.prices import load_price_table
     from costcalc.workload import load_workloads, parse_modes, workload_from_options
 
     options = dict(flags)
     modes_text = options.pop("modes_text")
-    options["modes"] = parse_modes(modes_text) if modes_text else None
+    options["modes"] = parse_modes(modes_text) if modes_text is not None else None
     options["rate_limited"] = False if options.pop("no_rate_limits") else None
     options["input_sample"] = options.pop("sample")
+    options["input_seed"] = options.pop("seed")
+    options["input_errors"] = options.pop("errors")
     for flat, flag in (("cancel.rate", "cancel_rate"), ("cancel.after_tokens", "cancel_after"),
                        ("cancel.billed_after_cancel", "billed_after_cancel"),
                        ("rate_limits.requests_per_minute", "rpm"),
@@ -113,13 +123,27 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
                        ("rate_limits.batch_queue_tokens", "batch_queue_tokens")):  # fmt: skip
         options[flat] = options.pop(flag)
     if workload_file is not None:
-        workloads = [workload_from_options(options, base=w) for w in load_workloads(workload_file)]
+        from_file = load_workloads(workload_file)
+        if options.get("name") is not None and len(from_file) > 1:
+            raise click.UsageError(
+                f"--name names one workload; {workload_file} has {len(from_file)}"
+            )
+        workloads = [workload_from_options(options, base=w) for w in from_file]
     else:
         if options.get("model") is None:
             raise click.UsageError("give --model (and the workload flags) or a WORKLOAD.yaml")
         workloads = [workload_from_options(options)]
     table = load_price_table(price_files)
-    emit_quote(QuoteReport.of([quote_workload(w, table) for w in workloads]), fmt)
+    quotes = []
+    for w in workloads:
+        try:
+            quotes.append(quote_workload(w, table))
+        except CostcalcError as exc:
+            if workload_file is None:
+                raise
+            # several workloads in one file: say which one the error is about
+            raise WorkloadError(workload_file, f"workload {w.name!r}: {exc}") from None
+    emit_quote(QuoteReport.of(quotes), fmt)
 
 
 @click.command()

@@ -38,8 +38,8 @@ from costcalc.cli import (
 )
 @click.option(
     "--input-format",
-    type=click.Choice(["text", "jsonl", "json", "csv"]),
-    help="Override the format guessed from the file name.",
+    type=click.Choice(["text", "lines", "jsonl", "json", "csv"]),
+    help="Override the format guessed from the file name (lines: one request per line of text).",
 )
 @click.option(
     "--sample",

@@ -45,6 +45,12 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("exercise-bad-rate", ["exercise", "--rate", "free"], ("--rate: expected an amount of money in USD, got 'free'",)),
     ("exercise-negative-rate", ["exercise", "--rate", "-1"], ("--rate must be a positive price",)),
     ("exercise-bad-share", ["exercise", "--output-share", "1.5"], ("--output-share: expected a number between 0 and 1",)),
+    ("exercise-row-too-big-for-gpt-4o", ["exercise", "--tokens-per-row", "200000"], ("--tokens-per-row 200,000", "160,000 input", "exceeds gpt-4o's limit of 128,000")),
+    ("empty-modes", [*BASE, "--modes", ""], ("unknown mode ''",)),
+    ("sample-without-file", [*BASE, "--sample", "10"], ("input_sample applies to input_file, which is not given",)),
+    ("seed-without-file", [*BASE, "--seed", "3"], ("input_seed applies to input_file",)),
+    ("column-without-file", [*BASE, "--input-column", "text"], ("input_column applies to input_file",)),
+    ("negative-seed", ["quote", "-m", "gpt-4o", "--input-file", "x.txt", "--seed", "-1"], ("--seed: must be >= 0",)),
 ]  # fmt: skip
 
 
@@ -79,6 +85,10 @@ YAML_CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("empty", "", ("is empty",)),
     ("duplicate-names", GOOD + GOOD.split("workloads:\n", 1)[1], ("two workloads are named 'a'",)),
     ("extra-top-level", GOOD + "budget: 5\n", ("budget: unknown key (expected only 'workloads')",)),
+    ("boolean-count", GOOD.replace("requests: 1000", "requests: true"), (":4:", "workloads[0].requests: expected a whole number, got true")),
+    ("duplicate-key", GOOD + "    requests: 20\n", (":7:", "duplicate key 'requests' (first on line 4)")),
+    ("unknown-model-names-the-workload", GOOD.replace("gpt-4o", "gtp-4o"), ("workload 'a': unknown model 'gtp-4o'", "did you mean")),
+    ("sample-without-file", GOOD + "    input_sample: 5\n", ("input_sample applies to input_file",)),
 ]  # fmt: skip
 
 
@@ -103,3 +113,48 @@ def test_yaml_single_workload_and_flag_override(run_cli: RunCli, tmp_path: Path)
     result = run_cli("quote", str(path), "--value-of-time", "1000", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert '"name": "one"' in result.stdout and '"value_of_time": "1000.00"' in result.stdout
+
+
+def test_name_flag_cannot_name_several_workloads(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(GOOD + GOOD.split("workloads:\n", 1)[1].replace("name: a", "name: b"))
+    assert_one_line_error(run_cli("quote", str(path), "--name", "x"), "--name names one workload", "has 2")
+
+
+# (case id, input file name, its content, extra flags, message fragments)
+INPUT_FILE_CASES: list[tuple[str, str, bytes, list[str], tuple[str, ...]]] = [
+    ("empty-text", "empty.txt", b"", [], ("empty.txt: no requests to price",)),
+    ("blank-lines-only", "blank.txt", b"\n  \n\n", [], ("blank.txt: no requests to price",)),
+    ("column-on-jsonl", "r.jsonl", b'{"prompt": "hi"}\n', ["--input-column", "body"], ("r.jsonl: input_column (--input-column) applies to CSV files",)),
+    ("invalid-utf8-line", "latin.txt", b"ok\ncaf\xe9\n", [], ("latin.txt:2:", "not valid UTF-8", "--errors replace")),
+    ("request-over-context", "big.txt", b"hello" + b" hello" * 130_000 + b"\nhi\n", [], ("big.txt: 1 request over gpt-4o's limit of 128,000", "the largest has 130,001")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "filename", "content", "flags", "fragments"),
+    INPUT_FILE_CASES,
+    ids=[c[0] for c in INPUT_FILE_CASES],
+)
+def test_input_file_rejected(
+    run_cli: RunCli,
+    tmp_path: Path,
+    name: str,
+    filename: str,
+    content: bytes,
+    flags: list[str],
+    fragments: tuple[str, ...],
+) -> None:
+    path = tmp_path / filename
+    path.write_bytes(content)
+    result = run_cli("quote", "-m", "gpt-4o", "--input-file", str(path), "-o", "10", *flags)
+    assert_one_line_error(result, *fragments)
+
+
+def test_invalid_utf8_input_can_be_counted_replaced(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes(b"ok\ncaf\xe9\n")
+    args = ["quote", "-m", "gpt-4o", "--input-file", str(path), "-o", "10", "--errors", "replace"]
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert "2 requests" in result.stdout
