@@ -373,6 +373,8 @@ def recommend(q: Quote) -> Recommendation:
             break_even_mode=be_name,
         )
 
+    if q.source == "web-ui" and any(m.mode == "stream" for m in available):
+        return verdict(*_someone_watching(q))
     candidates = available
     lead, sep = "", ":"
     if q.deadline_s is not None:
@@ -421,6 +423,25 @@ def recommend(q: Quote) -> Recommendation:
     if lead:
         reason = f"{lead}, {reason}"
     return verdict(best.mode, reason)
+
+
+def _someone_watching(q: Quote) -> tuple[DeliveryMode, str]:
+    """Requests from a web UI have a person at the screen: stream, as the default routing
+    policy says, whatever a slower mode would save; the saving is still named."""
+    stream = q.mode("stream")
+    text = (
+        "someone is watching (source web-ui): stream shows the answer as it is written "
+        f"({usd(stream.cost or Decimal(0))})"
+    )
+    cheapest = q.cheapest
+    if cheapest.mode != "stream" and stream.cost is not None and cheapest.cost is not None:
+        saving = stream.cost - cheapest.cost
+        up_to = "up to " if q.batch_wait == "worst" and cheapest.mode == "batch" else ""
+        text += (
+            f"; {cheapest.mode} would save {usd(saving)} but takes "
+            f"{up_to}{duration(cheapest.basis_wait(q.batch_wait))}"
+        )
+    return "stream", text
 
 
 def _missed_deadline(q: Quote, deadline_s: Decimal) -> tuple[DeliveryMode, str]:

@@ -145,10 +145,15 @@ def test_long_context_prices_apply_per_request_when_measured_from_a_file(tmp_pat
     kw = dict(model="claude-sonnet-4-5", input_file=str(path), output_tokens=100)
     r = q(**kw, modes=["request", "batch"])
     assert r.requests == 2
-    request = D(208_800) * 6 / 10**6 + D(3) * 3 / 10**6 + D(100) * D("22.5") / 10**6 + D(100) * 15 / 10**6
+    request = (
+        D(208_800) * 6 / 10**6 + D(3) * 3 / 10**6 + D(100) * D("22.5") / 10**6 + D(100) * 15 / 10**6
+    )
     assert r.mode("request").cost == request == D("1.256559")
     assert r.mode("batch").cost == request / 2
-    assert "1 of 2 requests above 200,000 input tokens: long-context prices" in r.mode("request").notes[0]
+    assert (
+        "1 of 2 requests above 200,000 input tokens: long-context prices"
+        in r.mode("request").notes[0]
+    )
     # priced for more requests than the file holds: the same split, scaled
     assert q(**kw, requests=4, modes=["request"]).mode("request").cost == 2 * request
 
@@ -168,7 +173,9 @@ def test_sample_of_an_input_file_is_repeatable_with_its_seed(tmp_path: Any) -> N
     kw = dict(model="gpt-4o", input_file=str(path), output_tokens=10, input_sample=20)
     first, again = q(**kw, input_seed=7), q(**kw, input_seed=7)
     assert first.input_tokens_per_request == again.input_tokens_per_request
-    assert "seed 7" in (first.input_measured or "") and "an estimate" in (first.input_measured or "")
+    assert "seed 7" in (first.input_measured or "") and "an estimate" in (
+        first.input_measured or ""
+    )
 
 
 def test_gemini_long_context_flex_keeps_cached_input_at_standard() -> None:
@@ -257,6 +264,18 @@ def test_deadline_picks_the_cheapest_mode_that_meets_it() -> None:
     assert loose.recommendation.mode == "batch"
     impossible = q(**kw, deadline="1s")
     assert "no mode finishes within" in impossible.recommendation.reason
+
+
+def test_someone_watching_gets_stream_and_is_told_what_batch_would_save() -> None:
+    r = q(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200, source="web-ui")
+    # request/stream $4.00 (800K in at $2.50, 200K out at $10); batch half
+    assert r.recommendation.mode == "stream"
+    assert r.recommendation.reason == (
+        "someone is watching (source web-ui): stream shows the answer as it is written "
+        "($4.00); batch would save $2.00 but takes up to 24 h"
+    )
+    assert q(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200,
+             source="cron").recommendation.mode == "batch"  # fmt: skip
 
 
 def test_missed_deadline_takes_the_cheapest_of_the_fastest_modes() -> None:

@@ -55,7 +55,7 @@ from costcalc.workload import DELIVERY_MODES, SOURCES
 @click.option(
     "--source",
     type=click.Choice(SOURCES),
-    help="Where the requests come from.",
+    help="Where the requests come from (web-ui: someone is watching, so stream is recommended).",
 )
 @click.option(
     "--deadline", metavar="DURATION", help="The work must be done within, e.g. 24h, 90m, 2 days."

@@ -118,7 +118,9 @@ def test_yaml_single_workload_and_flag_override(run_cli: RunCli, tmp_path: Path)
 def test_name_flag_cannot_name_several_workloads(run_cli: RunCli, tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
     path.write_text(GOOD + GOOD.split("workloads:\n", 1)[1].replace("name: a", "name: b"))
-    assert_one_line_error(run_cli("quote", str(path), "--name", "x"), "--name names one workload", "has 2")
+    assert_one_line_error(
+        run_cli("quote", str(path), "--name", "x"), "--name names one workload", "has 2"
+    )
 
 
 # (case id, input file name, its content, extra flags, message fragments)
