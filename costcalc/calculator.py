@@ -493,9 +493,14 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
     assumed = sorted({f"{m.mode} {c}" for m in modes for c in m.assumed})
     if assumed:
         out.append("assumed from the provider's rule, not published: " + ", ".join(assumed))
+    fallback = ""
+    if p.model.speed is None:
+        fallback = f"; {p.model.id} has no figure of its own, so {p.provider.name}'s default"
+        if p.model.reasoning:
+            fallback += ", which leaves out thinking time: a reasoning model is slower"
     out.append(
-        f"speed (estimate, {speed.as_of}): {speed.time_to_first_token_s} s to the first token, "
-        f"{speed.output_tokens_per_s} output tokens/s ({speed.source})"
+        f"speed (estimate, {speed.as_of}{fallback}): {speed.time_to_first_token_s} s to the "
+        f"first token, {speed.output_tokens_per_s} output tokens/s ({speed.source})"
     )
     if w.rate_limited:
         parts = [

@@ -497,3 +497,12 @@ def test_public_api_on_quote() -> None:
     assert r.cheapest.mode == "batch" and r.recommendation.mode == "batch"
     assert json.loads(r.to_json())["workloads"][0]["model"] == "gpt-4o"
     assert r.to_markdown().startswith("### workload")
+
+
+def test_speed_borrowed_from_the_provider_default_is_said_so() -> None:
+    own = q(model="gpt-4o", requests=10, input_tokens=100, output_tokens=100)
+    assert not any("no figure of its own" in a for a in own.assumptions)
+    borrowed = q(model="o4-mini", requests=10, input_tokens=100, output_tokens=100)
+    (line,) = [a for a in borrowed.assumptions if a.startswith("speed")]
+    assert "o4-mini has no figure of its own, so OpenAI's default" in line
+    assert "a reasoning model is slower" in line
