@@ -335,20 +335,24 @@ def ordered_map(
             yield func(*item)
         return
     import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
 
     # fork shares the already-built encoding with the workers; spawn (other platforms)
-    # builds it once per worker in the initializer
+    # builds it once per worker in the initializer. An executor, not multiprocessing.Pool:
+    # if a worker dies, the pool reports it instead of waiting for its result forever.
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     get_encoding(encoding)
     ctx = mp.get_context(method)
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(encoding,)) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=ctx, initializer=_init_worker, initargs=(encoding,)
+    ) as pool:
         pending: deque[Any] = deque()
         for item in items:
-            pending.append(pool.apply_async(func, item))
+            pending.append(pool.submit(func, *item))
             if len(pending) >= 2 * jobs:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
 
 
 # --- readers ----------------------------------------------------------------------------------
