@@ -190,6 +190,7 @@ def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
             limits=merged,
             tier=tier if not given else f"{tier}, with your limits",
             groups=groups,
+            cache_reads_count=limits.cache_reads_count,
         ),
         measured,
     )
@@ -514,6 +515,8 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
             parts.append(f"batch queue {lim.batch_queue_tokens:,} tokens")
         if lim.batch_queue_requests:
             parts.append(f"batch queue {lim.batch_queue_requests:,} requests")
+        if w.cached_share and not job.cache_reads_count:
+            parts.append("cache reads do not count against input tokens/min")
         out.append(f"rate limits of {job.tier}: " + ", ".join(parts))
     else:
         out.append("rate limits and the batch queue ignored (rate_limited: false)")

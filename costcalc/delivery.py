@@ -123,6 +123,8 @@ class Job(NamedTuple):
     tier: str
     groups: tuple[RequestGroup, ...] = ()
     """The requests split by price tier (measured from a file); empty: all alike."""
+    cache_reads_count: bool = True
+    """Whether cache reads count against the tokens-per-minute limit."""
 
     def request_groups(self) -> tuple[RequestGroup, ...]:
         if self.groups:
@@ -291,6 +293,8 @@ def _sync_wall(job: Job, one: Decimal) -> tuple[Decimal, str]:
     bounds: list[tuple[Decimal, str]] = [(one, "one request's time")]
     if w.rate_limited:
         total_in, total_out = n * job.input_tokens, n * job.output_tokens
+        if not job.cache_reads_count:
+            total_in -= total_in * w.cached_share
         if lim.output_tokens_per_minute is not None:
             bounds.append((total_in / lim.tokens_per_minute * MINUTE, "input tokens per minute"))
             bounds.append(

@@ -150,6 +150,9 @@ class RateLimits(Strict):
 
     default_tier: str
     tiers: dict[str, RateLimit]
+    cache_reads_count: bool = True
+    """Whether input tokens read from the prompt cache count against tokens per minute
+    (Anthropic: not for current models, so caching raises throughput)."""
     as_of: dt.date
     source: str = Field(min_length=8, pattern=r"^https?://")
 

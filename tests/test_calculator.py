@@ -506,3 +506,15 @@ def test_speed_borrowed_from_the_provider_default_is_said_so() -> None:
     (line,) = [a for a in borrowed.assumptions if a.startswith("speed")]
     assert "o4-mini has no figure of its own, so OpenAI's default" in line
     assert "a reasoning model is slower" in line
+
+
+def test_anthropic_cache_reads_do_not_count_against_input_tokens_per_minute() -> None:
+    kw = dict(requests=100_000, input_tokens=10_000, output_tokens=500, cached_share=D("0.9"),
+              modes=["request"])  # fmt: skip
+    # Haiku 4.5 tier-4: 4M input and 800K output tokens/min; only the 100M uncached input
+    # tokens count (25 min), so the 50M output tokens set the time: 62.5 min
+    haiku = q(model="claude-haiku-4-5", **kw).mode("request")
+    assert haiku.wait_s == D(3750) and haiku.limited_by.startswith("output tokens per minute")
+    # Haiku 3.5 counts cache reads: all 1B input tokens at 400K/min = 2,500 min
+    old = q(model="claude-3-5-haiku", **kw).mode("request")
+    assert old.wait_s == D(150_000) and old.limited_by.startswith("input tokens per minute")
