@@ -22,21 +22,19 @@ from costcalc.delivery import (
     ModeQuote,
     RequestGroup,
     Seconds,
+    Tokens,
     cost_of,
     count_of,
     duration,
 )
 from costcalc.errors import UsageError
-from costcalc.money import MoneyOut, per_hour, usd
+from costcalc.money import MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.workload import DeliveryMode, Workload
 
 _RESULT = ConfigDict(defer_build=True)
 """Result objects are made by costcalc from values it computed (model_construct): their
 schemas are built only when JSON is written, not at every start-up."""
-
-PER_HOUR_STEP = Decimal("0.0001")
-"""Savings per hour waited are a ratio: kept to 1/100 of a cent."""
 
 
 class Recommendation(BaseModel):
@@ -68,8 +66,8 @@ class Quote(BaseModel):
     """When those prices were last checked against their source."""
     price_source: str
     requests: int
-    input_tokens_per_request: Decimal
-    output_tokens_per_request: Decimal
+    input_tokens_per_request: Tokens
+    output_tokens_per_request: Tokens
     input_measured: str | None = None
     """How input tokens were measured, when they came from a file."""
     cached_share: Decimal
@@ -293,9 +291,7 @@ def quote(workload: Workload, table: PriceTable | None = None) -> Quote:
             "savings_pct": _pct(savings, base.cost),
             "extra_wait_s": m.basis_wait(basis) - fastest,
             "savings_per_hour_waited": (
-                (savings / (extra / HOUR)).quantize(PER_HOUR_STEP, rounding=ROUND_HALF_UP)
-                if extra > 0
-                else None
+                per_hour_rate(savings, extra / HOUR) if extra > 0 else None
             ),
         }
         filled.append(m.model_copy(update=update))

@@ -36,8 +36,9 @@ MINUTE = Decimal(60)
 Seconds = Annotated[Decimal, PlainSerializer(lambda v: float(round(v, 3)), return_type=float)]
 """A duration in seconds: exact inside, a number with 3 decimals in JSON."""
 Tokens = Annotated[
-    Decimal, PlainSerializer(lambda v: float(v) if v % 1 else int(v), return_type=float)
+    Decimal, PlainSerializer(lambda v: float(v) if v % 1 else int(v), return_type=int | float)
 ]
+"""A token count: a whole number in JSON, or a fraction where a share of requests is meant."""
 
 
 class ModeQuote(BaseModel):
@@ -366,4 +367,4 @@ def duration(seconds: Decimal | float | None) -> str:
         return f"{s / 60:.1f} min".replace(".0 min", " min")
     if s < 3 * 86400:
         return f"{s / 3600:.1f} h".replace(".0 h", " h")
-    return f"{s / 86400:.1f} d".replace(".0 d", " d")
+    return f"{s / 86400:,.1f} d".replace(".0 d", " d")

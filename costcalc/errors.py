@@ -109,6 +109,17 @@ def _model_at(model: Any, loc: tuple[int | str, ...]) -> Any:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+def _shown(value: Any) -> str:
+    """A bad value as the user wrote it: 10.7, not Decimal('10.7')."""
+    from decimal import Decimal
+
+    if isinstance(value, (Decimal, float)):
+        return format(value, "f") if isinstance(value, Decimal) else repr(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
 def describe_error(err: Any, model: Any = None) -> str:
     """A short, plain message for one pydantic error."""
     kind = err.get("type", "")
@@ -135,11 +146,11 @@ def describe_error(err: Any, model: Any = None) -> str:
         bound = next(iter(ctx.values()), "")
         return f"must be {sign} {bound}"
     if kind in ("decimal_parsing", "decimal_type", "float_parsing", "float_type"):
-        return f"expected a number, got {err.get('input')!r}"
+        return f"expected a number, got {_shown(err.get('input'))}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"expected a whole number, got {err.get('input')!r}"
+        return f"expected a whole number, got {_shown(err.get('input'))}"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return f"expected a date as YYYY-MM-DD, got {err.get('input')!r}"
+        return f"expected a date as YYYY-MM-DD, got {_shown(err.get('input'))}"
     msg = str(err.get("msg", "invalid value"))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

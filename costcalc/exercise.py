@@ -13,9 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel
 
-from costcalc.calculator import PER_HOUR_STEP, Quote, quote
+from costcalc.calculator import Quote, quote
 from costcalc.errors import UsageError
-from costcalc.money import MILLION, MoneyOut, per_hour, usd
+from costcalc.money import MILLION, MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import PriceTable, load_price_table
 from costcalc.workload import Workload
 
@@ -65,7 +65,7 @@ class Exercise(BaseModel):
 
 
 def _answer(savings: Decimal, hours: Decimal, vot: Decimal | None) -> str:
-    be = (savings / hours).quantize(PER_HOUR_STEP, rounding=ROUND_HALF_UP)
+    be = per_hour_rate(savings, hours)
     if vot is None:
         return (
             f"worth it unless an hour of waiting costs you more than {per_hour(be)}"
@@ -132,9 +132,7 @@ def exercise(
                 batch_cost=batch,
                 savings=savings,
                 wait_hours=hours,
-                break_even_usd_per_hour=(savings / hours).quantize(
-                    PER_HOUR_STEP, rounding=ROUND_HALF_UP
-                ),
+                break_even_usd_per_hour=per_hour_rate(savings, hours),
                 question=f"is {usd(savings)} worth {hours.normalize():f} hours?",
                 answer=_answer(savings, hours, value_of_time),
             )
@@ -176,9 +174,7 @@ def exercise(
         ) from None
     today_batch = today.mode("batch")
     today_be = (
-        (today_batch.savings / hours).quantize(PER_HOUR_STEP, rounding=ROUND_HALF_UP)
-        if today_batch.savings is not None
-        else None
+        per_hour_rate(today_batch.savings, hours) if today_batch.savings is not None else None
     )
     basis = (
         "published in the price table"

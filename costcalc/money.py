@@ -72,6 +72,20 @@ MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: decimal_str(v), return_t
 """Money in a result object: serialised as an exact decimal string (JSON never sees a float)."""
 
 
+PER_HOUR_STEP = Decimal("0.0001")
+"""Savings per hour waited are a ratio: kept to 1/100 of a cent (or two significant digits
+when smaller, so a tiny saving does not read as $0.00 an hour)."""
+
+
+def per_hour_rate(amount: Decimal, hours: Decimal) -> Decimal:
+    """``amount`` per hour over ``hours``, rounded half up to ``PER_HOUR_STEP``."""
+    rate = amount / hours
+    rounded = rate.quantize(PER_HOUR_STEP, rounding=ROUND_HALF_UP)
+    if rounded == 0 and rate != 0:
+        rounded = rate.quantize(Decimal(1).scaleb(rate.adjusted() - 1), rounding=ROUND_HALF_UP)
+    return rounded
+
+
 def per_hour(value: Decimal) -> str:
     """$312.50; under a dollar, up to 4 places so cents do not hide it ($0.3125)."""
     exponent = value.normalize().as_tuple().exponent

@@ -224,7 +224,7 @@ def test_batch_quote(run_cli: RunCli, tmp_path: Path) -> None:
     (w,) = json.loads(result.stdout)["workloads"]
     modes = {m["mode"]: m for m in w["modes"]}
     assert set(modes) == {"request", "batch"} and w["requests"] == 20
-    assert w["output_tokens_per_request"] == "100"
+    assert w["output_tokens_per_request"] == 100  # a token count, so a JSON number
     assert Decimal(modes["batch"]["cost"]) * 2 == Decimal(modes["request"]["cost"])
 
 

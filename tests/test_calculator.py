@@ -518,3 +518,17 @@ def test_anthropic_cache_reads_do_not_count_against_input_tokens_per_minute() ->
     # Haiku 3.5 counts cache reads: all 1B input tokens at 400K/min = 2,500 min
     old = q(model="claude-3-5-haiku", **kw).mode("request")
     assert old.wait_s == D(150_000) and old.limited_by.startswith("input tokens per minute")
+
+
+def test_tiny_savings_keep_their_break_even_and_token_counts_are_json_numbers() -> None:
+    r = q(model="gpt-4o-mini", requests=3, input_tokens=25, output_tokens=5)
+    # request: 75 x $0.15 + 15 x $0.60 per 1M = $0.00002025; batch half; 24 h at worst
+    assert r.mode("batch").savings == D("0.000010125")
+    assert r.recommendation.break_even_usd_per_hour == D("0.00000042")  # 0.000010125 / 24
+    assert "more than $0.00000042" in r.recommendation.reason
+    data = json.loads(r.to_json())["workloads"][0]
+    assert data["input_tokens_per_request"] == 25 and data["modes"][1]["input_tokens"] == 75
+
+
+def test_long_durations_have_thousands_separators() -> None:
+    assert duration(D(86400) * 12345) == "12,345 d"

@@ -160,3 +160,11 @@ def test_invalid_utf8_input_can_be_counted_replaced(run_cli: RunCli, tmp_path: P
     result = run_cli(*args)
     assert result.exit_code == 0, result.stderr
     assert "2 requests" in result.stdout
+
+
+def test_a_bad_number_is_shown_as_written(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text("model: gpt-4o\nrequests: 10.7\ninput_tokens: 5\n")
+    assert_one_line_error(
+        run_cli("quote", str(path)), ":2:", "requests: expected a whole number, got 10.7"
+    )
