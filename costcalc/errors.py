@@ -149,6 +149,12 @@ def describe_error(err: Any, model: Any = None) -> str:
         return f"expected a number, got {_shown(err.get('input'))}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"expected a whole number, got {_shown(err.get('input'))}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys and values, got {_shown(err.get('input'))}"
+    if kind == "list_type":
+        return f"expected a list, got {_shown(err.get('input'))}"
+    if kind == "string_type":
+        return f"expected text, got {_shown(err.get('input'))}"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
         return f"expected a date as YYYY-MM-DD, got {_shown(err.get('input'))}"
     msg = str(err.get("msg", "invalid value"))

@@ -121,6 +121,18 @@ def _whole_number_field(value: Any) -> Any:
 
 Count = Annotated[int, BeforeValidator(_whole_number_field)]
 """A whole number (true and false are not numbers here)."""
+
+
+def _modes_field(value: Any) -> Any:
+    # `modes: all` or `modes: stream,batch` in YAML, as on the command line
+    if isinstance(value, str):
+        try:
+            return parse_modes(value)
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
 Duration = Annotated[dt.timedelta, BeforeValidator(_duration_field)]
 """Written as 24h, 1d, 90m, 2 hours (or a ``datetime.timedelta`` in Python)."""
 Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -214,7 +226,7 @@ class Workload(BaseModel):
     """Whether rate limits and the batch queue bound the wall time (False: unlimited)."""
     concurrency: Count | None = Field(default=None, gt=0)
     """Most requests in flight at once for the synchronous modes (default: unbounded)."""
-    modes: list[DeliveryMode] = list(DELIVERY_MODES)
+    modes: Annotated[list[DeliveryMode], BeforeValidator(_modes_field)] = list(DELIVERY_MODES)
     """Delivery modes to compare."""
     baseline: DeliveryMode = "request"
     """Savings are measured against this mode."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,9 @@ YAML_CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("duplicate-key", GOOD + "    requests: 20\n", (":7:", "duplicate key 'requests' (first on line 4)")),
     ("unknown-model-names-the-workload", GOOD.replace("gpt-4o", "gtp-4o"), ("workload 'a': unknown model 'gtp-4o'", "did you mean")),
     ("sample-without-file", GOOD + "    input_sample: 5\n", ("input_sample applies to input_file",)),
+    ("scalar-for-mapping", GOOD + "    cancel: 0.2\n", (":7:", "workloads[0].cancel: expected a mapping of keys and values, got 0.2")),
+    ("list-for-text", GOOD.replace("model: gpt-4o", "model: [gpt-4o]"), (":3:", "workloads[0].model: expected text, got ['gpt-4o']")),
+    ("unknown-mode-in-text", GOOD + "    modes: stream, warp\n", (":7:", "unknown mode 'warp'")),
 ]  # fmt: skip
 
 
@@ -168,3 +172,17 @@ def test_a_bad_number_is_shown_as_written(run_cli: RunCli, tmp_path: Path) -> No
     assert_one_line_error(
         run_cli("quote", str(path)), ":2:", "requests: expected a whole number, got 10.7"
     )
+
+
+def test_modes_in_yaml_may_be_written_as_on_the_command_line(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(GOOD + "    modes: all\n")
+    assert run_cli("quote", str(path)).exit_code == 0
+    path.write_text(GOOD + "    modes: request, batch\n")
+    result = run_cli("quote", str(path), "--format", "json")
+    assert [m["mode"] for m in json.loads(result.stdout)["workloads"][0]["modes"]] == [
+        "request",
+        "batch",
+    ]
