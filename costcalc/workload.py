@@ -182,7 +182,8 @@ class Workload(BaseModel):
     )
     """Input tokens per request (measured from ``input_file`` when absent)."""
     input_file: str | None = None
-    """A file of requests (JSONL, CSV, text) whose tokens are counted offline."""
+    """A file of requests whose tokens are counted offline: one request per JSONL line, CSV
+    row or non-blank line of text (as ``batch build`` reads them)."""
     input_column: str | None = None
     """CSV column of ``input_file`` holding the request text."""
     input_sample: Count | None = Field(default=None, gt=0)
