@@ -263,7 +263,10 @@ class Workload(BaseModel):
         if len(set(self.modes)) != len(self.modes):
             raise ValueError("modes lists a mode twice")
         if self.baseline not in self.modes:
-            raise ValueError(f"baseline {self.baseline!r} is not one of the modes compared")
+            raise ValueError(
+                f"baseline {self.baseline!r} is not one of the modes compared; add it to the "
+                "modes or choose another baseline (--baseline)"
+            )
         return self
 
 
