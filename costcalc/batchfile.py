@@ -27,13 +27,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
 from costcalc.atomic import new_temp, stage
 from costcalc.errors import CostcalcError, InputFileError, UsageError, open_input
-from costcalc.money import MoneyOut, per_million
+from costcalc.money import MoneyOut, per_million, tidy
+
+if TYPE_CHECKING:
+    from costcalc.prices import ModeRates
 
 Provider = Literal["openai", "anthropic"]
 ANTHROPIC_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -856,7 +859,20 @@ class Usage(BaseModel):
     """Uncached input tokens."""
     cached_input_tokens: int = 0
     cache_write_tokens: int = 0
+    """Tokens written to a 5-minute cache (and writes whose lifetime is not reported)."""
+    cache_write_1h_tokens: int = 0
+    """Tokens written to a 1-hour cache (Anthropic's ephemeral_1h)."""
     output_tokens: int = 0
+
+
+class _LineUsage(NamedTuple):
+    """One succeeded request's billed tokens: its price tier depends on its own input."""
+
+    input: int
+    cached_input: int
+    cache_write_5m: int
+    cache_write_1h: int
+    output: int
 
 
 class Reconciliation(BaseModel):
@@ -930,6 +946,27 @@ def _int(usage: Mapping[str, Any], key: str, where: str) -> int:
     return value
 
 
+def _line_usage(obj: Mapping[str, Any], used: Mapping[str, Any], where: str) -> _LineUsage:
+    if "result" in obj:  # Anthropic: input_tokens excludes cache reads and writes
+        written = _int(used, "cache_creation_input_tokens", where)
+        split = used.get("cache_creation")
+        one_hour = (
+            _int(split, "ephemeral_1h_input_tokens", where) if isinstance(split, Mapping) else 0
+        )
+        return _LineUsage(
+            input=_int(used, "input_tokens", where),
+            cached_input=_int(used, "cache_read_input_tokens", where),
+            cache_write_5m=max(written - one_hour, 0),
+            cache_write_1h=one_hour,
+            output=_int(used, "output_tokens", where),
+        )
+    # OpenAI: prompt_tokens includes the cached tokens
+    prompt = _int(used, "prompt_tokens", where)
+    details = used.get("prompt_tokens_details") or {}
+    cached = _int(details, "cached_tokens", where) if isinstance(details, Mapping) else 0
+    return _LineUsage(prompt - cached, cached, 0, 0, _int(used, "completion_tokens", where))
+
+
 def reconcile(
     outputs: Sequence[str],
     inputs: Sequence[str] = (),
@@ -942,7 +979,7 @@ def reconcile(
 
     table = table or load_price_table()
     outcomes: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
-    usage = Usage()
+    billed: Counter[_LineUsage] = Counter()
     seen_ids: set[str] = set()
     result_model = None
     for path in outputs:
@@ -964,20 +1001,7 @@ def reconcile(
             if used is None:
                 continue
             result_model = result_model or line_model
-            if "result" in obj:  # Anthropic: input_tokens excludes cache reads and writes
-                usage.input_tokens += _int(used, "input_tokens", where)
-                usage.cached_input_tokens += _int(used, "cache_read_input_tokens", where)
-                usage.cache_write_tokens += _int(used, "cache_creation_input_tokens", where)
-                usage.output_tokens += _int(used, "output_tokens", where)
-            else:  # OpenAI: prompt_tokens includes the cached tokens
-                prompt = _int(used, "prompt_tokens", where)
-                details = used.get("prompt_tokens_details") or {}
-                cached = (
-                    _int(details, "cached_tokens", where) if isinstance(details, Mapping) else 0
-                )
-                usage.input_tokens += prompt - cached
-                usage.cached_input_tokens += cached
-                usage.output_tokens += _int(used, "completion_tokens", where)
+            billed[_line_usage(obj, used, where)] += 1
     name = model or result_model
     if name is None:
         raise UsageError("no succeeded result names its model; give --model")
@@ -986,34 +1010,36 @@ def reconcile(
     if not batch.available:
         raise UsageError(f"{prices.model.id}: {batch.reason}")
 
-    def rate(component: str) -> Decimal:
-        r = batch.rate(component) or batch.rate("input")
+    def rate(component: str, rates: ModeRates = batch) -> Decimal:
+        r = rates.rate(component) or rates.rate("input")
         assert r is not None
         return Decimal(r.usd_per_mtok)
 
-    actual = (
-        per_million(usage.input_tokens, rate("input"))
-        + per_million(usage.cached_input_tokens, rate("cached_input"))
-        + per_million(usage.cache_write_tokens, rate("cache_write_5m"))
-        + per_million(usage.output_tokens, rate("output"))
-    )
+    usage = Usage()
+    actual = Decimal(0)
+    assumed: set[str] = set()
+    for line, count in billed.items():
+        # long-context prices apply per request, by its whole input (cache reads and writes
+        # included, as Anthropic counts it)
+        rates = prices.mode("batch", sum(line[:4]))
+        for component, tokens in zip(_LineUsage._fields, line, strict=True):
+            if tokens:
+                actual += per_million(tokens * count, rate(component, rates))
+                if component in rates.assumed:
+                    assumed.add(component)
+        usage.input_tokens += line.input * count
+        usage.cached_input_tokens += line.cached_input * count
+        usage.cache_write_tokens += line.cache_write_5m * count
+        usage.cache_write_1h_tokens += line.cache_write_1h * count
+        usage.output_tokens += line.output * count
     result = Reconciliation(
         currency=prices.currency,
         model=prices.model.id,
         outcomes=dict(outcomes),
         usage=usage,
-        actual_cost=actual,
+        actual_cost=tidy(actual),
         # only the assumed prices this usage was billed at
-        assumed=[
-            c
-            for c, used in (
-                ("input", usage.input_tokens),
-                ("cached_input", usage.cached_input_tokens),
-                ("cache_write_5m", usage.cache_write_tokens),
-                ("output", usage.output_tokens),
-            )
-            if used and c in batch.assumed
-        ],
+        assumed=[c for c in _LineUsage._fields if c in assumed],
     )
     if inputs:
         from costcalc.tokenfiles import count_file
@@ -1031,7 +1057,15 @@ def reconcile(
                         ids.append(cid)
         counted = count_file(list(inputs), prices.model.id, table=table)
         max_out = sum(f.max_tokens_total for f in report.files)
-        estimate = per_million(counted.tokens, rate("input")) + per_million(max_out, rate("output"))
+        estimate = Decimal(0)
+        bands = counted.bands([t.above_input_tokens for t in prices.period.tiers])
+        for requests, tokens in bands:
+            if requests:  # each band at its own tier; output at max_tokens, shared by requests
+                rates = prices.mode("batch", math.ceil(tokens / requests))
+                share = Decimal(max_out) * requests / counted.requests
+                estimate += per_million(tokens, rate("input", rates))
+                estimate += per_million(share, rate("output", rates))
+        estimate = tidy(estimate)
         wanted = set(ids)
         result.estimate = estimate
         result.estimate_basis = (

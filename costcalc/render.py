@@ -650,7 +650,13 @@ def reconcile_table(r: Reconciliation) -> str:
         f"model {r.model}: " + ", ".join(f"{n:,} {k}" for k, n in r.outcomes.items()),
         f"usage of the succeeded requests: {r.usage.input_tokens:,} input, "
         f"{r.usage.cached_input_tokens:,} cached input, {r.usage.cache_write_tokens:,} cache "
-        f"writes, {r.usage.output_tokens:,} output tokens",
+        f"writes"
+        + (
+            f" (5 min) and {r.usage.cache_write_1h_tokens:,} (1 h)"
+            if r.usage.cache_write_1h_tokens
+            else ""
+        )
+        + f", {r.usage.output_tokens:,} output tokens",
         f"actual cost at batch prices: {usd(r.actual_cost)} (errored, cancelled and expired "
         "requests bill nothing)",
     ]
@@ -668,6 +674,9 @@ def reconcile_table(r: Reconciliation) -> str:
             lines.append(f"  ... and {len(r.missing) - 50:,} more (--format json lists all)")
         if r.unexpected:
             lines.append(f"results not in the input: {len(r.unexpected):,}")
+            lines += [f"  unexpected: {cid}" for cid in r.unexpected[:50]]
+            if len(r.unexpected) > 50:
+                lines.append(f"  ... and {len(r.unexpected) - 50:,} more (--format json lists all)")
     return "\n".join(lines) + "\n"
 
 

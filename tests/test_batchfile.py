@@ -275,6 +275,25 @@ def test_reconcile_anthropic_outcomes_and_missing(tmp_path: Path) -> None:
     assert r.estimate is not None and r.difference == r.actual_cost - r.estimate
 
 
+def test_reconcile_prices_each_request_at_its_own_tier_and_cache_lifetime(tmp_path: Path) -> None:
+    lines = [  # Sonnet 4.5: one request above 200K input, one with a 1-hour cache write
+        {"custom_id": "a", "result": {"type": "succeeded", "message": {"model": "claude-sonnet-4-5", "usage": {
+            "input_tokens": 300_000, "output_tokens": 1000}}}},
+        {"custom_id": "b", "result": {"type": "succeeded", "message": {"model": "claude-sonnet-4-5", "usage": {
+            "input_tokens": 1000, "output_tokens": 100, "cache_creation_input_tokens": 100_000,
+            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 100_000}}}}},
+    ]  # fmt: skip
+    out = tmp_path / "results.jsonl"
+    out.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    r = reconcile([str(out)])
+    # batch is half of standard: above 200K $3.00 in and $11.25 out; below $1.50 in, $7.50
+    # out, and a 1-hour write at $3.00 (2x input, halved)
+    big = 300_000 * Decimal("3.00") + 1000 * Decimal("11.25")
+    small = 1000 * Decimal("1.50") + 100_000 * Decimal("3.00") + 100 * Decimal("7.50")
+    assert r.actual_cost == (big + small) / 10**6 == Decimal("1.21350")
+    assert r.usage.cache_write_1h_tokens == 100_000 and r.usage.cache_write_tokens == 0
+
+
 # --- routing ----------------------------------------------------------------------------------
 
 
