@@ -301,6 +301,8 @@ class Failure(BaseModel):
     workload: str | None
     figure: MoneyOut
     limit: MoneyOut
+    unit: Literal["USD", "percent"] = "USD"
+    """What ``figure`` and ``limit`` count: dollars a month, or percent (increase-pct)."""
     message: str
 
 
@@ -330,7 +332,10 @@ def check(
     def fail(
         kind: FailureKind, name: str | None, figure: Decimal, limit: Decimal, msg: str
     ) -> None:
-        failures.append(Failure(kind=kind, workload=name, figure=figure, limit=limit, message=msg))
+        unit: Literal["USD", "percent"] = "percent" if kind == "increase-pct" else "USD"
+        failures.append(
+            Failure(kind=kind, workload=name, figure=figure, limit=limit, unit=unit, message=msg)
+        )
 
     b = config.budgets
     total = costs.total_monthly
@@ -358,12 +363,17 @@ def check(
             allowed = usd(b.max_increase)
             fail("increase", None, increase, b.max_increase,
                  f"monthly total rises by {usd(increase)}, over the allowed {allowed}")  # fmt: skip
-        pct = _pct(increase, past.total_monthly)
+        exact = _exact_pct(increase, past.total_monthly)
         limit = b.max_increase_pct
-        if limit is not None and increase > 0 and (pct is None or pct > limit):
-            shown = f"{pct}%" if pct is not None else "from nothing"
-            fail("increase-pct", None, pct if pct is not None else increase, limit,
-                 f"monthly total rises by {shown}, over the allowed {limit}%")  # fmt: skip
+        if limit is not None and increase > 0 and (exact is None or exact > limit):
+            if exact is None:
+                fail("increase-pct", None, increase, limit,
+                     f"monthly total rises from nothing to {usd(total)}, which no percentage "
+                     f"limit allows (allowed: {limit}%)")  # fmt: skip
+            else:
+                fail("increase-pct", None, exact, limit,
+                     f"monthly total rises by {_pct_over(exact, limit)}%, over the allowed "
+                     f"{limit}%")  # fmt: skip
     elif b.max_increase is not None or b.max_increase_pct is not None:
         notes.append("increase limits not checked: no base given (--base REF:PATH)")
     return CheckReport(
@@ -434,8 +444,23 @@ def parse_threshold(text: str) -> tuple[Decimal | None, Decimal | None]:
     return amount, None
 
 
+def _exact_pct(diff: Decimal, past: Decimal) -> Decimal | None:
+    return diff / past * 100 if past else None
+
+
 def _pct(diff: Decimal, past: Decimal) -> Decimal | None:
-    return (diff / past * 100).quantize(Decimal("0.1")) if past else None
+    """The change in percent, to a tenth (for people; limits compare the exact value)."""
+    exact = _exact_pct(diff, past)
+    return exact.quantize(Decimal("0.1")) if exact is not None else None
+
+
+def _pct_over(exact: Decimal, limit: Decimal) -> Decimal:
+    """``exact`` to a tenth, or to as many places as it takes to read as over ``limit``."""
+    for places in range(1, 10):
+        shown = exact.quantize(Decimal(1).scaleb(-places))
+        if shown > limit:
+            return shown
+    return exact
 
 
 def headline(diff: Decimal, past: Decimal) -> str:
@@ -501,11 +526,18 @@ def diff(
         report.failed = True
         report.failure = f"the increase of {usd(total_diff)} is over the allowed {usd(limit_usd)}"
     if limit_pct is not None and total_diff > 0:
-        pct = report.diff_pct
-        if pct is None or pct > limit_pct:
+        exact = _exact_pct(total_diff, past.total_monthly)
+        if exact is None:
             report.failed = True
-            shown = f"+{pct}%" if pct is not None else "an increase from nothing"
-            report.failure = f"the increase of {shown} is over the allowed {limit_pct}%"
+            report.failure = (
+                f"monthly cost rises from nothing to {usd(now.total_monthly)}, which no "
+                f"percentage limit allows (allowed: {limit_pct}%)"
+            )
+        elif exact > limit_pct:
+            report.failed = True
+            report.failure = (
+                f"the increase of +{_pct_over(exact, limit_pct)}% is over the allowed {limit_pct}%"
+            )
     return report
 
 

@@ -143,6 +143,25 @@ def test_diff_figures_and_fail_on_increase(tmp_path: Path, run_cli: RunCli) -> N
     assert diff(head, base).headline == "monthly LLM cost will decrease by $1,080.00 (-28.7%)"
 
 
+def test_percentage_limits_compare_the_exact_increase(tmp_path: Path, run_cli: RunCli) -> None:
+    # 1,080 / 2,685 = 40.2234...%: shown as +40.2%, but over a 40.2% limit
+    base, head = write(tmp_path, "base.yaml", BASE), write(tmp_path, "head.yaml", HEAD)
+    over = run_cli("diff", base, head, "--fail-on-increase", "40.2%")
+    assert (
+        over.exit_code == 1 and "the increase of +40.22% is over the allowed 40.2%" in over.stdout
+    )
+    assert run_cli("diff", base, head, "--fail-on-increase", "40.23%").exit_code == 0
+    limited = write(
+        tmp_path,
+        "limited.yaml",
+        HEAD.replace("  monthly: 5000\n", "  monthly: 5000\n  max_increase_pct: 40.2\n"),
+    )
+    report = check(load_config(limited), base=load_config(base))
+    (failure,) = [f for f in report.failures if f.kind == "increase-pct"]
+    assert failure.unit == "percent" and failure.figure == Decimal(1080) / Decimal(2685) * 100
+    assert failure.message == "monthly total rises by 40.22%, over the allowed 40.2%"
+
+
 def test_added_and_removed_workloads(tmp_path: Path) -> None:
     extra = (
         BASE
