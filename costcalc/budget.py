@@ -30,9 +30,18 @@ from pydantic import (
     model_validator,
 )
 
-from costcalc.errors import InputFileError, UsageError, WorkloadError
+from costcalc.errors import CostcalcError, InputFileError, UsageError, WorkloadError
 from costcalc.money import MoneyOut, usd
-from costcalc.workload import DeliveryMode, Duration, MoneyIn, Share, Source, Workload
+from costcalc.workload import (
+    MAX_REQUESTS,
+    MAX_TOKENS_PER_REQUEST,
+    DeliveryMode,
+    Duration,
+    MoneyIn,
+    Share,
+    Source,
+    Workload,
+)
 from costcalc.yamlfile import parse_yaml, validate
 
 DEFAULT_CONFIG = "costcalc.yaml"
@@ -76,10 +85,16 @@ class ProjectWorkload(BaseModel):
 
     name: str = Field(min_length=1)
     model: str
-    requests_per_day: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
-    requests_per_month: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
-    input_tokens: Decimal = Field(ge=0, allow_inf_nan=False)
-    output_tokens: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
+    requests_per_day: Decimal | None = Field(
+        default=None, gt=0, le=MAX_REQUESTS, allow_inf_nan=False
+    )
+    requests_per_month: Decimal | None = Field(
+        default=None, gt=0, le=MAX_REQUESTS, allow_inf_nan=False
+    )
+    input_tokens: Decimal = Field(ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False)
+    output_tokens: Decimal = Field(
+        default=Decimal(0), ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
+    )
     mode: DeliveryMode = "request"
     """How the workload runs today."""
     source: Source | None = None
@@ -96,6 +111,8 @@ class ProjectWorkload(BaseModel):
             raise ValueError("give requests_per_day or requests_per_month (one of them)")
         if self.cached_share + self.cache_write_share > 1:
             raise ValueError("cached_share + cache_write_share must be at most 1")
+        if self.input_tokens == 0 and self.output_tokens == 0:
+            raise ValueError("input_tokens and output_tokens are both zero: nothing to price")
         return self
 
 
@@ -221,71 +238,79 @@ class Costs(BaseModel):
     workloads: list[WorkloadCost]
 
 
-def monthly_costs(config: ProjectConfig, table: Any = None) -> Costs:
-    """Every workload's monthly cost in the mode it runs in today, and through batch."""
+def monthly_costs(config: ProjectConfig, table: Any = None, where: str | None = None) -> Costs:
+    """Every workload's monthly cost in the mode it runs in today, and through batch.
+
+    An error about one workload names it (and ``where``, the config it came from)."""
+    out = []
+    for w in config.workloads:
+        try:
+            out.append(_workload_cost(config, w, table))
+        except CostcalcError as exc:
+            prefix = f"{where}: " if where else ""
+            raise UsageError(f"{prefix}workload {w.name!r}: {exc}") from None
+    return Costs(
+        currency="USD",
+        prices_as_of=config.as_of or dt.date.today(),
+        days_per_month=config.days_per_month,
+        total_monthly=sum((c.monthly_cost for c in out), Decimal(0)),
+        workloads=out,
+    )
+
+
+def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: Any) -> WorkloadCost:
     from costcalc.calculator import quote
     from costcalc.delivery import PRICE_MODE
     from costcalc.prices import load_price_table
 
     table = table or load_price_table()
     day = config.as_of or dt.date.today()
-    out = []
-    for w in config.workloads:
-        monthly = w.requests_per_month or (w.requests_per_day or Decimal(0)) * config.days_per_month
-        sold = table.prices(w.model, day).mode(PRICE_MODE[w.mode], math.ceil(w.input_tokens))
-        if not sold.available:
-            raise UsageError(f"workload {w.name!r} runs in {w.mode}, but {sold.reason}")
-        # one request's cost, scaled: the volume may be fractional per day
-        q = quote(
-            Workload(
-                name=w.name,
-                model=w.model,
-                requests=1,
-                input_tokens=w.input_tokens,
-                output_tokens=w.output_tokens,
-                cached_share=w.cached_share,
-                cache_write_share=w.cache_write_share,
-                cache_ttl=w.cache_ttl,
-                modes=list(dict.fromkeys([w.mode, "batch"])),
-                baseline=w.mode,
-                rate_limited=False,
-                as_of=day,
-            ),
-            table,
-        )
-        current = q.mode(w.mode)
-        if not current.available or current.cost is None:
-            raise UsageError(f"workload {w.name!r} runs in {w.mode}, but {current.reason}")
-        batch = q.mode("batch")
-        cost = current.cost * monthly
-        batch_cost = batch.cost * monthly if batch.available and batch.cost is not None else None
-        rule = table.prices(w.model, day).provider.batch
-        eligible = (w.source in BATCH_SOURCES) or (
-            w.deadline is not None
-            and rule is not None
-            and w.deadline.total_seconds() >= float(rule.completion_window_hours) * 3600
-        )
-        out.append(
-            WorkloadCost(
-                name=w.name,
-                model=q.model,
-                mode=w.mode,
-                source=w.source,
-                monthly_requests=monthly,
-                monthly_cost=cost,
-                budget=w.budget,
-                batch_monthly_cost=batch_cost,
-                batch_saving=(cost - batch_cost) if batch_cost is not None else None,
-                batch_eligible=eligible,
-                assumed=sorted({c for m in q.available for c in m.assumed}),
-            )
-        )
-    return Costs(
-        currency="USD",
-        prices_as_of=day,
-        days_per_month=config.days_per_month,
-        total_monthly=sum((w.monthly_cost for w in out), Decimal(0)),
-        workloads=out,
+    monthly = w.requests_per_month or (w.requests_per_day or Decimal(0)) * config.days_per_month
+    sold = table.prices(w.model, day).mode(PRICE_MODE[w.mode], math.ceil(w.input_tokens))
+    if not sold.available:
+        raise UsageError(f"runs in {w.mode}, but {sold.reason}")
+    # one request's cost, scaled: the volume may be fractional per day
+    q = quote(
+        Workload(
+            name=w.name,
+            model=w.model,
+            requests=1,
+            input_tokens=w.input_tokens,
+            output_tokens=w.output_tokens,
+            cached_share=w.cached_share,
+            cache_write_share=w.cache_write_share,
+            cache_ttl=w.cache_ttl,
+            modes=list(dict.fromkeys([w.mode, "batch"])),
+            baseline=w.mode,
+            rate_limited=False,
+            as_of=day,
+        ),
+        table,
+    )
+    current = q.mode(w.mode)
+    if not current.available or current.cost is None:
+        raise UsageError(f"runs in {w.mode}, but {current.reason}")
+    batch = q.mode("batch")
+    cost = current.cost * monthly
+    batch_cost = batch.cost * monthly if batch.available and batch.cost is not None else None
+    rule = table.prices(w.model, day).provider.batch
+    eligible = (w.source in BATCH_SOURCES) or (
+        w.deadline is not None
+        and rule is not None
+        and w.deadline.total_seconds() >= float(rule.completion_window_hours) * 3600
+    )
+    return WorkloadCost(
+        name=w.name,
+        model=q.model,
+        mode=w.mode,
+        source=w.source,
+        monthly_requests=monthly,
+        monthly_cost=cost,
+        budget=w.budget,
+        batch_monthly_cost=batch_cost,
+        batch_saving=(cost - batch_cost) if batch_cost is not None else None,
+        batch_eligible=eligible,
+        assumed=sorted({c for m in q.available for c in m.assumed}),
     )
 
 
@@ -326,7 +351,7 @@ def check(
     table: Any = None,
 ) -> CheckReport:
     """Every budget and policy of ``config``; increase limits against ``base`` when given."""
-    costs = monthly_costs(config, table)
+    costs = monthly_costs(config, table, where)
     failures: list[Failure] = []
 
     def fail(
@@ -357,7 +382,9 @@ def check(
     notes = []
     past = None
     if base is not None:
-        past = monthly_costs(base.model_copy(update={"as_of": costs.prices_as_of}), table)
+        past = monthly_costs(
+            base.model_copy(update={"as_of": costs.prices_as_of}), table, "the base config"
+        )
         increase = total - past.total_monthly
         if b.max_increase is not None and increase > b.max_increase:
             allowed = usd(b.max_increase)
@@ -488,8 +515,8 @@ def diff(
     head_cfg = load_config(head)
     # both sides priced on the same day, so the diff is the change, not a price update
     day = head_cfg.as_of or dt.date.today()
-    past = monthly_costs(base_cfg.model_copy(update={"as_of": day}), table)
-    now = monthly_costs(head_cfg.model_copy(update={"as_of": day}), table)
+    past = monthly_costs(base_cfg.model_copy(update={"as_of": day}), table, base)
+    now = monthly_costs(head_cfg.model_copy(update={"as_of": day}), table, head)
     before = {w.name: (w, c) for w, c in zip(base_cfg.workloads, past.workloads, strict=True)}
     after = {w.name: (w, c) for w, c in zip(head_cfg.workloads, now.workloads, strict=True)}
     rows = []

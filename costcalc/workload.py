@@ -22,6 +22,8 @@ SOURCES: tuple[Source, ...] = ("web-ui", "api", "webhook", "cron", "batch-job")
 
 MAX_REQUESTS = 10**12
 MAX_TOKENS_PER_REQUEST = 10**8
+MAX_DURATION_S = 10 * 366 * 86400
+"""Deadlines and waits longer than 10 years are typos (and overflow ``timedelta``)."""
 
 DEFAULT_TOKENS_BILLED_AFTER_CANCEL = 50
 """Output tokens billed after a streamed request is cancelled.
@@ -63,6 +65,8 @@ def parse_duration(value: Any) -> Decimal:
         raise UsageError(f"bad duration {value!r}: expected e.g. 24h, 1d, 90m, 2 hours")
     if total <= 0:
         raise UsageError(f"duration {value!r} must be longer than zero")
+    if total > MAX_DURATION_S:
+        raise UsageError(f"duration {value!r} is longer than 10 years")
     return total
 
 

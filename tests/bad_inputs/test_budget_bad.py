@@ -30,11 +30,14 @@ CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
     ("no-volume", GOOD.replace("    requests_per_day: 1000\n", ""), (":2:", "give requests_per_day or requests_per_month")),
     ("both-volumes", GOOD + "    requests_per_month: 5\n", ("give requests_per_day or requests_per_month",)),
     ("unknown-mode", GOOD + "    mode: turbo\n", (":7:", "workloads[0].mode")),
-    ("mode-not-sold", GOOD + "    mode: flex\n", ("workload 'a' runs in flex, but gpt-4o has no flex tier",)),
+    ("mode-not-sold", GOOD + "    mode: flex\n", ("costcalc.yaml: workload 'a': runs in flex, but gpt-4o has no flex tier",)),
     ("duplicate-names", GOOD + GOOD.split("workloads:\n", 1)[1], ("workload names must be unique: a",)),
     ("malformed", "workloads: [\n", ("invalid YAML",)),
     ("empty", "", ("is empty",)),
     ("bad-deadline", GOOD + "    deadline: soon\n", (":7:", "bad duration 'soon'")),
+    ("nothing-to-price", GOOD.replace("input_tokens: 800", "input_tokens: 0").replace("output_tokens: 200", "output_tokens: 0"), (":2:", "both zero: nothing to price")),
+    ("absurd-volume", GOOD.replace("requests_per_day: 1000", "requests_per_day: 1e400"), (":4:", "requests_per_day: must be <= 1000000000000")),
+    ("over-context", GOOD.replace("input_tokens: 800", "input_tokens: 500000"), ("costcalc.yaml: workload 'a': input_tokens 500,000 per request exceeds gpt-4o's limit",)),
 ]  # fmt: skip
 
 

@@ -32,6 +32,7 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("deadline-soon", [*BASE, "--deadline", "soon"], ("--deadline: bad duration 'soon'", "24h, 1d, 90m, 2 hours")),
     ("deadline-no-unit", [*BASE, "--deadline", "24"], ("--deadline: bad duration '24'",)),
     ("deadline-zero", [*BASE, "--deadline", "0h"], ("--deadline: duration '0h' must be longer than zero",)),
+    ("deadline-absurd", [*BASE, "--deadline", "99999999999d"], ("--deadline: duration '99999999999d' is longer than 10 years",)),
     ("bad-value-of-time", [*BASE, "--value-of-time", "lots"], ("--value-of-time: expected an amount of money in USD, got 'lots'",)),
     ("negative-value-of-time", [*BASE, "--value-of-time", "-5"], ("--value-of-time: must be >= 0",)),
     ("unknown-model", ["quote", "-m", "gpt-4-0", "-n", "5", "-i", "5"], ("unknown model 'gpt-4-0'", "did you mean")),
