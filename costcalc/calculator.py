@@ -218,6 +218,7 @@ def _measure(
         seed=w.input_seed,
         errors=w.input_errors,
         table=table,
+        prompts_as_messages=True,
     )
     if counted.requests == 0:
         raise UsageError(f"{w.input_file}: no requests to price")

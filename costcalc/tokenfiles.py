@@ -124,6 +124,9 @@ class CountSpec:
     overhead: ChatOverhead
     field: tuple[str, ...] | None
     errors: Errors
+    prompt_overhead: int = 0
+    """Tokens added to a request that is bare text (a prompt, a CSV cell, a line) because it
+    will be sent as one user message (as `batch build` writes it); 0: count the text alone."""
 
 
 class RequestError(Exception):
@@ -213,7 +216,7 @@ def _value_tokens(value: Any, spec: CountSpec) -> tuple[int, bool]:
         return message_tokens_raw(spec.encoding, value, spec.overhead), True
     enc = get_encoding(spec.encoding)
     if isinstance(value, str):
-        return len(enc.encode_ordinary(value)), False
+        return len(enc.encode_ordinary(value)) + spec.prompt_overhead, bool(spec.prompt_overhead)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return sum(len(enc.encode_ordinary(v)) for v in value), False
     kind = type(value).__name__ if value is not None else "null"
@@ -309,8 +312,10 @@ def count_texts(spec: CountSpec, texts: Sequence[str]) -> Partial:
     enc = get_encoding(spec.encoding)
     out = Partial()
     hist = out.hist
+    extra = spec.prompt_overhead
     for text in texts:
-        hist[len(enc.encode_ordinary(text))] += 1
+        hist[len(enc.encode_ordinary(text)) + extra] += 1
+    out.chat = bool(extra)
     return out
 
 
@@ -693,11 +698,14 @@ def count_file(
     errors: Errors = "strict",
     progress: Progress | None = None,
     table: Any = None,
+    prompts_as_messages: bool = False,
 ) -> TokenCount:
     """Count the tokens of files (``"-"`` is stdin) for ``model``.
 
     Each JSONL line, CSV row or text file is one request. ``sample`` counts a random sample
     of that many requests and estimates the total; ``jobs`` counts in that many processes.
+    ``prompts_as_messages`` counts a request that is bare text as the one user message it will
+    be sent as, with the chat overhead (as a quote must, to match the batch file).
     """
     names = (
         [os.fspath(paths)]
@@ -744,7 +752,11 @@ def count_file(
             except UnknownModelError:
                 model = None
     tok = tokenizer_for(model or DEFAULT_MODEL, table)
-    spec = CountSpec(tok.encoding, tok.overhead, field_path, errors)
+    prompt_overhead = 0
+    if prompts_as_messages:
+        o = tok.overhead
+        prompt_overhead = o.reply + o.per_message + count_raw(tok.encoding, "user")
+    spec = CountSpec(tok.encoding, tok.overhead, field_path, errors, prompt_overhead)
     plan = CsvPlan(column, template)
 
     if sample is not None:
@@ -829,6 +841,7 @@ def _count_source(
         batches = ((spec, batch) for batch in _batched(rows, CSV_BATCH_ROWS))
         for part in ordered_map(count_texts, batches, jobs, spec.encoding):
             totals.hist.update(part.hist)
+            totals.chat = totals.chat or part.chat
     elif source.format == "json":
         for i, obj in enumerate(read_json_document(source, errors)):
             try:
@@ -1079,7 +1092,8 @@ def _records(
 def _record_tokens(record: tuple[str, Any], spec: CountSpec) -> tuple[int, bool]:
     kind, value = record
     if kind == "text":
-        return len(get_encoding(spec.encoding).encode_ordinary(value)), False
+        raw = len(get_encoding(spec.encoding).encode_ordinary(value))
+        return raw + spec.prompt_overhead, bool(spec.prompt_overhead)
     if kind == "json":
         name, obj = value
         try:

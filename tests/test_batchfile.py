@@ -228,6 +228,32 @@ def test_batch_quote(run_cli: RunCli, tmp_path: Path) -> None:
     assert Decimal(modes["batch"]["cost"]) * 2 == Decimal(modes["request"]["cost"])
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "column"),
+    [
+        ("p.csv", 'body,id\nSummarise the ticket please,1\n"A, quoted one",2\nhi,3\n', "body"),
+        ("p.jsonl", '{"prompt": "Summarise the ticket please"}\n{"prompt": "hi"}\n', None),
+        ("p.txt", "Summarise the ticket please\n\nhi there\n", None),
+    ],
+)
+def test_quote_of_an_input_file_matches_the_batch_file_built_from_it(
+    tmp_path: Path, run_cli: RunCli, name: str, content: str, column: str | None
+) -> None:
+    from costcalc import quote
+
+    src = tmp_path / name
+    src.write_text(content)
+    build(str(src), "gpt-4o-mini", tmp_path / "out", column=column, max_tokens=50)
+    (part,) = sorted((tmp_path / "out").glob("*.jsonl"))
+    batch = json.loads(run_cli("batch", "quote", str(part), "--format", "json").stdout)
+    (from_batch,) = batch["workloads"]
+    q = quote(
+        Workload(model="gpt-4o-mini", input_file=str(src), input_column=column, output_tokens=50)
+    )
+    assert q.requests == from_batch["requests"]
+    assert float(q.input_tokens_per_request) == from_batch["input_tokens_per_request"]
+
+
 # --- reconcile ------------------------------------------------------------------------------
 
 

@@ -138,17 +138,22 @@ def test_model_without_published_batch_price_is_flagged_not_a_crash() -> None:
 
 
 def test_long_context_prices_apply_per_request_when_measured_from_a_file(tmp_path: Any) -> None:
-    # one request of 180,000 raw o200k tokens (x1.16 for Claude = 208,800: above 200K) and one
-    # of 3 (3.48 -> 3): the big one is billed at $6/$22.50, the small one at $3/$15
+    # each line is sent as one user message: its text plus the cookbook's 7 tokens (3 per
+    # message, 1 for "user", 3 to prime the reply). Line 1: 180,000 + 7 raw o200k tokens,
+    # x1.16 for Claude = 208,808 (above 200K); line 2: 3 + 7 = 10 -> 11.6 -> 12. The big one
+    # is billed at $6/$22.50, the small one at $3/$15.
     path = tmp_path / "prompts.txt"
     path.write_text("hello" + " hello" * 179_999 + "\nhello hello hello\n", encoding="utf-8")
     kw = dict(model="claude-sonnet-4-5", input_file=str(path), output_tokens=100)
     r = q(**kw, modes=["request", "batch"])
     assert r.requests == 2
     request = (
-        D(208_800) * 6 / 10**6 + D(3) * 3 / 10**6 + D(100) * D("22.5") / 10**6 + D(100) * 15 / 10**6
+        D(208_808) * 6 / 10**6
+        + D(12) * 3 / 10**6
+        + D(100) * D("22.5") / 10**6
+        + D(100) * 15 / 10**6
     )
-    assert r.mode("request").cost == request == D("1.256559")
+    assert r.mode("request").cost == request == D("1.256634")
     assert r.mode("batch").cost == request / 2
     assert (
         "1 of 2 requests above 200,000 input tokens: long-context prices"
@@ -162,8 +167,9 @@ def test_text_input_file_is_one_request_per_line_as_batch_build_reads_it(tmp_pat
     path = tmp_path / "prompts.txt"
     path.write_text("hello world\n\nhello hello world\n", encoding="utf-8")  # 2 + 3 tokens
     r = q(model="gpt-4o", input_file=str(path), output_tokens=10, modes=["request"])
-    assert r.requests == 2 and r.input_tokens_per_request == D("2.5")
-    assert r.mode("request").cost == D(5) * D("2.5") / 10**6 + D(20) * 10 / 10**6
+    # each line is one user message: + 7 tokens of chat overhead, as batch build writes it
+    assert r.requests == 2 and r.input_tokens_per_request == D("9.5")
+    assert r.mode("request").cost == D(19) * D("2.5") / 10**6 + D(20) * 10 / 10**6
     assert "every request" in (r.input_measured or "")
 
 
