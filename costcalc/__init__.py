@@ -16,6 +16,10 @@ Planning scripts import from here::
     q = costcalc.quote(costcalc.Workload(model="gpt-4o", requests=1_000_000,
                                          input_tokens=800, output_tokens=200))
     q.cheapest.mode, q.recommendation.reason                       # 'batch', '...'
+
+Bad input raises ``costcalc.CostcalcError`` (a ``ValueError``) with the one-line message the
+command line prints; a ``Workload`` built with bad fields raises pydantic's
+``ValidationError``, also a ``ValueError``, so ``except ValueError`` catches both.
 """
 
 from __future__ import annotations

@@ -86,10 +86,12 @@ class Quote(BaseModel):
     assumptions: list[str]
 
     def mode(self, name: str) -> ModeQuote:
+        """The quote of one delivery mode (KeyError if it was not compared)."""
         for m in self.modes:
             if m.mode == name:
                 return m
-        raise KeyError(name)
+        compared = ", ".join(m.mode for m in self.modes)
+        raise KeyError(f"{name!r} is not among the modes of this quote ({compared})")
 
     @property
     def available(self) -> list[ModeQuote]:

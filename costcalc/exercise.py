@@ -87,14 +87,26 @@ def _answer(savings: Decimal, hours: Decimal, vot: Decimal | None) -> str:
 def exercise(
     rows: int = 1_000_000,
     tokens_per_row: int = 1_000,
-    rate: Decimal | None = None,
-    value_of_time: Decimal | None = None,
-    output_share: Decimal = Decimal("0.2"),
+    rate: Decimal | int | str | None = None,
+    value_of_time: Decimal | int | str | None = None,
+    output_share: Decimal | int | str = Decimal("0.2"),
     table: PriceTable | None = None,
-    as_of: dt.date | None = None,
+    as_of: dt.date | str | None = None,
 ) -> Exercise:
     """The lesson's exercise: ``rows`` of ``tokens_per_row`` at a flat ``rate`` per 1M tokens
-    (default: the lesson's $15), standard against batch, and at today's gpt-4o prices."""
+    (default: the lesson's $15), standard against batch, and at today's gpt-4o prices.
+
+    Amounts may be given as ``Decimal``, ``int`` or text ("15", "$1,200"); ``as_of`` as a date
+    or YYYY-MM-DD."""
+    from costcalc.prices import parse_date
+    from costcalc.workload import parse_money, parse_share
+
+    rate = parse_money(rate, "rate") if rate is not None else None
+    value_of_time = (
+        parse_money(value_of_time, "value_of_time") if value_of_time is not None else None
+    )
+    output_share = parse_share(output_share, "output_share")
+    as_of = parse_date(as_of) if isinstance(as_of, str) else as_of
     if rows < 1 or rows > 10**12:
         raise UsageError(f"--rows must be between 1 and 10^12, got {rows:,}")
     if tokens_per_row < 1 or tokens_per_row > 10**7:

@@ -538,3 +538,17 @@ def test_tiny_savings_keep_their_break_even_and_token_counts_are_json_numbers() 
 
 def test_long_durations_have_thousands_separators() -> None:
     assert duration(D(86400) * 12345) == "12,345 d"
+
+
+def test_exercise_takes_plain_numbers_and_text_from_python() -> None:
+    ex = exercise(rate=15, value_of_time="$10", output_share=0.2, as_of="2026-11-26")
+    assert ex.scales[0].standard_cost == D("15.00") and ex.value_of_time == D(10)
+    assert ex == exercise(rate=D(15), value_of_time=D(10), as_of=DAY)
+
+
+def test_asking_a_quote_for_a_mode_it_did_not_compare_names_the_modes() -> None:
+    r = q(
+        model="gpt-4o", requests=10, input_tokens=10, output_tokens=10, modes=["request", "batch"]
+    )
+    with pytest.raises(KeyError, match="'flex' is not among the modes of this quote"):
+        r.mode("flex")
