@@ -608,16 +608,15 @@ def _job_quote(
     output_tokens: int | None,
 ) -> JobQuote:
     from costcalc.calculator import quote
+    from costcalc.tokenfiles import CountSpec, request_tokens
     from costcalc.tokens import tokenizer_for
     from costcalc.workload import Workload
 
     tok = tokenizer_for(model, table)
-    sizes = []
-    for row in sample:
-        messages = row.messages
-        if row.system or fmt.system:
-            messages = [{"role": "system", "content": row.system or fmt.system}, *messages]
-        sizes.append(tok.count_messages(messages))
+    # count each request as the line it becomes (system prompts merged as the provider
+    # takes them), exactly as `batch quote` counts the written file
+    spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
+    sizes = [tok.scale(request_tokens(fmt.request("", row), spec)[0]) for row in sample]
     mean = Decimal(sum(sizes)) / Decimal(len(sizes))
     basis = f"counted offline ({tok.encoding}{', estimated' if tok.estimate else ''}) " + (
         "for every request" if len(sample) == count else f"on a sample of {len(sample):,}"

@@ -254,6 +254,23 @@ def test_quote_of_an_input_file_matches_the_batch_file_built_from_it(
     assert float(q.input_tokens_per_request) == from_batch["input_tokens_per_request"]
 
 
+def test_build_quote_counts_the_lines_it_writes_with_merged_system_prompts(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    src = tmp_path / "sys.jsonl"
+    src.write_text(
+        '{"prompt": "Summarise this"}\n'
+        '{"messages": [{"role": "system", "content": "Be brief and exact."}, '
+        '{"role": "user", "content": "Summarise that"}]}\n'
+    )
+    manifest = build(str(src), "claude-haiku-4-5", tmp_path / "o", system="You are careful.")
+    (part,) = sorted((tmp_path / "o").glob("*.jsonl"))
+    batch = json.loads(run_cli("batch", "quote", str(part), "--format", "json").stdout)
+    written = batch["workloads"][0]["input_tokens_per_request"]
+    assert manifest.quote is not None
+    assert float(manifest.quote.input_tokens_per_request) == written
+
+
 # --- reconcile ------------------------------------------------------------------------------
 
 
