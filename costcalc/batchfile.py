@@ -15,6 +15,7 @@ reconcile provider output files -> actual cost at batch prices, outcomes, and th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -68,6 +69,12 @@ def _prompt_messages(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
 
 
+def _prompt_row(path: str, number: int, line: int, text: str, system: str | None = None) -> Row:
+    if not text.strip():
+        raise InputFileError(path, "empty prompt (providers reject a message with no text)", line)
+    return Row(number, _prompt_messages(text), system)
+
+
 def input_rows(
     path: str,
     *,
@@ -97,10 +104,10 @@ def input_rows(
 
         if not (column or template):
             raise UsageError(f"{path}: CSV input needs --column NAME or --template TEXT")
-        for number, (text, _line) in enumerate(
+        for number, (text, line) in enumerate(
             csv_rows(source, CsvPlan(column, template), "strict", progress), start=1
         ):
-            yield Row(number, _prompt_messages(text))
+            yield _prompt_row(path, number, line, text)
         return
     if column or template:
         raise UsageError(f"{path}: --column and --template apply to CSV input only")
@@ -116,7 +123,7 @@ def input_rows(
                 except UnicodeDecodeError:
                     raise InputFileError(path, "is not valid UTF-8 text", line) from None
                 if fmt == "text":
-                    yield Row(line, _prompt_messages(text.rstrip("\r")))
+                    yield _prompt_row(path, line, line, text.rstrip("\r"))
                 else:
                     yield _json_row(path, line, text, field_path)
     finally:
@@ -151,8 +158,11 @@ def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:
                 obj,
             )
     if isinstance(obj, str):
-        return Row(line, _prompt_messages(obj), system)
+        return _prompt_row(path, line, line, obj, system)
     if isinstance(obj, list) and obj and all(isinstance(m, Mapping) and "role" in m for m in obj):
+        for i, m in enumerate(obj):
+            if m.get("content") in (None, "", []):
+                raise InputFileError(path, f"message {i + 1} has no content", line)
         return Row(line, [dict(m) for m in obj], system)
     raise InputFileError(
         path,
@@ -329,7 +339,7 @@ class PartWriter:
     _io: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
 
     def __post_init__(self) -> None:
-        prepare_out_dir(self.out_dir)
+        self._created_dir = prepare_out_dir(self.out_dir)
 
     def name(self, index: int) -> str:
         return f"{self.stem}-{index:03d}.jsonl"
@@ -434,6 +444,9 @@ class PartWriter:
             part.tmp.unlink(missing_ok=True)
         self._closed = []
         self._current = None
+        if self._created_dir:  # a folder made for this build goes too, when nothing is in it
+            with contextlib.suppress(OSError):
+                self.out_dir.rmdir()
 
 
 def effective_limits(
@@ -446,16 +459,19 @@ def effective_limits(
     )
 
 
-def prepare_out_dir(out_dir: Path) -> None:
-    """Create ``out_dir`` if needed; a file in its place or no write access is bad input."""
+def prepare_out_dir(out_dir: Path) -> bool:
+    """Create ``out_dir`` if needed (and say whether it was); a file in its place or no write
+    access is bad input."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputFileError(out_dir, "is a file, expected a folder for the batch files")
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputFileError(out_dir, f"cannot create the folder: {exc.strerror}") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise InputFileError(out_dir, "folder is not writable")
+    return created
 
 
 # --- build ------------------------------------------------------------------------------------
@@ -676,6 +692,20 @@ def _read_lines(path: str) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(f, start=1)
 
 
+def _message_problems(messages: list[Any], where: str) -> list[str]:
+    """What a provider would reject in a list of chat messages: none at all, a message that
+    is not an object, has no role, or has no (or empty) content."""
+    if not messages:
+        return [f"{where} is empty"]
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping) or not isinstance(m.get("role"), str):
+            return [f"{where}[{i}] must be an object with a role"]
+        content = m.get("content")
+        if content is None or content == "" or content == []:
+            return [f"{where}[{i}] has no content"]
+    return []
+
+
 def validate_files(
     paths: Sequence[str],
     *,
@@ -774,14 +804,19 @@ def _validate_file(
                 max_total += mt
             if not isinstance(body.get("messages"), list):
                 problems.append(f"{where}: params.messages must be a list")
+            else:
+                problems += _message_problems(body["messages"], f"{where}: params.messages")
             if body.get("stream"):
                 problems.append(f"{where}: params.stream is not allowed in a batch")
         else:
             mt = body.get("max_completion_tokens", body.get("max_tokens"))
             if isinstance(mt, int) and not isinstance(mt, bool):
                 max_total += mt
-            if url == "/v1/chat/completions" and not isinstance(body.get("messages"), list):
-                problems.append(f"{where}: body.messages must be a list")
+            if url == "/v1/chat/completions":
+                if not isinstance(body.get("messages"), list):
+                    problems.append(f"{where}: body.messages must be a list")
+                else:
+                    problems += _message_problems(body["messages"], f"{where}: body.messages")
     if provider is not None:
         rule = table.providers[provider].batch if provider in table.providers else None
         limit_requests = max_requests or (rule.max_requests if rule else None)

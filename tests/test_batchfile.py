@@ -157,7 +157,12 @@ def test_a_failed_build_leaves_nothing(tmp_path: Path) -> None:
 
     with pytest.raises(CostcalcError, match=r"bad\.jsonl:6"):
         build(str(src), "gpt-4o-mini", tmp_path / "out", max_requests=2)
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # the folder it made is gone too
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with pytest.raises(CostcalcError):
+        build(str(src), "gpt-4o-mini", kept, max_requests=2)
+    assert kept.is_dir() and list(kept.iterdir()) == []  # a folder the user made stays
 
 
 @settings(max_examples=60, deadline=None)
@@ -199,12 +204,24 @@ def test_validate_cli_exit_codes(run_cli: RunCli, tmp_path: Path) -> None:
                 "custom_id": "a",
                 "method": "POST",
                 "url": "/v1/chat/completions",
-                "body": {"model": "gpt-4o", "messages": []},
+                "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
             }
         )
         + "\n"
     )
     assert run_cli("batch", "validate", str(good)).exit_code == 0
+    for messages, problem in (
+        ([], "body.messages is empty"),
+        ([{"role": "user"}], "body.messages[0] has no content"),
+        ([{"role": "user", "content": ""}], "body.messages[0] has no content"),
+        (["hi"], "body.messages[0] must be an object with a role"),
+    ):
+        bad = tmp_path / "bad.jsonl"
+        line = json.loads(good.read_text())
+        line["body"]["messages"] = messages
+        bad.write_text(json.dumps(line) + "\n")
+        result = run_cli("batch", "validate", str(bad))
+        assert result.exit_code == 1 and problem in result.stdout, (messages, result.stdout)
     dup = tmp_path / "dup.jsonl"
     dup.write_text(good.read_text())
     result = run_cli("batch", "validate", str(good), str(dup))

@@ -15,11 +15,15 @@ OPENAI = {
     "custom_id": "a",
     "method": "POST",
     "url": "/v1/chat/completions",
-    "body": {"model": "gpt-4o", "messages": []},
+    "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
 }
 ANTHROPIC = {
     "custom_id": "a",
-    "params": {"model": "claude-haiku-4-5", "max_tokens": 10, "messages": []},
+    "params": {
+        "model": "claude-haiku-4-5",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": "hi"}],
+    },
 }
 
 
@@ -41,6 +45,8 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("mixed-providers", {"a.jsonl": lines(OPENAI, {**ANTHROPIC, "custom_id": "b"})}, ("an anthropic request in a file of openai requests",)),
     ("too-many-requests", {"a.jsonl": lines(*({**OPENAI, "custom_id": f"r{i}"} for i in range(3)))}, ("3 requests, over the limit of 2 per file",)),
     ("empty", {"a.jsonl": ""}, ("a.jsonl: no requests",)),
+    ("no-messages", {"a.jsonl": lines({**OPENAI, "body": {"model": "gpt-4o", "messages": []}})}, ("a.jsonl:1: body.messages is empty",)),
+    ("anthropic-empty-content", {"a.jsonl": lines({**ANTHROPIC, "params": {**ANTHROPIC["params"], "messages": [{"role": "user", "content": ""}]}})}, ("a.jsonl:1: params.messages[0] has no content",)),
 ]  # fmt: skip
 
 
@@ -60,6 +66,8 @@ def test_validate_finds_problems(
 
 def _setup(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("id,body\n1,hello\n")
+    (tmp_path / "blank-cell.csv").write_text('id,body\n1,hello\n2,""\n')
+    (tmp_path / "no-content.jsonl").write_text(lines({"messages": [{"role": "user"}]}))
     (tmp_path / "big.txt").write_text("x" * 5000 + "\n")
     (tmp_path / "afile").write_text("not a folder")
     (tmp_path / "notdb.db").write_text("this is not SQLite")
@@ -105,6 +113,8 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("bad-id-prefix", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--id-prefix", "row 1"], ("--id-prefix 'row 1'",)),
     ("max-tokens-too-big", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-tokens", "99999"], ("over gpt-4o's maximum output of 16,384",)),
     ("max-requests-zero", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-requests", "0"], ("--max-requests must be at least 1",)),
+    ("empty-prompt", ["batch", "build", "{d}/blank-cell.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out"], ("blank-cell.csv:3: empty prompt",)),
+    ("message-without-content", ["batch", "build", "{d}/no-content.jsonl", "-m", "gpt-4o", "--out", "{d}/out"], ("no-content.jsonl:1: message 1 has no content",)),
     ("validate-missing-file", ["batch", "validate", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
     ("validate-directory", ["batch", "validate", "{d}"], ("is a directory",)),
     ("reconcile-malformed", ["batch", "reconcile", "{d}/bad-results.jsonl"], ("bad-results.jsonl:2: invalid JSON",)),
@@ -133,9 +143,8 @@ def test_rejected(
     stdin = '{"prompt": "x", "custom_id": "has space"}\n' if name == "queue-bad-custom-id" else None
     result = run_cli(*(a.replace("{d}", str(tmp_path)) for a in args), input=stdin)
     assert_one_line_error(result, *fragments)
-    if name.startswith("batch") or "out" in name:
-        out = tmp_path / "out"
-        assert not out.exists() or not any(out.iterdir())  # nothing half-written
+    if args[:2] == ["batch", "build"]:
+        assert not (tmp_path / "out").exists()  # nothing half-written, not even the folder
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write to any folder")
