@@ -516,11 +516,11 @@ def _provider_of(table: Any, model: str, provider: str | None) -> tuple[Any, Pro
     name = provider or prov.provider
     if name not in ("openai", "anthropic"):
         raise UsageError(
-            f"{entry.id} is a {prov.provider} model; batch files are built for openai or "
+            f"{entry.id} is a model of {prov.provider}; batch files are built for openai or "
             "anthropic (--provider)"
         )
     if provider is not None and provider != prov.provider:
-        raise UsageError(f"{entry.id} is an {prov.provider} model, not {provider}")
+        raise UsageError(f"{entry.id} is a model of {prov.provider}, not {provider}")
     return entry, name  # type: ignore[return-value]
 
 
@@ -753,7 +753,7 @@ def _validate_file(
         if provider is None:
             provider = kind
         elif kind != provider:
-            problems.append(f"{where}: an {kind} request in a file of {provider} requests")
+            problems.append(f"{where}: a request for {kind} in a file of {provider} requests")
             continue
         cid = obj.get("custom_id")
         if not isinstance(cid, str) or not cid:

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel
 
 from costcalc.calculator import Quote, quote
+from costcalc.delivery import count_of
 from costcalc.errors import UsageError
 from costcalc.money import MILLION, MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import PriceTable, load_price_table
@@ -131,7 +132,7 @@ def exercise(
     scales = []
     for label, tokens in (
         ("1M tokens", LESSON_TOKENS),
-        (f"{rows:,} rows × {tokens_per_row:,} tokens", rows * tokens_per_row),
+        (f"{count_of(rows, 'row')} × {count_of(tokens_per_row, 'token')}", rows * tokens_per_row),
     ):
         standard = Decimal(tokens) * std_rate / MILLION
         batch = Decimal(tokens) * batch_rate / MILLION

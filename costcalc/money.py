@@ -6,6 +6,7 @@ computed with; rounding happens only when text is written for a person.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
@@ -41,6 +42,17 @@ def usd(value: Decimal, places: int = 2) -> str:
         rounded = value.quantize(q, rounding=ROUND_HALF_UP)
     sign = "-" if rounded < 0 else ""
     return f"{sign}${abs(rounded):,.{places}f}"
+
+
+def shared_places(values: Iterable[Decimal | None]) -> int:
+    """Decimal places for figures read side by side: cents, or as many places as the smallest
+    amount under a cent needs for two significant digits (so $0.0090 sits beside $0.0045,
+    not $0.01 beside $0.0045)."""
+    places = 2
+    for value in values:
+        if value is not None and value != 0 and abs(value) < CENT:
+            places = max(places, min(10, 1 - value.adjusted()))
+    return places
 
 
 def usd_price(value: Decimal) -> str:

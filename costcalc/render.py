@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from costcalc.money import per_hour, signed_usd, usd, usd_price
+from costcalc.money import per_hour, shared_places, signed_usd, usd, usd_price
 from costcalc.prices import COMPONENT_LABELS
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
@@ -312,15 +312,15 @@ def quote_headline(q: Quote) -> str:
     )
 
 
-def _vs_base(q: Quote, m: ModeQuote) -> str:
+def _vs_base(q: Quote, m: ModeQuote, places: int = 2) -> str:
     if m.mode == q.baseline:
         return "baseline"
     if m.savings is None:
         return "-"
     if m.savings > 0:
-        return f"saves {usd(m.savings)} ({m.savings_pct}%)"
+        return f"saves {usd(m.savings, places)} ({m.savings_pct}%)"
     if m.savings < 0:
-        return f"costs {usd(-m.savings)} more"
+        return f"costs {usd(-m.savings, places)} more"
     return "same cost"
 
 
@@ -334,6 +334,12 @@ def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
         *("output", f"vs {q.baseline}", "first token", "one request", "whole job", "at worst"),
     ]
     rows = []
+    places = shared_places(
+        v
+        for m in q.available
+        for v in (m.cost, m.input_cost, m.cached_input_cost, m.cache_write_cost, m.output_cost,
+                  m.savings)
+    )  # fmt: skip
     for m in q.modes:
         if not m.available or m.cost is None:
             rows.append([m.mode, "unavailable"] + ["-"] * (len(headers) - 2))
@@ -343,11 +349,11 @@ def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
         rows.append(
             [
                 m.mode,
-                usd(m.cost) + mark,
-                usd(m.input_cost or Decimal(0)),
-                *([usd(cache_cost)] if cache else []),
-                usd(m.output_cost or Decimal(0)),
-                _vs_base(q, m),
+                usd(m.cost, places) + mark,
+                usd(m.input_cost or Decimal(0), places),
+                *([usd(cache_cost, places)] if cache else []),
+                usd(m.output_cost or Decimal(0), places),
+                _vs_base(q, m, places),
                 duration(m.time_to_first_token_s),
                 duration(m.time_to_complete_s),
                 duration(m.wait_s),
@@ -505,13 +511,14 @@ def quote_csv(report: QuoteReport) -> str:
 
 def _exercise_rows(ex: Exercise) -> tuple[list[str], list[list[str]]]:
     headers = ["scale", "tokens", "standard", "batch", "saving", "wait", "break-even"]
+    places = shared_places(v for s in ex.scales for v in (s.standard_cost, s.batch_cost, s.savings))
     rows = [
         [
             s.label,
             f"{s.tokens:,}",
-            usd(s.standard_cost),
-            usd(s.batch_cost),
-            usd(s.savings),
+            usd(s.standard_cost, places),
+            usd(s.batch_cost, places),
+            usd(s.savings, places),
             f"{s.wait_hours.normalize():f} h",
             per_hour(s.break_even_usd_per_hour) + "/h",
         ]
@@ -615,10 +622,11 @@ def manifest_table(m: Manifest, out_dir: str) -> str:
     ]
     q = m.quote
     if q is not None and q.standard_cost is not None and q.batch_cost is not None:
+        places = shared_places((q.standard_cost, q.batch_cost, q.savings))
         lines += [
             "",
-            f"quote: standard {usd(q.standard_cost)}, batch {usd(q.batch_cost)}"
-            + (f" (saves {usd(q.savings)})" if q.savings is not None else "")
+            f"quote: standard {usd(q.standard_cost, places)}, batch {usd(q.batch_cost, places)}"
+            + (f" (saves {usd(q.savings, places)})" if q.savings is not None else "")
             + f"; batch typically {duration(q.batch_typical_wait_s)}, "
             f"at most {duration(q.batch_worst_wait_s)}",
             f"  input {q.input_tokens_per_request} tokens per request, {q.input_tokens_basis}",

@@ -552,3 +552,14 @@ def test_asking_a_quote_for_a_mode_it_did_not_compare_names_the_modes() -> None:
     )
     with pytest.raises(KeyError, match="'flex' is not among the modes of this quote"):
         r.mode("flex")
+
+
+def test_small_amounts_in_a_table_share_one_precision(run_cli: RunCli) -> None:
+    # Haiku 4.5: 1,000 in at $1 + 1,600 out at $5 per 1M = $0.009; batch half; the smallest
+    # figure ($0.0005 of batch input) needs 5 places for two significant digits
+    out = run_cli("quote", "-m", "claude-haiku-4-5", "-n", "1", "-i", "1000", "-o", "1600").stdout
+    (request,) = [line for line in out.splitlines() if line.startswith("request ")]
+    (batch,) = [line for line in out.splitlines() if line.startswith("batch ")]
+    assert request.split()[1:4] == ["$0.00900", "$0.00100", "$0.00800"]
+    assert batch.split()[1:5] == ["$0.00450", "$0.00050", "$0.00400", "saves"]
+    assert "saves $0.00450 (50.0%)" in batch
