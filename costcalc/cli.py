@@ -145,7 +145,9 @@ class CostcalcGroup(click.Group):
             try:
                 return super().invoke(ctx)
             except CostcalcError as exc:
-                click.echo(f"costcalc: error: {exc}", err=True)
+                # one line, whatever the message quotes from the input (a CSV header, a value)
+                message = " ".join(str(exc).split("\n"))
+                click.echo(f"costcalc: error: {message}", err=True)
                 raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
 
     def main(

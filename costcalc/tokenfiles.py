@@ -539,7 +539,7 @@ def csv_rows(
                 what = "column" if name == plan.column else "template column"
                 raise InputFileError(
                     source.name,
-                    f"no {what} {name!r} (columns: {', '.join(header) or 'none'})",
+                    f"no {what} {name!r} (columns: {_names(header) or 'none'})",
                     1,
                 )
         width = len(header)
@@ -575,6 +575,13 @@ def csv_rows(
     finally:
         if not source.is_stdin:
             raw.close()
+
+
+def _names(header: Sequence[str]) -> str:
+    """CSV column names for a message: each on one line and cut short if long."""
+    shown = [" ".join(h.split()) for h in header[:20]]
+    text = ", ".join(h if len(h) <= 40 else h[:37] + "..." for h in shown)
+    return text + (f", ... ({len(header):,} columns)" if len(header) > 20 else "")
 
 
 class _CountingReader(io.RawIOBase):
