@@ -183,7 +183,9 @@ def read_config_text(spec: str, allow_missing_ref: bool = False) -> tuple[str, s
     shown = _git(["show", f"{ref}:{path}"], spec)
     if shown.returncode != 0:
         lines = shown.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = lines[-1] if lines else "git show failed"
+        # git's cause is its "fatal:" line; "hint:" lines after it only suggest
+        causes = [ln for ln in lines if not ln.startswith("hint:")]
+        reason = causes[0] if causes else (lines[0] if lines else "git show failed")
         raise UsageError(f"cannot read {spec}: {reason.removeprefix('fatal: ')}")
     try:
         return shown.stdout.decode("utf-8"), spec
