@@ -835,10 +835,10 @@ def diff_markdown(d: DiffReport, limit: int = 65536) -> str:
         details.append(f"- **{w.name}** ({w.status}): {_diff_text(w.diff, w.past_monthly)}")
         details += [f"  - {c}" for c in w.changes]
     unchanged = sum(1 for w in d.workloads if w.status == "unchanged")
+    same = f"{unchanged} workload{'s' if unchanged != 1 else ''} without cost changes. "
     foot = [
         "",
-        f"{unchanged} workload{'s' if unchanged != 1 else ''} without cost changes. "
-        f"Prices of {d.prices_as_of}; base `{d.base}`, head `{d.head}`.",
+        f"{same if unchanged else ''}Prices of {d.prices_as_of}; base `{d.base}`, head `{d.head}`.",
     ]
 
     def assemble(table_rows: list[str], detail_lines: list[str], note: str) -> str:

@@ -341,7 +341,14 @@ def workload_from_options(options: dict[str, Any], base: Workload | None = None)
         first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
         where = FLAGS.get(loc, loc) if loc else (base.name if base is not None else "workload")
-        raise UsageError(f"{where}: {describe_error(first, Workload)}") from None
+        message = describe_error(first, Workload)
+        if not loc and base is None:  # all from flags: say the flags, not the field names
+            message = re.sub(
+                r"\b(input_sample|input_seed|input_column|input_file|input_tokens|requests)\b",
+                lambda m: FLAGS[m.group(1)],
+                message,
+            )
+        raise UsageError(f"{where}: {message}") from None
 
 
 def load_workloads(path: Path | str) -> list[Workload]:

@@ -93,7 +93,7 @@ def diff(
 ) -> None:  # fmt: skip
     """Monthly LLM cost of HEAD against BASE, each a config file or REF:PATH.
 
-    Prints a headline ("monthly LLM cost will increase by $1,402.00 (+17.0%)"), a table per
+    Prints a headline ("monthly LLM cost will increase by $1,080.00 (+40.2%)"), a table per
     workload and the details. The markdown is a pull-request comment: it carries a hidden
     marker (<!-- costcalc-diff -->) so CI can update one comment in place, and stays under
     GitHub's 65,536-character limit.

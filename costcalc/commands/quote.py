@@ -29,7 +29,11 @@ from costcalc.workload import DELIVERY_MODES, SOURCES
 )
 @click.option("--input-column", metavar="NAME", help="CSV column of --input-file.")
 @click.option("--sample", type=int, metavar="N", help="Measure --input-file from a sample of N.")
-@click.option("--seed", type=int, help="Seed for --sample (printed, so a sample can be redrawn).")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Seed for --sample (printed, so a sample can be redrawn).",
+)
 @click.option(
     "--errors",
     type=click.Choice(["strict", "replace"]),

@@ -47,7 +47,11 @@ from costcalc.cli import (
     metavar="N",
     help="Count a random sample of N requests and estimate the total (95% interval).",
 )
-@click.option("--seed", type=int, help="Seed for --sample (printed, so a sample can be redrawn).")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Seed for --sample (printed, so a sample can be redrawn).",
+)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option(
     "--errors",

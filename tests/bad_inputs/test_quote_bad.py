@@ -38,8 +38,8 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("unknown-model", ["quote", "-m", "gpt-4-0", "-n", "5", "-i", "5"], ("unknown model 'gpt-4-0'", "did you mean")),
     ("unknown-tier", [*BASE, "--tier", "tier-9"], ("unknown rate-limit tier 'tier-9' for gpt-4o", "tier-1, tier-4")),
     ("no-model", ["quote", "-n", "5"], ("give --model",)),
-    ("missing-requests", ["quote", "-m", "gpt-4o", "-i", "5"], ("requests is required",)),
-    ("missing-input", ["quote", "-m", "gpt-4o", "-n", "5"], ("input_tokens is required",)),
+    ("missing-requests", ["quote", "-m", "gpt-4o", "-i", "5"], ("--requests is required",)),
+    ("missing-input", ["quote", "-m", "gpt-4o", "-n", "5"], ("--input-tokens is required (or give --input-file",)),
     ("bad-as-of", [*BASE, "--as-of", "2026-02-30"], ("--as-of", "2026-02-30")),
     ("before-release", ["quote", "-m", "gpt-5", "-n", "5", "-i", "5", "--as-of", "2024-01-01"], ("gpt-5 has no prices on 2024-01-01",)),
     ("missing-workload-file", ["quote", "/nonexistent/w.yaml"], ("/nonexistent/w.yaml: no such workload file",)),
@@ -49,10 +49,10 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("exercise-bad-share", ["exercise", "--output-share", "1.5"], ("--output-share: expected a number between 0 and 1",)),
     ("exercise-row-too-big-for-gpt-4o", ["exercise", "--tokens-per-row", "200000"], ("--tokens-per-row 200,000", "160,000 input", "exceeds gpt-4o's limit of 128,000")),
     ("empty-modes", [*BASE, "--modes", ""], ("unknown mode ''",)),
-    ("sample-without-file", [*BASE, "--sample", "10"], ("input_sample applies to input_file, which is not given",)),
-    ("seed-without-file", [*BASE, "--seed", "3"], ("input_seed applies to input_file",)),
-    ("column-without-file", [*BASE, "--input-column", "text"], ("input_column applies to input_file",)),
-    ("negative-seed", ["quote", "-m", "gpt-4o", "--input-file", "x.txt", "--seed", "-1"], ("--seed: must be >= 0",)),
+    ("sample-without-file", [*BASE, "--sample", "10"], ("--sample applies to --input-file, which is not given",)),
+    ("seed-without-file", [*BASE, "--seed", "3"], ("--seed applies to --input-file",)),
+    ("column-without-file", [*BASE, "--input-column", "text"], ("--input-column applies to --input-file",)),
+    ("negative-seed", ["quote", "-m", "gpt-4o", "--input-file", "x.txt", "--seed", "-1"], ("Invalid value for '--seed': -1 is not in the range x>=0",)),
 ]  # fmt: skip
 
 
