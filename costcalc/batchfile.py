@@ -844,7 +844,6 @@ def quote_files(paths: Sequence[str], output_tokens: int | None = None, table: A
     """Token counts and cost, standard against batch, for batch files ready to upload."""
     from costcalc.calculator import QuoteReport, quote
     from costcalc.prices import load_price_table
-    from costcalc.tokenfiles import count_file
     from costcalc.workload import Workload
 
     table = table or load_price_table()
@@ -855,20 +854,19 @@ def quote_files(paths: Sequence[str], output_tokens: int | None = None, table: A
     quotes = []
     for f in report.files:
         assert f.model is not None
-        counted = count_file(f.file, f.model, table=table)
         out = (
             Decimal(output_tokens)
             if output_tokens is not None
             else Decimal(f.max_tokens_total) / Decimal(f.requests)
         )
         basis = "at max_tokens" if output_tokens is None else "given"
+        # measured from the file, so long-context prices apply request by request
         quotes.append(
             quote(
                 Workload(
                     name=f"{f.file} (output {basis})",
                     model=f.model,
-                    requests=f.requests,
-                    input_tokens=Decimal(counted.tokens) / Decimal(counted.requests),
+                    input_file=f.file,
                     output_tokens=out,
                     modes=["request", "batch"],
                 ),

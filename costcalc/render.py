@@ -364,6 +364,20 @@ def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
     return headers, rows, right
 
 
+def quotes_total_line(report: QuoteReport) -> str:
+    """One line adding up the modes of several quotes (the parts of one batch job)."""
+    totals: dict[str, Decimal] = {}
+    for q in report.workloads:
+        for m in q.available:
+            totals[m.mode] = totals.get(m.mode, Decimal(0)) + (m.cost or Decimal(0))
+    places = shared_places(totals.values())
+    parts = ", ".join(f"{mode} {usd(cost, places)}" for mode, cost in totals.items())
+    line = f"all {len(report.workloads)} files: {parts}"
+    if "request" in totals and "batch" in totals:
+        line += f" (batch saves {usd(totals['request'] - totals['batch'], places)})"
+    return line
+
+
 def _unavailable_lines(q: Quote) -> list[str]:
     return [f"{m.mode} unavailable: {m.reason}" for m in q.modes if not m.available]
 

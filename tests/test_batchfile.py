@@ -288,6 +288,26 @@ def test_build_quote_counts_the_lines_it_writes_with_merged_system_prompts(
     assert float(manifest.quote.input_tokens_per_request) == written
 
 
+def test_batch_quote_of_several_parts_adds_them_up(tmp_path: Path, run_cli: RunCli) -> None:
+    build(str(_rows(tmp_path, 25)), "gpt-4o-mini", tmp_path / "out", max_requests=10)
+    parts = [str(p) for p in sorted((tmp_path / "out").glob("*.jsonl"))]
+    data = json.loads(run_cli("batch", "quote", *parts, "--format", "json").stdout)
+    costs = {
+        mode: sum(
+            Decimal(m["cost"]) for w in data["workloads"] for m in w["modes"] if m["mode"] == mode
+        )
+        for mode in ("request", "batch")
+    }
+    assert [w["requests"] for w in data["workloads"]] == [10, 10, 5]
+    last = run_cli("batch", "quote", *parts).stdout.splitlines()[-1]
+    # 25 requests of "qN": 2 + 7 chat tokens in at $0.15 and 1,024 out (max_tokens) at $0.60
+    assert (round(costs["request"], 4), round(costs["batch"], 4)) == (
+        Decimal("0.0154"),
+        Decimal("0.0077"),
+    )
+    assert last == "all 3 files: request $0.0154, batch $0.0077 (batch saves $0.0077)"
+
+
 # --- reconcile ------------------------------------------------------------------------------
 
 

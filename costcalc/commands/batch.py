@@ -151,6 +151,10 @@ def batch_quote(
 
     report = quote_files(list(files), output_tokens, load_price_table(price_files))
     emit_quote(report, fmt)
+    if len(report.workloads) > 1 and fmt in ("table", "markdown"):
+        from costcalc.render import quotes_total_line
+
+        emit(quotes_total_line(report) + "\n")
 
 
 @batch.command("reconcile")
