@@ -155,6 +155,17 @@ def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
     """Look up prices, speed and limits; measure input tokens from a file if asked."""
     prices = table.prices(workload.model, workload.as_of)
     model = prices.model
+    if workload.as_of is not None and workload.as_of > dt.date.today():
+        import warnings
+
+        from costcalc.errors import CostcalcWarning
+
+        warnings.warn(
+            f"{workload.as_of} is in the future: {model.id} is priced at the latest known "
+            f"prices (checked {prices.period.as_of})",
+            CostcalcWarning,
+            stacklevel=3,
+        )
     limit = model.max_input_tokens or model.context_window
     requests, input_tokens, measured = workload.requests, workload.input_tokens, None
     groups: tuple[RequestGroup, ...] = ()

@@ -563,3 +563,20 @@ def test_small_amounts_in_a_table_share_one_precision(run_cli: RunCli) -> None:
     assert request.split()[1:4] == ["$0.00900", "$0.00100", "$0.00800"]
     assert batch.split()[1:5] == ["$0.00450", "$0.00050", "$0.00400", "saves"]
     assert "saves $0.00450 (50.0%)" in batch
+
+
+def test_a_future_price_date_is_priced_at_the_latest_prices_with_a_warning() -> None:
+    from costcalc.errors import CostcalcWarning
+
+    with pytest.warns(CostcalcWarning, match="2099-01-01 is in the future: gpt-4o is priced at"):
+        later = q(
+            model="gpt-4o",
+            requests=10,
+            input_tokens=10,
+            output_tokens=10,
+            as_of=dt.date(2099, 1, 1),
+        )
+    assert (
+        later.mode("request").cost
+        == q(model="gpt-4o", requests=10, input_tokens=10, output_tokens=10).mode("request").cost
+    )
