@@ -194,6 +194,12 @@ def exercise(
         if published_batch
         else f"assumed: OpenAI's batch rule, {((1 - rule.discount) * 100).normalize():f}% off"
     )
+    actual_share = Decimal(out_tokens) / Decimal(tokens_per_row)
+    rounded = (
+        f" of a row, rounded to whole tokens: {(actual_share * 100).quantize(Decimal('0.1'))}%"
+        if actual_share != output_share
+        else ""
+    )
     assumptions = [
         f"rate: {usd(std_rate)} per 1M tokens for every token, input and output alike"
         + (
@@ -211,8 +217,8 @@ def exercise(
         + f": {TODAY_MODEL} list "
         f"prices on {today.prices_as_of}, each row "
         f"{in_tokens:,} input + {out_tokens:,} output tokens (output share "
-        f"{(output_share * 100).normalize():f}%, set with --output-share), timed under the "
-        f"{today.tier} rate limits",
+        f"{(output_share * 100).normalize():f}%{rounded}, set with --output-share), timed "
+        f"under the {today.tier} rate limits",
     ]
     return Exercise(
         currency=lesson.currency,

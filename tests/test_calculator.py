@@ -580,3 +580,10 @@ def test_a_future_price_date_is_priced_at_the_latest_prices_with_a_warning() -> 
         later.mode("request").cost
         == q(model="gpt-4o", requests=10, input_tokens=10, output_tokens=10).mode("request").cost
     )
+
+
+def test_exercise_says_when_the_output_share_is_rounded_to_whole_tokens() -> None:
+    ex = exercise(tokens_per_row=3, as_of=DAY)
+    assert ex.today_split == {"input_tokens": 2, "output_tokens": 1}  # 20% of 3 = 0.6 -> 1
+    assert any("rounded to whole tokens: 33.3%" in a for a in ex.assumptions)
+    assert not any("rounded" in a for a in exercise(as_of=DAY).assumptions)
