@@ -377,15 +377,29 @@ def recommend(q: Quote) -> Recommendation:
     be_name = be_mode.mode if be_mode else None
 
     def verdict(mode: DeliveryMode, reason: str) -> Recommendation:
+        chosen = q.mode(mode)
+        # a mode that saves at least as much without more waiting leaves no trade-off to price
+        no_trade_off = (
+            be_mode is not None
+            and chosen.cost is not None
+            and chosen.cost <= (be_mode.cost or Decimal(0))
+            and chosen.savings_per_hour_waited is None
+        )
+        value: Decimal | None
+        name: DeliveryMode | None
+        if chosen.savings_per_hour_waited is not None and (chosen.savings or 0) > 0:
+            # the choice itself trades money for waiting: its own break-even, as the reason says
+            value, name = chosen.savings_per_hour_waited, chosen.mode
+        else:
+            value, name = (None, None) if no_trade_off else (be_value, be_name)
         return Recommendation.model_construct(
-            mode=mode,
-            reason=reason,
-            break_even_usd_per_hour=be_value,
-            break_even_mode=be_name,
+            mode=mode, reason=reason, break_even_usd_per_hour=value, break_even_mode=name
         )
 
-    if q.source == "web-ui" and any(m.mode == "stream" for m in available):
-        return verdict(*_someone_watching(q))
+    if q.source == "web-ui":
+        interactive = [m for m in available if m.mode != "batch"]
+        if interactive:
+            return verdict(*_someone_watching(q, interactive))
     candidates = available
     lead, sep = "", ":"
     if q.deadline_s is not None:
@@ -408,13 +422,18 @@ def recommend(q: Quote) -> Recommendation:
             assert m.cost is not None
             return m.cost + vot * m.basis_wait(basis) / HOUR
 
-        best = min(candidates, key=lambda m: (all_told(m), m.basis_wait(basis)))
+        best = min(candidates, key=lambda m: (all_told(m), m.basis_wait(basis), _background(q, m)))
         waited = duration(best.basis_wait(basis))
         reason = (
             f"with an hour of waiting worth {usd(vot)}, {best.mode} costs least all told: "
             f"{usd(best.cost or Decimal(0))} + {waited} of waiting = {usd(all_told(best))}"
         )
-        others = [m for m in candidates if m is not best]
+        # set against a mode that differs in money or wait (stream and request often tie)
+        others = [
+            m
+            for m in candidates
+            if (m.cost, m.basis_wait(basis)) != (best.cost, best.basis_wait(basis))
+        ]
         cheaper = [m for m in others if (m.cost or 0) < (best.cost or 0)]
         if cheaper or others:
             # set against the cheaper mode it beat when there is one: that is the trade-off
@@ -429,36 +448,50 @@ def recommend(q: Quote) -> Recommendation:
         if lead:
             reason = f"{lead}{sep} {reason}"
         return verdict(best.mode, reason)
-    best = min(candidates, key=lambda m: (m.cost, m.basis_wait(basis)))
+    best = min(candidates, key=lambda m: (m.cost, m.basis_wait(basis), _background(q, m)))
     reason = _cheapest_reason(q, best, base)
     if lead:
         reason = f"{lead}, {reason}"
     return verdict(best.mode, reason)
 
 
-def _someone_watching(q: Quote) -> tuple[DeliveryMode, str]:
+def _background(q: Quote, m: ModeQuote) -> int:
+    """Tie-break between equal modes: work nobody watches takes the whole answer at once
+    (request), not a stream; otherwise the stream's earlier first token wins."""
+    return int(m.mode == "stream" and q.source in ("cron", "batch-job", "webhook", "api"))
+
+
+def _someone_watching(q: Quote, interactive: list[ModeQuote]) -> tuple[DeliveryMode, str]:
     """Requests from a web UI have a person at the screen: stream, as the default routing
-    policy says, whatever a slower mode would save; the saving is still named."""
-    stream = q.mode("stream")
-    text = (
-        "someone is watching (source web-ui): stream shows the answer as it is written "
-        f"({usd(stream.cost or Decimal(0))})"
-    )
+    policy says (or, without it, the cheapest mode that answers while they wait), whatever
+    batch would save; the saving is still named."""
+    if any(m.mode == "stream" for m in interactive):
+        chosen = q.mode("stream")
+        text = "someone is watching (source web-ui): stream shows the answer as it is written"
+    else:
+        chosen = min(interactive, key=lambda m: (m.cost, m.basis_wait(q.batch_wait)))
+        text = (
+            f"someone is watching (source web-ui): {chosen.mode} is the cheapest mode that "
+            "answers while they wait"
+        )
+    text += f" ({usd(chosen.cost or Decimal(0))})"
     cheapest = q.cheapest
-    if cheapest.mode != "stream" and stream.cost is not None and cheapest.cost is not None:
-        saving = stream.cost - cheapest.cost
+    if chosen.cost is not None and cheapest.cost is not None and cheapest.cost < chosen.cost:
         up_to = "up to " if q.batch_wait == "worst" and cheapest.mode == "batch" else ""
         text += (
-            f"; {cheapest.mode} would save {usd(saving)} but takes "
+            f"; {cheapest.mode} would save {usd(chosen.cost - cheapest.cost)} but takes "
             f"{up_to}{duration(cheapest.basis_wait(q.batch_wait))}"
         )
-    return "stream", text
+    return chosen.mode, text
 
 
 def _missed_deadline(q: Quote, deadline_s: Decimal) -> tuple[DeliveryMode, str]:
     """No mode meets the deadline: the cheapest of the modes that finish first."""
     basis = q.batch_wait
-    first = q.fastest
+    first = min(
+        q.available,
+        key=lambda m: (m.basis_wait(basis), m.cost, _background(q, m), m.time_to_first_token_s),
+    )
     wait = first.basis_wait(basis)
     tied = [m.mode for m in q.available if m.basis_wait(basis) == wait]
     text = f"no mode finishes within the {duration(deadline_s)} deadline; "
@@ -480,9 +513,17 @@ def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:
     extra_s = best.basis_wait(q.batch_wait) - base.basis_wait(q.batch_wait)
     text = f"{best.mode} saves {usd(best.savings)} ({best.savings_pct}%) against {base.mode}"
     if extra_s > 0 and best.savings_per_hour_waited is not None:
+        total = best.basis_wait(q.batch_wait)
+        # the break-even divides by the extra wait; name it when the baseline's own wait is
+        # not negligible beside it
+        waiting = (
+            f"{up_to}{duration(total)} of waiting"
+            if extra_s * 20 >= total * 19
+            else f"{duration(extra_s)} more waiting ({up_to}{duration(total)} in all)"
+        )
         text += (
-            f" for {up_to}{duration(best.basis_wait(q.batch_wait))} of waiting: worth it unless "
-            f"an hour of waiting costs you more than {per_hour(best.savings_per_hour_waited)}"
+            f" for {waiting}: worth it unless an hour of waiting costs you more than "
+            f"{per_hour(best.savings_per_hour_waited)}"
         )
     else:
         text += " and takes no longer"

@@ -588,3 +588,45 @@ def test_exercise_says_when_the_output_share_is_rounded_to_whole_tokens() -> Non
     assert ex.today_split == {"input_tokens": 2, "output_tokens": 1}  # 20% of 3 = 0.6 -> 1
     assert any("rounded to whole tokens: 33.3%" in a for a in ex.assumptions)
     assert not any("rounded" in a for a in exercise(as_of=DAY).assumptions)
+
+
+def test_web_ui_without_stream_gets_the_cheapest_mode_that_answers_while_they_wait() -> None:
+    r = q(model="claude-haiku-4-5", requests=1000, input_tokens=4000, output_tokens=400,
+          source="web-ui", modes=["request", "batch"])  # fmt: skip
+    assert r.recommendation.mode == "request"
+    # 4M in at $1 + 400K out at $5 = $6.00; batch half
+    assert r.recommendation.reason == (
+        "someone is watching (source web-ui): request is the cheapest mode that answers while "
+        "they wait ($6.00); batch would save $3.00 but takes up to 24 h"
+    )
+
+
+def test_work_nobody_watches_takes_request_over_an_equal_stream() -> None:
+    kw = dict(model="gpt-4.1-mini", requests=2_000_000, input_tokens=600, output_tokens=5,
+              deadline="36h")  # fmt: skip
+    # 1.2B input tokens against a 1B batch queue: two batches, 48 h at worst, past the deadline
+    assert q(**kw).mode("batch").worst_wait_s == 48 * 3600
+    assert q(**kw, source="cron").recommendation.mode == "request"
+    assert q(**kw).recommendation.mode == "stream"  # no source: the earlier first token
+
+
+def test_break_even_follows_the_choice() -> None:
+    # 1M gpt-5 requests: every synchronous mode takes 10.4 h under tier-4 tokens/min, so flex
+    # (batch rates) saves as much as batch with no extra wait: no trade-off to price
+    big = q(model="gpt-5", requests=1_000_000, input_tokens=2000, output_tokens=500)
+    assert big.recommendation.mode == "flex" and big.mode("flex").cost == big.mode("batch").cost
+    assert big.recommendation.break_even_usd_per_hour is None
+    # a small o3 job: flex is slower per request (2x), so its own break-even is given
+    small = q(model="o3", requests=100, input_tokens=1000, output_tokens=100, rate_limited=False)
+    rec = small.recommendation
+    assert rec.mode == "flex" and rec.break_even_mode == "flex"
+    assert rec.break_even_usd_per_hour == small.mode("flex").savings_per_hour_waited
+    assert f"more than {per_hour(rec.break_even_usd_per_hour or D(0))}" in rec.reason
+
+
+def test_the_reason_names_the_extra_wait_the_break_even_divides_by() -> None:
+    r = q(model="claude-haiku-4-5", requests=100_000, input_tokens=4000, output_tokens=400,
+          cached_share=D("0.9"), deadline="2h", batch_wait="typical")  # fmt: skip
+    # request takes 50 min (40M output tokens at 800K/min), batch typically 60 min: $138 / (10/60 h)
+    assert "for 10 min more waiting (60 min in all)" in r.recommendation.reason
+    assert r.recommendation.break_even_usd_per_hour == D("828.00")
