@@ -217,16 +217,21 @@ def _measure(
 
     assert w.input_file is not None
     fmt = detect_format(w.input_file, None, None)
-    if w.input_column is not None and fmt in ("jsonl", "json"):
+    if w.input_column is not None and fmt != "csv":
         raise UsageError(
-            f"{w.input_file}: input_column (--input-column) applies to CSV files; "
-            "JSON requests are read from their messages or prompt"
+            f"{w.input_file}: input_column (--input-column) applies to CSV files (.csv, .tsv); "
+            "JSON requests are read from their messages or prompt, text one per line"
+        )
+    if w.input_column is None and fmt == "csv":
+        raise UsageError(
+            f"{w.input_file}: a CSV file needs input_column (--input-column NAME), the column "
+            "holding each request's text"
         )
     counted = count_file(
         w.input_file,
         prices.model.id,
         column=w.input_column,
-        input_format="lines" if fmt == "text" and w.input_column is None else None,
+        input_format="lines" if fmt == "text" else None,
         sample=w.input_sample,
         seed=w.input_seed,
         errors=w.input_errors,

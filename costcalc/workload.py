@@ -329,6 +329,14 @@ def workload_from_options(options: dict[str, Any], base: Workload | None = None)
 
     given = {k: v for k, v in options.items() if v is not None}
     data = base.model_dump(exclude_unset=True) if base is not None else {}
+    # a flag for input tokens replaces the file's way of giving them, not adds to it
+    if "input_tokens" in given:
+        for key in ("input_file", "input_column", "input_sample", "input_seed"):
+            data.pop(key, None)
+    if "input_file" in given:
+        data.pop("input_tokens", None)
+        if "input_column" not in given:
+            data.pop("input_column", None)
     for key, value in _nest(given).items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}
@@ -344,7 +352,8 @@ def workload_from_options(options: dict[str, Any], base: Workload | None = None)
         message = describe_error(first, Workload)
         if not loc and base is None:  # all from flags: say the flags, not the field names
             message = re.sub(
-                r"\b(input_sample|input_seed|input_column|input_file|input_tokens|requests)\b",
+                r"\b(input_sample|input_seed|input_column|input_file|input_tokens|output_tokens"
+                r"|requests)\b",
                 lambda m: FLAGS[m.group(1)],
                 message,
             )

@@ -133,6 +133,8 @@ INPUT_FILE_CASES: list[tuple[str, str, bytes, list[str], tuple[str, ...]]] = [
     ("empty-text", "empty.txt", b"", [], ("empty.txt: no requests to price",)),
     ("blank-lines-only", "blank.txt", b"\n  \n\n", [], ("blank.txt: no requests to price",)),
     ("column-on-jsonl", "r.jsonl", b'{"prompt": "hi"}\n', ["--input-column", "body"], ("r.jsonl: input_column (--input-column) applies to CSV files",)),
+    ("column-on-text", "r.txt", b"hello there\n", ["--input-column", "body"], ("r.txt: input_column (--input-column) applies to CSV files",)),
+    ("csv-without-column", "r.csv", b"body\nhello\n", [], ("r.csv: a CSV file needs input_column (--input-column NAME)",)),
     ("invalid-utf8-line", "latin.txt", b"ok\ncaf\xe9\n", [], ("latin.txt:2:", "not valid UTF-8", "--errors replace")),
     ("request-over-context", "big.txt", b"hello" + b" hello" * 130_000 + b"\nhi\n", [], ("big.txt: 1 request over gpt-4o's limit of 128,000", "the largest has 130,008")),
 ]  # fmt: skip
@@ -187,3 +189,22 @@ def test_modes_in_yaml_may_be_written_as_on_the_command_line(
         "request",
         "batch",
     ]
+
+
+def test_input_flags_replace_the_files_way_of_giving_input(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "p.txt").write_text("hello there\nhow are you\n")
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        GOOD + "  - name: b\n    model: gpt-4o\n    input_file: p.txt\n    output_tokens: 5\n"
+    )
+    result = run_cli("quote", str(path), "-n", "10", "-i", "100", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [w["input_tokens_per_request"] for w in json.loads(result.stdout)["workloads"]] == [
+        100,
+        100,
+    ]
+    result = run_cli(
+        "quote", str(path), "--input-file", str(tmp_path / "p.txt"), "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [w["requests"] for w in json.loads(result.stdout)["workloads"]] == [1000, 2]
