@@ -169,8 +169,9 @@ def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
     limit = model.max_input_tokens or model.context_window
     requests, input_tokens, measured = workload.requests, workload.input_tokens, None
     groups: tuple[RequestGroup, ...] = ()
+    sampled = False
     if workload.input_file is not None:
-        requests, input_tokens, groups, measured = _measure(workload, table, prices, limit)
+        requests, input_tokens, groups, measured, sampled = _measure(workload, table, prices, limit)
     assert requests is not None and input_tokens is not None
     if input_tokens > limit:
         raise UsageError(
@@ -201,6 +202,7 @@ def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
             limits=merged,
             tier=tier if not given else f"{tier}, with your limits",
             groups=groups,
+            groups_estimated=sampled,
             cache_reads_count=limits.cache_reads_count,
         ),
         measured,
@@ -209,10 +211,10 @@ def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
 
 def _measure(
     w: Workload, table: PriceTable, prices: ModelPrices, limit: int
-) -> tuple[int, Decimal, tuple[RequestGroup, ...], str]:
-    """Requests, mean input tokens, the requests split by price tier, and how they were
-    measured, from the workload's input file (one request per JSONL line, CSV row, or
-    non-blank line of text, as `batch build` reads them)."""
+) -> tuple[int, Decimal, tuple[RequestGroup, ...], str, bool]:
+    """Requests, mean input tokens, the requests split by price tier, how they were measured,
+    and whether from a sample, from the workload's input file (one request per JSONL line,
+    CSV row, or non-blank line of text, as `batch build` reads them)."""
     from costcalc.tokenfiles import count_file, detect_format
 
     assert w.input_file is not None
@@ -269,7 +271,7 @@ def _measure(
     )
     if w.requests is not None and w.requests != counted.requests:
         measured += f"; priced for {count_of(w.requests, 'request')} at the same mean"
-    return requests, input_tokens, groups, measured
+    return requests, input_tokens, groups, measured, counted.sample is not None
 
 
 # --- the quote ------------------------------------------------------------------------------
@@ -586,12 +588,20 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
             else f"decisions use the typical {typical} turnaround"
         )
         out.append(f"batch: typically {typical}, at most {window}; {basis}")
+    flex = job.provider.flex
+    if flex is not None and any(m.mode == "flex" and m.available for m in modes):
+        out.append(
+            f"flex: each request takes {flex.latency_factor.normalize():f}x as long as standard "
+            "(an estimate; the provider says only that flex is slower)"
+        )
     if "stream" in w.modes and w.cancel.rate > 0:
         seen = (
             f"{w.cancel.after_tokens:,} tokens"
             if w.cancel.after_tokens is not None
             else "half the output"
         )
+        if w.cancel.after_tokens is not None and w.cancel.after_tokens >= job.output_tokens:
+            seen += f", at or past the {job.output_tokens:,}-token answer, so nothing is saved"
         out.append(
             f"streaming: {_pct_text(w.cancel.rate)} of requests cancelled after {seen}; "
             f"{w.cancel.billed_after_cancel} more tokens billed per cancel before the server "

@@ -124,6 +124,8 @@ class Job(NamedTuple):
     tier: str
     groups: tuple[RequestGroup, ...] = ()
     """The requests split by price tier (measured from a file); empty: all alike."""
+    groups_estimated: bool = False
+    """The split comes from a sample of the file, so it is an estimate."""
     cache_reads_count: bool = True
     """Whether cache reads count against the tokens-per-minute limit."""
 
@@ -178,10 +180,12 @@ def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
             )
         else:
             priced = ", ".join(f"{c} {usd_price(v)}" for c, v in g_used.items())
+            about = "about " if job.groups_estimated else ""
+            sample = " (estimated from the sample)" if job.groups_estimated else ""
             notes.append(
-                f"{_count(group.requests)} of {count_of(job.requests, 'request')} above "
-                f"{rates.above_input_tokens:,} input tokens: long-context prices per 1M "
-                f"({priced})"
+                f"{about}{_count(group.requests)} of {count_of(job.requests, 'request')}"
+                f"{sample} above {rates.above_input_tokens:,} input tokens: long-context "
+                f"prices per 1M ({priced})"
             )
     quote = ModeQuote.model_construct(
         mode=mode,

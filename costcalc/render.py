@@ -476,6 +476,11 @@ def quote_markdown(report: QuoteReport) -> str:
             "",
             *(f"- {line}" for line in _unavailable_lines(q) + _note_lines(q)),
             *([""] if _unavailable_lines(q) + _note_lines(q) else []),
+            *(
+                ["\\* includes prices assumed from the provider's rule (see assumptions)", ""]
+                if any(m.assumed for m in q.available)
+                else []
+            ),
             f"**Recommended: {r.mode or 'none'}.** {capitalized(r.reason)}.",
             *(
                 [

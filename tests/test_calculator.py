@@ -630,3 +630,23 @@ def test_the_reason_names_the_extra_wait_the_break_even_divides_by() -> None:
     # request takes 50 min (40M output tokens at 800K/min), batch typically 60 min: $138 / (10/60 h)
     assert "for 10 min more waiting (60 min in all)" in r.recommendation.reason
     assert r.recommendation.break_even_usd_per_hour == D("828.00")
+
+
+def test_assumptions_say_how_flex_is_timed_and_when_cancels_save_nothing() -> None:
+    r = q(model="o3", requests=50, input_tokens=100, output_tokens=400,
+          cancel={"rate": D("0.2"), "after_tokens": 1000})  # fmt: skip
+    assert any(
+        a.startswith("flex: each request takes 2x as long as standard") for a in r.assumptions
+    )
+    assert any("at or past the 400-token answer, so nothing is saved" in a for a in r.assumptions)
+    assert r.mode("stream").cost == r.mode("request").cost
+
+
+def test_a_sampled_split_by_price_tier_is_called_an_estimate(tmp_path: Any) -> None:
+    path = tmp_path / "mix.txt"
+    big, small = "hello" + " hello" * 210_000, "hello there"
+    path.write_text("\n".join([big, small] * 5) + "\n", encoding="utf-8")
+    r = q(model="gemini-2.5-pro", input_file=str(path), output_tokens=10, input_sample=4,
+          input_seed=1, modes=["request"])  # fmt: skip
+    (note,) = r.mode("request").notes
+    assert note.startswith("about ") and "(estimated from the sample) above 200,000" in note
