@@ -512,13 +512,19 @@ QUOTE_CSV_FIELDS = [
 ]  # fmt: skip
 
 
+def _csv_text(value: str) -> str:
+    """A name a user chose, kept from being read as a formula by a spreadsheet (OWASP's
+    advice for CSV injection: a leading quote)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def quote_csv(report: QuoteReport) -> str:
     rows = []
     for q in report.workloads:
         data = q.model_dump(mode="json")
         for m in data["modes"]:
             rows.append(
-                [q.name, q.model, m["mode"], str(m["available"]).lower(), q.currency]
+                [_csv_text(q.name), q.model, m["mode"], str(m["available"]).lower(), q.currency]
                 + ["" if m[k] is None else m[k] for k in QUOTE_CSV_FIELDS[5:-2]]
                 + [" ".join(m["assumed"]), m["reason"]]
             )
@@ -530,19 +536,20 @@ def quote_csv(report: QuoteReport) -> str:
 
 def _exercise_rows(ex: Exercise) -> tuple[list[str], list[list[str]]]:
     headers = ["scale", "tokens", "standard", "batch", "saving", "wait", "break-even"]
-    places = shared_places(v for s in ex.scales for v in (s.standard_cost, s.batch_cost, s.savings))
-    rows = [
-        [
-            s.label,
-            f"{s.tokens:,}",
-            usd(s.standard_cost, places),
-            usd(s.batch_cost, places),
-            usd(s.savings, places),
-            f"{s.wait_hours.normalize():f} h",
-            per_hour(s.break_even_usd_per_hour) + "/h",
-        ]
-        for s in ex.scales
-    ]
+    rows = []
+    for s in ex.scales:  # each scale is its own job: one precision per row, not per table
+        places = shared_places((s.standard_cost, s.batch_cost, s.savings))
+        rows.append(
+            [
+                s.label,
+                f"{s.tokens:,}",
+                usd(s.standard_cost, places),
+                usd(s.batch_cost, places),
+                usd(s.savings, places),
+                f"{s.wait_hours.normalize():f} h",
+                per_hour(s.break_even_usd_per_hour) + "/h",
+            ]
+        )
     return headers, rows
 
 

@@ -642,6 +642,7 @@ def test_assumptions_say_how_flex_is_timed_and_when_cancels_save_nothing() -> No
     assert r.mode("stream").cost == r.mode("request").cost
 
 
+@pytest.mark.filterwarnings("ignore:no chat overhead known for gemini")  # expected: an estimate
 def test_a_sampled_split_by_price_tier_is_called_an_estimate(tmp_path: Any) -> None:
     path = tmp_path / "mix.txt"
     big, small = "hello" + " hello" * 210_000, "hello there"
@@ -650,3 +651,17 @@ def test_a_sampled_split_by_price_tier_is_called_an_estimate(tmp_path: Any) -> N
           input_seed=1, modes=["request"])  # fmt: skip
     (note,) = r.mode("request").notes
     assert note.startswith("about ") and "(estimated from the sample) above 200,000" in note
+
+
+def test_csv_keeps_a_workload_name_from_being_read_as_a_formula(run_cli: RunCli) -> None:
+    out = run_cli(
+        "quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "--name", "=cmd()", "--format", "csv"
+    ).stdout
+    assert out.splitlines()[1].startswith("'=cmd(),gpt-4o,stream,")
+
+
+def test_exercise_rows_each_keep_their_own_precision() -> None:
+    from costcalc.render import exercise_table
+
+    table = exercise_table(exercise(rows=1, tokens_per_row=1, as_of=DAY))
+    assert "$15.00       $7.50       $7.50" in table and "$0.0000150  $0.0000075" in table
