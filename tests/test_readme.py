@@ -73,3 +73,12 @@ def test_readme_planning_script_runs_and_prints_what_it_says(
     assert script and output
     exec(compile(script.group(1), "README planning script", "exec"), {})
     assert capsys.readouterr().out == output.group(1)
+
+
+def test_readme_workload_file_example_is_valid(run_cli: RunCli, tmp_path: Path) -> None:
+    (block,) = re.findall(r"```yaml\n(workloads:.*?)```", README.read_text(), flags=re.S)
+    path = tmp_path / "workloads.yaml"
+    path.write_text(block)
+    result = run_cli("quote", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("recommended: ") == 2
