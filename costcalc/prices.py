@@ -711,8 +711,11 @@ def load_price_table(overrides: Iterable[Path | str] = (), use_env: bool = True)
     Files in ``$COSTCALC_PRICES`` come first, then ``overrides`` (so a file given on the
     command line wins). The result is cached per list of files.
     """
-    paths = (override_paths_from_env() if use_env else []) + [str(p) for p in overrides]
-    return _load(tuple(paths))
+    from_env = override_paths_from_env() if use_env else []
+    for path in from_env:  # a stale setting is not the user's command line: say where it is
+        if not os.path.exists(path):
+            raise PriceTableError(path, f"no such price file (named in ${PRICES_ENV})")
+    return _load(tuple(from_env + [str(p) for p in overrides]))
 
 
 def validate_price_file(path: Path | str) -> str:

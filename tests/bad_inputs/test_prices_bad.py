@@ -171,3 +171,13 @@ def test_lookup_rejects(
     run_cli: RunCli, name: str, args: list[str], fragments: tuple[str, ...]
 ) -> None:
     assert_one_line_error(run_cli(*args), *fragments)
+
+
+def test_a_missing_file_in_the_environment_names_the_variable(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "gone.yaml")
+    result = run_cli(
+        "quote", "-m", "gpt-4o", "-n", "5", "-i", "5", env={"COSTCALC_PRICES": missing}
+    )
+    assert_one_line_error(result, f"{missing}: no such price file (named in $COSTCALC_PRICES)")
