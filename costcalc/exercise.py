@@ -109,17 +109,17 @@ def exercise(
     output_share = parse_share(output_share, "output_share")
     as_of = parse_date(as_of) if isinstance(as_of, str) else as_of
     if rows < 1 or rows > 10**12:
-        raise UsageError(f"--rows must be between 1 and 10^12, got {rows:,}")
+        raise UsageError(f"--rows: must be between 1 and 10^12, got {rows:,}")
     if tokens_per_row < 1 or tokens_per_row > 10**7:
         raise UsageError(
-            f"--tokens-per-row must be between 1 and 10,000,000, got {tokens_per_row:,}"
+            f"--tokens-per-row: must be between 1 and 10,000,000, got {tokens_per_row:,}"
         )
     if rate is not None and (not rate.is_finite() or rate <= 0):
-        raise UsageError(f"--rate must be a positive price per 1M tokens, got {rate}")
+        raise UsageError(f"--rate: must be a positive price per 1M tokens, got {rate}")
     if value_of_time is not None and (not value_of_time.is_finite() or value_of_time < 0):
-        raise UsageError(f"--value-of-time must be zero or more, got {value_of_time}")
+        raise UsageError(f"--value-of-time: must be zero or more, got {value_of_time}")
     if not 0 <= output_share <= 1:
-        raise UsageError(f"--output-share must be between 0 and 1, got {output_share}")
+        raise UsageError(f"--output-share: must be between 0 and 1, got {output_share}")
     table = table or load_price_table()
     lesson = table.prices(LESSON_MODEL, as_of)
     rule = lesson.provider.batch

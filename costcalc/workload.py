@@ -389,7 +389,11 @@ def load_workloads(path: Path | str) -> list[Workload]:
         if workload.input_file is not None and not Path(workload.input_file).is_absolute():
             workload = workload.model_copy(update={"input_file": str(base / workload.input_file)})
         if workload.name in names:
-            raise WorkloadError(path, f"two workloads are named {workload.name!r}")
+            from costcalc.yamlfile import line_of
+
+            raise WorkloadError(
+                path, f"two workloads are named {workload.name!r}", line_of(text, prefix)
+            )
         names.add(workload.name)
         out.append(workload)
     return out
