@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -60,10 +61,14 @@ CREATE TABLE IF NOT EXISTS flushes (
     max_tokens INTEGER NOT NULL,
     system TEXT,
     tasks INTEGER NOT NULL,
-    files TEXT
+    files TEXT,
+    max_requests INTEGER,
+    max_bytes INTEGER
 );
 """
 QUEUE_VERSION = 1
+AUTO_ID = re.compile(r"task-\d+")
+"""custom_id of a task added without one: ``task-<row id>``."""
 FAULT_ENV = "COSTCALC_QUEUE_FAULT"
 """Test hook: kill this process with SIGKILL at the named step of a flush."""
 
@@ -107,6 +112,12 @@ def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
                     conn.execute(statement)
             if conn.execute("SELECT COUNT(*) FROM costcalc_queue").fetchone()[0] == 0:
                 conn.execute("INSERT INTO costcalc_queue VALUES (?)", (QUEUE_VERSION,))
+    else:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(flushes)")}
+        if "max_requests" not in columns:  # a queue made before flushes kept their limits
+            with _immediate(conn):
+                conn.execute("ALTER TABLE flushes ADD COLUMN max_requests INTEGER")
+                conn.execute("ALTER TABLE flushes ADD COLUMN max_bytes INTEGER")
     return conn
 
 
@@ -168,6 +179,12 @@ def add(db: str | Path, tasks: Iterable[tuple[str | None, dict[str, Any]] | str]
     items = [(None, {"prompt": t}) if isinstance(t, str) else t for t in tasks]
     for i, (cid, request) in enumerate(items):
         _request({**request, **({"custom_id": cid} if cid else {})}, f"task {i + 1}")
+        if cid is not None and AUTO_ID.fullmatch(cid):
+            # the form given to tasks without one: taking it would collide with a later task
+            raise UsageError(
+                f"task {i + 1}: custom_id {cid!r} has the form costcalc gives tasks without "
+                "one (task-<n>); choose another"
+            )
     conn = connect(db)
     ids = []
     try:
@@ -221,12 +238,28 @@ def flush(
     table: Any = None,
 ) -> list[FlushResult]:
     """Finish any flush left open by a crash, then flush every pending task."""
-    from costcalc.batchfile import _provider_of
+    from costcalc.batchfile import _provider_of, prepare_out_dir
     from costcalc.prices import load_price_table
 
     table = table or load_price_table()
     entry, provider = _provider_of(table, model, None)
+    if max_tokens < 1:
+        raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
+    if max_requests is not None and max_requests < 1:
+        raise UsageError(f"--max-requests must be at least 1, got {max_requests}")
+    if max_bytes is not None and max_bytes < MIN_BYTES:
+        raise UsageError(f"--max-bytes must be at least {MIN_BYTES:,}, got {max_bytes:,}")
+    if entry.max_output_tokens and max_tokens > entry.max_output_tokens:
+        raise UsageError(
+            f"--max-tokens {max_tokens:,} is over {entry.id}'s maximum output of "
+            f"{entry.max_output_tokens:,} tokens"
+        )
     conn = connect(db, create=False)
+    if (
+        _open_flushes(conn) == []
+        and conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL LIMIT 1").fetchone()
+    ):
+        prepare_out_dir(Path(out_dir))  # a bad --out fails before any task is claimed
     lock = _flush_lock(Path(db))
     results = []
     try:
@@ -240,9 +273,10 @@ def flush(
             if pending:
                 cur = conn.execute(
                     "INSERT INTO flushes (started_at, model, provider, out_dir, max_tokens, "
-                    "system, tasks) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (_now(), entry.id, provider, str(out_dir), max_tokens, system, pending),
-                )
+                    "system, tasks, max_requests, max_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (_now(), entry.id, provider, str(out_dir), max_tokens, system, pending,
+                     max_requests, max_bytes),
+                )  # fmt: skip
                 new_id = cur.lastrowid
                 conn.execute("UPDATE tasks SET flush_id = ? WHERE flush_id IS NULL", (new_id,))
         _fault("claimed")
@@ -269,6 +303,17 @@ def _flush_lock(db: Path) -> Any:
     return handle
 
 
+MIN_BYTES = 1024
+"""Smallest --max-bytes: a batch line is hundreds of bytes; less is a typo."""
+
+
+def _unclaim(conn: sqlite3.Connection, flush_id: int) -> None:
+    """Give a flush's tasks back to the queue (its files were removed or never written)."""
+    with _immediate(conn):
+        conn.execute("UPDATE tasks SET flush_id = NULL WHERE flush_id = ?", (flush_id,))
+        conn.execute("DELETE FROM flushes WHERE id = ?", (flush_id,))
+
+
 def _open_flushes(conn: sqlite3.Connection) -> list[int]:
     return [r[0] for r in conn.execute("SELECT id FROM flushes WHERE done_at IS NULL ORDER BY id")]
 
@@ -281,11 +326,19 @@ def _finish(
     max_bytes: int | None,
     resumed: bool,
 ) -> FlushResult:
-    """Write the files of a claimed flush (idempotently) and record them with its tasks."""
-    model, provider, out_dir, max_tokens, system = conn.execute(
-        "SELECT model, provider, out_dir, max_tokens, system FROM flushes WHERE id = ?",
+    """Write the files of a claimed flush (idempotently) and record them with its tasks.
+
+    A flush is split by the limits it was claimed with (a resumed run's flags do not change
+    its files), and any part a killed run already put in place is replaced or removed, so
+    every task is in the folder once."""
+    model, provider, out_dir, max_tokens, system, claimed_requests, claimed_bytes = conn.execute(
+        "SELECT model, provider, out_dir, max_tokens, system, max_requests, max_bytes "
+        "FROM flushes WHERE id = ?",
         (flush_id,),
     ).fetchone()
+    if resumed:  # a queue from before limits were kept falls back to this run's
+        max_requests = claimed_requests if claimed_requests is not None else max_requests
+        max_bytes = claimed_bytes if claimed_bytes is not None else max_bytes
     limit_requests, limit_bytes = effective_limits(
         table.providers[provider].batch, max_requests, max_bytes
     )
@@ -295,7 +348,7 @@ def _finish(
     # temporary files a killed run left behind are removed (the flush lock is ours)
     stem = f"flush-{flush_id:06d}"
     writer = PartWriter(Path(out_dir), stem, limit_requests, limit_bytes, force=True)
-    for stale in Path(out_dir).glob(f".{stem}-*.tmp"):
+    for stale in [*Path(out_dir).glob(f".{stem}-*.tmp"), *Path(out_dir).glob(f"{stem}-*.jsonl")]:
         stale.unlink(missing_ok=True)
     try:
         rows = conn.execute(
@@ -308,6 +361,8 @@ def _finish(
             try:
                 writer.add(encode_line(fmt.request(cid, row)), cid)
             except RequestTooLarge as exc:
+                writer.abort()
+                _unclaim(conn, flush_id)  # bad input: the tasks wait for a flush that can work
                 raise CostcalcError(f"task {cid}: {exc}") from None
             if written == 1:
                 _fault("writing")

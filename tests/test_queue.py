@@ -158,3 +158,40 @@ def test_concurrent_first_use_creates_one_queue(tmp_path: Path) -> None:
     results = [p.communicate() for p in procs]
     assert all(p.returncode == 0 for p in procs), results
     assert status(db).pending == 3
+
+
+def test_a_resumed_flush_keeps_its_split_whatever_the_new_flags(tmp_path: Path) -> None:
+    db, out = tmp_path / "q.db", tmp_path / "out"
+    add(db, [f"task text {i}" for i in range(30)])
+    killed = run(*flush_args(db, out, 2), env={FAULT_ENV: "written"})  # 15 parts, then killed
+    assert killed.returncode != 0 and len(list(out.glob("*.jsonl"))) == 15
+    resumed = run(*flush_args(db, out, 1000))
+    assert resumed.returncode == 0, resumed.stderr
+    seen = ids_in(out)
+    assert len(seen) == 30 and set(seen.values()) == {1}
+    assert len(list(out.glob("*.jsonl"))) == 15  # split as claimed: 2 per file
+
+
+def test_a_flush_that_cannot_work_gives_its_tasks_back(tmp_path: Path) -> None:
+    from costcalc.errors import CostcalcError
+
+    db = tmp_path / "q.db"
+    add(db, ["x" * 5000, "short"])
+    with pytest.raises(CostcalcError, match="over the 2,000-byte limit"):
+        flush(db, tmp_path / "out", "gpt-4o-mini", max_bytes=2000)
+    assert status(db).pending == 2 and status(db).open_flushes == []
+    (afile := tmp_path / "afile").write_text("not a folder")
+    with pytest.raises(CostcalcError, match="is a file"):
+        flush(db, afile, "gpt-4o-mini")
+    assert status(db).pending == 2 and status(db).open_flushes == []
+    (result,) = flush(db, tmp_path / "good", "gpt-4o-mini")
+    assert result.tasks == 2
+
+
+def test_a_custom_id_of_the_automatic_form_is_refused(tmp_path: Path) -> None:
+    from costcalc.errors import CostcalcError
+
+    db = tmp_path / "q.db"
+    with pytest.raises(CostcalcError, match="has the form costcalc gives tasks without one"):
+        add(db, [("task-2", {"prompt": "x"})])
+    assert add(db, ["a", "b"]) == ["task-1", "task-2"]

@@ -126,6 +126,10 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("queue-missing-db", ["queue", "flush", "--db", "{d}/none.db", "--out", "{d}/o", "-m", "gpt-4o"], ("none.db: no such queue database",)),
     ("queue-db-is-dir", ["queue", "add", "--db", "{d}", "x"], ("is a directory, expected a queue database",)),
     ("queue-bad-custom-id", ["queue", "add", "--db", "{d}/q.db"], ("custom_id must match",)),
+    ("queue-auto-form-custom-id", ["queue", "add", "--db", "{d}/q.db"], ("custom_id 'task-7' has the form costcalc gives tasks without one",)),
+    ("queue-flush-zero-max-tokens", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-tokens", "0"], ("--max-tokens must be at least 1",)),
+    ("queue-flush-zero-max-requests", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-requests", "0"], ("--max-requests must be at least 1",)),
+    ("queue-flush-tiny-max-bytes", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-bytes", "10"], ("--max-bytes must be at least 1,024",)),
     ("queue-empty-task", ["queue", "add", "--db", "{d}/q.db", " "], ("task 1: a task needs a non-empty prompt or messages",)),
     ("route-bad-deadline", ["route", "--source", "cron", "--deadline", "soon"], ("bad duration 'soon'",)),
     ("route-bad-policy", ["route", "--source", "cron", "--policy", "{d}/policy.yaml"], ("policy.yaml:3:", "rules[0].when.deadline_under", "bad duration 'soon'")),
@@ -140,7 +144,10 @@ def test_rejected(
     run_cli: RunCli, tmp_path: Path, name: str, args: list[str], fragments: tuple[str, ...]
 ) -> None:
     _setup(tmp_path)
-    stdin = '{"prompt": "x", "custom_id": "has space"}\n' if name == "queue-bad-custom-id" else None
+    stdin = {
+        "queue-bad-custom-id": '{"prompt": "x", "custom_id": "has space"}\n',
+        "queue-auto-form-custom-id": '{"prompt": "x", "custom_id": "task-7"}\n',
+    }.get(name)
     result = run_cli(*(a.replace("{d}", str(tmp_path)) for a in args), input=stdin)
     assert_one_line_error(result, *fragments)
     if args[:2] == ["batch", "build"]:
