@@ -15,8 +15,10 @@ from pydantic import Field, PlainSerializer
 MILLION = Decimal(1_000_000)
 CENT = Decimal("0.01")
 
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-"""A non-negative, finite amount of money (or a price per 1M tokens)."""
+MAX_PRICE = Decimal(100_000)
+"""No model costs $100,000 per 1M tokens; a bigger price is a typo (and 1e400 overflows)."""
+Money = Annotated[Decimal, Field(ge=0, le=MAX_PRICE, allow_inf_nan=False)]
+"""A non-negative, finite price per 1M tokens, at most ``MAX_PRICE``."""
 
 
 def decimal_str(value: Decimal) -> str:

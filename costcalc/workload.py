@@ -140,7 +140,10 @@ def _modes_field(value: Any) -> Any:
 Duration = Annotated[dt.timedelta, BeforeValidator(_duration_field)]
 """Written as 24h, 1d, 90m, 2 hours (or a ``datetime.timedelta`` in Python)."""
 Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
-MoneyIn = Annotated[Decimal, BeforeValidator(_money_field), Field(ge=0, allow_inf_nan=False)]
+MoneyIn = Annotated[
+    Decimal, BeforeValidator(_money_field), Field(ge=0, le=10**12, allow_inf_nan=False)
+]
+"""USD a user gives (value of time, budgets): up to a trillion, beyond which it is a typo."""
 
 
 class CancelProfile(BaseModel):

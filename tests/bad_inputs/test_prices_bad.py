@@ -104,6 +104,11 @@ CASES: list[tuple[str, str | bytes | None, tuple[str, ...]]] = [
     ),
     ("wrong-currency", "provider: openai\ncurrency: EUR\n", (":2:", "currency", "'USD'")),
     ("infinite-price", GOOD_MODEL.replace("input: 1.00", "input: .inf"), ("standard.input",)),
+    (
+        "absurd-price",
+        GOOD_MODEL.replace("input: 1.00", "input: 1e400"),
+        ("standard.input: must be <= 100000",),
+    ),
 ]
 
 

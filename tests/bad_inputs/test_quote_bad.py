@@ -34,6 +34,7 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("deadline-zero", [*BASE, "--deadline", "0h"], ("--deadline: duration '0h' must be longer than zero",)),
     ("deadline-absurd", [*BASE, "--deadline", "99999999999d"], ("--deadline: duration '99999999999d' is longer than 10 years",)),
     ("bad-value-of-time", [*BASE, "--value-of-time", "lots"], ("--value-of-time: expected an amount of money in USD, got 'lots'",)),
+    ("absurd-value-of-time", [*BASE, "--value-of-time", "1e400"], ("--value-of-time: must be <= 1000000000000",)),
     ("negative-value-of-time", [*BASE, "--value-of-time", "-5"], ("--value-of-time: must be >= 0",)),
     ("unknown-model", ["quote", "-m", "gpt-4-0", "-n", "5", "-i", "5"], ("unknown model 'gpt-4-0'", "did you mean")),
     ("unknown-tier", [*BASE, "--tier", "tier-9"], ("unknown rate-limit tier 'tier-9' for gpt-4o", "tier-1, tier-4")),
