@@ -168,6 +168,10 @@ class Snapshot(Strict):
 
     id: str = Field(pattern=_ID_PATTERN)
     released: dt.date | None = None
+    """Not priced before this day."""
+    priced_from: dt.date | None = None
+    """The snapshot sold at the model's prices in effect from this day on, from its release
+    (gpt-4o-2024-08-06 launched at the prices the gpt-4o name moved to on 2024-10-02)."""
 
 
 class Model(Strict):
@@ -514,9 +518,17 @@ class PriceTable:
         """The prices of model ``name`` in effect on date ``on`` (default: today)."""
         day = parse_date(on) if isinstance(on, str) else (on or dt.date.today())
         prov, model = self.find(name)
+        snapshot = next((s for s in model.snapshots if _normal(s.id) == _normal(name)), None)
+        if snapshot is not None and snapshot.released is not None and day < snapshot.released:
+            raise UsageError(
+                f"{snapshot.id} has no prices on {day.isoformat()}: it was released "
+                f"{snapshot.released}"
+            )
+        # a snapshot launched at later prices than its model name had then is priced as of them
+        priced_on = max(day, snapshot.priced_from) if snapshot and snapshot.priced_from else day
         period = None
         for p in model.prices:
-            if p.effective_from is None or p.effective_from <= day:
+            if p.effective_from is None or p.effective_from <= priced_on:
                 period = p
         start = model.prices[0].effective_from or model.released
         if period is None or (start is not None and day < start):

@@ -379,3 +379,23 @@ def test_an_edited_yaml_file_wins_over_the_compiled_copy(
         ].usd_per_mtok == Decimal("0.99")
     finally:
         prices._load.cache_clear()
+
+
+def test_a_snapshot_is_priced_as_it_sold_and_not_before_its_release() -> None:
+    from costcalc.errors import UsageError
+
+    table = load_price_table()
+    day = dt.date(2024, 9, 1)  # the gpt-4o name still pointed at the $5/$15 snapshot
+    assert table.prices("gpt-4o", day).mode("standard").rates["input"].usd_per_mtok == Decimal(
+        "5.00"
+    )
+    aug = table.prices("gpt-4o-2024-08-06", day).mode("standard").rates
+    assert (aug["input"].usd_per_mtok, aug["output"].usd_per_mtok) == (
+        Decimal("2.50"),
+        Decimal("10.00"),
+    )
+    with pytest.raises(
+        UsageError,
+        match="gpt-4o-2024-11-20 has no prices on 2024-09-01: it was released 2024-11-20",
+    ):
+        table.prices("gpt-4o-2024-11-20", day)
