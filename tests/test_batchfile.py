@@ -461,3 +461,10 @@ def test_written_files_have_the_usual_permissions(tmp_path: Path) -> None:
     build(str(_rows(tmp_path, 3)), "gpt-4o-mini", tmp_path / "out")
     for f in (tmp_path / "out").iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == 0o666 & ~mask, f
+
+
+def test_route_model_flag_replaces_the_workloads_model(tmp_path: Path, run_cli: RunCli) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text("model: o3\nrequests: 10\ninput_tokens: 10\nsource: webhook\ndeadline: 2h\n")
+    assert run_cli("route", "--workload", str(path)).stdout == "flex\n"  # o3 sells flex
+    assert run_cli("route", "--workload", str(path), "-m", "claude-haiku-4-5").stdout == "request\n"

@@ -22,9 +22,8 @@ from costcalc.workload import SOURCES
 @click.option(
     "-m",
     "--model",
-    default="gpt-4o",
-    show_default=True,
-    help="Model (decides which modes are sold and the batch window).",
+    help="Model (decides which modes are sold and the batch window) [default: gpt-4o, or "
+    "the workload's; given with --workload, it replaces the workload's].",
 )
 @click.option(
     "--policy",
@@ -46,7 +45,7 @@ from costcalc.workload import SOURCES
 def route(
     source: str | None,
     deadline: str | None,
-    model: str,
+    model: str | None,
     policy_file: str | None,
     workload_file: str | None,
     show_policy: bool,
@@ -69,16 +68,18 @@ def route(
     from costcalc.prices import load_price_table
     from costcalc.router import default_policy_text, load_policy
     from costcalc.router import route as route_request
-    from costcalc.workload import load_workloads
+    from costcalc.workload import Workload, load_workloads
 
     if show_policy:
         emit(default_policy_text())
         return
     table = load_price_table(price_files)
     policy = load_policy(policy_file) if policy_file else None
-    workloads = load_workloads(workload_file) if workload_file else [None]
+    workloads: list[Workload | None] = [*load_workloads(workload_file)] if workload_file else [None]
+    if model is not None:
+        workloads = [w.model_copy(update={"model": model}) if w else None for w in workloads]
     results = [
-        route_request(source, deadline, model, policy, workload=w, table=table)  # type: ignore[arg-type]
+        route_request(source, deadline, model or "gpt-4o", policy, workload=w, table=table)  # type: ignore[arg-type]
         for w in workloads
     ]
     if fmt == "json":
