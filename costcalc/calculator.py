@@ -266,7 +266,8 @@ def _measure(
     tokenizer_estimated = len(counted.estimate_reasons) > (counted.sample is not None)
     estimated = ", estimated" if tokenizer_estimated else ""
     measured = (
-        f"input tokens measured from {w.input_file} ({how}, {counted.encoding}{estimated}): "
+        f"input tokens measured from {w.input_file} ({how}, {counted.encoding}{estimated}; "
+        "a bare prompt counted as the one user message it is sent as): "
         f"{counted.tokens:,} tokens in {count_of(counted.requests, 'request')}"
     )
     if w.requests is not None and w.requests != counted.requests:

@@ -551,7 +551,7 @@ def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"bad date {text!r}: expected YYYY-MM-DD") from None
+        raise UsageError(f"as_of (--as-of): bad date {text!r}: expected YYYY-MM-DD") from None
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -392,3 +393,13 @@ def test_sampling_finds_every_line_across_files_blocks_and_blanks(
     part = count_file([pa, pb], sample=450, seed=2)
     assert part.sample is not None and part.sample.population == 300 + 43 + 200
     assert part.interval is not None and part.interval.low <= exact.tokens <= part.interval.high
+
+
+def test_plain_sampled_count_tells_the_seed_on_stderr(tmp_path: Path, run_cli: RunCli) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(f'{{"prompt": "hello {i}"}}\n' for i in range(50)))
+    result = run_cli("tokens", str(path), "--sample", "5")
+    seed = re.search(r"--seed (\d+) draws the same one again", result.stderr)
+    assert result.exit_code == 0 and seed is not None
+    again = run_cli("tokens", str(path), "--sample", "5", "--seed", seed.group(1))
+    assert again.stdout == result.stdout and again.stderr == ""

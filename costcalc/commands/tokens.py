@@ -120,3 +120,9 @@ def tokens(
         emit(render.token_count_table(result))
     else:
         emit(f"{result.tokens}\n")
+        if result.sample is not None and seed is None:  # plain output has no room for it
+            click.echo(
+                f"costcalc: estimated from a sample of {result.sample.size:,} "
+                f"(--seed {result.sample.seed} draws the same one again)",
+                err=True,
+            )

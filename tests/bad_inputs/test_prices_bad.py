@@ -186,3 +186,9 @@ def test_a_missing_file_in_the_environment_names_the_variable(
         "quote", "-m", "gpt-4o", "-n", "5", "-i", "5", env={"COSTCALC_PRICES": missing}
     )
     assert_one_line_error(result, f"{missing}: no such price file (named in $COSTCALC_PRICES)")
+
+
+def test_a_bad_price_date_names_as_of(run_cli: RunCli) -> None:
+    assert_one_line_error(
+        run_cli("prices", "list", "--as-of", "2024-02-30"), "as_of (--as-of): bad date '2024-02-30'"
+    )
