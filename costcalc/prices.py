@@ -468,8 +468,8 @@ class PriceTable:
                         other = providers[other_p].models[other_i].id
                         raise PriceTableError(
                             origins[pid],
-                            f"models[{i}]: name {name!r} of {model.id} is already used by "
-                            f"{other} ({other_p})",
+                            f"name {name!r} is used by both {other} ({other_p}) and "
+                            f"{model.id} ({pid}): an id, alias or snapshot names one model",
                         )
                     self._index[key] = (pid, i)
 

@@ -174,16 +174,16 @@ def route(
     rule_batch = prices.provider.batch
     window = rule_batch.completion_window_hours * 3600 if rule_batch is not None else Decimal(86400)
     policy = policy or default_policy()
+    skipped: list[str] = []  # modes passed over, in this rule or in earlier matching rules
     for rule in policy.rules:
         if not _matches(rule.when, source, seconds, window):
             continue
-        skipped = []
         for mode in rule.mode:
             from costcalc.delivery import PRICE_MODE
 
             if prices.mode(PRICE_MODE[mode]).available:
                 break
-            skipped.append(f"{mode} ({prices.mode(PRICE_MODE[mode]).reason})")
+            skipped.append(f"{mode} ({prices.mode(PRICE_MODE[mode]).reason}; rule {rule.name})")
         else:
             continue  # the model sells none of this rule's modes: try the next rule
         result = Route(

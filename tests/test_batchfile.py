@@ -400,7 +400,7 @@ def test_default_policy(source: Any, deadline: Any, model: str, mode: str, rule:
 
 def test_route_names_skipped_modes_and_money_at_stake() -> None:
     r = route("webhook", "2h", "gpt-4o")
-    assert r.skipped == ["flex (gpt-4o has no flex tier)"]
+    assert r.skipped == ["flex (gpt-4o has no flex tier; rule deadline-inside-batch-window)"]
     w = Workload(
         model="gpt-4o-mini", requests=200_000, input_tokens=1200, output_tokens=300, source="cron"
     )
@@ -468,3 +468,14 @@ def test_route_model_flag_replaces_the_workloads_model(tmp_path: Path, run_cli: 
     path.write_text("model: o3\nrequests: 10\ninput_tokens: 10\nsource: webhook\ndeadline: 2h\n")
     assert run_cli("route", "--workload", str(path)).stdout == "flex\n"  # o3 sells flex
     assert run_cli("route", "--workload", str(path), "-m", "claude-haiku-4-5").stdout == "request\n"
+
+
+def test_route_records_modes_passed_over_in_earlier_rules(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "rules:\n  - name: cheap\n    mode: flex\n    why: half price\n"
+        "  - name: rest\n    mode: request\n    why: the default\n"
+    )
+    r = route("cron", None, "gpt-4o", load_policy(path))
+    assert (r.mode, r.rule) == ("request", "rest")
+    assert r.skipped == ["flex (gpt-4o has no flex tier; rule cheap)"]

@@ -75,7 +75,7 @@ CASES: list[tuple[str, str | bytes | None, tuple[str, ...]]] = [
     (
         "alias-clashes-with-shipped-model",
         GOOD_MODEL.replace("    name: My model\n", "    name: My model\n    aliases: [gpt-4.1]\n"),
-        ("name 'gpt-4.1' of my-model is already used by gpt-4.1",),
+        ("name 'gpt-4.1' is used by both gpt-4.1 (openai) and my-model (openai)",),
     ),
     (
         "bad-date",
