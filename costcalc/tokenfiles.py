@@ -166,9 +166,10 @@ def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
         return _value_tokens(_dig(obj, spec.field), spec)
     if isinstance(obj, dict):  # parsed JSON: dict, not the slower Mapping check
         body = obj.get("body")
-        if isinstance(body, dict) and ("messages" in body or "input" in body):
-            value = body["messages"] if "messages" in body else body["input"]
-            return _value_tokens(value, spec)
+        if isinstance(body, dict) and "messages" in body:
+            return _value_tokens(_with_system({"messages": body["messages"]}), spec)
+        if isinstance(body, dict) and "input" in body:  # the Responses API: text or messages
+            return _value_tokens(body["input"], spec)
         params = obj.get("params")
         if isinstance(params, dict) and "messages" in params:
             return _value_tokens(_with_system(params), spec)
@@ -189,6 +190,9 @@ def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
 
 def _with_system(obj: Mapping[str, Any]) -> Any:
     messages = obj["messages"]
+    if not isinstance(messages, list):  # a string here is a malformed request, not a prompt
+        kind = type(messages).__name__ if messages is not None else "null"
+        raise RequestError(f"messages must be a list of chat messages, got {kind}")
     system = obj.get("system")
     if system and isinstance(messages, list):
         return [{"role": "system", "content": system}, *messages]
