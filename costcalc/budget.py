@@ -230,6 +230,9 @@ class WorkloadCost(BaseModel):
     batch_eligible: bool
     """Nobody waits for it: source cron/webhook/batch-job or a deadline >= the batch window."""
     assumed: list[str]
+    """Price components assumed from the provider's rule, in either figure."""
+    assumed_modes: list[DeliveryMode] = []
+    """The modes (of ``mode`` and batch) whose figure includes an assumed price."""
 
 
 class Costs(BaseModel):
@@ -313,6 +316,7 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: Any) -> Wor
         batch_saving=(cost - batch_cost) if batch_cost is not None else None,
         batch_eligible=eligible,
         assumed=sorted({c for m in q.available for c in m.assumed}),
+        assumed_modes=[m.mode for m in q.available if m.assumed],
     )
 
 

@@ -20,7 +20,7 @@ from costcalc.prices import COMPONENT_LABELS
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.batchfile import Manifest, Reconciliation, ValidationReport
-    from costcalc.budget import CheckReport, DiffReport
+    from costcalc.budget import CheckReport, DiffReport, WorkloadCost
     from costcalc.calculator import Quote, QuoteReport
     from costcalc.delivery import ModeQuote
     from costcalc.exercise import Exercise
@@ -758,19 +758,32 @@ def _diff_text(diff: Decimal, past: Decimal | None) -> str:
 
 def check_rows(r: CheckReport) -> tuple[list[str], list[list[str]]]:
     headers = ["workload", "model", "mode", "requests/month", "monthly", "budget", "through batch"]
+
+    def star(w: WorkloadCost, mode: str) -> str:
+        return "*" if mode in w.assumed_modes else ""
+
     rows = [
         [
             w.name,
             w.model,
             w.mode,
             f"{w.monthly_requests:,.0f}",
-            usd(w.monthly_cost),
+            usd(w.monthly_cost) + star(w, w.mode),
             usd(w.budget) if w.budget is not None else "-",
-            usd(w.batch_monthly_cost) if w.batch_monthly_cost is not None else "-",
+            usd(w.batch_monthly_cost) + star(w, "batch")
+            if w.batch_monthly_cost is not None
+            else "-",
         ]
         for w in r.workloads
     ]
     return headers, rows
+
+
+ASSUMED_NOTE = "* includes prices assumed from the provider's rule"
+
+
+def _assumed_note(r: CheckReport) -> list[str]:
+    return [ASSUMED_NOTE] if any(w.assumed_modes for w in r.workloads) else []
 
 
 def _check_summary(r: CheckReport) -> str:
@@ -784,6 +797,7 @@ def check_table(r: CheckReport) -> str:
     verdict = "passed" if r.passed else f"FAILED ({len(r.failures)})"
     lines = [f"costcalc check {r.config}: {verdict}", _check_summary(r), ""]
     lines.append(text_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"))
+    lines += _assumed_note(r)
     if r.failures:
         lines += ["", "failures:", *(f"  - {f.message}" for f in r.failures)]
     lines += [f"note: {n}" for n in r.notes]
@@ -799,6 +813,7 @@ def check_markdown(r: CheckReport) -> str:
         capitalized(_check_summary(r)) + ".",
         "",
         markdown_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"),
+        *(line for note in _assumed_note(r) for line in ("", "\\" + note)),
     ]
     if r.failures:
         parts += ["", *(f"- ❌ {f.message}" for f in r.failures)]
