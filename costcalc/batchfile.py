@@ -649,6 +649,7 @@ def _job_quote(
             rate_limited=False,
         ),
         table,
+        input_sizes=Counter(sizes),  # long-context prices per request, as batch quote does
     )
     std, batch = q.mode("request"), q.mode("batch")
     return JobQuote(
@@ -1089,14 +1090,15 @@ def reconcile(
                         ids.append(cid)
         counted = count_file(list(inputs), prices.model.id, table=table)
         max_out = sum(f.max_tokens_total for f in report.files)
+        from costcalc.delivery import request_groups, tier_bounds
+
         estimate = Decimal(0)
-        bands = counted.bands([t.above_input_tokens for t in prices.period.tiers])
-        for requests, tokens in bands:
-            if requests:  # each band at its own tier; output at max_tokens, shared by requests
-                rates = prices.mode("batch", math.ceil(tokens / requests))
-                share = Decimal(max_out) * requests / counted.requests
-                estimate += per_million(tokens, rate("input", rates))
-                estimate += per_million(share, rate("output", rates))
+        for group in request_groups(counted.sizes(), tier_bounds(prices), counted.requests):
+            # each group at its own tier; output at max_tokens, shared by requests
+            rates = prices.mode("batch", group.tier_input())
+            share = Decimal(max_out) * group.requests / counted.requests
+            estimate += per_million(group.input_tokens, rate("input", rates))
+            estimate += per_million(share, rate("output", rates))
         estimate = tidy(estimate)
         wanted = set(ids)
         result.estimate = estimate

@@ -9,7 +9,7 @@ of waiting costs you more than that, the slower, cheaper mode is not worth it.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -26,6 +26,8 @@ from costcalc.delivery import (
     cost_of,
     count_of,
     duration,
+    request_groups,
+    tier_bounds,
 )
 from costcalc.errors import UsageError
 from costcalc.money import MoneyOut, per_hour, per_hour_rate, usd
@@ -151,7 +153,9 @@ class QuoteReport(BaseModel):
 # --- resolving a workload -------------------------------------------------------------------
 
 
-def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
+def resolve(
+    workload: Workload, table: PriceTable, input_sizes: Mapping[int, int] | None = None
+) -> tuple[Job, str | None]:
     """Look up prices, speed and limits; measure input tokens from a file if asked."""
     prices = table.prices(workload.model, workload.as_of)
     model = prices.model
@@ -172,6 +176,9 @@ def resolve(workload: Workload, table: PriceTable) -> tuple[Job, str | None]:
     sampled = False
     if workload.input_file is not None:
         requests, input_tokens, groups, measured, sampled = _measure(workload, table, prices, limit)
+    elif input_sizes:  # a histogram from the caller (batch build's sample)
+        assert requests is not None
+        groups = request_groups(input_sizes, tier_bounds(prices), requests)
     assert requests is not None and input_tokens is not None
     if input_tokens > limit:
         raise UsageError(
@@ -248,11 +255,8 @@ def _measure(
             f"limit of {limit:,} input tokens (the largest has {counted.per_request.max:,})"
         )
     requests = w.requests or counted.requests
-    bands = [b for b in counted.bands([t.above_input_tokens for t in prices.period.tiers]) if b[0]]
-    in_bands = sum(r for r, _ in bands)
-    n = Decimal(requests)
-    groups = tuple(RequestGroup(n * r / in_bands, n * t / in_bands) for r, t in bands)
-    input_tokens = sum((g.input_tokens for g in groups), Decimal(0)) / n
+    groups = request_groups(counted.sizes(), tier_bounds(prices), requests)
+    input_tokens = sum((g.input_tokens for g in groups), Decimal(0)) / Decimal(requests)
     if counted.sample is not None:
         assert counted.interval is not None
         how = (
@@ -278,15 +282,23 @@ def _measure(
 # --- the quote ------------------------------------------------------------------------------
 
 
-def quote(workload: Workload, table: PriceTable | None = None) -> Quote:
+def quote(
+    workload: Workload,
+    table: PriceTable | None = None,
+    *,
+    input_sizes: Mapping[int, int] | None = None,
+) -> Quote:
     """Price ``workload`` under each of its delivery modes and recommend one.
+
+    ``input_sizes`` (input tokens per request -> requests, of all requests or a sample) lets
+    long-context prices apply request by request when the workload gives only the mean.
 
     >>> q = quote(Workload(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200))
     >>> q.cheapest.mode
     'batch'
     """
     table = table or load_price_table()
-    job, measured = resolve(workload, table)
+    job, measured = resolve(workload, table, input_sizes)
     modes = [cost_of(job, m) for m in workload.modes]
     by_name = {m.mode: m for m in modes}
     base = by_name[workload.baseline]

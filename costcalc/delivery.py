@@ -14,6 +14,7 @@ minute) and the concurrency allow. Speeds are estimates from the price table.
 """
 
 import math
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, NamedTuple
 
@@ -107,6 +108,26 @@ class RequestGroup(NamedTuple):
     def tier_input(self) -> int:
         """Input tokens per request, rounded up: what picks the price tier."""
         return math.ceil(self.input_tokens / self.requests) if self.requests else 0
+
+
+def tier_bounds(prices: ModelPrices) -> list[int]:
+    """The input sizes above which a model's long-context prices start."""
+    return [t.above_input_tokens for t in prices.period.tiers]
+
+
+def request_groups(
+    sizes: Mapping[int, int], bounds: Sequence[int], requests: int
+) -> tuple[RequestGroup, ...]:
+    """``requests`` split into price groups by a histogram of input tokens per request (all
+    requests, or a sample of them): one group per band between long-context ``bounds``."""
+    edges = sorted(bounds)
+    bands = [(0, 0)] * (len(edges) + 1)
+    for value, count in sizes.items():
+        i = next((k for k, edge in enumerate(edges) if value <= edge), len(edges))
+        bands[i] = (bands[i][0] + count, bands[i][1] + value * count)
+    counted = sum(c for c, _ in bands)
+    n = Decimal(requests)
+    return tuple(RequestGroup(n * c / counted, n * t / counted) for c, t in bands if c)
 
 
 class Job(NamedTuple):

@@ -100,17 +100,10 @@ class TokenCount(BaseModel):
     _hist: Counter[int] = PrivateAttr(default_factory=Counter)
     """Tokens per request -> requests with that many (of the sample, when sampled)."""
 
-    def bands(self, bounds: Sequence[int]) -> list[tuple[int, int]]:
-        """(requests, tokens) of the requests counted in each band of input size: up to
-        ``bounds[0]`` tokens, then up to each next bound, then above the last (of the sample,
-        when sampled). Long-context prices apply per request, so a quote needs the split."""
-        edges = sorted(bounds)
-        out = [(0, 0)] * (len(edges) + 1)
-        for value, count in self._hist.items():
-            i = next((k for k, edge in enumerate(edges) if value <= edge), len(edges))
-            requests, tokens = out[i]
-            out[i] = (requests + count, tokens + value * count)
-        return out
+    def sizes(self) -> Counter[int]:
+        """Input tokens per request -> requests with that many (of the sample, when sampled):
+        long-context prices apply request by request, so a quote needs more than the total."""
+        return Counter(self._hist)
 
 
 # --- what one request is ----------------------------------------------------------------------
@@ -180,6 +173,14 @@ def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
             return _value_tokens(_with_system(obj), spec)
         for key in _TEXT_KEYS:
             if isinstance(obj.get(key), str):
+                system = obj.get("system")
+                if spec.prompt_overhead and isinstance(system, str) and system:
+                    # sent as a system and a user message, as `batch build` writes the line
+                    sent = [
+                        {"role": "system", "content": system},
+                        {"role": "user", "content": obj[key]},
+                    ]
+                    return message_tokens_raw(spec.encoding, sent, spec.overhead), True
                 return _value_tokens(obj[key], spec)
         raise RequestError(
             "no request text found (expected body.messages, params.messages, messages, "

@@ -251,6 +251,11 @@ def test_batch_quote(run_cli: RunCli, tmp_path: Path) -> None:
         ("p.csv", 'body,id\nSummarise the ticket please,1\n"A, quoted one",2\nhi,3\n', "body"),
         ("p.jsonl", '{"prompt": "Summarise the ticket please"}\n{"prompt": "hi"}\n', None),
         ("p.txt", "Summarise the ticket please\n\nhi there\n", None),
+        (
+            "s.jsonl",
+            '{"prompt": "Classify: cats", "system": "You are careful."}\n{"prompt": "hi"}\n',
+            None,
+        ),
     ],
 )
 def test_quote_of_an_input_file_matches_the_batch_file_built_from_it(
@@ -479,3 +484,19 @@ def test_route_records_modes_passed_over_in_earlier_rules(tmp_path: Path) -> Non
     r = route("cron", None, "gpt-4o", load_policy(path))
     assert (r.mode, r.rule) == ("request", "rest")
     assert r.skipped == ["flex (gpt-4o has no flex tier; rule cheap)"]
+
+
+def test_build_manifest_prices_long_context_requests_at_their_tier(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    src = tmp_path / "lc.txt"
+    src.write_text("hello" + " hello" * 210_000 + "\nshort one\n")
+    manifest = build(str(src), "claude-sonnet-4-5", tmp_path / "o", max_tokens=100)
+    (part,) = sorted((tmp_path / "o").glob("*.jsonl"))
+    data = json.loads(run_cli("batch", "quote", str(part), "--format", "json").stdout)
+    costs = {m["mode"]: Decimal(m["cost"]) for m in data["workloads"][0]["modes"]}
+    assert manifest.quote is not None
+    assert (manifest.quote.standard_cost, manifest.quote.batch_cost) == (
+        costs["request"],
+        costs["batch"],
+    )
