@@ -1029,6 +1029,10 @@ def reconcile(
             if not isinstance(obj, Mapping):
                 raise CostcalcError(f"{where}: expected a JSON object")
             cid, outcome, used, line_model = _outcome(obj, where)
+            if cid in seen_ids:  # the same result twice would be billed twice here
+                raise CostcalcError(
+                    f"{where}: custom_id {cid!r} has a result already (is a file given twice?)"
+                )
             seen_ids.add(cid)
             outcomes[outcome] += 1
             if used is None:
@@ -1079,6 +1083,7 @@ def reconcile(
 
         report = validate_files(inputs, table=table)
         ids: list[str] = []
+        wanted_ids: set[str] = set()
         for path in inputs:
             for _number, raw in _read_lines(path):
                 if raw.strip():
@@ -1087,6 +1092,12 @@ def reconcile(
                     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
                         continue
                     if isinstance(cid, str):
+                        if cid in wanted_ids:
+                            raise CostcalcError(
+                                f"{path}: custom_id {cid!r} is in the input twice (is a file "
+                                "given twice?)"
+                            )
+                        wanted_ids.add(cid)
                         ids.append(cid)
         counted = count_file(list(inputs), prices.model.id, table=table)
         max_out = sum(f.max_tokens_total for f in report.files)

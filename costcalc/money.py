@@ -94,16 +94,17 @@ when smaller, so a tiny saving does not read as $0.00 an hour)."""
 def per_hour_rate(amount: Decimal, hours: Decimal) -> Decimal:
     """``amount`` per hour over ``hours``, rounded half up to ``PER_HOUR_STEP``."""
     rate = amount / hours
-    rounded = rate.quantize(PER_HOUR_STEP, rounding=ROUND_HALF_UP)
-    if rounded == 0 and rate != 0:
-        rounded = rate.quantize(Decimal(1).scaleb(rate.adjusted() - 1), rounding=ROUND_HALF_UP)
-    return rounded
+    if rate != 0 and abs(rate) < CENT:  # two significant digits, so $0.000073 is not $0.0001
+        return rate.quantize(Decimal(1).scaleb(rate.adjusted() - 1), rounding=ROUND_HALF_UP)
+    return rate.quantize(PER_HOUR_STEP, rounding=ROUND_HALF_UP)
 
 
 def per_hour(value: Decimal) -> str:
     """$312.50; under a dollar, up to 4 places so cents do not hide it ($0.3125)."""
     exponent = value.normalize().as_tuple().exponent
     places = -exponent if isinstance(exponent, int) else 2
+    if value != 0 and abs(value) < CENT:  # two significant digits: $0.000073
+        return usd(value, places=min(10, 1 - value.adjusted()))
     if abs(value) < 1 and places > 2:
         return usd(value, places=min(places, 4))
     return usd(value)

@@ -274,8 +274,8 @@ def flush(
                 cur = conn.execute(
                     "INSERT INTO flushes (started_at, model, provider, out_dir, max_tokens, "
                     "system, tasks, max_requests, max_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (_now(), entry.id, provider, str(out_dir), max_tokens, system, pending,
-                     max_requests, max_bytes),
+                    (_now(), entry.id, provider, str(Path(out_dir).resolve()), max_tokens,
+                     system, pending, max_requests, max_bytes),
                 )  # fmt: skip
                 new_id = cur.lastrowid
                 conn.execute("UPDATE tasks SET flush_id = ? WHERE flush_id IS NULL", (new_id,))

@@ -218,7 +218,7 @@ def _stake(mode: DeliveryMode, workload: Workload, table: Any) -> Stake:
     if mode != q.baseline and chosen.savings is not None:
         verb = "saves" if chosen.savings >= 0 else "costs"
         text += f", which {verb} {usd(abs(chosen.savings))} against {q.baseline}"
-    if cheapest.mode != mode and cheapest.cost is not None and chosen.cost is not None:
+    if cheapest.cost is not None and chosen.cost is not None and cheapest.cost < chosen.cost:
         text += (
             f"; {cheapest.mode} would cost {usd(cheapest.cost)} "
             f"({usd(chosen.cost - cheapest.cost)} less)"

@@ -495,6 +495,15 @@ def template_fields(template: str) -> list[str]:
     return names
 
 
+def _non_empty(rows: Iterable[tuple[str, int]], name: str) -> Iterator[tuple[str, int]]:
+    for text, line in rows:
+        if not text.strip():
+            raise InputFileError(
+                name, "empty prompt (providers reject a message with no text)", line
+            )
+        yield text, line
+
+
 def text_lines(
     source: Source, errors: Errors, progress: Progress | None = None
 ) -> Iterator[tuple[str, int]]:
@@ -850,6 +859,8 @@ def _count_source(
             if source.format == "csv"
             else text_lines(source, errors, progress)
         )
+        if spec.prompt_overhead:  # counted as sent: an empty prompt would not be accepted
+            rows = _non_empty(rows, source.name)
         batches = ((spec, batch) for batch in _batched(rows, CSV_BATCH_ROWS))
         for part in ordered_map(count_texts, batches, jobs, spec.encoding):
             totals.hist.update(part.hist)

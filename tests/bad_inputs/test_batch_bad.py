@@ -79,6 +79,20 @@ def _setup(tmp_path: Path) -> None:
         )
     )
     (tmp_path / "not-results.jsonl").write_text(lines({"hello": "world"}))
+    (tmp_path / "good-results.jsonl").write_text(
+        lines(
+            {
+                "custom_id": "a",
+                "response": {
+                    "status_code": 200,
+                    "body": {
+                        "model": "gpt-4o",
+                        "usage": {"prompt_tokens": 5, "completion_tokens": 1},
+                    },
+                },
+            }
+        )
+    )
     (tmp_path / "bad-usage.jsonl").write_text(
         lines(
             {
@@ -120,6 +134,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-malformed", ["batch", "reconcile", "{d}/bad-results.jsonl"], ("bad-results.jsonl:2: invalid JSON",)),
     ("reconcile-not-output", ["batch", "reconcile", "{d}/not-results.jsonl"], ("not-results.jsonl:1: custom_id is missing",)),
     ("reconcile-bad-usage", ["batch", "reconcile", "{d}/bad-usage.jsonl"], ("bad-usage.jsonl:1: usage.prompt_tokens must be a whole number >= 0",)),
+    ("reconcile-same-file-twice", ["batch", "reconcile", "{d}/good-results.jsonl", "{d}/good-results.jsonl"], ("good-results.jsonl:1: custom_id 'a' has a result already",)),
     ("reconcile-missing-file", ["batch", "reconcile", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
     ("quote-invalid-file", ["batch", "quote", "{d}/not-results.jsonl"], ("custom_id is missing", "costcalc batch validate")),
     ("queue-not-sqlite", ["queue", "status", "--db", "{d}/notdb.db"], ("notdb.db: is not a costcalc queue database",)),

@@ -135,6 +135,7 @@ INPUT_FILE_CASES: list[tuple[str, str, bytes, list[str], tuple[str, ...]]] = [
     ("blank-lines-only", "blank.txt", b"\n  \n\n", [], ("blank.txt: no requests to price",)),
     ("column-on-jsonl", "r.jsonl", b'{"prompt": "hi"}\n', ["--input-column", "body"], ("r.jsonl: input_column (--input-column) applies to CSV files",)),
     ("column-on-text", "r.txt", b"hello there\n", ["--input-column", "body"], ("r.txt: input_column (--input-column) applies to CSV files",)),
+    ("empty-csv-cell", "r.csv", b'body\nhello\n""\n', ["--input-column", "body"], ("r.csv:3: empty prompt",)),
     ("csv-without-column", "r.csv", b"body\nhello\n", [], ("r.csv: a CSV file needs input_column (--input-column NAME)",)),
     ("invalid-utf8-line", "latin.txt", b"ok\ncaf\xe9\n", [], ("latin.txt:2:", "not valid UTF-8", "--errors replace")),
     ("request-over-context", "big.txt", b"hello" + b" hello" * 130_000 + b"\nhi\n", [], ("big.txt: 1 request over gpt-4o's limit of 128,000", "the largest has 130,008")),
