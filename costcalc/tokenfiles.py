@@ -660,15 +660,18 @@ def read_json_document(source: Source, errors: Errors) -> list[Any]:
     return doc
 
 
+TEXT_SUFFIXES = (".txt", ".text", ".md")
+
+
 def detect_format(name: str, column: str | None, template: str | None) -> InputFormat:
-    if column or template:
-        return "csv"
+    """The format of an input by its name; a CSV column or template makes any file without a
+    JSON or text suffix a CSV (so a .dat or stdin can be one), but not a .txt or .jsonl."""
     suffix = Path(name).suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
     if suffix == ".json":
         return "json"
-    if suffix in (".csv", ".tsv"):
+    if suffix in (".csv", ".tsv") or ((column or template) and suffix not in TEXT_SUFFIXES):
         return "csv"
     return "text"
 

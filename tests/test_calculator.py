@@ -665,3 +665,10 @@ def test_exercise_rows_each_keep_their_own_precision() -> None:
 
     table = exercise_table(exercise(rows=1, tokens_per_row=1, as_of=DAY))
     assert "$15.00       $7.50       $7.50" in table and "$0.0000150  $0.0000075" in table
+
+
+def test_a_break_even_under_a_cent_keeps_two_significant_digits() -> None:
+    r = q(model="gpt-4o", requests=10, input_tokens=100, output_tokens=10)
+    # saves $0.00175 (half of 1,000 in at $2.50 and 100 out at $10) over ~24 h more waiting
+    assert r.recommendation.break_even_usd_per_hour == D("0.000073")
+    assert "more than $0.000073" in r.recommendation.reason

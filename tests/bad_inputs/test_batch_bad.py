@@ -127,6 +127,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("bad-id-prefix", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--id-prefix", "row 1"], ("--id-prefix 'row 1'",)),
     ("max-tokens-too-big", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-tokens", "99999"], ("over gpt-4o's maximum output of 16,384",)),
     ("max-requests-zero", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-requests", "0"], ("--max-requests must be at least 1",)),
+    ("template-on-text-file", ["batch", "build", "{d}/big.txt", "-m", "gpt-4o", "--template", "Hi {text}", "--out", "{d}/out"], ("big.txt: --column and --template apply to CSV input only",)),
     ("empty-prompt", ["batch", "build", "{d}/blank-cell.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out"], ("blank-cell.csv:3: empty prompt",)),
     ("message-without-content", ["batch", "build", "{d}/no-content.jsonl", "-m", "gpt-4o", "--out", "{d}/out"], ("no-content.jsonl:1: message 1 has no content",)),
     ("validate-missing-file", ["batch", "validate", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),

@@ -14,6 +14,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("invalid-utf8-jsonl", {"a.jsonl": b'{"prompt": "ok"}\n{"prompt": "bad \xff"}\n'}, ["{d}/a.jsonl"], ("a.jsonl:2:", "not valid UTF-8")),
     ("invalid-utf8-csv", {"a.csv": b"text\nok\nbad \xff\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:3:", "not valid UTF-8")),
     ("negative-seed", {"a.txt": "x\n"}, ["{d}/a.txt", "--sample", "1", "--seed", "-1"], ("Invalid value for '--seed': -1 is not in the range x>=0",)),
+    ("column-on-text-file", {"a.txt": "Hello world\n"}, ["{d}/a.txt", "--column", "body"], ("a.txt: --column and --template apply to CSV input only",)),
+    ("column-on-jsonl-file", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--column", "body"], ("a.jsonl: --column and --template apply to CSV input only",)),
     ("messages-not-a-list", {"a.jsonl": '{"messages": "hello"}\n'}, ["{d}/a.jsonl"], ("a.jsonl:1:", "messages must be a list of chat messages, got str")),
     ("csv-header-with-newlines", {"a.csv": '"un\nterminated,b\n1,2\n'}, ["{d}/a.csv", "--column", "a"], ("a.csv:1: no column 'a' (columns: un terminated,b 1,2)",)),
     ("invalid-json-line", {"a.jsonl": '{"prompt": "ok"}\n\n{"prompt": oops}\n'}, ["{d}/a.jsonl"], ("a.jsonl:3:", "invalid JSON", "column 12")),
