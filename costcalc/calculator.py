@@ -49,6 +49,8 @@ class Recommendation(BaseModel):
     """Saving of the cheapest slower mode against the baseline per extra hour of waiting."""
     break_even_mode: DeliveryMode | None = None
     """The mode ``break_even_usd_per_hour`` is about."""
+    meets_deadline: bool | None = None
+    """Whether the recommended mode finishes within the deadline (None: no deadline)."""
 
 
 class Quote(BaseModel):
@@ -412,8 +414,13 @@ def recommend(q: Quote) -> Recommendation:
             value, name = chosen.savings_per_hour_waited, chosen.mode
         else:
             value, name = (None, None) if no_trade_off else (be_value, be_name)
+        meets = chosen.basis_wait(basis) <= q.deadline_s if q.deadline_s is not None else None
         return Recommendation.model_construct(
-            mode=mode, reason=reason, break_even_usd_per_hour=value, break_even_mode=name
+            mode=mode,
+            reason=reason,
+            break_even_usd_per_hour=value,
+            break_even_mode=name,
+            meets_deadline=meets,
         )
 
     if q.source == "web-ui":

@@ -237,7 +237,8 @@ class Workload(BaseModel):
     modes: Annotated[list[DeliveryMode], BeforeValidator(_modes_field)] = list(DELIVERY_MODES)
     """Delivery modes to compare."""
     baseline: DeliveryMode = "request"
-    """Savings are measured against this mode."""
+    """Savings are measured against this mode (default: request, or the first mode compared
+    when request is not)."""
     batch_wait: Literal["worst", "typical"] = "worst"
     """Batch wait used for deadlines, value of time and break-even: the completion window
     (worst, the default: "up to 24 h") or the provider's typical turnaround."""
@@ -269,6 +270,10 @@ class Workload(BaseModel):
             raise ValueError("modes must name at least one delivery mode")
         if len(set(self.modes)) != len(self.modes):
             raise ValueError("modes lists a mode twice")
+        if self.baseline not in self.modes and "baseline" not in self.model_fields_set:
+            # request is the default baseline; without it, the first mode compared is
+            self.baseline = self.modes[0]
+            self.model_fields_set.discard("baseline")  # still the default, for overrides
         if self.baseline not in self.modes:
             raise ValueError(
                 f"baseline {self.baseline!r} is not one of the modes compared; add it to the "

@@ -672,3 +672,19 @@ def test_a_break_even_under_a_cent_keeps_two_significant_digits() -> None:
     # saves $0.00175 (half of 1,000 in at $2.50 and 100 out at $10) over ~24 h more waiting
     assert r.recommendation.break_even_usd_per_hour == D("0.000073")
     assert "more than $0.000073" in r.recommendation.reason
+
+
+def test_without_request_the_first_mode_compared_is_the_baseline_and_deadlines_are_flagged() -> (
+    None
+):
+    r = q(
+        model="gpt-4o", requests=10, input_tokens=100, output_tokens=10, modes=["stream", "batch"]
+    )
+    assert r.baseline == "stream" and r.mode("batch").savings == r.mode("stream").cost / 2
+    assert r.recommendation.meets_deadline is None
+    late = q(
+        model="gpt-5", requests=1_000_000, input_tokens=2000, output_tokens=500, deadline="10m"
+    )
+    assert late.recommendation.meets_deadline is False
+    kept = q(model="gpt-4o", requests=10, input_tokens=100, output_tokens=10, deadline="2d")
+    assert kept.recommendation.meets_deadline is True

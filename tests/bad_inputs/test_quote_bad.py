@@ -27,7 +27,7 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("cached-share-above-1", [*BASE, "--cached-share", "2"], ("--cached-share: must be <= 1",)),
     ("shares-over-1", [*BASE, "--cached-share", "0.7", "--cache-write-share", "0.5"], ("cached_share + cache_write_share must be at most 1",)),
     ("unknown-mode", [*BASE, "--modes", "stream,turbo"], ("unknown mode 'turbo'", "stream, request, batch, flex, priority")),
-    ("baseline-not-compared", [*BASE, "--modes", "batch,stream"], ("baseline 'request' is not one of the modes compared",)),
+    ("baseline-not-compared", [*BASE, "--modes", "batch,stream", "--baseline", "request"], ("baseline 'request' is not one of the modes compared",)),
     ("baseline-unavailable", [*BASE, "--baseline", "flex"], ("baseline flex is not available for gpt-4o",)),
     ("deadline-soon", [*BASE, "--deadline", "soon"], ("--deadline: bad duration 'soon'", "24h, 1d, 90m, 2 hours")),
     ("deadline-no-unit", [*BASE, "--deadline", "24"], ("--deadline: bad duration '24'",)),
