@@ -78,9 +78,11 @@ def queue_flush(
         return
     if not results:
         click.echo("nothing to flush", err=True)
+    from costcalc.delivery import count_of
+
     for r in results:
         note = " (finishing a flush left open by a crash)" if r.resumed else ""
-        click.echo(f"flush {r.flush}: {r.tasks:,} tasks{note}", err=True)
+        click.echo(f"flush {r.flush}: {count_of(r.tasks, 'task')}{note}", err=True)
         for f in r.files:
             emit(f"{f.file}\n")
 
