@@ -255,12 +255,13 @@ def flush(
             f"{entry.max_output_tokens:,} tokens"
         )
     conn = connect(db, create=False)
-    if (
-        _open_flushes(conn) == []
-        and conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL LIMIT 1").fetchone()
-    ):
-        prepare_out_dir(Path(out_dir))  # a bad --out fails before any task is claimed
-    lock = _flush_lock(Path(db))
+    try:
+        if conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL LIMIT 1").fetchone():
+            prepare_out_dir(Path(out_dir))  # a bad --out fails before any task is claimed
+        lock = _flush_lock(Path(db))
+    except BaseException:
+        conn.close()
+        raise
     results = []
     try:
         for flush_id in _open_flushes(conn):
