@@ -16,6 +16,7 @@ reconcile provider output files -> actual cost at batch prices, outcomes, and th
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import math
@@ -1005,6 +1006,7 @@ def reconcile(
     inputs: Sequence[str] = (),
     model: str | None = None,
     table: Any = None,
+    as_of: dt.date | str | None = None,
 ) -> Reconciliation:
     """Actual cost of provider batch output files at batch prices, against the estimate for
     the input files, with outcomes and the input requests that have no result."""
@@ -1042,7 +1044,7 @@ def reconcile(
     name = model or result_model
     if name is None:
         raise UsageError("no succeeded result names its model; give --model")
-    prices = table.prices(name)
+    prices = table.prices(name, as_of)  # the day the batch ran: prices change
     batch = prices.mode("batch")
     if not batch.available:
         raise UsageError(f"{prices.model.id}: {batch.reason}")

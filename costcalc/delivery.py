@@ -300,7 +300,7 @@ def _with_time(job: Job, quote: ModeQuote) -> ModeQuote:
         ttft, tps = ttft * factor, tps / factor
     one = ttft + job.output_tokens / tps
     first = ttft if quote.mode == "stream" else one  # request/response: all at once
-    wall, limited_by = _sync_wall(job, one)
+    wall, limited_by = _sync_wall(job, one, quote.output_tokens)
     return quote.model_copy(
         update={
             "time_to_first_token_s": first,
@@ -312,13 +312,14 @@ def _with_time(job: Job, quote: ModeQuote) -> ModeQuote:
     )
 
 
-def _sync_wall(job: Job, one: Decimal) -> tuple[Decimal, str]:
-    """Wall time of the whole workload for a synchronous mode, and what sets it."""
+def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str]:
+    """Wall time of the whole workload for a synchronous mode, and what sets it; ``total_out``
+    is the output generated (cancelled streams stop early, so they count less)."""
     w, lim = job.workload, job.limits
     n = Decimal(job.requests)
     bounds: list[tuple[Decimal, str]] = [(one, "one request's time")]
     if w.rate_limited:
-        total_in, total_out = n * job.input_tokens, n * job.output_tokens
+        total_in = n * job.input_tokens
         if not job.cache_reads_count:
             total_in -= total_in * w.cached_share
         if lim.output_tokens_per_minute is not None:

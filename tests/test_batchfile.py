@@ -500,3 +500,40 @@ def test_build_manifest_prices_long_context_requests_at_their_tier(
         costs["request"],
         costs["batch"],
     )
+
+
+def test_reconcile_at_the_prices_of_the_day_the_batch_ran(tmp_path: Path) -> None:
+    out = tmp_path / "o3.jsonl"
+    usage = {
+        "prompt_tokens": 100_000,
+        "prompt_tokens_details": {"cached_tokens": 40_000},
+        "completion_tokens": 20_000,
+    }
+    out.write_text(
+        json.dumps(
+            {
+                "custom_id": "a",
+                "response": {"status_code": 200, "body": {"model": "o3", "usage": usage}},
+            }
+        )
+        + "\n"
+    )
+    # o3 batch before the 2025-06-10 cut: $5 in, $1.25 cached (no batch discount published:
+    # half the $2.50 standard), $20 out; after it: $1, $0.25, $4
+    before = reconcile([str(out)], as_of="2025-06-01").actual_cost
+    assert before == (60_000 * Decimal(5) + 40_000 * Decimal("1.25") + 20_000 * Decimal(20)) / 10**6
+    assert reconcile([str(out)], as_of="2025-07-01").actual_cost == before / 5
+
+
+def test_stream_wall_time_counts_only_the_output_generated_before_cancels() -> None:
+    from costcalc import Workload, quote
+
+    w = Workload(model="claude-haiku-4-5", requests=100_000, input_tokens=300, output_tokens=1000,
+                 cancel={"rate": 1, "after_tokens": 50}, modes=["stream", "request"])  # fmt: skip
+    q = quote(w)
+    # 100 tokens each are generated (50 seen + 50 billed after the cancel): 10M at 800K/min is
+    # 12.5 min, so 100,000 requests at 4,000/min (25 min) set the time
+    assert q.mode("stream").wait_s == 1500 and q.mode("stream").limited_by.startswith(
+        "requests per minute"
+    )
+    assert q.mode("request").wait_s == 7500

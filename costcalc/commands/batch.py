@@ -168,11 +168,12 @@ def batch_quote(
     help="The batch file(s) uploaded (repeatable): estimate and missing results.",
 )
 @click.option("-m", "--model", help="Model [default: named in the results].")
+@click.option("--as-of", "as_of", metavar="DATE", help="Prices of the day the batch ran.")
 @format_option("table", "json")
 @prices_option
 def batch_reconcile(
-    outputs: tuple[str, ...], inputs: tuple[str, ...], model: str | None, fmt: str,
-    price_files: tuple[str, ...],
+    outputs: tuple[str, ...], inputs: tuple[str, ...], model: str | None, as_of: str | None,
+    fmt: str, price_files: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Actual cost of provider batch output files at batch prices, against the estimate for
     the input; outcomes by kind; input requests with no result.
@@ -182,7 +183,9 @@ def batch_reconcile(
     from costcalc.batchfile import reconcile
     from costcalc.prices import load_price_table
 
-    result = reconcile(list(outputs), list(inputs), model, load_price_table(price_files))
+    result = reconcile(
+        list(outputs), list(inputs), model, load_price_table(price_files), as_of=as_of
+    )
     if fmt == "json":
         emit(result.model_dump_json(indent=2) + "\n")
     else:
