@@ -450,6 +450,9 @@ class DiffReport(BaseModel):
     threshold: str | None = None
     failed: bool = False
     failure: str | None = None
+    notes: list[str] = []
+    """What a reader should know, such as a price date that moved (both sides are priced on
+    the head's date, so the diff shows the change of workloads, not of prices)."""
 
 
 _THRESHOLD = "expected a percentage such as 10% or an amount such as 500"
@@ -555,6 +558,18 @@ def diff(
         workloads=rows,
         threshold=fail_on_increase,
     )
+    if base_cfg.as_of != head_cfg.as_of:
+        moved = (
+            f"the price date moved from {base_cfg.as_of or 'today'} to {head_cfg.as_of or 'today'}"
+        )
+        try:
+            own = monthly_costs(base_cfg, table, base).total_monthly
+            was = f" (the base at its own date: {usd(own)} a month)"
+        except CostcalcError:  # the base's date has no prices for one of its models
+            was = ""
+        report.notes.append(
+            f"{moved}; both sides are priced on {day}, so the diff leaves out the price change{was}"
+        )
     if limit_usd is not None and total_diff > limit_usd:
         report.failed = True
         report.failure = f"the increase of {usd(total_diff)} is over the allowed {usd(limit_usd)}"

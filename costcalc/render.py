@@ -848,6 +848,7 @@ def diff_table(d: DiffReport) -> str:
             lines.append(f"  {w.name}: " + "; ".join(w.changes))
     if d.failed:
         lines += ["", f"FAILED: {d.failure}"]
+    lines += [f"note: {n}" for n in d.notes]
     lines.append(f"\nbase {d.base}, head {d.head}, prices of {d.prices_as_of}")
     return "\n".join(lines) + "\n"
 
@@ -879,6 +880,7 @@ def diff_markdown(d: DiffReport, limit: int = 65536) -> str:
     same = f"{unchanged} workload{'s' if unchanged != 1 else ''} without cost changes. "
     foot = [
         "",
+        *(f"_Note: {n}._" for n in d.notes),
         f"{same if unchanged else ''}Prices of {d.prices_as_of}; base `{d.base}`, head `{d.head}`.",
     ]
 

@@ -323,3 +323,15 @@ def test_pre_commit_hook_and_example_workflow_are_valid() -> None:
     steps = flow["jobs"]["costcalc"]["steps"]
     assert any("costcalc" in str(s.get("uses", "")) for s in steps)
     assert any(MARKER in str(s.get("with", {}).get("script", "")) for s in steps)
+
+
+def test_a_moved_price_date_is_noted_in_the_diff(tmp_path: Path, run_cli: RunCli) -> None:
+    base = write(tmp_path, "base.yaml", BASE.replace("as_of: 2026-11-26", "as_of: 2024-09-01"))
+    head = write(tmp_path, "head.yaml", BASE)
+    d = diff(base, head)
+    assert d.diff_total_monthly == 0
+    (note,) = d.notes
+    assert note.startswith(
+        "the price date moved from 2024-09-01 to 2026-11-26; both sides are priced on 2026-11-26"
+    )
+    assert "note: the price date moved" in run_cli("diff", base, head).stdout
