@@ -35,6 +35,7 @@ from costcalc.money import MoneyOut, usd
 from costcalc.workload import (
     MAX_REQUESTS,
     MAX_TOKENS_PER_REQUEST,
+    CancelProfile,
     DeliveryMode,
     Duration,
     MoneyIn,
@@ -102,6 +103,8 @@ class ProjectWorkload(BaseModel):
     cached_share: Share = Decimal(0)
     cache_write_share: Share = Decimal(0)
     cache_ttl: Literal["5m", "1h"] = "5m"
+    cancel: CancelProfile = CancelProfile()
+    """Streaming only: how many requests users cancel, and when (as in a workload file)."""
     budget: MoneyIn | None = None
     """This workload's monthly budget (USD)."""
 
@@ -285,6 +288,7 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: Any) -> Wor
             cached_share=w.cached_share,
             cache_write_share=w.cache_write_share,
             cache_ttl=w.cache_ttl,
+            cancel=w.cancel,
             modes=list(dict.fromkeys([w.mode, "batch"])),
             baseline=w.mode,
             rate_limited=False,
@@ -599,6 +603,7 @@ _COMPARED = (
     "cached_share",
     "cache_write_share",
     "cache_ttl",
+    "cancel",
     "source",
 )
 
@@ -617,4 +622,7 @@ def _show(value: Any) -> str:
         return "-"
     if isinstance(value, Decimal):
         return f"{value.normalize():,f}"
+    if isinstance(value, BaseModel):  # the cancel profile: its given fields, compactly
+        given = value.model_dump(exclude_defaults=True)
+        return ", ".join(f"{k} {_show(v)}" for k, v in given.items()) or "none"
     return str(value)

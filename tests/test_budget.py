@@ -335,3 +335,16 @@ def test_a_moved_price_date_is_noted_in_the_diff(tmp_path: Path, run_cli: RunCli
         "the price date moved from 2024-09-01 to 2026-11-26; both sides are priced on 2026-11-26"
     )
     assert "note: the price date moved" in run_cli("diff", base, head).stdout
+
+
+def test_stream_cancels_in_the_project_config_lower_the_monthly_cost(tmp_path: Path) -> None:
+    with_cancels = BASE.replace(
+        "    mode: stream\n", "    mode: stream\n    cancel: {rate: 0.5, after_tokens: 100}\n"
+    )
+    base, head = write(tmp_path, "base.yaml", BASE), write(tmp_path, "head.yaml", with_cancels)
+    d = diff(base, head)
+    chat = next(w for w in d.workloads if w.name == "support-chat")
+    # half of 600,000 streamed answers stop after 100 + 50 billed of 350 tokens: 200 tokens
+    # fewer each at Haiku 4.5's $5 per 1M = $300 less a month
+    assert chat.diff == Decimal(-300)
+    assert chat.changes == ["cancel: none -> rate 0.5, after_tokens 100"]
