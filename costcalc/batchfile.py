@@ -1101,6 +1101,11 @@ def reconcile(
                             )
                         wanted_ids.add(cid)
                         ids.append(cid)
+        if not ids:
+            raise UsageError(
+                f"{', '.join(inputs)}: no request with a custom_id: --input takes the batch "
+                "file(s) that were uploaded"
+            )
         counted = count_file(list(inputs), prices.model.id, table=table)
         max_out = sum(f.max_tokens_total for f in report.files)
         from costcalc.delivery import request_groups, tier_bounds

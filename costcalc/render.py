@@ -680,6 +680,7 @@ def validation_table(report: ValidationReport) -> str:
 
 
 def reconcile_table(r: Reconciliation) -> str:
+    places = shared_places((r.actual_cost, r.estimate, r.difference))
     lines = [
         f"model {r.model}: " + ", ".join(f"{n:,} {k}" for k, n in r.outcomes.items()),
         f"usage of the succeeded requests: {r.usage.input_tokens:,} input, "
@@ -691,15 +692,15 @@ def reconcile_table(r: Reconciliation) -> str:
             else ""
         )
         + f", {r.usage.output_tokens:,} output tokens",
-        f"actual cost at batch prices: {usd(r.actual_cost)} (errored, cancelled and expired "
-        "requests bill nothing)",
+        f"actual cost at batch prices: {usd(r.actual_cost, places)} (errored, cancelled and "
+        "expired requests bill nothing)",
     ]
     if r.assumed:
         lines.append(f"  assumed from the provider's batch rule: {', '.join(r.assumed)}")
     if r.estimate is not None and r.difference is not None:
         lines.append(
-            f"estimate before upload: {usd(r.estimate)} ({r.estimate_basis}); "
-            f"actual {signed_usd(r.difference)} against it"
+            f"estimate before upload: {usd(r.estimate, places)} ({r.estimate_basis}); "
+            f"actual {'+' if r.difference > 0 else ''}{usd(r.difference, places)} against it"
         )
     if r.input_requests is not None:
         lines.append(f"input requests: {r.input_requests:,}; without a result: {len(r.missing):,}")

@@ -135,6 +135,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-malformed", ["batch", "reconcile", "{d}/bad-results.jsonl"], ("bad-results.jsonl:2: invalid JSON",)),
     ("reconcile-not-output", ["batch", "reconcile", "{d}/not-results.jsonl"], ("not-results.jsonl:1: custom_id is missing",)),
     ("reconcile-bad-usage", ["batch", "reconcile", "{d}/bad-usage.jsonl"], ("bad-usage.jsonl:1: usage.prompt_tokens must be a whole number >= 0",)),
+    ("reconcile-input-not-a-batch-file", ["batch", "reconcile", "{d}/good-results.jsonl", "--input", "{d}/t.csv"], ("t.csv: no request with a custom_id",)),
     ("reconcile-same-file-twice", ["batch", "reconcile", "{d}/good-results.jsonl", "{d}/good-results.jsonl"], ("good-results.jsonl:1: custom_id 'a' has a result already",)),
     ("reconcile-missing-file", ["batch", "reconcile", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
     ("quote-invalid-file", ["batch", "quote", "{d}/not-results.jsonl"], ("custom_id is missing", "costcalc batch validate")),
