@@ -577,14 +577,19 @@ def build(
     writer = PartWriter(out, stem, limit_requests, limit_bytes, force)
     sample = Reservoir(QUOTE_SAMPLE, random.Random(seed))
     count = 0
+    guard = ContextGuard(table, entry.id)
     try:
         for row in input_rows(
             input_path, column=column, template=template, field_path=field_path, progress=progress
         ):
             count += 1
             cid = f"{id_prefix}{row.number}"
+            request = fmt.request(cid, row)
+            line = encode_line(request)
+            if too_long := guard.over(line, request):  # the provider would reject it
+                raise CostcalcError(f"{input_path}:{row.number}: one request has {too_long}")
             try:
-                writer.add(encode_line(fmt.request(cid, row)), cid)
+                writer.add(line, cid)
             except RequestTooLarge as exc:
                 raise CostcalcError(f"{input_path}:{row.number}: {exc}") from None
             if count <= QUOTE_SAMPLE or count == sample.next:
@@ -708,6 +713,35 @@ def _message_problems(messages: list[Any], where: str) -> list[str]:
     return []
 
 
+class ContextGuard:
+    """Finds requests over a model's input limit without counting every request: a token is
+    at least one byte of the line, so only a line longer than the limit (times the model's
+    calibration factor) can be over it, and only such lines are counted."""
+
+    def __init__(self, table: Any, model: str) -> None:
+        from costcalc.tokenfiles import CountSpec
+        from costcalc.tokens import tokenizer_for
+
+        self.tok = tokenizer_for(model, table)
+        self.limit = self.tok.context_limit
+        self.spec = CountSpec(self.tok.encoding, self.tok.overhead, None, "strict")
+        self.shortest_suspect = math.floor(self.limit / self.tok.factor)
+
+    def over(self, line: bytes, request: Mapping[str, Any]) -> str | None:
+        """Why the request is too long for the model, or None."""
+        if len(line) <= self.shortest_suspect:
+            return None
+        from costcalc.tokenfiles import RequestError, request_tokens
+
+        try:
+            tokens = self.tok.scale(request_tokens(request, self.spec)[0])
+        except (RequestError, CostcalcError):
+            return None  # a malformed request is reported by the checks that find it
+        if tokens <= self.limit:
+            return None
+        return f"{tokens:,} input tokens, over {self.tok.model}'s limit of {self.limit:,}"
+
+
 def validate_files(
     paths: Sequence[str],
     *,
@@ -732,6 +766,7 @@ def _validate_file(
 ) -> FileReport:
     problems: list[str] = []
     provider: Provider | None = None
+    guard: ContextGuard | None = None
     model: str | None = None
     model_line = 0
     url: str | None = None
@@ -793,11 +828,17 @@ def _validate_file(
             problems.append(f"{where}: {body_key}.model is missing")
         elif model is None:
             model, model_line = line_model, number
+            try:
+                guard = ContextGuard(table, model)
+            except CostcalcError:
+                guard = None  # an unknown model: reported where the files are priced
         elif line_model != model:
             problems.append(
                 f"{where}: model {line_model!r} differs from {model!r} on line {model_line} "
                 "(one model per file)"
             )
+        if guard is not None and (too_long := guard.over(raw, obj)):
+            problems.append(f"{where}: {too_long}")
         if kind == "anthropic":
             mt = body.get("max_tokens")
             if not isinstance(mt, int) or isinstance(mt, bool) or mt < 1:

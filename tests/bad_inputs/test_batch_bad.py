@@ -45,6 +45,7 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("mixed-providers", {"a.jsonl": lines(OPENAI, {**ANTHROPIC, "custom_id": "b"})}, ("a request for anthropic in a file of openai requests",)),
     ("too-many-requests", {"a.jsonl": lines(*({**OPENAI, "custom_id": f"r{i}"} for i in range(3)))}, ("3 requests, over the limit of 2 per file",)),
     ("empty", {"a.jsonl": ""}, ("a.jsonl: no requests",)),
+    ("over-context", {"a.jsonl": lines({**OPENAI, "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello" + " hello" * 130_000}]}})}, ("a.jsonl:1: 130,008 input tokens, over gpt-4o's limit of 128,000",)),
     ("no-messages", {"a.jsonl": lines({**OPENAI, "body": {"model": "gpt-4o", "messages": []}})}, ("a.jsonl:1: body.messages is empty",)),
     ("anthropic-empty-content", {"a.jsonl": lines({**ANTHROPIC, "params": {**ANTHROPIC["params"], "messages": [{"role": "user", "content": ""}]}})}, ("a.jsonl:1: params.messages[0] has no content",)),
 ]  # fmt: skip
@@ -67,6 +68,7 @@ def test_validate_finds_problems(
 def _setup(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("id,body\n1,hello\n")
     (tmp_path / "blank-cell.csv").write_text('id,body\n1,hello\n2,""\n')
+    (tmp_path / "long.txt").write_text("short\n" + "hello" + " hello" * 130_000 + "\n")
     (tmp_path / "no-content.jsonl").write_text(lines({"messages": [{"role": "user"}]}))
     (tmp_path / "big.txt").write_text("x" * 5000 + "\n")
     (tmp_path / "afile").write_text("not a folder")
@@ -128,6 +130,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("max-tokens-too-big", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-tokens", "99999"], ("over gpt-4o's maximum output of 16,384",)),
     ("max-requests-zero", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-requests", "0"], ("--max-requests must be at least 1",)),
     ("template-on-text-file", ["batch", "build", "{d}/big.txt", "-m", "gpt-4o", "--template", "Hi {text}", "--out", "{d}/out"], ("big.txt: --column and --template apply to CSV input only",)),
+    ("request-over-context", ["batch", "build", "{d}/long.txt", "-m", "gpt-4o", "--out", "{d}/out"], ("long.txt:2: one request has 130,008 input tokens, over gpt-4o's limit of 128,000",)),
     ("empty-prompt", ["batch", "build", "{d}/blank-cell.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out"], ("blank-cell.csv:3: empty prompt",)),
     ("message-without-content", ["batch", "build", "{d}/no-content.jsonl", "-m", "gpt-4o", "--out", "{d}/out"], ("no-content.jsonl:1: message 1 has no content",)),
     ("validate-missing-file", ["batch", "validate", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
