@@ -34,9 +34,10 @@ from costcalc.money import MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.workload import DeliveryMode, Workload
 
-_RESULT = ConfigDict(defer_build=True)
+_RESULT = ConfigDict(defer_build=True, protected_namespaces=())
 """Result objects are made by costcalc from values it computed (model_construct): their
-schemas are built only when JSON is written, not at every start-up."""
+schemas are built only when JSON is written, not at every start-up. ``Quote.model_name`` is
+a field, not pydantic's (older pydantic warns about the ``model_`` prefix otherwise)."""
 
 
 class Recommendation(BaseModel):
