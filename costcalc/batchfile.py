@@ -531,6 +531,23 @@ def _provider_of(table: Any, model: str, provider: str | None) -> tuple[Any, Pro
     return entry, name  # type: ignore[return-value]
 
 
+def check_batch_options(
+    entry: Any, max_tokens: int, max_requests: int | None, max_bytes: int | None, min_bytes: int = 1
+) -> None:
+    """The options every writer of batch files takes (build, queue flush), checked alike."""
+    if max_tokens < 1:
+        raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
+    if entry.max_output_tokens and max_tokens > entry.max_output_tokens:
+        raise UsageError(
+            f"--max-tokens {max_tokens:,} is over {entry.id}'s maximum output of "
+            f"{entry.max_output_tokens:,}"
+        )
+    if max_requests is not None and max_requests < 1:
+        raise UsageError(f"--max-requests must be at least 1, got {max_requests}")
+    if max_bytes is not None and max_bytes < min_bytes:
+        raise UsageError(f"--max-bytes must be at least {min_bytes:,}, got {max_bytes:,}")
+
+
 def build(
     input_path: str,
     model: str,
@@ -560,17 +577,7 @@ def build(
     rule = table.providers[table.find(model)[0].provider].batch
     if rule is None:
         raise UsageError(f"{entry.id}: the provider has no Batch API")
-    if max_tokens < 1:
-        raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
-    if entry.max_output_tokens and max_tokens > entry.max_output_tokens:
-        raise UsageError(
-            f"--max-tokens {max_tokens:,} is over {entry.id}'s maximum output of "
-            f"{entry.max_output_tokens:,}"
-        )
-    if max_requests is not None and max_requests < 1:
-        raise UsageError(f"--max-requests must be at least 1, got {max_requests}")
-    if max_bytes is not None and max_bytes < 1:
-        raise UsageError(f"--max-bytes must be at least 1, got {max_bytes}")
+    check_batch_options(entry, max_tokens, max_requests, max_bytes)
     limit_requests, limit_bytes = effective_limits(rule, max_requests, max_bytes)
     if not re.fullmatch(r"[a-zA-Z0-9_-]{0,48}", id_prefix):
         raise UsageError(

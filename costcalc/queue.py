@@ -238,22 +238,12 @@ def flush(
     table: Any = None,
 ) -> list[FlushResult]:
     """Finish any flush left open by a crash, then flush every pending task."""
-    from costcalc.batchfile import _provider_of, prepare_out_dir
+    from costcalc.batchfile import _provider_of, check_batch_options, prepare_out_dir
     from costcalc.prices import load_price_table
 
     table = table or load_price_table()
     entry, provider = _provider_of(table, model, None)
-    if max_tokens < 1:
-        raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
-    if max_requests is not None and max_requests < 1:
-        raise UsageError(f"--max-requests must be at least 1, got {max_requests}")
-    if max_bytes is not None and max_bytes < MIN_BYTES:
-        raise UsageError(f"--max-bytes must be at least {MIN_BYTES:,}, got {max_bytes:,}")
-    if entry.max_output_tokens and max_tokens > entry.max_output_tokens:
-        raise UsageError(
-            f"--max-tokens {max_tokens:,} is over {entry.id}'s maximum output of "
-            f"{entry.max_output_tokens:,} tokens"
-        )
+    check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES)
     conn = connect(db, create=False)
     try:
         if conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL LIMIT 1").fetchone():
