@@ -110,10 +110,16 @@ class Quote(BaseModel):
     @property
     def fastest(self) -> ModeQuote:
         """The available mode that finishes the workload first, on the ``batch_wait`` basis
-        (the cheaper on a tie)."""
+        (on a tie the cheaper, then request for work nobody watches, then the earlier first
+        token)."""
         return min(
             self.available,
-            key=lambda m: (m.basis_wait(self.batch_wait), m.cost, m.time_to_first_token_s),
+            key=lambda m: (
+                m.basis_wait(self.batch_wait),
+                m.cost,
+                _background(self, m),
+                m.time_to_first_token_s,
+            ),
         )
 
     def to_json(self) -> str:
@@ -516,10 +522,7 @@ def _someone_watching(q: Quote, interactive: list[ModeQuote]) -> tuple[DeliveryM
 def _missed_deadline(q: Quote, deadline_s: Decimal) -> tuple[DeliveryMode, str]:
     """No mode meets the deadline: the cheapest of the modes that finish first."""
     basis = q.batch_wait
-    first = min(
-        q.available,
-        key=lambda m: (m.basis_wait(basis), m.cost, _background(q, m), m.time_to_first_token_s),
-    )
+    first = q.fastest
     wait = first.basis_wait(basis)
     tied = [m.mode for m in q.available if m.basis_wait(basis) == wait]
     text = f"no mode finishes within the {duration(deadline_s)} deadline; "
