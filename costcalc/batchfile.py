@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 from pydantic import BaseModel
 
 from costcalc.atomic import new_temp, stage
-from costcalc.errors import CostcalcError, InputFileError, UsageError, open_input
+from costcalc.errors import EMPTY_PROMPT, CostcalcError, InputFileError, UsageError, open_input
 from costcalc.money import MoneyOut, per_million, tidy
 
 if TYPE_CHECKING:
@@ -68,9 +68,6 @@ class Row(NamedTuple):
 
 def _prompt_messages(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
-
-
-EMPTY_PROMPT = "empty prompt (providers reject a message with no text)"
 
 
 def _prompt_row(path: str, number: int, line: int, text: str, system: str | None = None) -> Row:

@@ -63,6 +63,10 @@ class UnknownModelError(CostcalcError, LookupError):
         super().__init__(f"unknown model {name!r}{hint} (`costcalc prices list` shows every model)")
 
 
+EMPTY_PROMPT = "empty prompt (providers reject a message with no text)"
+"""Why a request with no text is refused: by batch build, and by a quote of the same file."""
+
+
 class UsageError(CostcalcError):
     """An option or argument value is out of range or malformed."""
 

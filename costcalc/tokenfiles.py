@@ -30,7 +30,7 @@ from typing import IO, Any, Literal
 
 from pydantic import BaseModel, PrivateAttr
 
-from costcalc.errors import CostcalcError, InputFileError, UsageError, open_input
+from costcalc.errors import EMPTY_PROMPT, CostcalcError, InputFileError, UsageError, open_input
 from costcalc.tokens import (
     DEFAULT_MODEL,
     ChatOverhead,
@@ -498,9 +498,7 @@ def template_fields(template: str) -> list[str]:
 def _non_empty(rows: Iterable[tuple[str, int]], name: str) -> Iterator[tuple[str, int]]:
     for text, line in rows:
         if not text.strip():
-            raise InputFileError(
-                name, "empty prompt (providers reject a message with no text)", line
-            )
+            raise InputFileError(name, EMPTY_PROMPT, line)
         yield text, line
 
 
