@@ -51,6 +51,14 @@ def prices_option(func: F) -> F:
     )(func)
 
 
+seed_option = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Seed for --sample (printed, so a sample can be redrawn).",
+)
+"""``--seed N`` for commands that take ``--sample``."""
+
+
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return click.option(
         "--format",

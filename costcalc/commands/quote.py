@@ -11,6 +11,7 @@ from costcalc.cli import (
     emit_quote,
     format_option,
     prices_option,
+    seed_option,
 )
 from costcalc.workload import DELIVERY_MODES, SOURCES
 
@@ -29,11 +30,7 @@ from costcalc.workload import DELIVERY_MODES, SOURCES
 )
 @click.option("--input-column", metavar="NAME", help="CSV column of --input-file.")
 @click.option("--sample", type=int, metavar="N", help="Measure --input-file from a sample of N.")
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    help="Seed for --sample (printed, so a sample can be redrawn).",
-)
+@seed_option
 @click.option(
     "--errors",
     type=click.Choice(["strict", "replace"]),

@@ -11,6 +11,7 @@ from costcalc.cli import (
     format_option,
     prices_option,
     progress_bar,
+    seed_option,
 )
 
 
@@ -47,11 +48,7 @@ from costcalc.cli import (
     metavar="N",
     help="Count a random sample of N requests and estimate the total (95% interval).",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    help="Seed for --sample (printed, so a sample can be redrawn).",
-)
+@seed_option
 @click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option(
     "--errors",
