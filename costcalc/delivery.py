@@ -150,7 +150,8 @@ class Job(NamedTuple):
     cache_reads_count: bool = True
     """Whether cache reads count against the tokens-per-minute limit."""
 
-    def request_groups(self) -> tuple[RequestGroup, ...]:
+    def price_groups(self) -> tuple[RequestGroup, ...]:
+        """The groups, or all requests as one group when they are alike."""
         if self.groups:
             return self.groups
         n = Decimal(self.requests)
@@ -172,7 +173,7 @@ def _rate(rates: ModeRates, component: str, fallback: str, notes: list[str], why
 def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
     """What ``mode`` costs for the job, component by component; unavailable modes carry why."""
     price_mode = PRICE_MODE[mode]
-    groups = job.request_groups()
+    groups = job.price_groups()
     group_rates = [job.prices.mode(price_mode, g.tier_input()) for g in groups]
     for rates in group_rates:
         if not rates.available:
