@@ -465,6 +465,7 @@ def quote_markdown(report: QuoteReport) -> str:
         headers, rows, right = quote_rows(q)
         r = q.recommendation
         teaching = _teaching_tag(q, " (teaching rate)")
+        remarks = _unavailable_lines(q) + _note_lines(q)
         parts = [
             f"### {q.name}",
             "",
@@ -474,8 +475,8 @@ def quote_markdown(report: QuoteReport) -> str:
             "",
             markdown_table(headers, rows, right).rstrip("\n"),
             "",
-            *(f"- {line}" for line in _unavailable_lines(q) + _note_lines(q)),
-            *([""] if _unavailable_lines(q) + _note_lines(q) else []),
+            *(f"- {line}" for line in remarks),
+            *([""] if remarks else []),
             *(
                 ["\\* includes prices assumed from the provider's rule (see assumptions)", ""]
                 if any(m.assumed for m in q.available)
