@@ -274,7 +274,8 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: Any) -> Wor
     table = table or load_price_table()
     day = config.as_of or dt.date.today()
     monthly = w.requests_per_month or (w.requests_per_day or Decimal(0)) * config.days_per_month
-    sold = table.prices(w.model, day).mode(PRICE_MODE[w.mode], math.ceil(w.input_tokens))
+    prices = table.prices(w.model, day)
+    sold = prices.mode(PRICE_MODE[w.mode], math.ceil(w.input_tokens))
     if not sold.available:
         raise UsageError(f"runs in {w.mode}, but {sold.reason}")
     # one request's cost, scaled: the volume may be fractional per day
@@ -302,7 +303,7 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: Any) -> Wor
     batch = q.mode("batch")
     cost = current.cost * monthly
     batch_cost = batch.cost * monthly if batch.available and batch.cost is not None else None
-    rule = table.prices(w.model, day).provider.batch
+    rule = prices.provider.batch
     eligible = (w.source in BATCH_SOURCES) or (
         w.deadline is not None
         and rule is not None
