@@ -71,7 +71,7 @@ with open(src, newline="", encoding="utf-8") as f, open(out, "w", encoding="utf-
 
 COSTCALC = """
 import sys
-from costcalc.batchfile import build
+from costcalc.batch.build import build
 build(sys.argv[1], "gpt-4o-mini", sys.argv[2], template=sys.argv[3], force=True)
 """
 

@@ -42,8 +42,8 @@ from typing import Any
 import tiktoken
 
 from costcalc import __version__
-from costcalc.tokenfiles import count_file
-from costcalc.tokens import get_encoding
+from costcalc.tokens.count import count_file
+from costcalc.tokens.encodings import get_encoding
 
 MIB = 1024 * 1024
 SEED = 20240611

@@ -54,14 +54,14 @@ _LAZY = {
     "PriceTable": "costcalc.prices",
     "Rate": "costcalc.prices",
     "load_price_table": "costcalc.prices",
-    "price_list": "costcalc.pricesheet",
-    "price_sheet": "costcalc.pricesheet",
-    "TokenCount": "costcalc.tokenfiles",
-    "count_file": "costcalc.tokenfiles",
-    "count_string": "costcalc.tokenfiles",
-    "count_message_tokens": "costcalc.tokens",
-    "count_tokens": "costcalc.tokens",
-    "tokenizer_for": "costcalc.tokens",
+    "price_list": "costcalc.prices.sheet",
+    "price_sheet": "costcalc.prices.sheet",
+    "TokenCount": "costcalc.tokens.result",
+    "count_file": "costcalc.tokens.count",
+    "count_string": "costcalc.tokens.count",
+    "count_message_tokens": "costcalc.tokens.encodings",
+    "count_tokens": "costcalc.tokens.encodings",
+    "tokenizer_for": "costcalc.tokens.encodings",
     "route": "costcalc.router",
     "Route": "costcalc.router",
     "Workload": "costcalc.workload",
@@ -79,10 +79,11 @@ if TYPE_CHECKING:
         Rate,
         load_price_table,
     )
-    from costcalc.pricesheet import price_list, price_sheet
+    from costcalc.prices.sheet import price_list, price_sheet
     from costcalc.router import Route, route
-    from costcalc.tokenfiles import TokenCount, count_file, count_string
-    from costcalc.tokens import count_message_tokens, count_tokens, tokenizer_for
+    from costcalc.tokens.count import count_file, count_string
+    from costcalc.tokens.encodings import count_message_tokens, count_tokens, tokenizer_for
+    from costcalc.tokens.result import TokenCount
     from costcalc.workload import Workload, load_workloads
 
 

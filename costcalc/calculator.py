@@ -231,7 +231,8 @@ def _measure(
     """Requests, mean input tokens, the requests split by price tier, how they were measured,
     and whether from a sample, from the workload's input file (one request per JSONL line,
     CSV row, or non-blank line of text, as `batch build` reads them)."""
-    from costcalc.tokenfiles import count_file, detect_format
+    from costcalc.tokens.count import count_file
+    from costcalc.tokens.readers import detect_format
 
     assert w.input_file is not None
     fmt = detect_format(w.input_file, None, None)

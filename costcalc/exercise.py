@@ -99,7 +99,7 @@ def exercise(
 
     Amounts may be given as ``Decimal``, ``int`` or text ("15", "$1,200"); ``as_of`` as a date
     or YYYY-MM-DD."""
-    from costcalc.prices import parse_date
+    from costcalc.units import parse_date
     from costcalc.workload import parse_money, parse_share
 
     rate = parse_money(rate, "rate") if rate is not None else None

@@ -19,14 +19,16 @@ from costcalc.money import per_hour, shared_places, signed_usd, usd, usd_price
 from costcalc.prices import COMPONENT_LABELS
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
-    from costcalc.batchfile import Manifest, Reconciliation, ValidationReport
+    from costcalc.batch.build import Manifest
+    from costcalc.batch.queue import QueueStatus
+    from costcalc.batch.reconcile import Reconciliation
+    from costcalc.batch.validate import ValidationReport
     from costcalc.budget import CheckReport, DiffReport, WorkloadCost
     from costcalc.calculator import Quote, QuoteReport
     from costcalc.delivery import ModeQuote
     from costcalc.exercise import Exercise
-    from costcalc.pricesheet import PriceList, PriceSheet, StaleReport
-    from costcalc.queue import QueueStatus
-    from costcalc.tokenfiles import TokenCount
+    from costcalc.prices.sheet import PriceList, PriceSheet, StaleReport
+    from costcalc.tokens.result import TokenCount
 
 Row = Sequence[Any]
 

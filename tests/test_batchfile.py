@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costcalc.batchfile import build, reconcile, validate_files
+from costcalc.batch.build import build
+from costcalc.batch.reconcile import reconcile
+from costcalc.batch.validate import validate_files
 from costcalc.router import load_policy, route
 from costcalc.workload import Workload
 from tests.conftest import RunCli
@@ -438,7 +440,7 @@ def test_route_cli_json_and_default_policy(run_cli: RunCli) -> None:
 def test_reservoir_is_uniform_and_complete() -> None:
     import random
 
-    from costcalc.batchfile import Reservoir
+    from costcalc.batch.rows import Reservoir
 
     counts = [0] * 100
     for trial in range(3000):

@@ -18,7 +18,7 @@ from costcalc.prices import (
     load_provider_file,
     price_schema,
 )
-from costcalc.pricesheet import stale_report
+from costcalc.prices.sheet import stale_report
 from tests.conftest import RunCli, assert_one_line_error
 
 REPO = Path(__file__).resolve().parent.parent
@@ -360,7 +360,7 @@ def test_an_edited_yaml_file_wins_over_the_compiled_copy(
 ) -> None:
     import shutil
 
-    from costcalc import prices
+    from costcalc.prices import load as prices
 
     copy = tmp_path / "pricing"
     shutil.copytree(prices.builtin_pricing_dir(), copy)

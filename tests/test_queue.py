@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.queue import FAULT_ENV, add, flush, status
+from costcalc.batch.queue import FAULT_ENV, add, flush, status
 from tests.conftest import RunCli
 
 COSTCALC = [sys.executable, "-m", "costcalc"]

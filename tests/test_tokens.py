@@ -18,8 +18,13 @@ from hypothesis import strategies as st
 
 import costcalc
 from costcalc.errors import CostcalcWarning
-from costcalc.tokenfiles import count_file
-from costcalc.tokens import count_message_tokens, count_tokens, encoding_path, get_encoding
+from costcalc.tokens.count import count_file
+from costcalc.tokens.encodings import (
+    count_message_tokens,
+    count_tokens,
+    encoding_path,
+    get_encoding,
+)
 from tests.conftest import RunCli
 
 # The OpenAI cookbook's example messages ("How to count tokens with tiktoken"), verbatim.
@@ -31,6 +36,14 @@ COOKBOOK_MESSAGES = [
     {"role": "system", "name": "example_assistant", "content": "Let's talk later when we're less busy about how to do better."},
     {"role": "user", "content": "This late pivot means we don't have time to boil the ocean for the client deliverable."},
 ]  # fmt: skip
+
+
+def set_block_bytes(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """Smaller blocks, in every module that reads in blocks (many cuts on small files)."""
+    from costcalc.tokens import engine, readers, requests, sample
+
+    for module in (engine, readers, requests, sample):
+        monkeypatch.setattr(module, "BLOCK_BYTES", size)
 
 
 def test_cookbook_counts_129_with_cl100k_and_124_with_o200k() -> None:
@@ -94,7 +107,7 @@ def test_estimates_for_other_providers_say_so(write: Any) -> None:
 def test_unknown_chat_overhead_warns_and_falls_back() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        from costcalc import tokens
+        from costcalc.tokens import encodings as tokens
 
         tokens._warn_once.cache_clear()
         n = count_message_tokens(COOKBOOK_MESSAGES, model="gemini-2.5-flash")
@@ -103,7 +116,7 @@ def test_unknown_chat_overhead_warns_and_falls_back() -> None:
 
 
 def test_cli_warning_goes_to_stderr(run_cli: RunCli) -> None:
-    from costcalc import tokens
+    from costcalc.tokens import encodings as tokens
 
     tokens._warn_once.cache_clear()
     result = run_cli(
@@ -143,13 +156,12 @@ def test_text_file_and_stdin(write: Any, run_cli: RunCli) -> None:
 def test_large_text_is_cut_only_where_no_token_crosses(
     write: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from costcalc import tokenfiles
 
     rng = random.Random(5)
     pieces = ["word", " ", "\n", "\n\n", "  ", "\t", "Ünï", "12345", "!?", "\r\n", "x" * 30]
     body = "".join(rng.choice(pieces) for _ in range(20_000))
     path = write("big.txt", body.encode())
-    monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 997)  # many cuts
+    set_block_bytes(monkeypatch, 997)  # many cuts
     assert count_file(path).tokens == _o200k(body)
     assert count_file(path, jobs=2).tokens == _o200k(body)
     cl100k = len(get_encoding("cl100k_base").encode_ordinary(body))
@@ -276,9 +288,8 @@ def test_over_context_counts_requests_above_the_limit(write: Any) -> None:
 
 
 def test_jobs_give_the_same_answer(write: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from costcalc import tokenfiles
 
-    monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 4096)
+    set_block_bytes(monkeypatch, 4096)
     rng = random.Random(1)
     rows = [
         {
@@ -359,10 +370,9 @@ def test_csv_sampling_uses_rows(write: Any) -> None:
 
 
 def test_jobs_number_error_lines_across_ranges(write: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from costcalc import tokenfiles
     from costcalc.errors import InputFileError
 
-    monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 1000)
+    set_block_bytes(monkeypatch, 1000)
     lines = [json.dumps({"prompt": f"request number {i}"}) for i in range(1, 501)]
     lines[436] = "{broken"
     path = write("many.jsonl", "\n".join(lines) + "\n")
@@ -374,9 +384,8 @@ def test_jobs_number_error_lines_across_ranges(write: Any, monkeypatch: pytest.M
 def test_sampling_finds_every_line_across_files_blocks_and_blanks(
     write: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from costcalc import tokenfiles
 
-    monkeypatch.setattr(tokenfiles, "BLOCK_BYTES", 700)
+    set_block_bytes(monkeypatch, 700)
     rng = random.Random(3)
     a = "".join(
         json.dumps({"prompt": "w " * rng.randint(1, 60)}) + "\n" + ("\n" if i % 7 == 0 else "")

@@ -79,7 +79,7 @@ def batch_build(
         costcalc batch build tickets.csv -m gpt-4o-mini --column body --out batches/
         costcalc batch build prompts.txt -m claude-haiku-4-5 --system "Be brief." --out out/
     """
-    from costcalc.batchfile import build
+    from costcalc.batch.build import build
     from costcalc.prices import load_price_table
 
     with progress_bar([input_file]) as advance:
@@ -115,7 +115,7 @@ def batch_validate(
     file, custom_ids unique across all the files given and of the allowed shape, and the
     provider's request and size limits.
     """
-    from costcalc.batchfile import validate_files
+    from costcalc.batch.validate import validate_files
     from costcalc.prices import load_price_table
 
     report = validate_files(
@@ -146,7 +146,7 @@ def batch_quote(
     files: tuple[str, ...], output_tokens: int | None, fmt: str, price_files: tuple[str, ...]
 ) -> None:
     """Token counts and cost, standard against batch, for batch files ready to upload."""
-    from costcalc.batchfile import quote_files
+    from costcalc.batch.quote import quote_files
     from costcalc.prices import load_price_table
 
     report = quote_files(list(files), output_tokens, load_price_table(price_files))
@@ -180,7 +180,7 @@ def batch_reconcile(
 
     Errored, cancelled and expired requests bill nothing.
     """
-    from costcalc.batchfile import reconcile
+    from costcalc.batch.reconcile import reconcile
     from costcalc.prices import load_price_table
 
     result = reconcile(

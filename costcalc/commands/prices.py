@@ -38,7 +38,7 @@ def prices_list(
     """
     from costcalc import render
     from costcalc.prices import load_price_table
-    from costcalc.pricesheet import price_list
+    from costcalc.prices.sheet import price_list
 
     result = price_list(load_price_table(price_files), provider, as_of)
     if fmt == "json":
@@ -65,7 +65,7 @@ def prices_show(model: str, as_of: str | None, fmt: str, price_files: tuple[str,
     """
     from costcalc import render
     from costcalc.prices import load_price_table
-    from costcalc.pricesheet import price_sheet
+    from costcalc.prices.sheet import price_sheet
 
     sheet = price_sheet(load_price_table(price_files), model, as_of)
     emit(render.to_json(sheet) if fmt == "json" else render.price_sheet_table(sheet))
@@ -104,7 +104,7 @@ def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
     """Exit 1 when any model's prices were last checked more than DAYS days ago (for CI)."""
     from costcalc import render
     from costcalc.prices import load_price_table
-    from costcalc.pricesheet import stale_report
+    from costcalc.prices.sheet import stale_report
 
     report = stale_report(load_price_table(price_files), days)
     emit(render.to_json(report) if fmt == "json" else render.stale_table(report))

@@ -35,7 +35,7 @@ def queue() -> None:
 def queue_add(prompts: tuple[str, ...], db: str) -> None:
     """Add tasks: each PROMPT argument, or JSONL on stdin (a string, or an object with prompt
     or messages, optionally system and custom_id). Prints the custom_ids."""
-    from costcalc.queue import add, parse_tasks
+    from costcalc.batch.queue import add, parse_tasks
 
     if prompts:
         tasks: list[Any] = list(prompts)
@@ -64,8 +64,8 @@ def queue_flush(
     max_requests: int | None, max_bytes: int | None, fmt: str, price_files: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Write every pending task into batch file(s), crash-safely; prints the files written."""
+    from costcalc.batch.queue import flush
     from costcalc.prices import load_price_table
-    from costcalc.queue import flush
 
     results = flush(
         db, out_dir, model, max_tokens=max_tokens, system=system, max_requests=max_requests,
@@ -92,7 +92,7 @@ def queue_flush(
 @format_option("table", "json")
 def queue_status(db: str, fmt: str) -> None:
     """Pending and flushed tasks, and the last flushes."""
-    from costcalc.queue import status
+    from costcalc.batch.queue import status
 
     report = status(db)
     if fmt == "json":

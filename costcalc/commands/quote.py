@@ -187,7 +187,8 @@ def exercise(
         costcalc exercise --rows 20000 --tokens-per-row 3000 --format markdown
     """
     from costcalc.exercise import exercise as run_exercise
-    from costcalc.prices import load_price_table, parse_date
+    from costcalc.prices import load_price_table
+    from costcalc.units import parse_date
     from costcalc.workload import parse_money, parse_share
 
     result = run_exercise(

@@ -92,7 +92,7 @@ def tokens(
     """
     from costcalc import render
     from costcalc.prices import load_price_table
-    from costcalc.tokenfiles import count_file, count_string
+    from costcalc.tokens.count import count_file, count_string
 
     table = load_price_table(price_files)
     if text is not None:

@@ -29,15 +29,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from costcalc.batchfile import (
-    ANTHROPIC_ID,
-    LineFormat,
-    PartWriter,
-    RequestTooLarge,
-    Row,
-    effective_limits,
-    encode_line,
-)
+from costcalc.batch.formats import ANTHROPIC_ID, LineFormat, encode_line
+from costcalc.batch.rows import Row
+from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
 from costcalc.errors import CostcalcError, InputFileError, UsageError
 
 SCHEMA = """
@@ -238,7 +232,8 @@ def flush(
     table: Any = None,
 ) -> list[FlushResult]:
     """Finish any flush left open by a crash, then flush every pending task."""
-    from costcalc.batchfile import _provider_of, check_batch_options, prepare_out_dir
+    from costcalc.batch.build import _provider_of, check_batch_options
+    from costcalc.batch.writer import prepare_out_dir
     from costcalc.prices import load_price_table
 
     table = table or load_price_table()

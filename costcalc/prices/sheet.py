@@ -17,8 +17,8 @@ from costcalc.prices import (
     ModeRates,
     PriceTable,
     days_old,
-    parse_date,
 )
+from costcalc.units import parse_date
 
 
 class Report(BaseModel):

@@ -1,0 +1,234 @@
+"""Building batch files from an input file, with a manifest and the quote of the whole job."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from costcalc.batch.formats import LineFormat, Provider, encode_line
+from costcalc.batch.rows import Reservoir, Row, input_rows
+from costcalc.batch.validate import ContextGuard
+from costcalc.batch.writer import PartInfo, PartWriter, RequestTooLarge, effective_limits
+from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.money import MoneyOut
+
+if TYPE_CHECKING:
+    pass
+
+
+DEFAULT_MAX_TOKENS = 1024
+QUOTE_SAMPLE = 2000
+"""Requests whose tokens are counted for the manifest's quote (a uniform sample)."""
+
+# --- build ------------------------------------------------------------------------------------
+
+
+class JobQuote(BaseModel):
+    """Standard against batch for the whole job, and the wait."""
+
+    currency: str
+    requests: int
+    input_tokens_per_request: Decimal
+    input_tokens_basis: str
+    output_tokens_per_request: Decimal
+    output_tokens_basis: str
+    standard_cost: MoneyOut | None
+    batch_cost: MoneyOut | None
+    savings: MoneyOut | None
+    batch_typical_wait_s: float | None
+    batch_worst_wait_s: float | None
+    assumed: list[str]
+
+
+class Manifest(BaseModel):
+    """The manifest written next to the parts (``<stem>.manifest.json``)."""
+
+    created_by: str
+    input: str
+    provider: Provider
+    model: str
+    requests: int
+    custom_id_prefix: str
+    custom_id_number: str
+    """What the number in each custom_id is: the input's line or data row."""
+    max_requests_per_file: int | None
+    max_bytes_per_file: int
+    parts: list[PartInfo]
+    quote: JobQuote | None
+
+
+def _provider_of(table: Any, model: str, provider: str | None) -> tuple[Any, Provider]:
+    prov, entry = table.find(model)
+    name = provider or prov.provider
+    if name not in ("openai", "anthropic"):
+        raise UsageError(
+            f"{entry.id} is a model of {prov.provider}; batch files are built for openai or "
+            "anthropic (--provider)"
+        )
+    if provider is not None and provider != prov.provider:
+        raise UsageError(f"{entry.id} is a model of {prov.provider}, not {provider}")
+    return entry, name  # type: ignore[return-value]
+
+
+def check_batch_options(
+    entry: Any, max_tokens: int, max_requests: int | None, max_bytes: int | None, min_bytes: int = 1
+) -> None:
+    """The options every writer of batch files takes (build, queue flush), checked alike."""
+    if max_tokens < 1:
+        raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
+    if entry.max_output_tokens and max_tokens > entry.max_output_tokens:
+        raise UsageError(
+            f"--max-tokens {max_tokens:,} is over {entry.id}'s maximum output of "
+            f"{entry.max_output_tokens:,}"
+        )
+    if max_requests is not None and max_requests < 1:
+        raise UsageError(f"--max-requests must be at least 1, got {max_requests}")
+    if max_bytes is not None and max_bytes < min_bytes:
+        raise UsageError(f"--max-bytes must be at least {min_bytes:,}, got {max_bytes:,}")
+
+
+def build(
+    input_path: str,
+    model: str,
+    out_dir: str | Path,
+    *,
+    provider: str | None = None,
+    column: str | None = None,
+    template: str | None = None,
+    field_path: str | None = None,
+    system: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    id_prefix: str = "row-",
+    max_requests: int | None = None,
+    max_bytes: int | None = None,
+    output_tokens: int | None = None,
+    force: bool = False,
+    table: Any = None,
+    progress: Callable[[int], None] | None = None,
+    seed: int = 0,
+) -> Manifest:
+    """Build provider-format batch files from ``input_path`` into ``out_dir``."""
+    from costcalc._version import __version__
+    from costcalc.prices import load_price_table
+
+    table = table or load_price_table()
+    entry, prov_name = _provider_of(table, model, provider)
+    rule = table.providers[table.find(model)[0].provider].batch
+    if rule is None:
+        raise UsageError(f"{entry.id}: the provider has no Batch API")
+    check_batch_options(entry, max_tokens, max_requests, max_bytes)
+    limit_requests, limit_bytes = effective_limits(rule, max_requests, max_bytes)
+    if not re.fullmatch(r"[a-zA-Z0-9_-]{0,48}", id_prefix):
+        raise UsageError(
+            f"--id-prefix {id_prefix!r}: use letters, digits, _ and - (at most 48), so every "
+            "custom_id matches ^[a-zA-Z0-9_-]{1,64}$"
+        )
+    fmt = LineFormat(prov_name, entry.id, max_tokens, system, entry.reasoning)
+    out = Path(out_dir)
+    stem = f"{Path(input_path).stem or 'batch'}-batch"
+    writer = PartWriter(out, stem, limit_requests, limit_bytes, force)
+    sample = Reservoir(QUOTE_SAMPLE, random.Random(seed))
+    count = 0
+    guard = ContextGuard(table, entry.id)
+    try:
+        for row in input_rows(
+            input_path, column=column, template=template, field_path=field_path, progress=progress
+        ):
+            count += 1
+            cid = f"{id_prefix}{row.number}"
+            request = fmt.request(cid, row)
+            line = encode_line(request)
+            # the provider would reject a request over the limit; only long lines can be
+            if len(line) > guard.shortest_suspect and (too_long := guard.over(line, request)):
+                raise CostcalcError(f"{input_path}:{row.number}: one request has {too_long}")
+            try:
+                writer.add(line, cid)
+            except RequestTooLarge as exc:
+                raise CostcalcError(f"{input_path}:{row.number}: {exc}") from None
+            if count <= QUOTE_SAMPLE or count == sample.next:
+                sample.offer(row, count)
+        if count == 0:
+            raise InputFileError(input_path, "has no requests to put in a batch")
+        job_quote = _job_quote(table, entry.id, fmt, sample.items, count, output_tokens)
+        manifest = Manifest(
+            created_by=f"costcalc {__version__}",
+            input=str(input_path),
+            provider=prov_name,
+            model=entry.id,
+            requests=count,
+            custom_id_prefix=id_prefix,
+            custom_id_number="data row of the CSV (1 = first row after the header)"
+            if (column or template)
+            else "line number of the input file",
+            max_requests_per_file=limit_requests,
+            max_bytes_per_file=limit_bytes,
+            parts=[],
+            quote=job_quote,
+        )
+        manifest.parts = list(writer.finish())
+        data = (manifest.model_dump_json(indent=2) + "\n").encode()
+        writer.commit(extra=[(f"{stem}.manifest.json", data)])
+    except BaseException:
+        writer.abort()
+        raise
+    return manifest
+
+
+def _job_quote(
+    table: Any,
+    model: str,
+    fmt: LineFormat,
+    sample: list[Row],
+    count: int,
+    output_tokens: int | None,
+) -> JobQuote:
+    from costcalc.calculator import quote
+    from costcalc.tokens.encodings import tokenizer_for
+    from costcalc.tokens.requests import CountSpec, request_tokens
+    from costcalc.workload import Workload
+
+    tok = tokenizer_for(model, table)
+    # count each request as the line it becomes (system prompts merged as the provider
+    # takes them), exactly as `batch quote` counts the written file
+    spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
+    sizes = [tok.scale(request_tokens(fmt.request("", row), spec)[0]) for row in sample]
+    mean = Decimal(sum(sizes)) / Decimal(len(sizes))
+    basis = f"counted offline ({tok.encoding}{', estimated' if tok.estimate else ''}) " + (
+        "for every request" if len(sample) == count else f"on a sample of {len(sample):,}"
+    )
+    out = Decimal(output_tokens if output_tokens is not None else fmt.max_tokens)
+    out_basis = "given" if output_tokens is not None else "max_tokens (an upper bound)"
+    q = quote(
+        Workload(
+            model=model,
+            requests=count,
+            input_tokens=min(mean, Decimal(10**8)),
+            output_tokens=out,
+            modes=["request", "batch"],
+            rate_limited=False,
+        ),
+        table,
+        input_sizes=Counter(sizes),  # long-context prices per request, as batch quote does
+    )
+    std, batch = q.mode("request"), q.mode("batch")
+    return JobQuote(
+        currency=q.currency,
+        requests=count,
+        input_tokens_per_request=mean.quantize(Decimal("0.01")),
+        input_tokens_basis=basis,
+        output_tokens_per_request=out,
+        output_tokens_basis=out_basis,
+        standard_cost=std.cost,
+        batch_cost=batch.cost,
+        savings=batch.savings,
+        batch_typical_wait_s=float(batch.wait_s) if batch.wait_s is not None else None,
+        batch_worst_wait_s=float(batch.worst_wait_s) if batch.worst_wait_s is not None else None,
+        assumed=batch.assumed,
+    )

@@ -1,0 +1,49 @@
+"""Quoting batch files ready to upload: standard against batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from costcalc.batch.validate import validate_files
+from costcalc.errors import CostcalcError
+
+if TYPE_CHECKING:
+    pass
+
+
+def quote_files(paths: Sequence[str], output_tokens: int | None = None, table: Any = None) -> Any:
+    """Token counts and cost, standard against batch, for batch files ready to upload."""
+    from costcalc.calculator import QuoteReport, quote
+    from costcalc.prices import load_price_table
+    from costcalc.workload import Workload
+
+    table = table or load_price_table()
+    report = validate_files(paths, table=table)
+    for f in report.files:
+        if f.problems:
+            raise CostcalcError(f"{f.problems[0]} (run costcalc batch validate)")
+    quotes = []
+    for f in report.files:
+        assert f.model is not None
+        out = (
+            Decimal(output_tokens)
+            if output_tokens is not None
+            else Decimal(f.max_tokens_total) / Decimal(f.requests)
+        )
+        basis = "at max_tokens" if output_tokens is None else "given"
+        # measured from the file, so long-context prices apply request by request
+        quotes.append(
+            quote(
+                Workload(
+                    name=f"{f.file} (output {basis})",
+                    model=f.model,
+                    input_file=f.file,
+                    output_tokens=out,
+                    modes=["request", "batch"],
+                ),
+                table,
+            )
+        )
+    return QuoteReport.of(quotes)

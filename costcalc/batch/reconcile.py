@@ -1,0 +1,273 @@
+"""Reconciling provider batch output files: actual cost, outcomes, and the input requests
+with no result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from pydantic import BaseModel
+
+from costcalc.batch.validate import _read_lines, validate_files
+from costcalc.errors import CostcalcError, UsageError
+from costcalc.money import MoneyOut, per_million, tidy
+
+if TYPE_CHECKING:
+    from costcalc.prices import ModeRates
+
+
+# --- reconcile ------------------------------------------------------------------------------
+
+Outcome = Literal["succeeded", "errored", "expired", "cancelled"]
+OUTCOMES: tuple[Outcome, ...] = ("succeeded", "errored", "expired", "cancelled")
+_OPENAI_ERROR_OUTCOME: dict[str, Outcome] = {
+    "batch_expired": "expired",
+    "batch_cancelled": "cancelled",
+}
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    """Uncached input tokens."""
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    """Tokens written to a 5-minute cache (and writes whose lifetime is not reported)."""
+    cache_write_1h_tokens: int = 0
+    """Tokens written to a 1-hour cache (Anthropic's ephemeral_1h)."""
+    output_tokens: int = 0
+
+
+class _LineUsage(NamedTuple):
+    """One succeeded request's billed tokens: its price tier depends on its own input."""
+
+    input: int
+    cached_input: int
+    cache_write_5m: int
+    cache_write_1h: int
+    output: int
+
+
+class Reconciliation(BaseModel):
+    currency: str
+    model: str | None
+    outcomes: dict[str, int]
+    usage: Usage
+    actual_cost: MoneyOut
+    """What the succeeded requests cost at batch prices (the others bill nothing)."""
+    estimate: MoneyOut | None = None
+    """Batch cost of the input as estimated before upload (output at max_tokens)."""
+    estimate_basis: str | None = None
+    difference: MoneyOut | None = None
+    """actual_cost - estimate."""
+    input_requests: int | None = None
+    missing: list[str] = []
+    """custom_ids of input requests with no result line."""
+    unexpected: list[str] = []
+    """custom_ids of results that are not in the input."""
+    assumed: list[str] = []
+
+
+def _outcome(
+    obj: Mapping[str, Any], where: str
+) -> tuple[str, Outcome, Mapping[str, Any] | None, str | None]:
+    """custom_id, outcome, usage and model of one output line of either provider."""
+    cid = obj.get("custom_id")
+    if not isinstance(cid, str):
+        raise CostcalcError(f"{where}: custom_id is missing (not a batch output line?)")
+    if "result" in obj:  # Anthropic
+        result = obj["result"]
+        if not isinstance(result, Mapping) or result.get("type") not in (
+            "succeeded",
+            "errored",
+            "canceled",
+            "expired",
+        ):
+            raise CostcalcError(
+                f"{where}: result.type must be succeeded, errored, canceled or expired"
+            )
+        kind = result["type"]
+        if kind != "succeeded":
+            return cid, ("cancelled" if kind == "canceled" else kind), None, None
+        message = result.get("message")
+        if not isinstance(message, Mapping) or not isinstance(message.get("usage"), Mapping):
+            raise CostcalcError(f"{where}: result.message.usage is missing")
+        return cid, "succeeded", message["usage"], message.get("model")
+    if "response" in obj or "error" in obj:  # OpenAI
+        error = obj.get("error")
+        response = obj.get("response")
+        if error:
+            code = error.get("code") if isinstance(error, Mapping) else None
+            return cid, _OPENAI_ERROR_OUTCOME.get(str(code), "errored"), None, None
+        if not isinstance(response, Mapping):
+            raise CostcalcError(f"{where}: response is missing")
+        if response.get("status_code") != 200:
+            return cid, "errored", None, None
+        body = response.get("body")
+        if not isinstance(body, Mapping) or not isinstance(body.get("usage"), Mapping):
+            raise CostcalcError(f"{where}: response.body.usage is missing")
+        return cid, "succeeded", body["usage"], body.get("model")
+    raise CostcalcError(
+        f"{where}: neither an OpenAI (response/error) nor an Anthropic (result) output line"
+    )
+
+
+def _int(usage: Mapping[str, Any], key: str, where: str) -> int:
+    value = usage.get(key, 0) or 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CostcalcError(f"{where}: usage.{key} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def _line_usage(obj: Mapping[str, Any], used: Mapping[str, Any], where: str) -> _LineUsage:
+    if "result" in obj:  # Anthropic: input_tokens excludes cache reads and writes
+        written = _int(used, "cache_creation_input_tokens", where)
+        split = used.get("cache_creation")
+        one_hour = (
+            _int(split, "ephemeral_1h_input_tokens", where) if isinstance(split, Mapping) else 0
+        )
+        return _LineUsage(
+            input=_int(used, "input_tokens", where),
+            cached_input=_int(used, "cache_read_input_tokens", where),
+            cache_write_5m=max(written - one_hour, 0),
+            cache_write_1h=one_hour,
+            output=_int(used, "output_tokens", where),
+        )
+    # OpenAI: prompt_tokens includes the cached tokens
+    prompt = _int(used, "prompt_tokens", where)
+    details = used.get("prompt_tokens_details") or {}
+    cached = _int(details, "cached_tokens", where) if isinstance(details, Mapping) else 0
+    return _LineUsage(prompt - cached, cached, 0, 0, _int(used, "completion_tokens", where))
+
+
+def reconcile(
+    outputs: Sequence[str],
+    inputs: Sequence[str] = (),
+    model: str | None = None,
+    table: Any = None,
+    as_of: dt.date | str | None = None,
+) -> Reconciliation:
+    """Actual cost of provider batch output files at batch prices, against the estimate for
+    the input files, with outcomes and the input requests that have no result."""
+    from costcalc.prices import load_price_table
+
+    table = table or load_price_table()
+    outcomes: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
+    billed: Counter[_LineUsage] = Counter()
+    seen_ids: set[str] = set()
+    result_model = None
+    for path in outputs:
+        for number, raw in _read_lines(path):
+            if not raw.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                obj = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise CostcalcError(
+                    f"{where}: invalid JSON (is this a batch output file?)"
+                ) from None
+            if not isinstance(obj, Mapping):
+                raise CostcalcError(f"{where}: expected a JSON object")
+            cid, outcome, used, line_model = _outcome(obj, where)
+            if cid in seen_ids:  # the same result twice would be billed twice here
+                raise CostcalcError(
+                    f"{where}: custom_id {cid!r} has a result already (is a file given twice?)"
+                )
+            seen_ids.add(cid)
+            outcomes[outcome] += 1
+            if used is None:
+                continue
+            result_model = result_model or line_model
+            billed[_line_usage(obj, used, where)] += 1
+    name = model or result_model
+    if name is None:
+        raise UsageError("no succeeded result names its model; give --model")
+    prices = table.prices(name, as_of)  # the day the batch ran: prices change
+    batch = prices.mode("batch")
+    if not batch.available:
+        raise UsageError(f"{prices.model.id}: {batch.reason}")
+
+    def rate(component: str, rates: ModeRates = batch) -> Decimal:
+        r = rates.rate(component) or rates.rate("input")
+        assert r is not None
+        return Decimal(r.usd_per_mtok)
+
+    usage = Usage()
+    actual = Decimal(0)
+    assumed: set[str] = set()
+    for line, count in billed.items():
+        # long-context prices apply per request, by its whole input (cache reads and writes
+        # included, as Anthropic counts it)
+        rates = prices.mode("batch", sum(line[:4]))
+        for component, tokens in zip(_LineUsage._fields, line, strict=True):
+            if tokens:
+                actual += per_million(tokens * count, rate(component, rates))
+                if component in rates.assumed:
+                    assumed.add(component)
+        usage.input_tokens += line.input * count
+        usage.cached_input_tokens += line.cached_input * count
+        usage.cache_write_tokens += line.cache_write_5m * count
+        usage.cache_write_1h_tokens += line.cache_write_1h * count
+        usage.output_tokens += line.output * count
+    result = Reconciliation(
+        currency=prices.currency,
+        model=prices.model.id,
+        outcomes=dict(outcomes),
+        usage=usage,
+        actual_cost=tidy(actual),
+        # only the assumed prices this usage was billed at
+        assumed=[c for c in _LineUsage._fields if c in assumed],
+    )
+    if inputs:
+        from costcalc.tokens.count import count_file
+
+        report = validate_files(inputs, table=table)
+        ids: list[str] = []
+        wanted_ids: set[str] = set()
+        for path in inputs:
+            for _number, raw in _read_lines(path):
+                if raw.strip():
+                    try:
+                        cid = json.loads(raw).get("custom_id")
+                    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+                        continue
+                    if isinstance(cid, str):
+                        if cid in wanted_ids:
+                            raise CostcalcError(
+                                f"{path}: custom_id {cid!r} is in the input twice (is a file "
+                                "given twice?)"
+                            )
+                        wanted_ids.add(cid)
+                        ids.append(cid)
+        if not ids:
+            raise UsageError(
+                f"{', '.join(inputs)}: no request with a custom_id: --input takes the batch "
+                "file(s) that were uploaded"
+            )
+        counted = count_file(list(inputs), prices.model.id, table=table)
+        max_out = sum(f.max_tokens_total for f in report.files)
+        from costcalc.delivery import request_groups, tier_bounds
+
+        estimate = Decimal(0)
+        for group in request_groups(counted.sizes(), tier_bounds(prices), counted.requests):
+            # each group at its own tier; output at max_tokens, shared by requests
+            rates = prices.mode("batch", group.tier_input())
+            share = Decimal(max_out) * group.requests / counted.requests
+            estimate += per_million(group.input_tokens, rate("input", rates))
+            estimate += per_million(share, rate("output", rates))
+        estimate = tidy(estimate)
+        wanted = set(ids)
+        result.estimate = estimate
+        result.estimate_basis = (
+            f"{counted.tokens:,} input tokens counted offline ({counted.encoding}"
+            f"{', estimated' if counted.estimate else ''}), {max_out:,} output tokens at max_tokens"
+        )
+        result.difference = actual - estimate
+        result.input_requests = len(ids)
+        result.missing = [c for c in ids if c not in seen_ids]
+        result.unexpected = sorted(seen_ids - wanted)
+    return result

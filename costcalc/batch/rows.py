@@ -1,0 +1,167 @@
+"""Requests from input rows: CSV, JSONL or text, one prompt per row."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from costcalc.errors import EMPTY_PROMPT, InputFileError, UsageError
+
+if TYPE_CHECKING:
+    pass
+
+
+# --- requests from input rows ---------------------------------------------------------------
+
+
+class Row(NamedTuple):
+    """One request of the input (a tuple: one is made per input row)."""
+
+    number: int
+    """Line number of the input (data row number for CSV)."""
+    messages: list[dict[str, Any]]
+    system: str | None = None
+
+
+def _prompt_messages(text: str) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": text}]
+
+
+def _prompt_row(path: str, number: int, line: int, text: str, system: str | None = None) -> Row:
+    if not text or text.isspace():
+        raise InputFileError(path, EMPTY_PROMPT, line)
+    return Row(number, _prompt_messages(text), system)
+
+
+def input_rows(
+    path: str,
+    *,
+    column: str | None = None,
+    template: str | None = None,
+    field_path: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Row]:
+    """The requests of an input file: CSV rows, JSONL lines (a string, a prompt/text field,
+    messages, or ``field_path``), or non-blank lines of text."""
+    from costcalc.tokens.readers import (
+        CsvPlan,
+        Source,
+        detect_format,
+        jsonl_blocks,
+        template_fields,
+    )
+
+    if template is not None:
+        template_fields(template)
+    fmt = detect_format(path, column, template)
+    source = Source(
+        path, "csv" if fmt == "csv" else "jsonl" if fmt in ("jsonl", "json") else "text"
+    )
+    if fmt == "csv":
+        from costcalc.tokens.readers import csv_rows
+
+        if not (column or template):
+            raise UsageError(f"{path}: CSV input needs --column NAME or --template TEXT")
+        for number, (text, line) in enumerate(
+            csv_rows(source, CsvPlan(column, template), "strict", progress), start=1
+        ):
+            # the hot loop of a million-row build: _prompt_row's check, inlined
+            if not text or text.isspace():
+                raise InputFileError(path, EMPTY_PROMPT, line)
+            yield Row(number, [{"role": "user", "content": text}])
+        return
+    if column or template:
+        raise UsageError(f"{path}: --column and --template apply to CSV input only")
+    stream = source.open()
+    try:
+        for block, first in jsonl_blocks(stream, progress):
+            for offset, raw in enumerate(block.split(b"\n")):
+                if not raw.strip():
+                    continue
+                line = first + offset
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise InputFileError(path, "is not valid UTF-8 text", line) from None
+                if fmt == "text":
+                    yield _prompt_row(path, line, line, text.rstrip("\r"))
+                else:
+                    yield _json_row(path, line, text, field_path)
+    finally:
+        if not source.is_stdin:
+            stream.close()
+
+
+def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line) from None
+    if field_path:
+        for part in field_path.split("."):
+            if isinstance(obj, Mapping) and part in obj:
+                obj = obj[part]
+            else:
+                raise InputFileError(path, f"no field {field_path!r}", line)
+    system = None
+    if isinstance(obj, Mapping):
+        if isinstance(obj.get("system"), str):
+            system = obj["system"]
+        if isinstance(obj.get("messages"), list):
+            obj = obj["messages"]
+        else:
+            obj = next(
+                (
+                    obj[k]
+                    for k in ("prompt", "text", "input", "content")
+                    if isinstance(obj.get(k), str)
+                ),
+                obj,
+            )
+    if isinstance(obj, str):
+        return _prompt_row(path, line, line, obj, system)
+    if isinstance(obj, list) and obj and all(isinstance(m, Mapping) and "role" in m for m in obj):
+        for i, m in enumerate(obj):
+            if m.get("content") in (None, "", []):
+                raise InputFileError(path, f"message {i + 1} has no content", line)
+        return Row(line, [dict(m) for m in obj], system)
+    raise InputFileError(
+        path,
+        'expected a prompt: a string, {"prompt": ...}, {"messages": [...]}, or --field',
+        line,
+    )
+
+
+class Reservoir:
+    """A uniform random sample of at most ``size`` items from a stream of unknown length.
+
+    Algorithm L (Li, 1994): after the first ``size`` items it jumps straight to the next item
+    to keep, so a long stream costs a few random numbers, not one per item.
+    """
+
+    def __init__(self, size: int, rng: random.Random) -> None:
+        self.size = size
+        self.items: list[Any] = []
+        self._rng = rng
+        self._w = 1.0
+        self.next = 0
+        """The 1-based position of the next item to keep once the reservoir is full."""
+
+    def _skip(self, seen: int) -> None:
+        self._w *= math.exp(math.log(self._rng.random() or 1e-300) / self.size)
+        gap = math.floor(math.log(self._rng.random() or 1e-300) / math.log1p(-self._w))
+        self.next = seen + gap + 1
+
+    def offer(self, item: Any, seen: int) -> None:
+        """Item number ``seen`` (1-based) of the stream; callers may skip offering any item
+        after the first ``size`` whose number is not ``next``."""
+        if len(self.items) < self.size:
+            self.items.append(item)
+            if len(self.items) == self.size:
+                self._skip(seen)
+        elif seen == self.next:
+            self.items[self._rng.randrange(self.size)] = item
+            self._skip(seen)

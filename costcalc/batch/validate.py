@@ -1,0 +1,225 @@
+"""Checking batch files before upload."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from costcalc.batch.formats import ANTHROPIC_ID, OPENAI_URLS, Provider
+from costcalc.errors import CostcalcError, open_input
+
+if TYPE_CHECKING:
+    pass
+
+
+# --- validate -------------------------------------------------------------------------------
+
+
+class FileReport(BaseModel):
+    file: str
+    provider: Provider | None
+    model: str | None
+    requests: int
+    bytes: int
+    max_tokens_total: int
+    problems: list[str]
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    files: list[FileReport]
+    problems: int
+
+
+def _read_lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of a file; a file that cannot be read is bad input (exit 2)."""
+    with open_input(path, "JSONL file") as f:
+        yield from enumerate(f, start=1)
+
+
+def _message_problems(messages: list[Any], where: str) -> list[str]:
+    """What a provider would reject in a list of chat messages: none at all, a message that
+    is not an object, has no role, or has no (or empty) content."""
+    if not messages:
+        return [f"{where} is empty"]
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping) or not isinstance(m.get("role"), str):
+            return [f"{where}[{i}] must be an object with a role"]
+        content = m.get("content")
+        if content is None or content == "" or content == []:
+            return [f"{where}[{i}] has no content"]
+    return []
+
+
+class ContextGuard:
+    """Finds requests over a model's input limit without counting every request: a token is
+    at least one byte of the line, so only a line longer than the limit (times the model's
+    calibration factor) can be over it, and only such lines are counted."""
+
+    def __init__(self, table: Any, model: str) -> None:
+        from costcalc.tokens.encodings import tokenizer_for
+        from costcalc.tokens.requests import CountSpec
+
+        self.tok = tokenizer_for(model, table)
+        self.limit = self.tok.context_limit
+        self.spec = CountSpec(self.tok.encoding, self.tok.overhead, None, "strict")
+        self.shortest_suspect = math.floor(self.limit / self.tok.factor)
+
+    def over(self, line: bytes, request: Mapping[str, Any]) -> str | None:
+        """Why the request is too long for the model, or None."""
+        if len(line) <= self.shortest_suspect:
+            return None
+        from costcalc.tokens.requests import RequestError, request_tokens
+
+        try:
+            tokens = self.tok.scale(request_tokens(request, self.spec)[0])
+        except (RequestError, CostcalcError):
+            return None  # a malformed request is reported by the checks that find it
+        if tokens <= self.limit:
+            return None
+        return f"{tokens:,} input tokens, over {self.tok.model}'s limit of {self.limit:,}"
+
+
+def validate_files(
+    paths: Sequence[str],
+    *,
+    max_requests: int | None = None,
+    max_bytes: int | None = None,
+    table: Any = None,
+) -> ValidationReport:
+    """Check batch files before upload; problems name file and line."""
+    from costcalc.prices import load_price_table
+
+    table = table or load_price_table()
+    seen: dict[str, str] = {}
+    reports = []
+    for path in paths:
+        reports.append(_validate_file(path, seen, max_requests, max_bytes, table))
+    total = sum(len(r.problems) for r in reports)
+    return ValidationReport(valid=total == 0, files=reports, problems=total)
+
+
+def _validate_file(
+    path: str, seen: dict[str, str], max_requests: int | None, max_bytes: int | None, table: Any
+) -> FileReport:
+    problems: list[str] = []
+    provider: Provider | None = None
+    guard: ContextGuard | None = None
+    model: str | None = None
+    model_line = 0
+    url: str | None = None
+    requests = size = max_total = 0
+    for number, raw in _read_lines(path):
+        size += len(raw)
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
+            problems.append(f"{where}: invalid JSON: {msg}")
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"{where}: expected a JSON object, got {type(obj).__name__}")
+            continue
+        requests += 1
+        kind: Provider = "anthropic" if "params" in obj else "openai"
+        if provider is None:
+            provider = kind
+        elif kind != provider:
+            problems.append(f"{where}: a request for {kind} in a file of {provider} requests")
+            continue
+        cid = obj.get("custom_id")
+        if not isinstance(cid, str) or not cid:
+            problems.append(f"{where}: custom_id is missing or not a string")
+        else:
+            if kind == "anthropic" and not ANTHROPIC_ID.fullmatch(cid):
+                problems.append(
+                    f"{where}: custom_id {cid!r} does not match ^[a-zA-Z0-9_-]{{1,64}}$"
+                )
+            if cid in seen:
+                problems.append(f"{where}: custom_id {cid!r} is also used at {seen[cid]}")
+            else:
+                seen[cid] = where
+        body_key = "params" if kind == "anthropic" else "body"
+        body = obj.get(body_key)
+        if kind == "openai":
+            if obj.get("method") != "POST":
+                problems.append(f'{where}: method must be "POST", got {obj.get("method")!r}')
+            line_url = obj.get("url")
+            if line_url not in OPENAI_URLS:
+                problems.append(
+                    f"{where}: url {line_url!r} is not a batch endpoint ({', '.join(OPENAI_URLS)})"
+                )
+            elif url is None:
+                url = line_url
+            elif line_url != url:
+                problems.append(
+                    f"{where}: url {line_url!r} differs from {url!r} (one endpoint per file)"
+                )
+        if not isinstance(body, dict):
+            problems.append(f"{where}: {body_key} is missing or not an object")
+            continue
+        line_model = body.get("model")
+        if not isinstance(line_model, str):
+            problems.append(f"{where}: {body_key}.model is missing")
+        elif model is None:
+            model, model_line = line_model, number
+            try:
+                guard = ContextGuard(table, model)
+            except CostcalcError:
+                guard = None  # an unknown model: reported where the files are priced
+        elif line_model != model:
+            problems.append(
+                f"{where}: model {line_model!r} differs from {model!r} on line {model_line} "
+                "(one model per file)"
+            )
+        if guard is not None and (too_long := guard.over(raw, obj)):
+            problems.append(f"{where}: {too_long}")
+        if kind == "anthropic":
+            mt = body.get("max_tokens")
+            if not isinstance(mt, int) or isinstance(mt, bool) or mt < 1:
+                problems.append(f"{where}: params.max_tokens must be a whole number >= 1")
+            else:
+                max_total += mt
+            if not isinstance(body.get("messages"), list):
+                problems.append(f"{where}: params.messages must be a list")
+            else:
+                problems += _message_problems(body["messages"], f"{where}: params.messages")
+            if body.get("stream"):
+                problems.append(f"{where}: params.stream is not allowed in a batch")
+        else:
+            mt = body.get("max_completion_tokens", body.get("max_tokens"))
+            if isinstance(mt, int) and not isinstance(mt, bool):
+                max_total += mt
+            if url == "/v1/chat/completions":
+                if not isinstance(body.get("messages"), list):
+                    problems.append(f"{where}: body.messages must be a list")
+                else:
+                    problems += _message_problems(body["messages"], f"{where}: body.messages")
+    if provider is not None:
+        rule = table.providers[provider].batch if provider in table.providers else None
+        limit_requests = max_requests or (rule.max_requests if rule else None)
+        limit_bytes = max_bytes or (rule.max_bytes if rule else None)
+        if limit_requests and requests > limit_requests:
+            problems.append(
+                f"{path}: {requests:,} requests, over the limit of {limit_requests:,} per file"
+            )
+        if limit_bytes and size > limit_bytes:
+            problems.append(f"{path}: {size:,} bytes, over the limit of {limit_bytes:,} per file")
+    elif requests == 0 and not problems:
+        problems.append(f"{path}: no requests")
+    return FileReport(
+        file=path,
+        provider=provider,
+        model=model,
+        requests=requests,
+        bytes=size,
+        max_tokens_total=max_total,
+        problems=problems,
+    )

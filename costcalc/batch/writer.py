@@ -1,0 +1,222 @@
+"""Writing batch parts atomically, split to the provider's request and byte limits."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from costcalc.atomic import new_temp, stage
+from costcalc.errors import CostcalcError, InputFileError
+
+if TYPE_CHECKING:
+    pass
+
+
+# --- writing parts atomically ---------------------------------------------------------------
+
+
+class PartInfo(BaseModel):
+    file: str
+    requests: int
+    bytes: int
+    sha256: str
+    first_custom_id: str
+    last_custom_id: str
+
+
+class RequestTooLarge(CostcalcError):
+    """One request line is larger than a whole batch file may be."""
+
+
+IO_CHUNK = 1 << 20
+"""Lines are handed to the I/O thread in chunks of about this many bytes."""
+IO_IN_FLIGHT = 16
+"""Most chunks waiting for the I/O thread (memory stays flat if the disk is slow)."""
+
+
+class _OpenPart:
+    """A part being written: its temporary file, running hash and counts.
+
+    Writing and hashing run on one I/O thread, in order, on chunks of about 1 MiB (large
+    buffers release the GIL), so they overlap with building the next lines.
+    """
+
+    def __init__(self, tmp: Path, handle: IO[bytes]) -> None:
+        self.tmp = tmp
+        self.handle = handle
+        self.hash = hashlib.sha256()
+        self.buffer = bytearray()
+        self.requests = 0
+        self.size = 0
+        self.first = ""
+        self.last = ""
+
+    def write_chunk(self, chunk: bytes) -> None:
+        self.handle.write(chunk)
+        self.hash.update(chunk)
+
+    def finish(self) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+
+
+@dataclass
+class PartWriter:
+    """Writes lines into parts of at most ``max_requests`` lines and ``max_bytes`` bytes, as
+    temporary files in ``out_dir``; ``commit`` renames them into place."""
+
+    out_dir: Path
+    stem: str
+    max_requests: int | None
+    max_bytes: int
+    force: bool = False
+    parts: list[PartInfo] = field(default_factory=list)
+    _closed: list[_OpenPart] = field(default_factory=list)
+    _current: _OpenPart | None = None
+    _pending: deque[Future[None]] = field(default_factory=deque)
+    _io: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
+
+    def __post_init__(self) -> None:
+        self._created_dir = prepare_out_dir(self.out_dir)
+
+    def name(self, index: int) -> str:
+        return f"{self.stem}-{index:03d}.jsonl"
+
+    def add(self, line: bytes, custom_id: str) -> None:
+        size = len(line)
+        part = self._current
+        if (
+            part is None
+            or part.size + size > self.max_bytes
+            or (self.max_requests is not None and part.requests >= self.max_requests)
+        ):
+            if size > self.max_bytes:
+                raise RequestTooLarge(
+                    f"one request is {size:,} bytes, over the {self.max_bytes:,}-byte limit "
+                    "of a batch file"
+                )
+            self._close()
+            part = self._open()
+            part.first = custom_id
+        part.buffer += line
+        part.requests += 1
+        part.size += size
+        part.last = custom_id
+        if len(part.buffer) >= IO_CHUNK:
+            self._spill(part)
+
+    def _submit(self, func: Any, *args: Any) -> None:
+        self._pending.append(self._io.submit(func, *args))
+        while len(self._pending) > IO_IN_FLIGHT:
+            self._pending.popleft().result()
+
+    def _spill(self, part: _OpenPart) -> None:
+        if part.buffer:
+            chunk = bytes(part.buffer)
+            part.buffer.clear()
+            self._submit(part.write_chunk, chunk)
+
+    def _open(self) -> _OpenPart:
+        fd, tmp = new_temp(self.out_dir, self.stem)
+        self._current = _OpenPart(tmp, os.fdopen(fd, "wb"))
+        return self._current
+
+    def _close(self) -> None:
+        part = self._current
+        if part is None:
+            return
+        self._spill(part)
+        self._submit(part.finish)
+        self._closed.append(part)
+        self._current = None
+
+    def finish(self) -> list[PartInfo]:
+        """Close the last part, wait for the I/O thread, and describe every part."""
+        self._close()
+        while self._pending:
+            self._pending.popleft().result()
+        for part in self._closed[len(self.parts) :]:
+            self.parts.append(
+                PartInfo(
+                    file=self.name(len(self.parts) + 1),
+                    requests=part.requests,
+                    bytes=part.size,
+                    sha256=part.hash.hexdigest(),
+                    first_custom_id=part.first,
+                    last_custom_id=part.last,
+                )
+            )
+        return self.parts
+
+    def commit(self, extra: Sequence[tuple[str, bytes]] = ()) -> None:
+        """Put every part (and ``extra`` files, such as the manifest) in place."""
+        self.finish()
+        self._io.shutdown()
+        moves = [
+            (p.tmp, self.out_dir / info.file)
+            for p, info in zip(self._closed, self.parts, strict=True)
+        ]
+        for name, data in extra:
+            moves.append((stage(self.out_dir, self.stem, data), self.out_dir / name))
+        if not self.force:
+            clash = [final for _, final in moves if final.exists()]
+            if clash:
+                for tmp, _ in moves:
+                    tmp.unlink(missing_ok=True)
+                self._closed = []
+                raise CostcalcError(f"{clash[0]} already exists (use --force to replace it)")
+        for tmp, final in moves:
+            os.replace(tmp, final)
+        self._closed = []
+
+    def abort(self) -> None:
+        """Remove every temporary file (after a failure)."""
+        for future in self._pending:
+            future.cancel()
+        self._io.shutdown(wait=True)
+        self._pending.clear()
+        parts = [*self._closed, *([self._current] if self._current else [])]
+        for part in parts:
+            if not part.handle.closed:
+                part.handle.close()
+            part.tmp.unlink(missing_ok=True)
+        self._closed = []
+        self._current = None
+        if self._created_dir:  # a folder made for this build goes too, when nothing is in it
+            with contextlib.suppress(OSError):
+                self.out_dir.rmdir()
+
+
+def effective_limits(
+    rule: Any, max_requests: int | None, max_bytes: int | None
+) -> tuple[int | None, int]:
+    """Requests and bytes per file: yours may be lower than the provider's, never higher."""
+    given = [x for x in (max_requests, rule.max_requests) if x is not None]
+    return (min(given) if given else None), (
+        min(max_bytes, rule.max_bytes) if max_bytes is not None else rule.max_bytes
+    )
+
+
+def prepare_out_dir(out_dir: Path) -> bool:
+    """Create ``out_dir`` if needed (and say whether it was); a file in its place or no write
+    access is bad input."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputFileError(out_dir, "is a file, expected a folder for the batch files")
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputFileError(out_dir, f"cannot create the folder: {exc.strerror}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise InputFileError(out_dir, "folder is not writable")
+    return created

@@ -1,0 +1,250 @@
+"""Resolved prices and the price table's lookups."""
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import NamedTuple
+
+from costcalc.errors import CostcalcError, PriceTableError, UnknownModelError, UsageError
+from costcalc.prices.schema import (
+    PRICE_MODES,
+    Basis,
+    ComponentPrices,
+    ContextTier,
+    Mode,
+    Model,
+    PricePeriod,
+    Provider,
+    RateLimits,
+    Speed,
+    TierRule,
+)
+from costcalc.units import parse_date
+
+# --- resolved prices -------------------------------------------------------------------------
+
+
+# Rate, ModeRates and ModelPrices are NamedTuples rather than dataclasses: making a dataclass
+# compiles several methods at import, a cost every quote would pay.
+
+
+class Rate(NamedTuple):
+    """One price per 1M tokens and where it comes from."""
+
+    usd_per_mtok: Decimal
+    basis: Basis
+    note: str = ""
+
+
+class ModeRates(NamedTuple):
+    """What one delivery mode charges per component for one request size."""
+
+    mode: Mode
+    available: bool
+    reason: str = ""
+    rates: Mapping[str, Rate] = MappingProxyType({})
+    above_input_tokens: int | None = None
+    """The long-context tier these rates belong to (None: base prices)."""
+
+    @property
+    def assumed(self) -> list[str]:
+        return [c for c, r in self.rates.items() if r.basis == "assumed"]
+
+    def rate(self, component: str) -> Rate | None:
+        return self.rates.get(component)
+
+
+class ModelPrices(NamedTuple):
+    """A model's prices on one date, with every delivery mode resolvable."""
+
+    provider: Provider
+    model: Model
+    period: PricePeriod
+    on: dt.date
+
+    @property
+    def currency(self) -> str:
+        return self.provider.currency
+
+    def tier_for(self, input_tokens: int) -> ContextTier | None:
+        chosen = None
+        for tier in self.period.tiers:
+            if input_tokens > tier.above_input_tokens:
+                chosen = tier
+        return chosen
+
+    def mode(self, mode: Mode, input_tokens: int = 0) -> ModeRates:
+        """Rates of ``mode`` for a request with ``input_tokens`` (which picks the tier)."""
+        tier = self.tier_for(input_tokens)
+        base = tier if tier is not None else self.period
+        above = tier.above_input_tokens if tier is not None else None
+        standard = base.standard.given()
+        if mode == "standard":
+            rates = {c: Rate(v, "published") for c, v in standard.items()}
+            return ModeRates("standard", True, rates=rates, above_input_tokens=above)
+        if mode == "batch":
+            return self._batch(base, standard, above)
+        return self._tier(mode, base, standard, above)
+
+    def _batch(
+        self, base: PricePeriod | ContextTier, standard: dict[str, Decimal], above: int | None
+    ) -> ModeRates:
+        rule = self.provider.batch
+        if rule is None:
+            return ModeRates("batch", False, f"{self.provider.name} has no Batch API")
+        if not self.model.batch:
+            return ModeRates("batch", False, f"{self.model.id} is not offered in the Batch API")
+        published = base.batch.given() if base.batch is not None else {}
+        pct = f"{((1 - rule.discount) * 100).normalize():f}%"
+        rates: dict[str, Rate] = {}
+        for c, std in standard.items():
+            if c in published:
+                rates[c] = Rate(published[c], "published")
+            elif c in ("input", "output") or rule.cache_discount_stacks:
+                rates[c] = Rate(
+                    std * rule.discount, "assumed", f"provider rule: {pct} off standard"
+                )
+            else:
+                rates[c] = Rate(
+                    std, "assumed", "provider rule: cache prices do not get the batch discount"
+                )
+        return ModeRates("batch", True, rates=rates, above_input_tokens=above)
+
+    def _tier(
+        self,
+        mode: Mode,
+        base: PricePeriod | ContextTier,
+        standard: dict[str, Decimal],
+        above: int | None,
+    ) -> ModeRates:
+        if getattr(self.period, mode) is None:
+            # flex and priority are sold per model: only where the table lists them
+            return ModeRates(mode, False, f"{self.model.id} has no {mode} tier")
+        listed: ComponentPrices | None = getattr(base, mode)
+        rule: TierRule | None = getattr(self.provider, mode)
+        if listed is None and rule is None:
+            return ModeRates(
+                mode, False, f"{self.model.id} has no {mode} price above {above:,} input tokens"
+            )
+        published = listed.given() if listed is not None else {}
+        rates: dict[str, Rate] = {}
+        for c, std in standard.items():
+            if c in published:
+                rates[c] = Rate(published[c], "published")
+            elif rule is not None and (rule.applies_to_cache or c in ("input", "output")):
+                rates[c] = Rate(
+                    std * rule.multiplier,
+                    "assumed",
+                    f"provider rule: {rule.multiplier.normalize():f}x standard",
+                )
+            elif rule is not None:
+                rates[c] = Rate(
+                    std, "assumed", f"provider rule: cache prices are not changed by {mode}"
+                )
+        if "input" not in rates or "output" not in rates:
+            return ModeRates(mode, False, f"{self.model.id} has no {mode} price for input/output")
+        return ModeRates(mode, True, rates=rates, above_input_tokens=above)
+
+    def all_modes(self, input_tokens: int = 0) -> list[ModeRates]:
+        return [self.mode(m, input_tokens) for m in PRICE_MODES]
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower()
+
+
+class PriceTable:
+    """Every provider and model, indexed by id, alias and snapshot id."""
+
+    def __init__(self, providers: dict[str, Provider], origins: dict[str, str]) -> None:
+        self.providers = providers
+        self.origins = origins  # provider id -> file it (last) came from, for messages
+        self._index: dict[str, tuple[str, int]] = {}
+        for pid, prov in providers.items():
+            for i, model in enumerate(prov.models):
+                for name in model.names():
+                    key = _normal(name)
+                    if key in self._index:
+                        other_p, other_i = self._index[key]
+                        other = providers[other_p].models[other_i].id
+                        raise PriceTableError(
+                            origins[pid],
+                            f"name {name!r} is used by both {other} ({other_p}) and "
+                            f"{model.id} ({pid}): an id, alias or snapshot names one model",
+                        )
+                    self._index[key] = (pid, i)
+
+    @property
+    def currency(self) -> str:
+        return "USD"
+
+    def models(self, provider: str | None = None) -> Iterator[tuple[Provider, Model]]:
+        if provider is not None and provider not in self.providers:
+            raise CostcalcError(
+                f"unknown provider {provider!r}; known: {', '.join(sorted(self.providers))}"
+            )
+        for pid in sorted(self.providers):
+            if provider is not None and pid != provider:
+                continue
+            prov = self.providers[pid]
+            for model in prov.models:
+                yield prov, model
+
+    def names(self) -> list[str]:
+        return sorted(self._index)
+
+    def find(self, name: str) -> tuple[Provider, Model]:
+        """The provider and model for an id, alias, snapshot or ``provider/model`` name."""
+        key = _normal(name)
+        hit = self._index.get(key)
+        if hit is None and "/" in key:
+            prov, _, rest = key.partition("/")
+            hit = self._index.get(rest)
+            if hit is not None and hit[0] != prov:
+                hit = None
+        if hit is None:
+            raise UnknownModelError(name, self.suggest(name))
+        pid, i = hit
+        return self.providers[pid], self.providers[pid].models[i]
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        key = _normal(name)
+        names = self.names()
+        close = difflib.get_close_matches(key, names, n=n, cutoff=0.6)
+        if not close:
+            close = [x for x in names if key and key in x][:n]
+        return close
+
+    def prices(self, name: str, on: dt.date | str | None = None) -> ModelPrices:
+        """The prices of model ``name`` in effect on date ``on`` (default: today)."""
+        day = parse_date(on) if isinstance(on, str) else (on or dt.date.today())
+        prov, model = self.find(name)
+        snapshot = next((s for s in model.snapshots if _normal(s.id) == _normal(name)), None)
+        if snapshot is not None and snapshot.released is not None and day < snapshot.released:
+            raise UsageError(
+                f"{snapshot.id} has no prices on {day.isoformat()}: it was released "
+                f"{snapshot.released}"
+            )
+        # a snapshot launched at later prices than its model name had then is priced as of them
+        priced_on = max(day, snapshot.priced_from) if snapshot and snapshot.priced_from else day
+        period = None
+        for p in model.prices:
+            if p.effective_from is None or p.effective_from <= priced_on:
+                period = p
+        start = model.prices[0].effective_from or model.released
+        if period is None or (start is not None and day < start):
+            raise UsageError(f"{model.id} has no prices on {day.isoformat()}: they start {start}")
+        return ModelPrices(prov, model, period, day)
+
+    def speed(self, name: str) -> Speed:
+        prov, model = self.find(name)
+        return model.speed or prov.speed
+
+    def rate_limits(self, name: str) -> RateLimits:
+        prov, model = self.find(name)
+        return model.rate_limits or prov.rate_limits

@@ -1,0 +1,241 @@
+"""Counting the tokens of real inputs: text files, JSONL request files, CSV exports, stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.tokens.encodings import (
+    DEFAULT_MODEL,
+    count_raw,
+    tokenizer_for,
+)
+from costcalc.tokens.engine import (
+    count_jsonl_block,
+    count_jsonl_range,
+    count_text_piece,
+    count_texts,
+    file_ranges,
+    ordered_map,
+)
+from costcalc.tokens.readers import (
+    CsvPlan,
+    Source,
+    _batched,
+    _non_empty,
+    csv_rows,
+    detect_format,
+    jsonl_blocks,
+    peek_model,
+    read_json_document,
+    template_fields,
+    text_lines,
+    text_pieces,
+)
+from costcalc.tokens.requests import (
+    CSV_BATCH_ROWS,
+    STDIN,
+    CountSpec,
+    Errors,
+    InputFormat,
+    Progress,
+    RequestError,
+    request_tokens,
+)
+from costcalc.tokens.result import TokenCount, _result
+from costcalc.tokens.sample import _count_sample
+
+# --- the whole count ------------------------------------------------------------------------
+
+
+@dataclass
+class _Totals:
+    hist: Counter[int] = field(default_factory=Counter)
+    chat: bool = False
+    text_requests: list[int] = field(default_factory=list)
+
+
+def count_file(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    model: str | None = None,
+    *,
+    messages: bool = False,
+    field: str | None = None,
+    column: str | None = None,
+    template: str | None = None,
+    input_format: InputFormat | None = None,
+    sample: int | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    errors: Errors = "strict",
+    progress: Progress | None = None,
+    table: Any = None,
+    prompts_as_messages: bool = False,
+) -> TokenCount:
+    """Count the tokens of files (``"-"`` is stdin) for ``model``.
+
+    Each JSONL line, CSV row or text file is one request. ``sample`` counts a random sample
+    of that many requests and estimates the total; ``jobs`` counts in that many processes.
+    ``prompts_as_messages`` counts a request that is bare text as the one user message it will
+    be sent as, with the chat overhead (as a quote must, to match the batch file).
+    """
+    names = (
+        [os.fspath(paths)]
+        if isinstance(paths, (str, os.PathLike))
+        else [os.fspath(p) for p in paths]
+    )
+    if not names:
+        raise UsageError("no input: give a file, or - for stdin")
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    if sample is not None and sample < 1:
+        raise UsageError(f"--sample must be at least 1, got {sample}")
+    if errors not in ("strict", "replace"):
+        raise UsageError(f"--errors must be strict or replace, got {errors!r}")
+    if names.count(STDIN) > 1:
+        raise UsageError("stdin (-) can be read only once")
+    if template is not None:
+        template_fields(template)
+    field_path = tuple(field.split(".")) if field else None
+    if field is not None and (not field or any(not p for p in field_path or ())):
+        raise UsageError(f"--field {field!r}: expected a dotted path such as body.messages")
+
+    sources = []
+    for name in names:
+        fmt = input_format or detect_format(name, column, template)
+        if messages and fmt == "text":
+            fmt = "json"
+        if fmt == "csv" and not (column or template):
+            raise UsageError(f"{name}: CSV input needs --column NAME or --template TEXT")
+        if fmt != "csv" and (column or template):
+            raise UsageError(f"{name}: --column and --template apply to CSV input only")
+        if fmt == "csv" and field is not None:
+            raise UsageError(f"{name}: --field applies to JSON input; use --column for CSV")
+        sources.append(Source(name, fmt))
+
+    if model is None:
+        model = next((m for s in sources if (m := peek_model(s))), None)
+        if model is not None:
+            from costcalc.errors import UnknownModelError
+            from costcalc.prices import load_price_table
+
+            try:
+                (table or load_price_table()).find(model)
+            except UnknownModelError:
+                model = None
+    tok = tokenizer_for(model or DEFAULT_MODEL, table)
+    prompt_overhead = 0
+    if prompts_as_messages:
+        o = tok.overhead
+        prompt_overhead = o.reply + o.per_message + count_raw(tok.encoding, "user")
+    spec = CountSpec(tok.encoding, tok.overhead, field_path, errors, prompt_overhead)
+    plan = CsvPlan(column, template)
+
+    if sample is not None:
+        return _count_sample(sources, tok, spec, plan, sample, seed, errors, progress)
+
+    totals = _Totals()
+    for source in sources:
+        _count_source(source, spec, plan, jobs, errors, progress, totals)
+    hist = Counter(totals.hist)
+    for raw in totals.text_requests:
+        hist[raw] += 1
+    if totals.chat:
+        tok.warn_if_overhead_unknown()
+    return _result(tok, hist, names)
+
+
+def count_string(
+    text: str, model: str | None = None, *, messages: bool = False, table: Any = None
+) -> TokenCount:
+    """Count one string as one request; with ``messages`` it is JSON chat messages (or a
+    request object holding them)."""
+    tok = tokenizer_for(model or DEFAULT_MODEL, table)
+    if not messages:
+        return _result(tok, Counter([count_raw(tok.encoding, text)]), ["<text>"])
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"--text with --messages: invalid JSON: {exc.msg} (column {exc.colno})"
+        ) from None
+    spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
+    try:
+        raw, chat = request_tokens(obj, spec)
+    except RequestError as exc:
+        raise UsageError(f"--text with --messages: {exc}") from None
+    if chat:
+        tok.warn_if_overhead_unknown()
+    return _result(tok, Counter([raw]), ["<text>"])
+
+
+def _count_source(
+    source: Source,
+    spec: CountSpec,
+    plan: CsvPlan,
+    jobs: int,
+    errors: Errors,
+    progress: Progress | None,
+    totals: _Totals,
+) -> None:
+    if source.format == "jsonl" and jobs > 1 and not source.is_stdin:
+        source.open().close()  # a missing or unreadable file: one clear error first
+        ranges = ((spec, source.name, a, b) for a, b in file_ranges(source.name))
+        before = 0  # lines in the ranges already counted
+        for part in ordered_map(count_jsonl_range, ranges, jobs, spec.encoding):
+            if part.error is not None:
+                line, message = part.error
+                raise InputFileError(source.name, message, before + line)
+            before += part.lines
+            if progress is not None:
+                progress(part.nbytes)
+            totals.hist.update(part.hist)
+            totals.chat = totals.chat or part.chat
+    elif source.format == "jsonl":
+        stream = source.open()
+        try:
+            items = ((spec, block, line) for block, line in jsonl_blocks(stream, progress))
+            for part in ordered_map(count_jsonl_block, items, jobs, spec.encoding):
+                if part.error is not None:
+                    line, message = part.error
+                    raise InputFileError(source.name, message, line)
+                totals.hist.update(part.hist)
+                totals.chat = totals.chat or part.chat
+        finally:
+            if not source.is_stdin:
+                stream.close()
+    elif source.format in ("csv", "lines"):
+        rows = (
+            csv_rows(source, plan, errors, progress)
+            if source.format == "csv"
+            else text_lines(source, errors, progress)
+        )
+        if spec.prompt_overhead:  # counted as sent: an empty prompt would not be accepted
+            rows = _non_empty(rows, source.name)
+        batches = ((spec, batch) for batch in _batched(rows, CSV_BATCH_ROWS))
+        for part in ordered_map(count_texts, batches, jobs, spec.encoding):
+            totals.hist.update(part.hist)
+            totals.chat = totals.chat or part.chat
+    elif source.format == "json":
+        for i, obj in enumerate(read_json_document(source, errors)):
+            try:
+                tokens, chat = request_tokens(obj, spec)
+            except (RequestError, CostcalcError) as exc:
+                where = f"request {i + 1}: " if i else ""
+                raise InputFileError(source.name, f"{where}{exc}") from None
+            totals.hist[tokens] += 1
+            totals.chat = totals.chat or chat
+    else:
+        stream = source.open()
+        try:
+            pieces = ((spec, p) for p in text_pieces(stream, source.name, errors, progress))
+            raw = sum(ordered_map(count_text_piece, pieces, jobs, spec.encoding))
+        finally:
+            if not source.is_stdin:
+                stream.close()
+        totals.text_requests.append(raw)

@@ -1,0 +1,152 @@
+"""Counting blocks of input in this process or in worker processes, in order."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from costcalc.errors import CostcalcError
+from costcalc.tokens.encodings import (
+    get_encoding,
+)
+from costcalc.tokens.requests import BLOCK_BYTES, CountSpec, Errors, RequestError, request_tokens
+
+# --- partial results from one block ------------------------------------------------------------
+
+
+@dataclass
+class Partial:
+    hist: Counter[int] = field(default_factory=Counter)
+    """Raw tokens -> number of requests with that many."""
+    chat: bool = False
+    """Some request was counted as chat messages (so the chat overhead was applied)."""
+    error: tuple[int, str] | None = None
+    """(line, message) of the first request that could not be counted."""
+    lines: int = 0
+    """Lines in the block (set by range workers, to number lines across blocks)."""
+    nbytes: int = 0
+
+
+def _decode_line(raw: bytes, errors: Errors) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if errors == "replace":
+            return raw.decode("utf-8", "replace")
+        raise RequestError(
+            "is not valid UTF-8 text (use --errors replace to count it anyway)"
+        ) from None
+
+
+def count_jsonl_block(spec: CountSpec, block: bytes, first_line: int) -> Partial:
+    """Count every request line of a block of whole JSONL lines."""
+    out = Partial()
+    hist = out.hist
+    for offset, raw in enumerate(block.split(b"\n")):
+        if not raw.strip():
+            continue
+        try:
+            text = _decode_line(raw, spec.errors)
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise RequestError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+            tokens, chat = request_tokens(obj, spec)
+        except (RequestError, CostcalcError) as exc:
+            out.error = (first_line + offset, str(exc))
+            return out
+        hist[tokens] += 1
+        if chat:
+            out.chat = True
+    return out
+
+
+def file_ranges(path: str) -> Iterator[tuple[int, int]]:
+    """Byte ranges of a file, about ``BLOCK_BYTES`` each, that end just after a newline."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        start = 0
+        while start < size:
+            end = start + BLOCK_BYTES
+            if end >= size:
+                yield start, size
+                return
+            f.seek(end)
+            while True:
+                chunk = f.read(65536)
+                newline = chunk.find(b"\n")
+                if not chunk or newline >= 0:
+                    end = end + newline + 1 if newline >= 0 else size
+                    break
+                end += len(chunk)
+            yield start, end
+            start = end
+
+
+def count_jsonl_range(spec: CountSpec, path: str, start: int, end: int) -> Partial:
+    """Count the requests in bytes [start, end) of a JSONL file (a worker reads its own
+    range, so the main process only hands out offsets)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        block = f.read(end - start)
+    part = count_jsonl_block(spec, block, 1)
+    part.lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    part.nbytes = len(block)
+    return part
+
+
+def count_texts(spec: CountSpec, texts: Sequence[str]) -> Partial:
+    """Count each text as one request (CSV rows, lines of text)."""
+    enc = get_encoding(spec.encoding)
+    out = Partial()
+    hist = out.hist
+    extra = spec.prompt_overhead
+    for text in texts:
+        hist[len(enc.encode_ordinary(text)) + extra] += 1
+    out.chat = bool(extra)
+    return out
+
+
+def count_text_piece(spec: CountSpec, piece: str) -> int:
+    return len(get_encoding(spec.encoding).encode_ordinary(piece))
+
+
+# --- running blocks in one or more processes -------------------------------------------------
+
+
+def _init_worker(encoding: str) -> None:  # pragma: no cover - runs in worker processes
+    get_encoding(encoding)
+
+
+def ordered_map(
+    func: Callable[..., Any], items: Iterable[tuple[Any, ...]], jobs: int, encoding: str
+) -> Iterator[Any]:
+    """``func(*item)`` for each item, in order; with jobs > 1 in worker processes, keeping at
+    most two items per worker in flight so memory stays flat."""
+    if jobs <= 1:
+        for item in items:
+            yield func(*item)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork shares the already-built encoding with the workers; spawn (other platforms)
+    # builds it once per worker in the initializer. An executor, not multiprocessing.Pool:
+    # if a worker dies, the pool reports it instead of waiting for its result forever.
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    get_encoding(encoding)
+    ctx = mp.get_context(method)
+    with ProcessPoolExecutor(
+        jobs, mp_context=ctx, initializer=_init_worker, initargs=(encoding,)
+    ) as pool:
+        pending: deque[Any] = deque()
+        for item in items:
+            pending.append(pool.submit(func, *item))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

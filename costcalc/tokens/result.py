@@ -1,0 +1,126 @@
+"""What a count gives: TokenCount, its per-request figures and sample, built from a histogram."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+
+from pydantic import BaseModel, PrivateAttr
+
+from costcalc.tokens.encodings import (
+    ModelTokenizer,
+)
+
+# --- results --------------------------------------------------------------------------------
+
+
+class PerRequest(BaseModel):
+    mean: float
+    p50: int
+    p95: int
+    max: int
+
+
+class Interval(BaseModel):
+    low: int
+    high: int
+    confidence: float
+
+
+class SampleInfo(BaseModel):
+    size: int
+    """Requests (lines, rows or files) counted."""
+    population: int
+    """Lines, rows or files sampled from."""
+    seed: int
+    """Pass it back with --seed to draw the same sample."""
+
+
+class TokenCount(BaseModel):
+    """What `costcalc tokens` reports; the CLI renders this object."""
+
+    tokens: int
+    """Total input tokens (estimated when ``estimate`` is true)."""
+    requests: int
+    per_request: PerRequest
+    over_context: int
+    """Requests whose input exceeds the model's context (or input) limit."""
+    context_limit: int
+    encoding: str
+    model: str
+    estimate: bool
+    estimate_reasons: list[str]
+    raw_tokens: int
+    """The encoding's own count, before any calibration factor."""
+    inputs: list[str]
+    sample: SampleInfo | None = None
+    interval: Interval | None = None
+    _hist: Counter[int] = PrivateAttr(default_factory=Counter)
+    """Tokens per request -> requests with that many (of the sample, when sampled)."""
+
+    def sizes(self) -> Counter[int]:
+        """Input tokens per request -> requests with that many (of the sample, when sampled):
+        long-context prices apply request by request, so a quote needs more than the total."""
+        return Counter(self._hist)
+
+
+def _percentile(hist: Mapping[int, int], n: int, q: float) -> int:
+    """Nearest-rank percentile of a histogram holding ``n`` values."""
+    if n == 0:
+        return 0
+    rank = max(1, math.ceil(q * n))
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return value
+    return max(hist)
+
+
+def _per_request(hist: Mapping[int, int]) -> PerRequest:
+    n = sum(hist.values())
+    return PerRequest(
+        mean=round(sum(v * c for v, c in hist.items()) / n, 2) if n else 0.0,
+        p50=_percentile(hist, n, 0.50),
+        p95=_percentile(hist, n, 0.95),
+        max=max(hist) if hist else 0,
+    )
+
+
+def _scaled(tok: ModelTokenizer, raw_hist: Mapping[int, int]) -> Counter[int]:
+    hist: Counter[int] = Counter()
+    for raw, n in raw_hist.items():
+        hist[tok.scale(raw)] += n
+    return hist
+
+
+def _reasons(tok: ModelTokenizer, sample: SampleInfo | None) -> list[str]:
+    reasons = [tok.reason] if tok.estimate else []
+    if sample is not None:
+        reasons.append(
+            f"estimated from a random sample of {sample.size:,} of {sample.population:,} "
+            f"(seed {sample.seed})"
+        )
+    return reasons
+
+
+def _result(tok: ModelTokenizer, raw_hist: Mapping[int, int], inputs: list[str]) -> TokenCount:
+    """The exact result from a histogram of raw counts (scaled by the model's factor)."""
+    hist = _scaled(tok, raw_hist)
+    reasons = _reasons(tok, None)
+    count = TokenCount(
+        tokens=sum(v * c for v, c in hist.items()),
+        requests=sum(hist.values()),
+        per_request=_per_request(hist),
+        over_context=sum(c for v, c in hist.items() if v > tok.context_limit),
+        context_limit=tok.context_limit,
+        encoding=tok.encoding,
+        model=tok.model,
+        estimate=bool(reasons),
+        estimate_reasons=reasons,
+        raw_tokens=sum(v * c for v, c in raw_hist.items()),
+        inputs=inputs,
+    )
+    count._hist = hist
+    return count
