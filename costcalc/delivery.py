@@ -20,7 +20,8 @@ from typing import Annotated, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from costcalc.money import MoneyOut, per_million, usd_price
+from costcalc.cost import component_costs, rate_of
+from costcalc.money import MoneyOut, usd_price
 from costcalc.prices import Mode, ModelPrices, ModeRates, Provider, RateLimit, Speed
 from costcalc.workload import DeliveryMode, Workload
 
@@ -162,12 +163,11 @@ class Job(NamedTuple):
         return self.prices.provider
 
 
-def _rate(rates: ModeRates, component: str, fallback: str, notes: list[str], why: str) -> Decimal:
-    rate = rates.rate(component) or rates.rate(fallback)
+def _rate(rates: ModeRates, component: str, notes: list[str], why: str) -> Decimal:
+    """The price of ``component`` (the input price when it has none, and ``why`` is noted)."""
     if rates.rate(component) is None:
         notes.append(why)
-    assert rate is not None
-    return rate.usd_per_mtok
+    return rate_of(rates, component).usd_per_mtok
 
 
 def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
@@ -246,17 +246,17 @@ def _group_cost(
     cached = total_in * w.cached_share
     written = total_in * w.cache_write_share
     plain = total_in - cached - written
-    in_rate = _rate(rates, "input", "input", notes, "")
+    in_rate = _rate(rates, "input", notes, "")
     cached_rate = _rate(
-        rates, "cached_input", "input", notes if cached else [],
+        rates, "cached_input", notes if cached else [],
         f"{job.prices.model.id} has no cached-input price: cached tokens billed as input",
     )  # fmt: skip
     write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
     write_rate = _rate(
-        rates, write_component, "input", notes if written else [],
+        rates, write_component, notes if written else [],
         "no cache-write premium: cache writes billed as input",
     )  # fmt: skip
-    out_rate = _rate(rates, "output", "output", notes, "")
+    out_rate = _rate(rates, "output", notes, "")
 
     out_each = job.output_tokens
     total_out = n * out_each
@@ -269,11 +269,20 @@ def _group_cost(
         saved = cancelled * (out_each - billed_each)
         total_out -= saved
 
+    costs = component_costs(
+        {"input": plain, "cached_input": cached, write_component: written, "output": total_out},
+        {
+            "input": in_rate,
+            "cached_input": cached_rate,
+            write_component: write_rate,
+            "output": out_rate,
+        },
+    )
     parts = {
-        "input": per_million(plain, in_rate),
-        "cached_input": per_million(cached, cached_rate),
-        "cache_write": per_million(written, write_rate),
-        "output": per_million(total_out, out_rate),
+        "input": costs["input"],
+        "cached_input": costs["cached_input"],
+        "cache_write": costs[write_component],
+        "output": costs["output"],
     }
     tokens = {
         "plain": plain,

@@ -14,9 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel
 
 from costcalc.calculator import Quote, quote
+from costcalc.cost import component_costs
 from costcalc.delivery import count_of
 from costcalc.errors import UsageError
-from costcalc.money import MILLION, MoneyOut, per_hour, per_hour_rate, usd
+from costcalc.money import MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import PriceTable, load_price_table
 from costcalc.workload import Workload
 
@@ -134,8 +135,9 @@ def exercise(
         ("1M tokens", LESSON_TOKENS),
         (f"{count_of(rows, 'row')} × {count_of(tokens_per_row, 'token')}", rows * tokens_per_row),
     ):
-        standard = Decimal(tokens) * std_rate / MILLION
-        batch = Decimal(tokens) * batch_rate / MILLION
+        # the lesson's flat rate prices every token alike: one component
+        standard = component_costs({"tokens": tokens}, {"tokens": std_rate})["tokens"]
+        batch = component_costs({"tokens": tokens}, {"tokens": batch_rate})["tokens"]
         savings = standard - batch
         scales.append(
             ExerciseScale(

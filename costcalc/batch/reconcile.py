@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from pydantic import BaseModel
 
 from costcalc.batch.validate import _read_lines, validate_files
+from costcalc.cost import mode_costs
 from costcalc.errors import CostcalcError, UsageError
-from costcalc.money import MoneyOut, per_million, tidy
+from costcalc.money import MoneyOut, tidy
 
 if TYPE_CHECKING:
-    from costcalc.prices import ModeRates
+    pass
 
 
 # --- reconcile ------------------------------------------------------------------------------
@@ -191,11 +192,6 @@ def reconcile(
     if not batch.available:
         raise UsageError(f"{prices.model.id}: {batch.reason}")
 
-    def rate(component: str, rates: ModeRates = batch) -> Decimal:
-        r = rates.rate(component) or rates.rate("input")
-        assert r is not None
-        return Decimal(r.usd_per_mtok)
-
     usage = Usage()
     actual = Decimal(0)
     assumed: set[str] = set()
@@ -203,11 +199,13 @@ def reconcile(
         # long-context prices apply per request, by its whole input (cache reads and writes
         # included, as Anthropic counts it)
         rates = prices.mode("batch", sum(line[:4]))
-        for component, tokens in zip(_LineUsage._fields, line, strict=True):
-            if tokens:
-                actual += per_million(tokens * count, rate(component, rates))
-                if component in rates.assumed:
-                    assumed.add(component)
+        billed_tokens = {
+            component: tokens * count
+            for component, tokens in zip(_LineUsage._fields, line, strict=True)
+            if tokens
+        }
+        actual += sum(mode_costs(billed_tokens, rates).values(), Decimal(0))
+        assumed.update(c for c in billed_tokens if c in rates.assumed)
         usage.input_tokens += line.input * count
         usage.cached_input_tokens += line.cached_input * count
         usage.cache_write_tokens += line.cache_write_5m * count
@@ -257,8 +255,8 @@ def reconcile(
             # each group at its own tier; output at max_tokens, shared by requests
             rates = prices.mode("batch", group.tier_input())
             share = Decimal(max_out) * group.requests / counted.requests
-            estimate += per_million(group.input_tokens, rate("input", rates))
-            estimate += per_million(share, rate("output", rates))
+            costs = mode_costs({"input": group.input_tokens, "output": share}, rates)
+            estimate += costs["input"] + costs["output"]
         estimate = tidy(estimate)
         wanted = set(ids)
         result.estimate = estimate
