@@ -32,6 +32,7 @@ from pydantic import (
 
 from costcalc.errors import CostcalcError, InputFileError, UsageError, WorkloadError
 from costcalc.money import MoneyOut, usd
+from costcalc.prices import PriceTable
 from costcalc.workload import (
     MAX_REQUESTS,
     MAX_TOKENS_PER_REQUEST,
@@ -246,10 +247,15 @@ class Costs(BaseModel):
     workloads: list[WorkloadCost]
 
 
-def monthly_costs(config: ProjectConfig, table: Any = None, where: str | None = None) -> Costs:
+def monthly_costs(
+    config: ProjectConfig, table: PriceTable | None = None, where: str | None = None
+) -> Costs:
     """Every workload's monthly cost in the mode it runs in today, and through batch.
 
     An error about one workload names it (and ``where``, the config it came from)."""
+    from costcalc.prices import load_price_table
+
+    table = table or load_price_table()
     out = []
     for w in config.workloads:
         try:
@@ -266,12 +272,10 @@ def monthly_costs(config: ProjectConfig, table: Any = None, where: str | None = 
     )
 
 
-def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: Any) -> WorkloadCost:
+def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable) -> WorkloadCost:
     from costcalc.calculator import quote
     from costcalc.delivery import PRICE_MODE
-    from costcalc.prices import load_price_table
 
-    table = table or load_price_table()
     day = config.as_of or dt.date.today()
     monthly = w.requests_per_month or (w.requests_per_day or Decimal(0)) * config.days_per_month
     prices = table.prices(w.model, day)
@@ -359,7 +363,7 @@ def check(
     config: ProjectConfig,
     where: str = DEFAULT_CONFIG,
     base: ProjectConfig | None = None,
-    table: Any = None,
+    table: PriceTable | None = None,
 ) -> CheckReport:
     """Every budget and policy of ``config``; increase limits against ``base`` when given."""
     costs = monthly_costs(config, table, where)
@@ -518,7 +522,7 @@ def diff(
     head: str,
     fail_on_increase: str | None = None,
     allow_missing_base: bool = False,
-    table: Any = None,
+    table: PriceTable | None = None,
 ) -> DiffReport:
     """Monthly cost of ``head`` against ``base`` (each a config file or REF:PATH)."""
     from costcalc.prices import load_price_table

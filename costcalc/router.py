@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from costcalc._version import PACKAGE_DIR
 from costcalc.errors import UsageError, WorkloadError
 from costcalc.money import MoneyOut
+from costcalc.prices import PriceTable
 from costcalc.workload import DeliveryMode, Source, Workload, parse_duration
 from costcalc.yamlfile import load_mapping, parse_yaml, validate
 
@@ -152,7 +153,7 @@ def route(
     model: str = "gpt-4o",
     policy: Policy | None = None,
     workload: Workload | None = None,
-    table: Any = None,
+    table: PriceTable | None = None,
 ) -> Route:
     """The delivery mode for a request from ``source`` needed within ``deadline``.
 
@@ -205,7 +206,7 @@ def route(
     )
 
 
-def _stake(mode: DeliveryMode, workload: Workload, table: Any) -> Stake:
+def _stake(mode: DeliveryMode, workload: Workload, table: PriceTable) -> Stake:
     from costcalc.calculator import quote
     from costcalc.money import usd
 

@@ -7,7 +7,7 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from costcalc.errors import CostcalcError, InputFileError, UsageError
 from costcalc.tokens.encodings import (
@@ -50,6 +50,9 @@ from costcalc.tokens.requests import (
 from costcalc.tokens.result import TokenCount, _result
 from costcalc.tokens.sample import _count_sample
 
+if TYPE_CHECKING:
+    from costcalc.prices import PriceTable
+
 # --- the whole count ------------------------------------------------------------------------
 
 
@@ -74,7 +77,7 @@ def count_file(
     jobs: int = 1,
     errors: Errors = "strict",
     progress: Progress | None = None,
-    table: Any = None,
+    table: PriceTable | None = None,
     prompts_as_messages: bool = False,
 ) -> TokenCount:
     """Count the tokens of files (``"-"`` is stdin) for ``model``.
@@ -151,7 +154,7 @@ def count_file(
 
 
 def count_string(
-    text: str, model: str | None = None, *, messages: bool = False, table: Any = None
+    text: str, model: str | None = None, *, messages: bool = False, table: PriceTable | None = None
 ) -> TokenCount:
     """Count one string as one request; with ``messages`` it is JSON chat messages (or a
     request object holding them)."""
