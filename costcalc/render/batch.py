@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from costcalc.money import shared_places, usd
 from costcalc.render.tables import text_table
+from costcalc.results import Note
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.batch.build import Manifest
-    from costcalc.batch.queue import QueueStatus
+    from costcalc.batch.queue import FlushResult, QueueStatus
     from costcalc.batch.reconcile import Reconciliation
     from costcalc.batch.validate import ValidationReport
 
@@ -104,6 +105,22 @@ def reconcile_table(r: Reconciliation) -> str:
             if len(r.unexpected) > 50:
                 lines.append(f"  ... and {len(r.unexpected) - 50:,} more (--format json lists all)")
     return "\n".join(lines) + "\n"
+
+
+def flushes_plain(results: list[FlushResult]) -> list[str]:
+    """The files written, one a line, for scripts; each flush (or that there was none to do)
+    said on stderr."""
+    parts: list[str] = []
+    if not results:
+        parts.append(Note("nothing to flush\n"))
+    from costcalc.delivery import count_of
+
+    for r in results:
+        note = " (finishing a flush left open by a crash)" if r.resumed else ""
+        parts.append(Note(f"flush {r.flush}: {count_of(r.tasks, 'task')}{note}\n"))
+        for f in r.files:
+            parts.append(f"{f.file}\n")
+    return parts
 
 
 def queue_status_table(s: QueueStatus) -> str:

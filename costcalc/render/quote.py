@@ -142,6 +142,15 @@ def quote_table(report: QuoteReport) -> str:
     return "\n".join(out)
 
 
+def quote_report_table(report: QuoteReport, *, total: bool = False) -> str:
+    """The quote table; ``total``: with a last line adding up several quotes (batch quote)."""
+    return quote_table(report) + _total(report, total)
+
+
+def _total(report: QuoteReport, total: bool) -> str:
+    return quotes_total_line(report) + "\n" if total and len(report.workloads) > 1 else ""
+
+
 def _mermaid_label(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9 _-]", "", text)
 
@@ -224,6 +233,11 @@ def quote_markdown(report: QuoteReport) -> str:
         ]
         out.append("\n".join(parts) + "\n")
     return "\n".join(out)
+
+
+def quote_report_markdown(report: QuoteReport, *, total: bool = False) -> str:
+    """The quote Markdown; ``total``: with a last line adding up several quotes (batch quote)."""
+    return quote_markdown(report) + _total(report, total)
 
 
 QUOTE_CSV_FIELDS = [

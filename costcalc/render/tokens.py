@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from costcalc.results import Note
+
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.tokens.result import TokenCount
+
+
+def token_count_plain(result: TokenCount, seed: int | None = None) -> list[str]:
+    """The bare number, for pipes; a sample drawn without ``seed`` (the --seed given) says on
+    stderr how to draw it again, as plain output has no room for it."""
+    parts: list[str] = [f"{result.tokens}\n"]
+    if result.sample is not None and seed is None:  # plain output has no room for it
+        parts.append(
+            Note(
+                f"costcalc: estimated from a sample of {result.sample.size:,} "
+                f"(--seed {result.sample.seed} draws the same one again)\n"
+            )
+        )
+    return parts
 
 
 def token_count_table(result: TokenCount) -> str:
