@@ -100,7 +100,10 @@ def _names(result: Any, of: str | None) -> list[str]:
     """The keys to look ``result`` up by, most specific first: its class and base classes, or
     for a list, ``list[Item]`` for the item's classes, then ``list``."""
     if isinstance(result, list):
-        items = [of] if of else [c.__name__ for c in type(result[0]).__mro__] if result else []
+        if of is not None:
+            items = [of]
+        else:
+            items = [c.__name__ for c in type(result[0]).__mro__] if result else []
         return [*(f"list[{name}]" for name in items), "list"]
     return [c.__name__ for c in type(result).__mro__]
 
