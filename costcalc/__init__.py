@@ -62,6 +62,7 @@ _LAZY = {
     "count_message_tokens": "costcalc.tokens.encodings",
     "count_tokens": "costcalc.tokens.encodings",
     "tokenizer_for": "costcalc.tokens.encodings",
+    "render_result": "costcalc.results",
     "route": "costcalc.router",
     "Route": "costcalc.router",
     "Workload": "costcalc.workload",
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
         load_price_table,
     )
     from costcalc.prices.sheet import price_list, price_sheet
+    from costcalc.results import render_result
     from costcalc.router import Route, route
     from costcalc.tokens.count import count_file, count_string
     from costcalc.tokens.encodings import count_message_tokens, count_tokens, tokenizer_for
@@ -132,6 +134,7 @@ __all__ = [
     "price_sheet",
     "quote",
     "quote_all",
+    "render_result",
     "route",
     "tokenizer_for",
 ]

@@ -32,6 +32,7 @@ from costcalc.delivery import (
 from costcalc.errors import UsageError
 from costcalc.money import MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
+from costcalc.results import render_result, to_json
 from costcalc.workload import DeliveryMode, Workload
 
 _RESULT = ConfigDict(defer_build=True, protected_namespaces=())
@@ -123,12 +124,10 @@ class Quote(BaseModel):
         )
 
     def to_json(self) -> str:
-        return QuoteReport.of([self]).model_dump_json(indent=2) + "\n"
+        return to_json(QuoteReport.of([self]))
 
     def to_markdown(self) -> str:
-        from costcalc.render import quote_markdown
-
-        return quote_markdown(QuoteReport.of([self]))
+        return render_result(QuoteReport.of([self]), "markdown")
 
 
 class QuoteReport(BaseModel):
@@ -151,12 +150,10 @@ class QuoteReport(BaseModel):
         )
 
     def to_json(self) -> str:
-        return self.model_dump_json(indent=2) + "\n"
+        return to_json(self)
 
     def to_markdown(self) -> str:
-        from costcalc.render import quote_markdown
-
-        return quote_markdown(self)
+        return render_result(self, "markdown")
 
 
 # --- resolving a workload -------------------------------------------------------------------

@@ -90,20 +90,18 @@ def emit(text: str) -> None:
     click.echo(text, nl=False)
 
 
-def emit_quote(report: Any, fmt: str) -> None:
+def emit_result(result: Any, fmt: str, **options: Any) -> None:
+    """Write a result in the chosen format (costcalc.render): its text to stdout, and the
+    notes the format has no room for to stderr, in order."""
+    from costcalc.results import Note, render_parts
+
+    for part in render_parts(result, fmt, **options):
+        click.echo(part, nl=False, err=isinstance(part, Note))
+
+
+def emit_quote(report: Any, fmt: str, **options: Any) -> None:
     """Write a QuoteReport in the chosen format."""
-    if fmt == "json":
-        emit(report.to_json())
-    elif fmt == "markdown":
-        emit(report.to_markdown())
-    elif fmt == "csv":
-        from costcalc.render import quote_csv
-
-        emit(quote_csv(report))
-    else:
-        from costcalc.render import quote_table
-
-        emit(quote_table(report))
+    emit_result(report, fmt, **options)
 
 
 def write_or_emit(text: str, out: str | None, force: bool) -> None:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from costcalc.budget import MARKER, check, diff, load_config
-from costcalc.render import diff_markdown
+from costcalc.render.budget import diff_markdown
 from tests.conftest import RunCli
 
 REPO = Path(__file__).resolve().parent.parent

@@ -661,7 +661,7 @@ def test_csv_keeps_a_workload_name_from_being_read_as_a_formula(run_cli: RunCli)
 
 
 def test_exercise_rows_each_keep_their_own_precision() -> None:
-    from costcalc.render import exercise_table
+    from costcalc.render.exercise import exercise_table
 
     table = exercise_table(exercise(rows=1, tokens_per_row=1, as_of=DAY))
     assert "$15.00       $7.50       $7.50" in table and "$0.0000150  $0.0000075" in table

@@ -6,8 +6,8 @@ import click
 
 from costcalc.cli import (
     CheckFailed,
-    emit,
     emit_quote,
+    emit_result,
     format_option,
     prices_option,
     progress_bar,
@@ -89,12 +89,7 @@ def batch_build(
             max_requests=max_requests, max_bytes=max_bytes, output_tokens=output_tokens,
             force=force, table=load_price_table(price_files), progress=advance,
         )  # fmt: skip
-    if fmt == "json":
-        emit(manifest.model_dump_json(indent=2) + "\n")
-    else:
-        from costcalc.render import manifest_table
-
-        emit(manifest_table(manifest, out_dir))
+    emit_result(manifest, fmt, out_dir=out_dir)
 
 
 @batch.command("validate")
@@ -122,12 +117,7 @@ def batch_validate(
         list(files), max_requests=max_requests, max_bytes=max_bytes,
         table=load_price_table(price_files),
     )  # fmt: skip
-    if fmt == "json":
-        emit(report.model_dump_json(indent=2) + "\n")
-    else:
-        from costcalc.render import validation_table
-
-        emit(validation_table(report))
+    emit_result(report, fmt)
     if not report.valid:
         raise CheckFailed()
 
@@ -150,11 +140,7 @@ def batch_quote(
     from costcalc.prices import load_price_table
 
     report = quote_files(list(files), output_tokens, load_price_table(price_files))
-    emit_quote(report, fmt)
-    if len(report.workloads) > 1 and fmt in ("table", "markdown"):
-        from costcalc.render import quotes_total_line
-
-        emit(quotes_total_line(report) + "\n")
+    emit_quote(report, fmt, total=True)
 
 
 @batch.command("reconcile")
@@ -186,9 +172,4 @@ def batch_reconcile(
     result = reconcile(
         list(outputs), list(inputs), model, load_price_table(price_files), as_of=as_of
     )
-    if fmt == "json":
-        emit(result.model_dump_json(indent=2) + "\n")
-    else:
-        from costcalc.render import reconcile_table
-
-        emit(reconcile_table(result))
+    emit_result(result, fmt)

@@ -57,23 +57,16 @@ def check(
         costcalc check
         costcalc check costcalc.yaml --base origin/main:costcalc.yaml --format markdown
     """
-    from costcalc import render
     from costcalc.budget import check as run_check
     from costcalc.budget import load_config
     from costcalc.prices import load_price_table
+    from costcalc.results import render_result
 
     table = load_price_table(price_files)
     cfg = load_config(config)
     base_cfg = load_config(base, allow_missing_ref=allow_missing_base) if base else None
     report = run_check(cfg, config, base_cfg, table)
-    text = (
-        render.to_json(report)
-        if fmt == "json"
-        else render.check_markdown(report)
-        if fmt == "markdown"
-        else render.check_table(report)
-    )
-    write_or_emit(text, out, force)
+    write_or_emit(render_result(report, fmt), out, force)
     if not report.passed:
         raise CheckFailed()
 
@@ -103,20 +96,13 @@ def diff(
         costcalc diff origin/main:costcalc.yaml costcalc.yaml
         costcalc diff old.yaml new.yaml --format markdown --fail-on-increase 10%
     """
-    from costcalc import render
     from costcalc.budget import diff as run_diff
     from costcalc.prices import load_price_table
+    from costcalc.results import render_result
 
     report = run_diff(
         base, head, fail_on_increase, allow_missing_base, load_price_table(price_files)
     )
-    text = (
-        render.to_json(report)
-        if fmt == "json"
-        else render.diff_markdown(report)
-        if fmt == "markdown"
-        else render.diff_table(report)
-    )
-    write_or_emit(text, out, force)
+    write_or_emit(render_result(report, fmt), out, force)
     if report.failed:
         raise CheckFailed()

@@ -10,6 +10,7 @@ from costcalc.cli import (
     EXIT_BAD_INPUT,
     CheckFailed,
     emit,
+    emit_result,
     format_option,
     prices_option,
 )
@@ -36,17 +37,11 @@ def prices_list(
         costcalc prices list --provider anthropic
         costcalc prices list --format csv > prices.csv
     """
-    from costcalc import render
     from costcalc.prices import load_price_table
     from costcalc.prices.sheet import price_list
 
     result = price_list(load_price_table(price_files), provider, as_of)
-    if fmt == "json":
-        emit(render.to_json(result))
-    elif fmt == "csv":
-        emit(render.price_list_csv(result))
-    else:
-        emit(render.price_list_table(result))
+    emit_result(result, fmt)
 
 
 @prices.command("show")
@@ -63,12 +58,11 @@ def prices_show(model: str, as_of: str | None, fmt: str, price_files: tuple[str,
         costcalc prices show gpt-4o
         costcalc prices show o3 --as-of 2025-06-01 --format json
     """
-    from costcalc import render
     from costcalc.prices import load_price_table
     from costcalc.prices.sheet import price_sheet
 
     sheet = price_sheet(load_price_table(price_files), model, as_of)
-    emit(render.to_json(sheet) if fmt == "json" else render.price_sheet_table(sheet))
+    emit_result(sheet, fmt)
 
 
 @prices.command("validate")
@@ -102,12 +96,11 @@ def prices_validate(files: tuple[str, ...]) -> None:
 @prices_option
 def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
     """Exit 1 when any model's prices were last checked more than DAYS days ago (for CI)."""
-    from costcalc import render
     from costcalc.prices import load_price_table
     from costcalc.prices.sheet import stale_report
 
     report = stale_report(load_price_table(price_files), days)
-    emit(render.to_json(report) if fmt == "json" else render.stale_table(report))
+    emit_result(report, fmt)
     if report.stale:
         raise CheckFailed()
 

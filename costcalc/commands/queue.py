@@ -10,6 +10,7 @@ import click
 
 from costcalc.cli import (
     emit,
+    emit_result,
     format_option,
     prices_option,
 )
@@ -71,20 +72,7 @@ def queue_flush(
         db, out_dir, model, max_tokens=max_tokens, system=system, max_requests=max_requests,
         max_bytes=max_bytes, table=load_price_table(price_files),
     )  # fmt: skip
-    if fmt == "json":
-        from costcalc.render import to_json_list
-
-        emit(to_json_list(results))
-        return
-    if not results:
-        click.echo("nothing to flush", err=True)
-    from costcalc.delivery import count_of
-
-    for r in results:
-        note = " (finishing a flush left open by a crash)" if r.resumed else ""
-        click.echo(f"flush {r.flush}: {count_of(r.tasks, 'task')}{note}", err=True)
-        for f in r.files:
-            emit(f"{f.file}\n")
+    emit_result(results, fmt, of="FlushResult")
 
 
 @queue.command("status")
@@ -95,9 +83,4 @@ def queue_status(db: str, fmt: str) -> None:
     from costcalc.batch.queue import status
 
     report = status(db)
-    if fmt == "json":
-        emit(report.model_dump_json(indent=2) + "\n")
-    else:
-        from costcalc.render import queue_status_table
-
-        emit(queue_status_table(report))
+    emit_result(report, fmt)

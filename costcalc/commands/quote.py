@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from costcalc.cli import (
-    emit,
     emit_quote,
+    emit_result,
     format_option,
     prices_option,
     seed_option,
@@ -202,15 +202,4 @@ def exercise(
         table=load_price_table(price_files),
         as_of=parse_date(as_of) if as_of is not None else None,
     )
-    if fmt == "json":
-        from costcalc.render import to_json
-
-        emit(to_json(result))
-    elif fmt == "markdown":
-        from costcalc.render import exercise_markdown
-
-        emit(exercise_markdown(result))
-    else:
-        from costcalc.render import exercise_table
-
-        emit(exercise_table(result))
+    emit_result(result, fmt)

@@ -6,6 +6,7 @@ import click
 
 from costcalc.cli import (
     emit,
+    emit_result,
     format_option,
     prices_option,
 )
@@ -82,16 +83,4 @@ def route(
         route_request(source, deadline, model or "gpt-4o", policy, workload=w, table=table)  # type: ignore[arg-type]
         for w in workloads
     ]
-    if fmt == "json":
-        from costcalc.render import to_json_list
-
-        emit(
-            to_json_list(results)
-            if len(results) > 1
-            else results[0].model_dump_json(indent=2) + "\n"
-        )
-    else:
-        for r in results:
-            emit(f"{r.mode}\n")
-            if r.stake is not None:
-                click.echo(f"{r.stake.workload}: {r.stake.text} (rule {r.rule})", err=True)
+    emit_result(results if len(results) > 1 else results[0], fmt)  # one workload: one object

@@ -7,7 +7,7 @@ import sys
 import click
 
 from costcalc.cli import (
-    emit,
+    emit_result,
     format_option,
     prices_option,
     progress_bar,
@@ -90,7 +90,6 @@ def tokens(
         costcalc tokens big.jsonl --sample 2000 --seed 7
         costcalc tokens prompt.txt -m claude-sonnet-4-5     # an estimate, and says so
     """
-    from costcalc import render
     from costcalc.prices import load_price_table
     from costcalc.tokens.count import count_file, count_string
 
@@ -111,15 +110,4 @@ def tokens(
                 sample=sample, seed=seed, jobs=jobs, errors=errors,  # type: ignore[arg-type]
                 progress=advance, table=table,
             )  # fmt: skip
-    if fmt == "json":
-        emit(render.to_json(result))
-    elif fmt == "table":
-        emit(render.token_count_table(result))
-    else:
-        emit(f"{result.tokens}\n")
-        if result.sample is not None and seed is None:  # plain output has no room for it
-            click.echo(
-                f"costcalc: estimated from a sample of {result.sample.size:,} "
-                f"(--seed {result.sample.seed} draws the same one again)",
-                err=True,
-            )
+    emit_result(result, fmt, seed=seed)

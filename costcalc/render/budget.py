@@ -1,0 +1,177 @@
+"""Budgets in CI: `costcalc check` and `costcalc diff`, as a table and as Markdown."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from costcalc.money import signed_usd, usd
+from costcalc.render.tables import capitalized, markdown_table, text_table
+
+if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
+    from costcalc.budget import CheckReport, DiffReport, WorkloadCost
+
+
+def _diff_text(diff: Decimal, past: Decimal | None) -> str:
+    if diff == 0:
+        return "$0.00"
+    pct = (
+        f" ({'+' if diff > 0 else ''}{(diff / past * 100).quantize(Decimal('0.1'))}%)"
+        if past
+        else ""
+    )
+    return signed_usd(diff) + pct
+
+
+def check_rows(r: CheckReport) -> tuple[list[str], list[list[str]]]:
+    headers = ["workload", "model", "mode", "requests/month", "monthly", "budget", "through batch"]
+
+    def star(w: WorkloadCost, mode: str) -> str:
+        return "*" if mode in w.assumed_modes else ""
+
+    rows = [
+        [
+            w.name,
+            w.model,
+            w.mode,
+            f"{w.monthly_requests:,.0f}",
+            usd(w.monthly_cost) + star(w, w.mode),
+            usd(w.budget) if w.budget is not None else "-",
+            usd(w.batch_monthly_cost) + star(w, "batch")
+            if w.batch_monthly_cost is not None
+            else "-",
+        ]
+        for w in r.workloads
+    ]
+    return headers, rows
+
+
+ASSUMED_NOTE = "* includes prices assumed from the provider's rule"
+
+
+def _assumed_note(r: CheckReport) -> list[str]:
+    return [ASSUMED_NOTE] if any(w.assumed_modes for w in r.workloads) else []
+
+
+def _check_summary(r: CheckReport) -> str:
+    budget = f" (budget {usd(r.budget_monthly)})" if r.budget_monthly is not None else ""
+    base = f"; base {usd(r.past_total_monthly)}" if r.past_total_monthly is not None else ""
+    return f"monthly total {usd(r.total_monthly)}{budget}{base}, prices of {r.prices_as_of}"
+
+
+def check_table(r: CheckReport) -> str:
+    headers, rows = check_rows(r)
+    verdict = "passed" if r.passed else f"FAILED ({len(r.failures)})"
+    lines = [f"costcalc check {r.config}: {verdict}", _check_summary(r), ""]
+    lines.append(text_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"))
+    lines += _assumed_note(r)
+    if r.failures:
+        lines += ["", "failures:", *(f"  - {f.message}" for f in r.failures)]
+    lines += [f"note: {n}" for n in r.notes]
+    return "\n".join(lines) + "\n"
+
+
+def check_markdown(r: CheckReport) -> str:
+    headers, rows = check_rows(r)
+    icon = "✅ passed" if r.passed else f"❌ failed ({len(r.failures)})"
+    parts = [
+        f"### costcalc check: {icon}",
+        "",
+        capitalized(_check_summary(r)) + ".",
+        "",
+        markdown_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"),
+        *(line for note in _assumed_note(r) for line in ("", "\\" + note)),
+    ]
+    if r.failures:
+        parts += ["", *(f"- ❌ {f.message}" for f in r.failures)]
+    parts += [f"\n_{n}_" for n in r.notes]
+    return "\n".join(parts) + "\n"
+
+
+def diff_rows(d: DiffReport) -> list[list[str]]:
+    rows = [
+        [
+            w.name + ("" if w.status in ("changed", "unchanged") else f" ({w.status})"),
+            usd(w.past_monthly) if w.past_monthly is not None else "-",
+            usd(w.monthly) if w.monthly is not None else "-",
+            _diff_text(w.diff, w.past_monthly),
+        ]
+        for w in d.workloads
+    ]
+    return rows
+
+
+def diff_table(d: DiffReport) -> str:
+    rows = diff_rows(d)
+    rows.append(["all workloads", usd(d.past_total_monthly), usd(d.total_monthly),
+                 _diff_text(d.diff_total_monthly, d.past_total_monthly)])  # fmt: skip
+    lines = [
+        d.headline,
+        "",
+        text_table(["workload", "previous", "new", "diff"], rows, right=[1, 2, 3]).rstrip("\n"),
+    ]
+    for w in d.workloads:
+        if w.changes:
+            lines.append(f"  {w.name}: " + "; ".join(w.changes))
+    if d.failed:
+        lines += ["", f"FAILED: {d.failure}"]
+    lines += [f"note: {n}" for n in d.notes]
+    lines.append(f"\nbase {d.base}, head {d.head}, prices of {d.prices_as_of}")
+    return "\n".join(lines) + "\n"
+
+
+def diff_markdown(d: DiffReport, limit: int = 65536) -> str:
+    """The pull-request comment: headline, table, collapsible details, hidden marker; cut to
+    ``limit`` characters (GitHub's comment limit) with a note when it would be longer."""
+    from costcalc.budget import MARKER
+
+    arrow = "📈" if d.diff_total_monthly > 0 else "📉" if d.diff_total_monthly < 0 else ""
+    head = [MARKER, f"### 💰 costcalc: {d.headline} {arrow}".rstrip(), ""]
+    total_row = [
+        "**All workloads**",
+        f"**{usd(d.past_total_monthly)}**",
+        f"**{usd(d.total_monthly)}**",
+        f"**{_diff_text(d.diff_total_monthly, d.past_total_monthly)}**",
+    ]
+    table_head = ["| Workload | Previous | New | Diff |", "|---|---:|---:|---:|"]
+    rows = ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in diff_rows(d)]
+    total = "| " + " | ".join(total_row) + " |"
+    verdict = ["", f"❌ **Cost check failed:** {d.failure}."] if d.failed else []
+    details = []
+    for w in d.workloads:
+        if w.status == "unchanged":
+            continue
+        details.append(f"- **{w.name}** ({w.status}): {_diff_text(w.diff, w.past_monthly)}")
+        details += [f"  - {c}" for c in w.changes]
+    unchanged = sum(1 for w in d.workloads if w.status == "unchanged")
+    same = f"{unchanged} workload{'s' if unchanged != 1 else ''} without cost changes. "
+    foot = [
+        "",
+        *(f"_Note: {n}._" for n in d.notes),
+        f"{same if unchanged else ''}Prices of {d.prices_as_of}; base `{d.base}`, head `{d.head}`.",
+    ]
+
+    def assemble(table_rows: list[str], detail_lines: list[str], note: str) -> str:
+        body = [*head, *table_head, *table_rows, total, *verdict, "",
+                "<details><summary>Details</summary>", "", *detail_lines]  # fmt: skip
+        if note:
+            body += ["", note]
+        return "\n".join([*body, "", "</details>", *foot]) + "\n"
+
+    text = assemble(rows, details, "")
+    if len(text) <= limit:
+        return text
+    # too long for one comment: drop detail lines, then table rows, and say so
+    keep_rows, keep_details = len(rows), len(details)
+    while len(text) > limit and (keep_details or keep_rows):
+        if keep_details:
+            keep_details = max(0, keep_details - max(1, keep_details // 4))
+        else:
+            keep_rows = max(0, keep_rows - max(1, keep_rows // 4))
+        note = (
+            f"_Truncated to fit GitHub's {limit:,}-character comment limit: "
+            f"{len(rows) - keep_rows:,} table rows and {len(details) - keep_details:,} detail "
+            "lines left out. The JSON output (`--format json`) has everything._"
+        )
+        text = assemble(rows[:keep_rows], details[:keep_details], note)
+    return text

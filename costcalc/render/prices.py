@@ -1,0 +1,193 @@
+"""What `costcalc prices` shows: the price sheet of one model, the price list, stale prices."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from costcalc.money import usd_price
+from costcalc.prices import COMPONENT_LABELS
+from costcalc.render.tables import Row, csv_text, text_table
+
+if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
+    from costcalc.prices.sheet import PriceList, PriceSheet, StaleReport
+
+
+def price_sheet_table(sheet: PriceSheet) -> str:
+    teaching = "  [teaching rate, not a list price]" if sheet.teaching else ""
+    lines = [f"{sheet.model}  {sheet.name}  ({sheet.provider}){teaching}"]
+    since = (
+        f"in effect since {sheet.effective_from}"
+        if sheet.effective_from
+        else f"since release ({sheet.released})"
+        if sheet.released
+        else "since release"
+    )
+    lines.append(f"prices on {sheet.on}: {since}; checked {sheet.as_of} against {sheet.source}")
+    if sheet.note:
+        lines.append(f"note: {sheet.note}")
+    if sheet.description:
+        lines.append(sheet.description)
+    names = [*sheet.aliases, *sheet.snapshots]
+    if names:
+        lines.append("also answers to: " + ", ".join(names))
+    facts = [f"context {sheet.context_window:,} tokens"]
+    if sheet.max_input_tokens:
+        facts.append(f"max input {sheet.max_input_tokens:,}")
+    if sheet.max_output_tokens:
+        facts.append(f"max output {sheet.max_output_tokens:,}")
+    facts.append(f"encoding {sheet.encoding or 'estimated (provider token_estimate)'}")
+    lines.append(" · ".join(facts))
+    lines.append("")
+    rows: list[Row] = []
+    for tier in sheet.tiers:
+        scope = (
+            "all requests"
+            if tier.above_input_tokens is None
+            else (f"input > {tier.above_input_tokens:,}")
+        )
+        for mode in tier.modes:
+            if not mode.available:
+                rows.append([scope, mode.mode, "-", "unavailable", mode.reason])
+                continue
+            for r in mode.prices:
+                rows.append(
+                    [
+                        scope,
+                        mode.mode,
+                        COMPONENT_LABELS[r.component],
+                        usd_price(r.usd_per_mtok),
+                        r.basis + (f" ({r.note})" if r.note else ""),
+                    ]
+                )
+    lines.append(
+        text_table(
+            ["requests", "mode", "component", f"{sheet.currency} / 1M tokens", "basis"],
+            rows,
+            right=[3],
+        ).rstrip("\n")
+    )
+    if len(sheet.periods) > 1:
+        lines.append("")
+        lines.append("price history:")
+        lines.append(
+            text_table(
+                ["from", "input", "output", "checked", "source"],
+                [
+                    [
+                        str(p.effective_from or "release"),
+                        usd_price(p.input),
+                        usd_price(p.output),
+                        str(p.as_of),
+                        p.source,
+                    ]
+                    for p in sheet.periods
+                ],
+                right=[1, 2],
+            ).rstrip("\n")
+        )
+    if sheet.batch_rule is not None:
+        b = sheet.batch_rule
+        lines.append("")
+        limits = f"{b.max_requests:,} requests or " if b.max_requests else ""
+        lines.append(
+            f"batch: {limits}{b.max_bytes:,} bytes per file; typical "
+            f"{b.typical_turnaround_hours.normalize():f} h, at most "
+            f"{b.completion_window_hours.normalize():f} h ({b.source})"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _opt_price(value: Any) -> str:
+    return usd_price(value) if value is not None else "-"
+
+
+def price_list_rows(lst: PriceList) -> tuple[list[str], list[list[str]]]:
+    headers = [
+        "provider",
+        "model",
+        "input",
+        "cached",
+        "output",
+        "batch in",
+        "batch out",
+        "modes",
+        "context",
+        "checked",
+    ]
+    rows = []
+    for m in lst.models:
+        mark = "*" if m.batch_assumed else ""
+        rows.append(
+            [
+                m.provider,
+                m.model + (" (teaching)" if m.teaching else ""),
+                usd_price(m.input),
+                _opt_price(m.cached_input),
+                usd_price(m.output),
+                _opt_price(m.batch_input) + mark,
+                _opt_price(m.batch_output) + mark,
+                ",".join(m.modes),
+                f"{m.context_window:,}",
+                str(m.as_of),
+            ]
+        )
+    return headers, rows
+
+
+def price_list_table(lst: PriceList) -> str:
+    headers, rows = price_list_rows(lst)
+    out = text_table(headers, rows, right=[2, 3, 4, 5, 6, 8])
+    note = f"{lst.currency} per 1M tokens, prices on {lst.on}."
+    if any(m.batch_assumed for m in lst.models):
+        note += " * batch price assumed from the provider's batch rule."
+    return out + note + "\n"
+
+
+def price_list_csv(lst: PriceList) -> str:
+    headers = [
+        "provider",
+        "model",
+        "teaching",
+        "currency",
+        "input",
+        "cached_input",
+        "output",
+        "batch_input",
+        "batch_output",
+        "batch_assumed",
+        "modes",
+        "context_window",
+        "as_of",
+    ]
+    rows = [
+        [
+            m.provider,
+            m.model,
+            str(m.teaching).lower(),
+            lst.currency,
+            *(
+                "" if v is None else format(v.normalize(), "f")
+                for v in (m.input, m.cached_input, m.output, m.batch_input, m.batch_output)
+            ),
+            str(m.batch_assumed).lower(),
+            " ".join(m.modes),
+            m.context_window,
+            m.as_of,
+        ]
+        for m in lst.models
+    ]
+    return csv_text(headers, rows)
+
+
+def stale_table(report: StaleReport) -> str:
+    if not report.stale:
+        return (
+            f"all {report.checked} models were checked within {report.days} days "
+            f"(today is {report.today})\n"
+        )
+    rows = [[s.provider, s.model, str(s.as_of), str(s.days_old)] for s in report.stale]
+    head = (
+        f"{len(report.stale)} of {report.checked} models were last checked more than "
+        f"{report.days} days ago:\n"
+    )
+    return head + text_table(["provider", "model", "checked", "days"], rows, right=[3])

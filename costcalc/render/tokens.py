@@ -1,0 +1,51 @@
+"""What `costcalc tokens` shows: a TokenCount."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from costcalc.results import Note
+
+if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
+    from costcalc.tokens.result import TokenCount
+
+
+def token_count_plain(result: TokenCount, seed: int | None = None) -> list[str]:
+    """The bare number, for pipes; a sample drawn without ``seed`` (the --seed given) says on
+    stderr how to draw it again, as plain output has no room for it."""
+    parts: list[str] = [f"{result.tokens}\n"]
+    if result.sample is not None and seed is None:  # plain output has no room for it
+        parts.append(
+            Note(
+                f"costcalc: estimated from a sample of {result.sample.size:,} "
+                f"(--seed {result.sample.seed} draws the same one again)\n"
+            )
+        )
+    return parts
+
+
+def token_count_table(result: TokenCount) -> str:
+    per = result.per_request
+    about = "about " if result.sample is not None else ""
+    rows = [
+        ["model", f"{result.model} ({result.encoding})"],
+        ["tokens", f"{about}{result.tokens:,}"],
+    ]
+    if result.interval is not None:
+        iv = result.interval
+        rows.append([f"{iv.confidence:.0%} interval", f"{iv.low:,} to {iv.high:,}"])
+    rows += [
+        ["requests", f"{about}{result.requests:,}"],
+        [
+            "per request",
+            f"mean {per.mean:,.2f} · p50 {per.p50:,} · p95 {per.p95:,} · max {per.max:,}",
+        ],
+        ["over context", f"{about}{result.over_context:,} (limit {result.context_limit:,} tokens)"],
+    ]
+    if result.sample is not None:
+        s = result.sample
+        rows.append(["sample", f"{s.size:,} of {s.population:,}, seed {s.seed}"])
+    for reason in result.estimate_reasons:
+        rows.append(["estimate", reason])
+    width = max(len(r[0]) for r in rows)
+    return "".join(f"{k.ljust(width)}  {v}\n" for k, v in rows)
