@@ -1,8 +1,8 @@
 """Batch line formats: one object per format, registered by name.
 
 A provider's price file names the format of its batch files (``batch.line_format``), and
-that name picks the object here that writes, checks, reads and reconciles the lines; nothing
-else in costcalc depends on a provider id. ``openai`` and ``anthropic`` are built in.
+that name, not the provider's id, picks the object here that writes, checks, reads and
+reconciles the lines. ``openai`` and ``anthropic`` are built in.
 
 Adding a format is one module plus its registration:
 
