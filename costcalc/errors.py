@@ -67,6 +67,10 @@ EMPTY_PROMPT = "empty prompt (providers reject a message with no text)"
 """Why a request with no text is refused: by batch build, and by a quote of the same file."""
 
 
+class RequestError(Exception):
+    """A request line that cannot be counted; carries the message for the user."""
+
+
 class UsageError(CostcalcError):
     """An option or argument value is out of range or malformed."""
 

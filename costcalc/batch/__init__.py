@@ -1,2 +1,3 @@
-"""Batch files: line formats per provider (``formats``), input rows (``rows``), the part
-writer (``writer``), ``build``, ``validate``, ``quote``, ``reconcile`` and the SQLite ``queue``."""
+"""Batch files: line formats, one object per format, chosen by the provider's price file
+(``formats``), input rows (``rows``), the part writer (``writer``), ``build``, ``validate``,
+``quote``, ``reconcile`` and the SQLite ``queue``."""

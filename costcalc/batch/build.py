@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from costcalc.batch.formats import LineFormat, Provider, encode_line
+from costcalc.batch.formats import (
+    LineFormat,
+    RequestWriter,
+    encode_line,
+    known_names,
+    line_format,
+    line_formats,
+)
 from costcalc.batch.rows import Reservoir, Row, input_rows
 from costcalc.batch.validate import ContextGuard
 from costcalc.batch.writer import PartInfo, PartWriter, RequestTooLarge, effective_limits
@@ -52,7 +59,8 @@ class Manifest(BaseModel):
 
     created_by: str
     input: str
-    provider: Provider
+    provider: str
+    """The line format (``openai``, ``anthropic``): the provider's, named in its price file."""
     model: str
     requests: int
     custom_id_prefix: str
@@ -64,17 +72,21 @@ class Manifest(BaseModel):
     quote: JobQuote | None
 
 
-def _provider_of(table: Any, model: str, provider: str | None) -> tuple[Any, Provider]:
+def model_line_format(table: Any, model: str, provider: str | None) -> tuple[Any, LineFormat]:
+    """The model's entry and the line format of its batch files: the one its provider's price
+    file names (``batch.line_format``); ``provider``, if given, must be that format."""
     prov, entry = table.find(model)
-    name = provider or prov.provider
-    if name not in ("openai", "anthropic"):
+    rule = table.providers[prov.provider].batch
+    own = rule.line_format if rule is not None else None
+    name = provider or own
+    if name not in line_formats():
         raise UsageError(
-            f"{entry.id} is a model of {prov.provider}; batch files are built for openai or "
-            "anthropic (--provider)"
+            f"{entry.id} is a model of {prov.provider}; batch files are built for {known_names()} "
+            "(--provider)"
         )
-    if provider is not None and provider != prov.provider:
+    if provider is not None and provider != own:
         raise UsageError(f"{entry.id} is a model of {prov.provider}, not {provider}")
-    return entry, name  # type: ignore[return-value]
+    return entry, line_format(name)
 
 
 def check_batch_options(
@@ -119,7 +131,7 @@ def build(
     from costcalc.prices import load_price_table
 
     table = table or load_price_table()
-    entry, prov_name = _provider_of(table, model, provider)
+    entry, fmt = model_line_format(table, model, provider)
     rule = table.providers[table.find(model)[0].provider].batch
     if rule is None:
         raise UsageError(f"{entry.id}: the provider has no Batch API")
@@ -130,7 +142,10 @@ def build(
             f"--id-prefix {id_prefix!r}: use letters, digits, _ and - (at most 48), so every "
             "custom_id matches ^[a-zA-Z0-9_-]{1,64}$"
         )
-    fmt = LineFormat(prov_name, entry.id, max_tokens, system, entry.reasoning)
+    # the format's writer, made once: it runs for every row
+    write = fmt.writer(
+        model=entry.id, max_tokens=max_tokens, system=system, reasoning=entry.reasoning
+    )
     out = Path(out_dir)
     stem = f"{Path(input_path).stem or 'batch'}-batch"
     writer = PartWriter(out, stem, limit_requests, limit_bytes, force)
@@ -143,7 +158,7 @@ def build(
         ):
             count += 1
             cid = f"{id_prefix}{row.number}"
-            request = fmt.request(cid, row)
+            request = write(cid, row)
             line = encode_line(request)
             # the provider would reject a request over the limit; only long lines can be
             if len(line) > guard.shortest_suspect and (too_long := guard.over(line, request)):
@@ -156,11 +171,13 @@ def build(
                 sample.offer(row, count)
         if count == 0:
             raise InputFileError(input_path, "has no requests to put in a batch")
-        job_quote = _job_quote(table, entry.id, fmt, sample.items, count, output_tokens)
+        job_quote = _job_quote(
+            table, entry.id, write, max_tokens, sample.items, count, output_tokens
+        )
         manifest = Manifest(
             created_by=f"costcalc {__version__}",
             input=str(input_path),
-            provider=prov_name,
+            provider=fmt.name,
             model=entry.id,
             requests=count,
             custom_id_prefix=id_prefix,
@@ -184,7 +201,8 @@ def build(
 def _job_quote(
     table: Any,
     model: str,
-    fmt: LineFormat,
+    write: RequestWriter,
+    max_tokens: int,
     sample: list[Row],
     count: int,
     output_tokens: int | None,
@@ -198,12 +216,12 @@ def _job_quote(
     # count each request as the line it becomes (system prompts merged as the provider
     # takes them), exactly as `batch quote` counts the written file
     spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
-    sizes = [tok.scale(request_tokens(fmt.request("", row), spec)[0]) for row in sample]
+    sizes = [tok.scale(request_tokens(write("", row), spec)[0]) for row in sample]
     mean = Decimal(sum(sizes)) / Decimal(len(sizes))
     basis = f"counted offline ({tok.encoding}{', estimated' if tok.estimate else ''}) " + (
         "for every request" if len(sample) == count else f"on a sample of {len(sample):,}"
     )
-    out = Decimal(output_tokens if output_tokens is not None else fmt.max_tokens)
+    out = Decimal(output_tokens if output_tokens is not None else max_tokens)
     out_basis = "given" if output_tokens is not None else "max_tokens (an upper bound)"
     q = quote(
         Workload(

@@ -29,7 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from costcalc.batch.formats import ANTHROPIC_ID, LineFormat, encode_line
+from costcalc.batch.formats import encode_line, line_format
+from costcalc.batch.formats.anthropic import ANTHROPIC_ID  # a custom_id any format accepts
 from costcalc.batch.rows import Row
 from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
 from costcalc.errors import CostcalcError, InputFileError, UsageError
@@ -232,12 +233,13 @@ def flush(
     table: Any = None,
 ) -> list[FlushResult]:
     """Finish any flush left open by a crash, then flush every pending task."""
-    from costcalc.batch.build import _provider_of, check_batch_options
+    from costcalc.batch.build import check_batch_options, model_line_format
     from costcalc.batch.writer import prepare_out_dir
     from costcalc.prices import load_price_table
 
     table = table or load_price_table()
-    entry, provider = _provider_of(table, model, None)
+    entry, fmt = model_line_format(table, model, None)
+    provider = fmt.name  # kept in the flush's provider column, so a resumed flush writes it
     check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES)
     conn = connect(db, create=False)
     try:
@@ -325,11 +327,15 @@ def _finish(
     if resumed:  # a queue from before limits were kept falls back to this run's
         max_requests = claimed_requests if claimed_requests is not None else max_requests
         max_bytes = claimed_bytes if claimed_bytes is not None else max_bytes
+    prov, entry = table.find(model)
     limit_requests, limit_bytes = effective_limits(
-        table.providers[provider].batch, max_requests, max_bytes
+        table.providers[prov.provider].batch, max_requests, max_bytes
     )
-    entry = table.find(model)[1]
-    fmt = LineFormat(provider, model, max_tokens, system, entry.reasoning)
+    # the column holds the line format (queues from before formats were objects held the
+    # provider id, which was the same name)
+    write = line_format(provider).writer(
+        model=model, max_tokens=max_tokens, system=system, reasoning=entry.reasoning
+    )
     # the same flush always writes the same files: rewriting after a crash replaces them, and
     # temporary files a killed run left behind are removed (the flush lock is ours)
     stem = f"flush-{flush_id:06d}"
@@ -345,7 +351,7 @@ def _finish(
             messages = request.get("messages") or [{"role": "user", "content": request["prompt"]}]
             row = Row(task_id, messages, request.get("system"))
             try:
-                writer.add(encode_line(fmt.request(cid, row)), cid)
+                writer.add(encode_line(write(cid, row)), cid)
             except RequestTooLarge as exc:
                 writer.abort()
                 _unclaim(conn, flush_id)  # bad input: the tasks wait for a flush that can work

@@ -8,10 +8,11 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from costcalc.batch.formats import OUTCOMES, LineFormat, LineUsage, Outcome, result_format
 from costcalc.batch.validate import _read_lines, validate_files
 from costcalc.cost import mode_costs
 from costcalc.errors import CostcalcError, UsageError
@@ -23,13 +24,6 @@ if TYPE_CHECKING:
 
 # --- reconcile ------------------------------------------------------------------------------
 
-Outcome = Literal["succeeded", "errored", "expired", "cancelled"]
-OUTCOMES: tuple[Outcome, ...] = ("succeeded", "errored", "expired", "cancelled")
-_OPENAI_ERROR_OUTCOME: dict[str, Outcome] = {
-    "batch_expired": "expired",
-    "batch_cancelled": "cancelled",
-}
-
 
 class Usage(BaseModel):
     input_tokens: int = 0
@@ -40,16 +34,6 @@ class Usage(BaseModel):
     cache_write_1h_tokens: int = 0
     """Tokens written to a 1-hour cache (Anthropic's ephemeral_1h)."""
     output_tokens: int = 0
-
-
-class _LineUsage(NamedTuple):
-    """One succeeded request's billed tokens: its price tier depends on its own input."""
-
-    input: int
-    cached_input: int
-    cache_write_5m: int
-    cache_write_1h: int
-    output: int
 
 
 class Reconciliation(BaseModel):
@@ -74,74 +58,18 @@ class Reconciliation(BaseModel):
 
 def _outcome(
     obj: Mapping[str, Any], where: str
-) -> tuple[str, Outcome, Mapping[str, Any] | None, str | None]:
-    """custom_id, outcome, usage and model of one output line of either provider."""
+) -> tuple[str, Outcome, Mapping[str, Any] | None, str | None, LineFormat]:
+    """custom_id, outcome, usage and model of one output line of any line format, and the
+    format."""
     cid = obj.get("custom_id")
     if not isinstance(cid, str):
         raise CostcalcError(f"{where}: custom_id is missing (not a batch output line?)")
-    if "result" in obj:  # Anthropic
-        result = obj["result"]
-        if not isinstance(result, Mapping) or result.get("type") not in (
-            "succeeded",
-            "errored",
-            "canceled",
-            "expired",
-        ):
-            raise CostcalcError(
-                f"{where}: result.type must be succeeded, errored, canceled or expired"
-            )
-        kind = result["type"]
-        if kind != "succeeded":
-            return cid, ("cancelled" if kind == "canceled" else kind), None, None
-        message = result.get("message")
-        if not isinstance(message, Mapping) or not isinstance(message.get("usage"), Mapping):
-            raise CostcalcError(f"{where}: result.message.usage is missing")
-        return cid, "succeeded", message["usage"], message.get("model")
-    if "response" in obj or "error" in obj:  # OpenAI
-        error = obj.get("error")
-        response = obj.get("response")
-        if error:
-            code = error.get("code") if isinstance(error, Mapping) else None
-            return cid, _OPENAI_ERROR_OUTCOME.get(str(code), "errored"), None, None
-        if not isinstance(response, Mapping):
-            raise CostcalcError(f"{where}: response is missing")
-        if response.get("status_code") != 200:
-            return cid, "errored", None, None
-        body = response.get("body")
-        if not isinstance(body, Mapping) or not isinstance(body.get("usage"), Mapping):
-            raise CostcalcError(f"{where}: response.body.usage is missing")
-        return cid, "succeeded", body["usage"], body.get("model")
+    fmt = result_format(obj)
+    if fmt is not None:
+        return (cid, *fmt.outcome(obj, where), fmt)
     raise CostcalcError(
         f"{where}: neither an OpenAI (response/error) nor an Anthropic (result) output line"
     )
-
-
-def _int(usage: Mapping[str, Any], key: str, where: str) -> int:
-    value = usage.get(key, 0) or 0
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise CostcalcError(f"{where}: usage.{key} must be a whole number >= 0, got {value!r}")
-    return value
-
-
-def _line_usage(obj: Mapping[str, Any], used: Mapping[str, Any], where: str) -> _LineUsage:
-    if "result" in obj:  # Anthropic: input_tokens excludes cache reads and writes
-        written = _int(used, "cache_creation_input_tokens", where)
-        split = used.get("cache_creation")
-        one_hour = (
-            _int(split, "ephemeral_1h_input_tokens", where) if isinstance(split, Mapping) else 0
-        )
-        return _LineUsage(
-            input=_int(used, "input_tokens", where),
-            cached_input=_int(used, "cache_read_input_tokens", where),
-            cache_write_5m=max(written - one_hour, 0),
-            cache_write_1h=one_hour,
-            output=_int(used, "output_tokens", where),
-        )
-    # OpenAI: prompt_tokens includes the cached tokens
-    prompt = _int(used, "prompt_tokens", where)
-    details = used.get("prompt_tokens_details") or {}
-    cached = _int(details, "cached_tokens", where) if isinstance(details, Mapping) else 0
-    return _LineUsage(prompt - cached, cached, 0, 0, _int(used, "completion_tokens", where))
 
 
 def reconcile(
@@ -157,7 +85,7 @@ def reconcile(
 
     table = table or load_price_table()
     outcomes: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
-    billed: Counter[_LineUsage] = Counter()
+    billed: Counter[LineUsage] = Counter()
     seen_ids: set[str] = set()
     result_model = None
     for path in outputs:
@@ -173,7 +101,7 @@ def reconcile(
                 ) from None
             if not isinstance(obj, Mapping):
                 raise CostcalcError(f"{where}: expected a JSON object")
-            cid, outcome, used, line_model = _outcome(obj, where)
+            cid, outcome, used, line_model, fmt = _outcome(obj, where)
             if cid in seen_ids:  # the same result twice would be billed twice here
                 raise CostcalcError(
                     f"{where}: custom_id {cid!r} has a result already (is a file given twice?)"
@@ -183,7 +111,7 @@ def reconcile(
             if used is None:
                 continue
             result_model = result_model or line_model
-            billed[_line_usage(obj, used, where)] += 1
+            billed[fmt.usage(used, where)] += 1
     name = model or result_model
     if name is None:
         raise UsageError("no succeeded result names its model; give --model")
@@ -201,7 +129,7 @@ def reconcile(
         rates = prices.mode("batch", sum(line[:4]))
         billed_tokens = {
             component: tokens * count
-            for component, tokens in zip(_LineUsage._fields, line, strict=True)
+            for component, tokens in zip(LineUsage._fields, line, strict=True)
             if tokens
         }
         actual += sum(mode_costs(billed_tokens, rates).values(), Decimal(0))
@@ -218,7 +146,7 @@ def reconcile(
         usage=usage,
         actual_cost=tidy(actual),
         # only the assumed prices this usage was billed at
-        assumed=[c for c in _LineUsage._fields if c in assumed],
+        assumed=[c for c in LineUsage._fields if c in assumed],
     )
     if inputs:
         from costcalc.tokens.count import count_file

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from costcalc.batch.formats import ANTHROPIC_ID, OPENAI_URLS, Provider
+from costcalc.batch.formats import LineFormat, request_format
 from costcalc.errors import CostcalcError, open_input
 
 if TYPE_CHECKING:
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 class FileReport(BaseModel):
     file: str
-    provider: Provider | None
+    provider: str | None
+    """The line format of the file's requests."""
     model: str | None
     requests: int
     bytes: int
@@ -39,20 +40,6 @@ def _read_lines(path: str) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of a file; a file that cannot be read is bad input (exit 2)."""
     with open_input(path, "JSONL file") as f:
         yield from enumerate(f, start=1)
-
-
-def _message_problems(messages: list[Any], where: str) -> list[str]:
-    """What a provider would reject in a list of chat messages: none at all, a message that
-    is not an object, has no role, or has no (or empty) content."""
-    if not messages:
-        return [f"{where} is empty"]
-    for i, m in enumerate(messages):
-        if not isinstance(m, Mapping) or not isinstance(m.get("role"), str):
-            return [f"{where}[{i}] must be an object with a role"]
-        content = m.get("content")
-        if content is None or content == "" or content == []:
-            return [f"{where}[{i}] has no content"]
-    return []
 
 
 class ContextGuard:
@@ -73,7 +60,8 @@ class ContextGuard:
         """Why the request is too long for the model, or None."""
         if len(line) <= self.shortest_suspect:
             return None
-        from costcalc.tokens.requests import RequestError, request_tokens
+        from costcalc.errors import RequestError
+        from costcalc.tokens.requests import request_tokens
 
         try:
             tokens = self.tok.scale(request_tokens(request, self.spec)[0])
@@ -107,11 +95,12 @@ def _validate_file(
     path: str, seen: dict[str, str], max_requests: int | None, max_bytes: int | None, table: Any
 ) -> FileReport:
     problems: list[str] = []
-    provider: Provider | None = None
+    provider: str | None = None  # the name of the file's line format
+    fmt: LineFormat | None = None
+    state: dict[str, Any] = {}  # the format's own, for this file
     guard: ContextGuard | None = None
     model: str | None = None
     model_line = 0
-    url: str | None = None
     requests = size = max_total = 0
     for number, raw in _read_lines(path):
         size += len(raw)
@@ -128,9 +117,10 @@ def _validate_file(
             problems.append(f"{where}: expected a JSON object, got {type(obj).__name__}")
             continue
         requests += 1
-        kind: Provider = "anthropic" if "params" in obj else "openai"
-        if provider is None:
-            provider = kind
+        line_fmt = request_format(obj)
+        kind = line_fmt.name
+        if fmt is None:
+            fmt, provider = line_fmt, kind
         elif kind != provider:
             problems.append(f"{where}: a request for {kind} in a file of {provider} requests")
             continue
@@ -138,30 +128,14 @@ def _validate_file(
         if not isinstance(cid, str) or not cid:
             problems.append(f"{where}: custom_id is missing or not a string")
         else:
-            if kind == "anthropic" and not ANTHROPIC_ID.fullmatch(cid):
-                problems.append(
-                    f"{where}: custom_id {cid!r} does not match ^[a-zA-Z0-9_-]{{1,64}}$"
-                )
+            problems += fmt.custom_id_problems(cid, where)
             if cid in seen:
                 problems.append(f"{where}: custom_id {cid!r} is also used at {seen[cid]}")
             else:
                 seen[cid] = where
-        body_key = "params" if kind == "anthropic" else "body"
+        body_key = fmt.body_key
         body = obj.get(body_key)
-        if kind == "openai":
-            if obj.get("method") != "POST":
-                problems.append(f'{where}: method must be "POST", got {obj.get("method")!r}')
-            line_url = obj.get("url")
-            if line_url not in OPENAI_URLS:
-                problems.append(
-                    f"{where}: url {line_url!r} is not a batch endpoint ({', '.join(OPENAI_URLS)})"
-                )
-            elif url is None:
-                url = line_url
-            elif line_url != url:
-                problems.append(
-                    f"{where}: url {line_url!r} differs from {url!r} (one endpoint per file)"
-                )
+        problems += fmt.envelope_problems(obj, where, state)
         if not isinstance(body, dict):
             problems.append(f"{where}: {body_key} is missing or not an object")
             continue
@@ -181,29 +155,11 @@ def _validate_file(
             )
         if guard is not None and (too_long := guard.over(raw, obj)):
             problems.append(f"{where}: {too_long}")
-        if kind == "anthropic":
-            mt = body.get("max_tokens")
-            if not isinstance(mt, int) or isinstance(mt, bool) or mt < 1:
-                problems.append(f"{where}: params.max_tokens must be a whole number >= 1")
-            else:
-                max_total += mt
-            if not isinstance(body.get("messages"), list):
-                problems.append(f"{where}: params.messages must be a list")
-            else:
-                problems += _message_problems(body["messages"], f"{where}: params.messages")
-            if body.get("stream"):
-                problems.append(f"{where}: params.stream is not allowed in a batch")
-        else:
-            mt = body.get("max_completion_tokens", body.get("max_tokens"))
-            if isinstance(mt, int) and not isinstance(mt, bool):
-                max_total += mt
-            if url == "/v1/chat/completions":
-                if not isinstance(body.get("messages"), list):
-                    problems.append(f"{where}: body.messages must be a list")
-                else:
-                    problems += _message_problems(body["messages"], f"{where}: body.messages")
-    if provider is not None:
-        rule = table.providers[provider].batch if provider in table.providers else None
+        body_problems, max_tokens = fmt.body_problems(body, where, state)
+        problems += body_problems
+        max_total += max_tokens
+    if fmt is not None:
+        rule = fmt.batch_rule(table)
         limit_requests = max_requests or (rule.max_requests if rule else None)
         limit_bytes = max_bytes or (rule.max_bytes if rule else None)
         if limit_requests and requests > limit_requests:

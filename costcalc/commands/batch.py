@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from costcalc.cli import (
@@ -12,6 +14,29 @@ from costcalc.cli import (
     prices_option,
     progress_bar,
 )
+
+if TYPE_CHECKING:
+    _Choice = click.Choice[str]
+else:
+    _Choice = click.Choice  # generic from click 8.4 on
+
+
+class _LineFormatChoice(_Choice):
+    """The registered batch line formats, read when the option is parsed or shown (so a
+    format registered after this module was imported is a choice too)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from costcalc.batch.formats import line_formats
+
+        return tuple(line_formats())
+
+    @choices.setter
+    def choices(self, _value: Any) -> None:
+        pass  # set by click.Choice.__init__: the registry is the list
 
 
 @click.group()
@@ -25,7 +50,7 @@ def batch() -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(), help="Folder for the files.")
 @click.option(
     "--provider",
-    type=click.Choice(["openai", "anthropic"]),
+    type=_LineFormatChoice(),
     help="Line format [default: the model's provider].",
 )
 @click.option("--column", metavar="NAME", help="CSV column holding the prompt.")

@@ -2,9 +2,10 @@
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from costcalc.money import Money
 
@@ -205,6 +206,34 @@ class Model(Strict):
         return [self.id, *self.aliases, *(s.id for s in self.snapshots)]
 
 
+LINE_FORMATS = ("openai", "anthropic", "gemini")
+"""The batch line formats the shipped price files name (costcalc writes openai and
+anthropic lines; ``costcalc.batch.formats.register()`` adds formats, and their names)."""
+
+
+def _line_format(value: Any) -> Any:
+    """A line format's name: one of ``LINE_FORMATS`` or a registered format's (looked up only
+    for other names, so the shipped table loads without the batch code)."""
+    if isinstance(value, str) and value in LINE_FORMATS:
+        return value
+    from costcalc.batch.formats import line_formats
+
+    registered = line_formats()
+    if isinstance(value, str) and value in registered:
+        return value
+    known = [repr(n) for n in (*LINE_FORMATS, *(n for n in registered if n not in LINE_FORMATS))]
+    expected = " or ".join([", ".join(known[:-1]), known[-1]])
+    # the error pydantic gives for a Literal, so the message names the known formats
+    raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+
+
+LineFormatName = Annotated[
+    str,
+    BeforeValidator(_line_format),
+    WithJsonSchema({"enum": list(LINE_FORMATS), "type": "string"}),
+]
+
+
 class BatchRule(Strict):
     """The provider's Batch API: its discount, limits and timing."""
 
@@ -220,7 +249,7 @@ class BatchRule(Strict):
     """Worst case: batches not finished by then expire (unfinished requests are not billed)."""
     typical_turnaround_hours: Decimal = Field(gt=0, allow_inf_nan=False)
     """What the provider says most batches take."""
-    line_format: Literal["openai", "anthropic", "gemini"]
+    line_format: LineFormatName
     as_of: dt.date
     source: str = Field(min_length=8, pattern=r"^https?://")
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.errors import CostcalcError, InputFileError, RequestError, UsageError
 from costcalc.tokens.encodings import (
     DEFAULT_MODEL,
     count_raw,
@@ -44,7 +44,6 @@ from costcalc.tokens.requests import (
     Errors,
     InputFormat,
     Progress,
-    RequestError,
     request_tokens,
 )
 from costcalc.tokens.result import TokenCount, _result

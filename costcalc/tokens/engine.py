@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, RequestError
 from costcalc.tokens.encodings import (
     get_encoding,
 )
-from costcalc.tokens.requests import BLOCK_BYTES, CountSpec, Errors, RequestError, request_tokens
+from costcalc.tokens.requests import BLOCK_BYTES, CountSpec, Errors, request_tokens
 
 # --- partial results from one block ------------------------------------------------------------
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from costcalc.errors import EMPTY_PROMPT, InputFileError, UsageError, open_input
+from costcalc.batch.formats import registered_formats
+from costcalc.errors import EMPTY_PROMPT, InputFileError, RequestError, UsageError, open_input
 from costcalc.tokens.engine import _decode_line
 from costcalc.tokens.requests import (
     _SURROGATE,
@@ -24,7 +25,6 @@ from costcalc.tokens.requests import (
     Errors,
     InputFormat,
     Progress,
-    RequestError,
     _is_messages,
 )
 
@@ -352,7 +352,9 @@ def peek_model(source: Source) -> str | None:
     except (OSError, ValueError):
         return None
     if isinstance(obj, Mapping):
-        for holder in (obj.get("body"), obj.get("params"), obj):
-            if isinstance(holder, Mapping) and isinstance(holder.get("model"), str):
-                return str(holder["model"])
+        for fmt in registered_formats():  # a batch line's, then a plain request's
+            if (model := fmt.model_of(obj)) is not None:
+                return model
+        if isinstance(obj.get("model"), str):
+            return str(obj["model"])
     return None

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from costcalc.batch.formats import NO_TEXT, registered_formats, with_system
+from costcalc.errors import RequestError
 from costcalc.tokens.encodings import (
     ChatOverhead,
     get_encoding,
@@ -41,10 +43,6 @@ class CountSpec:
     will be sent as one user message (as `batch build` writes it); 0: count the text alone."""
 
 
-class RequestError(Exception):
-    """A request line that cannot be counted; carries the message for the user."""
-
-
 _TEXT_KEYS = ("prompt", "text", "input", "content")
 
 
@@ -70,21 +68,18 @@ def _is_messages(value: Any) -> bool:
 def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
     """Raw tokens of one parsed request, and whether it was counted as chat messages.
 
-    Knows OpenAI batch lines (``body.messages`` / ``body.input``), Anthropic batch lines
-    (``params.system`` + ``params.messages``), Gemini batch lines (``request.contents``),
-    plain ``{"messages": [...]}``, a bare list of messages, a string, or ``--field a.b.c``.
+    Knows the lines of every batch line format (``costcalc.batch.formats``: OpenAI
+    ``body.messages`` / ``body.input``, Anthropic ``params.system`` + ``params.messages``),
+    Gemini batch lines (``request.contents``), plain ``{"messages": [...]}``, a bare list of
+    messages, a string, or ``--field a.b.c``.
     """
     if spec.field is not None:
         return _value_tokens(_dig(obj, spec.field), spec)
     if isinstance(obj, dict):  # parsed JSON: dict, not the slower Mapping check
-        body = obj.get("body")
-        if isinstance(body, dict) and "messages" in body:
-            return _value_tokens(_with_system({"messages": body["messages"]}), spec)
-        if isinstance(body, dict) and "input" in body:  # the Responses API: text or messages
-            return _value_tokens(body["input"], spec)
-        params = obj.get("params")
-        if isinstance(params, dict) and "messages" in params:
-            return _value_tokens(_with_system(params), spec)
+        for fmt in registered_formats():
+            text = fmt.request_text(obj)
+            if text is not NO_TEXT:
+                return _value_tokens(text, spec)
         req = obj.get("request")
         if isinstance(req, dict) and "contents" in req:
             return _gemini_tokens(req, spec), False
@@ -109,14 +104,7 @@ def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
 
 
 def _with_system(obj: Mapping[str, Any]) -> Any:
-    messages = obj["messages"]
-    if not isinstance(messages, list):  # a string here is a malformed request, not a prompt
-        kind = type(messages).__name__ if messages is not None else "null"
-        raise RequestError(f"messages must be a list of chat messages, got {kind}")
-    system = obj.get("system")
-    if system and isinstance(messages, list):
-        return [{"role": "system", "content": system}, *messages]
-    return messages
+    return with_system(obj["messages"], obj.get("system"))
 
 
 def _gemini_tokens(req: Mapping[str, Any], spec: CountSpec) -> int:

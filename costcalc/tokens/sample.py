@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from costcalc.errors import InputFileError, UsageError
+from costcalc.errors import InputFileError, RequestError, UsageError
 from costcalc.tokens.encodings import (
     ModelTokenizer,
     get_encoding,
@@ -30,7 +30,6 @@ from costcalc.tokens.requests import (
     CountSpec,
     Errors,
     Progress,
-    RequestError,
     request_tokens,
 )
 from costcalc.tokens.result import (

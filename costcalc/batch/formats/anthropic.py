@@ -1,0 +1,126 @@
+"""Anthropic batch lines: ``{"custom_id", "params": {model, max_tokens, messages, system}}``
+(the system prompt apart from the messages); a result line has ``result`` with its type."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from costcalc.batch.formats.base import (
+    NO_TEXT,
+    LineFormat,
+    LineUsage,
+    RequestWriter,
+    ResultLine,
+    message_problems,
+    usage_int,
+    with_system,
+)
+from costcalc.errors import CostcalcError
+
+if TYPE_CHECKING:
+    from costcalc.batch.rows import Row
+
+ANTHROPIC_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+"""The custom_ids Anthropic accepts (the strictest shape of the built-in formats)."""
+
+
+class AnthropicLines(LineFormat):
+    name = "anthropic"
+    body_key = "params"
+
+    def writer(
+        self, *, model: str, max_tokens: int, system: str | None, reasoning: bool = False
+    ) -> RequestWriter:
+        default_system = system
+
+        def request(custom_id: str, row: Row) -> dict[str, Any]:
+            system = row.system if row.system is not None else default_system
+            messages = row.messages
+            # Anthropic takes the system prompt apart from the messages
+            inline = [m for m in messages if m.get("role") == "system"]
+            messages = [m for m in messages if m.get("role") != "system"]
+            parts = [system] if system else []
+            parts += [str(m.get("content", "")) for m in inline]
+            params: dict[str, Any] = {
+                "model": model,
+                "max_tokens": max_tokens,
+                "messages": messages,
+            }
+            if parts:
+                params["system"] = "\n\n".join(parts)
+            return {"custom_id": custom_id, "params": params}
+
+        return request
+
+    def is_request(self, obj: Mapping[str, Any]) -> bool:
+        return "params" in obj
+
+    def is_result(self, obj: Mapping[str, Any]) -> bool:
+        return "result" in obj
+
+    def custom_id_problems(self, custom_id: str, where: str) -> list[str]:
+        if not ANTHROPIC_ID.fullmatch(custom_id):
+            return [f"{where}: custom_id {custom_id!r} does not match ^[a-zA-Z0-9_-]{{1,64}}$"]
+        return []
+
+    def body_problems(
+        self, body: dict[str, Any], where: str, file: dict[str, Any]
+    ) -> tuple[list[str], int]:
+        problems = []
+        max_tokens = 0
+        mt = body.get("max_tokens")
+        if not isinstance(mt, int) or isinstance(mt, bool) or mt < 1:
+            problems.append(f"{where}: params.max_tokens must be a whole number >= 1")
+        else:
+            max_tokens = mt
+        if not isinstance(body.get("messages"), list):
+            problems.append(f"{where}: params.messages must be a list")
+        else:
+            problems += message_problems(body["messages"], f"{where}: params.messages")
+        if body.get("stream"):
+            problems.append(f"{where}: params.stream is not allowed in a batch")
+        return problems, max_tokens
+
+    def request_text(self, obj: Mapping[str, Any]) -> Any:
+        params = obj.get("params")
+        if isinstance(params, dict) and "messages" in params:
+            return with_system(params["messages"], params.get("system"))
+        return NO_TEXT
+
+    def outcome(self, obj: Mapping[str, Any], where: str) -> ResultLine:
+        result = obj["result"]
+        if not isinstance(result, Mapping) or result.get("type") not in (
+            "succeeded",
+            "errored",
+            "canceled",
+            "expired",
+        ):
+            raise CostcalcError(
+                f"{where}: result.type must be succeeded, errored, canceled or expired"
+            )
+        kind = result["type"]
+        if kind != "succeeded":
+            return ("cancelled" if kind == "canceled" else kind), None, None
+        message = result.get("message")
+        if not isinstance(message, Mapping) or not isinstance(message.get("usage"), Mapping):
+            raise CostcalcError(f"{where}: result.message.usage is missing")
+        return "succeeded", message["usage"], message.get("model")
+
+    def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
+        # input_tokens excludes cache reads and writes
+        written = usage_int(used, "cache_creation_input_tokens", where)
+        split = used.get("cache_creation")
+        one_hour = (
+            usage_int(split, "ephemeral_1h_input_tokens", where)
+            if isinstance(split, Mapping)
+            else 0
+        )
+        return LineUsage(
+            input=usage_int(used, "input_tokens", where),
+            cached_input=usage_int(used, "cache_read_input_tokens", where),
+            cache_write_5m=max(written - one_hour, 0),
+            cache_write_1h=one_hour,
+            output=usage_int(used, "output_tokens", where),
+        )

@@ -1,0 +1,214 @@
+"""What a batch line format is: the base class every format implements, and the pieces the
+formats share (outcomes, billed usage, chat messages, the line encoder)."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+
+from costcalc.errors import CostcalcError
+
+if TYPE_CHECKING:
+    from costcalc.batch.rows import Row
+    from costcalc.prices import BatchRule, PriceTable
+
+Outcome = Literal["succeeded", "errored", "expired", "cancelled"]
+OUTCOMES: tuple[Outcome, ...] = ("succeeded", "errored", "expired", "cancelled")
+
+RequestWriter = Callable[[str, "Row"], dict[str, Any]]
+"""``(custom_id, row) -> the request line as a JSON object``."""
+
+ResultLine = tuple[Outcome, "Mapping[str, Any] | None", "str | None"]
+"""A result line's outcome, its usage (succeeded requests only) and the model it names."""
+
+
+class LineUsage(NamedTuple):
+    """One succeeded request's billed tokens: its price tier depends on its own input."""
+
+    input: int
+    cached_input: int
+    cache_write_5m: int
+    cache_write_1h: int
+    output: int
+
+
+class _NoText:
+    def __repr__(self) -> str:
+        return "NO_TEXT"
+
+
+NO_TEXT: Any = _NoText()
+"""What ``LineFormat.request_text`` returns for a line that is not a request of its format."""
+
+
+class LineFormat(ABC):
+    """One batch line format: how a request is written as one line of a batch file, how a
+    line is checked before upload, where its model and text are, and how a result line of
+    the provider's output file is read.
+
+    A price file's ``batch.line_format`` names the format of its provider's batch files. To
+    add one, subclass this, set ``name`` (and ``body_key``), implement the abstract methods
+    and ``register()`` an instance (see ``costcalc.batch.formats``). Every line has a string
+    ``custom_id`` at its top level; the rest is the format's.
+    """
+
+    name: ClassVar[str]
+    """What price files give as ``batch.line_format`` and ``batch build --provider`` takes."""
+    body_key: ClassVar[str] = "body"
+    """The key of a request line whose object holds the request: its model, messages and
+    output limit (``batch validate`` names it in problems: ``body.model is missing``)."""
+
+    # --- writing -------------------------------------------------------------------------
+
+    @abstractmethod
+    def writer(
+        self, *, model: str, max_tokens: int, system: str | None, reasoning: bool = False
+    ) -> RequestWriter:
+        """The function that writes each request line: ``(custom_id, row) -> object``.
+
+        Made once per build or flush and called once per input row (a million times in a
+        large build), so settle here everything that does not depend on the row. ``system``
+        applies to rows that give none of their own (``row.system``); ``reasoning``: the
+        model is a reasoning model (OpenAI limits its output with max_completion_tokens).
+        """
+
+    # --- recognising ---------------------------------------------------------------------
+
+    @abstractmethod
+    def is_request(self, obj: Mapping[str, Any]) -> bool:
+        """Whether a parsed line of a batch file to upload is in this format."""
+
+    @abstractmethod
+    def is_result(self, obj: Mapping[str, Any]) -> bool:
+        """Whether a parsed line of the provider's output file is in this format."""
+
+    # --- checking (batch validate) -------------------------------------------------------
+    # ``where`` is "file:line" to start each problem with; ``file`` is scratch state the
+    # format may keep for the file being checked (a new dict for each file).
+
+    def custom_id_problems(self, custom_id: str, where: str) -> list[str]:
+        """Problems with the shape of a line's custom_id (its uniqueness is checked for you)."""
+        return []
+
+    def envelope_problems(
+        self, obj: Mapping[str, Any], where: str, file: dict[str, Any]
+    ) -> list[str]:
+        """Problems with the keys of a line outside ``body_key`` (an endpoint, a method)."""
+        return []
+
+    @abstractmethod
+    def body_problems(
+        self, body: dict[str, Any], where: str, file: dict[str, Any]
+    ) -> tuple[list[str], int]:
+        """Problems with the request object (its model is checked for you), and the line's
+        output limit to add up (0 when it gives none)."""
+
+    # --- reading (token counts, batch quote) ---------------------------------------------
+
+    def model_of(self, obj: Mapping[str, Any]) -> str | None:
+        """The model a request line names, or None."""
+        holder = obj.get(self.body_key)
+        if isinstance(holder, Mapping) and isinstance(holder.get("model"), str):
+            return str(holder["model"])
+        return None
+
+    @abstractmethod
+    def request_text(self, obj: Mapping[str, Any]) -> Any:
+        """What to count as a request line's input: a string, a list of strings, or chat
+        messages (``with_system`` puts a system prompt first); ``NO_TEXT`` when the line
+        holds no request of this format. Raise ``RequestError`` (costcalc.errors)
+        for a request that is malformed."""
+
+    # --- results (batch reconcile) -------------------------------------------------------
+
+    @abstractmethod
+    def outcome(self, obj: Mapping[str, Any], where: str) -> ResultLine:
+        """A result line's outcome, its usage object if it succeeded (else None) and the
+        model it names; a line that cannot be read raises ``CostcalcError``."""
+
+    @abstractmethod
+    def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
+        """The billed tokens of a succeeded result's usage object (``usage_int`` reads one)."""
+
+    # --- limits --------------------------------------------------------------------------
+
+    def batch_rule(self, table: PriceTable) -> BatchRule | None:
+        """The Batch API rule whose limits a file in this format is checked against when
+        none are given: the provider named like the format, else the first provider whose
+        price file names this format."""
+        named = table.providers.get(self.name)
+        if named is not None:
+            return named.batch
+        for prov in table.providers.values():
+            if prov.batch is not None and prov.batch.line_format == self.name:
+                return prov.batch
+        return None
+
+
+# --- shared by the formats -------------------------------------------------------------------
+
+
+def with_system(messages: Any, system: Any = None) -> Any:
+    """Chat messages as counted, with ``system`` (if any) as a first system message."""
+    if not isinstance(messages, list):  # a string here is a malformed request, not a prompt
+        from costcalc.errors import RequestError
+
+        kind = type(messages).__name__ if messages is not None else "null"
+        raise RequestError(f"messages must be a list of chat messages, got {kind}")
+    if system:
+        return [{"role": "system", "content": system}, *messages]
+    return messages
+
+
+def message_problems(messages: list[Any], where: str) -> list[str]:
+    """What a provider would reject in a list of chat messages: none at all, a message that
+    is not an object, has no role, or has no (or empty) content."""
+    if not messages:
+        return [f"{where} is empty"]
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping) or not isinstance(m.get("role"), str):
+            return [f"{where}[{i}] must be an object with a role"]
+        content = m.get("content")
+        if content is None or content == "" or content == []:
+            return [f"{where}[{i}] has no content"]
+    return []
+
+
+def usage_int(usage: Mapping[str, Any], key: str, where: str) -> int:
+    """A token count of a usage object (absent or null: 0)."""
+    value = usage.get(key, 0) or 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CostcalcError(f"{where}: usage.{key} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact, non-ASCII-escaping JSON, set up once: json.dumps and JSONEncoder.encode
+    build their C encoder again on every call, a third of the cost of a short line."""
+    slow = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - a Python without the C accelerator
+        return slow
+
+    def default(value: Any) -> Any:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+    try:
+        fast = make(
+            None, default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+        )
+        if "".join(fast({"a": ["é", 1]}, 0)) != slow({"a": ["é", 1]}):
+            return slow  # pragma: no cover - the private signature changed
+    except TypeError:  # pragma: no cover - likewise
+        return slow
+    return lambda obj: "".join(fast(obj, 0))
+
+
+_ENCODE = _compact_encoder()
+
+
+def encode_line(obj: Mapping[str, Any]) -> bytes:
+    """One compact JSONL line."""
+    return (_ENCODE(obj) + "\n").encode("utf-8")

@@ -1,0 +1,133 @@
+"""OpenAI batch lines: ``{"custom_id", "method": "POST", "url", "body": {model, messages,
+max_tokens}}``; a result line has ``response`` (status_code, body.usage) or ``error``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from costcalc.batch.formats.base import (
+    NO_TEXT,
+    LineFormat,
+    LineUsage,
+    Outcome,
+    RequestWriter,
+    ResultLine,
+    message_problems,
+    usage_int,
+    with_system,
+)
+from costcalc.errors import CostcalcError
+
+if TYPE_CHECKING:
+    from costcalc.batch.rows import Row
+
+OPENAI_URLS = (
+    "/v1/chat/completions",
+    "/v1/responses",
+    "/v1/embeddings",
+    "/v1/completions",
+    "/v1/moderations",
+)
+CHAT_URL = "/v1/chat/completions"
+ERROR_OUTCOME: dict[str, Outcome] = {
+    "batch_expired": "expired",
+    "batch_cancelled": "cancelled",
+}
+"""Outcomes of failed lines by their error code (any other error: errored)."""
+
+
+class OpenAILines(LineFormat):
+    name = "openai"
+    body_key = "body"
+
+    def writer(
+        self, *, model: str, max_tokens: int, system: str | None, reasoning: bool = False
+    ) -> RequestWriter:
+        default_system = system
+        # reasoning models take max_completion_tokens, not max_tokens
+        limit = "max_completion_tokens" if reasoning else "max_tokens"
+
+        def request(custom_id: str, row: Row) -> dict[str, Any]:
+            system = row.system if row.system is not None else default_system
+            messages = row.messages
+            if system:
+                messages = [{"role": "system", "content": system}, *messages]
+            return {
+                "custom_id": custom_id,
+                "method": "POST",
+                "url": CHAT_URL,
+                "body": {"model": model, "messages": messages, limit: max_tokens},
+            }
+
+        return request
+
+    def is_request(self, obj: Mapping[str, Any]) -> bool:
+        return "body" in obj or "url" in obj or "method" in obj
+
+    def is_result(self, obj: Mapping[str, Any]) -> bool:
+        return "response" in obj or "error" in obj
+
+    def envelope_problems(
+        self, obj: Mapping[str, Any], where: str, file: dict[str, Any]
+    ) -> list[str]:
+        problems = []
+        if obj.get("method") != "POST":
+            problems.append(f'{where}: method must be "POST", got {obj.get("method")!r}')
+        url = file.get("url")  # the file's endpoint: its first line's
+        line_url = obj.get("url")
+        if line_url not in OPENAI_URLS:
+            problems.append(
+                f"{where}: url {line_url!r} is not a batch endpoint ({', '.join(OPENAI_URLS)})"
+            )
+        elif url is None:
+            file["url"] = line_url
+        elif line_url != url:
+            problems.append(
+                f"{where}: url {line_url!r} differs from {url!r} (one endpoint per file)"
+            )
+        return problems
+
+    def body_problems(
+        self, body: dict[str, Any], where: str, file: dict[str, Any]
+    ) -> tuple[list[str], int]:
+        problems: list[str] = []
+        mt = body.get("max_completion_tokens", body.get("max_tokens"))
+        max_tokens = mt if isinstance(mt, int) and not isinstance(mt, bool) else 0
+        if file.get("url") == CHAT_URL:
+            if not isinstance(body.get("messages"), list):
+                problems.append(f"{where}: body.messages must be a list")
+            else:
+                problems += message_problems(body["messages"], f"{where}: body.messages")
+        return problems, max_tokens
+
+    def request_text(self, obj: Mapping[str, Any]) -> Any:
+        body = obj.get("body")
+        if isinstance(body, dict):
+            if "messages" in body:
+                return with_system(body["messages"])
+            if "input" in body:  # the Responses API: text or messages
+                return body["input"]
+        return NO_TEXT
+
+    def outcome(self, obj: Mapping[str, Any], where: str) -> ResultLine:
+        error = obj.get("error")
+        response = obj.get("response")
+        if error:
+            code = error.get("code") if isinstance(error, Mapping) else None
+            return ERROR_OUTCOME.get(str(code), "errored"), None, None
+        if not isinstance(response, Mapping):
+            raise CostcalcError(f"{where}: response is missing")
+        if response.get("status_code") != 200:
+            return "errored", None, None
+        body = response.get("body")
+        if not isinstance(body, Mapping) or not isinstance(body.get("usage"), Mapping):
+            raise CostcalcError(f"{where}: response.body.usage is missing")
+        return "succeeded", body["usage"], body.get("model")
+
+    def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
+        # prompt_tokens includes the cached tokens
+        prompt = usage_int(used, "prompt_tokens", where)
+        details = used.get("prompt_tokens_details") or {}
+        cached = usage_int(details, "cached_tokens", where) if isinstance(details, Mapping) else 0
+        return LineUsage(prompt - cached, cached, 0, 0, usage_int(used, "completion_tokens", where))
