@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -27,6 +27,8 @@ from costcalc.errors import CostcalcError, InputFileError, UsageError
 from costcalc.money import MoneyOut
 
 if TYPE_CHECKING:
+    from costcalc.prices import Model, PriceTable
+
     pass
 
 
@@ -72,7 +74,9 @@ class Manifest(BaseModel):
     quote: JobQuote | None
 
 
-def model_line_format(table: Any, model: str, provider: str | None) -> tuple[Any, LineFormat]:
+def model_line_format(
+    table: PriceTable, model: str, provider: str | None
+) -> tuple[Model, LineFormat]:
     """The model's entry and the line format of its batch files: the one its provider's price
     file names (``batch.line_format``); ``provider``, if given, must be that format."""
     prov, entry = table.find(model)
@@ -90,7 +94,11 @@ def model_line_format(table: Any, model: str, provider: str | None) -> tuple[Any
 
 
 def check_batch_options(
-    entry: Any, max_tokens: int, max_requests: int | None, max_bytes: int | None, min_bytes: int = 1
+    entry: Model,
+    max_tokens: int,
+    max_requests: int | None,
+    max_bytes: int | None,
+    min_bytes: int = 1,
 ) -> None:
     """The options every writer of batch files takes (build, queue flush), checked alike."""
     if max_tokens < 1:
@@ -122,7 +130,7 @@ def build(
     max_bytes: int | None = None,
     output_tokens: int | None = None,
     force: bool = False,
-    table: Any = None,
+    table: PriceTable | None = None,
     progress: Callable[[int], None] | None = None,
     seed: int = 0,
 ) -> Manifest:
@@ -199,7 +207,7 @@ def build(
 
 
 def _job_quote(
-    table: Any,
+    table: PriceTable,
     model: str,
     write: RequestWriter,
     max_tokens: int,

@@ -25,7 +25,7 @@ import signal
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -34,6 +34,9 @@ from costcalc.batch.formats.anthropic import ANTHROPIC_ID  # a custom_id any for
 from costcalc.batch.rows import Row
 from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
 from costcalc.errors import CostcalcError, InputFileError, UsageError
+
+if TYPE_CHECKING:
+    from costcalc.prices import PriceTable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS costcalc_queue (version INTEGER NOT NULL);
@@ -230,7 +233,7 @@ def flush(
     system: str | None = None,
     max_requests: int | None = None,
     max_bytes: int | None = None,
-    table: Any = None,
+    table: PriceTable | None = None,
 ) -> list[FlushResult]:
     """Finish any flush left open by a crash, then flush every pending task."""
     from costcalc.batch.build import check_batch_options, model_line_format
@@ -309,7 +312,7 @@ def _open_flushes(conn: sqlite3.Connection) -> list[int]:
 def _finish(
     conn: sqlite3.Connection,
     flush_id: int,
-    table: Any,
+    table: PriceTable,
     max_requests: int | None,
     max_bytes: int | None,
     resumed: bool,

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from costcalc.batch.validate import validate_files
 from costcalc.errors import CostcalcError
 
 if TYPE_CHECKING:
+    from costcalc.calculator import QuoteReport
+    from costcalc.prices import PriceTable
+
     pass
 
 
-def quote_files(paths: Sequence[str], output_tokens: int | None = None, table: Any = None) -> Any:
+def quote_files(
+    paths: Sequence[str], output_tokens: int | None = None, table: PriceTable | None = None
+) -> QuoteReport:
     """Token counts and cost, standard against batch, for batch files ready to upload."""
     from costcalc.calculator import QuoteReport, quote
     from costcalc.prices import load_price_table

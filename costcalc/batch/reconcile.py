@@ -19,6 +19,8 @@ from costcalc.errors import CostcalcError, UsageError
 from costcalc.money import MoneyOut, tidy
 
 if TYPE_CHECKING:
+    from costcalc.prices import PriceTable
+
     pass
 
 
@@ -76,7 +78,7 @@ def reconcile(
     outputs: Sequence[str],
     inputs: Sequence[str] = (),
     model: str | None = None,
-    table: Any = None,
+    table: PriceTable | None = None,
     as_of: dt.date | str | None = None,
 ) -> Reconciliation:
     """Actual cost of provider batch output files at batch prices, against the estimate for

@@ -13,6 +13,8 @@ from costcalc.batch.formats import LineFormat, request_format
 from costcalc.errors import CostcalcError, open_input
 
 if TYPE_CHECKING:
+    from costcalc.prices import PriceTable
+
     pass
 
 
@@ -47,7 +49,7 @@ class ContextGuard:
     at least one byte of the line, so only a line longer than the limit (times the model's
     calibration factor) can be over it, and only such lines are counted."""
 
-    def __init__(self, table: Any, model: str) -> None:
+    def __init__(self, table: PriceTable, model: str) -> None:
         from costcalc.tokens.encodings import tokenizer_for
         from costcalc.tokens.requests import CountSpec
 
@@ -77,7 +79,7 @@ def validate_files(
     *,
     max_requests: int | None = None,
     max_bytes: int | None = None,
-    table: Any = None,
+    table: PriceTable | None = None,
 ) -> ValidationReport:
     """Check batch files before upload; problems name file and line."""
     from costcalc.prices import load_price_table
@@ -92,7 +94,11 @@ def validate_files(
 
 
 def _validate_file(
-    path: str, seen: dict[str, str], max_requests: int | None, max_bytes: int | None, table: Any
+    path: str,
+    seen: dict[str, str],
+    max_requests: int | None,
+    max_bytes: int | None,
+    table: PriceTable,
 ) -> FileReport:
     problems: list[str] = []
     provider: str | None = None  # the name of the file's line format
