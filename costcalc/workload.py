@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from costcalc.errors import UsageError, WorkloadError
+from costcalc.errors import UsageError, WorkloadError, arg
 
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority"]
 DELIVERY_MODES: tuple[DeliveryMode, ...] = ("stream", "request", "batch", "flex", "priority")
@@ -275,9 +275,9 @@ class Workload(BaseModel):
             self.baseline = self.modes[0]
             self.model_fields_set.discard("baseline")  # still the default, for overrides
         if self.baseline not in self.modes:
-            raise ValueError(
+            raise UsageError(
                 f"baseline {self.baseline!r} is not one of the modes compared; add it to the "
-                "modes or choose another baseline (--baseline)"
+                f"modes or choose another {arg('baseline', both=True)}"
             )
         return self
 
@@ -297,24 +297,6 @@ def parse_modes(text: str) -> list[DeliveryMode]:
     return modes
 
 
-# command-line flag of each Workload field, so errors from flags name the flag
-FLAGS = {
-    "name": "--name", "model": "--model", "requests": "--requests",
-    "input_tokens": "--input-tokens", "input_file": "--input-file",
-    "input_column": "--input-column", "input_sample": "--sample", "input_seed": "--seed",
-    "input_errors": "--errors",
-    "output_tokens": "--output-tokens", "cached_share": "--cached-share",
-    "cache_write_share": "--cache-write-share", "cache_ttl": "--cache-ttl",
-    "cancel.rate": "--cancel-rate", "cancel.after_tokens": "--cancel-after",
-    "cancel.billed_after_cancel": "--billed-after-cancel", "source": "--source",
-    "deadline": "--deadline", "value_of_time": "--value-of-time", "tier": "--tier",
-    "rate_limits.requests_per_minute": "--rpm", "rate_limits.tokens_per_minute": "--tpm",
-    "rate_limits.batch_queue_tokens": "--batch-queue-tokens",
-    "rate_limited": "--no-rate-limits", "concurrency": "--concurrency", "modes": "--modes",
-    "baseline": "--baseline", "batch_wait": "--batch-wait", "as_of": "--as-of",
-}  # fmt: skip
-
-
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in flat.items():
@@ -327,17 +309,19 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
 
 
 def workload_from_options(options: dict[str, Any], base: Workload | None = None) -> Workload:
-    """A workload from command-line values (keys as in ``FLAGS``), over ``base`` if given.
+    """A workload from option values keyed by field (``cancel.rate`` inside ``cancel``), over
+    ``base`` if given; values that are None are not given.
 
-    Errors name the flag: ``--cancel-rate: must be <= 1``.
+    Errors name the field (``cancel.rate: must be <= 1``; ``costcalc quote`` writes it as its
+    flag, ``--cancel-rate: must be <= 1``).
     """
     from pydantic import ValidationError
 
-    from costcalc.errors import describe_error
+    from costcalc.errors import FieldError, describe_error
 
     given = {k: v for k, v in options.items() if v is not None}
     data = base.model_dump(exclude_unset=True) if base is not None else {}
-    # a flag for input tokens replaces the file's way of giving them, not adds to it
+    # an option for input tokens replaces the file's way of giving them, not adds to it
     if "input_tokens" in given:
         for key in ("input_file", "input_column", "input_sample", "input_seed"):
             data.pop(key, None)
@@ -356,16 +340,17 @@ def workload_from_options(options: dict[str, Any], base: Workload | None = None)
         errors = exc.errors()
         first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
-        where = FLAGS.get(loc, loc) if loc else (base.name if base is not None else "workload")
         message = describe_error(first, Workload)
-        if not loc and base is None:  # all from flags: say the flags, not the field names
+        if loc:
+            raise FieldError(loc, message) from None
+        if base is None:  # all from options: the fields it names are options too
             message = re.sub(
                 r"\b(input_sample|input_seed|input_column|input_file|input_tokens|output_tokens"
                 r"|requests)\b",
-                lambda m: FLAGS[m.group(1)],
+                lambda m: arg(m.group(1)),
                 message,
             )
-        raise UsageError(f"{where}: {message}") from None
+        raise UsageError(f"{base.name if base is not None else 'workload'}: {message}") from None
 
 
 def load_workloads(path: Path | str) -> list[Workload]:
