@@ -32,14 +32,12 @@ from pydantic import (
 
 from costcalc.errors import CostcalcError, InputFileError, UsageError, WorkloadError
 from costcalc.money import MoneyOut, usd
+from costcalc.units import Date, Duration, MoneyIn, Share
 from costcalc.workload import (
     MAX_REQUESTS,
     MAX_TOKENS_PER_REQUEST,
     CancelProfile,
     DeliveryMode,
-    Duration,
-    MoneyIn,
-    Share,
     Source,
     Workload,
 )
@@ -125,8 +123,8 @@ class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     currency: str = "USD"
-    as_of: dt.date | None = None
-    """Price date (default: today)."""
+    as_of: Date | None = None
+    """Price date: YYYY-MM-DD or ``today`` (the default)."""
     days_per_month: int = Field(default=30, ge=28, le=31)
     budgets: Budgets = Budgets()
     policies: Policies = Policies()
@@ -465,7 +463,7 @@ _THRESHOLD = "expected a percentage such as 10% or an amount such as 500"
 
 def parse_threshold(text: str) -> tuple[Decimal | None, Decimal | None]:
     """``10%`` -> (None, 10); ``500`` or ``$500`` -> (500, None)."""
-    from costcalc.workload import parse_money
+    from costcalc.units import parse_money
 
     raw = text.strip()
     if raw.endswith("%"):
@@ -477,7 +475,7 @@ def parse_threshold(text: str) -> tuple[Decimal | None, Decimal | None]:
             raise UsageError(f"--fail-on-increase {text!r}: {_THRESHOLD}")
         return None, pct
     try:
-        amount = parse_money(raw)
+        amount = parse_money(raw, "fail_on_increase")
     except UsageError:
         raise UsageError(f"--fail-on-increase {text!r}: {_THRESHOLD}") from None
     if amount < 0:

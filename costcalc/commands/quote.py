@@ -181,19 +181,18 @@ def exercise(
     """
     from costcalc.exercise import exercise as run_exercise
     from costcalc.prices import load_price_table
-    from costcalc.units import parse_date
-    from costcalc.workload import parse_money, parse_share
+    from costcalc.units import parse_date, parse_money, parse_share
 
     result = run_exercise(
         rows=rows,
         tokens_per_row=tokens_per_row,
-        rate=parse_money(rate, "--rate") if rate is not None else None,
+        rate=parse_money(rate, "rate") if rate is not None else None,
         value_of_time=(
-            parse_money(value_of_time, "--value-of-time") if value_of_time is not None else None
+            parse_money(value_of_time, "value_of_time") if value_of_time is not None else None
         ),
-        output_share=parse_share(output_share, "--output-share"),
+        output_share=parse_share(output_share, "output_share"),
         table=load_price_table(price_files),
-        as_of=parse_date(as_of) if as_of is not None else None,
+        as_of=parse_date(as_of, "as_of") if as_of is not None else None,
     )
     if fmt == "json":
         from costcalc.render import to_json

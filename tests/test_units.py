@@ -1,0 +1,101 @@
+"""One parser per quantity (costcalc.units): library errors name the field as Python writes it,
+and the command line writes the same field as its flag."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+import costcalc
+from costcalc.errors import CostcalcError, FieldError
+from costcalc.exercise import exercise as run_exercise
+from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
+from tests.conftest import RunCli
+
+TODAY = dt.date.today().isoformat()
+QUOTE = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "800", "-o", "200", "--format", "json"]
+
+
+def test_each_parser_reads_its_quantity() -> None:
+    assert parse_date("2026-11-26", "as_of") == dt.date(2026, 11, 26)
+    assert parse_date(" Today ", "as_of") == dt.date.today()
+    assert parse_date(dt.date(2025, 1, 2), "as_of") == dt.date(2025, 1, 2)
+    assert parse_duration("1h30m", "deadline") == 5400
+    assert parse_money("$1,200", "value_of_time") == D(1200)
+    assert parse_share("0.25", "output_share") == D("0.25")
+    assert [parse_count(v, "rows") for v in (7, "7", 7.0, D("7"))] == [7, 7, 7, 7]
+
+
+@pytest.mark.parametrize(
+    ("parse", "value", "field", "message"),
+    [
+        (parse_date, "2026-02-30", "as_of", "as_of: bad date '2026-02-30': expected YYYY-MM-DD"),
+        (parse_duration, "soon", "deadline", "deadline: bad duration 'soon'"),
+        (parse_duration, 24, "deadline", "deadline: duration 24 needs a unit"),
+        (parse_money, "lots", "budget", "budget: expected an amount of money in USD, got 'lots'"),
+        (parse_share, "1.5", "cached_share", "cached_share: expected a number between 0 and 1"),
+        (parse_count, True, "requests", "requests: expected a whole number, got true"),
+        (parse_count, 10.7, "requests", "requests: expected a whole number, got 10.7"),
+        (parse_count, "1e3", "requests", "requests: expected a whole number, got '1e3'"),
+    ],
+)
+def test_a_parser_names_the_field_it_parses(parse, value, field, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FieldError) as err:
+        parse(value, field)
+    assert err.value.field == field
+    assert str(err.value).startswith(message)
+    assert "--" not in str(err.value)
+
+
+def test_quote_takes_as_of_today_like_exercise(run_cli: RunCli) -> None:
+    result = run_cli(*QUOTE, "--as-of", "today")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["prices_as_of"] == TODAY
+    result = run_cli("exercise", "--as-of", "today", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["today"]["prices_as_of"] == TODAY
+
+
+def test_a_bad_date_reads_alike_in_every_command(run_cli: RunCli) -> None:
+    said = "bad date '2026-02-30': expected YYYY-MM-DD"
+    assert run_cli(*QUOTE, "--as-of", "2026-02-30").stderr == f"costcalc: error: --as-of: {said}\n"
+    for command in (["exercise"], ["prices", "show", "gpt-4o"], ["prices", "list"]):
+        result = run_cli(*command, "--as-of", "2026-02-30")
+        assert result.stderr == f"costcalc: error: as_of (--as-of): {said}\n"
+
+
+def test_workload_and_budget_files_take_as_of_today(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text("model: gpt-4o\nrequests: 1000\ninput_tokens: 800\nas_of: today\n")
+    result = run_cli("quote", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["prices_as_of"] == TODAY
+    config = tmp_path / "costcalc.yaml"
+    config.write_text(
+        "as_of: today\nworkloads:\n  - name: a\n    model: gpt-4o\n    requests_per_day: 10\n"
+        "    input_tokens: 800\n"
+    )
+    result = run_cli("check", str(config), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["prices_as_of"] == TODAY
+
+
+def test_a_python_workload_takes_as_of_today() -> None:
+    w = costcalc.Workload(
+        model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200, as_of="today"
+    )
+    assert w.as_of == dt.date.today()
+    assert costcalc.quote(w).prices_as_of == dt.date.today()
+    with pytest.raises(ValueError, match="bad date 'someday': expected YYYY-MM-DD"):
+        costcalc.Workload(model="gpt-4o", requests=1, input_tokens=1, as_of="someday")
+
+
+def test_a_python_count_is_not_a_boolean() -> None:
+    with pytest.raises(ValueError, match="expected a whole number, got true"):
+        costcalc.Workload(model="gpt-4o", requests=True, input_tokens=1)
+    with pytest.raises(CostcalcError, match=r"^rows: expected a whole number, got true$"):
+        run_exercise(rows=True)
