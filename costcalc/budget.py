@@ -30,7 +30,13 @@ from pydantic import (
     model_validator,
 )
 
-from costcalc.errors import CostcalcError, InputFileError, UsageError, WorkloadError
+from costcalc.errors import (
+    CostcalcError,
+    FieldError,
+    InputFileError,
+    UsageError,
+    WorkloadError,
+)
 from costcalc.money import MoneyOut, usd
 from costcalc.units import Date, Duration, MoneyIn, Share
 from costcalc.workload import (
@@ -254,7 +260,7 @@ def monthly_costs(config: ProjectConfig, table: Any = None, where: str | None = 
             out.append(_workload_cost(config, w, table))
         except CostcalcError as exc:
             prefix = f"{where}: " if where else ""
-            raise UsageError(f"{prefix}workload {w.name!r}: {exc}") from None
+            raise UsageError(f"{prefix}workload {w.name!r}: {exc.marked}") from None
     return Costs(
         currency="USD",
         prices_as_of=config.as_of or dt.date.today(),
@@ -472,14 +478,14 @@ def parse_threshold(text: str) -> tuple[Decimal | None, Decimal | None]:
         except ArithmeticError:
             pct = Decimal(-1)
         if not pct.is_finite() or pct < 0:
-            raise UsageError(f"--fail-on-increase {text!r}: {_THRESHOLD}")
+            raise FieldError("fail_on_increase", f"{text!r}: {_THRESHOLD}", sep=" ")
         return None, pct
     try:
         amount = parse_money(raw, "fail_on_increase")
     except UsageError:
-        raise UsageError(f"--fail-on-increase {text!r}: {_THRESHOLD}") from None
+        raise FieldError("fail_on_increase", f"{text!r}: {_THRESHOLD}", sep=" ") from None
     if amount < 0:
-        raise UsageError(f"--fail-on-increase {text!r}: must not be negative")
+        raise FieldError("fail_on_increase", f"{text!r}: must not be negative", sep=" ")
     return amount, None
 
 

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
+from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
 import costcalc
+from costcalc.atomic import write_file
+from costcalc.budget import parse_threshold
+from costcalc.commands.flags import on_command_line
 from costcalc.errors import CostcalcError, FieldError
 from costcalc.exercise import exercise as run_exercise
 from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
+from costcalc.workload import workload_from_options
 from tests.conftest import RunCli
 
 TODAY = dt.date.today().isoformat()
@@ -99,3 +106,56 @@ def test_a_python_count_is_not_a_boolean() -> None:
         costcalc.Workload(model="gpt-4o", requests=True, input_tokens=1)
     with pytest.raises(CostcalcError, match=r"^rows: expected a whole number, got true$"):
         run_exercise(rows=True)
+
+
+def test_a_planning_script_sees_the_argument_it_passed() -> None:
+    script = (
+        "import costcalc\n"
+        "try:\n    costcalc.exercise(rows=0)\n"
+        "except costcalc.CostcalcError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout == "rows: must be between 1 and 10^12, got 0\n", done.stderr
+
+
+def _written(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_text("x\n")
+    return path
+
+
+# (library call, its message in Python, the same error on the command line)
+LIBRARY_ERRORS: list[tuple[Callable[[Path], object], str, str]] = [
+    (lambda d: run_exercise(rows=0), "rows: must be between 1 and 10^12, got 0", "--rows: must be between 1 and 10^12, got 0"),
+    (lambda d: run_exercise(tokens_per_row=0), "tokens_per_row: must be between", "--tokens-per-row: must be between"),
+    (lambda d: run_exercise(rate="free"), "rate: expected an amount of money in USD, got 'free'", "--rate: expected an amount"),
+    (lambda d: run_exercise(value_of_time=-5), "value_of_time: must be zero or more, got -5", "--value-of-time: must be zero or more"),
+    (lambda d: run_exercise(output_share="1.5"), "output_share: expected a number between 0 and 1", "--output-share: expected"),
+    (lambda d: run_exercise(tokens_per_row=200_000), "tokens_per_row 200,000: the job at gpt-4o", "--tokens-per-row 200,000: the job at gpt-4o"),
+    (lambda d: run_exercise(as_of="someday"), "as_of: bad date 'someday'", "as_of (--as-of): bad date 'someday'"),
+    (lambda d: parse_threshold("10x"), "fail_on_increase '10x': expected a percentage", "--fail-on-increase '10x': expected a percentage"),
+    (lambda d: write_file(_written(d, "a.md"), "y"), "already exists (use force=True to replace it)", "already exists (use --force to replace it)"),
+    (lambda d: costcalc.route("cron", "soon"), "deadline: bad duration 'soon'", "--deadline: bad duration 'soon'"),
+    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", requests=5, input_tokens=5, baseline="flex")),
+     "no flex tier; choose another with baseline", "no flex tier; choose another with --baseline"),
+    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", input_file=str(_written(d, "r.csv")))),
+     "a CSV file needs input_column, the column", "a CSV file needs input_column (--input-column NAME), the column"),
+    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", input_file=str(_written(d, "r.txt")), input_column="x")),
+     "r.txt: input_column applies to CSV files", "r.txt: input_column (--input-column) applies to CSV files"),
+    (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5, "input_tokens": 5, "cancel.rate": 2}),
+     "cancel.rate: must be <= 1", "--cancel-rate: must be <= 1"),
+    (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5}),
+     "workload: input_tokens is required (or give input_file to measure it)", "workload: --input-tokens is required (or give --input-file to measure it)"),
+    (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5, "input_tokens": 5, "modes": ["batch"], "baseline": "request"}),
+     "add it to the modes or choose another baseline", "add it to the modes or choose another baseline (--baseline)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("call", "python", "cli"), LIBRARY_ERRORS)
+def test_library_errors_name_fields_and_the_command_line_writes_flags(
+    tmp_path: Path, call: Callable[[Path], object], python: str, cli: str
+) -> None:
+    with pytest.raises(CostcalcError) as err:
+        call(tmp_path)
+    assert python in str(err.value) and "--" not in str(err.value)
+    assert cli in on_command_line(err.value)
