@@ -128,6 +128,9 @@ class UnknownModelError(CostcalcError, LookupError):
 EMPTY_PROMPT = "empty prompt (providers reject a message with no text)"
 """Why a request with no text is refused: by batch build, and by a quote of the same file."""
 
+NOT_UTF8 = f"is not valid UTF-8 text (use {arg('errors', 'replace')} to count it anyway)"
+"""Why a line of input is refused when invalid UTF-8 stops the count (``errors='strict'``)."""
+
 
 class UsageError(CostcalcError):
     """An option or argument value is out of range or malformed."""

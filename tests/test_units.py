@@ -15,6 +15,7 @@ import pytest
 
 import costcalc
 from costcalc.atomic import write_file
+from costcalc.batch.build import build
 from costcalc.budget import parse_threshold
 from costcalc.commands.flags import on_command_line
 from costcalc.errors import CostcalcError, FieldError
@@ -148,7 +149,22 @@ LIBRARY_ERRORS: list[tuple[Callable[[Path], object], str, str]] = [
      "workload: input_tokens is required (or give input_file to measure it)", "workload: --input-tokens is required (or give --input-file to measure it)"),
     (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5, "input_tokens": 5, "modes": ["batch"], "baseline": "request"}),
      "add it to the modes or choose another baseline", "add it to the modes or choose another baseline (--baseline)"),
+    (lambda d: costcalc.count_file(_written(d, "p.txt"), jobs=0), "jobs must be at least 1, got 0", "--jobs must be at least 1, got 0"),
+    (lambda d: costcalc.count_file(_written(d, "r.csv")), "r.csv: CSV input needs column or template", "r.csv: CSV input needs --column NAME or --template TEXT"),
+    (lambda d: costcalc.count_string("{", messages=True), "text with messages=True: invalid JSON", "--text with --messages: invalid JSON"),
+    (lambda d: costcalc.count_file(_bytes(d, "l.txt", b"caf\xe9\n")), "l.txt:1: is not valid UTF-8 text (use errors='replace' to count it anyway)",
+     "l.txt:1: is not valid UTF-8 text (use --errors replace to count it anyway)"),
+    (lambda d: costcalc.count_file(_bytes(d, "n.jsonl", b'{"a": 1}\n')), "choose a field with field='a.b.c')", "choose a field with --field a.b.c)"),
+    (lambda d: build(_written(d, "p.txt"), "gpt-4o", d / "out", max_requests=0), "max_requests must be at least 1", "--max-requests must be at least 1"),
+    (lambda d: build(_written(d, "p.txt"), "gpt-4o", d / "out", id_prefix="a b"), "id_prefix 'a b': use letters", "--id-prefix 'a b': use letters"),
+    (lambda d: build(_bytes(d, "n.jsonl", b'{"a": 1}\n'), "gpt-4o", d / "out"), '{"messages": [...]}, or field_path', '{"messages": [...]}, or --field'),
 ]  # fmt: skip
+
+
+def _bytes(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
 
 
 @pytest.mark.parametrize(("call", "python", "cli"), LIBRARY_ERRORS)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from pydantic import BaseModel
 
 from costcalc.batch.validate import _read_lines, validate_files
-from costcalc.errors import CostcalcError, UsageError
+from costcalc.errors import CostcalcError, UsageError, arg
 from costcalc.money import MoneyOut, per_million, tidy
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def reconcile(
             billed[_line_usage(obj, used, where)] += 1
     name = model or result_model
     if name is None:
-        raise UsageError("no succeeded result names its model; give --model")
+        raise UsageError(f"no succeeded result names its model; give {arg('model')}")
     prices = table.prices(name, as_of)  # the day the batch ran: prices change
     batch = prices.mode("batch")
     if not batch.available:
@@ -245,8 +245,8 @@ def reconcile(
                         ids.append(cid)
         if not ids:
             raise UsageError(
-                f"{', '.join(inputs)}: no request with a custom_id: --input takes the batch "
-                "file(s) that were uploaded"
+                f"{', '.join(inputs)}: no request with a custom_id: {arg('inputs')} takes the "
+                "batch file(s) that were uploaded"
             )
         counted = count_file(list(inputs), prices.model.id, table=table)
         max_out = sum(f.max_tokens_total for f in report.files)

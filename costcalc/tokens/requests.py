@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from costcalc.errors import arg
 from costcalc.tokens.encodings import (
     ChatOverhead,
     get_encoding,
@@ -103,7 +104,7 @@ def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
                 return _value_tokens(obj[key], spec)
         raise RequestError(
             "no request text found (expected body.messages, params.messages, messages, "
-            "prompt or text; choose a field with --field a.b.c)"
+            f"prompt or text; choose a field with {arg('field', 'a.b.c')})"
         )
     return _value_tokens(obj, spec)
 
