@@ -22,6 +22,7 @@ SOURCES: tuple[Source, ...] = ("web-ui", "api", "webhook", "cron", "batch-job")
 
 MAX_REQUESTS = 10**12
 MAX_TOKENS_PER_REQUEST = 10**8
+
 DEFAULT_TOKENS_BILLED_AFTER_CANCEL = 50
 """Output tokens billed after a streamed request is cancelled.
 

@@ -110,7 +110,8 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
     from costcalc.prices import load_price_table
     from costcalc.workload import load_workloads, parse_modes, workload_from_options
 
-    # each option -> the workload field it sets, from the one table of flags
+    # each option -> the workload field it sets, from the one table of flags (click names an
+    # option's parameter after its flag: --cancel-rate -> cancel_rate)
     field_of = {flag.removeprefix("--").replace("-", "_"): f for f, flag in WORKLOAD_FLAGS.items()}
     options = {field_of[name]: value for name, value in flags.items()}
     if options["modes"] is not None:
