@@ -17,9 +17,10 @@ Planning scripts import from here::
                                          input_tokens=800, output_tokens=200))
     q.cheapest.mode, q.recommendation.reason                       # 'batch', '...'
 
-Bad input raises ``costcalc.CostcalcError`` (a ``ValueError``) with the one-line message the
-command line prints; a ``Workload`` built with bad fields raises pydantic's
-``ValidationError``, also a ``ValueError``, so ``except ValueError`` catches both.
+Bad input raises ``costcalc.CostcalcError`` (a ``ValueError``) with a one-line message that
+names fields and arguments as Python writes them (``rows: must be between 1 and 10^12``; a
+``FieldError`` carries the name as ``.field``); a ``Workload`` built with bad fields raises
+pydantic's ``ValidationError``, also a ``ValueError``, so ``except ValueError`` catches both.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from costcalc._version import __version__
 from costcalc.errors import (
     CostcalcError,
     CostcalcWarning,
+    FieldError,
     InputFileError,
     PriceTableError,
     UnknownModelError,
@@ -106,6 +108,7 @@ __all__ = [
     "CostcalcError",
     "CostcalcWarning",
     "Exercise",
+    "FieldError",
     "InputFileError",
     "ModeQuote",
     "ModeRates",

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from costcalc.errors import CostcalcError, InputFileError
+from costcalc.errors import CostcalcError, InputFileError, arg
 
 
 def _umask() -> int:
@@ -47,7 +47,7 @@ def write_file(path: str | Path, data: bytes | str, force: bool = False) -> None
     if target.is_dir():
         raise InputFileError(target, "is a directory, expected a file to write")
     if target.exists() and not force:
-        raise CostcalcError(f"{target} already exists (use --force to replace it)")
+        raise CostcalcError(f"{target} already exists (use {arg('force', True)} to replace it)")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputFileError(folder, "no such folder")

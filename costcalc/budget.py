@@ -30,17 +30,21 @@ from pydantic import (
     model_validator,
 )
 
-from costcalc.errors import CostcalcError, InputFileError, UsageError, WorkloadError
+from costcalc.errors import (
+    CostcalcError,
+    FieldError,
+    InputFileError,
+    UsageError,
+    WorkloadError,
+)
 from costcalc.money import MoneyOut, usd
 from costcalc.prices import PriceTable
+from costcalc.units import Date, Duration, MoneyIn, Share
 from costcalc.workload import (
     MAX_REQUESTS,
     MAX_TOKENS_PER_REQUEST,
     CancelProfile,
     DeliveryMode,
-    Duration,
-    MoneyIn,
-    Share,
     Source,
     Workload,
 )
@@ -126,8 +130,8 @@ class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     currency: str = "USD"
-    as_of: dt.date | None = None
-    """Price date (default: today)."""
+    as_of: Date | None = None
+    """Price date: YYYY-MM-DD or ``today`` (the default)."""
     days_per_month: int = Field(default=30, ge=28, le=31)
     budgets: Budgets = Budgets()
     policies: Policies = Policies()
@@ -262,7 +266,7 @@ def monthly_costs(
             out.append(_workload_cost(config, w, table))
         except CostcalcError as exc:
             prefix = f"{where}: " if where else ""
-            raise UsageError(f"{prefix}workload {w.name!r}: {exc}") from None
+            raise UsageError(f"{prefix}workload {w.name!r}: {exc.marked}") from None
     return Costs(
         currency="USD",
         prices_as_of=config.as_of or dt.date.today(),
@@ -469,7 +473,7 @@ _THRESHOLD = "expected a percentage such as 10% or an amount such as 500"
 
 def parse_threshold(text: str) -> tuple[Decimal | None, Decimal | None]:
     """``10%`` -> (None, 10); ``500`` or ``$500`` -> (500, None)."""
-    from costcalc.workload import parse_money
+    from costcalc.units import parse_money
 
     raw = text.strip()
     if raw.endswith("%"):
@@ -478,14 +482,14 @@ def parse_threshold(text: str) -> tuple[Decimal | None, Decimal | None]:
         except ArithmeticError:
             pct = Decimal(-1)
         if not pct.is_finite() or pct < 0:
-            raise UsageError(f"--fail-on-increase {text!r}: {_THRESHOLD}")
+            raise FieldError("fail_on_increase", f"{text!r}: {_THRESHOLD}", sep=" ")
         return None, pct
     try:
-        amount = parse_money(raw)
+        amount = parse_money(raw, "fail_on_increase")
     except UsageError:
-        raise UsageError(f"--fail-on-increase {text!r}: {_THRESHOLD}") from None
+        raise FieldError("fail_on_increase", f"{text!r}: {_THRESHOLD}", sep=" ") from None
     if amount < 0:
-        raise UsageError(f"--fail-on-increase {text!r}: must not be negative")
+        raise FieldError("fail_on_increase", f"{text!r}: must not be negative", sep=" ")
     return amount, None
 
 

@@ -29,7 +29,7 @@ from costcalc.delivery import (
     request_groups,
     tier_bounds,
 )
-from costcalc.errors import UsageError
+from costcalc.errors import UsageError, arg
 from costcalc.money import MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.results import render_result, to_json
@@ -235,12 +235,12 @@ def _measure(
     fmt = detect_format(w.input_file, None, None)
     if w.input_column is not None and fmt != "csv":
         raise UsageError(
-            f"{w.input_file}: input_column (--input-column) applies to CSV files (.csv, .tsv); "
+            f"{w.input_file}: {arg('input_column', both=True)} applies to CSV files (.csv, .tsv); "
             "JSON requests are read from their messages or prompt, text one per line"
         )
     if w.input_column is None and fmt == "csv":
         raise UsageError(
-            f"{w.input_file}: a CSV file needs input_column (--input-column NAME), the column "
+            f"{w.input_file}: a CSV file needs {arg('input_column NAME', both=True)}, the column "
             "holding each request's text"
         )
     counted = count_file(
@@ -312,7 +312,7 @@ def quote(
     if not base.available:
         raise UsageError(
             f"baseline {workload.baseline} is not available for {job.prices.model.id}: "
-            f"{base.reason}; choose another with --baseline"
+            f"{base.reason}; choose another with {arg('baseline')}"
         )
     available = [m for m in modes if m.available]
     basis = workload.batch_wait

@@ -130,7 +130,7 @@ command's options cost start-up time, and a quote is run in loops."""
 
 class CostcalcGroup(click.Group):
     """Loads commands on first use, and turns a ``CostcalcError`` from any of them into one
-    line on stderr and exit 2."""
+    line on stderr and exit 2, naming fields by their flags (``costcalc.commands.flags``)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -151,8 +151,11 @@ class CostcalcGroup(click.Group):
             try:
                 return super().invoke(ctx)
             except CostcalcError as exc:
-                # one line, whatever the message quotes from the input (a CSV header, a value)
-                message = " ".join(str(exc).split("\n"))
+                from costcalc.commands.flags import on_command_line
+
+                # the fields it names as their flags; one line, whatever the message quotes
+                # from the input (a CSV header, a value)
+                message = " ".join(on_command_line(exc).split("\n"))
                 click.echo(f"costcalc: error: {message}", err=True)
                 raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
 

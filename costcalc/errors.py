@@ -3,19 +3,81 @@
 Library code raises these; only ``costcalc.cli`` turns them into exit codes (2 for all of
 them: bad input or usage). Each message is one line that names the file, line or field and
 says what was expected.
+
+A message names a field or parameter as a Python caller writes it (``rows``, ``as_of``,
+``errors='replace'``), never as a command-line flag: the library marks each name it mentions
+with ``arg``, ``str()`` writes the mark as the Python name, and the command line writes it as
+its flag (``--rows``, ``--errors replace``) from its one table, ``costcalc.commands.flags``.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import typing
-from collections.abc import Iterable
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO, NamedTuple
+
+# --- fields named in messages --------------------------------------------------------------
+
+_START, _SEP, _END = "\x02", "\x1f", "\x03"
+_MARK = re.compile("\x02([^\x02\x03]*)\x03")
+
+
+class Arg(NamedTuple):
+    """A field or parameter that a message names."""
+
+    name: str
+    """As a Python caller writes it: ``rows``, ``as_of``, ``cancel.rate``."""
+    value: str | bool | None = None
+    """A value to give it: ``errors='replace'`` in Python, ``--errors replace`` on the command
+    line (``True``: the flag alone, ``--force``)."""
+    metavar: str = ""
+    """What the command line writes after the flag: ``--column NAME``."""
+    both: bool = False
+    """The command line writes the field and the flag: ``as_of (--as-of)``, for a value that
+    may come from a file or from the flag."""
+
+    def python(self) -> str:
+        """The name as a Python caller writes it."""
+        return self.name if self.value is None else f"{self.name}={self.value!r}"
+
+
+def arg(name: str, value: str | bool | None = None, *, both: bool = False) -> str:
+    """Mark the field or parameter ``name`` in a message (``"column NAME"``: with the metavar
+    the command line writes after the flag). ``str()`` of the error writes it as ``name``."""
+    name, _, metavar = name.partition(" ")
+    kind = "" if value is None else "b" if value is True else "s"
+    text = "" if value is None or value is True else str(value)
+    fields = (name, kind, text, metavar, "b" if both else "")
+    return _START + _SEP.join(fields) + _END
+
+
+def _arg(mark: re.Match[str]) -> Arg:
+    name, kind, text, metavar, both = mark.group(1).split(_SEP)
+    value: str | bool | None = None if not kind else True if kind == "b" else text
+    return Arg(name, value, metavar, bool(both))
+
+
+def named(text: str, name: Callable[[Arg], str] = Arg.python) -> str:
+    """``text`` with each field marked by ``arg`` written by ``name`` (default: as in Python)."""
+    if _START not in text:
+        return text
+    return _MARK.sub(lambda m: name(_arg(m)), text)
 
 
 class CostcalcError(ValueError):
     """Base class: bad input that the user can fix. The CLI prints it and exits 2."""
+
+    def __str__(self) -> str:
+        return named(super().__str__())
+
+    @property
+    def marked(self) -> str:
+        """The message with the fields it names still marked: to quote it in another error's
+        message, so the command line can write them as its flags."""
+        return super().__str__()
 
 
 class InputFileError(CostcalcError):
@@ -66,6 +128,9 @@ class UnknownModelError(CostcalcError, LookupError):
 EMPTY_PROMPT = "empty prompt (providers reject a message with no text)"
 """Why a request with no text is refused: by batch build, and by a quote of the same file."""
 
+NOT_UTF8 = f"is not valid UTF-8 text (use {arg('errors', 'replace')} to count it anyway)"
+"""Why a line of input is refused when invalid UTF-8 stops the count (``errors='strict'``)."""
+
 
 class RequestError(Exception):
     """A request line that cannot be counted; carries the message for the user."""
@@ -73,6 +138,21 @@ class RequestError(Exception):
 
 class UsageError(CostcalcError):
     """An option or argument value is out of range or malformed."""
+
+
+class FieldError(UsageError):
+    """The value given for one field or parameter is wrong: ``rows: must be > 0``.
+
+    ``field`` is the name as a Python caller writes it (``rows``, ``as_of``, ``cancel.rate``),
+    ``message`` what is wrong; the command line writes the field as its flag (``--rows: must
+    be > 0``). ``sep`` joins the two (``" "``: ``jobs must be at least 1``); ``both``: the
+    command line writes the field and the flag (``as_of (--as-of): bad date ...``).
+    """
+
+    def __init__(self, field: str, message: str, *, sep: str = ": ", both: bool = False) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(arg(field, both=both) + sep + message)
 
 
 class CostcalcWarning(UserWarning):
@@ -117,7 +197,7 @@ def _model_at(model: Any, loc: tuple[int | str, ...]) -> Any:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """A bad value as the user wrote it: 10.7, not Decimal('10.7')."""
     from decimal import Decimal
 
@@ -154,18 +234,22 @@ def describe_error(err: Any, model: Any = None) -> str:
         bound = next(iter(ctx.values()), "")
         return f"must be {sign} {bound}"
     if kind in ("decimal_parsing", "decimal_type", "float_parsing", "float_type"):
-        return f"expected a number, got {_shown(err.get('input'))}"
+        return f"expected a number, got {shown(err.get('input'))}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"expected a whole number, got {_shown(err.get('input'))}"
+        return f"expected a whole number, got {shown(err.get('input'))}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping of keys and values, got {_shown(err.get('input'))}"
+        return f"expected a mapping of keys and values, got {shown(err.get('input'))}"
     if kind == "list_type":
-        return f"expected a list, got {_shown(err.get('input'))}"
+        return f"expected a list, got {shown(err.get('input'))}"
     if kind == "string_type":
-        return f"expected text, got {_shown(err.get('input'))}"
+        return f"expected text, got {shown(err.get('input'))}"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return f"expected a date as YYYY-MM-DD, got {_shown(err.get('input'))}"
-    msg = str(err.get("msg", "invalid value"))
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+        return f"expected a date as YYYY-MM-DD, got {shown(err.get('input'))}"
+    error = ctx.get("error")
+    if isinstance(error, CostcalcError):  # raised by a validator: keep the fields it names
+        msg = error.marked
+    else:
+        msg = str(err.get("msg", "invalid value"))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
     return msg[:1].lower() + msg[1:]

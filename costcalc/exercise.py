@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from costcalc.calculator import Quote, quote
 from costcalc.cost import component_costs
 from costcalc.delivery import count_of
-from costcalc.errors import UsageError
+from costcalc.errors import FieldError, UsageError
 from costcalc.money import MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import PriceTable, load_price_table
 from costcalc.workload import Workload
@@ -100,27 +100,28 @@ def exercise(
 
     Amounts may be given as ``Decimal``, ``int`` or text ("15", "$1,200"); ``as_of`` as a date
     or YYYY-MM-DD."""
-    from costcalc.units import parse_date
-    from costcalc.workload import parse_money, parse_share
+    from costcalc.units import parse_count, parse_date, parse_money, parse_share
 
+    rows = parse_count(rows, "rows")
+    tokens_per_row = parse_count(tokens_per_row, "tokens_per_row")
     rate = parse_money(rate, "rate") if rate is not None else None
     value_of_time = (
         parse_money(value_of_time, "value_of_time") if value_of_time is not None else None
     )
     output_share = parse_share(output_share, "output_share")
-    as_of = parse_date(as_of) if isinstance(as_of, str) else as_of
+    as_of = parse_date(as_of, "as_of") if as_of is not None else None
     if rows < 1 or rows > 10**12:
-        raise UsageError(f"--rows: must be between 1 and 10^12, got {rows:,}")
+        raise FieldError("rows", f"must be between 1 and 10^12, got {rows:,}")
     if tokens_per_row < 1 or tokens_per_row > 10**7:
-        raise UsageError(
-            f"--tokens-per-row: must be between 1 and 10,000,000, got {tokens_per_row:,}"
+        raise FieldError(
+            "tokens_per_row", f"must be between 1 and 10,000,000, got {tokens_per_row:,}"
         )
     if rate is not None and (not rate.is_finite() or rate <= 0):
-        raise UsageError(f"--rate: must be a positive price per 1M tokens, got {rate}")
+        raise FieldError("rate", f"must be a positive price per 1M tokens, got {rate}")
     if value_of_time is not None and (not value_of_time.is_finite() or value_of_time < 0):
-        raise UsageError(f"--value-of-time: must be zero or more, got {value_of_time}")
+        raise FieldError("value_of_time", f"must be zero or more, got {value_of_time}")
     if not 0 <= output_share <= 1:
-        raise UsageError(f"--output-share: must be between 0 and 1, got {output_share}")
+        raise FieldError("output_share", f"must be between 0 and 1, got {output_share}")
     table = table or load_price_table()
     lesson = table.prices(LESSON_MODEL, as_of)
     rule = lesson.provider.batch
@@ -183,9 +184,11 @@ def exercise(
             table,
         )
     except UsageError as exc:
-        raise UsageError(
-            f"--tokens-per-row {tokens_per_row:,}: the job at {TODAY_MODEL} list prices "
-            f"splits a row into {in_tokens:,} input + {out_tokens:,} output tokens, and {exc}"
+        raise FieldError(
+            "tokens_per_row",
+            f"{tokens_per_row:,}: the job at {TODAY_MODEL} list prices splits a row into "
+            f"{in_tokens:,} input + {out_tokens:,} output tokens, and {exc.marked}",
+            sep=" ",
         ) from None
     today_batch = today.mode("batch")
     today_be = (

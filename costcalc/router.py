@@ -13,23 +13,31 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from costcalc._version import PACKAGE_DIR
-from costcalc.errors import UsageError, WorkloadError
+from costcalc.errors import FieldError, UsageError, WorkloadError
 from costcalc.money import MoneyOut
 from costcalc.prices import PriceTable
-from costcalc.workload import DeliveryMode, Source, Workload, parse_duration
+from costcalc.units import parse_duration
+from costcalc.workload import DeliveryMode, Source, Workload
 from costcalc.yamlfile import load_mapping, parse_yaml, validate
 
 BATCH_WINDOW = "batch_window"
 """In a policy, a duration written ``batch_window`` means the provider's completion window."""
 
 
-def _threshold(value: Any) -> Any:
+def _threshold(value: Any, field: str) -> Any:
     if value is None or value == BATCH_WINDOW:
         return value
-    return parse_duration(value)  # UsageError -> reported with the rule's line
+    return parse_duration(value, field)  # FieldError -> reported with the rule's line
 
 
 class When(BaseModel):
@@ -53,11 +61,11 @@ class When(BaseModel):
 
     @field_validator("deadline_under", "deadline_at_least", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> Any:
+    def _duration(cls, value: Any, info: ValidationInfo) -> Any:
         try:
-            return _threshold(value)
-        except UsageError as exc:
-            raise ValueError(f"{exc} (or batch_window)") from None
+            return _threshold(value, info.field_name or "deadline")
+        except FieldError as exc:
+            raise ValueError(f"{exc.message} (or batch_window)") from None
 
 
 class Rule(BaseModel):
@@ -171,7 +179,7 @@ def route(
         if deadline is None and workload.deadline_s is not None:
             deadline = workload.deadline_s
     prices = table.prices(model, workload.as_of if workload is not None else None)
-    seconds = parse_duration(deadline) if isinstance(deadline, str) else deadline
+    seconds = parse_duration(deadline, "deadline") if isinstance(deadline, str) else deadline
     rule_batch = prices.provider.batch
     window = rule_batch.completion_window_hours * 3600 if rule_batch is not None else Decimal(86400)
     policy = policy or default_policy()

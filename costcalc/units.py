@@ -1,16 +1,154 @@
 """One parser per quantity a user writes: a date (or ``today``), a duration, an amount of money,
-a share, a count. The library, the YAML readers and the command line all use these."""
+a share, a count. The library, the YAML readers and the command line all use these.
+
+Each parser takes the name of the field it parses, as a Python caller writes it (``as_of``,
+``deadline``, ``value_of_time``), and its errors name that field (a ``FieldError``, which the
+command line writes with the field's flag). The ``Annotated`` types below are the same parsers
+for pydantic models (workloads, budget configs, routing policies), where the error's location
+in the file names the field.
+"""
+
+from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
-from costcalc.errors import UsageError
+from pydantic import BeforeValidator, Field, ValidationInfo
+
+from costcalc.errors import FieldError, UsageError, shown
+
+MAX_DURATION_S = 10 * 366 * 86400
+"""Deadlines and waits longer than 10 years are typos (and overflow ``timedelta``)."""
 
 
-def parse_date(text: str) -> dt.date:
-    """A calendar date as YYYY-MM-DD, or 'today'."""
+def parse_date(value: dt.date | str, field: str) -> dt.date:
+    """A calendar date: YYYY-MM-DD or ``today`` (a ``datetime.date`` is taken as it is)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    text = value if isinstance(value, str) else str(value)
     if text.strip().lower() == "today":
         return dt.date.today()
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"as_of (--as-of): bad date {text!r}: expected YYYY-MM-DD") from None
+        raise FieldError(field, f"bad date {text!r}: expected YYYY-MM-DD", both=True) from None
+
+
+_UNITS = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": 604800, "week": 604800, "weeks": 604800,
+}  # fmt: skip
+_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*")
+
+
+def parse_duration(value: Any, field: str = "deadline") -> Decimal:
+    """Seconds in a duration such as ``24h``, ``1d``, ``90m``, ``2 hours`` or ``1h30m``.
+
+    A bare number is rejected: "24" could be hours or seconds.
+    """
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        raise FieldError(
+            field, f"duration {value!r} needs a unit, e.g. {value}h, {value}m or {value}d"
+        )
+    text = str(value).strip().lower()
+    pos, total = 0, Decimal(0)
+    while pos < len(text):
+        m = _DURATION_PART.match(text, pos)
+        if m is None or m.group(2) not in _UNITS:
+            raise FieldError(
+                field,
+                f"bad duration {value!r}: expected a number and a unit, e.g. 24h, 1d, 90m, 2 hours",
+            )
+        total += Decimal(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos == 0:
+        raise FieldError(field, f"bad duration {value!r}: expected e.g. 24h, 1d, 90m, 2 hours")
+    if total <= 0:
+        raise FieldError(field, f"duration {value!r} must be longer than zero")
+    if total > MAX_DURATION_S:
+        raise FieldError(field, f"duration {value!r} is longer than 10 years")
+    return total
+
+
+def parse_money(value: Any, field: str) -> Decimal:
+    """USD from ``50``, ``12.5`` or ``$1,200``."""
+    if isinstance(value, bool):
+        raise FieldError(field, f"expected an amount of money, got {value!r}")
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    text = str(value).strip().replace(",", "").removeprefix("$").removesuffix("/h").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise FieldError(field, f"expected an amount of money in USD, got {value!r}") from None
+    if not amount.is_finite():
+        raise FieldError(field, f"expected an amount of money in USD, got {value!r}")
+    return amount
+
+
+def parse_share(value: Any, field: str) -> Decimal:
+    """A share between 0 and 1 (``0.2``)."""
+    try:
+        share = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise FieldError(field, f"expected a number between 0 and 1, got {value!r}") from None
+    if not share.is_finite() or not 0 <= share <= 1:
+        raise FieldError(field, f"expected a number between 0 and 1, got {value!r}")
+    return share
+
+
+_WHOLE = re.compile(r"\s*[+-]?\d+(?:_\d+)*(?:\.0*)?\s*")
+
+
+def parse_count(value: Any, field: str) -> int:
+    """A whole number: ``1000``, ``"1000"`` or ``1000.0``; true and false are not numbers here
+    (pydantic would read ``requests: true`` as one request)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, (float, Decimal)) and Decimal(value).is_finite() and value == int(value):
+        return int(value)
+    if isinstance(value, str) and _WHOLE.fullmatch(value):
+        return int(value.strip().split(".")[0])
+    raise FieldError(field, f"expected a whole number, got {shown(value)}")
+
+
+# --- the same parsers as pydantic field types ------------------------------------------------
+
+
+def _field(parse: Callable[[Any, str], Any]) -> BeforeValidator:
+    """A pydantic validator that reads a field with ``parse``; None is left to the model."""
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return None
+        try:
+            return parse(value, info.field_name or "value")
+        except FieldError as exc:  # the location in the file or the option names the field
+            raise UsageError(exc.message) from None
+
+    return BeforeValidator(validate)
+
+
+def _timedelta(value: Any, field: str) -> dt.timedelta:
+    if isinstance(value, dt.timedelta):
+        return value
+    return dt.timedelta(seconds=float(parse_duration(value, field)))
+
+
+Date = Annotated[dt.date, _field(parse_date)]
+"""Written as YYYY-MM-DD or ``today`` (or a ``datetime.date`` in Python)."""
+Duration = Annotated[dt.timedelta, _field(_timedelta)]
+"""Written as 24h, 1d, 90m, 2 hours (or a ``datetime.timedelta`` in Python)."""
+MoneyIn = Annotated[Decimal, _field(parse_money), Field(ge=0, le=10**12, allow_inf_nan=False)]
+"""USD a user gives (value of time, budgets): up to a trillion, beyond which it is a typo."""
+Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
+"""A share between 0 and 1. Read as pydantic reads a number, with its bounds: a bad share in
+a file or option says ``must be <= 1``, as ``parse_share`` says for the arguments it reads."""
+Count = Annotated[int, _field(parse_count)]
+"""A whole number (true and false are not numbers here)."""

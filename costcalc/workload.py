@@ -5,15 +5,15 @@ workload or several (``workloads: [...]``). Input tokens per request are a numbe
 measured from a file with the token estimator (exactly, or from a sample).
 """
 
-import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from costcalc.errors import UsageError, WorkloadError
+from costcalc.errors import UsageError, WorkloadError, arg
+from costcalc.units import Count, Date, Duration, MoneyIn, Share
 
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority"]
 DELIVERY_MODES: tuple[DeliveryMode, ...] = ("stream", "request", "batch", "flex", "priority")
@@ -22,8 +22,6 @@ SOURCES: tuple[Source, ...] = ("web-ui", "api", "webhook", "cron", "batch-job")
 
 MAX_REQUESTS = 10**12
 MAX_TOKENS_PER_REQUEST = 10**8
-MAX_DURATION_S = 10 * 366 * 86400
-"""Deadlines and waits longer than 10 years are typos (and overflow ``timedelta``)."""
 
 DEFAULT_TOKENS_BILLED_AFTER_CANCEL = 50
 """Output tokens billed after a streamed request is cancelled.
@@ -34,98 +32,6 @@ what the user saw is billed. 50 tokens is about half a second of generation at t
 speeds. Set it to 0 for the lesson's idealised claim (cancel after 5 tokens, pay for 5).
 """
 
-_UNITS = {
-    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
-    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
-    "d": 86400, "day": 86400, "days": 86400,
-    "w": 604800, "week": 604800, "weeks": 604800,
-}  # fmt: skip
-_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*")
-
-
-def parse_duration(value: Any) -> Decimal:
-    """Seconds in a duration such as ``24h``, ``1d``, ``90m``, ``2 hours`` or ``1h30m``.
-
-    A bare number is rejected: "24" could be hours or seconds.
-    """
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        raise UsageError(f"duration {value!r} needs a unit, e.g. {value}h, {value}m or {value}d")
-    text = str(value).strip().lower()
-    pos, total = 0, Decimal(0)
-    while pos < len(text):
-        m = _DURATION_PART.match(text, pos)
-        if m is None or m.group(2) not in _UNITS:
-            raise UsageError(
-                f"bad duration {value!r}: expected a number and a unit, e.g. 24h, 1d, 90m, 2 hours"
-            )
-        total += Decimal(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    if pos == 0:
-        raise UsageError(f"bad duration {value!r}: expected e.g. 24h, 1d, 90m, 2 hours")
-    if total <= 0:
-        raise UsageError(f"duration {value!r} must be longer than zero")
-    if total > MAX_DURATION_S:
-        raise UsageError(f"duration {value!r} is longer than 10 years")
-    return total
-
-
-def parse_money(value: Any, what: str = "") -> Decimal:
-    """USD from ``50``, ``12.5`` or ``$1,200``."""
-    where = f"{what}: " if what else ""
-    if isinstance(value, bool):
-        raise UsageError(f"{where}expected an amount of money, got {value!r}")
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    text = str(value).strip().replace(",", "").removeprefix("$").removesuffix("/h").strip()
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise UsageError(f"{where}expected an amount of money in USD, got {value!r}") from None
-    if not amount.is_finite():
-        raise UsageError(f"{where}expected an amount of money in USD, got {value!r}")
-    return amount
-
-
-def parse_share(value: Any, what: str) -> Decimal:
-    """A share between 0 and 1 (``0.2``)."""
-    try:
-        share = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise UsageError(f"{what}: expected a number between 0 and 1, got {value!r}") from None
-    if not share.is_finite() or not 0 <= share <= 1:
-        raise UsageError(f"{what}: expected a number between 0 and 1, got {value!r}")
-    return share
-
-
-def _duration_field(value: Any) -> Any:
-    if value is None or isinstance(value, dt.timedelta):
-        return value
-    try:
-        return dt.timedelta(seconds=float(parse_duration(value)))
-    except UsageError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _money_field(value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return parse_money(value)
-    except UsageError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _whole_number_field(value: Any) -> Any:
-    # pydantic reads true as 1; `requests: true` is a mistake, not one request
-    if isinstance(value, bool):
-        raise ValueError(f"expected a whole number, got {str(value).lower()}")
-    return value
-
-
-Count = Annotated[int, BeforeValidator(_whole_number_field)]
-"""A whole number (true and false are not numbers here)."""
-
 
 def _modes_field(value: Any) -> Any:
     # `modes: all` or `modes: stream,batch` in YAML, as on the command line
@@ -135,15 +41,6 @@ def _modes_field(value: Any) -> Any:
         except UsageError as exc:
             raise ValueError(str(exc)) from None
     return value
-
-
-Duration = Annotated[dt.timedelta, BeforeValidator(_duration_field)]
-"""Written as 24h, 1d, 90m, 2 hours (or a ``datetime.timedelta`` in Python)."""
-Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
-MoneyIn = Annotated[
-    Decimal, BeforeValidator(_money_field), Field(ge=0, le=10**12, allow_inf_nan=False)
-]
-"""USD a user gives (value of time, budgets): up to a trillion, beyond which it is a typo."""
 
 
 class CancelProfile(BaseModel):
@@ -242,8 +139,8 @@ class Workload(BaseModel):
     batch_wait: Literal["worst", "typical"] = "worst"
     """Batch wait used for deadlines, value of time and break-even: the completion window
     (worst, the default: "up to 24 h") or the provider's typical turnaround."""
-    as_of: dt.date | None = None
-    """Price date (default today)."""
+    as_of: Date | None = None
+    """Price date: YYYY-MM-DD or ``today`` (the default)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "Workload":
@@ -275,9 +172,9 @@ class Workload(BaseModel):
             self.baseline = self.modes[0]
             self.model_fields_set.discard("baseline")  # still the default, for overrides
         if self.baseline not in self.modes:
-            raise ValueError(
+            raise UsageError(
                 f"baseline {self.baseline!r} is not one of the modes compared; add it to the "
-                "modes or choose another baseline (--baseline)"
+                f"modes or choose another {arg('baseline', both=True)}"
             )
         return self
 
@@ -297,24 +194,6 @@ def parse_modes(text: str) -> list[DeliveryMode]:
     return modes
 
 
-# command-line flag of each Workload field, so errors from flags name the flag
-FLAGS = {
-    "name": "--name", "model": "--model", "requests": "--requests",
-    "input_tokens": "--input-tokens", "input_file": "--input-file",
-    "input_column": "--input-column", "input_sample": "--sample", "input_seed": "--seed",
-    "input_errors": "--errors",
-    "output_tokens": "--output-tokens", "cached_share": "--cached-share",
-    "cache_write_share": "--cache-write-share", "cache_ttl": "--cache-ttl",
-    "cancel.rate": "--cancel-rate", "cancel.after_tokens": "--cancel-after",
-    "cancel.billed_after_cancel": "--billed-after-cancel", "source": "--source",
-    "deadline": "--deadline", "value_of_time": "--value-of-time", "tier": "--tier",
-    "rate_limits.requests_per_minute": "--rpm", "rate_limits.tokens_per_minute": "--tpm",
-    "rate_limits.batch_queue_tokens": "--batch-queue-tokens",
-    "rate_limited": "--no-rate-limits", "concurrency": "--concurrency", "modes": "--modes",
-    "baseline": "--baseline", "batch_wait": "--batch-wait", "as_of": "--as-of",
-}  # fmt: skip
-
-
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in flat.items():
@@ -327,17 +206,19 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
 
 
 def workload_from_options(options: dict[str, Any], base: Workload | None = None) -> Workload:
-    """A workload from command-line values (keys as in ``FLAGS``), over ``base`` if given.
+    """A workload from option values keyed by field (``cancel.rate`` inside ``cancel``), over
+    ``base`` if given; values that are None are not given.
 
-    Errors name the flag: ``--cancel-rate: must be <= 1``.
+    Errors name the field (``cancel.rate: must be <= 1``; ``costcalc quote`` writes it as its
+    flag, ``--cancel-rate: must be <= 1``).
     """
     from pydantic import ValidationError
 
-    from costcalc.errors import describe_error
+    from costcalc.errors import FieldError, describe_error
 
     given = {k: v for k, v in options.items() if v is not None}
     data = base.model_dump(exclude_unset=True) if base is not None else {}
-    # a flag for input tokens replaces the file's way of giving them, not adds to it
+    # an option for input tokens replaces the file's way of giving them, not adds to it
     if "input_tokens" in given:
         for key in ("input_file", "input_column", "input_sample", "input_seed"):
             data.pop(key, None)
@@ -356,16 +237,17 @@ def workload_from_options(options: dict[str, Any], base: Workload | None = None)
         errors = exc.errors()
         first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
-        where = FLAGS.get(loc, loc) if loc else (base.name if base is not None else "workload")
         message = describe_error(first, Workload)
-        if not loc and base is None:  # all from flags: say the flags, not the field names
+        if loc:
+            raise FieldError(loc, message) from None
+        if base is None:  # all from options: the fields it names are options too
             message = re.sub(
                 r"\b(input_sample|input_seed|input_column|input_file|input_tokens|output_tokens"
                 r"|requests)\b",
-                lambda m: FLAGS[m.group(1)],
+                lambda m: arg(m.group(1)),
                 message,
             )
-        raise UsageError(f"{where}: {message}") from None
+        raise UsageError(f"{base.name if base is not None else 'workload'}: {message}") from None
 
 
 def load_workloads(path: Path | str) -> list[Workload]:

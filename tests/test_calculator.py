@@ -16,7 +16,7 @@ from costcalc.delivery import duration
 from costcalc.exercise import exercise
 from costcalc.money import per_hour
 from costcalc.prices import load_price_table
-from costcalc.workload import parse_duration
+from costcalc.units import parse_duration
 from tests.conftest import RunCli
 
 D = Decimal

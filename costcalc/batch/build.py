@@ -23,7 +23,7 @@ from costcalc.batch.formats import (
 from costcalc.batch.rows import Reservoir, Row, input_rows
 from costcalc.batch.validate import ContextGuard
 from costcalc.batch.writer import PartInfo, PartWriter, RequestTooLarge, effective_limits
-from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.errors import CostcalcError, FieldError, InputFileError, UsageError, arg
 from costcalc.money import MoneyOut
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def model_line_format(
     if name not in line_formats():
         raise UsageError(
             f"{entry.id} is a model of {prov.provider}; batch files are built for {known_names()} "
-            "(--provider)"
+            f"({arg('provider')})"
         )
     if provider is not None and provider != own:
         raise UsageError(f"{entry.id} is a model of {prov.provider}, not {provider}")
@@ -102,16 +102,16 @@ def check_batch_options(
 ) -> None:
     """The options every writer of batch files takes (build, queue flush), checked alike."""
     if max_tokens < 1:
-        raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
+        raise FieldError("max_tokens", f"must be at least 1, got {max_tokens}", sep=" ")
     if entry.max_output_tokens and max_tokens > entry.max_output_tokens:
         raise UsageError(
-            f"--max-tokens {max_tokens:,} is over {entry.id}'s maximum output of "
+            f"{arg('max_tokens')} {max_tokens:,} is over {entry.id}'s maximum output of "
             f"{entry.max_output_tokens:,}"
         )
     if max_requests is not None and max_requests < 1:
-        raise UsageError(f"--max-requests must be at least 1, got {max_requests}")
+        raise FieldError("max_requests", f"must be at least 1, got {max_requests}", sep=" ")
     if max_bytes is not None and max_bytes < min_bytes:
-        raise UsageError(f"--max-bytes must be at least {min_bytes:,}, got {max_bytes:,}")
+        raise FieldError("max_bytes", f"must be at least {min_bytes:,}, got {max_bytes:,}", sep=" ")
 
 
 def build(
@@ -147,8 +147,8 @@ def build(
     limit_requests, limit_bytes = effective_limits(rule, max_requests, max_bytes)
     if not re.fullmatch(r"[a-zA-Z0-9_-]{0,48}", id_prefix):
         raise UsageError(
-            f"--id-prefix {id_prefix!r}: use letters, digits, _ and - (at most 48), so every "
-            "custom_id matches ^[a-zA-Z0-9_-]{1,64}$"
+            f"{arg('id_prefix')} {id_prefix!r}: use letters, digits, _ and - (at most 48), so "
+            "every custom_id matches ^[a-zA-Z0-9_-]{1,64}$"
         )
     # the format's writer, made once: it runs for every row
     write = fmt.writer(

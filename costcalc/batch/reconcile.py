@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from costcalc.batch.formats import OUTCOMES, LineFormat, LineUsage, Outcome, result_format
 from costcalc.batch.validate import _read_lines, validate_files
 from costcalc.cost import mode_costs
-from costcalc.errors import CostcalcError, UsageError
+from costcalc.errors import CostcalcError, UsageError, arg
 from costcalc.money import MoneyOut, tidy
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def reconcile(
             billed[fmt.usage(used, where)] += 1
     name = model or result_model
     if name is None:
-        raise UsageError("no succeeded result names its model; give --model")
+        raise UsageError(f"no succeeded result names its model; give {arg('model')}")
     prices = table.prices(name, as_of)  # the day the batch ran: prices change
     batch = prices.mode("batch")
     if not batch.available:
@@ -173,8 +173,8 @@ def reconcile(
                         ids.append(cid)
         if not ids:
             raise UsageError(
-                f"{', '.join(inputs)}: no request with a custom_id: --input takes the batch "
-                "file(s) that were uploaded"
+                f"{', '.join(inputs)}: no request with a custom_id: {arg('inputs')} takes the "
+                "batch file(s) that were uploaded"
             )
         counted = count_file(list(inputs), prices.model.id, table=table)
         max_out = sum(f.max_tokens_total for f in report.files)

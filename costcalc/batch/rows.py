@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from costcalc.errors import EMPTY_PROMPT, InputFileError, UsageError
+from costcalc.errors import EMPTY_PROMPT, InputFileError, UsageError, arg
 
 if TYPE_CHECKING:
     pass
@@ -64,7 +64,9 @@ def input_rows(
         from costcalc.tokens.readers import csv_rows
 
         if not (column or template):
-            raise UsageError(f"{path}: CSV input needs --column NAME or --template TEXT")
+            raise UsageError(
+                f"{path}: CSV input needs {arg('column NAME')} or {arg('template TEXT')}"
+            )
         for number, (text, line) in enumerate(
             csv_rows(source, CsvPlan(column, template), "strict", progress), start=1
         ):
@@ -74,7 +76,7 @@ def input_rows(
             yield Row(number, [{"role": "user", "content": text}])
         return
     if column or template:
-        raise UsageError(f"{path}: --column and --template apply to CSV input only")
+        raise UsageError(f"{path}: {arg('column')} and {arg('template')} apply to CSV input only")
     stream = source.open()
     try:
         for block, first in jsonl_blocks(stream, progress):
@@ -130,7 +132,8 @@ def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:
         return Row(line, [dict(m) for m in obj], system)
     raise InputFileError(
         path,
-        'expected a prompt: a string, {"prompt": ...}, {"messages": [...]}, or --field',
+        'expected a prompt: a string, {"prompt": ...}, {"messages": [...]}, or '
+        f"{arg('field_path')}",
         line,
     )
 

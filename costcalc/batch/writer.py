@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from costcalc.atomic import new_temp, stage
-from costcalc.errors import CostcalcError, InputFileError
+from costcalc.errors import CostcalcError, InputFileError, arg
 
 if TYPE_CHECKING:
     pass
@@ -174,7 +174,9 @@ class PartWriter:
                 for tmp, _ in moves:
                     tmp.unlink(missing_ok=True)
                 self._closed = []
-                raise CostcalcError(f"{clash[0]} already exists (use --force to replace it)")
+                raise CostcalcError(
+                    f"{clash[0]} already exists (use {arg('force', True)} to replace it)"
+                )
         for tmp, final in moves:
             os.replace(tmp, final)
         self._closed = []

@@ -73,6 +73,7 @@ def prices_validate(files: tuple[str, ...]) -> None:
     Each file is checked on its own and merged over the shipped table, so a name that
     clashes with a shipped model is reported too.
     """
+    from costcalc.commands.flags import on_command_line
     from costcalc.prices import validate_price_file
 
     bad = 0
@@ -81,7 +82,7 @@ def prices_validate(files: tuple[str, ...]) -> None:
             summary = validate_price_file(f)
         except CostcalcError as exc:
             bad += 1
-            click.echo(f"costcalc: error: {exc}", err=True)
+            click.echo(f"costcalc: error: {on_command_line(exc)}", err=True)
         else:
             click.echo(f"ok: {f}: {summary}")
     if bad:

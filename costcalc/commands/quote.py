@@ -64,7 +64,6 @@ from costcalc.workload import DELIVERY_MODES, SOURCES
 @click.option("--value-of-time", metavar="USD", help="What an hour of waiting costs you.")
 @click.option(
     "--modes",
-    "modes_text",
     metavar="LIST",
     help="Modes to compare: stream,request,batch,flex,priority or all.",
 )
@@ -106,23 +105,18 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
     """
     from costcalc.calculator import QuoteReport
     from costcalc.calculator import quote as quote_workload
+    from costcalc.commands.flags import WORKLOAD_FLAGS
     from costcalc.errors import CostcalcError, WorkloadError
     from costcalc.prices import load_price_table
     from costcalc.workload import load_workloads, parse_modes, workload_from_options
 
-    options = dict(flags)
-    modes_text = options.pop("modes_text")
-    options["modes"] = parse_modes(modes_text) if modes_text is not None else None
-    options["rate_limited"] = False if options.pop("no_rate_limits") else None
-    options["input_sample"] = options.pop("sample")
-    options["input_seed"] = options.pop("seed")
-    options["input_errors"] = options.pop("errors")
-    for flat, flag in (("cancel.rate", "cancel_rate"), ("cancel.after_tokens", "cancel_after"),
-                       ("cancel.billed_after_cancel", "billed_after_cancel"),
-                       ("rate_limits.requests_per_minute", "rpm"),
-                       ("rate_limits.tokens_per_minute", "tpm"),
-                       ("rate_limits.batch_queue_tokens", "batch_queue_tokens")):  # fmt: skip
-        options[flat] = options.pop(flag)
+    # each option -> the workload field it sets, from the one table of flags (click names an
+    # option's parameter after its flag: --cancel-rate -> cancel_rate)
+    field_of = {flag.removeprefix("--").replace("-", "_"): f for f, flag in WORKLOAD_FLAGS.items()}
+    options = {field_of[name]: value for name, value in flags.items()}
+    if options["modes"] is not None:
+        options["modes"] = parse_modes(options["modes"])
+    options["rate_limited"] = False if options["rate_limited"] else None
     if workload_file is not None:
         from_file = load_workloads(workload_file)
         if options.get("name") is not None and len(from_file) > 1:
@@ -143,7 +137,7 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
             if workload_file is None:
                 raise
             # several workloads in one file: say which one the error is about
-            raise WorkloadError(workload_file, f"workload {w.name!r}: {exc}") from None
+            raise WorkloadError(workload_file, f"workload {w.name!r}: {exc.marked}") from None
     emit_quote(QuoteReport.of(quotes), fmt)
 
 
@@ -188,18 +182,17 @@ def exercise(
     """
     from costcalc.exercise import exercise as run_exercise
     from costcalc.prices import load_price_table
-    from costcalc.units import parse_date
-    from costcalc.workload import parse_money, parse_share
+    from costcalc.units import parse_date, parse_money, parse_share
 
     result = run_exercise(
         rows=rows,
         tokens_per_row=tokens_per_row,
-        rate=parse_money(rate, "--rate") if rate is not None else None,
+        rate=parse_money(rate, "rate") if rate is not None else None,
         value_of_time=(
-            parse_money(value_of_time, "--value-of-time") if value_of_time is not None else None
+            parse_money(value_of_time, "value_of_time") if value_of_time is not None else None
         ),
-        output_share=parse_share(output_share, "--output-share"),
+        output_share=parse_share(output_share, "output_share"),
         table=load_price_table(price_files),
-        as_of=parse_date(as_of) if as_of is not None else None,
+        as_of=parse_date(as_of, "as_of") if as_of is not None else None,
     )
     emit_result(result, fmt)

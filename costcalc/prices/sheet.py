@@ -165,7 +165,7 @@ def price_list(
     table: PriceTable, provider: str | None = None, on: dt.date | str | None = None
 ) -> PriceList:
     """One row per model: its prices on ``on`` (default today) and the modes it sells."""
-    day = parse_date(on) if isinstance(on, str) else (on or dt.date.today())
+    day = parse_date(on, "as_of") if on is not None else dt.date.today()
     rows = []
     for prov, model in table.models(provider):
         try:

@@ -222,7 +222,7 @@ class PriceTable:
 
     def prices(self, name: str, on: dt.date | str | None = None) -> ModelPrices:
         """The prices of model ``name`` in effect on date ``on`` (default: today)."""
-        day = parse_date(on) if isinstance(on, str) else (on or dt.date.today())
+        day = parse_date(on, "as_of") if on is not None else dt.date.today()
         prov, model = self.find(name)
         snapshot = next((s for s in model.snapshots if _normal(s.id) == _normal(name)), None)
         if snapshot is not None and snapshot.released is not None and day < snapshot.released:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from costcalc.errors import CostcalcError, InputFileError, RequestError, UsageError
+from costcalc.errors import CostcalcError, FieldError, InputFileError, RequestError, UsageError, arg
 from costcalc.tokens.encodings import (
     DEFAULT_MODEL,
     count_raw,
@@ -94,18 +94,20 @@ def count_file(
     if not names:
         raise UsageError("no input: give a file, or - for stdin")
     if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+        raise FieldError("jobs", f"must be at least 1, got {jobs}", sep=" ")
     if sample is not None and sample < 1:
-        raise UsageError(f"--sample must be at least 1, got {sample}")
+        raise FieldError("sample", f"must be at least 1, got {sample}", sep=" ")
     if errors not in ("strict", "replace"):
-        raise UsageError(f"--errors must be strict or replace, got {errors!r}")
+        raise FieldError("errors", f"must be strict or replace, got {errors!r}", sep=" ")
     if names.count(STDIN) > 1:
         raise UsageError("stdin (-) can be read only once")
     if template is not None:
         template_fields(template)
     field_path = tuple(field.split(".")) if field else None
     if field is not None and (not field or any(not p for p in field_path or ())):
-        raise UsageError(f"--field {field!r}: expected a dotted path such as body.messages")
+        raise FieldError(
+            "field", f"{field!r}: expected a dotted path such as body.messages", sep=" "
+        )
 
     sources = []
     for name in names:
@@ -113,11 +115,17 @@ def count_file(
         if messages and fmt == "text":
             fmt = "json"
         if fmt == "csv" and not (column or template):
-            raise UsageError(f"{name}: CSV input needs --column NAME or --template TEXT")
+            raise UsageError(
+                f"{name}: CSV input needs {arg('column NAME')} or {arg('template TEXT')}"
+            )
         if fmt != "csv" and (column or template):
-            raise UsageError(f"{name}: --column and --template apply to CSV input only")
+            raise UsageError(
+                f"{name}: {arg('column')} and {arg('template')} apply to CSV input only"
+            )
         if fmt == "csv" and field is not None:
-            raise UsageError(f"{name}: --field applies to JSON input; use --column for CSV")
+            raise UsageError(
+                f"{name}: {arg('field')} applies to JSON input; use {arg('column')} for CSV"
+            )
         sources.append(Source(name, fmt))
 
     if model is None:
@@ -164,13 +172,14 @@ def count_string(
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(
-            f"--text with --messages: invalid JSON: {exc.msg} (column {exc.colno})"
+            f"{arg('text')} with {arg('messages', True)}: invalid JSON: {exc.msg} "
+            f"(column {exc.colno})"
         ) from None
     spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
     try:
         raw, chat = request_tokens(obj, spec)
     except RequestError as exc:
-        raise UsageError(f"--text with --messages: {exc}") from None
+        raise UsageError(f"{arg('text')} with {arg('messages', True)}: {exc}") from None
     if chat:
         tok.warn_if_overhead_unknown()
     return _result(tok, Counter([raw]), ["<text>"])

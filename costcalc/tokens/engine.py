@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from costcalc.errors import CostcalcError, RequestError
+from costcalc.errors import NOT_UTF8, CostcalcError, RequestError
 from costcalc.tokens.encodings import (
     get_encoding,
 )
@@ -37,9 +37,7 @@ def _decode_line(raw: bytes, errors: Errors) -> str:
     except UnicodeDecodeError:
         if errors == "replace":
             return raw.decode("utf-8", "replace")
-        raise RequestError(
-            "is not valid UTF-8 text (use --errors replace to count it anyway)"
-        ) from None
+        raise RequestError(NOT_UTF8) from None
 
 
 def count_jsonl_block(spec: CountSpec, block: bytes, first_line: int) -> Partial:

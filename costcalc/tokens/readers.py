@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from costcalc.batch.formats import registered_formats
-from costcalc.errors import EMPTY_PROMPT, InputFileError, RequestError, UsageError, open_input
+from costcalc.errors import (
+    EMPTY_PROMPT,
+    NOT_UTF8,
+    FieldError,
+    InputFileError,
+    RequestError,
+    UsageError,
+    arg,
+    open_input,
+)
 from costcalc.tokens.engine import _decode_line
 from costcalc.tokens.requests import (
     _SURROGATE,
@@ -98,9 +107,7 @@ def text_pieces(
             text = decoder.decode(chunk, final=final)
         except UnicodeDecodeError as exc:
             line = newlines_before + carry.count("\n") + chunk[: exc.start].count(b"\n") + 1
-            raise InputFileError(
-                path, "is not valid UTF-8 text (use --errors replace to count it anyway)", line
-            ) from None
+            raise InputFileError(path, NOT_UTF8, line) from None
         if first and text.startswith("\ufeff"):
             text = text[1:]
         first = False
@@ -145,13 +152,13 @@ def template_fields(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise UsageError(f"--template {template!r}: {exc}") from None
+        raise FieldError("template", f"{template!r}: {exc}", sep=" ") from None
     for _, name, spec, conv in parsed:
         if name is None:
             continue
         if not name or not re.fullmatch(r"[^.\[\]{}!:]+", name) or spec or conv:
             raise UsageError(
-                f"--template: {{{name}}} is not a plain column name (write {{column}}, "
+                f"{arg('template')}: {{{name}}} is not a plain column name (write {{column}}, "
                 "and {{{{ }}}} for literal braces)"
             )
         names.append(name)
@@ -240,7 +247,7 @@ def csv_rows(
                     if errors == "strict":
                         raise InputFileError(
                             source.name,
-                            "is not valid UTF-8 text (use --errors replace to count it anyway)",
+                            NOT_UTF8,
                             reader.line_num,
                         )
                     value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -305,9 +312,7 @@ def read_json_document(source: Source, errors: Errors) -> list[Any]:
         text = data.decode("utf-8-sig", errors)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputFileError(
-            source.name, "is not valid UTF-8 text (use --errors replace to count it anyway)", line
-        ) from None
+        raise InputFileError(source.name, NOT_UTF8, line) from None
     if not text.strip():
         return []
     try:

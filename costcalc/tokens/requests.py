@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from costcalc.batch.formats import NO_TEXT, registered_formats, with_system
-from costcalc.errors import RequestError
+from costcalc.errors import RequestError, arg
 from costcalc.tokens.encodings import (
     ChatOverhead,
     get_encoding,
@@ -98,7 +98,7 @@ def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
                 return _value_tokens(obj[key], spec)
         raise RequestError(
             "no request text found (expected body.messages, params.messages, messages, "
-            "prompt or text; choose a field with --field a.b.c)"
+            f"prompt or text; choose a field with {arg('field', 'a.b.c')})"
         )
     return _value_tokens(obj, spec)
 

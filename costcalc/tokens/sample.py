@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from costcalc.errors import InputFileError, RequestError, UsageError
+from costcalc.errors import FieldError, InputFileError, RequestError
 from costcalc.tokens.encodings import (
     ModelTokenizer,
     get_encoding,
@@ -65,7 +65,7 @@ def _count_sample(
     progress: Progress | None,
 ) -> TokenCount:
     if any(s.is_stdin for s in sources):
-        raise UsageError("--sample reads its input twice, so it needs files, not stdin")
+        raise FieldError("sample", "reads its input twice, so it needs files, not stdin", sep=" ")
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)
