@@ -64,7 +64,13 @@ def named(text: str, name: Callable[[Arg], str] = Arg.python) -> str:
     """``text`` with each field marked by ``arg`` written by ``name`` (default: as in Python)."""
     if _START not in text:
         return text
-    return _MARK.sub(lambda m: name(_arg(m)), text)
+
+    def write(mark: re.Match[str]) -> str:
+        if mark.group(1).count(_SEP) != 4:  # not a mark of ours: control bytes from the input
+            return mark.group(0)
+        return name(_arg(mark))
+
+    return _MARK.sub(write, text)
 
 
 class CostcalcError(ValueError):

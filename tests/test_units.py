@@ -175,3 +175,12 @@ def test_library_errors_name_fields_and_the_command_line_writes_flags(
         call(tmp_path)
     assert python in str(err.value) and "--" not in str(err.value)
     assert cli in on_command_line(err.value)
+
+
+def test_control_bytes_from_the_input_are_not_taken_for_field_marks() -> None:
+    from costcalc.commands.flags import on_command_line
+    from costcalc.errors import CostcalcError, arg
+
+    exc = CostcalcError("header '\x02x\x03' and " + arg("rows"))
+    assert str(exc) == "header '\x02x\x03' and rows"
+    assert on_command_line(exc) == "header '\x02x\x03' and --rows"
