@@ -49,8 +49,8 @@ _LAZY = {
     "quote": "costcalc.calculator",
     "quote_all": "costcalc.calculator",
     "ModeQuote": "costcalc.delivery",
-    "Exercise": "costcalc.exercise",
-    "exercise": "costcalc.exercise",
+    "Exercise": "costcalc.lesson",
+    "exercise": "costcalc.lesson",
     "ModelPrices": "costcalc.prices",
     "ModeRates": "costcalc.prices",
     "PriceTable": "costcalc.prices",
@@ -74,7 +74,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from costcalc.calculator import Quote, QuoteReport, Recommendation, quote, quote_all
     from costcalc.delivery import ModeQuote
-    from costcalc.exercise import Exercise, exercise
+    from costcalc.lesson import Exercise, exercise
     from costcalc.prices import (
         ModelPrices,
         ModeRates,

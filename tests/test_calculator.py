@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from costcalc import Workload, quote
 from costcalc.delivery import duration
-from costcalc.exercise import exercise
+from costcalc.lesson import exercise
 from costcalc.money import per_hour
 from costcalc.prices import load_price_table
 from costcalc.units import parse_duration

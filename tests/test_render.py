@@ -36,7 +36,7 @@ def test_importing_the_entry_imports_no_renderer_module() -> None:
 
 def test_result_modules_import_no_renderer() -> None:
     code = (
-        "import sys, costcalc.calculator, costcalc.budget, costcalc.exercise, costcalc.router\n"
+        "import sys, costcalc.calculator, costcalc.budget, costcalc.lesson, costcalc.router\n"
         "print([m for m in sys.modules if m.startswith('costcalc.render')])"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -99,7 +99,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_graph_sees_imports_inside_functions() -> None:
     graph = import_graph()
-    assert "costcalc.calculator" in graph["costcalc.exercise"]
+    assert "costcalc.calculator" in graph["costcalc.lesson"]
     assert any(t.startswith("costcalc.tokens.") for t in graph["costcalc.batch.rows"])
 
 

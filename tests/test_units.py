@@ -19,7 +19,7 @@ from costcalc.batch.build import build
 from costcalc.budget import parse_threshold
 from costcalc.commands.flags import on_command_line
 from costcalc.errors import CostcalcError, FieldError
-from costcalc.exercise import exercise as run_exercise
+from costcalc.lesson import exercise as run_exercise
 from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
 from costcalc.workload import workload_from_options
 from tests.conftest import RunCli
@@ -184,3 +184,12 @@ def test_control_bytes_from_the_input_are_not_taken_for_field_marks() -> None:
     exc = CostcalcError("header '\x02x\x03' and " + arg("rows"))
     assert str(exc) == "header '\x02x\x03' and rows"
     assert on_command_line(exc) == "header '\x02x\x03' and --rows"
+
+
+def test_the_public_exercise_stays_a_function_after_its_module_is_imported() -> None:
+    import costcalc
+    import costcalc.lesson
+
+    assert callable(costcalc.exercise)
+    with pytest.raises(costcalc.CostcalcError, match=r"^rows: "):
+        costcalc.exercise(rows=0)

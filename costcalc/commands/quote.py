@@ -180,7 +180,7 @@ def exercise(
         costcalc exercise --value-of-time 100
         costcalc exercise --rows 20000 --tokens-per-row 3000 --format markdown
     """
-    from costcalc.exercise import exercise as run_exercise
+    from costcalc.lesson import exercise as run_exercise
     from costcalc.prices import load_price_table
     from costcalc.units import parse_date, parse_money, parse_share
 

@@ -9,7 +9,7 @@ from costcalc.render.quote import quote_markdown, quote_table
 from costcalc.render.tables import capitalized, markdown_table, text_table
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
-    from costcalc.exercise import Exercise
+    from costcalc.lesson import Exercise
 
 
 def _exercise_rows(ex: Exercise) -> tuple[list[str], list[list[str]]]:

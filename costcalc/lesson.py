@@ -1,5 +1,7 @@
 """The lesson's Batch Budgeter, reproduced: standard against batch at two scales, with the
-value of the wait, then the same job at today's gpt-4o list prices.
+value of the wait, then the same job at today's gpt-4o list prices. (The module is named
+lesson, not exercise: once imported, a module of that name would hide ``costcalc.exercise``,
+the function.)
 
 The lesson's arithmetic is kept as the lesson does it: a flat rate per 1M tokens for every
 token, batch at the provider's 50% rule, results within the 24 h completion window, and
