@@ -69,9 +69,50 @@ _LAZY = {
     "Route": "costcalc.router",
     "Workload": "costcalc.workload",
     "load_workloads": "costcalc.workload",
+    "parse_modes": "costcalc.workload",
+    "workload_from_options": "costcalc.workload",
+    "parse_count": "costcalc.units",
+    "parse_date": "costcalc.units",
+    "parse_duration": "costcalc.units",
+    "parse_money": "costcalc.units",
+    "parse_share": "costcalc.units",
+    "stale_report": "costcalc.prices.sheet",
+    "validate_price_file": "costcalc.prices",
+    "price_schema": "costcalc.prices",
+    "load_policy": "costcalc.router",
+    "default_policy_text": "costcalc.router",
+    "ProjectConfig": "costcalc.budget",
+    "load_config": "costcalc.budget",
+    "check_budgets": "costcalc.budget:check",
+    "diff_budgets": "costcalc.budget:diff",
+    "LineFormat": "costcalc.batch.formats",
+    "line_formats": "costcalc.batch.formats",
+    "register_line_format": "costcalc.batch.formats:register",
+    "build_batch": "costcalc.batch.build:build",
+    "validate_batch_files": "costcalc.batch.validate:validate_files",
+    "quote_batch_files": "costcalc.batch.quote:quote_files",
+    "reconcile_batch": "costcalc.batch.reconcile:reconcile",
+    "queue_tasks": "costcalc.batch.queue:parse_tasks",
+    "queue_add": "costcalc.batch.queue:add",
+    "queue_flush": "costcalc.batch.queue:flush",
+    "queue_status": "costcalc.batch.queue:status",
 }
+"""Public name -> the module that defines it (``module:name`` where the name differs)."""
 
 if TYPE_CHECKING:
+    from costcalc.batch.build import build as build_batch
+    from costcalc.batch.formats import LineFormat, line_formats
+    from costcalc.batch.formats import register as register_line_format
+    from costcalc.batch.queue import add as queue_add
+    from costcalc.batch.queue import flush as queue_flush
+    from costcalc.batch.queue import parse_tasks as queue_tasks
+    from costcalc.batch.queue import status as queue_status
+    from costcalc.batch.quote import quote_files as quote_batch_files
+    from costcalc.batch.reconcile import reconcile as reconcile_batch
+    from costcalc.batch.validate import validate_files as validate_batch_files
+    from costcalc.budget import ProjectConfig, load_config
+    from costcalc.budget import check as check_budgets
+    from costcalc.budget import diff as diff_budgets
     from costcalc.calculator import Quote, QuoteReport, Recommendation, quote, quote_all
     from costcalc.delivery import ModeQuote
     from costcalc.lesson import Exercise, exercise
@@ -81,21 +122,25 @@ if TYPE_CHECKING:
         PriceTable,
         Rate,
         load_price_table,
+        price_schema,
+        validate_price_file,
     )
-    from costcalc.prices.sheet import price_list, price_sheet
+    from costcalc.prices.sheet import price_list, price_sheet, stale_report
     from costcalc.results import render_result
-    from costcalc.router import Route, route
+    from costcalc.router import Route, default_policy_text, load_policy, route
     from costcalc.tokens.count import count_file, count_string
     from costcalc.tokens.encodings import count_message_tokens, count_tokens, tokenizer_for
     from costcalc.tokens.result import TokenCount
-    from costcalc.workload import Workload, load_workloads
+    from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
+    from costcalc.workload import Workload, load_workloads, parse_modes, workload_from_options
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'costcalc' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, _, attr = module.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
     globals()[name] = value
     return value
 
@@ -110,11 +155,13 @@ __all__ = [
     "Exercise",
     "FieldError",
     "InputFileError",
+    "LineFormat",
     "ModeQuote",
     "ModeRates",
     "ModelPrices",
     "PriceTable",
     "PriceTableError",
+    "ProjectConfig",
     "Quote",
     "QuoteReport",
     "Rate",
@@ -126,18 +173,43 @@ __all__ = [
     "Workload",
     "WorkloadError",
     "__version__",
+    "build_batch",
+    "check_budgets",
     "count_file",
     "count_message_tokens",
     "count_string",
     "count_tokens",
+    "default_policy_text",
+    "diff_budgets",
     "exercise",
+    "line_formats",
+    "load_config",
+    "load_policy",
     "load_price_table",
     "load_workloads",
+    "parse_count",
+    "parse_date",
+    "parse_duration",
+    "parse_modes",
+    "parse_money",
+    "parse_share",
     "price_list",
+    "price_schema",
     "price_sheet",
+    "queue_add",
+    "queue_flush",
+    "queue_status",
+    "queue_tasks",
     "quote",
     "quote_all",
+    "quote_batch_files",
+    "reconcile_batch",
+    "register_line_format",
     "render_result",
     "route",
+    "stale_report",
     "tokenizer_for",
+    "validate_batch_files",
+    "validate_price_file",
+    "workload_from_options",
 ]

@@ -128,3 +128,26 @@ def test_commands_leave_the_output_format_to_the_render_layer() -> None:
         if FORMAT_CHOICE.search(line)
     ]
     assert offenders == []
+
+
+# What a command may import besides the public API (`import costcalc`): the CLI's own shared
+# parts, the error family, the vocabularies click offers as choices, and the maintainers'
+# hidden `prices compile`.
+COMMAND_IMPORTS = {
+    "costcalc.cli",
+    "costcalc.commands.flags",
+    "costcalc.errors",
+    "costcalc.workload",
+    "costcalc.atomic",
+    "costcalc.prices",
+}
+
+
+def test_commands_call_the_public_api() -> None:
+    graph = import_graph()
+    for name in graph:
+        if name.startswith("costcalc.commands."):
+            internal = graph[name] - COMMAND_IMPORTS - {"costcalc"}
+            assert internal == set(), f"{name} imports {sorted(internal)}"
+    source = (PACKAGE / "commands" / "prices.py").read_text("utf-8")
+    assert source.count("from costcalc.prices import") == 1  # compile only

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+import costcalc
 from costcalc.cli import (
     CheckFailed,
     emit_quote,
@@ -30,9 +31,8 @@ class _LineFormatChoice(_Choice):
 
     @property
     def choices(self) -> tuple[str, ...]:
-        from costcalc.batch.formats import line_formats
 
-        return tuple(line_formats())
+        return tuple(costcalc.line_formats())
 
     @choices.setter
     def choices(self, _value: Any) -> None:
@@ -104,15 +104,13 @@ def batch_build(
         costcalc batch build tickets.csv -m gpt-4o-mini --column body --out batches/
         costcalc batch build prompts.txt -m claude-haiku-4-5 --system "Be brief." --out out/
     """
-    from costcalc.batch.build import build
-    from costcalc.prices import load_price_table
 
     with progress_bar([input_file]) as advance:
-        manifest = build(
+        manifest = costcalc.build_batch(
             input_file, model, out_dir, provider=provider, column=column, template=template,
             field_path=field, system=system, max_tokens=max_tokens, id_prefix=id_prefix,
             max_requests=max_requests, max_bytes=max_bytes, output_tokens=output_tokens,
-            force=force, table=load_price_table(price_files), progress=advance,
+            force=force, table=costcalc.load_price_table(price_files), progress=advance,
         )  # fmt: skip
     emit_result(manifest, fmt, out_dir=out_dir)
 
@@ -135,12 +133,10 @@ def batch_validate(
     file, custom_ids unique across all the files given and of the allowed shape, and the
     provider's request and size limits.
     """
-    from costcalc.batch.validate import validate_files
-    from costcalc.prices import load_price_table
 
-    report = validate_files(
+    report = costcalc.validate_batch_files(
         list(files), max_requests=max_requests, max_bytes=max_bytes,
-        table=load_price_table(price_files),
+        table=costcalc.load_price_table(price_files),
     )  # fmt: skip
     emit_result(report, fmt)
     if not report.valid:
@@ -161,10 +157,10 @@ def batch_quote(
     files: tuple[str, ...], output_tokens: int | None, fmt: str, price_files: tuple[str, ...]
 ) -> None:
     """Token counts and cost, standard against batch, for batch files ready to upload."""
-    from costcalc.batch.quote import quote_files
-    from costcalc.prices import load_price_table
 
-    report = quote_files(list(files), output_tokens, load_price_table(price_files))
+    report = costcalc.quote_batch_files(
+        list(files), output_tokens, costcalc.load_price_table(price_files)
+    )
     emit_quote(report, fmt, total=True)
 
 
@@ -191,10 +187,8 @@ def batch_reconcile(
 
     Errored, cancelled and expired requests bill nothing.
     """
-    from costcalc.batch.reconcile import reconcile
-    from costcalc.prices import load_price_table
 
-    result = reconcile(
-        list(outputs), list(inputs), model, load_price_table(price_files), as_of=as_of
+    result = costcalc.reconcile_batch(
+        list(outputs), list(inputs), model, costcalc.load_price_table(price_files), as_of=as_of
     )
     emit_result(result, fmt)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+import costcalc
 from costcalc.cli import (
     CheckFailed,
     F,
@@ -57,16 +58,12 @@ def check(
         costcalc check
         costcalc check costcalc.yaml --base origin/main:costcalc.yaml --format markdown
     """
-    from costcalc.budget import check as run_check
-    from costcalc.budget import load_config
-    from costcalc.prices import load_price_table
-    from costcalc.results import render_result
 
-    table = load_price_table(price_files)
-    cfg = load_config(config)
-    base_cfg = load_config(base, allow_missing_ref=allow_missing_base) if base else None
-    report = run_check(cfg, config, base_cfg, table)
-    write_or_emit(render_result(report, fmt), out, force)
+    table = costcalc.load_price_table(price_files)
+    cfg = costcalc.load_config(config)
+    base_cfg = costcalc.load_config(base, allow_missing_ref=allow_missing_base) if base else None
+    report = costcalc.check_budgets(cfg, config, base_cfg, table)
+    write_or_emit(costcalc.render_result(report, fmt), out, force)
     if not report.passed:
         raise CheckFailed()
 
@@ -96,13 +93,10 @@ def diff(
         costcalc diff origin/main:costcalc.yaml costcalc.yaml
         costcalc diff old.yaml new.yaml --format markdown --fail-on-increase 10%
     """
-    from costcalc.budget import diff as run_diff
-    from costcalc.prices import load_price_table
-    from costcalc.results import render_result
 
-    report = run_diff(
-        base, head, fail_on_increase, allow_missing_base, load_price_table(price_files)
+    report = costcalc.diff_budgets(
+        base, head, fail_on_increase, allow_missing_base, costcalc.load_price_table(price_files)
     )
-    write_or_emit(render_result(report, fmt), out, force)
+    write_or_emit(costcalc.render_result(report, fmt), out, force)
     if report.failed:
         raise CheckFailed()

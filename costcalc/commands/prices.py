@@ -6,6 +6,7 @@ import json
 
 import click
 
+import costcalc
 from costcalc.cli import (
     EXIT_BAD_INPUT,
     CheckFailed,
@@ -37,10 +38,8 @@ def prices_list(
         costcalc prices list --provider anthropic
         costcalc prices list --format csv > prices.csv
     """
-    from costcalc.prices import load_price_table
-    from costcalc.prices.sheet import price_list
 
-    result = price_list(load_price_table(price_files), provider, as_of)
+    result = costcalc.price_list(costcalc.load_price_table(price_files), provider, as_of)
     emit_result(result, fmt)
 
 
@@ -58,10 +57,8 @@ def prices_show(model: str, as_of: str | None, fmt: str, price_files: tuple[str,
         costcalc prices show gpt-4o
         costcalc prices show o3 --as-of 2025-06-01 --format json
     """
-    from costcalc.prices import load_price_table
-    from costcalc.prices.sheet import price_sheet
 
-    sheet = price_sheet(load_price_table(price_files), model, as_of)
+    sheet = costcalc.price_sheet(costcalc.load_price_table(price_files), model, as_of)
     emit_result(sheet, fmt)
 
 
@@ -74,12 +71,11 @@ def prices_validate(files: tuple[str, ...]) -> None:
     clashes with a shipped model is reported too.
     """
     from costcalc.commands.flags import on_command_line
-    from costcalc.prices import validate_price_file
 
     bad = 0
     for f in files:
         try:
-            summary = validate_price_file(f)
+            summary = costcalc.validate_price_file(f)
         except CostcalcError as exc:
             bad += 1
             click.echo(f"costcalc: error: {on_command_line(exc)}", err=True)
@@ -97,10 +93,8 @@ def prices_validate(files: tuple[str, ...]) -> None:
 @prices_option
 def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
     """Exit 1 when any model's prices were last checked more than DAYS days ago (for CI)."""
-    from costcalc.prices import load_price_table
-    from costcalc.prices.sheet import stale_report
 
-    report = stale_report(load_price_table(price_files), days)
+    report = costcalc.stale_report(costcalc.load_price_table(price_files), days)
     emit_result(report, fmt)
     if report.stale:
         raise CheckFailed()
@@ -120,6 +114,5 @@ def prices_compile() -> None:
 @prices.command("schema")
 def prices_schema() -> None:
     """Print the JSON Schema of a price file (the shipped pricing/schema.json)."""
-    from costcalc.prices import price_schema
 
-    emit(json.dumps(price_schema(), indent=2) + "\n")
+    emit(json.dumps(costcalc.price_schema(), indent=2) + "\n")

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+import costcalc
 from costcalc.cli import (
     emit,
     emit_result,
@@ -36,15 +37,14 @@ def queue() -> None:
 def queue_add(prompts: tuple[str, ...], db: str) -> None:
     """Add tasks: each PROMPT argument, or JSONL on stdin (a string, or an object with prompt
     or messages, optionally system and custom_id). Prints the custom_ids."""
-    from costcalc.batch.queue import add, parse_tasks
 
     if prompts:
         tasks: list[Any] = list(prompts)
     else:
         if sys.stdin.isatty():
             raise click.UsageError("give prompts as arguments, or JSONL on stdin")
-        tasks = list(parse_tasks(sys.stdin))
-    for cid in add(db, tasks):
+        tasks = list(costcalc.queue_tasks(sys.stdin))
+    for cid in costcalc.queue_add(db, tasks):
         emit(cid + "\n")
 
 
@@ -65,12 +65,10 @@ def queue_flush(
     max_requests: int | None, max_bytes: int | None, fmt: str, price_files: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Write every pending task into batch file(s), crash-safely; prints the files written."""
-    from costcalc.batch.queue import flush
-    from costcalc.prices import load_price_table
 
-    results = flush(
+    results = costcalc.queue_flush(
         db, out_dir, model, max_tokens=max_tokens, system=system, max_requests=max_requests,
-        max_bytes=max_bytes, table=load_price_table(price_files),
+        max_bytes=max_bytes, table=costcalc.load_price_table(price_files),
     )  # fmt: skip
     emit_result(results, fmt, of="FlushResult")
 
@@ -80,7 +78,6 @@ def queue_flush(
 @format_option("table", "json")
 def queue_status(db: str, fmt: str) -> None:
     """Pending and flushed tasks, and the last flushes."""
-    from costcalc.batch.queue import status
 
-    report = status(db)
+    report = costcalc.queue_status(db)
     emit_result(report, fmt)

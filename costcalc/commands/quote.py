@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+import costcalc
 from costcalc.cli import (
     emit_quote,
     emit_result,
@@ -103,42 +104,39 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
         costcalc quote -m gpt-4o-mini --input-file batch.jsonl -o 150 --value-of-time 20
         costcalc quote workloads.yaml --format markdown
     """
-    from costcalc.calculator import QuoteReport
-    from costcalc.calculator import quote as quote_workload
     from costcalc.commands.flags import WORKLOAD_FLAGS
-    from costcalc.errors import CostcalcError, WorkloadError
-    from costcalc.prices import load_price_table
-    from costcalc.workload import load_workloads, parse_modes, workload_from_options
 
     # each option -> the workload field it sets, from the one table of flags (click names an
     # option's parameter after its flag: --cancel-rate -> cancel_rate)
     field_of = {flag.removeprefix("--").replace("-", "_"): f for f, flag in WORKLOAD_FLAGS.items()}
     options = {field_of[name]: value for name, value in flags.items()}
     if options["modes"] is not None:
-        options["modes"] = parse_modes(options["modes"])
+        options["modes"] = costcalc.parse_modes(options["modes"])
     options["rate_limited"] = False if options["rate_limited"] else None
     if workload_file is not None:
-        from_file = load_workloads(workload_file)
+        from_file = costcalc.load_workloads(workload_file)
         if options.get("name") is not None and len(from_file) > 1:
             raise click.UsageError(
                 f"--name names one workload; {workload_file} has {len(from_file)}"
             )
-        workloads = [workload_from_options(options, base=w) for w in from_file]
+        workloads = [costcalc.workload_from_options(options, base=w) for w in from_file]
     else:
         if options.get("model") is None:
             raise click.UsageError("give --model (and the workload flags) or a WORKLOAD.yaml")
-        workloads = [workload_from_options(options)]
-    table = load_price_table(price_files)
+        workloads = [costcalc.workload_from_options(options)]
+    table = costcalc.load_price_table(price_files)
     quotes = []
     for w in workloads:
         try:
-            quotes.append(quote_workload(w, table))
-        except CostcalcError as exc:
+            quotes.append(costcalc.quote(w, table))
+        except costcalc.CostcalcError as exc:
             if workload_file is None:
                 raise
             # several workloads in one file: say which one the error is about
-            raise WorkloadError(workload_file, f"workload {w.name!r}: {exc.marked}") from None
-    emit_quote(QuoteReport.of(quotes), fmt)
+            raise costcalc.WorkloadError(
+                workload_file, f"workload {w.name!r}: {exc.marked}"
+            ) from None
+    emit_quote(costcalc.QuoteReport.of(quotes), fmt)
 
 
 @click.command()
@@ -180,19 +178,18 @@ def exercise(
         costcalc exercise --value-of-time 100
         costcalc exercise --rows 20000 --tokens-per-row 3000 --format markdown
     """
-    from costcalc.lesson import exercise as run_exercise
-    from costcalc.prices import load_price_table
-    from costcalc.units import parse_date, parse_money, parse_share
 
-    result = run_exercise(
+    result = costcalc.exercise(
         rows=rows,
         tokens_per_row=tokens_per_row,
-        rate=parse_money(rate, "rate") if rate is not None else None,
+        rate=costcalc.parse_money(rate, "rate") if rate is not None else None,
         value_of_time=(
-            parse_money(value_of_time, "value_of_time") if value_of_time is not None else None
+            costcalc.parse_money(value_of_time, "value_of_time")
+            if value_of_time is not None
+            else None
         ),
-        output_share=parse_share(output_share, "output_share"),
-        table=load_price_table(price_files),
-        as_of=parse_date(as_of, "as_of") if as_of is not None else None,
+        output_share=costcalc.parse_share(output_share, "output_share"),
+        table=costcalc.load_price_table(price_files),
+        as_of=costcalc.parse_date(as_of, "as_of") if as_of is not None else None,
     )
     emit_result(result, fmt)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+import costcalc
 from costcalc.cli import (
     emit,
     emit_result,
@@ -66,21 +67,19 @@ def route(
         costcalc route --source webhook --deadline 2h -m o3   # flex
         costcalc route --source cron --workload nightly.yaml --format json
     """
-    from costcalc.prices import load_price_table
-    from costcalc.router import default_policy_text, load_policy
-    from costcalc.router import route as route_request
-    from costcalc.workload import Workload, load_workloads
 
     if show_policy:
-        emit(default_policy_text())
+        emit(costcalc.default_policy_text())
         return
-    table = load_price_table(price_files)
-    policy = load_policy(policy_file) if policy_file else None
-    workloads: list[Workload | None] = [*load_workloads(workload_file)] if workload_file else [None]
+    table = costcalc.load_price_table(price_files)
+    policy = costcalc.load_policy(policy_file) if policy_file else None
+    workloads: list[costcalc.Workload | None] = (
+        [*costcalc.load_workloads(workload_file)] if workload_file else [None]
+    )
     if model is not None:
         workloads = [w.model_copy(update={"model": model}) if w else None for w in workloads]
     results = [
-        route_request(source, deadline, model or "gpt-4o", policy, workload=w, table=table)  # type: ignore[arg-type]
+        costcalc.route(source, deadline, model or "gpt-4o", policy, workload=w, table=table)  # type: ignore[arg-type]
         for w in workloads
     ]
     emit_result(results if len(results) > 1 else results[0], fmt)  # one workload: one object

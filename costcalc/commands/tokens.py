@@ -6,6 +6,7 @@ import sys
 
 import click
 
+import costcalc
 from costcalc.cli import (
     emit_result,
     format_option,
@@ -90,21 +91,19 @@ def tokens(
         costcalc tokens big.jsonl --sample 2000 --seed 7
         costcalc tokens prompt.txt -m claude-sonnet-4-5     # an estimate, and says so
     """
-    from costcalc.prices import load_price_table
-    from costcalc.tokens.count import count_file, count_string
 
-    table = load_price_table(price_files)
+    table = costcalc.load_price_table(price_files)
     if text is not None:
         if files:
             raise click.UsageError("give either --text or files, not both")
-        result = count_string(text, model, messages=messages, table=table)
+        result = costcalc.count_string(text, model, messages=messages, table=table)
     else:
         if not files:
             if sys.stdin.isatty():
                 raise click.UsageError("give a file, - for stdin, or --text TEXT")
             files = ("-",)
         with progress_bar(files) as advance:
-            result = count_file(
+            result = costcalc.count_file(
                 list(files), model, messages=messages, field=field, column=column,
                 template=template, input_format=input_format,  # type: ignore[arg-type]
                 sample=sample, seed=seed, jobs=jobs, errors=errors,  # type: ignore[arg-type]
