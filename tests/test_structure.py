@@ -151,3 +151,16 @@ def test_commands_call_the_public_api() -> None:
             assert internal == set(), f"{name} imports {sorted(internal)}"
     source = (PACKAGE / "commands" / "prices.py").read_text("utf-8")
     assert source.count("from costcalc.prices import") == 1  # compile only
+
+
+def test_the_readme_layout_map_names_every_module() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text("utf-8")
+    layout = readme[readme.index("## Layout") :]
+    layout = layout[: layout.index("\n```\n", layout.index("```") + 3)]
+    missing = [
+        path.name if path.name != "__init__.py" else path.parent.name + "/"
+        for path in PACKAGE.rglob("*.py")
+        if path.name not in ("__main__.py", "_version.py")
+        and (path.name if path.name != "__init__.py" else path.parent.name + "/") not in layout
+    ]
+    assert missing == []
