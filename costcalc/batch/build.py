@@ -25,6 +25,7 @@ from costcalc.batch.validate import ContextGuard
 from costcalc.batch.writer import PartInfo, PartWriter, RequestTooLarge, effective_limits
 from costcalc.errors import CostcalcError, FieldError, InputFileError, UsageError, arg
 from costcalc.money import MoneyOut
+from costcalc.results import to_json
 
 if TYPE_CHECKING:
     from costcalc.prices import Model, PriceTable
@@ -198,7 +199,7 @@ def build(
             quote=job_quote,
         )
         manifest.parts = list(writer.finish())
-        data = (manifest.model_dump_json(indent=2) + "\n").encode()
+        data = to_json(manifest).encode()
         writer.commit(extra=[(f"{stem}.manifest.json", data)])
     except BaseException:
         writer.abort()
