@@ -76,6 +76,13 @@ def named(text: str, name: Callable[[Arg], str] = Arg.python) -> str:
 class CostcalcError(ValueError):
     """Base class: bad input that the user can fix. The CLI prints it and exits 2."""
 
+    def __init__(self, *args: object) -> None:
+        # the marks stay out of args (repr, pickling, logs): args hold the Python text
+        if len(args) == 1 and isinstance(args[0], str) and _START in args[0]:
+            self._marked = args[0]
+            args = (named(args[0]),)
+        super().__init__(*args)
+
     def __str__(self) -> str:
         return named(super().__str__())
 
@@ -83,7 +90,19 @@ class CostcalcError(ValueError):
     def marked(self) -> str:
         """The message with the fields it names still marked: to quote it in another error's
         message, so the command line can write them as its flags."""
-        return super().__str__()
+        return getattr(self, "_marked", None) or Exception.__str__(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # subclasses take other arguments than their message: rebuild from the state, so an
+        # error raised in a worker process reaches the parent as itself
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(cls: type[CostcalcError], args: tuple[object, ...], state: dict[str, Any]) -> Any:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
 
 
 class InputFileError(CostcalcError):

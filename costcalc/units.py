@@ -24,17 +24,31 @@ MAX_DURATION_S = 10 * 366 * 86400
 """Deadlines and waits longer than 10 years are typos (and overflow ``timedelta``)."""
 
 
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?\s*(?:Z|[+-]00:?00)?)?")
+"""YYYY-MM-DD, also with a midnight time (what a timestamp in YAML or an export looks like)."""
+
+
 def parse_date(value: dt.date | str, field: str) -> dt.date:
-    """A calendar date: YYYY-MM-DD or ``today`` (a ``datetime.date`` is taken as it is)."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+    """A calendar date: YYYY-MM-DD or ``today`` (a ``datetime.date`` is taken as it is; a
+    datetime or a timestamp text only at midnight, the day it starts)."""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date()
+        raise FieldError(
+            field, f"bad date {value.isoformat()!r}: expected YYYY-MM-DD, a day, not a time"
+        )
+    if isinstance(value, dt.date):
         return value
     text = value if isinstance(value, str) else str(value)
     if text.strip().lower() == "today":
         return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise FieldError(field, f"bad date {text!r}: expected YYYY-MM-DD", both=True) from None
+    day = _DATE.fullmatch(text.strip())
+    if day is not None:
+        try:
+            return dt.date.fromisoformat(day.group(1))
+        except ValueError:
+            pass
+    raise FieldError(field, f"bad date {text!r}: expected YYYY-MM-DD", both=True)
 
 
 _UNITS = {

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,3 +194,53 @@ def test_the_public_exercise_stays_a_function_after_its_module_is_imported() -> 
     assert callable(costcalc.exercise)
     with pytest.raises(costcalc.CostcalcError, match=r"^rows: "):
         costcalc.exercise(rows=0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-26",
+        " 2026-11-26 ",
+        "2026-11-26T00:00:00",
+        "2026-11-26 00:00:00Z",
+        "2026-11-26T00:00",
+        dt.datetime(2026, 11, 26),
+        dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc),
+        dt.date(2026, 11, 26),
+    ],
+)
+def test_a_date_may_come_as_a_midnight_timestamp(value: Any) -> None:
+    # YAML reads 2026-11-26T00:00:00 as a datetime; exports write dates that way
+    assert parse_date(value, "as_of") == dt.date(2026, 11, 26)
+
+
+@pytest.mark.parametrize(
+    "value", ["20261126", "2026-W48-4", "2026-11-26T10:00", "2026-13-45", "26/11/2026"]
+)
+def test_only_a_day_is_a_date(value: str) -> None:
+    with pytest.raises(costcalc.CostcalcError, match=r"^as_of: bad date"):
+        parse_date(value, "as_of")
+    with pytest.raises(costcalc.CostcalcError, match="not a time"):
+        parse_date(dt.datetime(2026, 11, 26, 5), "as_of")
+
+
+def _rows_zero() -> None:
+    costcalc.exercise(rows=0)
+
+
+def test_errors_cross_process_boundaries_as_themselves() -> None:
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    from costcalc.errors import FieldError, InputFileError, arg
+
+    for exc in (
+        FieldError("rows", "must be > 0"),
+        InputFileError("x.txt", "bad line", 3),
+        costcalc.CostcalcError("use " + arg("errors", "replace")),
+    ):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc) and back.marked == exc.marked
+        assert "\x02" not in repr(back)
+    with ProcessPoolExecutor(1) as pool, pytest.raises(FieldError, match=r"^rows: "):
+        pool.submit(_rows_zero).result(timeout=60)
