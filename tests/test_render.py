@@ -105,3 +105,12 @@ def test_route_json_is_an_object_for_one_workload_and_an_array_for_several(
     assert single.stdout.startswith("{\n") and single.stdout.endswith("}\n")
     assert several.stdout.startswith("[\n{\n") and several.stdout.endswith("}\n]\n")
     assert len(json.loads(several.stdout)) == 2
+
+
+def test_a_manifest_renders_without_its_folder(tmp_path: Path) -> None:
+    src = tmp_path / "p.txt"
+    src.write_text("Say hi.\nSay bye.\n")
+    manifest = costcalc.build_batch(str(src), "gpt-4o-mini", str(tmp_path / "out"))
+    text = costcalc.render_result(manifest, "table")
+    assert "1 file(s)" in text and "out" not in text.split("file(s)")[1].split("\n")[0]
+    assert "1 file(s) in x" in costcalc.render_result(manifest, "table", out_dir="x")

@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.batch.validate import ValidationReport
 
 
-def manifest_table(m: Manifest, out_dir: str) -> str:
+def manifest_table(m: Manifest, out_dir: str | None = None) -> str:
+    """The parts written, with their folder when it is given (``out_dir``)."""
     from costcalc.delivery import duration
 
     rows = [
@@ -30,7 +31,7 @@ def manifest_table(m: Manifest, out_dir: str) -> str:
     ]
     lines = [
         f"{m.requests:,} requests for {m.model} ({m.provider} format) in "
-        f"{len(m.parts)} file(s) in {out_dir}",
+        f"{len(m.parts)} file(s)" + (f" in {out_dir}" if out_dir is not None else ""),
         "",
         text_table(
             ["file", "requests", "bytes", "sha256", "custom_ids"], rows, right=[1, 2]
