@@ -32,6 +32,7 @@ from costcalc.delivery import (
 from costcalc.errors import UsageError, arg
 from costcalc.money import MoneyOut, per_hour, per_hour_rate, usd
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
+from costcalc.prices.schema import PricePeriod
 from costcalc.results import render_result, to_json
 from costcalc.workload import DeliveryMode, Workload
 
@@ -71,6 +72,9 @@ class Quote(BaseModel):
     prices_checked: dt.date
     """When those prices were last checked against their source."""
     price_source: str
+    price_origin: str | None = None
+    """The data the prices were taken from when no one checked them against the source
+    (``genai-prices 0.2.3``); None: checked on ``prices_checked``."""
     requests: int
     input_tokens_per_request: Tokens
     output_tokens_per_request: Tokens
@@ -80,7 +84,8 @@ class Quote(BaseModel):
     cache_write_share: Decimal
     cancel_rate: Decimal
     tier: str
-    rate_limits: RateLimit
+    rate_limits: RateLimit | None
+    """None: no rate limits known for the provider (and none given)."""
     rate_limited: bool
     baseline: DeliveryMode
     batch_wait: str
@@ -106,7 +111,7 @@ class Quote(BaseModel):
     @property
     def cheapest(self) -> ModeQuote:
         """The available mode that costs least (the faster on a tie)."""
-        return min(self.available, key=lambda m: (m.cost, m.wait_s))
+        return min(self.available, key=lambda m: (m.cost, m.wait_s or Decimal(0)))
 
     @property
     def fastest(self) -> ModeQuote:
@@ -186,7 +191,7 @@ def resolve(
         assert requests is not None
         groups = request_groups(input_sizes, tier_bounds(prices), requests)
     assert requests is not None and input_tokens is not None
-    if input_tokens > limit:
+    if limit is not None and input_tokens > limit:
         raise UsageError(
             f"input_tokens {input_tokens:,} per request exceeds {model.id}'s limit of "
             f"{limit:,} input tokens"
@@ -197,13 +202,30 @@ def resolve(
             f"maximum output of {model.max_output_tokens:,} tokens"
         )
     limits = table.rate_limits(model.id)
-    tier = workload.tier or limits.default_tier
-    if tier not in limits.tiers:
-        raise UsageError(
-            f"unknown rate-limit tier {tier!r} for {model.id}; known: {', '.join(limits.tiers)}"
-        )
     given = workload.rate_limits.model_dump(exclude_none=True)
-    merged = limits.tiers[tier].model_copy(update=given)
+    merged: RateLimit | None
+    if limits is None:
+        # a provider known only from its prices: its limits are the caller's, if given
+        if workload.tier is not None:
+            raise UsageError(
+                f"no rate-limit tiers are known for {prices.provider.name}, so {arg('tier')} "
+                f"{workload.tier!r} cannot be looked up; give your own limits instead"
+            )
+        tier = "your limits" if given else "no known rate limits"
+        has_both = "requests_per_minute" in given and "tokens_per_minute" in given
+        merged = RateLimit.model_construct(**{**dict.fromkeys(RateLimit.model_fields), **given})
+        if not has_both:
+            merged = None
+        cache_reads_count = True
+    else:
+        tier = workload.tier or limits.default_tier
+        if tier not in limits.tiers:
+            raise UsageError(
+                f"unknown rate-limit tier {tier!r} for {model.id}; known: {', '.join(limits.tiers)}"
+            )
+        merged = limits.tiers[tier].model_copy(update=given)
+        cache_reads_count = limits.cache_reads_count
+        tier = tier if not given else f"{tier}, with your limits"
     return (
         Job(
             workload=workload,
@@ -213,17 +235,17 @@ def resolve(
             prices=prices,
             speed=table.speed(model.id),
             limits=merged,
-            tier=tier if not given else f"{tier}, with your limits",
+            tier=tier,
             groups=groups,
             groups_estimated=sampled,
-            cache_reads_count=limits.cache_reads_count,
+            cache_reads_count=cache_reads_count,
         ),
         measured,
     )
 
 
 def _measure(
-    w: Workload, table: PriceTable, prices: ModelPrices, limit: int
+    w: Workload, table: PriceTable, prices: ModelPrices, limit: int | None
 ) -> tuple[int, Decimal, tuple[RequestGroup, ...], str, bool]:
     """Requests, mean input tokens, the requests split by price tier, how they were measured,
     and whether from a sample, from the workload's input file (one request per JSONL line,
@@ -259,7 +281,7 @@ def _measure(
     if counted.over_context:
         raise UsageError(
             f"{w.input_file}: {count_of(counted.over_context, 'request')} over {prices.model.id}'s "
-            f"limit of {limit:,} input tokens (the largest has {counted.per_request.max:,})"
+            f"limit of {limit or 0:,} input tokens (the largest has {counted.per_request.max:,})"
         )
     requests = w.requests or counted.requests
     groups = request_groups(counted.sizes(), tier_bounds(prices), requests)
@@ -316,8 +338,9 @@ def quote(
         )
     available = [m for m in modes if m.available]
     basis = workload.batch_wait
-    fastest = min(b.basis_wait(basis) for b in available)
-    base_wait = base.basis_wait(basis)
+    timed = all(b.wait_s is not None for b in available)
+    fastest = min(b.basis_wait(basis) for b in available) if timed else Decimal(0)
+    base_wait = base.basis_wait(basis) if timed else Decimal(0)
     assert base.cost is not None
     filled = []
     for m in modes:
@@ -326,15 +349,13 @@ def quote(
             continue
         assert m.cost is not None
         savings = base.cost - m.cost
-        extra = m.basis_wait(basis) - base_wait
-        update: dict[str, Any] = {
-            "savings": savings,
-            "savings_pct": _pct(savings, base.cost),
-            "extra_wait_s": m.basis_wait(basis) - fastest,
-            "savings_per_hour_waited": (
+        update: dict[str, Any] = {"savings": savings, "savings_pct": _pct(savings, base.cost)}
+        if timed:  # without times, no wait to set the saving against
+            extra = m.basis_wait(basis) - base_wait
+            update["extra_wait_s"] = m.basis_wait(basis) - fastest
+            update["savings_per_hour_waited"] = (
                 per_hour_rate(savings, extra / HOUR) if extra > 0 else None
-            ),
-        }
+            )
         filled.append(m.model_copy(update=update))
     provisional = _quote(
         workload, job, measured, filled, Recommendation.model_construct(mode=None, reason="")
@@ -362,6 +383,7 @@ def _quote(
         prices_as_of=p.on,
         prices_checked=p.period.as_of,
         price_source=p.period.source,
+        price_origin=p.period.origin,
         requests=job.requests,
         input_tokens_per_request=job.input_tokens,
         output_tokens_per_request=job.output_tokens,
@@ -394,6 +416,8 @@ def recommend(q: Quote) -> Recommendation:
     basis = q.batch_wait
     base = q.mode(q.baseline)
     assert base.cost is not None
+    if any(m.wait_s is None for m in available):
+        return _untimed(q, available)
     slower = [
         m
         for m in available
@@ -487,6 +511,18 @@ def recommend(q: Quote) -> Recommendation:
     return verdict(best.mode, reason)
 
 
+def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
+    """The verdict when how long the modes take is not known (no speed or rate-limit figures
+    for the provider): the cheapest, and the deadline and value of time left unjudged."""
+    best = min(available, key=lambda m: (m.cost, _background(q, m)))
+    reason = (
+        f"{best.mode} costs least ({usd(best.cost or Decimal(0))}); how long each mode takes "
+        f"is not known for {q.provider} (no speed or rate-limit figures), so "
+        + ("the deadline is not judged" if q.deadline_s is not None else "no wait is weighed")
+    )
+    return Recommendation.model_construct(mode=best.mode, reason=reason)
+
+
 def _background(q: Quote, m: ModeQuote) -> int:
     """Tie-break between equal modes: work nobody watches takes the whole answer at once
     (request), not a stream; otherwise the stream's earlier first token wins."""
@@ -568,7 +604,7 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
     out = []
     if p.model.teaching:
         out.append(f"{p.model.id} is a teaching rate, not a list price: {p.model.name}")
-    out.append(f"prices in effect on {p.on}, checked {p.period.as_of} against {p.period.source}")
+    out.append(f"prices in effect on {p.on}, {PricePeriod.provenance(p.period)}")
     if measured:
         out.append(measured)
     assumed = sorted({f"{m.mode} {c}" for m in modes for c in m.assumed})
@@ -579,11 +615,19 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
         fallback = f"; {p.model.id} has no figure of its own, so {p.provider.name}'s default"
         if p.model.reasoning:
             fallback += ", which leaves out thinking time: a reasoning model is slower"
-    out.append(
-        f"speed (estimate, {speed.as_of}{fallback}): {speed.time_to_first_token_s} s to the "
-        f"first token, {speed.output_tokens_per_s} output tokens/s ({speed.source})"
-    )
-    if w.rate_limited:
+    if speed is None:
+        out.append(
+            f"speed: no figures for {p.provider.name}, so how long the synchronous modes take "
+            "is not estimated"
+        )
+    else:
+        out.append(
+            f"speed (estimate, {speed.as_of}{fallback}): {speed.time_to_first_token_s} s to "
+            f"the first token, {speed.output_tokens_per_s} output tokens/s ({speed.source})"
+        )
+    if lim is None:
+        out.append(f"rate limits: none known for {p.provider.name} (give your own to apply them)")
+    elif w.rate_limited:
         parts = [
             f"{lim.requests_per_minute:,} requests/min",
             f"{lim.tokens_per_minute:,} tokens/min",

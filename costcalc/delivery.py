@@ -141,8 +141,10 @@ class Job(NamedTuple):
     output_tokens: Decimal
     """Per request."""
     prices: ModelPrices
-    speed: Speed
-    limits: RateLimit
+    speed: Speed | None
+    """None: the provider has no speed figures (times are not estimated)."""
+    limits: RateLimit | None
+    """None: no rate limits are known (and the caller gave none)."""
     tier: str
     groups: tuple[RequestGroup, ...] = ()
     """The requests split by price tier (measured from a file); empty: all alike."""
@@ -303,6 +305,8 @@ def _group_cost(
 def _with_time(job: Job, quote: ModeQuote) -> ModeQuote:
     if quote.mode == "batch":
         return _batch_time(job, quote)
+    if job.speed is None:  # no figures for the provider: times not known
+        return quote
     ttft = job.speed.time_to_first_token_s
     tps = job.speed.output_tokens_per_s
     if quote.mode == "flex" and job.provider.flex is not None:
@@ -328,7 +332,7 @@ def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str
     w, lim = job.workload, job.limits
     n = Decimal(job.requests)
     bounds: list[tuple[Decimal, str]] = [(one, "one request's time")]
-    if w.rate_limited:
+    if w.rate_limited and lim is not None:
         total_in = n * job.input_tokens
         if not job.cache_reads_count:
             total_in -= total_in * w.cached_share
@@ -352,11 +356,12 @@ def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str
 
 def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
     rule = job.provider.batch
-    assert rule is not None  # an available batch mode has a rule
+    if rule is None:  # batch prices published, but no rule says how long a batch takes
+        return quote
     typical = rule.typical_turnaround_hours * HOUR
     window = rule.completion_window_hours * HOUR
     waves, limited_by = 1, "completion window"
-    if job.workload.rate_limited:
+    if job.workload.rate_limited and job.limits is not None:
         total_in = Decimal(job.requests) * job.input_tokens
         if job.limits.batch_queue_tokens:
             by_tokens = math.ceil(total_in / job.limits.batch_queue_tokens)

@@ -141,12 +141,12 @@ class WorkloadError(InputFileError):
 class UnknownModelError(CostcalcError, LookupError):
     """A model name is in no price table; carries close matches."""
 
-    def __init__(self, name: str, suggestions: Iterable[str] = ()) -> None:
+    def __init__(self, name: str, suggestions: Iterable[str] = (), why: str = "") -> None:
         self.name = name
         self.suggestions = list(suggestions)
-        hint = ""
+        hint = f": {why}" if why else ""
         if self.suggestions:
-            hint = "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+            hint += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
         super().__init__(f"unknown model {name!r}{hint} (`costcalc prices list` shows every model)")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,10 @@ class ContextGuard:
         self.tok = tokenizer_for(model, table)
         self.limit = self.tok.context_limit
         self.spec = CountSpec(self.tok.encoding, self.tok.overhead, None, "strict")
-        self.shortest_suspect = math.floor(self.limit / self.tok.factor)
+        # no known limit: no line is suspect
+        self.shortest_suspect = (
+            math.floor(self.limit / self.tok.factor) if self.limit is not None else sys.maxsize
+        )
 
     def over(self, line: bytes, request: Mapping[str, Any]) -> str | None:
         """Why the request is too long for the model, or None."""
@@ -69,7 +73,7 @@ class ContextGuard:
             tokens = self.tok.scale(request_tokens(request, self.spec)[0])
         except (RequestError, CostcalcError):
             return None  # a malformed request is reported by the checks that find it
-        if tokens <= self.limit:
+        if self.limit is None or tokens <= self.limit:
             return None
         return f"{tokens:,} input tokens, over {self.tok.model}'s limit of {self.limit:,}"
 

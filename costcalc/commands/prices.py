@@ -102,13 +102,15 @@ def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
 
 @prices.command("compile", hidden=True)
 def prices_compile() -> None:
-    """For maintainers: write pricing/compiled.json from the YAML files (fast start-up)."""
+    """For maintainers: write pricing/compiled.json from the YAML files (fast start-up), and
+    pricing/genai-prices.json from the installed genai-prices (after upgrading its pin)."""
     from costcalc.atomic import write_file
-    from costcalc.prices import COMPILED, builtin_pricing_dir, compile_price_table
+    from costcalc.prices import builtin_pricing_dir, compiled_files
 
-    target = builtin_pricing_dir() / COMPILED
-    write_file(target, compile_price_table(), force=True)
-    click.echo(f"wrote {target}", err=True)
+    for name, text in compiled_files().items():
+        target = builtin_pricing_dir() / name
+        write_file(target, text, force=True)
+        click.echo(f"wrote {target}", err=True)
 
 
 @prices.command("schema")

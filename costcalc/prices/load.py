@@ -5,12 +5,15 @@ import functools
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from costcalc._version import PACKAGE_DIR
 from costcalc.errors import PriceTableError
 from costcalc.prices.schema import PRICES_ENV, Model, Provider, ProviderOverride
 from costcalc.prices.table import PriceTable, _normal
+
+if TYPE_CHECKING:
+    from costcalc.prices.catalog import Catalog
 
 # --- loading --------------------------------------------------------------------------------
 
@@ -172,7 +175,37 @@ def _load(paths: tuple[str, ...]) -> PriceTable:
         origins[prov.provider] = str(builtin)
     for path in paths:
         apply_override(providers, origins, load_override_file(path), path)
-    return PriceTable(providers, origins)
+    return PriceTable(providers, origins, catalog=_catalog)
+
+
+def _catalog() -> "Catalog | None":
+    """genai-prices' models behind the curated table: the index compiled from the pinned
+    genai-prices (``pricing/genai-prices.json``), read the first time a name needs it."""
+    from costcalc.prices.catalog import load_catalog
+    from costcalc.prices.genai import INDEX_FILE
+
+    path = builtin_pricing_dir() / INDEX_FILE
+    return load_catalog(path) if path.is_file() else None
+
+
+def compiled_files() -> dict[str, str]:
+    """What ``costcalc prices compile`` writes into pricing/: file name -> text."""
+    from costcalc.prices.genai import INDEX_FILE
+
+    return {COMPILED: compile_price_table(), INDEX_FILE: compile_genai_index()}
+
+
+def compile_genai_index(today: dt.date | None = None) -> str:
+    """``pricing/genai-prices.json``: the installed genai-prices' data as a compact index,
+    with its version and the day it was read."""
+    import json
+
+    from costcalc.prices.genai import GENAI_PACKAGE, index_from_raw, raw_from_package
+
+    raw, version = raw_from_package()
+    read = (today or dt.date.today()).isoformat()
+    index = index_from_raw(raw, {"package": GENAI_PACKAGE, "version": version, "read": read})
+    return json.dumps(index, separators=(",", ":"), sort_keys=True) + "\n"
 
 
 def load_price_table(overrides: Iterable[Path | str] = (), use_env: bool = True) -> PriceTable:

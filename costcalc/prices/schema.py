@@ -87,6 +87,9 @@ class PricePeriod(Strict):
     """When these prices were last checked against ``source``."""
     source: str = Field(min_length=8, pattern=r"^https?://")
     """Where the prices can be checked (a URL)."""
+    origin: str | None = None
+    """The data these prices were taken from when no one checked them against ``source``
+    (``genai-prices 0.2.3``): ``as_of`` is then the day costcalc read that data."""
     note: str | None = None
     standard: StandardPrices
     batch: ComponentPrices | None = None
@@ -97,6 +100,13 @@ class PricePeriod(Strict):
     """Priority processing prices; absent means the model has no priority tier."""
     tiers: list[ContextTier] = []
     """Long-context tiers, in increasing ``above_input_tokens``."""
+
+    def provenance(self) -> str:
+        """Where these prices come from, as every output says it: "checked DATE against URL"
+        only when someone read that source that day; otherwise the data they came from."""
+        if self.origin is not None:
+            return f"from {self.origin} (read {self.as_of}; it cites {self.source})"
+        return f"checked {self.as_of} against {self.source}"
 
     @model_validator(mode="after")
     def _tiers_increase(self) -> "PricePeriod":
@@ -171,8 +181,8 @@ class Model(Strict):
     """Dated snapshot ids that resolve to this model."""
     encoding: Encoding | None = None
     """tiktoken encoding (OpenAI models); other providers use the provider's token estimate."""
-    context_window: int = Field(gt=0)
-    """Most tokens (input plus output) in one request."""
+    context_window: int | None = Field(gt=0)
+    """Most tokens (input plus output) in one request (null: not known)."""
     max_input_tokens: int | None = Field(default=None, gt=0)
     """Most input tokens in one request, where less than the context window (gpt-5: 272K)."""
     max_output_tokens: int | None = Field(default=None, gt=0)
@@ -291,10 +301,11 @@ class Provider(Strict):
     priority: TierRule | None = None
     token_estimate: TokenEstimate | None = None
     """Required when any model has no ``encoding``."""
-    speed: Speed
-    """Default speed for models that give none."""
-    rate_limits: RateLimits
-    """Default rate limits for models that give none."""
+    speed: Speed | None
+    """Default speed for models that give none (null: how long requests take is not known,
+    as for providers known only from genai-prices)."""
+    rate_limits: RateLimits | None
+    """Default rate limits for models that give none (null: not known)."""
     models: list[Model] = Field(min_length=1)
 
     @model_validator(mode="after")

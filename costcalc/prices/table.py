@@ -2,10 +2,10 @@
 
 import datetime as dt
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from costcalc.errors import CostcalcError, PriceTableError, UnknownModelError, UsageError
 from costcalc.prices.schema import (
@@ -22,6 +22,9 @@ from costcalc.prices.schema import (
     TierRule,
 )
 from costcalc.units import parse_date
+
+if TYPE_CHECKING:
+    from costcalc.prices.catalog import Catalog
 
 # --- resolved prices -------------------------------------------------------------------------
 
@@ -92,11 +95,27 @@ class ModelPrices(NamedTuple):
         self, base: PricePeriod | ContextTier, standard: dict[str, Decimal], above: int | None
     ) -> ModeRates:
         rule = self.provider.batch
+        published = base.batch.given() if base.batch is not None else {}
+        if rule is None and self.period.origin is not None and published:
+            # batch prices published in the data, but no rule of the provider's: each
+            # component without a batch price is billed as genai-prices bills it, at standard
+            note = f"{self.period.origin} lists no batch price for it: billed at standard"
+            listed = {
+                c: Rate(published[c], "published") if c in published else Rate(std, "assumed", note)
+                for c, std in standard.items()
+            }
+            return ModeRates("batch", True, rates=listed, above_input_tokens=above)
         if rule is None:
+            if self.period.origin is not None:
+                return ModeRates(
+                    "batch",
+                    False,
+                    f"nothing costcalc has read says {self.provider.name} sells {self.model.id} "
+                    f"through a Batch API ({self.period.origin} lists no batch price)",
+                )
             return ModeRates("batch", False, f"{self.provider.name} has no Batch API")
         if not self.model.batch:
             return ModeRates("batch", False, f"{self.model.id} is not offered in the Batch API")
-        published = base.batch.given() if base.batch is not None else {}
         pct = f"{((1 - rule.discount) * 100).normalize():f}%"
         rates: dict[str, Rate] = {}
         for c, std in standard.items():
@@ -161,9 +180,18 @@ def _normal(name: str) -> str:
 class PriceTable:
     """Every provider and model, indexed by id, alias and snapshot id."""
 
-    def __init__(self, providers: dict[str, Provider], origins: dict[str, str]) -> None:
+    def __init__(
+        self,
+        providers: dict[str, Provider],
+        origins: dict[str, str],
+        catalog: "Callable[[], Catalog | None] | None" = None,
+    ) -> None:
         self.providers = providers
         self.origins = origins  # provider id -> file it (last) came from, for messages
+        self._catalog_loader = catalog
+        self._catalog: Catalog | None = None
+        self._catalog_loaded = catalog is None
+        self._found: dict[str, tuple[Provider, Model]] = {}
         self._index: dict[str, tuple[str, int]] = {}
         for pid, prov in providers.items():
             for i, model in enumerate(prov.models):
@@ -198,19 +226,73 @@ class PriceTable:
     def names(self) -> list[str]:
         return sorted(self._index)
 
+    @property
+    def catalog(self) -> "Catalog | None":
+        """genai-prices' models behind the curated ones (read on first use)."""
+        if not self._catalog_loaded:
+            assert self._catalog_loader is not None
+            self._catalog = self._catalog_loader()
+            self._catalog_loaded = True
+        return self._catalog
+
     def find(self, name: str) -> tuple[Provider, Model]:
-        """The provider and model for an id, alias, snapshot or ``provider/model`` name."""
+        """The provider and model for a name: an id, alias or snapshot of the curated table,
+        ``PROVIDER:MODEL`` (split at the first colon: Bedrock ids hold colons), the older
+        ``provider/model``, or any model genai-prices knows, by its bare id when one
+        provider is clearly its maker."""
         key = _normal(name)
         hit = self._index.get(key)
-        if hit is None and "/" in key:
+        if hit is None and "/" in key and ":" not in key:
             prov, _, rest = key.partition("/")
             hit = self._index.get(rest)
             if hit is not None and hit[0] != prov:
                 hit = None
-        if hit is None:
-            raise UnknownModelError(name, self.suggest(name))
-        pid, i = hit
-        return self.providers[pid], self.providers[pid].models[i]
+        if hit is not None:
+            pid, i = hit
+            return self.providers[pid], self.providers[pid].models[i]
+        found = self._found.get(key)
+        if found is None:
+            found = self._from_catalog(name, key)
+            self._found[key] = found
+            # the model's own id finds it too (a Bedrock id holds a colon: not a provider)
+            self._found.setdefault(_normal(found[1].id), found)
+        return found
+
+    def _from_catalog(self, name: str, key: str) -> tuple[Provider, Model]:
+        from costcalc.prices.catalog import not_found
+
+        provider: str | None = None
+        model = key
+        catalog = self.catalog
+        known = {*self.providers, *(catalog.providers if catalog is not None else ())}
+        if ":" in key or ("/" in key and key.partition("/")[0] in known):
+            # PROVIDER:MODEL, or the older provider/model (openrouter's ids hold a slash:
+            # openrouter:openai/gpt-4o)
+            provider, _, model = key.partition(":" if ":" in key else "/")
+            hit = self._index.get(model)
+            if hit is not None and hit[0] == provider:
+                return self.providers[provider], self.providers[provider].models[hit[1]]
+        if catalog is not None:
+            if provider is not None and provider not in known:
+                raise UnknownModelError(
+                    name, [], f"no provider {provider!r} (known: {', '.join(sorted(known))})"
+                )
+            if provider is not None and provider not in catalog.index["providers"]:
+                raise not_found(name, self.names(), None)
+            at = catalog.resolve(model, provider)
+            if at is not None:
+                pid, i = at
+                curated = self.providers.get(pid)
+                entry_id = _normal(catalog.entry(pid, i)["id"])
+                if curated is not None:
+                    same = self._index.get(entry_id)
+                    if same is not None and same[0] == pid:  # the curated model, by another name
+                        return curated, curated.models[same[1]]
+                    # OpenAI's models since gpt-4o count with o200k_base; others, the provider's
+                    # estimate
+                    return curated, catalog.model(pid, i, "o200k_base" if pid == "openai" else None)
+                return catalog.provider(pid), catalog.model(pid, i)
+        raise not_found(name, self.names(), catalog)
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
         key = _normal(name)
@@ -241,10 +323,10 @@ class PriceTable:
             raise UsageError(f"{model.id} has no prices on {day.isoformat()}: they start {start}")
         return ModelPrices(prov, model, period, day)
 
-    def speed(self, name: str) -> Speed:
+    def speed(self, name: str) -> Speed | None:
         prov, model = self.find(name)
         return model.speed or prov.speed
 
-    def rate_limits(self, name: str) -> RateLimits:
+    def rate_limits(self, name: str) -> RateLimits | None:
         prov, model = self.find(name)
         return model.rate_limits or prov.rate_limits

@@ -40,7 +40,12 @@ def token_count_table(result: TokenCount) -> str:
             "per request",
             f"mean {per.mean:,.2f} · p50 {per.p50:,} · p95 {per.p95:,} · max {per.max:,}",
         ],
-        ["over context", f"{about}{result.over_context:,} (limit {result.context_limit:,} tokens)"],
+        [
+            "over context",
+            f"{about}{result.over_context:,} (limit {result.context_limit:,} tokens)"
+            if result.context_limit is not None
+            else "not known (no context limit known for the model)",
+        ],
     ]
     if result.sample is not None:
         s = result.sample

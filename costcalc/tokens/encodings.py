@@ -156,7 +156,8 @@ class ModelTokenizer:
     reason: str
     overhead: ChatOverhead
     overhead_known: bool
-    context_limit: int
+    context_limit: int | None
+    """Most input tokens of one request (None: not known)."""
     """Most input tokens one request may carry."""
 
     def scale(self, raw: int) -> int:

@@ -46,7 +46,7 @@ class TokenCount(BaseModel):
     per_request: PerRequest
     over_context: int
     """Requests whose input exceeds the model's context (or input) limit."""
-    context_limit: int
+    context_limit: int | None
     encoding: str
     model: str
     estimate: bool
@@ -113,7 +113,7 @@ def _result(tok: ModelTokenizer, raw_hist: Mapping[int, int], inputs: list[str])
         tokens=sum(v * c for v, c in hist.items()),
         requests=sum(hist.values()),
         per_request=_per_request(hist),
-        over_context=sum(c for v, c in hist.items() if v > tok.context_limit),
+        over_context=over_limit(hist, tok.context_limit),
         context_limit=tok.context_limit,
         encoding=tok.encoding,
         model=tok.model,
@@ -124,3 +124,8 @@ def _result(tok: ModelTokenizer, raw_hist: Mapping[int, int], inputs: list[str])
     )
     count._hist = hist
     return count
+
+
+def over_limit(hist: Mapping[int, int], limit: int | None) -> int:
+    """Requests of ``hist`` (tokens -> requests) above ``limit`` (none when it is unknown)."""
+    return 0 if limit is None else sum(c for v, c in hist.items() if v > limit)

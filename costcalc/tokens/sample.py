@@ -40,6 +40,7 @@ from costcalc.tokens.result import (
     _reasons,
     _result,
     _scaled,
+    over_limit,
 )
 
 # --- sampling -------------------------------------------------------------------------------
@@ -259,12 +260,11 @@ def _estimate(
         low, high = sum(scaled), sys.maxsize
     sample = SampleInfo(size=n, population=population, seed=seed)
     reasons = _reasons(tok, sample)
-    limit = tok.context_limit
     count = TokenCount(
         tokens=round(total),
         requests=round(population * len(present) / n),
         per_request=_per_request(hist),
-        over_context=round(population * sum(c for v, c in hist.items() if v > limit) / n),
+        over_context=round(population * over_limit(hist, tok.context_limit) / n),
         context_limit=tok.context_limit,
         encoding=tok.encoding,
         model=tok.model,

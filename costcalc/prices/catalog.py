@@ -1,0 +1,200 @@
+"""genai-prices' models as a catalogue behind the curated table: names resolved, models built
+into price-table models on demand.
+
+The curated YAML (pricing/*.yaml) wins for every model it lists; every other model that
+genai-prices knows is found here. A model of a curated provider (a new OpenAI model, say)
+gets that provider's rules: its Batch API, flex and priority rules, speed and rate limits. A
+model of any other provider gets its prices and nothing invented: no speed, no rate limits
+and no Batch API rule until a curated rule says what the provider sells.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from costcalc.errors import CostcalcError, UnknownModelError
+from costcalc.prices.genai import exact_names, matches
+from costcalc.prices.schema import (
+    ComponentPrices,
+    ContextTier,
+    Encoding,
+    Model,
+    PricePeriod,
+    Provider,
+    StandardPrices,
+    TokenEstimate,
+)
+
+MAKER_ORDER = ("openai", "anthropic", "google", "mistral", "deepseek", "x-ai", "meta", "cohere")
+"""When a bare name is sold by several providers and none claims it as its maker (genai-prices'
+``model_match``), the first of these that sells it is taken: the maker's own API."""
+
+UNKNOWN_TOKENIZER = TokenEstimate(
+    encoding="o200k_base",
+    factor=Decimal(1),
+    reason="this provider's tokenizer is not known to costcalc: counted with o200k_base as is "
+    "(an estimate)",
+)
+
+
+class Catalog:
+    """The models of a genai-prices index, by provider."""
+
+    def __init__(self, index: Mapping[str, Any], origin: str) -> None:
+        self.index = index
+        self.origin = origin
+        """Where the data came from, as shown with each price (``genai-prices 0.2.3``)."""
+        self.read_on = dt.date.fromisoformat(index["source"]["read"])
+        self._exact: dict[str, list[tuple[str, int]]] = {}
+        for pid, prov in index["providers"].items():
+            for i, m in enumerate(prov["models"]):
+                for name in {m["id"].lower(), *exact_names(m.get("match"))}:
+                    self._exact.setdefault(name, []).append((pid, i))
+        self._built: dict[tuple[str, int], Model] = {}
+
+    @property
+    def providers(self) -> list[str]:
+        return sorted(self.index["providers"])
+
+    def entries(self, provider: str | None = None) -> Iterator[tuple[str, int]]:
+        for pid in self.providers:
+            if provider is None or pid == provider:
+                for i in range(len(self.index["providers"][pid]["models"])):
+                    yield pid, i
+
+    def entry(self, pid: str, i: int) -> Mapping[str, Any]:
+        return self.index["providers"][pid]["models"][i]  # type: ignore[no-any-return]
+
+    def resolve(self, name: str, provider: str | None = None) -> tuple[str, int] | None:
+        """The (provider, position) of the model ``name`` (lower case) names, if any; a name
+        that several providers sell is the maker's (an error when no maker is clear)."""
+        hits = [h for h in self._exact.get(name, []) if provider in (None, h[0])]
+        if not hits:
+            hits = [
+                (pid, i)
+                for pid, i in self.entries(provider)
+                if matches(self.entry(pid, i).get("match"), name)
+            ]
+        if len(hits) <= 1:
+            return hits[0] if hits else None
+        makers = [
+            h for h in hits if matches(self.index["providers"][h[0]].get("model_match"), name)
+        ]
+        if len({pid for pid, _ in makers}) == 1:
+            return makers[0]
+        for pid in MAKER_ORDER:
+            for h in hits:
+                if h[0] == pid:
+                    return h
+        choices = ", ".join(f"{pid}:{self.entry(pid, i)['id']}" for pid, i in hits[:6])
+        raise CostcalcError(f"model {name!r} is sold by several providers: name one ({choices})")
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        import difflib
+
+        return difflib.get_close_matches(name, sorted(self._exact), n=n, cutoff=0.75)
+
+    def model(self, pid: str, i: int, encoding: Encoding | None = None) -> Model:
+        """The price-table model of entry ``i`` of provider ``pid`` (built once)."""
+        built = self._built.get((pid, i))
+        if built is None:
+            built = self._build(pid, self.entry(pid, i), encoding)
+            self._built[(pid, i)] = built
+        return built
+
+    def _build(self, pid: str, m: Mapping[str, Any], encoding: Encoding | None) -> Model:
+        url = self.index["providers"][pid].get("url") or "https://github.com/pydantic/genai-prices"
+        periods = []
+        for p in m["periods"]:
+            note = "; ".join(m.get("notes", [])) or None
+            if p.get("no_output_price"):
+                note = "; ".join(filter(None, [note, "no output price: output is billed at 0"]))
+            periods.append(
+                PricePeriod.model_construct(
+                    effective_from=dt.date.fromisoformat(p["from"]) if p["from"] else None,
+                    as_of=self.read_on,
+                    source=url,
+                    origin=self.origin,
+                    note=note,
+                    standard=_prices(StandardPrices, p["standard"]),
+                    batch=_prices(ComponentPrices, p.get("batch")),
+                    flex=_prices(ComponentPrices, p.get("flex")),
+                    priority=_prices(ComponentPrices, p.get("priority")),
+                    tiers=[
+                        ContextTier.model_construct(
+                            above_input_tokens=t["above"],
+                            standard=_prices(StandardPrices, t["standard"]),
+                            batch=_prices(ComponentPrices, t.get("batch")),
+                            flex=_prices(ComponentPrices, t.get("flex")),
+                            priority=_prices(ComponentPrices, t.get("priority")),
+                        )
+                        for t in p.get("tiers", [])
+                    ],
+                )
+            )
+        return Model.model_construct(
+            id=m["id"],
+            name=m.get("name") or m["id"],
+            aliases=[],
+            snapshots=[],
+            encoding=encoding,
+            context_window=m.get("context_window"),
+            max_input_tokens=None,
+            max_output_tokens=None,
+            released=None,
+            deprecated=None,
+            teaching=False,
+            reasoning=False,
+            description=m.get("price_comments"),
+            batch=True,
+            speed=None,
+            rate_limits=None,
+            prices=periods,
+        )
+
+    def provider(self, pid: str) -> Provider:
+        """A provider that only genai-prices knows: its name and pricing page, no rules."""
+        prov = self.index["providers"][pid]
+        return Provider.model_construct(
+            provider=pid,
+            name=prov["name"],
+            currency="USD",
+            source=prov.get("url") or "https://github.com/pydantic/genai-prices",
+            batch=None,
+            flex=None,
+            priority=None,
+            token_estimate=UNKNOWN_TOKENIZER,
+            speed=None,
+            rate_limits=None,
+            models=[],
+        )
+
+
+def _prices(kind: type[ComponentPrices], given: Mapping[str, str] | None) -> Any:
+    if not given:
+        return None
+    values = {c: Decimal(v) for c, v in given.items()}
+    fields = dict.fromkeys(ComponentPrices.model_fields)
+    fields.update(values)
+    return kind.model_construct(**fields)
+
+
+def load_catalog(path: Path) -> Catalog:
+    """The catalogue of a compiled index file."""
+    with open(path, "rb") as f:
+        index = json.load(f)
+    source = index["source"]
+    origin = f"{source['package']} {source['version']}" if "package" in source else source["file"]
+    return Catalog(index, origin)
+
+
+def not_found(name: str, curated: list[str], catalog: Catalog | None) -> UnknownModelError:
+    import difflib
+
+    close = difflib.get_close_matches(name.lower(), curated, n=3, cutoff=0.6)
+    if catalog is not None and len(close) < 3:
+        close += [c for c in catalog.suggest(name.lower()) if c not in close][: 3 - len(close)]
+    return UnknownModelError(name, close)

@@ -1,0 +1,326 @@
+"""Prices from pydantic's genai-prices: its published data (``data.json``) turned into costcalc's
+price-table models.
+
+genai-prices (MIT) keeps list prices, cache prices, long-context tiers, dated changes and
+price variants (``processing: batch``, ``service_tier: flex|priority``) for about 2,300
+models of 47 providers. costcalc reads the data in the shape genai-prices publishes it (the
+``data.json`` its own auto-update fetches); the installed package's bundled data is turned
+into that same shape first (:func:`raw_from_package`).
+
+The data is compiled into a compact index (:func:`index_from_raw`): per provider, each model
+with its names, context window, and price periods in costcalc's terms. The shipped index
+(``pricing/genai-prices.json``, written by ``costcalc prices compile``) is read on demand,
+one provider at a time, so a quote of a curated model never reads it.
+
+What the index keeps, and what it leaves out (each left-out price is counted in ``skipped``):
+text-token prices (input, cached input, 5-minute and 1-hour cache writes, output), their
+long-context tiers (a tier applies to the whole request once its input exceeds the tier's
+start, as in genai-prices) and the variants batch, flex and priority, each from its start
+date. Audio, image, search and per-request prices, Anthropic's and OpenAI's ``fast`` tiers
+and time-of-day prices (DeepSeek's off-peak hours) are not delivery modes costcalc prices
+yet: a model whose only prices are of those kinds is left out; time-of-day prices leave the
+model at its price outside those hours, with a note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+GENAI_PACKAGE = "genai-prices"
+INDEX_FILE = "genai-prices.json"
+INDEX_FORMAT = 1
+
+COMPONENT_OF = {
+    "input_mtok": "input",
+    "cache_read_mtok": "cached_input",
+    "cache_write_mtok": "cache_write_5m",
+    "cache_write_1h_mtok": "cache_write_1h",
+    "output_mtok": "output",
+}
+"""genai-prices price keys -> costcalc's price components (USD per 1M tokens, both)."""
+
+VARIANT_MODE = {
+    (("processing", "batch"),): "batch",
+    (("service_tier", "flex"),): "flex",
+    (("service_tier", "priority"),): "priority",
+}
+"""genai-prices price variants (``when``) -> costcalc's price modes."""
+
+MODES = ("batch", "flex", "priority")
+
+
+# --- the installed package's data, in the published shape -----------------------------------
+
+
+def installed_version() -> str | None:
+    """The version of the installed genai-prices, without importing it (None: not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(GENAI_PACKAGE)
+    except PackageNotFoundError:
+        return None
+
+
+def raw_from_package() -> tuple[list[dict[str, Any]], str]:
+    """The installed genai-prices' bundled data as published (a list of providers), and its
+    version."""
+    try:
+        from genai_prices.data import providers
+    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+        from costcalc.errors import CostcalcError
+
+        raise CostcalcError(
+            "genai-prices is not installed: pip install 'genai-prices>=0.2.3,<0.3'"
+        ) from None
+    return [_raw(p) for p in providers], installed_version() or "unknown"
+
+
+def _raw(value: Any) -> Any:
+    """genai-prices' dataclasses as the JSON it publishes (``None`` fields left out)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _raw(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_raw(v) for v in value]
+    fields = {
+        k.rstrip("_"): v for k, v in vars(value).items() if not k.startswith("_") and v is not None
+    }
+    return {k: _raw(v) for k, v in fields.items()}
+
+
+# --- the compact index ----------------------------------------------------------------------
+
+
+def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
+    """The compact index of genai-prices data in its published shape (``raw``: a list of
+    providers). ``source`` says where the data came from (package and version, or file)."""
+    if not isinstance(raw, list):
+        raise ValueError("expected a list of providers (genai-prices' data.json)")
+    providers: dict[str, Any] = {}
+    skipped = 0
+    for p in raw:
+        if not isinstance(p, Mapping) or not isinstance(p.get("id"), str):
+            raise ValueError("expected each provider to be an object with an id")
+        models = []
+        for m in p.get("models") or []:
+            entry = _model_entry(m)
+            if entry is None:
+                skipped += 1
+                continue
+            models.append(entry)
+        urls = p.get("pricing_urls") or []
+        providers[p["id"]] = {
+            "name": p.get("name") or p["id"],
+            "url": urls[0] if urls else None,
+            "model_match": p.get("model_match"),
+            "models": models,
+        }
+    return {
+        "format": INDEX_FORMAT,
+        "source": dict(source),
+        "providers": providers,
+        "skipped": skipped,
+    }
+
+
+def _model_entry(m: Mapping[str, Any]) -> dict[str, Any] | None:
+    periods = _periods(m)
+    if not periods:
+        return None
+    entry: dict[str, Any] = {"id": m["id"], "match": m.get("match")}
+    for key in ("name", "context_window", "deprecated", "price_comments"):
+        if m.get(key) is not None:
+            entry[key] = m[key]
+    entry["periods"] = periods
+    notes = _time_of_day_notes(m)
+    if notes:
+        entry["notes"] = notes
+    return entry
+
+
+def _conditionals(m: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
+    """(start date or None, prices) of the model's dated prices; time-of-day prices dropped."""
+    prices = m.get("prices")
+    if isinstance(prices, Mapping):
+        return [(None, prices)]
+    out = []
+    for c in prices or []:
+        constraint = c.get("constraint") or {}
+        if "start_time" in constraint:
+            continue  # time-of-day prices: see _time_of_day_notes
+        out.append((constraint.get("start_date"), c.get("prices") or {}))
+    return out
+
+
+def _time_of_day_notes(m: Mapping[str, Any]) -> list[str]:
+    prices = m.get("prices")
+    notes = []
+    for c in prices if isinstance(prices, list) else []:
+        constraint = c.get("constraint") or {}
+        if "start_time" in constraint:
+            given = _components(c.get("prices") or {})
+            priced = ", ".join(f"{k} ${_base(v)}" for k, v in given.items())
+            notes.append(
+                f"genai-prices lists other prices from {constraint['start_time']} to "
+                f"{constraint['end_time']} (time of day; {priced}); costcalc prices the hours "
+                "outside"
+            )
+    return notes
+
+
+def _base(value: Any) -> str:
+    return str(value["base"] if isinstance(value, Mapping) else value)
+
+
+def _components(prices: Mapping[str, Any]) -> dict[str, Any]:
+    return {COMPONENT_OF[k]: v for k, v in prices.items() if k in COMPONENT_OF and v is not None}
+
+
+def _variants(m: Mapping[str, Any]) -> list[tuple[str, str | None, dict[str, Any]]]:
+    out = []
+    for v in m.get("price_variants") or []:
+        when = tuple(sorted((v.get("when") or {}).items()))
+        mode = VARIANT_MODE.get(when)
+        if mode is None:
+            continue
+        constraint = v.get("constraint") or {}
+        if "start_time" in constraint:
+            continue
+        out.append((mode, constraint.get("start_date"), _components(v.get("prices") or {})))
+    return out
+
+
+def _periods(m: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Price periods in costcalc's terms: one from each date on which a price or a variant
+    changes, each with the standard prices and the variants in effect from then on."""
+    conditionals = [(d, _components(p)) for d, p in _conditionals(m)]
+    conditionals = [(d, c) for d, c in conditionals if "input" in c]
+    if not conditionals:
+        return []
+    variants = _variants(m)
+    starts = sorted(
+        {d for d, _ in conditionals if d} | {d for _, d, _ in variants if d},
+    )
+    periods: list[dict[str, Any]] = []
+    for start in [None, *starts]:
+        standard = _in_effect(conditionals, start)
+        modes: dict[str, dict[str, Any]] = {}
+        for mode, begins, given in variants:
+            if begins is None or (start is not None and begins <= start):
+                modes.setdefault(mode, {}).update(given)
+        period = _period(start, standard, modes)
+        if periods and {k: v for k, v in period.items() if k != "from"} == {
+            k: v for k, v in periods[-1].items() if k != "from"
+        }:
+            continue  # nothing changed on this date
+        periods.append(period)
+    return periods
+
+
+def _in_effect(conditionals: list[tuple[str | None, dict[str, Any]]], day: str | None) -> Any:
+    """The standard prices on ``day`` (None: before any dated change): the last conditional
+    price whose start has come, else the first (genai-prices' rule)."""
+    chosen = conditionals[0][1]
+    for start, prices in conditionals:
+        if start is None or (day is not None and start <= day):
+            chosen = prices
+    return chosen
+
+
+def _period(
+    start: str | None, standard: Mapping[str, Any], modes: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """One period: flat prices at the base, and one tier per long-context threshold."""
+    thresholds = sorted(
+        {t["start"] for v in _all_values(standard, modes) for t in _tiers(v)},
+    )
+    period: dict[str, Any] = {"from": start, "standard": _flat(standard, None)}
+    if "output" not in period["standard"]:
+        period["standard"]["output"] = "0"
+        period["no_output_price"] = True
+    for mode, given in modes.items():
+        if given:
+            period[mode] = _flat(given, None)
+    if thresholds:
+        period["tiers"] = []
+        for above in thresholds:
+            tier: dict[str, Any] = {"above": above, "standard": _flat(standard, above)}
+            if "output" not in tier["standard"]:
+                tier["standard"]["output"] = "0"
+            for mode, given in modes.items():
+                if given:
+                    tier[mode] = _flat(given, above)
+            period["tiers"].append(tier)
+    return period
+
+
+def _all_values(
+    standard: Mapping[str, Any], modes: Mapping[str, Mapping[str, Any]]
+) -> Iterable[Any]:
+    yield from standard.values()
+    for given in modes.values():
+        yield from given.values()
+
+
+def _tiers(value: Any) -> list[Mapping[str, Any]]:
+    return list(value.get("tiers") or []) if isinstance(value, Mapping) else []
+
+
+def _flat(prices: Mapping[str, Any], above: int | None) -> dict[str, str]:
+    """Each component's price for a request above ``above`` input tokens (None: the base)."""
+    out = {}
+    for component, value in prices.items():
+        if isinstance(value, Mapping):
+            price = value["base"]
+            for tier in sorted(_tiers(value), key=lambda t: t["start"]):
+                if above is not None and above >= tier["start"]:
+                    price = tier["price"]
+            out[component] = str(Decimal(str(price)))
+        else:
+            out[component] = str(Decimal(str(value)))
+    return out
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+def matches(clause: Any, name: str) -> bool:
+    """Whether ``name`` (lower case) matches a genai-prices match clause."""
+    if not isinstance(clause, Mapping):
+        return False
+    if "equals" in clause:
+        return name == str(clause["equals"]).lower()
+    if "starts_with" in clause:
+        return name.startswith(str(clause["starts_with"]).lower())
+    if "ends_with" in clause:
+        return name.endswith(str(clause["ends_with"]).lower())
+    if "contains" in clause:
+        return str(clause["contains"]).lower() in name
+    if "regex" in clause:
+        return re.search(str(clause["regex"]), name) is not None
+    if "or" in clause:
+        return any(matches(c, name) for c in clause["or"])
+    if "and" in clause:
+        return all(matches(c, name) for c in clause["and"])
+    return False
+
+
+def exact_names(clause: Any) -> list[str]:
+    """The names a clause matches exactly (its ``equals``, at any depth of ``or``)."""
+    if not isinstance(clause, Mapping):
+        return []
+    if "equals" in clause:
+        return [str(clause["equals"]).lower()]
+    if "or" in clause:
+        return [n for c in clause["or"] for n in exact_names(c)]
+    return []
