@@ -181,7 +181,8 @@ def resolve(
             CostcalcWarning,
             stacklevel=3,
         )
-    limit = model.max_input_tokens or model.context_window
+    # the window of the prices' day (a retired beta may have allowed more then)
+    limit = prices.period.context_window or model.max_input_tokens or model.context_window
     requests, input_tokens, measured = workload.requests, workload.input_tokens, None
     groups: tuple[RequestGroup, ...] = ()
     sampled = False
@@ -278,9 +279,16 @@ def _measure(
     )
     if counted.requests == 0:
         raise UsageError(f"{w.input_file}: no requests to price")
-    if counted.over_context:
+    over = counted.over_context
+    if limit != counted.context_limit:  # the prices' day had another window (a retired beta)
+        from costcalc.tokens.result import over_limit
+
+        hist = counted.sizes()
+        seen = sum(hist.values())
+        over = round(counted.requests * over_limit(hist, limit) / seen) if seen else 0
+    if over:
         raise UsageError(
-            f"{w.input_file}: {count_of(counted.over_context, 'request')} over {prices.model.id}'s "
+            f"{w.input_file}: {count_of(over, 'request')} over {prices.model.id}'s "
             f"limit of {limit or 0:,} input tokens (the largest has {counted.per_request.max:,})"
         )
     requests = w.requests or counted.requests

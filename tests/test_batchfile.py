@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from costcalc.batch.build import build
 from costcalc.batch.reconcile import reconcile
 from costcalc.batch.validate import validate_files
+from costcalc.prices import load_price_table
 from costcalc.router import load_policy, route
 from costcalc.workload import Workload
 from tests.conftest import RunCli
@@ -363,7 +364,7 @@ def test_reconcile_anthropic_outcomes_and_missing(tmp_path: Path) -> None:
 
 
 def test_reconcile_prices_each_request_at_its_own_tier_and_cache_lifetime(tmp_path: Path) -> None:
-    lines = [  # Sonnet 4.5: one request above 200K input, one with a 1-hour cache write
+    lines = [  # Sonnet 4.5 in its 1M beta: one request above 200K input, one 1-hour cache write
         {"custom_id": "a", "result": {"type": "succeeded", "message": {"model": "claude-sonnet-4-5", "usage": {
             "input_tokens": 300_000, "output_tokens": 1000}}}},
         {"custom_id": "b", "result": {"type": "succeeded", "message": {"model": "claude-sonnet-4-5", "usage": {
@@ -372,7 +373,7 @@ def test_reconcile_prices_each_request_at_its_own_tier_and_cache_lifetime(tmp_pa
     ]  # fmt: skip
     out = tmp_path / "results.jsonl"
     out.write_text("".join(json.dumps(x) + "\n" for x in lines))
-    r = reconcile([str(out)])
+    r = reconcile([str(out)], as_of="2026-04-01")  # the beta ended 2026-04-30
     # batch is half of standard: above 200K $3.00 in and $11.25 out; below $1.50 in, $7.50
     # out, and a 1-hour write at $3.00 (2x input, halved)
     big = 300_000 * Decimal("3.00") + 1000 * Decimal("11.25")
@@ -491,11 +492,24 @@ def test_route_records_modes_passed_over_in_earlier_rules(tmp_path: Path) -> Non
 def test_build_manifest_prices_long_context_requests_at_their_tier(
     tmp_path: Path, run_cli: RunCli
 ) -> None:
+    # a model with a long-context tier above 1,000 input tokens (Anthropic's line format)
+    prices = tmp_path / "lc.yaml"
+    prices.write_text(
+        "provider: anthropic\nmodels:\n  - id: acme-long\n    name: Acme Long\n"
+        "    context_window: 1000000\n    prices:\n      - as_of: 2026-11-26\n"
+        "        source: https://example.com/prices\n"
+        "        standard: {input: 3.00, output: 15.00}\n"
+        "        tiers:\n          - above_input_tokens: 1000\n"
+        "            standard: {input: 6.00, output: 22.50}\n"
+    )
     src = tmp_path / "lc.txt"
-    src.write_text("hello" + " hello" * 210_000 + "\nshort one\n")
-    manifest = build(str(src), "claude-sonnet-4-5", tmp_path / "o", max_tokens=100)
+    src.write_text("hello" + " hello" * 2_000 + "\nshort one\n")
+    table = load_price_table([prices])
+    manifest = build(str(src), "acme-long", tmp_path / "o", max_tokens=100, table=table)
     (part,) = sorted((tmp_path / "o").glob("*.jsonl"))
-    data = json.loads(run_cli("batch", "quote", str(part), "--format", "json").stdout)
+    result = run_cli("batch", "quote", str(part), "--format", "json", "--prices", str(prices))
+    data = json.loads(result.stdout)
+    assert "long-context prices" in json.dumps(data)
     costs = {m["mode"]: Decimal(m["cost"]) for m in data["workloads"][0]["modes"]}
     assert manifest.quote is not None
     assert (manifest.quote.standard_cost, manifest.quote.batch_cost) == (

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from costcalc import Workload, quote
+from costcalc import CostcalcError, Workload, quote
 from costcalc.delivery import duration
 from costcalc.lesson import exercise
 from costcalc.money import per_hour
@@ -101,16 +101,33 @@ def test_flex_and_priority() -> None:
     assert not q(model="gpt-5-nano", requests=1, input_tokens=10).mode("priority").available
 
 
+BETA = dt.date(2026, 4, 1)  # Sonnet 4.5's 1M-token beta, retired 2026-04-30
+
+
 def test_long_context_tiers() -> None:
-    sonnet = q(model="claude-sonnet-4-5", requests=10, input_tokens=300_000, output_tokens=1000)
+    sonnet = q(model="claude-sonnet-4-5", requests=10, input_tokens=300_000, output_tokens=1000,
+               as_of=BETA)  # fmt: skip
     # above 200K input tokens: $6 in, $22.50 out for the whole request
     assert sonnet.mode("request").cost == D("18") + D("0.225")
     assert sonnet.mode("batch").cost == D("9") + D("0.1125")  # half, by the rule
     assert sonnet.mode("batch").assumed == ["input", "output"]
-    below = q(model="claude-sonnet-4-5", requests=10, input_tokens=200_000, output_tokens=1000)
+    below = q(model="claude-sonnet-4-5", requests=10, input_tokens=200_000, output_tokens=1000,
+              as_of=BETA)  # fmt: skip
     assert below.mode("request").cost == D("6") + D("0.15")
     pro = q(model="gemini-2.5-pro", requests=1, input_tokens=250_000, output_tokens=1000)
     assert pro.mode("request").cost == D("0.625") + D("0.015")  # $2.50 and $15 above 200K
+
+
+def test_the_retired_1m_beta_refuses_long_requests_after_it_ended(tmp_path: Any) -> None:
+    # genai-prices and LiteLLM give 200K: the 1M-token beta was retired on 2026-04-30
+    with pytest.raises(CostcalcError, match="limit of 200,000 input tokens"):
+        q(model="claude-sonnet-4-5", requests=1, input_tokens=300_000, output_tokens=10,
+          as_of=dt.date(2026, 4, 30))  # fmt: skip
+    path = tmp_path / "p.txt"
+    path.write_text("hello" + " hello" * 179_999 + "\n", encoding="utf-8")
+    with pytest.raises(CostcalcError, match="1 request over claude-sonnet-4-5's limit"):
+        q(model="claude-sonnet-4-5", input_file=str(path), output_tokens=10)
+    assert q(model="claude-sonnet-4-5", input_file=str(path), output_tokens=10, as_of=BETA)
 
 
 def test_streaming_cancels() -> None:
@@ -145,7 +162,7 @@ def test_long_context_prices_apply_per_request_when_measured_from_a_file(tmp_pat
     # is billed at $6/$22.50, the small one at $3/$15.
     path = tmp_path / "prompts.txt"
     path.write_text("hello" + " hello" * 179_999 + "\nhello hello hello\n", encoding="utf-8")
-    kw = dict(model="claude-sonnet-4-5", input_file=str(path), output_tokens=100)
+    kw = dict(model="claude-sonnet-4-5", input_file=str(path), output_tokens=100, as_of=BETA)
     r = q(**kw, modes=["request", "batch"])
     assert r.requests == 2
     request = (

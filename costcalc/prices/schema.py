@@ -87,10 +87,16 @@ class PricePeriod(Strict):
     """When these prices were last checked against ``source``."""
     source: str = Field(min_length=8, pattern=r"^https?://")
     """Where the prices can be checked (a URL)."""
+    read: str | None = None
+    """What was read on ``as_of`` when it was not the page at ``source`` itself: ``a stored
+    copy`` (a copy of the page kept by a search service), or another source, named."""
     origin: str | None = None
     """The data these prices were taken from when no one checked them against ``source``
     (``genai-prices 0.2.3``): ``as_of`` is then the day costcalc read that data."""
     note: str | None = None
+    context_window: int | None = Field(default=None, gt=0)
+    """The context window while these prices applied, where it differed from the model's
+    (Claude Sonnet 4.5's 1M-token beta, retired 2026-04-30)."""
     standard: StandardPrices
     batch: ComponentPrices | None = None
     """Published Batch API prices; components absent here follow the provider's batch rule."""
@@ -106,6 +112,8 @@ class PricePeriod(Strict):
         only when someone read that source that day; otherwise the data they came from."""
         if self.origin is not None:
             return f"from {self.origin} (read {self.as_of}; it cites {self.source})"
+        if self.read is not None:
+            return f"checked {self.as_of} against {self.read} of {self.source}"
         return f"checked {self.as_of} against {self.source}"
 
     @model_validator(mode="after")

@@ -75,6 +75,8 @@ class PriceSheet(Report):
     effective_from: dt.date | None
     as_of: dt.date
     source: str
+    provenance: str
+    """Where the prices come from, in words: "checked DATE against ..." or "from DATA ..."."""
     note: str | None
     tiers: list[TierOut]
     periods: list[PeriodOut]
@@ -123,6 +125,7 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
         effective_from=period.effective_from,
         as_of=period.as_of,
         source=period.source,
+        provenance=period.provenance(),
         note=period.note,
         tiers=tiers,
         periods=[

@@ -22,7 +22,7 @@ def price_sheet_table(sheet: PriceSheet) -> str:
         if sheet.released
         else "since release"
     )
-    lines.append(f"prices on {sheet.on}: {since}; checked {sheet.as_of} against {sheet.source}")
+    lines.append(f"prices on {sheet.on}: {since}; {sheet.provenance}")
     if sheet.note:
         lines.append(f"note: {sheet.note}")
     if sheet.description:
