@@ -177,9 +177,9 @@ def toy_results(path: Path) -> Path:
 
 
 def test_the_registry_names_its_formats(toy: LineFormat) -> None:
-    assert line_formats() == ["openai", "anthropic", "toy"]
+    assert line_formats() == ["openai", "anthropic", "bedrock", "vertex", "toy"]
     assert line_format("toy") is toy
-    with pytest.raises(UsageError, match=r"unknown batch line format 'nope' \(known: openai, anthropic or toy\)"):  # fmt: skip
+    with pytest.raises(UsageError, match=r"unknown batch line format 'nope' \(known: openai, anthropic, bedrock, vertex or toy\)"):  # fmt: skip
         line_format("nope")
     with pytest.raises(ValueError, match="registered already"):
         register(ToyLines())
@@ -294,7 +294,10 @@ def test_the_cli_takes_a_registered_format(
     toy: LineFormat, tmp_path: Path, prices: Path, prompts: Path, run_cli: RunCli
 ) -> None:
     price_args = ["--prices", str(prices)]
-    assert "--provider [openai|anthropic|toy]" in run_cli("batch", "build", "--help").stdout
+    assert (
+        "--provider [openai|anthropic|bedrock|vertex|toy]"
+        in run_cli("batch", "build", "--help").stdout
+    )
     out = tmp_path / "out"
     built = run_cli("batch", "build", str(prompts), "-m", "toy-1", "--provider", "toy",
                     "--out", str(out), "--max-tokens", "50", "--format", "json", *price_args)  # fmt: skip
@@ -321,8 +324,14 @@ def test_without_the_format_the_price_file_and_the_cli_refuse_it(
     tmp_path: Path, prices: Path, prompts: Path, run_cli: RunCli
 ) -> None:
     assert "toy" not in line_formats()
-    with pytest.raises(PriceTableError, match="input should be 'openai', 'anthropic' or 'gemini'"):
+    with pytest.raises(
+        PriceTableError,
+        match="input should be 'openai', 'anthropic', 'gemini', 'bedrock' or 'vertex'",
+    ):
         load_price_table([prices])
     result = run_cli("batch", "build", str(prompts), "-m", "gpt-4o", "--provider", "toy",
                      "--out", str(tmp_path / "out"))  # fmt: skip
-    assert result.exit_code == 2 and "'toy' is not one of 'openai', 'anthropic'" in result.stderr
+    assert (
+        result.exit_code == 2
+        and "'toy' is not one of 'openai', 'anthropic', 'bedrock', 'vertex'" in result.stderr
+    )

@@ -151,6 +151,9 @@ def build(
             f"{arg('id_prefix')} {id_prefix!r}: use letters, digits, _ and - (at most 48), so "
             "every custom_id matches ^[a-zA-Z0-9_-]{1,64}$"
         )
+    # a format may take fewer ids (vertex: lower case): checked once, on the first id
+    if id_problems := fmt.custom_id_problems(f"{id_prefix}1", f"{arg('id_prefix')} {id_prefix!r}"):
+        raise UsageError(id_problems[0])
     # the format's writer, made once: it runs for every row
     write = fmt.writer(
         model=entry.id, max_tokens=max_tokens, system=system, reasoning=entry.reasoning

@@ -336,9 +336,8 @@ def _finish(
     )
     # the column holds the line format (queues from before formats were objects held the
     # provider id, which was the same name)
-    write = line_format(provider).writer(
-        model=model, max_tokens=max_tokens, system=system, reasoning=entry.reasoning
-    )
+    fmt = line_format(provider)
+    write = fmt.writer(model=model, max_tokens=max_tokens, system=system, reasoning=entry.reasoning)
     # the same flush always writes the same files: rewriting after a crash replaces them, and
     # temporary files a killed run left behind are removed (the flush lock is ours)
     stem = f"flush-{flush_id:06d}"
@@ -353,6 +352,11 @@ def _finish(
             request = json.loads(text)
             messages = request.get("messages") or [{"role": "user", "content": request["prompt"]}]
             row = Row(task_id, messages, request.get("system"))
+            # a format may take fewer ids than the queue does (vertex: lower case only)
+            if bad_id := fmt.custom_id_problems(cid, f"task {cid}"):
+                writer.abort()
+                _unclaim(conn, flush_id)  # the tasks wait for a flush in another format
+                raise CostcalcError(bad_id[0])
             try:
                 writer.add(encode_line(write(cid, row)), cid)
             except RequestTooLarge as exc:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from costcalc.batch.validate import validate_files
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, UsageError, arg
 
 if TYPE_CHECKING:
     from costcalc.calculator import QuoteReport
@@ -17,18 +17,29 @@ if TYPE_CHECKING:
 
 
 def quote_files(
-    paths: Sequence[str], output_tokens: int | None = None, table: PriceTable | None = None
+    paths: Sequence[str],
+    output_tokens: int | None = None,
+    table: PriceTable | None = None,
+    model: str | None = None,
 ) -> QuoteReport:
-    """Token counts and cost, standard against batch, for batch files ready to upload."""
+    """Token counts and cost, standard against batch, for batch files ready to upload.
+
+    ``model``: the model of files whose lines name none (bedrock, vertex), when no manifest
+    of ``batch build`` beside them names it."""
     from costcalc.calculator import QuoteReport, quote
     from costcalc.prices import load_price_table
     from costcalc.workload import Workload
 
     table = table or load_price_table()
-    report = validate_files(paths, table=table)
+    report = validate_files(paths, table=table, model=model)
     for f in report.files:
         if f.problems:
             raise CostcalcError(f"{f.problems[0]} (run costcalc batch validate)")
+        if f.model is None:
+            raise UsageError(
+                f"{f.file}: {f.provider} lines do not name their model (the batch job does): "
+                f"give {arg('model')}, or keep the manifest batch build wrote beside the file"
+            )
     quotes = []
     for f in report.files:
         assert f.model is not None

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from costcalc.batch.formats import OUTCOMES, LineFormat, LineUsage, Outcome, result_format
+from costcalc.batch.formats import (
+    OUTCOMES,
+    LineFormat,
+    LineUsage,
+    Outcome,
+    known_names,
+    request_format,
+    result_format,
+)
 from costcalc.batch.validate import _read_lines, validate_files
 from costcalc.cost import mode_costs
 from costcalc.errors import CostcalcError, UsageError, arg
@@ -63,15 +71,17 @@ def _outcome(
 ) -> tuple[str, Outcome, Mapping[str, Any] | None, str | None, LineFormat]:
     """custom_id, outcome, usage and model of one output line of any line format, and the
     format."""
-    cid = obj.get("custom_id")
-    if not isinstance(cid, str):
-        raise CostcalcError(f"{where}: custom_id is missing (not a batch output line?)")
     fmt = result_format(obj)
-    if fmt is not None:
-        return (cid, *fmt.outcome(obj, where), fmt)
-    raise CostcalcError(
-        f"{where}: neither an OpenAI (response/error) nor an Anthropic (result) output line"
-    )
+    if fmt is None:
+        if not isinstance(obj.get("custom_id"), str):
+            raise CostcalcError(f"{where}: custom_id is missing (not a batch output line?)")
+        raise CostcalcError(
+            f"{where}: not an output line of a known batch line format ({known_names()})"
+        )
+    cid = fmt.custom_id_of(obj)
+    if not isinstance(cid, str):
+        raise CostcalcError(f"{where}: {fmt.id_name} is missing (not a batch output line?)")
+    return (cid, *fmt.outcome(obj, where), fmt)
 
 
 def reconcile(
@@ -114,9 +124,17 @@ def reconcile(
                 continue
             result_model = result_model or line_model
             billed[fmt.usage(used, where)] += 1
+    # validated first: for lines that name no model (bedrock, vertex), the manifests of the
+    # inputs name it
+    report = validate_files(inputs, table=table, model=model) if inputs else None
     name = model or result_model
+    if name is None and report is not None:
+        name = next((f.model for f in report.files if f.model), None)
     if name is None:
-        raise UsageError(f"no succeeded result names its model; give {arg('model')}")
+        raise UsageError(
+            f"no succeeded result names its model; give {arg('model')} (bedrock and vertex "
+            f"results never do: so can {arg('inputs')} with the manifest batch build wrote)"
+        )
     prices = table.prices(name, as_of)  # the day the batch ran: prices change
     batch = prices.mode("batch")
     if not batch.available:
@@ -153,16 +171,19 @@ def reconcile(
     if inputs:
         from costcalc.tokens.count import count_file
 
-        report = validate_files(inputs, table=table)
+        assert report is not None
         ids: list[str] = []
         wanted_ids: set[str] = set()
         for path in inputs:
             for _number, raw in _read_lines(path):
                 if raw.strip():
                     try:
-                        cid = json.loads(raw).get("custom_id")
-                    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+                        obj = json.loads(raw)
+                    except (json.JSONDecodeError, UnicodeDecodeError):
                         continue
+                    if not isinstance(obj, dict):
+                        continue
+                    cid = request_format(obj).custom_id_of(obj)
                     if isinstance(cid, str):
                         if cid in wanted_ids:
                             raise CostcalcError(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -27,6 +29,8 @@ class FileReport(BaseModel):
     provider: str | None
     """The line format of the file's requests."""
     model: str | None
+    """The model its lines name; for a format whose lines name none (bedrock, vertex), the
+    one given (``--model``) or named by the manifest ``batch build`` wrote beside the file."""
     requests: int
     bytes: int
     max_tokens_total: int
@@ -78,23 +82,75 @@ class ContextGuard:
         return f"{tokens:,} input tokens, over {self.tok.model}'s limit of {self.limit:,}"
 
 
+_PART = re.compile(r"(.+)-\d{3,}\.jsonl")
+"""A part ``batch build`` wrote: ``<stem>-001.jsonl``, beside ``<stem>.manifest.json``."""
+
+
+def manifest_model(path: str, line_format: str) -> str | None:
+    """The model the manifest of ``batch build`` names for this part, if the part is listed
+    in the manifest beside it and written in ``line_format`` (else None)."""
+    part = Path(path)
+    match = _PART.fullmatch(part.name)
+    if match is None:
+        return None
+    try:
+        manifest = json.loads((part.parent / f"{match[1]}.manifest.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("provider") != line_format:
+        return None
+    parts = manifest.get("parts")
+    listed = isinstance(parts, list) and any(
+        isinstance(p, dict) and p.get("file") == part.name for p in parts
+    )
+    model = manifest.get("model")
+    return model if listed and isinstance(model, str) else None
+
+
 def validate_files(
     paths: Sequence[str],
     *,
     max_requests: int | None = None,
     max_bytes: int | None = None,
     table: PriceTable | None = None,
+    model: str | None = None,
 ) -> ValidationReport:
-    """Check batch files before upload; problems name file and line."""
+    """Check batch files before upload; problems name file and line.
+
+    ``model`` is the model of files whose lines name none (bedrock, vertex: the batch job
+    names it); without it, such a file's model is the one the manifest of ``batch build``
+    beside it names, if any. Files whose lines name their model are checked against those."""
     from costcalc.prices import load_price_table
 
     table = table or load_price_table()
     seen: dict[str, str] = {}
     reports = []
     for path in paths:
-        reports.append(_validate_file(path, seen, max_requests, max_bytes, table))
+        reports.append(_validate_file(path, seen, max_requests, max_bytes, table, model))
     total = sum(len(r.problems) for r in reports)
     return ValidationReport(valid=total == 0, files=reports, problems=total)
+
+
+def _job_model(
+    path: str, fmt: LineFormat, given: str | None, table: PriceTable
+) -> tuple[str | None, list[str]]:
+    """The model of a file whose lines name none, and a problem if the price table says that
+    model's batch files are in another format (its prices would not be the ones billed)."""
+    model = given or manifest_model(path, fmt.name)
+    if model is None:
+        return None, []
+    try:
+        prov, entry = table.find(model)
+    except CostcalcError:
+        return model, []  # an unknown model: reported where the files are priced
+    rule = table.providers[prov.provider].batch
+    own = rule.line_format if rule is not None else None
+    if own != fmt.name:
+        return model, [
+            f"{path}: {entry.id} is a model of {prov.provider}, whose batch files are "
+            f"{own or 'not built'}{' lines' if own else ''}, not {fmt.name} lines"
+        ]
+    return model, []
 
 
 def _validate_file(
@@ -103,6 +159,7 @@ def _validate_file(
     max_requests: int | None,
     max_bytes: int | None,
     table: PriceTable,
+    given_model: str | None = None,
 ) -> FileReport:
     problems: list[str] = []
     provider: str | None = None  # the name of the file's line format
@@ -131,16 +188,22 @@ def _validate_file(
         kind = line_fmt.name
         if fmt is None:
             fmt, provider = line_fmt, kind
+            if not fmt.names_model:  # the job names the model: --model or the manifest
+                model, job_problems = _job_model(path, fmt, given_model, table)
+                problems += job_problems
+                if model is not None:
+                    guard = _guard(table, model)
         elif kind != provider:
             problems.append(f"{where}: a request for {kind} in a file of {provider} requests")
             continue
-        cid = obj.get("custom_id")
+        cid = fmt.custom_id_of(obj)
+        id_name = fmt.id_name
         if not isinstance(cid, str) or not cid:
-            problems.append(f"{where}: custom_id is missing or not a string")
+            problems.append(f"{where}: {id_name} is missing or not a string")
         else:
             problems += fmt.custom_id_problems(cid, where)
             if cid in seen:
-                problems.append(f"{where}: custom_id {cid!r} is also used at {seen[cid]}")
+                problems.append(f"{where}: {id_name} {cid!r} is also used at {seen[cid]}")
             else:
                 seen[cid] = where
         body_key = fmt.body_key
@@ -149,20 +212,18 @@ def _validate_file(
         if not isinstance(body, dict):
             problems.append(f"{where}: {body_key} is missing or not an object")
             continue
-        line_model = body.get("model")
-        if not isinstance(line_model, str):
-            problems.append(f"{where}: {body_key}.model is missing")
-        elif model is None:
-            model, model_line = line_model, number
-            try:
-                guard = ContextGuard(table, model)
-            except CostcalcError:
-                guard = None  # an unknown model: reported where the files are priced
-        elif line_model != model:
-            problems.append(
-                f"{where}: model {line_model!r} differs from {model!r} on line {model_line} "
-                "(one model per file)"
-            )
+        if fmt.names_model:  # else the format checks the request (a model may be refused)
+            line_model = body.get("model")
+            if not isinstance(line_model, str):
+                problems.append(f"{where}: {body_key}.model is missing")
+            elif model is None:
+                model, model_line = line_model, number
+                guard = _guard(table, model)
+            elif line_model != model:
+                problems.append(
+                    f"{where}: model {line_model!r} differs from {model!r} on line "
+                    f"{model_line} (one model per file)"
+                )
         if guard is not None and (too_long := guard.over(raw, obj)):
             problems.append(f"{where}: {too_long}")
         body_problems, max_tokens = fmt.body_problems(body, where, state)
@@ -189,3 +250,10 @@ def _validate_file(
         max_tokens_total=max_total,
         problems=problems,
     )
+
+
+def _guard(table: PriceTable, model: str) -> ContextGuard | None:
+    try:
+        return ContextGuard(table, model)
+    except CostcalcError:
+        return None  # an unknown model: reported where the files are priced

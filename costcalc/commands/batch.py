@@ -39,6 +39,12 @@ class _LineFormatChoice(_Choice):
         pass  # set by click.Choice.__init__: the registry is the list
 
 
+_JOB_MODEL_HELP = (
+    "Model of files whose lines name none (bedrock, vertex: the job names it) "
+    "[default: the manifest batch build wrote beside them]."
+)
+
+
 @click.group()
 def batch() -> None:
     """Batch files ready to upload: build, validate, quote, reconcile."""
@@ -121,11 +127,12 @@ def batch_build(
     "--max-requests", type=int, metavar="N", help="Requests per file [default: provider's]."
 )
 @click.option("--max-bytes", type=int, metavar="N", help="Bytes per file [default: provider's].")
+@click.option("-m", "--model", help=_JOB_MODEL_HELP)
 @format_option("table", "json")
 @prices_option
 def batch_validate(
-    files: tuple[str, ...], max_requests: int | None, max_bytes: int | None, fmt: str,
-    price_files: tuple[str, ...],
+    files: tuple[str, ...], max_requests: int | None, max_bytes: int | None,
+    model: str | None, fmt: str, price_files: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Check batch files before upload: exit 0 valid, 1 invalid, 2 unreadable.
 
@@ -136,7 +143,7 @@ def batch_validate(
 
     report = costcalc.validate_batch_files(
         list(files), max_requests=max_requests, max_bytes=max_bytes,
-        table=costcalc.load_price_table(price_files),
+        table=costcalc.load_price_table(price_files), model=model,
     )  # fmt: skip
     emit_result(report, fmt)
     if not report.valid:
@@ -151,15 +158,17 @@ def batch_validate(
     metavar="N",
     help="Expected output per request [default: each request's max_tokens].",
 )
+@click.option("-m", "--model", help=_JOB_MODEL_HELP)
 @format_option("table", "json", "markdown", "csv")
 @prices_option
 def batch_quote(
-    files: tuple[str, ...], output_tokens: int | None, fmt: str, price_files: tuple[str, ...]
-) -> None:
+    files: tuple[str, ...], output_tokens: int | None, model: str | None, fmt: str,
+    price_files: tuple[str, ...],
+) -> None:  # fmt: skip
     """Token counts and cost, standard against batch, for batch files ready to upload."""
 
     report = costcalc.quote_batch_files(
-        list(files), output_tokens, costcalc.load_price_table(price_files)
+        list(files), output_tokens, costcalc.load_price_table(price_files), model=model
     )
     emit_quote(report, fmt, total=True)
 

@@ -27,6 +27,22 @@ ANTHROPIC = {
 }
 
 
+BEDROCK = {
+    "recordId": "a",
+    "modelInput": {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": "hi"}],
+    },
+}
+VERTEX = {
+    "request": {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "labels": {"custom_id": "a"},
+    }
+}
+
+
 def lines(*objs: object) -> str:
     return "".join((o if isinstance(o, str) else json.dumps(o)) + "\n" for o in objs)
 
@@ -47,6 +63,16 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("empty", {"a.jsonl": ""}, ("a.jsonl: no requests",)),
     ("over-context", {"a.jsonl": lines({**OPENAI, "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello" + " hello" * 130_000}]}})}, ("a.jsonl:1: 130,008 input tokens, over gpt-4o's limit of 128,000",)),
     ("no-messages", {"a.jsonl": lines({**OPENAI, "body": {"model": "gpt-4o", "messages": []}})}, ("a.jsonl:1: body.messages is empty",)),
+    ("bedrock-no-record-id", {"a.jsonl": lines({"modelInput": BEDROCK["modelInput"]})}, ("a.jsonl:1: recordId is missing or not a string",)),
+    ("bedrock-duplicate-record-id", {"a.jsonl": lines(BEDROCK, BEDROCK)}, ("a.jsonl:2: recordId 'a' is also used at",)),
+    ("bedrock-model-in-input", {"a.jsonl": lines({**BEDROCK, "modelInput": {**BEDROCK["modelInput"], "model": "anthropic.claude"}})}, ("a.jsonl:1: modelInput.model is not allowed (the batch job names the model)",)),
+    ("bedrock-not-claude", {"a.jsonl": lines({"recordId": "a", "modelInput": {"prompt": "hi", "max_gen_len": 10}})}, ('modelInput.anthropic_version must be "bedrock-2023-05-31"', "modelInput.max_tokens must be a whole number", "modelInput.messages must be a list")),
+    ("bedrock-then-openai", {"a.jsonl": lines(BEDROCK, {**OPENAI, "custom_id": "b"})}, ("a.jsonl:2: a request for openai in a file of bedrock requests",)),
+    ("vertex-no-id", {"a.jsonl": lines({"request": {"contents": VERTEX["request"]["contents"]}})}, ("a.jsonl:1: request.labels.custom_id is missing or not a string",)),
+    ("vertex-upper-case-id", {"a.jsonl": lines({"request": {**VERTEX["request"], "labels": {"custom_id": "Row-1"}}})}, ("request.labels.custom_id 'Row-1' must be at most 63 lower-case letters",)),
+    ("vertex-no-contents", {"a.jsonl": lines({"request": {"labels": {"custom_id": "a"}}})}, ("a.jsonl:1: request.contents must be a list",)),
+    ("vertex-assistant-role", {"a.jsonl": lines({"request": {**VERTEX["request"], "contents": [{"role": "assistant", "parts": [{"text": "hi"}]}]}})}, ("request.contents[0].role must be user or model",)),
+    ("vertex-zero-max-output", {"a.jsonl": lines({"request": {**VERTEX["request"], "generationConfig": {"maxOutputTokens": 0}}})}, ("request.generationConfig.maxOutputTokens must be a whole number >= 1",)),
     ("anthropic-empty-content", {"a.jsonl": lines({**ANTHROPIC, "params": {**ANTHROPIC["params"], "messages": [{"role": "user", "content": ""}]}})}, ("a.jsonl:1: params.messages[0] has no content",)),
 ]  # fmt: skip
 
@@ -81,6 +107,10 @@ def _setup(tmp_path: Path) -> None:
         )
     )
     (tmp_path / "not-results.jsonl").write_text(lines({"hello": "world"}))
+    (tmp_path / "bedrock.jsonl").write_text(lines(BEDROCK))
+    (tmp_path / "bedrock-results.jsonl").write_text(
+        lines({**BEDROCK, "modelOutput": {"usage": {"input_tokens": 5, "output_tokens": 1}}})
+    )
     (tmp_path / "good-results.jsonl").write_text(
         lines(
             {
@@ -124,7 +154,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("csv-without-column", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--column", "text", "--out", "{d}/out"], ("t.csv:1: no column 'text'", "columns: id, body")),
     ("csv-needs-column", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--out", "{d}/out"], ("needs --column NAME or --template",)),
     ("missing-input", ["batch", "build", "{d}/nope.csv", "-m", "gpt-4o-mini", "--column", "body", "--out", "{d}/out"], ("nope.csv: no such file",)),
-    ("gemini-model", ["batch", "build", "{d}/t.csv", "-m", "gemini-2.5-flash", "--column", "body", "--out", "{d}/out"], ("batch files are built for openai or anthropic",)),
+    ("gemini-model", ["batch", "build", "{d}/t.csv", "-m", "gemini-2.5-flash", "--column", "body", "--out", "{d}/out"], ("batch files are built for openai, anthropic, bedrock or vertex",)),
     ("wrong-provider", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--provider", "anthropic", "--column", "body", "--out", "{d}/out"], ("gpt-4o is a model of openai, not anthropic",)),
     ("bad-id-prefix", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--id-prefix", "row 1"], ("--id-prefix 'row 1'",)),
     ("max-tokens-too-big", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-tokens", "99999"], ("over gpt-4o's maximum output of 16,384",)),
@@ -141,6 +171,9 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-input-not-a-batch-file", ["batch", "reconcile", "{d}/good-results.jsonl", "--input", "{d}/t.csv"], ("t.csv: no request with a custom_id",)),
     ("reconcile-same-file-twice", ["batch", "reconcile", "{d}/good-results.jsonl", "{d}/good-results.jsonl"], ("good-results.jsonl:1: custom_id 'a' has a result already",)),
     ("reconcile-missing-file", ["batch", "reconcile", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
+    ("quote-bedrock-without-model", ["batch", "quote", "{d}/bedrock.jsonl"], ("bedrock.jsonl: bedrock lines do not name their model", "give --model")),
+    ("reconcile-bedrock-without-model", ["batch", "reconcile", "{d}/bedrock-results.jsonl"], ("no succeeded result names its model; give --model", "--input")),
+    ("reconcile-bedrock-no-output", ["batch", "reconcile", "{d}/bedrock.jsonl", "-m", "gpt-4o"], ("bedrock.jsonl:1: modelOutput is missing",)),
     ("quote-invalid-file", ["batch", "quote", "{d}/not-results.jsonl"], ("custom_id is missing", "costcalc batch validate")),
     ("queue-not-sqlite", ["queue", "status", "--db", "{d}/notdb.db"], ("notdb.db: is not a costcalc queue database",)),
     ("queue-missing-db", ["queue", "flush", "--db", "{d}/none.db", "--out", "{d}/o", "-m", "gpt-4o"], ("none.db: no such queue database",)),

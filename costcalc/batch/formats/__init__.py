@@ -2,12 +2,14 @@
 
 A provider's price file names the format of its batch files (``batch.line_format``), and
 that name, not the provider's id, picks the object here that writes, checks, reads and
-reconciles the lines. ``openai`` and ``anthropic`` are built in.
+reconciles the lines. ``openai``, ``anthropic``, ``bedrock`` (AWS Bedrock batch inference,
+Claude bodies) and ``vertex`` (Google Vertex AI batch inference for Gemini) are built in.
 
 Adding a format is one module plus its registration:
 
 1. ``costcalc/batch/formats/<name>.py``: a subclass of ``LineFormat`` (``base``) with its
-   ``name``, ``body_key`` and methods (the two built-in modules are examples);
+   ``name``, ``body_key`` and methods (the built-in modules are examples; ``bedrock`` and
+   ``vertex`` show a line without ``custom_id`` or model);
 2. its ``register()`` call: for a built-in format, one entry in ``_BUILTIN`` below; from
    other code (a plugin, a test), ``register(MyLines())`` before the price table that names
    it is loaded (``unregister(name)`` takes it away again).
@@ -36,7 +38,9 @@ from costcalc.batch.formats.base import (
     usage_int,
     with_system,
 )
+from costcalc.batch.formats.bedrock import BedrockLines
 from costcalc.batch.formats.openai import OpenAILines
+from costcalc.batch.formats.vertex import VertexLines
 from costcalc.errors import UsageError
 
 __all__ = [
@@ -136,6 +140,8 @@ def result_format(obj: Mapping[str, Any]) -> LineFormat | None:
     return None
 
 
-_BUILTIN: tuple[LineFormat, ...] = (OpenAILines(), AnthropicLines())
+_BUILTIN: tuple[LineFormat, ...] = (OpenAILines(), AnthropicLines(), BedrockLines(), VertexLines())
+"""In recognition order, last first: a later format's lines carry keys no earlier one's do
+(bedrock: recordId, modelInput; vertex: request), so none claims an earlier one's lines."""
 for _fmt in _BUILTIN:
     register(_fmt)

@@ -109,18 +109,22 @@ class AnthropicLines(LineFormat):
         return "succeeded", message["usage"], message.get("model")
 
     def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
-        # input_tokens excludes cache reads and writes
-        written = usage_int(used, "cache_creation_input_tokens", where)
-        split = used.get("cache_creation")
-        one_hour = (
-            usage_int(split, "ephemeral_1h_input_tokens", where)
-            if isinstance(split, Mapping)
-            else 0
-        )
-        return LineUsage(
-            input=usage_int(used, "input_tokens", where),
-            cached_input=usage_int(used, "cache_read_input_tokens", where),
-            cache_write_5m=max(written - one_hour, 0),
-            cache_write_1h=one_hour,
-            output=usage_int(used, "output_tokens", where),
-        )
+        return claude_usage(used, where)
+
+
+def claude_usage(used: Mapping[str, Any], where: str) -> LineUsage:
+    """The billed tokens of a Claude Messages usage object (Anthropic's API, and Claude on
+    Bedrock): input_tokens excludes cache reads and writes; cache_creation splits the writes
+    by lifetime."""
+    written = usage_int(used, "cache_creation_input_tokens", where)
+    split = used.get("cache_creation")
+    one_hour = (
+        usage_int(split, "ephemeral_1h_input_tokens", where) if isinstance(split, Mapping) else 0
+    )
+    return LineUsage(
+        input=usage_int(used, "input_tokens", where),
+        cached_input=usage_int(used, "cache_read_input_tokens", where),
+        cache_write_5m=max(written - one_hour, 0),
+        cache_write_1h=one_hour,
+        output=usage_int(used, "output_tokens", where),
+    )

@@ -50,8 +50,9 @@ class LineFormat(ABC):
 
     A price file's ``batch.line_format`` names the format of its provider's batch files. To
     add one, subclass this, set ``name`` (and ``body_key``), implement the abstract methods
-    and ``register()`` an instance (see ``costcalc.batch.formats``). Every line has a string
-    ``custom_id`` at its top level; the rest is the format's.
+    and ``register()`` an instance (see ``costcalc.batch.formats``). Every line carries its
+    request's id (``custom_id`` at its top level unless ``custom_id_of`` says otherwise, in
+    request and result lines alike); the rest is the format's.
     """
 
     name: ClassVar[str]
@@ -59,6 +60,14 @@ class LineFormat(ABC):
     body_key: ClassVar[str] = "body"
     """The key of a request line whose object holds the request: its model, messages and
     output limit (``batch validate`` names it in problems: ``body.model is missing``)."""
+    id_name: ClassVar[str] = "custom_id"
+    """Where a line holds its id, as problems name it (``recordId``,
+    ``request.labels.custom_id``)."""
+    names_model: ClassVar[bool] = True
+    """Whether a request line names its model (``body_key`` + ``.model``). Formats whose
+    batch job names the model instead (Bedrock, Vertex) set False: ``batch validate``,
+    ``quote`` and ``reconcile`` then take the model from ``--model`` or from the manifest
+    ``batch build`` wrote beside the file."""
 
     # --- writing -------------------------------------------------------------------------
 
@@ -83,6 +92,10 @@ class LineFormat(ABC):
     @abstractmethod
     def is_result(self, obj: Mapping[str, Any]) -> bool:
         """Whether a parsed line of the provider's output file is in this format."""
+
+    def custom_id_of(self, obj: Mapping[str, Any]) -> Any:
+        """A request or result line's id (any JSON value: the caller checks it is a string)."""
+        return obj.get("custom_id")
 
     # --- checking (batch validate) -------------------------------------------------------
     # ``where`` is "file:line" to start each problem with; ``file`` is scratch state the
