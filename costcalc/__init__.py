@@ -45,7 +45,7 @@ from costcalc.errors import (
 _LAZY = {
     "Quote": "costcalc.calculator",
     "QuoteReport": "costcalc.calculator",
-    "Recommendation": "costcalc.calculator",
+    "Recommendation": "costcalc.verdict",
     "quote": "costcalc.calculator",
     "quote_all": "costcalc.calculator",
     "ModeQuote": "costcalc.delivery",
@@ -113,7 +113,7 @@ if TYPE_CHECKING:
     from costcalc.budget import ProjectConfig, load_config
     from costcalc.budget import check as check_budgets
     from costcalc.budget import diff as diff_budgets
-    from costcalc.calculator import Quote, QuoteReport, Recommendation, quote, quote_all
+    from costcalc.calculator import Quote, QuoteReport, quote, quote_all
     from costcalc.delivery import ModeQuote
     from costcalc.lesson import Exercise, exercise
     from costcalc.prices import (
@@ -132,6 +132,7 @@ if TYPE_CHECKING:
     from costcalc.tokens.encodings import count_message_tokens, count_tokens, tokenizer_for
     from costcalc.tokens.result import TokenCount
     from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
+    from costcalc.verdict import Recommendation
     from costcalc.workload import Workload, load_workloads, parse_modes, workload_from_options
 
 

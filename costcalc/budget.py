@@ -315,6 +315,7 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
     eligible = (w.source in BATCH_SOURCES) or (
         w.deadline is not None
         and rule is not None
+        and rule.completion_window_hours is not None
         and w.deadline.total_seconds() >= float(rule.completion_window_hours) * 3600
     )
     return WorkloadCost(

@@ -356,10 +356,11 @@ def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str
 
 def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
     rule = job.provider.batch
-    if rule is None:  # batch prices published, but no rule says how long a batch takes
-        return quote
-    typical = rule.typical_turnaround_hours * HOUR
+    if rule is None or rule.completion_window_hours is None:
+        return quote  # batch prices published, but nothing says how long a batch takes
     window = rule.completion_window_hours * HOUR
+    # no typical turnaround published: the window is all that is known
+    typical = rule.typical_turnaround_hours * HOUR if rule.typical_turnaround_hours else window
     waves, limited_by = 1, "completion window"
     if job.workload.rate_limited and job.limits is not None:
         total_in = Decimal(job.requests) * job.input_tokens

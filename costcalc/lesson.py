@@ -127,7 +127,9 @@ def exercise(
     table = table or load_price_table()
     lesson = table.prices(LESSON_MODEL, as_of)
     rule = lesson.provider.batch
-    assert rule is not None
+    # the teaching rate's provider (OpenAI) documents its discount and window
+    assert rule is not None and rule.discount is not None
+    assert rule.completion_window_hours is not None
     std_rate = lesson.period.standard.input if rate is None else rate
     batch_rates = lesson.mode("batch")
     published_batch = batch_rates.rates["input"].basis == "published" and rate is None

@@ -13,7 +13,12 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+RESULT_CONFIG = ConfigDict(defer_build=True, protected_namespaces=())
+"""Result objects are made by costcalc from values it computed (model_construct): their
+schemas are built only when JSON is written, not at every start-up. ``Quote.model_name`` is
+a field, not pydantic's (older pydantic warns about the ``model_`` prefix otherwise)."""
 
 
 class Note(str):

@@ -181,7 +181,9 @@ def route(
     prices = table.prices(model, workload.as_of if workload is not None else None)
     seconds = parse_duration(deadline, "deadline") if isinstance(deadline, str) else deadline
     rule_batch = prices.provider.batch
-    window = rule_batch.completion_window_hours * 3600 if rule_batch is not None else Decimal(86400)
+    hours = rule_batch.completion_window_hours if rule_batch is not None else None
+    # no documented window: the policy's batch_window is read as the usual 24 h
+    window = hours * 3600 if hours is not None else Decimal(86400)
     policy = policy or default_policy()
     skipped: list[str] = []  # modes passed over, in this rule or in earlier matching rules
     for rule in policy.rules:

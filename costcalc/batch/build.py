@@ -83,6 +83,11 @@ def model_line_format(
     prov, entry = table.find(model)
     rule = table.providers[prov.provider].batch
     own = rule.line_format if rule is not None else None
+    if provider is None and rule is not None and own is None:
+        raise UsageError(
+            f"{entry.id} is a model of {prov.provider}, whose batch files costcalc cannot write "
+            f"yet ({rule.note or 'no line format of its own'})"
+        )
     name = provider or own
     if name not in line_formats():
         raise UsageError(

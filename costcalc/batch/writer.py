@@ -204,9 +204,9 @@ def effective_limits(
 ) -> tuple[int | None, int]:
     """Requests and bytes per file: yours may be lower than the provider's, never higher."""
     given = [x for x in (max_requests, rule.max_requests) if x is not None]
-    return (min(given) if given else None), (
-        min(max_bytes, rule.max_bytes) if max_bytes is not None else rule.max_bytes
-    )
+    sizes = [x for x in (max_bytes, rule.max_bytes) if x is not None]
+    # no documented size limit: a file the size of the largest any provider takes (2 GB)
+    return (min(given) if given else None), (min(sizes) if sizes else 2_000_000_000)
 
 
 def prepare_out_dir(out_dir: Path) -> bool:

@@ -255,21 +255,28 @@ LineFormatName = Annotated[
 class BatchRule(Strict):
     """The provider's Batch API: its discount, limits and timing."""
 
-    discount: Decimal = Field(gt=0, le=1, allow_inf_nan=False)
-    """Batch price as a fraction of standard (0.5 = 50% off)."""
-    cache_discount_stacks: bool
-    """Whether cache reads and writes in a batch also get the batch discount."""
+    discount: Decimal | None = Field(gt=0, le=1, allow_inf_nan=False)
+    """Batch price as a fraction of standard (0.5 = 50% off); null: no one figure is
+    published (per model, or the sources disagree), so only published batch prices apply."""
+    cache_discount_stacks: bool | None
+    """Whether cache reads and writes in a batch also get the batch discount (null: not
+    documented; they are then taken at their standard price, and say so)."""
     max_requests: int | None = Field(default=None, gt=0)
     """Most requests in one batch (file); absent: no documented limit."""
-    max_bytes: int = Field(gt=0)
-    """Largest batch file, in bytes."""
-    completion_window_hours: Decimal = Field(gt=0, allow_inf_nan=False)
-    """Worst case: batches not finished by then expire (unfinished requests are not billed)."""
-    typical_turnaround_hours: Decimal = Field(gt=0, allow_inf_nan=False)
-    """What the provider says most batches take."""
-    line_format: LineFormatName
+    max_bytes: int | None = Field(gt=0)
+    """Largest batch file, in bytes (null: no documented limit)."""
+    completion_window_hours: Decimal | None = Field(gt=0, allow_inf_nan=False)
+    """Worst case: batches not finished by then expire (unfinished requests are not billed);
+    null: none documented."""
+    typical_turnaround_hours: Decimal | None = Field(gt=0, allow_inf_nan=False)
+    """What the provider says most batches take (null: it says nothing)."""
+    line_format: LineFormatName | None
+    """The format of its batch files (null: costcalc writes none for this provider yet)."""
     as_of: dt.date
     source: str = Field(min_length=8, pattern=r"^https?://")
+    read: str | None = None
+    """What was read on ``as_of`` when it was not the page at ``source`` itself."""
+    note: str | None = None
 
 
 class TierRule(Strict):

@@ -116,14 +116,24 @@ class ModelPrices(NamedTuple):
             return ModeRates("batch", False, f"{self.provider.name} has no Batch API")
         if not self.model.batch:
             return ModeRates("batch", False, f"{self.model.id} is not offered in the Batch API")
-        pct = f"{((1 - rule.discount) * 100).normalize():f}%"
+        discount = rule.discount
+        if discount is None and not {"input", "output"} <= published.keys():
+            return ModeRates(
+                "batch",
+                False,
+                f"{self.provider.name} publishes no one batch discount ({rule.note or 'per model'})"
+                f" and no batch price for {self.model.id}",
+            )
+        pct = f"{((1 - discount) * 100).normalize():f}%" if discount is not None else ""
         rates: dict[str, Rate] = {}
         for c, std in standard.items():
             if c in published:
                 rates[c] = Rate(published[c], "published")
-            elif c in ("input", "output") or rule.cache_discount_stacks:
+            elif discount is not None and (c in ("input", "output") or rule.cache_discount_stacks):
+                rates[c] = Rate(std * discount, "assumed", f"provider rule: {pct} off standard")
+            elif rule.cache_discount_stacks is None or discount is None:
                 rates[c] = Rate(
-                    std * rule.discount, "assumed", f"provider rule: {pct} off standard"
+                    std, "assumed", "not documented whether cache prices get the batch discount"
                 )
             else:
                 rates[c] = Rate(

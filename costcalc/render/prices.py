@@ -89,11 +89,18 @@ def price_sheet_table(sheet: PriceSheet) -> str:
         b = sheet.batch_rule
         lines.append("")
         limits = f"{b.max_requests:,} requests or " if b.max_requests else ""
-        lines.append(
-            f"batch: {limits}{b.max_bytes:,} bytes per file; typical "
-            f"{b.typical_turnaround_hours.normalize():f} h, at most "
-            f"{b.completion_window_hours.normalize():f} h ({b.source})"
+        size = f"{b.max_bytes:,} bytes per file" if b.max_bytes else "no documented file size"
+        typical = (
+            f"typical {b.typical_turnaround_hours.normalize():f} h"
+            if b.typical_turnaround_hours
+            else "no typical turnaround published"
         )
+        window = (
+            f"at most {b.completion_window_hours.normalize():f} h"
+            if b.completion_window_hours
+            else "no completion window documented"
+        )
+        lines.append(f"batch: {limits}{size}; {typical}, {window} ({b.source})")
     return "\n".join(lines) + "\n"
 
 
