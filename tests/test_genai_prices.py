@@ -131,12 +131,29 @@ def test_a_model_of_a_curated_provider_gets_its_rules() -> None:
 
 
 def test_a_provider_known_only_from_genai_prices_has_prices_and_no_invented_times() -> None:
-    q = _quote("mistral:codestral")
+    q = _quote("cohere:command-r")
     assert q.price_origin == f"genai-prices {installed_version()}"
-    assert q.mode("request").wait_s is None and q.mode("batch").wait_s is None
+    assert q.mode("request").wait_s is None
+    assert not q.mode("batch").available  # nothing read says Cohere sells one
+    assert "nothing costcalc has read says Cohere" in q.mode("batch").reason
+    assert "not known for cohere" in q.recommendation.reason
+
+
+def test_a_curated_rule_gives_what_the_data_lacks() -> None:
+    # Mistral: prices from genai-prices, its Batch API (50%, 24 h) from pricing/mistral.yaml
+    q = _quote("mistral:mistral-large-latest")
+    batch = q.mode("batch")
+    assert batch.available and batch.assumed == ["input", "output"]
+    assert batch.cost == q.mode("request").cost / 2
+    assert batch.worst_wait_s == 24 * 3600 and q.mode("request").wait_s is None
     assert q.recommendation.mode == "batch"
-    assert "not known for mistral" in q.recommendation.reason
-    assert q.mode("flex").available is False
+    # a published batch price wins over the rule (codestral's comes from the data)
+    assert _quote("mistral:codestral").mode("batch").assumed == []
+    # DeepSeek: read, and no Batch API
+    assert _quote("deepseek-chat").mode("batch").reason == "Deepseek has no Batch API"
+    # Azure sells OpenAI's models at OpenAI's prices, under its own rule
+    azure = _quote("azure:gpt-4o")
+    assert azure.provider == "azure" and azure.mode("batch").available
 
 
 @pytest.mark.parametrize(

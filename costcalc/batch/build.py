@@ -30,8 +30,6 @@ from costcalc.results import to_json
 if TYPE_CHECKING:
     from costcalc.prices import Model, PriceTable
 
-    pass
-
 
 DEFAULT_MAX_TOKENS = 1024
 QUOTE_SAMPLE = 2000

@@ -13,8 +13,6 @@ if TYPE_CHECKING:
     from costcalc.calculator import QuoteReport
     from costcalc.prices import PriceTable
 
-    pass
-
 
 def quote_files(
     paths: Sequence[str],

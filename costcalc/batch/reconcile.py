@@ -29,8 +29,6 @@ from costcalc.money import MoneyOut, tidy
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
 
-    pass
-
 
 # --- reconcile ------------------------------------------------------------------------------
 

@@ -6,13 +6,9 @@ import json
 import math
 import random
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from costcalc.errors import EMPTY_PROMPT, InputFileError, UsageError, arg
-
-if TYPE_CHECKING:
-    pass
-
 
 # --- requests from input rows ---------------------------------------------------------------
 

@@ -16,9 +16,7 @@ from costcalc.batch.formats import LineFormat, request_format
 from costcalc.errors import CostcalcError, open_input
 
 if TYPE_CHECKING:
-    from costcalc.prices import PriceTable
-
-    pass
+    from costcalc.prices import BatchRule, PriceTable
 
 
 # --- validate -------------------------------------------------------------------------------
@@ -230,7 +228,7 @@ def _validate_file(
         problems += body_problems
         max_total += max_tokens
     if fmt is not None:
-        rule = fmt.batch_rule(table)
+        rule = _model_rule(table, model, fmt.name) or fmt.batch_rule(table)
         limit_requests = max_requests or (rule.max_requests if rule else None)
         limit_bytes = max_bytes or (rule.max_bytes if rule else None)
         if limit_requests and requests > limit_requests:
@@ -257,3 +255,16 @@ def _guard(table: PriceTable, model: str) -> ContextGuard | None:
         return ContextGuard(table, model)
     except CostcalcError:
         return None  # an unknown model: reported where the files are priced
+
+
+def _model_rule(table: PriceTable, model: str | None, fmt: str) -> BatchRule | None:
+    """The Batch API rule of the file's model's provider, when it writes this format (several
+    providers may share a format: their limits differ)."""
+    if model is None:
+        return None
+    try:
+        prov, _ = table.find(model)
+    except CostcalcError:
+        return None
+    rule = prov.batch
+    return rule if rule is not None and rule.line_format == fmt else None

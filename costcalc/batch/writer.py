@@ -10,16 +10,12 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from pydantic import BaseModel
 
 from costcalc.atomic import new_temp, stage
 from costcalc.errors import CostcalcError, InputFileError, arg
-
-if TYPE_CHECKING:
-    pass
-
 
 # --- writing parts atomically ---------------------------------------------------------------
 

@@ -78,6 +78,11 @@ class Catalog:
                 for pid, i in self.entries(provider)
                 if matches(self.entry(pid, i).get("match"), name)
             ]
+        if not hits and provider is not None:
+            # a model the provider sells at another's prices (genai-prices' fallback)
+            for other in self.index["providers"][provider].get("fallback", []):
+                if other in self.index["providers"] and (hit := self.resolve(name, other)):
+                    return hit
         if len(hits) <= 1:
             return hits[0] if hits else None
         makers = [
@@ -169,6 +174,7 @@ class Catalog:
             token_estimate=UNKNOWN_TOKENIZER,
             speed=None,
             rate_limits=None,
+            known_from=self.origin,
             models=[],
         )
 

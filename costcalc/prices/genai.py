@@ -123,6 +123,8 @@ def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
             "name": p.get("name") or p["id"],
             "url": urls[0] if urls else None,
             "model_match": p.get("model_match"),
+            # models it sells at another provider's prices (Azure sells OpenAI's)
+            "fallback": list(p.get("fallback_model_providers") or []),
             "models": models,
         }
     return {

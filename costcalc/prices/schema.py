@@ -321,7 +321,13 @@ class Provider(Strict):
     as for providers known only from genai-prices)."""
     rate_limits: RateLimits | None
     """Default rate limits for models that give none (null: not known)."""
-    models: list[Model] = Field(min_length=1)
+    known_from: str | None = None
+    """Set (to the data's name) for a provider costcalc knows only from a price package: no
+    one has read what delivery modes it sells, so none is assumed."""
+    models: list[Model] = []
+    """The provider's models; empty: its models and prices come from genai-prices
+    (pricing/genai-prices.json) and this file gives what that data lacks (its Batch API,
+    limits, speed)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "Provider":

@@ -106,7 +106,7 @@ class ModelPrices(NamedTuple):
             }
             return ModeRates("batch", True, rates=listed, above_input_tokens=above)
         if rule is None:
-            if self.period.origin is not None:
+            if self.provider.known_from is not None:
                 return ModeRates(
                     "batch",
                     False,
@@ -291,17 +291,20 @@ class PriceTable:
                 raise not_found(name, self.names(), None)
             at = catalog.resolve(model, provider)
             if at is not None:
-                pid, i = at
+                priced_by, i = at
+                pid = provider or priced_by  # the seller, whose rules apply
                 curated = self.providers.get(pid)
-                entry_id = _normal(catalog.entry(pid, i)["id"])
+                entry_id = _normal(catalog.entry(priced_by, i)["id"])
                 if curated is not None:
                     same = self._index.get(entry_id)
                     if same is not None and same[0] == pid:  # the curated model, by another name
                         return curated, curated.models[same[1]]
                     # OpenAI's models since gpt-4o count with o200k_base; others, the provider's
                     # estimate
-                    return curated, catalog.model(pid, i, "o200k_base" if pid == "openai" else None)
-                return catalog.provider(pid), catalog.model(pid, i)
+                    return curated, catalog.model(
+                        priced_by, i, "o200k_base" if priced_by == "openai" else None
+                    )
+                return catalog.provider(pid), catalog.model(priced_by, i)
         raise not_found(name, self.names(), catalog)
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
