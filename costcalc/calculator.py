@@ -31,7 +31,7 @@ from costcalc.delivery import (
 from costcalc.errors import UsageError, arg
 from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
-from costcalc.prices.schema import PricePeriod
+from costcalc.prices.schema import Model, PricePeriod
 from costcalc.results import RESULT_CONFIG, render_result, to_json
 from costcalc.verdict import Recommendation, _background, recommend
 from costcalc.workload import DeliveryMode, Workload
@@ -153,6 +153,7 @@ def resolve(
     """Look up prices, speed and limits; measure input tokens from a file if asked."""
     prices = table.prices(workload.model, workload.as_of)
     model = prices.model
+    _warn_if_retired(model, prices.on)
     if workload.as_of is not None and workload.as_of > dt.date.today():
         import warnings
 
@@ -226,6 +227,24 @@ def resolve(
         ),
         measured,
     )
+
+
+def _warn_if_retired(model: Model, day: dt.date) -> None:
+    """A model retired by the prices' day (or marked deprecated) is quoted with a warning."""
+    import warnings
+
+    from costcalc.errors import CostcalcWarning
+
+    if model.deprecated is not None:
+        if model.deprecated > day:
+            return  # retiring later: `prices show` says when
+        why = f"{model.id} was retired on {model.deprecated}"
+    elif model.deprecation is not None:
+        why = f"{model.id} is retired or deprecated"
+    else:
+        return
+    source = f" ({model.deprecation})" if model.deprecation else ""
+    warnings.warn(f"{why}{source}", CostcalcWarning, stacklevel=3)
 
 
 def _measure(

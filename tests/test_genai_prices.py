@@ -173,3 +173,55 @@ def test_prices_from_the_data_say_where_they_came_from(run_cli) -> None:  # type
     result = run_cli("quote", "-m", "mistral:codestral", "-n", "10", "-i", "100", "-o", "10")
     assert result.exit_code == 0, result.stderr
     assert "from genai-prices" in result.stdout and "checked" not in result.stdout
+
+
+def test_a_retired_model_warns_with_its_date_and_source(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("quote", "-m", "o4-mini", "-n", "10", "-i", "100", "-o", "10")
+    assert result.exit_code == 0
+    assert "warning: o4-mini was retired on 2026-10-23 (LiteLLM" in result.stderr
+    # retiring later: no warning on a quote, the date in `prices show`
+    later = run_cli("quote", "-m", "o3", "-n", "10", "-i", "100", "-o", "10")
+    assert "warning" not in later.stderr
+    assert "to be retired on 2026-12-11" in run_cli("prices", "show", "o3").stdout
+    flagged = run_cli("quote", "-m", "mistral:open-mistral-7b", "-n", "1", "-i", "1", "-o", "1")
+    assert "deprecated (no date given)" in flagged.stderr or flagged.exit_code == 0
+
+
+def test_prices_list_reaches_every_provider_and_hides_the_retired(run_cli) -> None:  # type: ignore[no-untyped-def]
+    mistral = run_cli("prices", "list", "--provider", "mistral", "--format", "json")
+    rows = json.loads(mistral.stdout)["models"]
+    assert {r["provider"] for r in rows} == {"mistral"} and len(rows) > 10
+    everything = json.loads(run_cli("prices", "list", "--all", "--format", "json").stdout)
+    assert len({r["provider"] for r in everything["models"]}) > 30
+    curated = json.loads(run_cli("prices", "list", "--format", "json").stdout)["models"]
+    active = json.loads(run_cli("prices", "list", "--active", "--format", "json").stdout)["models"]
+    assert "o4-mini" in {r["model"] for r in curated} - {r["model"] for r in active}
+    unknown = run_cli("prices", "list", "--provider", "nope")
+    assert unknown.exit_code == 2 and "unknown provider 'nope'" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("provider", "discount", "window", "line_format"),
+    [
+        ("aws", Decimal("0.5"), Decimal(24), "bedrock"),
+        ("azure", Decimal("0.5"), None, None),
+        ("mistral", Decimal("0.5"), Decimal(24), None),
+        ("groq", Decimal("0.5"), None, "openai"),
+        ("together", None, Decimal(24), None),
+        ("x-ai", None, None, None),
+    ],
+)
+def test_curated_provider_rules_are_sourced(
+    provider: str, discount: Decimal | None, window: Decimal | None, line_format: str | None
+) -> None:
+    prov = load_price_table().providers[provider]
+    rule = prov.batch
+    assert rule is not None
+    assert (rule.discount, rule.completion_window_hours, rule.line_format) == (
+        discount,
+        window,
+        line_format,
+    )
+    assert rule.source.startswith("https://") and rule.read == "a stored copy"
+    assert prov.speed is None and prov.rate_limits is None  # none read: none invented
+    assert load_price_table().providers["deepseek"].batch is None

@@ -24,22 +24,41 @@ def prices() -> None:
 
 
 @prices.command("list")
-@click.option("--provider", help="Only this provider (openai, anthropic, google, ...).")
+@click.option(
+    "--provider",
+    help="Only this provider (openai, anthropic, google, aws, mistral, ...): its curated models "
+    "and every model genai-prices knows of it.",
+)
 @click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE (YYYY-MM-DD).")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Every model of every provider genai-prices knows, not only the curated ones.",
+)
+@click.option("--active", is_flag=True, help="Leave out models retired by DATE (or today).")
 @format_option("table", "json", "csv")
 @prices_option
 def prices_list(
-    provider: str | None, as_of: str | None, fmt: str, price_files: tuple[str, ...]
+    provider: str | None,
+    as_of: str | None,
+    everything: bool,
+    active: bool,
+    fmt: str,
+    price_files: tuple[str, ...],
 ) -> None:
-    """List every model with its standard and batch prices (USD per 1M tokens).
+    """List models with their standard and batch prices (USD per 1M tokens): the curated ones,
+    or a provider's, or (--all) every model genai-prices knows.
 
     \b
     Example:
         costcalc prices list --provider anthropic
-        costcalc prices list --format csv > prices.csv
+        costcalc prices list --provider mistral --active
+        costcalc prices list --all --format csv > prices.csv
     """
 
-    result = costcalc.price_list(costcalc.load_price_table(price_files), provider, as_of)
+    table = costcalc.load_price_table(price_files)
+    result = costcalc.price_list(table, provider, as_of, active=active, everything=everything)
     emit_result(result, fmt)
 
 

@@ -151,6 +151,9 @@ class Catalog:
             max_output_tokens=None,
             released=None,
             deprecated=None,
+            deprecation=f"{self.origin} marks it deprecated (no date given)"
+            if m.get("deprecated")
+            else None,
             teaching=False,
             reasoning=False,
             description=m.get("price_comments"),

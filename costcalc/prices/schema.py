@@ -196,6 +196,11 @@ class Model(Strict):
     max_output_tokens: int | None = Field(default=None, gt=0)
     released: dt.date | None = None
     deprecated: dt.date | None = None
+    """The day the provider retires (retired) the model: quoting it warns, `prices list
+    --active` leaves it out."""
+    deprecation: str | None = None
+    """Where the retirement comes from (the data and its version), and the successor where the
+    data names one; alone (no ``deprecated`` date), a mark with no date."""
     teaching: bool = False
     """A teaching rate, not a list price (the lesson's flat $15 per 1M tokens)."""
     reasoning: bool = False

@@ -14,6 +14,7 @@ from costcalc.prices import (
     Basis,
     BatchRule,
     Mode,
+    Model,
     ModeRates,
     PriceTable,
     days_old,
@@ -67,10 +68,14 @@ class PriceSheet(Report):
     aliases: list[str]
     snapshots: list[str]
     encoding: str | None
-    context_window: int
+    context_window: int | None
     max_input_tokens: int | None
     max_output_tokens: int | None
     released: dt.date | None
+    deprecated: dt.date | None = None
+    """The day the provider retires (retired) the model."""
+    deprecation: str | None = None
+    """Where that comes from (or a deprecation mark without a date)."""
     on: dt.date
     effective_from: dt.date | None
     as_of: dt.date
@@ -121,6 +126,8 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
         max_input_tokens=model.max_input_tokens,
         max_output_tokens=model.max_output_tokens,
         released=model.released,
+        deprecated=model.deprecated,
+        deprecation=model.deprecation,
         on=mp.on,
         effective_from=period.effective_from,
         as_of=period.as_of,
@@ -155,7 +162,7 @@ class PriceListRow(Report):
     batch_output: MoneyOut | None
     batch_assumed: bool
     modes: list[Mode]
-    context_window: int
+    context_window: int | None
 
 
 class PriceList(Report):
@@ -165,14 +172,23 @@ class PriceList(Report):
 
 
 def price_list(
-    table: PriceTable, provider: str | None = None, on: dt.date | str | None = None
+    table: PriceTable,
+    provider: str | None = None,
+    on: dt.date | str | None = None,
+    active: bool = False,
+    everything: bool = False,
 ) -> PriceList:
-    """One row per model: its prices on ``on`` (default today) and the modes it sells."""
+    """One row per model: its prices on ``on`` (default today) and the modes it sells.
+
+    The curated models, or for a ``provider`` also the models genai-prices adds (every model
+    of every provider with ``everything``); ``active`` leaves out retired models."""
     day = parse_date(on, "as_of") if on is not None else dt.date.today()
     rows = []
-    for prov, model in table.models(provider):
+    for prov, model in table.models(provider, everything):
+        if active and _retired(model, day):
+            continue
         try:
-            mp = table.prices(model.id, day)
+            mp = table.prices_of(prov, model, day)
         except UsageError:
             continue  # not yet priced on that day
         std = mp.period.standard
@@ -196,6 +212,13 @@ def price_list(
             )
         )
     return PriceList(currency=table.currency, on=day, models=rows)
+
+
+def _retired(model: Model, day: dt.date) -> bool:
+    """Retired by ``day``, or marked deprecated without a date."""
+    if model.deprecated is not None:
+        return model.deprecated <= day
+    return model.deprecation is not None
 
 
 class StaleModel(Report):

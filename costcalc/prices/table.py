@@ -221,17 +221,29 @@ class PriceTable:
     def currency(self) -> str:
         return "USD"
 
-    def models(self, provider: str | None = None) -> Iterator[tuple[Provider, Model]]:
-        if provider is not None and provider not in self.providers:
-            raise CostcalcError(
-                f"unknown provider {provider!r}; known: {', '.join(sorted(self.providers))}"
-            )
-        for pid in sorted(self.providers):
+    def models(
+        self, provider: str | None = None, everything: bool = False
+    ) -> Iterator[tuple[Provider, Model]]:
+        """The curated models (of ``provider``), and those genai-prices adds: for a provider
+        that is named, or for every provider with ``everything``."""
+        catalog = self.catalog if (everything or provider is not None) else None
+        known = {*self.providers, *(catalog.providers if catalog is not None else ())}
+        if provider is not None and provider not in known:
+            raise CostcalcError(f"unknown provider {provider!r}; known: {', '.join(sorted(known))}")
+        for pid in sorted(known):
             if provider is not None and pid != provider:
                 continue
-            prov = self.providers[pid]
-            for model in prov.models:
-                yield prov, model
+            prov = self.providers.get(pid)
+            curated = {_normal(m.id) for m in prov.models} if prov is not None else set()
+            if prov is not None:
+                yield from ((prov, model) for model in prov.models)
+            if catalog is None or pid not in catalog.index["providers"]:
+                continue
+            seller = prov if prov is not None else catalog.provider(pid)
+            for _, i in catalog.entries(pid):
+                model = catalog.model(pid, i, "o200k_base" if pid == "openai" else None)
+                if _normal(model.id) not in curated and model.id not in self._index:
+                    yield seller, model
 
     def names(self) -> list[str]:
         return sorted(self._index)
@@ -317,8 +329,16 @@ class PriceTable:
 
     def prices(self, name: str, on: dt.date | str | None = None) -> ModelPrices:
         """The prices of model ``name`` in effect on date ``on`` (default: today)."""
-        day = parse_date(on, "as_of") if on is not None else dt.date.today()
         prov, model = self.find(name)
+        return self.prices_of(prov, model, on, name)
+
+    def prices_of(
+        self, prov: Provider, model: Model, on: dt.date | str | None = None, name: str = ""
+    ) -> ModelPrices:
+        """The prices of ``model`` (sold by ``prov``; as ``name``, a snapshot perhaps) on
+        ``on`` (default: today)."""
+        day = parse_date(on, "as_of") if on is not None else dt.date.today()
+        name = name or model.id
         snapshot = next((s for s in model.snapshots if _normal(s.id) == _normal(name)), None)
         if snapshot is not None and snapshot.released is not None and day < snapshot.released:
             raise UsageError(

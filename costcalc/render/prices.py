@@ -25,12 +25,21 @@ def price_sheet_table(sheet: PriceSheet) -> str:
     lines.append(f"prices on {sheet.on}: {since}; {sheet.provenance}")
     if sheet.note:
         lines.append(f"note: {sheet.note}")
+    if sheet.deprecated is not None:
+        when = "retired" if sheet.deprecated <= sheet.on else "to be retired"
+        lines.append(f"{when} on {sheet.deprecated} ({sheet.deprecation})")
+    elif sheet.deprecation:
+        lines.append(f"retired: {sheet.deprecation}")
     if sheet.description:
         lines.append(sheet.description)
     names = [*sheet.aliases, *sheet.snapshots]
     if names:
         lines.append("also answers to: " + ", ".join(names))
-    facts = [f"context {sheet.context_window:,} tokens"]
+    facts = [
+        f"context {sheet.context_window:,} tokens"
+        if sheet.context_window is not None
+        else "context not known"
+    ]
     if sheet.max_input_tokens:
         facts.append(f"max input {sheet.max_input_tokens:,}")
     if sheet.max_output_tokens:
@@ -134,7 +143,7 @@ def price_list_rows(lst: PriceList) -> tuple[list[str], list[list[str]]]:
                 _opt_price(m.batch_input) + mark,
                 _opt_price(m.batch_output) + mark,
                 ",".join(m.modes),
-                f"{m.context_window:,}",
+                f"{m.context_window:,}" if m.context_window is not None else "-",
                 str(m.as_of),
             ]
         )
@@ -178,7 +187,7 @@ def price_list_csv(lst: PriceList) -> str:
             ),
             str(m.batch_assumed).lower(),
             " ".join(m.modes),
-            m.context_window,
+            m.context_window if m.context_window is not None else "",
             m.as_of,
         ]
         for m in lst.models
