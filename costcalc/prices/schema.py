@@ -266,6 +266,8 @@ class BatchRule(Strict):
     cache_discount_stacks: bool | None
     """Whether cache reads and writes in a batch also get the batch discount (null: not
     documented; they are then taken at their standard price, and say so)."""
+    cache_note: str | None = None
+    """What is in doubt about that (shown with every cache price the rule gives)."""
     max_requests: int | None = Field(default=None, gt=0)
     """Most requests in one batch (file); absent: no documented limit."""
     max_bytes: int | None = Field(gt=0)

@@ -129,8 +129,13 @@ class ModelPrices(NamedTuple):
         for c, std in standard.items():
             if c in published:
                 rates[c] = Rate(published[c], "published")
-            elif discount is not None and (c in ("input", "output") or rule.cache_discount_stacks):
+            elif discount is not None and c in ("input", "output"):
                 rates[c] = Rate(std * discount, "assumed", f"provider rule: {pct} off standard")
+            elif discount is not None and rule.cache_discount_stacks:
+                doubt = f"; {rule.cache_note}" if rule.cache_note else ""
+                rates[c] = Rate(
+                    std * discount, "assumed", f"provider rule: {pct} off standard{doubt}"
+                )
             elif rule.cache_discount_stacks is None or discount is None:
                 rates[c] = Rate(
                     std, "assumed", "not documented whether cache prices get the batch discount"
