@@ -19,6 +19,9 @@ import costcalc
 from costcalc.prices import builtin_pricing_dir, load_price_table
 from costcalc.prices.genai import INDEX_FILE, exact_names, installed_version, matches
 
+# retired models in the sample warn, as a quote of them should; that is tested apart
+pytestmark = pytest.mark.filterwarnings("ignore::costcalc.CostcalcWarning")
+
 DAY = dt.date(2026, 12, 1)
 AT = dt.datetime(2026, 12, 1, 20, tzinfo=dt.timezone.utc)  # outside DeepSeek's busy hours
 PROVIDERS = [
