@@ -31,7 +31,7 @@ from costcalc.delivery import (
 from costcalc.errors import UsageError, arg
 from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
-from costcalc.prices.schema import Model, PricePeriod
+from costcalc.prices.schema import Model
 from costcalc.results import RESULT_CONFIG, render_result, to_json
 from costcalc.verdict import Recommendation, _background, recommend
 from costcalc.workload import DeliveryMode, Workload
@@ -424,7 +424,9 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
     out = []
     if p.model.teaching:
         out.append(f"{p.model.id} is a teaching rate, not a list price: {p.model.name}")
-    out.append(f"prices in effect on {p.on}, {PricePeriod.provenance(p.period)}")
+    out.append(f"prices in effect on {p.on}, {p.period.provenance()}")
+    if p.period.note and not p.model.teaching:  # the teaching rate says so above
+        out.append(f"note on these prices: {p.period.note}")
     if measured:
         out.append(measured)
     assumed = sorted({f"{m.mode} {c}" for m in modes for c in m.assumed})

@@ -147,7 +147,9 @@ class UnknownModelError(CostcalcError, LookupError):
         hint = f": {why}" if why else ""
         if self.suggestions:
             hint += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
-        super().__init__(f"unknown model {name!r}{hint} (`costcalc prices list` shows every model)")
+        super().__init__(
+            f"unknown model {name!r}{hint} (`costcalc prices list --all` shows every model)"
+        )
 
 
 EMPTY_PROMPT = "empty prompt (providers reject a message with no text)"

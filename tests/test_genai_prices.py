@@ -55,6 +55,12 @@ SAMPLE = _sample()
 def test_the_index_is_the_installed_genai_prices() -> None:
     assert INDEX["source"]["package"] == "genai-prices"
     assert INDEX["source"]["version"] == installed_version()
+    # compiled by the current code from the installed data: run `costcalc prices compile`
+    from costcalc.prices.genai import index_from_raw, raw_from_package
+
+    raw, version = raw_from_package()
+    fresh = index_from_raw(raw, {**INDEX["source"], "version": version})
+    assert json.loads(json.dumps(fresh)) == INDEX
 
 
 def _quote(name: str, cached: Decimal = Decimal(0)) -> costcalc.Quote:
@@ -228,3 +234,54 @@ def test_curated_provider_rules_are_sourced(
     assert rule.source.startswith("https://") and rule.read == "a stored copy"
     assert prov.speed is None and prov.rate_limits is None  # none read: none invented
     assert load_price_table().providers["deepseek"].batch is None
+
+
+def test_the_newest_variant_in_effect_wins_as_in_genai_prices() -> None:
+    # gemini-4-argon and mistral-large-4 list several dated batch prices, newest first
+    for pid, model in (("google", "gemini-4-argon"), ("mistral", "mistral-large-4")):
+        batch = _quote(f"{pid}:{model}").mode("batch")
+        assert batch.cost == _genai(pid, model, context={"processing": "batch"})
+
+
+def test_a_model_sold_at_another_providers_prices_takes_the_sellers_rules() -> None:
+    # Azure sells gpt-5.1 at OpenAI's list prices; OpenAI's batch/flex/priority variants are
+    # OpenAI's, so Azure's batch is its own rule's (assumed) and it sells no flex or priority
+    q = _quote("azure:gpt-5.1")
+    assert q.mode("request").cost == _genai("azure", "gpt-5.1")
+    assert q.mode("batch").assumed == ["input", "output"]
+    assert not q.mode("flex").available and not q.mode("priority").available
+
+
+def test_prices_costcalc_leaves_out_are_named_in_the_quote() -> None:
+    q = _quote("perplexity:sonar")
+    assert any("does not price" in a and "requests_kcount" in a for a in q.assumptions)
+
+
+@pytest.mark.parametrize(
+    ("name", "provider"),
+    [
+        ("anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),
+        ("AWS:anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),
+    ],
+)
+def test_a_bare_bedrock_id_is_bedrocks(name: str, provider: str) -> None:
+    assert load_price_table().find(name)[0].provider == provider
+
+
+def test_did_you_mean_looks_at_every_model_and_provider() -> None:
+    with pytest.raises(costcalc.UnknownModelError, match="'claude-opus-4-6'"):
+        load_price_table().find("claud-opus-4-6")
+    with pytest.raises(costcalc.UnknownModelError, match="did you mean 'anthropic'"):
+        load_price_table().find("anthropc:claude-opus-4-6")
+
+
+def test_batch_files_for_a_provider_without_a_batch_rule_are_refused(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "s.csv"
+    src.write_text("body\nhi\n")
+    for model in ("openrouter:anthropic/claude-opus-4.6", "cerebras:gpt-oss-120b"):
+        result = run_cli("batch", "build", str(src), "-m", model, "--column", "body",
+                         "--out", str(tmp_path / "o"))  # fmt: skip
+        assert result.exit_code == 2 and "Traceback" not in result.stderr
+    nova = run_cli("batch", "build", str(src), "-m", "aws:amazon.nova-lite-v1:0", "--column",
+                   "body", "--out", str(tmp_path / "n"))  # fmt: skip
+    assert nova.exit_code == 2 and "Claude models only" in nova.stderr

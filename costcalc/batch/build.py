@@ -79,7 +79,7 @@ def model_line_format(
     """The model's entry and the line format of its batch files: the one its provider's price
     file names (``batch.line_format``); ``provider``, if given, must be that format."""
     prov, entry = table.find(model)
-    rule = table.providers[prov.provider].batch
+    rule = prov.batch
     own = rule.line_format if rule is not None else None
     if provider is None and rule is not None and own is None:
         raise UsageError(
@@ -144,7 +144,7 @@ def build(
 
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, provider)
-    rule = table.providers[table.find(model)[0].provider].batch
+    rule = table.find(model)[0].batch
     if rule is None:
         raise UsageError(f"{entry.id}: the provider has no Batch API")
     check_batch_options(entry, max_tokens, max_requests, max_bytes)

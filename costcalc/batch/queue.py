@@ -331,9 +331,7 @@ def _finish(
         max_requests = claimed_requests if claimed_requests is not None else max_requests
         max_bytes = claimed_bytes if claimed_bytes is not None else max_bytes
     prov, entry = table.find(model)
-    limit_requests, limit_bytes = effective_limits(
-        table.providers[prov.provider].batch, max_requests, max_bytes
-    )
+    limit_requests, limit_bytes = effective_limits(prov.batch, max_requests, max_bytes)
     # the column holds the line format (queues from before formats were objects held the
     # provider id, which was the same name)
     fmt = line_format(provider)

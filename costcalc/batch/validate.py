@@ -141,7 +141,7 @@ def _job_model(
         prov, entry = table.find(model)
     except CostcalcError:
         return model, []  # an unknown model: reported where the files are priced
-    rule = table.providers[prov.provider].batch
+    rule = prov.batch
     own = rule.line_format if rule is not None else None
     if own != fmt.name:
         return model, [

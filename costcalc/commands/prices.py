@@ -58,6 +58,7 @@ def prices_list(
     """
 
     table = costcalc.load_price_table(price_files)
+    provider = provider.strip().lower() if provider is not None else None
     result = costcalc.price_list(table, provider, as_of, active=active, everything=everything)
     emit_result(result, fmt)
 

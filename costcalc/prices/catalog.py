@@ -53,7 +53,7 @@ class Catalog:
             for i, m in enumerate(prov["models"]):
                 for name in {m["id"].lower(), *exact_names(m.get("match"))}:
                     self._exact.setdefault(name, []).append((pid, i))
-        self._built: dict[tuple[str, int], Model] = {}
+        self._built: dict[tuple[str, int, bool], Model] = {}
 
     @property
     def providers(self) -> list[str]:
@@ -85,6 +85,16 @@ class Catalog:
                     return hit
         if len(hits) <= 1:
             return hits[0] if hits else None
+        # a name that is nearly one entry's own id is that entry's (a Bedrock id is AWS's)
+        import difflib
+
+        def likeness(hit: tuple[str, int]) -> float:
+            own = str(self.entry(*hit)["id"]).lower()
+            return difflib.SequenceMatcher(None, name, own).ratio()
+
+        ranked = sorted(hits, key=likeness, reverse=True)
+        if likeness(ranked[0]) >= 0.9 and likeness(ranked[0]) > likeness(ranked[1]):
+            return ranked[0]
         makers = [
             h for h in hits if matches(self.index["providers"][h[0]].get("model_match"), name)
         ]
@@ -97,20 +107,25 @@ class Catalog:
         choices = ", ".join(f"{pid}:{self.entry(pid, i)['id']}" for pid, i in hits[:6])
         raise CostcalcError(f"model {name!r} is sold by several providers: name one ({choices})")
 
-    def suggest(self, name: str, n: int = 3) -> list[str]:
-        import difflib
+    def names(self) -> list[str]:
+        """Every name the data gives its models (ids and exact aliases)."""
+        return sorted(self._exact)
 
-        return difflib.get_close_matches(name, sorted(self._exact), n=n, cutoff=0.75)
-
-    def model(self, pid: str, i: int, encoding: Encoding | None = None) -> Model:
-        """The price-table model of entry ``i`` of provider ``pid`` (built once)."""
-        built = self._built.get((pid, i))
+    def model(
+        self, pid: str, i: int, encoding: Encoding | None = None, variants: bool = True
+    ) -> Model:
+        """The price-table model of entry ``i`` of provider ``pid`` (built once); without
+        ``variants``, its standard prices only (a model another provider sells at these
+        prices: that provider's own rules decide its modes, as genai-prices prices it)."""
+        built = self._built.get((pid, i, variants))
         if built is None:
-            built = self._build(pid, self.entry(pid, i), encoding)
-            self._built[(pid, i)] = built
+            built = self._build(pid, self.entry(pid, i), encoding, variants)
+            self._built[(pid, i, variants)] = built
         return built
 
-    def _build(self, pid: str, m: Mapping[str, Any], encoding: Encoding | None) -> Model:
+    def _build(
+        self, pid: str, m: Mapping[str, Any], encoding: Encoding | None, variants: bool
+    ) -> Model:
         url = self.index["providers"][pid].get("url") or "https://github.com/pydantic/genai-prices"
         periods = []
         for p in m["periods"]:
@@ -125,16 +140,18 @@ class Catalog:
                     origin=self.origin,
                     note=note,
                     standard=_prices(StandardPrices, p["standard"]),
-                    batch=_prices(ComponentPrices, p.get("batch")),
-                    flex=_prices(ComponentPrices, p.get("flex")),
-                    priority=_prices(ComponentPrices, p.get("priority")),
+                    batch=_prices(ComponentPrices, p.get("batch")) if variants else None,
+                    flex=_prices(ComponentPrices, p.get("flex")) if variants else None,
+                    priority=_prices(ComponentPrices, p.get("priority")) if variants else None,
                     tiers=[
                         ContextTier.model_construct(
                             above_input_tokens=t["above"],
                             standard=_prices(StandardPrices, t["standard"]),
-                            batch=_prices(ComponentPrices, t.get("batch")),
-                            flex=_prices(ComponentPrices, t.get("flex")),
-                            priority=_prices(ComponentPrices, t.get("priority")),
+                            batch=_prices(ComponentPrices, t.get("batch")) if variants else None,
+                            flex=_prices(ComponentPrices, t.get("flex")) if variants else None,
+                            priority=(
+                                _prices(ComponentPrices, t.get("priority")) if variants else None
+                            ),
                         )
                         for t in p.get("tiers", [])
                     ],
@@ -203,7 +220,8 @@ def load_catalog(path: Path) -> Catalog:
 def not_found(name: str, curated: list[str], catalog: Catalog | None) -> UnknownModelError:
     import difflib
 
-    close = difflib.get_close_matches(name.lower(), curated, n=3, cutoff=0.6)
-    if catalog is not None and len(close) < 3:
-        close += [c for c in catalog.suggest(name.lower()) if c not in close][: 3 - len(close)]
+    key = name.lower().partition(":")[2] or name.lower()
+    # the closest names of the curated table and the data together, best first
+    names = sorted({*curated, *(catalog.names() if catalog is not None else ())})
+    close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
     return UnknownModelError(name, close)

@@ -144,7 +144,7 @@ def _model_entry(m: Mapping[str, Any]) -> dict[str, Any] | None:
         if m.get(key) is not None:
             entry[key] = m[key]
     entry["periods"] = periods
-    notes = _time_of_day_notes(m)
+    notes = _time_of_day_notes(m) + _left_out(m)
     if notes:
         entry["notes"] = notes
     return entry
@@ -178,6 +178,18 @@ def _time_of_day_notes(m: Mapping[str, Any]) -> list[str]:
                 "outside"
             )
     return notes
+
+
+def _left_out(m: Mapping[str, Any]) -> list[str]:
+    """A note naming the prices costcalc does not apply (per request, audio, images, ...)."""
+    prices = m.get("prices")
+    given = (
+        [prices] if isinstance(prices, Mapping) else [c.get("prices") or {} for c in prices or []]
+    )
+    other = sorted({k for p in given for k, v in p.items() if k not in COMPONENT_OF and v})
+    if not other:
+        return []
+    return [f"genai-prices also lists {', '.join(other)}, which costcalc does not price"]
 
 
 def _base(value: Any) -> str:
@@ -219,7 +231,10 @@ def _periods(m: Mapping[str, Any]) -> list[dict[str, Any]]:
         modes: dict[str, dict[str, Any]] = {}
         for mode, begins, given in variants:
             if begins is None or (start is not None and begins <= start):
-                modes.setdefault(mode, {}).update(given)
+                # genai-prices lists variants newest first; the first in effect wins, per price
+                chosen = modes.setdefault(mode, {})
+                for component, price in given.items():
+                    chosen.setdefault(component, price)
         period = _period(start, standard, modes)
         if periods and {k: v for k, v in period.items() if k != "from"} == {
             k: v for k, v in periods[-1].items() if k != "from"

@@ -292,17 +292,24 @@ class PriceTable:
         model = key
         catalog = self.catalog
         known = {*self.providers, *(catalog.providers if catalog is not None else ())}
-        if ":" in key or ("/" in key and key.partition("/")[0] in known):
+        prefix = key.partition(":")[0]
+        colon = ":" in key and (prefix in known or "." not in prefix)
+        if colon or ("/" in key and key.partition("/")[0] in known):
             # PROVIDER:MODEL, or the older provider/model (openrouter's ids hold a slash:
-            # openrouter:openai/gpt-4o)
-            provider, _, model = key.partition(":" if ":" in key else "/")
+            # openrouter:openai/gpt-4o); a bare Bedrock id (anthropic.claude-...-v2:0) holds a
+            # colon too, after a dotted name that is no provider's
+            provider, _, model = key.partition(":" if colon else "/")
             hit = self._index.get(model)
             if hit is not None and hit[0] == provider:
                 return self.providers[provider], self.providers[provider].models[hit[1]]
         if catalog is not None:
             if provider is not None and provider not in known:
+                import difflib
+
+                close = difflib.get_close_matches(provider, sorted(known), n=3, cutoff=0.5)
+                hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
                 raise UnknownModelError(
-                    name, [], f"no provider {provider!r} (known: {', '.join(sorted(known))})"
+                    name, [], f"no provider {provider!r}{hint} (`costcalc prices list --all`)"
                 )
             if provider is not None and provider not in catalog.index["providers"]:
                 raise not_found(name, self.names(), None)
@@ -319,9 +326,12 @@ class PriceTable:
                     # OpenAI's models since gpt-4o count with o200k_base; others, the provider's
                     # estimate
                     return curated, catalog.model(
-                        priced_by, i, "o200k_base" if priced_by == "openai" else None
+                        priced_by,
+                        i,
+                        "o200k_base" if priced_by == "openai" else None,
+                        variants=priced_by == pid,
                     )
-                return catalog.provider(pid), catalog.model(priced_by, i)
+                return catalog.provider(pid), catalog.model(priced_by, i, variants=priced_by == pid)
         raise not_found(name, self.names(), catalog)
 
     def suggest(self, name: str, n: int = 3) -> list[str]:

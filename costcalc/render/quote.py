@@ -26,8 +26,11 @@ def quote_headline(q: Quote) -> str:
     from costcalc.delivery import count_of
 
     teaching = _teaching_tag(q, " [teaching rate]")
+    # a name resolved in the data may be sold by several providers: say whose it is
+    seller = f", sold by {q.provider}" if q.price_origin is not None else ""
     return (
-        f"{q.name}: {q.model} ({q.model_name}{teaching}), {count_of(q.requests, 'request')} × "
+        f"{q.name}: {q.model} ({q.model_name}{teaching}{seller}), "
+        f"{count_of(q.requests, 'request')} × "
         f"{_tokens(q.input_tokens_per_request)} input + {_tokens(q.output_tokens_per_request)} "
         f"output tokens, prices of {q.prices_as_of}"
     )

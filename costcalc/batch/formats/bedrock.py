@@ -61,7 +61,7 @@ from costcalc.batch.formats.base import (
     message_problems,
     with_system,
 )
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, UsageError
 
 if TYPE_CHECKING:
     from costcalc.batch.rows import Row
@@ -79,6 +79,12 @@ class BedrockLines(LineFormat):
     def writer(
         self, *, model: str, max_tokens: int, system: str | None, reasoning: bool = False
     ) -> RequestWriter:
+        if "claude" not in model.lower():
+            # each model family on Bedrock has its own body; costcalc writes Claude's only
+            raise UsageError(
+                f"{model}: costcalc writes Bedrock batch lines for Claude models only (the "
+                "request body differs per model family)"
+            )
         default_system = system
 
         def request(custom_id: str, row: Row) -> dict[str, Any]:
