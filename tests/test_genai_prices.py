@@ -156,3 +156,16 @@ def test_prices_from_the_data_say_where_they_came_from(run_cli) -> None:  # type
     result = run_cli("quote", "-m", "mistral:codestral", "-n", "10", "-i", "100", "-o", "10")
     assert result.exit_code == 0, result.stderr
     assert "from genai-prices" in result.stdout and "checked" not in result.stdout
+
+
+def test_prices_show_says_where_catalog_prices_came_from_and_an_unknown_context(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("prices", "show", "mistral:devstral-small")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"from genai-prices {installed_version()} (read " in lines[1]
+    assert "checked" not in lines[1]
+    assert "context window not known" in result.stdout
+    data = json.loads(
+        run_cli("prices", "show", "mistral:devstral-small", "--format", "json").stdout
+    )
+    assert data["context_window"] is None and data["origin"].startswith("genai-prices")

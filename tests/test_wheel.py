@@ -87,6 +87,7 @@ def test_installed_wheel_shows_prices_offline_from_another_directory(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COSTCALC_", "PYTHON"))}
+    env["COSTCALC_HOME"] = str(tmp_path / "home")  # never the real user data folder
     result = subprocess.run(
         [str(installed / "bin" / "costcalc"), "prices", "show", "gpt-4o", "--format", "json"],
         cwd=elsewhere,
@@ -117,6 +118,7 @@ def test_installed_wheel_counts_tokens_offline_without_a_tiktoken_cache(
     cache.mkdir()
     tmp.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COSTCALC_", "PYTHON"))}
+    env["COSTCALC_HOME"] = str(tmp_path / "home")  # never the real user data folder
     env.update(TIKTOKEN_CACHE_DIR=str(cache), TMPDIR=str(tmp))
     messages = json.dumps(
         [{"role": "system", "content": "You are a helpful assistant."},

@@ -51,6 +51,8 @@ class PeriodOut(Report):
     effective_from: dt.date | None
     as_of: dt.date
     source: str
+    origin: str | None = None
+    """The data these prices were taken from (``as_of``: the day it was read), if any."""
     input: MoneyOut
     output: MoneyOut
 
@@ -67,7 +69,8 @@ class PriceSheet(Report):
     aliases: list[str]
     snapshots: list[str]
     encoding: str | None
-    context_window: int
+    context_window: int | None
+    """None: not known (some models known only from price data)."""
     max_input_tokens: int | None
     max_output_tokens: int | None
     released: dt.date | None
@@ -75,6 +78,10 @@ class PriceSheet(Report):
     effective_from: dt.date | None
     as_of: dt.date
     source: str
+    origin: str | None = None
+    provenance: str
+    """Where the prices come from, as every output says it ("checked DATE against URL", or
+    "from DATA (read DATE; it cites URL)")."""
     note: str | None
     tiers: list[TierOut]
     periods: list[PeriodOut]
@@ -123,6 +130,8 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
         effective_from=period.effective_from,
         as_of=period.as_of,
         source=period.source,
+        origin=period.origin,
+        provenance=period.provenance(),
         note=period.note,
         tiers=tiers,
         periods=[
@@ -130,6 +139,7 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
                 effective_from=p.effective_from,
                 as_of=p.as_of,
                 source=p.source,
+                origin=p.origin,
                 input=p.standard.input,
                 output=p.standard.output,
             )
@@ -152,7 +162,7 @@ class PriceListRow(Report):
     batch_output: MoneyOut | None
     batch_assumed: bool
     modes: list[Mode]
-    context_window: int
+    context_window: int | None
 
 
 class PriceList(Report):

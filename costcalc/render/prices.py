@@ -22,7 +22,7 @@ def price_sheet_table(sheet: PriceSheet) -> str:
         if sheet.released
         else "since release"
     )
-    lines.append(f"prices on {sheet.on}: {since}; checked {sheet.as_of} against {sheet.source}")
+    lines.append(f"prices on {sheet.on}: {since}; {sheet.provenance}")
     if sheet.note:
         lines.append(f"note: {sheet.note}")
     if sheet.description:
@@ -30,7 +30,11 @@ def price_sheet_table(sheet: PriceSheet) -> str:
     names = [*sheet.aliases, *sheet.snapshots]
     if names:
         lines.append("also answers to: " + ", ".join(names))
-    facts = [f"context {sheet.context_window:,} tokens"]
+    facts = [
+        f"context {sheet.context_window:,} tokens"
+        if sheet.context_window
+        else "context window not known"
+    ]
     if sheet.max_input_tokens:
         facts.append(f"max input {sheet.max_input_tokens:,}")
     if sheet.max_output_tokens:
@@ -77,8 +81,8 @@ def price_sheet_table(sheet: PriceSheet) -> str:
                         str(p.effective_from or "release"),
                         usd_price(p.input),
                         usd_price(p.output),
-                        str(p.as_of),
-                        p.source,
+                        str(p.as_of) if p.origin is None else f"read {p.as_of}",
+                        p.source if p.origin is None else f"{p.origin} (cites {p.source})",
                     ]
                     for p in sheet.periods
                 ],
@@ -127,7 +131,7 @@ def price_list_rows(lst: PriceList) -> tuple[list[str], list[list[str]]]:
                 _opt_price(m.batch_input) + mark,
                 _opt_price(m.batch_output) + mark,
                 ",".join(m.modes),
-                f"{m.context_window:,}",
+                f"{m.context_window:,}" if m.context_window else "-",
                 str(m.as_of),
             ]
         )
@@ -171,7 +175,7 @@ def price_list_csv(lst: PriceList) -> str:
             ),
             str(m.batch_assumed).lower(),
             " ".join(m.modes),
-            m.context_window,
+            "" if m.context_window is None else m.context_window,
             m.as_of,
         ]
         for m in lst.models
