@@ -1,4 +1,4 @@
-"""`costcalc prices`: list, show, validate, stale, schema."""
+"""`costcalc prices`: list, show, validate, stale, schema, update."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from costcalc.errors import CostcalcError
 
 @click.group()
 def prices() -> None:
-    """The dated price table: list, show, validate, check staleness, print the schema."""
+    """The dated price table: list, show, validate, check staleness, print the schema, update
+    it from newer data."""
 
 
 @prices.command("list")
@@ -118,3 +119,48 @@ def prices_schema() -> None:
     """Print the JSON Schema of a price file (the shipped pricing/schema.json)."""
 
     emit(json.dumps(costcalc.price_schema(), indent=2) + "\n")
+
+
+@prices.command("update")
+@click.option(
+    "--from",
+    "source",
+    metavar="FILE|URL",
+    help="genai-prices' data.json or LiteLLM's model_prices_and_context_window.json (detected), "
+    "a file or an http(s) URL. Default: genai-prices' published data.json.",
+)
+@click.option(
+    "--remove", is_flag=True, help="Delete the updated data: use the shipped prices again."
+)
+@format_option("table", "json")
+def prices_update(source: str | None, remove: bool, fmt: str) -> None:
+    """Read newer prices and use them from now on; print what changed against the data in
+    use before (models added, removed, prices changed, counts per provider).
+
+    The data is kept in your data folder ($COSTCALC_HOME, else $XDG_DATA_HOME/costcalc or
+    ~/.local/share/costcalc on Linux, ~/Library/Application Support/costcalc on macOS,
+    %LOCALAPPDATA%\\costcalc on Windows), never in the installed package. Reading a URL is
+    the only network access costcalc makes, and only here.
+
+    \b
+    Precedence, highest first:
+      1. your price files (--prices FILE, $COSTCALC_PRICES): whole models
+      2. the updated data: every price it states, curated models included
+      3. the curated table (pricing/*.yaml): what the updated data does not state
+      4. the shipped genai-prices data: models neither names
+    A curated model keeps its names, speed, rate limits, context window, batch rules and
+    its price history before the data's first date. Prices from the data say so.
+
+    \b
+    Example:
+        costcalc prices update
+        costcalc prices update --from model_prices_and_context_window.json
+        costcalc prices update --remove
+    """
+
+    if remove and source is not None:
+        raise click.UsageError("--remove takes no --from")
+    if remove:
+        emit_result(costcalc.remove_price_update(), fmt)
+    else:
+        emit_result(costcalc.update_prices(source), fmt)

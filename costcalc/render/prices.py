@@ -1,4 +1,5 @@
-"""What `costcalc prices` shows: the price sheet of one model, the price list, stale prices."""
+"""What `costcalc prices` shows: the price sheet of one model, the price list, stale prices,
+and what a price update changed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from costcalc.render.tables import Row, csv_text, text_table
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.prices.sheet import PriceList, PriceSheet, StaleReport
+    from costcalc.prices.update import PriceUpdate, PriceUpdateRemoval
 
 
 def price_sheet_table(sheet: PriceSheet) -> str:
@@ -195,3 +197,55 @@ def stale_table(report: StaleReport) -> str:
         f"{report.days} days ago:\n"
     )
     return head + text_table(["provider", "model", "checked", "days"], rows, right=[3])
+
+
+def _opt(value: Any) -> str:
+    return "-" if value is None else usd_price(value)
+
+
+def price_update_table(update: PriceUpdate) -> str:
+    lines = [
+        f"prices update {update.on}: {update.format} from {update.source}",
+        f"kept in {update.written}: {update.models:,} models"
+        + (f" ({update.skipped:,} left out: no token price, or not text generation)"),
+        f"compared with the data in use before, {update.previous}, as in effect on {update.on}:",
+        "",
+    ]
+    for title, refs in (("models added", update.added), ("models removed", update.removed)):
+        if not refs:
+            lines.append(f"{title}: none")
+            continue
+        lines.append(f"{title} ({len(refs):,}):")
+        lines.append(text_table(["provider", "model"], [[r.provider, r.model] for r in refs]))
+    if update.changed:
+        lines.append(f"prices changed ({len(update.changed):,}), USD per 1M tokens:")
+        rows = [
+            [c.provider, c.model, c.component, _opt(c.old), _opt(c.new)] for c in update.changed
+        ]
+        lines.append(
+            text_table(["provider", "model", "component", "old", "new"], rows, right=[3, 4])
+        )
+    else:
+        lines.append("prices changed: none")
+    lines.append("per provider:")
+    counts = [
+        [p.provider, p.before, p.after, p.added, p.removed, p.changed] for p in update.providers
+    ]
+    lines.append(
+        text_table(
+            ["provider", "before", "after", "added", "removed", "changed"],
+            counts,
+            right=[1, 2, 3, 4, 5],
+        )
+    )
+    lines.append(
+        f'prices from it now say "from {update.origin}"; '
+        "`costcalc prices update --remove` goes back to the shipped prices."
+    )
+    return "\n".join(line.rstrip("\n") for line in lines) + "\n"
+
+
+def price_update_removal_table(removal: PriceUpdateRemoval) -> str:
+    if removal.removed:
+        return f"removed {removal.path}: costcalc uses {removal.now} again\n"
+    return f"no updated prices at {removal.path}: costcalc uses {removal.now}\n"
