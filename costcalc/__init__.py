@@ -83,6 +83,9 @@ _LAZY = {
     "remove_price_update": "costcalc.prices.update",
     "price_update_file": "costcalc.prices.load",
     "user_data_dir": "costcalc.userdata",
+    "PriceAudit": "costcalc.prices.audit",
+    "AuditRow": "costcalc.prices.audit",
+    "audit_prices": "costcalc.prices.audit",
     "validate_price_file": "costcalc.prices",
     "price_schema": "costcalc.prices",
     "load_policy": "costcalc.router",
@@ -131,6 +134,7 @@ if TYPE_CHECKING:
         price_schema,
         validate_price_file,
     )
+    from costcalc.prices.audit import AuditRow, PriceAudit, audit_prices
     from costcalc.prices.load import price_update_file
     from costcalc.prices.sheet import price_list, price_sheet, stale_report
     from costcalc.prices.update import (
@@ -164,6 +168,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AuditRow",
     "CostcalcError",
     "CostcalcWarning",
     "Exercise",
@@ -173,6 +178,7 @@ __all__ = [
     "ModeQuote",
     "ModeRates",
     "ModelPrices",
+    "PriceAudit",
     "PriceTable",
     "PriceTableError",
     "PriceUpdate",
@@ -189,6 +195,7 @@ __all__ = [
     "Workload",
     "WorkloadError",
     "__version__",
+    "audit_prices",
     "build_batch",
     "check_budgets",
     "count_file",

@@ -26,8 +26,13 @@ def builtin_pricing_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "pricing"
 
 
+AUDIT_KNOWN = "audit-known.yaml"
+"""pricing/audit-known.yaml: the disagreements with genai-prices that are explained (read by
+``costcalc prices audit --known``); not a provider file."""
+
+
 def builtin_price_files() -> list[Path]:
-    return sorted(builtin_pricing_dir().glob("*.yaml"))
+    return sorted(p for p in builtin_pricing_dir().glob("*.yaml") if p.name != AUDIT_KNOWN)
 
 
 def load_provider_file(path: Path | str) -> Provider:

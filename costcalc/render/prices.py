@@ -1,5 +1,5 @@
 """What `costcalc prices` shows: the price sheet of one model, the price list, stale prices,
-and what a price update changed."""
+what a price update changed, and the audit against genai-prices or LiteLLM."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from costcalc.prices import COMPONENT_LABELS
 from costcalc.render.tables import Row, csv_text, text_table
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
+    from costcalc.prices.audit import AuditRow, PriceAudit
     from costcalc.prices.sheet import PriceList, PriceSheet, StaleReport
     from costcalc.prices.update import PriceUpdate, PriceUpdateRemoval
 
@@ -249,3 +250,70 @@ def price_update_removal_table(removal: PriceUpdateRemoval) -> str:
     if removal.removed:
         return f"removed {removal.path}: costcalc uses {removal.now} again\n"
     return f"no updated prices at {removal.path}: costcalc uses {removal.now}\n"
+
+
+def _audit_rows(rows: list[AuditRow], notes: dict[str, int], status: bool) -> list[list[str]]:
+    out = []
+    for r in rows:
+        parts = []
+        if r.ours_basis and r.ours_basis != "published":
+            parts.append(f"Ours: {r.ours_basis}")
+        if r.theirs_basis and r.theirs_basis != "published":
+            parts.append(f"Theirs: {r.theirs_basis}")
+        if r.comment:
+            parts.append(f"genai-prices says: {r.comment}")
+        if r.known:
+            parts.append(f"Known: {r.known}")
+        mark = ""
+        if parts:
+            text = " ".join(p if p.endswith(".") else p + "." for p in parts)
+            mark = f"[{notes.setdefault(text, len(notes) + 1)}]"
+        cells = [r.provider, r.model, r.field, r.ours or "-", r.theirs or "-"]
+        if status:
+            verdict = "known" if r.known else "beyond" if r.exceeds else "within"
+            cells += [r.difference or "", verdict]
+        out.append([*cells, mark])
+    return out
+
+
+def price_audit_table(audit: PriceAudit) -> str:
+    tol = f"{audit.tolerance.normalize():f}%"
+    lines = [
+        f"prices audit: {audit.models} curated models ({audit.matched} listed by theirs) against "
+        f"{audit.against}, prices on {audit.on}",
+        f"tolerance: prices {tol}, context windows and token limits "
+        f"{audit.context_tolerance.normalize():f}% (USD per 1M tokens; ours - theirs)",
+        "",
+    ]
+    notes: dict[str, int] = {}
+    if audit.disagreements:
+        beyond = sum(1 for r in audit.disagreements if r.exceeds)
+        known = sum(1 for r in audit.disagreements if r.known)
+        counts = f"{len(audit.disagreements)}; {beyond} beyond the tolerance"
+        lines.append(f"disagreements ({counts}{f', {known} known' if known else ''}):")
+        rows = _audit_rows(audit.disagreements, notes, status=True)
+        headers = ["provider", "model", "field", "ours", "theirs", "difference", "", ""]
+        lines.append(text_table(headers, rows, right=[3, 4, 5]).rstrip("\n"))
+    else:
+        lines.append("disagreements: none")
+    if audit.one_sided:
+        lines.append("")
+        lines.append(f"only one side states ({len(audit.one_sided)}; not a failure):")
+        rows = _audit_rows(audit.one_sided, notes, status=False)
+        headers = ["provider", "model", "field", "ours", "theirs", ""]
+        lines.append(text_table(headers, rows).rstrip("\n"))
+    if notes:
+        lines.append("")
+        lines += [f"[{n}] {text}" for text, n in notes.items()]
+    if audit.unused_known:
+        lines.append("")
+        lines.append("known disagreements the audit no longer finds (drop them from the file):")
+        lines += [f"  {k.model}: {k.field}" for k in audit.unused_known]
+    lines.append("")
+    failing = sum(1 for r in audit.disagreements if r.exceeds and not r.known)
+    if audit.failed:
+        what = "disagreement" if failing == 1 else "disagreements"
+        lines.append(f"FAILED: {failing} unexplained {what} beyond the tolerance (exit 1)")
+    else:
+        lines.append("ok: no unexplained disagreement beyond the tolerance")
+    return "\n".join(lines) + "\n"

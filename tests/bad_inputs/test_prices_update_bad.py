@@ -63,7 +63,7 @@ def _make(tmp_path: Path, name: str, content: str | bytes | None) -> Path:
 
 
 @pytest.mark.parametrize(("name", "content", "fragments"), CASES, ids=[c[0] for c in CASES])
-@pytest.mark.parametrize("command", ["update"])
+@pytest.mark.parametrize("command", ["update", "audit"])
 def test_bad_data_is_refused(
     run_cli: RunCli,
     tmp_path: Path,
