@@ -92,6 +92,9 @@ def test_a_planted_change_is_diffed_kept_quoted_shown_and_removed(
     assert "openai    gpt-4o  input      $2.50  $3.00" in out
     assert "models added (1):" in out and "openai    gpt-planted" in out
     assert "models removed (1):" in out and "openai    gpt-4\n" in out
+    assert "models per provider (providers with a change):" in out
+    words = " ".join(out.split())
+    assert "openai 104 104 1 1 1" in words and " 46 providers without a change " in words
     assert (costcalc_home / "prices-update.json").is_file()
 
     # 1,000 requests x (1,000 input x $3.00 + 100 output x $10.00) / 1M = $4.00 (was $3.50);
@@ -198,9 +201,14 @@ def test_a_litellm_update(run_cli: RunCli, tmp_path: Path) -> None:
     assert (
         update["origin"] == f"LiteLLM model_prices_and_context_window.json (prices update {TODAY})"
     )
-    # compared by id with the genai-prices data in use before (which calls it grok-4-0709)
-    assert {"provider": "x-ai", "model": "grok-4"} in update["added"]
-    assert {"provider": "x-ai", "model": "grok-4-0709"} in update["removed"]
+    # models are paired by name with the genai-prices data in use before: LiteLLM's grok-4 is
+    # genai-prices' grok-4-0709, which answers to grok-4; Azure's gpt-4o is new
+    assert {"provider": "x-ai", "model": "grok-4"} not in update["added"]
+    assert {"provider": "x-ai", "model": "grok-4-0709"} not in update["removed"]
+    assert update["added"] == [{"provider": "azure", "model": "gpt-4o"}]
+    assert {"provider": "mistral", "model": "codestral"} in update["removed"]
+    sonnet = [c for c in update["changed"] if c["model"] == "claude-sonnet-4-5"]
+    assert {"component": "input", "old": "3.00", "new": "3.50"}.items() <= sonnet[0].items()
     # 1,000 x (1,000 x $3.50 + 100 x $15) / 1M = $5.00
     workload = _quote(run_cli, "-m", "claude-sonnet-4-5")
     assert _cost(workload, "request") == "5.00"

@@ -46,6 +46,8 @@ class PriceChange(Report):
 
     provider: str
     model: str
+    was: str | None = None
+    """The old data's id for the model, where it is another (``grok-4-0709`` for ``grok-4``)."""
     component: str
     """``input``, ``batch cached input``, ``input > 200,000: output`` ..."""
     old: MoneyOut | None
@@ -80,7 +82,10 @@ class PriceUpdate(Report):
     skipped: int
     """Models of the data left out: no token price, or not text generation."""
     added: list[ModelRef]
+    """Models the new data lists and the old did not (by id, or by any name either gives)."""
     removed: list[ModelRef]
+    """Models the old data listed and the new does not: those the shipped genai-prices data
+    lists are still priced, from it."""
     changed: list[PriceChange]
     providers: list[ProviderCounts]
 
@@ -231,17 +236,50 @@ def _models(index: Mapping[str, Any]) -> dict[tuple[str, str], Mapping[str, Any]
     }
 
 
+def _pairs(
+    old: Mapping[tuple[str, str], Mapping[str, Any]],
+    new: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each new model -> the old model it is: the same id, else one whose names (or, last,
+    genai-prices' patterns) name it, for the same provider, as the catalogue matches names
+    (genai-prices' ``grok-4-0709`` answers to LiteLLM's ``grok-4``)."""
+    from costcalc.prices.genai import exact_names, matches
+
+    named: dict[tuple[str, str], tuple[str, str]] = {}
+    for key, m in old.items():
+        for name in (m["id"].lower(), *exact_names(m.get("match"))):
+            named.setdefault((key[0], name), key)
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}
+    for key, m in new.items():
+        if key in old:
+            pairs[key] = key
+            continue
+        names = [m["id"].lower(), *exact_names(m.get("match"))]
+        hit = next((named[(key[0], n)] for n in names if (key[0], n) in named), None)
+        if hit is None:
+            hit = next(
+                (k for k, o in old.items() if k[0] == key[0] and matches(o.get("match"), names[0])),
+                None,
+            )
+        if hit is not None:
+            pairs[key] = hit
+    return pairs
+
+
 def diff_indexes(
     before: Mapping[str, Any], after: Mapping[str, Any], on: dt.date
 ) -> tuple[list[ModelRef], list[ModelRef], list[PriceChange], list[ProviderCounts]]:
-    """Models added, removed, prices changed (as in effect on ``on``), counts per provider."""
+    """Models added, removed, prices changed (as in effect on ``on``), counts per provider.
+    A model is the same model when it has the same id, or when the other's names name it."""
     old, new = _models(before), _models(after)
-    added = [ModelRef(provider=p, model=m) for p, m in sorted(new.keys() - old.keys())]
-    removed = [ModelRef(provider=p, model=m) for p, m in sorted(old.keys() - new.keys())]
+    pairs = _pairs(old, new)
+    kept = set(pairs.values())
+    added = [ModelRef(provider=p, model=m) for p, m in sorted(new.keys() - pairs.keys())]
+    removed = [ModelRef(provider=p, model=m) for p, m in sorted(old.keys() - kept)]
     changed: list[PriceChange] = []
     changed_models: set[tuple[str, str]] = set()
-    for key in sorted(old.keys() & new.keys()):
-        a, b = flat_prices(old[key], on), flat_prices(new[key], on)
+    for key, was in sorted(pairs.items()):
+        a, b = flat_prices(old[was], on), flat_prices(new[key], on)
         for component in sorted(a.keys() | b.keys(), key=_component_order):
             if a.get(component) != b.get(component):
                 changed_models.add(key)
@@ -249,6 +287,7 @@ def diff_indexes(
                     PriceChange(
                         provider=key[0],
                         model=key[1],
+                        was=None if was == key else was[1],
                         component=component,
                         old=a.get(component),
                         new=b.get(component),

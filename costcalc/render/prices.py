@@ -204,6 +204,10 @@ def _opt(value: Any) -> str:
     return "-" if value is None else usd_price(value)
 
 
+LISTED = 40
+"""Models added or removed that a table lists (JSON lists them all)."""
+
+
 def price_update_table(update: PriceUpdate) -> str:
     lines = [
         f"prices update {update.on}: {update.format} from {update.source}",
@@ -217,28 +221,44 @@ def price_update_table(update: PriceUpdate) -> str:
             lines.append(f"{title}: none")
             continue
         lines.append(f"{title} ({len(refs):,}):")
-        lines.append(text_table(["provider", "model"], [[r.provider, r.model] for r in refs]))
+        rows = [[r.provider, r.model] for r in refs[:LISTED]]
+        lines.append(text_table(["provider", "model"], rows))
+        if len(refs) > LISTED:
+            lines.append(f"... and {len(refs) - LISTED:,} more (--format json lists every one)")
+    if update.removed:
+        lines.append("(a removed model that the shipped genai-prices data lists is still priced)")
     if update.changed:
         lines.append(f"prices changed ({len(update.changed):,}), USD per 1M tokens:")
         rows = [
-            [c.provider, c.model, c.component, _opt(c.old), _opt(c.new)] for c in update.changed
+            [
+                c.provider,
+                c.model + (f" (was {c.was})" if c.was else ""),
+                c.component,
+                _opt(c.old),
+                _opt(c.new),
+            ]
+            for c in update.changed
         ]
         lines.append(
             text_table(["provider", "model", "component", "old", "new"], rows, right=[3, 4])
         )
     else:
         lines.append("prices changed: none")
-    lines.append("per provider:")
-    counts = [
-        [p.provider, p.before, p.after, p.added, p.removed, p.changed] for p in update.providers
+    moved = [
+        p for p in update.providers if p.before != p.after or p.added or p.removed or p.changed
     ]
-    lines.append(
-        text_table(
-            ["provider", "before", "after", "added", "removed", "changed"],
-            counts,
-            right=[1, 2, 3, 4, 5],
+    counts = [[p.provider, p.before, p.after, p.added, p.removed, p.changed] for p in moved]
+    if counts:
+        lines.append("models per provider (providers with a change):")
+        lines.append(
+            text_table(
+                ["provider", "before", "after", "added", "removed", "changed"],
+                counts,
+                right=[1, 2, 3, 4, 5],
+            )
         )
-    )
+    still = len(update.providers) - len(moved)
+    lines.append(f"{still} {'provider' if still == 1 else 'providers'} without a change")
     lines.append(
         f'prices from it now say "from {update.origin}"; '
         "`costcalc prices update --remove` goes back to the shipped prices."
