@@ -189,3 +189,12 @@ def test_the_audit_file_is_not_a_provider_file() -> None:
     from costcalc.prices import builtin_price_files
 
     assert KNOWN.is_file() and KNOWN not in builtin_price_files()
+
+
+def test_the_audit_is_of_the_curated_table_not_of_updated_data(tmp_path: Path) -> None:
+    path = _planted_genai(tmp_path)
+    costcalc.update_prices(path)
+    assert costcalc.load_price_table().prices("claude-haiku-4-5").period.standard.output == 5.5
+    # the updated data is not audited against itself, nor hidden from the audit
+    audit = costcalc.audit_prices(on=DAY, against=path)
+    assert ("claude-haiku-4-5", "output") in {(r.model, r.field) for r in audit.disagreements}
