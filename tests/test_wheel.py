@@ -38,6 +38,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "-w", str(out), str(REPO)],
         check=True,
         capture_output=True,
+        timeout=600,
     )  # fmt: skip
     (whl,) = out.glob("costcalc-*.whl")
     return whl
@@ -52,7 +53,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = Path(
         subprocess.run(
             [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True,
+            check=True, capture_output=True, text=True, timeout=120,
         ).stdout.strip()
     )  # fmt: skip
     subprocess.run(
@@ -60,6 +61,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
          "-q", str(wheel)],
         check=True,
         capture_output=True,
+        timeout=600,
     )  # fmt: skip
     # dependencies (pydantic, yaml, click, tiktoken) from the test interpreter, after our own
     (site / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -94,6 +96,7 @@ def test_installed_wheel_shows_prices_offline_from_another_directory(
         env=env,
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -106,7 +109,7 @@ def test_installed_wheel_shows_prices_offline_from_another_directory(
     where = subprocess.run(
         [str(installed / "bin" / "python"), "-c",
          "import costcalc.prices as p; print(p.builtin_pricing_dir())"],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+        cwd=elsewhere, env=env, capture_output=True, text=True, check=True, timeout=120,
     ).stdout.strip()  # fmt: skip
     assert Path(where).is_relative_to(installed), where
 
@@ -132,14 +135,14 @@ def test_installed_wheel_counts_tokens_offline_without_a_tiktoken_cache(
     costcalc = str(installed / "bin" / "costcalc")
     one = subprocess.run(
         [costcalc, "tokens", "--messages", "-m", "gpt-4", "--text", messages],
-        cwd=tmp_path, env=env, capture_output=True, text=True,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert one.returncode == 0, one.stderr
     # 3 + 3 + 1 (name) per the cookbook, plus the text of every value
     assert int(one.stdout) > 10
     many = subprocess.run(
         [costcalc, "tokens", str(batch), "--jobs", "2", "--format", "json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert many.returncode == 0, many.stderr
     data = json.loads(many.stdout)
