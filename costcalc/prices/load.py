@@ -1,4 +1,6 @@
-"""Loading the price table: shipped YAML (compiled), user overrides, the schema."""
+"""Loading the price table: shipped YAML (compiled), the updated data `costcalc prices update`
+keeps in the user data folder (``costcalc.prices.overlay`` says which price wins), user
+overrides, the schema."""
 
 import datetime as dt
 import functools

@@ -108,10 +108,10 @@ def _period(
         "source": url,
         "origin": origin,
         "standard": _fill(p["standard"], curated.standard, "standard", kept, no_output),
-        "tiers": _tiers(p.get("tiers", []), curated.tiers, kept, no_output),
     }
     for mode in MODES:
         period[mode] = _fill_mode(p.get(mode), getattr(curated, mode), mode, kept)
+    period["tiers"] = _tiers(p.get("tiers", []), curated.tiers, kept, no_output)
     notes = list(entry.get("notes", []))
     if kept:
         notes.append(
