@@ -119,6 +119,7 @@ def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
         where = f"provider {p['id']!r}"
         if not isinstance(p.get("models"), list) or not p["models"]:
             raise ValueError(f"{where}: has no models")
+        check_match(p.get("model_match"), f"{where}: model_match")
         models = []
         for m in p["models"]:
             _check_model(m, where)
@@ -194,11 +195,27 @@ def _check_constraint(constraint: Any, where: str) -> None:
         raise ValueError(f"{where}.constraint.start_date: expected YYYY-MM-DD, got {start!r}")
 
 
+def check_match(clause: Any, where: str) -> None:
+    """A match clause's patterns compile (a bad one would fail every later name lookup)."""
+    if not isinstance(clause, Mapping):
+        return
+    if "regex" in clause:
+        try:
+            re.compile(str(clause["regex"]))
+        except re.error as exc:
+            raise ValueError(f"{where}: bad regex {clause['regex']!r} ({exc})") from None
+    for key in ("or", "and"):
+        parts = clause.get(key)
+        for part in parts if isinstance(parts, list) else []:
+            check_match(part, where)
+
+
 def _check_model(m: Any, where: str) -> None:
     """The parts of a model costcalc reads are of the published shape (raises ValueError)."""
     if not isinstance(m, Mapping) or not isinstance(m.get("id"), str):
         raise ValueError(f"{where}: expected each model to be an object with an id")
     where = f"{where}, model {m['id']!r}"
+    check_match(m.get("match"), f"{where}: match")
     prices = m.get("prices")
     if isinstance(prices, list):
         for n, c in enumerate(prices):
@@ -212,8 +229,8 @@ def _check_model(m: Any, where: str) -> None:
     if not isinstance(variants, list):
         raise ValueError(f"{where}: price_variants: expected a list")
     for n, v in enumerate(variants):
-        if not isinstance(v, Mapping):
-            raise ValueError(f"{where}: price_variants[{n}]: expected an object")
+        if not isinstance(v, Mapping) or not isinstance(v.get("when") or {}, Mapping):
+            raise ValueError(f"{where}: price_variants[{n}]: expected an object with a when")
         _check_constraint(v.get("constraint"), f"{where}: price_variants[{n}]")
         _check_prices(v.get("prices") or {}, f"{where}: price_variants[{n}].prices")
     window = m.get("context_window")

@@ -44,6 +44,8 @@ CASES: list[tuple[str, str | bytes | None, tuple[str, ...]]] = [
     ("genai-price-negative", _genai(lambda raw: _set_price(raw, "output_mtok", -2)), ("prices.output_mtok: a price must be >= 0, got -2",)),
     ("genai-tier-price-not-a-number", _genai(lambda raw: _set_price(raw, "input_mtok", {"base": "1", "tiers": [{"start": 200000, "price": None}]})), ("input_mtok.tiers[0].price: expected a number, got None",)),
     ("genai-bad-start-date", _genai(lambda raw: raw[0]["models"][0].update(prices=[{"constraint": {"start_date": "soon"}, "prices": {"input_mtok": "1"}}])), ("constraint.start_date: expected YYYY-MM-DD, got 'soon'",)),
+    ("genai-bad-regex", _genai(lambda raw: raw[0]["models"][0].update(match={"or": [{"regex": "gpt-("}]})), ("match: bad regex 'gpt-('",)),
+    ("genai-bad-variant", _genai(lambda raw: raw[0]["models"][0].update(price_variants=[{"when": ["batch"], "prices": {}}])), ("price_variants[0]: expected an object with a when",)),
     ("litellm-price-not-a-number", '{"gpt-x": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": "lots"}}', ("LiteLLM model_prices_and_context_window.json: model 'gpt-x': input_cost_per_token: expected a number, got 'lots'",)),
     ("litellm-without-token-prices", '{"dall-e-9": {"litellm_provider": "openai", "mode": "image_generation", "output_cost_per_image": 0.04}}', ("no model with a token price",)),
     ("missing-file", None, ("no such price data file",)),
