@@ -198,3 +198,24 @@ def test_the_audit_is_of_the_curated_table_not_of_updated_data(tmp_path: Path) -
     # the updated data is not audited against itself, nor hidden from the audit
     audit = costcalc.audit_prices(on=DAY, against=path)
     assert ("claude-haiku-4-5", "output") in {(r.model, r.field) for r in audit.disagreements}
+
+
+def test_deprecation_is_compared(tmp_path: Path) -> None:
+    raw = json.loads(json.dumps(raw_from_package()[0]))
+    openai = next(p for p in raw if p["id"] == "openai")
+    next(m for m in openai["models"] if m["id"] == "gpt-4")["deprecated"] = True
+    genai = tmp_path / "data.json"
+    genai.write_text(json.dumps(raw))
+    rows = {
+        (r.model, r.field): r for r in costcalc.audit_prices(on=DAY, against=genai).disagreements
+    }
+    flag = rows[("gpt-4", "deprecated")]
+    assert (flag.ours, flag.theirs, flag.exceeds) == ("no", "yes", True)
+
+    lite = json.loads(LITELLM_SAMPLE.read_text())
+    lite["gpt-4o"]["deprecation_date"] = "2027-06-30"
+    path = tmp_path / "litellm.json"
+    path.write_text(json.dumps(lite))
+    audit = costcalc.audit_prices(on=DAY, against=path)
+    only = {(r.model, r.field): r for r in audit.one_sided}[("gpt-4o", "deprecation date")]
+    assert (only.ours, only.theirs, only.exceeds) == (None, "2027-06-30", False)
