@@ -77,6 +77,15 @@ _LAZY = {
     "parse_money": "costcalc.units",
     "parse_share": "costcalc.units",
     "stale_report": "costcalc.prices.sheet",
+    "PriceUpdate": "costcalc.prices.update",
+    "PriceUpdateRemoval": "costcalc.prices.update",
+    "update_prices": "costcalc.prices.update",
+    "remove_price_update": "costcalc.prices.update",
+    "price_update_file": "costcalc.prices.load",
+    "user_data_dir": "costcalc.userdata",
+    "PriceAudit": "costcalc.prices.audit",
+    "AuditRow": "costcalc.prices.audit",
+    "audit_prices": "costcalc.prices.audit",
     "validate_price_file": "costcalc.prices",
     "price_schema": "costcalc.prices",
     "load_policy": "costcalc.router",
@@ -125,13 +134,22 @@ if TYPE_CHECKING:
         price_schema,
         validate_price_file,
     )
+    from costcalc.prices.audit import AuditRow, PriceAudit, audit_prices
+    from costcalc.prices.load import price_update_file
     from costcalc.prices.sheet import price_list, price_sheet, stale_report
+    from costcalc.prices.update import (
+        PriceUpdate,
+        PriceUpdateRemoval,
+        remove_price_update,
+        update_prices,
+    )
     from costcalc.results import render_result
     from costcalc.router import Route, default_policy_text, load_policy, route
     from costcalc.tokens.count import count_file, count_string
     from costcalc.tokens.encodings import count_message_tokens, count_tokens, tokenizer_for
     from costcalc.tokens.result import TokenCount
     from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
+    from costcalc.userdata import user_data_dir
     from costcalc.verdict import Recommendation
     from costcalc.workload import Workload, load_workloads, parse_modes, workload_from_options
 
@@ -151,6 +169,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AuditRow",
     "CostcalcError",
     "CostcalcWarning",
     "Exercise",
@@ -160,8 +179,11 @@ __all__ = [
     "ModeQuote",
     "ModeRates",
     "ModelPrices",
+    "PriceAudit",
     "PriceTable",
     "PriceTableError",
+    "PriceUpdate",
+    "PriceUpdateRemoval",
     "ProjectConfig",
     "Quote",
     "QuoteReport",
@@ -174,6 +196,7 @@ __all__ = [
     "Workload",
     "WorkloadError",
     "__version__",
+    "audit_prices",
     "build_batch",
     "check_budgets",
     "count_file",
@@ -197,6 +220,7 @@ __all__ = [
     "price_list",
     "price_schema",
     "price_sheet",
+    "price_update_file",
     "queue_add",
     "queue_flush",
     "queue_status",
@@ -206,10 +230,13 @@ __all__ = [
     "quote_batch_files",
     "reconcile_batch",
     "register_line_format",
+    "remove_price_update",
     "render_result",
     "route",
     "stale_report",
     "tokenizer_for",
+    "update_prices",
+    "user_data_dir",
     "validate_batch_files",
     "validate_price_file",
     "workload_from_options",

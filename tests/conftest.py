@@ -11,12 +11,24 @@ from click.testing import CliRunner, Result
 
 from costcalc.cli import cli
 from costcalc.prices import PRICES_ENV
+from costcalc.userdata import HOME_ENV
 
 
 @pytest.fixture(autouse=True)
 def _no_user_prices(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see only the shipped price table unless they set $COSTCALC_PRICES themselves."""
     monkeypatch.delenv(PRICES_ENV, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def costcalc_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test has its own user data folder ($COSTCALC_HOME, created empty): no test reads
+    or writes the real one (~/.local/share/costcalc), and subprocesses inherit the setting."""
+    home = tmp_path_factory.mktemp("costcalc-home")
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
 
 
 RunCli = Callable[..., Result]

@@ -197,7 +197,7 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture
@@ -272,7 +272,7 @@ def run_action(repo: Path, tmp_path: Path, inputs: dict[str, str]) -> tuple[list
             continue
         step_env = {k: _expand(str(v), inputs) for k, v in step.get("env", {}).items()}
         proc = subprocess.run(["bash", "-c", _expand(step["run"], inputs)], cwd=repo, env={**env, **step_env},
-                              capture_output=True, text=True)  # fmt: skip
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
         codes.append(proc.returncode)
         assert "Traceback" not in proc.stderr, proc.stderr
         if proc.returncode != 0:

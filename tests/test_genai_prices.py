@@ -285,3 +285,16 @@ def test_batch_files_for_a_provider_without_a_batch_rule_are_refused(run_cli, tm
     nova = run_cli("batch", "build", str(src), "-m", "aws:amazon.nova-lite-v1:0", "--column",
                    "body", "--out", str(tmp_path / "n"))  # fmt: skip
     assert nova.exit_code == 2 and "Claude models only" in nova.stderr
+
+
+def test_prices_show_says_where_catalog_prices_came_from_and_an_unknown_context(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("prices", "show", "mistral:devstral-small")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"from genai-prices {installed_version()} (read " in lines[1]
+    assert "checked" not in lines[1]
+    assert "context window not known" in result.stdout
+    data = json.loads(
+        run_cli("prices", "show", "mistral:devstral-small", "--format", "json").stdout
+    )
+    assert data["context_window"] is None and data["origin"].startswith("genai-prices")

@@ -344,7 +344,11 @@ def test_version_and_module_entry_point() -> None:
     from costcalc import __version__
 
     out = subprocess.run(
-        [sys.executable, "-m", "costcalc", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "costcalc", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     assert __version__ in out.stdout
 

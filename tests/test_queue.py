@@ -15,6 +15,7 @@ import pytest
 from costcalc.batch.queue import FAULT_ENV, add, flush, status
 from tests.conftest import RunCli
 
+TIMEOUT_S = 120  # every subprocess a test starts has a timeout
 COSTCALC = [sys.executable, "-m", "costcalc"]
 
 
@@ -27,6 +28,7 @@ def run(
         text=True,
         input=stdin,
         env={**os.environ, **(env or {})},
+        timeout=TIMEOUT_S,
     )
 
 
@@ -116,7 +118,7 @@ def test_flush_killed_at_random_moments(tmp_path: Path) -> None:
         )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.wait(timeout=TIMEOUT_S)
     final = run(*flush_args(db, out, 3000))
     assert final.returncode == 0, final.stderr
     seen = ids_in(out)
@@ -137,7 +139,7 @@ def test_two_processes_add_at_the_same_time(tmp_path: Path) -> None:
         )
         for _ in range(2)
     ]
-    outs = [p.communicate("\n".join(lines)) for p in procs]
+    outs = [p.communicate("\n".join(lines), timeout=TIMEOUT_S) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     ids = [cid for out, _ in outs for cid in out.split()]
     assert len(ids) == 600 and len(set(ids)) == 600
@@ -155,7 +157,7 @@ def test_concurrent_first_use_creates_one_queue(tmp_path: Path) -> None:
         )
         for i in range(3)
     ]
-    results = [p.communicate() for p in procs]
+    results = [p.communicate(timeout=TIMEOUT_S) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
     assert status(db).pending == 3
 

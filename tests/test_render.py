@@ -30,7 +30,9 @@ def test_importing_the_entry_imports_no_renderer_module() -> None:
         "import sys, costcalc.render\n"
         "print([m for m in sys.modules if m.startswith('costcalc.render.')])"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert done.stdout.strip() == "[]"
 
 
@@ -39,7 +41,9 @@ def test_result_modules_import_no_renderer() -> None:
         "import sys, costcalc.calculator, costcalc.budget, costcalc.lesson, costcalc.router\n"
         "print([m for m in sys.modules if m.startswith('costcalc.render')])"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert done.stdout.strip() == "[]"
 
 

@@ -32,6 +32,7 @@ def run_cli(args: list[str], **env: str) -> tuple[dict[str, object], set[str]]:
         text=True,
         env={**environ, **env},
         check=True,
+        timeout=120,
     )
     output, _, modules = done.stdout.rpartition("\n")
     return json.loads(output), set(json.loads(modules))
@@ -69,7 +70,7 @@ assert tuple(get_plugins()) == ()
 
 
 def test_stand_in_answers_as_pydantic_does_and_hands_other_names_to_the_real_loader() -> None:
-    subprocess.run([sys.executable, "-c", STAND_IN], check=True)
+    subprocess.run([sys.executable, "-c", STAND_IN], check=True, timeout=120)
 
 
 def test_stand_in_is_not_installed_over_a_loaded_loader() -> None:

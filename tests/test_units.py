@@ -116,7 +116,9 @@ def test_a_planning_script_sees_the_argument_it_passed() -> None:
         "try:\n    costcalc.exercise(rows=0)\n"
         "except costcalc.CostcalcError as exc:\n    print(exc)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert done.stdout == "rows: must be between 1 and 10^12, got 0\n", done.stderr
 
 

@@ -38,6 +38,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "-w", str(out), str(REPO)],
         check=True,
         capture_output=True,
+        timeout=600,
     )  # fmt: skip
     (whl,) = out.glob("costcalc-*.whl")
     return whl
@@ -52,7 +53,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = Path(
         subprocess.run(
             [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True,
+            check=True, capture_output=True, text=True, timeout=120,
         ).stdout.strip()
     )  # fmt: skip
     subprocess.run(
@@ -60,6 +61,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
          "-q", str(wheel)],
         check=True,
         capture_output=True,
+        timeout=600,
     )  # fmt: skip
     # dependencies (pydantic, yaml, click, tiktoken) from the test interpreter, after our own
     (site / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -87,12 +89,14 @@ def test_installed_wheel_shows_prices_offline_from_another_directory(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COSTCALC_", "PYTHON"))}
+    env["COSTCALC_HOME"] = str(tmp_path / "home")  # never the real user data folder
     result = subprocess.run(
         [str(installed / "bin" / "costcalc"), "prices", "show", "gpt-4o", "--format", "json"],
         cwd=elsewhere,
         env=env,
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -105,7 +109,7 @@ def test_installed_wheel_shows_prices_offline_from_another_directory(
     where = subprocess.run(
         [str(installed / "bin" / "python"), "-c",
          "import costcalc.prices as p; print(p.builtin_pricing_dir())"],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+        cwd=elsewhere, env=env, capture_output=True, text=True, check=True, timeout=120,
     ).stdout.strip()  # fmt: skip
     assert Path(where).is_relative_to(installed), where
 
@@ -117,6 +121,7 @@ def test_installed_wheel_counts_tokens_offline_without_a_tiktoken_cache(
     cache.mkdir()
     tmp.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COSTCALC_", "PYTHON"))}
+    env["COSTCALC_HOME"] = str(tmp_path / "home")  # never the real user data folder
     env.update(TIKTOKEN_CACHE_DIR=str(cache), TMPDIR=str(tmp))
     messages = json.dumps(
         [{"role": "system", "content": "You are a helpful assistant."},
@@ -130,14 +135,14 @@ def test_installed_wheel_counts_tokens_offline_without_a_tiktoken_cache(
     costcalc = str(installed / "bin" / "costcalc")
     one = subprocess.run(
         [costcalc, "tokens", "--messages", "-m", "gpt-4", "--text", messages],
-        cwd=tmp_path, env=env, capture_output=True, text=True,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert one.returncode == 0, one.stderr
     # 3 + 3 + 1 (name) per the cookbook, plus the text of every value
     assert int(one.stdout) > 10
     many = subprocess.run(
         [costcalc, "tokens", str(batch), "--jobs", "2", "--format", "json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert many.returncode == 0, many.stderr
     data = json.loads(many.stdout)

@@ -41,6 +41,8 @@ FLAGS = {
     "force": "--force",
     # costcalc diff
     "fail_on_increase": "--fail-on-increase",
+    # costcalc prices audit
+    "tolerance": "--tolerance", "context_tolerance": "--context-tolerance",
 }  # fmt: skip
 """Every field or parameter a library error may name -> the flag that sets it. A name with
 no flag here is written as in Python."""

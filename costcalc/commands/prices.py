@@ -1,4 +1,4 @@
-"""`costcalc prices`: list, show, validate, stale, schema."""
+"""`costcalc prices`: list, show, validate, stale, schema, update, audit."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from costcalc.errors import CostcalcError
 
 @click.group()
 def prices() -> None:
-    """The dated price table: list, show, validate, check staleness, print the schema."""
+    """The dated price table: list, show, validate, check staleness, print the schema, update
+    it from newer data, audit it against genai-prices or LiteLLM."""
 
 
 @prices.command("list")
@@ -138,3 +139,114 @@ def prices_schema() -> None:
     """Print the JSON Schema of a price file (the shipped pricing/schema.json)."""
 
     emit(json.dumps(costcalc.price_schema(), indent=2) + "\n")
+
+
+@prices.command("update")
+@click.option(
+    "--from",
+    "source",
+    metavar="FILE|URL",
+    help="genai-prices' data.json or LiteLLM's model_prices_and_context_window.json (detected), "
+    "a file or an http(s) URL. Default: genai-prices' published data.json.",
+)
+@click.option(
+    "--remove", is_flag=True, help="Delete the updated data: use the shipped prices again."
+)
+@format_option("table", "json")
+def prices_update(source: str | None, remove: bool, fmt: str) -> None:
+    """Read newer prices and use them from now on; print what changed against the data in
+    use before (models added, removed, prices changed, counts per provider).
+
+    The data is kept in your data folder ($COSTCALC_HOME, else $XDG_DATA_HOME/costcalc or
+    ~/.local/share/costcalc on Linux, ~/Library/Application Support/costcalc on macOS,
+    %LOCALAPPDATA%\\costcalc on Windows), never in the installed package. Reading a URL is
+    the only network access costcalc makes, and only here (and prices audit --against URL).
+
+    \b
+    Precedence, highest first:
+      1. your price files (--prices FILE, $COSTCALC_PRICES): whole models
+      2. the updated data: every price it states, curated models included
+      3. the curated table (pricing/*.yaml): what the updated data does not state
+      4. the shipped genai-prices data: models neither names
+    A curated model keeps its names, speed, rate limits, context window, batch rules and
+    its price history before the data's first date. Prices from the data say so.
+
+    \b
+    Example:
+        costcalc prices update
+        costcalc prices update --from model_prices_and_context_window.json
+        costcalc prices update --remove
+    """
+
+    if remove and source is not None:
+        raise click.UsageError("--remove takes no --from")
+    if remove:
+        emit_result(costcalc.remove_price_update(), fmt)
+    else:
+        emit_result(costcalc.update_prices(source), fmt)
+
+
+@prices.command("audit")
+@click.option(
+    "--against",
+    metavar="FILE|URL",
+    help="genai-prices' data.json or LiteLLM's JSON (detected). Default: the installed "
+    "genai-prices' data.",
+)
+@click.option(
+    "--tolerance",
+    metavar="PCT",
+    default="0",
+    show_default=True,
+    help="How far a price may differ, in percent of theirs, before the audit fails.",
+)
+@click.option(
+    "--context-tolerance",
+    "context_tolerance",
+    metavar="PCT",
+    default="5",
+    show_default=True,
+    help="The same for context windows and token limits (1M is 1,000,000 or 1,048,576).",
+)
+@click.option(
+    "--known",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Explained disagreements (YAML: known: [{model, field, reason}]): listed with their "
+    "reason, not failures (pricing/audit-known.yaml).",
+)
+@click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE (YYYY-MM-DD).")
+@format_option("table", "json")
+@prices_option
+def prices_audit(
+    against: str | None,
+    tolerance: str,
+    context_tolerance: str,
+    known: str | None,
+    as_of: str | None,
+    fmt: str,
+    price_files: tuple[str, ...],
+) -> None:
+    """Compare every curated model with genai-prices or LiteLLM, field by field: prices
+    (standard, cached, cache writes, output; batch, flex, priority; long-context tiers),
+    context window, max output, deprecation. Exit 1 when a disagreement is beyond the
+    tolerance, 0 otherwise, 2 for bad input. What only one side states is listed apart.
+
+    \b
+    Example:
+        costcalc prices audit
+        costcalc prices audit --known pricing/audit-known.yaml
+        costcalc prices audit --against model_prices_and_context_window.json --tolerance 1
+    """
+
+    report = costcalc.audit_prices(
+        costcalc.load_price_table(price_files, updated=False),
+        against,
+        tolerance=tolerance,
+        context_tolerance=context_tolerance,
+        on=costcalc.parse_date(as_of, "as_of") if as_of else None,
+        known=known,
+    )
+    emit_result(report, fmt)
+    if report.failed:
+        raise CheckFailed()

@@ -1,5 +1,8 @@
 """The price table: strict models of ``pricing/<provider>.yaml`` (``schema``), resolved prices
 and lookups (``table``), loading and overrides (``load``), and the reports on it (``sheet``).
+Behind it, every model of genai-prices (``genai``, ``catalog``); in front of it, newer data
+read by ``costcalc prices update`` (``data``, ``litellm``, ``update``; which price wins:
+``overlay``); and the audit of it against genai-prices or LiteLLM (``audit``).
 
 Every model entry is dated (``as_of``: when its prices were last checked against ``source``)
 and may carry several price periods (o3 was cut on 2025-06-10); lookups take a date.

@@ -111,6 +111,22 @@ class Catalog:
         """Every name the data gives its models (ids and exact aliases)."""
         return sorted(self._exact)
 
+    def find(self, names: list[str], provider: str) -> tuple[str, int] | None:
+        """The entry of ``provider`` that one of a curated model's ``names`` (id, aliases,
+        snapshots, in that order) names: an exact name first, then genai-prices' patterns."""
+        if provider not in self.index["providers"]:
+            return None
+        keys = [n.strip().lower() for n in names]
+        for key in keys:
+            for hit in self._exact.get(key, []):
+                if hit[0] == provider:
+                    return hit
+        for key in keys:
+            for pid, i in self.entries(provider):
+                if matches(self.entry(pid, i).get("match"), key):
+                    return pid, i
+        return None
+
     def model(
         self, pid: str, i: int, encoding: Encoding | None = None, variants: bool = True
     ) -> Model:
@@ -123,10 +139,26 @@ class Catalog:
             self._built[(pid, i, variants)] = built
         return built
 
+    def url(self, pid: str, m: Mapping[str, Any]) -> str:
+        """The page an entry's prices cite: its own, its provider's, or the data's home."""
+        return str(
+            m.get("url")
+            or self.index["providers"][pid].get("url")
+            or self.index["source"].get("url")
+            or "https://github.com/pydantic/genai-prices"
+        )
+
+    def provenance(self, m: Mapping[str, Any]) -> tuple[str, dt.date]:
+        """The data an entry came from and the day it was read (an entry of the shipped index
+        behind updated data keeps its own)."""
+        read = m.get("read")
+        return m.get("origin") or self.origin, dt.date.fromisoformat(read) if read else self.read_on
+
     def _build(
         self, pid: str, m: Mapping[str, Any], encoding: Encoding | None, variants: bool
     ) -> Model:
-        url = self.index["providers"][pid].get("url") or "https://github.com/pydantic/genai-prices"
+        url = self.url(pid, m)
+        origin, read_on = self.provenance(m)
         periods = []
         for p in m["periods"]:
             note = "; ".join(m.get("notes", [])) or None
@@ -135,9 +167,9 @@ class Catalog:
             periods.append(
                 PricePeriod.model_construct(
                     effective_from=dt.date.fromisoformat(p["from"]) if p["from"] else None,
-                    as_of=self.read_on,
+                    as_of=read_on,
                     source=url,
-                    origin=self.origin,
+                    origin=origin,
                     note=note,
                     standard=_prices(StandardPrices, p["standard"]),
                     batch=_prices(ComponentPrices, p.get("batch")) if variants else None,
@@ -164,13 +196,18 @@ class Catalog:
             snapshots=[],
             encoding=encoding,
             context_window=m.get("context_window"),
-            max_input_tokens=None,
-            max_output_tokens=None,
+            max_input_tokens=m.get("max_input_tokens"),
+            max_output_tokens=m.get("max_output_tokens"),
             released=None,
-            deprecated=None,
-            deprecation=f"{self.origin} marks it deprecated (no date given)"
-            if m.get("deprecated")
-            else None,
+            deprecated=(
+                dt.date.fromisoformat(m["deprecation_date"]) if m.get("deprecation_date") else None
+            ),
+            deprecation=(
+                f"{origin} marks it deprecated"
+                + ("" if m.get("deprecation_date") else " (no date given)")
+                if m.get("deprecated") or m.get("deprecation_date")
+                else None
+            ),
             teaching=False,
             reasoning=False,
             description=m.get("price_comments"),
@@ -208,13 +245,51 @@ def _prices(kind: type[ComponentPrices], given: Mapping[str, str] | None) -> Any
     return kind.model_construct(**fields)
 
 
+def origin_of(source: Mapping[str, Any]) -> str:
+    """How prices from an index say where they came from: ``genai-prices 0.2.3`` for the
+    package's data, the name given for other data (``genai-prices data.json (prices update
+    2026-12-01)``)."""
+    if source.get("origin"):
+        return str(source["origin"])
+    if "package" in source:
+        return f"{source['package']} {source['version']}"
+    return str(source.get("file") or source.get("from") or "price data")
+
+
+def read_index(path: Path) -> dict[str, Any]:
+    with open(path, "rb") as f:
+        index: dict[str, Any] = json.load(f)
+    return index
+
+
 def load_catalog(path: Path) -> Catalog:
     """The catalogue of a compiled index file."""
-    with open(path, "rb") as f:
-        index = json.load(f)
-    source = index["source"]
-    origin = f"{source['package']} {source['version']}" if "package" in source else source["file"]
-    return Catalog(index, origin)
+    index = read_index(path)
+    return Catalog(index, origin_of(index["source"]))
+
+
+def layered(updated: Mapping[str, Any], shipped: Mapping[str, Any]) -> dict[str, Any]:
+    """One index of updated data and, behind it, every model of the shipped index that the
+    updated data does not name (by id or exact name, for the same provider). Each entry taken
+    from the shipped index keeps where it came from (``origin``, ``read``, ``url``)."""
+    providers = {pid: dict(p) for pid, p in updated["providers"].items()}
+    origin, read = origin_of(shipped["source"]), shipped["source"]["read"]
+    home = shipped["source"].get("url") or "https://github.com/pydantic/genai-prices"
+    for pid, prov in shipped["providers"].items():
+        target = providers.setdefault(
+            pid, {**{k: v for k, v in prov.items() if k != "models"}, "models": []}
+        )
+        names = {
+            n for m in target["models"] for n in {m["id"].lower(), *exact_names(m.get("match"))}
+        }
+        behind = [
+            {**m, "origin": origin, "read": read, "url": m.get("url") or prov.get("url") or home}
+            for m in prov["models"]
+            if not ({m["id"].lower(), *exact_names(m.get("match"))} & names)
+        ]
+        if behind:
+            target["models"] = [*target["models"], *behind]
+    return {**updated, "providers": providers}
 
 
 def not_found(name: str, curated: list[str], catalog: Catalog | None) -> UnknownModelError:

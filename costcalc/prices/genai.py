@@ -103,22 +103,32 @@ def _raw(value: Any) -> Any:
 
 def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
     """The compact index of genai-prices data in its published shape (``raw``: a list of
-    providers). ``source`` says where the data came from (package and version, or file)."""
+    providers). ``source`` says where the data came from (package and version, or file).
+
+    Data that is not in that shape raises ``ValueError`` naming the provider, model and
+    price: no providers, a provider without models, a price that is not a number."""
     if not isinstance(raw, list):
         raise ValueError("expected a list of providers (genai-prices' data.json)")
+    if not raw:
+        raise ValueError("an empty list: no providers")
     providers: dict[str, Any] = {}
     skipped = 0
-    for p in raw:
+    for n, p in enumerate(raw):
         if not isinstance(p, Mapping) or not isinstance(p.get("id"), str):
-            raise ValueError("expected each provider to be an object with an id")
+            raise ValueError(f"providers[{n}]: expected a provider (an object with an id)")
+        where = f"provider {p['id']!r}"
+        if not isinstance(p.get("models"), list) or not p["models"]:
+            raise ValueError(f"{where}: has no models")
+        check_match(p.get("model_match"), f"{where}: model_match")
         models = []
-        for m in p.get("models") or []:
+        for m in p["models"]:
+            _check_model(m, where)
             entry = _model_entry(m)
             if entry is None:
                 skipped += 1
                 continue
             models.append(entry)
-        urls = p.get("pricing_urls") or []
+        urls = [u for u in p.get("pricing_urls") or [] if _is_url(u)]
         providers[p["id"]] = {
             "name": p.get("name") or p["id"],
             "url": urls[0] if urls else None,
@@ -127,6 +137,8 @@ def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
             "fallback": list(p.get("fallback_model_providers") or []),
             "models": models,
         }
+        if isinstance(p.get("price_comments"), str):
+            providers[p["id"]]["price_comments"] = p["price_comments"]
     return {
         "format": INDEX_FORMAT,
         "source": dict(source),
@@ -135,9 +147,118 @@ def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and re.match(r"https?://\S{4,}$", value) is not None
+
+
+def number(value: Any, where: str) -> Decimal:
+    """A price as the data gives it (a number or a numeric string): a finite ``Decimal``, at
+    least 0; anything else raises ``ValueError`` naming ``where``."""
+    if isinstance(value, (int, float, str, Decimal)) and not isinstance(value, bool):
+        try:
+            price = Decimal(str(value).strip())
+        except ArithmeticError:
+            price = None
+        if price is not None and price.is_finite():
+            if price < 0:
+                raise ValueError(f"{where}: a price must be >= 0, got {value!r}")
+            return price
+    raise ValueError(f"{where}: expected a number, got {value!r}")
+
+
+def _check_prices(prices: Any, where: str) -> None:
+    if not isinstance(prices, Mapping):
+        raise ValueError(f"{where}: expected an object of prices, got {prices!r}")
+    for key in COMPONENT_OF:
+        value = prices.get(key)
+        if isinstance(value, Mapping):
+            number(value.get("base"), f"{where}.{key}.base")
+            tiers = value.get("tiers") or []
+            if not isinstance(tiers, list):
+                raise ValueError(f"{where}.{key}.tiers: expected a list, got {tiers!r}")
+            for t, tier in enumerate(tiers):
+                at = f"{where}.{key}.tiers[{t}]"
+                if not isinstance(tier, Mapping) or not isinstance(tier.get("start"), int):
+                    raise ValueError(f"{at}: expected a start (a whole number) and a price")
+                number(tier.get("price"), f"{at}.price")
+        elif value is not None:
+            number(value, f"{where}.{key}")
+
+
+def _check_constraint(constraint: Any, where: str) -> None:
+    start = constraint.get("start_date") if isinstance(constraint, Mapping) else None
+    if start is None:
+        return
+    try:
+        day = dt.date.fromisoformat(str(start))
+    except ValueError:
+        day = None
+    if day is None or len(str(start)) != 10:
+        raise ValueError(f"{where}.constraint.start_date: expected YYYY-MM-DD, got {start!r}")
+
+
+def check_match(clause: Any, where: str) -> None:
+    """A match clause's patterns compile (a bad one would fail every later name lookup)."""
+    if not isinstance(clause, Mapping):
+        return
+    if "regex" in clause:
+        try:
+            re.compile(str(clause["regex"]))
+        except re.error as exc:
+            raise ValueError(f"{where}: bad regex {clause['regex']!r} ({exc})") from None
+    for key in ("or", "and"):
+        parts = clause.get(key)
+        for part in parts if isinstance(parts, list) else []:
+            check_match(part, where)
+
+
+def _check_model(m: Any, where: str) -> None:
+    """The parts of a model costcalc reads are of the published shape (raises ValueError)."""
+    if not isinstance(m, Mapping) or not isinstance(m.get("id"), str):
+        raise ValueError(f"{where}: expected each model to be an object with an id")
+    where = f"{where}, model {m['id']!r}"
+    check_match(m.get("match"), f"{where}: match")
+    prices = m.get("prices")
+    if isinstance(prices, list):
+        for n, c in enumerate(prices):
+            if not isinstance(c, Mapping):
+                raise ValueError(f"{where}: prices[{n}]: expected an object")
+            _check_constraint(c.get("constraint"), f"{where}: prices[{n}]")
+            _check_prices(c.get("prices") or {}, f"{where}: prices[{n}].prices")
+    elif prices is not None:
+        _check_prices(prices, f"{where}: prices")
+    variants = m.get("price_variants") or []
+    if not isinstance(variants, list):
+        raise ValueError(f"{where}: price_variants: expected a list")
+    for n, v in enumerate(variants):
+        if not isinstance(v, Mapping) or not isinstance(v.get("when") or {}, Mapping):
+            raise ValueError(f"{where}: price_variants[{n}]: expected an object with a when")
+        _check_constraint(v.get("constraint"), f"{where}: price_variants[{n}]")
+        _check_prices(v.get("prices") or {}, f"{where}: price_variants[{n}].prices")
+    window = m.get("context_window")
+    if window is not None and (not isinstance(window, int) or isinstance(window, bool)):
+        raise ValueError(f"{where}: context_window: expected a whole number, got {window!r}")
+
+
+def within_bounds(periods: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether every price of these index periods is one costcalc takes (at most
+    ``MAX_PRICE`` per 1M tokens: a bigger one is a typo in the data, and its model is left
+    out rather than failing every price lookup)."""
+    from costcalc.money import MAX_PRICE
+
+    for period in periods:
+        parts = [period, *period.get("tiers", [])]
+        for part in parts:
+            for key in ("standard", *MODES):
+                for value in (part.get(key) or {}).values():
+                    if Decimal(value) > MAX_PRICE:
+                        return False
+    return True
+
+
 def _model_entry(m: Mapping[str, Any]) -> dict[str, Any] | None:
     periods = _periods(m)
-    if not periods:
+    if not periods or not within_bounds(periods):
         return None
     entry: dict[str, Any] = {"id": m["id"], "match": m.get("match")}
     for key in ("name", "context_window", "deprecated", "price_comments"):

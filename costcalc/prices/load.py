@@ -1,4 +1,6 @@
-"""Loading the price table: shipped YAML (compiled), user overrides, the schema."""
+"""Loading the price table: shipped YAML (compiled), the updated data `costcalc prices update`
+keeps in the user data folder (``costcalc.prices.overlay`` says which price wins), user
+overrides, the schema."""
 
 import datetime as dt
 import functools
@@ -26,8 +28,13 @@ def builtin_pricing_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "pricing"
 
 
+AUDIT_KNOWN = "audit-known.yaml"
+"""pricing/audit-known.yaml: the disagreements with genai-prices that are explained (read by
+``costcalc prices audit --known``); not a provider file."""
+
+
 def builtin_price_files() -> list[Path]:
-    return sorted(builtin_pricing_dir().glob("*.yaml"))
+    return sorted(p for p in builtin_pricing_dir().glob("*.yaml") if p.name != AUDIT_KNOWN)
 
 
 def load_provider_file(path: Path | str) -> Provider:
@@ -160,8 +167,61 @@ def _compiled_providers(files: list[Path]) -> dict[str, Any] | None:
         return None
 
 
+UPDATE_FILE = "prices-update.json"
+"""The updated price data (``costcalc prices update``), in the user data folder: the compact
+index of what was read, with where it came from, its format and the day it was read."""
+
+UpdateStamp = tuple[str, int, int, int]
+"""The updated data's file, inode, modification time and size: a new update (written to a new
+file, then renamed) is read afresh."""
+
+
+def price_update_file(home: Path | None = None) -> Path:
+    """Where ``costcalc prices update`` keeps the data it read (in the user data folder)."""
+    from costcalc.userdata import user_data_dir
+
+    return (home or user_data_dir()) / UPDATE_FILE
+
+
+def _update_stamp() -> UpdateStamp | None:
+    path = price_update_file()
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return str(path), st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def forget_loaded() -> None:
+    """Price tables loaded in this process are read again (the data under them changed)."""
+    _load.cache_clear()
+    updated_index.cache_clear()
+
+
+@functools.lru_cache(maxsize=4)
+def updated_index(stamp: UpdateStamp) -> dict[str, Any]:
+    """The index of the updated data (a ``CostcalcError`` when it cannot be used)."""
+    from costcalc.errors import CostcalcError
+    from costcalc.prices.catalog import read_index
+    from costcalc.prices.genai import INDEX_FORMAT
+
+    path = stamp[0]
+    try:
+        index = read_index(Path(path))
+        if index.get("format") != INDEX_FORMAT:
+            raise ValueError(f"index format {index.get('format')!r}, expected {INDEX_FORMAT}")
+        if not isinstance(index.get("providers"), dict) or "read" not in index["source"]:
+            raise ValueError("not a price index")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CostcalcError(
+            f"{path}: the updated prices cannot be read ({exc}): run `costcalc prices update` "
+            "again, or `costcalc prices update --remove` to use the shipped prices"
+        ) from None
+    return index
+
+
 @functools.lru_cache(maxsize=8)
-def _load(paths: tuple[str, ...]) -> PriceTable:
+def _load(paths: tuple[str, ...], update: UpdateStamp | None = None) -> PriceTable:
     providers: dict[str, Provider] = {}
     origins: dict[str, str] = {}
     files = builtin_price_files()
@@ -173,19 +233,31 @@ def _load(paths: tuple[str, ...]) -> PriceTable:
             prov = load_provider_file(builtin)
         providers[prov.provider] = prov
         origins[prov.provider] = str(builtin)
+    if update is not None:
+        from costcalc.prices.catalog import Catalog, origin_of
+        from costcalc.prices.overlay import apply_update
+
+        index = updated_index(update)
+        providers = apply_update(providers, Catalog(index, origin_of(index["source"])))
     for path in paths:
         apply_override(providers, origins, load_override_file(path), path)
-    return PriceTable(providers, origins, catalog=_catalog)
+    return PriceTable(providers, origins, catalog=functools.partial(_catalog, update))
 
 
-def _catalog() -> "Catalog | None":
-    """genai-prices' models behind the curated table: the index compiled from the pinned
-    genai-prices (``pricing/genai-prices.json``), read the first time a name needs it."""
-    from costcalc.prices.catalog import load_catalog
+def _catalog(update: UpdateStamp | None = None) -> "Catalog | None":
+    """The models behind the curated table: the updated data's (when there is some), then
+    the index compiled from the pinned genai-prices (``pricing/genai-prices.json``), read the
+    first time a name needs it."""
+    from costcalc.prices.catalog import Catalog, layered, load_catalog, origin_of, read_index
     from costcalc.prices.genai import INDEX_FILE
 
     path = builtin_pricing_dir() / INDEX_FILE
-    return load_catalog(path) if path.is_file() else None
+    if update is None:
+        return load_catalog(path) if path.is_file() else None
+    index = updated_index(update)
+    if path.is_file():
+        index = layered(index, read_index(path))
+    return Catalog(index, origin_of(index["source"]))
 
 
 def compiled_files() -> dict[str, str]:
@@ -208,17 +280,24 @@ def compile_genai_index(today: dt.date | None = None) -> str:
     return json.dumps(index, separators=(",", ":"), sort_keys=True) + "\n"
 
 
-def load_price_table(overrides: Iterable[Path | str] = (), use_env: bool = True) -> PriceTable:
-    """The shipped price table with user price files applied in order.
+def load_price_table(
+    overrides: Iterable[Path | str] = (), use_env: bool = True, updated: bool = True
+) -> PriceTable:
+    """The shipped price table, with updated data over it and user price files applied in
+    order.
 
-    Files in ``$COSTCALC_PRICES`` come first, then ``overrides`` (so a file given on the
-    command line wins). The result is cached per list of files.
+    Precedence, highest first (``costcalc.prices.overlay`` has the rules): user price files
+    (files in ``$COSTCALC_PRICES`` come first, then ``overrides``, so a file given on the
+    command line wins); the updated data that ``costcalc prices update`` keeps in the user
+    data folder, for every price it states (``updated=False``: none); the curated YAML; the
+    shipped genai-prices index. The result is cached per list of files and updated data.
     """
     from_env = override_paths_from_env() if use_env else []
     for path in from_env:  # a stale setting is not the user's command line: say where it is
         if not os.path.exists(path):
             raise PriceTableError(path, f"no such price file (named in ${PRICES_ENV})")
-    return _load(tuple(from_env + [str(p) for p in overrides]))
+    stamp = _update_stamp() if updated else None
+    return _load(tuple(from_env + [str(p) for p in overrides]), stamp)
 
 
 def validate_price_file(path: Path | str) -> str:

@@ -52,6 +52,8 @@ class PeriodOut(Report):
     effective_from: dt.date | None
     as_of: dt.date
     source: str
+    origin: str | None = None
+    """The data these prices were taken from (``as_of``: the day it was read), if any."""
     input: MoneyOut
     output: MoneyOut
 
@@ -69,6 +71,7 @@ class PriceSheet(Report):
     snapshots: list[str]
     encoding: str | None
     context_window: int | None
+    """None: not known (some models known only from price data)."""
     max_input_tokens: int | None
     max_output_tokens: int | None
     released: dt.date | None
@@ -80,8 +83,10 @@ class PriceSheet(Report):
     effective_from: dt.date | None
     as_of: dt.date
     source: str
+    origin: str | None = None
     provenance: str
-    """Where the prices come from, in words: "checked DATE against ..." or "from DATA ..."."""
+    """Where the prices come from, as every output says it ("checked DATE against URL", or
+    "from DATA (read DATE; it cites URL)")."""
     note: str | None
     tiers: list[TierOut]
     periods: list[PeriodOut]
@@ -132,6 +137,7 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
         effective_from=period.effective_from,
         as_of=period.as_of,
         source=period.source,
+        origin=period.origin,
         provenance=period.provenance(),
         note=period.note,
         tiers=tiers,
@@ -140,6 +146,7 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
                 effective_from=p.effective_from,
                 as_of=p.as_of,
                 source=p.source,
+                origin=p.origin,
                 input=p.standard.input,
                 output=p.standard.output,
             )

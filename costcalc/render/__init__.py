@@ -46,11 +46,14 @@ RENDERERS: dict[tuple[str, str], str] = {
     ("TokenCount", "table"): "costcalc.render.tokens:token_count_table",
     # route (plain: the mode alone, for scripts)
     ("Route", "plain"): "costcalc.render.route:route_plain",
-    # prices list / show / stale
+    # prices list / show / stale / update / audit
     ("PriceList", "table"): "costcalc.render.prices:price_list_table",
     ("PriceList", "csv"): "costcalc.render.prices:price_list_csv",
     ("PriceSheet", "table"): "costcalc.render.prices:price_sheet_table",
     ("StaleReport", "table"): "costcalc.render.prices:stale_table",
+    ("PriceUpdate", "table"): "costcalc.render.prices:price_update_table",
+    ("PriceUpdateRemoval", "table"): "costcalc.render.prices:price_update_removal_table",
+    ("PriceAudit", "table"): "costcalc.render.prices:price_audit_table",
     # batch build (out_dir=the folder written) / validate / reconcile; queue flush / status
     ("Manifest", "table"): "costcalc.render.batch:manifest_table",
     ("ValidationReport", "table"): "costcalc.render.batch:validation_table",

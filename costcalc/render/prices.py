@@ -1,4 +1,5 @@
-"""What `costcalc prices` shows: the price sheet of one model, the price list, stale prices."""
+"""What `costcalc prices` shows: the price sheet of one model, the price list, stale prices,
+what a price update changed, and the audit against genai-prices or LiteLLM."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from costcalc.prices import COMPONENT_LABELS
 from costcalc.render.tables import Row, csv_text, text_table
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
+    from costcalc.prices.audit import AuditRow, PriceAudit
     from costcalc.prices.sheet import PriceList, PriceSheet, StaleReport
+    from costcalc.prices.update import PriceUpdate, PriceUpdateRemoval
 
 
 def price_sheet_table(sheet: PriceSheet) -> str:
@@ -38,7 +41,7 @@ def price_sheet_table(sheet: PriceSheet) -> str:
     facts = [
         f"context {sheet.context_window:,} tokens"
         if sheet.context_window is not None
-        else "context not known"
+        else "context window not known"
     ]
     if sheet.max_input_tokens:
         facts.append(f"max input {sheet.max_input_tokens:,}")
@@ -86,8 +89,8 @@ def price_sheet_table(sheet: PriceSheet) -> str:
                         str(p.effective_from or "release"),
                         usd_price(p.input),
                         usd_price(p.output),
-                        str(p.as_of),
-                        p.source,
+                        str(p.as_of) if p.origin is None else f"read {p.as_of}",
+                        p.source if p.origin is None else f"{p.origin} (cites {p.source})",
                     ]
                     for p in sheet.periods
                 ],
@@ -207,3 +210,142 @@ def stale_table(report: StaleReport) -> str:
         f"{report.days} days ago:\n"
     )
     return head + text_table(["provider", "model", "checked", "days"], rows, right=[3])
+
+
+def _opt(value: Any) -> str:
+    return "-" if value is None else usd_price(value)
+
+
+LISTED = 40
+"""Models added or removed that a table lists (JSON lists them all)."""
+
+
+def price_update_table(update: PriceUpdate) -> str:
+    lines = [
+        f"prices update {update.on}: {update.format} from {update.source}",
+        f"kept in {update.written}: {update.models:,} models"
+        + (f" ({update.skipped:,} left out: no token price, or not text generation)"),
+        f"compared with the data in use before, {update.previous}, as in effect on {update.on}:",
+        "",
+    ]
+    for title, refs in (("models added", update.added), ("models removed", update.removed)):
+        if not refs:
+            lines.append(f"{title}: none")
+            continue
+        lines.append(f"{title} ({len(refs):,}):")
+        rows = [[r.provider, r.model] for r in refs[:LISTED]]
+        lines.append(text_table(["provider", "model"], rows))
+        if len(refs) > LISTED:
+            lines.append(f"... and {len(refs) - LISTED:,} more (--format json lists every one)")
+    if update.removed:
+        lines.append("(a removed model that the shipped genai-prices data lists is still priced)")
+    if update.changed:
+        lines.append(f"prices changed ({len(update.changed):,}), USD per 1M tokens:")
+        rows = [
+            [
+                c.provider,
+                c.model + (f" (was {c.was})" if c.was else ""),
+                c.component,
+                _opt(c.old),
+                _opt(c.new),
+            ]
+            for c in update.changed
+        ]
+        lines.append(
+            text_table(["provider", "model", "component", "old", "new"], rows, right=[3, 4])
+        )
+    else:
+        lines.append("prices changed: none")
+    moved = [
+        p for p in update.providers if p.before != p.after or p.added or p.removed or p.changed
+    ]
+    counts = [[p.provider, p.before, p.after, p.added, p.removed, p.changed] for p in moved]
+    if counts:
+        lines.append("models per provider (providers with a change):")
+        lines.append(
+            text_table(
+                ["provider", "before", "after", "added", "removed", "changed"],
+                counts,
+                right=[1, 2, 3, 4, 5],
+            )
+        )
+    still = len(update.providers) - len(moved)
+    lines.append(f"{still} {'provider' if still == 1 else 'providers'} without a change")
+    lines.append(
+        f'prices from it now say "from {update.origin}"; '
+        "`costcalc prices update --remove` goes back to the shipped prices."
+    )
+    return "\n".join(line.rstrip("\n") for line in lines) + "\n"
+
+
+def price_update_removal_table(removal: PriceUpdateRemoval) -> str:
+    if removal.removed:
+        return f"removed {removal.path}: costcalc uses {removal.now} again\n"
+    return f"no updated prices at {removal.path}: costcalc uses {removal.now}\n"
+
+
+def _audit_rows(rows: list[AuditRow], notes: dict[str, int], status: bool) -> list[list[str]]:
+    out = []
+    for r in rows:
+        parts = []
+        if r.ours_basis and r.ours_basis != "published":
+            parts.append(f"Ours: {r.ours_basis}")
+        if r.theirs_basis and r.theirs_basis != "published":
+            parts.append(f"Theirs: {r.theirs_basis}")
+        if r.comment:
+            parts.append(f"genai-prices says: {r.comment}")
+        if r.known:
+            parts.append(f"Known: {r.known}")
+        mark = ""
+        if parts:
+            text = " ".join(p if p.endswith(".") else p + "." for p in parts)
+            mark = f"[{notes.setdefault(text, len(notes) + 1)}]"
+        cells = [r.provider, r.model, r.field, r.ours or "-", r.theirs or "-"]
+        if status:
+            verdict = "known" if r.known else "beyond" if r.exceeds else "within"
+            cells += [r.difference or "", verdict]
+        out.append([*cells, mark])
+    return out
+
+
+def price_audit_table(audit: PriceAudit) -> str:
+    tol = f"{audit.tolerance.normalize():f}%"
+    lines = [
+        f"prices audit: {audit.models} curated models ({audit.matched} listed by theirs) against "
+        f"{audit.against}, prices on {audit.on}",
+        f"tolerance: prices {tol}, context windows and token limits "
+        f"{audit.context_tolerance.normalize():f}% (USD per 1M tokens; ours - theirs)",
+        "",
+    ]
+    notes: dict[str, int] = {}
+    if audit.disagreements:
+        beyond = sum(1 for r in audit.disagreements if r.exceeds)
+        known = sum(1 for r in audit.disagreements if r.known)
+        counts = f"{len(audit.disagreements)}; {beyond} beyond the tolerance"
+        lines.append(f"disagreements ({counts}{f', {known} known' if known else ''}):")
+        rows = _audit_rows(audit.disagreements, notes, status=True)
+        headers = ["provider", "model", "field", "ours", "theirs", "difference", "", ""]
+        lines.append(text_table(headers, rows, right=[3, 4, 5]).rstrip("\n"))
+    else:
+        lines.append("disagreements: none")
+    if audit.one_sided:
+        lines.append("")
+        lines.append(f"only one side states ({len(audit.one_sided)}; not a failure):")
+        rows = _audit_rows(audit.one_sided, notes, status=False)
+        headers = ["provider", "model", "field", "ours", "theirs", ""]
+        lines.append(text_table(headers, rows).rstrip("\n"))
+    if notes:
+        lines.append("")
+        lines += [f"[{n}] {text}" for text, n in notes.items()]
+    if audit.unused_known:
+        lines.append("")
+        lines.append("known disagreements the audit no longer finds (drop them from the file):")
+        lines += [f"  {k.model}: {k.field}" for k in audit.unused_known]
+    lines.append("")
+    failing = sum(1 for r in audit.disagreements if r.exceeds and not r.known)
+    if audit.failed:
+        what = "disagreement" if failing == 1 else "disagreements"
+        lines.append(f"FAILED: {failing} unexplained {what} beyond the tolerance (exit 1)")
+    else:
+        lines.append("ok: no unexplained disagreement beyond the tolerance")
+    return "\n".join(lines) + "\n"

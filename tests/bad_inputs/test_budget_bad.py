@@ -55,7 +55,7 @@ def test_check_rejects(
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    subprocess.run(["git", "init", "-q", str(tmp_path / "r")], check=True)
+    subprocess.run(["git", "init", "-q", str(tmp_path / "r")], check=True, timeout=60)
     return tmp_path / "r"
 
 
