@@ -186,7 +186,8 @@ def resolve(
             f"output_tokens {workload.output_tokens:,} per request exceeds {model.id}'s "
             f"maximum output of {model.max_output_tokens:,} tokens"
         )
-    limits = table.rate_limits(model.id)
+    # the seller's (another provider may sell a model of the same id)
+    limits = model.rate_limits or prices.provider.rate_limits
     given = workload.rate_limits.model_dump(exclude_none=True)
     merged: RateLimit | None
     if limits is None:
@@ -218,7 +219,7 @@ def resolve(
             input_tokens=input_tokens,
             output_tokens=workload.output_tokens,
             prices=prices,
-            speed=table.speed(model.id),
+            speed=model.speed or prices.provider.speed,
             limits=merged,
             tier=tier,
             groups=groups,

@@ -298,3 +298,24 @@ def test_prices_show_says_where_catalog_prices_came_from_and_an_unknown_context(
         run_cli("prices", "show", "mistral:devstral-small", "--format", "json").stdout
     )
     assert data["context_window"] is None and data["origin"].startswith("genai-prices")
+
+
+def test_vertex_ai_sells_googles_models_under_its_own_rules(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    q = _quote("google-vertex:gemini-2.5-pro")
+    assert q.provider == "google-vertex"
+    assert q.mode("request").cost == _genai("google", "gemini-2.5-pro")  # Google's list price
+    batch = q.mode("batch")
+    assert batch.assumed == ["input", "output"] and batch.cost == q.mode("request").cost / 2
+    assert q.mode("request").wait_s is None  # no speed figures read for Vertex
+    cached = _quote("google-vertex:gemini-2.5-pro", Decimal("0.5")).mode("batch")
+    assert "cached_input" in cached.assumed  # the discounts do not stack: standard cache price
+    src = tmp_path / "p.csv"
+    src.write_text("body\nhello there\n")
+    built = run_cli("batch", "build", str(src), "-m", "google-vertex:gemini-2.5-pro",
+                    "--column", "body", "--out", str(tmp_path / "o"))  # fmt: skip
+    assert built.exit_code == 0, built.stderr
+    (part,) = sorted((tmp_path / "o").glob("*.jsonl"))
+    line = json.loads(part.read_text().splitlines()[0])
+    assert line["request"]["labels"]["custom_id"] == "row-1"
+    listed = run_cli("prices", "list", "--provider", "google-vertex", "--format", "json")
+    assert len(json.loads(listed.stdout)["models"]) > 20

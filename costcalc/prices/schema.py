@@ -328,6 +328,9 @@ class Provider(Strict):
     as for providers known only from genai-prices)."""
     rate_limits: RateLimits | None
     """Default rate limits for models that give none (null: not known)."""
+    prices_from: str | None = None
+    """The genai-prices provider whose models and list prices this one sells (Vertex AI sells
+    Google's): its own rules apply to them, not that provider's price variants."""
     known_from: str | None = None
     """Set (to the data's name) for a provider costcalc knows only from a price package: no
     one has read what delivery modes it sells, so none is assumed."""
@@ -365,6 +368,7 @@ class ProviderOverride(Strict):
     token_estimate: TokenEstimate | None = None
     speed: Speed | None = None
     rate_limits: RateLimits | None = None
+    prices_from: str | None = None
     models: list[Model] = []
 
 

@@ -242,11 +242,14 @@ class PriceTable:
             curated = {_normal(m.id) for m in prov.models} if prov is not None else set()
             if prov is not None:
                 yield from ((prov, model) for model in prov.models)
-            if catalog is None or pid not in catalog.index["providers"]:
+            lookup = prov.prices_from if prov is not None and prov.prices_from else pid
+            if catalog is None or lookup not in catalog.index["providers"]:
                 continue
             seller = prov if prov is not None else catalog.provider(pid)
-            for _, i in catalog.entries(pid):
-                model = catalog.model(pid, i, "o200k_base" if pid == "openai" else None)
+            for _, i in catalog.entries(lookup):
+                model = catalog.model(
+                    lookup, i, "o200k_base" if lookup == "openai" else None, lookup == pid
+                )
                 if _normal(model.id) not in curated and model.id not in self._index:
                     yield seller, model
 
@@ -311,9 +314,11 @@ class PriceTable:
                 raise UnknownModelError(
                     name, [], f"no provider {provider!r}{hint} (`costcalc prices list --all`)"
                 )
-            if provider is not None and provider not in catalog.index["providers"]:
+            seller = self.providers.get(provider) if provider is not None else None
+            lookup = seller.prices_from if seller is not None and seller.prices_from else provider
+            if lookup is not None and lookup not in catalog.index["providers"]:
                 raise not_found(name, self.names(), None)
-            at = catalog.resolve(model, provider)
+            at = catalog.resolve(model, lookup)
             if at is not None:
                 priced_by, i = at
                 pid = provider or priced_by  # the seller, whose rules apply
