@@ -11,7 +11,6 @@ of waiting costs you more than that, the slower, cheaper mode is not worth it.
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -32,7 +31,7 @@ from costcalc.errors import UsageError, arg
 from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.prices.schema import Model, PricePeriod
-from costcalc.results import RESULT_CONFIG, render_result, to_json
+from costcalc.results import RESULT_CONFIG, construct, render_result, to_json
 from costcalc.verdict import Recommendation, _background, recommend
 from costcalc.workload import DeliveryMode, Workload
 
@@ -338,39 +337,33 @@ def quote(
     """
     table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
-    modes = [cost_of(job, m) for m in workload.modes]
-    by_name = {m.mode: m for m in modes}
-    base = by_name[workload.baseline]
-    if not base.available:
+    costed = [cost_of(job, m) for m in workload.modes]
+    base = next(f for f in costed if f["mode"] == workload.baseline)
+    if not base["available"]:
         raise UsageError(
             f"baseline {workload.baseline} is not available for {job.prices.model.id}: "
-            f"{base.reason}; choose another with {arg('baseline')}"
+            f"{base['reason']}; choose another with {arg('baseline')}"
         )
-    available = [m for m in modes if m.available]
-    basis = workload.batch_wait
-    timed = all(b.wait_s is not None for b in available)
-    fastest = min(b.basis_wait(basis) for b in available) if timed else Decimal(0)
-    base_wait = base.basis_wait(basis) if timed else Decimal(0)
-    assert base.cost is not None
-    filled = []
-    for m in modes:
-        if not m.available:
-            filled.append(m)
-            continue
-        assert m.cost is not None
-        savings = base.cost - m.cost
-        update: dict[str, Any] = {"savings": savings, "savings_pct": _pct(savings, base.cost)}
+    available = [f for f in costed if f["available"]]
+    wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
+    timed = all(f.get("wait_s") is not None for f in available)
+    fastest = min(f[wait] for f in available) if timed else Decimal(0)
+    base_wait = base[wait] if timed else Decimal(0)
+    base_cost = base["cost"]
+    for f in available:
+        savings = base_cost - f["cost"]
+        f["savings"] = savings
+        f["savings_pct"] = _pct(savings, base_cost)
         if timed:  # without times, no wait to set the saving against
-            extra = m.basis_wait(basis) - base_wait
-            update["extra_wait_s"] = m.basis_wait(basis) - fastest
-            update["savings_per_hour_waited"] = (
+            extra = f[wait] - base_wait
+            f["extra_wait_s"] = f[wait] - fastest
+            f["savings_per_hour_waited"] = (
                 per_hour_rate(savings, extra / HOUR) if extra > 0 else None
             )
-        filled.append(m.model_copy(update=update))
-    provisional = _quote(
-        workload, job, measured, filled, Recommendation.model_construct(mode=None, reason="")
-    )
-    return provisional.model_copy(update={"recommendation": recommend(provisional)})
+    modes = [construct(ModeQuote, **f) for f in costed]
+    q = _quote(workload, job, measured, modes)
+    q.__dict__["recommendation"] = recommend(q)  # the verdict reads the quote it belongs to
+    return q
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -379,11 +372,11 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _quote(
-    w: Workload, job: Job, measured: str | None, modes: list[ModeQuote], rec: Recommendation
-) -> Quote:
+def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> Quote:
+    """The quote, its verdict still to come (``recommend`` reads the rest of it)."""
     p = job.prices
-    return Quote.model_construct(
+    return construct(
+        Quote,
         name=w.name,
         model=p.model.id,
         model_name=p.model.name,
@@ -410,7 +403,7 @@ def _quote(
         value_of_time=w.value_of_time,
         source=w.source,
         modes=modes,
-        recommendation=rec,
+        recommendation=None,
         assumptions=_assumptions(w, job, measured, modes),
     )
 

@@ -16,7 +16,7 @@ minute) and the concurrency allow. Speeds are estimates from the price table.
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
@@ -46,7 +46,7 @@ Tokens = Annotated[
 class ModeQuote(BaseModel):
     """One delivery mode for one workload: its cost breakdown and its time."""
 
-    # Built by costcalc from values it computed (model_construct), so its schema is needed
+    # Built by costcalc from values it computed (results.construct), so its schema is needed
     # only to write JSON: built then, not at every start-up.
     model_config = ConfigDict(defer_build=True)
 
@@ -172,16 +172,21 @@ def _rate(rates: ModeRates, component: str, notes: list[str], why: str) -> Decim
     return rate_of(rates, component).usd_per_mtok
 
 
-def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
-    """What ``mode`` costs for the job, component by component; unavailable modes carry why."""
+def cost_of(job: Job, mode: DeliveryMode) -> dict[str, Any]:
+    """The fields of ``mode``'s ModeQuote for the job but its savings (those are measured
+    against the baseline, once every mode is priced): what it costs, component by component,
+    and how long it takes; an unavailable mode carries why."""
     price_mode = PRICE_MODE[mode]
     groups = job.price_groups()
     group_rates = [job.prices.mode(price_mode, g.tier_input()) for g in groups]
     for rates in group_rates:
         if not rates.available:
-            return ModeQuote.model_construct(
-                mode=mode, available=False, reason=rates.reason, price_mode=price_mode
-            )
+            return {
+                "mode": mode,
+                "available": False,
+                "reason": rates.reason,
+                "price_mode": price_mode,
+            }
     notes: list[str] = []
     parts = dict.fromkeys(("input", "cached_input", "cache_write", "output"), Decimal(0))
     tokens = dict.fromkeys(("plain", "cached", "written", "out", "after", "saved"), Decimal(0))
@@ -211,26 +216,30 @@ def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
                 f"{sample} above {rates.above_input_tokens:,} input tokens: long-context "
                 f"prices per 1M ({priced})"
             )
-    quote = ModeQuote.model_construct(
-        mode=mode,
-        available=True,
-        price_mode=price_mode,
-        cost=sum(parts.values(), Decimal(0)),
-        input_cost=parts["input"],
-        cached_input_cost=parts["cached_input"],
-        cache_write_cost=parts["cache_write"],
-        output_cost=parts["output"],
-        input_tokens=tokens["plain"],
-        cached_input_tokens=tokens["cached"],
-        cache_write_tokens=tokens["written"],
-        output_tokens=tokens["out"],
-        output_tokens_billed_after_cancel=tokens["after"],
-        output_tokens_saved_by_cancel=tokens["saved"],
-        rates=used,
-        assumed=list(dict.fromkeys(assumed)),
-        notes=list(dict.fromkeys(notes)),
-    )
-    return _with_time(job, quote)
+    fields: dict[str, Any] = {
+        "mode": mode,
+        "available": True,
+        "price_mode": price_mode,
+        "cost": sum(parts.values(), Decimal(0)),
+        "input_cost": parts["input"],
+        "cached_input_cost": parts["cached_input"],
+        "cache_write_cost": parts["cache_write"],
+        "output_cost": parts["output"],
+        "input_tokens": tokens["plain"],
+        "cached_input_tokens": tokens["cached"],
+        "cache_write_tokens": tokens["written"],
+        "output_tokens": tokens["out"],
+        "output_tokens_billed_after_cancel": tokens["after"],
+        "output_tokens_saved_by_cancel": tokens["saved"],
+        "rates": used,
+        "assumed": list(dict.fromkeys(assumed)),
+        "notes": list(dict.fromkeys(notes)),
+    }
+    if mode == "batch":
+        _batch_time(job, fields)
+    else:
+        _sync_time(job, mode, fields)
+    return fields
 
 
 def _count(requests: Decimal) -> str:
@@ -302,28 +311,24 @@ def _group_cost(
     return parts, tokens, used
 
 
-def _with_time(job: Job, quote: ModeQuote) -> ModeQuote:
-    if quote.mode == "batch":
-        return _batch_time(job, quote)
+def _sync_time(job: Job, mode: DeliveryMode, fields: dict[str, Any]) -> None:
+    """Add a synchronous mode's times to its ``fields`` (none when the provider has no speed
+    figures)."""
     if job.speed is None:  # no figures for the provider: times not known
-        return quote
+        return
     ttft = job.speed.time_to_first_token_s
     tps = job.speed.output_tokens_per_s
-    if quote.mode == "flex" and job.provider.flex is not None:
+    if mode == "flex" and job.provider.flex is not None:
         factor = job.provider.flex.latency_factor
         ttft, tps = ttft * factor, tps / factor
     one = ttft + job.output_tokens / tps
-    first = ttft if quote.mode == "stream" else one  # request/response: all at once
-    wall, limited_by = _sync_wall(job, one, quote.output_tokens)
-    return quote.model_copy(
-        update={
-            "time_to_first_token_s": first,
-            "time_to_complete_s": one,
-            "wait_s": wall,
-            "worst_wait_s": wall,
-            "limited_by": limited_by,
-        }
-    )
+    first = ttft if mode == "stream" else one  # request/response: all at once
+    wall, limited_by = _sync_wall(job, one, fields["output_tokens"])
+    fields["time_to_first_token_s"] = first
+    fields["time_to_complete_s"] = one
+    fields["wait_s"] = wall
+    fields["worst_wait_s"] = wall
+    fields["limited_by"] = limited_by
 
 
 def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str]:
@@ -354,10 +359,11 @@ def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str
     return wall, why
 
 
-def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
+def _batch_time(job: Job, fields: dict[str, Any]) -> None:
+    """Add batch's times to its ``fields``: the turnaround and window, per wave of the queue."""
     rule = job.provider.batch
     if rule is None or rule.completion_window_hours is None:
-        return quote  # batch prices published, but nothing says how long a batch takes
+        return  # batch prices published, but nothing says how long a batch takes
     window = rule.completion_window_hours * HOUR
     # no typical turnaround published: the window is all that is known
     typical = rule.typical_turnaround_hours * HOUR if rule.typical_turnaround_hours else window
@@ -380,15 +386,11 @@ def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
                     f"batch queue of {job.limits.batch_queue_requests:,} requests "
                     f"({job.tier}): {waves:,} batches one after another"
                 )
-    return quote.model_copy(
-        update={
-            "time_to_first_token_s": typical,
-            "time_to_complete_s": typical,
-            "wait_s": typical * waves,
-            "worst_wait_s": window * waves,
-            "limited_by": limited_by,
-        }
-    )
+    fields["time_to_first_token_s"] = typical
+    fields["time_to_complete_s"] = typical
+    fields["wait_s"] = typical * waves
+    fields["worst_wait_s"] = window * waves
+    fields["limited_by"] = limited_by
 
 
 def count_of(n: int, noun: str) -> str:

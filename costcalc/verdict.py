@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from costcalc.delivery import HOUR, ModeQuote, duration
 from costcalc.money import MoneyOut, per_hour, usd
-from costcalc.results import RESULT_CONFIG
+from costcalc.results import RESULT_CONFIG, construct
 from costcalc.workload import DeliveryMode
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ def recommend(q: Quote) -> Recommendation:
     lowest money-plus-waiting cost; otherwise the cheapest, with its break-even."""
     available = q.available
     if not available:
-        return Recommendation.model_construct(
-            mode=None, reason="no delivery mode is available for this model"
+        return construct(
+            Recommendation, mode=None, reason="no delivery mode is available for this model"
         )
     basis = q.batch_wait
     base = q.mode(q.baseline)
@@ -75,7 +75,8 @@ def recommend(q: Quote) -> Recommendation:
         else:
             value, name = (None, None) if no_trade_off else (be_value, be_name)
         meets = chosen.basis_wait(basis) <= q.deadline_s if q.deadline_s is not None else None
-        return Recommendation.model_construct(
+        return construct(
+            Recommendation,
             mode=mode,
             reason=reason,
             break_even_usd_per_hour=value,
@@ -151,7 +152,7 @@ def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
         f"is not known for {q.provider} (no speed or rate-limit figures), so "
         + ("the deadline is not judged" if q.deadline_s is not None else "no wait is weighed")
     )
-    return Recommendation.model_construct(mode=best.mode, reason=reason)
+    return construct(Recommendation, mode=best.mode, reason=reason)
 
 
 def _background(q: Quote, m: ModeQuote) -> int:
