@@ -7,12 +7,15 @@ How fast is measured in bench/bench_quote.py; nothing here is timed.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from costcalc import ModeQuote, Quote, Recommendation, Workload, quote
+from costcalc import ModeQuote, PriceTable, Quote, Recommendation, Workload, quote
+from costcalc.prices import load, load_price_table
 from costcalc.results import construct
 
 D = Decimal
@@ -83,4 +86,197 @@ def test_a_quote_is_what_model_construct_makes_of_its_fields() -> None:
         Recommendation.model_construct(
             **{k: q.recommendation.__dict__[k] for k in q.recommendation.model_fields_set}
         ),
+    )
+
+
+# --- caches: never another table's, day's, size's or price file's answer --------------------
+
+
+def _fresh_table() -> PriceTable:
+    """A table nobody has quoted with yet (load_price_table keeps one per list of files)."""
+    return load._load.__wrapped__(())
+
+
+def _same_as_fresh(table: PriceTable, workloads: list[Workload]) -> None:
+    """Quoting ``workloads`` in turn on ``table`` (its caches filling, and hit) gives what a
+    fresh table gives for each of them alone."""
+    for w in workloads:
+        assert quote(w, table).to_json() == quote(w, _fresh_table()).to_json(), w
+
+
+def test_one_table_quoted_on_different_days_prices_each_day() -> None:
+    table = _fresh_table()
+    days = ["2024-09-01", "2024-11-01", "2024-09-01", "2025-07-01", "2024-10-01", "2024-10-02"]
+    workloads = [
+        Workload(model=m, requests=100, input_tokens=1000, output_tokens=200, as_of=d)
+        for d in days
+        for m in ("gpt-4o", "gpt-4o-2024-08-06", "o3")
+        if not (m == "o3" and d < "2025-04-16")
+    ]
+    _same_as_fresh(table, workloads)
+    before = quote(
+        Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2024-10-01"), table
+    )
+    after = quote(
+        Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2024-10-02"), table
+    )
+    assert (before.mode("request").cost, after.mode("request").cost) == (D("5.00"), D("2.50"))
+    # a snapshot launched at the later prices is priced at them on the same day
+    snapshot = Workload(
+        model="gpt-4o-2024-08-06", requests=1000, input_tokens=1000, as_of="2024-09-01"
+    )
+    assert quote(snapshot, table).mode("request").cost == D("2.50")
+    assert table.prices("gpt-4o", "2024-09-01").period.standard.input == D("5.00")
+
+
+def test_today_is_the_day_of_each_quote(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as real
+
+    from costcalc.prices import table as table_module
+
+    class Day(real.date):
+        now = real.date(2024, 9, 30)
+
+        @classmethod
+        def today(cls) -> real.date:
+            return cls.now
+
+    monkeypatch.setattr(table_module, "dt", SimpleNamespace(date=Day))
+    table = _fresh_table()
+    w = Workload(model="gpt-4o", requests=1000, input_tokens=1000)
+    assert quote(w, table).mode("request").cost == D("5.00")
+    Day.now = real.date(2024, 10, 2)  # midnight passed: the new prices
+    assert quote(w, table).mode("request").cost == D("2.50")
+    assert quote(w, table).prices_as_of == real.date(2024, 10, 2)
+
+
+def test_each_request_size_gets_its_own_tier_from_one_table() -> None:
+    table = _fresh_table()
+    sizes = [1000, 250_000, 200_000, 200_001, 1000, 250_000]
+    workloads = [
+        Workload(
+            model=m,
+            requests=10,
+            input_tokens=n,
+            output_tokens=100,
+            as_of="2025-10-01",
+            modes=["request", "batch", "flex", "priority"],
+        )
+        for n in sizes
+        for m in ("gemini-2.5-pro", "claude-sonnet-4-5")
+    ]
+    _same_as_fresh(table, workloads)
+    small, large = (
+        quote(
+            Workload(model="gemini-2.5-pro", requests=1, input_tokens=n, as_of="2025-10-01"), table
+        )
+        for n in (200_000, 200_001)
+    )
+    assert small.mode("request").rates["input"] == D("1.25")
+    assert large.mode("request").rates["input"] == D("2.50")
+    # requests of both sizes in one workload: each group at its own prices, after both alone
+    mixed = Workload(model="gemini-2.5-pro", requests=100, input_tokens=1000, as_of="2025-10-01")
+    split = quote(mixed, table, input_sizes={1000: 3, 300_000: 1})
+    fresh = quote(mixed, _fresh_table(), input_sizes={1000: 3, 300_000: 1})
+    assert split.to_json() == fresh.to_json()
+    assert any("above 200,000 input tokens" in n for n in split.mode("request").notes)
+
+
+def test_workload_settings_are_never_taken_from_an_earlier_quote() -> None:
+    table = _fresh_table()
+    base = {"model": "gpt-4o", "requests": 50_000, "input_tokens": 3000, "output_tokens": 500}
+    workloads = [
+        Workload(**base),
+        Workload(**base, tier="tier-1"),
+        Workload(**base, rate_limits={"requests_per_minute": 60, "tokens_per_minute": 90_000}),
+        Workload(**base, cached_share=D("0.5"), cancel={"rate": D("0.25")}),
+        Workload(**base, batch_wait="typical", deadline="2h"),
+        Workload(**base, rate_limited=False, concurrency=4),
+        Workload(**base),
+    ]
+    _same_as_fresh(table, workloads)
+
+
+def test_a_price_file_makes_a_table_of_its_own(write: Any) -> None:
+    override = write(
+        "cheap.yaml",
+        """
+        provider: openai
+        models:
+          - id: gpt-4o
+            name: GPT-4o (negotiated)
+            encoding: o200k_base
+            context_window: 128000
+            prices:
+              - as_of: 2026-11-01
+                source: https://example.com/our-contract
+                standard: {input: 1.00, output: 4.00}
+        """,
+    )
+    w = Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2026-11-26")
+    shipped = load_price_table()
+    assert quote(w, shipped).mode("request").cost == D("2.50")
+    ours = load_price_table([override])
+    assert ours is not shipped
+    assert quote(w, ours).mode("request").cost == D("1.00")
+    assert quote(w, ours).mode("batch").cost == D("0.50")  # the provider's rule, on our price
+    assert quote(w, shipped).mode("request").cost == D("2.50")
+    assert shipped.prices("gpt-4o", "2026-11-26").model.name != "GPT-4o (negotiated)"
+
+
+def test_the_cli_prices_with_the_file_given_after_a_quote_without_it(
+    run_cli: Any, write: Any
+) -> None:
+    override = write(
+        "cheap.yaml",
+        """
+        provider: openai
+        models:
+          - id: gpt-4o
+            name: GPT-4o (negotiated)
+            encoding: o200k_base
+            context_window: 128000
+            prices:
+              - as_of: 2026-11-01
+                source: https://example.com/our-contract
+                standard: {input: 1.00, output: 4.00}
+        """,
+    )
+    args = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "1000", "--as-of", "2026-11-26",
+            "--format", "json"]  # fmt: skip
+    shipped = json.loads(run_cli(*args).stdout)
+    ours = json.loads(run_cli(*args, "--prices", str(override)).stdout)
+    again = json.loads(run_cli(*args).stdout)
+    cost = [next(m["cost"] for m in r["workloads"][0]["modes"] if m["mode"] == "request")
+            for r in (shipped, ours, again)]  # fmt: skip
+    assert cost == ["2.50", "1.00", "2.50"]
+
+
+def test_resolved_rates_cannot_be_changed_through_a_quote() -> None:
+    table = _fresh_table()
+    priced = table.priced("gpt-4o", "2026-11-26")
+    rates = priced.mode("batch")
+    assert rates is priced.mode("batch", 1000)  # one band: made once
+    with pytest.raises(TypeError):
+        rates.rates["input"] = None  # type: ignore[index]
+    q = quote(Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2026-11-26"), table)
+    q.mode("batch").rates["input"] = D(0)  # the quote's own copy
+    again = quote(
+        Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2026-11-26"), table
+    )
+    assert again.mode("batch").rates["input"] == D("1.25")
+    assert again.mode("batch").cost == D("1.25")
+
+
+def test_a_table_keeps_a_bounded_number_of_resolved_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    from costcalc.prices import table as table_module
+
+    monkeypatch.setattr(table_module, "PRICED_KEPT", 3)
+    table = _fresh_table()
+    days = [f"2025-0{m}-01" for m in range(1, 10)]
+    for day in days:
+        table.prices("gpt-4o", day)
+        assert len(table._priced) <= 3
+    _same_as_fresh(
+        table, [Workload(model="gpt-4o", requests=1, input_tokens=1, as_of=d) for d in days]
     )
