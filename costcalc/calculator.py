@@ -11,6 +11,7 @@ of waiting costs you more than that, the slower, cheaper mode is not worth it.
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
@@ -22,7 +23,7 @@ from costcalc.delivery import (
     RequestGroup,
     Seconds,
     Tokens,
-    cost_of,
+    cost_modes,
     count_of,
     request_groups,
     tier_bounds,
@@ -150,7 +151,8 @@ def resolve(
     workload: Workload, table: PriceTable, input_sizes: Mapping[int, int] | None = None
 ) -> tuple[Job, str | None]:
     """Look up prices, speed and limits; measure input tokens from a file if asked."""
-    prices = table.prices(workload.model, workload.as_of)
+    priced = table.priced(workload.model, workload.as_of)
+    prices = priced.prices
     model = prices.model
     _warn_if_retired(model, prices.on)
     if workload.as_of is not None and workload.as_of > dt.date.today():
@@ -185,8 +187,8 @@ def resolve(
             f"output_tokens {workload.output_tokens:,} per request exceeds {model.id}'s "
             f"maximum output of {model.max_output_tokens:,} tokens"
         )
-    limits = table.rate_limits(model.id)
-    given = workload.rate_limits.model_dump(exclude_none=True)
+    limits = priced.rate_limits
+    given = {k: v for k, v in workload.rate_limits.__dict__.items() if v is not None}
     merged: RateLimit | None
     if limits is None:
         # a provider known only from its prices: its limits are the caller's, if given
@@ -207,7 +209,9 @@ def resolve(
             raise UsageError(
                 f"unknown rate-limit tier {tier!r} for {model.id}; known: {', '.join(limits.tiers)}"
             )
-        merged = limits.tiers[tier].model_copy(update=given)
+        merged = limits.tiers[tier]  # frozen: the table's own, unless the caller adds to it
+        if given:
+            merged = merged.model_copy(update=given)
         cache_reads_count = limits.cache_reads_count
         tier = tier if not given else f"{tier}, with your limits"
     return (
@@ -216,8 +220,8 @@ def resolve(
             requests=requests,
             input_tokens=input_tokens,
             output_tokens=workload.output_tokens,
-            prices=prices,
-            speed=table.speed(model.id),
+            priced=priced,
+            speed=priced.speed,
             limits=merged,
             tier=tier,
             groups=groups,
@@ -337,7 +341,7 @@ def quote(
     """
     table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
-    costed = [cost_of(job, m) for m in workload.modes]
+    costed = cost_modes(job, workload.modes)
     base = next(f for f in costed if f["mode"] == workload.baseline)
     if not base["available"]:
         raise UsageError(
@@ -360,7 +364,7 @@ def quote(
             f["savings_per_hour_waited"] = (
                 per_hour_rate(savings, extra / HOUR) if extra > 0 else None
             )
-    modes = [construct(ModeQuote, **f) for f in costed]
+    modes = [construct(ModeQuote, f) for f in costed]
     q = _quote(workload, job, measured, modes)
     q.__dict__["recommendation"] = recommend(q)  # the verdict reads the quote it belongs to
     return q
@@ -377,34 +381,36 @@ def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) 
     p = job.prices
     return construct(
         Quote,
-        name=w.name,
-        model=p.model.id,
-        model_name=p.model.name,
-        provider=p.provider.provider,
-        teaching=p.model.teaching,
-        currency=p.currency,
-        prices_as_of=p.on,
-        prices_checked=p.period.as_of,
-        price_source=p.period.source,
-        price_origin=p.period.origin,
-        requests=job.requests,
-        input_tokens_per_request=job.input_tokens,
-        output_tokens_per_request=job.output_tokens,
-        input_measured=measured,
-        cached_share=w.cached_share,
-        cache_write_share=w.cache_write_share,
-        cancel_rate=w.cancel.rate,
-        tier=job.tier,
-        rate_limits=job.limits,
-        rate_limited=w.rate_limited,
-        baseline=w.baseline,
-        batch_wait=w.batch_wait,
-        deadline_s=w.deadline_s,
-        value_of_time=w.value_of_time,
-        source=w.source,
-        modes=modes,
-        recommendation=None,
-        assumptions=_assumptions(w, job, measured, modes),
+        {
+            "name": w.name,
+            "model": p.model.id,
+            "model_name": p.model.name,
+            "provider": p.provider.provider,
+            "teaching": p.model.teaching,
+            "currency": p.currency,
+            "prices_as_of": p.on,
+            "prices_checked": p.period.as_of,
+            "price_source": p.period.source,
+            "price_origin": p.period.origin,
+            "requests": job.requests,
+            "input_tokens_per_request": job.input_tokens,
+            "output_tokens_per_request": job.output_tokens,
+            "input_measured": measured,
+            "cached_share": w.cached_share,
+            "cache_write_share": w.cache_write_share,
+            "cancel_rate": w.cancel.rate,
+            "tier": job.tier,
+            "rate_limits": job.limits,
+            "rate_limited": w.rate_limited,
+            "baseline": w.baseline,
+            "batch_wait": w.batch_wait,
+            "deadline_s": w.deadline_s,
+            "value_of_time": w.value_of_time,
+            "source": w.source,
+            "modes": modes,
+            "recommendation": None,
+            "assumptions": _assumptions(w, job, measured, modes),
+        },
     )
 
 
@@ -412,32 +418,85 @@ def _pct_text(share: Decimal) -> str:
     return f"{(share * 100).normalize():f}%"
 
 
-def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> list[str]:
-    p, speed, lim = job.prices, job.speed, job.limits
-    out = []
+class _About(NamedTuple):
+    """What the assumptions say about a model's prices on a day, whatever the workload:
+    worked out once per ``PricedModel`` (its ``memo``)."""
+
+    head: list[str]
+    speed: str
+    batch: dict[str, str]
+    """The batch line for each ``batch_wait`` (none: no Batch API)."""
+    flex: str | None
+
+
+def _about(job: Job) -> _About:
+    about: _About | None = job.priced.memo.get("assumptions")
+    if about is not None:
+        return about
+    p, speed = job.prices, job.speed
+    head = []
     if p.model.teaching:
-        out.append(f"{p.model.id} is a teaching rate, not a list price: {p.model.name}")
-    out.append(f"prices in effect on {p.on}, {PricePeriod.provenance(p.period)}")
-    if measured:
-        out.append(measured)
-    assumed = sorted({f"{m.mode} {c}" for m in modes for c in m.assumed})
-    if assumed:
-        out.append("assumed from the provider's rule, not published: " + ", ".join(assumed))
+        head.append(f"{p.model.id} is a teaching rate, not a list price: {p.model.name}")
+    head.append(f"prices in effect on {p.on}, {PricePeriod.provenance(p.period)}")
     fallback = ""
     if p.model.speed is None:
         fallback = f"; {p.model.id} has no figure of its own, so {p.provider.name}'s default"
         if p.model.reasoning:
             fallback += ", which leaves out thinking time: a reasoning model is slower"
     if speed is None:
-        out.append(
+        speed_line = (
             f"speed: no figures for {p.provider.name}, so how long the synchronous modes take "
             "is not estimated"
         )
     else:
-        out.append(
+        speed_line = (
             f"speed (estimate, {speed.as_of}{fallback}): {speed.time_to_first_token_s} s to "
             f"the first token, {speed.output_tokens_per_s} output tokens/s ({speed.source})"
         )
+    batch = {}
+    rule = p.provider.batch
+    hours = rule.completion_window_hours if rule is not None else None
+    if rule is not None and hours is None:
+        batch = dict.fromkeys(
+            ("worst", "typical"),
+            f"batch: {p.provider.name} documents no completion window: no wait is known",
+        )
+    elif rule is not None and hours is not None:
+        window = f"{hours.normalize():f} h"
+        if rule.typical_turnaround_hours is None:
+            batch = dict.fromkeys(
+                ("worst", "typical"),
+                f"batch: at most {window} (no typical turnaround published: the window is used)",
+            )
+        else:
+            typical = f"{rule.typical_turnaround_hours.normalize():f} h"
+            batch = {
+                "worst": f"batch: typically {typical}, at most {window}; decisions use the "
+                f"{window} completion window",
+                "typical": f"batch: typically {typical}, at most {window}; decisions use the "
+                f"typical {typical} turnaround",
+            }
+    flex = p.provider.flex
+    flex_line = None
+    if flex is not None:
+        flex_line = (
+            f"flex: each request takes {flex.latency_factor.normalize():f}x as long as standard "
+            "(an estimate; the provider says only that flex is slower)"
+        )
+    about = job.priced.memo["assumptions"] = _About(head, speed_line, batch, flex_line)
+    return about
+
+
+def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> list[str]:
+    p, lim = job.prices, job.limits
+    about = _about(job)
+    out = list(about.head)
+    if measured:
+        out.append(measured)
+    assumed = sorted({f"{m.mode} {c}" for m in modes for c in m.assumed})
+    if assumed:
+        out.append("assumed from the provider's rule, not published: " + ", ".join(assumed))
+    out.append(about.speed)
     if lim is None:
         out.append(f"rate limits: none known for {p.provider.name} (give your own to apply them)")
     elif w.rate_limited:
@@ -457,30 +516,10 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
         out.append(f"rate limits of {job.tier}: " + ", ".join(parts))
     else:
         out.append("rate limits and the batch queue ignored (rate_limited: false)")
-    rule = job.provider.batch
-    hours = rule.completion_window_hours if rule is not None else None
-    if rule is not None and hours is None and "batch" in w.modes:
-        out.append(f"batch: {p.provider.name} documents no completion window: no wait is known")
-    elif rule is not None and hours is not None and "batch" in w.modes:
-        window = f"{hours.normalize():f} h"
-        if rule.typical_turnaround_hours is None:
-            out.append(
-                f"batch: at most {window} (no typical turnaround published: the window is used)"
-            )
-        else:
-            typical = f"{rule.typical_turnaround_hours.normalize():f} h"
-            basis = (
-                f"decisions use the {window} completion window"
-                if w.batch_wait == "worst"
-                else f"decisions use the typical {typical} turnaround"
-            )
-            out.append(f"batch: typically {typical}, at most {window}; {basis}")
-    flex = job.provider.flex
-    if flex is not None and any(m.mode == "flex" and m.available for m in modes):
-        out.append(
-            f"flex: each request takes {flex.latency_factor.normalize():f}x as long as standard "
-            "(an estimate; the provider says only that flex is slower)"
-        )
+    if about.batch and "batch" in w.modes:
+        out.append(about.batch[w.batch_wait])
+    if about.flex is not None and any(m.mode == "flex" and m.available for m in modes):
+        out.append(about.flex)
     if "stream" in w.modes and w.cancel.rate > 0:
         seen = (
             f"{w.cancel.after_tokens:,} tokens"

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from costcalc.cost import component_costs, rate_of
 from costcalc.money import MoneyOut, usd_price
-from costcalc.prices import Mode, ModelPrices, ModeRates, Provider, RateLimit, Speed
+from costcalc.prices import Mode, ModelPrices, PricedModel, Provider, RateLimit, Speed
 from costcalc.workload import DeliveryMode, Workload
 
 PRICE_MODE: dict[DeliveryMode, Mode] = {
@@ -140,7 +140,8 @@ class Job(NamedTuple):
     """Per request (the mean, when measured from a file)."""
     output_tokens: Decimal
     """Per request."""
-    prices: ModelPrices
+    priced: PricedModel
+    """The model's prices on the day, with each mode's rates as the table resolved them."""
     speed: Speed | None
     """None: the provider has no speed figures (times are not estimated)."""
     limits: RateLimit | None
@@ -161,49 +162,164 @@ class Job(NamedTuple):
         return (RequestGroup(n, n * self.input_tokens),)
 
     @property
+    def prices(self) -> ModelPrices:
+        return self.priced.prices
+
+    @property
     def provider(self) -> Provider:
-        return self.prices.provider
+        return self.priced.prices.provider
 
 
-def _rate(rates: ModeRates, component: str, notes: list[str], why: str) -> Decimal:
-    """The price of ``component`` (the input price when it has none, and ``why`` is noted)."""
-    if rates.rate(component) is None:
-        notes.append(why)
-    return rate_of(rates, component).usd_per_mtok
+ZERO = Decimal(0)
 
 
-def cost_of(job: Job, mode: DeliveryMode) -> dict[str, Any]:
-    """The fields of ``mode``'s ModeQuote for the job but its savings (those are measured
+class Split(NamedTuple):
+    """One group's tokens by how they are billed: the same in every mode, but for stream's
+    output when users cancel."""
+
+    group: RequestGroup
+    tier_input: int
+    """What picks the group's prices (``RequestGroup.tier_input``)."""
+    plain: Decimal
+    """Input tokens neither read from nor written to the cache."""
+    cached: Decimal
+    written: Decimal
+    out: Decimal
+    """Output tokens of every request, as generated when nobody cancels."""
+    after_cancel: Decimal
+    """Stream: output generated after users cancelled, before the server noticed."""
+    saved: Decimal
+    """Stream: output never generated, since users cancelled."""
+
+
+def split(job: Job) -> tuple[Split, ...]:
+    """The job's tokens, group by group, as every mode bills them."""
+    w = job.workload
+    out_each = job.output_tokens
+    cancels = w.cancel.rate > 0
+    if cancels:
+        seen = Decimal(w.cancel.after_tokens) if w.cancel.after_tokens is not None else out_each / 2
+        billed_each = min(out_each, seen + w.cancel.billed_after_cancel)
+    splits = []
+    for group in job.price_groups():
+        n = group.requests
+        total_in = group.input_tokens
+        cached = total_in * w.cached_share
+        written = total_in * w.cache_write_share
+        after_cancel = saved = ZERO
+        if cancels:
+            cancelled = n * w.cancel.rate
+            after_cancel = cancelled * (billed_each - min(out_each, seen))
+            saved = cancelled * (out_each - billed_each)
+        splits.append(
+            Split(
+                group,
+                group.tier_input(),
+                total_in - cached - written,
+                cached,
+                written,
+                n * out_each,
+                after_cancel,
+                saved,
+            )
+        )
+    return tuple(splits)
+
+
+def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
+    """The fields of each mode's ModeQuote for the job but its savings (those are measured
     against the baseline, once every mode is priced): what it costs, component by component,
-    and how long it takes; an unavailable mode carries why."""
-    price_mode = PRICE_MODE[mode]
-    groups = job.price_groups()
-    group_rates = [job.prices.mode(price_mode, g.tier_input()) for g in groups]
+    and how long it takes; an unavailable mode carries why.
+
+    Modes billed alike (stream and request, when nobody cancels) are priced once."""
+    splits = split(job)
+    priced: dict[tuple[Mode, bool], dict[str, Any]] = {}
+    walls: dict[tuple[Decimal, Decimal], tuple[Decimal, str]] = {}
+    cancel = job.workload.cancel.rate > 0
+    out = []
+    for mode in modes:
+        price_mode = PRICE_MODE[mode]
+        key = (price_mode, cancel and mode == "stream")
+        costs = priced.get(key)
+        if costs is None:
+            costs = priced[key] = _cost(job, price_mode, key[1], splits)
+            fields = {"mode": mode, **costs}  # the first to use them takes its lists
+        else:
+            fields = {"mode": mode, **costs}
+            if costs["available"]:
+                fields["rates"] = dict(costs["rates"])
+                fields["assumed"] = list(costs["assumed"])
+                fields["notes"] = list(costs["notes"])
+        if costs["available"] and mode == "batch":
+            _batch_time(job, fields)
+        elif costs["available"]:
+            _sync_time(job, mode, fields, walls)
+        out.append(fields)
+    return out
+
+
+def _cost(job: Job, price_mode: Mode, cancels: bool, splits: tuple[Split, ...]) -> dict[str, Any]:
+    """The cost fields of a mode billed at ``price_mode`` prices (with stream's cancels, or
+    not)."""
+    group_rates = [job.priced.mode(price_mode, s.tier_input) for s in splits]
     for rates in group_rates:
         if not rates.available:
-            return {
-                "mode": mode,
-                "available": False,
-                "reason": rates.reason,
-                "price_mode": price_mode,
-            }
+            return {"available": False, "reason": rates.reason, "price_mode": price_mode}
+    w = job.workload
+    write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
     notes: list[str] = []
-    parts = dict.fromkeys(("input", "cached_input", "cache_write", "output"), Decimal(0))
-    tokens = dict.fromkeys(("plain", "cached", "written", "out", "after", "saved"), Decimal(0))
+    cost_in = cost_cached = cost_write = cost_out = ZERO
+    plain = cached = written = total_out = after_cancel = saved = ZERO
     used: dict[str, Decimal] = {}
     assumed: list[str] = []
-    for group, rates in zip(groups, group_rates, strict=True):
-        g_parts, g_tokens, g_used = _group_cost(job, mode, group, rates, notes)
-        for k, v in g_parts.items():
-            parts[k] += v
-        for k, v in g_tokens.items():
-            tokens[k] += v
-        assumed += [c for c in g_used if (r := rates.rate(c)) is not None and r.basis == "assumed"]
+    for s, rates in zip(splits, group_rates, strict=True):
+        # each component at its price, or at the input price with a note when it has none
+        rate = rates.rates.get
+        in_rate = (rate("input") or rate_of(rates, "input")).usd_per_mtok
+        cached_rate = write_rate = in_rate
+        if (r := rate("cached_input")) is not None:
+            cached_rate = r.usd_per_mtok
+        elif s.cached:
+            notes.append(
+                f"{job.prices.model.id} has no cached-input price: cached tokens billed as input"
+            )
+        if (r := rate(write_component)) is not None:
+            write_rate = r.usd_per_mtok
+        elif s.written:
+            notes.append("no cache-write premium: cache writes billed as input")
+        if (r := rate("output")) is None:
+            notes.append("")
+            r = rate_of(rates, "output")
+        out_rate = r.usd_per_mtok
+        g_out = s.out - s.saved if cancels else s.out
+        costs = component_costs(
+            {"input": s.plain, "cached_input": s.cached, write_component: s.written,
+             "output": g_out},
+            {"input": in_rate, "cached_input": cached_rate, write_component: write_rate,
+             "output": out_rate},
+        )  # fmt: skip
+        cost_in += costs["input"]
+        cost_cached += costs["cached_input"]
+        cost_write += costs[write_component]
+        cost_out += costs["output"]
+        plain += s.plain
+        cached += s.cached
+        written += s.written
+        total_out += g_out
+        if cancels:
+            after_cancel += s.after_cancel
+            saved += s.saved
+        g_used = {"input": in_rate, "output": out_rate}
+        if s.cached:
+            g_used["cached_input"] = cached_rate
+        if s.written:
+            g_used[write_component] = write_rate
+        assumed += [c for c in g_used if (r := rate(c)) is not None and r.basis == "assumed"]
         if not used:
             used = g_used
         if rates.above_input_tokens is None:
             continue
-        if len(groups) == 1:
+        if len(splits) == 1:
             notes.append(
                 f"long-context prices: requests above {rates.above_input_tokens:,} input tokens"
             )
@@ -212,34 +328,28 @@ def cost_of(job: Job, mode: DeliveryMode) -> dict[str, Any]:
             about = "about " if job.groups_estimated else ""
             sample = " (estimated from the sample)" if job.groups_estimated else ""
             notes.append(
-                f"{about}{_count(group.requests)} of {count_of(job.requests, 'request')}"
+                f"{about}{_count(s.group.requests)} of {count_of(job.requests, 'request')}"
                 f"{sample} above {rates.above_input_tokens:,} input tokens: long-context "
                 f"prices per 1M ({priced})"
             )
-    fields: dict[str, Any] = {
-        "mode": mode,
+    return {
         "available": True,
         "price_mode": price_mode,
-        "cost": sum(parts.values(), Decimal(0)),
-        "input_cost": parts["input"],
-        "cached_input_cost": parts["cached_input"],
-        "cache_write_cost": parts["cache_write"],
-        "output_cost": parts["output"],
-        "input_tokens": tokens["plain"],
-        "cached_input_tokens": tokens["cached"],
-        "cache_write_tokens": tokens["written"],
-        "output_tokens": tokens["out"],
-        "output_tokens_billed_after_cancel": tokens["after"],
-        "output_tokens_saved_by_cancel": tokens["saved"],
+        "cost": ZERO + cost_in + cost_cached + cost_write + cost_out,
+        "input_cost": cost_in,
+        "cached_input_cost": cost_cached,
+        "cache_write_cost": cost_write,
+        "output_cost": cost_out,
+        "input_tokens": plain,
+        "cached_input_tokens": cached,
+        "cache_write_tokens": written,
+        "output_tokens": total_out,
+        "output_tokens_billed_after_cancel": after_cancel,
+        "output_tokens_saved_by_cancel": saved,
         "rates": used,
         "assumed": list(dict.fromkeys(assumed)),
         "notes": list(dict.fromkeys(notes)),
     }
-    if mode == "batch":
-        _batch_time(job, fields)
-    else:
-        _sync_time(job, mode, fields)
-    return fields
 
 
 def _count(requests: Decimal) -> str:
@@ -247,73 +357,15 @@ def _count(requests: Decimal) -> str:
     return f"{requests:,.0f}" if requests == requests.to_integral_value() else f"{requests:,.1f}"
 
 
-def _group_cost(
-    job: Job, mode: DeliveryMode, group: RequestGroup, rates: ModeRates, notes: list[str]
-) -> tuple[dict[str, Decimal], dict[str, Decimal], dict[str, Decimal]]:
-    """Cost components, token counts and rates used for one group of requests."""
-    w = job.workload
-    n = group.requests
-    total_in = group.input_tokens
-    cached = total_in * w.cached_share
-    written = total_in * w.cache_write_share
-    plain = total_in - cached - written
-    in_rate = _rate(rates, "input", notes, "")
-    cached_rate = _rate(
-        rates, "cached_input", notes if cached else [],
-        f"{job.prices.model.id} has no cached-input price: cached tokens billed as input",
-    )  # fmt: skip
-    write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
-    write_rate = _rate(
-        rates, write_component, notes if written else [],
-        "no cache-write premium: cache writes billed as input",
-    )  # fmt: skip
-    out_rate = _rate(rates, "output", notes, "")
-
-    out_each = job.output_tokens
-    total_out = n * out_each
-    after_cancel = saved = Decimal(0)
-    if mode == "stream" and w.cancel.rate > 0:
-        cancelled = n * w.cancel.rate
-        seen = Decimal(w.cancel.after_tokens) if w.cancel.after_tokens is not None else out_each / 2
-        billed_each = min(out_each, seen + w.cancel.billed_after_cancel)
-        after_cancel = cancelled * (billed_each - min(out_each, seen))
-        saved = cancelled * (out_each - billed_each)
-        total_out -= saved
-
-    costs = component_costs(
-        {"input": plain, "cached_input": cached, write_component: written, "output": total_out},
-        {
-            "input": in_rate,
-            "cached_input": cached_rate,
-            write_component: write_rate,
-            "output": out_rate,
-        },
-    )
-    parts = {
-        "input": costs["input"],
-        "cached_input": costs["cached_input"],
-        "cache_write": costs[write_component],
-        "output": costs["output"],
-    }
-    tokens = {
-        "plain": plain,
-        "cached": cached,
-        "written": written,
-        "out": total_out,
-        "after": after_cancel,
-        "saved": saved,
-    }
-    used = {"input": in_rate, "output": out_rate}
-    if cached:
-        used["cached_input"] = cached_rate
-    if written:
-        used[write_component] = write_rate
-    return parts, tokens, used
-
-
-def _sync_time(job: Job, mode: DeliveryMode, fields: dict[str, Any]) -> None:
+def _sync_time(
+    job: Job,
+    mode: DeliveryMode,
+    fields: dict[str, Any],
+    walls: dict[tuple[Decimal, Decimal], tuple[Decimal, str]],
+) -> None:
     """Add a synchronous mode's times to its ``fields`` (none when the provider has no speed
-    figures)."""
+    figures); ``walls`` keeps the wall times of the job's other modes, as modes that take as
+    long per request and generate as much take as long in all."""
     if job.speed is None:  # no figures for the provider: times not known
         return
     ttft = job.speed.time_to_first_token_s
@@ -323,7 +375,11 @@ def _sync_time(job: Job, mode: DeliveryMode, fields: dict[str, Any]) -> None:
         ttft, tps = ttft * factor, tps / factor
     one = ttft + job.output_tokens / tps
     first = ttft if mode == "stream" else one  # request/response: all at once
-    wall, limited_by = _sync_wall(job, one, fields["output_tokens"])
+    key = (one, fields["output_tokens"])
+    timed = walls.get(key)
+    if timed is None:
+        timed = walls[key] = _sync_wall(job, one, fields["output_tokens"])
+    wall, limited_by = timed
     fields["time_to_first_token_s"] = first
     fields["time_to_complete_s"] = one
     fields["wait_s"] = wall

@@ -42,7 +42,7 @@ def recommend(q: Quote) -> Recommendation:
     available = q.available
     if not available:
         return construct(
-            Recommendation, mode=None, reason="no delivery mode is available for this model"
+            Recommendation, {"mode": None, "reason": "no delivery mode is available for this model"}
         )
     basis = q.batch_wait
     base = q.mode(q.baseline)
@@ -77,11 +77,13 @@ def recommend(q: Quote) -> Recommendation:
         meets = chosen.basis_wait(basis) <= q.deadline_s if q.deadline_s is not None else None
         return construct(
             Recommendation,
-            mode=mode,
-            reason=reason,
-            break_even_usd_per_hour=value,
-            break_even_mode=name,
-            meets_deadline=meets,
+            {
+                "mode": mode,
+                "reason": reason,
+                "break_even_usd_per_hour": value,
+                "break_even_mode": name,
+                "meets_deadline": meets,
+            },
         )
 
     if q.source == "web-ui":
@@ -152,7 +154,7 @@ def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
         f"is not known for {q.provider} (no speed or rate-limit figures), so "
         + ("the deadline is not judged" if q.deadline_s is not None else "no wait is weighed")
     )
-    return construct(Recommendation, mode=best.mode, reason=reason)
+    return construct(Recommendation, {"mode": best.mode, "reason": reason})
 
 
 def _background(q: Quote, m: ModeQuote) -> int:
