@@ -370,10 +370,13 @@ def quote(
     return q
 
 
+TENTH = Decimal("0.1")
+
+
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     if whole == 0:
         return None
-    return (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return (part / whole * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> Quote:

@@ -171,6 +171,8 @@ class Job(NamedTuple):
 
 
 ZERO = Decimal(0)
+NO_COST = Decimal("0.00")
+"""What ``per_million`` makes of no tokens (give or take the sign of zero)."""
 
 
 class Split(NamedTuple):
@@ -292,16 +294,23 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, splits: tuple[Split, ...]) 
             r = rate_of(rates, "output")
         out_rate = r.usd_per_mtok
         g_out = s.out - s.saved if cancels else s.out
-        costs = component_costs(
-            {"input": s.plain, "cached_input": s.cached, write_component: s.written,
-             "output": g_out},
-            {"input": in_rate, "cached_input": cached_rate, write_component: write_rate,
-             "output": out_rate},
-        )  # fmt: skip
-        cost_in += costs["input"]
-        cost_cached += costs["cached_input"]
-        cost_write += costs[write_component]
-        cost_out += costs["output"]
+        # a component without tokens costs nothing: $0.00, whatever per_million's zero's sign
+        # (added to zero below, every zero is 0.00), so only the others are priced
+        tokens: dict[str, Decimal] = {}
+        prices: dict[str, Decimal] = {}
+        if s.plain:
+            tokens["input"], prices["input"] = s.plain, in_rate
+        if s.cached:
+            tokens["cached_input"], prices["cached_input"] = s.cached, cached_rate
+        if s.written:
+            tokens[write_component], prices[write_component] = s.written, write_rate
+        if g_out:
+            tokens["output"], prices["output"] = g_out, out_rate
+        costs = component_costs(tokens, prices)
+        cost_in += costs.get("input", NO_COST)
+        cost_cached += costs.get("cached_input", NO_COST)
+        cost_write += costs.get(write_component, NO_COST)
+        cost_out += costs.get("output", NO_COST)
         plain += s.plain
         cached += s.cached
         written += s.written

@@ -215,7 +215,7 @@ class PricedModel:
     def mode(self, mode: Mode, input_tokens: int = 0) -> ModeRates:
         """``prices.mode(mode, input_tokens)``, worked out once per mode and band (its rates
         are read-only)."""
-        key = (mode, self.prices.band(input_tokens))
+        key = (mode, self.prices.band(input_tokens) if self.prices.period.tiers else 0)
         rates = self._modes.get(key)
         if rates is None:
             rates = self.prices.mode(mode, input_tokens)
