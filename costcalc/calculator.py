@@ -11,7 +11,7 @@ of waiting costs you more than that, the slower, cheaper mode is not worth it.
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -234,10 +234,6 @@ def resolve(
 
 def _warn_if_retired(model: Model, day: dt.date) -> None:
     """A model retired by the prices' day (or marked deprecated) is quoted with a warning."""
-    import warnings
-
-    from costcalc.errors import CostcalcWarning
-
     if model.deprecated is not None:
         if model.deprecated > day:
             return  # retiring later: `prices show` says when
@@ -246,6 +242,10 @@ def _warn_if_retired(model: Model, day: dt.date) -> None:
         why = f"{model.id} is retired or deprecated"
     else:
         return
+    import warnings
+
+    from costcalc.errors import CostcalcWarning
+
     source = f" ({model.deprecation})" if model.deprecation else ""
     warnings.warn(f"{why}{source}", CostcalcWarning, stacklevel=3)
 
@@ -381,20 +381,11 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
 
 def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> Quote:
     """The quote, its verdict still to come (``recommend`` reads the rest of it)."""
-    p = job.prices
     return construct(
         Quote,
         {
             "name": w.name,
-            "model": p.model.id,
-            "model_name": p.model.name,
-            "provider": p.provider.provider,
-            "teaching": p.model.teaching,
-            "currency": p.currency,
-            "prices_as_of": p.on,
-            "prices_checked": p.period.as_of,
-            "price_source": p.period.source,
-            "price_origin": p.period.origin,
+            **_about(job).fields,
             "requests": job.requests,
             "input_tokens_per_request": job.input_tokens,
             "output_tokens_per_request": job.output_tokens,
@@ -422,9 +413,11 @@ def _pct_text(share: Decimal) -> str:
 
 
 class _About(NamedTuple):
-    """What the assumptions say about a model's prices on a day, whatever the workload:
-    worked out once per ``PricedModel`` (its ``memo``)."""
+    """What a quote says about a model's prices on a day, whatever the workload: worked out
+    once per ``PricedModel`` (its ``memo``)."""
 
+    fields: dict[str, Any]
+    """The quote's fields that say which model and prices."""
     head: list[str]
     speed: str
     batch: dict[str, str]
@@ -486,8 +479,36 @@ def _about(job: Job) -> _About:
             f"flex: each request takes {flex.latency_factor.normalize():f}x as long as standard "
             "(an estimate; the provider says only that flex is slower)"
         )
-    about = job.priced.memo["assumptions"] = _About(head, speed_line, batch, flex_line)
+    fields = {
+        "model": p.model.id,
+        "model_name": p.model.name,
+        "provider": p.provider.provider,
+        "teaching": p.model.teaching,
+        "currency": p.currency,
+        "prices_as_of": p.on,
+        "prices_checked": p.period.as_of,
+        "price_source": p.period.source,
+        "price_origin": p.period.origin,
+    }
+    about = job.priced.memo["assumptions"] = _About(fields, head, speed_line, batch, flex_line)
     return about
+
+
+def _limits_line(tier: str, lim: RateLimit, uncounted: bool) -> str:
+    parts = [
+        f"{lim.requests_per_minute:,} requests/min",
+        f"{lim.tokens_per_minute:,} tokens/min",
+    ]
+    if lim.output_tokens_per_minute:
+        parts[-1] = f"{lim.tokens_per_minute:,} input tokens/min"
+        parts.append(f"{lim.output_tokens_per_minute:,} output tokens/min")
+    if lim.batch_queue_tokens:
+        parts.append(f"batch queue {lim.batch_queue_tokens:,} tokens")
+    if lim.batch_queue_requests:
+        parts.append(f"batch queue {lim.batch_queue_requests:,} requests")
+    if uncounted:
+        parts.append("cache reads do not count against input tokens/min")
+    return f"rate limits of {tier}: " + ", ".join(parts)
 
 
 def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> list[str]:
@@ -503,20 +524,16 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
     if lim is None:
         out.append(f"rate limits: none known for {p.provider.name} (give your own to apply them)")
     elif w.rate_limited:
-        parts = [
-            f"{lim.requests_per_minute:,} requests/min",
-            f"{lim.tokens_per_minute:,} tokens/min",
-        ]
-        if lim.output_tokens_per_minute:
-            parts[-1] = f"{lim.tokens_per_minute:,} input tokens/min"
-            parts.append(f"{lim.output_tokens_per_minute:,} output tokens/min")
-        if lim.batch_queue_tokens:
-            parts.append(f"batch queue {lim.batch_queue_tokens:,} tokens")
-        if lim.batch_queue_requests:
-            parts.append(f"batch queue {lim.batch_queue_requests:,} requests")
-        if w.cached_share and not job.cache_reads_count:
-            parts.append("cache reads do not count against input tokens/min")
-        out.append(f"rate limits of {job.tier}: " + ", ".join(parts))
+        uncounted = bool(w.cached_share) and not job.cache_reads_count
+        tiers = job.priced.rate_limits
+        if tiers is not None and tiers.tiers.get(job.tier) is lim:  # a tier as the table has it
+            key = ("limits", job.tier, uncounted)
+            line = job.priced.memo.get(key)
+            if line is None:
+                line = job.priced.memo[key] = _limits_line(job.tier, lim, uncounted)
+            out.append(line)
+        else:
+            out.append(_limits_line(job.tier, lim, uncounted))
     else:
         out.append("rate limits and the batch queue ignored (rate_limited: false)")
     if about.batch and "batch" in w.modes:

@@ -22,7 +22,16 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from costcalc.cost import component_costs, rate_of
 from costcalc.money import MoneyOut, usd_price
-from costcalc.prices import Mode, ModelPrices, PricedModel, Provider, RateLimit, Speed
+from costcalc.prices import (
+    COMPONENTS,
+    Mode,
+    ModelPrices,
+    ModeRates,
+    PricedModel,
+    Provider,
+    RateLimit,
+    Speed,
+)
 from costcalc.workload import DeliveryMode, Workload
 
 PRICE_MODE: dict[DeliveryMode, Mode] = {
@@ -236,15 +245,16 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
     Modes billed alike (stream and request, when nobody cancels) are priced once."""
     splits = split(job)
     priced: dict[tuple[Mode, bool], dict[str, Any]] = {}
-    walls: dict[tuple[Decimal, Decimal], tuple[Decimal, str]] = {}
+    timed: dict[tuple[bool, bool], tuple[Decimal, dict[str, Any]]] = {}
     cancel = job.workload.cancel.rate > 0
+    slower = job.provider.flex is not None  # flex requests take longer than standard ones
     out = []
     for mode in modes:
         price_mode = PRICE_MODE[mode]
-        key = (price_mode, cancel and mode == "stream")
-        costs = priced.get(key)
+        cancels = cancel and mode == "stream"
+        costs = priced.get((price_mode, cancels))
         if costs is None:
-            costs = priced[key] = _cost(job, price_mode, key[1], splits)
+            costs = priced[price_mode, cancels] = _cost(job, price_mode, cancels, splits)
             fields = {"mode": mode, **costs}  # the first to use them takes its lists
         else:
             fields = {"mode": mode, **costs}
@@ -252,60 +262,109 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
                 fields["rates"] = dict(costs["rates"])
                 fields["assumed"] = list(costs["assumed"])
                 fields["notes"] = list(costs["notes"])
-        if costs["available"] and mode == "batch":
-            _batch_time(job, fields)
-        elif costs["available"]:
-            _sync_time(job, mode, fields, walls)
         out.append(fields)
+        if not costs["available"]:
+            continue
+        if mode == "batch":
+            fields.update(_batch_time(job))
+            continue
+        # modes as fast per request that generate as much take as long
+        key = (slower and mode == "flex", cancels)
+        times = timed.get(key)
+        if times is None:
+            times = timed[key] = _sync_time(job, key[0], costs["output_tokens"])
+        fields.update(times[1])
+        if mode == "stream" and times[1]:  # the first token as soon as it is written
+            fields["time_to_first_token_s"] = times[0]
     return out
+
+
+class Tariff(NamedTuple):
+    """A mode's rates for one long-context band as costing reads them: each component's
+    price per 1M tokens (the input price where it has none of its own), which components
+    have none, and which are assumed from a provider rule."""
+
+    mode_rates: ModeRates
+    input: Decimal
+    cached_input: Decimal
+    cache_write_5m: Decimal
+    cache_write_1h: Decimal
+    output: Decimal
+    unpriced: frozenset[str]
+    assumed: frozenset[str]
+
+
+def tariff(priced: PricedModel, price_mode: Mode, input_tokens: int) -> Tariff | ModeRates:
+    """What ``price_mode`` charges a request of ``input_tokens`` (an unavailable mode's
+    ``ModeRates``, with why), worked out once per table, model, day, mode and band."""
+    key = (
+        "tariff",
+        price_mode,
+        priced.prices.band(input_tokens) if priced.prices.period.tiers else 0,
+    )
+    found: Tariff | ModeRates | None = priced.memo.get(key)
+    if found is None:
+        rates = priced.mode(price_mode, input_tokens)
+        if not rates.available:
+            found = rates
+        else:
+            found = Tariff(
+                rates,
+                rate_of(rates, "input").usd_per_mtok,
+                rate_of(rates, "cached_input").usd_per_mtok,
+                rate_of(rates, "cache_write_5m").usd_per_mtok,
+                rate_of(rates, "cache_write_1h").usd_per_mtok,
+                rate_of(rates, "output").usd_per_mtok,
+                frozenset(c for c in COMPONENTS if rates.rate(c) is None),
+                frozenset(rates.assumed),
+            )
+        priced.memo[key] = found
+    return found
 
 
 def _cost(job: Job, price_mode: Mode, cancels: bool, splits: tuple[Split, ...]) -> dict[str, Any]:
     """The cost fields of a mode billed at ``price_mode`` prices (with stream's cancels, or
     not)."""
-    group_rates = [job.priced.mode(price_mode, s.tier_input) for s in splits]
-    for rates in group_rates:
-        if not rates.available:
-            return {"available": False, "reason": rates.reason, "price_mode": price_mode}
+    tariffs: list[Tariff] = []
+    for s in splits:
+        t = tariff(job.priced, price_mode, s.tier_input)
+        if not isinstance(t, Tariff):
+            return {"available": False, "reason": t.reason, "price_mode": price_mode}
+        tariffs.append(t)
     w = job.workload
-    write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
+    one_hour = w.cache_ttl == "1h"
+    write_component = "cache_write_1h" if one_hour else "cache_write_5m"
     notes: list[str] = []
     cost_in = cost_cached = cost_write = cost_out = ZERO
     plain = cached = written = total_out = after_cancel = saved = ZERO
     used: dict[str, Decimal] = {}
     assumed: list[str] = []
-    for s, rates in zip(splits, group_rates, strict=True):
+    for s, t in zip(splits, tariffs, strict=True):
         # each component at its price, or at the input price with a note when it has none
-        rate = rates.rates.get
-        in_rate = (rate("input") or rate_of(rates, "input")).usd_per_mtok
-        cached_rate = write_rate = in_rate
-        if (r := rate("cached_input")) is not None:
-            cached_rate = r.usd_per_mtok
-        elif s.cached:
-            notes.append(
-                f"{job.prices.model.id} has no cached-input price: cached tokens billed as input"
-            )
-        if (r := rate(write_component)) is not None:
-            write_rate = r.usd_per_mtok
-        elif s.written:
-            notes.append("no cache-write premium: cache writes billed as input")
-        if (r := rate("output")) is None:
-            notes.append("")
-            r = rate_of(rates, "output")
-        out_rate = r.usd_per_mtok
+        write_rate = t.cache_write_1h if one_hour else t.cache_write_5m
+        if t.unpriced:
+            if s.cached and "cached_input" in t.unpriced:
+                notes.append(
+                    f"{job.prices.model.id} has no cached-input price: cached tokens billed as "
+                    "input"
+                )
+            if s.written and write_component in t.unpriced:
+                notes.append("no cache-write premium: cache writes billed as input")
+            if "output" in t.unpriced:
+                notes.append("")
         g_out = s.out - s.saved if cancels else s.out
         # a component without tokens costs nothing: $0.00, whatever per_million's zero's sign
         # (added to zero below, every zero is 0.00), so only the others are priced
         tokens: dict[str, Decimal] = {}
         prices: dict[str, Decimal] = {}
         if s.plain:
-            tokens["input"], prices["input"] = s.plain, in_rate
+            tokens["input"], prices["input"] = s.plain, t.input
         if s.cached:
-            tokens["cached_input"], prices["cached_input"] = s.cached, cached_rate
+            tokens["cached_input"], prices["cached_input"] = s.cached, t.cached_input
         if s.written:
             tokens[write_component], prices[write_component] = s.written, write_rate
         if g_out:
-            tokens["output"], prices["output"] = g_out, out_rate
+            tokens["output"], prices["output"] = g_out, t.output
         costs = component_costs(tokens, prices)
         cost_in += costs.get("input", NO_COST)
         cost_cached += costs.get("cached_input", NO_COST)
@@ -318,28 +377,27 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, splits: tuple[Split, ...]) 
         if cancels:
             after_cancel += s.after_cancel
             saved += s.saved
-        g_used = {"input": in_rate, "output": out_rate}
+        g_used = {"input": t.input, "output": t.output}
         if s.cached:
-            g_used["cached_input"] = cached_rate
+            g_used["cached_input"] = t.cached_input
         if s.written:
             g_used[write_component] = write_rate
-        assumed += [c for c in g_used if (r := rate(c)) is not None and r.basis == "assumed"]
+        if t.assumed:
+            assumed += [c for c in g_used if c in t.assumed]
         if not used:
             used = g_used
-        if rates.above_input_tokens is None:
+        above = t.mode_rates.above_input_tokens
+        if above is None:
             continue
         if len(splits) == 1:
-            notes.append(
-                f"long-context prices: requests above {rates.above_input_tokens:,} input tokens"
-            )
+            notes.append(f"long-context prices: requests above {above:,} input tokens")
         else:
             priced = ", ".join(f"{c} {usd_price(v)}" for c, v in g_used.items())
             about = "about " if job.groups_estimated else ""
             sample = " (estimated from the sample)" if job.groups_estimated else ""
             notes.append(
                 f"{about}{_count(s.group.requests)} of {count_of(job.requests, 'request')}"
-                f"{sample} above {rates.above_input_tokens:,} input tokens: long-context "
-                f"prices per 1M ({priced})"
+                f"{sample} above {above:,} input tokens: long-context prices per 1M ({priced})"
             )
     return {
         "available": True,
@@ -366,34 +424,26 @@ def _count(requests: Decimal) -> str:
     return f"{requests:,.0f}" if requests == requests.to_integral_value() else f"{requests:,.1f}"
 
 
-def _sync_time(
-    job: Job,
-    mode: DeliveryMode,
-    fields: dict[str, Any],
-    walls: dict[tuple[Decimal, Decimal], tuple[Decimal, str]],
-) -> None:
-    """Add a synchronous mode's times to its ``fields`` (none when the provider has no speed
-    figures); ``walls`` keeps the wall times of the job's other modes, as modes that take as
-    long per request and generate as much take as long in all."""
+def _sync_time(job: Job, flex: bool, total_out: Decimal) -> tuple[Decimal, dict[str, Any]]:
+    """A synchronous mode's time to the first token and its times as request/response has
+    them (none when the provider has no speed figures), at flex's speed or standard's, for
+    ``total_out`` output tokens."""
     if job.speed is None:  # no figures for the provider: times not known
-        return
+        return ZERO, {}
     ttft = job.speed.time_to_first_token_s
     tps = job.speed.output_tokens_per_s
-    if mode == "flex" and job.provider.flex is not None:
-        factor = job.provider.flex.latency_factor
+    if flex:
+        factor = job.provider.flex.latency_factor  # type: ignore[union-attr]
         ttft, tps = ttft * factor, tps / factor
     one = ttft + job.output_tokens / tps
-    first = ttft if mode == "stream" else one  # request/response: all at once
-    key = (one, fields["output_tokens"])
-    timed = walls.get(key)
-    if timed is None:
-        timed = walls[key] = _sync_wall(job, one, fields["output_tokens"])
-    wall, limited_by = timed
-    fields["time_to_first_token_s"] = first
-    fields["time_to_complete_s"] = one
-    fields["wait_s"] = wall
-    fields["worst_wait_s"] = wall
-    fields["limited_by"] = limited_by
+    wall, limited_by = _sync_wall(job, one, total_out)
+    return ttft, {
+        "time_to_first_token_s": one,  # request/response: all at once
+        "time_to_complete_s": one,
+        "wait_s": wall,
+        "worst_wait_s": wall,
+        "limited_by": limited_by,
+    }
 
 
 def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str]:
@@ -424,11 +474,11 @@ def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str
     return wall, why
 
 
-def _batch_time(job: Job, fields: dict[str, Any]) -> None:
-    """Add batch's times to its ``fields``: the turnaround and window, per wave of the queue."""
+def _batch_time(job: Job) -> dict[str, Any]:
+    """Batch's times: the turnaround and window, per wave of the queue."""
     rule = job.provider.batch
     if rule is None or rule.completion_window_hours is None:
-        return  # batch prices published, but nothing says how long a batch takes
+        return {}  # batch prices published, but nothing says how long a batch takes
     window = rule.completion_window_hours * HOUR
     # no typical turnaround published: the window is all that is known
     typical = rule.typical_turnaround_hours * HOUR if rule.typical_turnaround_hours else window
@@ -451,11 +501,13 @@ def _batch_time(job: Job, fields: dict[str, Any]) -> None:
                     f"batch queue of {job.limits.batch_queue_requests:,} requests "
                     f"({job.tier}): {waves:,} batches one after another"
                 )
-    fields["time_to_first_token_s"] = typical
-    fields["time_to_complete_s"] = typical
-    fields["wait_s"] = typical * waves
-    fields["worst_wait_s"] = window * waves
-    fields["limited_by"] = limited_by
+    return {
+        "time_to_first_token_s": typical,
+        "time_to_complete_s": typical,
+        "wait_s": typical * waves,
+        "worst_wait_s": window * waves,
+        "limited_by": limited_by,
+    }
 
 
 def count_of(n: int, noun: str) -> str:

@@ -9,6 +9,7 @@ speed figures, only money is weighed, and the verdict says so.
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -20,6 +21,10 @@ from costcalc.workload import DeliveryMode
 
 if TYPE_CHECKING:
     from costcalc.calculator import Quote
+
+
+WAIT = {"worst": attrgetter("worst_wait_s"), "typical": attrgetter("wait_s")}
+"""A timed mode's wait on a ``batch_wait`` basis (``ModeQuote.basis_wait``)."""
 
 
 class Recommendation(BaseModel):
@@ -138,7 +143,8 @@ def recommend(q: Quote) -> Recommendation:
         if lead:
             reason = f"{lead}{sep} {reason}"
         return verdict(best.mode, reason)
-    best = min(candidates, key=lambda m: (m.cost, m.basis_wait(basis), _background(q, m)))
+    wait = WAIT[basis]
+    best = min(candidates, key=lambda m: (m.cost, wait(m), _background(q, m)))
     reason = _cheapest_reason(q, best, base)
     if lead:
         reason = f"{lead}, {reason}"
@@ -209,10 +215,10 @@ def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:
     if best.mode == base.mode or not best.savings or best.savings <= 0:
         return f"{best.mode} is the cheapest mode ({usd(best.cost)})"
     up_to = "up to " if q.batch_wait == "worst" and best.mode == "batch" else ""
-    extra_s = best.basis_wait(q.batch_wait) - base.basis_wait(q.batch_wait)
+    total = best.basis_wait(q.batch_wait)
+    extra_s = total - base.basis_wait(q.batch_wait)
     text = f"{best.mode} saves {usd(best.savings)} ({best.savings_pct}%) against {base.mode}"
     if extra_s > 0 and best.savings_per_hour_waited is not None:
-        total = best.basis_wait(q.batch_wait)
         # the break-even divides by the extra wait; name it when the baseline's own wait is
         # not negligible beside it
         waiting = (

@@ -194,6 +194,19 @@ def test_workload_settings_are_never_taken_from_an_earlier_quote() -> None:
         Workload(**base, rate_limited=False, concurrency=4),
         Workload(**base),
     ]
+    claude = {**base, "model": "claude-haiku-4-5", "as_of": "2026-11-26"}
+    workloads += [
+        Workload(**claude),
+        Workload(**claude, cached_share=D("0.6")),  # cache reads do not count against its limits
+        Workload(**claude, tier="tier-1", cached_share=D("0.6")),
+        Workload(**claude, rate_limits={"batch_queue_requests": 10}, cached_share=D("0.6")),
+        Workload(**claude, cache_write_share=D("0.2"), cache_ttl="1h"),
+        Workload(**claude, tier="tier-1"),
+        Workload(
+            **claude, modes=["batch", "stream"], cancel={"rate": D("0.5"), "after_tokens": 20}
+        ),
+        Workload(**claude),
+    ]
     _same_as_fresh(table, workloads)
 
 

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -207,7 +207,7 @@ class PricedModel:
         """None: the provider has no speed figures."""
         self.rate_limits = rate_limits
         """None: no rate limits are known."""
-        self.memo: dict[str, Any] = {}
+        self.memo: dict[Hashable, Any] = {}
         """What other modules work out from these alone, once (the words a quote says about
         the model's prices, speed and delivery modes), under a key of theirs."""
         self._modes: dict[tuple[Mode, int], ModeRates] = {}
