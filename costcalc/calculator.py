@@ -188,7 +188,8 @@ def resolve(
             f"maximum output of {model.max_output_tokens:,} tokens"
         )
     limits = priced.rate_limits
-    given = {k: v for k, v in workload.rate_limits.__dict__.items() if v is not None}
+    own = workload.rate_limits  # a field never set is None
+    given = {k: v for k, v in own.__dict__.items() if v is not None} if own.model_fields_set else {}
     merged: RateLimit | None
     if limits is None:
         # a provider known only from its prices: its limits are the caller's, if given
@@ -216,17 +217,17 @@ def resolve(
         tier = tier if not given else f"{tier}, with your limits"
     return (
         Job(
-            workload=workload,
-            requests=requests,
-            input_tokens=input_tokens,
-            output_tokens=workload.output_tokens,
-            priced=priced,
-            speed=priced.speed,
-            limits=merged,
-            tier=tier,
-            groups=groups,
-            groups_estimated=sampled,
-            cache_reads_count=cache_reads_count,
+            workload,
+            requests,
+            input_tokens,  # per request
+            workload.output_tokens,
+            priced,
+            priced.speed,
+            merged,  # limits
+            tier,
+            groups,
+            sampled,  # groups_estimated
+            cache_reads_count,
         ),
         measured,
     )
@@ -350,8 +351,9 @@ def quote(
         )
     available = [f for f in costed if f["available"]]
     wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
-    timed = all(f.get("wait_s") is not None for f in available)
-    fastest = min(f[wait] for f in available) if timed else Decimal(0)
+    waits = [f.get(wait) for f in available]  # none, or all (with wait_s)
+    timed = None not in waits
+    fastest = min(waits) if timed else Decimal(0)  # type: ignore[type-var]
     base_wait = base[wait] if timed else Decimal(0)
     base_cost = base["cost"]
     for f in available:
@@ -373,9 +375,14 @@ def quote(
 TENTH = Decimal("0.1")
 
 
+NO_CHANGE = Decimal("0.0")
+
+
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     if whole == 0:
         return None
+    if not part and not part.is_signed() and whole > 0:  # what the sum below makes of +0
+        return NO_CHANGE
     return (part / whole * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 

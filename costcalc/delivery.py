@@ -16,6 +16,7 @@ minute) and the concurrency allow. Speeds are estimates from the price table.
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
@@ -185,56 +186,91 @@ NO_COST = Decimal("0.00")
 
 
 class Split(NamedTuple):
-    """One group's tokens by how they are billed: the same in every mode, but for stream's
-    output when users cancel."""
+    """One group of requests' tokens by the component that bills them: the same in every
+    mode, but for stream's output when users cancel. Components without tokens are left out
+    (they cost nothing)."""
 
     group: RequestGroup
     tier_input: int
     """What picks the group's prices (``RequestGroup.tier_input``)."""
-    plain: Decimal
-    """Input tokens neither read from nor written to the cache."""
-    cached: Decimal
-    written: Decimal
-    out: Decimal
-    """Output tokens of every request, as generated when nobody cancels."""
-    after_cancel: Decimal
-    """Stream: output generated after users cancelled, before the server noticed."""
-    saved: Decimal
-    """Stream: output never generated, since users cancelled."""
+    billed: dict[str, Decimal]
+    streamed: dict[str, Decimal]
+    """``billed`` with stream's cancels (the same when nobody cancels)."""
 
 
-def split(job: Job) -> tuple[Split, ...]:
-    """The job's tokens, group by group, as every mode bills them."""
+class Billing(NamedTuple):
+    """A job's tokens as every mode bills them: group by group, and in all as ModeQuote's
+    token fields."""
+
+    splits: tuple[Split, ...]
+    tokens: dict[str, Decimal]
+    streamed: dict[str, Decimal]
+    """``tokens`` with stream's cancels."""
+    write_component: str
+    """The cache write the workload's cache lifetime bills (5 minutes or 1 hour)."""
+
+
+def split(job: Job) -> Billing:
+    """The job's tokens, group by group and in all, as every mode bills them."""
     w = job.workload
+    write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
     out_each = job.output_tokens
     cancels = w.cancel.rate > 0
     if cancels:
         seen = Decimal(w.cancel.after_tokens) if w.cancel.after_tokens is not None else out_each / 2
         billed_each = min(out_each, seen + w.cancel.billed_after_cancel)
     splits = []
+    plain = cached = written = total_out = streamed_out = after_cancel = saved = ZERO
+    billed: dict[str, Decimal]
     for group in job.price_groups():
         n = group.requests
         total_in = group.input_tokens
-        cached = total_in * w.cached_share
-        written = total_in * w.cache_write_share
-        after_cancel = saved = ZERO
+        g_cached = total_in * w.cached_share
+        g_written = total_in * w.cache_write_share
+        g_plain = total_in - g_cached - g_written
+        g_out = n * out_each
+        billed = {}
+        if g_plain:
+            billed["input"] = g_plain
+        if g_cached:
+            billed["cached_input"] = g_cached
+        if g_written:
+            billed[write_component] = g_written
+        if g_out:
+            billed["output"] = g_out
+        streamed = billed
         if cancels:
             cancelled = n * w.cancel.rate
-            after_cancel = cancelled * (billed_each - min(out_each, seen))
-            saved = cancelled * (out_each - billed_each)
-        splits.append(
-            Split(
-                group,
-                group.tier_input(),
-                total_in - cached - written,
-                cached,
-                written,
-                n * out_each,
-                after_cancel,
-                saved,
-            )
-        )
-    return tuple(splits)
+            g_saved = cancelled * (out_each - billed_each)
+            g_streamed = g_out - g_saved
+            streamed = {c: tokens for c, tokens in billed.items() if c != "output"}
+            if g_streamed:
+                streamed["output"] = g_streamed
+            streamed_out += g_streamed
+            after_cancel += cancelled * (billed_each - min(out_each, seen))
+            saved += g_saved
+        splits.append(Split(group, group.tier_input(), billed, streamed))
+        plain += g_plain
+        cached += g_cached
+        written += g_written
+        total_out += g_out
+    tokens = {
+        "input_tokens": plain,
+        "cached_input_tokens": cached,
+        "cache_write_tokens": written,
+        "output_tokens": total_out,
+        "output_tokens_billed_after_cancel": ZERO,
+        "output_tokens_saved_by_cancel": ZERO,
+    }
+    streamed_tokens = tokens
+    if cancels:
+        streamed_tokens = {
+            **tokens,
+            "output_tokens": streamed_out,
+            "output_tokens_billed_after_cancel": after_cancel,
+            "output_tokens_saved_by_cancel": saved,
+        }
+    return Billing(tuple(splits), tokens, streamed_tokens, write_component)
 
 
 def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
@@ -243,7 +279,7 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
     and how long it takes; an unavailable mode carries why.
 
     Modes billed alike (stream and request, when nobody cancels) are priced once."""
-    splits = split(job)
+    billing = split(job)
     priced: dict[tuple[Mode, bool], dict[str, Any]] = {}
     timed: dict[tuple[bool, bool], tuple[Decimal, dict[str, Any]]] = {}
     cancel = job.workload.cancel.rate > 0
@@ -254,7 +290,7 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
         cancels = cancel and mode == "stream"
         costs = priced.get((price_mode, cancels))
         if costs is None:
-            costs = priced[price_mode, cancels] = _cost(job, price_mode, cancels, splits)
+            costs = priced[price_mode, cancels] = _cost(job, price_mode, cancels, billing)
             fields = {"mode": mode, **costs}  # the first to use them takes its lists
         else:
             fields = {"mode": mode, **costs}
@@ -290,6 +326,8 @@ class Tariff(NamedTuple):
     cache_write_5m: Decimal
     cache_write_1h: Decimal
     output: Decimal
+    usd: Mapping[str, Decimal]
+    """Every component's price by name."""
     unpriced: frozenset[str]
     assumed: frozenset[str]
 
@@ -308,13 +346,17 @@ def tariff(priced: PricedModel, price_mode: Mode, input_tokens: int) -> Tariff |
         if not rates.available:
             found = rates
         else:
+            usd: Mapping[str, Decimal] = MappingProxyType(
+                {c: rate_of(rates, c).usd_per_mtok for c in COMPONENTS}
+            )
             found = Tariff(
                 rates,
-                rate_of(rates, "input").usd_per_mtok,
-                rate_of(rates, "cached_input").usd_per_mtok,
-                rate_of(rates, "cache_write_5m").usd_per_mtok,
-                rate_of(rates, "cache_write_1h").usd_per_mtok,
-                rate_of(rates, "output").usd_per_mtok,
+                usd["input"],
+                usd["cached_input"],
+                usd["cache_write_5m"],
+                usd["cache_write_1h"],
+                usd["output"],
+                usd,
                 frozenset(c for c in COMPONENTS if rates.rate(c) is None),
                 frozenset(rates.assumed),
             )
@@ -322,66 +364,46 @@ def tariff(priced: PricedModel, price_mode: Mode, input_tokens: int) -> Tariff |
     return found
 
 
-def _cost(job: Job, price_mode: Mode, cancels: bool, splits: tuple[Split, ...]) -> dict[str, Any]:
+def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[str, Any]:
     """The cost fields of a mode billed at ``price_mode`` prices (with stream's cancels, or
     not)."""
+    splits = billing.splits
     tariffs: list[Tariff] = []
     for s in splits:
         t = tariff(job.priced, price_mode, s.tier_input)
         if not isinstance(t, Tariff):
             return {"available": False, "reason": t.reason, "price_mode": price_mode}
         tariffs.append(t)
-    w = job.workload
-    one_hour = w.cache_ttl == "1h"
-    write_component = "cache_write_1h" if one_hour else "cache_write_5m"
+    write_component = billing.write_component
     notes: list[str] = []
     cost_in = cost_cached = cost_write = cost_out = ZERO
-    plain = cached = written = total_out = after_cancel = saved = ZERO
     used: dict[str, Decimal] = {}
     assumed: list[str] = []
     for s, t in zip(splits, tariffs, strict=True):
         # each component at its price, or at the input price with a note when it has none
-        write_rate = t.cache_write_1h if one_hour else t.cache_write_5m
+        billed = s.streamed if cancels else s.billed
         if t.unpriced:
-            if s.cached and "cached_input" in t.unpriced:
+            if "cached_input" in billed and "cached_input" in t.unpriced:
                 notes.append(
                     f"{job.prices.model.id} has no cached-input price: cached tokens billed as "
                     "input"
                 )
-            if s.written and write_component in t.unpriced:
+            if write_component in billed and write_component in t.unpriced:
                 notes.append("no cache-write premium: cache writes billed as input")
             if "output" in t.unpriced:
                 notes.append("")
-        g_out = s.out - s.saved if cancels else s.out
         # a component without tokens costs nothing: $0.00, whatever per_million's zero's sign
-        # (added to zero below, every zero is 0.00), so only the others are priced
-        tokens: dict[str, Decimal] = {}
-        prices: dict[str, Decimal] = {}
-        if s.plain:
-            tokens["input"], prices["input"] = s.plain, t.input
-        if s.cached:
-            tokens["cached_input"], prices["cached_input"] = s.cached, t.cached_input
-        if s.written:
-            tokens[write_component], prices[write_component] = s.written, write_rate
-        if g_out:
-            tokens["output"], prices["output"] = g_out, t.output
-        costs = component_costs(tokens, prices)
+        # (added to zero below, every zero is 0.00), so only those with tokens are priced
+        costs = component_costs(billed, t.usd)
         cost_in += costs.get("input", NO_COST)
         cost_cached += costs.get("cached_input", NO_COST)
         cost_write += costs.get(write_component, NO_COST)
         cost_out += costs.get("output", NO_COST)
-        plain += s.plain
-        cached += s.cached
-        written += s.written
-        total_out += g_out
-        if cancels:
-            after_cancel += s.after_cancel
-            saved += s.saved
         g_used = {"input": t.input, "output": t.output}
-        if s.cached:
+        if "cached_input" in s.billed:
             g_used["cached_input"] = t.cached_input
-        if s.written:
-            g_used[write_component] = write_rate
+        if write_component in s.billed:
+            g_used[write_component] = t.usd[write_component]
         if t.assumed:
             assumed += [c for c in g_used if c in t.assumed]
         if not used:
@@ -407,12 +429,7 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, splits: tuple[Split, ...]) 
         "cached_input_cost": cost_cached,
         "cache_write_cost": cost_write,
         "output_cost": cost_out,
-        "input_tokens": plain,
-        "cached_input_tokens": cached,
-        "cache_write_tokens": written,
-        "output_tokens": total_out,
-        "output_tokens_billed_after_cancel": after_cancel,
-        "output_tokens_saved_by_cancel": saved,
+        **(billing.streamed if cancels else billing.tokens),
         "rates": used,
         "assumed": list(dict.fromkeys(assumed)),
         "notes": list(dict.fromkeys(notes)),

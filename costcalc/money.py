@@ -84,8 +84,10 @@ def tidy(value: Decimal) -> Decimal:
 
 
 def per_million(tokens: int | Decimal, price_per_mtok: Decimal) -> Decimal:
-    """Cost of ``tokens`` at ``price_per_mtok`` USD per 1M tokens, exact."""
-    return tidy(Decimal(tokens) * price_per_mtok / MILLION)
+    """Cost of ``tokens`` at ``price_per_mtok`` USD per 1M tokens, exact (and ``tidy``)."""
+    value = Decimal(tokens) * price_per_mtok / MILLION
+    cents = value.quantize(CENT)  # tidy(), without a call: every cost comes through here
+    return cents if cents == value else value.normalize()
 
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: decimal_str(v), return_type=str)]
@@ -107,9 +109,10 @@ def per_hour_rate(amount: Decimal, hours: Decimal) -> Decimal:
 
 def per_hour(value: Decimal) -> str:
     """$312.50; under a dollar, up to 4 places so cents do not hide it ($0.3125)."""
-    if value != 0 and abs(value) < CENT:  # two significant digits: $0.000073
+    size = abs(value)
+    if value != 0 and size < CENT:  # two significant digits: $0.000073
         return usd(value, places=min(10, 1 - value.adjusted()))
-    if abs(value) < 1:
+    if size < 1:
         exponent = value.normalize().as_tuple().exponent
         places = -exponent if isinstance(exponent, int) else 2
         if places > 2:

@@ -52,7 +52,7 @@ def recommend(q: Quote) -> Recommendation:
     basis = q.batch_wait
     base = q.mode(q.baseline)
     assert base.cost is not None
-    if any(m.wait_s is None for m in available):
+    if [m for m in available if m.wait_s is None]:
         return _untimed(q, available)
     slower = [
         m
