@@ -352,7 +352,7 @@ def quote(
     available = [f for f in costed if f["available"]]
     wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
     waits = [f.get(wait) for f in available]  # none, or all (with wait_s)
-    timed = None not in waits
+    timed = not [w for w in waits if w is None]  # (`None in waits` asks Decimal's __eq__)
     fastest = min(waits) if timed else Decimal(0)  # type: ignore[type-var]
     base_wait = base[wait] if timed else Decimal(0)
     base_cost = base["cost"]

@@ -36,20 +36,20 @@ def decimal_str(value: Decimal) -> str:
 def usd(value: Decimal, places: int = 2) -> str:
     """Human text: $15,000.00. Rounds half up to ``places`` (cents by default); an amount
     below a cent keeps two significant digits ($0.000035) rather than showing $0.00."""
-    rounded = value.quantize(_step(places), rounding=ROUND_HALF_UP)
+    rounded = value.quantize(_step(places), ROUND_HALF_UP)
     if rounded == 0 and value != 0:
         places = min(10, 1 - value.adjusted())
-        rounded = value.quantize(_step(places), rounding=ROUND_HALF_UP)
+        rounded = value.quantize(_step(places), ROUND_HALF_UP)
     sign = "-" if rounded < 0 else ""
     return f"{sign}${abs(rounded):,.{places}f}"
-
-
-_STEPS = {places: Decimal(1).scaleb(-places) for places in range(11)}
 
 
 def _step(places: int) -> Decimal:
     """10 ** -places: 0.01 for cents."""
     return _STEPS.get(places) or Decimal(1).scaleb(-places)
+
+
+_STEPS = {places: Decimal(1).scaleb(-places) for places in range(11)}
 
 
 def shared_places(values: Iterable[Decimal | None]) -> int:

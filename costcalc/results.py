@@ -26,7 +26,7 @@ R = TypeVar("R", bound=BaseModel)
 
 _new = object.__new__
 _setattr = object.__setattr__
-_TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], frozenset[str], tuple[str, ...]]] = {}
+_TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], frozenset[str], frozenset[str]]] = {}
 
 
 def construct(cls: type[R], values: dict[str, Any]) -> R:
@@ -46,8 +46,8 @@ def construct(cls: type[R], values: dict[str, Any]) -> R:
         raise TypeError(f"{cls.__name__} needs {missing}")
     fields = defaults.copy()
     fields.update(values)
-    for name in mutable:
-        if name not in values:
+    if not mutable <= values.keys():
+        for name in mutable - values.keys():
             fields[name] = fields[name].copy()
     obj = _new(cls)
     _setattr(obj, "__dict__", fields)
@@ -57,9 +57,7 @@ def construct(cls: type[R], values: dict[str, Any]) -> R:
     return obj
 
 
-def _template(
-    cls: type[BaseModel],
-) -> tuple[dict[str, Any], frozenset[str], tuple[str, ...]]:
+def _template(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
     """Every field of ``cls`` in order with its default (None where it has none), the fields
     that must be given, and those whose default is a list or dict (copied per object)."""
     if cls.__pydantic_post_init__ or cls.model_config.get("extra") == "allow":
@@ -79,7 +77,7 @@ def _template(
             if field.default:  # pydantic deep-copies these: not worth doing here
                 raise TypeError(f"{cls.__name__}.{name} has a default that is not empty")
             mutable.append(name)
-    return defaults, frozenset(required), tuple(mutable)
+    return defaults, frozenset(required), frozenset(mutable)
 
 
 class Note(str):

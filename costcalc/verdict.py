@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from costcalc.calculator import Quote
 
 
+UNWATCHED = ("cron", "batch-job", "webhook", "api")
+"""Sources of work nobody watches as it arrives."""
 WAIT = {"worst": attrgetter("worst_wait_s"), "typical": attrgetter("wait_s")}
 """A timed mode's wait on a ``batch_wait`` basis (``ModeQuote.basis_wait``)."""
 
@@ -143,8 +145,8 @@ def recommend(q: Quote) -> Recommendation:
         if lead:
             reason = f"{lead}{sep} {reason}"
         return verdict(best.mode, reason)
-    wait = WAIT[basis]
-    best = min(candidates, key=lambda m: (m.cost, wait(m), _background(q, m)))
+    wait, unwatched = WAIT[basis], q.source in UNWATCHED
+    best = min(candidates, key=lambda m: (m.cost, wait(m), unwatched and m.mode == "stream"))
     reason = _cheapest_reason(q, best, base)
     if lead:
         reason = f"{lead}, {reason}"
@@ -166,7 +168,7 @@ def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
 def _background(q: Quote, m: ModeQuote) -> int:
     """Tie-break between equal modes: work nobody watches takes the whole answer at once
     (request), not a stream; otherwise the stream's earlier first token wins."""
-    return int(m.mode == "stream" and q.source in ("cron", "batch-job", "webhook", "api"))
+    return int(m.mode == "stream" and q.source in UNWATCHED)
 
 
 def _someone_watching(q: Quote, interactive: list[ModeQuote]) -> tuple[DeliveryMode, str]:
