@@ -199,10 +199,9 @@ def resolve(
                 f"{workload.tier!r} cannot be looked up; give your own limits instead"
             )
         tier = "your limits" if given else "no known rate limits"
-        has_both = "requests_per_minute" in given and "tokens_per_minute" in given
-        merged = RateLimit.model_construct(**{**dict.fromkeys(RateLimit.model_fields), **given})
-        if not has_both:
-            merged = None
+        merged = None  # unless the caller gave both per-minute limits
+        if "requests_per_minute" in given and "tokens_per_minute" in given:
+            merged = RateLimit.model_construct(**{**dict.fromkeys(RateLimit.model_fields), **given})
         cache_reads_count = True
     else:
         tier = workload.tier or limits.default_tier
