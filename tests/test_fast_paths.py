@@ -237,6 +237,35 @@ def test_a_price_file_makes_a_table_of_its_own(write: Any) -> None:
     assert shipped.prices("gpt-4o", "2026-11-26").model.name != "GPT-4o (negotiated)"
 
 
+def test_a_price_file_edited_since_makes_a_new_table(write: Any) -> None:
+    import os
+
+    text = """
+        provider: openai
+        models:
+          - id: gpt-4o
+            name: GPT-4o (negotiated)
+            encoding: o200k_base
+            context_window: 128000
+            prices:
+              - as_of: 2026-11-01
+                source: https://example.com/our-contract
+                standard: {input: PRICE, output: 4.00}
+        """
+    path = write("ours.yaml", text.replace("PRICE", "1.00"))
+    w = Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2026-11-26")
+    before = load_price_table([path])
+    assert quote(w, before).mode("request").cost == D("1.00")
+    assert load_price_table([path]) is before  # unchanged: the same table, its caches warm
+    write("ours.yaml", text.replace("PRICE", "3.00"))
+    stat = os.stat(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # however coarse the clock
+    after = load_price_table([path])
+    assert after is not before
+    assert quote(w, after).mode("request").cost == D("3.00")
+    assert quote(w, before).mode("request").cost == D("1.00")  # a table is what it was read as
+
+
 def test_the_cli_prices_with_the_file_given_after_a_quote_without_it(
     run_cli: Any, write: Any
 ) -> None:

@@ -161,7 +161,9 @@ def _compiled_providers(files: list[Path]) -> dict[str, Any] | None:
 
 
 @functools.lru_cache(maxsize=8)
-def _load(paths: tuple[str, ...]) -> PriceTable:
+def _load(paths: tuple[str, ...], stamps: tuple[object, ...] = ()) -> PriceTable:
+    """The table of the shipped files and ``paths``, kept per list of files and their
+    ``stamps`` (so a price file edited since makes a table of its own, with its own caches)."""
     providers: dict[str, Provider] = {}
     origins: dict[str, str] = {}
     files = builtin_price_files()
@@ -212,13 +214,25 @@ def load_price_table(overrides: Iterable[Path | str] = (), use_env: bool = True)
     """The shipped price table with user price files applied in order.
 
     Files in ``$COSTCALC_PRICES`` come first, then ``overrides`` (so a file given on the
-    command line wins). The result is cached per list of files.
+    command line wins). The result is cached per list of files, until one of them changes.
     """
     from_env = override_paths_from_env() if use_env else []
     for path in from_env:  # a stale setting is not the user's command line: say where it is
         if not os.path.exists(path):
             raise PriceTableError(path, f"no such price file (named in ${PRICES_ENV})")
-    return _load(tuple(from_env + [str(p) for p in overrides]))
+    paths = tuple(from_env + [str(p) for p in overrides])
+    return _load(paths, tuple(map(_stamp, paths)))
+
+
+def _stamp(path: str) -> object:
+    """What changes when a file is written: its modification time and size (what Python
+    checks of a source file before using its .pyc), and its inode (a file put in its place);
+    None when it cannot be read (``_load`` says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 def validate_price_file(path: Path | str) -> str:
