@@ -32,7 +32,7 @@ from costcalc.errors import UsageError, arg
 from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.prices.schema import Model, PricePeriod
-from costcalc.results import RESULT_CONFIG, construct, render_result, to_json
+from costcalc.results import RESULT_CONFIG, adopt, construct, render_result, to_json
 from costcalc.verdict import Recommendation, _background, recommend
 from costcalc.workload import DeliveryMode, Workload
 
@@ -387,7 +387,7 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
 
 def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> Quote:
     """The quote, its verdict still to come (``recommend`` reads the rest of it)."""
-    return construct(
+    return adopt(
         Quote,
         {
             "name": w.name,

@@ -431,8 +431,8 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[s
         "output_cost": cost_out,
         **(billing.streamed if cancels else billing.tokens),
         "rates": used,
-        "assumed": list(dict.fromkeys(assumed)),
-        "notes": list(dict.fromkeys(notes)),
+        "assumed": list(dict.fromkeys(assumed)) if assumed else [],
+        "notes": list(dict.fromkeys(notes)) if notes else [],
     }
 
 

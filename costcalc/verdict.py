@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from costcalc.delivery import HOUR, ModeQuote, duration
 from costcalc.money import MoneyOut, per_hour, usd
-from costcalc.results import RESULT_CONFIG, construct
+from costcalc.results import RESULT_CONFIG, adopt, construct
 from costcalc.workload import DeliveryMode
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def recommend(q: Quote) -> Recommendation:
         else:
             value, name = (None, None) if no_trade_off else (be_value, be_name)
         meets = chosen.basis_wait(basis) <= q.deadline_s if q.deadline_s is not None else None
-        return construct(
+        return adopt(
             Recommendation,
             {
                 "mode": mode,

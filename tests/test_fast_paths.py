@@ -73,8 +73,22 @@ def test_construct_makes_a_recommendation_as_model_construct_does() -> None:
     _same(construct(Recommendation, values), Recommendation.model_construct(**values))
 
 
-def test_a_quote_is_what_model_construct_makes_of_its_fields() -> None:
-    w = Workload(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200)
+SHAPES = [
+    {"model": "gpt-4o"},
+    {"model": "gpt-4o", "cancel": {"rate": D("0.3")}, "cached_share": D("0.5")},
+    {"model": "gpt-4o", "deadline": "2h", "source": "web-ui"},
+    {"model": "gpt-4o", "deadline": "1s"},
+    {"model": "gpt-4o", "value_of_time": D("40"), "batch_wait": "typical"},
+    {"model": "gemini-2.5-pro", "modes": ["flex", "batch", "request"], "rate_limited": False},
+    {"model": "claude-haiku-4-5", "cache_write_share": D("0.2"), "cache_ttl": "1h"},
+    {"model": "mistral:mistral-large-latest"},  # no speed: untimed
+    {"model": "deepseek:deepseek-chat", "modes": ["batch", "request"]},  # batch unavailable
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: ",".join(map(str, s.values())))
+def test_a_quote_is_what_model_construct_makes_of_its_fields(shape: dict[str, Any]) -> None:
+    w = Workload(requests=1000, input_tokens=800, output_tokens=200, as_of="2026-10-01", **shape)
     q = quote(w)
     again = Quote.model_construct(**q.__dict__)
     _same(q, again)
