@@ -355,17 +355,19 @@ def quote(
     fastest = min(waits) if timed else Decimal(0)  # type: ignore[type-var]
     base_wait = base[wait] if timed else Decimal(0)
     base_cost = base["cost"]
-    for f in available:
-        savings = base_cost - f["cost"]
-        f["savings"] = savings
-        f["savings_pct"] = _pct(savings, base_cost)
-        if timed:  # without times, no wait to set the saving against
-            extra = f[wait] - base_wait
-            f["extra_wait_s"] = f[wait] - fastest
-            f["savings_per_hour_waited"] = (
-                per_hour_rate(savings, extra / HOUR) if extra > 0 else None
-            )
-    modes = [construct(ModeQuote, f) for f in costed]
+    modes = []
+    for f in costed:
+        if f["available"]:
+            savings = base_cost - f["cost"]
+            f["savings"] = savings
+            f["savings_pct"] = _pct(savings, base_cost)
+            if timed:  # without times, no wait to set the saving against
+                extra = f[wait] - base_wait
+                f["extra_wait_s"] = f[wait] - fastest
+                f["savings_per_hour_waited"] = (
+                    per_hour_rate(savings, extra / HOUR) if extra > 0 else None
+                )
+        modes.append(construct(ModeQuote, f))
     q = _quote(workload, job, measured, modes)
     q.__dict__["recommendation"] = recommend(q)  # the verdict reads the quote it belongs to
     return q

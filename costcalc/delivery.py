@@ -368,18 +368,15 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[s
     """The cost fields of a mode billed at ``price_mode`` prices (with stream's cancels, or
     not)."""
     splits = billing.splits
-    tariffs: list[Tariff] = []
-    for s in splits:
-        t = tariff(job.priced, price_mode, s.tier_input)
-        if not isinstance(t, Tariff):
-            return {"available": False, "reason": t.reason, "price_mode": price_mode}
-        tariffs.append(t)
     write_component = billing.write_component
     notes: list[str] = []
     cost_in = cost_cached = cost_write = cost_out = ZERO
     used: dict[str, Decimal] = {}
     assumed: list[str] = []
-    for s, t in zip(splits, tariffs, strict=True):
+    for s in splits:
+        t = tariff(job.priced, price_mode, s.tier_input)
+        if not isinstance(t, Tariff):  # the first group that cannot be sold it says why
+            return {"available": False, "reason": t.reason, "price_mode": price_mode}
         # each component at its price, or at the input price with a note when it has none
         billed = s.streamed if cancels else s.billed
         if t.unpriced:

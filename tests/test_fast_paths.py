@@ -141,6 +141,11 @@ def test_one_table_quoted_on_different_days_prices_each_day() -> None:
     )
     assert quote(snapshot, table).mode("request").cost == D("2.50")
     assert table.prices("gpt-4o", "2024-09-01").period.standard.input == D("5.00")
+    # a name as typed is kept apart from the model it names, and from another model's name
+    for _ in range(2):
+        for name, price in [("GPT-4o", "5.00"), (" GPT-4O-2024-08-06", "2.50"), ("gpt-4o", "5.00")]:
+            prices = table.prices(name, "2024-09-01")
+            assert prices.period.standard.input == D(price), name
 
 
 def test_today_is_the_day_of_each_quote(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -332,7 +337,13 @@ def test_a_table_keeps_a_bounded_number_of_resolved_models(monkeypatch: pytest.M
     days = [f"2025-0{m}-01" for m in range(1, 10)]
     for day in days:
         table.prices("gpt-4o", day)
+        table.prices(" GPT-4o-2024-08-06", day)  # kept under the name as given too
         assert len(table._priced) <= 3
     _same_as_fresh(
-        table, [Workload(model="gpt-4o", requests=1, input_tokens=1, as_of=d) for d in days]
+        table,
+        [
+            Workload(model=m, requests=1, input_tokens=1, as_of=d)
+            for d in days
+            for m in ("gpt-4o", "GPT-4o", "gpt-4o-2024-08-06", "GPT-4O-2024-08-06")
+        ],
     )

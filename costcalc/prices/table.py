@@ -387,16 +387,22 @@ class PriceTable:
         resolved once per name and day: ``find`` names one model for good, and the table's
         data does not change (another price file makes another table, with its own)."""
         day = parse_date(on, "as_of") if on is not None else dt.date.today()
-        key = (_normal(name), day)
-        found = self._priced.get(key)
+        found = self._priced.get((name, day))  # the name as given, then as find() reads it
         if found is None:
-            prov, model = self.find(name)
-            prices = self.prices_of(prov, model, day, name)
-            found = PricedModel(prices, self.speed(model.id), self.rate_limits(model.id))
-            if len(self._priced) >= PRICED_KEPT:
-                self._priced.clear()
-            self._priced[key] = found
+            key = (_normal(name), day)
+            found = self._priced.get(key)
+            if found is None:
+                prov, model = self.find(name)
+                prices = self.prices_of(prov, model, day, name)
+                found = PricedModel(prices, self.speed(model.id), self.rate_limits(model.id))
+                self._keep(key, found)
+            self._keep((name, day), found)
         return found
+
+    def _keep(self, key: tuple[str, dt.date], priced: PricedModel) -> None:
+        if len(self._priced) >= PRICED_KEPT:
+            self._priced.clear()
+        self._priced[key] = priced
 
     def prices_of(
         self, prov: Provider, model: Model, on: dt.date | str | None = None, name: str = ""
