@@ -374,15 +374,13 @@ def quote(
 
 
 TENTH = Decimal("0.1")
-
-
 NO_CHANGE = Decimal("0.0")
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     if whole == 0:
         return None
-    if not part and not part.is_signed() and whole > 0:  # what the sum below makes of +0
+    if not part and not part.is_signed() and whole > 0:  # nothing saved: what the sum makes
         return NO_CHANGE
     return (part / whole * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
 

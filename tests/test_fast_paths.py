@@ -208,6 +208,7 @@ def test_workload_settings_are_never_taken_from_an_earlier_quote() -> None:
         Workload(**base),
         Workload(**base, tier="tier-1"),
         Workload(**base, rate_limits={"requests_per_minute": 60, "tokens_per_minute": 90_000}),
+        Workload(**base, rate_limits={"requests_per_minute": 120, "tokens_per_minute": 90_000}),
         Workload(**base, cached_share=D("0.5"), cancel={"rate": D("0.25")}),
         Workload(**base, batch_wait="typical", deadline="2h"),
         Workload(**base, rate_limited=False, concurrency=4),
@@ -219,6 +220,7 @@ def test_workload_settings_are_never_taken_from_an_earlier_quote() -> None:
         Workload(**claude, cached_share=D("0.6")),  # cache reads do not count against its limits
         Workload(**claude, tier="tier-1", cached_share=D("0.6")),
         Workload(**claude, rate_limits={"batch_queue_requests": 10}, cached_share=D("0.6")),
+        Workload(**claude, rate_limits={"batch_queue_requests": 20}, cached_share=D("0.6")),
         Workload(**claude, cache_write_share=D("0.2"), cache_ttl="1h"),
         Workload(**claude, tier="tier-1"),
         Workload(
