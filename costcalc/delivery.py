@@ -16,6 +16,7 @@ minute) and the concurrency allow. Speeds are estimates from the price table.
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
 
@@ -482,7 +483,7 @@ def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str
         bounds.append((n / lim.requests_per_minute * MINUTE, "requests per minute"))
     if w.concurrency is not None:
         bounds.append((n * one / w.concurrency, f"concurrency of {w.concurrency:,}"))
-    wall, why = max(bounds, key=lambda b: b[0])
+    wall, why = max(bounds, key=itemgetter(0))
     if why != "one request's time" and w.rate_limited:
         why = f"{why} ({job.tier})"
     return wall, why

@@ -217,8 +217,9 @@ def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:
     if best.mode == base.mode or not best.savings or best.savings <= 0:
         return f"{best.mode} is the cheapest mode ({usd(best.cost)})"
     up_to = "up to " if q.batch_wait == "worst" and best.mode == "batch" else ""
-    total = best.basis_wait(q.batch_wait)
-    extra_s = total - base.basis_wait(q.batch_wait)
+    wait = WAIT[q.batch_wait]  # both timed: the verdict weighs waits only then
+    total = wait(best)
+    extra_s = total - wait(base)
     text = f"{best.mode} saves {usd(best.savings)} ({best.savings_pct}%) against {base.mode}"
     if extra_s > 0 and best.savings_per_hour_waited is not None:
         # the break-even divides by the extra wait; name it when the baseline's own wait is
