@@ -342,7 +342,7 @@ def quote(
     table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
     costed = cost_modes(job, workload.modes)
-    base = next(f for f in costed if f["mode"] == workload.baseline)
+    base = {f["mode"]: f for f in costed}[workload.baseline]
     if not base["available"]:
         raise UsageError(
             f"baseline {workload.baseline} is not available for {job.prices.model.id}: "
@@ -523,9 +523,11 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
     out = list(about.head)
     if measured:
         out.append(measured)
-    assumed = sorted({f"{m.mode} {c}" for m in modes for c in m.assumed})
+    assumed = [f"{m.mode} {c}" for m in modes if m.assumed for c in m.assumed]
     if assumed:
-        out.append("assumed from the provider's rule, not published: " + ", ".join(assumed))
+        out.append(
+            "assumed from the provider's rule, not published: " + ", ".join(sorted(set(assumed)))
+        )
     out.append(about.speed)
     if lim is None:
         out.append(f"rate limits: none known for {p.provider.name} (give your own to apply them)")
@@ -544,7 +546,7 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
         out.append("rate limits and the batch queue ignored (rate_limited: false)")
     if about.batch and "batch" in w.modes:
         out.append(about.batch[w.batch_wait])
-    if about.flex is not None and any(m.mode == "flex" and m.available for m in modes):
+    if about.flex is not None and [m for m in modes if m.mode == "flex" and m.available]:
         out.append(about.flex)
     if "stream" in w.modes and w.cancel.rate > 0:
         seen = (
