@@ -1,31 +1,53 @@
-"""Start-up benchmark: `costcalc quote` end to end against `genai-prices -p calc`.
+"""Quote benchmarks: costcalc against genai-prices, start-up and in-process, and `check`.
 
-Both commands price the same model and tokens (gpt-4o, 1,000 input and 200 output tokens);
-runs alternate in one session so both see the same machine load, and the script prints
-median wall times side by side and their ratio (target: costcalc <= 0.6x genai-prices).
+start-up    `costcalc quote` end to end against `genai-prices -p calc`, each in a fresh
+            process. Both price the same model and tokens (gpt-4o, 1,000 input and 200 output
+            tokens); runs alternate so both see the same machine load; median wall times side
+            by side and their ratio (target: costcalc <= 0.6x genai-prices).
+in-process  In one process, the price table loaded once: ``costcalc.quote`` (every delivery
+            mode, their times and the verdict) against ``genai_prices.calc_price`` for the
+            same tokens, for a curated model (gpt-4o) and one costcalc takes from the
+            genai-prices catalogue (mistral:mistral-large-latest). Rounds of calls alternate
+            between the two sides (which goes first alternates too); each round gives the
+            ratio of throughputs, costcalc quotes/s over calc_price calls/s, and the table
+            shows their median, min and max (target: >= 1.0x).
+check       `costcalc check` of a generated config of 1,000 workloads (curated and catalogue
+            models, every mode), as a command: CPU seconds of the process, user plus system
+            (target: under 1 s).
 
-genai-prices is installed only into this benchmark's own venv (bench/.venv-genai-prices,
-git-ignored), created on the first run from the package index. costcalc is the one
-installed next to the Python running this script.
+The start-up side runs genai-prices from this benchmark's own venv (bench/.venv-genai-prices,
+git-ignored), created on the first run from the package index. The in-process side uses the
+genai-prices installed with costcalc (a dependency). costcalc is the one installed next to the
+Python running this script.
 
-    python bench/bench_quote.py [--runs 30]
+    python bench/bench_quote.py [--only start-up|in-process|check] [--runs 30]
+                                [--rounds 21] [--calls 1000] [--check-runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
+import random
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GENAI_VENV = HERE / ".venv-genai-prices"
+SECTIONS = ("start-up", "in-process", "check")
+
+
+# --- start-up: a fresh process each -----------------------------------------------------------
 
 
 def genai_prices_command() -> list[str]:
@@ -40,12 +62,16 @@ def genai_prices_command() -> list[str]:
     return [str(exe), "-p", "calc", "-i", "1000", "-o", "200", "gpt-4o"]
 
 
-def costcalc_command() -> list[str]:
+def costcalc_exe() -> str:
     exe = Path(sys.executable).parent / "costcalc"
     found = str(exe) if exe.exists() else shutil.which("costcalc")
     if found is None:
         sys.exit("costcalc is not installed next to this Python; pip install . first")
-    return [found, "quote", "-m", "gpt-4o", "-n", "1", "-i", "1000", "-o", "200"]
+    return found
+
+
+def costcalc_command() -> list[str]:
+    return [costcalc_exe(), "quote", "-m", "gpt-4o", "-n", "1", "-i", "1000", "-o", "200"]
 
 
 def timed(cmd: list[str]) -> float:
@@ -54,15 +80,12 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    args = parser.parse_args()
+def start_up(runs: int) -> None:
     ours, theirs = costcalc_command(), genai_prices_command()
     timed(ours), timed(theirs)  # warm the file cache; not counted
     a: list[float] = []
     b: list[float] = []
-    for _ in range(args.runs):
+    for _ in range(runs):
         a.append(timed(ours))
         b.append(timed(theirs))
     gp_python = str(GENAI_VENV / "bin" / "python")
@@ -71,7 +94,7 @@ def main() -> None:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {args.runs} runs each")
+    print(f"\nstart-up: a fresh process each, {runs} runs each, alternating")
     print(f"{'command':<48} {'median':>9} {'mean':>9} {'min':>9}")
     rows = (
         (" ".join(["costcalc", *ours[1:]]), a),
@@ -83,6 +106,152 @@ def main() -> None:
     ratio = statistics.median(a) / statistics.median(b)
     verdict = "met" if ratio <= 0.6 else "NOT met"
     print(f"ratio costcalc / genai-prices (median): {ratio:.2f}x (target <= 0.60x: {verdict})")
+
+
+# --- in-process: the price table loaded once ----------------------------------------------------
+
+IN_PROCESS = (
+    # (costcalc's name, what kind of model, genai-prices' model and provider)
+    ("gpt-4o", "curated", "gpt-4o", "openai"),
+    ("mistral:mistral-large-latest", "catalogue", "mistral-large-latest", "mistral"),
+)
+IN_PROCESS_TARGET = 1.0
+
+
+def _per_call(calls: int, f: Callable[[], object]) -> float:
+    """Seconds per call of ``f``, over ``calls`` calls."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        f()
+    return (time.perf_counter() - start) / calls
+
+
+def in_process(rounds: int, calls: int) -> None:
+    from decimal import Decimal
+
+    import genai_prices
+    from genai_prices import Usage, calc_price
+
+    import costcalc
+
+    table = costcalc.load_price_table()
+    print(
+        f"\nin-process: the price table loaded once, {rounds} rounds of {calls:,} calls each "
+        "side, alternating; ratio = costcalc quotes/s / calc_price calls/s"
+    )
+    print(
+        f"{'model':<42} {'costcalc.quote':>15} {'calc_price':>13} {'median':>8} {'min':>7} "
+        f"{'max':>7}  target"
+    )
+    for name, kind, gp_model, gp_provider in IN_PROCESS:
+        workload = costcalc.Workload(
+            model=name, requests=1000, input_tokens=Decimal(1000), output_tokens=Decimal(200)
+        )
+
+        def ours(w: costcalc.Workload = workload) -> object:
+            return costcalc.quote(w, table)
+
+        def theirs(m: str = gp_model, p: str = gp_provider) -> object:
+            return calc_price(Usage(input_tokens=1000, output_tokens=200), m, provider_id=p)
+
+        ours(), theirs()  # first lookups and lazy imports: not counted
+        _per_call(calls // 10 or 1, ours), _per_call(calls // 10 or 1, theirs)
+        a: list[float] = []
+        b: list[float] = []
+        for r in range(rounds):
+            gc.collect()
+            if r % 2 == 0:
+                a.append(_per_call(calls, ours))
+                b.append(_per_call(calls, theirs))
+            else:
+                b.append(_per_call(calls, theirs))
+                a.append(_per_call(calls, ours))
+        ratios = [theirs_s / ours_s for ours_s, theirs_s in zip(a, b, strict=True)]
+        median = statistics.median(ratios)
+        verdict = "met" if median >= IN_PROCESS_TARGET else "NOT met"
+        label = f"{name} ({kind})"
+        ours_us, theirs_us = statistics.median(a) * 1e6, statistics.median(b) * 1e6
+        print(
+            f"{label:<42} {ours_us:>12.1f} µs {theirs_us:>10.1f} µs {median:>7.2f}x "
+            f"{min(ratios):>6.2f}x {max(ratios):>6.2f}x  >= {IN_PROCESS_TARGET:.2f}x: {verdict}"
+        )
+    print(f"(genai-prices {genai_prices.__version__}; times are medians per call)")
+
+
+# --- check: 1,000 workloads -----------------------------------------------------------------------
+
+CHECK_MODELS = (
+    *("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-5", "o3", "claude-haiku-4-5", "claude-sonnet-4-5"),
+    *("gemini-2.5-pro", "gemini-2.5-flash-lite", "mistral:mistral-large-latest"),
+    *("deepseek:deepseek-chat", "azure:gpt-4.1"),
+)
+NO_BATCH = ("deepseek:deepseek-chat",)
+CHECK_TARGET_S = 1.0
+
+
+def check_config(workloads: int) -> str:
+    """A project config of ``workloads`` workloads (the same each run: seeded)."""
+    rng = random.Random(1000)
+    lines = ["as_of: 2026-10-01", "budgets:", "  monthly: 100000000", "workloads:"]
+    for i in range(workloads):
+        model = rng.choice(CHECK_MODELS)
+        modes = ["request", "stream"] if model in NO_BATCH else ["request", "stream", "batch"]
+        lines += [
+            f"  - name: workload-{i}",
+            f"    model: {model}",
+            f"    requests_per_day: {rng.randint(100, 100_000)}",
+            f"    input_tokens: {rng.randint(100, 5_000)}",
+            f"    output_tokens: {rng.randint(10, 800)}",
+            f"    mode: {rng.choice(modes)}",
+            f"    source: {rng.choice(['cron', 'web-ui', 'api'])}",
+        ]
+        if rng.random() < 0.3:
+            lines.append(f"    cached_share: 0.{rng.randint(1, 8)}")
+    return "\n".join(lines) + "\n"
+
+
+def child_cpu(cmd: list[str]) -> float:
+    """CPU seconds (user + system) of running ``cmd`` to its end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):  # 1: a budget or policy failed, as it may
+        sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr.decode()}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def check(runs: int, workloads: int = 1000) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "costcalc.yaml"
+        config.write_text(check_config(workloads), encoding="utf-8")
+        cmd = [costcalc_exe(), "check", str(config), "--format", "json"]
+        child_cpu(cmd)  # warm the file cache; not counted
+        cpu = [child_cpu(cmd) for _ in range(runs)]
+    median = statistics.median(cpu)
+    verdict = "met" if median < CHECK_TARGET_S else "NOT met"
+    print(f"\ncheck: costcalc check of {workloads:,} workloads as a command, {runs} runs")
+    print(
+        f"CPU (user + system): median {median:.2f} s, min {min(cpu):.2f} s, max {max(cpu):.2f} s "
+        f"(target < {CHECK_TARGET_S:.0f} s: {verdict})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="repeatable")
+    parser.add_argument("--runs", type=int, default=30, help="start-up runs each side")
+    parser.add_argument("--rounds", type=int, default=21, help="in-process rounds")
+    parser.add_argument("--calls", type=int, default=1000, help="in-process calls per round")
+    parser.add_argument("--check-runs", type=int, default=5)
+    args = parser.parse_args()
+    sections = args.only or SECTIONS
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs")
+    if "start-up" in sections:
+        start_up(args.runs)
+    if "in-process" in sections:
+        in_process(args.rounds, args.calls)
+    if "check" in sections:
+        check(args.check_runs)
 
 
 if __name__ == "__main__":

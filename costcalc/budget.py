@@ -282,8 +282,9 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
 
     day = config.as_of or dt.date.today()
     monthly = w.requests_per_month or (w.requests_per_day or Decimal(0)) * config.days_per_month
-    prices = table.prices(w.model, day)
-    sold = prices.mode(PRICE_MODE[w.mode], math.ceil(w.input_tokens))
+    priced = table.priced(w.model, day)  # resolved once per model and day, for the quote too
+    prices = priced.prices
+    sold = priced.mode(PRICE_MODE[w.mode], math.ceil(w.input_tokens))
     if not sold.available:
         raise UsageError(f"runs in {w.mode}, but {sold.reason}")
     # one request's cost, scaled: the volume may be fractional per day

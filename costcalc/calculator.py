@@ -11,7 +11,7 @@ of waiting costs you more than that, the slower, cheaper mode is not worth it.
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -23,7 +23,7 @@ from costcalc.delivery import (
     RequestGroup,
     Seconds,
     Tokens,
-    cost_of,
+    cost_modes,
     count_of,
     request_groups,
     tier_bounds,
@@ -32,7 +32,7 @@ from costcalc.errors import UsageError, arg
 from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.prices.schema import Model
-from costcalc.results import RESULT_CONFIG, render_result, to_json
+from costcalc.results import RESULT_CONFIG, adopt, construct, render_result, to_json
 from costcalc.verdict import Recommendation, _background, recommend
 from costcalc.workload import DeliveryMode, Workload
 
@@ -151,7 +151,8 @@ def resolve(
     workload: Workload, table: PriceTable, input_sizes: Mapping[int, int] | None = None
 ) -> tuple[Job, str | None]:
     """Look up prices, speed and limits; measure input tokens from a file if asked."""
-    prices = table.prices(workload.model, workload.as_of)
+    priced = table.priced(workload.model, workload.as_of)
+    prices = priced.prices
     model = prices.model
     _warn_if_retired(model, prices.on)
     if workload.as_of is not None and workload.as_of > dt.date.today():
@@ -186,9 +187,9 @@ def resolve(
             f"output_tokens {workload.output_tokens:,} per request exceeds {model.id}'s "
             f"maximum output of {model.max_output_tokens:,} tokens"
         )
-    # the seller's (another provider may sell a model of the same id)
-    limits = model.rate_limits or prices.provider.rate_limits
-    given = workload.rate_limits.model_dump(exclude_none=True)
+    limits = priced.rate_limits
+    own = workload.rate_limits  # a field never set is None
+    given = {k: v for k, v in own.__dict__.items() if v is not None} if own.model_fields_set else {}
     merged: RateLimit | None
     if limits is None:
         # a provider known only from its prices: its limits are the caller's, if given
@@ -198,10 +199,9 @@ def resolve(
                 f"{workload.tier!r} cannot be looked up; give your own limits instead"
             )
         tier = "your limits" if given else "no known rate limits"
-        has_both = "requests_per_minute" in given and "tokens_per_minute" in given
-        merged = RateLimit.model_construct(**{**dict.fromkeys(RateLimit.model_fields), **given})
-        if not has_both:
-            merged = None
+        merged = None  # unless the caller gave both per-minute limits
+        if "requests_per_minute" in given and "tokens_per_minute" in given:
+            merged = RateLimit.model_construct(**{**dict.fromkeys(RateLimit.model_fields), **given})
         cache_reads_count = True
     else:
         tier = workload.tier or limits.default_tier
@@ -209,22 +209,24 @@ def resolve(
             raise UsageError(
                 f"unknown rate-limit tier {tier!r} for {model.id}; known: {', '.join(limits.tiers)}"
             )
-        merged = limits.tiers[tier].model_copy(update=given)
+        merged = limits.tiers[tier]  # frozen: the table's own, unless the caller adds to it
+        if given:
+            merged = merged.model_copy(update=given)
         cache_reads_count = limits.cache_reads_count
         tier = tier if not given else f"{tier}, with your limits"
     return (
         Job(
-            workload=workload,
-            requests=requests,
-            input_tokens=input_tokens,
-            output_tokens=workload.output_tokens,
-            prices=prices,
-            speed=model.speed or prices.provider.speed,
-            limits=merged,
-            tier=tier,
-            groups=groups,
-            groups_estimated=sampled,
-            cache_reads_count=cache_reads_count,
+            workload,
+            requests,
+            input_tokens,  # per request
+            workload.output_tokens,
+            priced,
+            priced.speed,
+            merged,  # limits
+            tier,
+            groups,
+            sampled,  # groups_estimated
+            cache_reads_count,
         ),
         measured,
     )
@@ -232,10 +234,6 @@ def resolve(
 
 def _warn_if_retired(model: Model, day: dt.date) -> None:
     """A model retired by the prices' day (or marked deprecated) is quoted with a warning."""
-    import warnings
-
-    from costcalc.errors import CostcalcWarning
-
     if model.deprecated is not None:
         if model.deprecated > day:
             return  # retiring later: `prices show` says when
@@ -244,6 +242,10 @@ def _warn_if_retired(model: Model, day: dt.date) -> None:
         why = f"{model.id} is retired or deprecated"
     else:
         return
+    import warnings
+
+    from costcalc.errors import CostcalcWarning
+
     source = f" ({model.deprecation})" if model.deprecation else ""
     warnings.warn(f"{why}{source}", CostcalcWarning, stacklevel=3)
 
@@ -339,80 +341,76 @@ def quote(
     """
     table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
-    modes = [cost_of(job, m) for m in workload.modes]
-    by_name = {m.mode: m for m in modes}
-    base = by_name[workload.baseline]
-    if not base.available:
+    costed = cost_modes(job, workload.modes)
+    base = {f["mode"]: f for f in costed}[workload.baseline]
+    if not base["available"]:
         raise UsageError(
             f"baseline {workload.baseline} is not available for {job.prices.model.id}: "
-            f"{base.reason}; choose another with {arg('baseline')}"
+            f"{base['reason']}; choose another with {arg('baseline')}"
         )
-    available = [m for m in modes if m.available]
-    basis = workload.batch_wait
-    timed = all(b.wait_s is not None for b in available)
-    fastest = min(b.basis_wait(basis) for b in available) if timed else Decimal(0)
-    base_wait = base.basis_wait(basis) if timed else Decimal(0)
-    assert base.cost is not None
-    filled = []
-    for m in modes:
-        if not m.available:
-            filled.append(m)
-            continue
-        assert m.cost is not None
-        savings = base.cost - m.cost
-        update: dict[str, Any] = {"savings": savings, "savings_pct": _pct(savings, base.cost)}
-        if timed:  # without times, no wait to set the saving against
-            extra = m.basis_wait(basis) - base_wait
-            update["extra_wait_s"] = m.basis_wait(basis) - fastest
-            update["savings_per_hour_waited"] = (
-                per_hour_rate(savings, extra / HOUR) if extra > 0 else None
-            )
-        filled.append(m.model_copy(update=update))
-    provisional = _quote(
-        workload, job, measured, filled, Recommendation.model_construct(mode=None, reason="")
-    )
-    return provisional.model_copy(update={"recommendation": recommend(provisional)})
+    available = [f for f in costed if f["available"]]
+    wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
+    waits = [f.get(wait) for f in available]  # none, or all (with wait_s)
+    timed = not [w for w in waits if w is None]  # (`None in waits` asks Decimal's __eq__)
+    fastest = min(waits) if timed else Decimal(0)  # type: ignore[type-var]
+    base_wait = base[wait] if timed else Decimal(0)
+    base_cost = base["cost"]
+    modes = []
+    for f in costed:
+        if f["available"]:
+            savings = base_cost - f["cost"]
+            f["savings"] = savings
+            f["savings_pct"] = _pct(savings, base_cost)
+            if timed:  # without times, no wait to set the saving against
+                extra = f[wait] - base_wait
+                f["extra_wait_s"] = f[wait] - fastest
+                f["savings_per_hour_waited"] = (
+                    per_hour_rate(savings, extra / HOUR) if extra > 0 else None
+                )
+        modes.append(construct(ModeQuote, f))
+    q = _quote(workload, job, measured, modes)
+    q.__dict__["recommendation"] = recommend(q)  # the verdict reads the quote it belongs to
+    return q
+
+
+TENTH = Decimal("0.1")
+NO_CHANGE = Decimal("0.0")
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     if whole == 0:
         return None
-    return (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if not part and not part.is_signed() and whole > 0:  # nothing saved: what the sum makes
+        return NO_CHANGE
+    return (part / whole * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
-def _quote(
-    w: Workload, job: Job, measured: str | None, modes: list[ModeQuote], rec: Recommendation
-) -> Quote:
-    p = job.prices
-    return Quote.model_construct(
-        name=w.name,
-        model=p.model.id,
-        model_name=p.model.name,
-        provider=p.provider.provider,
-        teaching=p.model.teaching,
-        currency=p.currency,
-        prices_as_of=p.on,
-        prices_checked=p.period.as_of,
-        price_source=p.period.source,
-        price_origin=p.period.origin,
-        requests=job.requests,
-        input_tokens_per_request=job.input_tokens,
-        output_tokens_per_request=job.output_tokens,
-        input_measured=measured,
-        cached_share=w.cached_share,
-        cache_write_share=w.cache_write_share,
-        cancel_rate=w.cancel.rate,
-        tier=job.tier,
-        rate_limits=job.limits,
-        rate_limited=w.rate_limited,
-        baseline=w.baseline,
-        batch_wait=w.batch_wait,
-        deadline_s=w.deadline_s,
-        value_of_time=w.value_of_time,
-        source=w.source,
-        modes=modes,
-        recommendation=rec,
-        assumptions=_assumptions(w, job, measured, modes),
+def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> Quote:
+    """The quote, its verdict still to come (``recommend`` reads the rest of it)."""
+    return adopt(
+        Quote,
+        {
+            "name": w.name,
+            **_about(job).fields,
+            "requests": job.requests,
+            "input_tokens_per_request": job.input_tokens,
+            "output_tokens_per_request": job.output_tokens,
+            "input_measured": measured,
+            "cached_share": w.cached_share,
+            "cache_write_share": w.cache_write_share,
+            "cancel_rate": w.cancel.rate,
+            "tier": job.tier,
+            "rate_limits": job.limits,
+            "rate_limited": w.rate_limited,
+            "baseline": w.baseline,
+            "batch_wait": w.batch_wait,
+            "deadline_s": w.deadline_s,
+            "value_of_time": w.value_of_time,
+            "source": w.source,
+            "modes": modes,
+            "recommendation": None,
+            "assumptions": _assumptions(w, job, measured, modes),
+        },
     )
 
 
@@ -420,77 +418,138 @@ def _pct_text(share: Decimal) -> str:
     return f"{(share * 100).normalize():f}%"
 
 
-def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> list[str]:
-    p, speed, lim = job.prices, job.speed, job.limits
-    out = []
+class _About(NamedTuple):
+    """What a quote says about a model's prices on a day, whatever the workload: worked out
+    once per ``PricedModel`` (its ``memo``)."""
+
+    fields: dict[str, Any]
+    """The quote's fields that say which model and prices."""
+    head: list[str]
+    speed: str
+    batch: dict[str, str]
+    """The batch line for each ``batch_wait`` (none: no Batch API)."""
+    flex: str | None
+
+
+def _about(job: Job) -> _About:
+    about: _About | None = job.priced.memo.get("assumptions")
+    if about is not None:
+        return about
+    p, speed = job.prices, job.speed
+    head = []
     if p.model.teaching:
-        out.append(f"{p.model.id} is a teaching rate, not a list price: {p.model.name}")
-    out.append(f"prices in effect on {p.on}, {p.period.provenance()}")
+        head.append(f"{p.model.id} is a teaching rate, not a list price: {p.model.name}")
+    head.append(f"prices in effect on {p.on}, {p.period.provenance()}")
     if p.period.note and not p.model.teaching:  # the teaching rate says so above
-        out.append(f"note on these prices: {p.period.note}")
-    if measured:
-        out.append(measured)
-    assumed = sorted({f"{m.mode} {c}" for m in modes for c in m.assumed})
-    if assumed:
-        out.append("assumed from the provider's rule, not published: " + ", ".join(assumed))
+        head.append(f"note on these prices: {p.period.note}")
     fallback = ""
     if p.model.speed is None:
         fallback = f"; {p.model.id} has no figure of its own, so {p.provider.name}'s default"
         if p.model.reasoning:
             fallback += ", which leaves out thinking time: a reasoning model is slower"
     if speed is None:
-        out.append(
+        speed_line = (
             f"speed: no figures for {p.provider.name}, so how long the synchronous modes take "
             "is not estimated"
         )
     else:
-        out.append(
+        speed_line = (
             f"speed (estimate, {speed.as_of}{fallback}): {speed.time_to_first_token_s} s to "
             f"the first token, {speed.output_tokens_per_s} output tokens/s ({speed.source})"
         )
-    if lim is None:
-        out.append(f"rate limits: none known for {p.provider.name} (give your own to apply them)")
-    elif w.rate_limited:
-        parts = [
-            f"{lim.requests_per_minute:,} requests/min",
-            f"{lim.tokens_per_minute:,} tokens/min",
-        ]
-        if lim.output_tokens_per_minute:
-            parts[-1] = f"{lim.tokens_per_minute:,} input tokens/min"
-            parts.append(f"{lim.output_tokens_per_minute:,} output tokens/min")
-        if lim.batch_queue_tokens:
-            parts.append(f"batch queue {lim.batch_queue_tokens:,} tokens")
-        if lim.batch_queue_requests:
-            parts.append(f"batch queue {lim.batch_queue_requests:,} requests")
-        if w.cached_share and not job.cache_reads_count:
-            parts.append("cache reads do not count against input tokens/min")
-        out.append(f"rate limits of {job.tier}: " + ", ".join(parts))
-    else:
-        out.append("rate limits and the batch queue ignored (rate_limited: false)")
-    rule = job.provider.batch
+    batch = {}
+    rule = p.provider.batch
     hours = rule.completion_window_hours if rule is not None else None
-    if rule is not None and hours is None and "batch" in w.modes:
-        out.append(f"batch: {p.provider.name} documents no completion window: no wait is known")
-    elif rule is not None and hours is not None and "batch" in w.modes:
+    if rule is not None and hours is None:
+        batch = dict.fromkeys(
+            ("worst", "typical"),
+            f"batch: {p.provider.name} documents no completion window: no wait is known",
+        )
+    elif rule is not None and hours is not None:
         window = f"{hours.normalize():f} h"
         if rule.typical_turnaround_hours is None:
-            out.append(
-                f"batch: at most {window} (no typical turnaround published: the window is used)"
+            batch = dict.fromkeys(
+                ("worst", "typical"),
+                f"batch: at most {window} (no typical turnaround published: the window is used)",
             )
         else:
             typical = f"{rule.typical_turnaround_hours.normalize():f} h"
-            basis = (
-                f"decisions use the {window} completion window"
-                if w.batch_wait == "worst"
-                else f"decisions use the typical {typical} turnaround"
-            )
-            out.append(f"batch: typically {typical}, at most {window}; {basis}")
-    flex = job.provider.flex
-    if flex is not None and any(m.mode == "flex" and m.available for m in modes):
-        out.append(
+            batch = {
+                "worst": f"batch: typically {typical}, at most {window}; decisions use the "
+                f"{window} completion window",
+                "typical": f"batch: typically {typical}, at most {window}; decisions use the "
+                f"typical {typical} turnaround",
+            }
+    flex = p.provider.flex
+    flex_line = None
+    if flex is not None:
+        flex_line = (
             f"flex: each request takes {flex.latency_factor.normalize():f}x as long as standard "
             "(an estimate; the provider says only that flex is slower)"
         )
+    fields = {
+        "model": p.model.id,
+        "model_name": p.model.name,
+        "provider": p.provider.provider,
+        "teaching": p.model.teaching,
+        "currency": p.currency,
+        "prices_as_of": p.on,
+        "prices_checked": p.period.as_of,
+        "price_source": p.period.source,
+        "price_origin": p.period.origin,
+    }
+    about = job.priced.memo["assumptions"] = _About(fields, head, speed_line, batch, flex_line)
+    return about
+
+
+def _limits_line(tier: str, lim: RateLimit, uncounted: bool) -> str:
+    parts = [
+        f"{lim.requests_per_minute:,} requests/min",
+        f"{lim.tokens_per_minute:,} tokens/min",
+    ]
+    if lim.output_tokens_per_minute:
+        parts[-1] = f"{lim.tokens_per_minute:,} input tokens/min"
+        parts.append(f"{lim.output_tokens_per_minute:,} output tokens/min")
+    if lim.batch_queue_tokens:
+        parts.append(f"batch queue {lim.batch_queue_tokens:,} tokens")
+    if lim.batch_queue_requests:
+        parts.append(f"batch queue {lim.batch_queue_requests:,} requests")
+    if uncounted:
+        parts.append("cache reads do not count against input tokens/min")
+    return f"rate limits of {tier}: " + ", ".join(parts)
+
+
+def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> list[str]:
+    p, lim = job.prices, job.limits
+    about = _about(job)
+    out = list(about.head)
+    if measured:
+        out.append(measured)
+    assumed = [f"{m.mode} {c}" for m in modes if m.assumed for c in m.assumed]
+    if assumed:
+        out.append(
+            "assumed from the provider's rule, not published: " + ", ".join(sorted(set(assumed)))
+        )
+    out.append(about.speed)
+    if lim is None:
+        out.append(f"rate limits: none known for {p.provider.name} (give your own to apply them)")
+    elif w.rate_limited:
+        uncounted = bool(w.cached_share) and not job.cache_reads_count
+        tiers = job.priced.rate_limits
+        if tiers is not None and tiers.tiers.get(job.tier) is lim:  # a tier as the table has it
+            key = ("limits", job.tier, uncounted)
+            line = job.priced.memo.get(key)
+            if line is None:
+                line = job.priced.memo[key] = _limits_line(job.tier, lim, uncounted)
+            out.append(line)
+        else:
+            out.append(_limits_line(job.tier, lim, uncounted))
+    else:
+        out.append("rate limits and the batch queue ignored (rate_limited: false)")
+    if about.batch and "batch" in w.modes:
+        out.append(about.batch[w.batch_wait])
+    if about.flex is not None and [m for m in modes if m.mode == "flex" and m.available]:
+        out.append(about.flex)
     if "stream" in w.modes and w.cancel.rate > 0:
         seen = (
             f"{w.cancel.after_tokens:,} tokens"

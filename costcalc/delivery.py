@@ -16,13 +16,24 @@ minute) and the concurrency allow. Speeds are estimates from the price table.
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, NamedTuple
+from operator import itemgetter
+from types import MappingProxyType
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from costcalc.cost import component_costs, rate_of
 from costcalc.money import MoneyOut, usd_price
-from costcalc.prices import Mode, ModelPrices, ModeRates, Provider, RateLimit, Speed
+from costcalc.prices import (
+    COMPONENTS,
+    Mode,
+    ModelPrices,
+    ModeRates,
+    PricedModel,
+    Provider,
+    RateLimit,
+    Speed,
+)
 from costcalc.workload import DeliveryMode, Workload
 
 PRICE_MODE: dict[DeliveryMode, Mode] = {
@@ -46,7 +57,7 @@ Tokens = Annotated[
 class ModeQuote(BaseModel):
     """One delivery mode for one workload: its cost breakdown and its time."""
 
-    # Built by costcalc from values it computed (model_construct), so its schema is needed
+    # Built by costcalc from values it computed (results.construct), so its schema is needed
     # only to write JSON: built then, not at every start-up.
     model_config = ConfigDict(defer_build=True)
 
@@ -140,7 +151,8 @@ class Job(NamedTuple):
     """Per request (the mean, when measured from a file)."""
     output_tokens: Decimal
     """Per request."""
-    prices: ModelPrices
+    priced: PricedModel
+    """The model's prices on the day, with each mode's rates as the table resolved them."""
     speed: Speed | None
     """None: the provider has no speed figures (times are not estimated)."""
     limits: RateLimit | None
@@ -161,76 +173,265 @@ class Job(NamedTuple):
         return (RequestGroup(n, n * self.input_tokens),)
 
     @property
+    def prices(self) -> ModelPrices:
+        return self.priced.prices
+
+    @property
     def provider(self) -> Provider:
-        return self.prices.provider
+        return self.priced.prices.provider
 
 
-def _rate(rates: ModeRates, component: str, notes: list[str], why: str) -> Decimal:
-    """The price of ``component`` (the input price when it has none, and ``why`` is noted)."""
-    if rates.rate(component) is None:
-        notes.append(why)
-    return rate_of(rates, component).usd_per_mtok
+ZERO = Decimal(0)
+NO_COST = Decimal("0.00")
+"""What ``per_million`` makes of no tokens (give or take the sign of zero)."""
 
 
-def cost_of(job: Job, mode: DeliveryMode) -> ModeQuote:
-    """What ``mode`` costs for the job, component by component; unavailable modes carry why."""
-    price_mode = PRICE_MODE[mode]
-    groups = job.price_groups()
-    group_rates = [job.prices.mode(price_mode, g.tier_input()) for g in groups]
-    for rates in group_rates:
+class Split(NamedTuple):
+    """One group of requests' tokens by the component that bills them: the same in every
+    mode, but for stream's output when users cancel. Components without tokens are left out
+    (they cost nothing)."""
+
+    group: RequestGroup
+    tier_input: int
+    """What picks the group's prices (``RequestGroup.tier_input``)."""
+    billed: dict[str, Decimal]
+    streamed: dict[str, Decimal]
+    """``billed`` with stream's cancels (the same when nobody cancels)."""
+
+
+class Billing(NamedTuple):
+    """A job's tokens as every mode bills them: group by group, and in all as ModeQuote's
+    token fields."""
+
+    splits: tuple[Split, ...]
+    tokens: dict[str, Decimal]
+    streamed: dict[str, Decimal]
+    """``tokens`` with stream's cancels."""
+    write_component: str
+    """The cache write the workload's cache lifetime bills (5 minutes or 1 hour)."""
+
+
+def split(job: Job) -> Billing:
+    """The job's tokens, group by group and in all, as every mode bills them."""
+    w = job.workload
+    write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
+    out_each = job.output_tokens
+    cancels = w.cancel.rate > 0
+    if cancels:
+        seen = Decimal(w.cancel.after_tokens) if w.cancel.after_tokens is not None else out_each / 2
+        billed_each = min(out_each, seen + w.cancel.billed_after_cancel)
+    splits = []
+    plain = cached = written = total_out = streamed_out = after_cancel = saved = ZERO
+    billed: dict[str, Decimal]
+    for group in job.price_groups():
+        n = group.requests
+        total_in = group.input_tokens
+        g_cached = total_in * w.cached_share
+        g_written = total_in * w.cache_write_share
+        g_plain = total_in - g_cached - g_written
+        g_out = n * out_each
+        billed = {}
+        if g_plain:
+            billed["input"] = g_plain
+        if g_cached:
+            billed["cached_input"] = g_cached
+        if g_written:
+            billed[write_component] = g_written
+        if g_out:
+            billed["output"] = g_out
+        streamed = billed
+        if cancels:
+            cancelled = n * w.cancel.rate
+            g_saved = cancelled * (out_each - billed_each)
+            g_streamed = g_out - g_saved
+            streamed = {c: tokens for c, tokens in billed.items() if c != "output"}
+            if g_streamed:
+                streamed["output"] = g_streamed
+            streamed_out += g_streamed
+            after_cancel += cancelled * (billed_each - min(out_each, seen))
+            saved += g_saved
+        splits.append(Split(group, group.tier_input(), billed, streamed))
+        plain += g_plain
+        cached += g_cached
+        written += g_written
+        total_out += g_out
+    tokens = {
+        "input_tokens": plain,
+        "cached_input_tokens": cached,
+        "cache_write_tokens": written,
+        "output_tokens": total_out,
+        "output_tokens_billed_after_cancel": ZERO,
+        "output_tokens_saved_by_cancel": ZERO,
+    }
+    streamed_tokens = tokens
+    if cancels:
+        streamed_tokens = {
+            **tokens,
+            "output_tokens": streamed_out,
+            "output_tokens_billed_after_cancel": after_cancel,
+            "output_tokens_saved_by_cancel": saved,
+        }
+    return Billing(tuple(splits), tokens, streamed_tokens, write_component)
+
+
+def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
+    """The fields of each mode's ModeQuote for the job but its savings (those are measured
+    against the baseline, once every mode is priced): what it costs, component by component,
+    and how long it takes; an unavailable mode carries why.
+
+    Modes billed alike (stream and request, when nobody cancels) are priced once."""
+    billing = split(job)
+    priced: dict[tuple[Mode, bool], dict[str, Any]] = {}
+    timed: dict[tuple[bool, bool], tuple[Decimal, dict[str, Any]]] = {}
+    cancel = job.workload.cancel.rate > 0
+    slower = job.provider.flex is not None  # flex requests take longer than standard ones
+    out = []
+    for mode in modes:
+        price_mode = PRICE_MODE[mode]
+        cancels = cancel and mode == "stream"
+        costs = priced.get((price_mode, cancels))
+        if costs is None:
+            costs = priced[price_mode, cancels] = _cost(job, price_mode, cancels, billing)
+            fields = {"mode": mode, **costs}  # the first to use them takes its lists
+        else:
+            fields = {"mode": mode, **costs}
+            if costs["available"]:
+                fields["rates"] = dict(costs["rates"])
+                fields["assumed"] = list(costs["assumed"])
+                fields["notes"] = list(costs["notes"])
+        out.append(fields)
+        if not costs["available"]:
+            continue
+        if mode == "batch":
+            fields.update(_batch_time(job))
+            continue
+        # modes as fast per request that generate as much take as long
+        key = (slower and mode == "flex", cancels)
+        times = timed.get(key)
+        if times is None:
+            times = timed[key] = _sync_time(job, key[0], costs["output_tokens"])
+        fields.update(times[1])
+        if mode == "stream" and times[1]:  # the first token as soon as it is written
+            fields["time_to_first_token_s"] = times[0]
+    return out
+
+
+class Tariff(NamedTuple):
+    """A mode's rates for one long-context band as costing reads them: each component's
+    price per 1M tokens (the input price where it has none of its own), which components
+    have none, and which are assumed from a provider rule."""
+
+    mode_rates: ModeRates
+    input: Decimal
+    cached_input: Decimal
+    cache_write_5m: Decimal
+    cache_write_1h: Decimal
+    output: Decimal
+    usd: Mapping[str, Decimal]
+    """Every component's price by name."""
+    unpriced: frozenset[str]
+    assumed: frozenset[str]
+
+
+def tariff(priced: PricedModel, price_mode: Mode, input_tokens: int) -> Tariff | ModeRates:
+    """What ``price_mode`` charges a request of ``input_tokens`` (an unavailable mode's
+    ``ModeRates``, with why), worked out once per table, model, day, mode and band."""
+    key = (
+        "tariff",
+        price_mode,
+        priced.prices.band(input_tokens) if priced.prices.period.tiers else 0,
+    )
+    found: Tariff | ModeRates | None = priced.memo.get(key)
+    if found is None:
+        rates = priced.mode(price_mode, input_tokens)
         if not rates.available:
-            return ModeQuote.model_construct(
-                mode=mode, available=False, reason=rates.reason, price_mode=price_mode
+            found = rates
+        else:
+            usd: Mapping[str, Decimal] = MappingProxyType(
+                {c: rate_of(rates, c).usd_per_mtok for c in COMPONENTS}
             )
+            found = Tariff(
+                rates,
+                usd["input"],
+                usd["cached_input"],
+                usd["cache_write_5m"],
+                usd["cache_write_1h"],
+                usd["output"],
+                usd,
+                frozenset(c for c in COMPONENTS if rates.rate(c) is None),
+                frozenset(rates.assumed),
+            )
+        priced.memo[key] = found
+    return found
+
+
+def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[str, Any]:
+    """The cost fields of a mode billed at ``price_mode`` prices (with stream's cancels, or
+    not)."""
+    splits = billing.splits
+    write_component = billing.write_component
     notes: list[str] = []
-    parts = dict.fromkeys(("input", "cached_input", "cache_write", "output"), Decimal(0))
-    tokens = dict.fromkeys(("plain", "cached", "written", "out", "after", "saved"), Decimal(0))
+    cost_in = cost_cached = cost_write = cost_out = ZERO
     used: dict[str, Decimal] = {}
     assumed: list[str] = []
-    for group, rates in zip(groups, group_rates, strict=True):
-        g_parts, g_tokens, g_used = _group_cost(job, mode, group, rates, notes)
-        for k, v in g_parts.items():
-            parts[k] += v
-        for k, v in g_tokens.items():
-            tokens[k] += v
-        assumed += [c for c in g_used if (r := rates.rate(c)) is not None and r.basis == "assumed"]
+    for s in splits:
+        t = tariff(job.priced, price_mode, s.tier_input)
+        if not isinstance(t, Tariff):  # the first group that cannot be sold it says why
+            return {"available": False, "reason": t.reason, "price_mode": price_mode}
+        # each component at its price, or at the input price with a note when it has none
+        billed = s.streamed if cancels else s.billed
+        if t.unpriced:
+            if "cached_input" in billed and "cached_input" in t.unpriced:
+                notes.append(
+                    f"{job.prices.model.id} has no cached-input price: cached tokens billed as "
+                    "input"
+                )
+            if write_component in billed and write_component in t.unpriced:
+                notes.append("no cache-write premium: cache writes billed as input")
+            if "output" in t.unpriced:
+                notes.append("")
+        # a component without tokens costs nothing: $0.00, whatever per_million's zero's sign
+        # (added to zero below, every zero is 0.00), so only those with tokens are priced
+        costs = component_costs(billed, t.usd)
+        cost_in += costs.get("input", NO_COST)
+        cost_cached += costs.get("cached_input", NO_COST)
+        cost_write += costs.get(write_component, NO_COST)
+        cost_out += costs.get("output", NO_COST)
+        g_used = {"input": t.input, "output": t.output}
+        if "cached_input" in s.billed:
+            g_used["cached_input"] = t.cached_input
+        if write_component in s.billed:
+            g_used[write_component] = t.usd[write_component]
+        if t.assumed:
+            assumed += [c for c in g_used if c in t.assumed]
         if not used:
             used = g_used
-        if rates.above_input_tokens is None:
+        above = t.mode_rates.above_input_tokens
+        if above is None:
             continue
-        if len(groups) == 1:
-            notes.append(
-                f"long-context prices: requests above {rates.above_input_tokens:,} input tokens"
-            )
+        if len(splits) == 1:
+            notes.append(f"long-context prices: requests above {above:,} input tokens")
         else:
             priced = ", ".join(f"{c} {usd_price(v)}" for c, v in g_used.items())
             about = "about " if job.groups_estimated else ""
             sample = " (estimated from the sample)" if job.groups_estimated else ""
             notes.append(
-                f"{about}{_count(group.requests)} of {count_of(job.requests, 'request')}"
-                f"{sample} above {rates.above_input_tokens:,} input tokens: long-context "
-                f"prices per 1M ({priced})"
+                f"{about}{_count(s.group.requests)} of {count_of(job.requests, 'request')}"
+                f"{sample} above {above:,} input tokens: long-context prices per 1M ({priced})"
             )
-    quote = ModeQuote.model_construct(
-        mode=mode,
-        available=True,
-        price_mode=price_mode,
-        cost=sum(parts.values(), Decimal(0)),
-        input_cost=parts["input"],
-        cached_input_cost=parts["cached_input"],
-        cache_write_cost=parts["cache_write"],
-        output_cost=parts["output"],
-        input_tokens=tokens["plain"],
-        cached_input_tokens=tokens["cached"],
-        cache_write_tokens=tokens["written"],
-        output_tokens=tokens["out"],
-        output_tokens_billed_after_cancel=tokens["after"],
-        output_tokens_saved_by_cancel=tokens["saved"],
-        rates=used,
-        assumed=list(dict.fromkeys(assumed)),
-        notes=list(dict.fromkeys(notes)),
-    )
-    return _with_time(job, quote)
+    return {
+        "available": True,
+        "price_mode": price_mode,
+        "cost": ZERO + cost_in + cost_cached + cost_write + cost_out,
+        "input_cost": cost_in,
+        "cached_input_cost": cost_cached,
+        "cache_write_cost": cost_write,
+        "output_cost": cost_out,
+        **(billing.streamed if cancels else billing.tokens),
+        "rates": used,
+        "assumed": list(dict.fromkeys(assumed)) if assumed else [],
+        "notes": list(dict.fromkeys(notes)) if notes else [],
+    }
 
 
 def _count(requests: Decimal) -> str:
@@ -238,92 +439,26 @@ def _count(requests: Decimal) -> str:
     return f"{requests:,.0f}" if requests == requests.to_integral_value() else f"{requests:,.1f}"
 
 
-def _group_cost(
-    job: Job, mode: DeliveryMode, group: RequestGroup, rates: ModeRates, notes: list[str]
-) -> tuple[dict[str, Decimal], dict[str, Decimal], dict[str, Decimal]]:
-    """Cost components, token counts and rates used for one group of requests."""
-    w = job.workload
-    n = group.requests
-    total_in = group.input_tokens
-    cached = total_in * w.cached_share
-    written = total_in * w.cache_write_share
-    plain = total_in - cached - written
-    in_rate = _rate(rates, "input", notes, "")
-    cached_rate = _rate(
-        rates, "cached_input", notes if cached else [],
-        f"{job.prices.model.id} has no cached-input price: cached tokens billed as input",
-    )  # fmt: skip
-    write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
-    write_rate = _rate(
-        rates, write_component, notes if written else [],
-        "no cache-write premium: cache writes billed as input",
-    )  # fmt: skip
-    out_rate = _rate(rates, "output", notes, "")
-
-    out_each = job.output_tokens
-    total_out = n * out_each
-    after_cancel = saved = Decimal(0)
-    if mode == "stream" and w.cancel.rate > 0:
-        cancelled = n * w.cancel.rate
-        seen = Decimal(w.cancel.after_tokens) if w.cancel.after_tokens is not None else out_each / 2
-        billed_each = min(out_each, seen + w.cancel.billed_after_cancel)
-        after_cancel = cancelled * (billed_each - min(out_each, seen))
-        saved = cancelled * (out_each - billed_each)
-        total_out -= saved
-
-    costs = component_costs(
-        {"input": plain, "cached_input": cached, write_component: written, "output": total_out},
-        {
-            "input": in_rate,
-            "cached_input": cached_rate,
-            write_component: write_rate,
-            "output": out_rate,
-        },
-    )
-    parts = {
-        "input": costs["input"],
-        "cached_input": costs["cached_input"],
-        "cache_write": costs[write_component],
-        "output": costs["output"],
-    }
-    tokens = {
-        "plain": plain,
-        "cached": cached,
-        "written": written,
-        "out": total_out,
-        "after": after_cancel,
-        "saved": saved,
-    }
-    used = {"input": in_rate, "output": out_rate}
-    if cached:
-        used["cached_input"] = cached_rate
-    if written:
-        used[write_component] = write_rate
-    return parts, tokens, used
-
-
-def _with_time(job: Job, quote: ModeQuote) -> ModeQuote:
-    if quote.mode == "batch":
-        return _batch_time(job, quote)
+def _sync_time(job: Job, flex: bool, total_out: Decimal) -> tuple[Decimal, dict[str, Any]]:
+    """A synchronous mode's time to the first token and its times as request/response has
+    them (none when the provider has no speed figures), at flex's speed or standard's, for
+    ``total_out`` output tokens."""
     if job.speed is None:  # no figures for the provider: times not known
-        return quote
+        return ZERO, {}
     ttft = job.speed.time_to_first_token_s
     tps = job.speed.output_tokens_per_s
-    if quote.mode == "flex" and job.provider.flex is not None:
-        factor = job.provider.flex.latency_factor
+    if flex:
+        factor = job.provider.flex.latency_factor  # type: ignore[union-attr]
         ttft, tps = ttft * factor, tps / factor
     one = ttft + job.output_tokens / tps
-    first = ttft if quote.mode == "stream" else one  # request/response: all at once
-    wall, limited_by = _sync_wall(job, one, quote.output_tokens)
-    return quote.model_copy(
-        update={
-            "time_to_first_token_s": first,
-            "time_to_complete_s": one,
-            "wait_s": wall,
-            "worst_wait_s": wall,
-            "limited_by": limited_by,
-        }
-    )
+    wall, limited_by = _sync_wall(job, one, total_out)
+    return ttft, {
+        "time_to_first_token_s": one,  # request/response: all at once
+        "time_to_complete_s": one,
+        "wait_s": wall,
+        "worst_wait_s": wall,
+        "limited_by": limited_by,
+    }
 
 
 def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str]:
@@ -348,16 +483,17 @@ def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str
         bounds.append((n / lim.requests_per_minute * MINUTE, "requests per minute"))
     if w.concurrency is not None:
         bounds.append((n * one / w.concurrency, f"concurrency of {w.concurrency:,}"))
-    wall, why = max(bounds, key=lambda b: b[0])
+    wall, why = max(bounds, key=itemgetter(0))
     if why != "one request's time" and w.rate_limited:
         why = f"{why} ({job.tier})"
     return wall, why
 
 
-def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
+def _batch_time(job: Job) -> dict[str, Any]:
+    """Batch's times: the turnaround and window, per wave of the queue."""
     rule = job.provider.batch
     if rule is None or rule.completion_window_hours is None:
-        return quote  # batch prices published, but nothing says how long a batch takes
+        return {}  # batch prices published, but nothing says how long a batch takes
     window = rule.completion_window_hours * HOUR
     # no typical turnaround published: the window is all that is known
     typical = rule.typical_turnaround_hours * HOUR if rule.typical_turnaround_hours else window
@@ -380,15 +516,13 @@ def _batch_time(job: Job, quote: ModeQuote) -> ModeQuote:
                     f"batch queue of {job.limits.batch_queue_requests:,} requests "
                     f"({job.tier}): {waves:,} batches one after another"
                 )
-    return quote.model_copy(
-        update={
-            "time_to_first_token_s": typical,
-            "time_to_complete_s": typical,
-            "wait_s": typical * waves,
-            "worst_wait_s": window * waves,
-            "limited_by": limited_by,
-        }
-    )
+    return {
+        "time_to_first_token_s": typical,
+        "time_to_complete_s": typical,
+        "wait_s": typical * waves,
+        "worst_wait_s": window * waves,
+        "limited_by": limited_by,
+    }
 
 
 def count_of(n: int, noun: str) -> str:

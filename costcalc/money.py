@@ -36,14 +36,20 @@ def decimal_str(value: Decimal) -> str:
 def usd(value: Decimal, places: int = 2) -> str:
     """Human text: $15,000.00. Rounds half up to ``places`` (cents by default); an amount
     below a cent keeps two significant digits ($0.000035) rather than showing $0.00."""
-    q = Decimal(1).scaleb(-places)
-    rounded = value.quantize(q, rounding=ROUND_HALF_UP)
+    rounded = value.quantize(_step(places), ROUND_HALF_UP)
     if rounded == 0 and value != 0:
         places = min(10, 1 - value.adjusted())
-        q = Decimal(1).scaleb(-places)
-        rounded = value.quantize(q, rounding=ROUND_HALF_UP)
+        rounded = value.quantize(_step(places), ROUND_HALF_UP)
     sign = "-" if rounded < 0 else ""
     return f"{sign}${abs(rounded):,.{places}f}"
+
+
+def _step(places: int) -> Decimal:
+    """10 ** -places: 0.01 for cents."""
+    return _STEPS.get(places) or Decimal(1).scaleb(-places)
+
+
+_STEPS = {places: Decimal(1).scaleb(-places) for places in range(11)}
 
 
 def shared_places(values: Iterable[Decimal | None]) -> int:
@@ -78,8 +84,10 @@ def tidy(value: Decimal) -> Decimal:
 
 
 def per_million(tokens: int | Decimal, price_per_mtok: Decimal) -> Decimal:
-    """Cost of ``tokens`` at ``price_per_mtok`` USD per 1M tokens, exact."""
-    return tidy(Decimal(tokens) * price_per_mtok / MILLION)
+    """Cost of ``tokens`` at ``price_per_mtok`` USD per 1M tokens, exact (and ``tidy``)."""
+    value = Decimal(tokens) * price_per_mtok / MILLION
+    cents = value.quantize(CENT)  # tidy(), without a call: every cost comes through here
+    return cents if cents == value else value.normalize()
 
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: decimal_str(v), return_type=str)]
@@ -101,10 +109,12 @@ def per_hour_rate(amount: Decimal, hours: Decimal) -> Decimal:
 
 def per_hour(value: Decimal) -> str:
     """$312.50; under a dollar, up to 4 places so cents do not hide it ($0.3125)."""
-    exponent = value.normalize().as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) else 2
-    if value != 0 and abs(value) < CENT:  # two significant digits: $0.000073
+    size = abs(value)
+    if value != 0 and size < CENT:  # two significant digits: $0.000073
         return usd(value, places=min(10, 1 - value.adjusted()))
-    if abs(value) < 1 and places > 2:
-        return usd(value, places=min(places, 4))
+    if size < 1:
+        exponent = value.normalize().as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) else 2
+        if places > 2:
+            return usd(value, places=min(places, 4))
     return usd(value)

@@ -9,17 +9,24 @@ speed figures, only money is weighed, and the verdict says so.
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from costcalc.delivery import HOUR, ModeQuote, duration
 from costcalc.money import MoneyOut, per_hour, usd
-from costcalc.results import RESULT_CONFIG
+from costcalc.results import RESULT_CONFIG, adopt, construct
 from costcalc.workload import DeliveryMode
 
 if TYPE_CHECKING:
     from costcalc.calculator import Quote
+
+
+UNWATCHED = ("cron", "batch-job", "webhook", "api")
+"""Sources of work nobody watches as it arrives."""
+WAIT = {"worst": attrgetter("worst_wait_s"), "typical": attrgetter("wait_s")}
+"""A timed mode's wait on a ``batch_wait`` basis (``ModeQuote.basis_wait``)."""
 
 
 class Recommendation(BaseModel):
@@ -41,13 +48,13 @@ def recommend(q: Quote) -> Recommendation:
     lowest money-plus-waiting cost; otherwise the cheapest, with its break-even."""
     available = q.available
     if not available:
-        return Recommendation.model_construct(
-            mode=None, reason="no delivery mode is available for this model"
+        return construct(
+            Recommendation, {"mode": None, "reason": "no delivery mode is available for this model"}
         )
     basis = q.batch_wait
     base = q.mode(q.baseline)
     assert base.cost is not None
-    if any(m.wait_s is None for m in available):
+    if [m for m in available if m.wait_s is None]:
         return _untimed(q, available)
     slower = [
         m
@@ -75,12 +82,15 @@ def recommend(q: Quote) -> Recommendation:
         else:
             value, name = (None, None) if no_trade_off else (be_value, be_name)
         meets = chosen.basis_wait(basis) <= q.deadline_s if q.deadline_s is not None else None
-        return Recommendation.model_construct(
-            mode=mode,
-            reason=reason,
-            break_even_usd_per_hour=value,
-            break_even_mode=name,
-            meets_deadline=meets,
+        return adopt(
+            Recommendation,
+            {
+                "mode": mode,
+                "reason": reason,
+                "break_even_usd_per_hour": value,
+                "break_even_mode": name,
+                "meets_deadline": meets,
+            },
         )
 
     if q.source == "web-ui":
@@ -135,7 +145,8 @@ def recommend(q: Quote) -> Recommendation:
         if lead:
             reason = f"{lead}{sep} {reason}"
         return verdict(best.mode, reason)
-    best = min(candidates, key=lambda m: (m.cost, m.basis_wait(basis), _background(q, m)))
+    wait, unwatched = WAIT[basis], q.source in UNWATCHED
+    best = min(candidates, key=lambda m: (m.cost, wait(m), unwatched and m.mode == "stream"))
     reason = _cheapest_reason(q, best, base)
     if lead:
         reason = f"{lead}, {reason}"
@@ -151,13 +162,13 @@ def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
         f"is not known for {q.provider} (no speed or rate-limit figures), so "
         + ("the deadline is not judged" if q.deadline_s is not None else "no wait is weighed")
     )
-    return Recommendation.model_construct(mode=best.mode, reason=reason)
+    return construct(Recommendation, {"mode": best.mode, "reason": reason})
 
 
 def _background(q: Quote, m: ModeQuote) -> int:
     """Tie-break between equal modes: work nobody watches takes the whole answer at once
     (request), not a stream; otherwise the stream's earlier first token wins."""
-    return int(m.mode == "stream" and q.source in ("cron", "batch-job", "webhook", "api"))
+    return int(m.mode == "stream" and q.source in UNWATCHED)
 
 
 def _someone_watching(q: Quote, interactive: list[ModeQuote]) -> tuple[DeliveryMode, str]:
@@ -206,10 +217,11 @@ def _cheapest_reason(q: Quote, best: ModeQuote, base: ModeQuote) -> str:
     if best.mode == base.mode or not best.savings or best.savings <= 0:
         return f"{best.mode} is the cheapest mode ({usd(best.cost)})"
     up_to = "up to " if q.batch_wait == "worst" and best.mode == "batch" else ""
-    extra_s = best.basis_wait(q.batch_wait) - base.basis_wait(q.batch_wait)
+    wait = WAIT[q.batch_wait]  # both timed: the verdict weighs waits only then
+    total = wait(best)
+    extra_s = total - wait(base)
     text = f"{best.mode} saves {usd(best.savings)} ({best.savings_pct}%) against {base.mode}"
     if extra_s > 0 and best.savings_per_hour_waited is not None:
-        total = best.basis_wait(q.batch_wait)
         # the break-even divides by the extra wait; name it when the baseline's own wait is
         # not negligible beside it
         waiting = (

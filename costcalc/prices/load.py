@@ -221,7 +221,12 @@ def updated_index(stamp: UpdateStamp) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=8)
-def _load(paths: tuple[str, ...], update: UpdateStamp | None = None) -> PriceTable:
+def _load(
+    paths: tuple[str, ...], update: UpdateStamp | None = None, stamps: tuple[object, ...] = ()
+) -> PriceTable:
+    """The table of the shipped files, the updated data and ``paths``, kept per list of files,
+    the update's stamp and the files' ``stamps`` (so a price file edited since makes a table
+    of its own, with its own caches)."""
     providers: dict[str, Provider] = {}
     origins: dict[str, str] = {}
     files = builtin_price_files()
@@ -290,14 +295,27 @@ def load_price_table(
     (files in ``$COSTCALC_PRICES`` come first, then ``overrides``, so a file given on the
     command line wins); the updated data that ``costcalc prices update`` keeps in the user
     data folder, for every price it states (``updated=False``: none); the curated YAML; the
-    shipped genai-prices index. The result is cached per list of files and updated data.
+    shipped genai-prices index. The result is cached per list of files and updated data,
+    until one of them changes.
     """
     from_env = override_paths_from_env() if use_env else []
     for path in from_env:  # a stale setting is not the user's command line: say where it is
         if not os.path.exists(path):
             raise PriceTableError(path, f"no such price file (named in ${PRICES_ENV})")
     stamp = _update_stamp() if updated else None
-    return _load(tuple(from_env + [str(p) for p in overrides]), stamp)
+    paths = tuple(from_env + [str(p) for p in overrides])
+    return _load(paths, stamp, tuple(map(_stamp, paths)))
+
+
+def _stamp(path: str) -> object:
+    """What changes when a file is written: its modification time and size (what Python
+    checks of a source file before using its .pyc), and its inode (a file put in its place);
+    None when it cannot be read (``_load`` says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 def validate_price_file(path: Path | str) -> str:

@@ -2,10 +2,10 @@
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from costcalc.errors import CostcalcError, PriceTableError, UnknownModelError, UsageError
 from costcalc.prices.schema import (
@@ -77,6 +77,15 @@ class ModelPrices(NamedTuple):
             if input_tokens > tier.above_input_tokens:
                 chosen = tier
         return chosen
+
+    def band(self, input_tokens: int) -> int:
+        """Which prices a request of ``input_tokens`` gets: 0 the base prices, ``i`` the
+        ``i``-th long-context tier (the one ``tier_for`` picks)."""
+        band = 0
+        for i, tier in enumerate(self.period.tiers, 1):
+            if input_tokens > tier.above_input_tokens:
+                band = i
+        return band
 
     def mode(self, mode: Mode, input_tokens: int = 0) -> ModeRates:
         """Rates of ``mode`` for a request with ``input_tokens`` (which picks the tier)."""
@@ -185,7 +194,48 @@ class ModelPrices(NamedTuple):
         return [self.mode(m, input_tokens) for m in PRICE_MODES]
 
 
+class PricedModel:
+    """A model's prices on one day and what a quote looks up with them, resolved once per
+    price table (``PriceTable.priced``): the ``ModelPrices``, the speed and rate limits, and
+    each delivery mode's rates per long-context band, made the first time they are asked for.
+
+    Everything here follows from the table's (immutable) data, the model's name and the day,
+    which key it: a table made from other price files has its own."""
+
+    __slots__ = ("_modes", "memo", "prices", "rate_limits", "speed")
+
+    def __init__(
+        self, prices: ModelPrices, speed: Speed | None, rate_limits: RateLimits | None
+    ) -> None:
+        self.prices = prices
+        self.speed = speed
+        """None: the provider has no speed figures."""
+        self.rate_limits = rate_limits
+        """None: no rate limits are known."""
+        self.memo: dict[Hashable, Any] = {}
+        """What other modules work out from these alone, once (the words a quote says about
+        the model's prices, speed and delivery modes), under a key of theirs."""
+        self._modes: dict[tuple[Mode, int], ModeRates] = {}
+
+    def mode(self, mode: Mode, input_tokens: int = 0) -> ModeRates:
+        """``prices.mode(mode, input_tokens)``, worked out once per mode and band (its rates
+        are read-only)."""
+        key = (mode, self.prices.band(input_tokens) if self.prices.period.tiers else 0)
+        rates = self._modes.get(key)
+        if rates is None:
+            rates = self.prices.mode(mode, input_tokens)
+            if isinstance(rates.rates, dict):
+                rates = rates._replace(rates=MappingProxyType(rates.rates))
+            self._modes[key] = rates
+        return rates
+
+
 # --- the table ------------------------------------------------------------------------------
+
+
+PRICED_KEPT = 4096
+"""Most (name, day) pairs a table keeps resolved (``PriceTable.priced``); past them it starts
+again (a script walking every model through years of days)."""
 
 
 def _normal(name: str) -> str:
@@ -207,6 +257,7 @@ class PriceTable:
         self._catalog: Catalog | None = None
         self._catalog_loaded = catalog is None
         self._found: dict[str, tuple[Provider, Model]] = {}
+        self._priced: dict[tuple[str, dt.date], PricedModel] = {}
         self._index: dict[str, tuple[str, int]] = {}
         for pid, prov in providers.items():
             for i, model in enumerate(prov.models):
@@ -349,8 +400,32 @@ class PriceTable:
 
     def prices(self, name: str, on: dt.date | str | None = None) -> ModelPrices:
         """The prices of model ``name`` in effect on date ``on`` (default: today)."""
-        prov, model = self.find(name)
-        return self.prices_of(prov, model, on, name)
+        return self.priced(name, on).prices
+
+    def priced(self, name: str, on: dt.date | str | None = None) -> PricedModel:
+        """Model ``name``'s prices on ``on`` (default: today) with its speed and rate limits,
+        resolved once per name and day: ``find`` names one model for good, and the table's
+        data does not change (another price file makes another table, with its own)."""
+        day = parse_date(on, "as_of") if on is not None else dt.date.today()
+        found = self._priced.get((name, day))  # the name as given, then as find() reads it
+        if found is None:
+            key = (_normal(name), day)
+            found = self._priced.get(key)
+            if found is None:
+                prov, model = self.find(name)
+                prices = self.prices_of(prov, model, day, name)
+                # the seller's (another provider may sell a model of the same id)
+                found = PricedModel(
+                    prices, model.speed or prov.speed, model.rate_limits or prov.rate_limits
+                )
+                self._keep(key, found)
+            self._keep((name, day), found)
+        return found
+
+    def _keep(self, key: tuple[str, dt.date], priced: PricedModel) -> None:
+        if len(self._priced) >= PRICED_KEPT:
+            self._priced.clear()
+        self._priced[key] = priced
 
     def prices_of(
         self, prov: Provider, model: Model, on: dt.date | str | None = None, name: str = ""
