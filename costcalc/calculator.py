@@ -100,14 +100,20 @@ class Quote(BaseModel):
     def fastest(self) -> ModeQuote:
         """The available mode that finishes the workload first, on the ``batch_wait`` basis
         (on a tie the cheaper, then request for work nobody watches, then the earlier first
-        token)."""
+        token). A mode whose time is not known (no speed figures) comes last."""
+        unknown = Decimal("Infinity")
+
+        def wait(m: ModeQuote) -> Decimal:
+            timed = m.wait_s is not None and m.worst_wait_s is not None
+            return m.basis_wait(self.batch_wait) if timed else unknown
+
         return min(
             self.available,
             key=lambda m: (
-                m.basis_wait(self.batch_wait),
+                wait(m),
                 m.cost,
                 _background(self, m),
-                m.time_to_first_token_s,
+                m.time_to_first_token_s if m.time_to_first_token_s is not None else unknown,
             ),
         )
 

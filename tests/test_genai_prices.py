@@ -319,3 +319,10 @@ def test_vertex_ai_sells_googles_models_under_its_own_rules(run_cli, tmp_path) -
     assert line["request"]["labels"]["custom_id"] == "row-1"
     listed = run_cli("prices", "list", "--provider", "google-vertex", "--format", "json")
     assert len(json.loads(listed.stdout)["models"]) > 20
+
+
+def test_the_fastest_of_an_untimed_quote_is_a_mode_not_an_error() -> None:
+    q = _quote("cohere:command-r")
+    assert q.fastest.mode in ("stream", "request") and q.cheapest.available
+    timed = _quote("mistral:mistral-large-latest")  # only batch has a (window) time
+    assert timed.fastest.mode == "batch"
