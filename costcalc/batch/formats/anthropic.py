@@ -36,20 +36,14 @@ class AnthropicLines(LineFormat):
         default_system = system
 
         def request(custom_id: str, row: Row) -> dict[str, Any]:
-            system = row.system if row.system is not None else default_system
-            messages = row.messages
-            # Anthropic takes the system prompt apart from the messages
-            inline = [m for m in messages if m.get("role") == "system"]
-            messages = [m for m in messages if m.get("role") != "system"]
-            parts = [system] if system else []
-            parts += [str(m.get("content", "")) for m in inline]
+            messages, system = claude_messages(row, default_system)
             params: dict[str, Any] = {
                 "model": model,
                 "max_tokens": max_tokens,
                 "messages": messages,
             }
-            if parts:
-                params["system"] = "\n\n".join(parts)
+            if system is not None:
+                params["system"] = system
             return {"custom_id": custom_id, "params": params}
 
         return request
@@ -110,6 +104,18 @@ class AnthropicLines(LineFormat):
 
     def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
         return claude_usage(used, where)
+
+
+def claude_messages(row: Row, default_system: str | None) -> tuple[list[Any], str | None]:
+    """A row's messages as Claude takes them (Anthropic's API, and Claude on Bedrock): the
+    system prompt apart, the row's own or the default first, then any system messages of the
+    row, joined by blank lines."""
+    system = row.system if row.system is not None else default_system
+    inline = [m for m in row.messages if m.get("role") == "system"]
+    messages = [m for m in row.messages if m.get("role") != "system"] if inline else row.messages
+    parts = [system] if system else []
+    parts += [str(m.get("content", "")) for m in inline]
+    return messages, "\n\n".join(parts) if parts else None
 
 
 def claude_usage(used: Mapping[str, Any], where: str) -> LineUsage:

@@ -51,7 +51,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from costcalc.batch.formats.anthropic import claude_usage
+from costcalc.batch.formats.anthropic import claude_messages, claude_usage
 from costcalc.batch.formats.base import (
     NO_TEXT,
     LineFormat,
@@ -88,21 +88,14 @@ class BedrockLines(LineFormat):
         default_system = system
 
         def request(custom_id: str, row: Row) -> dict[str, Any]:
-            system = row.system if row.system is not None else default_system
-            messages = row.messages
-            # Claude takes the system prompt apart from the messages
-            inline = [m for m in messages if m.get("role") == "system"]
-            if inline:
-                messages = [m for m in messages if m.get("role") != "system"]
-            parts = [system] if system else []
-            parts += [str(m.get("content", "")) for m in inline]
+            messages, system = claude_messages(row, default_system)
             body: dict[str, Any] = {
                 "anthropic_version": ANTHROPIC_VERSION,
                 "max_tokens": max_tokens,
                 "messages": messages,
             }
-            if parts:
-                body["system"] = "\n\n".join(parts)
+            if system is not None:
+                body["system"] = system
             return {"recordId": custom_id, "modelInput": body}
 
         return request
