@@ -15,8 +15,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from costcalc.errors import UsageError, WorkloadError, arg
 from costcalc.units import Count, Date, Duration, MoneyIn, Share
 
-DeliveryMode = Literal["stream", "request", "batch", "flex", "priority"]
+DeliveryMode = Literal["stream", "request", "batch", "flex", "priority", "fast"]
 DELIVERY_MODES: tuple[DeliveryMode, ...] = ("stream", "request", "batch", "flex", "priority")
+"""The modes a quote compares unless told otherwise."""
+ALL_MODES: tuple[DeliveryMode, ...] = (*DELIVERY_MODES, "fast")
+"""Every mode (``all``): fast mode, sold for a few models only, is asked for by name."""
 Source = Literal["web-ui", "api", "webhook", "cron", "batch-job"]
 SOURCES: tuple[Source, ...] = ("web-ui", "api", "webhook", "cron", "batch-job")
 
@@ -182,13 +185,13 @@ class Workload(BaseModel):
 def parse_modes(text: str) -> list[DeliveryMode]:
     """``stream,request,batch`` -> list of modes (``all`` for every mode)."""
     if text.strip().lower() == "all":
-        return list(DELIVERY_MODES)
+        return list(ALL_MODES)
     modes: list[DeliveryMode] = []
     for part in text.split(","):
         name = part.strip().lower()
-        if name not in DELIVERY_MODES:
+        if name not in ALL_MODES:
             raise UsageError(
-                f"unknown mode {part.strip()!r}: expected {', '.join(DELIVERY_MODES)} or all"
+                f"unknown mode {part.strip()!r}: expected {', '.join(ALL_MODES)} or all"
             )
         modes.append(name)
     return modes

@@ -326,3 +326,37 @@ def test_the_fastest_of_an_untimed_quote_is_a_mode_not_an_error() -> None:
     assert q.fastest.mode in ("stream", "request") and q.cheapest.available
     timed = _quote("mistral:mistral-large-latest")  # only batch has a (window) time
     assert timed.fastest.mode == "batch"
+
+
+@pytest.mark.parametrize(
+    ("pid", "model", "context"),
+    [
+        ("anthropic", "claude-opus-5", {"speed": "fast"}),
+        ("anthropic", "claude-opus-4-8", {"speed": "fast"}),
+        ("openai", "gpt-5.1", {"service_tier": "fast"}),
+        ("openai", "gpt-5.4", {"service_tier": "fast"}),
+    ],
+)
+def test_fast_mode_is_priced_as_genai_prices_prices_it(
+    pid: str, model: str, context: dict[str, str]
+) -> None:
+    q = costcalc.quote(
+        costcalc.Workload(model=f"{pid}:{model}", requests=1, input_tokens=Decimal(400),
+                          output_tokens=Decimal(50), modes="request,fast", as_of=DAY)
+    )  # fmt: skip
+    fast = q.mode("fast")
+    assert fast.available and not fast.assumed
+    assert fast.cost == _genai(pid, model, context=context)
+    assert fast.cost is not None and fast.cost > q.mode("request").cost  # a premium
+    assert any("upper bound" in n for n in fast.notes)  # its times are standard's
+
+
+def test_fast_mode_is_asked_for_by_name_or_with_all() -> None:
+    assert [m.mode for m in _quote("gpt-5.1").modes] == [
+        "stream", "request", "batch", "flex", "priority",
+    ]  # fmt: skip
+    every = costcalc.quote(
+        costcalc.Workload(model="gpt-5.1", requests=1, input_tokens=Decimal(400),
+                          output_tokens=Decimal(50), modes="all")
+    )  # fmt: skip
+    assert every.modes[-1].mode == "fast"

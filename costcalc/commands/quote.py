@@ -14,7 +14,7 @@ from costcalc.cli import (
     prices_option,
     seed_option,
 )
-from costcalc.workload import DELIVERY_MODES, SOURCES
+from costcalc.workload import ALL_MODES, SOURCES
 
 
 @click.command()
@@ -66,11 +66,11 @@ from costcalc.workload import DELIVERY_MODES, SOURCES
 @click.option(
     "--modes",
     metavar="LIST",
-    help="Modes to compare: stream,request,batch,flex,priority or all.",
+    help="Modes to compare: stream,request,batch,flex,priority (the default), fast, or all.",
 )
 @click.option(
     "--baseline",
-    type=click.Choice(DELIVERY_MODES),
+    type=click.Choice(ALL_MODES),
     help="Savings are measured against this mode [default: request].",
 )
 @click.option("--tier", help="Rate-limit tier (tier-1, tier-4, ...).")

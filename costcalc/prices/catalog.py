@@ -175,6 +175,7 @@ class Catalog:
                     batch=_prices(ComponentPrices, p.get("batch")) if variants else None,
                     flex=_prices(ComponentPrices, p.get("flex")) if variants else None,
                     priority=_prices(ComponentPrices, p.get("priority")) if variants else None,
+                    fast=_prices(ComponentPrices, p.get("fast")) if variants else None,
                     tiers=[
                         ContextTier.model_construct(
                             above_input_tokens=t["above"],
@@ -184,6 +185,7 @@ class Catalog:
                             priority=(
                                 _prices(ComponentPrices, t.get("priority")) if variants else None
                             ),
+                            fast=_prices(ComponentPrices, t.get("fast")) if variants else None,
                         )
                         for t in p.get("tiers", [])
                     ],

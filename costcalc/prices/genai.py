@@ -47,10 +47,12 @@ VARIANT_MODE = {
     (("processing", "batch"),): "batch",
     (("service_tier", "flex"),): "flex",
     (("service_tier", "priority"),): "priority",
+    (("service_tier", "fast"),): "fast",
+    (("speed", "fast"),): "fast",
 }
 """genai-prices price variants (``when``) -> costcalc's price modes."""
 
-MODES = ("batch", "flex", "priority")
+MODES = ("batch", "flex", "priority", "fast")
 
 
 # --- the installed package's data, in the published shape -----------------------------------

@@ -27,8 +27,8 @@ COMPONENT_LABELS: dict[str, str] = {
     "cache_write_1h": "cache write, 1 hour",
     "output": "output",
 }
-Mode = Literal["standard", "batch", "flex", "priority"]
-PRICE_MODES: tuple[Mode, ...] = ("standard", "batch", "flex", "priority")
+Mode = Literal["standard", "batch", "flex", "priority", "fast"]
+PRICE_MODES: tuple[Mode, ...] = ("standard", "batch", "flex", "priority", "fast")
 Encoding = Literal["o200k_base", "cl100k_base"]
 Basis = Literal["published", "assumed"]
 
@@ -76,6 +76,7 @@ class ContextTier(Strict):
     batch: ComponentPrices | None = None
     flex: ComponentPrices | None = None
     priority: ComponentPrices | None = None
+    fast: ComponentPrices | None = None
 
 
 class PricePeriod(Strict):
@@ -104,6 +105,9 @@ class PricePeriod(Strict):
     """Flex processing prices; absent means the model has no flex tier."""
     priority: ComponentPrices | None = None
     """Priority processing prices; absent means the model has no priority tier."""
+    fast: ComponentPrices | None = None
+    """Fast mode prices (Anthropic's ``speed: fast``, OpenAI's ``service_tier: fast``): faster
+    output at a premium; absent means the model has no fast mode."""
     tiers: list[ContextTier] = []
     """Long-context tiers, in increasing ``above_input_tokens``."""
 
@@ -321,6 +325,7 @@ class Provider(Strict):
     """The provider's Batch API; absent: none."""
     flex: TierRule | None = None
     priority: TierRule | None = None
+    fast: TierRule | None = None
     token_estimate: TokenEstimate | None = None
     """Required when any model has no ``encoding``."""
     speed: Speed | None
