@@ -71,13 +71,7 @@ class Catalog:
     def resolve(self, name: str, provider: str | None = None) -> tuple[str, int] | None:
         """The (provider, position) of the model ``name`` (lower case) names, if any; a name
         that several providers sell is the maker's (an error when no maker is clear)."""
-        hits = [h for h in self._exact.get(name, []) if provider in (None, h[0])]
-        if not hits:
-            hits = [
-                (pid, i)
-                for pid, i in self.entries(provider)
-                if matches(self.entry(pid, i).get("match"), name)
-            ]
+        hits = self._named(name, provider) or self._matched(name, provider)
         if not hits and provider is not None:
             # a model the provider sells at another's prices (genai-prices' fallback)
             for other in self.index["providers"][provider].get("fallback", []):
@@ -118,14 +112,24 @@ class Catalog:
             return None
         keys = [n.strip().lower() for n in names]
         for key in keys:
-            for hit in self._exact.get(key, []):
-                if hit[0] == provider:
-                    return hit
+            if hits := self._named(key, provider):
+                return hits[0]
         for key in keys:
-            for pid, i in self.entries(provider):
-                if matches(self.entry(pid, i).get("match"), key):
-                    return pid, i
+            if hits := self._matched(key, provider):
+                return hits[0]
         return None
+
+    def _named(self, name: str, provider: str | None) -> list[tuple[str, int]]:
+        """The entries (of ``provider``, or of any) whose id or exact alias is ``name``."""
+        return [h for h in self._exact.get(name, []) if provider in (None, h[0])]
+
+    def _matched(self, name: str, provider: str | None) -> list[tuple[str, int]]:
+        """The entries (of ``provider``, or of any) whose genai-prices pattern takes ``name``."""
+        return [
+            (pid, i)
+            for pid, i in self.entries(provider)
+            if matches(self.entry(pid, i).get("match"), name)
+        ]
 
     def model(
         self, pid: str, i: int, encoding: Encoding | None = None, variants: bool = True
