@@ -240,14 +240,13 @@ def resolve(
 
 def _warn_if_retired(model: Model, day: dt.date) -> None:
     """A model retired by the prices' day (or marked deprecated) is quoted with a warning."""
-    if model.deprecated is not None:
-        if model.deprecated > day:
-            return  # retiring later: `prices show` says when
-        why = f"{model.id} was retired on {model.deprecated}"
-    elif model.deprecation is not None:
-        why = f"{model.id} is retired or deprecated"
-    else:
-        return
+    if not model.retired_by(day):
+        return  # retiring later, if ever: `prices show` says when
+    why = (
+        f"{model.id} was retired on {model.deprecated}"
+        if model.deprecated is not None
+        else f"{model.id} is retired or deprecated"
+    )
     import warnings
 
     from costcalc.errors import CostcalcWarning

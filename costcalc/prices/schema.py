@@ -232,6 +232,12 @@ class Model(Strict):
     def names(self) -> list[str]:
         return [self.id, *self.aliases, *(s.id for s in self.snapshots)]
 
+    def retired_by(self, day: dt.date) -> bool:
+        """Retired on or before ``day``, or marked deprecated without a date."""
+        if self.deprecated is not None:
+            return self.deprecated <= day
+        return self.deprecation is not None
+
 
 LINE_FORMATS = ("openai", "anthropic", "gemini")
 """The batch line formats the shipped price files name (costcalc writes openai and

@@ -14,7 +14,6 @@ from costcalc.prices import (
     Basis,
     BatchRule,
     Mode,
-    Model,
     ModeRates,
     PriceTable,
     days_old,
@@ -192,7 +191,7 @@ def price_list(
     day = parse_date(on, "as_of") if on is not None else dt.date.today()
     rows = []
     for prov, model in table.models(provider, everything):
-        if active and _retired(model, day):
+        if active and model.retired_by(day):
             continue
         try:
             mp = table.prices_of(prov, model, day)
@@ -219,13 +218,6 @@ def price_list(
             )
         )
     return PriceList(currency=table.currency, on=day, models=rows)
-
-
-def _retired(model: Model, day: dt.date) -> bool:
-    """Retired by ``day``, or marked deprecated without a date."""
-    if model.deprecated is not None:
-        return model.deprecated <= day
-    return model.deprecation is not None
 
 
 class StaleModel(Report):
