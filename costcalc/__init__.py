@@ -32,6 +32,7 @@ from costcalc._version import __version__
 from costcalc.errors import (
     CostcalcError,
     CostcalcWarning,
+    EnvironmentFailure,
     FieldError,
     InputFileError,
     PriceTableError,
@@ -172,6 +173,7 @@ __all__ = [
     "AuditRow",
     "CostcalcError",
     "CostcalcWarning",
+    "EnvironmentFailure",
     "Exercise",
     "FieldError",
     "InputFileError",

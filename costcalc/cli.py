@@ -1,7 +1,8 @@
 """The ``costcalc`` command: parse, call the library, render. No logic lives here.
 
 Exit codes: 0 ok; 1 a check failed (budget, threshold, stale prices, invalid batch file);
-2 bad input or usage. Bad input is one line on stderr, never a traceback.
+2 bad input or usage; 3 the environment failed (disk full, read-only, permission, broken
+pipe). Each failure is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import click
 
 from costcalc import _pydantic_plugins
 from costcalc._version import __version__
-from costcalc.errors import CostcalcError, CostcalcWarning
+from costcalc.errors import CostcalcError, CostcalcWarning, EnvironmentFailure
 
 # costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
 # installed package (15 ms of each run); a user's own setting wins. Nothing above imports
@@ -28,7 +29,7 @@ _pydantic_plugins.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_ENVIRONMENT = 0, 1, 2, 3
 
 
 class CheckFailed(click.exceptions.Exit):
@@ -158,6 +159,9 @@ class CostcalcGroup(click.Group):
                 message = " ".join(on_command_line(exc).split("\n"))
                 click.echo(f"costcalc: error: {message}", err=True)
                 raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+            except EnvironmentFailure as exc:
+                click.echo(f"costcalc: error: {exc}", err=True)
+                raise click.exceptions.Exit(EXIT_ENVIRONMENT) from None
 
     def main(
         self,

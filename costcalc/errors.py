@@ -182,6 +182,25 @@ class FieldError(UsageError):
         super().__init__(arg(field, both=both) + sep + message)
 
 
+class EnvironmentFailure(Exception):
+    """The machine, not the input, failed: a disk is full or read-only, a file or folder may
+    not be written, the reader of stdout went away. The CLI prints it as one line and exits 3
+    (``EXIT_ENVIRONMENT``), so a CI job can tell it from bad input (2) and a failed check (1).
+
+    ``path`` names what was being written or read ("stdout" for standard output), ``reason``
+    what failed, in words (``no space left on device``)."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    @classmethod
+    def from_os_error(cls, path: object, exc: OSError) -> EnvironmentFailure:
+        """The failure an ``OSError`` met while writing or reading ``path`` stands for."""
+        return cls(path, (exc.strerror or str(exc)).lower())
+
+
 class CostcalcWarning(UserWarning):
     """Something the user should know that does not stop the command (the CLI prints it on
     stderr as ``costcalc: warning: ...``)."""
