@@ -197,30 +197,30 @@ class PartWriter:
         is listed by the manifest there. Old parts go first, then ``extra``, then the parts."""
         self.finish()
         self._io.shutdown()
-        with self._writing():
-            moves = [
-                (self.out_dir / name, stage(self.out_dir, self.stem, data)) for name, data in extra
-            ]
-        moves += [
+        parts = [
             (self.out_dir / info.file, p.tmp)
             for p, info in zip(self._closed, self.parts, strict=True)
         ]
+        staged: list[tuple[Path, Path]] = []
         try:
-            for final, _ in moves:
-                check_target(final, self.force)
-        except CostcalcError:
-            for _, tmp in moves:
+            with self._writing():
+                for name, data in extra:
+                    staged.append((self.out_dir / name, stage(self.out_dir, self.stem, data)))
+                moves = staged + parts
+                for final, _ in moves:
+                    check_target(final, self.force)
+                finals = {final for final, _ in moves}
+                for old in replaces:
+                    if old not in finals:
+                        old.unlink(missing_ok=True)
+                for final, tmp in moves:
+                    os.replace(tmp, final)
+        except BaseException:
+            for _, tmp in staged + parts:  # those not yet in place
                 tmp.unlink(missing_ok=True)
-            self._closed = []
             raise
-        finals = {final for final, _ in moves}
-        with self._writing():
-            for old in replaces:
-                if old not in finals:
-                    old.unlink(missing_ok=True)
-            for final, tmp in moves:
-                os.replace(tmp, final)
-        self._closed = []
+        finally:
+            self._closed = []
         self._signals.close()
 
     def abort(self) -> None:
