@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from costcalc.atomic import (
     check_target,
     new_temp,
+    not_regular,
     remove_stale_temps,
     sigterm_raises,
     stage,
@@ -253,8 +254,9 @@ def effective_limits(
 def prepare_out_dir(out_dir: Path) -> bool:
     """Create ``out_dir`` if needed (and say whether it was); a file in its place is bad input,
     a folder that may not be made or written the environment's failure."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputFileError(out_dir, "is a file, expected a folder for the batch files")
+    if os.path.lexists(out_dir) and not out_dir.is_dir():  # a symlink to a folder will do
+        kind = "a dangling symlink" if not out_dir.exists() else not_regular(out_dir) or "a file"
+        raise InputFileError(out_dir, f"is {kind}, expected a folder for the batch files")
     created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
