@@ -367,3 +367,34 @@ def test_without_force_any_earlier_part_is_refused(run_cli: RunCli, tmp_path: Pa
     result = run_cli(*build_args(src, out))
     assert_one_line_error(result, "in-batch-002.jsonl already exists (use --force to replace it)")
     assert os.listdir(out) == ["in-batch-002.jsonl"]
+
+
+def test_sigterm_during_write_file_removes_the_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        pytest.skip("SIGTERM already has a handler here; costcalc leaves it alone")
+    report = tmp_path / "r.md"
+    report.write_text("old\n")
+    real_fsync = os.fsync
+
+    def fsync_then_sigterm(fd: int) -> None:
+        real_fsync(fd)
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the temporary file exists
+
+    monkeypatch.setattr(os, "fsync", fsync_then_sigterm)
+    with pytest.raises(SystemExit) as stopped:
+        write_file(report, "new\n", force=True)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert report.read_text() == "old\n" and temps(tmp_path) == []
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored
+
+
+def test_without_os_fchmod_files_get_the_usual_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "fchmod")  # as on Windows before Python 3.13
+    write_file(tmp_path / "r.md", "x\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "r.md").stat().st_mode) == 0o666 & ~umask

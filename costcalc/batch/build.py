@@ -141,7 +141,12 @@ def build(
     progress: Callable[[int], None] | None = None,
     seed: int = 0,
 ) -> Manifest:
-    """Build provider-format batch files from ``input_path`` into ``out_dir``."""
+    """Build provider-format batch files from ``input_path`` into ``out_dir``.
+
+    An earlier build of the same input there is refused, or with ``force`` replaced whole: its
+    parts are removed (``earlier_build``). Files are written as ``costcalc.atomic`` writes:
+    only regular files, temporary files removed on failure and SIGTERM; a failing disk raises
+    ``EnvironmentFailure``."""
     from costcalc._version import __version__
     from costcalc.prices import load_price_table
 
