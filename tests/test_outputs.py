@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -163,13 +164,13 @@ FAILURES = [
 
 
 def _failing(code: int) -> Callable[..., None]:
-    def fail(*_: object) -> None:
+    def fail(*_: object, **__: object) -> None:
         raise OSError(code, os.strerror(code))
 
     return fail
 
 
-@pytest.mark.parametrize("step", ["fsync", "replace"])
+@pytest.mark.parametrize("step", ["mkstemp", "fsync", "replace"])
 @pytest.mark.parametrize(
     ("code", "reason"), FAILURES, ids=[errno.errorcode[c] for c, _ in FAILURES]
 )
@@ -183,14 +184,14 @@ def test_a_failing_disk_under_out_is_exit_3(
 ) -> None:
     report = tmp_path / "report.md"
     report.write_text("the earlier report\n")
-    monkeypatch.setattr(os, step, _failing(code))
+    monkeypatch.setattr(tempfile if step == "mkstemp" else os, step, _failing(code))
     result = run_cli("check", CONFIG, "--out", str(report), "--force")
     assert result.exit_code == 3, result.stderr
     assert result.stderr == f"costcalc: error: {report}: {reason}\n"
     assert report.read_text() == "the earlier report\n" and temps(tmp_path) == []
 
 
-@pytest.mark.parametrize("step", ["fsync", "replace"])
+@pytest.mark.parametrize("step", ["mkstemp", "fsync", "replace"])
 def test_a_batch_build_on_a_full_disk_is_exit_3_and_keeps_the_earlier_build(
     run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -198,7 +199,7 @@ def test_a_batch_build_on_a_full_disk_is_exit_3_and_keeps_the_earlier_build(
     out = tmp_path / "out"
     assert run_cli(*build_args(src, out, "--max-requests", "10")).exit_code == 0
     before = snapshot(out)
-    monkeypatch.setattr(os, step, _failing(errno.ENOSPC))
+    monkeypatch.setattr(tempfile if step == "mkstemp" else os, step, _failing(errno.ENOSPC))
     result = run_cli(*build_args(src, out, "--max-requests", "7", "--force"))
     assert result.exit_code == 3, result.stderr
     assert result.stderr == f"costcalc: error: {out}: no space left on device\n"
