@@ -19,7 +19,6 @@ liveness is not checked, age alone decides).
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import signal
@@ -32,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, arg
+from costcalc.errors import CostcalcError, InputFileError, arg, os_failure
 
 
 def _umask() -> int:
@@ -49,32 +48,6 @@ STALE_AFTER_S = 24 * 3600
 """A temporary file this old is a leftover even if a process with its writer's PID runs."""
 _LABEL_CHARS = 100
 """Characters of the target's name kept in a temporary name (file names stop at 255 bytes)."""
-
-ENVIRONMENT_ERRNOS = frozenset(
-    code
-    for code in (
-        errno.ENOSPC,
-        errno.EROFS,
-        errno.EACCES,
-        errno.EPERM,
-        getattr(errno, "EDQUOT", None),
-        errno.EFBIG,
-        errno.EIO,
-    )
-    if code is not None
-)
-"""Write failures that are the machine's (disk full or read-only, no permission, quota, file
-size limit, I/O error), not the input's: exit 3, not 2."""
-
-
-def write_failure(path: object, exc: OSError) -> Exception:
-    """The error to raise for ``exc``, met while writing ``path``: the environment's failure
-    (``EnvironmentFailure``) or bad input (a path costcalc cannot write, such as a too-long
-    name)."""
-    if exc.errno in ENVIRONMENT_ERRNOS:
-        return EnvironmentFailure.from_os_error(path, exc)
-    return InputFileError(path, f"cannot write: {(exc.strerror or str(exc)).lower()}")
-
 
 # --- what is at a path ------------------------------------------------------------------------
 
@@ -256,5 +229,5 @@ def write_file(path: str | Path, data: bytes | str, force: bool = False) -> None
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
             if isinstance(exc, OSError):
-                raise write_failure(target, exc) from None
+                raise os_failure(target, exc, "cannot write") from None
             raise

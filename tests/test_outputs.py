@@ -187,7 +187,7 @@ def test_a_failing_disk_under_out_is_exit_3(
     monkeypatch.setattr(tempfile if step == "mkstemp" else os, step, _failing(code))
     result = run_cli("check", CONFIG, "--out", str(report), "--force")
     assert result.exit_code == 3, result.stderr
-    assert result.stderr == f"costcalc: error: {report}: {reason}\n"
+    assert result.stderr == f"costcalc: error: {report}: cannot write: {reason}\n"
     assert report.read_text() == "the earlier report\n" and temps(tmp_path) == []
 
 
@@ -202,7 +202,7 @@ def test_a_batch_build_on_a_full_disk_is_exit_3_and_keeps_the_earlier_build(
     monkeypatch.setattr(tempfile if step == "mkstemp" else os, step, _failing(errno.ENOSPC))
     result = run_cli(*build_args(src, out, "--max-requests", "7", "--force"))
     assert result.exit_code == 3, result.stderr
-    assert result.stderr == f"costcalc: error: {out}: no space left on device\n"
+    assert result.stderr == f"costcalc: error: {out}: cannot write: no space left on device\n"
     assert snapshot(out) == before  # the earlier build, whole; no temporary file
 
 
@@ -230,7 +230,7 @@ def test_a_real_file_size_limit_is_exit_3_and_leaves_nothing(tmp_path: Path) -> 
         preexec_fn=_limit_file_size,
     )
     assert done.returncode == 3, done.stderr
-    assert done.stderr == f"costcalc: error: {out}: file too large\n"
+    assert done.stderr == f"costcalc: error: {out}: cannot write: file too large\n"
     assert snapshot(out) == before
 
 

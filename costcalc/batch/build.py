@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from costcalc.atomic import check_target, write_failure
+from costcalc.atomic import check_target
 from costcalc.batch.formats import (
     LineFormat,
     RequestWriter,
@@ -26,7 +26,14 @@ from costcalc.batch.formats import (
 from costcalc.batch.rows import Reservoir, Row, input_rows
 from costcalc.batch.validate import ContextGuard
 from costcalc.batch.writer import PartInfo, PartWriter, RequestTooLarge, effective_limits
-from costcalc.errors import CostcalcError, FieldError, InputFileError, UsageError, arg
+from costcalc.errors import (
+    CostcalcError,
+    FieldError,
+    InputFileError,
+    UsageError,
+    arg,
+    os_failure,
+)
 from costcalc.money import MoneyOut
 from costcalc.results import to_json
 
@@ -234,7 +241,7 @@ def earlier_build(out: Path, stem: str, force: bool) -> list[Path]:
     except (FileNotFoundError, NotADirectoryError):
         return []  # PartWriter creates the folder, or says what is in its place
     except OSError as exc:
-        raise write_failure(out, exc) from None
+        raise os_failure(out, exc, "cannot read the folder") from None
     manifest = out / f"{stem}.manifest.json"
     for name in [*present, manifest.name]:
         check_target(out / name, force)

@@ -21,9 +21,8 @@ from costcalc.atomic import (
     remove_stale_temps,
     sigterm_raises,
     stage,
-    write_failure,
 )
-from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError
+from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, os_failure
 
 # --- writing parts atomically ---------------------------------------------------------------
 
@@ -112,7 +111,7 @@ class PartWriter:
         try:
             yield
         except OSError as exc:
-            raise write_failure(self.out_dir, exc) from None
+            raise os_failure(self.out_dir, exc, "cannot write") from None
 
     def name(self, index: int) -> str:
         return f"{self.stem}-{index:03d}.jsonl"
@@ -261,10 +260,7 @@ def prepare_out_dir(out_dir: Path) -> bool:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        failure = write_failure(out_dir, exc)
-        if isinstance(failure, EnvironmentFailure):
-            raise failure from None
-        raise InputFileError(out_dir, f"cannot create the folder: {exc.strerror}") from None
+        raise os_failure(out_dir, exc, "cannot create the folder") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise EnvironmentFailure(out_dir, "folder is not writable")
     return created
