@@ -4,7 +4,6 @@ with no result."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -24,6 +23,7 @@ from costcalc.batch.formats import (
 from costcalc.batch.validate import _read_lines, validate_files
 from costcalc.cost import mode_costs
 from costcalc.errors import CostcalcError, UsageError, arg
+from costcalc.jsonlines import JsonError, parse_json
 from costcalc.money import MoneyOut, tidy
 
 if TYPE_CHECKING:
@@ -104,8 +104,11 @@ def reconcile(
                 continue
             where = f"{path}:{number}"
             try:
-                obj = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                obj = parse_json(raw)
+            except JsonError as exc:
+                why = "invalid JSON" if exc.reason.startswith("invalid JSON") else exc.reason
+                raise CostcalcError(f"{where}: {why} (is this a batch output file?)") from None
+            except UnicodeDecodeError:
                 raise CostcalcError(
                     f"{where}: invalid JSON (is this a batch output file?)"
                 ) from None
@@ -176,9 +179,9 @@ def reconcile(
             for _number, raw in _read_lines(path):
                 if raw.strip():
                     try:
-                        obj = json.loads(raw)
-                    except (json.JSONDecodeError, UnicodeDecodeError):
-                        continue
+                        obj = parse_json(raw)
+                    except (JsonError, UnicodeDecodeError):
+                        continue  # validated above: reported there
                     if not isinstance(obj, dict):
                         continue
                     cid = request_format(obj).custom_id_of(obj)
