@@ -22,7 +22,7 @@ from costcalc.batch.formats import (
 )
 from costcalc.batch.validate import _read_lines, validate_files
 from costcalc.cost import mode_costs
-from costcalc.errors import CostcalcError, UsageError, arg
+from costcalc.errors import CostcalcError, UsageError, arg, quoted
 from costcalc.jsonlines import JsonError, parse_json
 from costcalc.money import MoneyOut, tidy
 
@@ -117,7 +117,8 @@ def reconcile(
             cid, outcome, used, line_model, fmt = _outcome(obj, where)
             if cid in seen_ids:  # the same result twice would be billed twice here
                 raise CostcalcError(
-                    f"{where}: custom_id {cid!r} has a result already (is a file given twice?)"
+                    f"{where}: custom_id {quoted(cid)} has a result already "
+                    "(is a file given twice?)"
                 )
             seen_ids.add(cid)
             outcomes[outcome] += 1
@@ -188,7 +189,7 @@ def reconcile(
                     if isinstance(cid, str):
                         if cid in wanted_ids:
                             raise CostcalcError(
-                                f"{path}: custom_id {cid!r} is in the input twice (is a file "
+                                f"{path}: custom_id {quoted(cid)} is in the input twice (is a file "
                                 "given twice?)"
                             )
                         wanted_ids.add(cid)

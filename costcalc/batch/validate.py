@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from costcalc.batch.formats import LineFormat, request_format
-from costcalc.errors import CostcalcError, open_input
+from costcalc.errors import CostcalcError, open_input, quoted
 from costcalc.jsonlines import JsonError, parse_json, read_lines
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ def _validate_file(
         else:
             problems += fmt.custom_id_problems(cid, where)
             if cid in seen:
-                problems.append(f"{where}: {id_name} {cid!r} is also used at {seen[cid]}")
+                problems.append(f"{where}: {id_name} {quoted(cid)} is also used at {seen[cid]}")
             else:
                 seen[cid] = where
         body_key = fmt.body_key
@@ -222,7 +222,7 @@ def _validate_file(
                 guard = _guard(table, model)
             elif line_model != model:
                 problems.append(
-                    f"{where}: model {line_model!r} differs from {model!r} on line "
+                    f"{where}: model {quoted(line_model)} differs from {quoted(model)} on line "
                     f"{model_line} (one model per file)"
                 )
         if guard is not None and (too_long := guard.over(raw, obj)):

@@ -9,7 +9,7 @@ import os
 import re
 import string
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -237,43 +237,50 @@ class _CsvLines:
     ``MAX_REQUEST_BYTES``, a NUL byte or invalid UTF-8 (``errors='strict'``) stops the reading
     with its line; invalid UTF-8 is replaced otherwise. Counts physical lines."""
 
-    def __init__(self, text: IO[str], name: str, errors: Errors, dirty: Callable[[], bool]) -> None:
+    def __init__(self, text: IO[str], raw: _CountingReader, name: str, errors: Errors) -> None:
         self._text = text
+        self._raw = raw
         self._name = name
         self._errors = errors
-        self._dirty = dirty
         self.lines = 0
         """Physical lines read so far."""
         self.row_start = 1
-        """The line where the current row begins."""
-        self._row_chars = 0
-
-    def next_row(self) -> None:
-        """The reader made a row of the lines read so far: the next begins after them."""
-        self.row_start = self.lines + 1
-        self._row_chars = 0
+        """The line where the current row begins (the caller sets it after each row)."""
+        self.ended = False
+        """The reader was given ``_END_OF_FILE``."""
 
     def __iter__(self) -> Iterator[str]:
-        text, limit = self._text, MAX_REQUEST_BYTES
+        # the hot loop of a million-row file: locals, and the rare checks only once the raw
+        # reader saw a NUL or invalid UTF-8 somewhere
+        readline, raw, limit = self._text.readline, self._raw, MAX_REQUEST_BYTES
+        row_start, row_chars = 1, 0
         while True:
-            line = text.readline(limit + 1)
+            line = readline(limit + 1)
             if not line:
+                self.ended = True
                 yield _END_OF_FILE
                 return
             self.lines += 1
-            self._row_chars += len(line)
-            if self._row_chars > limit // 4 and (
-                self._row_chars > limit or len(line.encode("utf-8", "surrogateescape")) > limit
+            if self.row_start != row_start:
+                row_start, row_chars = self.row_start, 0
+            row_chars += len(line)
+            if row_chars > limit // 4 and (
+                row_chars > limit or len(line.encode("utf-8", "surrogateescape")) > limit
             ):
-                raise InputFileError(self._name, TOO_LARGE, self.row_start)
-            if "\0" in line:
-                raise InputFileError(self._name, "NUL byte (is this a binary file?)", self.lines)
-            # invalid bytes arrive as lone surrogates; look only once the reader saw any
-            if self._dirty() and _SURROGATE.search(line):
-                if self._errors == "strict":
-                    raise InputFileError(self._name, NOT_UTF8, self.lines)
-                line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise InputFileError(self._name, TOO_LARGE, row_start)
+            if raw.suspect:
+                line = self._checked(line)
             yield line
+
+    def _checked(self, line: str) -> str:
+        if "\0" in line:
+            raise InputFileError(self._name, "NUL byte (is this a binary file?)", self.lines)
+        # invalid bytes arrive as lone surrogates
+        if _SURROGATE.search(line):
+            if self._errors == "strict":
+                raise InputFileError(self._name, NOT_UTF8, self.lines)
+            line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return line
 
 
 def csv_rows(
@@ -284,34 +291,32 @@ def csv_rows(
     counting_raw = _CountingReader(raw, progress)
     counting = io.BufferedReader(counting_raw)
     text = io.TextIOWrapper(counting, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    lines = _CsvLines(text, source.name, errors, lambda: counting_raw.dirty)
+    lines = _CsvLines(text, counting_raw, source.name, errors)
     csv.field_size_limit(MAX_REQUEST_BYTES)
+
+    def at_end(row: list[str]) -> bool:
+        """Whether the row is the end of the file; a quote left open is an error."""
+        if not row or not row[-1].endswith(_END_OF_FILE):
+            return False
+        if row != [_END_OF_FILE]:
+            # the quote opened in the last field, which holds the newlines of every line after
+            body = row[-1][: -len(_END_OF_FILE)]
+            opened = lines.lines - body.count("\n") + body.endswith("\n")
+            why = "unterminated quoted field (it runs to the end of the file)"
+            raise InputFileError(source.name, why, opened)
+        return True
+
     try:
         reader = csv.reader(lines)
-
-        def row_ends(row: list[str]) -> list[str] | None:
-            """The row, None at the end of the file; an open quote is an error."""
-            if row and row[-1].endswith(_END_OF_FILE):
-                if row == [_END_OF_FILE]:
-                    return None
-                # the quote opened in the last field: after the newlines of the others
-                opened = lines.row_start + sum(f.count("\n") for f in row[:-1])
-                raise InputFileError(
-                    source.name,
-                    "unterminated quoted field (it runs to the end of the file)",
-                    opened,
-                )
-            lines.next_row()
-            return row
-
         try:
-            header = row_ends(next(reader))
+            header = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             raise InputFileError(source.name, f"invalid CSV: {exc}", lines.lines) from None
-        if header is None:
+        if lines.ended and at_end(header):
             return
+        lines.row_start = lines.lines + 1
         index = {name: i for i, name in enumerate(header)}
         needed = [plan.column] if plan.column else []
         if plan.template:
@@ -329,12 +334,13 @@ def csv_rows(
         picks = [(n, index[n]) for n in needed]
         last = max(i for _, i in picks) if picks else 0
         try:
-            for row in map(row_ends, reader):
-                if row is None:
+            for row in reader:
+                if lines.ended and at_end(row):
                     return
+                line = lines.lines
+                lines.row_start = line + 1
                 if not row:
                     continue
-                line = lines.lines
                 if len(row) <= last:
                     raise InputFileError(
                         source.name,
@@ -369,6 +375,8 @@ class _CountingReader(io.RawIOBase):
         self._progress = progress
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self.dirty = False
+        self.suspect = False
+        """Some bytes read were a NUL or not valid UTF-8: lines need a closer look."""
 
     def readable(self) -> bool:
         return True
@@ -383,7 +391,9 @@ class _CountingReader(io.RawIOBase):
             try:
                 self._utf8.decode(data)
             except UnicodeDecodeError:
-                self.dirty = True
+                self.dirty = self.suspect = True
+        if b"\0" in data:
+            self.suspect = True
         return n
 
 

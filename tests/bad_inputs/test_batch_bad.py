@@ -50,6 +50,7 @@ def lines(*objs: object) -> str:
 # (case id, files, the message fragments validate must print)
 INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("duplicate-custom-id", {"a.jsonl": lines(OPENAI, {**OPENAI, "custom_id": "b"}, OPENAI)}, ("a.jsonl:3: custom_id 'a' is also used at", "a.jsonl:1")),
+    ("duplicate-id-escaped-and-cut", {"a.jsonl": lines({**OPENAI, "custom_id": "a\x1b[2J" + "x" * 100}, {**OPENAI, "custom_id": "a\x1b[2J" + "x" * 100})}, ("a.jsonl:2: custom_id 'a\\x1b[2J" + "x" * 55 + "...' is also used at",)),
     ("duplicate-across-files", {"a.jsonl": lines(OPENAI), "b.jsonl": lines(OPENAI)}, ("b.jsonl:1: custom_id 'a' is also used at", "a.jsonl:1")),
     ("mixed-models", {"a.jsonl": lines(OPENAI, {**OPENAI, "custom_id": "b", "body": {"model": "gpt-4o-mini", "messages": []}})}, ("a.jsonl:2: model 'gpt-4o-mini' differs from 'gpt-4o' on line 1",)),
     ("invalid-json", {"a.jsonl": lines(OPENAI, "{nope")}, ("a.jsonl:2: invalid JSON",)),

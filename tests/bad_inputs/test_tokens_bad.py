@@ -64,7 +64,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("csv-header-escaped", {"a.csv": "a\x1b[31m,b\x07\nx,y\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:1: no column 'text' (columns: a\\x1b[31m, b\\x07)",)),
     ("csv-header-cut-short", {"a.csv": "h" * 500 + "\nx\n"}, ["{d}/a.csv", "--column", "text"], ("(columns: " + "h" * 40 + "...)",)),
     ("csv-column-escaped", {"a.csv": "a\nx\n"}, ["{d}/a.csv", "--column", "t\x00x"], ("no column 't\\x00x'",)),
-    ("csv-row-over-the-cap", {"a.csv": b'text\n"' + b"a\n" * (17 * 2**20)}, ["{d}/a.csv", "--column", "text"], ("a.csv:2: request is larger than 32 MiB",)),
+    ("csv-row-over-the-cap", {"a.csv": b'text\n"' + (b"a" * 4095 + b"\n") * 8400}, ["{d}/a.csv", "--column", "text"], ("a.csv:2: request is larger than 32 MiB",)),
 ]  # fmt: skip
 
 
