@@ -264,15 +264,27 @@ def _model_at(model: Any, loc: tuple[int | str, ...]) -> Any:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """User text quoted in a message: in quotes, every character printable (control
+    characters, NUL and undecodable bytes written as escapes, as ``repr`` does) and cut to
+    about ``limit`` characters with an ellipsis, so an error stays one readable line."""
+    cut = len(text) > limit
+    out = repr(text[:limit] if cut else text)
+    return out[:-1] + "..." + out[-1] if cut else out
+
+
 def shown(value: Any) -> str:
-    """A bad value as the user wrote it: 10.7, not Decimal('10.7')."""
+    """A bad value as the user wrote it: 10.7, not Decimal('10.7'); text quoted and cut short."""
     from decimal import Decimal
 
     if isinstance(value, (Decimal, float)):
         return format(value, "f") if isinstance(value, Decimal) else repr(value)
     if isinstance(value, bool):
         return str(value).lower()
-    return repr(value)
+    if isinstance(value, str):
+        return quoted(value)
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def describe_error(err: Any, model: Any = None) -> str:

@@ -34,6 +34,7 @@ from costcalc.batch.formats.anthropic import ANTHROPIC_ID  # a custom_id any for
 from costcalc.batch.rows import Row
 from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
 from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.jsonlines import JsonError, parse_json
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
@@ -166,9 +167,9 @@ def parse_tasks(
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{source}:{number}: invalid JSON: {exc.msg}") from None
+            item = parse_json(line)
+        except JsonError as exc:
+            raise UsageError(f"{source}:{number}: {exc.reason}") from None
         yield _request(item, f"{source}:{number}")
 
 

@@ -4,7 +4,6 @@ with no result."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -23,7 +22,8 @@ from costcalc.batch.formats import (
 )
 from costcalc.batch.validate import _read_lines, validate_files
 from costcalc.cost import mode_costs
-from costcalc.errors import CostcalcError, UsageError, arg
+from costcalc.errors import CostcalcError, UsageError, arg, quoted
+from costcalc.jsonlines import JsonError, parse_json
 from costcalc.money import MoneyOut, tidy
 
 if TYPE_CHECKING:
@@ -104,8 +104,11 @@ def reconcile(
                 continue
             where = f"{path}:{number}"
             try:
-                obj = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                obj = parse_json(raw)
+            except JsonError as exc:
+                why = "invalid JSON" if exc.reason.startswith("invalid JSON") else exc.reason
+                raise CostcalcError(f"{where}: {why} (is this a batch output file?)") from None
+            except UnicodeDecodeError:
                 raise CostcalcError(
                     f"{where}: invalid JSON (is this a batch output file?)"
                 ) from None
@@ -114,7 +117,8 @@ def reconcile(
             cid, outcome, used, line_model, fmt = _outcome(obj, where)
             if cid in seen_ids:  # the same result twice would be billed twice here
                 raise CostcalcError(
-                    f"{where}: custom_id {cid!r} has a result already (is a file given twice?)"
+                    f"{where}: custom_id {quoted(cid)} has a result already "
+                    "(is a file given twice?)"
                 )
             seen_ids.add(cid)
             outcomes[outcome] += 1
@@ -180,16 +184,16 @@ def reconcile(
             for _number, raw in _read_lines(path):
                 if raw.strip():
                     try:
-                        obj = json.loads(raw)
-                    except (json.JSONDecodeError, UnicodeDecodeError):
-                        continue
+                        obj = parse_json(raw)
+                    except (JsonError, UnicodeDecodeError):
+                        continue  # validated above: reported there
                     if not isinstance(obj, dict):
                         continue
                     cid = request_format(obj).custom_id_of(obj)
                     if isinstance(cid, str):
                         if cid in wanted_ids:
                             raise CostcalcError(
-                                f"{path}: custom_id {cid!r} is in the input twice (is a file "
+                                f"{path}: custom_id {quoted(cid)} is in the input twice (is a file "
                                 "given twice?)"
                             )
                         wanted_ids.add(cid)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from costcalc.errors import EMPTY_PROMPT, InputFileError, UsageError, arg
+from costcalc.errors import EMPTY_PROMPT, InputFileError, UsageError, arg, quoted
+from costcalc.jsonlines import JsonError, parse_json
 
 # --- requests from input rows ---------------------------------------------------------------
 
@@ -75,7 +75,7 @@ def input_rows(
         raise UsageError(f"{path}: {arg('column')} and {arg('template')} apply to CSV input only")
     stream = source.open()
     try:
-        for block, first in jsonl_blocks(stream, progress):
+        for block, first in jsonl_blocks(stream, path, progress):
             for offset, raw in enumerate(block.split(b"\n")):
                 if not raw.strip():
                     continue
@@ -95,15 +95,15 @@ def input_rows(
 
 def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line) from None
+        obj = parse_json(text)
+    except JsonError as exc:
+        raise InputFileError(path, str(exc), line) from None
     if field_path:
         for part in field_path.split("."):
             if isinstance(obj, Mapping) and part in obj:
                 obj = obj[part]
             else:
-                raise InputFileError(path, f"no field {field_path!r}", line)
+                raise InputFileError(path, f"no field {quoted(field_path)}", line)
     system = None
     if isinstance(obj, Mapping):
         if isinstance(obj.get("system"), str):

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from costcalc.batch.formats import LineFormat, request_format
-from costcalc.errors import CostcalcError, open_input
+from costcalc.errors import CostcalcError, open_input, quoted
+from costcalc.jsonlines import JsonError, parse_json, read_lines
 
 if TYPE_CHECKING:
     from costcalc.prices import BatchRule, PriceTable
@@ -44,7 +45,7 @@ class ValidationReport(BaseModel):
 def _read_lines(path: str) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of a file; a file that cannot be read is bad input (exit 2)."""
     with open_input(path, "JSONL file") as f:
-        yield from enumerate(f, start=1)
+        yield from read_lines(f, path)
 
 
 class ContextGuard:
@@ -173,10 +174,12 @@ def _validate_file(
             continue
         where = f"{path}:{number}"
         try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
-            problems.append(f"{where}: invalid JSON: {msg}")
+            obj = parse_json(raw)
+        except JsonError as exc:
+            problems.append(f"{where}: {exc.reason}")
+            continue
+        except UnicodeDecodeError:
+            problems.append(f"{where}: invalid JSON: not valid UTF-8")
             continue
         if not isinstance(obj, dict):
             problems.append(f"{where}: expected a JSON object, got {type(obj).__name__}")
@@ -201,7 +204,7 @@ def _validate_file(
         else:
             problems += fmt.custom_id_problems(cid, where)
             if cid in seen:
-                problems.append(f"{where}: {id_name} {cid!r} is also used at {seen[cid]}")
+                problems.append(f"{where}: {id_name} {quoted(cid)} is also used at {seen[cid]}")
             else:
                 seen[cid] = where
         body_key = fmt.body_key
@@ -219,7 +222,7 @@ def _validate_file(
                 guard = _guard(table, model)
             elif line_model != model:
                 problems.append(
-                    f"{where}: model {line_model!r} differs from {model!r} on line "
+                    f"{where}: model {quoted(line_model)} differs from {quoted(model)} on line "
                     f"{model_line} (one model per file)"
                 )
         if guard is not None and (too_long := guard.over(raw, obj)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from costcalc.errors import CostcalcError, FieldError, InputFileError, RequestError, UsageError, arg
+from costcalc.jsonlines import JsonError, parse_json
 from costcalc.tokens.encodings import (
     DEFAULT_MODEL,
     count_raw,
@@ -22,6 +22,7 @@ from costcalc.tokens.engine import (
     count_texts,
     file_ranges,
     ordered_map,
+    usable_jobs,
 )
 from costcalc.tokens.readers import (
     CsvPlan,
@@ -99,6 +100,7 @@ def count_file(
         raise FieldError("sample", f"must be at least 1, got {sample}", sep=" ")
     if errors not in ("strict", "replace"):
         raise FieldError("errors", f"must be strict or replace, got {errors!r}", sep=" ")
+    jobs = usable_jobs(jobs)
     if names.count(STDIN) > 1:
         raise UsageError("stdin (-) can be read only once")
     if template is not None:
@@ -169,12 +171,9 @@ def count_string(
     if not messages:
         return _result(tok, Counter([count_raw(tok.encoding, text)]), ["<text>"])
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{arg('text')} with {arg('messages', True)}: invalid JSON: {exc.msg} "
-            f"(column {exc.colno})"
-        ) from None
+        obj = parse_json(text)
+    except JsonError as exc:
+        raise UsageError(f"{arg('text')} with {arg('messages', True)}: {exc}") from None
     spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
     try:
         raw, chat = request_tokens(obj, spec)
@@ -210,7 +209,9 @@ def _count_source(
     elif source.format == "jsonl":
         stream = source.open()
         try:
-            items = ((spec, block, line) for block, line in jsonl_blocks(stream, progress))
+            items = (
+                (spec, block, line) for block, line in jsonl_blocks(stream, source.name, progress)
+            )
             for part in ordered_map(count_jsonl_block, items, jobs, spec.encoding):
                 if part.error is not None:
                     line, message = part.error

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
+import signal
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from costcalc.errors import NOT_UTF8, CostcalcError, RequestError
+from costcalc.errors import NOT_UTF8, CostcalcError, CostcalcWarning, RequestError
+from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, JsonError, parse_json
 from costcalc.tokens.encodings import (
     get_encoding,
 )
@@ -48,11 +50,13 @@ def count_jsonl_block(spec: CountSpec, block: bytes, first_line: int) -> Partial
         if not raw.strip():
             continue
         try:
+            if len(raw) > MAX_REQUEST_BYTES:  # a range worker's block is not checked yet
+                raise RequestError(TOO_LARGE)
             text = _decode_line(raw, spec.errors)
             try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise RequestError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+                obj = parse_json(text)
+            except JsonError as exc:
+                raise RequestError(str(exc)) from None
             tokens, chat = request_tokens(obj, spec)
         except (RequestError, CostcalcError) as exc:
             out.error = (first_line + offset, str(exc))
@@ -81,6 +85,8 @@ def file_ranges(path: str) -> Iterator[tuple[int, int]]:
                     end = end + newline + 1 if newline >= 0 else size
                     break
                 end += len(chunk)
+                if end - start > BLOCK_BYTES + MAX_REQUEST_BYTES:
+                    break  # a line over the cap: its worker reports it, reading no further
             yield start, end
             start = end
 
@@ -117,7 +123,26 @@ def count_text_piece(spec: CountSpec, piece: str) -> int:
 
 
 def _init_worker(encoding: str) -> None:  # pragma: no cover - runs in worker processes
+    # Ctrl-C reaches the whole process group: the parent alone handles it, stopping the
+    # workers, instead of each printing its own traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     get_encoding(encoding)
+
+
+def usable_jobs(jobs: int) -> int:
+    """``jobs`` capped to the CPUs this process may use (more only add start-up time and
+    memory), with a warning when it is capped."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    if jobs > cpus:
+        warnings.warn(
+            CostcalcWarning(f"{jobs:,} jobs asked for, more than the {cpus} CPUs: using {cpus}"),
+            stacklevel=2,
+        )
+        return cpus
+    return jobs
 
 
 def ordered_map(
@@ -138,9 +163,8 @@ def ordered_map(
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     get_encoding(encoding)
     ctx = mp.get_context(method)
-    with ProcessPoolExecutor(
-        jobs, mp_context=ctx, initializer=_init_worker, initargs=(encoding,)
-    ) as pool:
+    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(encoding,))
+    try:
         pending: deque[Any] = deque()
         for item in items:
             pending.append(pool.submit(func, *item))
@@ -148,3 +172,14 @@ def ordered_map(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BaseException:
+        # an error, Ctrl-C or a consumer that stopped early: stop the workers now rather
+        # than wait for the work in flight (shutdown alone waits for running items)
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(5)
+        raise
+    pool.shutdown()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 import os
 import re
 import string
@@ -25,6 +24,15 @@ from costcalc.errors import (
     UsageError,
     arg,
     open_input,
+    quoted,
+)
+from costcalc.jsonlines import (
+    MAX_REQUEST_BYTES,
+    TOO_LARGE,
+    JsonError,
+    parse_json,
+    read_document,
+    read_lines,
 )
 from costcalc.tokens.engine import _decode_line
 from costcalc.tokens.requests import (
@@ -66,9 +74,10 @@ class Source:
 
 
 def jsonl_blocks(
-    stream: IO[bytes], progress: Progress | None = None
+    stream: IO[bytes], name: str, progress: Progress | None = None
 ) -> Iterator[tuple[bytes, int]]:
-    """(block of whole lines, 1-based number of its first line)."""
+    """(block of whole lines, 1-based number of its first line). A line longer than
+    ``MAX_REQUEST_BYTES`` stops the reading with its number, before more is read."""
     carry = b""
     line = 1
     while True:
@@ -78,6 +87,10 @@ def jsonl_blocks(
         if progress is not None:
             progress(len(chunk))
         data = carry + chunk
+        # only the first line can be longer than a chunk: the others lie within this one
+        first_end = data.find(b"\n")
+        if (first_end if first_end >= 0 else len(data)) > MAX_REQUEST_BYTES:
+            raise InputFileError(name, TOO_LARGE, line)
         cut = data.rfind(b"\n")
         if cut < 0:
             carry = data
@@ -89,11 +102,41 @@ def jsonl_blocks(
         yield carry, line
 
 
+PIECE_CHARS = 65_536
+"""Text is tokenized in pieces of at most this many characters (tiktoken is linear only on
+short pieces; one long line used to take superlinear time), each cut at the last place in
+it where no token can cross (see ``_LAST_CUT``). A run this long with no such place (CJK
+text, base64, binary) is cut at this length anyway: the count of such a run may then differ
+from one whole tokenization by about a token per cut."""
+
+# Places where o200k's and cl100k's pre-tokenizers always start a new piece, so that the text
+# on either side tokenizes the same alone: after a newline followed by a non-space other than
+# "/" (o200k joins "\n/" to punctuation before the newline: "!\n/"); before a
+# space that follows a non-space (no piece holding a non-space continues into a space);
+# between an ASCII letter and a digit, either way; between an ASCII letter or digit and ASCII
+# punctuation other than the apostrophe (which joins a contraction: "don't"). The greedy
+# ``.*`` makes the search find the last such place, scanning back from the end.
+_LAST_CUT = re.compile(
+    r"(?s:.*)(?:\n(?=[^\s/])|(?<=\S)(?= )|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])"
+    r"|(?<=[A-Za-z0-9])(?=[!-&(-/:-@\[-`{-~]))"
+)
+
+
+def _safe_cut(text: str, start: int = 0, end: int | None = None) -> int:
+    """Index of the last safe place to cut ``text[start:end]`` (-1 if none)."""
+    m = _LAST_CUT.match(text, start, len(text) if end is None else end)
+    return m.end() if m is not None else -1
+
+
 def text_pieces(
-    stream: IO[bytes], path: str, errors: Errors, progress: Progress | None = None
+    stream: IO[bytes],
+    path: str,
+    errors: Errors,
+    progress: Progress | None = None,
+    piece_chars: int = PIECE_CHARS,
 ) -> Iterator[str]:
-    """Pieces of a text file that tokenize independently: each ends just after a newline
-    followed by a non-space character, where no token of o200k or cl100k can cross."""
+    """Pieces of a text file that tokenize independently, each at most ``piece_chars`` long
+    whatever the lines, so counting takes linear time and flat memory."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors)
     carry = ""
     newlines_before = 0
@@ -112,32 +155,21 @@ def text_pieces(
             text = text[1:]
         first = False
         data = carry + text
+        pos = 0  # an index, not slicing: a 4 MB chunk holds many pieces
+        while len(data) - pos > piece_chars:
+            end = pos + piece_chars
+            cut = _safe_cut(data, pos + 1, end)
+            if cut < 0:
+                cut = end  # a run with no safe place: cut it anyway (see PIECE_CHARS)
+            piece = data[pos:cut]
+            newlines_before += piece.count("\n")
+            yield piece
+            pos = cut
+        carry = data[pos:]
         if final:
-            if data:
-                yield data
+            if carry:
+                yield carry
             return
-        cut = _safe_cut(data)
-        if cut <= 0:
-            carry = data
-            continue
-        piece, carry = data[:cut], data[cut:]
-        newlines_before += piece.count("\n")
-        yield piece
-
-
-_SAFE_CUT = re.compile(r"\n(?=\S)")
-
-
-def _safe_cut(text: str) -> int:
-    """Index just after the last newline followed by a non-space character (0 if none)."""
-    start = max(0, len(text) - 65536)
-    while True:
-        last = -1
-        for m in _SAFE_CUT.finditer(text, start):
-            last = m.end()
-        if last >= 0 or start == 0:
-            return max(last, 0)
-        start = max(0, start - 1_048_576)
 
 
 @dataclass
@@ -152,7 +184,7 @@ def template_fields(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise FieldError("template", f"{template!r}: {exc}", sep=" ") from None
+        raise FieldError("template", f"{quoted(template)}: {exc}", sep=" ") from None
     for _, name, spec, conv in parsed:
         if name is None:
             continue
@@ -178,7 +210,7 @@ def text_lines(
     """(text, line number) of each non-blank line of a text file: one request per line."""
     stream = source.open()
     try:
-        for number, raw in enumerate(stream, 1):
+        for number, raw in read_lines(stream, source.name):
             if progress is not None:
                 progress(len(raw))
             if number == 1:
@@ -195,6 +227,62 @@ def text_lines(
             stream.close()
 
 
+# Fed to the CSV reader after the last line: it joins the field of a quote left open (the
+# reader, not strict, would silently end the field there) or makes a row of its own.
+_END_OF_FILE = "\ufdd0costcalc: end of file\ufdd1"
+
+
+class _CsvLines:
+    """The lines of a CSV file for ``csv.reader``, read with a limit: a row longer than
+    ``MAX_REQUEST_BYTES``, a NUL byte or invalid UTF-8 (``errors='strict'``) stops the reading
+    with its line; invalid UTF-8 is replaced otherwise. Counts physical lines."""
+
+    def __init__(self, text: IO[str], raw: _CountingReader, name: str, errors: Errors) -> None:
+        self._text = text
+        self._raw = raw
+        self._name = name
+        self._errors = errors
+        self.lines = 0
+        """Physical lines read so far."""
+        self.row_start = 1
+        """The line where the current row begins (the caller sets it after each row)."""
+        self.ended = False
+        """The reader was given ``_END_OF_FILE``."""
+
+    def __iter__(self) -> Iterator[str]:
+        # the hot loop of a million-row file: locals, and the rare checks only once the raw
+        # reader saw a NUL or invalid UTF-8 somewhere
+        readline, raw, limit = self._text.readline, self._raw, MAX_REQUEST_BYTES
+        row_start, row_chars = 1, 0
+        while True:
+            line = readline(limit + 1)
+            if not line:
+                self.ended = True
+                yield _END_OF_FILE
+                return
+            self.lines += 1
+            if self.row_start != row_start:
+                row_start, row_chars = self.row_start, 0
+            row_chars += len(line)
+            if row_chars > limit // 4 and (
+                row_chars > limit or len(line.encode("utf-8", "surrogateescape")) > limit
+            ):
+                raise InputFileError(self._name, TOO_LARGE, row_start)
+            if raw.suspect:
+                line = self._checked(line)
+            yield line
+
+    def _checked(self, line: str) -> str:
+        if "\0" in line:
+            raise InputFileError(self._name, "NUL byte (is this a binary file?)", self.lines)
+        # invalid bytes arrive as lone surrogates
+        if _SURROGATE.search(line):
+            if self._errors == "strict":
+                raise InputFileError(self._name, NOT_UTF8, self.lines)
+            line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return line
+
+
 def csv_rows(
     source: Source, plan: CsvPlan, errors: Errors, progress: Progress | None = None
 ) -> Iterator[tuple[str, int]]:
@@ -203,15 +291,32 @@ def csv_rows(
     counting_raw = _CountingReader(raw, progress)
     counting = io.BufferedReader(counting_raw)
     text = io.TextIOWrapper(counting, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    lines = _CsvLines(text, counting_raw, source.name, errors)
+    csv.field_size_limit(MAX_REQUEST_BYTES)
+
+    def at_end(row: list[str]) -> bool:
+        """Whether the row is the end of the file; a quote left open is an error."""
+        if not row or not row[-1].endswith(_END_OF_FILE):
+            return False
+        if row != [_END_OF_FILE]:
+            # the quote opened in the last field, which holds the newlines of every line after
+            body = row[-1][: -len(_END_OF_FILE)]
+            opened = lines.lines - body.count("\n") + body.endswith("\n")
+            why = "unterminated quoted field (it runs to the end of the file)"
+            raise InputFileError(source.name, why, opened)
+        return True
+
     try:
-        reader = csv.reader(text)
+        reader = csv.reader(lines)
         try:
             header = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputFileError(source.name, f"invalid CSV: {exc}", 1) from None
+            raise InputFileError(source.name, f"invalid CSV: {exc}", lines.lines) from None
+        if lines.ended and at_end(header):
+            return
+        lines.row_start = lines.lines + 1
         index = {name: i for i, name in enumerate(header)}
         needed = [plan.column] if plan.column else []
         if plan.template:
@@ -221,7 +326,7 @@ def csv_rows(
                 what = "column" if name == plan.column else "template column"
                 raise InputFileError(
                     source.name,
-                    f"no {what} {name!r} (columns: {_names(header) or 'none'})",
+                    f"no {what} {quoted(name)} (columns: {_names(header) or 'none'})",
                     1,
                 )
         width = len(header)
@@ -230,30 +335,25 @@ def csv_rows(
         last = max(i for _, i in picks) if picks else 0
         try:
             for row in reader:
+                if lines.ended and at_end(row):
+                    return
+                line = lines.lines
+                lines.row_start = line + 1
                 if not row:
                     continue
                 if len(row) <= last:
                     raise InputFileError(
                         source.name,
                         f"row has {len(row)} fields, the header has {width}",
-                        reader.line_num,
+                        line,
                     )
                 if plan.template:
                     value = plan.template.format_map({n: row[i] for n, i in picks})
                 else:
                     value = row[column]
-                # invalid bytes arrive as lone surrogates; look only once the reader saw any
-                if counting_raw.dirty and _SURROGATE.search(value):
-                    if errors == "strict":
-                        raise InputFileError(
-                            source.name,
-                            NOT_UTF8,
-                            reader.line_num,
-                        )
-                    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                yield value, reader.line_num
+                yield value, line
         except csv.Error as exc:
-            raise InputFileError(source.name, f"invalid CSV: {exc}", reader.line_num) from None
+            raise InputFileError(source.name, f"invalid CSV: {exc}", lines.lines) from None
     finally:
         if not source.is_stdin:
             raw.close()
@@ -261,8 +361,8 @@ def csv_rows(
 
 def _names(header: Sequence[str]) -> str:
     """CSV column names for a message: each on one line and cut short if long."""
-    shown = [" ".join(h.split()) for h in header[:20]]
-    text = ", ".join(h if len(h) <= 40 else h[:37] + "..." for h in shown)
+    shown = [quoted(" ".join(h.split()), 40)[1:-1] for h in header[:20]]
+    text = ", ".join(shown)
     return text + (f", ... ({len(header):,} columns)" if len(header) > 20 else "")
 
 
@@ -275,6 +375,8 @@ class _CountingReader(io.RawIOBase):
         self._progress = progress
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self.dirty = False
+        self.suspect = False
+        """Some bytes read were a NUL or not valid UTF-8: lines need a closer look."""
 
     def readable(self) -> bool:
         return True
@@ -289,7 +391,9 @@ class _CountingReader(io.RawIOBase):
             try:
                 self._utf8.decode(data)
             except UnicodeDecodeError:
-                self.dirty = True
+                self.dirty = self.suspect = True
+        if b"\0" in data:
+            self.suspect = True
         return n
 
 
@@ -307,7 +411,7 @@ def _batched(rows: Iterable[tuple[str, int]], size: int) -> Iterator[list[str]]:
 def read_json_document(source: Source, errors: Errors) -> list[Any]:
     """The requests of one JSON document: a conversation, a request, or a list of requests."""
     with source.open() as f:
-        data = f.read()
+        data = read_document(f, source.name)
     try:
         text = data.decode("utf-8-sig", errors)
     except UnicodeDecodeError as exc:
@@ -316,11 +420,9 @@ def read_json_document(source: Source, errors: Errors) -> list[Any]:
     if not text.strip():
         return []
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(
-            source.name, f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno
-        ) from None
+        doc = parse_json(text)
+    except JsonError as exc:
+        raise InputFileError(source.name, str(exc), exc.line) from None
     if _is_messages(doc) or not isinstance(doc, list):
         return [doc]
     return doc
@@ -348,13 +450,13 @@ def peek_model(source: Source) -> str | None:
         return None
     try:
         with open(source.name, "rb") as f:
-            for raw in f:
+            for _number, raw in read_lines(f, source.name):
                 if raw.strip():
-                    obj = json.loads(raw)
+                    obj = parse_json(raw)
                     break
             else:
                 return None
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # the count says what is wrong with the file
         return None
     if isinstance(obj, Mapping):
         for fmt in registered_formats():  # a batch line's, then a plain request's

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from costcalc.errors import FieldError, InputFileError, RequestError
+from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE
 from costcalc.tokens.encodings import (
     ModelTokenizer,
     get_encoding,
@@ -122,6 +123,9 @@ def _line_index(source: Source, progress: Progress | None) -> tuple[list[_Block]
             if progress is not None:
                 progress(len(chunk))
             data = carry + chunk if carry else chunk
+            first_end = data.find(b"\n")
+            if (first_end if first_end >= 0 else len(data)) > MAX_REQUEST_BYTES:
+                raise InputFileError(source.name, TOO_LARGE, lines + 1)
             cut = data.rfind(b"\n") + 1
             if cut == 0:
                 carry = data
@@ -201,7 +205,7 @@ def _records(
                 yield ("json", (source.name, obj))
         elif source.format == "jsonl":
             with source.open() as f:
-                for block, line in jsonl_blocks(f, progress):
+                for block, line in jsonl_blocks(f, source.name, progress):
                     for offset, raw in enumerate(block.split(b"\n")):
                         if raw.strip():
                             yield ("line", (source.name, raw, line + offset))

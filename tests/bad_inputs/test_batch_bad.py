@@ -50,6 +50,7 @@ def lines(*objs: object) -> str:
 # (case id, files, the message fragments validate must print)
 INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("duplicate-custom-id", {"a.jsonl": lines(OPENAI, {**OPENAI, "custom_id": "b"}, OPENAI)}, ("a.jsonl:3: custom_id 'a' is also used at", "a.jsonl:1")),
+    ("duplicate-id-escaped-and-cut", {"a.jsonl": lines({**OPENAI, "custom_id": "a\x1b[2J" + "x" * 100}, {**OPENAI, "custom_id": "a\x1b[2J" + "x" * 100})}, ("a.jsonl:2: custom_id 'a\\x1b[2J" + "x" * 55 + "...' is also used at",)),
     ("duplicate-across-files", {"a.jsonl": lines(OPENAI), "b.jsonl": lines(OPENAI)}, ("b.jsonl:1: custom_id 'a' is also used at", "a.jsonl:1")),
     ("mixed-models", {"a.jsonl": lines(OPENAI, {**OPENAI, "custom_id": "b", "body": {"model": "gpt-4o-mini", "messages": []}})}, ("a.jsonl:2: model 'gpt-4o-mini' differs from 'gpt-4o' on line 1",)),
     ("invalid-json", {"a.jsonl": lines(OPENAI, "{nope")}, ("a.jsonl:2: invalid JSON",)),
@@ -273,3 +274,71 @@ def test_out_folder_not_writable(run_cli: RunCli, tmp_path: Path) -> None:
     # the environment's failure, not bad input: exit 3
     assert result.exit_code == 3, result.stderr
     assert result.stderr == f"costcalc: error: {locked}: folder is not writable\n"
+
+
+# JSON from users is parsed by one function everywhere: too deep a nesting and an endless
+# integer are a bad line like any malformed JSON, never a RecursionError or a traceback.
+DEEP = "[" * 100_000
+LONG_INT = '{"prompt": "x", "n": ' + "9" * 5000 + "}"
+DEEP_WHY = "JSON nested deeper than 256 levels"
+LONG_WHY = "number too long"
+
+# (case id, the bad line, argument list ({f} is a file whose line 2 is the bad line), fragments)
+JSON_CASES: list[tuple[str, str, list[str], tuple[str, ...]]] = [
+    *(
+        (f"{command}-{kind}", bad, args, (where, why))
+        for kind, bad, why in (("deep", DEEP, DEEP_WHY), ("long-int", LONG_INT, LONG_WHY))
+        for command, args, where in (
+            ("batch-build", ["batch", "build", "{f}", "-m", "gpt-4o", "--out", "{d}/out"], "r.jsonl:2: "),
+            ("batch-quote", ["batch", "quote", "{b}"], "b.jsonl:2: "),
+            ("batch-reconcile", ["batch", "reconcile", "{o}"], "o.jsonl:2: "),
+            ("batch-reconcile-input", ["batch", "reconcile", "{g}", "--input", "{b}"], "b.jsonl:2: "),
+            ("quote-input-file", ["quote", "-m", "gpt-4o", "--input-file", "{f}", "-o", "10"], "r.jsonl:2: "),
+            ("queue-add", ["queue", "add", "--db", "{d}/q.db"], "stdin:2: "),
+            ("tokens", ["tokens", "{f}"], "r.jsonl:2: "),
+        )
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "args", "fragments"), JSON_CASES, ids=[c[0] for c in JSON_CASES]
+)
+def test_bad_json_is_a_bad_line_everywhere(
+    run_cli: RunCli,
+    tmp_path: Path,
+    name: str,
+    bad: str,
+    args: list[str],
+    fragments: tuple[str, ...],
+) -> None:
+    _setup(tmp_path)
+    (tmp_path / "r.jsonl").write_text('{"prompt": "ok"}\n' + bad + "\n")
+    (tmp_path / "b.jsonl").write_text(json.dumps(OPENAI) + "\n" + bad + "\n")
+    results = (tmp_path / "good-results.jsonl").read_text()
+    (tmp_path / "o.jsonl").write_text(results + bad + "\n")
+    paths = {"{f}": "r.jsonl", "{b}": "b.jsonl", "{o}": "o.jsonl", "{g}": "good-results.jsonl"}
+    paths["{d}"] = ""
+
+    def filled(arg: str) -> str:
+        for mark, fname in paths.items():
+            arg = arg.replace(mark, str(tmp_path / fname) if fname else str(tmp_path))
+        return arg
+
+    stdin = '{"prompt": "ok"}\n' + bad + "\n" if args[0] == "queue" else None
+    result = run_cli(*map(filled, args), input=stdin)
+    assert_one_line_error(result, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"), [(DEEP, DEEP_WHY), (LONG_INT, LONG_WHY)], ids=["deep", "long-int"]
+)
+def test_validate_reports_bad_json_as_a_problem(
+    run_cli: RunCli, tmp_path: Path, bad: str, why: str
+) -> None:
+    path = tmp_path / "b.jsonl"
+    path.write_text(json.dumps(OPENAI) + "\n" + bad + "\n")
+    result = run_cli("batch", "validate", str(path))
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+    assert f"b.jsonl:2: {why}" in result.stdout

@@ -1,0 +1,104 @@
+"""Reading requests from users within bounds: the cap on one request's size, lines read with
+a limit (never a whole endless line into memory), and JSON parsed without a crash on deep
+nesting or endless integers. Every reader of user input goes through here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from costcalc.errors import InputFileError
+
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+"""The largest request costcalc reads (one JSONL line, CSV row, line of text or JSON document):
+far more than any model's context takes (a million tokens is a few MB of text), so only a
+broken or hostile input reaches it; reading stops there instead of filling memory."""
+
+TOO_LARGE = (
+    f"request is larger than {MAX_REQUEST_BYTES // 2**20} MiB (costcalc's cap on one request)"
+)
+
+MAX_JSON_DEPTH = 256
+"""The deepest nesting of arrays and objects accepted in a request (real requests, tool
+schemas included, stay far below; Python's parser would crash at about 1,000)."""
+
+
+class JsonError(ValueError):
+    """A line or document is not JSON costcalc accepts; ``str()`` says why in one line
+    (``invalid JSON: ... (column 12)``), ``reason`` without the column."""
+
+    def __init__(self, reason: str, line: int = 1, column: int | None = None) -> None:
+        self.reason = reason
+        self.line = line
+        """1-based line within the parsed text (a JSON document may span lines)."""
+        self.column = column
+        super().__init__(reason if column is None else f"{reason} (column {column})")
+
+
+def parse_json(text: str | bytes) -> Any:
+    """``json.loads`` for input from users: too deep nesting and over-long integers are a
+    ``JsonError`` like any other malformed JSON, never a RecursionError or a crash."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JsonError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except UnicodeDecodeError:  # bytes that are not UTF-8: the caller names it
+        raise
+    except RecursionError:
+        raise JsonError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # Python's cap on digits of an int (sys.get_int_max_str_digits)
+        if "digits" not in str(exc):
+            raise JsonError(f"invalid JSON: {exc}") from None
+        limit = sys.get_int_max_str_digits()
+        raise JsonError(f"number too long (more than {limit:,} digits)") from None
+    # counting brackets is cheap; only a line with many of them can be too deep
+    if isinstance(text, str):
+        brackets = text.count("[") + text.count("{")
+    else:
+        brackets = text.count(b"[") + text.count(b"{")
+    if brackets > MAX_JSON_DEPTH and _depth(obj) > MAX_JSON_DEPTH:
+        raise JsonError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return obj
+
+
+def _depth(obj: Any) -> int:
+    """Nesting depth of arrays and objects, without recursion."""
+    deepest = 0
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        stack.extend((v, depth + 1) for v in value if isinstance(v, (list, dict)))
+    return deepest
+
+
+def read_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, bytes]]:
+    """(1-based number, bytes) of each line, newline included; a line longer than
+    ``MAX_REQUEST_BYTES`` stops the reading with an error naming it, having read at most that."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_REQUEST_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw.rstrip(b"\r\n")) > MAX_REQUEST_BYTES:
+            raise InputFileError(name, TOO_LARGE, number)
+        yield number, raw
+
+
+def read_document(stream: IO[bytes], name: str) -> bytes:
+    """A whole document (a JSON file of requests), refused past ``MAX_REQUEST_BYTES``."""
+    data = stream.read(MAX_REQUEST_BYTES + 1)
+    if len(data) > MAX_REQUEST_BYTES:
+        raise InputFileError(
+            name, f"{TOO_LARGE}; write one request per line as JSONL to count more"
+        )
+    return data
