@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from costcalc.errors import CostcalcError, FieldError, InputFileError, RequestError, UsageError, arg
+from costcalc.requests import refused
 from costcalc.tokens.encodings import (
     DEFAULT_MODEL,
     count_raw,
@@ -44,6 +45,7 @@ from costcalc.tokens.requests import (
     Errors,
     InputFormat,
     Progress,
+    request_refused,
     request_tokens,
 )
 from costcalc.tokens.result import TokenCount, _result
@@ -60,6 +62,7 @@ class _Totals:
     hist: Counter[int] = field(default_factory=Counter)
     chat: bool = False
     text_requests: list[int] = field(default_factory=list)
+    refused: int = 0
 
 
 def count_file(
@@ -157,7 +160,7 @@ def count_file(
         hist[raw] += 1
     if totals.chat:
         tok.warn_if_overhead_unknown()
-    return _result(tok, hist, names)
+    return _result(tok, hist, names, refused=totals.refused)
 
 
 def count_string(
@@ -167,7 +170,8 @@ def count_string(
     request object holding them)."""
     tok = tokenizer_for(model or DEFAULT_MODEL, table)
     if not messages:
-        return _result(tok, Counter([count_raw(tok.encoding, text)]), ["<text>"])
+        raw_hist = Counter([count_raw(tok.encoding, text)])
+        return _result(tok, raw_hist, ["<text>"], refused=int(refused(text)))
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -178,11 +182,12 @@ def count_string(
     spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
     try:
         raw, chat = request_tokens(obj, spec)
+        rejected = int(request_refused(obj, spec))
     except RequestError as exc:
         raise UsageError(f"{arg('text')} with {arg('messages', True)}: {exc}") from None
     if chat:
         tok.warn_if_overhead_unknown()
-    return _result(tok, Counter([raw]), ["<text>"])
+    return _result(tok, Counter([raw]), ["<text>"], refused=rejected)
 
 
 def _count_source(
@@ -206,6 +211,7 @@ def _count_source(
             if progress is not None:
                 progress(part.nbytes)
             totals.hist.update(part.hist)
+            totals.refused += part.refused
             totals.chat = totals.chat or part.chat
     elif source.format == "jsonl":
         stream = source.open()
@@ -216,6 +222,7 @@ def _count_source(
                     line, message = part.error
                     raise InputFileError(source.name, message, line)
                 totals.hist.update(part.hist)
+                totals.refused += part.refused
                 totals.chat = totals.chat or part.chat
         finally:
             if not source.is_stdin:
@@ -231,11 +238,13 @@ def _count_source(
         batches = ((spec, batch) for batch in _batched(rows, CSV_BATCH_ROWS))
         for part in ordered_map(count_texts, batches, jobs, spec.encoding):
             totals.hist.update(part.hist)
+            totals.refused += part.refused
             totals.chat = totals.chat or part.chat
     elif source.format == "json":
         for i, obj in enumerate(read_json_document(source, errors)):
             try:
                 tokens, chat = request_tokens(obj, spec)
+                totals.refused += not spec.prompt_overhead and request_refused(obj, spec)
             except (RequestError, CostcalcError) as exc:
                 where = f"request {i + 1}: " if i else ""
                 raise InputFileError(source.name, f"{where}{exc}") from None
