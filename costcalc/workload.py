@@ -26,6 +26,11 @@ SOURCES: tuple[Source, ...] = ("web-ui", "api", "webhook", "cron", "batch-job")
 MAX_REQUESTS = 10**12
 MAX_TOKENS_PER_REQUEST = 10**8
 
+OUTPUT_TOKENS_REQUIRED = (
+    "output_tokens is required (give 0 when nothing is generated, as for embeddings)"
+)
+"""Why a workload without an output size is refused: a quote never assumes one."""
+
 DEFAULT_TOKENS_BILLED_AFTER_CANCEL = 50
 """Output tokens billed after a streamed request is cancelled.
 
@@ -102,7 +107,8 @@ class Workload(BaseModel):
     output_tokens: Decimal = Field(
         default=Decimal(0), ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
     )
-    """Output tokens per request (reasoning tokens included)."""
+    """Output tokens per request (reasoning tokens included). Required: give 0 for requests
+    without output (embeddings); the default is only there to keep the field's type."""
     cached_share: Share = Decimal(0)
     """Share of input tokens read from the prompt cache."""
     cache_write_share: Share = Decimal(0)
@@ -152,6 +158,10 @@ class Workload(BaseModel):
                 raise ValueError("requests is required (or give input_file to count them)")
             if self.input_tokens is None:
                 raise ValueError("input_tokens is required (or give input_file to measure it)")
+        if "output_tokens" not in self.model_fields_set:
+            # no file holds it, and 0 priced quietly hid the larger half of most bills
+            raise ValueError(OUTPUT_TOKENS_REQUIRED)
+        if self.input_file is None:
             if self.input_tokens == 0 and self.output_tokens == 0:
                 raise ValueError("input_tokens and output_tokens are both zero: nothing to price")
         elif self.input_tokens is not None:
