@@ -79,7 +79,9 @@ def test_a_bad_date_reads_alike_in_every_command(run_cli: RunCli) -> None:
 
 def test_workload_and_budget_files_take_as_of_today(run_cli: RunCli, tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
-    path.write_text("model: gpt-4o\nrequests: 1000\ninput_tokens: 800\noutput_tokens: 0\nas_of: today\n")
+    path.write_text(
+        "model: gpt-4o\nrequests: 1000\ninput_tokens: 800\noutput_tokens: 0\nas_of: today\n"
+    )
     result = run_cli("quote", str(path), "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["prices_as_of"] == TODAY
@@ -100,7 +102,9 @@ def test_a_python_workload_takes_as_of_today() -> None:
     assert w.as_of == dt.date.today()
     assert costcalc.quote(w).prices_as_of == dt.date.today()
     with pytest.raises(ValueError, match="bad date 'someday': expected YYYY-MM-DD"):
-        costcalc.Workload(model="gpt-4o", requests=1, input_tokens=1, output_tokens=0, as_of="someday")
+        costcalc.Workload(
+            model="gpt-4o", requests=1, input_tokens=1, output_tokens=0, as_of="someday"
+        )
 
 
 def test_a_python_count_is_not_a_boolean() -> None:
