@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from costcalc.errors import UsageError, WorkloadError, arg
+from costcalc.errors import InvalidWorkloadError, UsageError, WorkloadError, arg
 from costcalc.units import Count, Date, Duration, MoneyIn, Share
 
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority", "fast"]
@@ -83,6 +83,20 @@ class Workload(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    def __init__(self, **fields: Any) -> None:
+        # built in Python: one costcalc error naming the fields, not pydantic's report (files
+        # and options are read with model_validate, whose callers say where the value was)
+        from pydantic import ValidationError
+
+        try:
+            super().__init__(**fields)
+        except ValidationError as exc:
+            raise _invalid_workload(exc) from None
+
+    # pydantic's mark of its own __init__: model_validate keeps validating without this one,
+    # so its callers still get the ValidationError they turn into their own messages
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     name: str = "workload"
     model: str
@@ -192,6 +206,23 @@ class Workload(BaseModel):
         return self
 
 
+def _invalid_workload(exc: Any) -> InvalidWorkloadError:
+    """The costcalc error for pydantic's errors about a Workload: one line, each field named."""
+    from costcalc.errors import describe_error, field_path
+
+    parts, fields = [], []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        message = describe_error(err, Workload)
+        if loc:
+            fields.append(field_path(loc))
+            parts.append(f"{arg(field_path(loc))}: {message}")
+        else:  # the fields disagree: name those the message names
+            parts.append(message)
+            fields += [f for f in Workload.model_fields if re.search(rf"\b{f}\b", message)]
+    return InvalidWorkloadError("Workload: " + "; ".join(parts), fields)
+
+
 def parse_modes(text: str) -> list[DeliveryMode]:
     """``stream,request,batch`` -> list of modes (``all`` for every mode)."""
     if text.strip().lower() == "all":
@@ -268,8 +299,10 @@ def load_workloads(path: Path | str) -> list[Workload]:
 
     ``input_file`` paths are relative to the YAML file.
     """
+    from costcalc.errors import path_argument
     from costcalc.yamlfile import load_mapping, validate
 
+    path = path_argument(path, "path", "load_workloads")
     data, text = load_mapping(path, "workload file")
     many = "workloads" in data
     if many:

@@ -33,7 +33,13 @@ from costcalc.batch.formats import encode_line, line_format
 from costcalc.batch.formats.anthropic import ANTHROPIC_ID  # a custom_id any format accepts
 from costcalc.batch.rows import Row
 from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
-from costcalc.errors import CostcalcError, InputFileError, RequestError, UsageError
+from costcalc.errors import (
+    CostcalcError,
+    InputFileError,
+    RequestError,
+    UsageError,
+    path_argument,
+)
 from costcalc.requests import input_request
 
 if TYPE_CHECKING:
@@ -83,7 +89,7 @@ def _now() -> str:
 
 def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
     """Open (or create) a queue database; anything else at that path is bad input."""
-    path = Path(db)
+    path = Path(path_argument(db, "db", "queue_add" if create else "queue_status"))
     if path.is_dir():
         raise InputFileError(path, "is a directory, expected a queue database file")
     if not create and not path.exists():
@@ -242,6 +248,8 @@ def flush(
     from costcalc.batch.writer import prepare_out_dir
     from costcalc.prices import load_price_table
 
+    db = path_argument(db, "db", "queue_flush")
+    out_dir = path_argument(out_dir, "out_dir", "queue_flush")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, None)
     provider = fmt.name  # kept in the flush's provider column, so a resumed flush writes it

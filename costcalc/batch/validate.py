@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from costcalc.batch.formats import LineFormat, request_format
-from costcalc.errors import CostcalcError, open_input
+from costcalc.errors import CostcalcError, open_input, path_arguments
 
 if TYPE_CHECKING:
     from costcalc.prices import BatchRule, PriceTable
@@ -120,6 +120,7 @@ def validate_files(
     beside it names, if any. Files whose lines name their model are checked against those."""
     from costcalc.prices import load_price_table
 
+    paths = path_arguments(paths, "paths", "validate_batch_files")
     table = table or load_price_table()
     seen: dict[str, str] = {}
     reports = []

@@ -9,7 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from costcalc.errors import CostcalcError, FieldError, InputFileError, RequestError, UsageError, arg
+from costcalc.errors import (
+    CostcalcError,
+    FieldError,
+    InputFileError,
+    RequestError,
+    UsageError,
+    arg,
+    path_arguments,
+    require_type,
+)
 from costcalc.requests import refused
 from costcalc.tokens.encodings import (
     DEFAULT_MODEL,
@@ -89,11 +98,7 @@ def count_file(
     ``prompts_as_messages`` counts a request that is bare text as the one user message it will
     be sent as, with the chat overhead (as a quote must, to match the batch file).
     """
-    names = (
-        [os.fspath(paths)]
-        if isinstance(paths, (str, os.PathLike))
-        else [os.fspath(p) for p in paths]
-    )
+    names = path_arguments(paths, "paths", "count_file")
     if not names:
         raise UsageError("no input: give a file, or - for stdin")
     if jobs < 1:
@@ -168,6 +173,7 @@ def count_string(
 ) -> TokenCount:
     """Count one string as one request; with ``messages`` it is JSON chat messages (or a
     request object holding them)."""
+    require_type(text, str, "text", "count_string", "a str")
     tok = tokenizer_for(model or DEFAULT_MODEL, table)
     if not messages:
         raw_hist = Counter([count_raw(tok.encoding, text)])

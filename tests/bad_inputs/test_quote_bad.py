@@ -141,6 +141,15 @@ INPUT_FILE_CASES: list[tuple[str, str, bytes, list[str], tuple[str, ...]]] = [
     ("empty-csv-cell", "r.csv", b'body\nhello\n""\n', ["--input-column", "body"], ("r.csv:3: empty prompt",)),
     ("csv-without-column", "r.csv", b"body\nhello\n", [], ("r.csv: a CSV file needs input_column (--input-column NAME)",)),
     ("invalid-utf8-line", "latin.txt", b"ok\ncaf\xe9\n", [], ("latin.txt:2:", "not valid UTF-8", "--errors replace")),
+    ("empty-string-request", "r.jsonl", b'"hi"\n""\n', [], ("r.jsonl:2: empty prompt (providers reject a message with no text)",)),
+    ("empty-text-request", "r.jsonl", b'{"text": ""}\n', [], ("r.jsonl:1: empty prompt",)),
+    ("blank-prompt-request", "r.jsonl", b'{"prompt": " \\n "}\n', [], ("r.jsonl:1: empty prompt",)),
+    ("empty-message-content", "r.jsonl", b'{"messages": [{"role": "user", "content": ""}]}\n', [], ("r.jsonl:1: message 1 has no content",)),
+    ("empty-text-parts", "r.jsonl", b'{"messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}]}\n', [], ("r.jsonl:1: message 1 has no content",)),
+    ("no-messages", "r.jsonl", b'{"messages": []}\n', [], ("r.jsonl:1: messages is empty",)),
+    ("system-only", "r.jsonl", b'{"messages": [{"role": "system", "content": "x"}]}\n', [], ("r.jsonl:1: messages holds only system messages",)),
+    ("number-request", "r.jsonl", b'42\n', [], ("r.jsonl:1: expected a prompt",)),
+    ("batch-line-empty-content", "b.jsonl", b'{"custom_id": "a", "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": ""}]}}\n', [], ("b.jsonl:1: message 1 has no content",)),
     ("request-over-context", "big.txt", b"hello" + b" hello" * 130_000 + b"\nhi\n", [], ("big.txt: 1 request over gpt-4o's limit of 128,000", "the largest has 130,008")),
 ]  # fmt: skip
 
