@@ -19,8 +19,21 @@ Planning scripts import from here::
 
 Bad input raises ``costcalc.CostcalcError`` (a ``ValueError``) with a one-line message that
 names fields and arguments as Python writes them (``rows: must be between 1 and 10^12``; a
-``FieldError`` carries the name as ``.field``); a ``Workload`` built with bad fields raises
-pydantic's ``ValidationError``, also a ``ValueError``, so ``except ValueError`` catches both.
+``FieldError`` carries the name as ``.field``). A ``Workload`` built with bad fields raises
+``costcalc.InvalidWorkloadError``, a ``CostcalcError``, naming each field in one line
+(``Workload: requests: must be > 0; deadline: ...``; ``.fields`` lists them); a workload
+without ``output_tokens`` is refused (give 0 when nothing is generated).
+
+Arguments of the wrong type raise ``TypeError`` naming the function and the argument
+(``quote: workload must be a costcalc.Workload, got str``). Functions that read files take
+each path as a ``str`` or ``os.PathLike``; those that read several (``load_price_table``,
+``count_file``, ``validate_batch_files``, ``quote_batch_files``, ``reconcile_batch``) take
+one path (one file) or a list or tuple of paths.
+
+Which requests a provider would refuse (an empty prompt, a message with no text) is decided
+once: ``build_batch``, ``validate_batch_files``, ``queue_add`` and a quote's ``input_file``
+refuse them alike; ``count_file`` and ``count_string`` count them and report how many in
+``TokenCount.refused_requests``.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ from costcalc.errors import (
     EnvironmentFailure,
     FieldError,
     InputFileError,
+    InvalidWorkloadError,
     PriceTableError,
     UnknownModelError,
     UsageError,
@@ -177,6 +191,7 @@ __all__ = [
     "Exercise",
     "FieldError",
     "InputFileError",
+    "InvalidWorkloadError",
     "LineFormat",
     "ModeQuote",
     "ModeRates",

@@ -28,7 +28,7 @@ from costcalc.delivery import (
     request_groups,
     tier_bounds,
 )
-from costcalc.errors import UsageError, arg
+from costcalc.errors import UsageError, arg, require_type
 from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.prices.schema import Model
@@ -344,6 +344,8 @@ def quote(
     >>> q.cheapest.mode
     'batch'
     """
+    require_type(workload, Workload, "workload", "quote", "a costcalc.Workload")
+    _check_table(table, "quote")
     table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
     costed = cost_modes(job, workload.modes)
@@ -380,6 +382,11 @@ def quote(
 
 TENTH = Decimal("0.1")
 NO_CHANGE = Decimal("0.0")
+
+
+def _check_table(table: object, function: str) -> None:
+    if table is not None:
+        require_type(table, PriceTable, "table", function, "a costcalc.PriceTable or None")
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -578,5 +585,11 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
 
 def quote_all(workloads: Iterable[Workload], table: PriceTable | None = None) -> QuoteReport:
     """Quote several workloads into one report."""
+    if isinstance(workloads, (str, bytes, Workload)) or not isinstance(workloads, Iterable):
+        raise TypeError(
+            "quote_all: workloads must be a list of costcalc.Workload, "
+            f"got {type(workloads).__name__}"
+        )
+    _check_table(table, "quote_all")
     table = table or load_price_table()
     return QuoteReport.of([quote(w, table) for w in workloads])

@@ -131,12 +131,74 @@ def open_input(path: str | os.PathLike[str], what: str = "file") -> BinaryIO:
         raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from None
 
 
+# --- arguments of the Python API ----------------------------------------------------------
+# A wrong type is a programming error, not bad input: TypeError, naming the function and the
+# argument, before it fails somewhere deep inside (a str iterated as a list of paths).
+
+
+def _kind(value: object) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def path_argument(value: object, name: str, function: str) -> str:
+    """One path argument (``str`` or ``os.PathLike``) as a str; else TypeError naming it."""
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        if isinstance(path, str):
+            return path
+    raise TypeError(f"{function}: {name} must be a path (str or os.PathLike), got {_kind(value)}")
+
+
+def path_arguments(value: object, name: str, function: str) -> list[str]:
+    """Paths given as one path (``str``, ``os.PathLike``: one file, never its characters) or a
+    list or tuple of them, as a list of str; else TypeError naming the argument."""
+    if isinstance(value, (str, os.PathLike)):
+        return [path_argument(value, name, function)]
+    if isinstance(value, (list, tuple)):
+        paths = []
+        for i, item in enumerate(value):
+            if not isinstance(item, (str, os.PathLike)):
+                raise TypeError(
+                    f"{function}: {name}[{i}] must be a path (str or os.PathLike), "
+                    f"got {_kind(item)}"
+                )
+            paths.append(path_argument(item, f"{name}[{i}]", function))
+        return paths
+    raise TypeError(
+        f"{function}: {name} must be a path (str or os.PathLike) or a list of paths, "
+        f"got {_kind(value)}"
+    )
+
+
+def require_type(
+    value: object, expected: type | tuple[type, ...], name: str, function: str, what: str
+) -> None:
+    """TypeError naming the argument unless ``value`` is an ``expected`` (``what``: the type
+    in words, ``a costcalc.Workload``)."""
+    if not isinstance(value, expected) or (
+        isinstance(value, bool)
+        and bool not in (expected if isinstance(expected, tuple) else (expected,))
+    ):
+        raise TypeError(f"{function}: {name} must be {what}, got {_kind(value)}")
+
+
 class PriceTableError(InputFileError):
     """A price-table YAML file (shipped or user override) is invalid."""
 
 
 class WorkloadError(InputFileError):
     """A workload file or workload option is invalid."""
+
+
+class InvalidWorkloadError(CostcalcError):
+    """A ``costcalc.Workload`` built in Python with bad fields. The message is one line naming
+    each (``Workload: requests: must be > 0; deadline: ...``); ``fields`` lists their names
+    as Python writes them (``cancel.rate``), empty when the fields disagree with each other
+    (``input_tokens and output_tokens are both zero``)."""
+
+    def __init__(self, message: str, fields: Iterable[str] = ()) -> None:
+        self.fields = list(fields)
+        super().__init__(message)
 
 
 class UnknownModelError(CostcalcError, LookupError):

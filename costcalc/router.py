@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from costcalc._version import PACKAGE_DIR
-from costcalc.errors import FieldError, UsageError, WorkloadError
+from costcalc.errors import FieldError, UsageError, WorkloadError, path_argument, require_type
 from costcalc.money import MoneyOut
 from costcalc.prices import PriceTable
 from costcalc.units import parse_duration
@@ -106,6 +106,7 @@ def default_policy() -> Policy:
 
 
 def load_policy(path: Path | str) -> Policy:
+    path = path_argument(path, "path", "load_policy")
     data, text = load_mapping(path, "policy file")
     return validate(Policy, data, path, text, WorkloadError)
 
@@ -172,6 +173,8 @@ def route(
     """
     from costcalc.prices import load_price_table
 
+    if workload is not None:
+        require_type(workload, Workload, "workload", "route", "a costcalc.Workload or None")
     table = table or load_price_table()
     if workload is not None:
         model = workload.model

@@ -67,6 +67,9 @@ def parse_duration(value: Any, field: str = "deadline") -> Decimal:
     A bare number is rejected: "24" could be hours or seconds.
     """
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        number = Decimal(str(value))
+        if not number.is_finite() or number <= 0:  # no unit makes it a deadline: no hint
+            raise FieldError(field, f"duration {value!r} must be a time longer than zero, e.g. 24h")
         raise FieldError(
             field, f"duration {value!r} needs a unit, e.g. {value}h, {value}m or {value}d"
         )
@@ -158,6 +161,8 @@ def _field(parse: Callable[[Any, str], Any]) -> BeforeValidator:
 
 def _timedelta(value: Any, field: str) -> dt.timedelta:
     if isinstance(value, dt.timedelta):
+        if value <= dt.timedelta(0):
+            raise FieldError(field, f"duration {value} must be longer than zero")
         return value
     return dt.timedelta(seconds=float(parse_duration(value, field)))
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from costcalc.errors import UsageError, WorkloadError, arg
+from costcalc.errors import InvalidWorkloadError, UsageError, WorkloadError, arg
 from costcalc.units import Count, Date, Duration, MoneyIn, Share
 
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority", "fast"]
@@ -25,6 +25,11 @@ SOURCES: tuple[Source, ...] = ("web-ui", "api", "webhook", "cron", "batch-job")
 
 MAX_REQUESTS = 10**12
 MAX_TOKENS_PER_REQUEST = 10**8
+
+OUTPUT_TOKENS_REQUIRED = (
+    "output_tokens is required (give 0 when nothing is generated, as for embeddings)"
+)
+"""Why a workload without an output size is refused: a quote never assumes one."""
 
 DEFAULT_TOKENS_BILLED_AFTER_CANCEL = 50
 """Output tokens billed after a streamed request is cancelled.
@@ -79,6 +84,20 @@ class Workload(BaseModel):
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
+    def __init__(self, **fields: Any) -> None:
+        # built in Python: one costcalc error naming the fields, not pydantic's report (files
+        # and options are read with model_validate, whose callers say where the value was)
+        from pydantic import ValidationError
+
+        try:
+            super().__init__(**fields)
+        except ValidationError as exc:
+            raise _invalid_workload(exc) from None
+
+    # pydantic's mark of its own __init__: model_validate keeps validating without this one,
+    # so its callers still get the ValidationError they turn into their own messages
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     name: str = "workload"
     model: str
     """Model id or alias from the price table."""
@@ -102,7 +121,8 @@ class Workload(BaseModel):
     output_tokens: Decimal = Field(
         default=Decimal(0), ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
     )
-    """Output tokens per request (reasoning tokens included)."""
+    """Output tokens per request (reasoning tokens included). Required: give 0 for requests
+    without output (embeddings); the default is only there to keep the field's type."""
     cached_share: Share = Decimal(0)
     """Share of input tokens read from the prompt cache."""
     cache_write_share: Share = Decimal(0)
@@ -152,6 +172,10 @@ class Workload(BaseModel):
                 raise ValueError("requests is required (or give input_file to count them)")
             if self.input_tokens is None:
                 raise ValueError("input_tokens is required (or give input_file to measure it)")
+        if "output_tokens" not in self.model_fields_set:
+            # no file holds it, and 0 priced quietly hid the larger half of most bills
+            raise ValueError(OUTPUT_TOKENS_REQUIRED)
+        if self.input_file is None:
             if self.input_tokens == 0 and self.output_tokens == 0:
                 raise ValueError("input_tokens and output_tokens are both zero: nothing to price")
         elif self.input_tokens is not None:
@@ -180,6 +204,23 @@ class Workload(BaseModel):
                 f"modes or choose another {arg('baseline', both=True)}"
             )
         return self
+
+
+def _invalid_workload(exc: Any) -> InvalidWorkloadError:
+    """The costcalc error for pydantic's errors about a Workload: one line, each field named."""
+    from costcalc.errors import describe_error, field_path
+
+    parts, fields = [], []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        message = describe_error(err, Workload)
+        if loc:
+            fields.append(field_path(loc))
+            parts.append(f"{arg(field_path(loc))}: {message}")
+        else:  # the fields disagree: name those the message names
+            parts.append(message)
+            fields += [f for f in Workload.model_fields if re.search(rf"\b{f}\b", message)]
+    return InvalidWorkloadError("Workload: " + "; ".join(parts), fields)
 
 
 def parse_modes(text: str) -> list[DeliveryMode]:
@@ -258,8 +299,10 @@ def load_workloads(path: Path | str) -> list[Workload]:
 
     ``input_file`` paths are relative to the YAML file.
     """
+    from costcalc.errors import path_argument
     from costcalc.yamlfile import load_mapping, validate
 
+    path = path_argument(path, "path", "load_workloads")
     data, text = load_mapping(path, "workload file")
     many = "workloads" in data
     if many:

@@ -473,7 +473,9 @@ def test_written_files_have_the_usual_permissions(tmp_path: Path) -> None:
 
 def test_route_model_flag_replaces_the_workloads_model(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "w.yaml"
-    path.write_text("model: o3\nrequests: 10\ninput_tokens: 10\nsource: webhook\ndeadline: 2h\n")
+    path.write_text(
+        "model: o3\nrequests: 10\ninput_tokens: 10\noutput_tokens: 0\nsource: webhook\ndeadline: 2h\n"
+    )
     assert run_cli("route", "--workload", str(path)).stdout == "flex\n"  # o3 sells flex
     assert run_cli("route", "--workload", str(path), "-m", "claude-haiku-4-5").stdout == "request\n"
 

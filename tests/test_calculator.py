@@ -98,7 +98,11 @@ def test_flex_and_priority() -> None:
     gpt5 = q(model="gpt-5", requests=10, input_tokens=100_000, output_tokens=100_000)
     assert gpt5.mode("request").cost == D("11.25")
     assert gpt5.mode("priority").cost == D("22.50")
-    assert not q(model="gpt-5-nano", requests=1, input_tokens=10).mode("priority").available
+    assert (
+        not q(model="gpt-5-nano", requests=1, input_tokens=10, output_tokens=0)
+        .mode("priority")
+        .available
+    )
 
 
 BETA = dt.date(2026, 4, 1)  # Sonnet 4.5's 1M-token beta, retired 2026-04-30
@@ -241,7 +245,9 @@ def test_batch_waits_for_the_queue() -> None:
     assert "10 batches" in batch.limited_by
     tier1 = q(model="gpt-4o", requests=1000, input_tokens=900, output_tokens=0, tier="tier-1")
     assert tier1.mode("batch").worst_wait_s == 10 * 24 * 3600  # 900k through a 90k queue
-    free = q(model="gpt-4o", requests=1_000_000, input_tokens=800, rate_limited=False)
+    free = q(
+        model="gpt-4o", requests=1_000_000, input_tokens=800, output_tokens=0, rate_limited=False
+    )
     assert free.mode("batch").worst_wait_s == 24 * 3600
 
 
@@ -266,7 +272,7 @@ def test_concurrency_bound() -> None:
 
 
 def test_lesson_verdict_in_words() -> None:
-    r = q(model="gpt-4o-lesson", requests=1_000_000, input_tokens=1000, modes=["request", "batch"],
+    r = q(model="gpt-4o-lesson", requests=1_000_000, input_tokens=1000, output_tokens=0, modes=["request", "batch"],
           rate_limited=False)  # fmt: skip
     rec = r.recommendation
     assert rec.mode == "batch"
@@ -321,7 +327,7 @@ def test_missed_deadline_takes_the_cheapest_of_the_fastest_modes() -> None:
 
 
 def test_value_of_time_picks_the_lowest_money_plus_waiting() -> None:
-    kw = dict(model="gpt-4o-lesson", requests=1_000_000, input_tokens=1000, modes=["request", "batch"],
+    kw = dict(model="gpt-4o-lesson", requests=1_000_000, input_tokens=1000, output_tokens=0, modes=["request", "batch"],
               rate_limited=False)  # fmt: skip
     assert q(**kw, value_of_time=D(300)).recommendation.mode == "batch"  # 7,500 + 7,200 < 15,000
     dear = q(**kw, value_of_time=D(313))
@@ -343,7 +349,7 @@ def test_baseline_can_be_chosen_and_must_be_available() -> None:
     from costcalc.errors import UsageError
 
     with pytest.raises(UsageError, match="baseline flex is not available"):
-        q(model="gpt-4o", requests=1, input_tokens=1, baseline="flex")
+        q(model="gpt-4o", requests=1, input_tokens=1, output_tokens=0, baseline="flex")
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -672,7 +678,19 @@ def test_a_sampled_split_by_price_tier_is_called_an_estimate(tmp_path: Any) -> N
 
 def test_csv_keeps_a_workload_name_from_being_read_as_a_formula(run_cli: RunCli) -> None:
     out = run_cli(
-        "quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "--name", "=cmd()", "--format", "csv"
+        "quote",
+        "-m",
+        "gpt-4o",
+        "-n",
+        "5",
+        "-i",
+        "5",
+        "-o",
+        "0",
+        "--name",
+        "=cmd()",
+        "--format",
+        "csv",
     ).stdout
     assert out.splitlines()[1].startswith("'=cmd(),gpt-4o,stream,")
 

@@ -129,15 +129,25 @@ def test_one_table_quoted_on_different_days_prices_each_day() -> None:
     ]
     _same_as_fresh(table, workloads)
     before = quote(
-        Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2024-10-01"), table
+        Workload(
+            model="gpt-4o", requests=1000, input_tokens=1000, output_tokens=0, as_of="2024-10-01"
+        ),
+        table,
     )
     after = quote(
-        Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2024-10-02"), table
+        Workload(
+            model="gpt-4o", requests=1000, input_tokens=1000, output_tokens=0, as_of="2024-10-02"
+        ),
+        table,
     )
     assert (before.mode("request").cost, after.mode("request").cost) == (D("5.00"), D("2.50"))
     # a snapshot launched at the later prices is priced at them on the same day
     snapshot = Workload(
-        model="gpt-4o-2024-08-06", requests=1000, input_tokens=1000, as_of="2024-09-01"
+        model="gpt-4o-2024-08-06",
+        requests=1000,
+        input_tokens=1000,
+        output_tokens=0,
+        as_of="2024-09-01",
     )
     assert quote(snapshot, table).mode("request").cost == D("2.50")
     assert table.prices("gpt-4o", "2024-09-01").period.standard.input == D("5.00")
@@ -162,7 +172,7 @@ def test_today_is_the_day_of_each_quote(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(table_module, "dt", SimpleNamespace(date=Day))
     table = _fresh_table()
-    w = Workload(model="gpt-4o", requests=1000, input_tokens=1000)
+    w = Workload(model="gpt-4o", requests=1000, input_tokens=1000, output_tokens=0)
     assert quote(w, table).mode("request").cost == D("5.00")
     Day.now = real.date(2024, 10, 2)  # midnight passed: the new prices
     assert quote(w, table).mode("request").cost == D("2.50")
@@ -187,14 +197,23 @@ def test_each_request_size_gets_its_own_tier_from_one_table() -> None:
     _same_as_fresh(table, workloads)
     small, large = (
         quote(
-            Workload(model="gemini-2.5-pro", requests=1, input_tokens=n, as_of="2025-10-01"), table
+            Workload(
+                model="gemini-2.5-pro",
+                requests=1,
+                input_tokens=n,
+                output_tokens=0,
+                as_of="2025-10-01",
+            ),
+            table,
         )
         for n in (200_000, 200_001)
     )
     assert small.mode("request").rates["input"] == D("1.25")
     assert large.mode("request").rates["input"] == D("2.50")
     # requests of both sizes in one workload: each group at its own prices, after both alone
-    mixed = Workload(model="gemini-2.5-pro", requests=100, input_tokens=1000, as_of="2025-10-01")
+    mixed = Workload(
+        model="gemini-2.5-pro", requests=100, input_tokens=1000, output_tokens=0, as_of="2025-10-01"
+    )
     split = quote(mixed, table, input_sizes={1000: 3, 300_000: 1})
     fresh = quote(mixed, _fresh_table(), input_sizes={1000: 3, 300_000: 1})
     assert split.to_json() == fresh.to_json()
@@ -247,7 +266,9 @@ def test_a_price_file_makes_a_table_of_its_own(write: Any) -> None:
                 standard: {input: 1.00, output: 4.00}
         """,
     )
-    w = Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2026-11-26")
+    w = Workload(
+        model="gpt-4o", requests=1000, input_tokens=1000, output_tokens=0, as_of="2026-11-26"
+    )
     shipped = load_price_table()
     assert quote(w, shipped).mode("request").cost == D("2.50")
     ours = load_price_table([override])
@@ -274,7 +295,9 @@ def test_a_price_file_edited_since_makes_a_new_table(write: Any) -> None:
                 standard: {input: PRICE, output: 4.00}
         """
     path = write("ours.yaml", text.replace("PRICE", "1.00"))
-    w = Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2026-11-26")
+    w = Workload(
+        model="gpt-4o", requests=1000, input_tokens=1000, output_tokens=0, as_of="2026-11-26"
+    )
     before = load_price_table([path])
     assert quote(w, before).mode("request").cost == D("1.00")
     assert load_price_table([path]) is before  # unchanged: the same table, its caches warm
@@ -305,7 +328,7 @@ def test_the_cli_prices_with_the_file_given_after_a_quote_without_it(
                 standard: {input: 1.00, output: 4.00}
         """,
     )
-    args = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "1000", "--as-of", "2026-11-26",
+    args = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "1000", "-o", "0", "--as-of", "2026-11-26",
             "--format", "json"]  # fmt: skip
     shipped = json.loads(run_cli(*args).stdout)
     ours = json.loads(run_cli(*args, "--prices", str(override)).stdout)
@@ -322,10 +345,18 @@ def test_resolved_rates_cannot_be_changed_through_a_quote() -> None:
     assert rates is priced.mode("batch", 1000)  # one band: made once
     with pytest.raises(TypeError):
         rates.rates["input"] = None  # type: ignore[index]
-    q = quote(Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2026-11-26"), table)
+    q = quote(
+        Workload(
+            model="gpt-4o", requests=1000, input_tokens=1000, output_tokens=0, as_of="2026-11-26"
+        ),
+        table,
+    )
     q.mode("batch").rates["input"] = D(0)  # the quote's own copy
     again = quote(
-        Workload(model="gpt-4o", requests=1000, input_tokens=1000, as_of="2026-11-26"), table
+        Workload(
+            model="gpt-4o", requests=1000, input_tokens=1000, output_tokens=0, as_of="2026-11-26"
+        ),
+        table,
     )
     assert again.mode("batch").rates["input"] == D("1.25")
     assert again.mode("batch").cost == D("1.25")
@@ -344,7 +375,7 @@ def test_a_table_keeps_a_bounded_number_of_resolved_models(monkeypatch: pytest.M
     _same_as_fresh(
         table,
         [
-            Workload(model=m, requests=1, input_tokens=1, as_of=d)
+            Workload(model=m, requests=1, input_tokens=1, output_tokens=0, as_of=d)
             for d in days
             for m in ("gpt-4o", "GPT-4o", "gpt-4o-2024-08-06", "GPT-4O-2024-08-06")
         ],

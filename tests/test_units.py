@@ -79,7 +79,9 @@ def test_a_bad_date_reads_alike_in_every_command(run_cli: RunCli) -> None:
 
 def test_workload_and_budget_files_take_as_of_today(run_cli: RunCli, tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
-    path.write_text("model: gpt-4o\nrequests: 1000\ninput_tokens: 800\nas_of: today\n")
+    path.write_text(
+        "model: gpt-4o\nrequests: 1000\ninput_tokens: 800\noutput_tokens: 0\nas_of: today\n"
+    )
     result = run_cli("quote", str(path), "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["prices_as_of"] == TODAY
@@ -100,12 +102,14 @@ def test_a_python_workload_takes_as_of_today() -> None:
     assert w.as_of == dt.date.today()
     assert costcalc.quote(w).prices_as_of == dt.date.today()
     with pytest.raises(ValueError, match="bad date 'someday': expected YYYY-MM-DD"):
-        costcalc.Workload(model="gpt-4o", requests=1, input_tokens=1, as_of="someday")
+        costcalc.Workload(
+            model="gpt-4o", requests=1, input_tokens=1, output_tokens=0, as_of="someday"
+        )
 
 
 def test_a_python_count_is_not_a_boolean() -> None:
     with pytest.raises(ValueError, match="expected a whole number, got true"):
-        costcalc.Workload(model="gpt-4o", requests=True, input_tokens=1)
+        costcalc.Workload(model="gpt-4o", requests=True, input_tokens=1, output_tokens=0)
     with pytest.raises(CostcalcError, match=r"^rows: expected a whole number, got true$"):
         run_exercise(rows=True)
 
@@ -140,17 +144,19 @@ LIBRARY_ERRORS: list[tuple[Callable[[Path], object], str, str]] = [
     (lambda d: parse_threshold("10x"), "fail_on_increase '10x': expected a percentage", "--fail-on-increase '10x': expected a percentage"),
     (lambda d: write_file(_written(d, "a.md"), "y"), "already exists (use force=True to replace it)", "already exists (use --force to replace it)"),
     (lambda d: costcalc.route("cron", "soon"), "deadline: bad duration 'soon'", "--deadline: bad duration 'soon'"),
-    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", requests=5, input_tokens=5, baseline="flex")),
+    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", requests=5, input_tokens=5, output_tokens=0, baseline="flex")),
      "no flex tier; choose another with baseline", "no flex tier; choose another with --baseline"),
-    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", input_file=str(_written(d, "r.csv")))),
+    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", input_file=str(_written(d, "r.csv")), output_tokens=0)),
      "a CSV file needs input_column, the column", "a CSV file needs input_column (--input-column NAME), the column"),
-    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", input_file=str(_written(d, "r.txt")), input_column="x")),
+    (lambda d: costcalc.quote(costcalc.Workload(model="gpt-4o", input_file=str(_written(d, "r.txt")), input_column="x", output_tokens=0)),
      "r.txt: input_column applies to CSV files", "r.txt: input_column (--input-column) applies to CSV files"),
     (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5, "input_tokens": 5, "cancel.rate": 2}),
      "cancel.rate: must be <= 1", "--cancel-rate: must be <= 1"),
+    (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5, "input_tokens": 5}),
+     "workload: output_tokens is required (give 0 when nothing", "workload: --output-tokens is required (give 0 when nothing"),
     (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5}),
      "workload: input_tokens is required (or give input_file to measure it)", "workload: --input-tokens is required (or give --input-file to measure it)"),
-    (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5, "input_tokens": 5, "modes": ["batch"], "baseline": "request"}),
+    (lambda d: workload_from_options({"model": "gpt-4o", "requests": 5, "input_tokens": 5, "output_tokens": 0, "modes": ["batch"], "baseline": "request"}),
      "add it to the modes or choose another baseline", "add it to the modes or choose another baseline (--baseline)"),
     (lambda d: costcalc.count_file(_written(d, "p.txt"), jobs=0), "jobs must be at least 1, got 0", "--jobs must be at least 1, got 0"),
     (lambda d: costcalc.count_file(_written(d, "r.csv")), "r.csv: CSV input needs column or template", "r.csv: CSV input needs --column NAME or --template TEXT"),

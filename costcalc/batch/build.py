@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -33,7 +32,10 @@ from costcalc.errors import (
     UsageError,
     arg,
     os_failure,
+    path_argument,
+    require_type,
 )
+from costcalc.jsonlines import parse_json
 from costcalc.money import MoneyOut
 from costcalc.results import to_json
 
@@ -157,6 +159,9 @@ def build(
     from costcalc._version import __version__
     from costcalc.prices import load_price_table
 
+    input_path = path_argument(input_path, "input_path", "build_batch")
+    out_dir = path_argument(out_dir, "out_dir", "build_batch")
+    require_type(model, str, "model", "build_batch", "a model name (str)")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, provider)
     rule = table.find(model)[0].batch
@@ -259,7 +264,7 @@ def _listed_parts(manifest: Path) -> set[str]:
     """The part file names an earlier manifest lists (none if it is missing or unreadable)."""
     try:
         with open(manifest, "rb") as f:
-            data = json.loads(f.read(MANIFEST_MAX_BYTES))
+            data = parse_json(f.read(MANIFEST_MAX_BYTES))
         return {
             p["file"]
             for p in data["parts"]

@@ -33,8 +33,15 @@ from costcalc.batch.formats import encode_line, line_format
 from costcalc.batch.formats.anthropic import ANTHROPIC_ID  # a custom_id any format accepts
 from costcalc.batch.rows import Row
 from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
-from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.errors import (
+    CostcalcError,
+    InputFileError,
+    RequestError,
+    UsageError,
+    path_argument,
+)
 from costcalc.jsonlines import JsonError, parse_json
+from costcalc.requests import input_request
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
@@ -83,7 +90,7 @@ def _now() -> str:
 
 def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
     """Open (or create) a queue database; anything else at that path is bad input."""
-    path = Path(db)
+    path = Path(path_argument(db, "db", "queue_add" if create else "queue_status"))
     if path.is_dir():
         raise InputFileError(path, "is a directory, expected a queue database file")
     if not create and not path.exists():
@@ -138,23 +145,24 @@ class _immediate:
 
 
 def _request(item: Any, where: str) -> tuple[str | None, dict[str, Any]]:
-    """(custom_id or None, request) from a prompt string or a JSON object."""
-    if isinstance(item, str):
-        if not item.strip():
-            raise UsageError(f"{where}: empty task")
-        return None, {"prompt": item}
-    if not isinstance(item, Mapping):
-        raise UsageError(f"{where}: a task is a prompt string or a JSON object")
-    cid = item.get("custom_id")
-    if cid is not None and (not isinstance(cid, str) or not ANTHROPIC_ID.fullmatch(cid)):
-        raise UsageError(f"{where}: custom_id must match ^[a-zA-Z0-9_-]{{1,64}}$, got {cid!r}")
-    request = {k: v for k, v in item.items() if k != "custom_id"}
-    messages = request.get("messages")
-    prompt = request.get("prompt")
-    if not (isinstance(prompt, str) and prompt.strip()) and not (
-        isinstance(messages, list) and messages
-    ):
-        raise UsageError(f"{where}: a task needs a non-empty prompt or messages")
+    """(custom_id or None, request) from a prompt string or a JSON object; the request is
+    accepted or refused as every command reads one (``costcalc.requests``) and kept as the
+    prompt or messages it is sent as."""
+    cid = None
+    if isinstance(item, Mapping):
+        cid = item.get("custom_id")
+        if cid is not None and (not isinstance(cid, str) or not ANTHROPIC_ID.fullmatch(cid)):
+            raise UsageError(f"{where}: custom_id must match ^[a-zA-Z0-9_-]{{1,64}}$, got {cid!r}")
+        item = {k: v for k, v in item.items() if k != "custom_id"}
+    try:
+        sent = input_request(item)
+    except RequestError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+    request: dict[str, Any] = (
+        {"prompt": sent.prompt} if sent.prompt is not None else {"messages": sent.messages}
+    )
+    if sent.system is not None:
+        request["system"] = sent.system
     return cid, request
 
 
@@ -241,6 +249,8 @@ def flush(
     from costcalc.batch.writer import prepare_out_dir
     from costcalc.prices import load_price_table
 
+    db = path_argument(db, "db", "queue_flush")
+    out_dir = path_argument(out_dir, "out_dir", "queue_flush")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, None)
     provider = fmt.name  # kept in the flush's provider column, so a resumed flush writes it
@@ -348,9 +358,13 @@ def _finish(
             "SELECT id, custom_id, request FROM tasks WHERE flush_id = ? ORDER BY id", (flush_id,)
         )
         for written, (task_id, cid, text) in enumerate(rows, start=1):
-            request = json.loads(text)
-            messages = request.get("messages") or [{"role": "user", "content": request["prompt"]}]
-            row = Row(task_id, messages, request.get("system"))
+            try:
+                sent = input_request(json.loads(text))  # as _request kept it
+            except RequestError as exc:  # a task kept by an older costcalc, now refused
+                writer.abort()
+                _unclaim(conn, flush_id)
+                raise CostcalcError(f"task {cid}: {exc}") from None
+            row = Row(task_id, sent.messages, sent.system)
             # a format may take fewer ids than the queue does (vertex: lower case only)
             if bad_id := fmt.custom_id_problems(cid, f"task {cid}"):
                 writer.abort()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from costcalc.batch.validate import validate_files
-from costcalc.errors import CostcalcError, UsageError, arg
+from costcalc.errors import CostcalcError, UsageError, arg, path_arguments
 
 if TYPE_CHECKING:
     from costcalc.calculator import QuoteReport
@@ -28,6 +28,7 @@ def quote_files(
     from costcalc.prices import load_price_table
     from costcalc.workload import Workload
 
+    paths = path_arguments(paths, "paths", "quote_batch_files")
     table = table or load_price_table()
     report = validate_files(paths, table=table, model=model)
     for f in report.files:

@@ -22,7 +22,7 @@ from costcalc.batch.formats import (
 )
 from costcalc.batch.validate import _read_lines, validate_files
 from costcalc.cost import mode_costs
-from costcalc.errors import CostcalcError, UsageError, arg, quoted
+from costcalc.errors import CostcalcError, UsageError, arg, path_arguments, quoted
 from costcalc.jsonlines import JsonError, parse_json
 from costcalc.money import MoneyOut, tidy
 
@@ -93,6 +93,8 @@ def reconcile(
     the input files, with outcomes and the input requests that have no result."""
     from costcalc.prices import load_price_table
 
+    outputs = path_arguments(outputs, "outputs", "reconcile_batch")
+    inputs = path_arguments(inputs, "inputs", "reconcile_batch")
     table = table or load_price_table()
     outcomes: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
     billed: Counter[LineUsage] = Counter()

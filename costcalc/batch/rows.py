@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from costcalc.errors import EMPTY_PROMPT, InputFileError, UsageError, arg, quoted
+from costcalc.errors import EMPTY_PROMPT, InputFileError, RequestError, UsageError, arg
 from costcalc.jsonlines import JsonError, parse_json
+from costcalc.requests import EXPECTED_PROMPT, blank, input_request
 
 # --- requests from input rows ---------------------------------------------------------------
 
@@ -26,10 +27,10 @@ def _prompt_messages(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
 
 
-def _prompt_row(path: str, number: int, line: int, text: str, system: str | None = None) -> Row:
-    if not text or text.isspace():
+def _prompt_row(path: str, number: int, line: int, text: str) -> Row:
+    if blank(text):  # the rule of costcalc.requests, for a line of text
         raise InputFileError(path, EMPTY_PROMPT, line)
-    return Row(number, _prompt_messages(text), system)
+    return Row(number, _prompt_messages(text))
 
 
 def input_rows(
@@ -66,7 +67,7 @@ def input_rows(
         for number, (text, line) in enumerate(
             csv_rows(source, CsvPlan(column, template), "strict", progress), start=1
         ):
-            # the hot loop of a million-row build: _prompt_row's check, inlined
+            # the hot loop of a million-row build: costcalc.requests.blank, inlined
             if not text or text.isspace():
                 raise InputFileError(path, EMPTY_PROMPT, line)
             yield Row(number, [{"role": "user", "content": text}])
@@ -98,40 +99,14 @@ def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:
         obj = parse_json(text)
     except JsonError as exc:
         raise InputFileError(path, str(exc), line) from None
-    if field_path:
-        for part in field_path.split("."):
-            if isinstance(obj, Mapping) and part in obj:
-                obj = obj[part]
-            else:
-                raise InputFileError(path, f"no field {quoted(field_path)}", line)
-    system = None
-    if isinstance(obj, Mapping):
-        if isinstance(obj.get("system"), str):
-            system = obj["system"]
-        if isinstance(obj.get("messages"), list):
-            obj = obj["messages"]
-        else:
-            obj = next(
-                (
-                    obj[k]
-                    for k in ("prompt", "text", "input", "content")
-                    if isinstance(obj.get(k), str)
-                ),
-                obj,
-            )
-    if isinstance(obj, str):
-        return _prompt_row(path, line, line, obj, system)
-    if isinstance(obj, list) and obj and all(isinstance(m, Mapping) and "role" in m for m in obj):
-        for i, m in enumerate(obj):
-            if m.get("content") in (None, "", []):
-                raise InputFileError(path, f"message {i + 1} has no content", line)
-        return Row(line, [dict(m) for m in obj], system)
-    raise InputFileError(
-        path,
-        'expected a prompt: a string, {"prompt": ...}, {"messages": [...]}, or '
-        f"{arg('field_path')}",
-        line,
-    )
+    try:
+        request = input_request(obj, field_path)
+    except RequestError as exc:
+        reason = str(exc)
+        if reason == EXPECTED_PROMPT:
+            reason += f", or {arg('field_path')}"
+        raise InputFileError(path, reason, line) from None
+    return Row(line, request.messages, request.system)
 
 
 class Reservoir:

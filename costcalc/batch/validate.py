@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import sys
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from costcalc.batch.formats import LineFormat, request_format
-from costcalc.errors import CostcalcError, open_input, quoted
+from costcalc.errors import CostcalcError, open_input, path_arguments, quoted
 from costcalc.jsonlines import JsonError, parse_json, read_lines
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ def manifest_model(path: str, line_format: str) -> str | None:
     if match is None:
         return None
     try:
-        manifest = json.loads((part.parent / f"{match[1]}.manifest.json").read_bytes())
+        manifest = parse_json((part.parent / f"{match[1]}.manifest.json").read_bytes())
     except (OSError, ValueError):
         return None
     if not isinstance(manifest, dict) or manifest.get("provider") != line_format:
@@ -121,6 +120,7 @@ def validate_files(
     beside it names, if any. Files whose lines name their model are checked against those."""
     from costcalc.prices import load_price_table
 
+    paths = path_arguments(paths, "paths", "validate_batch_files")
     table = table or load_price_table()
     seen: dict[str, str] = {}
     reports = []

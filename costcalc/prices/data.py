@@ -126,12 +126,13 @@ def parse_json(data: bytes, where: str) -> Any:
         raise InputFileError(where, "is not UTF-8 text: expected JSON") from None
     if not text.strip():
         raise InputFileError(where, f"is empty: expected {NEITHER}")
+    from costcalc.jsonlines import JsonError
+    from costcalc.jsonlines import parse_json as parse
+
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(where, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-    except RecursionError:
-        raise InputFileError(where, "invalid JSON: nested too deeply") from None
+        return parse(text)
+    except JsonError as exc:
+        raise InputFileError(where, exc.reason, line=exc.line) from None
 
 
 def detect(raw: Any) -> str | None:

@@ -5,12 +5,12 @@ overrides, the schema."""
 import datetime as dt
 import functools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from costcalc._version import PACKAGE_DIR
-from costcalc.errors import PriceTableError
+from costcalc.errors import PriceTableError, path_argument, path_arguments
 from costcalc.prices.schema import PRICES_ENV, Model, Provider, ProviderOverride
 from costcalc.prices.table import PriceTable, _normal
 
@@ -286,7 +286,9 @@ def compile_genai_index(today: dt.date | None = None) -> str:
 
 
 def load_price_table(
-    overrides: Iterable[Path | str] = (), use_env: bool = True, updated: bool = True
+    overrides: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+    use_env: bool = True,
+    updated: bool = True,
 ) -> PriceTable:
     """The shipped price table, with updated data over it and user price files applied in
     order.
@@ -303,7 +305,7 @@ def load_price_table(
         if not os.path.exists(path):
             raise PriceTableError(path, f"no such price file (named in ${PRICES_ENV})")
     stamp = _update_stamp() if updated else None
-    paths = tuple(from_env + [str(p) for p in overrides])
+    paths = tuple(from_env + path_arguments(overrides, "overrides", "load_price_table"))
     return _load(paths, stamp, tuple(map(_stamp, paths)))
 
 
@@ -320,7 +322,7 @@ def _stamp(path: str) -> object:
 
 def validate_price_file(path: Path | str) -> str:
     """Check one price file alone and merged over the shipped table; return a summary."""
-    override = load_override_file(path)
+    override = load_override_file(path_argument(path, "path", "validate_price_file"))
     base = _load(())
     providers, origins = dict(base.providers), dict(base.origins)
     apply_override(providers, origins, override, path)

@@ -10,10 +10,22 @@ if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.tokens.result import TokenCount
 
 
+def refused_note(count: int) -> str:
+    """Requests counted that a provider would refuse: the counters count them, batch build
+    and a quote do not."""
+    those = "1 request" if count == 1 else f"{count:,} requests"
+    return (
+        f"{those} counted here would be refused by the providers (an empty prompt or a "
+        "message with no text); batch build and quote --input-file refuse them"
+    )
+
+
 def token_count_plain(result: TokenCount, seed: int | None = None) -> list[str]:
     """The bare number, for pipes; a sample drawn without ``seed`` (the --seed given) says on
     stderr how to draw it again, as plain output has no room for it."""
     parts: list[str] = [f"{result.tokens}\n"]
+    if result.refused_requests:
+        parts.append(Note(f"costcalc: note: {refused_note(result.refused_requests)}\n"))
     if result.sample is not None and seed is None:  # plain output has no room for it
         parts.append(
             Note(
@@ -52,5 +64,7 @@ def token_count_table(result: TokenCount) -> str:
         rows.append(["sample", f"{s.size:,} of {s.population:,}, seed {s.seed}"])
     for reason in result.estimate_reasons:
         rows.append(["estimate", reason])
+    if result.refused_requests:
+        rows.append(["note", refused_note(result.refused_requests)])
     width = max(len(r[0]) for r in rows)
     return "".join(f"{k.ljust(width)}  {v}\n" for k, v in rows)

@@ -8,8 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from costcalc.errors import CostcalcError, FieldError, InputFileError, RequestError, UsageError, arg
+from costcalc.errors import (
+    CostcalcError,
+    FieldError,
+    InputFileError,
+    RequestError,
+    UsageError,
+    arg,
+    path_arguments,
+    require_type,
+)
 from costcalc.jsonlines import JsonError, parse_json
+from costcalc.requests import refused
 from costcalc.tokens.encodings import (
     DEFAULT_MODEL,
     count_raw,
@@ -45,6 +55,7 @@ from costcalc.tokens.requests import (
     Errors,
     InputFormat,
     Progress,
+    request_refused,
     request_tokens,
 )
 from costcalc.tokens.result import TokenCount, _result
@@ -61,6 +72,7 @@ class _Totals:
     hist: Counter[int] = field(default_factory=Counter)
     chat: bool = False
     text_requests: list[int] = field(default_factory=list)
+    refused: int = 0
 
 
 def count_file(
@@ -87,11 +99,7 @@ def count_file(
     ``prompts_as_messages`` counts a request that is bare text as the one user message it will
     be sent as, with the chat overhead (as a quote must, to match the batch file).
     """
-    names = (
-        [os.fspath(paths)]
-        if isinstance(paths, (str, os.PathLike))
-        else [os.fspath(p) for p in paths]
-    )
+    names = path_arguments(paths, "paths", "count_file")
     if not names:
         raise UsageError("no input: give a file, or - for stdin")
     if jobs < 1:
@@ -159,7 +167,7 @@ def count_file(
         hist[raw] += 1
     if totals.chat:
         tok.warn_if_overhead_unknown()
-    return _result(tok, hist, names)
+    return _result(tok, hist, names, refused=totals.refused)
 
 
 def count_string(
@@ -167,9 +175,11 @@ def count_string(
 ) -> TokenCount:
     """Count one string as one request; with ``messages`` it is JSON chat messages (or a
     request object holding them)."""
+    require_type(text, str, "text", "count_string", "a str")
     tok = tokenizer_for(model or DEFAULT_MODEL, table)
     if not messages:
-        return _result(tok, Counter([count_raw(tok.encoding, text)]), ["<text>"])
+        raw_hist = Counter([count_raw(tok.encoding, text)])
+        return _result(tok, raw_hist, ["<text>"], refused=int(refused(text)))
     try:
         obj = parse_json(text)
     except JsonError as exc:
@@ -177,11 +187,12 @@ def count_string(
     spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
     try:
         raw, chat = request_tokens(obj, spec)
+        rejected = int(request_refused(obj, spec))
     except RequestError as exc:
         raise UsageError(f"{arg('text')} with {arg('messages', True)}: {exc}") from None
     if chat:
         tok.warn_if_overhead_unknown()
-    return _result(tok, Counter([raw]), ["<text>"])
+    return _result(tok, Counter([raw]), ["<text>"], refused=rejected)
 
 
 def _count_source(
@@ -205,6 +216,7 @@ def _count_source(
             if progress is not None:
                 progress(part.nbytes)
             totals.hist.update(part.hist)
+            totals.refused += part.refused
             totals.chat = totals.chat or part.chat
     elif source.format == "jsonl":
         stream = source.open()
@@ -217,6 +229,7 @@ def _count_source(
                     line, message = part.error
                     raise InputFileError(source.name, message, line)
                 totals.hist.update(part.hist)
+                totals.refused += part.refused
                 totals.chat = totals.chat or part.chat
         finally:
             if not source.is_stdin:
@@ -232,11 +245,13 @@ def _count_source(
         batches = ((spec, batch) for batch in _batched(rows, CSV_BATCH_ROWS))
         for part in ordered_map(count_texts, batches, jobs, spec.encoding):
             totals.hist.update(part.hist)
+            totals.refused += part.refused
             totals.chat = totals.chat or part.chat
     elif source.format == "json":
         for i, obj in enumerate(read_json_document(source, errors)):
             try:
                 tokens, chat = request_tokens(obj, spec)
+                totals.refused += not spec.prompt_overhead and request_refused(obj, spec)
             except (RequestError, CostcalcError) as exc:
                 where = f"request {i + 1}: " if i else ""
                 raise InputFileError(source.name, f"{where}{exc}") from None

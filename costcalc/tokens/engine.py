@@ -15,7 +15,13 @@ from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, JsonError, parse_js
 from costcalc.tokens.encodings import (
     get_encoding,
 )
-from costcalc.tokens.requests import BLOCK_BYTES, CountSpec, Errors, request_tokens
+from costcalc.tokens.requests import (
+    BLOCK_BYTES,
+    CountSpec,
+    Errors,
+    request_refused,
+    request_tokens,
+)
 
 # --- partial results from one block ------------------------------------------------------------
 
@@ -28,6 +34,8 @@ class Partial:
     """Some request was counted as chat messages (so the chat overhead was applied)."""
     error: tuple[int, str] | None = None
     """(line, message) of the first request that could not be counted."""
+    refused: int = 0
+    """Requests counted that a provider would refuse (``costcalc.requests``)."""
     lines: int = 0
     """Lines in the block (set by range workers, to number lines across blocks)."""
     nbytes: int = 0
@@ -58,6 +66,8 @@ def count_jsonl_block(spec: CountSpec, block: bytes, first_line: int) -> Partial
             except JsonError as exc:
                 raise RequestError(str(exc)) from None
             tokens, chat = request_tokens(obj, spec)
+            if not spec.prompt_overhead and request_refused(obj, spec):
+                out.refused += 1
         except (RequestError, CostcalcError) as exc:
             out.error = (first_line + offset, str(exc))
             return out
@@ -111,6 +121,8 @@ def count_texts(spec: CountSpec, texts: Sequence[str]) -> Partial:
     extra = spec.prompt_overhead
     for text in texts:
         hist[len(enc.encode_ordinary(text)) + extra] += 1
+        if not text or text.isspace():  # costcalc.requests.blank: a provider refuses it
+            out.refused += 1
     out.chat = bool(extra)
     return out
 

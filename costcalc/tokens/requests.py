@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from costcalc.batch.formats import NO_TEXT, registered_formats, with_system
 from costcalc.errors import RequestError, arg
+from costcalc.requests import PROMPT_KEYS, input_request, refusal, refused
 from costcalc.tokens.encodings import (
     ChatOverhead,
     get_encoding,
@@ -43,9 +44,6 @@ class CountSpec:
     will be sent as one user message (as `batch build` writes it); 0: count the text alone."""
 
 
-_TEXT_KEYS = ("prompt", "text", "input", "content")
-
-
 def _dig(obj: Any, path: tuple[str, ...]) -> Any:
     for part in path:
         if isinstance(obj, Mapping) and part in obj:
@@ -72,35 +70,78 @@ def request_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
     ``body.messages`` / ``body.input``, Anthropic ``params.system`` + ``params.messages``),
     Gemini batch lines (``request.contents``), plain ``{"messages": [...]}``, a bare list of
     messages, a string, or ``--field a.b.c``.
+
+    Counted as sent (``spec.prompt_overhead``: a quote of the requests ``batch build`` will
+    write), a request is read as ``batch build`` reads it, and refused as it refuses it
+    (``costcalc.requests.input_request``).
     """
+    if spec.prompt_overhead:
+        return _sent_tokens(obj, spec)
+    value = _counted(obj, spec)
+    if isinstance(value, _Gemini):
+        return _gemini_tokens(value.request, spec), False
+    return _value_tokens(value, spec)
+
+
+def _sent_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
+    """A request counted as sent: a batch line's messages as they are, refused as ``batch
+    validate`` refuses them; an input row as ``batch build`` reads it (the same rule)."""
+    if spec.field is None and isinstance(obj, dict):
+        for fmt in registered_formats():
+            text = fmt.request_text(obj)
+            if text is NO_TEXT:
+                continue
+            reason = refusal(text)
+            if reason is not None:
+                raise RequestError(reason)
+            return _value_tokens(text, spec)
+    sent = input_request(obj, ".".join(spec.field) if spec.field else None)
+    messages = with_system(sent.messages, sent.system)
+    return message_tokens_raw(spec.encoding, messages, spec.overhead), True
+
+
+def request_refused(obj: Any, spec: CountSpec) -> bool:
+    """Whether a provider would refuse the request ``request_tokens`` counted (``costcalc
+    .requests``): the counters count it, and say how many such requests they saw."""
+    value = _counted(obj, spec)
+    if isinstance(value, _Gemini):
+        parts = [
+            part
+            for content in value.request.get("contents") or []
+            if isinstance(content, Mapping)
+            for part in content.get("parts") or []
+        ]
+        return refused([{"role": "user", "content": parts}])
+    return refused(value)
+
+
+class _Gemini(NamedTuple):
+    request: Mapping[str, Any]
+
+
+def _counted(obj: Any, spec: CountSpec) -> Any:
+    """What ``request_tokens`` counts of a request: text, texts, chat messages, or a Gemini
+    request (counted by its parts)."""
     if spec.field is not None:
-        return _value_tokens(_dig(obj, spec.field), spec)
+        return _dig(obj, spec.field)
     if isinstance(obj, dict):  # parsed JSON: dict, not the slower Mapping check
         for fmt in registered_formats():
             text = fmt.request_text(obj)
             if text is not NO_TEXT:
-                return _value_tokens(text, spec)
+                return text
         req = obj.get("request")
         if isinstance(req, dict) and "contents" in req:
-            return _gemini_tokens(req, spec), False
+            return _Gemini(req)
         if "messages" in obj:
-            return _value_tokens(_with_system(obj), spec)
-        for key in _TEXT_KEYS:
+            return _with_system(obj)
+        for key in PROMPT_KEYS:
             if isinstance(obj.get(key), str):
-                system = obj.get("system")
-                if spec.prompt_overhead and isinstance(system, str) and system:
-                    # sent as a system and a user message, as `batch build` writes the line
-                    sent = [
-                        {"role": "system", "content": system},
-                        {"role": "user", "content": obj[key]},
-                    ]
-                    return message_tokens_raw(spec.encoding, sent, spec.overhead), True
-                return _value_tokens(obj[key], spec)
+                return obj[key]
         raise RequestError(
             "no request text found (expected body.messages, params.messages, messages, "
             f"prompt or text; choose a field with {arg('field', 'a.b.c')})"
         )
-    return _value_tokens(obj, spec)
+    return obj
 
 
 def _with_system(obj: Mapping[str, Any]) -> Any:
@@ -128,7 +169,7 @@ def _value_tokens(value: Any, spec: CountSpec) -> tuple[int, bool]:
         return message_tokens_raw(spec.encoding, value, spec.overhead), True
     enc = get_encoding(spec.encoding)
     if isinstance(value, str):
-        return len(enc.encode_ordinary(value)) + spec.prompt_overhead, bool(spec.prompt_overhead)
+        return len(enc.encode_ordinary(value)), False
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return sum(len(enc.encode_ordinary(v)) for v in value), False
     kind = type(value).__name__ if value is not None else "null"

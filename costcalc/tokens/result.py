@@ -55,6 +55,10 @@ class TokenCount(BaseModel):
     """The encoding's own count, before any calibration factor."""
     inputs: list[str]
     sample: SampleInfo | None = None
+    refused_requests: int = 0
+    """Requests counted that a provider would refuse (an empty prompt, a message with no
+    text: ``costcalc.requests``); ``batch build`` and a quote refuse them. Not counted for a
+    sample."""
     interval: Interval | None = None
     _hist: Counter[int] = PrivateAttr(default_factory=Counter)
     """Tokens per request -> requests with that many (of the sample, when sampled)."""
@@ -105,7 +109,9 @@ def _reasons(tok: ModelTokenizer, sample: SampleInfo | None) -> list[str]:
     return reasons
 
 
-def _result(tok: ModelTokenizer, raw_hist: Mapping[int, int], inputs: list[str]) -> TokenCount:
+def _result(
+    tok: ModelTokenizer, raw_hist: Mapping[int, int], inputs: list[str], refused: int = 0
+) -> TokenCount:
     """The exact result from a histogram of raw counts (scaled by the model's factor)."""
     hist = _scaled(tok, raw_hist)
     reasons = _reasons(tok, None)
@@ -121,6 +127,7 @@ def _result(tok: ModelTokenizer, raw_hist: Mapping[int, int], inputs: list[str])
         estimate_reasons=reasons,
         raw_tokens=sum(v * c for v, c in raw_hist.items()),
         inputs=inputs,
+        refused_requests=refused,
     )
     count._hist = hist
     return count

@@ -231,7 +231,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("queue-flush-zero-max-tokens", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-tokens", "0"], ("--max-tokens must be at least 1",)),
     ("queue-flush-zero-max-requests", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-requests", "0"], ("--max-requests must be at least 1",)),
     ("queue-flush-tiny-max-bytes", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-bytes", "10"], ("--max-bytes must be at least 1,024",)),
-    ("queue-empty-task", ["queue", "add", "--db", "{d}/q.db", " "], ("task 1: a task needs a non-empty prompt or messages",)),
+    ("queue-empty-task", ["queue", "add", "--db", "{d}/q.db", " "], ("task 1: empty prompt (providers reject a message with no text)",)),
     ("route-bad-deadline", ["route", "--source", "cron", "--deadline", "soon"], ("bad duration 'soon'",)),
     ("route-bad-policy", ["route", "--source", "cron", "--policy", "{d}/policy.yaml"], ("policy.yaml:3:", "rules[0].when.deadline_under", "bad duration 'soon'")),
     ("route-policy-bad-mode", ["route", "--policy", "{d}/policy3.yaml"], ("policy3.yaml:3:", "rules[0].mode[0]")),

@@ -183,7 +183,7 @@ def test_a_missing_file_in_the_environment_names_the_variable(
 ) -> None:
     missing = str(tmp_path / "gone.yaml")
     result = run_cli(
-        "quote", "-m", "gpt-4o", "-n", "5", "-i", "5", env={"COSTCALC_PRICES": missing}
+        "quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "-o", "0", env={"COSTCALC_PRICES": missing}
     )
     assert_one_line_error(result, f"{missing}: no such price file (named in $COSTCALC_PRICES)")
 

@@ -172,11 +172,11 @@ def test_remove_takes_no_from(run_cli: RunCli) -> None:
 
 def test_a_damaged_update_file_is_one_line(run_cli: RunCli, costcalc_home: Path) -> None:
     (costcalc_home / "prices-update.json").write_text('{"format": 1, "providers": ')
-    result = run_cli("quote", "-m", "gpt-4o", "-n", "5", "-i", "5")
+    result = run_cli("quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "-o", "0")
     assert_one_line_error(
         result,
         "prices-update.json: the updated prices cannot be read",
         "costcalc prices update --remove",
     )
     assert run_cli("prices", "update", "--remove").exit_code == 0
-    assert run_cli("quote", "-m", "gpt-4o", "-n", "5", "-i", "5").exit_code == 0
+    assert run_cli("quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "-o", "0").exit_code == 0

@@ -13,14 +13,14 @@ BASE = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "800", "-o", "200"]
 
 # (case id, argument list, message fragments)
 FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
-    ("negative-requests", ["quote", "-m", "gpt-4o", "-n", "-5", "-i", "800"], ("--requests: must be > 0",)),
-    ("zero-requests", ["quote", "-m", "gpt-4o", "-n", "0", "-i", "800"], ("--requests: must be > 0",)),
-    ("absurd-requests", ["quote", "-m", "gpt-4o", "-n", "10000000000000", "-i", "8"], ("--requests: must be <= 1000000000000",)),
-    ("negative-input", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "-800"], ("--input-tokens: must be >= 0",)),
-    ("non-numeric-input", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "lots"], ("--input-tokens: expected a number, got 'lots'",)),
+    ("negative-requests", ["quote", "-m", "gpt-4o", "-n", "-5", "-i", "800", "-o", "0"], ("--requests: must be > 0",)),
+    ("zero-requests", ["quote", "-m", "gpt-4o", "-n", "0", "-i", "800", "-o", "0"], ("--requests: must be > 0",)),
+    ("absurd-requests", ["quote", "-m", "gpt-4o", "-n", "10000000000000", "-i", "8", "-o", "0"], ("--requests: must be <= 1000000000000",)),
+    ("negative-input", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "-800", "-o", "0"], ("--input-tokens: must be >= 0",)),
+    ("non-numeric-input", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "lots", "-o", "0"], ("--input-tokens: expected a number, got 'lots'",)),
     ("absurd-output", [*BASE[:7], "-o", "1e12"], ("--output-tokens: must be <= 100000000",)),
     ("zero-tokens", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "0", "-o", "0"], ("both zero: nothing to price",)),
-    ("over-context", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "200000"], ("exceeds gpt-4o's limit of 128,000 input tokens",)),
+    ("over-context", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "200000", "-o", "0"], ("exceeds gpt-4o's limit of 128,000 input tokens",)),
     ("over-max-output", ["quote", "-m", "gpt-4o", "-n", "5", "-i", "10", "-o", "20000"], ("exceeds gpt-4o's maximum output of 16,384",)),
     ("cancel-rate-above-1", [*BASE, "--cancel-rate", "1.5"], ("--cancel-rate: must be <= 1",)),
     ("cancel-rate-negative", [*BASE, "--cancel-rate", "-0.1"], ("--cancel-rate: must be >= 0",)),
@@ -36,13 +36,15 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("bad-value-of-time", [*BASE, "--value-of-time", "lots"], ("--value-of-time: expected an amount of money in USD, got 'lots'",)),
     ("absurd-value-of-time", [*BASE, "--value-of-time", "1e400"], ("--value-of-time: must be <= 1000000000000",)),
     ("negative-value-of-time", [*BASE, "--value-of-time", "-5"], ("--value-of-time: must be >= 0",)),
-    ("unknown-model", ["quote", "-m", "gpt-4-0", "-n", "5", "-i", "5"], ("unknown model 'gpt-4-0'", "did you mean")),
+    ("unknown-model", ["quote", "-m", "gpt-4-0", "-n", "5", "-i", "5", "-o", "0"], ("unknown model 'gpt-4-0'", "did you mean")),
     ("unknown-tier", [*BASE, "--tier", "tier-9"], ("unknown rate-limit tier 'tier-9' for gpt-4o", "tier-1, tier-4")),
     ("no-model", ["quote", "-n", "5"], ("give --model",)),
-    ("missing-requests", ["quote", "-m", "gpt-4o", "-i", "5"], ("--requests is required",)),
+    ("missing-requests", ["quote", "-m", "gpt-4o", "-i", "5", "-o", "0"], ("--requests is required",)),
+    ("missing-output", ["quote", "-m", "gpt-4o", "-n", "10", "-i", "10"], ("workload: --output-tokens is required (give 0 when nothing is generated, as for embeddings)",)),
+    ("missing-output-with-file", ["quote", "-m", "gpt-4o", "--input-file", "x.txt"], ("workload: --output-tokens is required",)),
     ("missing-input", ["quote", "-m", "gpt-4o", "-n", "5"], ("--input-tokens is required (or give --input-file",)),
     ("bad-as-of", [*BASE, "--as-of", "2026-02-30"], ("--as-of", "2026-02-30")),
-    ("before-release", ["quote", "-m", "gpt-5", "-n", "5", "-i", "5", "--as-of", "2024-01-01"], ("gpt-5 has no prices on 2024-01-01",)),
+    ("before-release", ["quote", "-m", "gpt-5", "-n", "5", "-i", "5", "-o", "0", "--as-of", "2024-01-01"], ("gpt-5 has no prices on 2024-01-01",)),
     ("missing-workload-file", ["quote", "/nonexistent/w.yaml"], ("/nonexistent/w.yaml: no such workload file",)),
     ("exercise-zero-rows", ["exercise", "--rows", "0"], ("--rows: must be between 1 and 10^12",)),
     ("exercise-bad-rate", ["exercise", "--rate", "free"], ("--rate: expected an amount of money in USD, got 'free'",)),
@@ -94,6 +96,7 @@ YAML_CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("sample-without-file", GOOD + "    input_sample: 5\n", ("input_sample applies to input_file",)),
     ("scalar-for-mapping", GOOD + "    cancel: 0.2\n", (":7:", "workloads[0].cancel: expected a mapping of keys and values, got 0.2")),
     ("list-for-text", GOOD.replace("model: gpt-4o", "model: [gpt-4o]"), (":3:", "workloads[0].model: expected text, got ['gpt-4o']")),
+    ("missing-output", GOOD.replace("    output_tokens: 200\n", ""), (":2:", "workloads[0]: output_tokens is required (give 0 when nothing is generated")),
     ("unknown-mode-in-text", GOOD + "    modes: stream, warp\n", (":7:", "unknown mode 'warp'")),
 ]  # fmt: skip
 
@@ -138,6 +141,15 @@ INPUT_FILE_CASES: list[tuple[str, str, bytes, list[str], tuple[str, ...]]] = [
     ("empty-csv-cell", "r.csv", b'body\nhello\n""\n', ["--input-column", "body"], ("r.csv:3: empty prompt",)),
     ("csv-without-column", "r.csv", b"body\nhello\n", [], ("r.csv: a CSV file needs input_column (--input-column NAME)",)),
     ("invalid-utf8-line", "latin.txt", b"ok\ncaf\xe9\n", [], ("latin.txt:2:", "not valid UTF-8", "--errors replace")),
+    ("empty-string-request", "r.jsonl", b'"hi"\n""\n', [], ("r.jsonl:2: empty prompt (providers reject a message with no text)",)),
+    ("empty-text-request", "r.jsonl", b'{"text": ""}\n', [], ("r.jsonl:1: empty prompt",)),
+    ("blank-prompt-request", "r.jsonl", b'{"prompt": " \\n "}\n', [], ("r.jsonl:1: empty prompt",)),
+    ("empty-message-content", "r.jsonl", b'{"messages": [{"role": "user", "content": ""}]}\n', [], ("r.jsonl:1: message 1 has no content",)),
+    ("empty-text-parts", "r.jsonl", b'{"messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}]}\n', [], ("r.jsonl:1: message 1 has no content",)),
+    ("no-messages", "r.jsonl", b'{"messages": []}\n', [], ("r.jsonl:1: messages is empty",)),
+    ("system-only", "r.jsonl", b'{"messages": [{"role": "system", "content": "x"}]}\n', [], ("r.jsonl:1: messages holds only system messages",)),
+    ("number-request", "r.jsonl", b'42\n', [], ("r.jsonl:1: expected a prompt",)),
+    ("batch-line-empty-content", "b.jsonl", b'{"custom_id": "a", "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": ""}]}}\n', [], ("b.jsonl:1: message 1 has no content",)),
     ("request-over-context", "big.txt", b"hello" + b" hello" * 130_000 + b"\nhi\n", [], ("big.txt: 1 request over gpt-4o's limit of 128,000", "the largest has 130,008")),
 ]  # fmt: skip
 
@@ -199,7 +211,7 @@ def test_input_flags_replace_the_files_way_of_giving_input(run_cli: RunCli, tmp_
     path.write_text(
         GOOD + "  - name: b\n    model: gpt-4o\n    input_file: p.txt\n    output_tokens: 5\n"
     )
-    result = run_cli("quote", str(path), "-n", "10", "-i", "100", "--format", "json")
+    result = run_cli("quote", str(path), "-n", "10", "-i", "100", "-o", "0", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert [w["input_tokens_per_request"] for w in json.loads(result.stdout)["workloads"]] == [
         100,

@@ -176,17 +176,16 @@ def with_system(messages: Any, system: Any = None) -> Any:
 
 
 def message_problems(messages: list[Any], where: str) -> list[str]:
-    """What a provider would reject in a list of chat messages: none at all, a message that
-    is not an object, has no role, or has no (or empty) content."""
-    if not messages:
-        return [f"{where} is empty"]
-    for i, m in enumerate(messages):
-        if not isinstance(m, Mapping) or not isinstance(m.get("role"), str):
-            return [f"{where}[{i}] must be an object with a role"]
-        content = m.get("content")
-        if content is None or content == "" or content == []:
-            return [f"{where}[{i}] has no content"]
-    return []
+    """What a provider would reject in a list of chat messages (``costcalc.requests``
+    decides, for every command that reads requests)."""
+    from costcalc.requests import message_problem
+
+    problem = message_problem(messages)
+    if problem is None:
+        return []
+    if problem.message is None:
+        return [f"{where} {problem.reason}"]
+    return [f"{where}[{problem.message}] {problem.reason}"]
 
 
 def usage_int(usage: Mapping[str, Any], key: str, where: str) -> int:

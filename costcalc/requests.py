@@ -1,0 +1,136 @@
+"""Which requests the providers accept: decided here, once.
+
+``batch build`` (its input rows), ``batch validate`` (the messages of a batch line), ``queue
+add`` (a task) and ``quote --input-file`` (a request to price) all read a request with
+``input_request`` or check its chat messages with ``message_problem``, so they accept and
+refuse the same requests. The token counters (``costcalc tokens``, ``count_file``) count
+any request but report how many of them ``refused`` would call unacceptable.
+
+A request is refused when a provider would reject it: a prompt with no text (empty or only
+white space), no messages, a message that is not an object with a role, a message whose
+content has no text (``""``, ``"  "``, ``[]``, or only empty text parts), or only system
+messages (nothing for the model to answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from costcalc.errors import EMPTY_PROMPT, RequestError, quoted
+
+PROMPT_KEYS = ("prompt", "text", "input", "content")
+"""Keys of a request object that may hold its prompt, in the order they are looked for."""
+
+EXPECTED_PROMPT = 'expected a prompt: a string, {"prompt": ...}, {"messages": [...]}'
+"""Why a value that is no request at all is refused."""
+
+_SYSTEM_ROLES = frozenset({"system", "developer"})
+
+
+class Request(NamedTuple):
+    """One request as it will be sent: chat messages, and a system prompt apart (if any)."""
+
+    messages: list[dict[str, Any]]
+    system: str | None = None
+    prompt: str | None = None
+    """The text, when the request was given as a bare prompt (one user message)."""
+
+
+class MessageProblem(NamedTuple):
+    """Why a list of chat messages would be refused."""
+
+    message: int | None
+    """The message refused (0-based), or None for the list as a whole."""
+    reason: str
+    """What is wrong, to follow the name of the message or list: ``has no content``."""
+
+
+def blank(text: str) -> bool:
+    """Whether a prompt or a message's text is empty or only white space."""
+    return not text or text.isspace()
+
+
+def _has_text(content: Any) -> bool:
+    if isinstance(content, str):
+        return not blank(content)
+    if isinstance(content, list):
+        for part in content:
+            if isinstance(part, str):
+                if not blank(part):
+                    return True
+            elif isinstance(part, Mapping):
+                text = part.get("text")
+                if not isinstance(text, str) or not blank(text):
+                    return True  # an image, a file, a tool result: content without text
+        return False
+    return False
+
+
+def message_problem(messages: Any) -> MessageProblem | None:
+    """Why a provider would refuse these chat messages, or None if it would take them."""
+    if not isinstance(messages, list):
+        return MessageProblem(None, "must be a list of chat messages")
+    if not messages:
+        return MessageProblem(None, "is empty")
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping) or not isinstance(m.get("role"), str):
+            return MessageProblem(i, "must be an object with a role")
+        if not _has_text(m.get("content")):
+            return MessageProblem(i, "has no content")
+    if all(m["role"] in _SYSTEM_ROLES for m in messages):
+        return MessageProblem(None, "holds only system messages (nothing to answer)")
+    return None
+
+
+def input_request(obj: Any, field_path: str | None = None) -> Request:
+    """The request a parsed input row holds (a prompt string, ``{"prompt": ...}`` or another
+    of ``PROMPT_KEYS``, ``{"messages": [...]}`` or a bare list of messages, each with an
+    optional ``"system"``; ``field_path``: the dotted path to it), or ``RequestError`` saying
+    why a provider would refuse it."""
+    if field_path:
+        for part in field_path.split("."):
+            if isinstance(obj, Mapping) and part in obj:
+                obj = obj[part]
+            else:
+                raise RequestError(f"no field {quoted(field_path)}")
+    system = None
+    if isinstance(obj, Mapping):
+        if isinstance(obj.get("system"), str):
+            system = obj["system"]
+        if isinstance(obj.get("messages"), list):
+            obj = obj["messages"]
+        else:
+            obj = next((obj[k] for k in PROMPT_KEYS if isinstance(obj.get(k), str)), obj)
+    if isinstance(obj, str):
+        if blank(obj):
+            raise RequestError(EMPTY_PROMPT)
+        return Request([{"role": "user", "content": obj}], system, obj)
+    if not isinstance(obj, list):
+        raise RequestError(EXPECTED_PROMPT)
+    # a list of texts is no request batch build writes (a counter may count one)
+    texts = bool(obj) and all(isinstance(v, str) for v in obj)
+    reason = EXPECTED_PROMPT if texts else refusal(obj)
+    if reason is not None:
+        raise RequestError(reason)
+    return Request([dict(m) for m in obj], system)
+
+
+def refusal(value: Any) -> str | None:
+    """Why a provider would refuse what is sent as one request's input: text (empty or
+    blank), a list of texts, or chat messages; None if it would take it."""
+    if isinstance(value, str):
+        return EMPTY_PROMPT if blank(value) else None
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return EMPTY_PROMPT if all(blank(v) for v in value) else None
+    problem = message_problem(value)
+    if problem is None:
+        return None
+    if problem.message is None:
+        return f"messages {problem.reason}"
+    return f"message {problem.message + 1} {problem.reason}"
+
+
+def refused(value: Any) -> bool:
+    """Whether ``refusal`` refuses ``value``."""
+    return refusal(value) is not None

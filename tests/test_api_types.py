@@ -1,0 +1,128 @@
+"""The Python API: paths as str or os.PathLike (one path is one file), TypeError naming the
+argument for a wrong type, and one costcalc error for a Workload with bad fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import costcalc
+from costcalc import Workload
+
+GOOD = dict(model="gpt-4o", requests=10, input_tokens=10, output_tokens=10)
+
+
+def _w(**fields: Any) -> Any:
+    return Workload(**{**GOOD, **fields})
+
+
+Call = Callable[[Path], Any]
+
+# (case id, call, expected exception type, fragment of its message)
+CASES: list[tuple[str, Call, type[BaseException], str]] = [
+    # wrong types: TypeError naming the function and the argument
+    ("quote-none", lambda d: costcalc.quote(None), TypeError, "quote: workload must be a costcalc.Workload, got None"),  # type: ignore[arg-type]
+    ("quote-str", lambda d: costcalc.quote("gpt-4o"), TypeError, "quote: workload must be a costcalc.Workload, got str"),  # type: ignore[arg-type]
+    ("quote-dict", lambda d: costcalc.quote(dict(GOOD)), TypeError, "quote: workload must be a costcalc.Workload, got dict"),  # type: ignore[arg-type]
+    ("quote-bad-table", lambda d: costcalc.quote(_w(), table="prices.yaml"), TypeError, "quote: table must be a costcalc.PriceTable or None, got str"),  # type: ignore[arg-type]
+    ("quote-all-str", lambda d: costcalc.quote_all("gpt-4o"), TypeError, "quote_all: workloads must be a list of costcalc.Workload, got str"),  # type: ignore[arg-type]
+    ("quote-all-one-workload", lambda d: costcalc.quote_all(_w()), TypeError, "quote_all: workloads must be a list"),  # type: ignore[arg-type]
+    ("quote-all-of-str", lambda d: costcalc.quote_all(["gpt-4o"]), TypeError, "quote: workload must be a costcalc.Workload, got str"),  # type: ignore[list-item]
+    ("count-file-int", lambda d: costcalc.count_file(123), TypeError, "count_file: paths must be a path (str or os.PathLike) or a list of paths, got int"),  # type: ignore[arg-type]
+    ("count-file-none", lambda d: costcalc.count_file(None), TypeError, "count_file: paths must be a path"),  # type: ignore[arg-type]
+    ("count-file-list-of-int", lambda d: costcalc.count_file(["a.txt", 5]), TypeError, "count_file: paths[1] must be a path (str or os.PathLike), got int"),  # type: ignore[list-item]
+    ("count-string-int", lambda d: costcalc.count_string(5), TypeError, "count_string: text must be a str, got int"),  # type: ignore[arg-type]
+    ("count-string-bytes", lambda d: costcalc.count_string(b"hi"), TypeError, "count_string: text must be a str, got bytes"),  # type: ignore[arg-type]
+    ("price-table-int", lambda d: costcalc.load_price_table(5), TypeError, "load_price_table: overrides must be a path (str or os.PathLike) or a list of paths, got int"),  # type: ignore[arg-type]
+    ("price-table-list-of-none", lambda d: costcalc.load_price_table([None]), TypeError, "load_price_table: overrides[0] must be a path"),  # type: ignore[list-item]
+    ("validate-price-file-int", lambda d: costcalc.validate_price_file(1), TypeError, "validate_price_file: path must be a path"),  # type: ignore[arg-type]
+    ("load-workloads-none", lambda d: costcalc.load_workloads(None), TypeError, "load_workloads: path must be a path (str or os.PathLike), got None"),  # type: ignore[arg-type]
+    ("load-policy-int", lambda d: costcalc.load_policy(3), TypeError, "load_policy: path must be a path"),  # type: ignore[arg-type]
+    ("build-input-none", lambda d: costcalc.build_batch(None, "gpt-4o", d / "out"), TypeError, "build_batch: input_path must be a path"),  # type: ignore[arg-type]
+    ("build-out-int", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", 7), TypeError, "build_batch: out_dir must be a path"),  # type: ignore[arg-type]
+    ("build-model-none", lambda d: costcalc.build_batch(str(d / "p.txt"), None, d / "out"), TypeError, "build_batch: model must be a model name (str), got None"),  # type: ignore[arg-type]
+    ("validate-batch-int", lambda d: costcalc.validate_batch_files(5), TypeError, "validate_batch_files: paths must be a path"),  # type: ignore[arg-type]
+    ("quote-batch-none", lambda d: costcalc.quote_batch_files(None), TypeError, "quote_batch_files: paths must be a path"),  # type: ignore[arg-type]
+    ("reconcile-int", lambda d: costcalc.reconcile_batch(1), TypeError, "reconcile_batch: outputs must be a path"),  # type: ignore[arg-type]
+    ("reconcile-inputs-int", lambda d: costcalc.reconcile_batch([], 2), TypeError, "reconcile_batch: inputs must be a path"),  # type: ignore[arg-type]
+    ("queue-add-db-none", lambda d: costcalc.queue_add(None, ["hi"]), TypeError, "queue_add: db must be a path"),  # type: ignore[arg-type]
+    ("queue-flush-db-int", lambda d: costcalc.queue_flush(1, d, "gpt-4o"), TypeError, "queue_flush: db must be a path"),  # type: ignore[arg-type]
+    ("queue-flush-out-none", lambda d: costcalc.queue_flush(d / "q.db", None, "gpt-4o"), TypeError, "queue_flush: out_dir must be a path"),  # type: ignore[arg-type]
+    ("queue-status-db-none", lambda d: costcalc.queue_status(None), TypeError, "queue_status: db must be a path"),  # type: ignore[arg-type]
+    ("route-workload-str", lambda d: costcalc.route("cron", workload="gpt-4o"), TypeError, "route: workload must be a costcalc.Workload or None, got str"),  # type: ignore[arg-type]
+    # a Workload with bad fields: one costcalc error, one line, naming the fields
+    ("workload-requests", lambda d: _w(requests=0), costcalc.InvalidWorkloadError, "Workload: requests: must be > 0"),
+    ("workload-two-fields", lambda d: _w(requests=0, cancel={"rate": 2}), costcalc.InvalidWorkloadError, "Workload: requests: must be > 0; cancel.rate: must be <= 1"),
+    ("workload-unknown-field", lambda d: _w(colour="red"), costcalc.InvalidWorkloadError, "Workload: colour: unknown key"),
+    ("workload-misspelt-field", lambda d: _w(requestss=5), costcalc.InvalidWorkloadError, "did you mean 'requests'?"),
+    ("workload-no-model", lambda d: Workload(requests=1, input_tokens=1, output_tokens=1), costcalc.InvalidWorkloadError, "Workload: model: required field is missing"),
+    ("workload-no-output", lambda d: Workload(model="gpt-4o", requests=1, input_tokens=1), costcalc.InvalidWorkloadError, "Workload: output_tokens is required (give 0 when nothing is generated"),
+    ("workload-no-input", lambda d: Workload(model="gpt-4o", requests=1, output_tokens=1), costcalc.InvalidWorkloadError, "Workload: input_tokens is required"),
+    ("workload-nothing", lambda d: _w(input_tokens=0, output_tokens=0), costcalc.InvalidWorkloadError, "both zero: nothing to price"),
+    ("workload-negative-deadline", lambda d: _w(deadline=-5), costcalc.InvalidWorkloadError, "Workload: deadline: duration -5 must be a time longer than zero, e.g. 24h"),
+    ("workload-zero-deadline", lambda d: _w(deadline=0), costcalc.InvalidWorkloadError, "deadline: duration 0 must be a time longer than zero"),
+    ("workload-nan-deadline", lambda d: _w(deadline=float("nan")), costcalc.InvalidWorkloadError, "deadline: duration nan must be a time longer than zero"),
+    ("workload-negative-timedelta", lambda d: _w(deadline=dt.timedelta(hours=-1)), costcalc.InvalidWorkloadError, "must be longer than zero"),
+    ("workload-deadline-no-unit", lambda d: _w(deadline=24), costcalc.InvalidWorkloadError, "deadline: duration 24 needs a unit, e.g. 24h"),
+    ("workload-bad-mode", lambda d: _w(modes=["warp"]), costcalc.InvalidWorkloadError, "Workload: modes[0]:"),
+    ("workload-shares", lambda d: _w(cached_share=0.7, cache_write_share=0.5), costcalc.InvalidWorkloadError, "cached_share + cache_write_share must be at most 1"),
+    ("workload-baseline", lambda d: _w(modes=["batch"], baseline="request"), costcalc.InvalidWorkloadError, "baseline 'request' is not one of the modes compared"),
+    ("workload-text-tokens", lambda d: _w(input_tokens="lots"), costcalc.InvalidWorkloadError, "Workload: input_tokens: expected a number, got 'lots'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_wrong_arguments_raise_one_named_error(
+    tmp_path: Path, call: Call, kind: type[BaseException], fragment: str
+) -> None:
+    (tmp_path / "p.txt").write_text("hello\n", encoding="utf-8")
+    with pytest.raises(kind) as info:
+        call(tmp_path)
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_an_invalid_workload_is_a_costcalc_error_and_a_value_error() -> None:
+    with pytest.raises(costcalc.CostcalcError) as info:
+        _w(requests=0, deadline=-5)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, costcalc.InvalidWorkloadError)
+    assert info.value.fields == ["requests", "deadline"]
+    assert "InvalidWorkloadError" in costcalc.__all__
+
+
+def test_one_path_is_one_file_and_pathlike_is_a_path(tmp_path: Path) -> None:
+    text = tmp_path / "p.txt"
+    text.write_text("hello world\n", encoding="utf-8")
+    assert costcalc.count_file(text).tokens == costcalc.count_file(str(text)).tokens == 3
+    assert costcalc.count_file((text, str(text))).requests == 2
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("provider: openai\nmodels: []\n", encoding="utf-8")
+    # one str is one file (it was read as a list of one-character paths: "/: is a directory")
+    for given in (str(prices), prices, [prices], (str(prices),)):
+        try:
+            costcalc.load_price_table(given)
+        except costcalc.CostcalcError as exc:
+            assert "prices.yaml" in str(exc), exc  # its own message about that one file
+    workloads = tmp_path / "w.yaml"
+    workloads.write_text(
+        "model: gpt-4o\nrequests: 5\ninput_tokens: 5\noutput_tokens: 0\n", encoding="utf-8"
+    )
+    assert costcalc.load_workloads(workloads)[0].requests == 5
+
+
+def test_batch_files_take_one_path_or_a_list(tmp_path: Path) -> None:
+    src = tmp_path / "p.txt"
+    src.write_text("hello\nthere\n", encoding="utf-8")
+    manifest = costcalc.build_batch(src, "gpt-4o", tmp_path / "out")
+    part = tmp_path / "out" / manifest.parts[0].file
+    assert costcalc.validate_batch_files(part).valid
+    assert costcalc.validate_batch_files([part, str(part)]).files[0].requests == 2
+    assert costcalc.quote_batch_files(part).workloads[0].requests == 2
