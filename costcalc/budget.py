@@ -98,9 +98,8 @@ class ProjectWorkload(BaseModel):
         default=None, gt=0, le=MAX_REQUESTS, allow_inf_nan=False
     )
     input_tokens: Decimal = Field(ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False)
-    output_tokens: Decimal = Field(
-        default=Decimal(0), ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
-    )
+    output_tokens: Decimal = Field(ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False)
+    """Required, as in a workload file: 0 for requests without output (embeddings)."""
     mode: DeliveryMode = "request"
     """How the workload runs today."""
     source: Source | None = None

@@ -354,6 +354,8 @@ def describe_error(err: Any, model: Any = None) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     if kind == "missing":
+        if tuple(err.get("loc", ()))[-1:] == ("output_tokens",):  # never assumed to be 0
+            return "required field is missing (give 0 when nothing is generated, as for embeddings)"
         return "required field is missing"
     if kind == "extra_forbidden":
         loc = tuple(err.get("loc", ()))

@@ -165,7 +165,7 @@ def test_percentage_limits_compare_the_exact_increase(tmp_path: Path, run_cli: R
 def test_added_and_removed_workloads(tmp_path: Path) -> None:
     extra = (
         BASE
-        + "  - name: evals\n    model: gpt-4.1\n    requests_per_month: 10000\n    input_tokens: 4000\n    mode: batch\n"
+        + "  - name: evals\n    model: gpt-4.1\n    requests_per_month: 10000\n    input_tokens: 4000\n    output_tokens: 0\n    mode: batch\n"
     )
     d = diff(write(tmp_path, "a.yaml", BASE), write(tmp_path, "b.yaml", extra))
     assert [(w.name, w.status) for w in d.workloads][-1] == ("evals", "added")

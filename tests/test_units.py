@@ -88,7 +88,7 @@ def test_workload_and_budget_files_take_as_of_today(run_cli: RunCli, tmp_path: P
     config = tmp_path / "costcalc.yaml"
     config.write_text(
         "as_of: today\nworkloads:\n  - name: a\n    model: gpt-4o\n    requests_per_day: 10\n"
-        "    input_tokens: 800\n"
+        "    input_tokens: 800\n    output_tokens: 0\n"
     )
     result = run_cli("check", str(config), "--format", "json")
     assert result.exit_code == 0, result.stderr
