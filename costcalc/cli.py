@@ -33,7 +33,7 @@ import click
 
 from costcalc import _pydantic_plugins
 from costcalc._version import __version__
-from costcalc.errors import CostcalcError, CostcalcWarning, EnvironmentFailure
+from costcalc.errors import CostcalcError, CostcalcNote, CostcalcWarning, EnvironmentFailure
 
 # costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
 # installed package (15 ms of each run); a user's own setting wins. Nothing above imports
@@ -347,7 +347,8 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
-    click.echo(f"costcalc: warning: {message}", err=True)
+    kind = "note" if issubclass(category, CostcalcNote) else "warning"
+    _say(f"costcalc: {kind}: {message}")
 
 
 @click.group(cls=CostcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -206,6 +206,11 @@ class CostcalcWarning(UserWarning):
     stderr as ``costcalc: warning: ...``)."""
 
 
+class CostcalcNote(CostcalcWarning):
+    """Information, not a problem: what a command did not do, and why (the CLI prints it
+    on stderr as ``costcalc: note: ...``)."""
+
+
 # --- describing validation errors (shared by every file and option we validate) ---------
 
 
