@@ -4,12 +4,13 @@ Exit codes (README.md's "Exit codes" says the same):
 
 - 0 ok;
 - 1 a check failed (budget, threshold, stale prices, invalid batch file);
-- 2 bad input or usage;
+- 2 bad input or usage (an input file that cannot be read, too);
 - 3 the environment failed: disk full, read-only, permission denied, a database or disk I/O
   error, stdout that cannot be written (``costcalc: error: stdout: no space left on
-  device``). A closed pipe (``costcalc ... | head -1``) is one too, but quiet: the reader
-  asked for no more, so nothing is printed; the exit status is still 3, as a shell's
-  ``pipefail`` would see 141 from other tools;
+  device``), a file or folder that cannot be written. A closed pipe (``costcalc ... | head
+  -1``) is one too, but quiet: the reader asked for no more, so nothing is printed; the exit
+  status is still 3 (not 1, a failed check; not 0, the output was not all written), as a
+  shell's ``pipefail`` sees 141 from other tools;
 - 4 an internal error, a bug in costcalc: one line asking for a report
   (``COSTCALC_DEBUG=1`` shows the traceback);
 - 130 interrupted (Ctrl-C).
@@ -108,8 +109,9 @@ class StdoutClosed(Exception):
     click's own handling of a broken pipe (exit 1, which means "a check failed") stays out."""
 
 
-def to_stdout(text: str) -> None:
-    """Write ``text`` to stdout now; a failure is the environment's (exit 3), named stdout."""
+def emit(text: str) -> None:
+    """Write data to stdout now (chatter goes to stderr); a failure is the environment's
+    (exit 3), named stdout."""
     if sys.stdout is None:  # started with stdout closed (>&-): click would drop the text
         raise EnvironmentFailure("stdout", "is closed")
     try:
@@ -130,18 +132,18 @@ def _write_all(raw: io.RawIOBase, data: bytes) -> None:
     view = memoryview(data)
     while view:
         written = raw.write(view)
-        view = view[written or 0 :]
+        if written is None:  # a non-blocking stdout that is full: wait until it drains
+            import select
+
+            select.select([], [raw], [])
+            continue
+        view = view[written:]
 
 
 def _stdout_failure(exc: OSError) -> Exception:
     if exc.errno == errno.EPIPE:
         return StdoutClosed()
     return EnvironmentFailure.from_os_error("stdout", exc)
-
-
-def emit(text: str) -> None:
-    """Write data to stdout (chatter goes to stderr)."""
-    to_stdout(text)
 
 
 def emit_result(result: Any, fmt: str, **options: Any) -> None:
@@ -153,7 +155,7 @@ def emit_result(result: Any, fmt: str, **options: Any) -> None:
         if isinstance(part, Note):
             click.echo(part, nl=False, err=True)
         else:
-            to_stdout(part)
+            emit(part)
 
 
 def emit_quote(report: Any, fmt: str, **options: Any) -> None:
@@ -186,8 +188,9 @@ command's options cost start-up time, and a quote is run in loops."""
 
 
 class CostcalcGroup(click.Group):
-    """Loads commands on first use, and turns a ``CostcalcError`` from any of them into one
-    line on stderr and exit 2, naming fields by their flags (``costcalc.commands.flags``)."""
+    """Loads commands on first use, and turns every failure into one line on stderr and its
+    exit code (the module's docstring): a ``CostcalcError`` exit 2, naming fields by their
+    flags (``costcalc.commands.flags``), an ``EnvironmentFailure`` or ``OSError`` exit 3."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})

@@ -13,6 +13,7 @@ its flag (``--rows``, ``--errors replace``) from its one table, ``costcalc.comma
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import re
 import typing
@@ -116,10 +117,38 @@ class InputFileError(CostcalcError):
         super().__init__(f"{where}: {message}")
 
 
+class _InputFile(io.FileIO):
+    """A file opened to read whose read failures name it: an I/O error in the middle of a
+    file (a failing disk, a device, /proc/self/mem) is bad input naming the file, not an
+    ``OSError`` that names nothing."""
+
+    def readinto(self, buffer: Any) -> int | None:
+        try:
+            return super().readinto(buffer)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def readall(self) -> bytes:
+        try:
+            return super().readall()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        try:
+            return super().read(size)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: OSError) -> InputFileError:
+        return InputFileError(self.name, f"cannot read: {(exc.strerror or str(exc)).lower()}")
+
+
 def open_input(path: str | os.PathLike[str], what: str = "file") -> BinaryIO:
-    """Open a file to read, turning every way that can fail into one line naming the file."""
+    """Open a file to read, turning every way that can fail, then or while reading it, into
+    one line naming the file."""
     try:
-        return open(path, "rb")
+        return io.BufferedReader(_InputFile(path, "rb"))
     except FileNotFoundError:
         raise InputFileError(path, f"no such {what}") from None
     except IsADirectoryError:

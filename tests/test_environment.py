@@ -368,3 +368,24 @@ def test_queue_database_in_a_read_only_folder(tmp_path: Path, run_cli: RunCli) -
         folder.chmod(0o755)
     assert result.exit_code == EXIT_ENVIRONMENT
     assert result.stderr.startswith(f"costcalc: error: {folder / 'q.db'}: ")
+
+
+# --- input that fails while it is read ---------------------------------------------------------
+
+
+def test_an_input_file_that_fails_while_read_is_bad_input_naming_it(tmp_path: Path) -> None:
+    """Open, then the read fails (a failing disk, /proc/self/mem: EIO): one line naming the
+    file, exit 2, not an OSError that names nothing. The failure is made by putting a
+    folder's descriptor in place of the file's (read: EISDIR)."""
+    from costcalc.errors import InputFileError, open_input
+
+    path = tmp_path / "prompts.txt"
+    path.write_text("hello\n")
+    for read in (lambda f: f.read(), lambda f: f.readline(), lambda f: f.read(3)):
+        with open_input(path) as handle:
+            folder = os.open(tmp_path, os.O_RDONLY)
+            os.dup2(folder, handle.fileno())
+            os.close(folder)
+            with pytest.raises(InputFileError) as failed:
+                read(handle)
+        assert str(failed.value) == f"{path}: cannot read: is a directory"
