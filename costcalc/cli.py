@@ -280,6 +280,7 @@ class CostcalcGroup(click.Group):
             if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
                 raise
             text = " ".join(str(exc).split())
+            text = text if len(text) <= 300 else text[:300] + "..."
             _say(
                 f"costcalc: internal error: {type(exc).__name__}: {text} (please report it, "
                 f"with the command that caused it; {DEBUG_ENV}=1 shows the traceback)"

@@ -109,3 +109,25 @@ def test_a_ref_path_that_is_a_folder_says_so(
     assert_one_line_error(run_cli("diff", "HEAD:configs", good), expected)
     assert_one_line_error(run_cli("check", good, "--base", "HEAD:configs"), expected)
     assert run_cli("diff", "HEAD:configs/costcalc.yaml", good).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [(b"git version 2.39.5\n", ("--end-of-options",)), (b"git version 2.24.0\n", ("--end-of-options",)),
+     (b"git version 2.20.1\n", ()), (b"", ())],
+)  # fmt: skip
+def test_end_of_options_only_where_git_knows_it(
+    monkeypatch: pytest.MonkeyPatch, version: bytes, expected: tuple[str, ...]
+) -> None:
+    """Older git has no --end-of-options: there a ref beginning with '-' is refused first."""
+    from costcalc import budget
+
+    def git_version(*args: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.CompletedProcess(["git", "--version"], 0, version, b"")
+
+    monkeypatch.setattr(budget.subprocess, "run", git_version)
+    budget._end_of_options.cache_clear()
+    try:
+        assert budget._end_of_options() == expected
+    finally:
+        budget._end_of_options.cache_clear()
