@@ -153,7 +153,7 @@ def emit_result(result: Any, fmt: str, **options: Any) -> None:
 
     for part in render_parts(result, fmt, **options):
         if isinstance(part, Note):
-            click.echo(part, nl=False, err=True)
+            _say(part, nl=False)
         else:
             emit(part)
 
@@ -302,28 +302,29 @@ def _environment_failures() -> Iterator[None]:
             raise StdoutClosed() from None
         if exc.filename is not None:
             raise EnvironmentFailure.from_os_error(exc.filename, exc) from None
-        if _written_to_stdout(exc):
-            raise EnvironmentFailure.from_os_error("stdout", exc) from None
-        reason = (exc.strerror or str(exc)).lower()
-        raise EnvironmentFailure("(a file it does not name)", reason) from None
+        stream = _echoed_to(exc)
+        if stream == "stderr":  # nothing can be said: exit 3 quietly
+            _silence(sys.stderr)
+        raise EnvironmentFailure.from_os_error(stream or "(a file it does not name)", exc) from None
 
 
-def _written_to_stdout(exc: OSError) -> bool:
-    """Whether ``exc`` was raised writing stdout with ``click.echo`` (as click writes
-    ``--help`` and ``--version``, not through ``emit``): the error does not say."""
+def _echoed_to(exc: OSError) -> str | None:
+    """ "stdout" or "stderr" when ``exc`` was raised writing it with ``click.echo`` (as click
+    writes ``--help`` and ``--version``, and notes go to stderr): the error does not say."""
     tb = exc.__traceback__
     while tb is not None:
         frame = tb.tb_frame
-        if frame.f_code is click.echo.__code__ and not frame.f_locals.get("err"):
-            return True
+        if frame.f_code is click.echo.__code__:
+            return "stderr" if frame.f_locals.get("err") else "stdout"
         tb = tb.tb_next
-    return False
+    return None
 
 
-def _say(line: str) -> None:
-    """One line on stderr; when stderr cannot be written either, nothing more can be said."""
+def _say(line: str, nl: bool = True) -> None:
+    """A line on stderr; when stderr cannot be written, it is not said (chatter and the
+    failures have nowhere else to go, and the exit code still tells)."""
     try:
-        click.echo(line, err=True)
+        click.echo(line, nl=nl, err=True)
     except OSError:
         _silence(sys.stderr)
 

@@ -97,12 +97,15 @@ def database_errors(db: str | Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
+        if _NOT_OUR_SCHEMA.match(str(exc)):  # a costcalc_queue table, but not our others
+            raise InputFileError(db, f"is not a costcalc queue database ({exc})") from None
         raise EnvironmentFailure(db, str(exc)) from None
-    except OSError as exc:  # the flush lock beside the database
-        raise EnvironmentFailure.from_os_error(exc.filename or db, exc) from None
     except sqlite3.DatabaseError as exc:
         raise InputFileError(db, f"is not a costcalc queue database ({exc})") from None
 
+
+_NOT_OUR_SCHEMA = re.compile(r"no such (table|column)|table \S+ has no column")
+"""SQLite's words for a schema that is not the queue's (OperationalError, like a full disk)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 

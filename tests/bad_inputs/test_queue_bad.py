@@ -47,6 +47,8 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("db-folder-is-a-file", ["queue", "add", "--db", "{d}/afile/q.db", "x"], ("afile: is a file, expected a folder for the queue database",)),
     ("db-folder-missing", ["queue", "add", "--db", "{d}/no/q.db", "x"], ("no: no such folder for the queue database",)),
     ("db-is-another-sqlite-db", ["queue", "add", "--db", "{d}/other.db", "x"], ("other.db: is an SQLite database, but not a costcalc queue",)),
+    ("db-has-half-the-tables", ["queue", "add", "--db", "{d}/half.db", "x"], ("half.db: is not a costcalc queue database (no such table: flushes)",)),
+    ("status-of-half-the-tables", ["queue", "status", "--db", "{d}/half.db"], ("half.db: is not a costcalc queue database (no such table",)),
     ("db-is-a-text-file", ["queue", "add", "--db", "{d}/afile", "x"], ("afile: is not a costcalc queue database",)),
     ("status-of-no-db", ["queue", "status", "--db", "{d}/none.db"], ("none.db: no such queue database",)),
     ("flush-unknown-model", ["queue", "flush", "--db", "{d}/q.db", "--out", "{d}/o", "-m", "nope"], ("unknown model 'nope'",)),
@@ -64,6 +66,9 @@ def test_rejected(
     with sqlite3.connect(tmp_path / "other.db") as other:
         other.execute("CREATE TABLE t (x)")
     other.close()
+    with sqlite3.connect(tmp_path / "half.db") as half:
+        half.execute("CREATE TABLE costcalc_queue (version INTEGER)")
+    half.close()
     add(tmp_path / "q.db", ["pending"])
     argv = [a.replace("{d}", str(tmp_path)) for a in args]
     assert_one_line_error(run_cli(*argv), *fragments)
