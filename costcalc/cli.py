@@ -280,7 +280,8 @@ class CostcalcGroup(click.Group):
             if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
                 raise
             text = " ".join(str(exc).split())
-            text = text if len(text) <= 300 else text[:300] + "..."
+            text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:300])
+            text += "..." if len(str(exc)) > 300 else ""
             _say(
                 f"costcalc: internal error: {type(exc).__name__}: {text} (please report it, "
                 f"with the command that caused it; {DEBUG_ENV}=1 shows the traceback)"

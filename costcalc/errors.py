@@ -224,6 +224,10 @@ class EnvironmentFailure(Exception):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # raised in a worker process, it reaches the parent as itself
+        return (type(self), (self.path, self.reason))
+
     @classmethod
     def from_os_error(cls, path: object, exc: OSError) -> EnvironmentFailure:
         """The failure an ``OSError`` met while writing or reading ``path`` stands for."""

@@ -206,7 +206,7 @@ def broken_quote(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     import costcalc
 
     def boom(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("something\nunexpected")
+        raise RuntimeError("something\nunexpected\x00")
 
     monkeypatch.setattr(costcalc, "quote", boom)
     yield
@@ -223,7 +223,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_4(
     assert result.exit_code == EXIT_INTERNAL
     assert result.stdout == ""
     assert result.stderr.startswith(
-        "costcalc: internal error: RuntimeError: something unexpected (please report it"
+        "costcalc: internal error: RuntimeError: something unexpected\\x00 (please report it"
     )
     assert "COSTCALC_DEBUG=1" in result.stderr and result.stderr.count("\n") == 1
 
@@ -389,3 +389,15 @@ def test_an_input_file_that_fails_while_read_is_bad_input_naming_it(tmp_path: Pa
             with pytest.raises(InputFileError) as failed:
                 read(handle)
         assert str(failed.value) == f"{path}: cannot read: is a directory"
+
+
+def test_an_environment_failure_crosses_processes_as_itself() -> None:
+    import pickle
+
+    failure = pickle.loads(pickle.dumps(EnvironmentFailure("out/a.jsonl", "disk full")))
+    assert isinstance(failure, EnvironmentFailure)
+    assert (failure.path, failure.reason, str(failure)) == (
+        "out/a.jsonl",
+        "disk full",
+        "out/a.jsonl: disk full",
+    )
