@@ -34,7 +34,13 @@ import click
 
 from costcalc import _pydantic_plugins
 from costcalc._version import __version__
-from costcalc.errors import CostcalcError, CostcalcNote, CostcalcWarning, EnvironmentFailure
+from costcalc.errors import (
+    CostcalcError,
+    CostcalcNote,
+    CostcalcWarning,
+    EnvironmentFailure,
+    os_failure,
+)
 
 # costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
 # installed package (15 ms of each run); a user's own setting wins. Nothing above imports
@@ -190,7 +196,8 @@ command's options cost start-up time, and a quote is run in loops."""
 class CostcalcGroup(click.Group):
     """Loads commands on first use, and turns every failure into one line on stderr and its
     exit code (the module's docstring): a ``CostcalcError`` exit 2, naming fields by their
-    flags (``costcalc.commands.flags``), an ``EnvironmentFailure`` or ``OSError`` exit 3."""
+    flags (``costcalc.commands.flags``), an ``EnvironmentFailure`` exit 3, an ``OSError`` as
+    ``errors.os_failure`` classes it."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -226,12 +233,7 @@ class CostcalcGroup(click.Group):
                 # click would print an empty line first: main says it in one
                 raise click.Abort() from None
             except CostcalcError as exc:
-                from costcalc.commands.flags import on_command_line
-
-                # the fields it names as their flags; one line, whatever the message quotes
-                # from the input (a CSV header, a value)
-                message = " ".join(on_command_line(exc).split("\n"))
-                _say(f"costcalc: error: {message}")
+                _say_bad_input(exc)
                 raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
 
     def main(
@@ -264,6 +266,9 @@ class CostcalcGroup(click.Group):
             with contextlib.suppress(OSError):
                 exc.show()
             sys.exit(exc.exit_code)
+        except CostcalcError as exc:  # outside a command (the group's own options)
+            _say_bad_input(exc)
+            sys.exit(EXIT_BAD_INPUT)
         except (click.Abort, KeyboardInterrupt):
             _say("costcalc: interrupted")
             _silence(sys.stdout)
@@ -292,21 +297,20 @@ class CostcalcGroup(click.Group):
 
 @contextlib.contextmanager
 def _environment_failures() -> Iterator[None]:
-    """An ``OSError`` that reaches the command line is the machine's failure, not the
-    input's (input that cannot be read is reported as bad input where it is opened): it
-    becomes an ``EnvironmentFailure`` naming the path (stdout when it was stdout), or
-    ``StdoutClosed`` for a closed pipe."""
+    """An ``OSError`` that reaches the command line becomes costcalc's error for it
+    (``errors.os_failure``: the machine's failure, exit 3, or bad input, exit 2) naming its
+    path, stdout or stderr when click was writing them; a closed pipe ``StdoutClosed``."""
     try:
         yield
     except OSError as exc:
         if exc.errno == errno.EPIPE:
             raise StdoutClosed() from None
-        if exc.filename is not None:
-            raise EnvironmentFailure.from_os_error(exc.filename, exc) from None
-        stream = _echoed_to(exc)
+        stream = None if exc.filename is not None else _echoed_to(exc)
+        if stream is None:
+            raise os_failure(exc.filename or "(a file it does not name)", exc) from None
         if stream == "stderr":  # nothing can be said: exit 3 quietly
             _silence(sys.stderr)
-        raise EnvironmentFailure.from_os_error(stream or "(a file it does not name)", exc) from None
+        raise EnvironmentFailure.from_os_error(stream, exc) from None
 
 
 def _echoed_to(exc: OSError) -> str | None:
@@ -319,6 +323,15 @@ def _echoed_to(exc: OSError) -> str | None:
             return "stderr" if frame.f_locals.get("err") else "stdout"
         tb = tb.tb_next
     return None
+
+
+def _say_bad_input(exc: CostcalcError) -> None:
+    from costcalc.commands.flags import on_command_line
+
+    # the fields it names as their flags; one line, whatever the message quotes from the
+    # input (a CSV header, a value)
+    message = " ".join(on_command_line(exc).split("\n"))
+    _say(f"costcalc: error: {message}")
 
 
 def _say(line: str, nl: bool = True) -> None:

@@ -13,6 +13,7 @@ its flag (``--rows``, ``--errors replace``) from its one table, ``costcalc.comma
 from __future__ import annotations
 
 import difflib
+import errno
 import io
 import os
 import re
@@ -232,6 +233,26 @@ class EnvironmentFailure(Exception):
     def from_os_error(cls, path: object, exc: OSError) -> EnvironmentFailure:
         """The failure an ``OSError`` met while writing or reading ``path`` stands for."""
         return cls(path, (exc.strerror or str(exc)).lower())
+
+
+ENVIRONMENT_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSPC", "EDQUOT", "EROFS", "EIO", "EFBIG", "EACCES", "EPERM", "EPIPE", "ENOMEM")
+    if hasattr(errno, name)
+)
+"""What the machine did wrong, not the user's input: a full or read-only disk, a quota, a
+failing device, a folder one may not write, a reader that went away."""
+
+
+def os_failure(path: object, exc: OSError, doing: str = "") -> CostcalcError | EnvironmentFailure:
+    """The error to raise for ``exc`` met while ``doing`` something to ``path``: an
+    ``EnvironmentFailure`` (exit 3) when the machine failed, else bad input (a path under a
+    file, a name too long: exit 2)."""
+    reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    reason = f"{doing}: {reason}" if doing else reason
+    if exc.errno in ENVIRONMENT_ERRNOS or isinstance(exc, TimeoutError):
+        return EnvironmentFailure(path, reason)
+    return InputFileError(path, reason)
 
 
 class CostcalcWarning(UserWarning):

@@ -90,11 +90,16 @@ def parse_duration(value: Any, field: str = "deadline") -> Decimal:
     return total
 
 
+MONEY_MAX = 10**12
+"""The most USD a user may give (a rate, a value of time, a budget): beyond it, a typo."""
+
+
 def parse_money(value: Any, field: str) -> Decimal:
-    """USD from ``50``, ``12.5`` or ``$1,200``."""
+    """USD from ``50``, ``12.5`` or ``$1,200``, up to ``MONEY_MAX`` either side of zero."""
     if isinstance(value, bool):
         raise FieldError(field, f"expected an amount of money, got {value!r}")
-    if isinstance(value, (int, Decimal)):
+    exact = isinstance(value, int) or (isinstance(value, Decimal) and value.is_finite())
+    if exact and abs(value) <= MONEY_MAX:
         return Decimal(value)
     text = str(value).strip().replace(",", "").removeprefix("$").removesuffix("/h").strip()
     try:
@@ -103,6 +108,8 @@ def parse_money(value: Any, field: str) -> Decimal:
         raise FieldError(field, f"expected an amount of money in USD, got {value!r}") from None
     if not amount.is_finite():
         raise FieldError(field, f"expected an amount of money in USD, got {value!r}")
+    if abs(amount) > MONEY_MAX:  # a typo, and beyond what a cent-rounded Decimal can hold
+        raise FieldError(field, f"must be <= {MONEY_MAX}")
     return amount
 
 
@@ -159,7 +166,7 @@ Date = Annotated[dt.date, _field(parse_date)]
 """Written as YYYY-MM-DD or ``today`` (or a ``datetime.date`` in Python)."""
 Duration = Annotated[dt.timedelta, _field(_timedelta)]
 """Written as 24h, 1d, 90m, 2 hours (or a ``datetime.timedelta`` in Python)."""
-MoneyIn = Annotated[Decimal, _field(parse_money), Field(ge=0, le=10**12, allow_inf_nan=False)]
+MoneyIn = Annotated[Decimal, _field(parse_money), Field(ge=0, le=MONEY_MAX, allow_inf_nan=False)]
 """USD a user gives (value of time, budgets): up to a trillion, beyond which it is a typo."""
 Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
 """A share between 0 and 1. Read as pydantic reads a number, with its bounds: a bad share in

@@ -61,9 +61,10 @@ def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
     return _write
 
 
-def assert_one_line_error(result: Result, *fragments: str) -> None:
-    """Exit 2, one line on stderr starting 'costcalc: error:', no traceback, nothing on stdout."""
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+def assert_one_line_error(result: Result, *fragments: str, code: int = 2) -> None:
+    """Exit ``code`` (2: bad input; 3: the environment failed), one line on stderr starting
+    'costcalc: error:', no traceback, nothing on stdout."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
     err = result.stderr.strip()
     assert "Traceback" not in result.stderr
     lines = err.splitlines()

@@ -5,6 +5,7 @@ traceback; a state-changing command reports success only once the change is on d
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -247,19 +248,36 @@ def test_ctrl_c_is_one_line_and_exit_130(run_cli: RunCli, monkeypatch: pytest.Mo
     assert (result.exit_code, result.stderr) == (EXIT_INTERRUPTED, "costcalc: interrupted\n")
 
 
-def test_an_os_error_of_a_file_is_exit_3_naming_it(
-    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("code", "named", "expected"),
+    [(errno.EROFS, True, (EXIT_ENVIRONMENT, "{f}: read-only file system")),
+     (errno.ENOSPC, False, (EXIT_ENVIRONMENT, "(a file it does not name): no space left on device")),
+     (errno.ENAMETOOLONG, True, (2, "{f}: file name too long"))],
+    ids=["read-only", "unnamed-disk-full", "name-too-long"],
+)  # fmt: skip
+def test_an_os_error_that_escapes_a_command_is_one_line(
+    run_cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+    named: bool,
+    expected: tuple[int, str],
 ) -> None:
+    """An OSError no library function turned into costcalc's error: the machine's (exit 3)
+    or bad input (exit 2) by its errno (errors.os_failure), naming its file when it has one."""
     import costcalc
 
-    def read_only(*args: object, **kwargs: object) -> None:
-        raise OSError(30, "Read-only file system", str(tmp_path / "report.md"))
+    path = tmp_path / "report.md"
 
-    monkeypatch.setattr(costcalc, "quote", read_only)
+    def failing(*args: object, **kwargs: object) -> None:
+        raise OSError(code, os.strerror(code), *([str(path)] if named else []))
+
+    monkeypatch.setattr(costcalc, "quote", failing)
     result = run_cli(*QUOTE)
+    exit_code, message = expected
     assert (result.exit_code, result.stderr) == (
-        EXIT_ENVIRONMENT,
-        f"costcalc: error: {tmp_path / 'report.md'}: read-only file system\n",
+        exit_code,
+        f"costcalc: error: {message.format(f=path)}\n",
     )
 
 

@@ -8,8 +8,10 @@ tests/data/litellm_prices.json, with one planted change; no test touches the net
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import pytest
 import costcalc
 from costcalc.prices import builtin_pricing_dir, load_price_table
 from costcalc.prices.genai import installed_version, raw_from_package
-from tests.conftest import RunCli
+from tests.conftest import RunCli, assert_one_line_error
 
 TODAY = dt.date.today().isoformat()
 LITELLM_SAMPLE = Path(__file__).parent / "data" / "litellm_prices.json"
@@ -281,3 +283,40 @@ def test_a_body_over_the_size_cap_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout: _Response(b"x" * 11))
     with pytest.raises(costcalc.CostcalcError, match="more than 10 bytes"):
         fetch_url("https://example.com/data.json", max_bytes=10)
+
+
+@pytest.mark.parametrize(
+    ("where", "code", "fragment"),
+    [
+        ("mkdir", errno.EACCES, "cannot create the user data folder: permission denied"),
+        ("mkdir", errno.EROFS, "cannot create the user data folder: read-only file system"),
+        ("replace", errno.ENOSPC, "no space left on device"),
+        ("replace", errno.EROFS, "read-only file system"),
+    ],
+)
+def test_a_failing_data_folder_is_an_environment_failure_and_keeps_the_update_before(
+    run_cli: RunCli,
+    planted: Path,
+    costcalc_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    code: int,
+    fragment: str,
+) -> None:
+    """A disk that fails while `prices update` writes: exit 3, one line, the update in use
+    before untouched and no temporary file beside it."""
+    first = run_cli("prices", "update", "--from", str(planted))
+    assert first.exit_code == 0, first.stderr
+    kept = (costcalc_home / "prices-update.json").read_bytes()
+    if where == "mkdir":
+        monkeypatch.setenv("COSTCALC_HOME", str(costcalc_home / "new"))
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, where, fail)
+    result = run_cli("prices", "update", "--from", str(planted))
+    assert_one_line_error(result, fragment, code=3)
+    monkeypatch.undo()
+    assert (costcalc_home / "prices-update.json").read_bytes() == kept
+    assert sorted(p.name for p in costcalc_home.iterdir()) == ["prices-update.json"]

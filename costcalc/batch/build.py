@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
 from collections import Counter
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from costcalc.atomic import check_target
 from costcalc.batch.formats import (
     LineFormat,
     RequestWriter,
@@ -23,7 +26,14 @@ from costcalc.batch.formats import (
 from costcalc.batch.rows import Reservoir, Row, input_rows
 from costcalc.batch.validate import ContextGuard
 from costcalc.batch.writer import PartInfo, PartWriter, RequestTooLarge, effective_limits
-from costcalc.errors import CostcalcError, FieldError, InputFileError, UsageError, arg
+from costcalc.errors import (
+    CostcalcError,
+    FieldError,
+    InputFileError,
+    UsageError,
+    arg,
+    os_failure,
+)
 from costcalc.money import MoneyOut
 from costcalc.results import to_json
 
@@ -138,7 +148,12 @@ def build(
     progress: Callable[[int], None] | None = None,
     seed: int = 0,
 ) -> Manifest:
-    """Build provider-format batch files from ``input_path`` into ``out_dir``."""
+    """Build provider-format batch files from ``input_path`` into ``out_dir``.
+
+    An earlier build of the same input there is refused, or with ``force`` replaced whole: its
+    parts are removed (``earlier_build``). Files are written as ``costcalc.atomic`` writes:
+    only regular files, temporary files removed on failure and SIGTERM; a failing disk raises
+    ``EnvironmentFailure``."""
     from costcalc._version import __version__
     from costcalc.prices import load_price_table
 
@@ -163,6 +178,7 @@ def build(
     )
     out = Path(out_dir)
     stem = f"{Path(input_path).stem or 'batch'}-batch"
+    replaces = earlier_build(out, stem, force)
     writer = PartWriter(out, stem, limit_requests, limit_bytes, force)
     sample = Reservoir(QUOTE_SAMPLE, random.Random(seed))
     count = 0
@@ -206,11 +222,55 @@ def build(
         )
         manifest.parts = list(writer.finish())
         data = to_json(manifest).encode()
-        writer.commit(extra=[(f"{stem}.manifest.json", data)])
+        writer.commit(extra=[(f"{stem}.manifest.json", data)], replaces=replaces)
     except BaseException:
         writer.abort()
         raise
     return manifest
+
+
+def earlier_build(out: Path, stem: str, force: bool) -> list[Path]:
+    """The part files of an earlier build of ``stem`` in ``out``, which this one replaces: those
+    its manifest (``<stem>.manifest.json``) lists. Without ``force`` any of them, or the
+    manifest, is refused; so is, even with ``force``, a ``<stem>-NNN.jsonl`` the manifest does
+    not list (another build's, or a copy): replacing some parts and leaving others would make
+    a folder whose ``*.jsonl`` send requests twice."""
+    part_name = re.compile(rf"{re.escape(stem)}-\d{{3,}}\.jsonl")
+    try:
+        present = sorted(e.name for e in os.scandir(out) if part_name.fullmatch(e.name))
+    except (FileNotFoundError, NotADirectoryError):
+        return []  # PartWriter creates the folder, or says what is in its place
+    except OSError as exc:
+        raise os_failure(out, exc, "cannot read the folder") from None
+    manifest = out / f"{stem}.manifest.json"
+    for name in [*present, manifest.name]:
+        check_target(out / name, force)
+    listed = _listed_parts(manifest)
+    if unknown := [name for name in present if name not in listed]:
+        raise InputFileError(
+            out / unknown[0],
+            f"is not a part of the earlier build (not in {manifest.name}); move it away: "
+            "costcalc will not leave old and new batch files side by side",
+        )
+    return [out / name for name in present]
+
+
+def _listed_parts(manifest: Path) -> set[str]:
+    """The part file names an earlier manifest lists (none if it is missing or unreadable)."""
+    try:
+        with open(manifest, "rb") as f:
+            data = json.loads(f.read(MANIFEST_MAX_BYTES))
+        return {
+            p["file"]
+            for p in data["parts"]
+            if isinstance(p, dict) and isinstance(p.get("file"), str)
+        }
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return set()
+
+
+MANIFEST_MAX_BYTES = 64 << 20
+"""An earlier manifest is read up to this size (one lists at most thousands of parts)."""
 
 
 def _job_quote(

@@ -120,6 +120,10 @@ def reconcile(
             outcomes[outcome] += 1
             if used is None:
                 continue
+            if line_model is not None and not isinstance(line_model, str):
+                raise CostcalcError(
+                    f"{where}: the result's model must be text, got {type(line_model).__name__}"
+                )
             result_model = result_model or line_model
             billed[fmt.usage(used, where)] += 1
     # validated first: for lines that name no model (bedrock, vertex), the manifests of the

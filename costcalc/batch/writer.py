@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +14,15 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from costcalc.atomic import new_temp, stage
-from costcalc.errors import CostcalcError, InputFileError, arg
+from costcalc.atomic import (
+    check_target,
+    new_temp,
+    not_regular,
+    remove_stale_temps,
+    sigterm_raises,
+    stage,
+)
+from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, os_failure
 
 # --- writing parts atomically ---------------------------------------------------------------
 
@@ -65,11 +72,21 @@ class _OpenPart:
         os.fsync(self.handle.fileno())
         self.handle.close()
 
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):  # closing flushes: it fails again on a full disk
+            self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
 
 @dataclass
 class PartWriter:
     """Writes lines into parts of at most ``max_requests`` lines and ``max_bytes`` bytes, as
-    temporary files in ``out_dir``; ``commit`` renames them into place."""
+    temporary files in ``out_dir``; ``commit`` renames them into place, ``abort`` removes them.
+
+    From creation to ``commit`` or ``abort``, SIGTERM raises (``costcalc.atomic``), so the
+    caller's ``except BaseException: writer.abort()`` runs; temporary files a killed run left
+    for the same ``stem`` are removed on creation. A failing disk raises ``EnvironmentFailure``.
+    """
 
     out_dir: Path
     stem: str
@@ -81,14 +98,29 @@ class PartWriter:
     _current: _OpenPart | None = None
     _pending: deque[Future[None]] = field(default_factory=deque)
     _io: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
+    _signals: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def __post_init__(self) -> None:
         self._created_dir = prepare_out_dir(self.out_dir)
+        self._signals.enter_context(sigterm_raises())
+        remove_stale_temps(self.out_dir, self.stem)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """An OSError while writing becomes the environment's failure (or bad input)."""
+        try:
+            yield
+        except OSError as exc:
+            raise os_failure(self.out_dir, exc, "cannot write") from None
 
     def name(self, index: int) -> str:
         return f"{self.stem}-{index:03d}.jsonl"
 
     def add(self, line: bytes, custom_id: str) -> None:
+        with self._writing():
+            self._add(line, custom_id)
+
+    def _add(self, line: bytes, custom_id: str) -> None:
         size = len(line)
         part = self._current
         if (
@@ -138,9 +170,10 @@ class PartWriter:
 
     def finish(self) -> list[PartInfo]:
         """Close the last part, wait for the I/O thread, and describe every part."""
-        self._close()
-        while self._pending:
-            self._pending.popleft().result()
+        with self._writing():
+            self._close()
+            while self._pending:
+                self._pending.popleft().result()
         for part in self._closed[len(self.parts) :]:
             self.parts.append(
                 PartInfo(
@@ -154,28 +187,41 @@ class PartWriter:
             )
         return self.parts
 
-    def commit(self, extra: Sequence[tuple[str, bytes]] = ()) -> None:
-        """Put every part (and ``extra`` files, such as the manifest) in place."""
+    def commit(
+        self, extra: Sequence[tuple[str, bytes]] = (), replaces: Sequence[Path] = ()
+    ) -> None:
+        """Put every part (and ``extra`` files, such as the manifest) in place, and remove the
+        files of ``replaces`` (an earlier build's parts) that no new file takes the place of.
+
+        The order keeps a folder consistent if the run is killed half-way: every part in it
+        is listed by the manifest there. Old parts go first, then ``extra``, then the parts."""
         self.finish()
         self._io.shutdown()
-        moves = [
-            (p.tmp, self.out_dir / info.file)
+        parts = [
+            (self.out_dir / info.file, p.tmp)
             for p, info in zip(self._closed, self.parts, strict=True)
         ]
-        for name, data in extra:
-            moves.append((stage(self.out_dir, self.stem, data), self.out_dir / name))
-        if not self.force:
-            clash = [final for _, final in moves if final.exists()]
-            if clash:
-                for tmp, _ in moves:
-                    tmp.unlink(missing_ok=True)
-                self._closed = []
-                raise CostcalcError(
-                    f"{clash[0]} already exists (use {arg('force', True)} to replace it)"
-                )
-        for tmp, final in moves:
-            os.replace(tmp, final)
-        self._closed = []
+        staged: list[tuple[Path, Path]] = []
+        try:
+            with self._writing():
+                for name, data in extra:
+                    staged.append((self.out_dir / name, stage(self.out_dir, self.stem, data)))
+                moves = staged + parts
+                for final, _ in moves:
+                    check_target(final, self.force)
+                finals = {final for final, _ in moves}
+                for old in replaces:
+                    if old not in finals:
+                        old.unlink(missing_ok=True)
+                for final, tmp in moves:
+                    os.replace(tmp, final)
+        except BaseException:
+            for _, tmp in staged + parts:  # those not yet in place
+                tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            self._closed = []
+        self._signals.close()
 
     def abort(self) -> None:
         """Remove every temporary file (after a failure)."""
@@ -185,14 +231,13 @@ class PartWriter:
         self._pending.clear()
         parts = [*self._closed, *([self._current] if self._current else [])]
         for part in parts:
-            if not part.handle.closed:
-                part.handle.close()
-            part.tmp.unlink(missing_ok=True)
+            part.discard()
         self._closed = []
         self._current = None
         if self._created_dir:  # a folder made for this build goes too, when nothing is in it
             with contextlib.suppress(OSError):
                 self.out_dir.rmdir()
+        self._signals.close()
 
 
 def effective_limits(
@@ -206,15 +251,16 @@ def effective_limits(
 
 
 def prepare_out_dir(out_dir: Path) -> bool:
-    """Create ``out_dir`` if needed (and say whether it was); a file in its place or no write
-    access is bad input."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputFileError(out_dir, "is a file, expected a folder for the batch files")
+    """Create ``out_dir`` if needed (and say whether it was); a file in its place is bad input,
+    a folder that may not be made or written the environment's failure."""
+    if os.path.lexists(out_dir) and not out_dir.is_dir():  # a symlink to a folder will do
+        kind = "a dangling symlink" if not out_dir.exists() else not_regular(out_dir) or "a file"
+        raise InputFileError(out_dir, f"is {kind}, expected a folder for the batch files")
     created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputFileError(out_dir, f"cannot create the folder: {exc.strerror}") from None
+        raise os_failure(out_dir, exc, "cannot create the folder") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise InputFileError(out_dir, "folder is not writable")
+        raise EnvironmentFailure(out_dir, "folder is not writable")
     return created

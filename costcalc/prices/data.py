@@ -4,7 +4,9 @@ detected by shape and compiled into the compact index (``costcalc.prices.genai``
 
 Fetching a URL (http or https only, with urllib, a timeout and a size cap) is the only
 network access costcalc makes, and only ``costcalc prices update`` and ``prices audit
---against URL`` make it. Every way reading can fail is a ``CostcalcError`` of one line.
+--against URL`` make it. Every way reading can fail is one line: a ``CostcalcError`` when
+the source is wrong (not http, HTTP 4xx, not price data), an ``EnvironmentFailure`` when the
+network is (no route, no name, a timeout, HTTP 5xx).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from costcalc.errors import CostcalcError, InputFileError, open_input
+from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, open_input
 
 GENAI = "genai-prices"
 LITELLM = "litellm"
@@ -89,11 +91,16 @@ def fetch_url(url: str, timeout: float = TIMEOUT_S, max_bytes: int = MAX_BYTES) 
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body: bytes = response.read(max_bytes + 1)
     except urllib.error.HTTPError as exc:
-        raise CostcalcError(f"{url}: could not fetch it: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise CostcalcError(f"{url}: could not fetch it: {exc.reason}") from None
-    except (OSError, ValueError) as exc:  # timeouts, resets, a malformed URL
+        reason = f"could not fetch it: HTTP {exc.code} {exc.reason}"
+        if exc.code >= 500:  # the server failed, not the URL
+            raise EnvironmentFailure(url, reason) from None
+        raise CostcalcError(f"{url}: {reason}") from None
+    except ValueError as exc:  # a malformed URL
         raise CostcalcError(f"{url}: could not fetch it: {exc or type(exc).__name__}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        # no network, no name, refused, reset, timed out: the machine's, not the URL's
+        why = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise EnvironmentFailure(url, f"could not fetch it: {why or type(exc).__name__}") from None
     if len(body) > max_bytes:
         raise CostcalcError(f"{url}: more than {max_bytes:,} bytes: not price data")
     return body

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from costcalc.errors import CostcalcError, InputFileError
+from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, os_failure
 from costcalc.money import MoneyOut
 from costcalc.prices.genai import INDEX_FILE, MODES
 from costcalc.prices.load import (
@@ -170,7 +170,7 @@ def remove_price_update(home: Path | None = None) -> PriceUpdateRemoval:
     except FileNotFoundError:
         removed = False
     except OSError as exc:
-        raise InputFileError(target, f"cannot remove it: {exc.strerror or exc}") from None
+        raise os_failure(target, exc, "cannot remove it") from None
     forget_loaded()
     return PriceUpdateRemoval(path=str(target), removed=removed, now=_shipped()[1])
 
@@ -188,15 +188,13 @@ def _write(target: Path, text: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputFileError(
-            folder, f"cannot create the user data folder: {exc.strerror or exc}"
-        ) from None
+        raise os_failure(folder, exc, "cannot create the user data folder") from None
     try:
         write_file(target, text, force=True)
-    except CostcalcError:
+    except (CostcalcError, EnvironmentFailure):
         raise
     except OSError as exc:
-        raise InputFileError(folder, f"cannot write there: {exc.strerror or exc}") from None
+        raise os_failure(folder, exc, "cannot write there") from None
 
 
 # --- the diff ------------------------------------------------------------------------------

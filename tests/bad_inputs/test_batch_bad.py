@@ -136,6 +136,50 @@ def _setup(tmp_path: Path) -> None:
             }
         )
     )
+    (tmp_path / "model-not-text.jsonl").write_text(
+        lines(
+            {
+                "custom_id": "a",
+                "response": {
+                    "status_code": 200,
+                    "body": {"model": 5, "usage": {"prompt_tokens": 5, "completion_tokens": 1}},
+                },
+            }
+        )
+    )
+    (tmp_path / "cached-over-prompt.jsonl").write_text(
+        lines(
+            {
+                "custom_id": "a",
+                "response": {
+                    "status_code": 200,
+                    "body": {
+                        "model": "gpt-4o",
+                        "usage": {
+                            "prompt_tokens": 10,
+                            "completion_tokens": 1,
+                            "prompt_tokens_details": {"cached_tokens": 50},
+                        },
+                    },
+                },
+            }
+        )
+    )
+    (tmp_path / "vertex-cached-over-prompt.jsonl").write_text(
+        lines(
+            {
+                "status": "",
+                "request": {"contents": [], "labels": {"custom_id": "a"}},
+                "response": {
+                    "usageMetadata": {
+                        "promptTokenCount": 10,
+                        "cachedContentTokenCount": 11,
+                        "candidatesTokenCount": 1,
+                    }
+                },
+            }
+        )
+    )
     (tmp_path / "policy.yaml").write_text(
         "rules:\n  - name: x\n    when: {deadline_under: soon}\n    mode: batch\n"
     )
@@ -168,6 +212,9 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-malformed", ["batch", "reconcile", "{d}/bad-results.jsonl"], ("bad-results.jsonl:2: invalid JSON",)),
     ("reconcile-not-output", ["batch", "reconcile", "{d}/not-results.jsonl"], ("not-results.jsonl:1: custom_id is missing",)),
     ("reconcile-bad-usage", ["batch", "reconcile", "{d}/bad-usage.jsonl"], ("bad-usage.jsonl:1: usage.prompt_tokens must be a whole number >= 0",)),
+    ("reconcile-model-not-text", ["batch", "reconcile", "{d}/model-not-text.jsonl"], ("model-not-text.jsonl:1: the result's model must be text, got int",)),
+    ("reconcile-cached-over-prompt", ["batch", "reconcile", "{d}/cached-over-prompt.jsonl"], ("cached-over-prompt.jsonl:1: usage.prompt_tokens_details.cached_tokens (50) exceeds usage.prompt_tokens (10)",)),
+    ("reconcile-vertex-cached-over-prompt", ["batch", "reconcile", "{d}/vertex-cached-over-prompt.jsonl", "-m", "gemini-2.5-flash"], ("vertex-cached-over-prompt.jsonl:1: usage.cachedContentTokenCount (11) exceeds usage.promptTokenCount (10)",)),
     ("reconcile-input-not-a-batch-file", ["batch", "reconcile", "{d}/good-results.jsonl", "--input", "{d}/t.csv"], ("t.csv: no request with a custom_id",)),
     ("reconcile-same-file-twice", ["batch", "reconcile", "{d}/good-results.jsonl", "{d}/good-results.jsonl"], ("good-results.jsonl:1: custom_id 'a' has a result already",)),
     ("reconcile-missing-file", ["batch", "reconcile", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
@@ -223,4 +270,6 @@ def test_out_folder_not_writable(run_cli: RunCli, tmp_path: Path) -> None:
         "--out",
         str(locked),
     )
-    assert_one_line_error(result, "locked: folder is not writable")
+    # the environment's failure, not bad input: exit 3
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr == f"costcalc: error: {locked}: folder is not writable\n"

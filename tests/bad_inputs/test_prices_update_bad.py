@@ -82,23 +82,27 @@ def test_bad_data_is_refused(
     assert list(costcalc_home.iterdir()) == []  # nothing written
 
 
-# (case id, URL, message fragments); no test reaches the network: urlopen is replaced
-URLS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("ftp", "ftp://example.com/data.json", ("ftp://example.com/data.json: not an http or https URL",)),
-    ("file-url", "file:///etc/passwd", ("file:///etc/passwd: not an http or https URL",)),
-    ("unreachable", "https://prices.invalid/data.json", ("https://prices.invalid/data.json: could not fetch it: [Errno -2] Name or service not known",)),
-    ("http-error", "https://example.com/404.json", ("https://example.com/404.json: could not fetch it: HTTP 404 Not Found",)),
-    ("timeout", "https://example.com/slow.json", ("https://example.com/slow.json: could not fetch it: timed out",)),
+# (case id, URL, exit code, message fragments); no test reaches the network: urlopen is
+# replaced. A wrong URL is bad input (2); a network or server that fails, the environment (3).
+URLS: list[tuple[str, str, int, tuple[str, ...]]] = [
+    ("ftp", "ftp://example.com/data.json", 2, ("ftp://example.com/data.json: not an http or https URL",)),
+    ("file-url", "file:///etc/passwd", 2, ("file:///etc/passwd: not an http or https URL",)),
+    ("unreachable", "https://prices.invalid/data.json", 3, ("https://prices.invalid/data.json: could not fetch it: [Errno -2] Name or service not known",)),
+    ("http-error", "https://example.com/404.json", 2, ("https://example.com/404.json: could not fetch it: HTTP 404 Not Found",)),
+    ("server-error", "https://example.com/503.json", 3, ("https://example.com/503.json: could not fetch it: HTTP 503 Service Unavailable",)),
+    ("timeout", "https://example.com/slow.json", 3, ("https://example.com/slow.json: could not fetch it: timed out",)),
+    ("reset", "https://example.com/reset.json", 3, ("https://example.com/reset.json: could not fetch it: [Errno 104] Connection reset by peer",)),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "url", "fragments"), URLS, ids=[c[0] for c in URLS])
+@pytest.mark.parametrize(("name", "url", "code", "fragments"), URLS, ids=[c[0] for c in URLS])
 def test_bad_urls_are_refused(
     run_cli: RunCli,
     monkeypatch: pytest.MonkeyPatch,
     costcalc_home: Path,
     name: str,
     url: str,
+    code: int,
     fragments: tuple[str, ...],
 ) -> None:
     import socket
@@ -111,10 +115,14 @@ def test_bad_urls_are_refused(
             raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
         if "404" in request.full_url:
             raise urllib.error.HTTPError(request.full_url, 404, "Not Found", {}, None)  # type: ignore[arg-type]
+        if "503" in request.full_url:
+            raise urllib.error.HTTPError(request.full_url, 503, "Service Unavailable", {}, None)  # type: ignore[arg-type]
+        if "reset" in request.full_url:
+            raise ConnectionResetError(104, "Connection reset by peer")
         raise TimeoutError("timed out")
 
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    assert_one_line_error(run_cli("prices", "update", "--from", url), *fragments)
+    assert_one_line_error(run_cli("prices", "update", "--from", url), *fragments, code=code)
     assert list(costcalc_home.iterdir()) == []
 
 

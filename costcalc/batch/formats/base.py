@@ -197,6 +197,19 @@ def usage_int(usage: Mapping[str, Any], key: str, where: str) -> int:
     return value
 
 
+def cached_part(
+    prompt: int, cached: int, where: str, prompt_key: str, cached_key: str
+) -> tuple[int, int]:
+    """(uncached, cached) input tokens of a usage whose prompt count includes its cached
+    tokens; more cached than prompt tokens is a usage no provider bills."""
+    if cached > prompt:
+        raise CostcalcError(
+            f"{where}: usage.{cached_key} ({cached:,}) exceeds usage.{prompt_key} ({prompt:,}), "
+            "which includes it"
+        )
+    return prompt - cached, cached
+
+
 def _compact_encoder() -> Callable[[Any], str]:
     """Compact, non-ASCII-escaping JSON, set up once: json.dumps and JSONEncoder.encode
     build their C encoder again on every call, a third of the cost of a short line."""

@@ -13,6 +13,7 @@ from costcalc.batch.formats.base import (
     Outcome,
     RequestWriter,
     ResultLine,
+    cached_part,
     message_problems,
     usage_int,
     with_system,
@@ -130,4 +131,7 @@ class OpenAILines(LineFormat):
         prompt = usage_int(used, "prompt_tokens", where)
         details = used.get("prompt_tokens_details") or {}
         cached = usage_int(details, "cached_tokens", where) if isinstance(details, Mapping) else 0
-        return LineUsage(prompt - cached, cached, 0, 0, usage_int(used, "completion_tokens", where))
+        uncached, cached = cached_part(
+            prompt, cached, where, "prompt_tokens", "prompt_tokens_details.cached_tokens"
+        )
+        return LineUsage(uncached, cached, 0, 0, usage_int(used, "completion_tokens", where))

@@ -50,6 +50,7 @@ from costcalc.batch.formats.base import (
     LineUsage,
     RequestWriter,
     ResultLine,
+    cached_part,
     usage_int,
 )
 from costcalc.errors import CostcalcError, RequestError
@@ -227,7 +228,10 @@ class VertexLines(LineFormat):
         cached = usage_int(used, "cachedContentTokenCount", where)
         output = usage_int(used, "candidatesTokenCount", where)
         output += usage_int(used, "thoughtsTokenCount", where)
-        return LineUsage(max(prompt - cached, 0), cached, 0, 0, output)
+        uncached, cached = cached_part(
+            prompt, cached, where, "promptTokenCount", "cachedContentTokenCount"
+        )
+        return LineUsage(uncached, cached, 0, 0, output)
 
 
 def _contents_problems(contents: Any, where: str) -> list[str]:

@@ -1,0 +1,67 @@
+"""Bad-input catalogue for output paths: whatever is at a path costcalc would write that is not
+a regular file (or a folder, for batch files) is refused with exit 2 and one line, with or
+without --force, and left exactly as it was, with no temporary file beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from costcalc.batch.queue import add
+from tests.conftest import RunCli, assert_one_line_error
+from tests.test_outputs import CONFIG, NOT_REGULAR, REGULAR_ONLY, snapshot
+
+# (case id, argument list ({d}: the temp folder, {o}: the path made into each kind), message
+# fragment after "{o}: is <kind>")
+COMMANDS: list[tuple[str, list[str], str]] = [
+    ("check-out", ["check", CONFIG, "--out", "{o}"], f", {REGULAR_ONLY}"),
+    ("check-out-force", ["check", CONFIG, "--out", "{o}", "--force"], f", {REGULAR_ONLY}"),
+    ("diff-out", ["diff", CONFIG, CONFIG, "--out", "{o}"], f", {REGULAR_ONLY}"),
+    ("diff-out-force", ["diff", CONFIG, CONFIG, "--out", "{o}", "--force"], f", {REGULAR_ONLY}"),
+    ("build-part", ["batch", "build", "{d}/in.txt", "-m", "gpt-4o-mini", "--out", "{d}/out", "--force"], f", {REGULAR_ONLY}"),
+    ("build-manifest", ["batch", "build", "{d}/in.txt", "-m", "gpt-4o-mini", "--out", "{d}/out", "--force"], f", {REGULAR_ONLY}"),
+    ("build-out-dir", ["batch", "build", "{d}/in.txt", "-m", "gpt-4o-mini", "--out", "{o}"], ", expected a folder for the batch files"),
+    ("flush-out-dir", ["queue", "flush", "--db", "{d}/q.db", "--out", "{o}", "-m", "gpt-4o-mini"], ", expected a folder for the batch files"),
+]  # fmt: skip
+TARGET = {"build-part": "out/in-batch-001.jsonl", "build-manifest": "out/in-batch.manifest.json"}
+KINDS = [k for k in NOT_REGULAR if k != "directory"]  # a directory is the folder batch files want
+
+
+def _cases() -> list[tuple[str, list[str], str, str]]:
+    cases = []
+    for name, args, tail in COMMANDS:
+        for kind in [*KINDS, *(["directory"] if "dir" not in name else [])]:
+            cases.append((f"{name}-{kind}", args, tail, kind))
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize(("case", "args", "tail", "kind"), CASES, ids=[c[0] for c in CASES])
+def test_output_path_refused(
+    run_cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+    args: list[str],
+    tail: str,
+    kind: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # short paths: a socket's holds 108 bytes
+    (tmp_path / "in.txt").write_text("one\ntwo\n")
+    add(tmp_path / "q.db", ["a task"])
+    target = Path(next((v for k, v in TARGET.items() if case.startswith(k + "-")), "o"))
+    target.parent.mkdir(exist_ok=True)
+    what = NOT_REGULAR[kind](tmp_path / target)
+    if "dir" in case and kind == "dangling-symlink":
+        what = "a dangling symlink"
+    before = snapshot(tmp_path)
+    inside = snapshot(target.parent) if target.parent != Path(".") else None
+    argv = [a.replace("{d}", ".").replace("{o}", str(target)) for a in args]
+    result = run_cli(*argv)
+    assert_one_line_error(result, f"{target}: is {what}{tail}")
+    assert snapshot(tmp_path) == before
+    if inside is not None:
+        assert snapshot(target.parent) == inside  # no temporary file left in the folder
