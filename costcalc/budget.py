@@ -15,8 +15,10 @@ figure is requests per day x 30 x the per-request cost, and can be checked by ha
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
+import re
 import subprocess
 from decimal import Decimal
 from typing import Any, Literal
@@ -180,14 +182,18 @@ def read_config_text(spec: str, allow_missing_ref: bool = False) -> tuple[str, s
         raise UsageError(
             f"{spec!r}: expected a config file or REF:PATH such as origin/main:costcalc.yaml"
         )
-    if allow_missing_ref:
-        probe = _git(["cat-file", "-e", f"{ref}^{{commit}}"], spec)
-        if (
-            probe.returncode == 0
-            and _git(["cat-file", "-e", f"{ref}:{path}"], spec).returncode != 0
-        ):
-            return None
-    shown = _git(["show", f"{ref}:{path}"], spec)
+    if ref.startswith("-"):  # git would read it as one of its options
+        raise UsageError(f"{spec!r}: a git ref cannot begin with '-'")
+    kind = _git(["cat-file", "-t"], spec)
+    if (
+        kind.returncode != 0
+        and allow_missing_ref
+        and _git(["cat-file", "-e"], f"{ref}^{{commit}}").returncode == 0
+    ):
+        return None  # REF exists without the file: the config is new
+    if kind.returncode == 0 and kind.stdout.strip() == b"tree":
+        raise InputFileError(spec, "is a folder, expected a config file")
+    shown = _git(["show"], spec)
     if shown.returncode != 0:
         lines = shown.stderr.decode("utf-8", "replace").strip().splitlines()
         # git's cause is its "fatal:" line; "hint:" lines after it only suggest
@@ -200,11 +206,31 @@ def read_config_text(spec: str, allow_missing_ref: bool = False) -> tuple[str, s
         raise InputFileError(spec, "is not valid UTF-8 text") from None
 
 
-def _git(args: list[str], spec: str) -> subprocess.CompletedProcess[bytes]:
+def _git(command: list[str], operand: str) -> subprocess.CompletedProcess[bytes]:
+    """``git COMMAND [--end-of-options] OPERAND``: the operand, which comes from the user, is
+    never read as an option (git before 2.24 has no ``--end-of-options``; there an operand
+    that begins with "-" was refused before)."""
+    if operand.startswith("-"):  # pragma: no cover - read_config_text refuses these first
+        raise UsageError(f"{operand!r}: a git ref cannot begin with '-'")
     try:
-        return subprocess.run(["git", *args], capture_output=True, check=False)
+        return subprocess.run(
+            ["git", *command, *_end_of_options(), operand], capture_output=True, check=False
+        )
     except FileNotFoundError:
-        raise UsageError(f"cannot read {spec}: git is not installed") from None
+        raise UsageError(f"cannot read {operand}: git is not installed") from None
+
+
+@functools.cache
+def _end_of_options() -> tuple[str, ...]:
+    """``("--end-of-options",)`` when this git knows it (2.24 and later), else nothing."""
+    try:
+        found = subprocess.run(["git", "--version"], capture_output=True, check=False)
+    except OSError:
+        return ()
+    version = re.search(rb"(\d+)\.(\d+)", found.stdout)
+    if version is None:
+        return ()
+    return ("--end-of-options",) if (int(version[1]), int(version[2])) >= (2, 24) else ()
 
 
 def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> ProjectConfig:

@@ -1,14 +1,29 @@
 """The ``costcalc`` command: parse, call the library, render. No logic lives here.
 
-Exit codes: 0 ok; 1 a check failed (budget, threshold, stale prices, invalid batch file);
-2 bad input or usage; 3 the environment failed (disk full, read-only, permission, broken
-pipe). Each failure is one line on stderr, never a traceback.
+Exit codes (README.md's "Exit codes" says the same):
+
+- 0 ok;
+- 1 a check failed (budget, threshold, stale prices, invalid batch file);
+- 2 bad input or usage (an input file that cannot be read, too);
+- 3 the environment failed: disk full, read-only, permission denied, a database or disk I/O
+  error, stdout that cannot be written (``costcalc: error: stdout: no space left on
+  device``), a file or folder that cannot be written. A closed pipe (``costcalc ... | head
+  -1``) is one too, but quiet: the reader asked for no more, so nothing is printed; the exit
+  status is still 3 (not 1, a failed check; not 0, the output was not all written), as a
+  shell's ``pipefail`` sees 141 from other tools;
+- 4 an internal error, a bug in costcalc: one line asking for a report
+  (``COSTCALC_DEBUG=1`` shows the traceback);
+- 130 interrupted (Ctrl-C).
+
+Each failure is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
+import io
 import os
 import sys
 import warnings
@@ -19,7 +34,13 @@ import click
 
 from costcalc import _pydantic_plugins
 from costcalc._version import __version__
-from costcalc.errors import CostcalcError, CostcalcWarning, EnvironmentFailure
+from costcalc.errors import (
+    CostcalcError,
+    CostcalcNote,
+    CostcalcWarning,
+    EnvironmentFailure,
+    os_failure,
+)
 
 # costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
 # installed package (15 ms of each run); a user's own setting wins. Nothing above imports
@@ -29,7 +50,10 @@ _pydantic_plugins.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_ENVIRONMENT = 0, 1, 2, 3
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+DEBUG_ENV = "COSTCALC_DEBUG"
+"""Set to 1 for the traceback of an internal error instead of its one line."""
 
 
 class CheckFailed(click.exceptions.Exit):
@@ -86,9 +110,46 @@ def progress_bar(files: Sequence[str]) -> Iterator[Callable[[int], None] | None]
         yield bar.update
 
 
+class StdoutClosed(Exception):
+    """The reader of stdout went away (``| head``): stop quietly. Not an ``OSError``, so
+    click's own handling of a broken pipe (exit 1, which means "a check failed") stays out."""
+
+
 def emit(text: str) -> None:
-    """Write data to stdout (chatter goes to stderr)."""
-    click.echo(text, nl=False)
+    """Write data to stdout now (chatter goes to stderr); a failure is the environment's
+    (exit 3), named stdout."""
+    if sys.stdout is None:  # started with stdout closed (>&-): click would drop the text
+        raise EnvironmentFailure("stdout", "is closed")
+    try:
+        raw = getattr(sys.stdout, "buffer", None)
+        if isinstance(raw, io.RawIOBase) and os.linesep == "\n":
+            _write_all(raw, text.encode(sys.stdout.encoding, sys.stdout.errors or "strict"))
+        else:
+            click.echo(text, nl=False)
+    except OSError as exc:
+        raise _stdout_failure(exc) from None
+
+
+def _write_all(raw: io.RawIOBase, data: bytes) -> None:
+    """Unbuffered stdout (``python -u``, ``PYTHONUNBUFFERED``) writes straight to the file,
+    and a text stream drops what a short write left over (a full disk, a reader that went
+    away): write the rest until it is all out or the error shows."""
+    sys.stdout.flush()
+    view = memoryview(data)
+    while view:
+        written = raw.write(view)
+        if written is None:  # a non-blocking stdout that is full: wait until it drains
+            import select
+
+            select.select([], [raw], [])
+            continue
+        view = view[written:]
+
+
+def _stdout_failure(exc: OSError) -> Exception:
+    if exc.errno == errno.EPIPE:
+        return StdoutClosed()
+    return EnvironmentFailure.from_os_error("stdout", exc)
 
 
 def emit_result(result: Any, fmt: str, **options: Any) -> None:
@@ -97,7 +158,10 @@ def emit_result(result: Any, fmt: str, **options: Any) -> None:
     from costcalc.results import Note, render_parts
 
     for part in render_parts(result, fmt, **options):
-        click.echo(part, nl=False, err=isinstance(part, Note))
+        if isinstance(part, Note):
+            _say(part, nl=False)
+        else:
+            emit(part)
 
 
 def emit_quote(report: Any, fmt: str, **options: Any) -> None:
@@ -130,8 +194,10 @@ command's options cost start-up time, and a quote is run in loops."""
 
 
 class CostcalcGroup(click.Group):
-    """Loads commands on first use, and turns a ``CostcalcError`` from any of them into one
-    line on stderr and exit 2, naming fields by their flags (``costcalc.commands.flags``)."""
+    """Loads commands on first use, and turns every failure into one line on stderr and its
+    exit code (the module's docstring): a ``CostcalcError`` exit 2, naming fields by their
+    flags (``costcalc.commands.flags``), an ``EnvironmentFailure`` exit 3, an ``OSError`` as
+    ``errors.os_failure`` classes it."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -145,23 +211,30 @@ class CostcalcGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # --help and --version write here, outside invoke: the same stdout failures
+        with _environment_failures():
+            return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("always", CostcalcWarning)
             warnings.showwarning = _show_warning
             try:
-                return super().invoke(ctx)
+                with _environment_failures():
+                    return super().invoke(ctx)
+            except KeyboardInterrupt:
+                # click would print an empty line first: main says it in one
+                raise click.Abort() from None
             except CostcalcError as exc:
-                from costcalc.commands.flags import on_command_line
-
-                # the fields it names as their flags; one line, whatever the message quotes
-                # from the input (a CSV header, a value)
-                message = " ".join(on_command_line(exc).split("\n"))
-                click.echo(f"costcalc: error: {message}", err=True)
+                _say_bad_input(exc)
                 raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
-            except EnvironmentFailure as exc:
-                click.echo(f"costcalc: error: {exc}", err=True)
-                raise click.exceptions.Exit(EXIT_ENVIRONMENT) from None
 
     def main(
         self,
@@ -171,22 +244,118 @@ class CostcalcGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        """As click's, but a usage error is one line too: ``costcalc: error: ...``, exit 2."""
+        """As click's, but every failure is one line and its exit code (the module's
+        docstring): a usage error ``costcalc: error: ...`` and 2, stdout that cannot be
+        written 3 (a closed pipe quietly), an unexpected exception 4, Ctrl-C 130."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+            # what is still buffered is written now, while a failure can be reported
+            with _environment_failures():
+                try:
+                    if sys.stdout is not None:
+                        sys.stdout.flush()
+                except OSError as exc:
+                    raise _stdout_failure(exc) from None
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-            click.echo(f"costcalc: error: {exc.format_message()}{where}", err=True)
+            _say(f"costcalc: error: {exc.format_message()}{where}")
             sys.exit(EXIT_BAD_INPUT)
         except click.ClickException as exc:
-            exc.show()
+            with contextlib.suppress(OSError):
+                exc.show()
             sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("costcalc: aborted", err=True)
-            sys.exit(130)
+        except CostcalcError as exc:  # outside a command (the group's own options)
+            _say_bad_input(exc)
+            sys.exit(EXIT_BAD_INPUT)
+        except (click.Abort, KeyboardInterrupt):
+            _say("costcalc: interrupted")
+            _silence(sys.stdout)
+            sys.exit(EXIT_INTERRUPTED)
+        except StdoutClosed:
+            _silence(sys.stdout)
+            sys.exit(EXIT_ENVIRONMENT)
+        except EnvironmentFailure as exc:
+            _say(f"costcalc: error: {exc}")
+            if exc.path == "stdout":
+                _silence(sys.stdout)
+            sys.exit(EXIT_ENVIRONMENT)
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+                raise
+            text = " ".join(str(exc).split())
+            text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:300])
+            text += "..." if len(str(exc)) > 300 else ""
+            _say(
+                f"costcalc: internal error: {type(exc).__name__}: {text} (please report it, "
+                f"with the command that caused it; {DEBUG_ENV}=1 shows the traceback)"
+            )
+            sys.exit(EXIT_INTERNAL)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+@contextlib.contextmanager
+def _environment_failures() -> Iterator[None]:
+    """An ``OSError`` that reaches the command line becomes costcalc's error for it
+    (``errors.os_failure``: the machine's failure, exit 3, or bad input, exit 2) naming its
+    path, stdout or stderr when click was writing them; a closed pipe ``StdoutClosed``."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise StdoutClosed() from None
+        stream = None if exc.filename is not None else _echoed_to(exc)
+        if stream is None:
+            raise os_failure(exc.filename or "(a file it does not name)", exc) from None
+        if stream == "stderr":  # nothing can be said: exit 3 quietly
+            _silence(sys.stderr)
+        raise EnvironmentFailure.from_os_error(stream, exc) from None
+
+
+def _echoed_to(exc: OSError) -> str | None:
+    """ "stdout" or "stderr" when ``exc`` was raised writing it with ``click.echo`` (as click
+    writes ``--help`` and ``--version``, and notes go to stderr): the error does not say."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code is click.echo.__code__:
+            return "stderr" if frame.f_locals.get("err") else "stdout"
+        tb = tb.tb_next
+    return None
+
+
+def _say_bad_input(exc: CostcalcError) -> None:
+    from costcalc.commands.flags import on_command_line
+
+    # the fields it names as their flags; one line, whatever the message quotes from the
+    # input (a CSV header, a value)
+    message = " ".join(on_command_line(exc).split("\n"))
+    _say(f"costcalc: error: {message}")
+
+
+def _say(line: str, nl: bool = True) -> None:
+    """A line on stderr; when stderr cannot be written, it is not said (chatter and the
+    failures have nowhere else to go, and the exit code still tells)."""
+    try:
+        click.echo(line, nl=nl, err=True)
+    except OSError:
+        _silence(sys.stderr)
+
+
+def _silence(stream: Any) -> None:
+    """Send what is left of a failed stream to the null device, so that the interpreter's
+    flush at exit does not fail again and print a traceback (the recipe of the Python docs'
+    note on SIGPIPE)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (tests' CliRunner)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _show_warning(
@@ -197,7 +366,8 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
-    click.echo(f"costcalc: warning: {message}", err=True)
+    kind = "note" if issubclass(category, CostcalcNote) else "warning"
+    _say(f"costcalc: {kind}: {message}")
 
 
 @click.group(cls=CostcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})

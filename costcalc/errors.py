@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import io
 import os
 import re
 import typing
@@ -117,10 +118,38 @@ class InputFileError(CostcalcError):
         super().__init__(f"{where}: {message}")
 
 
+class _InputFile(io.FileIO):
+    """A file opened to read whose read failures name it: an I/O error in the middle of a
+    file (a failing disk, a device, /proc/self/mem) is bad input naming the file, not an
+    ``OSError`` that names nothing."""
+
+    def readinto(self, buffer: Any) -> int | None:
+        try:
+            return super().readinto(buffer)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def readall(self) -> bytes:
+        try:
+            return super().readall()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        try:
+            return super().read(size)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: OSError) -> InputFileError:
+        return InputFileError(self.name, f"cannot read: {(exc.strerror or str(exc)).lower()}")
+
+
 def open_input(path: str | os.PathLike[str], what: str = "file") -> BinaryIO:
-    """Open a file to read, turning every way that can fail into one line naming the file."""
+    """Open a file to read, turning every way that can fail, then or while reading it, into
+    one line naming the file."""
     try:
-        return open(path, "rb")
+        return io.BufferedReader(_InputFile(path, "rb"))
     except FileNotFoundError:
         raise InputFileError(path, f"no such {what}") from None
     except IsADirectoryError:
@@ -258,6 +287,10 @@ class EnvironmentFailure(Exception):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # raised in a worker process, it reaches the parent as itself
+        return (type(self), (self.path, self.reason))
+
     @classmethod
     def from_os_error(cls, path: object, exc: OSError) -> EnvironmentFailure:
         """The failure an ``OSError`` met while writing or reading ``path`` stands for."""
@@ -287,6 +320,11 @@ def os_failure(path: object, exc: OSError, doing: str = "") -> CostcalcError | E
 class CostcalcWarning(UserWarning):
     """Something the user should know that does not stop the command (the CLI prints it on
     stderr as ``costcalc: warning: ...``)."""
+
+
+class CostcalcNote(CostcalcWarning):
+    """Information, not a problem: what a command did not do, and why (the CLI prints it
+    on stderr as ``costcalc: note: ...``)."""
 
 
 # --- describing validation errors (shared by every file and option we validate) ---------

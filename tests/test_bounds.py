@@ -279,4 +279,4 @@ def test_ctrl_c_stops_the_workers_and_exits_130() -> None:
         producer.wait(10)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert err.strip().splitlines() == ["costcalc: aborted"]
+    assert err.strip().splitlines() == ["costcalc: interrupted"]

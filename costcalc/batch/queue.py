@@ -17,15 +17,18 @@ processes add at once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import re
 import signal
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -35,6 +38,8 @@ from costcalc.batch.rows import Row
 from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
 from costcalc.errors import (
     CostcalcError,
+    CostcalcNote,
+    EnvironmentFailure,
     InputFileError,
     RequestError,
     UsageError,
@@ -88,6 +93,38 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+@contextlib.contextmanager
+def database_errors(db: str | Path) -> Iterator[None]:
+    """SQLite's failures as costcalc's: the machine's (a full disk, a read-only file or
+    folder, an I/O error, a database locked too long) are an ``EnvironmentFailure`` naming the
+    database; a file that is not a queue database is bad input."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if _NOT_OUR_SCHEMA.match(str(exc)):  # a costcalc_queue table, but not our others
+            raise InputFileError(db, f"is not a costcalc queue database ({exc})") from None
+        raise EnvironmentFailure(db, str(exc)) from None
+    except sqlite3.DatabaseError as exc:
+        raise InputFileError(db, f"is not a costcalc queue database ({exc})") from None
+
+
+_NOT_OUR_SCHEMA = re.compile(r"no such (table|column)|table \S+ has no column")
+"""SQLite's words for a schema that is not the queue's (OperationalError, like a full disk)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _on_database(func: F) -> F:
+    """``func(db, ...)`` with ``database_errors(db)``."""
+
+    @functools.wraps(func)
+    def wrapper(db: str | Path, *args: Any, **kwargs: Any) -> Any:
+        with database_errors(db):
+            return func(db, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
     """Open (or create) a queue database; anything else at that path is bad input."""
     path = Path(path_argument(db, "db", "queue_add" if create else "queue_status"))
@@ -97,11 +134,17 @@ def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
         raise InputFileError(path, "no such queue database (add a task to create it)")
     if create and not path.parent.exists():
         raise InputFileError(path.parent, "no such folder for the queue database")
+    if create and not path.parent.is_dir():
+        raise InputFileError(path.parent, "is a file, expected a folder for the queue database")
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        # a commit is on disk when it returns: a task reported added stays added
+        conn.execute("PRAGMA synchronous = FULL")
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.OperationalError as exc:
+        raise EnvironmentFailure(path, str(exc)) from None
     except sqlite3.DatabaseError as exc:
         raise InputFileError(path, f"is not a costcalc queue database ({exc})") from None
     if tables and "costcalc_queue" not in tables:
@@ -181,8 +224,15 @@ def parse_tasks(
         yield _request(item, f"{source}:{number}")
 
 
+@_on_database
 def add(db: str | Path, tasks: Iterable[tuple[str | None, dict[str, Any]] | str]) -> list[str]:
-    """Add tasks in one transaction; returns their custom_ids (``task-<n>`` unless given)."""
+    """Add tasks in one transaction; returns their custom_ids (``task-<n>`` unless given)
+    once the transaction is on disk.
+
+    Adding is idempotent for a task with a ``custom_id``: one already in the queue (pending or
+    flushed), or given twice, is not added again, with a ``CostcalcNote`` saying so, and its
+    id is returned as for an added one; a producer that is not sure its add went through
+    adds again."""
     items = [(None, {"prompt": t}) if isinstance(t, str) else t for t in tasks]
     for i, (cid, request) in enumerate(items):
         _request({**request, **({"custom_id": cid} if cid else {})}, f"task {i + 1}")
@@ -194,24 +244,31 @@ def add(db: str | Path, tasks: Iterable[tuple[str | None, dict[str, Any]] | str]
             )
     conn = connect(db)
     ids = []
+    already: list[str] = []
     try:
         with _immediate(conn):
             for cid, request in items:
-                try:
-                    cur = conn.execute(
-                        "INSERT INTO tasks (custom_id, request, added_at) VALUES (?, ?, ?)",
-                        (cid, json.dumps(request, ensure_ascii=False), _now()),
-                    )
-                except sqlite3.IntegrityError:
-                    raise UsageError(f"custom_id {cid!r} is already in the queue") from None
+                cur = conn.execute(
+                    "INSERT INTO tasks (custom_id, request, added_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (custom_id) DO NOTHING",
+                    (cid, json.dumps(request, ensure_ascii=False), _now()),
+                )
                 if cid is None:
                     cid = f"task-{cur.lastrowid}"
                     conn.execute(
                         "UPDATE tasks SET custom_id = ? WHERE id = ?", (cid, cur.lastrowid)
                     )
+                elif cur.rowcount == 0:
+                    already.append(cid)
                 ids.append(cid)
     finally:
         conn.close()
+    for cid in already:
+        warnings.warn(
+            f"custom_id {cid!r} is already in the queue; not added again",
+            CostcalcNote,
+            stacklevel=2,
+        )
     return ids
 
 
@@ -233,6 +290,7 @@ class FlushResult(BaseModel):
     """True when this finished a flush that an earlier run left open (a crash)."""
 
 
+@_on_database
 def flush(
     db: str | Path,
     out_dir: str | Path,
@@ -420,6 +478,7 @@ class QueueStatus(BaseModel):
     flushes: list[FlushInfo]
 
 
+@_on_database
 def status(db: str | Path, last: int = 10) -> QueueStatus:
     conn = connect(db, create=False)
     try:

@@ -101,7 +101,7 @@ def prices_validate(files: tuple[str, ...]) -> None:
             bad += 1
             click.echo(f"costcalc: error: {on_command_line(exc)}", err=True)
         else:
-            click.echo(f"ok: {f}: {summary}")
+            emit(f"ok: {f}: {summary}\n")
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 

@@ -70,6 +70,10 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("negative-threshold", ["diff", "{d}/good.yaml", "{d}/good.yaml", "--fail-on-increase", "-5%"], ("--fail-on-increase '-5%'",)),
     ("out-exists", ["check", "{d}/good.yaml", "--out", "{d}/good.yaml"], ("good.yaml already exists (use --force",)),
     ("out-folder-missing", ["check", "{d}/good.yaml", "--out", "{d}/no/such/report.md"], ("no such folder",)),
+    ("ref-is-an-option", ["diff", "--", "--output={d}/x:y", "{d}/good.yaml"], ("'--output=", "a git ref cannot begin with '-'")),
+    ("base-ref-is-an-option", ["check", "{d}/good.yaml", "--base", "--output={d}/x:y"], ("a git ref cannot begin with '-'",)),
+    ("ref-is-a-dash", ["diff", "--", "-:good.yaml", "{d}/good.yaml"], ("'-:good.yaml': a git ref cannot begin with '-'",)),
+    ("ref-is-an-option-missing-base-allowed", ["check", "{d}/good.yaml", "--base", "-p:x", "--allow-missing-base"], ("a git ref cannot begin with '-'",)),
 ]  # fmt: skip
 
 
@@ -86,3 +90,44 @@ def test_rejected(
     (tmp_path / "good.yaml").write_text(GOOD)
     monkeypatch.chdir(repo)
     assert_one_line_error(run_cli(*(a.replace("{d}", str(tmp_path)) for a in args)), *fragments)
+
+    # git was given no option of the user's: it wrote no file (``--output=PATH``)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("x")]
+
+
+def test_a_ref_path_that_is_a_folder_says_so(
+    run_cli: RunCli, tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "configs").mkdir()
+    (repo / "configs" / "costcalc.yaml").write_text(GOOD)
+    git = ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "add", "."], check=True, timeout=60)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True, timeout=60)
+    monkeypatch.chdir(repo)
+    good = str(repo / "configs" / "costcalc.yaml")
+    expected = "HEAD:configs: is a folder, expected a config file"
+    assert_one_line_error(run_cli("diff", "HEAD:configs", good), expected)
+    assert_one_line_error(run_cli("check", good, "--base", "HEAD:configs"), expected)
+    assert run_cli("diff", "HEAD:configs/costcalc.yaml", good).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [(b"git version 2.39.5\n", ("--end-of-options",)), (b"git version 2.24.0\n", ("--end-of-options",)),
+     (b"git version 2.20.1\n", ()), (b"", ())],
+)  # fmt: skip
+def test_end_of_options_only_where_git_knows_it(
+    monkeypatch: pytest.MonkeyPatch, version: bytes, expected: tuple[str, ...]
+) -> None:
+    """Older git has no --end-of-options: there a ref beginning with '-' is refused first."""
+    from costcalc import budget
+
+    def git_version(*args: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.CompletedProcess(["git", "--version"], 0, version, b"")
+
+    monkeypatch.setattr(budget.subprocess, "run", git_version)
+    budget._end_of_options.cache_clear()
+    try:
+        assert budget._end_of_options() == expected
+    finally:
+        budget._end_of_options.cache_clear()

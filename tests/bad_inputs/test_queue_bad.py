@@ -1,0 +1,75 @@
+"""Bad-input catalogue for `costcalc queue`: exit 2, one line, no traceback, and nothing
+added to the queue (a bad line anywhere refuses the whole add)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from costcalc.batch.queue import add, status
+from tests.conftest import RunCli, assert_one_line_error
+
+LONG_ID = "a" * 65
+
+# (case id, JSONL on stdin, message fragments)
+TASKS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("invalid-json", '{"prompt": "a"}\nnot json\n', ("stdin:2: invalid JSON",)),
+    ("a-number", "42\n", ("stdin:1: expected a prompt: a string, {\"prompt\": ...}",)),
+    ("a-list", "[1, 2]\n", ("stdin:1: message 1 must be an object with a role",)),
+    ("null", "null\n", ("stdin:1: expected a prompt: a string, {\"prompt\": ...}",)),
+    ("empty-string", '""\n', ("stdin:1: empty prompt (providers reject a message with no text)",)),
+    ("blank-string", '"   "\n', ("stdin:1: empty prompt (providers reject a message with no text)",)),
+    ("no-prompt", '{"system": "s"}\n', ("stdin:1: expected a prompt: a string, {\"prompt\": ...}",)),
+    ("empty-prompt", '{"prompt": ""}\n', ("stdin:1: empty prompt (providers reject a message with no text)",)),
+    ("empty-messages", '{"messages": []}\n', ("stdin:1: messages is empty",)),
+    ("custom-id-number", '{"custom_id": 123, "prompt": "a"}\n', ("stdin:1: custom_id must match", "got 123")),
+    ("custom-id-too-long", f'{{"custom_id": "{LONG_ID}", "prompt": "a"}}\n', ("stdin:1: custom_id must match",)),
+    ("custom-id-space", '{"custom_id": "a b", "prompt": "a"}\n', ("stdin:1: custom_id must match", "'a b'")),
+    ("custom-id-automatic-form", '{"custom_id": "task-1", "prompt": "a"}\n', ("custom_id 'task-1' has the form costcalc gives",)),
+    ("bad-line-after-good-ones", '"one"\n"two"\n{"prompt": ""}\n', ("stdin:3: empty prompt (providers reject a message with no text)",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "fragments"), TASKS, ids=[c[0] for c in TASKS])
+def test_add_rejects(
+    run_cli: RunCli, tmp_path: Path, name: str, text: str, fragments: tuple[str, ...]
+) -> None:
+    db = tmp_path / "q.db"
+    add(db, ["already here"])
+    assert_one_line_error(run_cli("queue", "add", "--db", str(db), input=text), *fragments)
+    assert status(db).pending == 1
+
+
+# (case id, arguments: {d} the test's folder, message fragments)
+CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
+    ("db-folder-is-a-file", ["queue", "add", "--db", "{d}/afile/q.db", "x"], ("afile: is a file, expected a folder for the queue database",)),
+    ("db-folder-missing", ["queue", "add", "--db", "{d}/no/q.db", "x"], ("no: no such folder for the queue database",)),
+    ("db-is-another-sqlite-db", ["queue", "add", "--db", "{d}/other.db", "x"], ("other.db: is an SQLite database, but not a costcalc queue",)),
+    ("db-has-half-the-tables", ["queue", "add", "--db", "{d}/half.db", "x"], ("half.db: is not a costcalc queue database (no such table: flushes)",)),
+    ("status-of-half-the-tables", ["queue", "status", "--db", "{d}/half.db"], ("half.db: is not a costcalc queue database (no such table",)),
+    ("db-is-a-text-file", ["queue", "add", "--db", "{d}/afile", "x"], ("afile: is not a costcalc queue database",)),
+    ("status-of-no-db", ["queue", "status", "--db", "{d}/none.db"], ("none.db: no such queue database",)),
+    ("flush-unknown-model", ["queue", "flush", "--db", "{d}/q.db", "--out", "{d}/o", "-m", "nope"], ("unknown model 'nope'",)),
+    ("flush-out-is-a-file", ["queue", "flush", "--db", "{d}/q.db", "--out", "{d}/afile", "-m", "gpt-4o"], ("afile: is a file, expected a folder for the batch files",)),
+    ("status-bad-format", ["queue", "status", "--db", "{d}/q.db", "--format", "yaml"], ("--format",)),
+    ("add-no-db", ["queue", "add", "x"], ("--db",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args", "fragments"), CASES, ids=[c[0] for c in CASES])
+def test_rejected(
+    run_cli: RunCli, tmp_path: Path, name: str, args: list[str], fragments: tuple[str, ...]
+) -> None:
+    (tmp_path / "afile").write_text("not a database, but long enough to be read as one\n" * 20)
+    with sqlite3.connect(tmp_path / "other.db") as other:
+        other.execute("CREATE TABLE t (x)")
+    other.close()
+    with sqlite3.connect(tmp_path / "half.db") as half:
+        half.execute("CREATE TABLE costcalc_queue (version INTEGER)")
+    half.close()
+    add(tmp_path / "q.db", ["pending"])
+    argv = [a.replace("{d}", str(tmp_path)) for a in args]
+    assert_one_line_error(run_cli(*argv), *fragments)
+    assert status(tmp_path / "q.db").pending == 1
