@@ -250,6 +250,7 @@ class CostcalcGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
+            _check_arguments(sys.argv[1:] if args is None else args)
             code = super().main(args, prog_name, complete_var, False, **extra)
             # what is still buffered is written now, while a failure can be reported
             with _environment_failures():
@@ -332,6 +333,21 @@ def _say_bad_input(exc: CostcalcError) -> None:
     # input (a CSV header, a value)
     message = " ".join(on_command_line(exc).split("\n"))
     _say(f"costcalc: error: {message}")
+
+
+def _check_arguments(args: Sequence[str]) -> None:
+    """Arguments are UTF-8 text without NUL bytes: no path or value holds a NUL, and bytes
+    that are not UTF-8 (a lone surrogate once decoded) can be neither written to a batch
+    file nor printed."""
+    from costcalc.errors import UsageError, quoted
+
+    for number, arg in enumerate(args, start=1):
+        if "\x00" in arg:
+            raise UsageError(f"argument {number} ({quoted(arg)}) holds a NUL byte")
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(f"argument {number} ({quoted(arg)}) is not valid UTF-8 text") from None
 
 
 def _say(line: str, nl: bool = True) -> None:
