@@ -252,6 +252,23 @@ def test_csv_column_and_template(write: Any) -> None:
     assert count_file(path, column="body", jobs=2).tokens == sum(_o200k(b) for b in bodies)
 
 
+def test_tab_separated_values_are_split_at_tabs(write: Any, tmp_path: Path) -> None:
+    """A .tsv is read as a spreadsheet exports it: fields apart at tabs, commas kept in text;
+    batch build takes the same rows."""
+    path = write("export.tsv", "")
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, delimiter="\t")
+        w.writerow(["id", "body"])
+        for i, t in enumerate(TEXTS):
+            w.writerow([i, t + ", with a comma\tand a tab"])
+    bodies = [t + ", with a comma\tand a tab" for t in TEXTS]
+    assert count_file(path, column="body").tokens == sum(_o200k(b) for b in bodies)
+    manifest = costcalc.build_batch(path, "gpt-4o", tmp_path / "out", column="body")
+    lines = (tmp_path / "out" / manifest.parts[0].file).read_text().splitlines()
+    sent = [json.loads(line)["body"]["messages"][0]["content"] for line in lines]
+    assert sent == bodies
+
+
 def test_empty_inputs_count_zero(write: Any, run_cli: RunCli) -> None:
     for name in ("empty.txt", "empty.jsonl", "empty.json"):
         path = write(name, "")

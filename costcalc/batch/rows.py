@@ -61,6 +61,8 @@ def input_rows(
         from costcalc.tokens.readers import csv_rows
 
         if not (column or template):
+            if not source.is_stdin:
+                source.open().close()  # a missing file says so first
             raise UsageError(
                 f"{path}: CSV input needs {arg('column NAME')} or {arg('template TEXT')}"
             )

@@ -15,6 +15,7 @@ from costcalc.errors import (
     RequestError,
     UsageError,
     arg,
+    open_input,
     path_arguments,
     require_type,
 )
@@ -125,6 +126,8 @@ def count_file(
         if messages and fmt == "text":
             fmt = "json"
         if fmt == "csv" and not (column or template):
+            if name != STDIN:
+                open_input(name).close()  # a missing file says so first
             raise UsageError(
                 f"{name}: CSV input needs {arg('column NAME')} or {arg('template TEXT')}"
             )

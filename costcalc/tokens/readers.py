@@ -307,7 +307,8 @@ def csv_rows(
         return True
 
     try:
-        reader = csv.reader(lines)
+        # tab-separated values by their name (.tsv), as spreadsheets export them
+        reader = csv.reader(lines, delimiter="\t" if _is_tsv(source.name) else ",")
         try:
             header = next(reader)
         except StopIteration:
@@ -429,6 +430,10 @@ def read_json_document(source: Source, errors: Errors) -> list[Any]:
 
 
 TEXT_SUFFIXES = (".txt", ".text", ".md")
+
+
+def _is_tsv(name: str) -> bool:
+    return Path(name).suffix.lower() == ".tsv"
 
 
 def detect_format(name: str, column: str | None, template: str | None) -> InputFormat:

@@ -64,6 +64,9 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("csv-header-escaped", {"a.csv": "a\x1b[31m,b\x07\nx,y\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:1: no column 'text' (columns: a\\x1b[31m, b\\x07)",)),
     ("csv-header-cut-short", {"a.csv": "h" * 500 + "\nx\n"}, ["{d}/a.csv", "--column", "text"], ("(columns: " + "h" * 40 + "...)",)),
     ("csv-column-escaped", {"a.csv": "a\nx\n"}, ["{d}/a.csv", "--column", "t\x1b[2Jx"], ("no column 't\\x1b[2Jx'",)),
+    ("missing-csv-without-column", {}, ["{d}/missing.csv"], ("missing.csv: no such file",)),
+    ("tsv-without-column", {"a.tsv": "a\tb\nx\ty\n"}, ["{d}/a.tsv"], ("a.tsv: CSV input needs --column NAME or --template TEXT",)),
+    ("tsv-no-such-column", {"a.tsv": "a\tb\nx\ty\n"}, ["{d}/a.tsv", "--column", "a,b"], ("a.tsv:1: no column 'a,b' (columns: a, b)",)),
     ("csv-row-over-the-cap", {"a.csv": b'text\n"' + (b"a" * 4095 + b"\n") * 8400}, ["{d}/a.csv", "--column", "text"], ("a.csv:2: request is larger than 32 MiB",)),
 ]  # fmt: skip
 
