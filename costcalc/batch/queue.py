@@ -20,15 +20,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import io
 import json
 import os
 import re
 import signal
 import sqlite3
+import typing
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -45,7 +47,7 @@ from costcalc.errors import (
     UsageError,
     path_argument,
 )
-from costcalc.jsonlines import JsonError, parse_json
+from costcalc.jsonlines import JsonError, parse_json, read_lines
 from costcalc.requests import input_request
 
 if TYPE_CHECKING:
@@ -210,17 +212,26 @@ def _request(item: Any, where: str) -> tuple[str | None, dict[str, Any]]:
 
 
 def parse_tasks(
-    lines: Iterable[str], source: str = "stdin"
+    lines: Iterable[str | bytes] | IO[bytes], source: str = "stdin"
 ) -> Iterator[tuple[str | None, dict[str, Any]]]:
     """Tasks from JSONL: each line a JSON string (a prompt) or an object with ``prompt`` or
-    ``messages`` (and optionally ``system`` and ``custom_id``)."""
-    for number, line in enumerate(lines, start=1):
+    ``messages`` (and optionally ``system`` and ``custom_id``). ``lines`` may be a binary
+    stream (stdin's buffer): it is read a line at a time, each within the cap on one request
+    (``costcalc.jsonlines.MAX_REQUEST_BYTES``)."""
+    numbered: Iterable[tuple[int, str | bytes]]
+    if isinstance(lines, (io.BufferedIOBase, io.RawIOBase)):
+        numbered = read_lines(typing.cast("IO[bytes]", lines), source)
+    else:
+        numbered = enumerate(lines, start=1)
+    for number, line in numbered:
         if not line.strip():
             continue
         try:
             item = parse_json(line)
         except JsonError as exc:
             raise UsageError(f"{source}:{number}: {exc.reason}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{source}:{number}: is not valid UTF-8 text") from None
         yield _request(item, f"{source}:{number}")
 
 

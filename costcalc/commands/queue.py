@@ -43,7 +43,7 @@ def queue_add(prompts: tuple[str, ...], db: str) -> None:
     else:
         if sys.stdin.isatty():
             raise click.UsageError("give prompts as arguments, or JSONL on stdin")
-        tasks = list(costcalc.queue_tasks(sys.stdin))
+        tasks = list(costcalc.queue_tasks(sys.stdin.buffer))
     for cid in costcalc.queue_add(db, tasks):
         emit(cid + "\n")
 

@@ -14,7 +14,10 @@ from tests.conftest import RunCli, assert_one_line_error
 LONG_ID = "a" * 65
 
 # (case id, JSONL on stdin, message fragments)
-TASKS: list[tuple[str, str, tuple[str, ...]]] = [
+TASKS: list[tuple[str, str | bytes, tuple[str, ...]]] = [
+    ("invalid-utf8", b'"one"\n"\xff"\n', ("stdin:2: is not valid UTF-8 text",)),
+    ("deep-json", '"one"\n' + "[" * 100_000 + "\n", ("stdin:2: JSON nested deeper than 256 levels",)),
+    ("line-over-the-cap", b'"one"\n' + b"\0" * (33 * 2**20), ("stdin:2: request is larger than 32 MiB",)),
     ("invalid-json", '{"prompt": "a"}\nnot json\n', ("stdin:2: invalid JSON",)),
     ("a-number", "42\n", ("stdin:1: expected a prompt: a string, {\"prompt\": ...}",)),
     ("a-list", "[1, 2]\n", ("stdin:1: message 1 must be an object with a role",)),
@@ -34,7 +37,7 @@ TASKS: list[tuple[str, str, tuple[str, ...]]] = [
 
 @pytest.mark.parametrize(("name", "text", "fragments"), TASKS, ids=[c[0] for c in TASKS])
 def test_add_rejects(
-    run_cli: RunCli, tmp_path: Path, name: str, text: str, fragments: tuple[str, ...]
+    run_cli: RunCli, tmp_path: Path, name: str, text: str | bytes, fragments: tuple[str, ...]
 ) -> None:
     db = tmp_path / "q.db"
     add(db, ["already here"])
