@@ -109,6 +109,11 @@ _LAZY = {
     "load_config": "costcalc.budget",
     "check_budgets": "costcalc.budget:check",
     "diff_budgets": "costcalc.budget:diff",
+    "GateReport": "costcalc.gate.report",
+    "gate_configs": "costcalc.gate.report",
+    "marker_for": "costcalc.gate.report",
+    "gate_comment_body": "costcalc.render.gate:comment_body",
+    "gate_annotations": "costcalc.render.gate:annotations",
     "LineFormat": "costcalc.batch.formats",
     "line_formats": "costcalc.batch.formats",
     "register_line_format": "costcalc.batch.formats:register",
@@ -139,6 +144,7 @@ if TYPE_CHECKING:
     from costcalc.budget import diff as diff_budgets
     from costcalc.calculator import Quote, QuoteReport, quote, quote_all
     from costcalc.delivery import ModeQuote
+    from costcalc.gate.report import GateReport, gate_configs, marker_for
     from costcalc.lesson import Exercise, exercise
     from costcalc.prices import (
         ModelPrices,
@@ -158,6 +164,8 @@ if TYPE_CHECKING:
         remove_price_update,
         update_prices,
     )
+    from costcalc.render.gate import annotations as gate_annotations
+    from costcalc.render.gate import comment_body as gate_comment_body
     from costcalc.results import render_result
     from costcalc.router import Route, default_policy_text, load_policy, route
     from costcalc.tokens.count import count_file, count_string
@@ -190,6 +198,7 @@ __all__ = [
     "EnvironmentFailure",
     "Exercise",
     "FieldError",
+    "GateReport",
     "InputFileError",
     "InvalidWorkloadError",
     "LineFormat",
@@ -223,11 +232,15 @@ __all__ = [
     "default_policy_text",
     "diff_budgets",
     "exercise",
+    "gate_annotations",
+    "gate_comment_body",
+    "gate_configs",
     "line_formats",
     "load_config",
     "load_policy",
     "load_price_table",
     "load_workloads",
+    "marker_for",
     "parse_count",
     "parse_date",
     "parse_duration",

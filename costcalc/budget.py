@@ -470,8 +470,10 @@ class DiffReport(BaseModel):
 _THRESHOLD = "expected a percentage such as 10% or an amount such as 500"
 
 
-def parse_threshold(text: str) -> tuple[Decimal | None, Decimal | None]:
-    """``10%`` -> (None, 10); ``500`` or ``$500`` -> (500, None)."""
+def parse_threshold(
+    text: str, field: str = "fail_on_increase"
+) -> tuple[Decimal | None, Decimal | None]:
+    """``10%`` -> (None, 10); ``500`` or ``$500`` -> (500, None). Errors name ``field``."""
     from costcalc.units import parse_money
 
     raw = text.strip()
@@ -481,14 +483,14 @@ def parse_threshold(text: str) -> tuple[Decimal | None, Decimal | None]:
         except ArithmeticError:
             pct = Decimal(-1)
         if not pct.is_finite() or pct < 0:
-            raise FieldError("fail_on_increase", f"{text!r}: {_THRESHOLD}", sep=" ")
+            raise FieldError(field, f"{text!r}: {_THRESHOLD}", sep=" ")
         return None, pct
     try:
-        amount = parse_money(raw, "fail_on_increase")
+        amount = parse_money(raw, field)
     except UsageError:
-        raise FieldError("fail_on_increase", f"{text!r}: {_THRESHOLD}", sep=" ") from None
+        raise FieldError(field, f"{text!r}: {_THRESHOLD}", sep=" ") from None
     if amount < 0:
-        raise FieldError("fail_on_increase", f"{text!r}: must not be negative", sep=" ")
+        raise FieldError(field, f"{text!r}: must not be negative", sep=" ")
     return amount, None
 
 

@@ -187,6 +187,7 @@ COMMANDS = {
     "queue": "costcalc.commands.queue:queue",
     "check": "costcalc.commands.budget:check",
     "diff": "costcalc.commands.budget:diff",
+    "gate": "costcalc.commands.gate:gate",
     "prices": "costcalc.commands.prices:prices",
 }
 """Each command lives in its own module, imported only when it runs (or for --help): a

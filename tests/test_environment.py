@@ -49,6 +49,7 @@ EVERY_COMMAND: list[tuple[str, list[str]]] = [
     ("queue-status", ["queue", "status", "--db", "{d}/q.db"]),
     ("check", ["check", "{repo}/examples/costcalc.yaml"]),
     ("diff", ["diff", "{repo}/examples/costcalc.yaml", "{repo}/examples/costcalc-proposed.yaml"]),
+    ("gate", ["gate", "{repo}/examples/costcalc.yaml", "--comment", "none"]),
     ("prices-list", ["prices", "list"]),
     ("prices-show", ["prices", "show", "gpt-4o"]),
     ("prices-schema", ["prices", "schema"]),

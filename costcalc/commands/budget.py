@@ -12,6 +12,7 @@ from costcalc.cli import (
     prices_option,
     write_or_emit,
 )
+from costcalc.errors import UsageError
 
 
 def report_options(func: F) -> F:
@@ -34,37 +35,44 @@ def report_options(func: F) -> F:
 
 
 @click.command()
-@click.argument("config", default="costcalc.yaml", required=False, metavar="[CONFIG]")
+@click.argument("configs", nargs=-1, metavar="[CONFIG ...]")
 @click.option(
     "--base",
     metavar="CONFIG|REF:PATH",
-    help="The base to check the increase limits against, e.g. origin/main:costcalc.yaml.",
+    help="The base to check the increase limits against, e.g. origin/main:costcalc.yaml "
+    "(one CONFIG only).",
 )
 @report_options
 def check(
-    config: str, base: str | None, allow_missing_base: bool, fmt: str, out: str | None,
-    force: bool, price_files: tuple[str, ...],
+    configs: tuple[str, ...], base: str | None, allow_missing_base: bool, fmt: str,
+    out: str | None, force: bool, price_files: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Check a project's LLM budgets and policies: exit 0 when all hold, 1 when any fails.
 
-    CONFIG (default costcalc.yaml) is a file or REF:PATH. It lists workloads with their
-    volume per day or month and the mode they run in today, and budgets: a monthly total,
-    per-workload budgets, the largest allowed increase against --base, and the
-    batch-eligible policy (background work that is not batched fails when batching would
-    save more than a set amount).
+    Each CONFIG (default costcalc.yaml; several for pre-commit) is a file or REF:PATH. It
+    lists workloads with their volume per day or month and the mode they run in today, and
+    budgets: a monthly total, per-workload budgets, warning levels (reported, never
+    failing), the largest allowed increase against --base, and the batch-eligible policy
+    (background work that is not batched fails when batching would save more than a set
+    amount).
 
     \b
     Examples:
         costcalc check
         costcalc check costcalc.yaml --base origin/main:costcalc.yaml --format markdown
+        costcalc check services/api/costcalc.yaml services/web/costcalc.yaml
     """
 
+    configs = configs or ("costcalc.yaml",)
+    if base is not None and len(configs) > 1:
+        raise UsageError(f"--base compares one config, got {len(configs)}")
     table = costcalc.load_price_table(price_files)
-    cfg = costcalc.load_config(config)
     base_cfg = costcalc.load_config(base, allow_missing_ref=allow_missing_base) if base else None
-    report = costcalc.check_budgets(cfg, config, base_cfg, table)
-    write_or_emit(costcalc.render_result(report, fmt), out, force)
-    if not report.passed:
+    reports = [costcalc.check_budgets(costcalc.load_config(c), c, base_cfg, table) for c in configs]
+    # several: a JSON array, or each report in turn
+    write_or_emit(costcalc.render_result(reports if len(reports) > 1 else reports[0], fmt),
+                  out, force)  # fmt: skip
+    if not all(r.passed for r in reports):
         raise CheckFailed()
 
 

@@ -40,7 +40,7 @@ FLAGS = {
     "max_bytes": "--max-bytes", "id_prefix": "--id-prefix", "inputs": "--input",
     "force": "--force",
     # costcalc diff
-    "fail_on_increase": "--fail-on-increase",
+    "fail_on_increase": "--fail-on-increase", "warn_on_increase": "--warn-on-increase",
     # costcalc prices audit
     "tolerance": "--tolerance", "context_tolerance": "--context-tolerance",
 }  # fmt: skip

@@ -37,6 +37,8 @@ CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
     ("bad-deadline", GOOD + "    deadline: soon\n", (":7:", "bad duration 'soon'")),
     ("nothing-to-price", GOOD.replace("input_tokens: 800", "input_tokens: 0").replace("output_tokens: 200", "output_tokens: 0"), (":2:", "both zero: nothing to price")),
     ("absurd-volume", GOOD.replace("requests_per_day: 1000", "requests_per_day: 1e400"), (":4:", "requests_per_day: must be <= 1000000000000")),
+    ("negative-warn-level", "budgets:\n  warn_monthly: -1\n" + GOOD, (":2:", "budgets.warn_monthly: must be >= 0")),
+    ("misspelt-warn-level", "budgets:\n  warn_montly: 5\n" + GOOD, (":2:", "budgets.warn_montly: unknown key")),
     ("over-context", GOOD.replace("input_tokens: 800", "input_tokens: 500000"), ("costcalc.yaml: workload 'a': input_tokens 500,000 per request exceeds gpt-4o's limit",)),
 ]  # fmt: skip
 
@@ -73,6 +75,11 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("ref-is-an-option", ["diff", "--", "--output={d}/x:y", "{d}/good.yaml"], ("'--output=", "a git ref cannot begin with '-'")),
     ("base-ref-is-an-option", ["check", "{d}/good.yaml", "--base", "--output={d}/x:y"], ("a git ref cannot begin with '-'",)),
     ("ref-is-a-dash", ["diff", "--", "-:good.yaml", "{d}/good.yaml"], ("'-:good.yaml': a git ref cannot begin with '-'",)),
+    ("gate-bad-warn-threshold", ["gate", "{d}/good.yaml", "--warn-on-increase", "lots", "--comment", "none"], ("--warn-on-increase 'lots'", "10%")),
+    ("gate-glob-matches-nothing", ["gate", "{d}/nope*.yaml", "--comment", "none"], ("no config matches",)),
+    ("gate-base-not-a-commit", ["gate", "{d}/good.yaml", "--base", "no-such-ref", "--comment", "none"], ("base 'no-such-ref' is not a commit here",)),
+    ("gate-base-is-an-option", ["gate", "{d}/good.yaml", "--base=--output={d}/x", "--comment", "none"], ("a git ref such as origin/main",)),
+    ("check-base-with-several", ["check", "{d}/good.yaml", "{d}/good.yaml", "--base", "{d}/good.yaml"], ("--base compares one config, got 2",)),
     ("ref-is-an-option-missing-base-allowed", ["check", "{d}/good.yaml", "--base", "-p:x", "--allow-missing-base"], ("a git ref cannot begin with '-'",)),
 ]  # fmt: skip
 

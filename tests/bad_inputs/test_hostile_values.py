@@ -62,6 +62,8 @@ COMMANDS: list[tuple[str, list[str], list[str]]] = [
      ["--rows", "--tokens-per-row", "--rate", "--value-of-time", "--output-share", "--as-of"]),
     ("check", ["check", "costcalc.yaml"], ["--base", "--out"]),
     ("diff", ["diff", "costcalc.yaml", "costcalc.yaml"], ["--fail-on-increase", "--out"]),
+    ("gate", ["gate", "costcalc.yaml", "--comment", "none"],
+     ["--base", "--fail-on-increase", "--warn-on-increase", "--summary", "--out-dir"]),
     ("prices-list", ["prices", "list"], ["--provider", "--as-of"]),
     ("prices-show", ["prices", "show", "gpt-4o"], ["--as-of"]),
 ]  # fmt: skip

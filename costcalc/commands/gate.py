@@ -1,0 +1,238 @@
+"""`costcalc gate`: the pull-request gate (check + diff of each config, comment, summary,
+annotations and step outputs, from one result)."""
+
+from __future__ import annotations
+
+import glob
+import importlib
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import click
+
+import costcalc
+from costcalc.cli import CheckFailed, emit, format_option, prices_option
+from costcalc.errors import CostcalcError, EnvironmentFailure, UsageError
+
+GLOB_CHARS = frozenset("*?[")
+
+
+@click.command()
+@click.argument("configs", nargs=-1, metavar="[CONFIG ...]")
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Git ref to compare with (default: the pull "
+    "request's base in CI; none elsewhere: budgets and policies checked alone).",
+)
+@click.option(
+    "--fail-on-increase",
+    metavar="10%|500",
+    help="Fail when a config's monthly total rises by more than this (replaces "
+    "budgets.max_increase or max_increase_pct).",
+)
+@click.option(
+    "--warn-on-increase",
+    metavar="5%|200",
+    help="Warn, without failing, when a monthly total rises by more than this.",
+)
+@click.option(
+    "--comment",
+    type=click.Choice(["auto", "github", "gitlab", "none"]),
+    default="auto",
+    show_default=True,
+    help="Post one sticky comment per config (auto: on a PR/MR in CI).",
+)
+@click.option(
+    "--comment-on",
+    type=click.Choice(["change", "always", "never"]),
+    default="change",
+    show_default=True,
+    help="Create a comment only when something changed, always, or never (an "
+    "existing comment is still updated).",
+)
+@click.option(
+    "--summary",
+    metavar="FILE",
+    help="Append the Markdown to FILE (default: $GITHUB_STEP_SUMMARY when set).",
+)
+@click.option(
+    "--annotations/--no-annotations",
+    default=None,
+    help="Write ::error/::warning lines on stdout (default: in GitHub Actions).",
+)
+@click.option(
+    "--out-dir",
+    metavar="DIR",
+    help="Write gate.json and one <config>.md comment per config into DIR.",
+)
+@format_option("table", "json", "markdown")
+@prices_option
+def gate(
+    configs: tuple[str, ...],
+    base: str | None,
+    fail_on_increase: str | None,
+    warn_on_increase: str | None,
+    comment: str,
+    comment_on: str,
+    summary: str | None,
+    annotations: bool | None,
+    out_dir: str | None,
+    fmt: str,
+    price_files: tuple[str, ...],
+) -> None:
+    """Gate a pull request on its LLM costs: check each CONFIG (default costcalc.yaml; globs
+    such as 'services/*/costcalc.yaml' are expanded) and compare it with --base.
+
+    Exit 0 when every budget, policy and increase limit holds (warnings do not fail), 1 when
+    one fails, 2 when a config is invalid (the outputs and comment still say so), 3 when
+    posting a comment failed (a fork's read-only token is a warning, not a failure).
+    When $GITHUB_OUTPUT is set, appends passed, total-monthly, past-total-monthly,
+    diff-total-monthly, result-file and comment-file to it.
+
+    \b
+    Examples:
+        costcalc gate --base origin/main
+        costcalc gate 'services/*/costcalc.yaml' --base origin/main --warn-on-increase 5%
+        costcalc gate --comment none --format markdown
+    """
+    env = os.environ
+    output_file = env.get("GITHUB_OUTPUT") or None
+    try:
+        paths = _expand(configs or ("costcalc.yaml",))
+        in_ci = bool(env.get("GITHUB_ACTIONS") or env.get("GITLAB_CI"))
+        ctx = _ci_context() if in_ci and (base is None or comment != "none") else None
+        if base is None and ctx is not None:
+            base = getattr(ctx, "base_ref", None) or None
+        table = costcalc.load_price_table(price_files)
+        report = costcalc.gate_configs(
+            paths,
+            base,
+            fail_on_increase=fail_on_increase,
+            warn_on_increase=warn_on_increase,
+            table=table,
+        )
+    except CostcalcError:
+        if output_file:
+            _append(output_file, {"passed": "false"})
+        raise
+    bodies = [costcalc.gate_comment_body(report, c) for c in report.configs]
+    files = _write_out_dir(out_dir, report, bodies) if out_dir else {}
+    if annotations if annotations is not None else env.get("GITHUB_ACTIONS") == "true":
+        emit("".join(line + "\n" for line in costcalc.gate_annotations(report)))
+    emit(costcalc.render_result(report, fmt))
+    summary = summary or env.get("GITHUB_STEP_SUMMARY") or None
+    if summary:
+        _append_text(summary, costcalc.render_result(report, "markdown"))
+    if output_file:
+        figures = report.model_dump(mode="json")  # money as the JSON writes it: 2685.00
+        _append(
+            output_file,
+            {
+                "passed": "true" if report.passed else "false",
+                "total-monthly": _str(figures["total_monthly"]),
+                "past-total-monthly": _str(figures["past_total_monthly"]),
+                "diff-total-monthly": _str(figures["diff_total_monthly"]),
+                "result-file": files.get("result", ""),
+                "comment-file": files.get("comment", ""),
+            },
+        )
+    if comment != "none":
+        _publish(ctx, comment, comment_on, report, bodies)
+    invalid = [c for c in report.configs if c.status == "invalid"]
+    if invalid:
+        more = f" (and {len(invalid) - 1} more invalid configs)" if len(invalid) > 1 else ""
+        raise UsageError(f"{invalid[0].error}{more}")
+    if not report.passed:
+        raise CheckFailed()
+
+
+def _expand(args: tuple[str, ...]) -> list[str]:
+    """Each argument, or the files its glob matches (sorted); a glob that matches nothing is
+    bad input (a config removed by the change is named, not globbed)."""
+    out: list[str] = []
+    for arg in args:
+        if GLOB_CHARS.isdisjoint(arg) or os.path.exists(arg):
+            out.append(arg)
+            continue
+        found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+        if not found:
+            raise UsageError(f"no config matches {arg!r}")
+        out += found
+    return list(dict.fromkeys(out))
+
+
+def _ci_context() -> Any:
+    ci = importlib.import_module("costcalc.gate.ci")
+    return ci.detect_ci(os.environ)
+
+
+def _publish(ctx: Any, comment: str, comment_on: str, report: Any, bodies: list[str]) -> None:
+    ctx = ctx if ctx is not None else _ci_context()
+    platform = getattr(ctx, "platform", None)
+    if comment == "auto" and (platform is None or getattr(ctx, "pull_request", None) is None):
+        return  # not a pull or merge request: nothing to comment on
+    if comment != "auto" and platform != comment:
+        raise UsageError(f"--comment {comment}: not running in {comment} CI")
+    if getattr(ctx, "pull_request", None) is None:
+        raise UsageError(f"--comment {comment}: this run is not for a pull or merge request")
+    comments = importlib.import_module("costcalc.gate.comments")
+    for config, body in zip(report.configs, bodies, strict=True):
+        outcome = comments.publish_comment(
+            ctx, config.marker, body, changed=config.changed, comment_on=comment_on
+        )
+        if getattr(outcome, "action", None) == "skipped":
+            click.echo(
+                f"costcalc: warning: comment on {config.path} not posted: "
+                f"{getattr(outcome, 'reason', None) or 'not allowed'}",
+                err=True,
+            )
+
+
+def _str(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _file_name(path: str) -> str:
+    return path.replace("/", "__").replace(os.sep, "__").lstrip(".") or "config"
+
+
+def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, str]:
+    from costcalc.atomic import write_file
+
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentFailure.from_os_error(out_dir, exc) from None
+    result = folder / "gate.json"
+    write_file(str(result), costcalc.render_result(report, "json"), True)
+    written = {"result": str(result.resolve())}
+    for config, body in zip(report.configs, bodies, strict=True):
+        target = folder / f"{_file_name(config.path)}.md"
+        write_file(str(target), body, True)
+        written.setdefault("comment", str(target.resolve()))
+    return written
+
+
+def _append_text(path: str, text: str) -> None:
+    """Append to a file the runner gives ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY)."""
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise EnvironmentFailure.from_os_error(path, exc) from None
+
+
+def _append(path: str, values: dict[str, str]) -> None:
+    """``key=value`` lines; a value with a newline in the runner's heredoc form."""
+    lines = []
+    for key, value in values.items():
+        if "\n" in value or "\r" in value:
+            end = f"ghadelimiter_{uuid.uuid4()}"
+            lines.append(f"{key}<<{end}\n{value}\n{end}\n")
+        else:
+            lines.append(f"{key}={value}\n")
+    _append_text(path, "".join(lines))

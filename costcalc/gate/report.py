@@ -1,0 +1,300 @@
+"""``gate_configs``: each config's budgets, warning levels, policies and increase limits, and
+what changed against the base, in one ``GateReport`` that every output is rendered from.
+
+Without a base (a push, a schedule, a manual run) the configs are checked alone. A config
+missing at the base is new (increase limits pass, with a note); one missing in the work tree
+but present at the base is deleted (reported, passes); one that cannot be read or validated
+is invalid (the report fails; the caller exits 2, after writing its outputs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from costcalc.budget import (
+    NEW_NOTE,
+    CheckReport,
+    Failure,
+    ProjectConfig,
+    WorkloadDiff,
+    check,
+    diff_configs,
+    headline,
+    load_config,
+    monthly_costs,
+    parse_threshold,
+)
+from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.gitread import commit_exists, read_config_text
+from costcalc.money import MoneyOut, usd
+from costcalc.yamlfile import line_of, read_text
+
+if TYPE_CHECKING:
+    from costcalc.prices import PriceTable
+
+Status = Literal["checked", "new", "deleted", "changed", "unchanged", "invalid"]
+NO_BASE_NOTE = "no base: increase limits not checked"
+
+
+class GateIssue(BaseModel):
+    """A failure (``level`` error) or a passed warning level of one config."""
+
+    kind: str
+    """total-budget, workload-budget, increase, increase-pct, batch-eligible, invalid-config."""
+    workload: str | None
+    message: str
+    """Plain text, as the config and the user wrote it (renderers escape it)."""
+    line: int | None
+    """The line in the config of the workload or budget it is about (for annotations)."""
+    level: Literal["error", "warning"]
+
+
+class ConfigGate(BaseModel):
+    path: str
+    status: Status
+    """checked (no base), new, deleted, changed, unchanged, or invalid (``error`` says why)."""
+    passed: bool
+    failures: list[GateIssue]
+    warnings: list[GateIssue]
+    changes: list[str]
+    """Every change a reviewer should see: per workload, then budgets and policies."""
+    workloads: list[WorkloadDiff]
+    total_monthly: MoneyOut | None
+    """None when the config is invalid."""
+    past_total_monthly: MoneyOut | None
+    diff_total_monthly: MoneyOut | None
+    headline: str
+    notes: list[str]
+    prices_as_of: dt.date | None
+    changed: bool
+    """Anything a reviewer should see: a cost or config change, a failure or a warning."""
+    marker: str
+    error: str | None = None
+    """Why the config is invalid (one line)."""
+
+
+class GateReport(BaseModel):
+    passed: bool
+    configs: list[ConfigGate]
+    base: str | None
+    prices_as_of: dt.date | None
+    """The first config's price date (each config has its own)."""
+    total_monthly: MoneyOut
+    """The configs' monthly totals added up (invalid configs count nothing)."""
+    past_total_monthly: MoneyOut | None
+    diff_total_monthly: MoneyOut | None
+
+
+def marker_for(path: str) -> str:
+    """The hidden first line of a config's comment, one per config path."""
+    return f"<!-- costcalc-gate config={quote(path, safe='/')} -->"
+
+
+def gate_configs(
+    configs: Sequence[str],
+    base: str | None = None,
+    *,
+    fail_on_increase: str | None = None,
+    warn_on_increase: str | None = None,
+    table: PriceTable | None = None,
+) -> GateReport:
+    """Gate each config of ``configs`` (paths in the work tree) against the git ref ``base``
+    (None: check only). ``fail_on_increase`` and ``warn_on_increase`` (``10%`` or ``500``)
+    replace the config's ``max_increase(_pct)`` and ``warn_increase(_pct)`` of their kind."""
+    from costcalc.prices import load_price_table
+
+    if isinstance(configs, str):
+        raise TypeError("gate_configs: configs must be a list of paths, got str")
+    fail = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
+    warn = parse_threshold(warn_on_increase, "warn_on_increase") if warn_on_increase else None
+    if base is not None and not commit_exists(base):
+        raise UsageError(
+            f"base {base!r} is not a commit here (fetch it first, e.g. git fetch origin main)"
+        )
+    table = table or load_price_table()
+    gates = [_gate_one(_shown_path(p), base, fail, warn or (None, None), table) for p in configs]
+    valid = [g for g in gates if g.total_monthly is not None]
+    past = [g.past_total_monthly for g in valid if g.past_total_monthly is not None]
+    total = sum((g.total_monthly or Decimal(0) for g in valid), Decimal(0))
+    past_total = sum(past, Decimal(0)) if base is not None else None
+    return GateReport(
+        passed=all(g.passed for g in gates),
+        configs=gates,
+        base=base,
+        prices_as_of=next((g.prices_as_of for g in gates if g.prices_as_of), None),
+        total_monthly=total,
+        past_total_monthly=past_total,
+        diff_total_monthly=total - past_total if past_total is not None else None,
+    )
+
+
+def _shown_path(path: str) -> str:
+    """The path as the comment, the marker and git name it: relative to here when inside."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"gate_configs: a config must be a path, got {type(path).__name__}")
+    shown = os.path.normpath(os.fspath(path))
+    if os.path.isabs(shown):
+        relative = os.path.relpath(shown)
+        shown = shown if relative.startswith("..") else relative
+    return shown.replace(os.sep, "/")
+
+
+def _gate_one(
+    path: str,
+    base: str | None,
+    fail: tuple[Decimal | None, Decimal | None],
+    warn: tuple[Decimal | None, Decimal | None],
+    table: PriceTable,
+) -> ConfigGate:
+    at_base = f"{base}:{path if os.path.isabs(path) else './' + path}" if base else None
+    base_cfg, base_error, at_base_found = None, None, False
+    try:
+        if at_base is not None and read_config_text(at_base, allow_missing_ref=True):
+            at_base_found = True
+            base_cfg = load_config(at_base)
+    except CostcalcError as exc:
+        base_error = " ".join(str(exc).split())
+    if not os.path.lexists(path) and at_base_found:
+        return _deleted(path, base_cfg, base_error, table)
+    try:
+        text = read_text(path, "config file")
+        head = load_config(path)
+        return _gate_valid(path, text, head, base_cfg, base, fail, warn, table, base_error)
+    except CostcalcError as exc:
+        return _invalid(path, exc)
+
+
+def _with_limits(
+    cfg: ProjectConfig,
+    fail: tuple[Decimal | None, Decimal | None],
+    warn: tuple[Decimal | None, Decimal | None],
+) -> ProjectConfig:
+    """The config with the command line's limits in place of its own of the same kind."""
+    given = {
+        "max_increase": fail[0], "max_increase_pct": fail[1],
+        "warn_increase": warn[0], "warn_increase_pct": warn[1],
+    }  # fmt: skip
+    update = {k: v for k, v in given.items() if v is not None}
+    return cfg.model_copy(update={"budgets": cfg.budgets.model_copy(update=update)})
+
+
+def _gate_valid(
+    path: str,
+    text: str,
+    head: ProjectConfig,
+    base_cfg: ProjectConfig | None,
+    base: str | None,
+    fail: tuple[Decimal | None, Decimal | None],
+    warn: tuple[Decimal | None, Decimal | None],
+    table: PriceTable,
+    base_error: str | None,
+) -> ConfigGate:
+    head = _with_limits(head, fail, warn)
+    if base is None:
+        status: Status = "checked"
+        no_base = NO_BASE_NOTE
+    elif base_cfg is None:
+        status, no_base = "new", NEW_NOTE
+    else:
+        status, no_base = "unchanged", ""
+    if base_error:  # the base config is broken: this change may fix it
+        status, no_base = "changed", f"the base config could not be read ({base_error})"
+    report = check(head, path, base_cfg, table, no_base_note=no_base)
+    notes = list(report.notes)
+    if status == "new" and NEW_NOTE not in notes:
+        notes.append(NEW_NOTE)
+    if base_error and no_base not in notes:
+        notes.append(no_base)
+    if base is None:
+        rows: list[WorkloadDiff] = []
+        changes: list[str] = []
+        title = f"monthly LLM cost {usd(report.total_monthly)}"
+        past = diff_total = None
+    else:
+        d = diff_configs(base_cfg, head, f"{base}:{path}", path, table)
+        rows, title = d.workloads, d.headline
+        changes = [f"{w.name}: {c}" for w in d.workloads for c in w.changes]
+        changes += d.config_changes
+        notes += [n for n in d.notes if n not in notes and n != NEW_NOTE]
+        past, diff_total = d.past_total_monthly, d.diff_total_monthly
+        if status == "unchanged" and (changes or diff_total):
+            status = "changed"
+        if status == "new":
+            title = f"new config: monthly LLM cost {usd(report.total_monthly)}"
+    failures = _issues(report, report.failures, text)
+    warnings = _issues(report, report.warnings, text)
+    return ConfigGate(
+        path=path,
+        status=status,
+        passed=report.passed,
+        failures=failures,
+        warnings=warnings,
+        changes=changes,
+        workloads=rows,
+        total_monthly=report.total_monthly,
+        past_total_monthly=past,
+        diff_total_monthly=diff_total,
+        headline=title,
+        notes=notes,
+        prices_as_of=report.prices_as_of,
+        changed=status in ("new", "changed") or bool(failures or warnings),
+        marker=marker_for(path),
+    )
+
+
+def _issues(report: CheckReport, found: list[Failure], text: str) -> list[GateIssue]:
+    index = {w.name: i for i, w in enumerate(report.workloads)}
+    out = []
+    for f in found:
+        if f.workload is not None and f.workload in index:
+            where: tuple[int | str, ...] = ("workloads", index[f.workload])
+        else:
+            key = {"total-budget": "monthly", "increase": "max_increase",
+                   "increase-pct": "max_increase_pct"}.get(f.kind, "")  # fmt: skip
+            if f.level == "warning":
+                key = {"monthly": "warn_monthly", "max_increase": "warn_increase",
+                       "max_increase_pct": "warn_increase_pct"}.get(key, key)  # fmt: skip
+            where = ("budgets", key)
+        out.append(GateIssue(kind=f.kind, workload=f.workload, message=f.message,
+                             line=line_of(text, where), level=f.level))  # fmt: skip
+    return out
+
+
+def _deleted(
+    path: str, old: ProjectConfig | None, base_error: str | None, table: PriceTable
+) -> ConfigGate:
+    past: Decimal | None = None
+    notes = [f"the base config could not be read ({base_error})"] if base_error else []
+    try:
+        if old is not None:
+            past = monthly_costs(old, table, "the base config").total_monthly
+    except CostcalcError as exc:
+        notes.append(f"the base config could not be priced ({exc})")
+    was = f" (it cost {usd(past)} a month)" if past is not None else ""
+    return ConfigGate(
+        path=path, status="deleted", passed=True, failures=[], warnings=[],
+        changes=[f"config removed{was}"], workloads=[], total_monthly=Decimal(0),
+        past_total_monthly=past, diff_total_monthly=-past if past is not None else None,
+        headline=headline(-(past or Decimal(0)), past or Decimal(0)), notes=notes,
+        prices_as_of=None, changed=True, marker=marker_for(path),
+    )  # fmt: skip
+
+
+def _invalid(path: str, exc: CostcalcError) -> ConfigGate:
+    message = " ".join(str(exc).split())
+    line = exc.line if isinstance(exc, InputFileError) else None
+    issue = GateIssue(kind="invalid-config", workload=None, message=message, line=line,
+                      level="error")  # fmt: skip
+    return ConfigGate(
+        path=path, status="invalid", passed=False, failures=[issue], warnings=[], changes=[],
+        workloads=[], total_monthly=None, past_total_monthly=None, diff_total_monthly=None,
+        headline="the config is invalid", notes=[], prices_as_of=None, changed=True,
+        marker=marker_for(path), error=message,
+    )  # fmt: skip

@@ -1,0 +1,235 @@
+"""The gate's outputs, all from one ``GateReport``: the pull-request comment of each config
+(``comment_body``), the job summary (``gate_markdown``), the terminal table and GitHub's
+``::error`` annotations.
+
+Every string from a config or a user (workload names, paths, messages quoting them) goes
+through ``md`` before it reaches Markdown: HTML and Markdown syntax written as text,
+newlines and control characters flattened, ``@mentions`` broken with a zero-width space, so
+a name can neither close the ``<details>``, add an image or a heading, nor ping a team.
+
+(No ``from __future__ import annotations`` here: the module defines ``annotations``.)
+"""
+
+import re
+from typing import TYPE_CHECKING
+
+from costcalc.money import signed_usd, usd
+from costcalc.render.tables import markdown_table, text_table
+
+if TYPE_CHECKING:
+    from costcalc.budget import WorkloadDiff
+    from costcalc.gate.report import ConfigGate, GateIssue, GateReport
+
+COMMENT_LIMIT = 65536
+"""GitHub's limit on a comment's length (characters)."""
+MAX_TEXT = 300
+"""The longest user string shown; longer ones are cut (the JSON result has them whole)."""
+
+_MD = re.compile(r"([\\`*_{}\[\]()#!~$])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "|": "&#124;"}
+
+
+def md(text: object) -> str:
+    """``text`` as literal Markdown text, safe in a paragraph, a list item or a table cell."""
+    flat = "".join(c if c.isprintable() else " " for c in str(text))
+    flat = " ".join(flat.split())
+    if len(flat) > MAX_TEXT:
+        flat = flat[: MAX_TEXT - 1] + "…"
+    flat = "".join(_HTML.get(c, c) for c in flat)
+    flat = _MD.sub(r"\\\1", flat)
+    return flat.replace("@", "@\u200b")
+
+
+def _icon(c: "ConfigGate") -> str:
+    if c.failures:
+        return "❌"
+    if c.warnings:
+        return "⚠️"
+    return "🗑️" if c.status == "deleted" else "✅"
+
+
+def _verdict(c: "ConfigGate") -> str:
+    if c.status == "invalid":
+        return "the config is invalid"
+    parts = []
+    if c.failures:
+        parts.append(f"failed ({len(c.failures)})")
+    else:
+        parts.append("config removed" if c.status == "deleted" else "passed")
+    if c.warnings:
+        parts.append(f"{len(c.warnings)} warning{'s' if len(c.warnings) != 1 else ''}")
+    return ", ".join(parts)
+
+
+def _issue_line(issue: "GateIssue") -> str:
+    icon = "❌" if issue.level == "error" else "⚠️"
+    at = f" (line {issue.line})" if issue.line is not None else ""
+    return f"- {icon} {md(issue.message)}{at}"
+
+
+def _diff_cell(diff: object, past: object) -> str:
+    from decimal import Decimal
+
+    assert isinstance(diff, Decimal)
+    if diff == 0:
+        return "$0.00"
+    pct = f" ({'+' if diff > 0 else ''}{(diff / past * 100).quantize(Decimal('0.1'))}%)" if (
+        isinstance(past, Decimal) and past
+    ) else ""  # fmt: skip
+    return signed_usd(diff) + pct
+
+
+def _rows(report: "GateReport", c: "ConfigGate") -> list[list[str]]:
+    flagged = {i.workload: i.level for i in [*c.failures, *c.warnings] if i.workload}
+    failed = {i.workload for i in c.failures if i.workload}
+
+    def check(w: "WorkloadDiff") -> str:
+        if w.name in failed:
+            return "❌"
+        return "⚠️" if w.name in flagged else "✅"
+
+    def changed(w: "WorkloadDiff") -> str:
+        if w.status == "unchanged":
+            return ""
+        label = {"added": "added", "removed": "removed"}.get(w.status, "")
+        shown = "; ".join(md(ch) for ch in w.changes if w.status == "changed")
+        return "; ".join(p for p in (label, shown) if p)
+
+    if report.base is None:
+        return [
+            [md(w.name), usd(w.monthly) if w.monthly is not None else "-", check(w)]
+            for w in c.workloads
+        ]
+    return [
+        [
+            md(w.name),
+            usd(w.past_monthly) if w.past_monthly is not None else "-",
+            usd(w.monthly) if w.monthly is not None else "-",
+            _diff_cell(w.diff, w.past_monthly),
+            check(w) if w.status != "removed" else "",
+            changed(w),
+        ]
+        for w in c.workloads
+    ]
+
+
+def comment_body(report: "GateReport", config: "ConfigGate", limit: int = COMMENT_LIMIT) -> str:
+    """One config's pull-request comment: its marker, a headline with the verdict and the cost
+    change, every failure, warning and change, the table, then notes in ``<details>``; cut
+    to ``limit`` characters (saying so) when longer."""
+    c = config
+    arrow = ""
+    if c.diff_total_monthly:
+        arrow = " 📈" if c.diff_total_monthly > 0 else " 📉"
+    title = f"### {_icon(c)} costcalc {md(c.path)}: {_verdict(c)}"
+    if c.status != "invalid":
+        title += f" · {md(c.headline)}{arrow}"
+    if c.status == "invalid":
+        body = [
+            "The config could not be read, so nothing was checked:",
+            "",
+            f"> {md(c.error or '')}",
+        ]
+        return "\n".join([c.marker, title, "", *body, ""]) + "\n"
+    issues = [_issue_line(i) for i in [*c.failures, *c.warnings]]
+    changes = [f"- 📝 {md(ch)}" for ch in c.changes]
+    rows = _rows(report, c)
+    if report.base is None:
+        headers, right = ["Workload", "Monthly", "Check"], [1]
+    else:
+        headers, right = ["Workload", "Previous", "New", "Diff", "Check", "Changes"], [1, 2, 3]
+    totals = []
+    if c.total_monthly is not None and c.workloads:
+        past = c.past_total_monthly
+        totals = (
+            [["**All workloads**", f"**{usd(c.total_monthly)}**", ""]]
+            if report.base is None
+            else [
+                [
+                    "**All workloads**",
+                    f"**{usd(past)}**" if past is not None else "-",
+                    f"**{usd(c.total_monthly)}**",
+                    f"**{_diff_cell(c.diff_total_monthly, past)}**",
+                    "",
+                    "",
+                ]
+            ]
+        )
+    foot = [f"- {md(n)}" for n in c.notes]
+    where = f"base {md(report.base)}" if report.base else "no base (checked alone)"
+    dated = f"prices of {c.prices_as_of}; " if c.prices_as_of else ""
+    foot.append(f"- {dated}{where}; head {md(c.path)}")
+
+    def assemble(keep: int, cut: str) -> str:
+        parts = [c.marker, title, ""]
+        if issues or changes:
+            parts += [*issues[:keep], *changes[:keep], ""]
+        if rows:
+            parts += [markdown_table(headers, rows[:keep] + totals, right).rstrip("\n"), ""]
+        if cut:
+            parts += [cut, ""]
+        parts += ["<details><summary>Notes</summary>", "", *foot, "", "</details>"]
+        return "\n".join(parts) + "\n"
+
+    keep = max(len(issues), len(changes), len(rows))
+    text = assemble(keep, "")
+    while len(text) > limit and keep > 0:
+        keep = keep // 2
+        cut = f"_Cut to fit the {limit:,}-character comment limit: the first {keep:,} lines of "
+        text = assemble(keep, cut + "each list shown. The JSON result has everything._")
+    return text
+
+
+def gate_markdown(report: "GateReport", limit: int = COMMENT_LIMIT) -> str:
+    """The job summary: each config's comment, one after the other, within ``limit``."""
+    if not report.configs:
+        return "### costcalc: no config to check\n"
+    share = limit // len(report.configs)
+    return "\n".join(comment_body(report, c, share) for c in report.configs)
+
+
+def gate_table(report: "GateReport") -> str:
+    lines = []
+    for c in report.configs:
+        lines.append(f"costcalc gate {c.path}: {_verdict(c)}")
+        if c.status == "invalid":
+            lines.append(f"  error: {c.error}")
+            continue
+        lines.append(f"  {c.headline}")
+        lines += [f"  {i.level}: {' '.join(i.message.split())}" for i in [*c.failures, *c.warnings]]
+        lines += [f"  changed: {' '.join(ch.split())}" for ch in c.changes]
+        rows = [
+            [" ".join(w.name.split()), usd(w.past_monthly) if w.past_monthly is not None else "-",
+             usd(w.monthly) if w.monthly is not None else "-", signed_usd(w.diff)]
+            for w in c.workloads
+        ]  # fmt: skip
+        if rows:
+            table = text_table(["workload", "previous", "new", "diff"], rows, right=[1, 2, 3])
+            lines += ["", *("  " + ln for ln in table.rstrip("\n").splitlines()), ""]
+        lines += [f"  note: {n}" for n in c.notes]
+    verdict = "passed" if report.passed else "FAILED"
+    base = f"base {report.base}" if report.base else "no base"
+    lines.append(f"{verdict}: {len(report.configs)} config(s), {base}")
+    return "\n".join(lines) + "\n"
+
+
+def _command_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _command_property(text: str) -> str:
+    return _command_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotations(report: "GateReport") -> list[str]:
+    """GitHub workflow commands, one per failure (``::error``) and warning (``::warning``),
+    at the line of the workload or budget in its config."""
+    out = []
+    for c in report.configs:
+        for issue in [*c.failures, *c.warnings]:
+            props = [f"file={_command_property(c.path)}"]
+            if issue.line is not None:
+                props.append(f"line={issue.line}")
+            props.append(f"title={_command_property('costcalc ' + issue.kind)}")
+            out.append(f"::{issue.level} {','.join(props)}::{_command_data(issue.message)}")
+    return out
