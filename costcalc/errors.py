@@ -75,10 +75,34 @@ def named(text: str, name: Callable[[Arg], str] = Arg.python) -> str:
     return _MARK.sub(write, text)
 
 
+_LONG_QUOTED = re.compile(r"""(['"])([^'"\n]{100,})\1""")
+_LONG_RUN = re.compile(r"[^\s'\"]{200,}")
+
+
+def cut_long_values(message: str) -> str:
+    """``message`` with every long value it quotes (over 100 characters in quotes, or a run of
+    200 without a space: a 5,000-digit number, a pasted file) cut to its first 60 characters
+    and an ellipsis: an error is one line a person reads, whatever the input held."""
+    if len(message) < 100:
+        return message
+    message = _LONG_QUOTED.sub(lambda m: f"{m[1]}{m[2][:60]}...{m[1]}", message)
+    return _LONG_RUN.sub(lambda m: m[0][:60] + "...", message)
+
+
+def printable(line: str) -> str:
+    """``line`` with every character a terminal would act on (escapes, NUL, other controls,
+    undecodable bytes) written as Python writes it in a string: ``\\x1b``, ``\\x00``."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+
+
 class CostcalcError(ValueError):
     """Base class: bad input that the user can fix. The CLI prints it and exits 2."""
 
     def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str):
+            args = (cut_long_values(args[0]),)
         # the marks stay out of args (repr, pickling, logs): args hold the Python text
         if len(args) == 1 and isinstance(args[0], str) and _START in args[0]:
             self._marked = args[0]

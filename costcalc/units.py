@@ -101,9 +101,11 @@ def parse_money(value: Any, field: str) -> Decimal:
     """USD from ``50``, ``12.5`` or ``$1,200``, up to ``MONEY_MAX`` either side of zero."""
     if isinstance(value, bool):
         raise FieldError(field, f"expected an amount of money, got {value!r}")
-    exact = isinstance(value, int) or (isinstance(value, Decimal) and value.is_finite())
-    if exact and abs(value) <= MONEY_MAX:
+    if isinstance(value, int) and abs(value) <= MONEY_MAX:
         return Decimal(value)
+    # copy_abs, not abs(): abs() rounds to the context and overflows on 1e99999999
+    if isinstance(value, Decimal) and value.is_finite() and value.copy_abs() <= MONEY_MAX:
+        return value
     text = str(value).strip().replace(",", "").removeprefix("$").removesuffix("/h").strip()
     try:
         amount = Decimal(text)
@@ -111,7 +113,7 @@ def parse_money(value: Any, field: str) -> Decimal:
         raise FieldError(field, f"expected an amount of money in USD, got {value!r}") from None
     if not amount.is_finite():
         raise FieldError(field, f"expected an amount of money in USD, got {value!r}")
-    if abs(amount) > MONEY_MAX:  # a typo, and beyond what a cent-rounded Decimal can hold
+    if amount.copy_abs() > MONEY_MAX:  # a typo, and beyond what a cent-rounded Decimal holds
         raise FieldError(field, f"must be <= {MONEY_MAX}")
     return amount
 

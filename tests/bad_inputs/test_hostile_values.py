@@ -23,6 +23,7 @@ VALUES = {
     "minus-one": "-1",
     "zero": "0",
     "overflow-exponent": "1e400",
+    "context-overflow-exponent": "1e99999999",
     "nan": "nan",
     "minus-inf": "-inf",
     "5000-digits": "9" * 5000,
@@ -119,6 +120,7 @@ def test_a_hostile_value_ends_with_a_documented_exit_code_and_one_line(
     errors = [line for line in result.stderr.splitlines() if line.startswith("costcalc: error:")]
     if result.exit_code in (2, 3):
         assert len(errors) == 1, result.stderr
+        assert len(errors[0]) < 1000, errors[0]  # a 5,000-character value is cut short
         assert "Traceback" not in result.stderr
     assert all(c.isprintable() for c in result.stderr.replace("\n", "")), repr(result.stderr)
 

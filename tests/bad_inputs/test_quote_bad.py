@@ -55,6 +55,12 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("sample-without-file", [*BASE, "--sample", "10"], ("--sample applies to --input-file, which is not given",)),
     ("seed-without-file", [*BASE, "--seed", "3"], ("--seed applies to --input-file",)),
     ("column-without-file", [*BASE, "--input-column", "text"], ("--input-column applies to --input-file",)),
+    ("long-deadline-cut-short", [*BASE, "--deadline", "9" * 5000 + "h"], ("--deadline: duration '" + "9" * 60 + "...' is longer than 10 years",)),
+    ("long-model-cut-short", ["quote", "-m", "x" * 5000, "-n", "1", "-i", "1", "-o", "1"], ("unknown model '" + "x" * 60 + "...'",)),
+    ("long-format-cut-short", [*BASE, "--format", "x" * 500], ("'" + "x" * 60 + "...' is not one of",)),
+    ("exercise-rate-beyond-decimal-context", ["exercise", "--rate", "1e99999999"], ("--rate: must be <= 1000000000000",)),
+    ("exercise-value-of-time-beyond-decimal-context", ["exercise", "--value-of-time", "-1e99999999"], ("--value-of-time: must be <= 1000000000000",)),
+    ("escape-in-model-name", ["quote", "-m", "gpt\x1b[2J", "-n", "1", "-i", "1", "-o", "1"], ("unknown model 'gpt\\x1b[2J'",)),
     ("negative-seed", ["quote", "-m", "gpt-4o", "--input-file", "x.txt", "--seed", "-1"], ("Invalid value for '--seed': -1 is not in the range x>=0",)),
 ]  # fmt: skip
 

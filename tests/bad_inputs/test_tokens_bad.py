@@ -67,6 +67,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("missing-csv-without-column", {}, ["{d}/missing.csv"], ("missing.csv: no such file",)),
     ("tsv-without-column", {"a.tsv": "a\tb\nx\ty\n"}, ["{d}/a.tsv"], ("a.tsv: CSV input needs --column NAME or --template TEXT",)),
     ("tsv-no-such-column", {"a.tsv": "a\tb\nx\ty\n"}, ["{d}/a.tsv", "--column", "a,b"], ("a.tsv:1: no column 'a,b' (columns: a, b)",)),
+    ("file-name-with-controls", {}, ["{d}/no\x1b[2Jfile\n.jsonl"], ("no\\x1b[2Jfile\\n.jsonl: no such file",)),
     ("csv-row-over-the-cap", {"a.csv": b'text\n"' + (b"a" * 4095 + b"\n") * 8400}, ["{d}/a.csv", "--column", "text"], ("a.csv:2: request is larger than 32 MiB",)),
 ]  # fmt: skip
 
