@@ -178,6 +178,13 @@ class CsvPlan:
     template: str | None
 
 
+def _field_text(name: str, conversion: str | None, spec: str | None) -> str:
+    """A template field as the user wrote it: ``{body!r:>9}``."""
+    return (
+        "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+    )
+
+
 def template_fields(template: str) -> list[str]:
     """The column names a ``{name}`` template uses; only plain names are allowed."""
     names = []
@@ -190,8 +197,8 @@ def template_fields(template: str) -> list[str]:
             continue
         if not name or not re.fullmatch(r"[^.\[\]{}!:]+", name) or spec or conv:
             raise UsageError(
-                f"{arg('template')}: {{{name}}} is not a plain column name (write {{column}}, "
-                "and {{{{ }}}} for literal braces)"
+                f"{arg('template')}: {quoted(_field_text(name, conv, spec))} is not a plain "
+                "column name (write {column}, and {{ }} for literal braces)"
             )
         names.append(name)
     return names

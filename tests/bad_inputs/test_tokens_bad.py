@@ -29,6 +29,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("csv-without-column", {"a.csv": "title,body\nx,y\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:1:", "no column 'text'", "columns: title, body")),
     ("template-missing-column", {"a.csv": "title,body\nx,y\n"}, ["{d}/a.csv", "--template", "Summarise {text}"], ("a.csv:1:", "no template column 'text'")),
     ("template-not-a-name", {"a.csv": "title\nx\n"}, ["{d}/a.csv", "--template", "{title.upper}"], ("--template", "not a plain column name")),
+    ("template-conversion-and-spec", {"a.csv": "body\nx\n"}, ["{d}/a.csv", "--template", "{body!r:>9}"], ("--template: '{body!r:>9}' is not a plain column name (write {column}, and {{ }} for literal braces)",)),
     ("template-unbalanced", {"a.csv": "title\nx\n"}, ["{d}/a.csv", "--template", "oops {title"], ("--template",)),
     ("csv-needs-column", {"a.csv": "title\nx\n"}, ["{d}/a.csv"], ("a.csv", "needs --column NAME or --template")),
     ("column-on-jsonl", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--input-format", "jsonl", "--column", "x"], ("--column and --template apply to CSV input only",)),
