@@ -73,11 +73,12 @@ def raw_from_package() -> tuple[list[dict[str, Any]], str]:
     version."""
     try:
         from genai_prices.data import providers
-    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+    except ImportError:  # pragma: no cover - a dependency from Python 3.11 on
         from costcalc.errors import CostcalcError
 
         raise CostcalcError(
-            "genai-prices is not installed: pip install 'genai-prices>=0.2.3,<0.3'"
+            "genai-prices is not installed (it needs Python 3.11 or later): "
+            "pip install 'genai-prices>=0.2.3,<0.3'"
         ) from None
     return [_raw(p) for p in providers], installed_version() or "unknown"
 
