@@ -13,6 +13,8 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from costcalc.errors import EnvironmentFailure, FieldError
 from costcalc.gate.ci import CiContext
@@ -410,3 +412,48 @@ def test_gitlab_server_error_and_bad_token(forge: FakeForge) -> None:
     with pytest.raises(EnvironmentFailure, match="GET failed: HTTP 401 401 Unauthorized") as err:
         publish_comment(gitlab(forge, token="glpat-wrong"), MARKER, BODY, changed=True)
     assert "glpat-wrong" not in str(err.value)
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+def test_next_links_in_any_order_and_relative() -> None:
+    from costcalc.gate.api import Reply
+    from costcalc.gate.github import next_link
+
+    def reply(link: str) -> Reply:
+        return Reply(200, {"link": link}, [], "https://api.example/repos/o/r/issues/1/comments")
+
+    header = (
+        '<https://api.example/x?page=1>; rel="prev", <https://api.example/x?page=9>; rel="last",'
+        ' <https://api.example/x?page=3>; rel="next"'
+    )
+    assert next_link(reply(header)) == "https://api.example/x?page=3"
+    assert next_link(reply("</y?page=2>; rel=next")) == "https://api.example/y?page=2"
+    assert next_link(reply('<https://api.example/x?page=9>; rel="last"')) is None
+    assert next_link(reply("")) is None
+
+
+@given(st.text(max_size=200))
+def test_any_paging_header_gives_a_url_or_none(header: str) -> None:
+    from costcalc.gate.api import Reply
+    from costcalc.gate.github import next_link
+    from costcalc.gate.gitlab import next_page
+
+    reply = Reply(200, {"link": header, "x-next-page": header}, [], "https://h.example/a?b=1")
+    for found in (next_link(reply), next_page(reply)):
+        assert found is None or isinstance(found, str)
+
+
+def test_pages_that_never_end_are_an_environment_failure(forge: FakeForge) -> None:
+    same = f"{forge.url}{LIST}?per_page=100"
+    forge.fail("GET", "/comments", 200, [], Link=f'<{same}>; rel="next"')
+    with pytest.raises(EnvironmentFailure, match=r"GET: pages do not end \(after 1 pages\)"):
+        publish_comment(github(forge), MARKER, BODY, changed=True)
+    assert forge.lines() == [f"GET {LIST}?per_page=100"]
+
+
+def test_a_list_reply_that_is_not_a_list_is_an_environment_failure(forge: FakeForge) -> None:
+    forge.fail("GET", "/comments", 200, {"not": "a list"})
+    with pytest.raises(EnvironmentFailure, match="GET: expected a JSON list"):
+        publish_comment(github(forge), MARKER, BODY, changed=True)
