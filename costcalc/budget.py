@@ -15,11 +15,7 @@ figure is requests per day x 30 x the per-request cost, and can be checked by ha
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
-import os
-import re
-import subprocess
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -39,6 +35,7 @@ from costcalc.errors import (
     UsageError,
     WorkloadError,
 )
+from costcalc.gitread import read_config_text
 from costcalc.money import MoneyOut, usd
 from costcalc.prices import PriceTable
 from costcalc.units import Date, Duration, MoneyIn, Share
@@ -84,6 +81,13 @@ class Budgets(BaseModel):
     """Largest allowed increase of the monthly total against the base (USD)."""
     max_increase_pct: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Largest allowed increase against the base, in percent."""
+    # warning levels: reported (a PR comment, an annotation) without failing the check
+    warn_monthly: MoneyIn | None = None
+    """Warn when the monthly total is over this (USD)."""
+    warn_increase: MoneyIn | None = None
+    """Warn when the monthly total rises against the base by more than this (USD)."""
+    warn_increase_pct: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
+    """Warn when the monthly total rises against the base by more than this, in percent."""
 
 
 class ProjectWorkload(BaseModel):
@@ -113,6 +117,8 @@ class ProjectWorkload(BaseModel):
     """Streaming only: how many requests users cancel, and when (as in a workload file)."""
     budget: MoneyIn | None = None
     """This workload's monthly budget (USD)."""
+    warn_budget: MoneyIn | None = None
+    """Warn (without failing) when this workload costs more than this a month (USD)."""
 
     @model_validator(mode="after")
     def _volume(self) -> ProjectWorkload:
@@ -164,75 +170,6 @@ class ProjectConfig(BaseModel):
         return self
 
 
-# --- reading a config: a file or REF:PATH --------------------------------------------------
-
-
-def read_config_text(spec: str, allow_missing_ref: bool = False) -> tuple[str, str] | None:
-    """(text, where) of a config: a file path, or ``REF:PATH`` read with ``git show``.
-
-    With ``allow_missing_ref`` a path that does not exist at REF gives None (a config added
-    by this change: the base is empty).
-    """
-    if os.path.exists(spec) or ":" not in spec:
-        from costcalc.yamlfile import read_text
-
-        return read_text(spec, "config file"), spec
-    ref, _, path = spec.partition(":")
-    if not ref or not path:
-        raise UsageError(
-            f"{spec!r}: expected a config file or REF:PATH such as origin/main:costcalc.yaml"
-        )
-    if ref.startswith("-"):  # git would read it as one of its options
-        raise UsageError(f"{spec!r}: a git ref cannot begin with '-'")
-    kind = _git(["cat-file", "-t"], spec)
-    if (
-        kind.returncode != 0
-        and allow_missing_ref
-        and _git(["cat-file", "-e"], f"{ref}^{{commit}}").returncode == 0
-    ):
-        return None  # REF exists without the file: the config is new
-    if kind.returncode == 0 and kind.stdout.strip() == b"tree":
-        raise InputFileError(spec, "is a folder, expected a config file")
-    shown = _git(["show"], spec)
-    if shown.returncode != 0:
-        lines = shown.stderr.decode("utf-8", "replace").strip().splitlines()
-        # git's cause is its "fatal:" line; "hint:" lines after it only suggest
-        causes = [ln for ln in lines if not ln.startswith("hint:")]
-        reason = causes[0] if causes else (lines[0] if lines else "git show failed")
-        raise UsageError(f"cannot read {spec}: {reason.removeprefix('fatal: ')}")
-    try:
-        return shown.stdout.decode("utf-8"), spec
-    except UnicodeDecodeError:
-        raise InputFileError(spec, "is not valid UTF-8 text") from None
-
-
-def _git(command: list[str], operand: str) -> subprocess.CompletedProcess[bytes]:
-    """``git COMMAND [--end-of-options] OPERAND``: the operand, which comes from the user, is
-    never read as an option (git before 2.24 has no ``--end-of-options``; there an operand
-    that begins with "-" was refused before)."""
-    if operand.startswith("-"):  # pragma: no cover - read_config_text refuses these first
-        raise UsageError(f"{operand!r}: a git ref cannot begin with '-'")
-    try:
-        return subprocess.run(
-            ["git", *command, *_end_of_options(), operand], capture_output=True, check=False
-        )
-    except FileNotFoundError:
-        raise UsageError(f"cannot read {operand}: git is not installed") from None
-
-
-@functools.cache
-def _end_of_options() -> tuple[str, ...]:
-    """``("--end-of-options",)`` when this git knows it (2.24 and later), else nothing."""
-    try:
-        found = subprocess.run(["git", "--version"], capture_output=True, check=False)
-    except OSError:
-        return ()
-    version = re.search(rb"(\d+)\.(\d+)", found.stdout)
-    if version is None:
-        return ()
-    return ("--end-of-options",) if (int(version[1]), int(version[2])) >= (2, 24) else ()
-
-
 def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> ProjectConfig:
     read = read_config_text(spec, allow_missing_ref)
     if read is None:
@@ -257,6 +194,7 @@ class WorkloadCost(BaseModel):
     monthly_requests: Decimal
     monthly_cost: MoneyOut
     budget: MoneyOut | None
+    warn_budget: MoneyOut | None = None
     batch_monthly_cost: MoneyOut | None
     """What the workload would cost a month through the Batch API (None: not sold)."""
     batch_saving: MoneyOut | None
@@ -352,6 +290,7 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
         monthly_requests=monthly,
         monthly_cost=cost,
         budget=w.budget,
+        warn_budget=w.warn_budget,
         batch_monthly_cost=batch_cost,
         batch_saving=(cost - batch_cost) if batch_cost is not None else None,
         batch_eligible=eligible,
@@ -368,7 +307,11 @@ FailureKind = Literal[
 
 
 class Failure(BaseModel):
+    """A budget, limit or policy that does not hold (``level`` error), or a warning level
+    that is passed (``level`` warning: reported, never failing)."""
+
     kind: FailureKind
+    level: Literal["error", "warning"] = "error"
     workload: str | None
     figure: MoneyOut
     limit: MoneyOut
@@ -388,6 +331,14 @@ class CheckReport(BaseModel):
     failures: list[Failure]
     notes: list[str]
     passed: bool
+    warnings: list[Failure] = []
+    """Warning levels passed (``warn_monthly``, ``warn_budget``, ``warn_increase(_pct)``)."""
+
+
+ZERO_BASE_NOTE = (
+    "percentage limits not checked: the base costs nothing, so a rise has no percentage"
+)
+NO_BASE_NOTE = "increase limits not checked: no base given (--base REF:PATH)"
 
 
 def check(
@@ -395,60 +346,78 @@ def check(
     where: str = DEFAULT_CONFIG,
     base: ProjectConfig | None = None,
     table: PriceTable | None = None,
+    *,
+    no_base_note: str = NO_BASE_NOTE,
 ) -> CheckReport:
-    """Every budget and policy of ``config``; increase limits against ``base`` when given."""
+    """Every budget, warning level and policy of ``config``; increase limits against ``base``
+    when given (without one, ``no_base_note`` says they were not checked)."""
     costs = monthly_costs(config, table, where)
     failures: list[Failure] = []
+    warnings: list[Failure] = []
+    Level = Literal["error", "warning"]
 
-    def fail(
-        kind: FailureKind, name: str | None, figure: Decimal, limit: Decimal, msg: str
-    ) -> None:
+    def add(
+        level: Level, kind: FailureKind, name: str | None, figure: Decimal, limit: Decimal,
+        msg: str,
+    ) -> None:  # fmt: skip
         unit: Literal["USD", "percent"] = "percent" if kind == "increase-pct" else "USD"
-        failures.append(
-            Failure(kind=kind, workload=name, figure=figure, limit=limit, unit=unit, message=msg)
-        )
+        found = Failure(kind=kind, level=level, workload=name, figure=figure, limit=limit,
+                        unit=unit, message=msg)  # fmt: skip
+        (failures if level == "error" else warnings).append(found)
+
+    def over(level: Level) -> str:
+        return "the allowed " if level == "error" else "the warning level of "
 
     b = config.budgets
     total = costs.total_monthly
-    if b.monthly is not None and total > b.monthly:
-        fail("total-budget", None, total, b.monthly,
-             f"monthly total {usd(total)} is over the budget of {usd(b.monthly)}")  # fmt: skip
+    levels: tuple[tuple[Level, Decimal | None], ...] = (
+        ("error", b.monthly), ("warning", b.warn_monthly)
+    )  # fmt: skip
+    for level, budget in levels:
+        if budget is not None and total > budget:
+            word = "budget" if level == "error" else "warning level"
+            add(level, "total-budget", None, total, budget,
+                f"monthly total {usd(total)} is over the {word} of {usd(budget)}")  # fmt: skip
     for w in costs.workloads:
-        if w.budget is not None and w.monthly_cost > w.budget:
-            over = f"{usd(w.monthly_cost)} a month is over its budget of {usd(w.budget)}"
-            fail("workload-budget", w.name, w.monthly_cost, w.budget, f"{w.name}: {over}")
+        for level, budget in (("error", w.budget), ("warning", w.warn_budget)):
+            if budget is not None and w.monthly_cost > budget:
+                word = "budget" if level == "error" else "warning level"
+                over_it = f"{usd(w.monthly_cost)} a month is over its {word} of {usd(budget)}"
+                add(level, "workload-budget", w.name, w.monthly_cost, budget,
+                    f"{w.name}: {over_it}")  # fmt: skip
     policy = config.policies.batch_eligible
     for w in costs.workloads if policy.enabled else []:
         saving = w.batch_saving
         if w.batch_eligible and w.mode != "batch" and saving and saving > policy.min_monthly_saving:
             why = f"from {w.source}" if w.source in BATCH_SOURCES else "with a deadline batch meets"
-            fail("batch-eligible", w.name, saving, policy.min_monthly_saving,
-                 f"{w.name}: runs as {w.mode} {why}; the Batch API would save {usd(saving)} a "
-                 f"month (allowed: {usd(policy.min_monthly_saving)})")  # fmt: skip
+            add("error", "batch-eligible", w.name, saving, policy.min_monthly_saving,
+                f"{w.name}: runs as {w.mode} {why}; the Batch API would save {usd(saving)} a "
+                f"month (allowed: {usd(policy.min_monthly_saving)})")  # fmt: skip
     notes = []
     past = None
+    limits: tuple[tuple[Level, Decimal | None, Decimal | None], ...] = (
+        ("error", b.max_increase, b.max_increase_pct),
+        ("warning", b.warn_increase, b.warn_increase_pct),
+    )
     if base is not None:
         past = monthly_costs(
             base.model_copy(update={"as_of": costs.prices_as_of}), table, "the base config"
         )
         increase = total - past.total_monthly
-        if b.max_increase is not None and increase > b.max_increase:
-            allowed = usd(b.max_increase)
-            fail("increase", None, increase, b.max_increase,
-                 f"monthly total rises by {usd(increase)}, over the allowed {allowed}")  # fmt: skip
         exact = _exact_pct(increase, past.total_monthly)
-        limit = b.max_increase_pct
-        if limit is not None and increase > 0 and (exact is None or exact > limit):
-            if exact is None:
-                fail("increase-pct", None, increase, limit,
-                     f"monthly total rises from nothing to {usd(total)}, which no percentage "
-                     f"limit allows (allowed: {limit}%)")  # fmt: skip
-            else:
-                fail("increase-pct", None, exact, limit,
-                     f"monthly total rises by {_pct_over(exact, limit)}%, over the allowed "
-                     f"{limit}%")  # fmt: skip
-    elif b.max_increase is not None or b.max_increase_pct is not None:
-        notes.append("increase limits not checked: no base given (--base REF:PATH)")
+        for level, amount, pct in limits:
+            if amount is not None and increase > amount:
+                rise = f"monthly total rises by {usd(increase)}"
+                add(level, "increase", None, increase, amount,
+                    f"{rise}, over {over(level)}{usd(amount)}")  # fmt: skip
+            if pct is not None and increase > 0 and exact is not None and exact > pct:
+                rise = f"monthly total rises by {_pct_over(exact, pct)}%"
+                add(level, "increase-pct", None, exact, pct,
+                    f"{rise}, over {over(level)}{pct}%")  # fmt: skip
+            elif pct is not None and increase > 0 and exact is None:
+                notes += [] if ZERO_BASE_NOTE in notes else [ZERO_BASE_NOTE]
+    elif any(amount is not None or pct is not None for _, amount, pct in limits):
+        notes.append(no_base_note)
     return CheckReport(
         currency=costs.currency,
         config=where,
@@ -460,6 +429,7 @@ def check(
         failures=failures,
         notes=notes,
         passed=not failures,
+        warnings=warnings,
     )
 
 
@@ -490,6 +460,8 @@ class DiffReport(BaseModel):
     threshold: str | None = None
     failed: bool = False
     failure: str | None = None
+    config_changes: list[str] = []
+    """What changed outside the workloads (budgets, policies), as ``budgets.monthly: a -> b``."""
     notes: list[str] = []
     """What a reader should know, such as a price date that moved (both sides are priced on
     the head's date, so the diff shows the change of workloads, not of prices)."""
@@ -556,12 +528,30 @@ def diff(
     table: PriceTable | None = None,
 ) -> DiffReport:
     """Monthly cost of ``head`` against ``base`` (each a config file or REF:PATH)."""
+    limits = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
+    base_read = read_config_text(base, allow_missing_ref=allow_missing_base)
+    base_cfg = load_config(base) if base_read is not None else None
+    report = diff_configs(base_cfg, load_config(head), base, head, table, limits)
+    report.threshold = fail_on_increase
+    return report
+
+
+def diff_configs(
+    base_cfg: ProjectConfig | None,
+    head_cfg: ProjectConfig,
+    base: str,
+    head: str,
+    table: PriceTable | None = None,
+    limits: tuple[Decimal | None, Decimal | None] = (None, None),
+) -> DiffReport:
+    """``diff`` of two loaded configs (``base_cfg`` None: the config is new); ``limits`` the
+    largest allowed increase in USD and in percent. ``base`` and ``head`` name them."""
     from costcalc.prices import load_price_table
 
     table = table or load_price_table()
-    limit_usd, limit_pct = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
-    base_cfg = load_config(base, allow_missing_ref=allow_missing_base)
-    head_cfg = load_config(head)
+    limit_usd, limit_pct = limits
+    new = base_cfg is None
+    base_cfg = base_cfg or ProjectConfig()
     # both sides priced on the same day, so the diff is the change, not a price update
     day = head_cfg.as_of or dt.date.today()
     past = monthly_costs(base_cfg.model_copy(update={"as_of": day}), table, base)
@@ -570,17 +560,17 @@ def diff(
     after = {w.name: (w, c) for w, c in zip(head_cfg.workloads, now.workloads, strict=True)}
     rows = []
     for name in [*after, *(n for n in before if n not in after)]:
-        old, new = before.get(name), after.get(name)
+        old, new_w = before.get(name), after.get(name)
         old_cost = old[1].monthly_cost if old else None
-        new_cost = new[1].monthly_cost if new else None
+        new_cost = new_w[1].monthly_cost if new_w else None
         change = (new_cost or Decimal(0)) - (old_cost or Decimal(0))
         if old is None:
             status: Literal["added", "removed", "changed", "unchanged"] = "added"
-            changes = [f"new workload: {new[0].model} via {new[0].mode}"] if new else []
-        elif new is None:
+            changes = [f"new workload: {new_w[0].model} via {new_w[0].mode}"] if new_w else []
+        elif new_w is None:
             status, changes = "removed", ["workload removed"]
         else:
-            changes = _changes(old[0], new[0])
+            changes = _changes(old[0], new_w[0])
             status = "changed" if changes or change else "unchanged"
         rows.append(WorkloadDiff(name=name, status=status, past_monthly=old_cost, monthly=new_cost,
                                  diff=change, changes=changes))  # fmt: skip
@@ -596,9 +586,11 @@ def diff(
         diff_pct=_pct(total_diff, past.total_monthly),
         headline=headline(total_diff, past.total_monthly),
         workloads=rows,
-        threshold=fail_on_increase,
+        config_changes=[] if new else config_changes(base_cfg, head_cfg),
     )
-    if base_cfg.as_of != head_cfg.as_of:
+    if new:
+        report.notes.append(NEW_NOTE)
+    elif base_cfg.as_of != head_cfg.as_of:
         moved = (
             f"the price date moved from {base_cfg.as_of or 'today'} to {head_cfg.as_of or 'today'}"
         )
@@ -610,17 +602,13 @@ def diff(
         report.notes.append(
             f"{moved}; both sides are priced on {day}, so the diff leaves out the price change{was}"
         )
-    if limit_usd is not None and total_diff > limit_usd:
+    if limit_usd is not None and total_diff > limit_usd and not new:
         report.failed = True
         report.failure = f"the increase of {usd(total_diff)} is over the allowed {usd(limit_usd)}"
-    if limit_pct is not None and total_diff > 0:
-        exact = _exact_pct(total_diff, past.total_monthly)
+    exact = _exact_pct(total_diff, past.total_monthly)
+    if limit_pct is not None and total_diff > 0 and not new:
         if exact is None:
-            report.failed = True
-            report.failure = (
-                f"monthly cost rises from nothing to {usd(now.total_monthly)}, which no "
-                f"percentage limit allows (allowed: {limit_pct}%)"
-            )
+            report.notes.append(ZERO_BASE_NOTE)
         elif exact > limit_pct:
             report.failed = True
             report.failure = (
@@ -629,6 +617,7 @@ def diff(
     return report
 
 
+NEW_NOTE = "new: no base to compare (the config is not in the base), so increase limits pass"
 _COMPARED = (
     "model",
     "mode",
@@ -641,6 +630,9 @@ _COMPARED = (
     "cache_ttl",
     "cancel",
     "source",
+    "deadline",
+    "budget",
+    "warn_budget",
 )
 
 
@@ -650,6 +642,26 @@ def _changes(old: ProjectWorkload, new: ProjectWorkload) -> list[str]:
         a, b = getattr(old, field_name), getattr(new, field_name)
         if a != b:
             out.append(f"{field_name}: {_show(a)} -> {_show(b)}")
+    return out
+
+
+def config_changes(old: ProjectConfig, new: ProjectConfig) -> list[str]:
+    """What changed outside the workloads: budgets, warning levels, policies, the month."""
+
+    def flat(section: str, values: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            out.update(flat(f"{section}.{key}", value) if isinstance(value, dict) else
+                       {f"{section}.{key}": value})  # fmt: skip
+        return out
+
+    out = []
+    for section in ("budgets", "policies"):
+        a = flat(section, getattr(old, section).model_dump(by_alias=True))
+        b = flat(section, getattr(new, section).model_dump(by_alias=True))
+        out += [f"{key}: {_show(a[key])} -> {_show(b[key])}" for key in a if a[key] != b[key]]
+    if old.days_per_month != new.days_per_month:
+        out.append(f"days_per_month: {old.days_per_month} -> {new.days_per_month}")
     return out
 
 

@@ -67,6 +67,8 @@ def check_table(r: CheckReport) -> str:
     lines += _assumed_note(r)
     if r.failures:
         lines += ["", "failures:", *(f"  - {f.message}" for f in r.failures)]
+    if r.warnings:
+        lines += ["", "warnings:", *(f"  - {f.message}" for f in r.warnings)]
     lines += [f"note: {n}" for n in r.notes]
     return "\n".join(lines) + "\n"
 
@@ -84,6 +86,8 @@ def check_markdown(r: CheckReport) -> str:
     ]
     if r.failures:
         parts += ["", *(f"- ❌ {f.message}" for f in r.failures)]
+    if r.warnings:
+        parts += ["", *(f"- ⚠️ {f.message}" for f in r.warnings)]
     parts += [f"\n_{n}_" for n in r.notes]
     return "\n".join(parts) + "\n"
 
@@ -113,6 +117,7 @@ def diff_table(d: DiffReport) -> str:
     for w in d.workloads:
         if w.changes:
             lines.append(f"  {w.name}: " + "; ".join(w.changes))
+    lines += [f"  {c}" for c in d.config_changes]
     if d.failed:
         lines += ["", f"FAILED: {d.failure}"]
     lines += [f"note: {n}" for n in d.notes]
@@ -143,6 +148,8 @@ def diff_markdown(d: DiffReport, limit: int = 65536) -> str:
             continue
         details.append(f"- **{w.name}** ({w.status}): {_diff_text(w.diff, w.past_monthly)}")
         details += [f"  - {c}" for c in w.changes]
+    if d.config_changes:
+        details += ["- **Budgets and policies**", *(f"  - {c}" for c in d.config_changes)]
     unchanged = sum(1 for w in d.workloads if w.status == "unchanged")
     same = f"{unchanged} workload{'s' if unchanged != 1 else ''} without cost changes. "
     foot = [

@@ -120,14 +120,14 @@ def test_end_of_options_only_where_git_knows_it(
     monkeypatch: pytest.MonkeyPatch, version: bytes, expected: tuple[str, ...]
 ) -> None:
     """Older git has no --end-of-options: there a ref beginning with '-' is refused first."""
-    from costcalc import budget
+    from costcalc import gitread
 
     def git_version(*args: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
         return subprocess.CompletedProcess(["git", "--version"], 0, version, b"")
 
-    monkeypatch.setattr(budget.subprocess, "run", git_version)
-    budget._end_of_options.cache_clear()
+    monkeypatch.setattr(gitread.subprocess, "run", git_version)
+    gitread._end_of_options.cache_clear()
     try:
-        assert budget._end_of_options() == expected
+        assert gitread._end_of_options() == expected
     finally:
-        budget._end_of_options.cache_clear()
+        gitread._end_of_options.cache_clear()

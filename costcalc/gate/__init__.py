@@ -1,0 +1,2 @@
+"""The pull-request gate: budgets, policy and cost changes of project configs, and their
+sticky comments."""

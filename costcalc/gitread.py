@@ -1,0 +1,87 @@
+"""Reading a config from a file or from git: ``REF:PATH`` through ``git show``.
+
+The operand comes from the user and is never read as one of git's options; a ref that git
+cannot resolve, a path that is a folder, and text that is not UTF-8 are each one line.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+
+from costcalc.errors import InputFileError, UsageError
+
+
+def read_config_text(spec: str, allow_missing_ref: bool = False) -> tuple[str, str] | None:
+    """(text, where) of a config: a file path, or ``REF:PATH`` read with ``git show``.
+
+    With ``allow_missing_ref`` a path that does not exist at REF gives None (a config added
+    by this change: the base is empty).
+    """
+    if os.path.exists(spec) or ":" not in spec:
+        from costcalc.yamlfile import read_text
+
+        return read_text(spec, "config file"), spec
+    ref, _, path = spec.partition(":")
+    if not ref or not path:
+        raise UsageError(
+            f"{spec!r}: expected a config file or REF:PATH such as origin/main:costcalc.yaml"
+        )
+    if ref.startswith("-"):  # git would read it as one of its options
+        raise UsageError(f"{spec!r}: a git ref cannot begin with '-'")
+    kind = _git(["cat-file", "-t"], spec)
+    if (
+        kind.returncode != 0
+        and allow_missing_ref
+        and _git(["cat-file", "-e"], f"{ref}^{{commit}}").returncode == 0
+    ):
+        return None  # REF exists without the file: the config is new
+    if kind.returncode == 0 and kind.stdout.strip() == b"tree":
+        raise InputFileError(spec, "is a folder, expected a config file")
+    shown = _git(["show"], spec)
+    if shown.returncode != 0:
+        lines = shown.stderr.decode("utf-8", "replace").strip().splitlines()
+        # git's cause is its "fatal:" line; "hint:" lines after it only suggest
+        causes = [ln for ln in lines if not ln.startswith("hint:")]
+        reason = causes[0] if causes else (lines[0] if lines else "git show failed")
+        raise UsageError(f"cannot read {spec}: {reason.removeprefix('fatal: ')}")
+    try:
+        return shown.stdout.decode("utf-8"), spec
+    except UnicodeDecodeError:
+        raise InputFileError(spec, "is not valid UTF-8 text") from None
+
+
+def _git(command: list[str], operand: str) -> subprocess.CompletedProcess[bytes]:
+    """``git COMMAND [--end-of-options] OPERAND``: the operand, which comes from the user, is
+    never read as an option (git before 2.24 has no ``--end-of-options``; there an operand
+    that begins with "-" was refused before)."""
+    if operand.startswith("-"):  # pragma: no cover - read_config_text refuses these first
+        raise UsageError(f"{operand!r}: a git ref cannot begin with '-'")
+    try:
+        return subprocess.run(
+            ["git", *command, *_end_of_options(), operand], capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {operand}: git is not installed") from None
+
+
+@functools.cache
+def _end_of_options() -> tuple[str, ...]:
+    """``("--end-of-options",)`` when this git knows it (2.24 and later), else nothing."""
+    try:
+        found = subprocess.run(["git", "--version"], capture_output=True, check=False)
+    except OSError:
+        return ()
+    version = re.search(rb"(\d+)\.(\d+)", found.stdout)
+    if version is None:
+        return ()
+    return ("--end-of-options",) if (int(version[1]), int(version[2])) >= (2, 24) else ()
+
+
+def commit_exists(ref: str) -> bool:
+    """Whether ``ref`` names a commit here (a base that is not fetched does not)."""
+    if not ref or ref.startswith("-"):
+        raise UsageError(f"{ref!r}: expected a git ref such as origin/main")
+    return _git(["cat-file", "-e"], f"{ref}^{{commit}}").returncode == 0
