@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 """The installed package: its data files (price table, encodings, policy) sit beside the code.

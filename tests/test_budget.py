@@ -1,17 +1,14 @@
-"""Budget checks in CI: check, diff, REF:PATH, the PR comment, and the GitHub Action's steps."""
+"""Budget checks in CI: check, diff, REF:PATH and the PR comment (the Action: tests/test_action.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 
 from costcalc.budget import MARKER, check, diff, load_config
 from costcalc.render.budget import diff_markdown
@@ -244,85 +241,6 @@ def test_comment_is_cut_at_githubs_limit(tmp_path: Path) -> None:
     assert text.rstrip().endswith(f"head `{tmp_path / 'b.yaml'}`.") and "</details>" in text
     small = diff_markdown(d, limit=10_000)
     assert len(small) <= 10_000 and "**All workloads**" in small
-
-
-def _expand(value: str, inputs: dict[str, str]) -> str:
-    value = value.replace("${{ github.action_path }}", str(REPO))
-    return re.sub(r"\$\{\{\s*inputs\.([a-z-]+)\s*\}\}", lambda m: inputs[m.group(1)], value)
-
-
-def run_action(repo: Path, tmp_path: Path, inputs: dict[str, str]) -> tuple[list[int], str, str]:
-    """Run the action's shell steps (not setup-python or the install) in ``repo``."""
-    action = yaml.safe_load((REPO / "action.yml").read_text())
-    defaults = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
-    inputs = {**defaults, **inputs}
-    output, summary = tmp_path / "github_output", tmp_path / "summary.md"
-    output.write_text("")
-    summary.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "COSTCALC_"))}
-    env.update(
-        GITHUB_OUTPUT=str(output),
-        GITHUB_STEP_SUMMARY=str(summary),
-        RUNNER_TEMP=str(tmp_path / "runner"),
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-    )
-    codes = []
-    for step in action["runs"]["steps"]:
-        if "run" not in step or step.get("id") == "install":
-            continue
-        step_env = {k: _expand(str(v), inputs) for k, v in step.get("env", {}).items()}
-        proc = subprocess.run(["bash", "-c", _expand(step["run"], inputs)], cwd=repo, env={**env, **step_env},
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
-        codes.append(proc.returncode)
-        assert "Traceback" not in proc.stderr, proc.stderr
-        if proc.returncode != 0:
-            break
-    return codes, output.read_text(), summary.read_text()
-
-
-def test_action_steps_pass_and_fail_locally(repo: Path, tmp_path: Path) -> None:
-    (tmp_path / "runner").mkdir()
-    codes, outputs, summary = run_action(
-        repo, tmp_path, {"base": "HEAD~1", "fail-on-increase": "50%"}
-    )
-    # the head config has a $1,000 budget... raised to $5,000, but leaves nightly-summaries off batch
-    assert codes == [0, 1]
-    assert "total-monthly=3765.00" in outputs and "past-total-monthly=2685.00" in outputs
-    assert "diff-total-monthly=1080.00" in outputs and "passed=false" in outputs
-    assert MARKER in summary and "monthly LLM cost will increase by $1,080.00 (+40.2%)" in summary
-    assert "the Batch API would save $1,080.00 a month" in summary
-
-    (repo / "costcalc.yaml").write_text(HEAD.replace("mode: request", "mode: batch"))
-    git(repo, "commit", "-qam", "batch it")
-    codes, outputs, summary = run_action(
-        repo, tmp_path, {"base": "HEAD~1", "fail-on-increase": "10%"}
-    )
-    assert codes == [0, 0] and "passed=true" in outputs
-
-    codes, outputs, _ = run_action(repo, tmp_path, {"base": "HEAD~2", "fail-on-increase": "-5"})
-    assert codes == [2]  # bad input stops the job
-
-
-def test_action_fails_on_increase_alone(repo: Path, tmp_path: Path) -> None:
-    (tmp_path / "runner").mkdir()
-    (repo / "costcalc.yaml").write_text(
-        BASE.replace("requests_per_day: 200000", "requests_per_day: 400000").replace(
-            "  monthly: 1000\n", "  monthly: 9000\n"
-        )
-    )
-    git(repo, "commit", "-qam", "more volume")
-    # against the first commit: nightly-summaries doubles its volume, still batched (+40.2%)
-    codes, outputs, _ = run_action(repo, tmp_path, {"base": "HEAD~2", "fail-on-increase": "10%"})
-    assert codes == [0, 1] and "passed=false" in outputs
-
-
-def test_pre_commit_hook_and_example_workflow_are_valid() -> None:
-    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    assert hooks[0]["entry"] == "costcalc check" and hooks[0]["id"] == "costcalc-check"
-    flow = yaml.safe_load((REPO / "examples" / "costcalc-pull-request.yml").read_text())
-    steps = flow["jobs"]["costcalc"]["steps"]
-    assert any("costcalc" in str(s.get("uses", "")) for s in steps)
-    assert any(MARKER in str(s.get("with", {}).get("script", "")) for s in steps)
 
 
 def test_a_moved_price_date_is_noted_in_the_diff(tmp_path: Path, run_cli: RunCli) -> None:
