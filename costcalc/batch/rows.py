@@ -69,8 +69,7 @@ def input_rows(
         for number, (text, line) in enumerate(
             csv_rows(source, CsvPlan(column, template), "strict", progress), start=1
         ):
-            # the hot loop of a million-row build: costcalc.requests.blank, inlined
-            if not text or text.isspace():
+            if blank(text):
                 raise InputFileError(path, EMPTY_PROMPT, line)
             yield Row(number, [{"role": "user", "content": text}])
         return
