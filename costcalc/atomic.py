@@ -212,6 +212,8 @@ def write_file(path: str | Path, data: bytes | str, force: bool = False) -> None
     ``force``) is refused with a ``CostcalcError``; a failure of the machine (disk full or
     read-only, no permission) raises ``EnvironmentFailure``. Either way the target is
     untouched and no temporary file is left."""
+    if str(path).endswith(("/", os.sep)):  # Path() would drop the slash, naming the file
+        raise InputFileError(path, "names a folder (it ends in a slash), expected a file")
     target = Path(path)
     check_target(target, force)
     folder = target.parent if str(target.parent) else Path(".")

@@ -34,6 +34,8 @@ from costcalc.errors import (
     InputFileError,
     UsageError,
     WorkloadError,
+    path_argument,
+    require_type,
 )
 from costcalc.gitread import read_config_text
 from costcalc.money import MoneyOut, usd
@@ -171,6 +173,8 @@ class ProjectConfig(BaseModel):
 
 
 def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> ProjectConfig:
+    """The config at ``spec``: a file, or ``REF:PATH`` in git."""
+    spec = path_argument(spec, "spec", "load_config")
     read = read_config_text(spec, allow_missing_ref)
     if read is None:
         return ProjectConfig()
@@ -351,6 +355,10 @@ def check(
 ) -> CheckReport:
     """Every budget, warning level and policy of ``config``; increase limits against ``base``
     when given (without one, ``no_base_note`` says they were not checked)."""
+    what = "a costcalc.ProjectConfig (from costcalc.load_config)"
+    require_type(config, ProjectConfig, "config", "check_budgets", what)
+    if base is not None:
+        require_type(base, ProjectConfig, "base", "check_budgets", f"{what} or None")
     costs = monthly_costs(config, table, where)
     failures: list[Failure] = []
     warnings: list[Failure] = []

@@ -264,7 +264,7 @@ class UnknownModelError(CostcalcError, LookupError):
         if self.suggestions:
             hint += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
         super().__init__(
-            f"unknown model {name!r}{hint} (`costcalc prices list --all` shows every model)"
+            f"unknown model {quoted(name)}{hint} (`costcalc prices list --all` shows every model)"
         )
 
 
@@ -395,6 +395,12 @@ def quoted(text: str, limit: int = 60) -> str:
     cut = len(text) > limit
     out = repr(text[:limit] if cut else text)
     return out[:-1] + "..." + out[-1] if cut else out
+
+
+def printable(text: str, limit: int = 60) -> str:
+    """User text in a report (a table, markdown): as it is when short and printable, else
+    ``quoted``, so a name from a file cannot clear the screen or fill it."""
+    return text if len(text) <= limit and text.isprintable() else quoted(text, limit)
 
 
 def shown(value: Any) -> str:

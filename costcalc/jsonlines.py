@@ -80,6 +80,10 @@ def _depth(obj: Any) -> int:
     return deepest
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+"""The byte order mark some editors put at the start of a UTF-8 file: every reader drops it."""
+
+
 def read_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, bytes]]:
     """(1-based number, bytes) of each line, newline included; a line longer than
     ``MAX_REQUEST_BYTES`` stops the reading with an error naming it, having read at most that."""
@@ -89,6 +93,8 @@ def read_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, bytes]]:
         if not raw:
             return
         number += 1
+        if number == 1:  # a BOM (an editor's mark of UTF-8) is no part of the first line
+            raw = raw.removeprefix(UTF8_BOM)
         if len(raw.rstrip(b"\r\n")) > MAX_REQUEST_BYTES:
             raise InputFileError(name, TOO_LARGE, number)
         yield number, raw

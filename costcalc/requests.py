@@ -6,14 +6,17 @@ add`` (a task) and ``quote --input-file`` (a request to price) all read a reques
 refuse the same requests. The token counters (``costcalc tokens``, ``count_file``) count
 any request but report how many of them ``refused`` would call unacceptable.
 
-A request is refused when a provider would reject it: a prompt with no text (empty or only
-white space), no messages, a message that is not an object with a role, a message whose
+A request is refused when a provider would reject it: a prompt with no text (empty, or only
+white space and invisible characters: U+FEFF, zero-width spaces and joiners), text that is not
+valid Unicode (a lone surrogate, which JSON can write as ``"\\ud800"`` but no encoder can send),
+no messages, a message that is not an object with a role, a message whose
 content has no text (``""``, ``"  "``, ``[]``, or only empty text parts), or only system
 messages (nothing for the model to answer).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -26,6 +29,16 @@ EXPECTED_PROMPT = 'expected a prompt: a string, {"prompt": ...}, {"messages": [.
 """Why a value that is no request at all is refused."""
 
 _SYSTEM_ROLES = frozenset({"system", "developer"})
+
+_INVISIBLE = frozenset("\ufeff\u200b\u200c\u200d\u2060\u180e")
+"""Characters that show nothing and are no white space to ``str.isspace``: a BOM left inside
+a prompt, zero-width spaces, joiners. A prompt of these and white space has no text."""
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Python keeps a JSON escape ``"\\ud800"`` as a lone surrogate, which UTF-8 cannot encode
+(a valid pair becomes one character)."""
+
+SURROGATE_REASON = "holds a lone surrogate ({}), which is not valid Unicode"
 
 
 class Request(NamedTuple):
@@ -47,8 +60,29 @@ class MessageProblem(NamedTuple):
 
 
 def blank(text: str) -> bool:
-    """Whether a prompt or a message's text is empty or only white space."""
-    return not text or text.isspace()
+    """Whether a prompt or a message's text is empty or only white space and invisible
+    characters (``_INVISIBLE``)."""
+    if not text:
+        return True
+    first = text[0]  # most text starts visibly: one look decides (hot loop of a big build)
+    if not (first.isspace() or first in _INVISIBLE):
+        return False
+    return text.isspace() or all(c.isspace() or c in _INVISIBLE for c in text)
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """Why ``value`` (a text, or a list or object holding texts, as JSON parses it) is not
+    valid Unicode: ``holds a lone surrogate (\\ud800), ...``; None if it is."""
+    if isinstance(value, str):
+        found = _LONE_SURROGATE.search(value)
+        return None if found is None else SURROGATE_REASON.format(repr(found[0])[1:-1])
+    if isinstance(value, Mapping):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, (str, list, Mapping)) and (reason := lone_surrogate(item)):
+                return reason
+    return None
 
 
 def _has_text(content: Any) -> bool:
@@ -78,6 +112,8 @@ def message_problem(messages: Any) -> MessageProblem | None:
             return MessageProblem(i, "must be an object with a role")
         if not _has_text(m.get("content")):
             return MessageProblem(i, "has no content")
+        if reason := lone_surrogate(m):
+            return MessageProblem(i, reason)
     if all(m["role"] in _SYSTEM_ROLES for m in messages):
         return MessageProblem(None, "holds only system messages (nothing to answer)")
     return None
@@ -98,6 +134,8 @@ def input_request(obj: Any, field_path: str | None = None) -> Request:
     if isinstance(obj, Mapping):
         if isinstance(obj.get("system"), str):
             system = obj["system"]
+            if reason := lone_surrogate(system):
+                raise RequestError(f"system {reason}")
         if isinstance(obj.get("messages"), list):
             obj = obj["messages"]
         else:
@@ -105,6 +143,8 @@ def input_request(obj: Any, field_path: str | None = None) -> Request:
     if isinstance(obj, str):
         if blank(obj):
             raise RequestError(EMPTY_PROMPT)
+        if reason := lone_surrogate(obj):
+            raise RequestError(f"text {reason}")
         return Request([{"role": "user", "content": obj}], system, obj)
     if not isinstance(obj, list):
         raise RequestError(EXPECTED_PROMPT)
@@ -120,9 +160,15 @@ def refusal(value: Any) -> str | None:
     """Why a provider would refuse what is sent as one request's input: text (empty or
     blank), a list of texts, or chat messages; None if it would take it."""
     if isinstance(value, str):
-        return EMPTY_PROMPT if blank(value) else None
+        if blank(value):
+            return EMPTY_PROMPT
+        reason = lone_surrogate(value)
+        return None if reason is None else f"text {reason}"
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return EMPTY_PROMPT if all(blank(v) for v in value) else None
+        if all(blank(v) for v in value):
+            return EMPTY_PROMPT
+        reason = lone_surrogate(value)
+        return None if reason is None else f"text {reason}"
     problem = message_problem(value)
     if problem is None:
         return None

@@ -23,11 +23,18 @@ from pydantic import (
 )
 
 from costcalc._version import PACKAGE_DIR
-from costcalc.errors import FieldError, UsageError, WorkloadError, path_argument, require_type
+from costcalc.errors import (
+    FieldError,
+    UsageError,
+    WorkloadError,
+    path_argument,
+    quoted,
+    require_type,
+)
 from costcalc.money import MoneyOut
 from costcalc.prices import PriceTable
-from costcalc.units import parse_duration
-from costcalc.workload import DeliveryMode, Source, Workload
+from costcalc.units import MAX_DURATION_S, parse_duration
+from costcalc.workload import SOURCES, DeliveryMode, Source, Workload
 from costcalc.yamlfile import load_mapping, parse_yaml, validate
 
 BATCH_WINDOW = "batch_window"
@@ -156,6 +163,31 @@ def _matches(when: When, source: str | None, deadline: Decimal | None, window: D
     )
 
 
+def _check_arguments(
+    source: object, deadline: object, model: object, policy: object, table: object
+) -> None:
+    """``route``'s arguments: a wrong type is a TypeError naming it, a bad value a costcalc
+    error, refused as the command line and a ``Workload`` refuse it."""
+    if source is not None:
+        require_type(source, str, "source", "route", "a source name (str) or None")
+        if source not in SOURCES:
+            raise FieldError("source", f"unknown source {quoted(str(source))} (expected one of: "
+                             f"{', '.join(SOURCES)})")  # fmt: skip
+    if deadline is not None and not isinstance(deadline, str):
+        what = "a duration such as '24h', seconds as a number, or None"
+        require_type(deadline, (int, float, Decimal), "deadline", "route", what)
+        seconds = Decimal(str(deadline))
+        if not seconds.is_finite() or seconds <= 0:
+            parse_duration(deadline)  # refused as the command line and a Workload refuse it
+        if seconds > MAX_DURATION_S:
+            parse_duration(f"{seconds}s")
+    require_type(model, str, "model", "route", "a model name (str)")
+    if policy is not None:
+        require_type(policy, Policy, "policy", "route", "a costcalc policy or None")
+    if table is not None:
+        require_type(table, PriceTable, "table", "route", "a costcalc.PriceTable or None")
+
+
 def route(
     source: Source | None = None,
     deadline: str | Decimal | None = None,
@@ -175,6 +207,7 @@ def route(
 
     if workload is not None:
         require_type(workload, Workload, "workload", "route", "a costcalc.Workload or None")
+    _check_arguments(source, deadline, model, policy, table)
     table = table or load_price_table()
     if workload is not None:
         model = workload.model

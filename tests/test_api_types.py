@@ -72,7 +72,53 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("workload-shares", lambda d: _w(cached_share=0.7, cache_write_share=0.5), costcalc.InvalidWorkloadError, "cached_share + cache_write_share must be at most 1"),
     ("workload-baseline", lambda d: _w(modes=["batch"], baseline="request"), costcalc.InvalidWorkloadError, "baseline 'request' is not one of the modes compared"),
     ("workload-text-tokens", lambda d: _w(input_tokens="lots"), costcalc.InvalidWorkloadError, "Workload: input_tokens: expected a number, got 'lots'"),
+    # queue_add: a str is one prompt, never five one-letter tasks; a refused task is refused
+    # as every command refuses it (costcalc.requests), not unpacked
+    ("queue-add-str", lambda d: costcalc.queue_add(d / "q.db", "hello"), TypeError, "queue_add: tasks must be a list of prompts or request objects, got str"),  # type: ignore[arg-type]
+    ("queue-add-none", lambda d: costcalc.queue_add(d / "q.db", None), TypeError, "queue_add: tasks must be a list"),  # type: ignore[arg-type]
+    ("queue-add-int-task", lambda d: costcalc.queue_add(d / "q.db", [5]), TypeError, "queue_add: tasks[0] must be a prompt (str), a request object (dict) or a (custom_id, request) pair, got int"),  # type: ignore[list-item]
+    ("queue-add-empty-prompt", lambda d: costcalc.queue_add(d / "q.db", [{"prompt": ""}]), costcalc.UsageError, "task 1: empty prompt (providers reject a message with no text)"),
+    ("queue-add-surrogate", lambda d: costcalc.queue_add(d / "q.db", ["\ud800"]), costcalc.UsageError, "task 1: text holds a lone surrogate (\\ud800), which is not valid Unicode"),
+    ("queue-add-zero-width", lambda d: costcalc.queue_add(d / "q.db", ["ok", "\u200b"]), costcalc.UsageError, "task 2: empty prompt"),
+    # route: the source, model and deadline checked as the command line and Workload check them
+    ("route-unknown-source", lambda d: costcalc.route("nope"), costcalc.FieldError, "source: unknown source 'nope' (expected one of: web-ui, api, webhook, cron, batch-job)"),  # type: ignore[arg-type]
+    ("route-source-int", lambda d: costcalc.route(5), TypeError, "route: source must be a source name (str) or None, got int"),  # type: ignore[arg-type]
+    ("route-model-int", lambda d: costcalc.route("cron", model=5), TypeError, "route: model must be a model name (str), got int"),  # type: ignore[arg-type]
+    ("route-negative-deadline", lambda d: costcalc.route("cron", deadline=-1), costcalc.FieldError, "deadline: duration -1 must be a time longer than zero, e.g. 24h"),  # type: ignore[arg-type]
+    ("route-nan-deadline", lambda d: costcalc.route("cron", deadline=float("nan")), costcalc.FieldError, "deadline: duration nan must be a time longer than zero"),  # type: ignore[arg-type]
+    ("route-negative-deadline-text", lambda d: costcalc.route("cron", deadline="-1h"), costcalc.FieldError, "deadline: bad duration '-1h'"),
+    ("route-deadline-list", lambda d: costcalc.route("cron", deadline=[1]), TypeError, "route: deadline must be a duration such as '24h', seconds as a number, or None, got list"),  # type: ignore[arg-type]
+    ("route-table-str", lambda d: costcalc.route("cron", table="prices.yaml"), TypeError, "route: table must be a costcalc.PriceTable or None, got str"),  # type: ignore[arg-type]
+    # tokens: the model and text named
+    ("tokenizer-for-int", lambda d: costcalc.tokenizer_for(5), TypeError, "tokenizer_for: model must be a model name (str), got int"),  # type: ignore[arg-type]
+    ("count-tokens-model-int", lambda d: costcalc.count_tokens("hi", model=5), TypeError, "count_tokens: model must be a model name (str), got int"),  # type: ignore[arg-type]
+    ("count-tokens-text-none", lambda d: costcalc.count_tokens(None), TypeError, "count_tokens: text must be a str, got None"),  # type: ignore[arg-type]
+    ("count-message-tokens-model-int", lambda d: costcalc.count_message_tokens([], model=5), TypeError, "count_message_tokens: model must be a model name (str), got int"),  # type: ignore[arg-type]
+    ("count-file-jobs-str", lambda d: costcalc.count_file(d / "p.txt", jobs="2"), TypeError, "count_file: jobs must be a whole number (int), got str"),  # type: ignore[arg-type]
+    ("count-file-column-int", lambda d: costcalc.count_file(d / "p.txt", column=5), TypeError, "count_file: column must be a str or None, got int"),  # type: ignore[arg-type]
+    ("count-file-model-int", lambda d: costcalc.count_file(d / "p.txt", 5), TypeError, "count_file: model must be a str or None, got int"),  # type: ignore[arg-type]
+    ("count-file-sample-float", lambda d: costcalc.count_file(d / "p.txt", sample=1.5), TypeError, "count_file: sample must be a whole number (int) or None, got float"),  # type: ignore[arg-type]
+    ("count-file-messages-str", lambda d: costcalc.count_file(d / "p.txt", messages="yes"), TypeError, "count_file: messages must be True or False, got str"),  # type: ignore[arg-type]
+    # budgets
+    ("load-config-int", lambda d: costcalc.load_config(5), TypeError, "load_config: spec must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
+    ("check-budgets-none", lambda d: costcalc.check_budgets(None), TypeError, "check_budgets: config must be a costcalc.ProjectConfig (from costcalc.load_config), got None"),  # type: ignore[arg-type]
+    ("check-budgets-path", lambda d: costcalc.check_budgets("costcalc.yaml"), TypeError, "check_budgets: config must be a costcalc.ProjectConfig"),  # type: ignore[arg-type]
+    ("check-budgets-base-str", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), base="x"), TypeError, "check_budgets: base must be a costcalc.ProjectConfig"),  # type: ignore[arg-type]
 ]  # fmt: skip
+
+
+def test_queue_add_takes_prompts_request_objects_and_pairs(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    tasks: list[Any] = ["one", {"prompt": "two", "custom_id": "c2"}, (None, {"prompt": "three"})]
+    assert costcalc.queue_add(db, tasks) == ["task-1", "c2", "task-3"]
+    assert costcalc.queue_status(db).pending == 3
+
+
+def test_route_takes_a_deadline_in_seconds_or_text() -> None:
+    assert (
+        costcalc.route("webhook", deadline=7200).mode
+        == costcalc.route("webhook", deadline="2h").mode
+    )
 
 
 @pytest.mark.parametrize(

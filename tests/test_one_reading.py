@@ -49,6 +49,18 @@ REQUESTS: list[tuple[str, Any, Any, bool]] = [
     ("number", 42, 42, False),
     ("null", None, None, False),
     ("list-of-texts", ["hi"], ["hi"], False),
+    # text that is not valid Unicode (JSON writes a lone surrogate as "\ud800"), text that shows
+    # nothing (a BOM, zero-width spaces and joiners)
+    ("lone-surrogate", "\ud800", [{"role": "user", "content": "\ud800"}], False),
+    ("lone-surrogate-prompt", {"prompt": "a\udc80b"}, [{"role": "user", "content": "a\udc80b"}], False),
+    ("lone-surrogate-content", {"messages": [{"role": "user", "content": "\ud800"}]},
+     [{"role": "user", "content": "\ud800"}], False),
+    ("lone-surrogate-part", {"messages": [{"role": "user", "content": [{"type": "text", "text": "\udfff"}]}]},
+     [{"role": "user", "content": [{"type": "text", "text": "\udfff"}]}], False),
+    ("surrogate-pair", "\ud83d\ude00", [{"role": "user", "content": "\ud83d\ude00"}], True),
+    ("bom-prompt", "\ufeff", [{"role": "user", "content": "\ufeff"}], False),
+    ("zero-width-prompt", {"prompt": " \u200b\u200c\u200d\u2060 "}, [{"role": "user", "content": "\u200b \u200d"}], False),
+    ("zero-width-then-text", "\u200bhi", [{"role": "user", "content": "\u200bhi"}], True),
 ]  # fmt: skip
 
 
@@ -146,3 +158,72 @@ def test_a_csv_cell_of_white_space_is_counted_and_called_refused(tmp_path: Path)
     src = tmp_path / "in.csv"
     src.write_text('body\nhello\n" "\n', encoding="utf-8")
     assert costcalc.count_file(src, "gpt-4o", column="body").refused_requests == 1
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("in.txt", BOM + b"hello\n"), ("in.jsonl", BOM + b'{"prompt": "hello"}\n')],
+)
+def test_a_bom_starting_a_file_is_dropped_by_every_reader(
+    run_cli: RunCli, tmp_path: Path, name: str, content: bytes
+) -> None:
+    src = tmp_path / name
+    src.write_bytes(content)
+    out = tmp_path / "b"
+    assert run_cli("batch", "build", str(src), "-m", "gpt-4o", "--out", str(out)).exit_code == 0
+    (part,) = out.glob("*.jsonl")
+    sent = json.loads(part.read_text(encoding="utf-8"))
+    assert sent["body"]["messages"] == [{"role": "user", "content": "hello"}]
+    plain = src.with_name("plain" + src.suffix)
+    plain.write_bytes(content[len(BOM) :])
+    with_bom, without = costcalc.count_file(src, "gpt-4o"), costcalc.count_file(plain, "gpt-4o")
+    assert (with_bom.tokens, with_bom.requests) == (without.tokens, without.requests)
+    quoted = run_cli("quote", "-m", "gpt-4o", "-o", "10", "--input-file", str(src))
+    assert quoted.exit_code == 0, quoted.stderr
+    if name.endswith(".jsonl"):  # queue add reads JSONL on stdin
+        added = run_cli("queue", "add", "--db", str(tmp_path / "q.db"), input=content)
+        assert added.exit_code == 0, added.stderr
+
+
+def test_a_bom_is_dropped_by_a_worker_reading_the_first_range(tmp_path: Path) -> None:
+    from costcalc.tokens.engine import count_jsonl_range
+    from costcalc.tokens.requests import CountSpec
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(BOM + b'{"prompt": "hello"}\n{"prompt": "again"}\n')
+    spec = CountSpec("o200k_base", None, None, "strict")
+    part = count_jsonl_range(spec, str(src), 0, src.stat().st_size)
+    assert sum(part.hist.values()) == 2
+    assert part.nbytes == src.stat().st_size
+
+
+def test_a_file_of_only_a_bom_has_no_requests_anywhere(run_cli: RunCli, tmp_path: Path) -> None:
+    src = tmp_path / "in.txt"
+    src.write_bytes(BOM + b"\n")
+    build = run_cli("batch", "build", str(src), "-m", "gpt-4o", "--out", str(tmp_path / "b"))
+    assert build.exit_code == 2 and "has no requests" in build.stderr
+    quote = run_cli("quote", "-m", "gpt-4o", "-o", "10", "--input-file", str(src))
+    assert quote.exit_code == 2 and "no requests to price" in quote.stderr
+
+
+def test_a_lone_surrogate_is_the_same_bad_line_in_every_command(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"prompt": "hi"}\n{"prompt": "\\ud800"}\n', encoding="utf-8")
+    why = "text holds a lone surrogate (\\ud800), which is not valid Unicode"
+    for args in (
+        ["batch", "build", str(src), "-m", "gpt-4o", "--out", str(tmp_path / "b")],
+        ["quote", "-m", "gpt-4o", "--input-file", str(src), "-o", "10"],
+    ):
+        result = run_cli(*args)
+        assert result.exit_code == 2
+        assert result.stderr == f"costcalc: error: {src}:2: {why}\n"
+    added = run_cli("queue", "add", "--db", str(tmp_path / "q.db"), input=src.read_bytes())
+    assert added.stderr == f"costcalc: error: stdin:2: {why}\n"
+    counted = run_cli("tokens", str(src))
+    assert counted.exit_code == 0
+    assert "note: 1 request counted here would be refused" in counted.stderr

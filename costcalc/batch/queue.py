@@ -235,8 +235,41 @@ def parse_tasks(
         yield _request(item, f"{source}:{number}")
 
 
+def _task_items(tasks: object) -> list[tuple[str | None, dict[str, Any]]]:
+    """``add``'s tasks as (custom_id, request): a prompt, a request object (as a JSONL line
+    holds one), or a (custom_id, request) pair; a wrong type is a TypeError naming it."""
+    if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Iterable):
+        # a str is one prompt, never a list of one-letter tasks
+        raise TypeError(
+            "queue_add: tasks must be a list of prompts or request objects, "
+            f"got {type(tasks).__name__}"
+        )
+    items: list[tuple[str | None, dict[str, Any]]] = []
+    for i, task in enumerate(tasks):
+        if isinstance(task, str):
+            items.append((None, {"prompt": task}))
+        elif isinstance(task, Mapping):
+            items.append(_request(task, f"task {i + 1}"))
+        elif (
+            isinstance(task, tuple)
+            and len(task) == 2
+            and isinstance(task[0], (str, type(None)))
+            and isinstance(task[1], Mapping)
+        ):
+            items.append((task[0], dict(task[1])))
+        else:
+            raise TypeError(
+                f"queue_add: tasks[{i}] must be a prompt (str), a request object (dict) or a "
+                f"(custom_id, request) pair, got {type(task).__name__}"
+            )
+    return items
+
+
 @_on_database
-def add(db: str | Path, tasks: Iterable[tuple[str | None, dict[str, Any]] | str]) -> list[str]:
+def add(
+    db: str | Path,
+    tasks: Iterable[tuple[str | None, dict[str, Any]] | str | Mapping[str, Any]],
+) -> list[str]:
     """Add tasks in one transaction; returns their custom_ids (``task-<n>`` unless given)
     once the transaction is on disk.
 
@@ -244,7 +277,7 @@ def add(db: str | Path, tasks: Iterable[tuple[str | None, dict[str, Any]] | str]
     flushed), or given twice, is not added again, with a ``CostcalcNote`` saying so, and its
     id is returned as for an added one; a producer that is not sure its add went through
     adds again."""
-    items = [(None, {"prompt": t}) if isinstance(t, str) else t for t in tasks]
+    items = _task_items(tasks)
     for i, (cid, request) in enumerate(items):
         _request({**request, **({"custom_id": cid} if cid else {})}, f"task {i + 1}")
         if cid is not None and AUTO_ID.fullmatch(cid):

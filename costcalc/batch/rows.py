@@ -69,8 +69,9 @@ def input_rows(
         for number, (text, line) in enumerate(
             csv_rows(source, CsvPlan(column, template), "strict", progress), start=1
         ):
-            # the hot loop of a million-row build: costcalc.requests.blank, inlined
-            if not text or text.isspace():
+            # the hot loop of a million-row build: ``blank`` called only for text that starts
+            # with what is not a letter or digit (white space, a BOM, a zero-width space)
+            if not text or (not text[0].isalnum() and blank(text)):
                 raise InputFileError(path, EMPTY_PROMPT, line)
             yield Row(number, [{"role": "user", "content": text}])
         return

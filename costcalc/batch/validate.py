@@ -140,8 +140,8 @@ def _job_model(
         return None, []
     try:
         prov, entry = table.find(model)
-    except CostcalcError:
-        return model, []  # an unknown model: reported where the files are priced
+    except CostcalcError as exc:  # an unknown model: the file cannot be priced
+        return model, [f"{path}: {exc}"]
     rule = prov.batch
     own = rule.line_format if rule is not None else None
     if own != fmt.name:
@@ -220,6 +220,7 @@ def _validate_file(
             elif model is None:
                 model, model_line = line_model, number
                 guard = _guard(table, model)
+                problems += _unknown_model(table, model, where)
             elif line_model != model:
                 problems.append(
                     f"{where}: model {quoted(line_model)} differs from {quoted(model)} on line "
@@ -251,6 +252,15 @@ def _validate_file(
         max_tokens_total=max_total,
         problems=problems,
     )
+
+
+def _unknown_model(table: PriceTable, model: str, where: str) -> list[str]:
+    """A model the price table does not know: its batch file cannot be priced or checked."""
+    try:
+        table.find(model)
+    except CostcalcError as exc:
+        return [f"{where}: {exc}"]
+    return []
 
 
 def _guard(table: PriceTable, model: str) -> ContextGuard | None:

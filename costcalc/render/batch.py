@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from costcalc.errors import printable
 from costcalc.money import shared_places, usd
 from costcalc.render.tables import text_table
 from costcalc.results import Note
@@ -62,7 +63,7 @@ def validation_table(report: ValidationReport) -> str:
         status = "ok" if not f.problems else f"{len(f.problems)} problem(s)"
         lines.append(
             f"{f.file}: {status}: {f.requests:,} requests, {f.bytes:,} bytes, "
-            f"{f.provider or '?'} format, model {f.model or '?'}"
+            f"{f.provider or '?'} format, model {printable(f.model) if f.model else '?'}"
         )
         shown = f.problems[:20]
         lines += [f"  {p}" for p in shown]
@@ -75,7 +76,8 @@ def validation_table(report: ValidationReport) -> str:
 def reconcile_table(r: Reconciliation) -> str:
     places = shared_places((r.actual_cost, r.estimate, r.difference))
     lines = [
-        f"model {r.model}: " + ", ".join(f"{n:,} {k}" for k, n in r.outcomes.items()),
+        f"model {printable(r.model) if r.model else '?'}: "
+        + ", ".join(f"{n:,} {k}" for k, n in r.outcomes.items()),
         f"usage of the succeeded requests: {r.usage.input_tokens:,} input, "
         f"{r.usage.cached_input_tokens:,} cached input, {r.usage.cache_write_tokens:,} cache "
         f"writes"
@@ -97,12 +99,12 @@ def reconcile_table(r: Reconciliation) -> str:
         )
     if r.input_requests is not None:
         lines.append(f"input requests: {r.input_requests:,}; without a result: {len(r.missing):,}")
-        lines += [f"  missing: {cid}" for cid in r.missing[:50]]
+        lines += [f"  missing: {printable(cid)}" for cid in r.missing[:50]]
         if len(r.missing) > 50:
             lines.append(f"  ... and {len(r.missing) - 50:,} more (--format json lists all)")
         if r.unexpected:
             lines.append(f"results not in the input: {len(r.unexpected):,}")
-            lines += [f"  unexpected: {cid}" for cid in r.unexpected[:50]]
+            lines += [f"  unexpected: {printable(cid)}" for cid in r.unexpected[:50]]
             if len(r.unexpected) > 50:
                 lines.append(f"  ... and {len(r.unexpected) - 50:,} more (--format json lists all)")
     return "\n".join(lines) + "\n"

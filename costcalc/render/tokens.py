@@ -15,8 +15,9 @@ def refused_note(count: int) -> str:
     and a quote do not."""
     those = "1 request" if count == 1 else f"{count:,} requests"
     return (
-        f"{those} counted here would be refused by the providers (an empty prompt or a "
-        "message with no text); batch build and quote --input-file refuse them"
+        f"{those} counted here would be refused by the providers (an empty prompt, a "
+        "message with no text, text that is not valid Unicode); batch build and quote "
+        "--input-file refuse them"
     )
 
 

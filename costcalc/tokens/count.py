@@ -76,6 +76,19 @@ class _Totals:
     refused: int = 0
 
 
+_TYPE_WORDS = {str: "a str", int: "a whole number (int)", bool: "True or False"}
+
+
+def _check_types(*arguments: tuple[str, object, type, bool]) -> None:
+    """TypeError naming the first of ``count_file``'s (name, value, type, None allowed)
+    arguments given a value of another type."""
+    for name, value, kind, optional in arguments:
+        if value is None and optional:
+            continue
+        what = _TYPE_WORDS[kind] + (" or None" if optional else "")
+        require_type(value, kind, name, "count_file", what)
+
+
 def count_file(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     model: str | None = None,
@@ -101,6 +114,14 @@ def count_file(
     be sent as, with the chat overhead (as a quote must, to match the batch file).
     """
     names = path_arguments(paths, "paths", "count_file")
+    _check_types(
+        ("model", model, str, True), ("field", field, str, True),
+        ("column", column, str, True), ("template", template, str, True),
+        ("input_format", input_format, str, True), ("sample", sample, int, True),
+        ("seed", seed, int, True), ("jobs", jobs, int, False), ("errors", errors, str, False),
+        ("messages", messages, bool, False),
+        ("prompts_as_messages", prompts_as_messages, bool, False),
+    )  # fmt: skip
     if not names:
         raise UsageError("no input: give a file, or - for stdin")
     if jobs < 1:

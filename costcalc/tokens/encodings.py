@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from costcalc._version import PACKAGE_DIR
-from costcalc.errors import CostcalcError, CostcalcWarning
+from costcalc.errors import CostcalcError, CostcalcWarning, require_type
 
 if TYPE_CHECKING:  # tiktoken is imported only when a count is needed (start-up time)
     import tiktoken
@@ -185,10 +185,21 @@ def _warn_once(message: str) -> None:
     warnings.warn(message, CostcalcWarning, stacklevel=3)
 
 
+def _check_model(model: object, table: object, function: str) -> None:
+    """TypeError naming ``model`` or ``table`` when it is not a model name or a price table."""
+    from costcalc.prices import PriceTable
+
+    if model is not None:
+        require_type(model, str, "model", function, "a model name (str)")
+    if table is not None:
+        require_type(table, PriceTable, "table", function, "a costcalc.PriceTable or None")
+
+
 def tokenizer_for(model: str | None = None, table: PriceTable | None = None) -> ModelTokenizer:
     """The tokenizer of ``model`` (an id or alias from the price table; default gpt-4o)."""
     from costcalc.prices import load_price_table
 
+    _check_model(model, table, "tokenizer_for")
     table = table or load_price_table()
     prov, entry = table.find(model or DEFAULT_MODEL)
     limit = entry.max_input_tokens or entry.context_window
@@ -286,6 +297,8 @@ def count_tokens(text: str, model: str = DEFAULT_MODEL, table: PriceTable | None
     >>> count_tokens("Hello world", model="gpt-4o")
     2
     """
+    require_type(text, str, "text", "count_tokens", "a str")
+    _check_model(model, table, "count_tokens")
     return tokenizer_for(model, table).count(text)
 
 
@@ -295,6 +308,7 @@ def count_message_tokens(
     table: PriceTable | None = None,
 ) -> int:
     """Tokens of a chat request (its messages plus the cookbook's overhead) for ``model``."""
+    _check_model(model, table, "count_message_tokens")
     tok = tokenizer_for(model, table)
     tok.warn_if_overhead_unknown()
     return tok.count_messages(messages)

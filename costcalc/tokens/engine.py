@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from costcalc.errors import NOT_UTF8, CostcalcError, CostcalcWarning, RequestError
-from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, JsonError, parse_json
+from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, UTF8_BOM, JsonError, parse_json
+from costcalc.requests import blank
 from costcalc.tokens.encodings import (
     get_encoding,
 )
@@ -107,7 +108,8 @@ def count_jsonl_range(spec: CountSpec, path: str, start: int, end: int) -> Parti
     with open(path, "rb") as f:
         f.seek(start)
         block = f.read(end - start)
-    part = count_jsonl_block(spec, block, 1)
+    # a BOM starting the file is no part of the first request (as jsonl_blocks drops it)
+    part = count_jsonl_block(spec, block.removeprefix(UTF8_BOM) if start == 0 else block, 1)
     part.lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
     part.nbytes = len(block)
     return part
@@ -121,7 +123,7 @@ def count_texts(spec: CountSpec, texts: Sequence[str]) -> Partial:
     extra = spec.prompt_overhead
     for text in texts:
         hist[len(enc.encode_ordinary(text)) + extra] += 1
-        if not text or text.isspace():  # costcalc.requests.blank: a provider refuses it
+        if blank(text):  # a provider refuses it
             out.refused += 1
     out.chat = bool(extra)
     return out

@@ -29,11 +29,13 @@ from costcalc.errors import (
 from costcalc.jsonlines import (
     MAX_REQUEST_BYTES,
     TOO_LARGE,
+    UTF8_BOM,
     JsonError,
     parse_json,
     read_document,
     read_lines,
 )
+from costcalc.requests import blank
 from costcalc.tokens.engine import _decode_line
 from costcalc.tokens.requests import (
     _SURROGATE,
@@ -80,12 +82,15 @@ def jsonl_blocks(
     ``MAX_REQUEST_BYTES`` stops the reading with its number, before more is read."""
     carry = b""
     line = 1
+    first = True
     while True:
         chunk = stream.read(BLOCK_BYTES)
         if not chunk:
             break
         if progress is not None:
             progress(len(chunk))
+        if first:  # a BOM (an editor's mark of UTF-8) is no part of the first request
+            chunk, first = chunk.removeprefix(UTF8_BOM), False
         data = carry + chunk
         # only the first line can be longer than a chunk: the others lie within this one
         first_end = data.find(b"\n")
@@ -206,7 +211,7 @@ def template_fields(template: str) -> list[str]:
 
 def _non_empty(rows: Iterable[tuple[str, int]], name: str) -> Iterator[tuple[str, int]]:
     for text, line in rows:
-        if not text.strip():
+        if blank(text):
             raise InputFileError(name, EMPTY_PROMPT, line)
         yield text, line
 
@@ -220,8 +225,6 @@ def text_lines(
         for number, raw in read_lines(stream, source.name):
             if progress is not None:
                 progress(len(raw))
-            if number == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
             if not raw.strip():
                 continue
             try:
@@ -315,7 +318,8 @@ def csv_rows(
 
     try:
         # tab-separated values by their name (.tsv), as spreadsheets export them
-        reader = csv.reader(lines, delimiter="\t" if _is_tsv(source.name) else ",")
+        tsv = _is_tsv(source.name)
+        reader = csv.reader(lines, delimiter="\t" if tsv else ",")
         try:
             header = next(reader)
         except StopIteration:
@@ -330,12 +334,16 @@ def csv_rows(
         if plan.template:
             needed += template_fields(plan.template)
         for name in needed:
+            what = "column" if name == plan.column else "template column"
             if name not in index:
-                what = "column" if name == plan.column else "template column"
                 raise InputFileError(
                     source.name,
                     f"no {what} {quoted(name)} (columns: {_names(header) or 'none'})",
                     1,
+                )
+            if (times := header.count(name)) > 1:  # which one is meant? (others may repeat)
+                raise InputFileError(
+                    source.name, f"the header names the {what} {quoted(name)} {times} times", 1
                 )
         width = len(header)
         column = index[plan.column] if plan.column else -1
@@ -349,10 +357,13 @@ def csv_rows(
                 lines.row_start = line + 1
                 if not row:
                     continue
-                if len(row) <= last:
+                if len(row) != width and (len(row) <= last or len(row) > width):
+                    # more fields than the header: a comma in an unquoted field split it
+                    hint = f" (quote a field that holds {'tabs' if tsv else 'commas'})"
+                    hint = hint if len(row) > width else ""
                     raise InputFileError(
                         source.name,
-                        f"row has {len(row)} fields, the header has {width}",
+                        f"row has {len(row)} fields, the header has {width}{hint}",
                         line,
                     )
                 if plan.template:

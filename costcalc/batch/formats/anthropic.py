@@ -17,7 +17,7 @@ from costcalc.batch.formats.base import (
     usage_int,
     with_system,
 )
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, quoted
 
 if TYPE_CHECKING:
     from costcalc.batch.rows import Row
@@ -56,7 +56,8 @@ class AnthropicLines(LineFormat):
 
     def custom_id_problems(self, custom_id: str, where: str) -> list[str]:
         if not ANTHROPIC_ID.fullmatch(custom_id):
-            return [f"{where}: custom_id {custom_id!r} does not match ^[a-zA-Z0-9_-]{{1,64}}$"]
+            shown_id = quoted(custom_id, 80)
+            return [f"{where}: custom_id {shown_id} does not match ^[a-zA-Z0-9_-]{{1,64}}$"]
         return []
 
     def body_problems(

@@ -18,7 +18,7 @@ from costcalc.batch.formats.base import (
     usage_int,
     with_system,
 )
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, shown
 
 if TYPE_CHECKING:
     from costcalc.batch.rows import Row
@@ -74,18 +74,18 @@ class OpenAILines(LineFormat):
     ) -> list[str]:
         problems = []
         if obj.get("method") != "POST":
-            problems.append(f'{where}: method must be "POST", got {obj.get("method")!r}')
+            problems.append(f'{where}: method must be "POST", got {shown(obj.get("method"))}')
         url = file.get("url")  # the file's endpoint: its first line's
         line_url = obj.get("url")
         if line_url not in OPENAI_URLS:
             problems.append(
-                f"{where}: url {line_url!r} is not a batch endpoint ({', '.join(OPENAI_URLS)})"
+                f"{where}: url {shown(line_url)} is not a batch endpoint ({', '.join(OPENAI_URLS)})"
             )
         elif url is None:
             file["url"] = line_url
         elif line_url != url:
             problems.append(
-                f"{where}: url {line_url!r} differs from {url!r} (one endpoint per file)"
+                f"{where}: url {shown(line_url)} differs from {shown(url)} (one endpoint per file)"
             )
         return problems
 

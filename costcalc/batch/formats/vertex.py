@@ -53,7 +53,7 @@ from costcalc.batch.formats.base import (
     cached_part,
     usage_int,
 )
-from costcalc.errors import CostcalcError, RequestError
+from costcalc.errors import CostcalcError, RequestError, quoted, shown
 
 if TYPE_CHECKING:
     from costcalc.batch.rows import Row
@@ -153,8 +153,8 @@ class VertexLines(LineFormat):
     def custom_id_problems(self, custom_id: str, where: str) -> list[str]:
         if not label_ok(custom_id):
             return [
-                f"{where}: {self.id_name} {custom_id!r} must be at most 63 lower-case letters, "
-                "digits, _ or - (a label value)"
+                f"{where}: {self.id_name} {quoted(custom_id, 80)} must be at most 63 lower-case "
+                "letters, digits, _ or - (a label value)"
             ]
         return []
 
@@ -246,7 +246,7 @@ def _contents_problems(contents: Any, where: str) -> list[str]:
             return [f"{where}[{i}] must be an object"]
         role = content.get("role")
         if role is not None and role not in ROLES:
-            return [f"{where}[{i}].role must be user or model, got {role!r}"]
+            return [f"{where}[{i}].role must be user or model, got {shown(role)}"]
         parts = content.get("parts")
         if not isinstance(parts, list) or not parts:
             return [f"{where}[{i}] has no parts"]
@@ -265,7 +265,7 @@ def _label_problems(labels: Any, where: str) -> list[str]:
         if key == ID_LABEL:
             continue  # checked as the line's id
         if not label_ok(key, key=True):
-            problems.append(f"{where}: key {key!r} is not a label key")
+            problems.append(f"{where}: key {shown(key)} is not a label key")
         elif not isinstance(value, str) or not label_ok(value):
-            problems.append(f"{where}.{key}: {value!r} is not a label value")
+            problems.append(f"{where}.{key}: {shown(value)} is not a label value")
     return problems
