@@ -41,7 +41,7 @@ from costcalc.errors import (
     EnvironmentFailure,
     cut_long_values,
     os_failure,
-    printable,
+    printable_line,
 )
 
 # costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
@@ -264,7 +264,7 @@ class CostcalcGroup(click.Group):
                     raise _stdout_failure(exc) from None
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-            message = printable(cut_long_values(exc.format_message()))
+            message = printable_line(cut_long_values(exc.format_message()))
             _say(f"costcalc: error: {message}{where}")
             sys.exit(EXIT_BAD_INPUT)
         except click.ClickException as exc:
@@ -282,7 +282,7 @@ class CostcalcGroup(click.Group):
             _silence(sys.stdout)
             sys.exit(EXIT_ENVIRONMENT)
         except EnvironmentFailure as exc:
-            _say(f"costcalc: error: {printable(cut_long_values(str(exc)))}")
+            _say(f"costcalc: error: {printable_line(cut_long_values(str(exc)))}")
             if exc.path == "stdout":
                 _silence(sys.stdout)
             sys.exit(EXIT_ENVIRONMENT)
@@ -335,7 +335,7 @@ def _say_bad_input(exc: CostcalcError) -> None:
 
     # the fields it names as their flags; one line, whatever the message quotes from the
     # input (a CSV header, a value)
-    _say(f"costcalc: error: {printable(on_command_line(exc))}")
+    _say(f"costcalc: error: {printable_line(on_command_line(exc))}")
 
 
 def _check_arguments(args: Sequence[str]) -> None:

@@ -89,7 +89,7 @@ def cut_long_values(message: str) -> str:
     return _LONG_RUN.sub(lambda m: m[0][:60] + "...", message)
 
 
-def printable(line: str) -> str:
+def printable_line(line: str) -> str:
     """``line`` with every character a terminal would act on (escapes, NUL, other controls,
     undecodable bytes) written as Python writes it in a string: ``\\x1b``, ``\\x00``."""
     if line.isprintable():
