@@ -17,6 +17,7 @@ import errno
 import io
 import os
 import re
+import reprlib
 import typing
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO, NamedTuple
@@ -413,8 +414,21 @@ def shown(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, str):
         return quoted(value)
-    text = repr(value)
+    # reprlib stops after a few items and levels: a list aliased a billion times over (a YAML
+    # "billion laughs") is shown in microseconds instead of filling memory
+    text = _SHORT_REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _short_repr() -> reprlib.Repr:
+    short = reprlib.Repr()
+    short.maxlevel = 3
+    short.maxdict = short.maxlist = short.maxtuple = short.maxset = short.maxfrozenset = 6
+    short.maxstring = short.maxother = short.maxlong = 60
+    return short
+
+
+_SHORT_REPR = _short_repr()
 
 
 def describe_error(err: Any, model: Any = None) -> str:

@@ -9,7 +9,7 @@ and no Batch API rule until a curated rule says what the provider sells.
 """
 
 import datetime as dt
-import json
+import os
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -262,9 +262,31 @@ def origin_of(source: Mapping[str, Any]) -> str:
     return str(source.get("file") or source.get("from") or "price data")
 
 
+MAX_INDEX_BYTES = 64 * 1024 * 1024
+"""The largest index file read: as large as the price data it could be compiled from
+(``costcalc.prices.data.MAX_BYTES``; the shipped index is under 1 MB)."""
+
+
 def read_index(path: Path) -> dict[str, Any]:
-    with open(path, "rb") as f:
-        index: dict[str, Any] = json.load(f)
+    """A compiled index file, read within bounds (the updated one is in the user's folder,
+    where anything may be put): a regular file of at most ``MAX_INDEX_BYTES``, JSON as
+    ``parse_json`` reads it. ``OSError`` or ``ValueError`` saying why when it is not."""
+    import stat
+
+    from costcalc.jsonlines import parse_json
+
+    # without waiting: a FIFO with no writer would block the open itself
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
+    with open(path, "rb", opener=lambda p, flags: os.open(p, flags | nonblocking)) as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("not a regular file")
+        data = f.read(MAX_INDEX_BYTES + 1) if st.st_size <= MAX_INDEX_BYTES else b""
+    if st.st_size > MAX_INDEX_BYTES or len(data) > MAX_INDEX_BYTES:
+        raise ValueError(f"more than {MAX_INDEX_BYTES:,} bytes")
+    index = parse_json(data)
+    if not isinstance(index, dict):
+        raise ValueError(f"expected a JSON object, found {type(index).__name__}")
     return index
 
 
