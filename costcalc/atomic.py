@@ -140,9 +140,11 @@ def _running(pid: int) -> bool:
     return True
 
 
-def remove_stale_temps(directory: Path, name: str) -> list[Path]:
+def remove_stale_temps(directory: Path, name: str, *, own: bool = False) -> list[Path]:
     """Remove the temporary files a killed run left for the target ``name`` in ``directory``
-    (see the module's docstring for when one is stale) and return them."""
+    (see the module's docstring for when one is stale) and return them; ``own``: this
+    process's instead (after a failure: a signal between creating a file and keeping its name
+    leaves one that no list holds)."""
     pattern = re.compile(rf"{re.escape(TEMP_PREFIX + _label(name))}-(\d+)-[a-z0-9_]+\.tmp")
     removed = []
     try:
@@ -159,7 +161,9 @@ def remove_stale_temps(directory: Path, name: str) -> list[Path]:
         except OSError:
             continue
         old = now - info.st_mtime > STALE_AFTER_S
-        if stat.S_ISREG(info.st_mode) and (old or not _running(int(match[1]))):
+        pid = int(match[1])
+        gone = pid == os.getpid() if own else old or not _running(pid)
+        if stat.S_ISREG(info.st_mode) and gone:
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
@@ -230,6 +234,8 @@ def write_file(path: str | Path, data: bytes | str, force: bool = False) -> None
         except BaseException as exc:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
+            else:  # stopped between creating it and knowing its name
+                remove_stale_temps(folder, target.name, own=True)
             if isinstance(exc, OSError):
                 raise os_failure(target, exc, "cannot write") from None
             raise

@@ -234,6 +234,7 @@ class PartWriter:
             part.discard()
         self._closed = []
         self._current = None
+        remove_stale_temps(self.out_dir, self.stem, own=True)
         if self._created_dir:  # a folder made for this build goes too, when nothing is in it
             with contextlib.suppress(OSError):
                 self.out_dir.rmdir()
