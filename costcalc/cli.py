@@ -159,11 +159,26 @@ def emit_result(result: Any, fmt: str, **options: Any) -> None:
     notes the format has no room for to stderr, in order."""
     from costcalc.results import Note, render_parts
 
+    written = False
     for part in render_parts(result, fmt, **options):
         if isinstance(part, Note):
+            if written:  # the text before it is out (or its failure is the one line said)
+                _flush_stdout()
+                written = False
             _say(part, nl=False)
         else:
             emit(part)
+            written = True
+
+
+def _flush_stdout() -> None:
+    """Write out what stdout holds; a failure is the environment's (exit 3), named stdout."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        raise _stdout_failure(exc) from None
 
 
 def emit_quote(report: Any, fmt: str, **options: Any) -> None:
@@ -257,11 +272,7 @@ class CostcalcGroup(click.Group):
             code = super().main(args, prog_name, complete_var, False, **extra)
             # what is still buffered is written now, while a failure can be reported
             with _environment_failures():
-                try:
-                    if sys.stdout is not None:
-                        sys.stdout.flush()
-                except OSError as exc:
-                    raise _stdout_failure(exc) from None
+                _flush_stdout()
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             message = printable_line(cut_long_values(exc.format_message()))

@@ -280,3 +280,62 @@ def test_ctrl_c_stops_the_workers_and_exits_130() -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert err.strip().splitlines() == ["costcalc: interrupted"]
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (psutil is not a dependency: Linux's /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:  # the thread ended meanwhile
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir(), reason="finds the workers through Linux's /proc"
+)
+@pytest.mark.parametrize("kill", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_the_workers_end_with_the_parent(tmp_path: Path, kill: signal.Signals) -> None:
+    """`tokens --jobs 2` killed (its own clean-up cannot run on SIGKILL) leaves no orphaned
+    worker: they end with it (prctl PR_SET_PDEATHSIG on Linux)."""
+    line = b'{"prompt": "hello there"}\n'
+    with open(tmp_path / "err", "wb") as err:  # not a pipe: an orphan would hold it open
+        proc = subprocess.Popen(
+            [*COSTCALC, "tokens", "--input-format", "jsonl", "--jobs", "2", "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    workers: list[int] = []
+    try:
+        assert proc.stdin is not None
+        # more than one block: the workers start, and the parent then waits for more input
+        proc.stdin.write(line * (5 * MIB // len(line)))
+        proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = _children(proc.pid)
+            time.sleep(0.05)
+        assert len(workers) == 2, (tmp_path / "err").read_text()
+        os.kill(proc.pid, kill)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [w for w in workers if _alive(w)], "workers outlived their parent"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for worker in workers:  # never leave one behind, even when the test fails
+            if _alive(worker):
+                os.kill(worker, signal.SIGKILL)

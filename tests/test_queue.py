@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 from collections import Counter
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from costcalc.batch.queue import FAULT_ENV, add, flush, status
-from tests.conftest import RunCli
+from tests.conftest import RunCli, assert_one_line_error
 
 TIMEOUT_S = 120  # every subprocess a test starts has a timeout
 COSTCALC = [sys.executable, "-m", "costcalc"]
@@ -197,3 +199,139 @@ def test_a_custom_id_of_the_automatic_form_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CostcalcError, match="has the form costcalc gives tasks without one"):
         add(db, [("task-2", {"prompt": "x"})])
     assert add(db, ["a", "b"]) == ["task-1", "task-2"]
+
+
+# --- a flush replaces only its own files; two queues share a folder; open flushes move --------
+
+
+def queue_id(db: Path) -> str:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return str(conn.execute("SELECT queue_id FROM costcalc_queue").fetchone()[0])
+
+
+def make(kind: str, path: Path) -> None:
+    """A FIFO, symlink, character device or user's file at ``path`` (inside tmp_path)."""
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "symlink":
+        (path.parent / "elsewhere.txt").write_text("the user's\n")
+        path.symlink_to(path.parent / "elsewhere.txt")
+    elif kind == "device":
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # /dev/full's numbers
+    else:
+        path.write_text("the user's\n")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "device", "regular"])
+def test_a_flush_never_replaces_what_it_did_not_write(
+    tmp_path: Path, run_cli: RunCli, kind: str
+) -> None:
+    db, out = tmp_path / "q.db", tmp_path / "out"
+    add(db, ["a", "b"])
+    out.mkdir()
+    target = out / f"flush-{queue_id(db)}-000001-001.jsonl"
+    make(kind, target)
+    before = os.lstat(target)
+    result = run_cli(*flush_args(db, out, 1000))
+    assert_one_line_error(result, f"{target}: ", "nothing was flushed")
+    assert os.lstat(target).st_mode == before.st_mode and os.lstat(target).st_ino == before.st_ino
+    s = status(db)
+    assert (s.pending, s.flushed, s.open_flushes) == (2, 0, [])
+    target.unlink()
+    (result,) = flush(db, out, "gpt-4o-mini")
+    assert result.tasks == 2 and result.flush == 2  # flush 1 was given back
+
+
+def test_a_resumed_flush_replaces_its_own_files_but_not_a_fifo(tmp_path: Path) -> None:
+    db, out = tmp_path / "q.db", tmp_path / "out"
+    add(db, [f"task {i}" for i in range(6)])
+    assert run(*flush_args(db, out, 2), env={FAULT_ENV: "written"}).returncode != 0
+    parts = sorted(out.glob("*.jsonl"))
+    assert len(parts) == 3
+    parts[1].unlink()
+    os.mkfifo(parts[1])
+    refused = run(*flush_args(db, out, 2))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert f"{parts[1]}: is a FIFO, not a regular file" in refused.stderr
+    assert status(db).open_flushes == [1]  # the flush waits: its other files are out there
+    parts[1].unlink()
+    again = run(*flush_args(db, out, 2))
+    assert again.returncode == 0, again.stderr
+    seen = ids_in(out)
+    assert len(seen) == 6 and set(seen.values()) == {1}
+
+
+def test_two_queues_flush_into_one_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    add(tmp_path / "a.db", [("from-a", {"prompt": "a"})])
+    add(tmp_path / "b.db", [("from-b", {"prompt": "b"})])
+    (ra,) = flush(tmp_path / "a.db", out, "gpt-4o-mini")
+    (rb,) = flush(tmp_path / "b.db", out, "gpt-4o-mini")
+    assert ra.files[0].file != rb.files[0].file
+    assert ids_in(out) == Counter({"from-a": 1, "from-b": 1})
+
+
+def test_a_queue_from_before_queue_ids_finishes_its_open_flush_under_its_old_name(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    db, out = tmp_path / "q.db", tmp_path / "out"
+    add(db, ["old 1", "old 2"])
+    assert run(*flush_args(db, out, 1000), env={FAULT_ENV: "written"}).returncode != 0
+    (part,) = out.glob("*.jsonl")
+    part.rename(out / "flush-000001-001.jsonl")  # as the older costcalc named it
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE flushes SET stem = NULL")
+        conn.execute("ALTER TABLE flushes DROP COLUMN stem")
+        conn.execute("ALTER TABLE costcalc_queue DROP COLUMN queue_id")
+    add(db, ["new"])
+    results = flush(db, out, "gpt-4o-mini")
+    assert [r.resumed for r in results] == [True, False]
+    assert Path(results[0].files[0].file).name == "flush-000001-001.jsonl"
+    assert Path(results[1].files[0].file).name == f"flush-{queue_id(db)}-000002-001.jsonl"
+    assert ids_in(out) == Counter({"task-1": 1, "task-2": 1, "task-3": 1})
+
+
+def test_an_open_flush_without_files_moves_to_the_new_folder(tmp_path: Path) -> None:
+    """A flush that failed before putting any file in place (a full disk, or killed) is
+    finished in the folder given now: nothing of it is in the old one."""
+    db, old, new = tmp_path / "q.db", tmp_path / "full", tmp_path / "new"
+    add(db, ["a", "b"])
+    assert run(*flush_args(db, old, 1000), env={FAULT_ENV: "claimed"}).returncode != 0
+    assert status(db).open_flushes == [1]
+    (result,) = flush(db, new, "gpt-4o-mini")
+    assert result.resumed and Path(result.files[0].file).parent == new.resolve()
+    assert ids_in(new) == Counter({"task-1": 1, "task-2": 1})
+    assert not list(old.glob("*.jsonl")) and status(db).open_flushes == []
+
+
+def test_an_open_flush_with_files_in_its_folder_must_be_finished_there(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    db, old, new = tmp_path / "q.db", tmp_path / "old", tmp_path / "new"
+    add(db, [f"task {i}" for i in range(4)])
+    assert run(*flush_args(db, old, 2), env={FAULT_ENV: "written"}).returncode != 0
+    add(db, ["later"])
+    result = run_cli(*flush_args(db, new, 2))
+    assert_one_line_error(
+        result,
+        f"flush 1 was begun in {old.resolve()} and 2 of its files are there: it must be "
+        f"finished there (flush with --out {old.resolve()})",
+    )
+    s = status(db)
+    assert (s.open_flushes, s.pending) == ([1], 1) and not new.exists()
+    ok = run_cli(*flush_args(db, old, 2))
+    assert ok.exit_code == 0, ok.stderr
+    assert set(ids_in(old)) == {f"task-{i}" for i in range(1, 6)}
+
+
+def test_a_symlink_to_a_regular_database_is_followed(tmp_path: Path) -> None:
+    real = tmp_path / "real.db"
+    add(real, ["a"])
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    assert add(link, ["b"]) == ["task-2"]
+    assert status(real).pending == 2 and link.is_symlink()

@@ -13,17 +13,25 @@ A crash before 1 leaves the tasks pending; a crash between 1 and 3 leaves an ope
 the next ``flush`` finishes first (rewriting the same files), so no task is lost or written
 twice. Tasks added meanwhile wait for the next flush. WAL mode and a busy timeout let several
 processes add at once.
+
+Files are named ``flush-<queue id>-<flush>-<part>.jsonl`` (the id is made with the database),
+so queues may share a folder. A flush replaces no file it did not write: anything at one of
+its names is refused, except its own files when it finishes an interrupted run. An open flush
+is finished in the folder it was begun in, or moved to this run's folder when none of its
+files is there yet. --db must be a regular file (a symlink to one is followed), or nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import io
 import json
 import os
 import re
+import secrets
 import signal
 import sqlite3
 import typing
@@ -34,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from costcalc.atomic import not_regular, remove_stale_temps
 from costcalc.batch.formats import encode_line, line_format
 from costcalc.batch.formats.anthropic import ANTHROPIC_ID  # a custom_id any format accepts
 from costcalc.batch.rows import Row
@@ -45,6 +54,8 @@ from costcalc.errors import (
     InputFileError,
     RequestError,
     UsageError,
+    arg,
+    os_failure,
     path_argument,
 )
 from costcalc.jsonlines import JsonError, parse_json, read_lines
@@ -54,7 +65,7 @@ if TYPE_CHECKING:
     from costcalc.prices import PriceTable
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS costcalc_queue (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS costcalc_queue (version INTEGER NOT NULL, queue_id TEXT);
 CREATE TABLE IF NOT EXISTS tasks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     custom_id TEXT UNIQUE,
@@ -76,7 +87,8 @@ CREATE TABLE IF NOT EXISTS flushes (
     tasks INTEGER NOT NULL,
     files TEXT,
     max_requests INTEGER,
-    max_bytes INTEGER
+    max_bytes INTEGER,
+    stem TEXT
 );
 """
 QUEUE_VERSION = 1
@@ -132,12 +144,14 @@ def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
     path = Path(path_argument(db, "db", "queue_add" if create else "queue_status"))
     if path.is_dir():
         raise InputFileError(path, "is a directory, expected a queue database file")
-    if not create and not path.exists():
-        raise InputFileError(path, "no such queue database (add a task to create it)")
     if create and not path.parent.exists():
         raise InputFileError(path.parent, "no such folder for the queue database")
     if create and not path.parent.is_dir():
         raise InputFileError(path.parent, "is a file, expected a folder for the queue database")
+    for name in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_FILES)):
+        regular_or_nothing(name, "a queue database file")
+    if not create and not path.exists():
+        raise InputFileError(path, "no such queue database (add a task to create it)")
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -162,14 +176,65 @@ def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
                 if statement.strip():
                     conn.execute(statement)
             if conn.execute("SELECT COUNT(*) FROM costcalc_queue").fetchone()[0] == 0:
-                conn.execute("INSERT INTO costcalc_queue VALUES (?)", (QUEUE_VERSION,))
-    else:
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(flushes)")}
-        if "max_requests" not in columns:  # a queue made before flushes kept their limits
-            with _immediate(conn):
-                conn.execute("ALTER TABLE flushes ADD COLUMN max_requests INTEGER")
-                conn.execute("ALTER TABLE flushes ADD COLUMN max_bytes INTEGER")
+                conn.execute(
+                    "INSERT INTO costcalc_queue (version, queue_id) VALUES (?, ?)",
+                    (QUEUE_VERSION, secrets.token_hex(4)),
+                )
+    elif _missing_columns(conn):
+        _upgrade(conn)
     return conn
+
+
+ADDED_COLUMNS = (
+    ("flushes", "max_requests", "INTEGER"),  # flushes keep their limits
+    ("flushes", "max_bytes", "INTEGER"),
+    ("flushes", "stem", "TEXT"),  # files named after the queue
+    ("costcalc_queue", "queue_id", "TEXT"),
+)
+"""Columns a queue made by an older costcalc lacks: added when it is opened."""
+
+
+def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    have: dict[str, set[str]] = {}
+    for table, _, _ in ADDED_COLUMNS:
+        if table not in have:
+            have[table] = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+    return [c for c in ADDED_COLUMNS if c[1] not in have[c[0]]]
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Add the missing columns, and give the queue its id (looked at again inside the
+    transaction: another process may have upgraded it meanwhile)."""
+    with _immediate(conn):
+        for table, column, kind in _missing_columns(conn):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        conn.execute(
+            "UPDATE costcalc_queue SET queue_id = ? WHERE queue_id IS NULL", (secrets.token_hex(4),)
+        )
+
+
+SQLITE_FILES = ("-wal", "-shm", ".flush-lock")
+"""Files beside the database: SQLite's write-ahead log and shared memory, the flush lock."""
+
+
+def regular_or_nothing(path: Path, expected: str) -> None:
+    """Refuse anything at ``path`` but a regular file, or nothing yet: SQLite fails on a FIFO
+    or a device with "disk I/O error" (exit 3, as if the disk failed) or waits on the FIFO,
+    and a symlink loop is "unable to open database file". A symlink to a regular file is
+    followed (a database kept elsewhere); one that points nowhere is refused, since SQLite
+    would create the database wherever it points."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise InputFileError(path, f"is a dangling symlink, expected {expected}") from None
+        return
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputFileError(path, f"is a symlink loop, expected {expected}") from None
+        raise os_failure(path, exc, "cannot look at it") from None
+    if kind := not_regular(Path(os.path.realpath(path))):
+        raise InputFileError(path, f"is {kind}, not a regular file; expected {expected}")
 
 
 class _immediate:
@@ -359,15 +424,20 @@ def flush(
     check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES)
     conn = connect(db, create=False)
     try:
-        if conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL LIMIT 1").fetchone():
-            prepare_out_dir(Path(out_dir))  # a bad --out fails before any task is claimed
+        if conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL OR flushed = 0").fetchone():
+            prepare_out_dir(Path(out_dir), create=False)  # a bad --out fails first
         lock = _flush_lock(Path(db))
     except BaseException:
         conn.close()
         raise
     results = []
     try:
-        for flush_id in _open_flushes(conn):
+        open_ids = _open_flushes(conn)
+        for flush_id in open_ids:  # one left open by a failed run: here, or where it was begun
+            _move_open_flush(conn, flush_id, Path(out_dir))
+        if open_ids or conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL").fetchone():
+            prepare_out_dir(Path(out_dir))  # a bad --out fails before any task is claimed
+        for flush_id in open_ids:
             results.append(_finish(conn, flush_id, table, max_requests, max_bytes, resumed=True))
         new_id: int | None = None
         with _immediate(conn):
@@ -382,6 +452,10 @@ def flush(
                      system, pending, max_requests, max_bytes),
                 )  # fmt: skip
                 new_id = cur.lastrowid
+                assert new_id is not None
+                conn.execute(
+                    "UPDATE flushes SET stem = ? WHERE id = ?", (_new_stem(conn, new_id), new_id)
+                )
                 conn.execute("UPDATE tasks SET flush_id = ? WHERE flush_id IS NULL", (new_id,))
         _fault("claimed")
         if new_id is not None:
@@ -422,6 +496,58 @@ def _open_flushes(conn: sqlite3.Connection) -> list[int]:
     return [r[0] for r in conn.execute("SELECT id FROM flushes WHERE done_at IS NULL ORDER BY id")]
 
 
+def _new_stem(conn: sqlite3.Connection, flush_id: int) -> str:
+    """``flush-<queue id>-<flush>``: two queues may flush into one folder."""
+    (queue_id,) = conn.execute("SELECT queue_id FROM costcalc_queue").fetchone() or (None,)
+    return f"flush-{queue_id}-{flush_id:06d}" if queue_id else _old_stem(flush_id)
+
+
+def _old_stem(flush_id: int) -> str:
+    """The name of a flush begun by a costcalc that did not keep one (no queue id)."""
+    return f"flush-{flush_id:06d}"
+
+
+def _part_names(stem: str) -> re.Pattern[str]:
+    """The names of a flush's files (``PartWriter.name``)."""
+    return re.compile(rf"{re.escape(stem)}-\d{{3,}}\.jsonl")
+
+
+def _files_of(folder: Path, stem: str) -> list[Path] | None:
+    """What is in ``folder`` at a name of the flush ``stem`` (of any kind); None when the
+    folder cannot be read (it cannot be told)."""
+    names = _part_names(stem)
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(folder / e.name for e in entries if names.fullmatch(e.name))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError:
+        return None
+
+
+def _move_open_flush(conn: sqlite3.Connection, flush_id: int, out_dir: Path) -> None:
+    """A flush left open (a crash, a full disk) is finished in the folder it was begun in.
+    It moves to ``out_dir`` when none of its files is in that folder (it failed before any
+    was put in place): its files are made from its tasks alone, so nothing is lost, and none
+    can have been taken from the old folder yet. Otherwise it must be finished there."""
+    row = conn.execute("SELECT out_dir, stem FROM flushes WHERE id = ?", (flush_id,))
+    old, stem = row.fetchone()
+    new = str(out_dir.resolve())
+    if new == old:
+        return
+    stem = stem or _old_stem(flush_id)
+    there = _files_of(Path(old), stem)
+    if there != []:
+        what = f"{len(there)} of its files are there" if there else "that folder cannot be read"
+        raise CostcalcError(
+            f"flush {flush_id} was begun in {old} and {what}: it must be finished there "
+            f"(flush with {arg('out_dir', old)}); new tasks then go to the folder you choose"
+        )
+    remove_stale_temps(Path(old), stem)  # a killed run's temporary files
+    with _immediate(conn):
+        conn.execute("UPDATE flushes SET out_dir = ? WHERE id = ?", (new, flush_id))
+
+
 def _finish(
     conn: sqlite3.Connection,
     flush_id: int,
@@ -435,11 +561,13 @@ def _finish(
     A flush is split by the limits it was claimed with (a resumed run's flags do not change
     its files), and any part a killed run already put in place is replaced or removed, so
     every task is in the folder once."""
-    model, provider, out_dir, max_tokens, system, claimed_requests, claimed_bytes = conn.execute(
-        "SELECT model, provider, out_dir, max_tokens, system, max_requests, max_bytes "
-        "FROM flushes WHERE id = ?",
-        (flush_id,),
-    ).fetchone()
+    model, provider, out_dir, max_tokens, system, claimed_requests, claimed_bytes, stem = (
+        conn.execute(
+            "SELECT model, provider, out_dir, max_tokens, system, max_requests, max_bytes, stem "
+            "FROM flushes WHERE id = ?",
+            (flush_id,),
+        ).fetchone()
+    )
     if resumed:  # a queue from before limits were kept falls back to this run's
         max_requests = claimed_requests if claimed_requests is not None else max_requests
         max_bytes = claimed_bytes if claimed_bytes is not None else max_bytes
@@ -449,11 +577,11 @@ def _finish(
     # provider id, which was the same name)
     fmt = line_format(provider)
     write = fmt.writer(model=model, max_tokens=max_tokens, system=system, reasoning=entry.reasoning)
-    # the same flush always writes the same files: rewriting after a crash replaces them, and
+    stem = stem or _old_stem(flush_id)
+    _clear_names(conn, flush_id, Path(out_dir), stem, resumed)
     # temporary files a killed run left behind are removed (the flush lock is ours)
-    stem = f"flush-{flush_id:06d}"
-    writer = PartWriter(Path(out_dir), stem, limit_requests, limit_bytes, force=True)
-    for stale in [*Path(out_dir).glob(f".{stem}-*.tmp"), *Path(out_dir).glob(f"{stem}-*.jsonl")]:
+    writer = PartWriter(Path(out_dir), stem, limit_requests, limit_bytes, force=resumed)
+    for stale in Path(out_dir).glob(f".{stem}-*.tmp"):  # as costcalc 0.x named them
         stale.unlink(missing_ok=True)
     try:
         rows = conn.execute(
@@ -480,7 +608,15 @@ def _finish(
                 raise CostcalcError(f"task {cid}: {exc}") from None
             if written == 1:
                 _fault("writing")
-        writer.commit()
+        try:
+            writer.commit()
+        except CostcalcError:  # a file appeared at one of its names while it was written
+            if not resumed:
+                _unclaim(conn, flush_id)
+            raise CostcalcError(
+                f"{out_dir}: a file appeared at a name of flush {flush_id} while it was "
+                "written; a flush replaces only its own files (nothing was flushed)"
+            ) from None
     except BaseException:
         writer.abort()
         raise
@@ -499,6 +635,29 @@ def _finish(
         conn.execute("UPDATE tasks SET flushed = 1 WHERE flush_id = ?", (flush_id,))
     tasks = sum(f.requests for f in files)
     return FlushResult(flush=flush_id, tasks=tasks, files=files, resumed=resumed)
+
+
+def _clear_names(
+    conn: sqlite3.Connection, flush_id: int, out_dir: Path, stem: str, resumed: bool
+) -> None:
+    """Make way for a flush's files. A flush replaces only files it wrote: those of an
+    interrupted run of itself (regular files at its names, removed here so that a split
+    that changed leaves no part behind). Anything else at one of its names (a FIFO, a
+    symlink, a device, a file of a new flush's name) is refused naming it, and a new
+    flush's tasks go back to the queue."""
+    for path in _files_of(out_dir, stem) or []:
+        kind = not_regular(path)
+        if kind is None and resumed:
+            path.unlink(missing_ok=True)
+            continue
+        if not resumed:
+            _unclaim(conn, flush_id)
+        what = f"is {kind}, not a regular file" if kind else "already exists"
+        raise InputFileError(
+            path,
+            f"{what}; a flush writes its files only where nothing is, or replaces those "
+            "it wrote itself: move it away (nothing was flushed)",
+        )
 
 
 # --- status -------------------------------------------------------------------------------------

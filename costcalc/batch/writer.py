@@ -251,13 +251,16 @@ def effective_limits(
     return (min(given) if given else None), (min(sizes) if sizes else 2_000_000_000)
 
 
-def prepare_out_dir(out_dir: Path) -> bool:
+def prepare_out_dir(out_dir: Path, create: bool = True) -> bool:
     """Create ``out_dir`` if needed (and say whether it was); a file in its place is bad input,
-    a folder that may not be made or written the environment's failure."""
+    a folder that may not be made or written the environment's failure. ``create=False``
+    only checks what is there."""
     if os.path.lexists(out_dir) and not out_dir.is_dir():  # a symlink to a folder will do
         kind = "a dangling symlink" if not out_dir.exists() else not_regular(out_dir) or "a file"
         raise InputFileError(out_dir, f"is {kind}, expected a folder for the batch files")
     created = not out_dir.exists()
+    if created and not create:
+        return False
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

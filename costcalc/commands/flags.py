@@ -38,7 +38,7 @@ FLAGS = {
     "jobs": "--jobs", "errors": "--errors", "provider": "--provider",
     "max_tokens": "--max-tokens", "max_requests": "--max-requests",
     "max_bytes": "--max-bytes", "id_prefix": "--id-prefix", "inputs": "--input",
-    "force": "--force",
+    "force": "--force", "out_dir": "--out",
     # costcalc diff
     "fail_on_increase": "--fail-on-increase", "warn_on_increase": "--warn-on-increase",
     # costcalc prices audit

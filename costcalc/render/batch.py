@@ -111,18 +111,17 @@ def reconcile_table(r: Reconciliation) -> str:
 
 
 def flushes_plain(results: list[FlushResult]) -> list[str]:
-    """The files written, one a line, for scripts; each flush (or that there was none to do)
-    said on stderr."""
-    parts: list[str] = []
-    if not results:
-        parts.append(Note("nothing to flush\n"))
+    """The files written, one a line, for scripts; then each flush (or that there was none
+    to do) said on stderr, once the files are written out: stdout that fails is the one line
+    on stderr."""
     from costcalc.delivery import count_of
 
+    parts: list[str] = [f"{f.file}\n" for r in results for f in r.files]
+    if not results:
+        parts.append(Note("nothing to flush\n"))
     for r in results:
         note = " (finishing a flush left open by a crash)" if r.resumed else ""
         parts.append(Note(f"flush {r.flush}: {count_of(r.tasks, 'task')}{note}\n"))
-        for f in r.files:
-            parts.append(f"{f.file}\n")
     return parts
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from costcalc.atomic import sigterm_raises
 from costcalc.errors import NOT_UTF8, CostcalcError, CostcalcWarning, RequestError
 from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, UTF8_BOM, JsonError, parse_json
 from costcalc.requests import blank
@@ -136,11 +139,34 @@ def count_text_piece(spec: CountSpec, piece: str) -> int:
 # --- running blocks in one or more processes -------------------------------------------------
 
 
-def _init_worker(encoding: str) -> None:  # pragma: no cover - runs in worker processes
+def _init_worker(encoding: str, parent: int) -> None:  # pragma: no cover - in workers
     # Ctrl-C reaches the whole process group: the parent alone handles it, stopping the
     # workers, instead of each printing its own traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a forked worker inherits the parent's SIGTERM handler (``sigterm_raises``): the
+    # parent's terminate() must end it, not raise inside the pool's loop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     get_encoding(encoding)
+
+
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal a process gets when the thread that made it exits."""
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in worker processes
+    """End this worker when the parent ends, even by SIGKILL (its own clean-up cannot run):
+    on Linux the kernel sends SIGTERM (prctl PR_SET_PDEATHSIG); elsewhere a parent killed
+    outright leaves the workers waiting on their queue until the pool's pipe breaks."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import ctypes.util
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above: nothing would tell
+        os._exit(1)
 
 
 def usable_jobs(jobs: int) -> int:
@@ -177,8 +203,16 @@ def ordered_map(
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     get_encoding(encoding)
     ctx = mp.get_context(method)
-    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(encoding,))
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=ctx, initializer=_init_worker, initargs=(encoding, os.getpid())
+    )
+    signals = contextlib.ExitStack()
     try:
+        if not sys.platform.startswith("linux"):
+            # SIGTERM raises (as Ctrl-C does), so the workers are stopped below, not orphaned.
+            # Not on Linux, where the workers end with the parent whatever kills it: a SIGTERM
+            # that came as a worker was forked was seen lost there, the parent never woke
+            signals.enter_context(sigterm_raises())
         pending: deque[Any] = deque()
         for item in items:
             pending.append(pool.submit(func, *item))
@@ -196,4 +230,6 @@ def ordered_map(
         for worker in workers:
             worker.join(5)
         raise
+    finally:
+        signals.close()
     pool.shutdown()

@@ -3,8 +3,11 @@ added to the queue (a bad line anywhere refuses the whole add)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +79,54 @@ def test_rejected(
     argv = [a.replace("{d}", str(tmp_path)) for a in args]
     assert_one_line_error(run_cli(*argv), *fragments)
     assert status(tmp_path / "q.db").pending == 1
+
+
+def _fifo(p: Path) -> None:
+    os.mkfifo(p)
+
+
+def _device(p: Path) -> None:  # /dev/null's numbers, made in tmp_path (we run as root)
+    os.mknod(p, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+
+
+def _loop(p: Path) -> None:
+    p.symlink_to(p)
+
+
+def _dangling(p: Path) -> None:
+    p.symlink_to(p.parent / "nowhere")
+
+
+# (case id, what to make at {d}/x.db or beside it, the path made, arguments, message fragment)
+NOT_A_DATABASE = [
+    ("db-is-a-fifo", _fifo, "x.db", "add", "x.db: is a FIFO, not a regular file"),
+    ("db-is-a-char-device", _device, "x.db", "add", "x.db: is a character device, not a regular file"),
+    ("db-is-a-symlink-loop", _loop, "x.db", "add", "x.db: is a symlink loop"),
+    ("db-is-a-dangling-symlink", _dangling, "x.db", "add", "x.db: is a dangling symlink"),
+    ("status-of-a-fifo", _fifo, "x.db", "status", "x.db: is a FIFO, not a regular file"),
+    ("status-of-a-symlink-loop", _loop, "x.db", "status", "x.db: is a symlink loop"),
+    ("flush-of-a-char-device", _device, "x.db", "flush", "x.db: is a character device"),
+    ("wal-is-a-fifo", _fifo, "x.db-wal", "add", "x.db-wal: is a FIFO, not a regular file"),
+    ("flush-lock-is-a-fifo", _fifo, "x.db.flush-lock", "flush", "x.db.flush-lock: is a FIFO"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "made", "command", "fragment"),
+    NOT_A_DATABASE,
+    ids=[c[0] for c in NOT_A_DATABASE],
+)
+def test_db_path_not_a_regular_file(
+    run_cli: RunCli, tmp_path: Path, name: str, make: Any, made: str, command: str, fragment: str
+) -> None:
+    """SQLite said "disk I/O error" or "unable to open database file" (exit 3, as if the disk
+    failed), or waited on a FIFO: what is at --db is bad input, exit 2."""
+    db = tmp_path / "x.db"
+    if made != "x.db":
+        add(db, ["pending"])
+    make(tmp_path / made)
+    extra = {"add": ["x"], "status": [], "flush": ["--out", str(tmp_path / "o"), "-m", "gpt-4o"]}
+    assert_one_line_error(run_cli("queue", command, "--db", str(db), *extra[command]), fragment)
+    if made != "x.db":
+        (tmp_path / made).unlink()
+        assert status(db).pending == 1
