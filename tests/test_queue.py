@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.batch.queue import FAULT_ENV, add, flush, status
+from costcalc.batch.queue import add, flush, status
+from costcalc.batch.queuedb import FAULT_ENV
 from tests.conftest import RunCli, assert_one_line_error
 
 TIMEOUT_S = 120  # every subprocess a test starts has a timeout
