@@ -74,6 +74,8 @@ _LAZY = {
     "price_list": "costcalc.prices.sheet",
     "price_sheet": "costcalc.prices.sheet",
     "TokenCount": "costcalc.tokens.result",
+    "TokenTally": "costcalc.tokens.tally:Tally",
+    "count_from_tally": "costcalc.tokens.tally",
     "count_file": "costcalc.tokens.count",
     "count_string": "costcalc.tokens.count",
     "count_message_tokens": "costcalc.tokens.encodings",
@@ -171,6 +173,8 @@ if TYPE_CHECKING:
     from costcalc.tokens.count import count_file, count_string
     from costcalc.tokens.encodings import count_message_tokens, count_tokens, tokenizer_for
     from costcalc.tokens.result import TokenCount
+    from costcalc.tokens.tally import Tally as TokenTally
+    from costcalc.tokens.tally import count_from_tally
     from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
     from costcalc.userdata import user_data_dir
     from costcalc.verdict import Recommendation
@@ -217,6 +221,7 @@ __all__ = [
     "Recommendation",
     "Route",
     "TokenCount",
+    "TokenTally",
     "UnknownModelError",
     "UsageError",
     "Workload",
@@ -226,6 +231,7 @@ __all__ = [
     "build_batch",
     "check_budgets",
     "count_file",
+    "count_from_tally",
     "count_message_tokens",
     "count_string",
     "count_tokens",
