@@ -4,6 +4,7 @@ the TokenCount computed from a tally is the one count_file gives."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -259,3 +260,19 @@ def test_an_estimate_from_a_sample_tally_is_the_samples_estimate(
     got = count_from_tally(tally, model, sample=info)
     assert got.model_dump() == expected.model_dump()
     assert got.sizes() == expected.sizes()
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_example_prints_what_it_says(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The "Counts that merge" example is run; each `# -> ` line is what the print above says."""
+    match = re.search(r"### Counts that merge.*?```python\n(.*?)```", README.read_text(), re.S)
+    assert match is not None
+    code = match.group(1)
+    monkeypatch.chdir(README.parent)
+    exec(compile(code, "README.md", "exec"), {})  # our own README
+    expected = [line[5:] for line in code.splitlines() if line.startswith("# -> ")]
+    assert capsys.readouterr().out.splitlines() == expected
