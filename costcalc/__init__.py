@@ -12,6 +12,8 @@ Planning scripts import from here::
     costcalc.count_tokens("Hello world", model="gpt-4o")           # 2
     costcalc.count_message_tokens(messages, model="gpt-4")         # the cookbook's count
     costcalc.count_file("batch.jsonl", sample=2000).tokens         # a TokenCount
+    whole = costcalc.count_file("a.jsonl").tally() + costcalc.count_file("b.jsonl").tally()
+    costcalc.count_from_tally(whole, "gpt-4o")                      # counts that merge
 
     q = costcalc.quote(costcalc.Workload(model="gpt-4o", requests=1_000_000,
                                          input_tokens=800, output_tokens=200))

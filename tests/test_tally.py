@@ -276,3 +276,13 @@ def test_the_readme_example_prints_what_it_says(
     exec(compile(code, "README.md", "exec"), {})  # our own README
     expected = [line[5:] for line in code.splitlines() if line.startswith("# -> ")]
     assert capsys.readouterr().out.splitlines() == expected
+
+
+def test_worker_processes_give_the_same_tally(tmp_path: Path) -> None:
+    """--jobs counts blocks in worker processes, each a tally, merged in the parent."""
+    items = [(i % 3 == 0, "hello world " * (i % 17)) for i in range(400)]
+    path = _write(tmp_path, "p.jsonl", items)
+    one = costcalc.count_file(path, "gpt-4o")
+    two = costcalc.count_file(path, "gpt-4o", jobs=2)
+    assert two.tally() == one.tally() and two.model_dump() == one.model_dump()
+    assert costcalc.count_string("hello", "gpt-4o").tally().hist == Counter({1: 1})
