@@ -498,6 +498,10 @@ def test_pre_commit_skips_the_copied_workflow() -> None:
     assert not chosen(".github/workflows/costcalc-monorepo.yaml")
     assert chosen("costcalc.yaml") and chosen("services/api/costcalc-prod.yml")
     assert chosen("deploy/.github/costcalc.yaml")  # only the repository's own .github/
+    # GitLab CI files and includes, and copies of the example workflows, are no configs either
+    for ci_file in (".gitlab/ci/costcalc.yml", "ci/costcalc.gitlab-ci.yml",
+                    "docs/costcalc-pull-request.yml", "costcalc-monorepo.yaml"):  # fmt: skip
+        assert not chosen(ci_file), ci_file
 
 
 @needs_gate

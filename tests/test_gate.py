@@ -334,3 +334,76 @@ def test_fetch_base_is_off_outside_ci(repo: Path, run_cli: RunCli) -> None:
     assert result.exit_code == 2 and "is not a commit" in result.stderr
     result = run_cli("gate", "--base", "origin/main", "--comment", "none", "--fetch-base")
     assert result.exit_code == 2 and "fetching it failed" in result.stderr, result.stderr
+
+
+def test_a_renamed_config_is_compared_with_its_old_self(repo: Path) -> None:
+    """A config moved (git mv) and made dearer in the same change is no first config: the
+    increase limit applies against its old name, which is not gated again as deleted."""
+    commit(repo, {"services/a/costcalc.yaml": BATCHED}, "base")
+    git(repo, "mv", "services/a", "services/search")
+    dearer = BATCHED.replace("requests_per_day: 200000", "requests_per_day: 400000")
+    assert dearer != BATCHED
+    (repo / "services/search/costcalc.yaml").write_text(dearer)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "rename and raise")
+    from costcalc.gate import find_configs
+
+    paths = find_configs(["services/*/costcalc.yaml"], "HEAD~1")
+    assert paths == ["services/a/costcalc.yaml", "services/search/costcalc.yaml"]
+    report = gate_configs(paths, "HEAD~1", fail_on_increase="10%")
+    (c,) = report.configs
+    assert c.path == "services/search/costcalc.yaml" and c.status == "changed"
+    assert c.notes[0] == "renamed from services/a/costcalc.yaml"
+    assert not report.passed and any(f.kind == "increase-pct" for f in c.failures)
+    assert c.past_total_monthly == 2685 and report.past_total_monthly == 2685
+
+
+def test_one_config_named_twice_is_gated_once(repo: Path, run_cli: RunCli) -> None:
+    commit(repo, {"costcalc.yaml": BATCHED}, "base")
+    report = gate_configs(["costcalc.yaml", "./costcalc.yaml"], "HEAD")
+    assert [c.path for c in report.configs] == ["costcalc.yaml"]
+    assert report.total_monthly == 2685
+    result = run_cli("gate", "costcalc.yaml", "./costcalc.yaml", "--base", "HEAD",
+                     "--comment", "none", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["configs"]) == 1
+
+
+def test_a_bare_branch_base_is_fetched_when_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`base: main` in a clone that lacks a local main (a pull request's checkout) is fetched
+    as the branch it names."""
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "config", "user.email", "t@example.com")
+    git(origin, "config", "user.name", "t")
+    commit(origin, {"costcalc.yaml": BATCHED}, "base")
+    git(origin, "checkout", "-q", "-b", "pr")
+    commit(origin, {"README": "docs\n"}, "docs")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "pr",
+                    f"file://{origin}", str(clone)], check=True, timeout=60)  # fmt: skip
+    monkeypatch.chdir(clone)
+    from costcalc.gate import find_configs
+
+    assert find_configs(["costcalc.yaml"], "main", fetch_base_ref=True) == ["costcalc.yaml"]
+    (c,) = gate_configs(["costcalc.yaml"], "main").configs
+    assert c.status == "unchanged" and c.past_total_monthly == 2685
+
+
+def test_stderr_cannot_issue_a_runner_command_in_actions(
+    repo: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner reads `##[command]` anywhere in a line of stderr too: a workload's name in
+    an error line is broken there."""
+    bad = BATCHED.replace("name: nightly-summaries", 'name: "##[error]pwned"').replace(
+        "model: gpt-4o-mini", "model: no-such-model"
+    )
+    assert bad != BATCHED
+    commit(repo, {"costcalc.yaml": bad}, "bad")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = run_cli("gate", "--base", "HEAD", "--comment", "none", "--no-fetch-base")
+    assert result.exit_code == 2, result.stderr
+    assert "##[" not in result.stderr and "#\u200b#[error]pwned" in result.stderr

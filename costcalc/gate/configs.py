@@ -34,7 +34,7 @@ def find_configs(
     out: list[str] = []
     for arg in patterns:
         if GLOB_CHARS.isdisjoint(arg) or os.path.exists(arg):
-            out.append(arg)
+            out.append(os.path.normpath(arg).replace(os.sep, "/"))  # ./a.yaml is a.yaml
             continue
         found = {os.path.normpath(p) for p in glob.glob(arg, recursive=True) if os.path.isfile(p)}
         if base is not None and not os.path.isabs(arg):

@@ -33,7 +33,7 @@ from costcalc.budget import (
 )
 from costcalc.errors import CostcalcError, InputFileError, UsageError
 from costcalc.gate.configs import repo_path
-from costcalc.gitread import commit_exists, read_config_text, repo_prefix
+from costcalc.gitread import commit_exists, read_config_text, renamed_files, repo_prefix
 from costcalc.money import MoneyOut, usd
 from costcalc.yamlfile import line_of, read_text
 
@@ -122,15 +122,25 @@ def gate_configs(
     warn = parse_threshold(warn_on_increase, "warn_on_increase") if warn_on_increase else None
     if base is not None and not commit_exists(base):
         raise UsageError(
-            f"base {base!r} is not a commit here (fetch it first, e.g. git fetch origin main)"
+            f"base {base!r} is not a commit here (fetch it first: costcalc gate --fetch-base, "
+            "or git fetch origin main:refs/remotes/origin/main for origin/main)"
         )
     table = table or load_price_table()
     prefix = repo_prefix()
     gates = []
-    for p in configs:
-        local = _shown_path(p)
+    local_paths = list(dict.fromkeys(_shown_path(p) for p in configs))
+    # a config renamed by the change is compared with its old self, not gated as new (and
+    # the old name is not gated again as deleted)
+    renamed = (
+        {new: old for new, old in renamed_files(base).items() if new in local_paths} if base else {}
+    )
+    for local in local_paths:
+        if local in renamed.values() and not os.path.lexists(local):
+            continue
         limits = (fail, warn or (None, None))
-        gates.append(_gate_one(local, repo_path(local, prefix), base, *limits, table))
+        gate = _gate_one(local, repo_path(local, prefix), base, *limits, table,
+                         base_path=renamed.get(local))  # fmt: skip
+        gates.append(gate)
     totals = [g.total_monthly for g in gates if g.total_monthly is not None]
     total = sum(totals, Decimal(0)) if len(totals) == len(gates) else None
     past = [g.past_total_monthly for g in gates if g.past_total_monthly is not None]
@@ -165,8 +175,11 @@ def _gate_one(
     fail: tuple[Decimal | None, Decimal | None],
     warn: tuple[Decimal | None, Decimal | None],
     table: PriceTable,
+    *,
+    base_path: str | None = None,
 ) -> ConfigGate:
-    at_base = f"{base}:{path if os.path.isabs(path) else './' + path}" if base else None
+    old = base_path or path  # its name at the base: another when the change renamed it
+    at_base = f"{base}:{old if os.path.isabs(old) else './' + old}" if base else None
     base_cfg, base_error, at_base_found = None, None, False
     try:
         if at_base is not None and read_config_text(at_base, allow_missing_ref=True):
@@ -184,6 +197,9 @@ def _gate_one(
         gate = _gate_valid(path, text, head, base_cfg, base, table, base_error)
     except CostcalcError as exc:
         return _invalid(shown, exc, _past_total(base_cfg, table))
+    if base_path is not None:
+        gate.notes.insert(0, f"renamed from {base_path}")
+        gate = gate.model_copy(update={"status": "changed", "changed": True})
     return gate.model_copy(update={"path": shown, "marker": marker_for(shown)})
 
 
