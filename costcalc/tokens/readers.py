@@ -46,7 +46,13 @@ from costcalc.tokens.requests import (
     Progress,
     _is_messages,
 )
-from costcalc.tokens.sources import inner_name, is_compressed, is_remote, open_source
+from costcalc.tokens.sources import (
+    inner_name,
+    is_compressed,
+    is_folder,
+    is_remote,
+    open_source,
+)
 
 # --- readers ----------------------------------------------------------------------------------
 
@@ -482,6 +488,8 @@ def detect_format(name: str, column: str | None, template: str | None) -> InputF
         and suffix not in TEXT_SUFFIXES
         and (os.path.isdir(name) or _starts_with(name, PARQUET_MAGIC))
     ):
+        return "parquet"
+    if is_remote(name) and not suffix and is_folder(name):
         return "parquet"
     if (column or template) and suffix not in TEXT_SUFFIXES:
         return "csv"

@@ -89,6 +89,20 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
+def is_folder(name: str) -> bool:
+    """Whether a URI names a folder (a Parquet table as Spark writes it); False when pyarrow
+    is missing (opening the file then says it is needed)."""
+    try:
+        import pyarrow.fs as pafs
+    except ImportError:
+        return False
+    try:
+        fs, path = pafs.FileSystem.from_uri(name)
+        return bool(fs.get_file_info(path).type == pafs.FileType.Directory)
+    except (OSError, ValueError):  # opening it says what is wrong
+        return False
+
+
 def open_raw(name: str) -> IO[bytes]:
     """The bytes of a local file or a URI, as stored (compressed or not)."""
     if not is_remote(name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,10 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("sample-stdin", {}, ["-", "--sample", "5"], ("--sample reads its input twice",)),
     ("missing-file", {}, ["{d}/nope.txt"], ("nope.txt: no such file",)),
     ("directory", {"sub/x.txt": "x"}, ["{d}/sub"], ("sub: is a directory",)),
+    ("truncated-gzip", {"a.jsonl.gz": gzip.compress(b'{"prompt": "x"}\n' * 500)[:60]}, ["{d}/a.jsonl.gz"], ("a.jsonl.gz: corrupt or truncated gzip data",)),
+    ("corrupt-xz-named-plain", {"a.csv": b"\xfd7zXZ\x00" + b"garbage" * 20}, ["{d}/a.csv", "--column", "t"], ("a.csv: corrupt or truncated xz data",)),
+    ("corrupt-bzip2", {"a.txt.bz2": b"BZh9" + b"\x00" * 40}, ["{d}/a.txt.bz2"], ("a.txt.bz2: corrupt or truncated bzip2 data",)),
+    ("parquet-suffix-not-parquet", {"a.parquet": b"not parquet at all"}, ["{d}/a.parquet", "--column", "t"], ("a.parquet: is not a Parquet file",)),
     ("bad-field-path", {"a.jsonl": '{"a": 1}\n'}, ["{d}/a.jsonl", "--field", "a..b"], ("--field 'a..b'",)),
     ("text-and-files", {"a.txt": "x"}, ["{d}/a.txt", "--text", "hi"], ("either --text or files",)),
     ("bad-format-choice", {"a.txt": "x"}, ["{d}/a.txt", "--format", "yaml"], ("Invalid value for '--format'",)),
