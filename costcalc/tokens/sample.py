@@ -340,6 +340,11 @@ def _records(
         if source.format == "csv":
             for text, _line in csv_rows(source, plan, errors, progress):
                 yield ("text", text)
+        elif source.format == "parquet":  # row groups in order: a reservoir over every row
+            from costcalc.tokens.parquet import parquet_rows
+
+            for text, _line in parquet_rows(source.name, plan.column, progress):
+                yield ("text", text)
         elif source.format == "lines":
             for text, _line in text_lines(source, errors, progress):
                 yield ("text", text)
