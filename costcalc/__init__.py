@@ -115,6 +115,7 @@ _LAZY = {
     "diff_budgets": "costcalc.budget:diff",
     "GateReport": "costcalc.gate.report",
     "gate_configs": "costcalc.gate.report",
+    "find_configs": "costcalc.gate.configs",
     "marker_for": "costcalc.gate.report",
     "gate_comment_body": "costcalc.render.gate:comment_body",
     "gate_annotations": "costcalc.render.gate:annotations",
@@ -148,6 +149,7 @@ if TYPE_CHECKING:
     from costcalc.budget import diff as diff_budgets
     from costcalc.calculator import Quote, QuoteReport, quote, quote_all
     from costcalc.delivery import ModeQuote
+    from costcalc.gate.configs import find_configs
     from costcalc.gate.report import GateReport, gate_configs, marker_for
     from costcalc.lesson import Exercise, exercise
     from costcalc.prices import (
@@ -240,6 +242,7 @@ __all__ = [
     "default_policy_text",
     "diff_budgets",
     "exercise",
+    "find_configs",
     "gate_annotations",
     "gate_comment_body",
     "gate_configs",

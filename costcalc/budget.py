@@ -447,7 +447,8 @@ def check(
 
 class WorkloadDiff(BaseModel):
     name: str
-    status: Literal["added", "removed", "changed", "unchanged"]
+    status: Literal["added", "removed", "changed", "unchanged", "checked"]
+    """``checked``: the gate's row of a workload checked without a base (no past, diff 0)."""
     past_monthly: MoneyOut | None
     monthly: MoneyOut | None
     diff: MoneyOut

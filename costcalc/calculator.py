@@ -266,14 +266,15 @@ def _measure(
 
     assert w.input_file is not None
     fmt = detect_format(w.input_file, None, None)
-    if w.input_column is not None and fmt != "csv":
+    if w.input_column is not None and fmt not in ("csv", "parquet"):
         raise UsageError(
-            f"{w.input_file}: {arg('input_column', both=True)} applies to CSV files (.csv, .tsv); "
-            "JSON requests are read from their messages or prompt, text one per line"
+            f"{w.input_file}: {arg('input_column', both=True)} applies to CSV files (.csv, .tsv) "
+            "and Parquet; JSON requests are read from their messages or prompt, text one per line"
         )
-    if w.input_column is None and fmt == "csv":
+    if w.input_column is None and fmt in ("csv", "parquet"):
+        what = "a CSV file" if fmt == "csv" else "Parquet input"
         raise UsageError(
-            f"{w.input_file}: a CSV file needs {arg('input_column NAME', both=True)}, the column "
+            f"{w.input_file}: {what} needs {arg('input_column NAME', both=True)}, the column "
             "holding each request's text"
         )
     counted = count_file(

@@ -366,7 +366,11 @@ def _check_arguments(args: Sequence[str]) -> None:
 
 def _say(line: str, nl: bool = True) -> None:
     """A line on stderr; when stderr cannot be written, it is not said (chatter and the
-    failures have nowhere else to go, and the exit code still tells)."""
+    failures have nowhere else to go, and the exit code still tells). In GitHub Actions the
+    runner reads ``##[command]`` anywhere in a line of stderr too: text from a config (a
+    workload's name) is broken there with a zero-width space, so it cannot issue one."""
+    if "##[" in line and os.environ.get("GITHUB_ACTIONS") == "true":
+        line = line.replace("##[", "#\u200b#[")
     try:
         click.echo(line, nl=nl, err=True)
     except OSError:
@@ -397,7 +401,7 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     kind = "note" if issubclass(category, CostcalcNote) else "warning"
-    _say(f"costcalc: {kind}: {message}")
+    _say(f"costcalc: {kind}: {printable_line(str(message))}")
 
 
 @click.group(cls=CostcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})

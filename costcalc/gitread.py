@@ -85,3 +85,83 @@ def commit_exists(ref: str) -> bool:
     if not ref or ref.startswith("-"):
         raise UsageError(f"{ref!r}: expected a git ref such as origin/main")
     return _git(["cat-file", "-e"], f"{ref}^{{commit}}").returncode == 0
+
+
+def _git_run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[bytes] | None:
+    """``git ARGS`` (no operand from the user in ARGS' options); None when git is missing."""
+    try:
+        return subprocess.run(["git", *args], capture_output=True, check=False, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def repo_prefix() -> str | None:
+    """Where the working directory is inside its repository (``services/search/``, ``""`` at
+    the top), or None outside a git work tree."""
+    found = _git_run(["rev-parse", "--show-prefix"])
+    if found is None or found.returncode != 0:
+        return None
+    return found.stdout.decode("utf-8", "surrogateescape").strip()
+
+
+def tree_files(ref: str, folder: str = ".") -> list[str]:
+    """Every file at commit ``ref`` under ``folder``, named relative to the working directory
+    as the work tree names them (``../c/costcalc.yaml`` from a sibling folder)."""
+    if ref.startswith("-") or folder.startswith("-"):
+        raise UsageError(f"{ref!r}: a git ref cannot begin with '-'")
+    found = _git_run(["ls-tree", "-r", "-z", "--name-only", f"{ref}^{{commit}}", "--", folder])
+    if found is None or found.returncode != 0:
+        return []
+    names = found.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [n for n in names if n]
+
+
+def renamed_files(ref: str) -> dict[str, str]:
+    """Files the work tree has under another name than at commit ``ref``, as git's rename
+    detection pairs them: new path -> old path, both relative to the working directory."""
+    if ref.startswith("-"):
+        raise UsageError(f"{ref!r}: a git ref cannot begin with '-'")
+    found = _git_run(["diff", "-M", "--name-status", "-z", "--relative", f"{ref}^{{commit}}"])
+    if found is None or found.returncode != 0:
+        return {}
+    fields = found.stdout.decode("utf-8", "surrogateescape").split("\0")
+    pairs: dict[str, str] = {}
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        if status.startswith(("R", "C")):  # a status, then the old and the new path
+            if status.startswith("R") and i + 2 < len(fields):
+                pairs[fields[i + 2]] = fields[i + 1]
+            i += 3
+        else:
+            i += 2
+    return pairs
+
+
+FETCH_TIMEOUT_S = 600
+
+
+def fetch_base(ref: str) -> str | None:
+    """Fetch the branch ``origin/BRANCH`` (or ``BRANCH``) that ``ref`` names when this clone
+    lacks it; never
+    with ``--depth``, which would cut the history of a full clone and of the commits the base
+    shares with HEAD. Returns git's reason when the fetch failed, else None (nothing to do
+    for a ref that is here, or that is not a branch of origin)."""
+    if commit_exists(ref) or any(c in ref for c in "^~:@{}\\ ") or ref.startswith("refs/"):
+        return None
+    if ref.startswith("origin/"):
+        branch = ref.removeprefix("origin/")
+        spec = f"+refs/heads/{branch}:refs/remotes/origin/{branch}"
+    else:  # a bare branch name (base: main): made a local branch, as it is named
+        branch = ref
+        spec = f"refs/heads/{branch}:refs/heads/{branch}"
+    if not branch or branch.startswith("-"):
+        return None
+    done = _git_run(["fetch", "--quiet", "--no-tags", "origin", spec], FETCH_TIMEOUT_S)
+    if done is None:
+        return "git fetch could not run (git missing or timed out)"
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        causes = [ln for ln in lines if not ln.startswith("hint:")]
+        return (causes[0] if causes else "git fetch failed").removeprefix("fatal: ")
+    return None

@@ -3,6 +3,7 @@ numbered failure of issue 13, in real git repositories with a fake GitHub API.""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.action_replay import (
     PR,
     REPO,
     FakeGitHub,
+    checkout,
     costcalc_bin,
     fake_github,
     fake_gitlab,
@@ -399,3 +401,242 @@ def test_gitlab_job_posts_then_updates_one_note(tmp_path: Path) -> None:
     assert all(token == "glpat-replay" for _, _, token in api.requests)
     assert git(clone, "rev-parse", "origin/main") == origin.base_sha
     assert (clone / "costcalc-gate" / "gate.json").is_file()
+
+
+# --- the second replay: a tester's own repositories ------------------------------------------
+
+MONO = {f"services/{s}/costcalc.yaml": CONFIG for s in ("search", "support", "old")}
+WARNED = CONFIG.replace("monthly: 3000\n", "monthly: 3000\n  warn_monthly: 2500\n")
+
+
+def _runner_commands(stdout: str) -> list[str]:
+    """The workflow commands the runner would act on in ``stdout``: `::name ...::` at a line's
+    start (after blanks) and `##[` anywhere, none between `::stop-commands::T` and `::T::`."""
+    found, stop = [], None
+    for line in stdout.splitlines():
+        text = line.strip()
+        if stop is not None:
+            if text == f"::{stop}::":
+                stop = None
+            continue
+        if text.startswith("::stop-commands::"):
+            stop = text.removeprefix("::stop-commands::")
+        if text.startswith("::") or "##[" in text:
+            found.append(text)
+    assert stop is None, "commands were stopped and never resumed"
+    return found
+
+
+@needs_gate
+def test_limits_given_as_inputs_are_no_config_change(tmp_path: Path) -> None:
+    """(1) The README's warn-on-increase 5% + fail-on-increase 10% on a docs-only PR: no
+    phantom `budgets.warn_increase_pct: - -> 5`, so no comment under comment-on change."""
+    origin = make_origin(
+        tmp_path, {"costcalc.yaml": CONFIG}, {"README": "docs only\n", "costcalc.yaml": CONFIG}
+    )
+    clone = pr_checkout(origin, tmp_path, fetch_depth=1)
+    with fake_github() as api:
+        run = run_action(clone, tmp_path, event_name="pull_request", event=pr_event(origin),
+                         api_url=api.url,
+                         inputs={"warn-on-increase": "5%", "fail-on-increase": "10%"})  # fmt: skip
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "warn_increase" not in run.stdout + run.summary and "changed:" not in run.stdout
+    assert api.writes() == [] and run.outputs["diff-total-monthly"] == "0.00"
+
+
+@needs_gate
+def test_a_config_deleted_under_a_glob_is_reported_removed(tmp_path: Path) -> None:
+    """(2) services/old/costcalc.yaml deleted, config a glob: matched at the base too."""
+    head: dict[str, str | None] = {"services/old/costcalc.yaml": None}
+    origin = make_origin(tmp_path, MONO, head)
+    clone = pr_checkout(origin, tmp_path, fetch_depth=1)
+    with fake_github() as api:
+        run = run_action(clone, tmp_path, event_name="pull_request", event=pr_event(origin),
+                         api_url=api.url,
+                         inputs={"config": "services/*/costcalc*.y*ml"})  # fmt: skip
+    assert run.exit_code == 0, run.stdout + run.stderr
+    result = json.loads(Path(run.outputs["result-file"]).read_text())
+    assert {c["path"]: c["status"] for c in result["configs"]} == {
+        "services/old/costcalc.yaml": "deleted",
+        "services/search/costcalc.yaml": "unchanged",
+        "services/support/costcalc.yaml": "unchanged",
+    }
+    assert run.outputs["past-total-monthly"] == "8055.00"
+    assert run.outputs["total-monthly"] == "5370.00"
+    assert run.outputs["diff-total-monthly"] == "-2685.00"
+    assert "config removed" in run.summary
+    (body,) = _bot_comments(api)  # the removal is a change: its own comment
+    assert body.startswith("<!-- costcalc-gate config=services/old/costcalc.yaml -->")
+
+
+@needs_gate
+def test_check_only_runs_list_every_workload(tmp_path: Path) -> None:
+    """(3) push: gate.json and the summary have the per-workload table."""
+    origin = make_origin(tmp_path, {"costcalc.yaml": CONFIG}, {"costcalc.yaml": CONFIG})
+    clone = git_clone_main(origin.url, tmp_path)
+    run = run_action(clone, tmp_path, event_name="push", inputs={"comment": "false"},
+                     event={"repository": {"full_name": OWNER_REPO}})  # fmt: skip
+    assert run.exit_code == 0, run.stdout + run.stderr
+    (config,) = json.loads(Path(run.outputs["result-file"]).read_text())["configs"]
+    assert [(w["name"], w["status"], w["monthly"]) for w in config["workloads"]] == [
+        ("nightly-summaries", "checked", "1080.00"),
+        ("support-chat", "checked", "1605.00"),
+    ]
+    assert "| nightly-summaries | $1,080.00 | ✅ |" in run.summary
+    assert "| support-chat | $1,605.00 | ✅ |" in run.summary
+    assert re.search(r"^\s+support-chat\s+\$1,605\.00$", run.stdout, re.M), run.stdout
+
+
+def test_pre_commit_skips_the_copied_workflow() -> None:
+    """(4) .github/workflows/costcalc.yml, where the example workflow goes, is no config."""
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+
+    def chosen(path: str) -> bool:  # pre-commit: `files` matches and `exclude` does not
+        return bool(re.search(hook["files"], path)) and not re.search(hook["exclude"], path)
+
+    assert not chosen(".github/workflows/costcalc.yml")
+    assert not chosen(".github/workflows/costcalc-monorepo.yaml")
+    assert chosen("costcalc.yaml") and chosen("services/api/costcalc-prod.yml")
+    assert chosen("deploy/.github/costcalc.yaml")  # only the repository's own .github/
+    # GitLab CI files and includes, and copies of the example workflows, are no configs either
+    for ci_file in (".gitlab/ci/costcalc.yml", "ci/costcalc.gitlab-ci.yml",
+                    "docs/costcalc-pull-request.yml", "costcalc-monorepo.yaml"):  # fmt: skip
+        assert not chosen(ci_file), ci_file
+
+
+@needs_gate
+def test_workload_names_cannot_issue_workflow_commands(tmp_path: Path) -> None:
+    """(5) A workload named `::error::pwned` (and one with `##[error]`) over its budget: the
+    job log has costcalc's own annotations, the rest behind ::stop-commands::, and no table
+    line that would be a command even without it."""
+    head = OVER_WORKLOAD_BUDGET.replace("name: support-chat", 'name: "::error::pwned"').replace(
+        "name: nightly-summaries", 'name: "n ##[error]boom"'
+    )
+    origin = make_origin(tmp_path, {"costcalc.yaml": CONFIG}, {"costcalc.yaml": head})
+    clone = pr_checkout(origin, tmp_path, fetch_depth=1)
+    with fake_github() as api:
+        run = run_action(clone, tmp_path, event_name="pull_request", event=pr_event(origin),
+                         api_url=api.url, inputs={"comment": "false"})  # fmt: skip
+    assert run.exit_code == 1
+    commands = _runner_commands(run.stdout)
+    assert commands[-1].startswith("::stop-commands::costcalc-")
+    assert all(c.startswith("::error file=costcalc.yaml,") for c in commands[:-1]), commands
+    assert any("%3A%3Aerror%3A%3Apwned" in c or "::error::pwned" in c for c in commands[:-1])
+    assert len(set(re.findall(r"::stop-commands::(\S+)", run.stdout))) == 1
+    stopped = run.stdout.split(commands[-1], 1)[1]
+    assert "pwned" in stopped and "boom" in stopped  # the report still names them
+    assert not [ln for ln in stopped.splitlines()[:-1]
+                if ln.strip().startswith("::") or "##[" in ln]  # fmt: skip
+
+
+@needs_gate
+def test_markers_carry_the_repository_path_from_a_subfolder(tmp_path: Path) -> None:
+    """(7) `cd services/search && costcalc gate`, then the same in services/support: two
+    comments, each marked with its path from the repository's top."""
+    base = {f"services/{s}/costcalc.yaml": CONFIG for s in ("search", "support")}
+    raised = WARNED.replace("requests_per_day: 20000\n", "requests_per_day: 21000\n")
+    head = {f"services/{s}/costcalc.yaml": raised for s in ("search", "support")}
+    origin = make_origin(tmp_path, base, head)
+    clone = pr_checkout(origin, tmp_path, fetch_depth=1)
+    with fake_github() as api:
+        for service in ("search", "support"):
+            run = run_action(clone / "services" / service, tmp_path, event_name="pull_request",
+                             event=pr_event(origin), api_url=api.url)  # fmt: skip
+            assert run.exit_code == 0, run.stdout + run.stderr
+            # the annotation names the file as the repository does, too
+            assert f"::warning file=services/{service}/costcalc.yaml,line=" in run.stdout
+    assert [m for m, _ in api.writes()] == ["POST", "POST"]
+    assert [b.splitlines()[0] for b in _bot_comments(api)] == [
+        "<!-- costcalc-gate config=services/search/costcalc.yaml -->",
+        "<!-- costcalc-gate config=services/support/costcalc.yaml -->",
+    ]
+
+
+@needs_gate
+def test_a_standing_warning_updates_but_never_creates_a_comment(tmp_path: Path) -> None:
+    """(8) A total over warn_monthly on a docs-only PR: no new comment; an existing one of
+    the bot is brought up to date."""
+    origin = make_origin(
+        tmp_path, {"costcalc.yaml": WARNED}, {"README": "docs\n", "costcalc.yaml": WARNED}
+    )
+    clone = pr_checkout(origin, tmp_path, fetch_depth=1)
+    with fake_github() as api:
+        first = run_action(clone, tmp_path, event_name="pull_request", event=pr_event(origin),
+                           api_url=api.url)  # fmt: skip
+        assert first.exit_code == 0 and "::warning file=costcalc.yaml" in first.stdout
+        assert api.writes() == []
+        old = api.add(BOT, MARKER + "\nold figures")
+        second = run_action(clone, tmp_path, event_name="pull_request", event=pr_event(origin),
+                            api_url=api.url)  # fmt: skip
+    assert second.exit_code == 0
+    assert [m for m, _ in api.writes()] == ["PATCH"]
+    assert "2,500" in api.by_id(old)["body"] and "old figures" not in api.by_id(old)["body"]
+
+
+@needs_gate
+@pytest.mark.parametrize("fetch_depth", [1, 0], ids=["shallow", "full"])
+def test_merge_group_fetches_the_base_it_compares_with(tmp_path: Path, fetch_depth: int) -> None:
+    """(9) merge_group on the default shallow checkout: the base comes from the event and
+    is fetched by costcalc gate when missing, never with --depth; a full clone is not
+    fetched at all."""
+    origin = make_origin(
+        tmp_path, {"costcalc.yaml": CONFIG}, {"costcalc.yaml": OVER_WORKLOAD_BUDGET}
+    )
+    clone = checkout(origin, tmp_path / "clone", ref="refs/heads/gh-readonly-queue/main/pr-7",
+                     sha=origin.merge_sha, fetch_depth=fetch_depth)  # fmt: skip
+    event = {
+        "merge_group": {"base_ref": "refs/heads/main", "base_sha": origin.base_sha,
+                        "head_ref": "refs/heads/gh-readonly-queue/main/pr-7",
+                        "head_sha": origin.merge_sha},
+        "repository": {"full_name": OWNER_REPO},
+    }  # fmt: skip
+    with fake_github() as api:
+        run = run_action(clone, tmp_path, event_name="merge_group", event=event,
+                         api_url=api.url)  # fmt: skip
+    assert run.exit_code == 1 and run.outputs["past-total-monthly"] == "2685.00", run.stderr
+    assert "is not a commit" not in run.stderr and api.requests == []
+    fetches = [c for c in run.git_log if c.startswith("fetch")]
+    if fetch_depth == 0:
+        assert fetches == []
+    else:
+        assert len(fetches) == 1 and "refs/heads/main" in fetches[0], fetches
+    assert not any("--depth" in c or "--unshallow" in c for c in run.git_log)
+
+
+@needs_gate
+def test_outputs_are_in_cents_as_the_comment_shows_them(tmp_path: Path) -> None:
+    """(10) 20,020 requests a day cost $2,686.605 a month: the outputs say 2686.61 (half up,
+    as the comment), not 2686.605."""
+    head = CONFIG.replace("requests_per_day: 20000\n", "requests_per_day: 20020\n")
+    origin = make_origin(tmp_path, {"costcalc.yaml": CONFIG}, {"costcalc.yaml": head})
+    clone = pr_checkout(origin, tmp_path, fetch_depth=1)
+    with fake_github() as api:
+        run = run_action(clone, tmp_path, event_name="pull_request", event=pr_event(origin),
+                         api_url=api.url)  # fmt: skip
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.outputs["total-monthly"] == "2686.61"
+    assert run.outputs["diff-total-monthly"] == "1.61"
+    (body,) = _bot_comments(api)
+    assert "$2,686.61" in body and "+$1.61" in body
+
+
+@needs_gate
+def test_an_invalid_head_config_leaves_unknown_outputs_empty_and_says_so_once(
+    tmp_path: Path,
+) -> None:
+    """(11) total and diff are unknown (empty), the past total is the base's; the error is
+    the annotation and the one stderr line, not a third copy on stdout."""
+    broken = CONFIG.replace("requests_per_day: 20000\n", "requests_per_day: lots\n")
+    origin = make_origin(tmp_path, {"costcalc.yaml": CONFIG}, {"costcalc.yaml": broken})
+    clone = pr_checkout(origin, tmp_path, fetch_depth=1)
+    with fake_github() as api:
+        run = run_action(clone, tmp_path, event_name="pull_request", event=pr_event(origin),
+                         api_url=api.url)  # fmt: skip
+    assert run.codes["gate"] == 2 and run.outputs["passed"] == "false"
+    assert run.outputs["total-monthly"] == "" and run.outputs["diff-total-monthly"] == ""
+    assert run.outputs["past-total-monthly"] == "2685.00"
+    log = (run.stdout + run.stderr).splitlines()
+    said = [ln for ln in log if "lots" in ln]
+    assert len(said) == 2, said
+    assert said[0].startswith("::error file=costcalc.yaml,line=")
+    assert said[1].startswith("costcalc: error:")

@@ -253,3 +253,157 @@ def test_check_takes_several_configs(repo: Path, run_cli: RunCli) -> None:
     assert result.exit_code == 1
     assert [r["passed"] for r in json.loads(result.stdout)] == [True, False]
     assert run_cli("check", "a.yaml", "a.yaml").exit_code == 0
+
+
+def test_md_keeps_pipes_as_written() -> None:
+    """(6) `a|b|c` renders as a|b|c: the entity is written after the backslash escapes (it
+    was `a&\\#124;b`), in text and in a table cell."""
+    assert md("a|b|c") == "a&#124;b&#124;c"
+    assert md("x#[&]") == "x\\#\\[&amp;\\]"
+    from costcalc.render.tables import markdown_table
+
+    row = markdown_table(["Workload"], [[md("a|b|c")]]).splitlines()[-1]
+    assert row == "| a&#124;b&#124;c |"
+
+
+def test_plain_text_is_never_a_runner_command() -> None:
+    """(5) the table's cells: `::` at the start quoted, `##[` broken, newlines flattened."""
+    from costcalc.render.gate import plain
+
+    assert plain("::error::pwned") == '"::error::pwned"'
+    assert "##[" not in plain("x ##[error]boom") and "boom" in plain("x ##[error]boom")
+    assert plain("a\n::warning::b") == "a ::warning::b"
+    assert plain("support-chat") == "support-chat"
+
+
+def test_find_configs_matches_globs_at_the_base_too(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(2) a glob is matched in the work tree and in the base's tree with glob's rules: `*`
+    stays within a folder and skips hidden names, `**` spans folders, paths from a subfolder
+    are relative to it (`../`)."""
+    from costcalc.gate import find_configs
+
+    files = {f"svc/{s}/costcalc.yaml": BATCHED for s in ("a", "b", "old", ".hidden")}
+    files["svc/deep/x/costcalc.yaml"] = BATCHED
+    commit(repo, files, "base")
+    commit(repo, {"svc/old/costcalc.yaml": None, "svc/deep/x/costcalc.yaml": None}, "head")
+    assert find_configs(["svc/*/costcalc.yaml"]) == ["svc/a/costcalc.yaml", "svc/b/costcalc.yaml"]
+    assert find_configs(["svc/*/costcalc.yaml"], "HEAD~1") == [
+        "svc/a/costcalc.yaml", "svc/b/costcalc.yaml", "svc/old/costcalc.yaml",
+    ]  # fmt: skip
+    assert find_configs(["./svc/**/costcalc.yaml"], "HEAD~1") == [
+        "svc/a/costcalc.yaml", "svc/b/costcalc.yaml", "svc/deep/x/costcalc.yaml",
+        "svc/old/costcalc.yaml",
+    ]  # fmt: skip
+    assert find_configs(["svc/.*/costcalc.yaml"], "HEAD~1") == ["svc/.hidden/costcalc.yaml"]
+    monkeypatch.chdir(repo / "svc" / "a")
+    assert find_configs(["../o*/costcalc.yaml"], "HEAD~1") == ["../old/costcalc.yaml"]
+    report = gate_configs(find_configs(["../*/costcalc.yaml"], "HEAD~1"), "HEAD~1")
+    assert {c.path: c.status for c in report.configs} == {
+        "svc/a/costcalc.yaml": "unchanged", "svc/b/costcalc.yaml": "unchanged",
+        "svc/old/costcalc.yaml": "deleted",
+    }  # fmt: skip
+    assert report.past_total_monthly == 3 * report.configs[0].total_monthly  # type: ignore[operator]
+
+
+def test_markers_name_the_config_from_the_repository_top(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """(7) the same config gets the same marker from any folder; outside git, as given."""
+    commit(repo, {"svc/a/costcalc.yaml": BATCHED}, "a")
+    for where, path in ((repo, "svc/a/costcalc.yaml"), (repo / "svc", "a/costcalc.yaml"),
+                        (repo / "svc" / "a", "costcalc.yaml"),
+                        (repo / "svc" / "a", str(repo / "svc/a/costcalc.yaml"))):  # fmt: skip
+        monkeypatch.chdir(where)
+        (c,) = gate_configs([path], "HEAD").configs
+        assert c.path == "svc/a/costcalc.yaml" and c.marker == marker_for("svc/a/costcalc.yaml")
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    (outside / "costcalc.yaml").write_text(BATCHED)
+    monkeypatch.chdir(outside)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    (c,) = gate_configs(["costcalc.yaml"]).configs
+    assert c.marker == marker_for("costcalc.yaml")
+
+
+def test_fetch_base_is_off_outside_ci(repo: Path, run_cli: RunCli) -> None:
+    """(9) --no-fetch-base (the default outside CI): a missing base is named, nothing fetched."""
+    commit(repo, {"costcalc.yaml": BATCHED}, "a")
+    result = run_cli("gate", "--base", "origin/main", "--comment", "none")
+    assert result.exit_code == 2 and "is not a commit" in result.stderr
+    result = run_cli("gate", "--base", "origin/main", "--comment", "none", "--fetch-base")
+    assert result.exit_code == 2 and "fetching it failed" in result.stderr, result.stderr
+
+
+def test_a_renamed_config_is_compared_with_its_old_self(repo: Path) -> None:
+    """A config moved (git mv) and made dearer in the same change is no first config: the
+    increase limit applies against its old name, which is not gated again as deleted."""
+    commit(repo, {"services/a/costcalc.yaml": BATCHED}, "base")
+    git(repo, "mv", "services/a", "services/search")
+    dearer = BATCHED.replace("requests_per_day: 200000", "requests_per_day: 400000")
+    assert dearer != BATCHED
+    (repo / "services/search/costcalc.yaml").write_text(dearer)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "rename and raise")
+    from costcalc.gate import find_configs
+
+    paths = find_configs(["services/*/costcalc.yaml"], "HEAD~1")
+    assert paths == ["services/a/costcalc.yaml", "services/search/costcalc.yaml"]
+    report = gate_configs(paths, "HEAD~1", fail_on_increase="10%")
+    (c,) = report.configs
+    assert c.path == "services/search/costcalc.yaml" and c.status == "changed"
+    assert c.notes[0] == "renamed from services/a/costcalc.yaml"
+    assert not report.passed and any(f.kind == "increase-pct" for f in c.failures)
+    assert c.past_total_monthly == 2685 and report.past_total_monthly == 2685
+
+
+def test_one_config_named_twice_is_gated_once(repo: Path, run_cli: RunCli) -> None:
+    commit(repo, {"costcalc.yaml": BATCHED}, "base")
+    report = gate_configs(["costcalc.yaml", "./costcalc.yaml"], "HEAD")
+    assert [c.path for c in report.configs] == ["costcalc.yaml"]
+    assert report.total_monthly == 2685
+    result = run_cli("gate", "costcalc.yaml", "./costcalc.yaml", "--base", "HEAD",
+                     "--comment", "none", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["configs"]) == 1
+
+
+def test_a_bare_branch_base_is_fetched_when_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`base: main` in a clone that lacks a local main (a pull request's checkout) is fetched
+    as the branch it names."""
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "config", "user.email", "t@example.com")
+    git(origin, "config", "user.name", "t")
+    commit(origin, {"costcalc.yaml": BATCHED}, "base")
+    git(origin, "checkout", "-q", "-b", "pr")
+    commit(origin, {"README": "docs\n"}, "docs")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "pr",
+                    f"file://{origin}", str(clone)], check=True, timeout=60)  # fmt: skip
+    monkeypatch.chdir(clone)
+    from costcalc.gate import find_configs
+
+    assert find_configs(["costcalc.yaml"], "main", fetch_base_ref=True) == ["costcalc.yaml"]
+    (c,) = gate_configs(["costcalc.yaml"], "main").configs
+    assert c.status == "unchanged" and c.past_total_monthly == 2685
+
+
+def test_stderr_cannot_issue_a_runner_command_in_actions(
+    repo: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner reads `##[command]` anywhere in a line of stderr too: a workload's name in
+    an error line is broken there."""
+    bad = BATCHED.replace("name: nightly-summaries", 'name: "##[error]pwned"').replace(
+        "model: gpt-4o-mini", "model: no-such-model"
+    )
+    assert bad != BATCHED
+    commit(repo, {"costcalc.yaml": bad}, "bad")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = run_cli("gate", "--base", "HEAD", "--comment", "none", "--no-fetch-base")
+    assert result.exit_code == 2, result.stderr
+    assert "##[" not in result.stderr and "#\u200b#[error]pwned" in result.stderr

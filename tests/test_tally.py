@@ -251,7 +251,7 @@ def test_an_estimate_from_a_sample_tally_is_the_samples_estimate(
     blank line drawn, 0 tokens and no request)."""
     tok = costcalc.tokenizer_for(model)
     population = len(values) + extra
-    expected = _estimate(tok, values, population, 7, ["p"])
+    expected = _estimate(tok, values, population, 7, ["p"], [])
     tally = TokenTally.empty(tok.encoding, ["p"])
     for v in values:
         if v is not None:
@@ -286,3 +286,4 @@ def test_worker_processes_give_the_same_tally(tmp_path: Path) -> None:
     two = costcalc.count_file(path, "gpt-4o", jobs=2)
     assert two.tally() == one.tally() and two.model_dump() == one.model_dump()
     assert costcalc.count_string("hello", "gpt-4o").tally().hist == Counter({1: 1})
+

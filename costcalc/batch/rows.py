@@ -54,6 +54,9 @@ def input_rows(
     if template is not None:
         template_fields(template)
     fmt = detect_format(path, column, template)
+    if fmt == "parquet":
+        yield from _parquet_rows(path, column, template, progress)
+        return
     source = Source(
         path, "csv" if fmt == "csv" else "jsonl" if fmt in ("jsonl", "json") else "text"
     )
@@ -95,6 +98,27 @@ def input_rows(
     finally:
         if not source.is_stdin:
             stream.close()
+
+
+def _parquet_rows(
+    path: str,
+    column: str | None,
+    template: str | None,
+    progress: Callable[[int], None] | None,
+) -> Iterator[Row]:
+    from costcalc.tokens.parquet import parquet_columns, parquet_rows
+
+    if template is not None:
+        raise UsageError(f"{path}: Parquet input is read from one {arg('column NAME')}")
+    if column is None:
+        raise UsageError(
+            f"{path}: Parquet input needs {arg('column NAME')} "
+            f"(columns: {', '.join(parquet_columns(path)) or 'none'})"
+        )
+    for number, (text, row) in enumerate(parquet_rows(path, column, progress), start=1):
+        if not text or (not text[0].isalnum() and blank(text)):  # a null is an empty prompt
+            raise InputFileError(path, f"row {row}: {EMPTY_PROMPT}")
+        yield Row(number, [{"role": "user", "content": text}])
 
 
 def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:

@@ -3,10 +3,13 @@ annotations and step outputs, from one result)."""
 
 from __future__ import annotations
 
-import glob
 import importlib
 import os
+import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ import costcalc
 from costcalc.cli import CheckFailed, emit, format_option, prices_option
 from costcalc.errors import CostcalcError, EnvironmentFailure, UsageError
 
-GLOB_CHARS = frozenset("*?[")
+CENT = Decimal("0.01")
 
 
 @click.command()
@@ -26,6 +29,12 @@ GLOB_CHARS = frozenset("*?[")
     metavar="REF",
     help="Git ref to compare with (default: the pull "
     "request's base in CI; none elsewhere: budgets and policies checked alone).",
+)
+@click.option(
+    "--fetch-base/--no-fetch-base",
+    default=None,
+    help="Fetch the base (origin/BRANCH) when the clone lacks it, never with --depth "
+    "(default: on in CI).",
 )
 @click.option(
     "--fail-on-increase",
@@ -50,8 +59,9 @@ GLOB_CHARS = frozenset("*?[")
     type=click.Choice(["change", "always", "never"]),
     default="change",
     show_default=True,
-    help="Create a comment only when something changed, always, or never (an "
-    "existing comment is still updated).",
+    help="change: create a comment only when the cost or config changed or a check "
+    "failed (a warning alone only updates an existing one); always: create it anyway; "
+    "never: read and write no comment at all.",
 )
 @click.option(
     "--summary",
@@ -73,6 +83,7 @@ GLOB_CHARS = frozenset("*?[")
 def gate(
     configs: tuple[str, ...],
     base: str | None,
+    fetch_base: bool | None,
     fail_on_increase: str | None,
     warn_on_increase: str | None,
     comment: str,
@@ -90,7 +101,8 @@ def gate(
     one fails, 2 when a config is invalid (the outputs and comment still say so), 3 when
     posting a comment failed (a fork's read-only token is a warning, not a failure).
     When $GITHUB_OUTPUT is set, appends passed, total-monthly, past-total-monthly,
-    diff-total-monthly, result-file and comment-file to it.
+    diff-total-monthly (USD rounded to cents, as the comment shows them; empty when
+    unknown), result-file and comment-file to it.
 
     \b
     Examples:
@@ -101,11 +113,12 @@ def gate(
     env = os.environ
     output_file = env.get("GITHUB_OUTPUT") or None
     try:
-        paths = _expand(configs or ("costcalc.yaml",))
         in_ci = bool(env.get("GITHUB_ACTIONS") or env.get("GITLAB_CI"))
         ctx = _ci_context() if in_ci and (base is None or comment != "none") else None
         if base is None and ctx is not None:
             base = getattr(ctx, "base_ref", None) or None
+        fetch = in_ci if fetch_base is None else fetch_base
+        paths = costcalc.find_configs(configs or ("costcalc.yaml",), base, fetch_base_ref=fetch)
         table = costcalc.load_price_table(price_files)
         report = costcalc.gate_configs(
             paths,
@@ -120,48 +133,66 @@ def gate(
         raise
     bodies = [costcalc.gate_comment_body(report, c) for c in report.configs]
     files = _write_out_dir(out_dir, report, bodies) if out_dir else {}
-    if annotations if annotations is not None else env.get("GITHUB_ACTIONS") == "true":
+    in_actions = env.get("GITHUB_ACTIONS") == "true"
+    if annotations if annotations is not None else in_actions:
         emit("".join(line + "\n" for line in costcalc.gate_annotations(report)))
+    with _commands_stopped(in_actions):
+        _report(report, fmt, summary, output_file, files, comment, comment_on, ctx, bodies)
+    invalid = [c for c in report.configs if c.status == "invalid"]
+    if invalid:
+        names = ", ".join(c.path for c in invalid[1:])
+        more = f" (and {len(invalid) - 1} more invalid: {names})" if len(invalid) > 1 else ""
+        raise UsageError(f"{invalid[0].error}{more}")
+    if not report.passed:
+        raise CheckFailed()
+
+
+@contextmanager
+def _commands_stopped(in_actions: bool) -> Iterator[None]:
+    """In GitHub Actions, the runner reads no workflow command in what is printed inside:
+    a workload named ``::error::x`` stays text (GitHub's ``::stop-commands::`` with a token
+    nobody can guess, then the token to resume). The annotations are printed before."""
+    if not in_actions:
+        yield
+        return
+    token = f"costcalc-{secrets.token_hex(16)}"
+    emit(f"::stop-commands::{token}\n")
+    try:
+        yield
+    finally:
+        emit(f"::{token}::\n")
+
+
+def _report(
+    report: Any,
+    fmt: str,
+    summary: str | None,
+    output_file: str | None,
+    files: dict[str, str],
+    comment: str,
+    comment_on: str,
+    ctx: Any,
+    bodies: list[str],
+) -> None:
+    env = os.environ
     emit(costcalc.render_result(report, fmt))
     summary = summary or env.get("GITHUB_STEP_SUMMARY") or None
     if summary:
         _append_text(summary, costcalc.render_result(report, "markdown"))
     if output_file:
-        figures = report.model_dump(mode="json")  # money as the JSON writes it: 2685.00
         _append(
             output_file,
             {
                 "passed": "true" if report.passed else "false",
-                "total-monthly": _str(figures["total_monthly"]),
-                "past-total-monthly": _str(figures["past_total_monthly"]),
-                "diff-total-monthly": _str(figures["diff_total_monthly"]),
+                "total-monthly": _cents(report.total_monthly),
+                "past-total-monthly": _cents(report.past_total_monthly),
+                "diff-total-monthly": _cents(report.diff_total_monthly),
                 "result-file": files.get("result", ""),
                 "comment-file": files.get("comment", ""),
             },
         )
     if comment != "none":
         _publish(ctx, comment, comment_on, report, bodies)
-    invalid = [c for c in report.configs if c.status == "invalid"]
-    if invalid:
-        more = f" (and {len(invalid) - 1} more invalid configs)" if len(invalid) > 1 else ""
-        raise UsageError(f"{invalid[0].error}{more}")
-    if not report.passed:
-        raise CheckFailed()
-
-
-def _expand(args: tuple[str, ...]) -> list[str]:
-    """Each argument, or the files its glob matches (sorted); a glob that matches nothing is
-    bad input (a config removed by the change is named, not globbed)."""
-    out: list[str] = []
-    for arg in args:
-        if GLOB_CHARS.isdisjoint(arg) or os.path.exists(arg):
-            out.append(arg)
-            continue
-        found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
-        if not found:
-            raise UsageError(f"no config matches {arg!r}")
-        out += found
-    return list(dict.fromkeys(out))
 
 
 def _ci_context() -> Any:
@@ -191,8 +222,9 @@ def _publish(ctx: Any, comment: str, comment_on: str, report: Any, bodies: list[
             )
 
 
-def _str(value: object) -> str:
-    return "" if value is None else str(value)
+def _cents(value: Decimal | None) -> str:
+    """Money as the comment shows it: rounded half up to cents; empty when unknown."""
+    return "" if value is None else str(value.quantize(CENT, ROUND_HALF_UP))
 
 
 def _file_name(path: str) -> str:

@@ -32,7 +32,7 @@ from costcalc.cli import (
 @click.option(
     "--field", metavar="A.B.C", help="JSON field holding each request's text or messages."
 )
-@click.option("--column", metavar="NAME", help="CSV column holding each request's text.")
+@click.option("--column", metavar="NAME", help="CSV or Parquet column holding each request's text.")
 @click.option(
     "--template",
     metavar="TEXT",
@@ -40,7 +40,7 @@ from costcalc.cli import (
 )
 @click.option(
     "--input-format",
-    type=click.Choice(["text", "lines", "jsonl", "json", "csv"]),
+    type=click.Choice(["text", "lines", "jsonl", "json", "csv", "parquet"]),
     help="Override the format guessed from the file name (lines: one request per line of text).",
 )
 @click.option(
@@ -88,6 +88,8 @@ def tokens(
         echo "Hello world" | costcalc tokens -
         costcalc tokens batch.jsonl --format json
         costcalc tokens export.csv --column body --template "Summarise: {body}"
+        costcalc tokens prompts.parquet --column text      # a file or a folder of them
+        costcalc tokens requests.jsonl.gz                  # gzip, bzip2, xz or zstd
         costcalc tokens big.jsonl --sample 2000 --seed 7
         costcalc tokens prompt.txt -m claude-sonnet-4-5     # an estimate, and says so
     """

@@ -6,6 +6,7 @@ the annotations from it; ``ci``, ``comments``, ``github`` and ``gitlab`` post th
 
 from __future__ import annotations
 
+from costcalc.gate.configs import find_configs
 from costcalc.gate.report import ConfigGate, GateIssue, GateReport, gate_configs, marker_for
 
-__all__ = ["ConfigGate", "GateIssue", "GateReport", "gate_configs", "marker_for"]
+__all__ = ["ConfigGate", "GateIssue", "GateReport", "find_configs", "gate_configs", "marker_for"]

@@ -32,7 +32,8 @@ from costcalc.budget import (
     parse_threshold,
 )
 from costcalc.errors import CostcalcError, InputFileError, UsageError
-from costcalc.gitread import commit_exists, read_config_text
+from costcalc.gate.configs import repo_path
+from costcalc.gitread import commit_exists, read_config_text, renamed_files, repo_prefix
 from costcalc.money import MoneyOut, usd
 from costcalc.yamlfile import line_of, read_text
 
@@ -58,6 +59,7 @@ class GateIssue(BaseModel):
 
 class ConfigGate(BaseModel):
     path: str
+    """As the repository names it (from its top, with ``/``; outside git, as given)."""
     status: Status
     """checked (no base), new, deleted, changed, unchanged, or invalid (``error`` says why)."""
     passed: bool
@@ -66,15 +68,19 @@ class ConfigGate(BaseModel):
     changes: list[str]
     """Every change a reviewer should see: per workload, then budgets and policies."""
     workloads: list[WorkloadDiff]
+    """Each workload's row; without a base their status is ``checked`` (no past, no diff)."""
     total_monthly: MoneyOut | None
     """None when the config is invalid."""
     past_total_monthly: MoneyOut | None
+    """The base's total (also of an invalid head config, when the base's can be priced)."""
     diff_total_monthly: MoneyOut | None
     headline: str
     notes: list[str]
     prices_as_of: dt.date | None
     changed: bool
-    """Anything a reviewer should see: a cost or config change, a failure or a warning."""
+    """Worth a new comment: a cost or config change, or a failure. A warning alone is not
+    (a config that stays over its warning level would comment on every pull request); it
+    still updates the config's existing comment."""
     marker: str
     error: str | None = None
     """Why the config is invalid (one line)."""
@@ -86,8 +92,8 @@ class GateReport(BaseModel):
     base: str | None
     prices_as_of: dt.date | None
     """The first config's price date (each config has its own)."""
-    total_monthly: MoneyOut
-    """The configs' monthly totals added up (invalid configs count nothing)."""
+    total_monthly: MoneyOut | None
+    """The configs' monthly totals added up; None when a config is invalid (unknown)."""
     past_total_monthly: MoneyOut | None
     diff_total_monthly: MoneyOut | None
 
@@ -116,14 +122,30 @@ def gate_configs(
     warn = parse_threshold(warn_on_increase, "warn_on_increase") if warn_on_increase else None
     if base is not None and not commit_exists(base):
         raise UsageError(
-            f"base {base!r} is not a commit here (fetch it first, e.g. git fetch origin main)"
+            f"base {base!r} is not a commit here (fetch it first: costcalc gate --fetch-base, "
+            "or git fetch origin main:refs/remotes/origin/main for origin/main)"
         )
     table = table or load_price_table()
-    gates = [_gate_one(_shown_path(p), base, fail, warn or (None, None), table) for p in configs]
-    valid = [g for g in gates if g.total_monthly is not None]
-    past = [g.past_total_monthly for g in valid if g.past_total_monthly is not None]
-    total = sum((g.total_monthly or Decimal(0) for g in valid), Decimal(0))
+    prefix = repo_prefix()
+    gates = []
+    local_paths = list(dict.fromkeys(_shown_path(p) for p in configs))
+    # a config renamed by the change is compared with its old self, not gated as new (and
+    # the old name is not gated again as deleted)
+    renamed = (
+        {new: old for new, old in renamed_files(base).items() if new in local_paths} if base else {}
+    )
+    for local in local_paths:
+        if local in renamed.values() and not os.path.lexists(local):
+            continue
+        limits = (fail, warn or (None, None))
+        gate = _gate_one(local, repo_path(local, prefix), base, *limits, table,
+                         base_path=renamed.get(local))  # fmt: skip
+        gates.append(gate)
+    totals = [g.total_monthly for g in gates if g.total_monthly is not None]
+    total = sum(totals, Decimal(0)) if len(totals) == len(gates) else None
+    past = [g.past_total_monthly for g in gates if g.past_total_monthly is not None]
     past_total = sum(past, Decimal(0)) if base is not None else None
+    diff = total - past_total if total is not None and past_total is not None else None
     return GateReport(
         passed=all(g.passed for g in gates),
         configs=gates,
@@ -131,7 +153,7 @@ def gate_configs(
         prices_as_of=next((g.prices_as_of for g in gates if g.prices_as_of), None),
         total_monthly=total,
         past_total_monthly=past_total,
-        diff_total_monthly=total - past_total if past_total is not None else None,
+        diff_total_monthly=diff,
     )
 
 
@@ -148,12 +170,16 @@ def _shown_path(path: str) -> str:
 
 def _gate_one(
     path: str,
+    shown: str,
     base: str | None,
     fail: tuple[Decimal | None, Decimal | None],
     warn: tuple[Decimal | None, Decimal | None],
     table: PriceTable,
+    *,
+    base_path: str | None = None,
 ) -> ConfigGate:
-    at_base = f"{base}:{path if os.path.isabs(path) else './' + path}" if base else None
+    old = base_path or path  # its name at the base: another when the change renamed it
+    at_base = f"{base}:{old if os.path.isabs(old) else './' + old}" if base else None
     base_cfg, base_error, at_base_found = None, None, False
     try:
         if at_base is not None and read_config_text(at_base, allow_missing_ref=True):
@@ -161,14 +187,20 @@ def _gate_one(
             base_cfg = load_config(at_base)
     except CostcalcError as exc:
         base_error = " ".join(str(exc).split())
+    if base_cfg is not None:  # the command line's limits are no change of the config
+        base_cfg = _with_limits(base_cfg, fail, warn)
     if not os.path.lexists(path) and at_base_found:
-        return _deleted(path, base_cfg, base_error, table)
+        return _deleted(shown, base_cfg, base_error, table)
     try:
         text = read_text(path, "config file")
-        head = load_config(path)
-        return _gate_valid(path, text, head, base_cfg, base, fail, warn, table, base_error)
+        head = _with_limits(load_config(path), fail, warn)
+        gate = _gate_valid(path, text, head, base_cfg, base, table, base_error)
     except CostcalcError as exc:
-        return _invalid(path, exc)
+        return _invalid(shown, exc, _past_total(base_cfg, table))
+    if base_path is not None:
+        gate.notes.insert(0, f"renamed from {base_path}")
+        gate = gate.model_copy(update={"status": "changed", "changed": True})
+    return gate.model_copy(update={"path": shown, "marker": marker_for(shown)})
 
 
 def _with_limits(
@@ -191,12 +223,9 @@ def _gate_valid(
     head: ProjectConfig,
     base_cfg: ProjectConfig | None,
     base: str | None,
-    fail: tuple[Decimal | None, Decimal | None],
-    warn: tuple[Decimal | None, Decimal | None],
     table: PriceTable,
     base_error: str | None,
 ) -> ConfigGate:
-    head = _with_limits(head, fail, warn)
     if base is None:
         status: Status = "checked"
         no_base = NO_BASE_NOTE
@@ -213,7 +242,11 @@ def _gate_valid(
     if base_error and no_base not in notes:
         notes.append(no_base)
     if base is None:
-        rows: list[WorkloadDiff] = []
+        rows = [
+            WorkloadDiff(name=w.name, status="checked", past_monthly=None,
+                         monthly=w.monthly_cost, diff=Decimal(0), changes=[])
+            for w in report.workloads
+        ]  # fmt: skip
         changes: list[str] = []
         title = f"monthly LLM cost {usd(report.total_monthly)}"
         past = diff_total = None
@@ -244,7 +277,7 @@ def _gate_valid(
         headline=title,
         notes=notes,
         prices_as_of=report.prices_as_of,
-        changed=status in ("new", "changed") or bool(failures or warnings),
+        changed=status in ("new", "changed") or bool(failures),
         marker=marker_for(path),
     )
 
@@ -267,6 +300,13 @@ def _issues(report: CheckReport, found: list[Failure], text: str) -> list[GateIs
     return out
 
 
+def _past_total(old: ProjectConfig | None, table: PriceTable) -> Decimal | None:
+    try:
+        return monthly_costs(old, table, "the base config").total_monthly if old else None
+    except CostcalcError:
+        return None
+
+
 def _deleted(
     path: str, old: ProjectConfig | None, base_error: str | None, table: PriceTable
 ) -> ConfigGate:
@@ -287,14 +327,14 @@ def _deleted(
     )  # fmt: skip
 
 
-def _invalid(path: str, exc: CostcalcError) -> ConfigGate:
+def _invalid(path: str, exc: CostcalcError, past: Decimal | None) -> ConfigGate:
     message = " ".join(str(exc).split())
     line = exc.line if isinstance(exc, InputFileError) else None
     issue = GateIssue(kind="invalid-config", workload=None, message=message, line=line,
                       level="error")  # fmt: skip
     return ConfigGate(
         path=path, status="invalid", passed=False, failures=[issue], warnings=[], changes=[],
-        workloads=[], total_monthly=None, past_total_monthly=None, diff_total_monthly=None,
+        workloads=[], total_monthly=None, past_total_monthly=past, diff_total_monthly=None,
         headline="the config is invalid", notes=[], prices_as_of=None, changed=True,
         marker=marker_for(path), error=message,
     )  # fmt: skip

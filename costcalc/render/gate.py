@@ -35,8 +35,9 @@ def md(text: object) -> str:
     flat = " ".join(flat.split())
     if len(flat) > MAX_TEXT:
         flat = flat[: MAX_TEXT - 1] + "…"
-    flat = "".join(_HTML.get(c, c) for c in flat)
+    # Markdown's backslashes first: the entities' own "#" and ";" are not text to escape
     flat = _MD.sub(r"\\\1", flat)
+    flat = "".join(_HTML.get(c, c) for c in flat)
     return flat.replace("@", "@\u200b")
 
 
@@ -188,25 +189,39 @@ def gate_markdown(report: "GateReport", limit: int = COMMENT_LIMIT) -> str:
     return "\n".join(comment_body(report, c, share) for c in report.configs)
 
 
+def plain(text: object) -> str:
+    """``text`` on one line for the terminal and CI logs, never read as a runner command:
+    a cell that starts with ``::`` is quoted, and ``##[`` (a command anywhere in a line) is
+    broken, so a workload named ``::error::pwned`` cannot write an annotation."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    flat = flat.replace("##[", "#\u200b#[")
+    return f'"{flat}"' if flat.startswith("::") else flat
+
+
 def gate_table(report: "GateReport") -> str:
     lines = []
     for c in report.configs:
-        lines.append(f"costcalc gate {c.path}: {_verdict(c)}")
+        lines.append(f"costcalc gate {plain(c.path)}: {_verdict(c)}")
         if c.status == "invalid":
-            lines.append(f"  error: {c.error}")
-            continue
-        lines.append(f"  {c.headline}")
-        lines += [f"  {i.level}: {' '.join(i.message.split())}" for i in [*c.failures, *c.warnings]]
-        lines += [f"  changed: {' '.join(ch.split())}" for ch in c.changes]
-        rows = [
-            [" ".join(w.name.split()), usd(w.past_monthly) if w.past_monthly is not None else "-",
-             usd(w.monthly) if w.monthly is not None else "-", signed_usd(w.diff)]
-            for w in c.workloads
-        ]  # fmt: skip
+            continue  # the error is the command's one error line (and the annotation)
+        lines.append(f"  {plain(c.headline)}")
+        lines += [f"  {i.level}: {plain(i.message)}" for i in [*c.failures, *c.warnings]]
+        lines += [f"  changed: {plain(ch)}" for ch in c.changes]
+        money = [usd(w.monthly) if w.monthly is not None else "-" for w in c.workloads]
+        if report.base is None:
+            headers, right = ["workload", "monthly"], [1]
+            rows = [[plain(w.name), m] for w, m in zip(c.workloads, money, strict=True)]
+        else:
+            headers, right = ["workload", "previous", "new", "diff"], [1, 2, 3]
+            rows = [
+                [plain(w.name), usd(w.past_monthly) if w.past_monthly is not None else "-", m,
+                 signed_usd(w.diff)]
+                for w, m in zip(c.workloads, money, strict=True)
+            ]  # fmt: skip
         if rows:
-            table = text_table(["workload", "previous", "new", "diff"], rows, right=[1, 2, 3])
+            table = text_table(headers, rows, right=right)
             lines += ["", *("  " + ln for ln in table.rstrip("\n").splitlines()), ""]
-        lines += [f"  note: {n}" for n in c.notes]
+        lines += [f"  note: {plain(n)}" for n in c.notes]
     verdict = "passed" if report.passed else "FAILED"
     base = f"base {report.base}" if report.base else "no base"
     lines.append(f"{verdict}: {len(report.configs)} config(s), {base}")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from costcalc.errors import (
     CostcalcError,
+    CostcalcNote,
     FieldError,
     InputFileError,
     RequestError,
     UsageError,
     arg,
-    open_input,
     path_arguments,
     require_type,
 )
@@ -33,6 +34,7 @@ from costcalc.tokens.engine import (
     ordered_map,
     usable_jobs,
 )
+from costcalc.tokens.parquet import parquet_columns, parquet_rows
 from costcalc.tokens.readers import (
     CsvPlan,
     Source,
@@ -139,13 +141,20 @@ def count_file(
             fmt = "json"
         if fmt == "csv" and not (column or template):
             if name != STDIN:
-                open_input(name).close()  # a missing file says so first
+                Source(name, fmt).open().close()  # a missing file says so first
             raise UsageError(
                 f"{name}: CSV input needs {arg('column NAME')} or {arg('template TEXT')}"
             )
-        if fmt != "csv" and (column or template):
+        if fmt == "parquet" and column is None and template is None:
             raise UsageError(
-                f"{name}: {arg('column')} and {arg('template')} apply to CSV input only"
+                f"{name}: Parquet input needs {arg('column NAME')} "
+                f"(columns: {', '.join(parquet_columns(name)) or 'none'})"
+            )
+        if fmt == "parquet" and (template or field is not None):
+            raise UsageError(f"{name}: Parquet input is read from one {arg('column NAME')}")
+        if fmt not in ("csv", "parquet") and (column or template):
+            raise UsageError(
+                f"{name}: {arg('column')} and {arg('template')} apply to CSV or Parquet input only"
             )
         if fmt == "csv" and field is not None:
             raise UsageError(
@@ -215,7 +224,14 @@ def _count_source(
     progress: Progress | None,
     totals: Tally,
 ) -> None:
-    if source.format == "jsonl" and jobs > 1 and not source.is_stdin:
+    if source.format == "jsonl" and jobs > 1 and not source.is_stdin and source.compressed:
+        warnings.warn(
+            f"{source.name}: a compressed stream cannot be split in byte ranges: one process "
+            f"decompresses it and {jobs} count its lines",
+            CostcalcNote,
+            stacklevel=2,
+        )
+    if source.format == "jsonl" and jobs > 1 and not source.is_stdin and not source.compressed:
         source.open().close()  # a missing or unreadable file: one clear error first
         ranges = ((spec, source.name, a, b) for a, b in file_ranges(source.name))
         before = 0  # lines in the ranges already counted
@@ -241,10 +257,12 @@ def _count_source(
         finally:
             if not source.is_stdin:
                 stream.close()
-    elif source.format in ("csv", "lines"):
+    elif source.format in ("csv", "lines", "parquet"):
         rows = (
             csv_rows(source, plan, errors, progress)
             if source.format == "csv"
+            else parquet_rows(source.name, plan.column, progress)
+            if source.format == "parquet"
             else text_lines(source, errors, progress)
         )
         if spec.prompt_overhead:  # counted as sent: an empty prompt would not be accepted

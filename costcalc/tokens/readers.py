@@ -23,7 +23,6 @@ from costcalc.errors import (
     RequestError,
     UsageError,
     arg,
-    open_input,
     quoted,
 )
 from costcalc.jsonlines import (
@@ -37,6 +36,7 @@ from costcalc.jsonlines import (
 )
 from costcalc.requests import blank
 from costcalc.tokens.engine import _decode_line
+from costcalc.tokens.parquet import PARQUET_MAGIC, PARQUET_SUFFIXES
 from costcalc.tokens.requests import (
     _SURROGATE,
     BLOCK_BYTES,
@@ -45,6 +45,13 @@ from costcalc.tokens.requests import (
     InputFormat,
     Progress,
     _is_messages,
+)
+from costcalc.tokens.sources import (
+    inner_name,
+    is_compressed,
+    is_folder,
+    is_remote,
+    open_source,
 )
 
 # --- readers ----------------------------------------------------------------------------------
@@ -62,12 +69,19 @@ class Source:
         return self.name == STDIN
 
     def open(self) -> IO[bytes]:
+        """The bytes of the input, decompressed as read when compressed (gzip, bzip2, xz,
+        zstd, by their magic bytes), from a local file or a URI (``s3://``, ``gs://``)."""
         if self.is_stdin:
             return sys.stdin.buffer
-        return open_input(self.name)
+        return open_source(self.name)
+
+    @property
+    def compressed(self) -> bool:
+        """Whether the file is compressed (so it cannot be read in parallel byte ranges)."""
+        return not self.is_stdin and self.format != "parquet" and is_compressed(self.name)
 
     def size(self) -> int | None:
-        if self.is_stdin:
+        if self.is_stdin or is_remote(self.name):
             return None
         try:
             return os.path.getsize(self.name)
@@ -451,20 +465,43 @@ TEXT_SUFFIXES = (".txt", ".text", ".md")
 
 
 def _is_tsv(name: str) -> bool:
-    return Path(name).suffix.lower() == ".tsv"
+    return Path(inner_name(name)).suffix.lower() == ".tsv"
 
 
 def detect_format(name: str, column: str | None, template: str | None) -> InputFormat:
-    """The format of an input by its name; a CSV column or template makes any file without a
-    JSON or text suffix a CSV (so a .dat or stdin can be one), but not a .txt or .jsonl."""
-    suffix = Path(name).suffix.lower()
+    """The format of an input by its name (less a compression suffix: ``x.csv.gz`` is CSV);
+    a folder, or a file starting with Parquet's magic bytes, is Parquet; a CSV column or
+    template makes any other file without a JSON or text suffix a CSV (so a .dat or stdin can
+    be one), but not a .txt or .jsonl."""
+    suffix = Path(inner_name(name)).suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
     if suffix == ".json":
         return "json"
-    if suffix in (".csv", ".tsv") or ((column or template) and suffix not in TEXT_SUFFIXES):
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    local = name != STDIN and not is_remote(name)
+    if (
+        local
+        and suffix not in TEXT_SUFFIXES
+        and (os.path.isdir(name) or _starts_with(name, PARQUET_MAGIC))
+    ):
+        return "parquet"
+    if is_remote(name) and not suffix and is_folder(name):
+        return "parquet"
+    if (column or template) and suffix not in TEXT_SUFFIXES:
         return "csv"
     return "text"
+
+
+def _starts_with(name: str, magic: bytes) -> bool:
+    try:
+        with open(name, "rb") as f:
+            return f.read(len(magic)) == magic
+    except OSError:  # reading it says what is wrong
+        return False
 
 
 def peek_model(source: Source) -> str | None:
@@ -472,7 +509,7 @@ def peek_model(source: Source) -> str | None:
     if source.is_stdin or source.format not in ("jsonl", "json"):
         return None
     try:
-        with open(source.name, "rb") as f:
+        with source.open() as f:
             for _number, raw in read_lines(f, source.name):
                 if raw.strip():
                     obj = parse_json(raw)

@@ -17,9 +17,10 @@ from costcalc.tokens.encodings import (
     message_tokens_raw,
 )
 
-InputFormat = Literal["text", "lines", "jsonl", "json", "csv"]
+InputFormat = Literal["text", "lines", "jsonl", "json", "csv", "parquet"]
 """text: a whole file is one request; lines: each non-blank line is one (as `batch build`
-reads a text file); jsonl: each line is one; json: a document of one or more; csv: each row."""
+reads a text file); jsonl: each line is one; json: a document of one or more; csv: each row;
+parquet: each row of one string column of a Parquet file or folder of them."""
 Errors = Literal["strict", "replace"]
 BLOCK_BYTES = 4 * 1024 * 1024
 CSV_BATCH_ROWS = 2000

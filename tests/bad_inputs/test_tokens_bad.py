@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("invalid-utf8-jsonl", {"a.jsonl": b'{"prompt": "ok"}\n{"prompt": "bad \xff"}\n'}, ["{d}/a.jsonl"], ("a.jsonl:2:", "not valid UTF-8")),
     ("invalid-utf8-csv", {"a.csv": b"text\nok\nbad \xff\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:3:", "not valid UTF-8")),
     ("negative-seed", {"a.txt": "x\n"}, ["{d}/a.txt", "--sample", "1", "--seed", "-1"], ("Invalid value for '--seed': -1 is not in the range x>=0",)),
-    ("column-on-text-file", {"a.txt": "Hello world\n"}, ["{d}/a.txt", "--column", "body"], ("a.txt: --column and --template apply to CSV input only",)),
-    ("column-on-jsonl-file", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--column", "body"], ("a.jsonl: --column and --template apply to CSV input only",)),
+    ("column-on-text-file", {"a.txt": "Hello world\n"}, ["{d}/a.txt", "--column", "body"], ("a.txt: --column and --template apply to CSV or Parquet input only",)),
+    ("column-on-jsonl-file", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--column", "body"], ("a.jsonl: --column and --template apply to CSV or Parquet input only",)),
     ("messages-not-a-list", {"a.jsonl": '{"messages": "hello"}\n'}, ["{d}/a.jsonl"], ("a.jsonl:1:", "messages must be a list of chat messages, got str")),
     ("csv-header-with-newlines", {"a.csv": '"two\nlines",b\n1,2\n'}, ["{d}/a.csv", "--column", "a"], ("a.csv:1: no column 'a' (columns: two lines, b)",)),
     ("csv-header-unterminated-quote", {"a.csv": '"un\nterminated,b\n1,2\n'}, ["{d}/a.csv", "--column", "a"], ("a.csv:1: unterminated quoted field",)),
@@ -32,7 +33,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("template-conversion-and-spec", {"a.csv": "body\nx\n"}, ["{d}/a.csv", "--template", "{body!r:>9}"], ("--template: '{body!r:>9}' is not a plain column name (write {column}, and {{ }} for literal braces)",)),
     ("template-unbalanced", {"a.csv": "title\nx\n"}, ["{d}/a.csv", "--template", "oops {title"], ("--template",)),
     ("csv-needs-column", {"a.csv": "title\nx\n"}, ["{d}/a.csv"], ("a.csv", "needs --column NAME or --template")),
-    ("column-on-jsonl", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--input-format", "jsonl", "--column", "x"], ("--column and --template apply to CSV input only",)),
+    ("column-on-jsonl", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--input-format", "jsonl", "--column", "x"], ("--column and --template apply to CSV or Parquet input only",)),
     ("short-csv-row", {"a.csv": "id,text\n1,hello\n2\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:3:", "row has 1 fields, the header has 2")),
     ("unknown-model", {"a.txt": "x"}, ["{d}/a.txt", "-m", "gpt4o"], ("unknown model 'gpt4o'", "did you mean", "'gpt-4o'")),
     ("sample-zero", {"a.jsonl": '{"prompt": "x"}\n'}, ["{d}/a.jsonl", "--sample", "0"], ("--sample must be at least 1, got 0",)),
@@ -40,6 +41,10 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("sample-stdin", {}, ["-", "--sample", "5"], ("--sample reads its input twice",)),
     ("missing-file", {}, ["{d}/nope.txt"], ("nope.txt: no such file",)),
     ("directory", {"sub/x.txt": "x"}, ["{d}/sub"], ("sub: is a directory",)),
+    ("truncated-gzip", {"a.jsonl.gz": gzip.compress(b'{"prompt": "x"}\n' * 500)[:60]}, ["{d}/a.jsonl.gz"], ("a.jsonl.gz: corrupt or truncated gzip data",)),
+    ("corrupt-xz-named-plain", {"a.csv": b"\xfd7zXZ\x00" + b"garbage" * 20}, ["{d}/a.csv", "--column", "t"], ("a.csv: corrupt or truncated xz data",)),
+    ("corrupt-bzip2", {"a.txt.bz2": b"BZh9" + b"\x00" * 40}, ["{d}/a.txt.bz2"], ("a.txt.bz2: corrupt or truncated bzip2 data",)),
+    ("parquet-suffix-not-parquet", {"a.parquet": b"not parquet at all"}, ["{d}/a.parquet", "--column", "t"], ("a.parquet: is not a Parquet file",)),
     ("bad-field-path", {"a.jsonl": '{"a": 1}\n'}, ["{d}/a.jsonl", "--field", "a..b"], ("--field 'a..b'",)),
     ("text-and-files", {"a.txt": "x"}, ["{d}/a.txt", "--text", "hi"], ("either --text or files",)),
     ("bad-format-choice", {"a.txt": "x"}, ["{d}/a.txt", "--format", "yaml"], ("Invalid value for '--format'",)),
