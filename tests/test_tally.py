@@ -287,3 +287,13 @@ def test_worker_processes_give_the_same_tally(tmp_path: Path) -> None:
     assert two.tally() == one.tally() and two.model_dump() == one.model_dump()
     assert costcalc.count_string("hello", "gpt-4o").tally().hist == Counter({1: 1})
 
+
+def test_parquet_halves_merge_to_the_whole(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    texts = [f"prompt number {i} " * (i % 9) for i in range(300)]
+    for name, rows in (("whole", texts), ("a", texts[:120]), ("b", texts[120:])):
+        pq.write_table(pa.table({"text": rows}), tmp_path / f"{name}.parquet", row_group_size=50)
+    whole = costcalc.count_file(tmp_path / "whole.parquet", "gpt-4o", column="text")
+    halves = [costcalc.count_file(tmp_path / f"{n}.parquet", "gpt-4o", column="text") for n in "ab"]
+    _same_count(count_from_tally(halves[0].tally() + halves[1].tally(), "gpt-4o"), whole)
