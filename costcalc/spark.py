@@ -50,6 +50,8 @@ _PART_SCHEMA = "part STRING"
 
 def _require_pyspark() -> None:
     try:
+        # mapInArrow refuses to run without pandas, though nothing here uses it
+        import pandas  # noqa: F401
         import pyarrow  # noqa: F401
         import pyspark  # noqa: F401
     except ImportError:
