@@ -74,6 +74,8 @@ _LAZY = {
     "price_list": "costcalc.prices.sheet",
     "price_sheet": "costcalc.prices.sheet",
     "TokenCount": "costcalc.tokens.result",
+    "TokenTally": "costcalc.tokens.tally:Tally",
+    "count_from_tally": "costcalc.tokens.tally",
     "count_file": "costcalc.tokens.count",
     "count_on_spark": "costcalc.spark:count_parquet",
     "count_string": "costcalc.tokens.count",
@@ -173,6 +175,8 @@ if TYPE_CHECKING:
     from costcalc.tokens.count import count_file, count_string
     from costcalc.tokens.encodings import count_message_tokens, count_tokens, tokenizer_for
     from costcalc.tokens.result import TokenCount
+    from costcalc.tokens.tally import Tally as TokenTally
+    from costcalc.tokens.tally import count_from_tally
     from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
     from costcalc.userdata import user_data_dir
     from costcalc.verdict import Recommendation
@@ -219,6 +223,7 @@ __all__ = [
     "Recommendation",
     "Route",
     "TokenCount",
+    "TokenTally",
     "UnknownModelError",
     "UsageError",
     "Workload",
@@ -228,6 +233,7 @@ __all__ = [
     "build_batch",
     "check_budgets",
     "count_file",
+    "count_from_tally",
     "count_message_tokens",
     "count_on_spark",
     "count_string",

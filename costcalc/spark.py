@@ -3,9 +3,9 @@
 Each partition is counted where it lives (``mapInArrow``: Arrow record batches, no row
 objects) with the encodings shipped inside costcalc, built once per Python worker process
 (``get_encoding`` is cached per process and Spark reuses its Python workers), so executors
-need no network and no tiktoken cache. A partition returns its histogram of raw tokens per
-request as one small JSON row; the driver merges them and builds the same ``TokenCount`` a
-local count gives.
+need no network and no tiktoken cache. A partition returns its ``Tally`` (the histogram of raw
+tokens per request) as one small JSON row; the driver merges them and ``count_from_tally``
+gives the same ``TokenCount`` a local count gives.
 
 pyspark is an optional extra (``pip install "costcalc[spark]"``); it is imported only here.
 """
@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import warnings
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +34,8 @@ from costcalc.jsonlines import JsonError, parse_json
 from costcalc.tokens.encodings import DEFAULT_MODEL, get_encoding, tokenizer_for
 from costcalc.tokens.engine import count_texts
 from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
-from costcalc.tokens.result import TokenCount, _result
+from costcalc.tokens.result import TokenCount
+from costcalc.tokens.tally import Tally, count_from_tally
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 _MISSING_EXTRA = 'counting on Spark needs pyspark: pip install "costcalc[spark]"'
 _PART_SCHEMA = "part STRING"
-"""What a partition returns: one row, the JSON of its histogram (or of its first error)."""
+"""What a partition returns: one row, the JSON of its tally (or of its first error)."""
 
 
 def _require_pyspark() -> None:
@@ -68,9 +68,7 @@ def _count_batches(
     import pyarrow as pa
 
     get_encoding(spec.encoding)  # once per Python worker process (cached)
-    hist: Counter[int] = Counter()
-    chat = False
-    refused = 0
+    tally = Tally.empty(spec.encoding)
     error: str | None = None
     for batch in batches:
         values: list[str | None] = batch.column(0).to_pylist()
@@ -78,21 +76,16 @@ def _count_batches(
             try:
                 for value in values:
                     obj = _request(value)
-                    tokens, is_chat = request_tokens(obj, spec)
-                    hist[tokens] += 1
-                    chat = chat or is_chat
-                    refused += request_refused(obj, spec)
-            except (RequestError, CostcalcError, JsonError) as exc:
+                    tokens, chat = request_tokens(obj, spec)
+                    tally.add(tokens, refused=request_refused(obj, spec), chat=chat)
+            except (RequestError, CostcalcError) as exc:
                 error = str(exc)
                 break
         else:
             # a null is a request with no text, as an empty CSV cell: counted, and refused
-            part = count_texts(spec, [v if v is not None else "" for v in values])
-            hist.update(part.hist)
-            refused += part.refused
-    body = {"hist": {str(k): v for k, v in hist.items()}, "chat": chat, "refused": refused}
-    text = json.dumps({"error": error} if error is not None else body)
-    yield pa.RecordBatch.from_pylist([{"part": text}])
+            tally += count_texts(spec, [v if v is not None else "" for v in values])
+    part = {"error": error} if error is not None else tally.to_dict()
+    yield pa.RecordBatch.from_pylist([{"part": json.dumps(part)}])
 
 
 def _request(value: str | None) -> Any:
@@ -140,19 +133,13 @@ def count_dataframe(
         # pyspark 4.0-4.3 warn that pandas 3 is not fully supported; mapInArrow uses no pandas
         warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
         rows = df.select(column).mapInArrow(count_partition, _PART_SCHEMA).collect()
-    hist: Counter[int] = Counter()
-    chat = False
-    refused = 0
+    total = Tally.empty(tok.encoding, [f"<DataFrame column {column}>"])
     for row in rows:
         part = json.loads(row["part"])
         if "error" in part:
             raise UsageError(f"{arg('column')} {column!r}: {part['error']}")
-        hist.update({int(k): v for k, v in part["hist"].items()})
-        chat = chat or part["chat"]
-        refused += part["refused"]
-    if chat:
-        tok.warn_if_overhead_unknown()
-    return _result(tok, hist, [f"<DataFrame column {column}>"], refused=refused)
+        total += Tally.from_dict(part)
+    return count_from_tally(total, tok.model, table)
 
 
 def _check_column(df: DataFrame, column: str) -> None:

@@ -64,6 +64,13 @@ def _local(tmp_path: Path, texts: list[str], model: str = "gpt-4o") -> costcalc.
 def _same(a: costcalc.TokenCount, b: costcalc.TokenCount) -> None:
     assert a.model_dump(exclude={"inputs"}) == b.model_dump(exclude={"inputs"})
     assert a.sizes() == b.sizes()
+    ta, tb = a.tally(), b.tally()  # the merged partitions' tally is the whole input's
+    assert (ta.encoding, ta.hist, ta.chat, ta.refused) == (
+        tb.encoding,
+        tb.hist,
+        tb.chat,
+        tb.refused,
+    )
 
 
 def test_a_dataframe_counts_as_the_local_count_and_raw_tiktoken(spark: Any, tmp_path: Path) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from costcalc.errors import (
@@ -59,21 +57,14 @@ from costcalc.tokens.requests import (
     request_refused,
     request_tokens,
 )
-from costcalc.tokens.result import TokenCount, _result
+from costcalc.tokens.result import TokenCount
 from costcalc.tokens.sample import _count_sample
+from costcalc.tokens.tally import Tally, tally_count
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
 
 # --- the whole count ------------------------------------------------------------------------
-
-
-@dataclass
-class _Totals:
-    hist: Counter[int] = field(default_factory=Counter)
-    chat: bool = False
-    text_requests: list[int] = field(default_factory=list)
-    refused: int = 0
 
 
 _TYPE_WORDS = {str: "a str", int: "a whole number (int)", bool: "True or False"}
@@ -183,15 +174,10 @@ def count_file(
     if sample is not None:
         return _count_sample(sources, tok, spec, plan, sample, seed, errors, progress)
 
-    totals = _Totals()
+    tally = Tally.empty(tok.encoding, names)
     for source in sources:
-        _count_source(source, spec, plan, jobs, errors, progress, totals)
-    hist = Counter(totals.hist)
-    for raw in totals.text_requests:
-        hist[raw] += 1
-    if totals.chat:
-        tok.warn_if_overhead_unknown()
-    return _result(tok, hist, names, refused=totals.refused)
+        _count_source(source, spec, plan, jobs, errors, progress, tally)
+    return tally_count(tally, tok)
 
 
 def count_string(
@@ -201,9 +187,10 @@ def count_string(
     request object holding them)."""
     require_type(text, str, "text", "count_string", "a str")
     tok = tokenizer_for(model or DEFAULT_MODEL, table)
+    tally = Tally.empty(tok.encoding, ["<text>"])
     if not messages:
-        raw_hist = Counter([count_raw(tok.encoding, text)])
-        return _result(tok, raw_hist, ["<text>"], refused=int(refused(text)))
+        tally.add(count_raw(tok.encoding, text), refused=refused(text))
+        return tally_count(tally, tok)
     try:
         obj = parse_json(text)
     except JsonError as exc:
@@ -211,12 +198,11 @@ def count_string(
     spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
     try:
         raw, chat = request_tokens(obj, spec)
-        rejected = int(request_refused(obj, spec))
+        rejected = request_refused(obj, spec)
     except RequestError as exc:
         raise UsageError(f"{arg('text')} with {arg('messages', True)}: {exc}") from None
-    if chat:
-        tok.warn_if_overhead_unknown()
-    return _result(tok, Counter([raw]), ["<text>"], refused=rejected)
+    tally.add(raw, refused=rejected, chat=chat)
+    return tally_count(tally, tok)
 
 
 def _count_source(
@@ -226,7 +212,7 @@ def _count_source(
     jobs: int,
     errors: Errors,
     progress: Progress | None,
-    totals: _Totals,
+    totals: Tally,
 ) -> None:
     if source.format == "jsonl" and jobs > 1 and not source.is_stdin:
         source.open().close()  # a missing or unreadable file: one clear error first
@@ -239,9 +225,7 @@ def _count_source(
             before += part.lines
             if progress is not None:
                 progress(part.nbytes)
-            totals.hist.update(part.hist)
-            totals.refused += part.refused
-            totals.chat = totals.chat or part.chat
+            totals += part
     elif source.format == "jsonl":
         stream = source.open()
         try:
@@ -252,9 +236,7 @@ def _count_source(
                 if part.error is not None:
                     line, message = part.error
                     raise InputFileError(source.name, message, line)
-                totals.hist.update(part.hist)
-                totals.refused += part.refused
-                totals.chat = totals.chat or part.chat
+                totals += part
         finally:
             if not source.is_stdin:
                 stream.close()
@@ -268,19 +250,16 @@ def _count_source(
             rows = _non_empty(rows, source.name)
         batches = ((spec, batch) for batch in _batched(rows, CSV_BATCH_ROWS))
         for part in ordered_map(count_texts, batches, jobs, spec.encoding):
-            totals.hist.update(part.hist)
-            totals.refused += part.refused
-            totals.chat = totals.chat or part.chat
+            totals += part
     elif source.format == "json":
         for i, obj in enumerate(read_json_document(source, errors)):
             try:
                 tokens, chat = request_tokens(obj, spec)
-                totals.refused += not spec.prompt_overhead and request_refused(obj, spec)
+                rejected = not spec.prompt_overhead and request_refused(obj, spec)
             except (RequestError, CostcalcError) as exc:
                 where = f"request {i + 1}: " if i else ""
                 raise InputFileError(source.name, f"{where}{exc}") from None
-            totals.hist[tokens] += 1
-            totals.chat = totals.chat or chat
+            totals.add(tokens, refused=rejected, chat=chat)
     else:
         stream = source.open()
         try:
@@ -289,4 +268,4 @@ def _count_source(
         finally:
             if not source.is_stdin:
                 stream.close()
-        totals.text_requests.append(raw)
+        totals.add(raw)

@@ -7,9 +7,9 @@ import os
 import signal
 import sys
 import warnings
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from costcalc.atomic import sigterm_raises
@@ -26,20 +26,17 @@ from costcalc.tokens.requests import (
     request_refused,
     request_tokens,
 )
+from costcalc.tokens.tally import Tally
 
 # --- partial results from one block ------------------------------------------------------------
 
 
 @dataclass
-class Partial:
-    hist: Counter[int] = field(default_factory=Counter)
-    """Raw tokens -> number of requests with that many."""
-    chat: bool = False
-    """Some request was counted as chat messages (so the chat overhead was applied)."""
+class Partial(Tally):
+    """The tally of one block, and where counting it stopped."""
+
     error: tuple[int, str] | None = None
     """(line, message) of the first request that could not be counted."""
-    refused: int = 0
-    """Requests counted that a provider would refuse (``costcalc.requests``)."""
     lines: int = 0
     """Lines in the block (set by range workers, to number lines across blocks)."""
     nbytes: int = 0
@@ -56,7 +53,7 @@ def _decode_line(raw: bytes, errors: Errors) -> str:
 
 def count_jsonl_block(spec: CountSpec, block: bytes, first_line: int) -> Partial:
     """Count every request line of a block of whole JSONL lines."""
-    out = Partial()
+    out = Partial(spec.encoding)
     hist = out.hist
     for offset, raw in enumerate(block.split(b"\n")):
         if not raw.strip():
@@ -121,7 +118,7 @@ def count_jsonl_range(spec: CountSpec, path: str, start: int, end: int) -> Parti
 def count_texts(spec: CountSpec, texts: Sequence[str]) -> Partial:
     """Count each text as one request (CSV rows, lines of text)."""
     enc = get_encoding(spec.encoding)
-    out = Partial()
+    out = Partial(spec.encoding)
     hist = out.hist
     extra = spec.prompt_overhead
     for text in texts:

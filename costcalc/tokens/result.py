@@ -5,12 +5,17 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, PrivateAttr
 
+from costcalc.errors import CostcalcError
 from costcalc.tokens.encodings import (
     ModelTokenizer,
 )
+
+if TYPE_CHECKING:
+    from costcalc.tokens.tally import Tally
 
 # --- results --------------------------------------------------------------------------------
 
@@ -62,11 +67,33 @@ class TokenCount(BaseModel):
     interval: Interval | None = None
     _hist: Counter[int] = PrivateAttr(default_factory=Counter)
     """Tokens per request -> requests with that many (of the sample, when sampled)."""
+    _tally: Tally | None = PrivateAttr(default=None)
+    """The raw histogram it was computed from, when it was counted exactly."""
+
+    def tally(self) -> Tally:
+        """The mergeable form of this count (``costcalc.TokenTally``): add the tallies of
+        several counts and ``costcalc.count_from_tally`` gives the count of them all. Only an
+        exact count has one: a sample's estimate does not add up."""
+        if self._tally is None:
+            raise CostcalcError(
+                "an estimate from a sample has no tally: count every request to merge counts"
+            )
+        return self._tally.copy()
 
     def sizes(self) -> Counter[int]:
         """Input tokens per request -> requests with that many (of the sample, when sampled):
         long-context prices apply request by request, so a quote needs more than the total."""
         return Counter(self._hist)
+
+
+# two-sided 95% Student t quantiles for small samples (df = n - 1); z = 1.96 beyond
+_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045]  # fmt: skip
+
+
+def t95(df: int) -> float:
+    return _T95[df - 1] if 1 <= df <= len(_T95) else 1.96
 
 
 def _percentile(hist: Mapping[int, int], n: int, q: float) -> int:
