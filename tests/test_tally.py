@@ -4,13 +4,21 @@ the TokenCount computed from a tally is the one count_file gives."""
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import costcalc
-from costcalc import TokenTally, count_from_tally
+from costcalc import TokenCount, TokenTally, count_from_tally
+from costcalc.delivery import request_groups, tier_bounds
+from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
+from costcalc.tokens.result import SampleInfo
+from costcalc.tokens.sample import _estimate
 
 
 def test_to_dict_round_trips_through_json() -> None:
@@ -35,3 +43,236 @@ def test_count_from_tally_equals_count_file(tmp_path: Path) -> None:
     again = count_from_tally(counted.tally(), "gpt-4o")
     assert again.model_dump() == counted.model_dump()
     assert again.sizes() == counted.sizes()
+
+
+# --- the merge law ------------------------------------------------------------------------
+
+LONG_CONTEXT_MODEL = "gemini-2.5-pro"  # prices above 200,000 input tokens differ (a tier)
+MODELS = ["gpt-4o", LONG_CONTEXT_MODEL, "claude-sonnet-4-5"]  # exact, estimated, estimated
+
+words = st.sampled_from(["hello", "world", " ", "", "\u00e9t\u00e9", "42", "\n", "\t", "x" * 30])
+texts = st.lists(words, max_size=12).map("".join)
+requests = st.lists(st.tuples(st.booleans(), texts), max_size=24)
+"""(as chat messages?, text): a blank text is a request a provider refuses."""
+
+
+def _line(chat: bool, text: str) -> str:
+    return json.dumps({"messages": [{"role": "user", "content": text}]} if chat else text)
+
+
+def _write(folder: Path, name: str, items: list[tuple[bool, str]]) -> Path:
+    path = folder / name
+    path.write_text("".join(_line(*item) + "\n" for item in items), encoding="utf-8")
+    return path
+
+
+def _groups(count: TokenCount) -> tuple[object, ...]:
+    prices = costcalc.load_price_table().prices(LONG_CONTEXT_MODEL)
+    return request_groups(count.sizes(), tier_bounds(prices), max(count.requests, 1))
+
+
+def _same_count(a: TokenCount, b: TokenCount) -> None:
+    """Equal in everything but the names of what was counted."""
+    assert a.model_dump(exclude={"inputs"}) == b.model_dump(exclude={"inputs"})
+    assert a.sizes() == b.sizes()
+    assert _groups(a) == _groups(b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(items=requests, cut=st.integers(0, 24), model=st.sampled_from(MODELS))
+def test_counting_two_files_and_merging_equals_counting_the_whole(
+    items: list[tuple[bool, str]], cut: int, model: str
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        whole = _write(folder, "whole.jsonl", items)
+        first = _write(folder, "a.jsonl", items[:cut])
+        second = _write(folder, "b.jsonl", items[cut:])
+        counted = costcalc.count_file(whole, model)
+        halves = (
+            costcalc.count_file(first, model).tally() + costcalc.count_file(second, model).tally()
+        )
+        merged = count_from_tally(halves, model)
+        _same_count(merged, counted)
+        assert merged.inputs == [str(first), str(second)]
+        _same_count(costcalc.count_file([first, second], model), counted)
+        # built line by line, as an engine that reads the requests itself does
+        assert count_from_tally(_tally_of(items, model), model).model_dump(
+            exclude={"inputs"}
+        ) == counted.model_dump(exclude={"inputs"})
+
+
+def _tally_of(items: list[tuple[bool, str]], model: str) -> TokenTally:
+    tok = costcalc.tokenizer_for(model)
+    spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
+    tally = TokenTally.empty(tok.encoding)
+    for chat, text in items:
+        obj = json.loads(_line(chat, text))
+        raw, as_chat = request_tokens(obj, spec)
+        tally.add(raw, refused=request_refused(obj, spec), chat=as_chat)
+    return tally
+
+
+def test_count_file_equals_the_tally_built_line_by_line(tmp_path: Path) -> None:
+    items = [(False, "hello world"), (True, "été 42"), (True, ""), (False, " "), (False, "x")]
+    path = _write(tmp_path, "p.jsonl", items)
+    counted = costcalc.count_file(path, "gpt-4o")
+    tally = _tally_of(items, "gpt-4o")
+    assert counted.tally().hist == tally.hist and counted.tally().refused == tally.refused == 2
+    assert counted.refused_requests == 2
+    tally.inputs = [str(path)]
+    assert count_from_tally(tally, "gpt-4o").model_dump() == counted.model_dump()
+
+
+def test_a_long_request_in_one_half_keeps_the_long_context_split(tmp_path: Path) -> None:
+    long_text = "hi " * 200_100  # over gemini-2.5-pro's 200,000-token tier
+    items = [(False, "short"), (True, long_text), (False, "also short")]
+    whole = costcalc.count_file(_write(tmp_path, "w.jsonl", items), LONG_CONTEXT_MODEL)
+    a = costcalc.count_file(_write(tmp_path, "a.jsonl", items[:2]), LONG_CONTEXT_MODEL)
+    b = costcalc.count_file(_write(tmp_path, "b.jsonl", items[2:]), LONG_CONTEXT_MODEL)
+    merged = count_from_tally(b.tally() + a.tally(), LONG_CONTEXT_MODEL)
+    _same_count(merged, whole)
+    assert len(_groups(merged)) == 2  # short and long-context requests priced apart
+
+
+raw_sizes = st.integers(0, 1_200_000)  # past the tier (200,000) and gemini's context
+tallies = st.builds(
+    lambda sizes, refused, chat, names: _built(sizes, refused, chat, names),
+    st.lists(raw_sizes, max_size=30),
+    st.lists(st.booleans(), max_size=30),
+    st.booleans(),
+    st.lists(st.sampled_from(["a", "b", "c"]), max_size=2),
+)
+
+
+def _built(sizes: list[int], refused: list[bool], chat: bool, names: list[str]) -> TokenTally:
+    tally = TokenTally.empty("o200k_base", names)
+    for i, raw in enumerate(sizes):
+        tally.add(raw, refused=i < len(refused) and refused[i], chat=chat)
+    return tally
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=tallies, b=tallies, c=tallies)
+def test_merge_is_associative_and_commutative(a: TokenTally, b: TokenTally, c: TokenTally) -> None:
+    assert (a + b) + c == a + (b + c)
+    assert a + b == b + a
+    assert a + TokenTally.empty("o200k_base") == a.merge(TokenTally.empty("o200k_base"))
+    before = a.to_dict()
+    a + b
+    assert a.to_dict() == before
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    sizes=st.lists(raw_sizes, max_size=40), cut=st.integers(0, 40), model=st.sampled_from(MODELS)
+)
+def test_tallies_built_with_add_merge_to_the_whole(sizes: list[int], cut: int, model: str) -> None:
+    refused = [s % 7 == 0 for s in sizes]
+    whole = _built(sizes, refused, False, ["x"])
+    halves = _built(sizes[:cut], refused[:cut], False, ["x"]) + _built(
+        sizes[cut:], refused[cut:], False, ["x"]
+    )
+    assert halves == whole
+    merged, counted = count_from_tally(halves, model), count_from_tally(whole, model)
+    assert merged.model_dump() == counted.model_dump()
+    assert merged.sizes() == counted.sizes() and _groups(merged) == _groups(counted)
+    assert counted.requests == len(sizes) and counted.refused_requests == sum(refused)
+    limit = counted.context_limit
+    assert limit is not None
+    assert counted.over_context == sum(
+        1 for v, c in counted.sizes().items() for _ in range(c) if v > limit
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(tally=tallies)
+def test_to_dict_from_dict_round_trips_any_tally(tally: TokenTally) -> None:
+    assert TokenTally.from_dict(json.loads(json.dumps(tally.to_dict()))) == tally
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "a tally must be a mapping, got list"),
+        ({"hist": []}, "encoding: expected an encoding name, got None"),
+        ({"encoding": "o200k_base", "hist": [[1, -2]]}, "hist[0][1]: expected a whole number"),
+        ({"encoding": "o200k_base", "hist": [[1.5, 2]]}, "hist[0][0]: expected a whole number"),
+        ({"encoding": "o200k_base", "hist": [[1]]}, "hist[0]: expected [raw_tokens, requests]"),
+        ({"encoding": "o200k_base", "hist": 3}, "hist: expected [raw_tokens, requests] pairs"),
+        ({"encoding": "o200k_base", "refused": True}, "refused: expected a whole number"),
+        ({"encoding": "o200k_base", "chat": "yes"}, "chat: expected true or false"),
+        ({"encoding": "o200k_base", "inputs": "a"}, "inputs: expected a list of names"),
+        ({"encoding": "o200k_base", "tokens": 3}, "tokens: unknown field of a tally"),
+    ],
+)
+def test_from_dict_names_what_is_wrong(data: object, message: str) -> None:
+    with pytest.raises(costcalc.CostcalcError) as info:
+        TokenTally.from_dict(data)  # type: ignore[arg-type]
+    assert message in str(info.value)
+
+
+def test_from_dict_takes_a_json_object_histogram() -> None:
+    tally = TokenTally.from_dict({"encoding": "o200k_base", "hist": {"12": 3, "0": 0}})
+    assert tally.hist == Counter({12: 3}) and tally.requests == 3 and tally.raw_tokens == 36
+
+
+def test_add_refuses_what_is_not_a_token_count() -> None:
+    tally = TokenTally.empty("o200k_base")
+    with pytest.raises(costcalc.CostcalcError, match="raw_tokens must be 0 or more, got -1"):
+        tally.add(-1)
+    with pytest.raises(TypeError, match=r"Tally\.add: raw_tokens must be a whole number"):
+        tally.add(True)
+
+
+def test_a_tally_counts_only_for_a_model_of_its_encoding() -> None:
+    tally = TokenTally.empty("o200k_base")
+    tally.add(5)
+    with pytest.raises(costcalc.CostcalcError, match="gpt-4 counts in cl100k_base"):
+        count_from_tally(tally, "gpt-4")
+
+
+def test_a_sample_has_no_tally(tmp_path: Path) -> None:
+    path = _write(tmp_path, "p.jsonl", [(False, f"request {i}") for i in range(50)])
+    with pytest.raises(costcalc.CostcalcError, match="has no tally"):
+        costcalc.count_file(path, "gpt-4o", sample=10, seed=1).tally()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.none(), st.integers(0, 3000)), min_size=1, max_size=40),
+    extra=st.integers(1, 10_000),
+    model=st.sampled_from(MODELS),
+)
+def test_an_estimate_from_a_sample_tally_is_the_samples_estimate(
+    values: list[int | None], extra: int, model: str
+) -> None:
+    """``count_from_tally(sample=...)`` gives what the sampler's own estimate gives (None: a
+    blank line drawn, 0 tokens and no request)."""
+    tok = costcalc.tokenizer_for(model)
+    population = len(values) + extra
+    expected = _estimate(tok, values, population, 7, ["p"])
+    tally = TokenTally.empty(tok.encoding, ["p"])
+    for v in values:
+        if v is not None:
+            tally.add(v)
+    info = SampleInfo(size=len(values), population=population, seed=7)
+    got = count_from_tally(tally, model, sample=info)
+    assert got.model_dump() == expected.model_dump()
+    assert got.sizes() == expected.sizes()
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_example_prints_what_it_says(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The "Counts that merge" example is run; each `# -> ` line is what the print above says."""
+    match = re.search(r"### Counts that merge.*?```python\n(.*?)```", README.read_text(), re.S)
+    assert match is not None
+    code = match.group(1)
+    monkeypatch.chdir(README.parent)
+    exec(compile(code, "README.md", "exec"), {})  # our own README
+    expected = [line[5:] for line in code.splitlines() if line.startswith("# -> ")]
+    assert capsys.readouterr().out.splitlines() == expected

@@ -174,9 +174,10 @@ def count_file(
     if sample is not None:
         return _count_sample(sources, tok, spec, plan, sample, seed, errors, progress)
 
-    tally = Tally.empty(tok.encoding, names)
+    tally = Tally.empty(tok.encoding)
     for source in sources:
         _count_source(source, spec, plan, jobs, errors, progress, tally)
+    tally.inputs = names  # as given (a merge sorts them)
     return tally_count(tally, tok)
 
 

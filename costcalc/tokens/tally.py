@@ -99,8 +99,7 @@ class Tally:
         self.hist.update(other.hist)
         self.chat = self.chat or other.chat
         self.refused += other.refused
-        if other.inputs:
-            self.inputs = sorted(set(self.inputs) | set(other.inputs))
+        self.inputs = sorted(set(self.inputs) | set(other.inputs))  # in any order of merging
         return self
 
     def to_dict(self) -> dict[str, Any]:
