@@ -116,6 +116,17 @@ def count_dataframe(
     line is read). A null counts as an empty request (and as refused); with ``messages`` it
     is an error.
     """
+    return _count_column(df, column, model, table, messages, [f"<DataFrame column {column}>"])
+
+
+def _count_column(
+    df: DataFrame,
+    column: str,
+    model: str,
+    table: PriceTable | None,
+    messages: bool,
+    inputs: list[str],
+) -> TokenCount:
     _require_pyspark()
     from pyspark.sql import DataFrame
 
@@ -133,7 +144,7 @@ def count_dataframe(
         # pyspark 4.0-4.3 warn that pandas 3 is not fully supported; mapInArrow uses no pandas
         warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
         rows = df.select(column).mapInArrow(count_partition, _PART_SCHEMA).collect()
-    total = Tally.empty(tok.encoding, [f"<DataFrame column {column}>"])
+    total = Tally.empty(tok.encoding, inputs)
     for row in rows:
         part = json.loads(row["part"])
         if "error" in part:
@@ -208,9 +219,7 @@ def count_parquet(
         raise UsageError("Spark reads files, not stdin (-)")
     session = spark_session(master)
     df = _read_parquet(session, names)
-    count = count_dataframe(df, column, model or DEFAULT_MODEL, table=table, messages=messages)
-    count.inputs = names
-    return count
+    return _count_column(df, column, model or DEFAULT_MODEL, table, messages, names)
 
 
 def _read_parquet(session: SparkSession, names: list[str]) -> Any:
