@@ -58,6 +58,18 @@ from costcalc.cli import (
     show_default=True,
     help="Invalid UTF-8: stop with its line, or replace it.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Count here, or on Spark (Parquet files or folders and --column; the extra spark).",
+)
+@click.option(
+    "--master",
+    metavar="URL",
+    help="Spark master URL for --engine spark, e.g. local[4] [default: spark-submit's].",
+)
 @format_option("plain", "table", "json", default="plain")
 @prices_option
 def tokens(
@@ -73,6 +85,8 @@ def tokens(
     seed: int | None,
     jobs: int,
     errors: str,
+    engine: str,
+    master: str | None,
     fmt: str,
     price_files: tuple[str, ...],
 ) -> None:
@@ -92,10 +106,20 @@ def tokens(
         costcalc tokens requests.jsonl.gz                  # gzip, bzip2, xz or zstd
         costcalc tokens big.jsonl --sample 2000 --seed 7
         costcalc tokens prompt.txt -m claude-sonnet-4-5     # an estimate, and says so
+        costcalc tokens --engine spark --column text s3a://bucket/prompts/
     """
 
     table = costcalc.load_price_table(price_files)
-    if text is not None:
+    if master is not None and engine != "spark":
+        raise click.UsageError("--master applies to --engine spark only")
+    if engine == "spark":
+        spark_column = _spark_column(
+            files, text, column, field, template, input_format, sample, jobs
+        )
+        result = costcalc.count_on_spark(
+            list(files), spark_column, model, master=master, messages=messages, table=table
+        )
+    elif text is not None:
         if files:
             raise click.UsageError("give either --text or files, not both")
         result = costcalc.count_string(text, model, messages=messages, table=table)
@@ -112,3 +136,33 @@ def tokens(
                 progress=advance, table=table,
             )  # fmt: skip
     emit_result(result, fmt, seed=seed)
+
+
+def _spark_column(
+    files: tuple[str, ...],
+    text: str | None,
+    column: str | None,
+    field: str | None,
+    template: str | None,
+    input_format: str | None,
+    sample: int | None,
+    jobs: int,
+) -> str:
+    """The column --engine spark counts; the options it does not read are refused (Spark
+    reads Parquet and splits the work itself)."""
+    given = [
+        name
+        for name, value in (
+            ("--text", text), ("--field", field), ("--template", template),
+            ("--input-format", input_format), ("--sample", sample),
+            ("--jobs", jobs if jobs != 1 else None),
+        )
+        if value is not None
+    ]  # fmt: skip
+    if given:
+        raise click.UsageError(f"{given[0]} does not apply to --engine spark")
+    if not files:
+        raise click.UsageError("--engine spark needs Parquet files or folders")
+    if column is None:
+        raise click.UsageError("--engine spark needs --column NAME")
+    return column

@@ -49,6 +49,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("text-and-files", {"a.txt": "x"}, ["{d}/a.txt", "--text", "hi"], ("either --text or files",)),
     ("bad-format-choice", {"a.txt": "x"}, ["{d}/a.txt", "--format", "yaml"], ("Invalid value for '--format'",)),
     ("messages-text-not-json", {}, ["--messages", "--text", "hello"], ("--text with --messages: invalid JSON",)),
+    # --engine spark: what it does not read is refused before Spark starts
+    ("master-without-spark", {"a.txt": "x"}, ["{d}/a.txt", "--master", "local[2]"], ("--master applies to --engine spark only",)),
+    ("spark-without-column", {}, ["--engine", "spark", "{d}/x.parquet"], ("--engine spark needs --column NAME",)),
+    ("spark-without-files", {}, ["--engine", "spark", "--column", "text"], ("--engine spark needs Parquet files or folders",)),
+    ("spark-with-sample", {}, ["--engine", "spark", "--column", "text", "--sample", "5", "{d}/x.parquet"], ("--sample does not apply to --engine spark",)),
+    ("spark-with-jobs", {}, ["--engine", "spark", "--column", "text", "--jobs", "2", "{d}/x.parquet"], ("--jobs does not apply to --engine spark",)),
+    ("spark-with-text", {}, ["--engine", "spark", "--column", "text", "--text", "hi"], ("--text does not apply to --engine spark",)),
+    ("spark-with-stdin", {}, ["--engine", "spark", "--column", "text", "-"], ("Spark reads files, not stdin (-)",)),
     # pathological input: bounded, escaped, named with its line
     ("jsonl-deep-nesting", {"a.jsonl": '{"prompt": "ok"}\n' + "[" * 100_000 + "\n"}, ["{d}/a.jsonl"], ("a.jsonl:2: JSON nested deeper than 256 levels",)),
     ("jsonl-deep-nesting-jobs", {"a.jsonl": '{"prompt": "ok"}\n' + "[" * 100_000 + "\n"}, ["{d}/a.jsonl", "--jobs", "2"], ("a.jsonl:2: JSON nested deeper than 256 levels",)),

@@ -1,0 +1,236 @@
+"""Counting tokens on Spark: a DataFrame column counted on the executors, merged on the driver.
+
+Each partition is counted where it lives (``mapInArrow``: Arrow record batches, no row
+objects) with the encodings shipped inside costcalc, built once per Python worker process
+(``get_encoding`` is cached per process and Spark reuses its Python workers), so executors
+need no network and no tiktoken cache. A partition returns its ``Tally`` (the histogram of raw
+tokens per request) as one small JSON row; the driver merges them and ``count_from_tally``
+gives the same ``TokenCount`` a local count gives.
+
+pyspark is an optional extra (``pip install "costcalc[spark]"``); it is imported only here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from costcalc.errors import (
+    CostcalcError,
+    EnvironmentFailure,
+    InputFileError,
+    RequestError,
+    UsageError,
+    arg,
+    path_arguments,
+    require_type,
+)
+from costcalc.jsonlines import JsonError, parse_json
+from costcalc.tokens.encodings import DEFAULT_MODEL, get_encoding, tokenizer_for
+from costcalc.tokens.engine import count_texts
+from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
+from costcalc.tokens.result import TokenCount
+from costcalc.tokens.tally import Tally, count_from_tally
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
+
+    from costcalc.prices import PriceTable
+
+_MISSING_EXTRA = 'counting on Spark needs pyspark: pip install "costcalc[spark]"'
+_PART_SCHEMA = "part STRING"
+"""What a partition returns: one row, the JSON of its tally (or of its first error)."""
+
+
+def _require_pyspark() -> None:
+    try:
+        # mapInArrow refuses to run without pandas, though nothing here uses it
+        import pandas  # noqa: F401
+        import pyarrow  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise UsageError(_MISSING_EXTRA) from None
+
+
+# --- on the executors -------------------------------------------------------------------------
+
+
+def _count_batches(
+    spec: CountSpec, messages: bool, batches: Iterator[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
+    """Count every value of a partition's one column; yield one row holding the result."""
+    import pyarrow as pa
+
+    get_encoding(spec.encoding)  # once per Python worker process (cached)
+    tally = Tally.empty(spec.encoding)
+    error: str | None = None
+    for batch in batches:
+        values: list[str | None] = batch.column(0).to_pylist()
+        if messages:
+            try:
+                for value in values:
+                    obj = _request(value)
+                    tokens, chat = request_tokens(obj, spec)
+                    tally.add(tokens, refused=request_refused(obj, spec), chat=chat)
+            except (RequestError, CostcalcError) as exc:
+                error = str(exc)
+                break
+        else:
+            # a null is a request with no text, as an empty CSV cell: counted, and refused
+            tally += count_texts(spec, [v if v is not None else "" for v in values])
+    part = {"error": error} if error is not None else tally.to_dict()
+    yield pa.RecordBatch.from_pylist([{"part": json.dumps(part)}])
+
+
+def _request(value: str | None) -> Any:
+    """One value read as a JSONL line is: chat messages or a request object."""
+    if value is None:
+        raise RequestError("found null, expected JSON chat messages or a request object")
+    try:
+        return parse_json(value)
+    except JsonError as exc:
+        raise RequestError(f"not JSON: {exc}") from None
+
+
+# --- on the driver ----------------------------------------------------------------------------
+
+
+def count_dataframe(
+    df: DataFrame,
+    column: str,
+    model: str = DEFAULT_MODEL,
+    *,
+    table: PriceTable | None = None,
+    messages: bool = False,
+) -> TokenCount:
+    """Count the string column ``column`` of a Spark DataFrame, one request per row, on the
+    executors; the same ``TokenCount`` ``count_file`` gives for the same texts.
+
+    With ``messages`` each value is JSON: chat messages or a request object (as a JSONL
+    line is read). A null counts as an empty request (and as refused); with ``messages`` it
+    is an error.
+    """
+    return _count_column(df, column, model, table, messages, [f"<DataFrame column {column}>"])
+
+
+def _count_column(
+    df: DataFrame,
+    column: str,
+    model: str,
+    table: PriceTable | None,
+    messages: bool,
+    inputs: list[str],
+) -> TokenCount:
+    _require_pyspark()
+    from pyspark.sql import DataFrame
+
+    require_type(df, DataFrame, "df", "count_dataframe", "a pyspark.sql.DataFrame")
+    require_type(column, str, "column", "count_dataframe", "a column name (str)")
+    require_type(messages, bool, "messages", "count_dataframe", "True or False")
+    tok = tokenizer_for(model, table)
+    _check_column(df, column)
+    spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
+
+    def count_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return _count_batches(spec, messages, batches)
+
+    with warnings.catch_warnings():
+        # pyspark 4.0-4.3 warn that pandas 3 is not fully supported; mapInArrow uses no pandas
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        rows = df.select(column).mapInArrow(count_partition, _PART_SCHEMA).collect()
+    total = Tally.empty(tok.encoding, inputs)
+    for row in rows:
+        part = json.loads(row["part"])
+        if "error" in part:
+            raise UsageError(f"{arg('column')} {column!r}: {part['error']}")
+        total += Tally.from_dict(part)
+    return count_from_tally(total, tok.model, table)
+
+
+def _check_column(df: DataFrame, column: str) -> None:
+    from pyspark.sql.types import StringType
+
+    fields = {f.name: f for f in df.schema.fields}
+    if column not in fields:
+        raise UsageError(
+            f"{arg('column')} {column!r}: no such column (columns: {', '.join(fields) or 'none'})"
+        )
+    kind = fields[column].dataType
+    if not isinstance(kind, StringType):
+        raise UsageError(
+            f"{arg('column')} {column!r}: expected a string column, found {kind.simpleString()}"
+        )
+
+
+def spark_session(master: str | None = None) -> SparkSession:
+    """The active Spark session, or a new one (``master``: a Spark master URL such as
+    ``local[4]`` or ``spark://host:7077``; none: what spark-submit or the defaults say)."""
+    _require_pyspark()
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        # else Spark's own launcher fails with a page of shell output
+        raise EnvironmentFailure("java", "not found: Spark needs Java 17 (on PATH or JAVA_HOME)")
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.appName("costcalc tokens")
+        # the count's output is the report: no progress bars drawn over it on stderr
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_LOG4J}")
+    )
+    if master is not None:
+        builder = builder.master(master)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+            session = builder.getOrCreate()
+    except Exception as exc:  # Java missing or the master unreachable: raised as many types
+        reason = " ".join(str(exc).split())[:300]
+        raise EnvironmentFailure(master or "spark", f"cannot start Spark: {reason}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+_LOG4J = Path(__file__).resolve().parent / "spark-log4j2.properties"
+"""Spark's driver logs errors only (its default prints warnings about the host name and
+native libraries on every start, on the stderr a user reads costcalc's messages from)."""
+
+
+def count_parquet(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    column: str,
+    model: str | None = None,
+    *,
+    master: str | None = None,
+    messages: bool = False,
+    table: PriceTable | None = None,
+) -> TokenCount:
+    """Count the column ``column`` of Parquet files or folders (any path Spark reads:
+    ``s3a://``, ``abfss://``, ``dbfs:/``, local) on Spark; see ``count_dataframe``."""
+    names = path_arguments(paths, "paths", "count_parquet")
+    if not names:
+        raise UsageError("no input: give Parquet files or folders")
+    if "-" in names:
+        raise UsageError("Spark reads files, not stdin (-)")
+    session = spark_session(master)
+    df = _read_parquet(session, names)
+    return _count_column(df, column, model or DEFAULT_MODEL, table, messages, names)
+
+
+def _read_parquet(session: SparkSession, names: list[str]) -> Any:
+    from pyspark.errors import AnalysisException
+
+    try:
+        return session.read.parquet(*names)
+    except AnalysisException as exc:
+        message = " ".join(str(exc).split())
+        for name in names:
+            missing = "PATH_NOT_FOUND" in message or "does not exist" in message
+            if missing and (name in message or os.path.basename(name.rstrip("/")) in message):
+                raise InputFileError(name, "no such file or folder") from None
+        raise UsageError(f"cannot read the Parquet input: {message[:300]}") from None

@@ -1,0 +1,132 @@
+"""Counting on Spark (pyspark local mode) gives exactly the local count of the same texts.
+
+One SparkSession (local[2]) for the module: starting one costs seconds. Skipped, saying why,
+where pyspark or Java is absent. The executors must not download an encoding: the tiktoken
+cache is an empty folder for the whole module, and stays empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pyspark", reason='pyspark is not installed (pip install "costcalc[spark]")')
+pytest.importorskip("pyarrow", reason='pyarrow is not installed (pip install "costcalc[spark]")')
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Java is not installed: Spark needs Java 17", allow_module_level=True)
+
+import costcalc
+from costcalc.errors import InputFileError, UsageError
+from costcalc.spark import count_dataframe, spark_session
+from costcalc.tokens.encodings import get_encoding
+from tests.conftest import RunCli, assert_one_line_error
+
+TEXTS: list[str] = [
+    "Hello world",
+    "",
+    "   ",
+    "Summarise: the quarterly report shows growth in every region.",
+    "naïve café — 東京 🚀 <|endoftext|> special tokens count as text",
+    "word " * 2000,
+    *(f"row {i}: {'lorem ipsum ' * (i % 17)}" for i in range(200)),
+    "x " * 130_000,  # over gpt-4o's context window
+]
+
+
+@pytest.fixture(scope="module")
+def tiktoken_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    cache = tmp_path_factory.mktemp("tiktoken-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TIKTOKEN_CACHE_DIR", str(cache))  # the executors inherit it (local mode)
+        yield cache
+    assert list(cache.iterdir()) == [], "an executor downloaded an encoding"
+
+
+@pytest.fixture(scope="module")
+def spark(tiktoken_cache: Path) -> Iterator[Any]:
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+def _local(tmp_path: Path, texts: list[str], model: str = "gpt-4o") -> costcalc.TokenCount:
+    path = tmp_path / "texts.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), "utf-8")
+    return costcalc.count_file(path, model)
+
+
+def _same(a: costcalc.TokenCount, b: costcalc.TokenCount) -> None:
+    assert a.model_dump(exclude={"inputs"}) == b.model_dump(exclude={"inputs"})
+    assert a.sizes() == b.sizes()
+    ta, tb = a.tally(), b.tally()  # the merged partitions' tally is the whole input's
+    assert (ta.encoding, ta.hist, ta.chat, ta.refused) == (
+        tb.encoding,
+        tb.hist,
+        tb.chat,
+        tb.refused,
+    )
+
+
+def test_a_dataframe_counts_as_the_local_count_and_raw_tiktoken(spark: Any, tmp_path: Path) -> None:
+    df = spark.createDataFrame([(t,) for t in TEXTS], "text string").repartition(3)
+    count = count_dataframe(df, "text")
+    _same(count, _local(tmp_path, TEXTS))
+    encode = get_encoding("o200k_base").encode_ordinary
+    assert count.tokens == sum(len(encode(t)) for t in TEXTS)
+    assert count.requests == len(TEXTS)
+    assert count.over_context == 1
+    assert count.refused_requests == 2  # the empty and the blank text
+
+
+@pytest.mark.filterwarnings("ignore:no chat overhead known")
+def test_an_estimated_model_and_chat_messages(spark: Any, tmp_path: Path) -> None:
+    chats = [
+        json.dumps([{"role": "system", "content": "Be brief."}, {"role": "user", "content": t}])
+        for t in TEXTS[:20]
+    ]
+    df = spark.createDataFrame([(c,) for c in chats], "messages string")
+    count = count_dataframe(df, "messages", "claude-sonnet-4-5", messages=True)
+    path = tmp_path / "chats.jsonl"
+    path.write_text("".join(json.dumps({"messages": json.loads(c)}) + "\n" for c in chats))
+    _same(count, costcalc.count_file(path, "claude-sonnet-4-5"))
+    assert count.estimate
+
+
+def test_a_parquet_folder_and_the_cli_print_the_local_count(
+    spark: Any, tmp_path: Path, run_cli: RunCli
+) -> None:
+    folder = tmp_path / "prompts"
+    rows = [(i, t) for i, t in enumerate(TEXTS)]
+    spark.createDataFrame(rows, "id int, text string").repartition(4).write.parquet(str(folder))
+    _same(costcalc.count_on_spark(folder, "text"), _local(tmp_path, TEXTS))
+
+    local_file = tmp_path / "texts.jsonl"
+    for fmt in ("plain", "json"):
+        on_spark = run_cli(
+            "tokens", "--engine", "spark", "--master", "local[2]", "--column", "text",
+            "--format", fmt, str(folder),
+        )  # fmt: skip
+        here = run_cli("tokens", "--format", fmt, str(local_file))
+        assert on_spark.exit_code == 0, on_spark.stderr
+        expected = here.stdout.replace(str(local_file), str(folder))
+        assert on_spark.stdout == expected
+
+
+def test_bad_columns_and_paths_say_so(spark: Any, tmp_path: Path, run_cli: RunCli) -> None:
+    df = spark.createDataFrame([(1, "a")], "id int, text string")
+    with pytest.raises(UsageError, match=r"'body': no such column \(columns: id, text\)"):
+        count_dataframe(df, "body")
+    with pytest.raises(UsageError, match="'id': expected a string column, found int"):
+        count_dataframe(df, "id")
+    with pytest.raises(UsageError, match="'text': not JSON"):
+        count_dataframe(df, "text", messages=True)
+    with pytest.raises(InputFileError, match="nope: no such file or folder"):
+        costcalc.count_on_spark(tmp_path / "nope", "text")
+    result = run_cli("tokens", "--engine", "spark", "--column", "text", str(tmp_path / "nope"))
+    assert_one_line_error(result, "nope: no such file or folder")
