@@ -116,6 +116,11 @@ def test_a_parquet_folder_and_the_cli_print_the_local_count(
         assert on_spark.exit_code == 0, on_spark.stderr
         expected = here.stdout.replace(str(local_file), str(folder))
         assert on_spark.stdout == expected
+    # the same folder read on this machine (pyarrow, batch by batch): the same count
+    read_here = costcalc.count_file(folder, "gpt-4o", column="text")
+    on_spark_count = costcalc.count_on_spark(folder, "text")
+    assert read_here.tally() == on_spark_count.tally()
+    assert read_here.model_dump(exclude={"inputs"}) == on_spark_count.model_dump(exclude={"inputs"})
 
 
 def test_bad_columns_and_paths_say_so(spark: Any, tmp_path: Path, run_cli: RunCli) -> None:
