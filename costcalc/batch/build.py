@@ -182,7 +182,7 @@ def build(
         model=entry.id, max_tokens=max_tokens, system=system, reasoning=entry.reasoning
     )
     out = Path(out_dir)
-    stem = f"{Path(input_path).stem or 'batch'}-batch"
+    stem = f"{safe_stem(Path(input_path).stem) or 'batch'}-batch"
     replaces = earlier_build(out, stem, force)
     writer = PartWriter(out, stem, limit_requests, limit_bytes, force)
     sample = Reservoir(QUOTE_SAMPLE, random.Random(seed))
@@ -232,6 +232,12 @@ def build(
         writer.abort()
         raise
     return manifest
+
+
+def safe_stem(name: str) -> str:
+    """An input's name as a name for the files built from it: control characters (an escape
+    sequence in a file name reaches every terminal that lists the folder) become ``_``."""
+    return "".join(c if c.isprintable() else "_" for c in name)
 
 
 def earlier_build(out: Path, stem: str, force: bool) -> list[Path]:

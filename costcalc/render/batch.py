@@ -22,7 +22,7 @@ def manifest_table(m: Manifest, out_dir: str | None = None) -> str:
 
     rows = [
         [
-            p.file,
+            printable(p.file),
             f"{p.requests:,}",
             f"{p.bytes:,}",
             p.sha256[:16],
@@ -32,7 +32,7 @@ def manifest_table(m: Manifest, out_dir: str | None = None) -> str:
     ]
     lines = [
         f"{m.requests:,} requests for {m.model} ({m.provider} format) in "
-        f"{len(m.parts)} file(s)" + (f" in {out_dir}" if out_dir is not None else ""),
+        f"{len(m.parts)} file(s)" + (f" in {printable(out_dir)}" if out_dir is not None else ""),
         "",
         text_table(
             ["file", "requests", "bytes", "sha256", "custom_ids"], rows, right=[1, 2]
@@ -116,7 +116,7 @@ def flushes_plain(results: list[FlushResult]) -> list[str]:
     on stderr."""
     from costcalc.delivery import count_of
 
-    parts: list[str] = [f"{f.file}\n" for r in results for f in r.files]
+    parts: list[str] = [f"{printable(f.file, 4096)}\n" for r in results for f in r.files]
     if not results:
         parts.append(Note("nothing to flush\n"))
     for r in results:
