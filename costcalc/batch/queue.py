@@ -153,9 +153,10 @@ def add(
     once the transaction is on disk.
 
     Adding is idempotent for a task with a ``custom_id``: one already in the queue (pending or
-    flushed), or given twice, is not added again, with a ``CostcalcNote`` saying so, and its
-    id is returned as for an added one; a producer that is not sure its add went through
-    adds again."""
+    flushed), or given twice, with the same request is not added again, with a
+    ``CostcalcNote`` saying so, and its id is returned as for an added one; a producer that is
+    not sure its add went through adds again. A different request under such an id is a
+    ``UsageError``, and nothing is added."""
     items = _task_items(tasks)
     for i, (cid, request) in enumerate(items):
         _request({**request, **({"custom_id": cid} if cid else {})}, f"task {i + 1}")
@@ -171,10 +172,11 @@ def add(
     try:
         with _immediate(conn):
             for cid, request in items:
+                text = json.dumps(request, ensure_ascii=False)
                 cur = conn.execute(
                     "INSERT INTO tasks (custom_id, request, added_at) VALUES (?, ?, ?) "
                     "ON CONFLICT (custom_id) DO NOTHING",
-                    (cid, json.dumps(request, ensure_ascii=False), _now()),
+                    (cid, text, _now()),
                 )
                 if cid is None:
                     cid = f"task-{cur.lastrowid}"
@@ -182,6 +184,7 @@ def add(
                         "UPDATE tasks SET custom_id = ? WHERE id = ?", (cid, cur.lastrowid)
                     )
                 elif cur.rowcount == 0:
+                    _same_as_queued(conn, cid, text)
                     already.append(cid)
                 ids.append(cid)
     finally:
@@ -193,6 +196,18 @@ def add(
             stacklevel=2,
         )
     return ids
+
+
+def _same_as_queued(conn: sqlite3.Connection, cid: str, text: str) -> None:
+    """A retry adds nothing: the request queued under ``cid`` must be the one given again.
+    Another request under a queued id is refused (the whole add with it): dropping it with a
+    note would lose it, replacing the queued one would change what may be flushed already."""
+    row = conn.execute("SELECT request FROM tasks WHERE custom_id = ?", (cid,)).fetchone()
+    if row is not None and json.loads(row[0]) != json.loads(text):
+        raise UsageError(
+            f"custom_id {cid!r} is already in the queue with a different request; nothing "
+            "added (give the new request its own custom_id)"
+        )
 
 
 # --- flushing ---------------------------------------------------------------------------------
