@@ -360,6 +360,8 @@ def check(
     require_type(config, ProjectConfig, "config", "check_budgets", what)
     if base is not None:
         require_type(base, ProjectConfig, "base", "check_budgets", f"{what} or None")
+    if table is not None:
+        require_type(table, PriceTable, "table", "check_budgets", "a costcalc.PriceTable or None")
     costs = monthly_costs(config, table, where)
     failures: list[Failure] = []
     warnings: list[Failure] = []
@@ -540,6 +542,10 @@ def diff(
     table: PriceTable | None = None,
 ) -> DiffReport:
     """Monthly cost of ``head`` against ``base`` (each a config file or REF:PATH)."""
+    for name, value in (("base", base), ("head", head)):
+        require_type(value, str, name, "diff_budgets", "a config path or REF:PATH (str)")
+    if table is not None:
+        require_type(table, PriceTable, "table", "diff_budgets", "a costcalc.PriceTable or None")
     limits = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
     base_read = read_config_text(base, allow_missing_ref=allow_missing_base)
     base_cfg = load_config(base) if base_read is not None else None

@@ -6,13 +6,14 @@ measured from a file with the token estimator (exactly, or from a sample).
 """
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from costcalc.errors import InvalidWorkloadError, UsageError, WorkloadError, arg
+from costcalc.errors import InvalidWorkloadError, UsageError, WorkloadError, arg, require_type
 from costcalc.units import Count, Date, Duration, MoneyIn, Share
 
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority", "fast"]
@@ -225,6 +226,7 @@ def _invalid_workload(exc: Any) -> InvalidWorkloadError:
 
 def parse_modes(text: str) -> list[DeliveryMode]:
     """``stream,request,batch`` -> list of modes (``all`` for every mode)."""
+    require_type(text, str, "text", "parse_modes", "a str")
     if text.strip().lower() == "all":
         return list(ALL_MODES)
     modes: list[DeliveryMode] = []
@@ -259,6 +261,10 @@ def workload_from_options(options: dict[str, Any], base: Workload | None = None)
     from pydantic import ValidationError
 
     from costcalc.errors import FieldError, describe_error
+
+    require_type(options, Mapping, "options", "workload_from_options", "a dict")
+    if base is not None:
+        require_type(base, Workload, "base", "workload_from_options", "a costcalc.Workload or None")
 
     given = {k: v for k, v in options.items() if v is not None}
     data = base.model_dump(exclude_unset=True) if base is not None else {}

@@ -49,6 +49,8 @@ from costcalc.errors import (
     UsageError,
     arg,
     path_argument,
+    require_count,
+    require_type,
 )
 from costcalc.jsonlines import JsonError, parse_json, read_lines
 from costcalc.requests import input_request
@@ -96,12 +98,26 @@ def parse_tasks(
     """Tasks from JSONL: each line a JSON string (a prompt) or an object with ``prompt`` or
     ``messages`` (and optionally ``system`` and ``custom_id``). ``lines`` may be a binary
     stream (stdin's buffer): it is read a line at a time, each within the cap on one request
-    (``costcalc.jsonlines.MAX_REQUEST_BYTES``)."""
+    (``costcalc.jsonlines.MAX_REQUEST_BYTES``). A wrong type is a TypeError, raised here
+    rather than at the first task taken."""
     numbered: Iterable[tuple[int, str | bytes]]
     if isinstance(lines, (io.BufferedIOBase, io.RawIOBase)):
         numbered = read_lines(typing.cast("IO[bytes]", lines), source)
+    elif isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
+        # a str is one text, never lines of one character each
+        raise TypeError(
+            "queue_tasks: lines must be an iterable of lines (str or bytes) or a binary "
+            f"stream, got {type(lines).__name__}"
+        )
     else:
         numbered = enumerate(lines, start=1)
+    require_type(source, str, "source", "queue_tasks", "a str")
+    return _parsed_tasks(numbered, source)
+
+
+def _parsed_tasks(
+    numbered: Iterable[tuple[int, str | bytes]], source: str
+) -> Iterator[tuple[str | None, dict[str, Any]]]:
     for number, line in numbered:
         if not line.strip():
             continue
@@ -247,10 +263,11 @@ def flush(
 
     db = path_argument(db, "db", "queue_flush")
     out_dir = path_argument(out_dir, "out_dir", "queue_flush")
+    require_type(model, str, "model", "queue_flush", "a model name (str)")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, None)
     provider = fmt.name  # kept in the flush's provider column, so a resumed flush writes it
-    check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES)
+    check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES, "queue_flush")
     conn = connect(db, create=False)
     try:
         if conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL OR flushed = 0").fetchone():
@@ -512,6 +529,7 @@ class QueueStatus(BaseModel):
 
 @_on_database
 def status(db: str | Path, last: int = 10) -> QueueStatus:
+    require_count(last, "last", "queue_status", minimum=0)
     conn = connect(db, create=False)
     try:
         pending = conn.execute("SELECT COUNT(*) FROM tasks WHERE flush_id IS NULL").fetchone()[0]
