@@ -43,6 +43,7 @@ from costcalc.money import MoneyOut, usd
 from costcalc.prices import PriceTable
 from costcalc.units import Date, Duration, MoneyIn, Share
 from costcalc.workload import (
+    MAX_NAME_CHARS,
     MAX_REQUESTS,
     MAX_TOKENS_PER_REQUEST,
     CancelProfile,
@@ -98,7 +99,7 @@ class ProjectWorkload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     model: str
     requests_per_day: Decimal | None = Field(
         default=None, gt=0, le=MAX_REQUESTS, allow_inf_nan=False

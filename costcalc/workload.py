@@ -77,6 +77,11 @@ class RateLimitOverride(BaseModel):
     batch_queue_requests: Count | None = Field(default=None, gt=0)
 
 
+MAX_NAME_CHARS = 200
+"""The longest workload name: a name is shown in every table and comment, so a megabyte of it
+(from a file anyone may edit) is refused rather than printed again and again."""
+
+
 class Workload(BaseModel):
     """A workload to price under every delivery mode.
 
@@ -99,7 +104,7 @@ class Workload(BaseModel):
     # so its callers still get the ValidationError they turn into their own messages
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
-    name: str = "workload"
+    name: str = Field(default="workload", max_length=MAX_NAME_CHARS)
     model: str
     """Model id or alias from the price table."""
     requests: Count | None = Field(default=None, gt=0, le=MAX_REQUESTS)

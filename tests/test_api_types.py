@@ -71,6 +71,7 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("workload-bad-mode", lambda d: _w(modes=["warp"]), costcalc.InvalidWorkloadError, "Workload: modes[0]:"),
     ("workload-shares", lambda d: _w(cached_share=0.7, cache_write_share=0.5), costcalc.InvalidWorkloadError, "cached_share + cache_write_share must be at most 1"),
     ("workload-baseline", lambda d: _w(modes=["batch"], baseline="request"), costcalc.InvalidWorkloadError, "baseline 'request' is not one of the modes compared"),
+    ("workload-name-too-long", lambda d: _w(name="w" * 201), costcalc.InvalidWorkloadError, "Workload: name: string should have at most 200 characters"),
     ("workload-text-tokens", lambda d: _w(input_tokens="lots"), costcalc.InvalidWorkloadError, "Workload: input_tokens: expected a number, got 'lots'"),
     # queue_add: a str is one prompt, never five one-letter tasks; a refused task is refused
     # as every command refuses it (costcalc.requests), not unpacked
