@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from costcalc.errors import printable
+from costcalc.errors import printable, printable_line
 from costcalc.money import shared_places, usd
 from costcalc.render.tables import text_table
 from costcalc.results import Note
@@ -62,11 +62,11 @@ def validation_table(report: ValidationReport) -> str:
     for f in report.files:
         status = "ok" if not f.problems else f"{len(f.problems)} problem(s)"
         lines.append(
-            f"{f.file}: {status}: {f.requests:,} requests, {f.bytes:,} bytes, "
+            f"{printable(f.file, 4096)}: {status}: {f.requests:,} requests, {f.bytes:,} bytes, "
             f"{f.provider or '?'} format, model {printable(f.model) if f.model else '?'}"
         )
         shown = f.problems[:20]
-        lines += [f"  {p}" for p in shown]
+        lines += [f"  {printable_line(p)}" for p in shown]
         if len(f.problems) > len(shown):
             lines.append(f"  ... and {len(f.problems) - len(shown):,} more")
     lines.append("valid" if report.valid else f"invalid: {report.problems:,} problem(s)")

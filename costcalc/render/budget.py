@@ -63,7 +63,7 @@ def _check_summary(r: CheckReport) -> str:
 def check_table(r: CheckReport) -> str:
     headers, rows = check_rows(r)
     verdict = "passed" if r.passed else f"FAILED ({len(r.failures)})"
-    lines = [f"costcalc check {r.config}: {verdict}", _check_summary(r), ""]
+    lines = [f"costcalc check {printable(r.config, 4096)}: {verdict}", _check_summary(r), ""]
     lines.append(text_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"))
     lines += _assumed_note(r)
     if r.failures:
@@ -122,7 +122,8 @@ def diff_table(d: DiffReport) -> str:
     if d.failed:
         lines += ["", f"FAILED: {d.failure}"]
     lines += [f"note: {n}" for n in d.notes]
-    lines.append(f"\nbase {d.base}, head {d.head}, prices of {d.prices_as_of}")
+    base, head = printable(d.base, 4096), printable(d.head, 4096)
+    lines.append(f"\nbase {base}, head {head}, prices of {d.prices_as_of}")
     return "\n".join(lines) + "\n"
 
 

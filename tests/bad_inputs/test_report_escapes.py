@@ -72,3 +72,17 @@ def test_surrogate_custom_id_is_a_bad_line(
             "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}}  # fmt: skip
     (tmp_path / "s.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
     assert_one_line_error(run_cli(*args), "s.jsonl:1: custom_id holds a lone surrogate (\\ud800)")
+
+
+def test_file_names_escaped_in_check_and_validate(run_cli: RunCli, tmp_path: Path) -> None:
+    config = tmp_path / "c\x1b[1m.yaml"
+    config.write_text(CONFIG.format(n=10).replace("a\\e[31mRED", "a"), encoding="utf-8")
+    result = run_cli("check", str(config))
+    assert result.exit_code == 0 and "\x1b" not in result.stdout, result.stderr
+    batch = tmp_path / "v\x1b[1m.jsonl"
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": ""}]}}  # fmt: skip
+    batch.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    result = run_cli("batch", "validate", str(batch))
+    assert result.exit_code == 1 and "\x1b" not in result.stdout
+    assert "v\\x1b[1m.jsonl:1:" in result.stdout
