@@ -10,8 +10,8 @@ wherever the link points, and replacing it would silently drop the link.
 
 Temporary files are named ``.costcalc-<target>-<pid>-<random>.tmp``. They are removed on every
 failure, and on SIGINT and SIGTERM while a write is under way (``sigterm_raises``). Those of a
-run that was killed outright (SIGKILL, power loss) are removed by the next write of the same
-target in the same folder (``remove_stale_temps``) once they are stale: the process that wrote
+run that was killed outright (SIGKILL, power loss) are removed by the next costcalc write into
+the same folder (``remove_stale_temps``) once they are stale: the process that wrote
 them is gone, or they are older than a day (a PID may be reused; on Windows, where a process's
 liveness is not checked, age alone decides).
 """
@@ -140,12 +140,15 @@ def _running(pid: int) -> bool:
     return True
 
 
-def remove_stale_temps(directory: Path, name: str, *, own: bool = False) -> list[Path]:
+def remove_stale_temps(directory: Path, name: str | None, *, own: bool = False) -> list[Path]:
     """Remove the temporary files a killed run left for the target ``name`` in ``directory``
-    (see the module's docstring for when one is stale) and return them; ``own``: this
-    process's instead (after a failure: a signal between creating a file and keeping its name
-    leaves one that no list holds)."""
-    pattern = re.compile(rf"{re.escape(TEMP_PREFIX + _label(name))}-(\d+)-[a-z0-9_]+\.tmp")
+    (None: for any target, so a build of another input clears them too; see the module's
+    docstring for when one is stale) and return them; ``own``: this process's instead (after
+    a failure: a signal between creating a file and keeping its name leaves one that no list
+    holds)."""
+    # the random part has no "-": the pid is the last number between two
+    label = ".+" if name is None else re.escape(_label(name))
+    pattern = re.compile(rf"{re.escape(TEMP_PREFIX)}{label}-(\d+)-[a-z0-9_]+\.tmp")
     removed = []
     try:
         entries = list(os.scandir(directory))
@@ -225,7 +228,7 @@ def write_file(path: str | Path, data: bytes | str, force: bool = False) -> None
         raise InputFileError(folder, "no such folder")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     with sigterm_raises():
-        remove_stale_temps(folder, target.name)
+        remove_stale_temps(folder, None)
         tmp: Path | None = None
         try:
             tmp = stage(folder, target.name, payload)

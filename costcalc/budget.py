@@ -43,6 +43,7 @@ from costcalc.money import MoneyOut, usd
 from costcalc.prices import PriceTable
 from costcalc.units import Date, Duration, MoneyIn, Share
 from costcalc.workload import (
+    MAX_NAME_CHARS,
     MAX_REQUESTS,
     MAX_TOKENS_PER_REQUEST,
     CancelProfile,
@@ -98,7 +99,7 @@ class ProjectWorkload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     model: str
     requests_per_day: Decimal | None = Field(
         default=None, gt=0, le=MAX_REQUESTS, allow_inf_nan=False
@@ -360,6 +361,8 @@ def check(
     require_type(config, ProjectConfig, "config", "check_budgets", what)
     if base is not None:
         require_type(base, ProjectConfig, "base", "check_budgets", f"{what} or None")
+    if table is not None:
+        require_type(table, PriceTable, "table", "check_budgets", "a costcalc.PriceTable or None")
     costs = monthly_costs(config, table, where)
     failures: list[Failure] = []
     warnings: list[Failure] = []
@@ -540,6 +543,10 @@ def diff(
     table: PriceTable | None = None,
 ) -> DiffReport:
     """Monthly cost of ``head`` against ``base`` (each a config file or REF:PATH)."""
+    for name, value in (("base", base), ("head", head)):
+        require_type(value, str, name, "diff_budgets", "a config path or REF:PATH (str)")
+    if table is not None:
+        require_type(table, PriceTable, "table", "diff_budgets", "a costcalc.PriceTable or None")
     limits = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
     base_read = read_config_text(base, allow_missing_ref=allow_missing_base)
     base_cfg = load_config(base) if base_read is not None else None

@@ -28,7 +28,7 @@ from costcalc.delivery import (
     request_groups,
     tier_bounds,
 )
-from costcalc.errors import UsageError, arg, require_type
+from costcalc.errors import UsageError, arg, require_count, require_type
 from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.prices.schema import Model
@@ -347,6 +347,8 @@ def quote(
     """
     require_type(workload, Workload, "workload", "quote", "a costcalc.Workload")
     _check_table(table, "quote")
+    if input_sizes is not None:
+        _check_sizes(input_sizes)
     table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
     costed = cost_modes(job, workload.modes)
@@ -383,6 +385,15 @@ def quote(
 
 TENTH = Decimal("0.1")
 NO_CHANGE = Decimal("0.0")
+
+
+def _check_sizes(sizes: object) -> None:
+    what = "a dict of input tokens per request -> requests, or None"
+    require_type(sizes, Mapping, "input_sizes", "quote", what)
+    assert isinstance(sizes, Mapping)
+    for tokens, requests in sizes.items():
+        require_count(tokens, "input_sizes key", "quote", minimum=0)
+        require_count(requests, f"input_sizes[{tokens}]", "quote", minimum=0)
 
 
 def _check_table(table: object, function: str) -> None:

@@ -236,6 +236,16 @@ def require_type(
         raise TypeError(f"{function}: {name} must be {what}, got {_kind(value)}")
 
 
+def require_count(value: object, name: str, function: str, minimum: int | None = None) -> int:
+    """A whole-number argument (an int, not a bool): TypeError naming it otherwise, and a
+    ``FieldError`` when it is below ``minimum``."""
+    require_type(value, int, name, function, "a whole number (int)")
+    assert isinstance(value, int)
+    if minimum is not None and value < minimum:
+        raise FieldError(name, f"must be at least {minimum}, got {value}", sep=" ")
+    return value
+
+
 class PriceTableError(InputFileError):
     """A price-table YAML file (shipped or user override) is invalid."""
 

@@ -140,7 +140,13 @@ def parse_count(value: Any, field: str) -> int:
     if isinstance(value, (float, Decimal)) and Decimal(value).is_finite() and value == int(value):
         return int(value)
     if isinstance(value, str) and _WHOLE.fullmatch(value):
-        return int(value.strip().split(".")[0])
+        try:
+            return int(value.strip().split(".")[0])
+        except ValueError:  # over Python's limit on the digits of a str -> int conversion
+            raise FieldError(
+                field, f"number too long ({len(value.strip()):,} characters)"
+            ) from None
+
     raise FieldError(field, f"expected a whole number, got {shown(value)}")
 
 

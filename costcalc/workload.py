@@ -6,13 +6,14 @@ measured from a file with the token estimator (exactly, or from a sample).
 """
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from costcalc.errors import InvalidWorkloadError, UsageError, WorkloadError, arg
+from costcalc.errors import InvalidWorkloadError, UsageError, WorkloadError, arg, require_type
 from costcalc.units import Count, Date, Duration, MoneyIn, Share
 
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority", "fast"]
@@ -76,6 +77,11 @@ class RateLimitOverride(BaseModel):
     batch_queue_requests: Count | None = Field(default=None, gt=0)
 
 
+MAX_NAME_CHARS = 200
+"""The longest workload name: a name is shown in every table and comment, so a megabyte of it
+(from a file anyone may edit) is refused rather than printed again and again."""
+
+
 class Workload(BaseModel):
     """A workload to price under every delivery mode.
 
@@ -98,7 +104,7 @@ class Workload(BaseModel):
     # so its callers still get the ValidationError they turn into their own messages
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
-    name: str = "workload"
+    name: str = Field(default="workload", max_length=MAX_NAME_CHARS)
     model: str
     """Model id or alias from the price table."""
     requests: Count | None = Field(default=None, gt=0, le=MAX_REQUESTS)
@@ -225,6 +231,7 @@ def _invalid_workload(exc: Any) -> InvalidWorkloadError:
 
 def parse_modes(text: str) -> list[DeliveryMode]:
     """``stream,request,batch`` -> list of modes (``all`` for every mode)."""
+    require_type(text, str, "text", "parse_modes", "a str")
     if text.strip().lower() == "all":
         return list(ALL_MODES)
     modes: list[DeliveryMode] = []
@@ -259,6 +266,10 @@ def workload_from_options(options: dict[str, Any], base: Workload | None = None)
     from pydantic import ValidationError
 
     from costcalc.errors import FieldError, describe_error
+
+    require_type(options, Mapping, "options", "workload_from_options", "a dict")
+    if base is not None:
+        require_type(base, Workload, "base", "workload_from_options", "a costcalc.Workload or None")
 
     given = {k: v for k, v in options.items() if v is not None}
     data = base.model_dump(exclude_unset=True) if base is not None else {}

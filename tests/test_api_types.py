@@ -71,6 +71,7 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("workload-bad-mode", lambda d: _w(modes=["warp"]), costcalc.InvalidWorkloadError, "Workload: modes[0]:"),
     ("workload-shares", lambda d: _w(cached_share=0.7, cache_write_share=0.5), costcalc.InvalidWorkloadError, "cached_share + cache_write_share must be at most 1"),
     ("workload-baseline", lambda d: _w(modes=["batch"], baseline="request"), costcalc.InvalidWorkloadError, "baseline 'request' is not one of the modes compared"),
+    ("workload-name-too-long", lambda d: _w(name="w" * 201), costcalc.InvalidWorkloadError, "Workload: name: string should have at most 200 characters"),
     ("workload-text-tokens", lambda d: _w(input_tokens="lots"), costcalc.InvalidWorkloadError, "Workload: input_tokens: expected a number, got 'lots'"),
     # queue_add: a str is one prompt, never five one-letter tasks; a refused task is refused
     # as every command refuses it (costcalc.requests), not unpacked
@@ -104,6 +105,30 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("check-budgets-none", lambda d: costcalc.check_budgets(None), TypeError, "check_budgets: config must be a costcalc.ProjectConfig (from costcalc.load_config), got None"),  # type: ignore[arg-type]
     ("check-budgets-path", lambda d: costcalc.check_budgets("costcalc.yaml"), TypeError, "check_budgets: config must be a costcalc.ProjectConfig"),  # type: ignore[arg-type]
     ("check-budgets-base-str", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), base="x"), TypeError, "check_budgets: base must be a costcalc.ProjectConfig"),  # type: ignore[arg-type]
+    # second hostile trial: TypeError naming function and argument, FieldError for a bad value
+    ("queue-flush-model-int", lambda d: costcalc.queue_flush(d / "q.db", d / "o", 5), TypeError, "queue_flush: model must be a model name (str), got int"),  # type: ignore[arg-type]
+    ("queue-flush-max-tokens-str", lambda d: costcalc.queue_flush(d / "q.db", d / "o", "gpt-4o", max_tokens="x"), TypeError, "queue_flush: max_tokens must be a whole number (int), got str"),  # type: ignore[arg-type]
+    ("parse-modes-int", lambda d: costcalc.parse_modes(5), TypeError, "parse_modes: text must be a str, got int"),  # type: ignore[arg-type]
+    ("price-sheet-table-none", lambda d: costcalc.price_sheet(None, "gpt-4o"), TypeError, "price_sheet: table must be a costcalc.PriceTable, got None"),  # type: ignore[arg-type]
+    ("price-sheet-name-int", lambda d: costcalc.price_sheet(costcalc.load_price_table(), 5), TypeError, "price_sheet: name must be a model name (str), got int"),  # type: ignore[arg-type]
+    ("quote-input-sizes-str", lambda d: costcalc.quote(_w(), input_sizes="x"), TypeError, "quote: input_sizes must be a dict"),  # type: ignore[arg-type]
+    ("quote-input-sizes-negative", lambda d: costcalc.quote(_w(), input_sizes={1: -5}), costcalc.FieldError, "input_sizes[1] must be at least 0, got -5"),
+    ("workload-from-options-none", lambda d: costcalc.workload_from_options(None), TypeError, "workload_from_options: options must be a dict, got None"),  # type: ignore[arg-type]
+    ("check-budgets-table-int", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), table=5), TypeError, "check_budgets: table must be a costcalc.PriceTable or None, got int"),  # type: ignore[arg-type]
+    ("build-max-tokens-str", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", max_tokens="10"), TypeError, "build_batch: max_tokens must be a whole number (int), got str"),  # type: ignore[arg-type]
+    ("build-max-tokens-bool", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", max_tokens=True), TypeError, "build_batch: max_tokens must be a whole number (int), got bool"),
+    ("stale-report-days-str", lambda d: costcalc.stale_report(costcalc.load_price_table(), "5"), TypeError, "stale_report: days must be a whole number (int), got str"),  # type: ignore[arg-type]
+    ("stale-report-days-negative", lambda d: costcalc.stale_report(costcalc.load_price_table(), -5), costcalc.FieldError, "days must be at least 0, got -5"),
+    ("diff-budgets-int", lambda d: costcalc.diff_budgets(5, 5), TypeError, "diff_budgets: base must be a config path or REF:PATH (str), got int"),  # type: ignore[arg-type]
+    ("marker-for-int", lambda d: costcalc.marker_for(5), TypeError, "marker_for: path must be a config path (str), got int"),  # type: ignore[arg-type]
+    ("queue-tasks-int", lambda d: costcalc.queue_tasks(5), TypeError, "queue_tasks: lines must be an iterable of lines"),  # type: ignore[arg-type]
+    ("queue-tasks-str", lambda d: costcalc.queue_tasks('"hi"'), TypeError, "queue_tasks: lines must be an iterable of lines (str or bytes) or a binary stream, got str"),
+    ("count-message-tokens-none", lambda d: costcalc.count_message_tokens(None), TypeError, "count_message_tokens: messages must be a list of chat messages (dicts), got None"),  # type: ignore[arg-type]
+    ("count-message-tokens-of-str", lambda d: costcalc.count_message_tokens(["hi"]), TypeError, "count_message_tokens: messages[0] must be a dict, got str"),  # type: ignore[list-item]
+    ("queue-status-last-negative", lambda d: costcalc.queue_status(d / "q.db", last=-1), costcalc.FieldError, "last must be at least 0, got -1"),
+    ("parse-count-too-long", lambda d: costcalc.parse_count("9" * 5000, "n"), costcalc.FieldError, "n: number too long (5,000 characters)"),
+    ("register-line-format-int", lambda d: costcalc.register_line_format(5), TypeError, "register_line_format: fmt must be a costcalc LineFormat, got int"),  # type: ignore[arg-type]
+    ("render-result-unknown-format", lambda d: costcalc.render_result(_w(), "xml"), costcalc.CostcalcError, "costcalc has no 'xml' output for Workload"),
 ]  # fmt: skip
 
 
@@ -172,3 +197,10 @@ def test_batch_files_take_one_path_or_a_list(tmp_path: Path) -> None:
     assert costcalc.validate_batch_files(part).valid
     assert costcalc.validate_batch_files([part, str(part)]).files[0].requests == 2
     assert costcalc.quote_batch_files(part).workloads[0].requests == 2
+
+
+def test_unknown_format_is_a_lookup_error_and_a_value_error() -> None:
+    with pytest.raises(LookupError):
+        costcalc.render_result(_w(), "xml")
+    with pytest.raises(ValueError):
+        costcalc.render_result(_w(), "xml")

@@ -20,10 +20,10 @@ import pytest
 
 from costcalc.batch.queue import add, status
 from costcalc.cli import EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED
-from costcalc.errors import CostcalcNote, EnvironmentFailure
+from costcalc.errors import CostcalcError, CostcalcNote, EnvironmentFailure
 from costcalc.prices import PRICES_ENV
 from costcalc.userdata import HOME_ENV
-from tests.conftest import RunCli
+from tests.conftest import RunCli, assert_one_line_error
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 120  # every subprocess a test starts has a timeout
@@ -307,6 +307,28 @@ def test_queue_add_idempotent_in_python(tmp_path: Path) -> None:
     assert status(db).pending == 2
 
 
+def test_queue_add_of_a_queued_custom_id_with_another_request_is_refused(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """Only a retry is idempotent: another request under a queued id would be lost."""
+    db = tmp_path / "q.db"
+    assert (
+        run_cli(
+            "queue", "add", "--db", str(db), input='{"custom_id":"x1","prompt":"a"}\n'
+        ).exit_code
+        == 0
+    )
+    lines = '{"custom_id":"x2","prompt":"b"}\n{"custom_id":"x1","prompt":"DIFFERENT"}\n'
+    result = run_cli("queue", "add", "--db", str(db), input=lines)
+    assert_one_line_error(result, "custom_id 'x1' is already in the queue with a different request")
+    assert status(db).pending == 1  # x2 not added either: one transaction
+    twice = '{"custom_id":"x3","prompt":"b"}\n{"custom_id":"x3","prompt":"c"}\n'
+    assert_one_line_error(run_cli("queue", "add", "--db", str(db), input=twice), "'x3'")
+    with pytest.raises(CostcalcError, match="'x1' is already in the queue with a different"):
+        add(db, [("x1", {"prompt": "other"})])
+    assert status(db).pending == 1
+
+
 def test_queue_add_with_stdout_full_then_retried_adds_once(tmp_path: Path) -> None:
     """The task is committed before its id is printed: exit 3 says the output failed, and the
     producer's retry adds nothing."""
@@ -337,6 +359,18 @@ def test_queue_database_on_a_full_disk_is_exit_3_and_adds_nothing(tmp_path: Path
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"costcalc: error: {db}: ")
     assert status(db).pending == 1
+
+
+def test_queue_created_on_a_full_disk_leaves_no_empty_database(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+
+    def no_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+    result = run("queue", "add", "--db", str(db), "one", home=tmp_path, preexec_fn=no_disk)
+    assert result.returncode == EXIT_ENVIRONMENT, result.stderr
+    assert result.stderr.startswith(f"costcalc: error: {db}: ")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("q.db")]
 
 
 @pytest.mark.parametrize(

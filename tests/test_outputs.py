@@ -308,18 +308,35 @@ def _dead_pid() -> int:
 
 
 def test_write_file_removes_a_killed_runs_temporary_files_only(tmp_path: Path) -> None:
+    """Stale ones of any target in the folder go (a build of another input leaves none);
+    those whose writer still runs stay."""
     dead, alive = _dead_pid(), os.getppid()
     stale = tmp_path / f".costcalc-r.md-{dead}-abcd1234.tmp"
     running = tmp_path / f".costcalc-r.md-{alive}-abcd1234.tmp"  # its writer still runs
-    other = tmp_path / f".costcalc-other.md-{dead}-abcd1234.tmp"  # another target's
+    other = tmp_path / f".costcalc-other-7.md-{dead}-abcd1234.tmp"  # another target's
+    other_running = tmp_path / f".costcalc-other.md-{alive}-abcd1234.tmp"
     old = tmp_path / f".costcalc-r.md-{alive}-old12345.tmp"
-    for p in (stale, running, other, old):
+    for p in (stale, running, other, other_running, old):
         p.write_text("half\n")
     os.utime(old, (time.time() - 2 * 24 * 3600,) * 2)  # two days: a leftover whatever its PID
     write_file(tmp_path / "r.md", "new\n")
     assert (tmp_path / "r.md").read_text() == "new\n"
-    assert temps(tmp_path) == sorted([running.name, other.name])
-    assert remove_stale_temps(tmp_path, "other.md") == [other]
+    assert temps(tmp_path) == sorted([running.name, other_running.name])
+    mine = tmp_path / f".costcalc-x.md-{os.getpid()}-abcd1234.tmp"
+    mine.write_text("half\n")
+    assert remove_stale_temps(tmp_path, "x.md", own=True) == [mine]
+
+
+def test_a_build_of_another_input_removes_a_killed_builds_temporary_files(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    left = out / f".costcalc-big4-batch-{_dead_pid()}-k1ll3d00.tmp"  # a SIGKILLed build's
+    left.write_text("half\n")
+    result = run_cli(*build_args(prompts(tmp_path / "small.txt", 3), out))
+    assert result.exit_code == 0, result.stderr
+    assert not left.exists() and temps(out) == []
 
 
 # --- batch build --force over an earlier build ------------------------------------------------

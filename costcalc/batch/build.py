@@ -33,6 +33,7 @@ from costcalc.errors import (
     arg,
     os_failure,
     path_argument,
+    require_count,
     require_type,
 )
 from costcalc.jsonlines import parse_json
@@ -115,8 +116,13 @@ def check_batch_options(
     max_requests: int | None,
     max_bytes: int | None,
     min_bytes: int = 1,
+    function: str = "build_batch",
 ) -> None:
     """The options every writer of batch files takes (build, queue flush), checked alike."""
+    require_count(max_tokens, "max_tokens", function)
+    for name, value in (("max_requests", max_requests), ("max_bytes", max_bytes)):
+        if value is not None:
+            require_count(value, name, function)
     if max_tokens < 1:
         raise FieldError("max_tokens", f"must be at least 1, got {max_tokens}", sep=" ")
     if entry.max_output_tokens and max_tokens > entry.max_output_tokens:
@@ -162,6 +168,7 @@ def build(
     input_path = path_argument(input_path, "input_path", "build_batch")
     out_dir = path_argument(out_dir, "out_dir", "build_batch")
     require_type(model, str, "model", "build_batch", "a model name (str)")
+    require_type(id_prefix, str, "id_prefix", "build_batch", "a str")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, provider)
     rule = table.find(model)[0].batch
@@ -182,7 +189,7 @@ def build(
         model=entry.id, max_tokens=max_tokens, system=system, reasoning=entry.reasoning
     )
     out = Path(out_dir)
-    stem = f"{Path(input_path).stem or 'batch'}-batch"
+    stem = f"{safe_stem(Path(input_path).stem) or 'batch'}-batch"
     replaces = earlier_build(out, stem, force)
     writer = PartWriter(out, stem, limit_requests, limit_bytes, force)
     sample = Reservoir(QUOTE_SAMPLE, random.Random(seed))
@@ -232,6 +239,12 @@ def build(
         writer.abort()
         raise
     return manifest
+
+
+def safe_stem(name: str) -> str:
+    """An input's name as a name for the files built from it: control characters (an escape
+    sequence in a file name reaches every terminal that lists the folder) become ``_``."""
+    return "".join(c if c.isprintable() else "_" for c in name)
 
 
 def earlier_build(out: Path, stem: str, force: bool) -> list[Path]:

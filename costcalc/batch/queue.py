@@ -49,6 +49,8 @@ from costcalc.errors import (
     UsageError,
     arg,
     path_argument,
+    require_count,
+    require_type,
 )
 from costcalc.jsonlines import JsonError, parse_json, read_lines
 from costcalc.requests import input_request
@@ -96,12 +98,26 @@ def parse_tasks(
     """Tasks from JSONL: each line a JSON string (a prompt) or an object with ``prompt`` or
     ``messages`` (and optionally ``system`` and ``custom_id``). ``lines`` may be a binary
     stream (stdin's buffer): it is read a line at a time, each within the cap on one request
-    (``costcalc.jsonlines.MAX_REQUEST_BYTES``)."""
+    (``costcalc.jsonlines.MAX_REQUEST_BYTES``). A wrong type is a TypeError, raised here
+    rather than at the first task taken."""
     numbered: Iterable[tuple[int, str | bytes]]
     if isinstance(lines, (io.BufferedIOBase, io.RawIOBase)):
         numbered = read_lines(typing.cast("IO[bytes]", lines), source)
+    elif isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
+        # a str is one text, never lines of one character each
+        raise TypeError(
+            "queue_tasks: lines must be an iterable of lines (str or bytes) or a binary "
+            f"stream, got {type(lines).__name__}"
+        )
     else:
         numbered = enumerate(lines, start=1)
+    require_type(source, str, "source", "queue_tasks", "a str")
+    return _parsed_tasks(numbered, source)
+
+
+def _parsed_tasks(
+    numbered: Iterable[tuple[int, str | bytes]], source: str
+) -> Iterator[tuple[str | None, dict[str, Any]]]:
     for number, line in numbered:
         if not line.strip():
             continue
@@ -153,9 +169,10 @@ def add(
     once the transaction is on disk.
 
     Adding is idempotent for a task with a ``custom_id``: one already in the queue (pending or
-    flushed), or given twice, is not added again, with a ``CostcalcNote`` saying so, and its
-    id is returned as for an added one; a producer that is not sure its add went through
-    adds again."""
+    flushed), or given twice, with the same request is not added again, with a
+    ``CostcalcNote`` saying so, and its id is returned as for an added one; a producer that is
+    not sure its add went through adds again. A different request under such an id is a
+    ``UsageError``, and nothing is added."""
     items = _task_items(tasks)
     for i, (cid, request) in enumerate(items):
         _request({**request, **({"custom_id": cid} if cid else {})}, f"task {i + 1}")
@@ -171,10 +188,11 @@ def add(
     try:
         with _immediate(conn):
             for cid, request in items:
+                text = json.dumps(request, ensure_ascii=False)
                 cur = conn.execute(
                     "INSERT INTO tasks (custom_id, request, added_at) VALUES (?, ?, ?) "
                     "ON CONFLICT (custom_id) DO NOTHING",
-                    (cid, json.dumps(request, ensure_ascii=False), _now()),
+                    (cid, text, _now()),
                 )
                 if cid is None:
                     cid = f"task-{cur.lastrowid}"
@@ -182,6 +200,7 @@ def add(
                         "UPDATE tasks SET custom_id = ? WHERE id = ?", (cid, cur.lastrowid)
                     )
                 elif cur.rowcount == 0:
+                    _same_as_queued(conn, cid, text)
                     already.append(cid)
                 ids.append(cid)
     finally:
@@ -193,6 +212,18 @@ def add(
             stacklevel=2,
         )
     return ids
+
+
+def _same_as_queued(conn: sqlite3.Connection, cid: str, text: str) -> None:
+    """A retry adds nothing: the request queued under ``cid`` must be the one given again.
+    Another request under a queued id is refused (the whole add with it): dropping it with a
+    note would lose it, replacing the queued one would change what may be flushed already."""
+    row = conn.execute("SELECT request FROM tasks WHERE custom_id = ?", (cid,)).fetchone()
+    if row is not None and json.loads(row[0]) != json.loads(text):
+        raise UsageError(
+            f"custom_id {cid!r} is already in the queue with a different request; nothing "
+            "added (give the new request its own custom_id)"
+        )
 
 
 # --- flushing ---------------------------------------------------------------------------------
@@ -232,10 +263,11 @@ def flush(
 
     db = path_argument(db, "db", "queue_flush")
     out_dir = path_argument(out_dir, "out_dir", "queue_flush")
+    require_type(model, str, "model", "queue_flush", "a model name (str)")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, None)
     provider = fmt.name  # kept in the flush's provider column, so a resumed flush writes it
-    check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES)
+    check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES, "queue_flush")
     conn = connect(db, create=False)
     try:
         if conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL OR flushed = 0").fetchone():
@@ -497,6 +529,7 @@ class QueueStatus(BaseModel):
 
 @_on_database
 def status(db: str | Path, last: int = 10) -> QueueStatus:
+    require_count(last, "last", "queue_status", minimum=0)
     conn = connect(db, create=False)
     try:
         pending = conn.execute("SELECT COUNT(*) FROM tasks WHERE flush_id IS NULL").fetchone()[0]

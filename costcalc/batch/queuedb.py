@@ -116,6 +116,20 @@ def connect(db: str | Path, create: bool = True) -> sqlite3.Connection:
         regular_or_nothing(name, "a queue database file")
     if not create and not path.exists():
         raise InputFileError(path, "no such queue database (add a task to create it)")
+    created = not os.path.lexists(path)
+    try:
+        return _open(path)
+    except BaseException:
+        # a first add that failed (a full disk) leaves no empty database behind; one with
+        # content is another process's, made meanwhile
+        with contextlib.suppress(OSError):
+            if created and path.stat().st_size == 0:
+                for name in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_FILES[:2])):
+                    name.unlink(missing_ok=True)
+        raise
+
+
+def _open(path: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")

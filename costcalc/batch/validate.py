@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from costcalc.batch.formats import LineFormat, request_format
 from costcalc.errors import CostcalcError, open_input, path_arguments, quoted
 from costcalc.jsonlines import JsonError, parse_json, read_lines
+from costcalc.requests import lone_surrogate
 
 if TYPE_CHECKING:
     from costcalc.prices import BatchRule, PriceTable
@@ -203,6 +204,8 @@ def _validate_file(
             problems.append(f"{where}: {id_name} is missing or not a string")
         else:
             problems += fmt.custom_id_problems(cid, where)
+            if reason := lone_surrogate(cid):  # the anthropic pattern refuses it; others did not
+                problems.append(f"{where}: {id_name} {reason}")
             if cid in seen:
                 problems.append(f"{where}: {id_name} {quoted(cid)} is also used at {seen[cid]}")
             else:

@@ -103,7 +103,7 @@ class PartWriter:
     def __post_init__(self) -> None:
         self._created_dir = prepare_out_dir(self.out_dir)
         self._signals.enter_context(sigterm_raises())
-        remove_stale_temps(self.out_dir, self.stem)
+        remove_stale_temps(self.out_dir, None)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:

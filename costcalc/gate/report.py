@@ -31,7 +31,7 @@ from costcalc.budget import (
     monthly_costs,
     parse_threshold,
 )
-from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.errors import CostcalcError, InputFileError, UsageError, require_type
 from costcalc.gate.configs import repo_path
 from costcalc.gitread import commit_exists, read_config_text, renamed_files, repo_prefix
 from costcalc.money import MoneyOut, usd
@@ -100,6 +100,7 @@ class GateReport(BaseModel):
 
 def marker_for(path: str) -> str:
     """The hidden first line of a config's comment, one per config path."""
+    require_type(path, str, "path", "marker_for", "a config path (str)")
     return f"<!-- costcalc-gate config={quote(path, safe='/')} -->"
 
 

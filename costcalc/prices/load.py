@@ -187,8 +187,12 @@ def _update_stamp() -> UpdateStamp | None:
     path = price_update_file()
     try:
         st = path.stat()
-    except OSError:
-        return None
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
+            return None  # no update: the shipped prices
+        # there, but not to be read (a symlink loop, a dangling link): reading it says why,
+        # where passing it over would quote with other prices than the user updated to
+        return str(path), -1, -1, -1
     return str(path), st.st_ino, st.st_mtime_ns, st.st_size
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
 
-from costcalc.errors import UsageError
+from costcalc.errors import UsageError, require_count, require_type
 from costcalc.money import MoneyOut
 from costcalc.prices import (
     Basis,
@@ -106,6 +106,8 @@ def _mode_out(rates: ModeRates) -> ModeOut:
 
 def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -> PriceSheet:
     """Every price of ``name`` on ``on``: each mode and long-context tier, published or assumed."""
+    require_type(table, PriceTable, "table", "price_sheet", "a costcalc.PriceTable")
+    require_type(name, str, "name", "price_sheet", "a model name (str)")
     mp = table.prices(name, on)
     model, period = mp.model, mp.period
     starts = [0] + [t.above_input_tokens + 1 for t in period.tiers]
@@ -236,6 +238,8 @@ class StaleReport(Report):
 
 def stale_report(table: PriceTable, days: int, today: dt.date | None = None) -> StaleReport:
     """Models whose current prices were last checked more than ``days`` days ago."""
+    require_type(table, PriceTable, "table", "stale_report", "a costcalc.PriceTable")
+    require_count(days, "days", "stale_report", minimum=0)
     today = today or dt.date.today()
     stale = []
     count = 0

@@ -26,6 +26,7 @@ import importlib
 import inspect
 from typing import Any
 
+from costcalc.errors import CostcalcError
 from costcalc.results import Note
 
 __all__ = ["RENDERERS", "Note", "UnknownFormatError", "formats", "render", "render_parts"]
@@ -71,8 +72,9 @@ RENDERERS: dict[tuple[str, str], str] = {
 }
 
 
-class UnknownFormatError(LookupError):
-    """No renderer for this result in this format (a mistake in costcalc, not in the input)."""
+class UnknownFormatError(CostcalcError, LookupError):
+    """No renderer for this result in this format: a ``LookupError`` and, as a format the
+    caller chose, a costcalc error (a ``ValueError``)."""
 
 
 def render(result: Any, fmt: str, **options: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from costcalc.errors import printable
+from costcalc.errors import printable, printable_line
 from costcalc.money import shared_places, usd
 from costcalc.render.tables import text_table
 from costcalc.results import Note
@@ -22,7 +22,7 @@ def manifest_table(m: Manifest, out_dir: str | None = None) -> str:
 
     rows = [
         [
-            p.file,
+            printable(p.file),
             f"{p.requests:,}",
             f"{p.bytes:,}",
             p.sha256[:16],
@@ -32,7 +32,7 @@ def manifest_table(m: Manifest, out_dir: str | None = None) -> str:
     ]
     lines = [
         f"{m.requests:,} requests for {m.model} ({m.provider} format) in "
-        f"{len(m.parts)} file(s)" + (f" in {out_dir}" if out_dir is not None else ""),
+        f"{len(m.parts)} file(s)" + (f" in {printable(out_dir)}" if out_dir is not None else ""),
         "",
         text_table(
             ["file", "requests", "bytes", "sha256", "custom_ids"], rows, right=[1, 2]
@@ -62,11 +62,11 @@ def validation_table(report: ValidationReport) -> str:
     for f in report.files:
         status = "ok" if not f.problems else f"{len(f.problems)} problem(s)"
         lines.append(
-            f"{f.file}: {status}: {f.requests:,} requests, {f.bytes:,} bytes, "
+            f"{printable(f.file, 4096)}: {status}: {f.requests:,} requests, {f.bytes:,} bytes, "
             f"{f.provider or '?'} format, model {printable(f.model) if f.model else '?'}"
         )
         shown = f.problems[:20]
-        lines += [f"  {p}" for p in shown]
+        lines += [f"  {printable_line(p)}" for p in shown]
         if len(f.problems) > len(shown):
             lines.append(f"  ... and {len(f.problems) - len(shown):,} more")
     lines.append("valid" if report.valid else f"invalid: {report.problems:,} problem(s)")
@@ -116,7 +116,7 @@ def flushes_plain(results: list[FlushResult]) -> list[str]:
     on stderr."""
     from costcalc.delivery import count_of
 
-    parts: list[str] = [f"{f.file}\n" for r in results for f in r.files]
+    parts: list[str] = [f"{printable(f.file, 4096)}\n" for r in results for f in r.files]
     if not results:
         parts.append(Note("nothing to flush\n"))
     for r in results:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from costcalc.errors import printable
 from costcalc.money import signed_usd, usd
 from costcalc.render.tables import capitalized, markdown_table, text_table
 
@@ -31,8 +32,8 @@ def check_rows(r: CheckReport) -> tuple[list[str], list[list[str]]]:
 
     rows = [
         [
-            w.name,
-            w.model,
+            printable(w.name),
+            printable(w.model),
             w.mode,
             f"{w.monthly_requests:,.0f}",
             usd(w.monthly_cost) + star(w, w.mode),
@@ -62,7 +63,7 @@ def _check_summary(r: CheckReport) -> str:
 def check_table(r: CheckReport) -> str:
     headers, rows = check_rows(r)
     verdict = "passed" if r.passed else f"FAILED ({len(r.failures)})"
-    lines = [f"costcalc check {r.config}: {verdict}", _check_summary(r), ""]
+    lines = [f"costcalc check {printable(r.config, 4096)}: {verdict}", _check_summary(r), ""]
     lines.append(text_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"))
     lines += _assumed_note(r)
     if r.failures:
@@ -95,7 +96,7 @@ def check_markdown(r: CheckReport) -> str:
 def diff_rows(d: DiffReport) -> list[list[str]]:
     rows = [
         [
-            w.name + ("" if w.status in ("changed", "unchanged") else f" ({w.status})"),
+            printable(w.name) + ("" if w.status in ("changed", "unchanged") else f" ({w.status})"),
             usd(w.past_monthly) if w.past_monthly is not None else "-",
             usd(w.monthly) if w.monthly is not None else "-",
             _diff_text(w.diff, w.past_monthly),
@@ -116,12 +117,13 @@ def diff_table(d: DiffReport) -> str:
     ]
     for w in d.workloads:
         if w.changes:
-            lines.append(f"  {w.name}: " + "; ".join(w.changes))
+            lines.append(f"  {printable(w.name)}: " + "; ".join(w.changes))
     lines += [f"  {c}" for c in d.config_changes]
     if d.failed:
         lines += ["", f"FAILED: {d.failure}"]
     lines += [f"note: {n}" for n in d.notes]
-    lines.append(f"\nbase {d.base}, head {d.head}, prices of {d.prices_as_of}")
+    base, head = printable(d.base, 4096), printable(d.head, 4096)
+    lines.append(f"\nbase {base}, head {head}, prices of {d.prices_as_of}")
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +148,9 @@ def diff_markdown(d: DiffReport, limit: int = 65536) -> str:
     for w in d.workloads:
         if w.status == "unchanged":
             continue
-        details.append(f"- **{w.name}** ({w.status}): {_diff_text(w.diff, w.past_monthly)}")
+        details.append(
+            f"- **{printable(w.name)}** ({w.status}): {_diff_text(w.diff, w.past_monthly)}"
+        )
         details += [f"  - {c}" for c in w.changes]
     if d.config_changes:
         details += ["- **Budgets and policies**", *(f"  - {c}" for c in d.config_changes)]

@@ -223,7 +223,7 @@ def gate_table(report: "GateReport") -> str:
             lines += ["", *("  " + ln for ln in table.rstrip("\n").splitlines()), ""]
         lines += [f"  note: {plain(n)}" for n in c.notes]
     verdict = "passed" if report.passed else "FAILED"
-    base = f"base {report.base}" if report.base else "no base"
+    base = f"base {plain(report.base)}" if report.base else "no base"
     lines.append(f"{verdict}: {len(report.configs)} config(s), {base}")
     return "\n".join(lines) + "\n"
 

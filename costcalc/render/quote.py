@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from costcalc.errors import printable
 from costcalc.money import per_hour, shared_places, usd
 from costcalc.render.tables import capitalized, csv_text, markdown_table, text_table
 
@@ -29,7 +30,7 @@ def quote_headline(q: Quote) -> str:
     # a name resolved in the data may be sold by several providers: say whose it is
     seller = f", sold by {q.provider}" if q.price_origin is not None else ""
     return (
-        f"{q.name}: {q.model} ({q.model_name}{teaching}{seller}), "
+        f"{printable(q.name)}: {q.model} ({q.model_name}{teaching}{seller}), "
         f"{count_of(q.requests, 'request')} × "
         f"{_tokens(q.input_tokens_per_request)} input + {_tokens(q.output_tokens_per_request)} "
         f"output tokens, prices of {q.prices_as_of}"
@@ -200,7 +201,7 @@ def quote_markdown(report: QuoteReport) -> str:
         teaching = _teaching_tag(q, " (teaching rate)")
         remarks = _unavailable_lines(q) + _note_lines(q)
         parts = [
-            f"### {q.name}",
+            f"### {printable(q.name)}",
             "",
             f"`{q.model}` ({q.model_name}{teaching}): {count_of(q.requests, 'request')} × "
             f"{_tokens(q.input_tokens_per_request)} input + "

@@ -308,6 +308,10 @@ def count_message_tokens(
     table: PriceTable | None = None,
 ) -> int:
     """Tokens of a chat request (its messages plus the cookbook's overhead) for ``model``."""
+    what = "a list of chat messages (dicts)"
+    require_type(messages, (list, tuple), "messages", "count_message_tokens", what)
+    for i, message in enumerate(messages):
+        require_type(message, Mapping, f"messages[{i}]", "count_message_tokens", "a dict")
     _check_model(model, table, "count_message_tokens")
     tok = tokenizer_for(model, table)
     tok.warn_if_overhead_unknown()

@@ -254,6 +254,10 @@ def text_lines(
 # Fed to the CSV reader after the last line: it joins the field of a quote left open (the
 # reader, not strict, would silently end the field there) or makes a row of its own.
 _END_OF_FILE = "\ufdd0costcalc: end of file\ufdd1"
+_END_LINE = _END_OF_FILE + '"'
+"""The last line given to the reader: a row of its own after a complete row; after a quote
+left open, the end of that field (its quote closes it: the strict reader would raise an
+error without the line, where the field's body tells the line the quote opened at)."""
 
 
 class _CsvLines:
@@ -282,7 +286,7 @@ class _CsvLines:
             line = readline(limit + 1)
             if not line:
                 self.ended = True
-                yield _END_OF_FILE
+                yield _END_LINE
                 return
             self.lines += 1
             if self.row_start != row_start:
@@ -320,20 +324,22 @@ def csv_rows(
 
     def at_end(row: list[str]) -> bool:
         """Whether the row is the end of the file; a quote left open is an error."""
+        if row == [_END_LINE]:
+            return True
         if not row or not row[-1].endswith(_END_OF_FILE):
             return False
-        if row != [_END_OF_FILE]:
-            # the quote opened in the last field, which holds the newlines of every line after
-            body = row[-1][: -len(_END_OF_FILE)]
-            opened = lines.lines - body.count("\n") + body.endswith("\n")
-            why = "unterminated quoted field (it runs to the end of the file)"
-            raise InputFileError(source.name, why, opened)
-        return True
+        # the quote opened in the last field, which holds the newlines of every line after
+        body = row[-1][: -len(_END_OF_FILE)]
+        opened = lines.lines - body.count("\n") + body.endswith("\n")
+        why = "unterminated quoted field (it runs to the end of the file)"
+        raise InputFileError(source.name, why, opened)
 
     try:
         # tab-separated values by their name (.tsv), as spreadsheets export them
         tsv = _is_tsv(source.name)
-        reader = csv.reader(lines, delimiter="\t" if tsv else ",")
+        # strict: a quote inside a quoted field that does not end it (1,"a"b) is an error,
+        # where the lenient reader would take it as text
+        reader = csv.reader(lines, delimiter="\t" if tsv else ",", strict=True)
         try:
             header = next(reader)
         except StopIteration:
@@ -393,8 +399,12 @@ def csv_rows(
 
 
 def _names(header: Sequence[str]) -> str:
-    """CSV column names for a message: each on one line and cut short if long."""
-    shown = [quoted(" ".join(h.split()), 40)[1:-1] for h in header[:20]]
+    """CSV column names for a message: each on one line and cut short if long; one with
+    white space at either end (or none at all) in quotes, so that the space shows."""
+    shown = [
+        quoted(h, 40) if not h or h != h.strip() else quoted(" ".join(h.split()), 40)[1:-1]
+        for h in header[:20]
+    ]
     text = ", ".join(shown)
     return text + (f", ... ({len(header):,} columns)" if len(header) > 20 else "")
 

@@ -10,7 +10,7 @@ from typing import Any, Literal, NamedTuple
 
 from costcalc.batch.formats import NO_TEXT, registered_formats, with_system
 from costcalc.errors import RequestError, arg
-from costcalc.requests import PROMPT_KEYS, input_request, refusal, refused
+from costcalc.requests import PROMPT_KEYS, input_request, lone_surrogate, refusal, refused
 from costcalc.tokens.encodings import (
     ChatOverhead,
     get_encoding,
@@ -93,6 +93,8 @@ def _sent_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
             if text is NO_TEXT:
                 continue
             reason = refusal(text)
+            if reason is None and (bad_id := lone_surrogate(fmt.custom_id_of(obj))):
+                reason = f"{fmt.id_name} {bad_id}"  # as batch validate refuses it
             if reason is not None:
                 raise RequestError(reason)
             return _value_tokens(text, spec)

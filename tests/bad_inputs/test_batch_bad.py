@@ -74,6 +74,8 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("vertex-no-contents", {"a.jsonl": lines({"request": {"labels": {"custom_id": "a"}}})}, ("a.jsonl:1: request.contents must be a list",)),
     ("vertex-assistant-role", {"a.jsonl": lines({"request": {**VERTEX["request"], "contents": [{"role": "assistant", "parts": [{"text": "hi"}]}]}})}, ("request.contents[0].role must be user or model",)),
     ("vertex-zero-max-output", {"a.jsonl": lines({"request": {**VERTEX["request"], "generationConfig": {"maxOutputTokens": 0}}})}, ("request.generationConfig.maxOutputTokens must be a whole number >= 1",)),
+    ("openai-surrogate-id", {"a.jsonl": lines({**OPENAI, "custom_id": "a\ud800"})}, ("a.jsonl:1: custom_id holds a lone surrogate (\\ud800)",)),
+    ("bedrock-surrogate-id", {"a.jsonl": lines({**BEDROCK, "recordId": "\udc00"})}, ("a.jsonl:1: recordId holds a lone surrogate (\\udc00)",)),
     ("anthropic-empty-content", {"a.jsonl": lines({**ANTHROPIC, "params": {**ANTHROPIC["params"], "messages": [{"role": "user", "content": ""}]}})}, ("a.jsonl:1: params.messages[0] has no content",)),
 ]  # fmt: skip
 

@@ -32,6 +32,7 @@ CONFIGS: list[tuple[str, str, tuple[str, ...]]] = [
     ("unknown-mode", GOOD + "    mode: turbo\n", (":7:", "workloads[0].mode")),
     ("mode-not-sold", GOOD + "    mode: flex\n", ("costcalc.yaml: workload 'a': runs in flex, but gpt-4o has no flex tier",)),
     ("duplicate-names", GOOD + GOOD.split("workloads:\n", 1)[1], ("workload names must be unique: a",)),
+    ("name-too-long", GOOD.replace("name: a", "name: " + "x" * 201), (":2:", "workloads[0].name: string should have at most 200 characters")),
     ("malformed", "workloads: [\n", ("invalid YAML",)),
     ("empty", "", ("is empty",)),
     ("bad-deadline", GOOD + "    deadline: soon\n", (":7:", "bad duration 'soon'")),

@@ -5,6 +5,7 @@ the data in use before stays in use."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,16 @@ def test_a_damaged_update_file_is_one_line(run_cli: RunCli, costcalc_home: Path)
     )
     assert run_cli("prices", "update", "--remove").exit_code == 0
     assert run_cli("quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "-o", "0").exit_code == 0
+
+
+@pytest.mark.parametrize("kind", ["symlink-loop", "dangling-symlink"])
+def test_an_unreadable_update_link_is_named_not_passed_over(
+    run_cli: RunCli, costcalc_home: Path, kind: str
+) -> None:
+    """Not read silently as "no update": the quote would use other prices than updated to."""
+    update = costcalc_home / "prices-update.json"
+    update.symlink_to(update.name if kind == "symlink-loop" else costcalc_home / "gone.json")
+    result = run_cli("quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "-o", "0")
+    assert_one_line_error(result, f"{update}: the updated prices cannot be read (")
+    assert run_cli("prices", "update", "--remove").exit_code == 0
+    assert not os.path.lexists(update)

@@ -13,6 +13,7 @@ BASE = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "800", "-o", "200"]
 
 # (case id, argument list, message fragments)
 FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
+    ("name-too-long", [*BASE, "--name", "n" * 201], ("--name: string should have at most 200 characters",)),
     ("negative-requests", ["quote", "-m", "gpt-4o", "-n", "-5", "-i", "800", "-o", "0"], ("--requests: must be > 0",)),
     ("zero-requests", ["quote", "-m", "gpt-4o", "-n", "0", "-i", "800", "-o", "0"], ("--requests: must be > 0",)),
     ("absurd-requests", ["quote", "-m", "gpt-4o", "-n", "10000000000000", "-i", "8", "-o", "0"], ("--requests: must be <= 1000000000000",)),

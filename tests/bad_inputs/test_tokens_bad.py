@@ -69,6 +69,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("jsonl-line-over-the-cap", {"a.jsonl": b'{"prompt": "ok"}\n' + b"\0" * (33 * 2**20)}, ["{d}/a.jsonl"], ("a.jsonl:2: request is larger than 32 MiB (costcalc's cap on one request)",)),
     ("text-line-over-the-cap", {"a.txt": b"ok\n" + b"x" * (33 * 2**20) + b"\n"}, ["{d}/a.txt", "--input-format", "lines"], ("a.txt:2: request is larger than 32 MiB",)),
     ("csv-unterminated-quote", {"a.csv": 'id,text\n1,hello\n2,"never closed\n3,lost\n4,lost\n'}, ["{d}/a.csv", "--column", "text"], ("a.csv:3: unterminated quoted field",)),
+    ("csv-quote-inside-quoted-field", {"a.csv": 'id,body\n1,"a"b"\n'}, ["{d}/a.csv", "--column", "body"], ("a.csv:2: invalid CSV: ',' expected after '\"'",)),
+    ("csv-no-column-header-with-trailing-space", {"a.csv": "id,body \n1,x\n"}, ["{d}/a.csv", "--column", "body"], ("a.csv:1: no column 'body' (columns: id, 'body ')",)),
     ("csv-unterminated-quote-after-multiline", {"a.csv": 'id,text\n"a\nb","open\n'}, ["{d}/a.csv", "--column", "text"], ("a.csv:3: unterminated quoted field",)),
     ("csv-invalid-utf8-header", {"a.csv": b"te\xffxt,body\nhello,x\n"}, ["{d}/a.csv", "--column", "body"], ("a.csv:1:", "not valid UTF-8", "--errors replace")),
     ("csv-invalid-utf8-other-column", {"a.csv": b"id,text\n1,ok\n\xff,fine\n"}, ["{d}/a.csv", "--column", "text"], ("a.csv:3:", "not valid UTF-8")),

@@ -41,7 +41,7 @@ from costcalc.batch.formats.base import (
 from costcalc.batch.formats.bedrock import BedrockLines
 from costcalc.batch.formats.openai import OpenAILines
 from costcalc.batch.formats.vertex import VertexLines
-from costcalc.errors import UsageError
+from costcalc.errors import UsageError, require_type
 
 __all__ = [
     "NO_TEXT",
@@ -75,6 +75,7 @@ _NEWEST_FIRST: tuple[LineFormat, ...] = ()
 def register(fmt: LineFormat) -> LineFormat:
     """Make a line format known by its name (and return it)."""
     global _IN_ORDER, _NEWEST_FIRST
+    require_type(fmt, LineFormat, "fmt", "register_line_format", "a costcalc LineFormat")
     name = getattr(fmt, "name", None)
     if not isinstance(fmt, LineFormat) or not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(
