@@ -95,6 +95,7 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("count-tokens-model-int", lambda d: costcalc.count_tokens("hi", model=5), TypeError, "count_tokens: model must be a model name (str), got int"),  # type: ignore[arg-type]
     ("count-tokens-text-none", lambda d: costcalc.count_tokens(None), TypeError, "count_tokens: text must be a str, got None"),  # type: ignore[arg-type]
     ("count-message-tokens-model-int", lambda d: costcalc.count_message_tokens([], model=5), TypeError, "count_message_tokens: model must be a model name (str), got int"),  # type: ignore[arg-type]
+    ("count-file-unknown-input-format", lambda d: costcalc.count_file(d / "p.txt", input_format="xml"), costcalc.FieldError, "input_format: must be one of text, lines, jsonl, json, csv, parquet, got 'xml'"),  # type: ignore[arg-type]
     ("count-file-jobs-str", lambda d: costcalc.count_file(d / "p.txt", jobs="2"), TypeError, "count_file: jobs must be a whole number (int), got str"),  # type: ignore[arg-type]
     ("count-file-column-int", lambda d: costcalc.count_file(d / "p.txt", column=5), TypeError, "count_file: column must be a str or None, got int"),  # type: ignore[arg-type]
     ("count-file-model-int", lambda d: costcalc.count_file(d / "p.txt", 5), TypeError, "count_file: model must be a str or None, got int"),  # type: ignore[arg-type]

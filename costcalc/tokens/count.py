@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import typing
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from costcalc.errors import (
     UsageError,
     arg,
     path_arguments,
+    quoted,
     require_type,
 )
 from costcalc.jsonlines import JsonError, parse_json
@@ -123,6 +125,11 @@ def count_file(
         raise FieldError("sample", f"must be at least 1, got {sample}", sep=" ")
     if errors not in ("strict", "replace"):
         raise FieldError("errors", f"must be strict or replace, got {errors!r}", sep=" ")
+    formats = typing.get_args(InputFormat)
+    if input_format is not None and input_format not in formats:
+        raise FieldError(
+            "input_format", f"must be one of {', '.join(formats)}, got {quoted(input_format)}"
+        )
     jobs = usable_jobs(jobs)
     if names.count(STDIN) > 1:
         raise UsageError("stdin (-) can be read only once")
