@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from _measure import Row, alternate, median_s, peak, show
+from _measure import Row, alternate, floor, median_s, peak, peak_anon, show
 
 DATA = Path(__file__).resolve().parent / "data"
 GEN_VERSION = 1
@@ -100,11 +100,13 @@ def main() -> None:
         "costcalc": [*pin, costcalc, "tokens", str(path), "--column", "text", "--format", "json"],
     }
     print(f"\n{args.rows:,} rows, {args.repeat} alternating rounds, each a subprocess:")
+    start_up = floor()
     runs = alternate(args.repeat, cmds)
     raw_tokens, raw_rows = map(int, runs["raw"][-1].stdout.split())
     out = json.loads(runs["costcalc"][-1].stdout)
     t_raw, t_cc = median_s(runs["raw"]), median_s(runs["costcalc"])
     rss_raw, rss_cc = peak(runs["raw"]), peak(runs["costcalc"])
+    anon_raw, anon_cc = peak_anon(runs["raw"]), peak_anon(runs["costcalc"])
     same = out["tokens"] == raw_tokens and out["requests"] == raw_rows
     print(f"  raw tokens {raw_tokens:,} over {raw_rows:,} rows; costcalc {out['tokens']:,}")
     rows: list[Row] = [
@@ -115,8 +117,20 @@ def main() -> None:
         ),
         (f"wall s (median)|{t_cc:.2f}|{t_raw:.2f}|-|-", True),
         (
-            f"peak RSS, MiB|{rss_cc:.1f}|{rss_raw:.1f}|{rss_cc / rss_raw:.2f}|<= 300",
+            f"rows/s, start-up ({start_up.seconds:.2f}s) off|"
+            f"{args.rows / (t_cc - start_up.seconds):,.0f}|"
+            f"{args.rows / (t_raw - start_up.seconds):,.0f}|"
+            f"{(t_raw - start_up.seconds) / (t_cc - start_up.seconds):.3f}x|>= 0.9x",
+            (t_raw - start_up.seconds) / (t_cc - start_up.seconds) >= 0.9,
+        ),
+        (
+            f"peak RSS (ru_maxrss), MiB|{rss_cc:.1f}|{rss_raw:.1f}|{rss_cc / rss_raw:.2f}|<= 300",
             rss_cc <= 300,
+        ),
+        (
+            f"peak RssAnon (polled), MiB|{anon_cc:.1f}|{anon_raw:.1f}|{anon_cc / anon_raw:.2f}|"
+            "<= 300",
+            anon_cc <= 300,
         ),
         (f"tokens, rows equal|{out['tokens']:,}|{raw_tokens:,}|-|==", same),
     ]
