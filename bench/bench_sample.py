@@ -92,7 +92,13 @@ def corpus(kind: str, rows: int, median_words: int, sigma: float) -> Path:
 
 
 def bench_file(
-    path: Path, extra: list[str], n: int, seeds: list[int], repeat: int, more_seeds: int
+    path: Path,
+    extra: list[str],
+    n: int,
+    seeds: list[int],
+    repeat: int,
+    more_seeds: int,
+    start_up: float,
 ) -> list[Row]:
     base = [str(Path(sys.executable).with_name("costcalc")), "tokens", str(path), *extra]
     base += ["--format", "json"]
@@ -143,8 +149,17 @@ def bench_file(
             t_full / t_sample >= 20,
         ),
     )
+    off_full, off_sample = t_full - start_up, t_sample - start_up
     rows.insert(
         1,
+        (
+            f"{kind} wall s, start-up ({start_up:.2f}s) off|{off_sample:.2f}|{off_full:.2f} (full)|"
+            f"{off_full / off_sample:.1f}x|>= 20x",
+            off_full / off_sample >= 20,
+        ),
+    )
+    rows.insert(
+        2,
         (
             f"{kind} peak RSS, MiB|{peak(all_samples):.1f}|{peak(full_runs):.1f} (full)|"
             f"{peak(all_samples) / peak(full_runs):.2f}|<= 300",
@@ -152,7 +167,7 @@ def bench_file(
         ),
     )
     rows.insert(
-        2,
+        3,
         (
             f"{kind} peak RssAnon (polled), MiB|{peak_anon(all_samples):.1f}|"
             f"{peak_anon(full_runs):.1f} (full)|"
@@ -218,10 +233,10 @@ def main() -> None:
     )
     csv_path = corpus("csv", args.rows, args.median_words, args.sigma)
     jsonl_path = corpus("jsonl", args.rows, args.median_words, args.sigma)
-    floor()
-    more = args.more_seeds
-    rows = bench_file(csv_path, ["--column", "text"], args.sample, args.seeds, args.repeat, more)
-    rows += bench_file(jsonl_path, [], args.sample, args.seeds, args.repeat, more)
+    start_up = floor().seconds
+    common = (args.sample, args.seeds, args.repeat, args.more_seeds, start_up)
+    rows = bench_file(csv_path, ["--column", "text"], *common)
+    rows += bench_file(jsonl_path, [], *common)
     print()
     show(rows)
     print(f"\ntotal runtime {time.perf_counter() - began:.0f}s")
