@@ -79,7 +79,9 @@ def _open(name: str, fs: Any, path: str) -> tuple[Any, str, int]:
     shown = name if len(path) <= 1 else _shown(name, path)
     try:
         stream = fs.open_input_file(path)
-        return pq.ParquetFile(stream), shown, stream.size()
+        # pre_buffer=False: pyarrow's default read-ahead keeps what it read, so memory grew
+        # with the file (652 MiB at 10M rows, bench/bench_parquet.py); without it, flat
+        return pq.ParquetFile(stream, pre_buffer=False), shown, stream.size()
     except FileNotFoundError:
         raise InputFileError(shown, "no such file") from None
     except (OSError, ValueError) as exc:  # ArrowInvalid: not Parquet, or a broken footer
