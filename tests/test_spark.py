@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,19 @@ def test_a_parquet_folder_and_the_cli_print_the_local_count(
     on_spark_count = costcalc.count_on_spark(folder, "text")
     assert read_here.tally() == on_spark_count.tally()
     assert read_here.model_dump(exclude={"inputs"}) == on_spark_count.model_dump(exclude={"inputs"})
+    # and a quote from it: the same workload priced from either count, request by request
+    quotes = []
+    for counted in (read_here, on_spark_count):
+        workload = costcalc.Workload(
+            model="gpt-4o", requests=counted.requests,
+            input_tokens=Decimal(counted.tokens) / counted.requests, output_tokens=100,
+        )  # fmt: skip
+        quotes.append(costcalc.quote(workload, input_sizes=counted.sizes()))
+    assert quotes[0].model_dump() == quotes[1].model_dump()
+    batch = next(m for m in quotes[1].modes if m.mode == "batch")
+    # gpt-4o batch: $1.25 input, $5.00 output per 1M tokens
+    assert batch.cost == (Decimal(on_spark_count.tokens) * Decimal("1.25")
+                          + Decimal(on_spark_count.requests * 100) * 5) / 1_000_000  # fmt: skip
 
 
 def test_bad_columns_and_paths_say_so(spark: Any, tmp_path: Path, run_cli: RunCli) -> None:
