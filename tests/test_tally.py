@@ -297,3 +297,20 @@ def test_parquet_halves_merge_to_the_whole(tmp_path: Path) -> None:
     whole = costcalc.count_file(tmp_path / "whole.parquet", "gpt-4o", column="text")
     halves = [costcalc.count_file(tmp_path / f"{n}.parquet", "gpt-4o", column="text") for n in "ab"]
     _same_count(count_from_tally(halves[0].tally() + halves[1].tally(), "gpt-4o"), whole)
+
+
+def test_a_sample_estimate_recomputed_by_hand() -> None:
+    """Four requests drawn from ten (one blank): 10, 20, 0, 30 tokens.
+
+    mean 60 / 4 = 15, total 15 x 10 = 150; requests 10 x 3/4 = 7.5, rounded half to even: 8.
+    variance ((10-15)^2 + (20-15)^2 + (0-15)^2 + (30-15)^2) / 3 = 500 / 3; standard error
+    sqrt(500 / 3 / 4) = 6.455; finite-population correction sqrt(6 / 9) = 0.8165; t(3) = 3.182:
+    half-width 3.182 x 6.455 x 0.8165 x 10 = 167.7, so the interval is [150 - 167.7 (but at
+    least the 60 tokens seen), 150 + 167.7] = [60, 318]."""
+    tally = TokenTally.empty("o200k_base", ["p"])
+    for v in (10, 20, 30):
+        tally.add(v)
+    got = count_from_tally(tally, "gpt-4o", sample=SampleInfo(size=4, population=10, seed=1))
+    assert (got.tokens, got.requests) == (150, 8)
+    assert got.interval is not None
+    assert (got.interval.low, got.interval.high) == (60, 318)

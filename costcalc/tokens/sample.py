@@ -5,11 +5,9 @@ from __future__ import annotations
 import bisect
 import csv
 import itertools
-import math
 import mmap
 import os
 import random
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,26 +39,12 @@ from costcalc.tokens.requests import (
     request_tokens,
 )
 from costcalc.tokens.result import (
-    Interval,
     SampleInfo,
     TokenCount,
-    _per_request,
-    _reasons,
     _result,
-    _scaled,
-    over_limit,
 )
 
 # --- sampling -------------------------------------------------------------------------------
-
-# two-sided 95% Student t quantiles for small samples (df = n - 1); z = 1.96 beyond
-_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-        2.060, 2.056, 2.052, 2.048, 2.045]  # fmt: skip
-
-
-def t95(df: int) -> float:
-    return _T95[df - 1] if 1 <= df <= len(_T95) else 1.96
 
 
 def _count_sample(
@@ -392,41 +376,15 @@ def _estimate(
     names: list[str],
     notes: list[str],
 ) -> TokenCount:
-    """Total, requests and over-context for the whole input from a uniform sample.
+    """Total, requests and over-context for the whole input from a uniform sample of raw
+    token counts (None: a blank line, 0 tokens): the sample's tally, estimated as every
+    sampled count is (``costcalc.tokens.tally``), with this sampler's notes."""
+    from costcalc.tokens.tally import Tally, tally_count
 
-    The total is population x sample mean (a blank line counts 0 tokens); its 95% interval
-    uses the t (n < 30) or normal quantile with the finite-population correction.
-    """
-    n = len(values)
-    scaled = [tok.scale(v) if v is not None else 0 for v in values]
-    raw = [v if v is not None else 0 for v in values]
-    mean = sum(scaled) / n
-    var = sum((x - mean) ** 2 for x in scaled) / (n - 1) if n > 1 else 0.0
-    fpc = math.sqrt((population - n) / (population - 1))
-    total = mean * population
-    present = [v for v in values if v is not None]
-    hist = _scaled(tok, Counter(present))
-    if n > 1:
-        half = t95(n - 1) * math.sqrt(var / n) * fpc * population
-        low, high = max(sum(scaled), math.floor(total - half)), math.ceil(total + half)
-    else:  # one value says nothing about the spread
-        low, high = sum(scaled), sys.maxsize
-    sample = SampleInfo(size=n, population=population, seed=seed)
-    reasons = _reasons(tok, sample) + notes
-    count = TokenCount(
-        tokens=round(total),
-        requests=round(population * len(present) / n),
-        per_request=_per_request(hist),
-        over_context=round(population * over_limit(hist, tok.context_limit) / n),
-        context_limit=tok.context_limit,
-        encoding=tok.encoding,
-        model=tok.model,
-        estimate=True,
-        estimate_reasons=reasons,
-        raw_tokens=round(sum(raw) / n * population),
-        inputs=names,
-        sample=sample,
-        interval=Interval(low=int(low), high=int(high), confidence=0.95),
-    )
-    count._hist = hist
+    tally = Tally.empty(tok.encoding)
+    tally.hist.update(v for v in values if v is not None)
+    sample = SampleInfo(size=len(values), population=population, seed=seed)
+    count = tally_count(tally, tok, sample)
+    count.inputs = names
+    count.estimate_reasons += notes
     return count
