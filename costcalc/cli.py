@@ -301,7 +301,7 @@ class CostcalcGroup(click.Group):
             if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
                 raise
             text = " ".join(str(exc).split())
-            text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:300])
+            text = printable_line(text[:300])
             text += "..." if len(str(exc)) > 300 else ""
             _say(
                 f"costcalc: internal error: {type(exc).__name__}: {text} (please report it, "
