@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import tiktoken
+from _measure import Row, show  # bench/ is on sys.path when a bench runs
 
 from costcalc import __version__
 from costcalc.tokens.count import count_file
@@ -241,9 +242,6 @@ def peak_rss(cmd: list[str]) -> tuple[float, float, str]:
     return secs, kib / 1024, done.stdout.decode()
 
 
-Row = tuple[str, bool]  # ("metric|costcalc|baseline|ratio|target", met)
-
-
 def bench_throughput(corpus: Path, repeat: int) -> tuple[list[Row], int]:
     size = corpus.stat().st_size / MIB
     print(f"\nthroughput on {corpus.name} ({size:,.0f} MiB, page cache warm):")
@@ -328,16 +326,6 @@ def bench_sample(n_rows: int, n: int, repeat: int) -> list[Row]:
         (f"sample estimate rel. error|{est.tokens:,}|{full.tokens:,}|{err:.3%}|<= 1%", err <= 0.01),
         (f"95% interval covers truth|[{low:,}, {high:,}]|{full.tokens:,}|-|covers", covers),
     ]
-
-
-def show(rows: list[Row]) -> None:
-    head = ("metric", "costcalc", "baseline", "ratio", "target", "met?")
-    table = [head, *[(*text.split("|"), "yes" if met else "NO") for text, met in rows]]
-    widths = [max(len(r[i]) for r in table) for i in range(6)]
-    for i, r in enumerate(table):
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-        if i == 0:
-            print("-+-".join("-" * w for w in widths))
 
 
 def main() -> None:
