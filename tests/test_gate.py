@@ -12,7 +12,7 @@ import pytest
 
 from costcalc.gate import gate_configs, marker_for
 from costcalc.render.gate import annotations, comment_body, gate_markdown, md
-from tests.conftest import RunCli
+from tests.conftest import RunCli, assert_one_line_error
 from tests.test_budget import BASE, HEAD
 
 BATCHED = HEAD.replace("mode: request", "mode: batch")
@@ -407,3 +407,71 @@ def test_stderr_cannot_issue_a_runner_command_in_actions(
     result = run_cli("gate", "--base", "HEAD", "--comment", "none", "--no-fetch-base")
     assert result.exit_code == 2, result.stderr
     assert "##[" not in result.stderr and "#\u200b#[error]pwned" in result.stderr
+
+
+def _full_device(path: Path) -> Path:
+    """A character device like /dev/full, made inside the test's folder (root only)."""
+    import os
+    import stat
+
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "fragment"),
+    [
+        ("out-dir-under-a-file", 2, "out: cannot create the folder: not a directory"),
+        ("result-file-is-a-fifo", 2, "gate.json: is a FIFO, not a regular file"),
+        ("summary-is-a-fifo", 2, "summary.md: is a FIFO, expected a file to append to"),
+        ("summary-is-a-folder", 2, "summary.md: is a directory, expected a file to append to"),
+        ("output-is-a-fifo", 2, "gh_output: is a FIFO, expected a file to append to"),
+        ("summary-on-a-full-device", 3, "summary.md: cannot append to it: no space left on device"),
+        ("out-dir-on-a-full-disk", 3, "cannot write: no space left on device"),
+    ],
+)
+def test_the_gate_s_own_files_fail_one_line_and_leave_nothing_half_written(
+    repo: Path, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    case: str, code: int, fragment: str,
+) -> None:  # fmt: skip
+    import errno
+    import os
+
+    commit(repo, {"costcalc.yaml": BATCHED}, "base")
+    out, summary, output = tmp_path / "out", tmp_path / "summary.md", tmp_path / "gh_output"
+    env: dict[str, str] = {}
+    if case == "out-dir-under-a-file":
+        (tmp_path / "afile").write_text("x\n")
+        out = tmp_path / "afile" / "out"
+    elif case == "result-file-is-a-fifo":
+        out.mkdir()
+        os.mkfifo(out / "gate.json")
+    elif case == "summary-is-a-fifo":
+        os.mkfifo(summary)
+    elif case == "summary-is-a-folder":
+        summary.mkdir()
+    elif case == "output-is-a-fifo":
+        os.mkfifo(output)
+        env["GITHUB_OUTPUT"] = str(output)
+    elif case == "summary-on-a-full-device":
+        _full_device(summary)
+    else:  # a disk that fills while the result is renamed into place
+
+        def full(*args: object, **kwargs: object) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(os, "replace", full)
+    args = ["gate", "--base", "HEAD", "--comment", "none", "--out-dir", str(out)]
+    if case.startswith("summary"):
+        args += ["--summary", str(summary)]
+    result = run_cli(*args, env=env)
+    assert_one_line_error(result, fragment, code=code)
+    if out.is_dir():  # nothing half-written: no temporary file; a result in place is whole
+        assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+        result_file = out / "gate.json"
+        if result_file.is_file():
+            assert json.loads(result_file.read_text())["configs"][0]["path"] == "costcalc.yaml"
+        if case in ("result-file-is-a-fifo", "out-dir-on-a-full-disk"):
+            assert not result_file.is_file()

@@ -17,7 +17,7 @@ import click
 
 import costcalc
 from costcalc.cli import CheckFailed, emit, format_option, prices_option
-from costcalc.errors import CostcalcError, EnvironmentFailure, UsageError
+from costcalc.errors import CostcalcError, InputFileError, UsageError
 
 CENT = Decimal("0.01")
 
@@ -233,12 +233,13 @@ def _file_name(path: str) -> str:
 
 def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, str]:
     from costcalc.atomic import write_file
+    from costcalc.errors import os_failure
 
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EnvironmentFailure.from_os_error(out_dir, exc) from None
+    except OSError as exc:  # a full or read-only disk: 3; a path under a file: bad input, 2
+        raise os_failure(out_dir, exc, "cannot create the folder") from None
     result = folder / "gate.json"
     write_file(str(result), costcalc.render_result(report, "json"), True)
     written = {"result": str(result.resolve())}
@@ -251,11 +252,17 @@ def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, st
 
 def _append_text(path: str, text: str) -> None:
     """Append to a file the runner gives ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY)."""
+    from costcalc.atomic import not_regular
+    from costcalc.errors import os_failure
+
+    kind = not_regular(Path(path))
+    if kind in ("a FIFO", "a socket", "a directory"):  # would block, or cannot be appended to
+        raise InputFileError(path, f"is {kind}, expected a file to append to")
     try:
         with open(path, "a", encoding="utf-8") as f:
             f.write(text)
     except OSError as exc:
-        raise EnvironmentFailure.from_os_error(path, exc) from None
+        raise os_failure(path, exc, "cannot append to it") from None
 
 
 def _append(path: str, values: dict[str, str]) -> None:
