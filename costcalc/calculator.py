@@ -32,7 +32,7 @@ from costcalc.errors import UsageError, arg, require_count, require_type
 from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.prices.schema import Model
-from costcalc.results import RESULT_CONFIG, adopt, construct, render_result, to_json
+from costcalc.results import RESULT_CONFIG, adopt, render_result, to_json
 from costcalc.verdict import Recommendation, _background, recommend
 from costcalc.workload import DeliveryMode, Workload
 
@@ -352,18 +352,18 @@ def quote(
     table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
     costed = cost_modes(job, workload.modes)
-    base = {f["mode"]: f for f in costed}[workload.baseline]
+    base = next(f for f in costed if f["mode"] == workload.baseline)
     if not base["available"]:
         raise UsageError(
             f"baseline {workload.baseline} is not available for {job.prices.model.id}: "
             f"{base['reason']}; choose another with {arg('baseline')}"
         )
-    available = [f for f in costed if f["available"]]
     wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
-    waits = [f.get(wait) for f in available]  # none, or all (with wait_s)
-    timed = not [w for w in waits if w is None]  # (`None in waits` asks Decimal's __eq__)
-    fastest = min(waits) if timed else Decimal(0)  # type: ignore[type-var]
-    base_wait = base[wait] if timed else Decimal(0)
+    # savings are set against waits only when every available mode's is known
+    timed = all(f[wait] is not None for f in costed if f["available"])
+    if timed:
+        fastest = min(f[wait] for f in costed if f["available"])
+        base_wait = base[wait]
     base_cost = base["cost"]
     modes = []
     for f in costed:
@@ -374,10 +374,9 @@ def quote(
             if timed:  # without times, no wait to set the saving against
                 extra = f[wait] - base_wait
                 f["extra_wait_s"] = f[wait] - fastest
-                f["savings_per_hour_waited"] = (
-                    per_hour_rate(savings, extra / HOUR) if extra > 0 else None
-                )
-        modes.append(construct(ModeQuote, f))
+                if extra > 0:
+                    f["savings_per_hour_waited"] = per_hour_rate(savings, extra / HOUR)
+        modes.append(adopt(ModeQuote, f))  # every field, in order (delivery.cost_modes)
     q = _quote(workload, job, measured, modes)
     q.__dict__["recommendation"] = recommend(q)  # the verdict reads the quote it belongs to
     return q

@@ -280,14 +280,14 @@ def split(job: Job) -> Billing:
 
 
 def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
-    """The fields of each mode's ModeQuote for the job but its savings (those are measured
-    against the baseline, once every mode is priced): what it costs, component by component,
-    and how long it takes; an unavailable mode carries why.
+    """Every field of each mode's ModeQuote for the job, in the class's order, savings still
+    None (those are measured against the baseline, once every mode is priced): what it costs,
+    component by component, and how long it takes; an unavailable mode carries why.
 
     Modes billed alike (stream and request, when nobody cancels) are priced once."""
     billing = split(job)
-    priced: dict[tuple[Mode, bool], dict[str, Any]] = {}
-    timed: dict[tuple[bool, bool], tuple[Decimal, dict[str, Any]]] = {}
+    priced: dict[tuple[Mode, bool], Priced | str] = {}
+    timed: dict[tuple[bool, bool], Times | None] = {}
     cancel = job.workload.cancel.rate > 0
     slower = job.provider.flex is not None  # flex requests take longer than standard ones
     out = []
@@ -297,29 +297,60 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
         costs = priced.get((price_mode, cancels))
         if costs is None:
             costs = priced[price_mode, cancels] = _cost(job, price_mode, cancels, billing)
-            fields = {"mode": mode, **costs}  # the first to use them takes its lists
-        else:
-            fields = {"mode": mode, **costs}
-            if costs["available"]:
-                fields["rates"] = dict(costs["rates"])
-                fields["assumed"] = list(costs["assumed"])
-                fields["notes"] = list(costs["notes"])
-        out.append(fields)
-        if not costs["available"]:
+            rates, assumed, notes = costs[5:8] if isinstance(costs, Priced) else ({}, [], [])
+        elif isinstance(costs, Priced):  # each object its own lists
+            rates, assumed, notes = dict(costs.rates), list(costs.assumed), list(costs.notes)
+        if isinstance(costs, str):
+            out.append(_unavailable(mode, price_mode, costs))
             continue
+        times: Times | None
+        first: Decimal | None
         if mode == "batch":
-            fields.update(_batch_time(job))
-            continue
-        # modes as fast per request that generate as much take as long
-        key = (slower and mode == "flex", cancels)
-        times = timed.get(key)
-        if times is None:
-            times = timed[key] = _sync_time(job, key[0], costs["output_tokens"])
-        fields.update(times[1])
-        if mode == "stream" and times[1]:  # the first token as soon as it is written
-            fields["time_to_first_token_s"] = times[0]
-        if mode == "fast" and times[1]:
-            fields["notes"] = [*fields["notes"], FAST_TIMES]
+            times = _batch_time(job)
+            first = times.first if times is not None else None
+        else:
+            # modes as fast per request that generate as much take as long
+            key = (slower and mode == "flex", cancels)
+            if key in timed:
+                times = timed[key]
+            else:
+                times = timed[key] = _sync_time(job, key[0], costs.tokens["output_tokens"])
+            # a stream's first token as soon as it is written; request's comes with the last
+            first = None if times is None else times.first if mode == "stream" else times.one
+            if mode == "fast" and times is not None:
+                notes = [*notes, FAST_TIMES]
+        tokens = costs.tokens
+        out.append(
+            {
+                "mode": mode,
+                "available": True,
+                "reason": "",
+                "price_mode": price_mode,
+                "cost": costs.cost,
+                "input_cost": costs.input_cost,
+                "cached_input_cost": costs.cached_input_cost,
+                "cache_write_cost": costs.cache_write_cost,
+                "output_cost": costs.output_cost,
+                "input_tokens": tokens["input_tokens"],
+                "cached_input_tokens": tokens["cached_input_tokens"],
+                "cache_write_tokens": tokens["cache_write_tokens"],
+                "output_tokens": tokens["output_tokens"],
+                "output_tokens_billed_after_cancel": tokens["output_tokens_billed_after_cancel"],
+                "output_tokens_saved_by_cancel": tokens["output_tokens_saved_by_cancel"],
+                "rates": rates,
+                "assumed": assumed,
+                "notes": notes,
+                "time_to_first_token_s": first,
+                "time_to_complete_s": times.one if times is not None else None,
+                "wait_s": times.wait if times is not None else None,
+                "worst_wait_s": times.worst if times is not None else None,
+                "limited_by": times.limited_by if times is not None else "",
+                "savings": None,
+                "savings_pct": None,
+                "extra_wait_s": None,
+                "savings_per_hour_waited": None,
+            }
+        )
     return out
 
 
@@ -372,19 +403,57 @@ def tariff(priced: PricedModel, price_mode: Mode, input_tokens: int) -> Tariff |
     return found
 
 
-def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[str, Any]:
-    """The cost fields of a mode billed at ``price_mode`` prices (with stream's cancels, or
-    not)."""
+class Priced(NamedTuple):
+    """What a job costs at one mode's prices (with stream's cancels, or not)."""
+
+    cost: Decimal
+    input_cost: Decimal
+    cached_input_cost: Decimal
+    cache_write_cost: Decimal
+    output_cost: Decimal
+    rates: dict[str, Decimal]
+    assumed: list[str]
+    notes: list[str]
+    tokens: dict[str, Decimal]
+    """The token fields of ModeQuote (``Billing.tokens`` or ``Billing.streamed``)."""
+
+
+def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> Priced | str:
+    """What the job costs at ``price_mode`` prices (with stream's cancels, or not), or why
+    the mode cannot be sold to it."""
     splits = billing.splits
     write_component = billing.write_component
     notes: list[str] = []
     cost_in = cost_cached = cost_write = cost_out = ZERO
     used: dict[str, Decimal] = {}
     assumed: list[str] = []
+    if len(splits) == 1:  # all requests alike: the words are the tariff's, worked out once
+        s = splits[0]
+        t = tariff(job.priced, price_mode, s.tier_input)
+        if not isinstance(t, Tariff):
+            return t.reason
+        billed = s.streamed if cancels else s.billed
+        words = _words(job, t, s.billed, write_component)
+        costs = component_costs(billed, t.usd)
+        return Priced(
+            ZERO
+            + (cost_in := costs.get("input", NO_COST))
+            + (cost_cached := costs.get("cached_input", NO_COST))
+            + (cost_write := costs.get(write_component, NO_COST))
+            + (cost_out := costs.get("output", NO_COST)),
+            cost_in,
+            cost_cached,
+            cost_write,
+            cost_out,
+            dict(words[0]),
+            list(words[1]),
+            list(words[2]),
+            billing.streamed if cancels else billing.tokens,
+        )
     for s in splits:
         t = tariff(job.priced, price_mode, s.tier_input)
         if not isinstance(t, Tariff):  # the first group that cannot be sold it says why
-            return {"available": False, "reason": t.reason, "price_mode": price_mode}
+            return t.reason
         # each component at its price, or at the input price with a note when it has none
         billed = s.streamed if cancels else s.billed
         if t.unpriced:
@@ -426,19 +495,63 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[s
                 f"{about}{_count(s.group.requests)} of {count_of(job.requests, 'request')}"
                 f"{sample} above {above:,} input tokens: long-context prices per 1M ({priced})"
             )
-    return {
-        "available": True,
-        "price_mode": price_mode,
-        "cost": ZERO + cost_in + cost_cached + cost_write + cost_out,
-        "input_cost": cost_in,
-        "cached_input_cost": cost_cached,
-        "cache_write_cost": cost_write,
-        "output_cost": cost_out,
-        **(billing.streamed if cancels else billing.tokens),
-        "rates": used,
-        "assumed": list(dict.fromkeys(assumed)) if assumed else [],
-        "notes": list(dict.fromkeys(notes)) if notes else [],
-    }
+    return Priced(
+        ZERO + cost_in + cost_cached + cost_write + cost_out,
+        cost_in,
+        cost_cached,
+        cost_write,
+        cost_out,
+        used,
+        list(dict.fromkeys(assumed)) if assumed else [],
+        list(dict.fromkeys(notes)) if notes else [],
+        billing.streamed if cancels else billing.tokens,
+    )
+
+
+def _words(
+    job: Job, t: Tariff, billed: Mapping[str, Decimal], write_component: str
+) -> tuple[dict[str, Decimal], list[str], list[str]]:
+    """The rates used, the assumed components and the notes of one group of requests all
+    billed at ``t``: the same for every quote of the model, mode, band and components billed,
+    so worked out once (callers copy them)."""
+    key = (
+        "words",
+        t.mode_rates.mode,
+        t.mode_rates.above_input_tokens,
+        tuple(billed),
+        write_component,
+    )
+    found: tuple[dict[str, Decimal], list[str], list[str]] | None = job.priced.memo.get(key)
+    if found is None:
+        notes = []
+        if t.unpriced:
+            if "cached_input" in billed and "cached_input" in t.unpriced:
+                notes.append(
+                    f"{job.prices.model.id} has no cached-input price: cached tokens billed as "
+                    "input"
+                )
+            if write_component in billed and write_component in t.unpriced:
+                notes.append("no cache-write premium: cache writes billed as input")
+            if "output" in t.unpriced:
+                notes.append("")
+        used = {"input": t.input, "output": t.output}
+        if "cached_input" in billed:
+            used["cached_input"] = t.cached_input
+        if write_component in billed:
+            used[write_component] = t.usd[write_component]
+        assumed = [c for c in used if c in t.assumed]
+        above = t.mode_rates.above_input_tokens
+        if above is not None:
+            notes.append(f"long-context prices: requests above {above:,} input tokens")
+        found = job.priced.memo[key] = (used, assumed, list(dict.fromkeys(notes)))
+    return found
+
+
+def _unavailable(mode: DeliveryMode, price_mode: Mode, reason: str) -> dict[str, Any]:
+    """Every field of an unavailable mode's ModeQuote: why, and nothing priced or timed."""
+    fields = _UNPRICED.copy()
+    fields.update(mode=mode, reason=reason, price_mode=price_mode, rates={}, assumed=[], notes=[])
+    return fields
 
 
 def _count(requests: Decimal) -> str:
@@ -446,12 +559,23 @@ def _count(requests: Decimal) -> str:
     return f"{requests:,.0f}" if requests == requests.to_integral_value() else f"{requests:,.1f}"
 
 
-def _sync_time(job: Job, flex: bool, total_out: Decimal) -> tuple[Decimal, dict[str, Any]]:
-    """A synchronous mode's time to the first token and its times as request/response has
-    them (none when the provider has no speed figures), at flex's speed or standard's, for
-    ``total_out`` output tokens."""
+class Times(NamedTuple):
+    """How long a mode takes: ModeQuote's time fields."""
+
+    first: Decimal
+    """A stream's first token (batch: the typical turnaround)."""
+    one: Decimal
+    """One request, from sending to the last token (batch: the typical turnaround)."""
+    wait: Decimal
+    worst: Decimal
+    limited_by: str
+
+
+def _sync_time(job: Job, flex: bool, total_out: Decimal) -> Times | None:
+    """A synchronous mode's times (none when the provider has no speed figures), at flex's
+    speed or standard's, for ``total_out`` output tokens."""
     if job.speed is None:  # no figures for the provider: times not known
-        return ZERO, {}
+        return None
     ttft = job.speed.time_to_first_token_s
     tps = job.speed.output_tokens_per_s
     if flex:
@@ -459,13 +583,7 @@ def _sync_time(job: Job, flex: bool, total_out: Decimal) -> tuple[Decimal, dict[
         ttft, tps = ttft * factor, tps / factor
     one = ttft + job.output_tokens / tps
     wall, limited_by = _sync_wall(job, one, total_out)
-    return ttft, {
-        "time_to_first_token_s": one,  # request/response: all at once
-        "time_to_complete_s": one,
-        "wait_s": wall,
-        "worst_wait_s": wall,
-        "limited_by": limited_by,
-    }
+    return Times(ttft, one, wall, wall, limited_by)
 
 
 def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str]:
@@ -496,11 +614,11 @@ def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str
     return wall, why
 
 
-def _batch_time(job: Job) -> dict[str, Any]:
+def _batch_time(job: Job) -> Times | None:
     """Batch's times: the turnaround and window, per wave of the queue."""
     rule = job.provider.batch
     if rule is None or rule.completion_window_hours is None:
-        return {}  # batch prices published, but nothing says how long a batch takes
+        return None  # batch prices published, but nothing says how long a batch takes
     window = rule.completion_window_hours * HOUR
     # no typical turnaround published: the window is all that is known
     typical = rule.typical_turnaround_hours * HOUR if rule.typical_turnaround_hours else window
@@ -523,13 +641,15 @@ def _batch_time(job: Job) -> dict[str, Any]:
                     f"batch queue of {job.limits.batch_queue_requests:,} requests "
                     f"({job.tier}): {waves:,} batches one after another"
                 )
-    return {
-        "time_to_first_token_s": typical,
-        "time_to_complete_s": typical,
-        "wait_s": typical * waves,
-        "worst_wait_s": window * waves,
-        "limited_by": limited_by,
-    }
+    return Times(typical, typical, typical * waves, window * waves, limited_by)
+
+
+_UNPRICED: dict[str, Any] = {
+    name: False if name == "available" else field.default if not field.is_required() else None
+    for name, field in ModeQuote.model_fields.items()
+}
+"""ModeQuote's fields with their defaults, in order: an unavailable mode's, once its own
+filled in."""
 
 
 def count_of(n: int, noun: str) -> str:
