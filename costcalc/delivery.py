@@ -286,7 +286,7 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
 
     Modes billed alike (stream and request, when nobody cancels) are priced once."""
     billing = split(job)
-    priced: dict[tuple[Mode, bool], Priced | str] = {}
+    priced: dict[tuple[Mode, bool], dict[str, Any] | str] = {}
     timed: dict[tuple[bool, bool], Times | None] = {}
     cancel = job.workload.cancel.rate > 0
     slower = job.provider.flex is not None  # flex requests take longer than standard ones
@@ -297,60 +297,43 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
         costs = priced.get((price_mode, cancels))
         if costs is None:
             costs = priced[price_mode, cancels] = _cost(job, price_mode, cancels, billing)
-            rates, assumed, notes = costs[5:8] if isinstance(costs, Priced) else ({}, [], [])
-        elif isinstance(costs, Priced):  # each object its own lists
-            rates, assumed, notes = dict(costs.rates), list(costs.assumed), list(costs.notes)
-        if isinstance(costs, str):
-            out.append(_unavailable(mode, price_mode, costs))
+            if isinstance(costs, str):
+                out.append(_unavailable(job, mode, price_mode, costs))
+                continue
+            fields = costs  # the first to use them takes them
+        elif isinstance(costs, str):
+            out.append(_unavailable(job, mode, price_mode, costs))
             continue
+        else:  # each object its own dict and lists
+            fields = costs.copy()
+            fields["rates"] = dict(costs["rates"])
+            fields["assumed"] = list(costs["assumed"])
+            fields["notes"] = list(costs["notes"])
+        fields["mode"] = mode
+        out.append(fields)
         times: Times | None
-        first: Decimal | None
         if mode == "batch":
             times = _batch_time(job)
-            first = times.first if times is not None else None
+            if times is None:
+                continue
+            fields["time_to_first_token_s"] = times.first
         else:
             # modes as fast per request that generate as much take as long
             key = (slower and mode == "flex", cancels)
             if key in timed:
                 times = timed[key]
             else:
-                times = timed[key] = _sync_time(job, key[0], costs.tokens["output_tokens"])
+                times = timed[key] = _sync_time(job, key[0], fields["output_tokens"])
+            if times is None:
+                continue
             # a stream's first token as soon as it is written; request's comes with the last
-            first = None if times is None else times.first if mode == "stream" else times.one
-            if mode == "fast" and times is not None:
-                notes = [*notes, FAST_TIMES]
-        tokens = costs.tokens
-        out.append(
-            {
-                "mode": mode,
-                "available": True,
-                "reason": "",
-                "price_mode": price_mode,
-                "cost": costs.cost,
-                "input_cost": costs.input_cost,
-                "cached_input_cost": costs.cached_input_cost,
-                "cache_write_cost": costs.cache_write_cost,
-                "output_cost": costs.output_cost,
-                "input_tokens": tokens["input_tokens"],
-                "cached_input_tokens": tokens["cached_input_tokens"],
-                "cache_write_tokens": tokens["cache_write_tokens"],
-                "output_tokens": tokens["output_tokens"],
-                "output_tokens_billed_after_cancel": tokens["output_tokens_billed_after_cancel"],
-                "output_tokens_saved_by_cancel": tokens["output_tokens_saved_by_cancel"],
-                "rates": rates,
-                "assumed": assumed,
-                "notes": notes,
-                "time_to_first_token_s": first,
-                "time_to_complete_s": times.one if times is not None else None,
-                "wait_s": times.wait if times is not None else None,
-                "worst_wait_s": times.worst if times is not None else None,
-                "limited_by": times.limited_by if times is not None else "",
-                "savings": None,
-                "savings_pct": None,
-                "extra_wait_s": None,
-                "savings_per_hour_waited": None,
-            }
-        )
+            fields["time_to_first_token_s"] = times.first if mode == "stream" else times.one
+            if mode == "fast":
+                fields["notes"] = [*fields["notes"], FAST_TIMES]
+        fields["time_to_complete_s"] = times.one
+        fields["wait_s"] = times.wait
+        fields["worst_wait_s"] = times.worst
+        fields["limited_by"] = times.limited_by
     return out
 
 
@@ -403,24 +386,9 @@ def tariff(priced: PricedModel, price_mode: Mode, input_tokens: int) -> Tariff |
     return found
 
 
-class Priced(NamedTuple):
-    """What a job costs at one mode's prices (with stream's cancels, or not)."""
-
-    cost: Decimal
-    input_cost: Decimal
-    cached_input_cost: Decimal
-    cache_write_cost: Decimal
-    output_cost: Decimal
-    rates: dict[str, Decimal]
-    assumed: list[str]
-    notes: list[str]
-    tokens: dict[str, Decimal]
-    """The token fields of ModeQuote (``Billing.tokens`` or ``Billing.streamed``)."""
-
-
-def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> Priced | str:
-    """What the job costs at ``price_mode`` prices (with stream's cancels, or not), or why
-    the mode cannot be sold to it."""
+def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[str, Any] | str:
+    """Every field of a ModeQuote billed at ``price_mode`` prices (with stream's cancels, or
+    not), its mode and times still to fill in, or why the mode cannot be sold to the job."""
     splits = billing.splits
     write_component = billing.write_component
     notes: list[str] = []
@@ -435,20 +403,17 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> Priced
         billed = s.streamed if cancels else s.billed
         words = _words(job, t, s.billed, write_component)
         costs = component_costs(billed, t.usd)
-        return Priced(
-            ZERO
-            + (cost_in := costs.get("input", NO_COST))
-            + (cost_cached := costs.get("cached_input", NO_COST))
-            + (cost_write := costs.get(write_component, NO_COST))
-            + (cost_out := costs.get("output", NO_COST)),
-            cost_in,
-            cost_cached,
-            cost_write,
-            cost_out,
+        cost_in = costs.get("input", NO_COST)
+        cost_cached = costs.get("cached_input", NO_COST)
+        cost_write = costs.get(write_component, NO_COST)
+        cost_out = costs.get("output", NO_COST)
+        return _priced(
+            price_mode,
+            (cost_in, cost_cached, cost_write, cost_out),
+            billing.streamed if cancels else billing.tokens,
             dict(words[0]),
             list(words[1]),
             list(words[2]),
-            billing.streamed if cancels else billing.tokens,
         )
     for s in splits:
         t = tariff(job.priced, price_mode, s.tier_input)
@@ -495,17 +460,50 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> Priced
                 f"{about}{_count(s.group.requests)} of {count_of(job.requests, 'request')}"
                 f"{sample} above {above:,} input tokens: long-context prices per 1M ({priced})"
             )
-    return Priced(
-        ZERO + cost_in + cost_cached + cost_write + cost_out,
-        cost_in,
-        cost_cached,
-        cost_write,
-        cost_out,
+    return _priced(
+        price_mode,
+        (cost_in, cost_cached, cost_write, cost_out),
+        billing.streamed if cancels else billing.tokens,
         used,
         list(dict.fromkeys(assumed)) if assumed else [],
         list(dict.fromkeys(notes)) if notes else [],
-        billing.streamed if cancels else billing.tokens,
     )
+
+
+def _priced(
+    price_mode: Mode,
+    costs: tuple[Decimal, Decimal, Decimal, Decimal],
+    tokens: dict[str, Decimal],
+    rates: dict[str, Decimal],
+    assumed: list[str],
+    notes: list[str],
+) -> dict[str, Any]:
+    """Every field of a priced mode's ModeQuote, in order: its mode, times and savings None."""
+    cost_in, cost_cached, cost_write, cost_out = costs
+    return {
+        "mode": None,
+        "available": True,
+        "reason": "",
+        "price_mode": price_mode,
+        "cost": ZERO + cost_in + cost_cached + cost_write + cost_out,
+        "input_cost": cost_in,
+        "cached_input_cost": cost_cached,
+        "cache_write_cost": cost_write,
+        "output_cost": cost_out,
+        **tokens,
+        "rates": rates,
+        "assumed": assumed,
+        "notes": notes,
+        "time_to_first_token_s": None,
+        "time_to_complete_s": None,
+        "wait_s": None,
+        "worst_wait_s": None,
+        "limited_by": "",
+        "savings": None,
+        "savings_pct": None,
+        "extra_wait_s": None,
+        "savings_per_hour_waited": None,
+    }
 
 
 def _words(
@@ -547,10 +545,18 @@ def _words(
     return found
 
 
-def _unavailable(mode: DeliveryMode, price_mode: Mode, reason: str) -> dict[str, Any]:
-    """Every field of an unavailable mode's ModeQuote: why, and nothing priced or timed."""
-    fields = _UNPRICED.copy()
-    fields.update(mode=mode, reason=reason, price_mode=price_mode, rates={}, assumed=[], notes=[])
+def _unavailable(job: Job, mode: DeliveryMode, price_mode: Mode, reason: str) -> dict[str, Any]:
+    """Every field of an unavailable mode's ModeQuote: why, and nothing priced or timed (the
+    same for every quote of the model on the day: made once, copied)."""
+    key = ("unavailable", mode, reason)
+    fields: dict[str, Any] | None = job.priced.memo.get(key)
+    if fields is None:
+        fields = job.priced.memo[key] = _UNPRICED.copy()
+        fields.update(mode=mode, reason=reason, price_mode=price_mode)
+    fields = fields.copy()
+    fields["rates"] = {}
+    fields["assumed"] = []
+    fields["notes"] = []
     return fields
 
 
