@@ -33,6 +33,7 @@ from costcalc.money import MoneyOut, per_hour_rate
 from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
 from costcalc.prices.schema import Model
 from costcalc.results import RESULT_CONFIG, adopt, render_result, to_json
+from costcalc.units import today
 from costcalc.verdict import Recommendation, _background, recommend
 from costcalc.workload import DeliveryMode, Workload
 
@@ -161,7 +162,7 @@ def resolve(
     prices = priced.prices
     model = prices.model
     _warn_if_retired(model, prices.on)
-    if workload.as_of is not None and workload.as_of > dt.date.today():
+    if workload.as_of is not None and workload.as_of > today():
         import warnings
 
         from costcalc.errors import CostcalcWarning

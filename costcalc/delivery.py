@@ -34,6 +34,8 @@ from costcalc.prices import (
     RateLimit,
     Speed,
 )
+from costcalc.units import count_of as count_of  # written quantities, kept importable here
+from costcalc.units import duration as duration
 from costcalc.workload import DeliveryMode, Workload
 
 PRICE_MODE: dict[DeliveryMode, Mode] = {
@@ -222,6 +224,8 @@ def split(job: Job) -> Billing:
     write_component = "cache_write_1h" if w.cache_ttl == "1h" else "cache_write_5m"
     out_each = job.output_tokens
     cancels = w.cancel.rate > 0
+    if not cancels and not job.groups and not w.cached_share and not w.cache_write_share:
+        return _plain_split(job, write_component)
     if cancels:
         seen = Decimal(w.cancel.after_tokens) if w.cancel.after_tokens is not None else out_each / 2
         billed_each = min(out_each, seen + w.cancel.billed_after_cancel)
@@ -277,6 +281,31 @@ def split(job: Job) -> Billing:
             "output_tokens_saved_by_cancel": saved,
         }
     return Billing(tuple(splits), tokens, streamed_tokens, write_component)
+
+
+def _plain_split(job: Job, write_component: str) -> Billing:
+    """``split`` of the commonest job: every request alike, nothing cached, nobody cancels
+    (what the general loop makes of it, without the loop)."""
+    n = Decimal(job.requests)
+    total_in = n * job.input_tokens
+    total_out = n * job.output_tokens
+    billed = {}
+    if total_in:
+        billed["input"] = total_in
+    if total_out:
+        billed["output"] = total_out
+    # the band is picked by the tokens of one request only where the model has bands
+    tier_input = math.ceil(job.input_tokens) if job.prices.period.tiers and n else 0
+    tokens = {
+        "input_tokens": total_in,
+        "cached_input_tokens": ZERO,
+        "cache_write_tokens": ZERO,
+        "output_tokens": total_out,
+        "output_tokens_billed_after_cancel": ZERO,
+        "output_tokens_saved_by_cancel": ZERO,
+    }
+    group = RequestGroup(n, total_in)
+    return Billing((Split(group, tier_input, billed, billed),), tokens, tokens, write_component)
 
 
 def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
@@ -656,24 +685,3 @@ _UNPRICED: dict[str, Any] = {
 }
 """ModeQuote's fields with their defaults, in order: an unavailable mode's, once its own
 filled in."""
-
-
-def count_of(n: int, noun: str) -> str:
-    """1 request, 2 requests, 1,000 requests."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def duration(seconds: Decimal | float | None) -> str:
-    """0.4 s, 12 s, 3.5 min, 2.1 h, 24 h, 1.3 d."""
-    if seconds is None:
-        return "-"
-    s = float(seconds)
-    if s < 10:
-        return f"{s:.1f} s"
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 2 * 3600:
-        return f"{s / 60:.1f} min".replace(".0 min", " min")
-    if s < 3 * 86400:
-        return f"{s / 3600:.1f} h".replace(".0 h", " h")
-    return f"{s / 86400:,.1f} d".replace(".0 d", " d")

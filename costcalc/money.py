@@ -85,7 +85,7 @@ def tidy(value: Decimal) -> Decimal:
 
 def per_million(tokens: int | Decimal, price_per_mtok: Decimal) -> Decimal:
     """Cost of ``tokens`` at ``price_per_mtok`` USD per 1M tokens, exact (and ``tidy``)."""
-    value = Decimal(tokens) * price_per_mtok / MILLION
+    value = (price_per_mtok * tokens).scaleb(-6)  # / 1,000,000, exactly, without dividing
     cents = value.quantize(CENT)  # tidy(), without a call: every cost comes through here
     return cents if cents == value else value.normalize()
 

@@ -26,6 +26,8 @@ R = TypeVar("R", bound=BaseModel)
 
 _new = object.__new__
 _setattr = object.__setattr__
+_EVERY: dict[type[BaseModel], set[str]] = {}
+"""Every field of a class, for ``adopt``."""
 _TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], frozenset[str], frozenset[str]]] = {}
 
 
@@ -61,9 +63,12 @@ def adopt(cls: type[R], fields: dict[str, Any]) -> R:
     """``construct(cls, fields)`` when ``fields`` gives every field of ``cls`` in the class's
     order: the object takes ``fields`` itself, with nothing copied or looked up (for the
     objects a quote makes every time; the caller's tests check the order)."""
+    every = _EVERY.get(cls)
+    if every is None:
+        every = _EVERY[cls] = set(cls.model_fields)
     obj = _new(cls)
     _setattr(obj, "__dict__", fields)
-    _setattr(obj, "__pydantic_fields_set__", set(fields))
+    _setattr(obj, "__pydantic_fields_set__", every.copy())  # a copy is cheaper than set(fields)
     _setattr(obj, "__pydantic_extra__", None)
     _setattr(obj, "__pydantic_private__", None)
     return obj

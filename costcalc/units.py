@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -28,6 +29,26 @@ _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?\s*(?:Z|[+-
 """YYYY-MM-DD, also with a midnight time (what a timestamp in YAML or an export looks like)."""
 
 
+_TODAY: tuple[float, float, dt.date] = (0.0, 0.0, dt.date.min)
+"""Today's local date, and the clock times of its start and end."""
+
+
+def today() -> dt.date:
+    """``datetime.date.today()``, from the clock: a quote asks for the day every time, and the
+    date costs 15 times the clock, so the day is looked up again only when the clock leaves it
+    (past midnight, or set back)."""
+    global _TODAY
+    now = time.time()
+    start, end, day = _TODAY
+    if start <= now < end:
+        return day
+    day = dt.date.today()
+    start = dt.datetime.combine(day, dt.time()).timestamp()  # local midnight
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).timestamp()
+    _TODAY = (start, end, day)
+    return day
+
+
 def parse_date(value: dt.date | str, field: str) -> dt.date:
     """A calendar date: YYYY-MM-DD or ``today`` (a ``datetime.date`` is taken as it is; a
     datetime or a timestamp text only at midnight, the day it starts)."""
@@ -41,7 +62,7 @@ def parse_date(value: dt.date | str, field: str) -> dt.date:
         return value
     text = value if isinstance(value, str) else str(value)
     if text.strip().lower() == "today":
-        return dt.date.today()
+        return today()
     day = _DATE.fullmatch(text.strip())
     if day is not None:
         try:
@@ -186,3 +207,27 @@ Share = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
 a file or option says ``must be <= 1``, as ``parse_share`` says for the arguments it reads."""
 Count = Annotated[int, _field(parse_count)]
 """A whole number (true and false are not numbers here)."""
+
+
+# --- written back: the quantities as text ----------------------------------------------------
+
+
+def count_of(n: int, noun: str) -> str:
+    """1 request, 2 requests, 1,000 requests."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def duration(seconds: Decimal | float | None) -> str:
+    """0.4 s, 12 s, 3.5 min, 2.1 h, 24 h, 1.3 d."""
+    if seconds is None:
+        return "-"
+    s = float(seconds)
+    if s < 10:
+        return f"{s:.1f} s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 2 * 3600:
+        return f"{s / 60:.1f} min".replace(".0 min", " min")
+    if s < 3 * 86400:
+        return f"{s / 3600:.1f} h".replace(".0 h", " h")
+    return f"{s / 86400:,.1f} d".replace(".0 d", " d")

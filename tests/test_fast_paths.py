@@ -161,7 +161,7 @@ def test_one_table_quoted_on_different_days_prices_each_day() -> None:
 def test_today_is_the_day_of_each_quote(monkeypatch: pytest.MonkeyPatch) -> None:
     import datetime as real
 
-    from costcalc.prices import table as table_module
+    from costcalc import units
 
     class Day(real.date):
         now = real.date(2024, 9, 30)
@@ -170,13 +170,25 @@ def test_today_is_the_day_of_each_quote(monkeypatch: pytest.MonkeyPatch) -> None
         def today(cls) -> real.date:
             return cls.now
 
-    monkeypatch.setattr(table_module, "dt", SimpleNamespace(date=Day))
+    clock = [real.datetime(2024, 9, 30, 23, 59).timestamp()]
+    monkeypatch.setattr(
+        units,
+        "dt",
+        SimpleNamespace(date=Day, datetime=real.datetime, time=real.time, timedelta=real.timedelta),
+    )
+    monkeypatch.setattr(units, "time", SimpleNamespace(time=lambda: clock[0]))
+    monkeypatch.setattr(units, "_TODAY", (0.0, 0.0, real.date.min))
     table = _fresh_table()
     w = Workload(model="gpt-4o", requests=1000, input_tokens=1000, output_tokens=0)
     assert quote(w, table).mode("request").cost == D("5.00")
-    Day.now = real.date(2024, 10, 2)  # midnight passed: the new prices
+    Day.now = real.date(2024, 10, 2)  # the clock has not left the day: the day is kept
+    assert quote(w, table).prices_as_of == real.date(2024, 9, 30)
+    clock[0] = real.datetime(2024, 10, 2, 0, 1).timestamp()  # midnight passed: the new prices
     assert quote(w, table).mode("request").cost == D("2.50")
     assert quote(w, table).prices_as_of == real.date(2024, 10, 2)
+    Day.now = real.date(2024, 9, 30)
+    clock[0] = real.datetime(2024, 9, 30, 12, 0).timestamp()  # the clock set back
+    assert quote(w, table).prices_as_of == real.date(2024, 9, 30)
 
 
 def test_each_request_size_gets_its_own_tier_from_one_table() -> None:
