@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, PrivateAttr
 
@@ -35,11 +35,22 @@ class Interval(BaseModel):
 
 class SampleInfo(BaseModel):
     size: int
-    """Requests (lines, rows or files) counted."""
+    """Requests (lines, rows or files) counted; drawn by bytes: the offsets drawn (a line
+    two of them land in counts twice)."""
     population: int
-    """Lines, rows or files sampled from."""
+    """Lines, rows or files sampled from (drawn by bytes: their estimated number)."""
     seed: int
     """Pass it back with --seed to draw the same sample."""
+    drawn: Literal["uniform", "bytes"] = "uniform"
+    """"uniform": requests drawn alike, without replacement; "bytes": the lines holding
+    random byte offsets, each drawn in proportion to its length and weighted by 1/length."""
+    data_bytes: int | None = None
+    """Drawn by bytes: the bytes the offsets were drawn from (a CSV header left out)."""
+    requests_interval: Interval | None = None
+    """Drawn by bytes: the 95% interval of the number of requests (an estimate too)."""
+    over_context_at_most: int | None = None
+    """Drawn by bytes: no more requests than this can be over the context (each such one has
+    at least about as many bytes as the limit has tokens), whatever the sample saw."""
 
 
 class TokenCount(BaseModel):
@@ -128,7 +139,12 @@ def _scaled(tok: ModelTokenizer, raw_hist: Mapping[int, int]) -> Counter[int]:
 
 def _reasons(tok: ModelTokenizer, sample: SampleInfo | None) -> list[str]:
     reasons = [tok.reason] if tok.estimate else []
-    if sample is not None:
+    if sample is not None and sample.drawn == "bytes":
+        reasons.append(
+            f"estimated from a sample of the lines at {sample.size:,} random byte offsets of "
+            f"{sample.data_bytes or 0:,} bytes, each weighted by 1/its length (seed {sample.seed})"
+        )
+    elif sample is not None:
         reasons.append(
             f"estimated from a random sample of {sample.size:,} of {sample.population:,} "
             f"(seed {sample.seed})"
