@@ -5,8 +5,9 @@ the same Parquet file of ``--rows`` short texts (default 10,000,000; generated o
 bench/data/, git-ignored):
 
 - costcalc: ``costcalc tokens FILE --column text --format json`` (jobs=1);
-- raw: ``ParquetFile.iter_batches(columns=["text"])`` and ``encode_ordinary`` of every value
-  with costcalc's shipped o200k_base (``tiktoken.get_encoding`` would go to the network).
+- raw: ``ParquetFile.iter_batches(columns=["text"])`` and ``encode_ordinary`` of every value,
+  the encoding built by tiktoken's own loader from the o200k_base file costcalc ships (no
+  ``import costcalc`` on that side; ``tiktoken.get_encoding`` would go to the network).
 
 Prints rows/s, the speed ratio (target >= 0.9x), each side's peak RSS (target <= 300 MiB for
 costcalc) and checks that the totals are equal. Both sides' memory grows with the file when
@@ -41,20 +42,41 @@ TEXT = (
 )
 WORDS = TEXT.split()
 
-RAW = """
+# The baseline imports nothing of costcalc: tiktoken's own loader reads the encoding file
+# costcalc ships (a path given on the command line), with o200k_base's pattern and special
+# tokens copied from tiktoken_ext.openai_public (tiktoken.get_encoding would go to the network).
+RAW = r"""
 import sys
 import pyarrow.parquet as pq
-from costcalc.tokens.encodings import get_encoding
-enc = get_encoding("o200k_base")
+import tiktoken
+from tiktoken.load import load_tiktoken_bpe
+pattern = "|".join([
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+    r"\p{N}{1,3}",
+    r" ?[^\s\p{L}\p{N}]+[\r\n/]*",
+    r"\s*[\r\n]+",
+    r"\s+(?!\S)",
+    r"\s+",
+])
+enc = tiktoken.Encoding(
+    "o200k_base", pat_str=pattern, mergeable_ranks=load_tiktoken_bpe(sys.argv[2]),
+    special_tokens={"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+)
 encode = enc.encode_ordinary
 total = rows = 0
-for batch in pq.ParquetFile(sys.argv[1]).iter_batches(batch_size=65536, columns=["text"]):
+pf = pq.ParquetFile(sys.argv[1], pre_buffer=False)
+for batch in pf.iter_batches(batch_size=65536, columns=["text"]):
     for text in batch.column(0).to_pylist():
         rows += 1
         if text is not None:
             total += len(encode(text))
 print(total, rows)
+assert "costcalc" not in sys.modules
 """
+ENCODING_FILE = (
+    Path(__file__).resolve().parent.parent / "costcalc" / "encodings" / "o200k_base.tiktoken"
+)
 
 
 def corpus(rows: int) -> Path:
@@ -99,7 +121,7 @@ def main() -> None:
         else []
     )
     cmds = {
-        "raw": [*pin, sys.executable, "-c", RAW, str(path)],
+        "raw": [*pin, sys.executable, "-c", RAW, str(path), str(ENCODING_FILE)],
         "costcalc": [*pin, costcalc, "tokens", str(path), "--column", "text", "--format", "json"],
     }
     print(f"\n{args.rows:,} rows, {args.repeat} alternating rounds, each a subprocess:")

@@ -122,45 +122,67 @@ def parquet_rows(
 ) -> Iterator[tuple[str, int]]:
     """(text, 1-based row number within its file) of each row of ``column``; a null is the
     empty request (refused, as an empty prompt is)."""
+    for texts, first in parquet_batches(name, column, progress):
+        for i, text in enumerate(texts):
+            yield text, first + i
+
+
+def parquet_batches(
+    name: str, column: str | None, progress: Progress | None = None
+) -> Iterator[tuple[list[str], int]]:
+    """(texts, 1-based row number of the first within its file) of each record batch of
+    ``column``, nulls as empty requests: a count hands each list on whole (no per-row step)."""
     pa, _, _ = _pyarrow(name)
     for fs, path in parquet_files(name):
         pf, shown, size = _open(name, fs, path)
-        names = list(pf.schema_arrow.names)
-        if column is None or column not in names:
-            listed = ", ".join(quoted(n, 40)[1:-1] for n in names[:20]) or "none"
-            if len(names) > 20:
-                listed += f", ... ({len(names):,} columns)"
-            if column is None:
-                raise UsageError(f"{shown}: Parquet input needs {arg('column NAME')} ({listed})")
-            raise InputFileError(shown, f"no column {quoted(column)} (columns: {listed})")
-        kind = pf.schema_arrow.field(column).type
-        if not _is_text(pa, kind):
-            raise InputFileError(
-                shown, f"column {quoted(column)} holds {kind}, expected strings (text)"
-            )
-        yield from _column_rows(pf, shown, column, size, progress)
+        _check_column(pa, pf, shown, column)
+        assert column is not None
+        yield from _column_batches(pf, shown, column, size, progress)
 
 
-def _column_rows(
-    pf: Any, shown: str, column: str, size: int, progress: Progress | None
-) -> Iterator[tuple[str, int]]:
+def _check_column(pa: Any, pf: Any, shown: str, column: str | None) -> None:
+    names = list(pf.schema_arrow.names)
+    if column is None or column not in names:
+        listed = ", ".join(quoted(n, 40)[1:-1] for n in names[:20]) or "none"
+        if len(names) > 20:
+            listed += f", ... ({len(names):,} columns)"
+        if column is None:
+            raise UsageError(f"{shown}: Parquet input needs {arg('column NAME')} ({listed})")
+        raise InputFileError(shown, f"no column {quoted(column)} (columns: {listed})")
+    kind = pf.schema_arrow.field(column).type
+    if not _is_text(pa, kind):
+        raise InputFileError(
+            shown, f"column {quoted(column)} holds {kind}, expected strings (text)"
+        )
+
+
+def _texts(values: Any, shown: str, first: int) -> list[str]:
+    """The strings of one batch's column (a null as ""), refusing one over the request cap."""
     import pyarrow.compute as pc
 
-    row = 0
+    if len(values) and values.null_count < len(values):
+        lengths = pc.binary_length(values.cast("large_string"))
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > MAX_REQUEST_BYTES:
+            at = next(i for i, n in enumerate(lengths.to_pylist()) if n and n > MAX_REQUEST_BYTES)
+            raise InputFileError(shown, f"row {first + at}: {TOO_LARGE}")
+    texts: list[str] = values.to_pylist()
+    if values.null_count:
+        texts = ["" if text is None else text for text in texts]
+    return texts
+
+
+def _column_batches(
+    pf: Any, shown: str, column: str, size: int, progress: Progress | None
+) -> Iterator[tuple[list[str], int]]:
+    first = 1
     # progress in bytes of the file, spread over its rows (a bar needs no more precision)
     per_row = size / max(pf.metadata.num_rows, 1) if progress else 0.0
     try:
         for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=[column]):
             values = batch.column(0)
-            if len(values) and values.null_count < len(values):
-                longest = pc.max(pc.binary_length(values.cast("large_string"))).as_py()
-                if longest is not None and longest > MAX_REQUEST_BYTES:
-                    lengths = pc.binary_length(values.cast("large_string")).to_pylist()
-                    at = next(i for i, n in enumerate(lengths) if n and n > MAX_REQUEST_BYTES)
-                    raise InputFileError(shown, f"row {row + at + 1}: {TOO_LARGE}")
-            for text in values.to_pylist():
-                row += 1
-                yield ("" if text is None else text), row
+            yield _texts(values, shown, first), first
+            first += len(values)
             if progress is not None:
                 progress(round(per_row * len(values)))
     except (OSError, ValueError) as exc:
