@@ -139,3 +139,45 @@ def test_over_context_is_bounded_by_bytes_and_long_lines_are_drawn_often(tmp_pat
         assert est.sample.over_context_at_most >= exact.over_context
         seen += est.over_context >= 1
     assert seen == 20  # each of 200 offsets lands in it with probability 1/4
+
+
+def _parquet(path: Path, rows: int, group_rows: int) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(9)
+    # sorted by length: the row groups differ, so the interval must carry the spread between them
+    texts = sorted("w " * max(1, round(rng.lognormvariate(math.log(10), 1.0))) for _ in range(rows))
+    pq.write_table(pa.table({"text": texts}), path, row_group_size=group_rows)
+    return count_file(path, column="text").tokens
+
+
+def test_parquet_sample_reads_some_row_groups_and_its_interval_is_honest(tmp_path: Path) -> None:
+    path = tmp_path / "many.parquet"
+    tokens = _parquet(path, 20_000, 50)  # 400 row groups
+    runs = [count_file(path, column="text", sample=300, seed=seed) for seed in range(200)]
+    for r in runs:
+        assert r.sample is not None and r.sample.drawn == "row groups" and r.requests == 20_000
+        assert r.sample.row_groups == 400 and r.sample.row_groups_read is not None
+        assert r.sample.row_groups_read <= 30  # 30 draws: only the groups drawn are read
+        assert any("only those were read" in reason for reason in r.estimate_reasons)
+    covered = sum(
+        r.interval is not None and r.interval.low <= tokens <= r.interval.high for r in runs
+    )
+    assert 181 <= covered <= 199, covered  # 95% of 200, 3 binomial SD either side
+    got = [r.tokens for r in runs]
+    assert abs(statistics.mean(got) - tokens) <= 4 * statistics.stdev(got) / math.sqrt(len(got))
+
+
+def test_parquet_with_few_row_groups_samples_rows_and_says_what_was_read(tmp_path: Path) -> None:
+    path = tmp_path / "few.parquet"
+    tokens = _parquet(path, 5_000, 1_000)  # 5 row groups
+    runs = [count_file(path, column="text", sample=200, seed=seed) for seed in range(40)]
+    for r in runs:
+        assert r.sample is not None and r.sample.drawn == "uniform" and r.sample.size == 200
+        assert any("every row group's column was read" in x for x in r.estimate_reasons)
+    covered = sum(
+        r.interval is not None and r.interval.low <= tokens <= r.interval.high for r in runs
+    )
+    assert covered >= 33, covered  # of 40 at 95%
+    assert count_file(path, column="text", sample=5_000, seed=1).sample is None  # all: exact

@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from costcalc.errors import EMPTY_PROMPT, FieldError, InputFileError, RequestError
 from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, UTF8_BOM
@@ -47,8 +47,12 @@ from costcalc.tokens.result import (
     _per_request,
     _reasons,
     _result,
+    over_limit,
     t95,
 )
+
+if TYPE_CHECKING:
+    from costcalc.tokens.parquet import ParquetSample
 
 # --- sampling -------------------------------------------------------------------------------
 
@@ -89,6 +93,27 @@ def _count_sample(
         finally:
             for f in files or ():
                 f.close()
+
+    if all(s.format == "parquet" for s in sources):
+        from costcalc.tokens.parquet import MIN_ROW_GROUPS, parquet_sample
+
+        picked = parquet_sample(names, plan.column, size, rng)
+        if picked is None:
+            return None  # the sample is the whole input
+        if not picked.uniform:
+            return _group_estimate(tok, spec, picked, seed, names)
+        rows_drawn: list[int | None] = [
+            _record_tokens(("text", t), spec)[0] for draw in picked.draws for t in draw.texts
+        ]
+        if spec.prompt_overhead:
+            tok.warn_if_overhead_unknown()
+        notes.append(
+            f"the Parquet input's {picked.groups:,} row groups are too few for a sample of "
+            f"{size:,} to read only some of them (it takes {MIN_ROW_GROUPS} or more, the drawn "
+            "ones holding under half the rows): every row group's column was read, only the "
+            "sampled rows were tokenized"
+        )
+        return _estimate(tok, rows_drawn, picked.rows, seed, names, notes)
 
     # one pass of reservoir sampling (stdin, compressed input, CSV rows that span lines, a
     # sample as large as the input); only the kept records are tokenized
@@ -470,6 +495,63 @@ def _weighted_estimate(
         inputs=names,
         sample=sample,
         interval=interval,
+    )
+    count._hist = hist
+    return count
+
+
+def _group_estimate(
+    tok: ModelTokenizer, spec: CountSpec, picked: ParquetSample, seed: int, names: list[str]
+) -> TokenCount:
+    """Two-stage estimate (Hansen-Hurwitz at both stages): each draw gives
+    z = scale x mean(t_i / b_i) over its rows (``GroupDraw.scale``), an unbiased estimate of
+    the total; their mean estimates it, their spread (between and within groups at once)
+    gives the 95% interval. Rows are weighted by scale / b_i in the per-request figures."""
+    enc = get_encoding(spec.encoding)
+    extra = spec.prompt_overhead
+    population = picked.rows
+    zs: list[float] = []
+    raw_zs: list[float] = []
+    weights: Counter[int] = Counter()
+    for draw in picked.draws:
+        raws = [len(enc.encode_ordinary(t)) + extra for t in draw.texts]
+        pairs = list(zip(raws, draw.sizes, strict=True))
+        zs.append(draw.scale * sum(tok.scale(r) / b for r, b in pairs) / len(pairs))
+        raw_zs.append(draw.scale * sum(r / b for r, b in pairs) / len(pairs))
+        for r, b in pairs:
+            weights[tok.scale(r)] += round(_WEIGHT * draw.scale / b / population)
+    if extra:
+        tok.warn_if_overhead_unknown()
+    m = len(zs)
+    mean = sum(zs) / m
+    half = t95(m - 1) * math.sqrt(sum((z - mean) ** 2 for z in zs) / (m - 1) / m)
+    hist = +weights
+    n = sum(len(d.texts) for d in picked.draws)
+    sample = SampleInfo(
+        size=n,
+        population=population,
+        seed=seed,
+        drawn="row groups",
+        row_groups=picked.groups,
+        row_groups_read=picked.read,
+    )
+    seen = sum(hist.values())
+    count = TokenCount(
+        tokens=round(mean),
+        requests=population,
+        per_request=_per_request(hist),
+        over_context=round(population * over_limit(hist, tok.context_limit) / seen),
+        context_limit=tok.context_limit,
+        encoding=tok.encoding,
+        model=tok.model,
+        estimate=True,
+        estimate_reasons=_reasons(tok, sample),
+        raw_tokens=round(sum(raw_zs) / m),
+        inputs=names,
+        sample=sample,
+        interval=Interval(
+            low=max(0, math.floor(mean - half)), high=math.ceil(mean + half), confidence=0.95
+        ),
     )
     count._hist = hist
     return count
