@@ -6,7 +6,6 @@ import bisect
 import csv
 import itertools
 import math
-import mmap
 import os
 import random
 import sys
@@ -168,12 +167,51 @@ _COMPRESSED_NOTE = (
 )
 
 
+class _Pread:
+    """The bytes of an open file read where asked (``os.pread``), with the slicing and
+    newline search the sampler uses: a memory map would fault in read-ahead around each
+    offset, and its pages count in the process's RSS (a 10,000-line sample of a 305 MiB file
+    showed 376 MiB of ru_maxrss), where pread's stay in the page cache."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.size = os.fstat(fd).st_size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __getitem__(self, part: slice) -> bytes:
+        lo, hi, _ = part.indices(self.size)
+        return os.pread(self.fd, max(0, hi - lo), lo)
+
+    def find(self, sub: bytes, lo: int, hi: int) -> int:
+        step = 4096
+        while lo < min(hi, self.size):
+            chunk = self[lo : min(hi, lo + step)]
+            if (i := chunk.find(sub)) >= 0:
+                return lo + i
+            lo, step = lo + len(chunk), min(step * 2, 1 << 20)
+        return -1
+
+    def rfind(self, sub: bytes, lo: int, hi: int) -> int:
+        step = 4096
+        while hi > lo:
+            a = max(lo, hi - step)
+            if (i := self[a:hi].rfind(sub)) >= 0:
+                return a + i
+            hi, step = a, min(step * 2, 1 << 20)
+        return -1
+
+
 @dataclass
 class _MappedFile:
     """A mapped file of one request per line, read only where a sampled offset lands."""
 
     source: Source
-    data: mmap.mmap
+    data: _Pread
     start: int
     """Offset of the first request byte (after a BOM and a CSV header)."""
     header: list[str] | None = None
@@ -240,11 +278,10 @@ def _open_one(source: Source, plan: CsvPlan) -> _MappedFile | str | None:
         return None
     if source.compressed:
         return _COMPRESSED_NOTE
-    with open(source.name, "rb") as f:
-        try:
-            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # empty, or a file that cannot be mapped
-            return None
+    try:
+        data = _Pread(os.open(source.name, os.O_RDONLY))
+    except OSError:  # the full read says what is wrong
+        return None
     size = len(data)
     start = len(UTF8_BOM) if data[:3] == UTF8_BOM else 0
     header = None
