@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from decimal import Decimal
 from typing import Any
@@ -667,9 +668,9 @@ def test_assumptions_say_how_flex_is_timed_and_when_cancels_save_nothing() -> No
 
 @pytest.mark.filterwarnings("ignore:no chat overhead known for gemini")  # expected: an estimate
 def test_a_sampled_split_by_price_tier_is_called_an_estimate(tmp_path: Any) -> None:
-    path = tmp_path / "mix.txt"
+    path = tmp_path / "mix.txt.gz"  # compressed: a uniform draw of lines (reading them all)
     big, small = "hello" + " hello" * 210_000, "hello there"
-    path.write_text("\n".join([big, small] * 5) + "\n", encoding="utf-8")
+    path.write_bytes(gzip.compress(("\n".join([big, small] * 5) + "\n").encode()))
     r = q(model="gemini-2.5-pro", input_file=str(path), output_tokens=10, input_sample=4,
           input_seed=1, modes=["request"])  # fmt: skip
     (note,) = r.mode("request").notes

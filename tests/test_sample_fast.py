@@ -1,10 +1,12 @@
-"""Sampling by seeking: only the sampled lines are read, the draw is uniform over lines whatever
-their lengths and order, and CSV rows that span lines fall back to reading everything."""
+"""Sampling by seeking: only the lines at random byte offsets are read (no pass over the file),
+the length bias of that draw is corrected (Hansen-Hurwitz), its 95% intervals are honest over
+many seeds, CSV rows that span lines and compressed files fall back to reading everything."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import math
 import random
 import statistics
 from pathlib import Path
@@ -13,54 +15,84 @@ from costcalc import count_file
 from costcalc.tokens import sample as sample_module
 
 
-def _skewed(path: Path) -> int:
-    """Lines sorted by length, lognormal, from 1 word to 2,000 (the case a random byte offset gets wrong:
-    it lands in the long lines, and the line after a long one is long too)."""
+def _skewed(path: Path, lines: int = 20_000) -> tuple[int, int]:
+    """Lognormal word counts (sigma 1.0, as bench_sample.py), sorted by length so that an
+    estimator leaning on neighbouring lines would show it; blank lines among them. Returns
+    the exact (tokens, requests)."""
     rng = random.Random(5)
-    sizes = sorted(int(rng.lognormvariate(3, 1.3)) for _ in range(2000))
-    path.write_text("".join(json.dumps({"prompt": "w " * min(s, 2000)}) + "\n" for s in sizes))
-    return count_file(path).tokens
-
-
-def test_estimate_is_unbiased_on_skewed_sorted_lines(tmp_path: Path) -> None:
-    path = tmp_path / "skewed.jsonl"
-    true = _skewed(path)
-    runs = [count_file(path, sample=200, seed=seed) for seed in range(100)]
-    estimates = [r.tokens for r in runs]
-    # the mean of 100 estimates has a standard error of stdev/10; 4 of them is a bound a
-    # correct sampler passes but for one run in ~15,000, while a length-biased draw (lines
-    # picked in proportion to their bytes) misses by many times the spread
-    tolerance = 4 * statistics.stdev(estimates) / 10
-    assert abs(statistics.mean(estimates) - true) <= tolerance, (statistics.mean(estimates), true)
-    covered = sum(
-        r.interval is not None and r.interval.low <= true <= r.interval.high for r in runs
+    sizes = sorted(max(1, round(rng.lognormvariate(math.log(20), 1.0))) for _ in range(lines))
+    body = "".join(
+        json.dumps({"prompt": "w " * s}) + "\n" + ("\n" if i % 97 == 0 else "")
+        for i, s in enumerate(sizes)
     )
-    assert covered >= 80, covered  # 95% nominal; heavy tails make small samples undercover
-    assert all(r.requests == 2000 and r.sample and r.sample.population == 2000 for r in runs)
+    path.write_text(body)
+    exact = count_file(path)
+    return exact.tokens, exact.requests
 
 
-def test_sample_reads_only_the_sampled_stretches(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_intervals_cover_the_truth_95_percent_of_200_seeds(tmp_path: Path) -> None:
+    path = tmp_path / "skewed.jsonl"
+    tokens, requests = _skewed(path)
+    runs = [count_file(path, sample=300, seed=seed) for seed in range(200)]
+    assert all(r.sample is not None and r.sample.drawn == "bytes" for r in runs)
+    # 200 seeds at 95%: 190 expected, binomial SD 3.1; 181..199 is 3 SD either side
+    covered = sum(
+        r.interval is not None and r.interval.low <= tokens <= r.interval.high for r in runs
+    )
+    assert 181 <= covered <= 199, covered
+    covered = 0
+    for r in runs:
+        assert r.sample is not None and r.sample.requests_interval is not None
+        covered += r.sample.requests_interval.low <= requests <= r.sample.requests_interval.high
+    assert 181 <= covered <= 199, covered
+    # unbiased: the mean of 200 estimates within 4 standard errors of the truth (a draw
+    # proportional to length left uncorrected is off by many: long lines are over-drawn)
+    for truth, got in ((tokens, [r.tokens for r in runs]), (requests, [r.requests for r in runs])):
+        se = statistics.stdev(got) / math.sqrt(len(got))
+        assert abs(statistics.mean(got) - truth) <= 4 * se, (statistics.mean(got), truth, se)
+    # tokens per byte barely varies, so the total is far tighter than the count of requests
+    err = statistics.median(abs(r.tokens - tokens) / tokens for r in runs)
+    assert err < 0.01, err
+
+
+def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "big.jsonl"
     path.write_text("".join(json.dumps({"prompt": f"line {i} " * 5}) + "\n" for i in range(50_000)))
+    found: list[int] = []
     tokenized: list[bytes] = []
-    real = sample_module._line_tokens
+    real_at, real_tokens = sample_module._MappedFile.line_at, sample_module._line_tokens
+
+    def line_at(self, offset):  # type: ignore[no-untyped-def]
+        found.append(offset)
+        return real_at(self, offset)
 
     def spy(f, start, raw, spec, plan):  # type: ignore[no-untyped-def]
         tokenized.append(raw)
-        return real(f, start, raw, spec, plan)
+        assert raw.endswith(b"\n") and raw.count(b"\n") == 1  # one whole line
+        return real_tokens(f, start, raw, spec, plan)
 
+    monkeypatch.setattr(sample_module._MappedFile, "line_at", line_at)
     monkeypatch.setattr(sample_module, "_line_tokens", spy)
     a = count_file(path, sample=100, seed=3)
-    assert len(tokenized) == 100 == len(set(tokenized))  # without replacement
-    assert a.requests == 50_000 and a.sample is not None and a.sample.population == 50_000
+    assert len(found) == 100 and len(tokenized) == len(set(tokenized)) <= 100
+    assert a.sample is not None and a.sample.size == 100
+    assert a.sample.data_bytes == path.stat().st_size
     assert count_file(path, sample=100, seed=3) == a  # --seed draws the same sample
+
+
+def test_a_small_file_for_the_sample_is_counted_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "small.jsonl"
+    path.write_text("".join(json.dumps({"prompt": f"hello {i}"}) + "\n" for i in range(300)))
+    got = count_file(path, sample=1000, seed=1)
+    assert got == count_file(path) and got.sample is None and not got.estimate
 
 
 def test_csv_without_quoted_newlines_is_seeked_with_quoted_ones_read_whole(tmp_path: Path) -> None:
     plain = tmp_path / "plain.csv"
     plain.write_text("id,text\n" + "".join(f'{i},"row, number {i}"\n' for i in range(3000)))
     est = count_file(plain, column="text", sample=100, seed=1)
-    assert est.sample is not None and est.sample.population == 3000
+    assert est.sample is not None and est.sample.drawn == "bytes"
+    assert est.sample.data_bytes == plain.stat().st_size - len("id,text\n")  # no header
     assert not any("span lines" in r for r in est.estimate_reasons)
     exact = count_file(plain, column="text").tokens
     assert est.interval is not None and est.interval.low <= exact <= est.interval.high
@@ -72,19 +104,80 @@ def test_csv_without_quoted_newlines_is_seeked_with_quoted_ones_read_whole(tmp_p
     quoted.write_text("id,text\n" + "".join(rows))
     est = count_file(quoted, column="text", sample=100, seed=1)
     assert est.sample is not None and est.sample.population == 900  # rows, not lines
+    assert est.sample.drawn == "uniform"
     assert any("span lines" in r for r in est.estimate_reasons)
 
 
-def test_compressed_input_falls_back_to_reading_it_all(tmp_path: Path) -> None:
+def test_compressed_input_is_read_whole_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     text = "".join(json.dumps({"prompt": f"hello {i}"}) + "\n" for i in range(500))
     with gzip.open(path, "wt") as f:  # compressed content under a plain name
         f.write(text)
-    # until compressed input is read (issue 14, helper `inputs`), such a file is not mapped
-    # for seeking: the reservoir path reads it (and reports what it finds)
-    assert (
-        sample_module._open_one(
-            sample_module.Source(str(path), "jsonl"), sample_module.CsvPlan(None, None), None
-        )
-        is None
+    est = count_file(path, sample=50, seed=1)
+    assert est.sample is not None and est.sample.drawn == "uniform"
+    assert est.sample.population == 500 and est.requests == 500
+    assert any(
+        "compressed input cannot be read at random offsets" in r for r in est.estimate_reasons
     )
+
+
+def test_over_context_is_bounded_by_bytes_and_long_lines_are_drawn_often(tmp_path: Path) -> None:
+    path = tmp_path / "tail.jsonl"
+    long = json.dumps({"prompt": "hello " * 130_000})  # > gpt-4o's 128,000 tokens
+    lines = [json.dumps({"prompt": f"short {i} " * 3}) for i in range(60_000)]
+    lines[7_000] = long  # a quarter of the bytes
+    path.write_text("\n".join(lines) + "\n")
+    size = path.stat().st_size
+    exact = count_file(path)
+    assert exact.over_context == 1
+    seen = 0
+    for seed in range(20):
+        est = count_file(path, sample=200, seed=seed)
+        assert est.sample is not None and est.sample.over_context_at_most is not None
+        # every request over 128,000 tokens has over ~128,000 bytes: at most size // that
+        assert est.sample.over_context_at_most == size // (128_001 - 3)
+        assert est.sample.over_context_at_most >= exact.over_context
+        seen += est.over_context >= 1
+    assert seen == 20  # each of 200 offsets lands in it with probability 1/4
+
+
+def _parquet(path: Path, rows: int, group_rows: int) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(9)
+    # sorted by length: the row groups differ, so the interval must carry the spread between them
+    texts = sorted("w " * max(1, round(rng.lognormvariate(math.log(10), 1.0))) for _ in range(rows))
+    pq.write_table(pa.table({"text": texts}), path, row_group_size=group_rows)
+    return count_file(path, column="text").tokens
+
+
+def test_parquet_sample_reads_some_row_groups_and_its_interval_is_honest(tmp_path: Path) -> None:
+    path = tmp_path / "many.parquet"
+    tokens = _parquet(path, 20_000, 50)  # 400 row groups
+    runs = [count_file(path, column="text", sample=300, seed=seed) for seed in range(200)]
+    for r in runs:
+        assert r.sample is not None and r.sample.drawn == "row groups" and r.requests == 20_000
+        assert r.sample.row_groups == 400 and r.sample.row_groups_read is not None
+        assert r.sample.row_groups_read <= 30  # 30 draws: only the groups drawn are read
+        assert any("only those were read" in reason for reason in r.estimate_reasons)
+    covered = sum(
+        r.interval is not None and r.interval.low <= tokens <= r.interval.high for r in runs
+    )
+    assert 181 <= covered <= 199, covered  # 95% of 200, 3 binomial SD either side
+    got = [r.tokens for r in runs]
+    assert abs(statistics.mean(got) - tokens) <= 4 * statistics.stdev(got) / math.sqrt(len(got))
+
+
+def test_parquet_with_few_row_groups_samples_rows_and_says_what_was_read(tmp_path: Path) -> None:
+    path = tmp_path / "few.parquet"
+    tokens = _parquet(path, 5_000, 1_000)  # 5 row groups
+    runs = [count_file(path, column="text", sample=200, seed=seed) for seed in range(40)]
+    for r in runs:
+        assert r.sample is not None and r.sample.drawn == "uniform" and r.sample.size == 200
+        assert any("every row group's column was read" in x for x in r.estimate_reasons)
+    covered = sum(
+        r.interval is not None and r.interval.low <= tokens <= r.interval.high for r in runs
+    )
+    assert covered >= 33, covered  # of 40 at 95%
+    assert count_file(path, column="text", sample=5_000, seed=1).sample is None  # all: exact

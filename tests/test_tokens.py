@@ -40,11 +40,10 @@ COOKBOOK_MESSAGES = [
 
 def set_block_bytes(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
     """Smaller blocks, in every module that reads in blocks (many cuts on small files)."""
-    from costcalc.tokens import engine, readers, requests, sample
+    from costcalc.tokens import engine, readers, requests
 
     for module in (engine, readers, requests):
         monkeypatch.setattr(module, "BLOCK_BYTES", size)
-    monkeypatch.setattr(sample, "_STRETCH", max(1, size // 64))  # lines found across stretches
 
 
 def test_cookbook_counts_129_with_cl100k_and_124_with_o200k() -> None:
@@ -381,10 +380,11 @@ def test_csv_sampling_uses_rows(write: Any) -> None:
     covered = 0
     for seed in range(40):
         est = count_file(path, column="text", sample=100, seed=seed)
-        assert est.sample is not None and est.sample.population == 400
-        assert est.interval is not None
+        assert est.sample is not None and est.sample.drawn == "bytes"
+        assert est.interval is not None and est.sample.requests_interval is not None
         covered += est.interval.low <= exact <= est.interval.high
-    assert covered >= 34, covered
+        covered += est.sample.requests_interval.low <= 400 <= est.sample.requests_interval.high
+    assert covered >= 68, covered  # of 80
 
 
 def test_jobs_number_error_lines_across_ranges(write: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -417,8 +417,9 @@ def test_sampling_finds_every_line_across_files_blocks_and_blanks(
     everything = count_file([pa, pb], sample=10_000, seed=1)  # more than there are lines: exact
     assert everything.tokens == exact.tokens and everything.requests == exact.requests == 500
     assert everything.interval is None
-    part = count_file([pa, pb], sample=450, seed=2)
-    assert part.sample is not None and part.sample.population == 300 + 43 + 200
+    part = count_file([pa, pb], sample=60, seed=2)  # lines of both files drawn, blanks too
+    assert part.sample is not None and part.sample.requests_interval is not None
+    assert part.sample.requests_interval.low <= 500 <= part.sample.requests_interval.high
     assert part.interval is not None and part.interval.low <= exact.tokens <= part.interval.high
 
 

@@ -60,8 +60,17 @@ def token_count_table(result: TokenCount) -> str:
             else "not known (no context limit known for the model)",
         ],
     ]
-    if result.sample is not None:
-        s = result.sample
+    s = result.sample
+    if s is not None and s.drawn == "bytes":
+        if s.requests_interval is not None:
+            iv = s.requests_interval
+            rows.insert(4, ["95% interval", f"{iv.low:,} to {iv.high:,} requests"])
+        if s.over_context_at_most is not None:
+            rows[-1][1] += f"; at most {s.over_context_at_most:,} can be (by their bytes)"
+        rows.append(
+            ["sample", f"{s.size:,} random byte offsets of {s.data_bytes or 0:,}, seed {s.seed}"]
+        )
+    elif s is not None:
         rows.append(["sample", f"{s.size:,} of {s.population:,}, seed {s.seed}"])
     for reason in result.estimate_reasons:
         rows.append(["estimate", reason])

@@ -36,12 +36,13 @@ from costcalc.tokens.engine import (
     ordered_map,
     usable_jobs,
 )
-from costcalc.tokens.parquet import parquet_columns, parquet_rows
+from costcalc.tokens.parquet import parquet_batches, parquet_columns
 from costcalc.tokens.readers import (
     CsvPlan,
     Source,
     _batched,
     _non_empty,
+    _non_empty_batches,
     csv_rows,
     detect_format,
     jsonl_blocks,
@@ -188,7 +189,9 @@ def count_file(
     plan = CsvPlan(column, template)
 
     if sample is not None:
-        return _count_sample(sources, tok, spec, plan, sample, seed, errors, progress)
+        estimate = _count_sample(sources, tok, spec, plan, sample, seed, errors, progress)
+        if estimate is not None:
+            return estimate
 
     tally = Tally.empty(tok.encoding)
     for source in sources:
@@ -264,12 +267,18 @@ def _count_source(
         finally:
             if not source.is_stdin:
                 stream.close()
-    elif source.format in ("csv", "lines", "parquet"):
+    elif source.format == "parquet":  # record batches handed on whole, no step per row
+        parts = parquet_batches(source.name, plan.column, progress)
+        if spec.prompt_overhead:  # counted as sent: an empty prompt would not be accepted
+            parts = _non_empty_batches(parts, source.name)
+        for part in ordered_map(
+            count_texts, ((spec, texts) for texts, _ in parts), jobs, spec.encoding
+        ):
+            totals += part
+    elif source.format in ("csv", "lines"):
         rows = (
             csv_rows(source, plan, errors, progress)
             if source.format == "csv"
-            else parquet_rows(source.name, plan.column, progress)
-            if source.format == "parquet"
             else text_lines(source, errors, progress)
         )
         if spec.prompt_overhead:  # counted as sent: an empty prompt would not be accepted

@@ -3,8 +3,11 @@ other engines write a table) in record batches: never the whole table in memory.
 
 from __future__ import annotations
 
+import bisect
 import os
+import random
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from costcalc.errors import InputFileError, UsageError, arg, quoted
@@ -122,50 +125,185 @@ def parquet_rows(
 ) -> Iterator[tuple[str, int]]:
     """(text, 1-based row number within its file) of each row of ``column``; a null is the
     empty request (refused, as an empty prompt is)."""
+    for texts, first in parquet_batches(name, column, progress):
+        for i, text in enumerate(texts):
+            yield text, first + i
+
+
+def parquet_batches(
+    name: str, column: str | None, progress: Progress | None = None
+) -> Iterator[tuple[list[str], int]]:
+    """(texts, 1-based row number of the first within its file) of each record batch of
+    ``column``, nulls as empty requests: a count hands each list on whole (no per-row step)."""
     pa, _, _ = _pyarrow(name)
     for fs, path in parquet_files(name):
         pf, shown, size = _open(name, fs, path)
-        names = list(pf.schema_arrow.names)
-        if column is None or column not in names:
-            listed = ", ".join(quoted(n, 40)[1:-1] for n in names[:20]) or "none"
-            if len(names) > 20:
-                listed += f", ... ({len(names):,} columns)"
-            if column is None:
-                raise UsageError(f"{shown}: Parquet input needs {arg('column NAME')} ({listed})")
-            raise InputFileError(shown, f"no column {quoted(column)} (columns: {listed})")
-        kind = pf.schema_arrow.field(column).type
-        if not _is_text(pa, kind):
-            raise InputFileError(
-                shown, f"column {quoted(column)} holds {kind}, expected strings (text)"
-            )
-        yield from _column_rows(pf, shown, column, size, progress)
+        _check_column(pa, pf, shown, column)
+        assert column is not None
+        yield from _column_batches(pf, shown, column, size, progress)
 
 
-def _column_rows(
-    pf: Any, shown: str, column: str, size: int, progress: Progress | None
-) -> Iterator[tuple[str, int]]:
+def _check_column(pa: Any, pf: Any, shown: str, column: str | None) -> None:
+    names = list(pf.schema_arrow.names)
+    if column is None or column not in names:
+        listed = ", ".join(quoted(n, 40)[1:-1] for n in names[:20]) or "none"
+        if len(names) > 20:
+            listed += f", ... ({len(names):,} columns)"
+        if column is None:
+            raise UsageError(f"{shown}: Parquet input needs {arg('column NAME')} ({listed})")
+        raise InputFileError(shown, f"no column {quoted(column)} (columns: {listed})")
+    kind = pf.schema_arrow.field(column).type
+    if not _is_text(pa, kind):
+        raise InputFileError(
+            shown, f"column {quoted(column)} holds {kind}, expected strings (text)"
+        )
+
+
+def _texts(values: Any, shown: str, first: int) -> list[str]:
+    """The strings of one batch's column (a null as ""), refusing one over the request cap."""
     import pyarrow.compute as pc
 
-    row = 0
+    if len(values) and values.null_count < len(values):
+        lengths = pc.binary_length(values.cast("large_string"))
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > MAX_REQUEST_BYTES:
+            at = next(i for i, n in enumerate(lengths.to_pylist()) if n and n > MAX_REQUEST_BYTES)
+            raise InputFileError(shown, f"row {first + at}: {TOO_LARGE}")
+    texts: list[str] = values.to_pylist()
+    if values.null_count:
+        texts = ["" if text is None else text for text in texts]
+    return texts
+
+
+def _column_batches(
+    pf: Any, shown: str, column: str, size: int, progress: Progress | None
+) -> Iterator[tuple[list[str], int]]:
+    first = 1
     # progress in bytes of the file, spread over its rows (a bar needs no more precision)
     per_row = size / max(pf.metadata.num_rows, 1) if progress else 0.0
     try:
         for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=[column]):
             values = batch.column(0)
-            if len(values) and values.null_count < len(values):
-                longest = pc.max(pc.binary_length(values.cast("large_string"))).as_py()
-                if longest is not None and longest > MAX_REQUEST_BYTES:
-                    lengths = pc.binary_length(values.cast("large_string")).to_pylist()
-                    at = next(i for i, n in enumerate(lengths) if n and n > MAX_REQUEST_BYTES)
-                    raise InputFileError(shown, f"row {row + at + 1}: {TOO_LARGE}")
-            for text in values.to_pylist():
-                row += 1
-                yield ("" if text is None else text), row
+            yield _texts(values, shown, first), first
+            first += len(values)
             if progress is not None:
                 progress(round(per_row * len(values)))
     except (OSError, ValueError) as exc:
         if isinstance(exc, InputFileError):
             raise
+        raise InputFileError(shown, f"cannot read Parquet data: {_first_line(exc)}") from None
+
+
+MIN_ROW_GROUPS = 30
+"""Fewer row groups than this in all: a sample reads every row (too few units to estimate
+the spread between them)."""
+
+
+@dataclass
+class GroupDraw:
+    """One draw of the first stage of a Parquet sample: a row group (drawn in proportion to
+    its column's bytes) and the texts of the rows drawn in it (in proportion to theirs)."""
+
+    rows: int
+    texts: list[str]
+    scale: float = 0.0
+    """The group's bytes (+1 a row) / its chance of being drawn: the draw estimates the
+    total as scale x mean(tokens / (bytes + 1)) of its rows."""
+    sizes: list[int] = field(default_factory=list)
+    """Bytes + 1 of each row drawn (rows are drawn in proportion to it)."""
+
+
+@dataclass
+class ParquetSample:
+    rows: int
+    """Rows of all the files (exact, from their footers)."""
+    groups: int
+    """Row groups of all the files."""
+    read: int
+    """Distinct row groups read (only the column asked for)."""
+    draws: list[GroupDraw]
+    uniform: bool = False
+    """Rows drawn alike from all the rows (every group's column read): one draw holds them."""
+
+
+def parquet_sample(
+    names: list[str], column: str | None, size: int, rng: random.Random
+) -> ParquetSample | None:
+    """A two-stage sample of about ``size`` rows: row groups drawn with replacement in
+    proportion to their column's bytes, then rows in proportion to theirs in each, reading
+    only the drawn groups' column chunks. With fewer than ``MIN_ROW_GROUPS`` row groups, or
+    when the drawn ones hold half the rows, ``size`` rows drawn uniformly (``uniform``);
+    None when the sample is as large as the input."""
+    pa, _, _ = _pyarrow(names[0])
+    # (ParquetFile, shown, group, rows, the column chunk's uncompressed bytes in the footer)
+    groups: list[tuple[Any, str, int, int, int]] = []
+    for name in names:
+        for fs, path in parquet_files(name):
+            pf, shown, _ = _open(name, fs, path)
+            _check_column(pa, pf, shown, column)
+            meta = pf.metadata
+            for i in range(meta.num_row_groups):
+                rg = meta.row_group(i)
+                chunk = next(
+                    (rg.column(j) for j in range(rg.num_columns)
+                     if rg.column(j).path_in_schema == column),
+                    None,
+                )  # fmt: skip
+                size_hint = chunk.total_uncompressed_size if chunk is not None else 0
+                groups.append((pf, shown, i, rg.num_rows, max(1, size_hint or 0)))
+    groups = [g for g in groups if g[3]]
+    total = sum(g[3] for g in groups)
+    if size >= total:
+        return None
+    draws = min(len(groups), max(MIN_ROW_GROUPS, size // 20))
+    # groups drawn in proportion to their column's bytes (the footer has them), rows in
+    # proportion to their own bytes: tokens per byte varies little, so each draw's estimate
+    # varies little, even between groups of very different lengths
+    hint = sum(g[4] for g in groups)
+    picked = rng.choices(range(len(groups)), weights=[g[4] for g in groups], k=draws)
+    if len(groups) < MIN_ROW_GROUPS or 2 * sum(groups[i][3] for i in set(picked)) >= total:
+        # few groups: a uniform sample of rows, every group's column decoded (no Python
+        # object made for an unsampled row), only the sampled rows tokenized
+        chosen = sorted(rng.sample(range(total), size))
+        out = ParquetSample(total, len(groups), len(groups), [], uniform=True)
+        texts: list[str] = []
+        first = 0
+        for pf, shown, group, rows, _ in groups:
+            lo = bisect.bisect_left(chosen, first)
+            hi = bisect.bisect_left(chosen, first + rows)
+            if hi > lo:
+                values = _read_group(pf, shown, group, column)
+                texts += _texts(values.take([j - first for j in chosen[lo:hi]]), shown, 1)
+            first += rows
+        out.draws.append(GroupDraw(total, texts))
+        return out
+    import pyarrow.compute as pc
+
+    per_draw = -(-size // draws)
+    out = ParquetSample(total, len(groups), len(set(picked)), [])
+    for i in sorted(picked):
+        pf, shown, group, rows, size_hint = groups[i]
+        values = _read_group(pf, shown, group, column)
+        # a row's bytes + 1, so an empty or null row can be drawn too
+        lengths = pc.add(pc.fill_null(pc.binary_length(values.cast("large_string")), 0), 1)
+        sizes = lengths.to_pylist()
+        at = rng.choices(range(rows), weights=sizes, k=per_draw)
+        out.draws.append(
+            GroupDraw(
+                rows,
+                _texts(values.take(at), shown, 1),
+                scale=pc.sum(lengths).as_py() * hint / size_hint,
+                sizes=[sizes[j] for j in at],
+            )
+        )
+    return out
+
+
+def _read_group(pf: Any, shown: str, group: int, column: str | None) -> Any:
+    """One row group's column, as one array."""
+    try:
+        return pf.read_row_group(group, columns=[column]).column(0).combine_chunks()
+    except (OSError, ValueError) as exc:
         raise InputFileError(shown, f"cannot read Parquet data: {_first_line(exc)}") from None
 
 

@@ -230,6 +230,17 @@ def _non_empty(rows: Iterable[tuple[str, int]], name: str) -> Iterator[tuple[str
         yield text, line
 
 
+def _non_empty_batches(
+    batches: Iterable[tuple[list[str], int]], name: str
+) -> Iterator[tuple[list[str], int]]:
+    """``_non_empty`` for (texts, number of the first) batches."""
+    for texts, first in batches:
+        for i, text in enumerate(texts):
+            if blank(text):
+                raise InputFileError(name, EMPTY_PROMPT, first + i)
+        yield texts, first
+
+
 def text_lines(
     source: Source, errors: Errors, progress: Progress | None = None
 ) -> Iterator[tuple[str, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, PrivateAttr
 
@@ -35,11 +35,27 @@ class Interval(BaseModel):
 
 class SampleInfo(BaseModel):
     size: int
-    """Requests (lines, rows or files) counted."""
+    """Requests (lines, rows or files) counted; drawn by bytes: the offsets drawn (a line
+    two of them land in counts twice)."""
     population: int
-    """Lines, rows or files sampled from."""
+    """Lines, rows or files sampled from (drawn by bytes: their estimated number)."""
     seed: int
     """Pass it back with --seed to draw the same sample."""
+    drawn: Literal["uniform", "bytes", "row groups"] = "uniform"
+    """"uniform": requests drawn alike, without replacement; "bytes": the lines holding
+    random byte offsets, each drawn in proportion to its length and weighted by 1/length;
+    "row groups": Parquet row groups drawn in proportion to their rows, rows drawn in each."""
+    data_bytes: int | None = None
+    """Drawn by bytes: the bytes the offsets were drawn from (a CSV header left out)."""
+    requests_interval: Interval | None = None
+    """Drawn by bytes: the 95% interval of the number of requests (an estimate too)."""
+    row_groups: int | None = None
+    """Drawn by row groups: the row groups of the input."""
+    row_groups_read: int | None = None
+    """Drawn by row groups: the row groups read (their one column only)."""
+    over_context_at_most: int | None = None
+    """Drawn by bytes: no more requests than this can be over the context (each such one has
+    at least about as many bytes as the limit has tokens), whatever the sample saw."""
 
 
 class TokenCount(BaseModel):
@@ -128,7 +144,18 @@ def _scaled(tok: ModelTokenizer, raw_hist: Mapping[int, int]) -> Counter[int]:
 
 def _reasons(tok: ModelTokenizer, sample: SampleInfo | None) -> list[str]:
     reasons = [tok.reason] if tok.estimate else []
-    if sample is not None:
+    if sample is not None and sample.drawn == "bytes":
+        reasons.append(
+            f"estimated from a sample of the lines at {sample.size:,} random byte offsets of "
+            f"{sample.data_bytes or 0:,} bytes, each weighted by 1/its length (seed {sample.seed})"
+        )
+    elif sample is not None and sample.drawn == "row groups":
+        reasons.append(
+            f"estimated from a sample of {sample.size:,} of {sample.population:,} rows, drawn "
+            f"in {sample.row_groups_read or 0:,} of the {sample.row_groups or 0:,} row groups "
+            f"(only those were read; seed {sample.seed})"
+        )
+    elif sample is not None:
         reasons.append(
             f"estimated from a random sample of {sample.size:,} of {sample.population:,} "
             f"(seed {sample.seed})"

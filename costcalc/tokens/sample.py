@@ -5,13 +5,14 @@ from __future__ import annotations
 import bisect
 import csv
 import itertools
-import mmap
+import math
 import os
 import random
+import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from costcalc.errors import EMPTY_PROMPT, FieldError, InputFileError, RequestError
 from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, UTF8_BOM
@@ -39,10 +40,18 @@ from costcalc.tokens.requests import (
     request_tokens,
 )
 from costcalc.tokens.result import (
+    Interval,
     SampleInfo,
     TokenCount,
+    _per_request,
+    _reasons,
     _result,
+    over_limit,
+    t95,
 )
+
+if TYPE_CHECKING:
+    from costcalc.tokens.parquet import ParquetSample
 
 # --- sampling -------------------------------------------------------------------------------
 
@@ -56,7 +65,9 @@ def _count_sample(
     seed: int | None,
     errors: Errors,
     progress: Progress | None,
-) -> TokenCount:
+) -> TokenCount | None:
+    """The estimate from a sample of ``size`` requests; None when the files are small for
+    the sample (the exact count costs no more)."""
     if any(s.is_stdin for s in sources):
         raise FieldError("sample", "reads its input twice, so it needs files, not stdin", sep=" ")
     if seed is None:
@@ -65,20 +76,43 @@ def _count_sample(
     names = [s.name for s in sources]
     notes: list[str] = []
     if all(s.format in _SEEKABLE for s in sources):
-        files = _open_lined(sources, plan, progress, notes)
+        files = _open_mapped(sources, plan, notes)
         try:
-            if files and sum(f.lines for f in files) > size:
-                drawn = _seek_sample(files, spec, plan, size, rng)
-                if drawn is not None:
-                    if any(d.chat for d in drawn):
-                        tok.warn_if_overhead_unknown()
-                    lines = sum(f.lines for f in files)
-                    raws = [d.raw for d in drawn]
-                    return _estimate(tok, raws, lines, seed, names, notes)
+            drawn = _seek_sample(files, spec, plan, size, rng) if files is not None else None
+            if drawn == "all":  # small for the sample: the exact count reads no more
+                return None
+            if isinstance(drawn, list):
+                if any(d.chat for d in drawn):
+                    tok.warn_if_overhead_unknown()
+                assert files is not None
+                data_bytes = sum(f.nbytes for f in files)
+                return _weighted_estimate(tok, spec, drawn, data_bytes, seed, names, notes)
+            if files is not None:
                 notes.append(_QUOTED_NEWLINES)
         finally:
             for f in files or ():
                 f.close()
+
+    if all(s.format == "parquet" for s in sources):
+        from costcalc.tokens.parquet import MIN_ROW_GROUPS, parquet_sample
+
+        picked = parquet_sample(names, plan.column, size, rng)
+        if picked is None:
+            return None  # the sample is the whole input
+        if not picked.uniform:
+            return _group_estimate(tok, spec, picked, seed, names)
+        rows_drawn: list[int | None] = [
+            _record_tokens(("text", t), spec)[0] for draw in picked.draws for t in draw.texts
+        ]
+        if spec.prompt_overhead:
+            tok.warn_if_overhead_unknown()
+        notes.append(
+            f"the Parquet input's {picked.groups:,} row groups are too few for a sample of "
+            f"{size:,} to read only some of them (it takes {MIN_ROW_GROUPS} or more, the drawn "
+            "ones holding under half the rows): every row group's column was read, only the "
+            "sampled rows were tokenized"
+        )
+        return _estimate(tok, rows_drawn, picked.rows, seed, names, notes)
 
     # one pass of reservoir sampling (stdin, compressed input, CSV rows that span lines, a
     # sample as large as the input); only the kept records are tokenized
@@ -105,41 +139,81 @@ def _count_sample(
 
 
 # --- sampling by seeking -----------------------------------------------------------------------
-# A JSONL, text-lines or CSV file on disk is sampled reading only the sampled lines. One pass
-# counts newlines over the mapped file (bytes.count runs at memory speed, ~1-3 GB/s from the
-# page cache) and keeps the count per 16 KiB stretch; then N line numbers are drawn uniformly
-# without replacement, each found by seeking to its stretch and splitting that alone, and only
-# those lines are decoded, parsed and tokenized. So the number of requests is exact and the
-# sample has no length bias at all: seeking to a random byte offset instead picks a line with
-# probability proportional to its length, and the usual corrections assume lines independent
-# of their neighbours ("take the line after") or leave short requests unseen in the
-# per-request figures (weights of 1/length); neither holds for a file sorted or grouped by size.
-# The total is the exact number of lines times the sample's mean (``_estimate``). A regression
-# on the bytes (known exactly) was tried for a narrower interval: tokens are nearly affine in
-# bytes, so its residuals are mostly zero and a few rare ones carry the error, which a sample of
-# a hundred misses: its interval covered the truth a third of the time.
+# A JSONL, text-lines or CSV file on disk is sampled reading only the sampled lines: N byte
+# offsets are drawn uniformly (with replacement) over the data bytes B (all files, CSV header
+# left out), and each offset takes the line that CONTAINS it (back to the newline before it,
+# on to the one after). No line index, nothing else is read: the cost is O(N), not O(file).
+# The line i of b_i bytes (its newline included) is drawn with probability exactly b_i / B
+# whatever the order of the file (sorted, grouped: no assumption about neighbours), so the
+# Hansen-Hurwitz estimator is unbiased: total tokens = B x mean(t_i / b_i), requests =
+# B x mean(1 / b_i), with the usual variance of a mean of independent draws for the 95%
+# interval. Tokens per byte is nearly constant for text, so the total's error is far smaller
+# than a uniform draw of lines gives on skewed lengths (the count of requests is what varies:
+# its relative SE is sqrt(E[b] E[1/b] - 1) / sqrt(N)). Per-request figures weight each drawn
+# line by 1/b_i (an estimate of the histogram of the whole file).
 
 _SEEKABLE = ("jsonl", "lines", "csv")
-_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"(\xb5/\xfd")
 _COUNT_BYTES = 16 * 1024 * 1024
-_STRETCH = 16 * 1024
+_WEIGHT = 2**40
+"""A drawn line of b bytes stands for _WEIGHT // b requests in ``sizes()``: whole numbers in
+the proportions 1/b (a relative rounding error under 2**-15 for the largest line)."""
 _QUOTED_NEWLINES = (
     "the CSV has rows that span lines (quoted line breaks), so the sample was drawn reading "
     "the whole file"
 )
+_COMPRESSED_NOTE = (
+    "compressed input cannot be read at random offsets, so the sample was drawn reading the "
+    "whole file"
+)
+
+
+class _Pread:
+    """The bytes of an open file read where asked (``os.pread``), with the slicing and
+    newline search the sampler uses: a memory map would fault in read-ahead around each
+    offset, and its pages count in the process's RSS (a 10,000-line sample of a 305 MiB file
+    showed 376 MiB of ru_maxrss), where pread's stay in the page cache."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.size = os.fstat(fd).st_size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __getitem__(self, part: slice) -> bytes:
+        lo, hi, _ = part.indices(self.size)
+        return os.pread(self.fd, max(0, hi - lo), lo)
+
+    def find(self, sub: bytes, lo: int, hi: int) -> int:
+        step = 4096
+        while lo < min(hi, self.size):
+            chunk = self[lo : min(hi, lo + step)]
+            if (i := chunk.find(sub)) >= 0:
+                return lo + i
+            lo, step = lo + len(chunk), min(step * 2, 1 << 20)
+        return -1
+
+    def rfind(self, sub: bytes, lo: int, hi: int) -> int:
+        step = 4096
+        while hi > lo:
+            a = max(lo, hi - step)
+            if (i := self[a:hi].rfind(sub)) >= 0:
+                return a + i
+            hi, step = a, min(step * 2, 1 << 20)
+        return -1
 
 
 @dataclass
-class _LinedFile:
-    """A mapped file of one request per line: where its lines start and how many there are."""
+class _MappedFile:
+    """A mapped file of one request per line, read only where a sampled offset lands."""
 
     source: Source
-    data: mmap.mmap
+    data: _Pread
     start: int
-    """Offset of the first request line (after a CSV header)."""
-    lines: int
-    index: list[int]
-    """Newlines from ``start`` to the end of each ``_STRETCH`` bytes after it."""
+    """Offset of the first request byte (after a BOM and a CSV header)."""
     header: list[str] | None = None
 
     @property
@@ -159,39 +233,39 @@ class _LinedFile:
             + 1
         )
 
-    def line(self, j: int) -> tuple[int, bytes]:
-        """(start, bytes with its newline) of the ``j``-th (0-based) request line."""
-        data, start = self.data, self.start
-        if j:  # the line starts after the j-th newline: find its stretch, split that alone
-            k = bisect.bisect_left(self.index, j)
-            before = self.index[k - 1] if k else 0
-            lo = start + k * _STRETCH
-            chunk = data[lo : lo + _STRETCH]
-            start = lo + len(chunk) - len(chunk.split(b"\n", j - before)[-1])
-        end = data.find(b"\n", start, start + MAX_REQUEST_BYTES + 1)
+    def line_at(self, offset: int) -> tuple[int, int]:
+        """(start, end) of the line holding byte ``offset`` (``end`` past its newline)."""
+        data = self.data
+        floor = max(self.start, offset - MAX_REQUEST_BYTES - 1)
+        start = data.rfind(b"\n", floor, offset) + 1
+        if start == 0:
+            if floor > self.start:
+                raise InputFileError(self.source.name, TOO_LARGE, self.line_number(floor))
+            start = self.start
+        end = data.find(b"\n", offset, start + MAX_REQUEST_BYTES + 1)
         if end < 0:
             if start + MAX_REQUEST_BYTES < len(data):
                 raise InputFileError(self.source.name, TOO_LARGE, self.line_number(start))
-            end = len(data) - 1
-        return start, data[start : end + 1]
+            return start, len(data)
+        return start, end + 1
 
 
-def _open_lined(
-    sources: list[Source], plan: CsvPlan, progress: Progress | None, notes: list[str]
-) -> list[_LinedFile] | None:
-    """The files mapped, lines counted; None if one cannot be (not a regular file,
-    compressed, a CSV header that spans lines: said in ``notes``)."""
-    files: list[_LinedFile] = []
+def _open_mapped(
+    sources: list[Source], plan: CsvPlan, notes: list[str]
+) -> list[_MappedFile] | None:
+    """The files mapped; None if one cannot be (not a regular file, compressed, a CSV header
+    that spans lines: said in ``notes``)."""
+    files: list[_MappedFile] = []
     try:
         for source in sources:
-            lined = _open_one(source, plan, progress)
-            if isinstance(lined, str):
-                notes.append(lined)
-            if not isinstance(lined, _LinedFile):
+            mapped = _open_one(source, plan)
+            if isinstance(mapped, str):
+                notes.append(mapped)
+            if not isinstance(mapped, _MappedFile):
                 for f in files:
                     f.close()
                 return None
-            files.append(lined)
+            files.append(mapped)
     except BaseException:
         for f in files:
             f.close()
@@ -199,16 +273,15 @@ def _open_lined(
     return files
 
 
-def _open_one(source: Source, plan: CsvPlan, progress: Progress | None) -> _LinedFile | str | None:
+def _open_one(source: Source, plan: CsvPlan) -> _MappedFile | str | None:
     if not os.path.isfile(source.name):
         return None
-    with source.open() as f:
-        if f.read(6).startswith(_COMPRESSED):
-            return None
-        try:
-            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # empty, or a file that cannot be mapped
-            return None
+    if source.compressed:
+        return _COMPRESSED_NOTE
+    try:
+        data = _Pread(os.open(source.name, os.O_RDONLY))
+    except OSError:  # the full read says what is wrong
+        return None
     size = len(data)
     start = len(UTF8_BOM) if data[:3] == UTF8_BOM else 0
     header = None
@@ -222,15 +295,7 @@ def _open_one(source: Source, plan: CsvPlan, progress: Progress | None) -> _Line
             data.close()  # the full read says what is wrong, or reads rows that span lines
             return _QUOTED_NEWLINES if header is None else None
         start += len(first)
-    index = []
-    newlines = 0
-    for i in range(start, size, _STRETCH):
-        newlines += data[i : i + _STRETCH].count(b"\n")
-        index.append(newlines)
-        if progress is not None and (i - start) % _COUNT_BYTES == 0:
-            progress(min(_COUNT_BYTES, size - i))
-    lines = newlines + (size > start and data[size - 1 : size] != b"\n")
-    return _LinedFile(source, data, start, lines, index, header)
+    return _MappedFile(source, data, start, header)
 
 
 def _csv_line(raw: bytes, source: Source, errors: Errors) -> list[str] | None:
@@ -251,34 +316,47 @@ def _csv_line(raw: bytes, source: Source, errors: Errors) -> list[str] | None:
 
 @dataclass
 class _Drawn:
-    """One sampled line."""
+    """One line drawn (once or more) at a random byte offset."""
 
     raw: int | None
     """Raw tokens (None: a blank line, no request)."""
     chat: bool
     """Counted as chat messages (the per-message overhead applies)."""
+    nbytes: int
+    """Its bytes, newline included: it was drawn with probability nbytes / B."""
+    hits: int
+    """How many of the N offsets landed in it."""
 
 
 def _seek_sample(
-    files: list[_LinedFile], spec: CountSpec, plan: CsvPlan, size: int, rng: random.Random
-) -> list[_Drawn] | None:
-    """``size`` lines drawn uniformly without replacement, read in file order; None when a
-    CSV line is not a whole row."""
-    ends = list(itertools.accumulate(f.lines for f in files))
-    drawn: list[_Drawn] = []
-    for j in sorted(rng.sample(range(ends[-1]), size)):
-        k = bisect.bisect_right(ends, j)
+    files: list[_MappedFile], spec: CountSpec, plan: CsvPlan, size: int, rng: random.Random
+) -> list[_Drawn] | str | None:
+    """The lines holding ``size`` uniformly random byte offsets, each tokenized once; None
+    when a CSV line is not a whole row; "all" when the lines drawn cover half the data (the
+    file is small for the sample: counting it all costs no more)."""
+    ends = list(itertools.accumulate(f.nbytes for f in files))
+    if size >= ends[-1]:  # at least as many offsets as bytes, so as lines: all of them
+        return "all"
+    lines: Counter[tuple[int, int, int]] = Counter()
+    for offset in sorted(rng.randrange(ends[-1]) for _ in range(size)):
+        k = bisect.bisect_right(ends, offset)
         f = files[k]
-        start, raw = f.line(j - (ends[k] - f.lines))
-        counted = _line_tokens(f, start, raw, spec, plan)
+        start, end = f.line_at(f.start + offset - (ends[k] - f.nbytes))
+        lines[(k, start, end)] += 1
+    if 2 * sum(end - start for _, start, end in lines) >= ends[-1]:
+        return "all"
+    drawn: list[_Drawn] = []
+    for (k, start, end), hits in lines.items():
+        f = files[k]
+        counted = _line_tokens(f, start, f.data[start:end], spec, plan)
         if counted is None:
             return None
-        drawn.append(_Drawn(*counted))
+        drawn.append(_Drawn(*counted, end - start, hits))
     return drawn
 
 
 def _line_tokens(
-    f: _LinedFile, start: int, raw: bytes, spec: CountSpec, plan: CsvPlan
+    f: _MappedFile, start: int, raw: bytes, spec: CountSpec, plan: CsvPlan
 ) -> tuple[int | None, bool] | None:
     """(raw tokens or None for a blank line, counted as chat) of one line; None for a CSV
     line that may not be a whole row."""
@@ -387,4 +465,130 @@ def _estimate(
     count = tally_count(tally, tok, sample)
     count.inputs = names
     count.estimate_reasons += notes
+    return count
+
+
+def _weighted_estimate(
+    tok: ModelTokenizer,
+    spec: CountSpec,
+    drawn: list[_Drawn],
+    data_bytes: int,
+    seed: int,
+    names: list[str],
+    notes: list[str],
+) -> TokenCount:
+    """Hansen-Hurwitz estimates from lines drawn with probability b_i / B (``_seek_sample``):
+    each draw j gives z_j = B y_j / b_j, an unbiased estimate of the total of y; the mean of
+    the N draws estimates it, with a 95% interval from their spread (draws are independent)."""
+    n = sum(d.hits for d in drawn)
+
+    def estimate(y: Callable[[_Drawn], float]) -> tuple[float, Interval]:
+        zs = [(data_bytes * y(d) / d.nbytes, d.hits) for d in drawn]
+        mean = sum(z * h for z, h in zs) / n
+        var = sum(h * (z - mean) ** 2 for z, h in zs) / (n - 1) if n > 1 else math.inf
+        half = t95(n - 1) * math.sqrt(var / n) if n > 1 else math.inf
+        low = max(0, math.floor(mean - half))
+        high = math.ceil(mean + half) if math.isfinite(half) else sys.maxsize
+        return mean, Interval(low=low, high=high, confidence=0.95)
+
+    limit = tok.context_limit
+    tokens, interval = estimate(lambda d: 0 if d.raw is None else tok.scale(d.raw))
+    raw_tokens, _ = estimate(lambda d: d.raw or 0)
+    requests, requests_interval = estimate(lambda d: d.raw is not None)
+    over, _ = estimate(
+        lambda d: d.raw is not None and limit is not None and tok.scale(d.raw) > limit
+    )
+    at_most = None
+    if limit is not None:  # a token covers a byte or more, bar the overhead added per request
+        raw_over = max(1, int(limit / tok.factor))
+        while tok.scale(raw_over) <= limit:
+            raw_over += 1
+        overhead = spec.prompt_overhead + spec.overhead.reply
+        at_most = data_bytes // max(1, raw_over - overhead)
+    hist: Counter[int] = Counter()
+    for d in drawn:
+        if d.raw is not None:
+            hist[tok.scale(d.raw)] += d.hits * (_WEIGHT // d.nbytes)
+    sample = SampleInfo(
+        size=n,
+        population=round(requests),
+        seed=seed,
+        drawn="bytes",
+        data_bytes=data_bytes,
+        requests_interval=requests_interval,
+        over_context_at_most=at_most,
+    )
+    count = TokenCount(
+        tokens=round(tokens),
+        requests=round(requests),
+        per_request=_per_request(hist),
+        over_context=round(over),
+        context_limit=limit,
+        encoding=tok.encoding,
+        model=tok.model,
+        estimate=True,
+        estimate_reasons=_reasons(tok, sample) + notes,
+        raw_tokens=round(raw_tokens),
+        inputs=names,
+        sample=sample,
+        interval=interval,
+    )
+    count._hist = hist
+    return count
+
+
+def _group_estimate(
+    tok: ModelTokenizer, spec: CountSpec, picked: ParquetSample, seed: int, names: list[str]
+) -> TokenCount:
+    """Two-stage estimate (Hansen-Hurwitz at both stages): each draw gives
+    z = scale x mean(t_i / b_i) over its rows (``GroupDraw.scale``), an unbiased estimate of
+    the total; their mean estimates it, their spread (between and within groups at once)
+    gives the 95% interval. Rows are weighted by scale / b_i in the per-request figures."""
+    enc = get_encoding(spec.encoding)
+    extra = spec.prompt_overhead
+    population = picked.rows
+    zs: list[float] = []
+    raw_zs: list[float] = []
+    weights: Counter[int] = Counter()
+    for draw in picked.draws:
+        raws = [len(enc.encode_ordinary(t)) + extra for t in draw.texts]
+        pairs = list(zip(raws, draw.sizes, strict=True))
+        zs.append(draw.scale * sum(tok.scale(r) / b for r, b in pairs) / len(pairs))
+        raw_zs.append(draw.scale * sum(r / b for r, b in pairs) / len(pairs))
+        for r, b in pairs:
+            weights[tok.scale(r)] += round(_WEIGHT * draw.scale / b / population)
+    if extra:
+        tok.warn_if_overhead_unknown()
+    m = len(zs)
+    mean = sum(zs) / m
+    half = t95(m - 1) * math.sqrt(sum((z - mean) ** 2 for z in zs) / (m - 1) / m)
+    hist = +weights
+    n = sum(len(d.texts) for d in picked.draws)
+    sample = SampleInfo(
+        size=n,
+        population=population,
+        seed=seed,
+        drawn="row groups",
+        row_groups=picked.groups,
+        row_groups_read=picked.read,
+    )
+    seen = sum(hist.values())
+    count = TokenCount(
+        tokens=round(mean),
+        requests=population,
+        per_request=_per_request(hist),
+        over_context=round(population * over_limit(hist, tok.context_limit) / seen),
+        context_limit=tok.context_limit,
+        encoding=tok.encoding,
+        model=tok.model,
+        estimate=True,
+        estimate_reasons=_reasons(tok, sample),
+        raw_tokens=round(sum(raw_zs) / m),
+        inputs=names,
+        sample=sample,
+        interval=Interval(
+            low=max(0, math.floor(mean - half)), high=math.ceil(mean + half), confidence=0.95
+        ),
+    )
+    count._hist = hist
     return count
