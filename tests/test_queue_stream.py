@@ -219,3 +219,20 @@ def test_a_queue_made_before_the_indexes_gets_them_when_opened(tmp_path: Path) -
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT unflushed_from FROM costcalc_queue").fetchone() == (5,)
     conn.close()
+
+
+def test_queue_add_imports_neither_pydantic_nor_the_batch_writers(tmp_path: Path) -> None:
+    """Its start-up counts in a producer's loop (and against the raw insert loop)."""
+    code = (
+        "import sys\nfrom costcalc.cli import cli\n"
+        "try:\n    cli(['queue', 'add', '--db', sys.argv[1], 'x'])\nexcept SystemExit:\n    pass\n"
+        "heavy = {'pydantic', 'costcalc.batch.writer'} & set(sys.modules)\n"
+        "print(sorted(heavy), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "q.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.stdout, done.stderr) == ("task-1\n", "[]\n")

@@ -94,18 +94,25 @@ class ParsedTasks:
     so ``add`` can name the line of a task it refuses later."""
 
     def __init__(self, numbered: Iterable[tuple[int, str | bytes]], source: str) -> None:
-        self._numbered = iter(numbered)
         self.source = source
         self.where = source
+        self.located = self._read(iter(numbered))
+        """The same tasks as (where, custom_id, request): what ``add`` reads."""
 
     def __iter__(self) -> ParsedTasks:
         return self
 
     def __next__(self) -> tuple[str | None, dict[str, Any]]:
-        for number, line in self._numbered:
-            if not line.strip():
+        return next(self.located)[1:]
+
+    def _read(
+        self, numbered: Iterator[tuple[int, str | bytes]]
+    ) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        source = self.source
+        for number, line in numbered:
+            if not line or line.isspace():  # blank (as line.strip() is empty), without a copy
                 continue
-            self.where = where = f"{self.source}:{number}"
+            self.where = where = f"{source}:{number}"
             try:
                 item = parse_json(line)
             except JsonError as exc:
@@ -113,9 +120,9 @@ class ParsedTasks:
             except UnicodeDecodeError:
                 raise UsageError(f"{where}: is not valid UTF-8 text") from None
             cid, request = _request(item, where)
-            _not_automatic(cid, where)
-            return cid, request
-        raise StopIteration
+            if cid is not None:
+                _not_automatic(cid, where)
+            yield where, cid, request
 
 
 def _not_automatic(cid: str | None, where: str) -> None:
@@ -139,7 +146,7 @@ def _task_items(tasks: object) -> Iterator[tuple[str, str | None, dict[str, Any]
             f"got {type(tasks).__name__}"
         )
     if isinstance(tasks, ParsedTasks):
-        return ((tasks.where, cid, request) for cid, request in tasks)
+        return tasks.located
     return _checked_items(tasks)
 
 

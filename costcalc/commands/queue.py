@@ -36,7 +36,8 @@ def queue() -> None:
 @db_option
 def queue_add(prompts: tuple[str, ...], db: str) -> None:
     """Add tasks: each PROMPT argument, or JSONL on stdin (a string, or an object with prompt
-    or messages, optionally system and custom_id). Prints the custom_ids."""
+    or messages, optionally system and custom_id), in transactions of 10,000. Prints each
+    transaction's custom_ids once it is on disk."""
 
     tasks: Iterable[Any]
     if prompts:
