@@ -180,6 +180,12 @@ def history_db(path: Path, flushed: int, pending: int) -> Path:
         "INSERT INTO tasks (custom_id, request, added_at) VALUES (?, ?, 't')",
         ((f"new-{i}", json.dumps({"prompt": f"pending task {i}"})) for i in range(pending)),
     )
+    columns = {r[1] for r in db.execute("PRAGMA table_info(costcalc_queue)")}
+    if "unflushed_from" in columns:  # as the flush that recorded them would have left it
+        db.execute(
+            "UPDATE costcalc_queue SET unflushed_from = "
+            "(SELECT MIN(id) FROM tasks WHERE flushed = 0)"
+        )
     db.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
@@ -241,6 +247,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="rounds per size (default 5; 2 with --quick)")
     parser.add_argument("--sizes", help="comma-separated task counts (default 10k,100k,1M)")
     parser.add_argument("--report", type=Path, help="also write the result rows to FILE (JSON)")
+    parser.add_argument("--only", choices=("add", "history"), help="run one part")
     args = parser.parse_args()
     rounds = args.rounds or (2 if args.quick else 5)
     sizes = [2_000, 20_000] if args.quick else [10_000, 100_000, 1_000_000]
@@ -266,7 +273,7 @@ def main() -> None:
             f"{'tasks':>10} | {'costcalc':>9} | {'raw loop':>9} | ratio (min-max)    | "
             f"peak RSS costcalc | raw"
         )
-        for n in sizes:
+        for n in sizes if args.only != "history" else []:
             r = add_rounds(n, rounds, work)
             print(
                 f"{n:>10,} | {r['costcalc_s']:>7.2f} s | {r['raw_s']:>7.2f} s | "
@@ -300,7 +307,8 @@ def main() -> None:
             f"\nhistory: {big:,} flushed + {pending:,} pending against {small:,} flushed + "
             f"{pending:,} pending ({rounds} rounds; ratio = small-history time / big-history time)"
         )
-        for h in history_rounds(big, small, pending, rounds, work):
+        history = [] if args.only == "add" else history_rounds(big, small, pending, rounds, work)
+        for h in history:
             print(
                 f"  queue {h['what']:6} {h['big']:.3f} s (big) vs {h['small']:.3f} s (small): "
                 f"{h['ratio']:.2f}x ({h['min']:.2f}-{h['max']:.2f})"

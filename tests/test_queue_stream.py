@@ -236,3 +236,9 @@ def test_queue_add_imports_neither_pydantic_nor_the_batch_writers(tmp_path: Path
         timeout=60,
     )
     assert (done.stdout, done.stderr) == ("task-1\n", "[]\n")
+
+
+def test_an_add_of_nothing_still_makes_the_queue(tmp_path: Path) -> None:
+    """As before streaming: a producer's empty batch leaves a queue that status can read."""
+    assert add(tmp_path / "q.db", parse_tasks(["\n"])) == []
+    assert status(tmp_path / "q.db").pending == 0

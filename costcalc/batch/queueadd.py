@@ -221,11 +221,13 @@ def _add_chunks(
         while True:
             try:
                 chunk = list(itertools.islice(items, size))
-                if not chunk:
+                if not chunk and conn is not None:
                     return
-                if conn is None:
+                if conn is None:  # made even when there is nothing to add, as it always was
                     with database_errors(db):
                         conn = connect(db)
+                    if not chunk:
+                        return
                 with database_errors(db):
                     ids, already = _insert(conn, chunk)
             except CostcalcError as exc:
