@@ -127,8 +127,9 @@ _LAZY = {
     "validate_batch_files": "costcalc.batch.validate:validate_files",
     "quote_batch_files": "costcalc.batch.quote:quote_files",
     "reconcile_batch": "costcalc.batch.reconcile:reconcile",
-    "queue_tasks": "costcalc.batch.queue:parse_tasks",
-    "queue_add": "costcalc.batch.queue:add",
+    "queue_tasks": "costcalc.batch.queueadd:parse_tasks",
+    "queue_add": "costcalc.batch.queueadd:add",
+    "queue_add_in_transactions": "costcalc.batch.queueadd:add_in_transactions",
     "queue_flush": "costcalc.batch.queue:flush",
     "queue_status": "costcalc.batch.queue:status",
 }
@@ -138,10 +139,11 @@ if TYPE_CHECKING:
     from costcalc.batch.build import build as build_batch
     from costcalc.batch.formats import LineFormat, line_formats
     from costcalc.batch.formats import register as register_line_format
-    from costcalc.batch.queue import add as queue_add
     from costcalc.batch.queue import flush as queue_flush
-    from costcalc.batch.queue import parse_tasks as queue_tasks
     from costcalc.batch.queue import status as queue_status
+    from costcalc.batch.queueadd import add as queue_add
+    from costcalc.batch.queueadd import add_in_transactions as queue_add_in_transactions
+    from costcalc.batch.queueadd import parse_tasks as queue_tasks
     from costcalc.batch.quote import quote_files as quote_batch_files
     from costcalc.batch.reconcile import reconcile as reconcile_batch
     from costcalc.batch.validate import validate_files as validate_batch_files
@@ -266,6 +268,7 @@ __all__ = [
     "price_sheet",
     "price_update_file",
     "queue_add",
+    "queue_add_in_transactions",
     "queue_flush",
     "queue_status",
     "queue_tasks",

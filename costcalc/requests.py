@@ -74,6 +74,8 @@ def lone_surrogate(value: Any) -> str | None:
     """Why ``value`` (a text, or a list or object holding texts, as JSON parses it) is not
     valid Unicode: ``holds a lone surrogate (\\ud800), ...``; None if it is."""
     if isinstance(value, str):
+        if value.isascii():  # O(1) in CPython: most text, and no surrogate in it
+            return None
         found = _LONE_SURROGATE.search(value)
         return None if found is None else SURROGATE_REASON.format(repr(found[0])[1:-1])
     if isinstance(value, Mapping):
@@ -131,7 +133,7 @@ def input_request(obj: Any, field_path: str | None = None) -> Request:
             else:
                 raise RequestError(f"no field {quoted(field_path)}")
     system = None
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):  # JSON gives dicts: the cheap test first
         if isinstance(obj.get("system"), str):
             system = obj["system"]
             if reason := lone_surrogate(system):
@@ -139,7 +141,10 @@ def input_request(obj: Any, field_path: str | None = None) -> Request:
         if isinstance(obj.get("messages"), list):
             obj = obj["messages"]
         else:
-            obj = next((obj[k] for k in PROMPT_KEYS if isinstance(obj.get(k), str)), obj)
+            for key in PROMPT_KEYS:  # a loop, not next(genexpr): the hot path of queue add
+                if isinstance(text := obj.get(key), str):
+                    obj = text
+                    break
     if isinstance(obj, str):
         if blank(obj):
             raise RequestError(EMPTY_PROMPT)

@@ -23,27 +23,21 @@ files is there yet. --db must be a regular file (a symlink to one is followed), 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import sqlite3
-import typing
-import warnings
-from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from costcalc.atomic import not_regular, remove_stale_temps
 from costcalc.batch.formats import encode_line, line_format
-from costcalc.batch.formats.anthropic import ANTHROPIC_ID  # a custom_id any format accepts
 from costcalc.batch.rows import Row
 from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
 from costcalc.errors import (
     CostcalcError,
-    CostcalcNote,
     InputFileError,
     RequestError,
     UsageError,
@@ -52,14 +46,16 @@ from costcalc.errors import (
     require_count,
     require_type,
 )
-from costcalc.jsonlines import JsonError, parse_json, read_lines
 from costcalc.requests import input_request
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
 
+from costcalc.batch.queueadd import add as add  # the queue's API in one place
+from costcalc.batch.queueadd import add_in_transactions as add_in_transactions
+from costcalc.batch.queueadd import parse_tasks as parse_tasks
 from costcalc.batch.queuedb import (
-    AUTO_ID,
+    UNFLUSHED_FROM,
     _fault,
     _immediate,
     _now,
@@ -67,166 +63,25 @@ from costcalc.batch.queuedb import (
     connect,
 )
 
-# --- adding -----------------------------------------------------------------------------------
-
-
-def _request(item: Any, where: str) -> tuple[str | None, dict[str, Any]]:
-    """(custom_id or None, request) from a prompt string or a JSON object; the request is
-    accepted or refused as every command reads one (``costcalc.requests``) and kept as the
-    prompt or messages it is sent as."""
-    cid = None
-    if isinstance(item, Mapping):
-        cid = item.get("custom_id")
-        if cid is not None and (not isinstance(cid, str) or not ANTHROPIC_ID.fullmatch(cid)):
-            raise UsageError(f"{where}: custom_id must match ^[a-zA-Z0-9_-]{{1,64}}$, got {cid!r}")
-        item = {k: v for k, v in item.items() if k != "custom_id"}
-    try:
-        sent = input_request(item)
-    except RequestError as exc:
-        raise UsageError(f"{where}: {exc}") from None
-    request: dict[str, Any] = (
-        {"prompt": sent.prompt} if sent.prompt is not None else {"messages": sent.messages}
-    )
-    if sent.system is not None:
-        request["system"] = sent.system
-    return cid, request
-
-
-def parse_tasks(
-    lines: Iterable[str | bytes] | IO[bytes], source: str = "stdin"
-) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    """Tasks from JSONL: each line a JSON string (a prompt) or an object with ``prompt`` or
-    ``messages`` (and optionally ``system`` and ``custom_id``). ``lines`` may be a binary
-    stream (stdin's buffer): it is read a line at a time, each within the cap on one request
-    (``costcalc.jsonlines.MAX_REQUEST_BYTES``). A wrong type is a TypeError, raised here
-    rather than at the first task taken."""
-    numbered: Iterable[tuple[int, str | bytes]]
-    if isinstance(lines, (io.BufferedIOBase, io.RawIOBase)):
-        numbered = read_lines(typing.cast("IO[bytes]", lines), source)
-    elif isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
-        # a str is one text, never lines of one character each
-        raise TypeError(
-            "queue_tasks: lines must be an iterable of lines (str or bytes) or a binary "
-            f"stream, got {type(lines).__name__}"
-        )
-    else:
-        numbered = enumerate(lines, start=1)
-    require_type(source, str, "source", "queue_tasks", "a str")
-    return _parsed_tasks(numbered, source)
-
-
-def _parsed_tasks(
-    numbered: Iterable[tuple[int, str | bytes]], source: str
-) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    for number, line in numbered:
-        if not line.strip():
-            continue
-        try:
-            item = parse_json(line)
-        except JsonError as exc:
-            raise UsageError(f"{source}:{number}: {exc.reason}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"{source}:{number}: is not valid UTF-8 text") from None
-        yield _request(item, f"{source}:{number}")
-
-
-def _task_items(tasks: object) -> list[tuple[str | None, dict[str, Any]]]:
-    """``add``'s tasks as (custom_id, request): a prompt, a request object (as a JSONL line
-    holds one), or a (custom_id, request) pair; a wrong type is a TypeError naming it."""
-    if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Iterable):
-        # a str is one prompt, never a list of one-letter tasks
-        raise TypeError(
-            "queue_add: tasks must be a list of prompts or request objects, "
-            f"got {type(tasks).__name__}"
-        )
-    items: list[tuple[str | None, dict[str, Any]]] = []
-    for i, task in enumerate(tasks):
-        if isinstance(task, str):
-            items.append((None, {"prompt": task}))
-        elif isinstance(task, Mapping):
-            items.append(_request(task, f"task {i + 1}"))
-        elif (
-            isinstance(task, tuple)
-            and len(task) == 2
-            and isinstance(task[0], (str, type(None)))
-            and isinstance(task[1], Mapping)
-        ):
-            items.append((task[0], dict(task[1])))
-        else:
-            raise TypeError(
-                f"queue_add: tasks[{i}] must be a prompt (str), a request object (dict) or a "
-                f"(custom_id, request) pair, got {type(task).__name__}"
-            )
-    return items
-
-
-@_on_database
-def add(
-    db: str | Path,
-    tasks: Iterable[tuple[str | None, dict[str, Any]] | str | Mapping[str, Any]],
-) -> list[str]:
-    """Add tasks in one transaction; returns their custom_ids (``task-<n>`` unless given)
-    once the transaction is on disk.
-
-    Adding is idempotent for a task with a ``custom_id``: one already in the queue (pending or
-    flushed), or given twice, with the same request is not added again, with a
-    ``CostcalcNote`` saying so, and its id is returned as for an added one; a producer that is
-    not sure its add went through adds again. A different request under such an id is a
-    ``UsageError``, and nothing is added."""
-    items = _task_items(tasks)
-    for i, (cid, request) in enumerate(items):
-        _request({**request, **({"custom_id": cid} if cid else {})}, f"task {i + 1}")
-        if cid is not None and AUTO_ID.fullmatch(cid):
-            # the form given to tasks without one: taking it would collide with a later task
-            raise UsageError(
-                f"task {i + 1}: custom_id {cid!r} has the form costcalc gives tasks without "
-                "one (task-<n>); choose another"
-            )
-    conn = connect(db)
-    ids = []
-    already: list[str] = []
-    try:
-        with _immediate(conn):
-            for cid, request in items:
-                text = json.dumps(request, ensure_ascii=False)
-                cur = conn.execute(
-                    "INSERT INTO tasks (custom_id, request, added_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (custom_id) DO NOTHING",
-                    (cid, text, _now()),
-                )
-                if cid is None:
-                    cid = f"task-{cur.lastrowid}"
-                    conn.execute(
-                        "UPDATE tasks SET custom_id = ? WHERE id = ?", (cid, cur.lastrowid)
-                    )
-                elif cur.rowcount == 0:
-                    _same_as_queued(conn, cid, text)
-                    already.append(cid)
-                ids.append(cid)
-    finally:
-        conn.close()
-    for cid in already:
-        warnings.warn(
-            f"custom_id {cid!r} is already in the queue; not added again",
-            CostcalcNote,
-            stacklevel=2,
-        )
-    return ids
-
-
-def _same_as_queued(conn: sqlite3.Connection, cid: str, text: str) -> None:
-    """A retry adds nothing: the request queued under ``cid`` must be the one given again.
-    Another request under a queued id is refused (the whole add with it): dropping it with a
-    note would lose it, replacing the queued one would change what may be flushed already."""
-    row = conn.execute("SELECT request FROM tasks WHERE custom_id = ?", (cid,)).fetchone()
-    if row is not None and json.loads(row[0]) != json.loads(text):
-        raise UsageError(
-            f"custom_id {cid!r} is already in the queue with a different request; nothing "
-            "added (give the new request its own custom_id)"
-        )
-
-
 # --- flushing ---------------------------------------------------------------------------------
+
+# Every query of the tasks reads them from ``costcalc_queue.unflushed_from`` on, by row id:
+# every task below that mark is flushed (``queuedb.UNFLUSHED_FROM`` moves it when a flush is
+# recorded), so a flush or status costs the same whatever the history, and adding a task
+# maintains no index beyond its custom_id's (tests/test_queue_stream.py checks the plans).
+_UNFLUSHED = "id >= (SELECT unflushed_from FROM costcalc_queue)"
+ANY_UNFLUSHED = f"SELECT 1 FROM tasks WHERE {_UNFLUSHED} AND flushed = 0 LIMIT 1"
+ANY_PENDING = f"SELECT 1 FROM tasks WHERE {_UNFLUSHED} AND flush_id IS NULL LIMIT 1"
+COUNT_PENDING = f"SELECT COUNT(*) FROM tasks WHERE {_UNFLUSHED} AND flush_id IS NULL"
+CLAIM_PENDING = f"UPDATE tasks SET flush_id = ? WHERE {_UNFLUSHED} AND flush_id IS NULL"
+UNCLAIM = f"UPDATE tasks SET flush_id = NULL WHERE {_UNFLUSHED} AND flushed = 0 AND flush_id = ?"
+TASKS_OF_FLUSH = (
+    f"SELECT id, custom_id, request FROM tasks WHERE {_UNFLUSHED} AND flush_id = ? ORDER BY id"
+)
+RECORD_FLUSHED = f"UPDATE tasks SET flushed = 1 WHERE {_UNFLUSHED} AND flush_id = ?"
+COUNT_FLUSHED = "SELECT COALESCE(SUM(tasks), 0) FROM flushes WHERE done_at IS NOT NULL"
+"""A done flush's ``tasks`` is the number of tasks it marked flushed (claimed together)."""
+OPEN_FLUSHES = "SELECT id FROM flushes WHERE done_at IS NULL ORDER BY id"
 
 
 class FlushedFile(BaseModel):
@@ -270,7 +125,7 @@ def flush(
     check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES, "queue_flush")
     conn = connect(db, create=False)
     try:
-        if conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL OR flushed = 0").fetchone():
+        if conn.execute(ANY_UNFLUSHED).fetchone():
             prepare_out_dir(Path(out_dir), create=False)  # a bad --out fails first
         lock = _flush_lock(Path(db))
     except BaseException:
@@ -281,15 +136,13 @@ def flush(
         open_ids = _open_flushes(conn)
         for flush_id in open_ids:  # one left open by a failed run: here, or where it was begun
             _move_open_flush(conn, flush_id, Path(out_dir))
-        if open_ids or conn.execute("SELECT 1 FROM tasks WHERE flush_id IS NULL").fetchone():
+        if open_ids or conn.execute(ANY_PENDING).fetchone():
             prepare_out_dir(Path(out_dir))  # a bad --out fails before any task is claimed
         for flush_id in open_ids:
             results.append(_finish(conn, flush_id, table, max_requests, max_bytes, resumed=True))
         new_id: int | None = None
         with _immediate(conn):
-            pending = conn.execute("SELECT COUNT(*) FROM tasks WHERE flush_id IS NULL").fetchone()[
-                0
-            ]
+            (pending,) = conn.execute(COUNT_PENDING).fetchone()
             if pending:
                 cur = conn.execute(
                     "INSERT INTO flushes (started_at, model, provider, out_dir, max_tokens, "
@@ -302,7 +155,7 @@ def flush(
                 conn.execute(
                     "UPDATE flushes SET stem = ? WHERE id = ?", (_new_stem(conn, new_id), new_id)
                 )
-                conn.execute("UPDATE tasks SET flush_id = ? WHERE flush_id IS NULL", (new_id,))
+                conn.execute(CLAIM_PENDING, (new_id,))
         _fault("claimed")
         if new_id is not None:
             results.append(_finish(conn, new_id, table, max_requests, max_bytes, resumed=False))
@@ -334,12 +187,12 @@ MIN_BYTES = 1024
 def _unclaim(conn: sqlite3.Connection, flush_id: int) -> None:
     """Give a flush's tasks back to the queue (its files were removed or never written)."""
     with _immediate(conn):
-        conn.execute("UPDATE tasks SET flush_id = NULL WHERE flush_id = ?", (flush_id,))
+        conn.execute(UNCLAIM, (flush_id,))
         conn.execute("DELETE FROM flushes WHERE id = ?", (flush_id,))
 
 
 def _open_flushes(conn: sqlite3.Connection) -> list[int]:
-    return [r[0] for r in conn.execute("SELECT id FROM flushes WHERE done_at IS NULL ORDER BY id")]
+    return [r[0] for r in conn.execute(OPEN_FLUSHES)]
 
 
 def _new_stem(conn: sqlite3.Connection, flush_id: int) -> str:
@@ -430,9 +283,7 @@ def _finish(
     for stale in Path(out_dir).glob(f".{stem}-*.tmp"):  # as costcalc 0.x named them
         stale.unlink(missing_ok=True)
     try:
-        rows = conn.execute(
-            "SELECT id, custom_id, request FROM tasks WHERE flush_id = ? ORDER BY id", (flush_id,)
-        )
+        rows = conn.execute(TASKS_OF_FLUSH, (flush_id,))
         for written, (task_id, cid, text) in enumerate(rows, start=1):
             try:
                 sent = input_request(json.loads(text))  # as _request kept it
@@ -478,7 +329,8 @@ def _finish(
             "UPDATE flushes SET done_at = ?, files = ? WHERE id = ?",
             (_now(), json.dumps([f.model_dump() for f in files]), flush_id),
         )
-        conn.execute("UPDATE tasks SET flushed = 1 WHERE flush_id = ?", (flush_id,))
+        conn.execute(RECORD_FLUSHED, (flush_id,))
+        conn.execute(UNFLUSHED_FROM)
     tasks = sum(f.requests for f in files)
     return FlushResult(flush=flush_id, tasks=tasks, files=files, resumed=resumed)
 
@@ -532,8 +384,8 @@ def status(db: str | Path, last: int = 10) -> QueueStatus:
     require_count(last, "last", "queue_status", minimum=0)
     conn = connect(db, create=False)
     try:
-        pending = conn.execute("SELECT COUNT(*) FROM tasks WHERE flush_id IS NULL").fetchone()[0]
-        flushed = conn.execute("SELECT COUNT(*) FROM tasks WHERE flushed = 1").fetchone()[0]
+        (pending,) = conn.execute(COUNT_PENDING).fetchone()
+        (flushed,) = conn.execute(COUNT_FLUSHED).fetchone()
         rows = conn.execute(
             "SELECT id, started_at, done_at, model, tasks, files FROM flushes "
             "ORDER BY id DESC LIMIT ?",

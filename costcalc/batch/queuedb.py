@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     pass
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS costcalc_queue (version INTEGER NOT NULL, queue_id TEXT);
+CREATE TABLE IF NOT EXISTS costcalc_queue (
+    version INTEGER NOT NULL, queue_id TEXT, unflushed_from INTEGER
+);
 CREATE TABLE IF NOT EXISTS tasks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     custom_id TEXT UNIQUE,
@@ -38,7 +40,6 @@ CREATE TABLE IF NOT EXISTS tasks (
     flush_id INTEGER REFERENCES flushes(id),
     flushed INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS tasks_pending ON tasks(flush_id) WHERE flush_id IS NULL;
 CREATE TABLE IF NOT EXISTS flushes (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -54,8 +55,22 @@ CREATE TABLE IF NOT EXISTS flushes (
     max_bytes INTEGER,
     stem TEXT
 );
+CREATE INDEX IF NOT EXISTS flushes_open ON flushes(id) WHERE done_at IS NULL;
 """
-QUEUE_VERSION = 1
+QUEUE_VERSION = 2
+"""1: the first queue; 2: ``unflushed_from`` and the index of the open flushes."""
+INDEXES = {"flushes_open": "CREATE INDEX flushes_open ON flushes(id) WHERE done_at IS NULL"}
+OLD_INDEXES = ("tasks_pending",)
+"""Indexes of older queues, dropped: each add paid for it, and ``unflushed_from`` does its job."""
+UNFLUSHED_FROM = (
+    "UPDATE costcalc_queue SET unflushed_from = COALESCE("
+    "(SELECT id FROM tasks WHERE id >= COALESCE(unflushed_from, 0) AND flushed = 0 "
+    "ORDER BY id LIMIT 1), (SELECT COALESCE(MAX(id), 0) + 1 FROM tasks))"
+)
+"""Move ``costcalc_queue.unflushed_from`` up to the first task not flushed (every task below
+it is flushed): the queries of flush and status read the tasks from there on, by row id, so
+their time depends on the tasks not flushed, not on the history. Run when a flush is
+recorded, reading only from the old mark on; a queue from before it reads all once."""
 AUTO_ID = re.compile(r"task-\d+")
 """custom_id of a task added without one: ``task-<row id>``."""
 FAULT_ENV = "COSTCALC_QUEUE_FAULT"
@@ -155,10 +170,11 @@ def _open(path: Path) -> sqlite3.Connection:
                     conn.execute(statement)
             if conn.execute("SELECT COUNT(*) FROM costcalc_queue").fetchone()[0] == 0:
                 conn.execute(
-                    "INSERT INTO costcalc_queue (version, queue_id) VALUES (?, ?)",
+                    "INSERT INTO costcalc_queue (version, queue_id, unflushed_from) "
+                    "VALUES (?, ?, 0)",
                     (QUEUE_VERSION, secrets.token_hex(4)),
                 )
-    elif _missing_columns(conn):
+    elif _missing_columns(conn) or _index_changes(conn):
         _upgrade(conn)
     return conn
 
@@ -168,6 +184,7 @@ ADDED_COLUMNS = (
     ("flushes", "max_bytes", "INTEGER"),
     ("flushes", "stem", "TEXT"),  # files named after the queue
     ("costcalc_queue", "queue_id", "TEXT"),
+    ("costcalc_queue", "unflushed_from", "INTEGER"),  # flush and status skip the history
 )
 """Columns a queue made by an older costcalc lacks: added when it is opened."""
 
@@ -180,12 +197,29 @@ def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     return [c for c in ADDED_COLUMNS if c[1] not in have[c[0]]]
 
 
+def _index_changes(conn: sqlite3.Connection) -> tuple[list[str], list[str]] | None:
+    """(indexes to make, indexes to drop), or None when the queue has the indexes it needs."""
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    make = [name for name in INDEXES if name not in have]
+    drop = [name for name in OLD_INDEXES if name in have]
+    return (make, drop) if make or drop else None
+
+
 def _upgrade(conn: sqlite3.Connection) -> None:
-    """Add the missing columns, and give the queue its id (looked at again inside the
-    transaction: another process may have upgraded it meanwhile)."""
+    """Add the missing columns and indexes, drop the replaced ones, set ``unflushed_from``
+    (reading the tasks once), and give the queue its id (looked at again inside the transaction:
+    another process may have upgraded it meanwhile)."""
     with _immediate(conn):
         for table, column, kind in _missing_columns(conn):
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        make, drop = _index_changes(conn) or ([], [])
+        for name in make:
+            conn.execute(INDEXES[name])
+        for name in drop:
+            conn.execute(f"DROP INDEX {name}")
+        if conn.execute("SELECT 1 FROM costcalc_queue WHERE unflushed_from IS NULL").fetchone():
+            conn.execute(UNFLUSHED_FROM)
+        conn.execute("UPDATE costcalc_queue SET version = MAX(version, ?)", (QUEUE_VERSION,))
         conn.execute(
             "UPDATE costcalc_queue SET queue_id = ? WHERE queue_id IS NULL", (secrets.token_hex(4),)
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
@@ -36,16 +36,19 @@ def queue() -> None:
 @db_option
 def queue_add(prompts: tuple[str, ...], db: str) -> None:
     """Add tasks: each PROMPT argument, or JSONL on stdin (a string, or an object with prompt
-    or messages, optionally system and custom_id). Prints the custom_ids."""
+    or messages, optionally system and custom_id), in transactions of 10,000. Prints each
+    transaction's custom_ids once it is on disk."""
 
+    tasks: Iterable[Any]
     if prompts:
-        tasks: list[Any] = list(prompts)
+        tasks = prompts
     else:
         if sys.stdin.isatty():
             raise click.UsageError("give prompts as arguments, or JSONL on stdin")
-        tasks = list(costcalc.queue_tasks(sys.stdin.buffer))
-    for cid in costcalc.queue_add(db, tasks):
-        emit(cid + "\n")
+        tasks = costcalc.queue_tasks(sys.stdin.buffer)
+    # streamed: each transaction's ids are printed once it is on disk, before the next is read
+    for ids in costcalc.queue_add_in_transactions(db, tasks):
+        emit("".join(cid + "\n" for cid in ids))
 
 
 @queue.command("flush")
