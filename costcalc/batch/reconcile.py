@@ -16,6 +16,7 @@ from costcalc.batch.formats import (
     LineFormat,
     LineUsage,
     Outcome,
+    is_object,
     known_names,
     request_format,
     result_format,
@@ -64,6 +65,66 @@ class Reconciliation(BaseModel):
     assumed: list[str] = []
 
 
+_SOME_INPUT = 5
+"""Index, in a band's sums, of the whole input of one of its requests (which picks its rates)."""
+
+
+class _Billed:
+    """Succeeded requests' billed tokens, summed in plain ints per long-context price band
+    (every request of a band is billed at the same rates). The bands are the model's, known
+    once a line names it (or ``model`` is given); until then, and for a model that cannot be
+    priced, sums are kept per whole input size and put in bands when the prices are known."""
+
+    def __init__(self, table: PriceTable, model: str | None, as_of: dt.date | str | None):
+        self.table = table
+        self.as_of = as_of
+        self.result_model: str | None = None
+        """The first model a succeeded result names."""
+        self.bounds: list[int] | None = None
+        """Long-context tier bounds of the model (None: not known yet)."""
+        self.by_key: dict[int, list[int]] = {}
+        """Band (bounds known) -> [input, cached, 5m write, 1h write, output, some input]."""
+        self.by_size: dict[int, list[int]] = {}
+        """Whole input -> the same sums, for requests read before the bounds were known."""
+        self.tried = False
+        if model:
+            self.learn(model)
+
+    def learn(self, name: str) -> None:
+        """Take the bands of model ``name`` (the one reconcile prices at), if it has prices;
+        a model that has none is reported where reconcile prices it."""
+        self.tried = True
+        try:
+            tiers = self.table.prices(name, self.as_of).period.tiers
+        except ValueError:  # CostcalcError included
+            return
+        self.bounds = [t.above_input_tokens for t in tiers]
+        self.by_key = {}
+
+    def band(self, whole_input: int) -> int:
+        """``ModelPrices.band``: the last tier whose bound the input is above (0: none)."""
+        band = 0
+        for i, bound in enumerate(self.bounds or (), 1):
+            if whole_input > bound:
+                band = i
+        return band
+
+    def by_band(self, prices: Any) -> list[list[int]]:
+        """The sums of each band of ``prices`` (the model priced at the end: the one whose
+        bands were read, so each sum, put in a band by one of its inputs, stays whole)."""
+        bands: dict[int, list[int]] = {}
+        for source in (self.by_size, self.by_key):
+            for sums in source.values():
+                key = prices.band(sums[_SOME_INPUT])
+                into = bands.get(key)
+                if into is None:
+                    bands[key] = list(sums)
+                else:
+                    for i in range(5):
+                        into[i] += sums[i]
+        return list(bands.values())
+
+
 def _outcome(
     obj: Mapping[str, Any], where: str
 ) -> tuple[str, Outcome, Mapping[str, Any] | None, str | None, LineFormat]:
@@ -82,6 +143,57 @@ def _outcome(
     return (cid, *fmt.outcome(obj, where), fmt)
 
 
+def _read_results(path: str, outcomes: Counter[str], seen_ids: set[str], billed: _Billed) -> None:
+    """Read one output file line by line, each parsed once: its outcomes, its ids (a result
+    given twice is an error) and its succeeded requests' tokens, summed per band."""
+    by_size = billed.by_size
+    for number, raw in _read_lines(path):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            obj = parse_json(raw)
+        except JsonError as exc:
+            why = "invalid JSON" if exc.reason.startswith("invalid JSON") else exc.reason
+            raise CostcalcError(f"{where}: {why} (is this a batch output file?)") from None
+        except UnicodeDecodeError:
+            raise CostcalcError(f"{where}: invalid JSON (is this a batch output file?)") from None
+        if not is_object(obj):
+            raise CostcalcError(f"{where}: expected a JSON object")
+        cid, outcome, used, line_model, fmt = _outcome(obj, where)
+        if cid in seen_ids:  # the same result twice would be billed twice here
+            raise CostcalcError(
+                f"{where}: custom_id {quoted(cid)} has a result already (is a file given twice?)"
+            )
+        seen_ids.add(cid)
+        outcomes[outcome] += 1
+        if used is None:
+            continue
+        if line_model is not None and not isinstance(line_model, str):
+            raise CostcalcError(
+                f"{where}: the result's model must be text, got {type(line_model).__name__}"
+            )
+        if not billed.result_model:  # the first that names one (as `a or b` picks)
+            billed.result_model = line_model
+            if line_model and not billed.tried:
+                billed.learn(line_model)
+        line = fmt.usage(used, where)
+        whole = line[0] + line[1] + line[2] + line[3]
+        if billed.bounds is None:
+            key, sums_of = whole, by_size
+        else:
+            key, sums_of = (billed.band(whole) if billed.bounds else 0), billed.by_key
+        sums = sums_of.get(key)
+        if sums is None:
+            sums_of[key] = [*line, whole]
+        else:
+            sums[0] += line[0]
+            sums[1] += line[1]
+            sums[2] += line[2]
+            sums[3] += line[3]
+            sums[4] += line[4]
+
+
 def reconcile(
     outputs: Sequence[str],
     inputs: Sequence[str] = (),
@@ -97,41 +209,11 @@ def reconcile(
     inputs = path_arguments(inputs, "inputs", "reconcile_batch")
     table = table or load_price_table()
     outcomes: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
-    billed: Counter[LineUsage] = Counter()
     seen_ids: set[str] = set()
-    result_model = None
+    billed = _Billed(table, model, as_of)
     for path in outputs:
-        for number, raw in _read_lines(path):
-            if not raw.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                obj = parse_json(raw)
-            except JsonError as exc:
-                why = "invalid JSON" if exc.reason.startswith("invalid JSON") else exc.reason
-                raise CostcalcError(f"{where}: {why} (is this a batch output file?)") from None
-            except UnicodeDecodeError:
-                raise CostcalcError(
-                    f"{where}: invalid JSON (is this a batch output file?)"
-                ) from None
-            if not isinstance(obj, Mapping):
-                raise CostcalcError(f"{where}: expected a JSON object")
-            cid, outcome, used, line_model, fmt = _outcome(obj, where)
-            if cid in seen_ids:  # the same result twice would be billed twice here
-                raise CostcalcError(
-                    f"{where}: custom_id {quoted(cid)} has a result already "
-                    "(is a file given twice?)"
-                )
-            seen_ids.add(cid)
-            outcomes[outcome] += 1
-            if used is None:
-                continue
-            if line_model is not None and not isinstance(line_model, str):
-                raise CostcalcError(
-                    f"{where}: the result's model must be text, got {type(line_model).__name__}"
-                )
-            result_model = result_model or line_model
-            billed[fmt.usage(used, where)] += 1
+        _read_results(path, outcomes, seen_ids, billed)
+    result_model = billed.result_model
     # validated first: for lines that name no model (bedrock, vertex), the manifests of the
     # inputs name it
     report = validate_files(inputs, table=table, model=model) if inputs else None
@@ -151,22 +233,23 @@ def reconcile(
     usage = Usage()
     actual = Decimal(0)
     assumed: set[str] = set()
-    for line, count in billed.items():
+    for sums in billed.by_band(prices):
         # long-context prices apply per request, by its whole input (cache reads and writes
-        # included, as Anthropic counts it)
-        rates = prices.mode("batch", sum(line[:4]))
+        # included, as Anthropic counts it): every request of a band has the same rates, so
+        # a band's tokens are priced once, from their sum
+        rates = prices.mode("batch", sums[_SOME_INPUT])
         billed_tokens = {
-            component: tokens * count
-            for component, tokens in zip(LineUsage._fields, line, strict=True)
+            component: tokens
+            for component, tokens in zip(LineUsage._fields, sums, strict=False)
             if tokens
         }
         actual += sum(mode_costs(billed_tokens, rates).values(), Decimal(0))
         assumed.update(c for c in billed_tokens if c in rates.assumed)
-        usage.input_tokens += line.input * count
-        usage.cached_input_tokens += line.cached_input * count
-        usage.cache_write_tokens += line.cache_write_5m * count
-        usage.cache_write_1h_tokens += line.cache_write_1h * count
-        usage.output_tokens += line.output * count
+        usage.input_tokens += sums[0]
+        usage.cached_input_tokens += sums[1]
+        usage.cache_write_tokens += sums[2]
+        usage.cache_write_1h_tokens += sums[3]
+        usage.output_tokens += sums[4]
     result = Reconciliation(
         currency=prices.currency,
         model=prices.model.id,
