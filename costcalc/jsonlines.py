@@ -72,6 +72,21 @@ def _plain_object(text: str | bytes) -> Any:
     return obj
 
 
+def reads_as_text(raw: bytes) -> bool:
+    """Whether ``parse_json`` reads these bytes as it reads their text decoded strictly as
+    UTF-8 (what the token counters parse): no BOM, no NUL byte where ``json.loads`` guesses
+    UTF-16, no invalid UTF-8 (``json.loads`` lets encoded surrogates through)."""
+    if b"\x00" in raw[:4] or raw.startswith(UTF8_BOM):
+        return False
+    if raw.isascii():
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def parse_json(text: str | bytes) -> Any:
     """``json.loads`` for input from users: too deep nesting and over-long integers are a
     ``JsonError`` like any other malformed JSON, never a RecursionError or a crash."""

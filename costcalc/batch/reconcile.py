@@ -18,17 +18,29 @@ from costcalc.batch.formats import (
     Outcome,
     is_object,
     known_names,
-    request_format,
     result_format,
 )
-from costcalc.batch.validate import _read_lines, validate_files
+from costcalc.batch.validate import _read_lines, validate_lines
 from costcalc.cost import mode_costs
-from costcalc.errors import CostcalcError, UsageError, arg, path_arguments, quoted
-from costcalc.jsonlines import JsonError, parse_json
+from costcalc.errors import (
+    CostcalcError,
+    InputFileError,
+    RequestError,
+    UsageError,
+    arg,
+    path_arguments,
+    quoted,
+)
+from costcalc.jsonlines import JsonError, parse_json, reads_as_text
 from costcalc.money import MoneyOut, tidy
+from costcalc.tokens.encodings import ModelTokenizer, tokenizer_for
+from costcalc.tokens.engine import count_jsonl_block
+from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
+from costcalc.tokens.tally import Tally, tally_count
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
+    from costcalc.tokens.result import TokenCount
 
 
 # --- reconcile ------------------------------------------------------------------------------
@@ -125,6 +137,98 @@ class _Billed:
         return list(bands.values())
 
 
+def _count_spec(tok: ModelTokenizer) -> CountSpec:
+    """How ``count_file`` counts requests for a model of this tokenizer."""
+    return CountSpec(tok.encoding, tok.overhead, None, "strict")
+
+
+def _upload_spec(table: PriceTable, name: str, as_of: dt.date | str | None) -> CountSpec | None:
+    """``_count_spec`` of the model reconcile will price at, if it has prices and a tokenizer
+    (else None: reconcile says what is wrong where it prices it)."""
+    try:
+        return _count_spec(tokenizer_for(table.prices(name, as_of).model.id, table))
+    except ValueError:  # CostcalcError included
+        return None
+
+
+class _Uploaded:
+    """What reconcile takes from each line of the uploaded files as ``batch validate`` reads
+    them (one parse): the custom_ids (against the results'), and the requests' input tokens
+    as ``count_file`` counts them. Errors wait for the end, to be raised in the order of the
+    steps that found them before (ids, then counting)."""
+
+    def __init__(self, seen_ids: set[str], spec: CountSpec | None) -> None:
+        self.seen_ids = seen_ids
+        self.wanted: set[str] = set()
+        self.missing: list[str] = []
+        """Input ids with no result, in input order."""
+        self.twice: str | None = None
+        """The error of the first id given twice."""
+        self.spec = spec
+        self.tally = Tally.empty(spec.encoding) if spec is not None else None
+        self.count_error: InputFileError | None = None
+
+    def __call__(self, path: str, number: int, raw: bytes, obj: Any, fmt: Any) -> None:
+        if fmt is not None:
+            cid = fmt.custom_id_of(obj)
+            if isinstance(cid, str):
+                if cid in self.wanted:
+                    if self.twice is None:
+                        self.twice = (
+                            f"{path}: custom_id {quoted(cid)} is in the input twice (is a file "
+                            "given twice?)"
+                        )
+                else:
+                    self.wanted.add(cid)
+                    if cid not in self.seen_ids:
+                        self.missing.append(cid)
+        if self.tally is not None and self.count_error is None:
+            self._count(path, number, raw, obj)
+
+    def _count(self, path: str, number: int, raw: bytes, obj: Any) -> None:
+        """One request counted as ``count_file`` counts it (``count_jsonl_block``)."""
+        spec, tally = self.spec, self.tally
+        assert spec is not None and tally is not None
+        if obj is None or not reads_as_text(raw):  # the counter's own reading says what
+            part = count_jsonl_block(spec, raw, number)
+            if part.error is not None:
+                self.count_error = InputFileError(path, part.error[1], part.error[0])
+            else:
+                tally += part
+            return
+        try:
+            tokens, chat = request_tokens(obj, spec)
+            refused = request_refused(obj, spec)
+        except (RequestError, CostcalcError) as exc:
+            self.count_error = InputFileError(path, str(exc), number)
+            return
+        tally.add(tokens, refused=refused, chat=chat)
+
+    def counted(self, inputs: Sequence[str], model: str, table: PriceTable) -> TokenCount:
+        """The token count of the uploaded files, as ``count_file(inputs, model)`` makes it:
+        from this pass when it read them as count_file does (plain JSONL files, counted for
+        that model), else by count_file."""
+        from costcalc.tokens.count import count_file
+        from costcalc.tokens.readers import detect_format
+        from costcalc.tokens.requests import STDIN
+        from costcalc.tokens.sources import is_compressed, is_remote
+
+        tok = tokenizer_for(model, table)
+        plain = all(
+            name != STDIN
+            and not is_remote(name)
+            and detect_format(name, None, None) == "jsonl"
+            and not is_compressed(name)
+            for name in inputs
+        )
+        if not plain or self.tally is None or self.spec != _count_spec(tok):
+            return count_file(list(inputs), model, table=table)
+        if self.count_error is not None:
+            raise self.count_error
+        self.tally.inputs = list(inputs)
+        return tally_count(self.tally, tok)
+
+
 def _outcome(
     obj: Mapping[str, Any], where: str
 ) -> tuple[str, Outcome, Mapping[str, Any] | None, str | None, LineFormat]:
@@ -214,10 +318,11 @@ def reconcile(
     for path in outputs:
         _read_results(path, outcomes, seen_ids, billed)
     result_model = billed.result_model
-    # validated first: for lines that name no model (bedrock, vertex), the manifests of the
-    # inputs name it
-    report = validate_files(inputs, table=table, model=model) if inputs else None
     name = model or result_model
+    uploaded = _Uploaded(seen_ids, _upload_spec(table, name, as_of) if name else None)
+    # validated first: for lines that name no model (bedrock, vertex), the manifests of the
+    # inputs name it; the same pass reads their ids and counts their tokens
+    report = validate_lines(inputs, None, None, table, model, uploaded) if inputs else None
     if name is None and report is not None:
         name = next((f.model for f in report.files if f.model), None)
     if name is None:
@@ -260,35 +365,15 @@ def reconcile(
         assumed=[c for c in LineUsage._fields if c in assumed],
     )
     if inputs:
-        from costcalc.tokens.count import count_file
-
         assert report is not None
-        ids: list[str] = []
-        wanted_ids: set[str] = set()
-        for path in inputs:
-            for _number, raw in _read_lines(path):
-                if raw.strip():
-                    try:
-                        obj = parse_json(raw)
-                    except (JsonError, UnicodeDecodeError):
-                        continue  # validated above: reported there
-                    if not isinstance(obj, dict):
-                        continue
-                    cid = request_format(obj).custom_id_of(obj)
-                    if isinstance(cid, str):
-                        if cid in wanted_ids:
-                            raise CostcalcError(
-                                f"{path}: custom_id {quoted(cid)} is in the input twice (is a file "
-                                "given twice?)"
-                            )
-                        wanted_ids.add(cid)
-                        ids.append(cid)
-        if not ids:
+        if uploaded.twice is not None:
+            raise CostcalcError(uploaded.twice)
+        if not uploaded.wanted:
             raise UsageError(
                 f"{', '.join(inputs)}: no request with a custom_id: {arg('inputs')} takes the "
                 "batch file(s) that were uploaded"
             )
-        counted = count_file(list(inputs), prices.model.id, table=table)
+        counted = uploaded.counted(inputs, prices.model.id, table)
         max_out = sum(f.max_tokens_total for f in report.files)
         from costcalc.delivery import request_groups, tier_bounds
 
@@ -300,14 +385,13 @@ def reconcile(
             costs = mode_costs({"input": group.input_tokens, "output": share}, rates)
             estimate += costs["input"] + costs["output"]
         estimate = tidy(estimate)
-        wanted = set(ids)
         result.estimate = estimate
         result.estimate_basis = (
             f"{counted.tokens:,} input tokens counted offline ({counted.encoding}"
             f"{', estimated' if counted.estimate else ''}), {max_out:,} output tokens at max_tokens"
         )
         result.difference = actual - estimate
-        result.input_requests = len(ids)
-        result.missing = [c for c in ids if c not in seen_ids]
-        result.unexpected = sorted(seen_ids - wanted)
+        result.input_requests = len(uploaded.wanted)
+        result.missing = uploaded.missing
+        result.unexpected = sorted(seen_ids - uploaded.wanted)
     return result

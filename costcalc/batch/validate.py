@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,11 +122,28 @@ def validate_files(
     from costcalc.prices import load_price_table
 
     paths = path_arguments(paths, "paths", "validate_batch_files")
-    table = table or load_price_table()
+    return validate_lines(paths, max_requests, max_bytes, table or load_price_table(), model)
+
+
+LineHook = Callable[[str, int, bytes, Any, "LineFormat | None"], None]
+"""``(file, line number, bytes, parsed value or None if not JSON, the line's request format
+or None if not an object)``: what ``validate_lines`` read of each non-blank line."""
+
+
+def validate_lines(
+    paths: Sequence[str],
+    max_requests: int | None,
+    max_bytes: int | None,
+    table: PriceTable,
+    model: str | None,
+    each_line: LineHook | None = None,
+) -> ValidationReport:
+    """``validate_files``, handing each line as parsed to ``each_line`` too (so a reader
+    that needs the files checked and read, as reconcile does, parses each line once)."""
     seen: dict[str, str] = {}
     reports = []
     for path in paths:
-        reports.append(_validate_file(path, seen, max_requests, max_bytes, table, model))
+        reports.append(_validate_file(path, seen, max_requests, max_bytes, table, model, each_line))
     total = sum(len(r.problems) for r in reports)
     return ValidationReport(valid=total == 0, files=reports, problems=total)
 
@@ -160,6 +177,7 @@ def _validate_file(
     max_bytes: int | None,
     table: PriceTable,
     given_model: str | None = None,
+    each_line: LineHook | None = None,
 ) -> FileReport:
     problems: list[str] = []
     provider: str | None = None  # the name of the file's line format
@@ -178,15 +196,23 @@ def _validate_file(
             obj = parse_json(raw)
         except JsonError as exc:
             problems.append(f"{where}: {exc.reason}")
+            if each_line is not None:
+                each_line(path, number, raw, None, None)
             continue
         except UnicodeDecodeError:
             problems.append(f"{where}: invalid JSON: not valid UTF-8")
+            if each_line is not None:
+                each_line(path, number, raw, None, None)
             continue
         if not isinstance(obj, dict):
             problems.append(f"{where}: expected a JSON object, got {type(obj).__name__}")
+            if each_line is not None:
+                each_line(path, number, raw, obj, None)
             continue
         requests += 1
         line_fmt = request_format(obj)
+        if each_line is not None:
+            each_line(path, number, raw, obj, line_fmt)
         kind = line_fmt.name
         if fmt is None:
             fmt, provider = line_fmt, kind
