@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +13,7 @@ from pydantic import BaseModel
 
 from costcalc.batch.formats import (
     OUTCOMES,
-    LineFormat,
     LineUsage,
-    Outcome,
     is_object,
     known_names,
     result_format,
@@ -229,24 +227,6 @@ class _Uploaded:
         return tally_count(self.tally, tok)
 
 
-def _outcome(
-    obj: Mapping[str, Any], where: str
-) -> tuple[str, Outcome, Mapping[str, Any] | None, str | None, LineFormat]:
-    """custom_id, outcome, usage and model of one output line of any line format, and the
-    format."""
-    fmt = result_format(obj)
-    if fmt is None:
-        if not isinstance(obj.get("custom_id"), str):
-            raise CostcalcError(f"{where}: custom_id is missing (not a batch output line?)")
-        raise CostcalcError(
-            f"{where}: not an output line of a known batch line format ({known_names()})"
-        )
-    cid = fmt.custom_id_of(obj)
-    if not isinstance(cid, str):
-        raise CostcalcError(f"{where}: {fmt.id_name} is missing (not a batch output line?)")
-    return (cid, *fmt.outcome(obj, where), fmt)
-
-
 def _read_results(path: str, outcomes: Counter[str], seen_ids: set[str], billed: _Billed) -> None:
     """Read one output file line by line, each parsed once: its outcomes, its ids (a result
     given twice is an error) and its succeeded requests' tokens, summed per band."""
@@ -264,7 +244,17 @@ def _read_results(path: str, outcomes: Counter[str], seen_ids: set[str], billed:
             raise CostcalcError(f"{where}: invalid JSON (is this a batch output file?)") from None
         if not is_object(obj):
             raise CostcalcError(f"{where}: expected a JSON object")
-        cid, outcome, used, line_model, fmt = _outcome(obj, where)
+        fmt = result_format(obj)
+        if fmt is None:
+            if not isinstance(obj.get("custom_id"), str):
+                raise CostcalcError(f"{where}: custom_id is missing (not a batch output line?)")
+            raise CostcalcError(
+                f"{where}: not an output line of a known batch line format ({known_names()})"
+            )
+        cid = fmt.custom_id_of(obj)
+        if not isinstance(cid, str):
+            raise CostcalcError(f"{where}: {fmt.id_name} is missing (not a batch output line?)")
+        outcome, used, line_model = fmt.outcome(obj, where)
         if cid in seen_ids:  # the same result twice would be billed twice here
             raise CostcalcError(
                 f"{where}: custom_id {quoted(cid)} has a result already (is a file given twice?)"
