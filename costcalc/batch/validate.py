@@ -140,12 +140,28 @@ def validate_lines(
 ) -> ValidationReport:
     """``validate_files``, handing each line as parsed to ``each_line`` too (so a reader
     that needs the files checked and read, as reconcile does, parses each line once)."""
-    seen: dict[str, str] = {}
+    seen = _SeenIds(paths)
     reports = []
     for path in paths:
         reports.append(_validate_file(path, seen, max_requests, max_bytes, table, model, each_line))
+        seen.file += 1
     total = sum(len(r.problems) for r in reports)
     return ValidationReport(valid=total == 0, files=reports, problems=total)
+
+
+class _SeenIds:
+    """The ids of the files checked so far, each with where it was first used, as one int
+    (line x files + file: a million ids would otherwise keep a million "file:line" texts)."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = paths
+        self.file = 0
+        """Index of the file being checked."""
+        self.at: dict[str, int] = {}
+
+    def where(self, cid: str) -> str:
+        line, file = divmod(self.at[cid], len(self.paths))
+        return f"{self.paths[file]}:{line}"
 
 
 def _job_model(
@@ -172,7 +188,7 @@ def _job_model(
 
 def _validate_file(
     path: str,
-    seen: dict[str, str],
+    seen: _SeenIds,
     max_requests: int | None,
     max_bytes: int | None,
     table: PriceTable,
@@ -232,10 +248,12 @@ def _validate_file(
             problems += fmt.custom_id_problems(cid, where)
             if reason := lone_surrogate(cid):  # the anthropic pattern refuses it; others did not
                 problems.append(f"{where}: {id_name} {reason}")
-            if cid in seen:
-                problems.append(f"{where}: {id_name} {quoted(cid)} is also used at {seen[cid]}")
+            if cid in seen.at:
+                problems.append(
+                    f"{where}: {id_name} {quoted(cid)} is also used at {seen.where(cid)}"
+                )
             else:
-                seen[cid] = where
+                seen.at[cid] = number * len(seen.paths) + seen.file
         body_key = fmt.body_key
         body = obj.get(body_key)
         problems += fmt.envelope_problems(obj, where, state)
