@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from costcalc.errors import InputFileError
@@ -37,9 +37,62 @@ class JsonError(ValueError):
         super().__init__(reason if column is None else f"{reason} (column {column})")
 
 
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+"""The C scanner ``json.loads`` ends in (the default decoder's): called directly for a plain
+JSON object, it skips the wrapper's steps, most of the time of parsing a short line."""
+_SPACE = " \t\n\r"
+"""What JSON (and ``json.decoder.WHITESPACE``) skips around a value."""
+
+
+def _plain_object(text: str | bytes) -> Any:
+    """The JSON object a plain line holds, exactly as ``json.loads`` reads it, or None when
+    the line is anything else (not UTF-8, a BOM, NUL bytes where ``json.loads`` guesses
+    UTF-16, not an object, malformed, too many brackets): ``parse_json`` then reads it the
+    slow way, which says what is wrong."""
+    if isinstance(text, bytes):
+        if b"\x00" in text[:4]:  # json.detect_encoding would read UTF-16 or UTF-32
+            return None
+        try:
+            text = text.decode("utf-8")  # what json.loads decodes, strictly
+        except UnicodeDecodeError:
+            return None
+    elif not isinstance(text, str):
+        return None
+    if text.startswith("\ufeff") or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        return None
+    start = len(text) - len(text.lstrip(_SPACE))
+    if text[start : start + 1] != "{":
+        return None
+    try:
+        obj, end = _SCAN(text, start)
+    except Exception:  # any failure: the slow way says which
+        return None
+    if end != len(text) and text[end:].strip(_SPACE):
+        return None  # extra data after the object
+    return obj
+
+
+def reads_as_text(raw: bytes) -> bool:
+    """Whether ``parse_json`` reads these bytes as it reads their text decoded strictly as
+    UTF-8 (what the token counters parse): no BOM, no NUL byte where ``json.loads`` guesses
+    UTF-16, no invalid UTF-8 (``json.loads`` lets encoded surrogates through)."""
+    if b"\x00" in raw[:4] or raw.startswith(UTF8_BOM):
+        return False
+    if raw.isascii():
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def parse_json(text: str | bytes) -> Any:
     """``json.loads`` for input from users: too deep nesting and over-long integers are a
     ``JsonError`` like any other malformed JSON, never a RecursionError or a crash."""
+    obj = _plain_object(text)
+    if obj is not None:
+        return obj
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -13,21 +13,32 @@ from pydantic import BaseModel
 
 from costcalc.batch.formats import (
     OUTCOMES,
-    LineFormat,
     LineUsage,
-    Outcome,
+    is_object,
     known_names,
-    request_format,
     result_format,
 )
-from costcalc.batch.validate import _read_lines, validate_files
+from costcalc.batch.validate import _read_lines, validate_lines
 from costcalc.cost import mode_costs
-from costcalc.errors import CostcalcError, UsageError, arg, path_arguments, quoted
-from costcalc.jsonlines import JsonError, parse_json
+from costcalc.errors import (
+    CostcalcError,
+    InputFileError,
+    RequestError,
+    UsageError,
+    arg,
+    path_arguments,
+    quoted,
+)
+from costcalc.jsonlines import JsonError, parse_json, reads_as_text
 from costcalc.money import MoneyOut, tidy
+from costcalc.tokens.encodings import ModelTokenizer, tokenizer_for
+from costcalc.tokens.engine import count_jsonl_block
+from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
+from costcalc.tokens.tally import Tally, tally_count
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
+    from costcalc.tokens.result import TokenCount
 
 
 # --- reconcile ------------------------------------------------------------------------------
@@ -64,22 +75,217 @@ class Reconciliation(BaseModel):
     assumed: list[str] = []
 
 
-def _outcome(
-    obj: Mapping[str, Any], where: str
-) -> tuple[str, Outcome, Mapping[str, Any] | None, str | None, LineFormat]:
-    """custom_id, outcome, usage and model of one output line of any line format, and the
-    format."""
-    fmt = result_format(obj)
-    if fmt is None:
-        if not isinstance(obj.get("custom_id"), str):
-            raise CostcalcError(f"{where}: custom_id is missing (not a batch output line?)")
-        raise CostcalcError(
-            f"{where}: not an output line of a known batch line format ({known_names()})"
+_SOME_INPUT = 5
+"""Index, in a band's sums, of the whole input of one of its requests (which picks its rates)."""
+
+
+class _Billed:
+    """Succeeded requests' billed tokens, summed in plain ints per long-context price band
+    (every request of a band is billed at the same rates). The bands are the model's, known
+    once a line names it (or ``model`` is given); until then, and for a model that cannot be
+    priced, sums are kept per whole input size and put in bands when the prices are known."""
+
+    def __init__(self, table: PriceTable, model: str | None, as_of: dt.date | str | None):
+        self.table = table
+        self.as_of = as_of
+        self.result_model: str | None = None
+        """The first model a succeeded result names."""
+        self.bounds: list[int] | None = None
+        """Long-context tier bounds of the model (None: not known yet)."""
+        self.by_key: dict[int, list[int]] = {}
+        """Band (bounds known) -> [input, cached, 5m write, 1h write, output, some input]."""
+        self.by_size: dict[int, list[int]] = {}
+        """Whole input -> the same sums, for requests read before the bounds were known."""
+        self.tried = False
+        if model:
+            self.learn(model)
+
+    def learn(self, name: str) -> None:
+        """Take the bands of model ``name`` (the one reconcile prices at), if it has prices;
+        a model that has none is reported where reconcile prices it."""
+        self.tried = True
+        try:
+            tiers = self.table.prices(name, self.as_of).period.tiers
+        except ValueError:  # CostcalcError included
+            return
+        self.bounds = [t.above_input_tokens for t in tiers]
+        self.by_key = {}
+
+    def band(self, whole_input: int) -> int:
+        """``ModelPrices.band``: the last tier whose bound the input is above (0: none)."""
+        band = 0
+        for i, bound in enumerate(self.bounds or (), 1):
+            if whole_input > bound:
+                band = i
+        return band
+
+    def by_band(self, prices: Any) -> list[list[int]]:
+        """The sums of each band of ``prices`` (the model priced at the end: the one whose
+        bands were read, so each sum, put in a band by one of its inputs, stays whole)."""
+        bands: dict[int, list[int]] = {}
+        for source in (self.by_size, self.by_key):
+            for sums in source.values():
+                key = prices.band(sums[_SOME_INPUT])
+                into = bands.get(key)
+                if into is None:
+                    bands[key] = list(sums)
+                else:
+                    for i in range(5):
+                        into[i] += sums[i]
+        return list(bands.values())
+
+
+def _count_spec(tok: ModelTokenizer) -> CountSpec:
+    """How ``count_file`` counts requests for a model of this tokenizer."""
+    return CountSpec(tok.encoding, tok.overhead, None, "strict")
+
+
+def _upload_spec(table: PriceTable, name: str, as_of: dt.date | str | None) -> CountSpec | None:
+    """``_count_spec`` of the model reconcile will price at, if it has prices and a tokenizer
+    (else None: reconcile says what is wrong where it prices it)."""
+    try:
+        return _count_spec(tokenizer_for(table.prices(name, as_of).model.id, table))
+    except ValueError:  # CostcalcError included
+        return None
+
+
+class _Uploaded:
+    """What reconcile takes from each line of the uploaded files as ``batch validate`` reads
+    them (one parse): the custom_ids (against the results'), and the requests' input tokens
+    as ``count_file`` counts them. Errors wait for the end, to be raised in the order of the
+    steps that found them before (ids, then counting)."""
+
+    def __init__(self, seen_ids: set[str], spec: CountSpec | None) -> None:
+        self.seen_ids = seen_ids
+        self.wanted: set[str] = set()
+        self.missing: list[str] = []
+        """Input ids with no result, in input order."""
+        self.twice: str | None = None
+        """The error of the first id given twice."""
+        self.spec = spec
+        self.tally = Tally.empty(spec.encoding) if spec is not None else None
+        self.count_error: InputFileError | None = None
+
+    def __call__(self, path: str, number: int, raw: bytes, obj: Any, fmt: Any) -> None:
+        if fmt is not None:
+            cid = fmt.custom_id_of(obj)
+            if isinstance(cid, str):
+                if cid in self.wanted:
+                    if self.twice is None:
+                        self.twice = (
+                            f"{path}: custom_id {quoted(cid)} is in the input twice (is a file "
+                            "given twice?)"
+                        )
+                else:
+                    self.wanted.add(cid)
+                    if cid not in self.seen_ids:
+                        self.missing.append(cid)
+        if self.tally is not None and self.count_error is None:
+            self._count(path, number, raw, obj)
+
+    def _count(self, path: str, number: int, raw: bytes, obj: Any) -> None:
+        """One request counted as ``count_file`` counts it (``count_jsonl_block``)."""
+        spec, tally = self.spec, self.tally
+        assert spec is not None and tally is not None
+        if obj is None or not reads_as_text(raw):  # the counter's own reading says what
+            part = count_jsonl_block(spec, raw, number)
+            if part.error is not None:
+                self.count_error = InputFileError(path, part.error[1], part.error[0])
+            else:
+                tally += part
+            return
+        try:
+            tokens, chat = request_tokens(obj, spec)
+            refused = request_refused(obj, spec)
+        except (RequestError, CostcalcError) as exc:
+            self.count_error = InputFileError(path, str(exc), number)
+            return
+        tally.add(tokens, refused=refused, chat=chat)
+
+    def counted(self, inputs: Sequence[str], model: str, table: PriceTable) -> TokenCount:
+        """The token count of the uploaded files, as ``count_file(inputs, model)`` makes it:
+        from this pass when it read them as count_file does (plain JSONL files, counted for
+        that model), else by count_file."""
+        from costcalc.tokens.count import count_file
+        from costcalc.tokens.readers import detect_format
+        from costcalc.tokens.requests import STDIN
+        from costcalc.tokens.sources import is_compressed, is_remote
+
+        tok = tokenizer_for(model, table)
+        plain = all(
+            name != STDIN
+            and not is_remote(name)
+            and detect_format(name, None, None) == "jsonl"
+            and not is_compressed(name)
+            for name in inputs
         )
-    cid = fmt.custom_id_of(obj)
-    if not isinstance(cid, str):
-        raise CostcalcError(f"{where}: {fmt.id_name} is missing (not a batch output line?)")
-    return (cid, *fmt.outcome(obj, where), fmt)
+        if not plain or self.tally is None or self.spec != _count_spec(tok):
+            return count_file(list(inputs), model, table=table)
+        if self.count_error is not None:
+            raise self.count_error
+        self.tally.inputs = list(inputs)
+        return tally_count(self.tally, tok)
+
+
+def _read_results(path: str, outcomes: Counter[str], seen_ids: set[str], billed: _Billed) -> None:
+    """Read one output file line by line, each parsed once: its outcomes, its ids (a result
+    given twice is an error) and its succeeded requests' tokens, summed per band."""
+    by_size = billed.by_size
+    for number, raw in _read_lines(path):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            obj = parse_json(raw)
+        except JsonError as exc:
+            why = "invalid JSON" if exc.reason.startswith("invalid JSON") else exc.reason
+            raise CostcalcError(f"{where}: {why} (is this a batch output file?)") from None
+        except UnicodeDecodeError:
+            raise CostcalcError(f"{where}: invalid JSON (is this a batch output file?)") from None
+        if not is_object(obj):
+            raise CostcalcError(f"{where}: expected a JSON object")
+        fmt = result_format(obj)
+        if fmt is None:
+            if not isinstance(obj.get("custom_id"), str):
+                raise CostcalcError(f"{where}: custom_id is missing (not a batch output line?)")
+            raise CostcalcError(
+                f"{where}: not an output line of a known batch line format ({known_names()})"
+            )
+        cid = fmt.custom_id_of(obj)
+        if not isinstance(cid, str):
+            raise CostcalcError(f"{where}: {fmt.id_name} is missing (not a batch output line?)")
+        outcome, used, line_model = fmt.outcome(obj, where)
+        if cid in seen_ids:  # the same result twice would be billed twice here
+            raise CostcalcError(
+                f"{where}: custom_id {quoted(cid)} has a result already (is a file given twice?)"
+            )
+        seen_ids.add(cid)
+        outcomes[outcome] += 1
+        if used is None:
+            continue
+        if line_model is not None and not isinstance(line_model, str):
+            raise CostcalcError(
+                f"{where}: the result's model must be text, got {type(line_model).__name__}"
+            )
+        if not billed.result_model:  # the first that names one (as `a or b` picks)
+            billed.result_model = line_model
+            if line_model and not billed.tried:
+                billed.learn(line_model)
+        line = fmt.usage(used, where)
+        whole = line[0] + line[1] + line[2] + line[3]
+        if billed.bounds is None:
+            key, sums_of = whole, by_size
+        else:
+            key, sums_of = (billed.band(whole) if billed.bounds else 0), billed.by_key
+        sums = sums_of.get(key)
+        if sums is None:
+            sums_of[key] = [*line, whole]
+        else:
+            sums[0] += line[0]
+            sums[1] += line[1]
+            sums[2] += line[2]
+            sums[3] += line[3]
+            sums[4] += line[4]
 
 
 def reconcile(
@@ -97,45 +303,16 @@ def reconcile(
     inputs = path_arguments(inputs, "inputs", "reconcile_batch")
     table = table or load_price_table()
     outcomes: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
-    billed: Counter[LineUsage] = Counter()
     seen_ids: set[str] = set()
-    result_model = None
+    billed = _Billed(table, model, as_of)
     for path in outputs:
-        for number, raw in _read_lines(path):
-            if not raw.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                obj = parse_json(raw)
-            except JsonError as exc:
-                why = "invalid JSON" if exc.reason.startswith("invalid JSON") else exc.reason
-                raise CostcalcError(f"{where}: {why} (is this a batch output file?)") from None
-            except UnicodeDecodeError:
-                raise CostcalcError(
-                    f"{where}: invalid JSON (is this a batch output file?)"
-                ) from None
-            if not isinstance(obj, Mapping):
-                raise CostcalcError(f"{where}: expected a JSON object")
-            cid, outcome, used, line_model, fmt = _outcome(obj, where)
-            if cid in seen_ids:  # the same result twice would be billed twice here
-                raise CostcalcError(
-                    f"{where}: custom_id {quoted(cid)} has a result already "
-                    "(is a file given twice?)"
-                )
-            seen_ids.add(cid)
-            outcomes[outcome] += 1
-            if used is None:
-                continue
-            if line_model is not None and not isinstance(line_model, str):
-                raise CostcalcError(
-                    f"{where}: the result's model must be text, got {type(line_model).__name__}"
-                )
-            result_model = result_model or line_model
-            billed[fmt.usage(used, where)] += 1
-    # validated first: for lines that name no model (bedrock, vertex), the manifests of the
-    # inputs name it
-    report = validate_files(inputs, table=table, model=model) if inputs else None
+        _read_results(path, outcomes, seen_ids, billed)
+    result_model = billed.result_model
     name = model or result_model
+    uploaded = _Uploaded(seen_ids, _upload_spec(table, name, as_of) if name else None)
+    # validated first: for lines that name no model (bedrock, vertex), the manifests of the
+    # inputs name it; the same pass reads their ids and counts their tokens
+    report = validate_lines(inputs, None, None, table, model, uploaded) if inputs else None
     if name is None and report is not None:
         name = next((f.model for f in report.files if f.model), None)
     if name is None:
@@ -151,22 +328,23 @@ def reconcile(
     usage = Usage()
     actual = Decimal(0)
     assumed: set[str] = set()
-    for line, count in billed.items():
+    for sums in billed.by_band(prices):
         # long-context prices apply per request, by its whole input (cache reads and writes
-        # included, as Anthropic counts it)
-        rates = prices.mode("batch", sum(line[:4]))
+        # included, as Anthropic counts it): every request of a band has the same rates, so
+        # a band's tokens are priced once, from their sum
+        rates = prices.mode("batch", sums[_SOME_INPUT])
         billed_tokens = {
-            component: tokens * count
-            for component, tokens in zip(LineUsage._fields, line, strict=True)
+            component: tokens
+            for component, tokens in zip(LineUsage._fields, sums, strict=False)
             if tokens
         }
         actual += sum(mode_costs(billed_tokens, rates).values(), Decimal(0))
         assumed.update(c for c in billed_tokens if c in rates.assumed)
-        usage.input_tokens += line.input * count
-        usage.cached_input_tokens += line.cached_input * count
-        usage.cache_write_tokens += line.cache_write_5m * count
-        usage.cache_write_1h_tokens += line.cache_write_1h * count
-        usage.output_tokens += line.output * count
+        usage.input_tokens += sums[0]
+        usage.cached_input_tokens += sums[1]
+        usage.cache_write_tokens += sums[2]
+        usage.cache_write_1h_tokens += sums[3]
+        usage.output_tokens += sums[4]
     result = Reconciliation(
         currency=prices.currency,
         model=prices.model.id,
@@ -177,35 +355,15 @@ def reconcile(
         assumed=[c for c in LineUsage._fields if c in assumed],
     )
     if inputs:
-        from costcalc.tokens.count import count_file
-
         assert report is not None
-        ids: list[str] = []
-        wanted_ids: set[str] = set()
-        for path in inputs:
-            for _number, raw in _read_lines(path):
-                if raw.strip():
-                    try:
-                        obj = parse_json(raw)
-                    except (JsonError, UnicodeDecodeError):
-                        continue  # validated above: reported there
-                    if not isinstance(obj, dict):
-                        continue
-                    cid = request_format(obj).custom_id_of(obj)
-                    if isinstance(cid, str):
-                        if cid in wanted_ids:
-                            raise CostcalcError(
-                                f"{path}: custom_id {quoted(cid)} is in the input twice (is a file "
-                                "given twice?)"
-                            )
-                        wanted_ids.add(cid)
-                        ids.append(cid)
-        if not ids:
+        if uploaded.twice is not None:
+            raise CostcalcError(uploaded.twice)
+        if not uploaded.wanted:
             raise UsageError(
                 f"{', '.join(inputs)}: no request with a custom_id: {arg('inputs')} takes the "
                 "batch file(s) that were uploaded"
             )
-        counted = count_file(list(inputs), prices.model.id, table=table)
+        counted = uploaded.counted(inputs, prices.model.id, table)
         max_out = sum(f.max_tokens_total for f in report.files)
         from costcalc.delivery import request_groups, tier_bounds
 
@@ -217,14 +375,13 @@ def reconcile(
             costs = mode_costs({"input": group.input_tokens, "output": share}, rates)
             estimate += costs["input"] + costs["output"]
         estimate = tidy(estimate)
-        wanted = set(ids)
         result.estimate = estimate
         result.estimate_basis = (
             f"{counted.tokens:,} input tokens counted offline ({counted.encoding}"
             f"{', estimated' if counted.estimate else ''}), {max_out:,} output tokens at max_tokens"
         )
         result.difference = actual - estimate
-        result.input_requests = len(ids)
-        result.missing = [c for c in ids if c not in seen_ids]
-        result.unexpected = sorted(seen_ids - wanted)
+        result.input_requests = len(uploaded.wanted)
+        result.missing = uploaded.missing
+        result.unexpected = sorted(seen_ids - uploaded.wanted)
     return result

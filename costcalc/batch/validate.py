@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,13 +122,46 @@ def validate_files(
     from costcalc.prices import load_price_table
 
     paths = path_arguments(paths, "paths", "validate_batch_files")
-    table = table or load_price_table()
-    seen: dict[str, str] = {}
+    return validate_lines(paths, max_requests, max_bytes, table or load_price_table(), model)
+
+
+LineHook = Callable[[str, int, bytes, Any, "LineFormat | None"], None]
+"""``(file, line number, bytes, parsed value or None if not JSON, the line's request format
+or None if not an object)``: what ``validate_lines`` read of each non-blank line."""
+
+
+def validate_lines(
+    paths: Sequence[str],
+    max_requests: int | None,
+    max_bytes: int | None,
+    table: PriceTable,
+    model: str | None,
+    each_line: LineHook | None = None,
+) -> ValidationReport:
+    """``validate_files``, handing each line as parsed to ``each_line`` too (so a reader
+    that needs the files checked and read, as reconcile does, parses each line once)."""
+    seen = _SeenIds(paths)
     reports = []
     for path in paths:
-        reports.append(_validate_file(path, seen, max_requests, max_bytes, table, model))
+        reports.append(_validate_file(path, seen, max_requests, max_bytes, table, model, each_line))
+        seen.file += 1
     total = sum(len(r.problems) for r in reports)
     return ValidationReport(valid=total == 0, files=reports, problems=total)
+
+
+class _SeenIds:
+    """The ids of the files checked so far, each with where it was first used, as one int
+    (line x files + file: a million ids would otherwise keep a million "file:line" texts)."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = paths
+        self.file = 0
+        """Index of the file being checked."""
+        self.at: dict[str, int] = {}
+
+    def where(self, cid: str) -> str:
+        line, file = divmod(self.at[cid], len(self.paths))
+        return f"{self.paths[file]}:{line}"
 
 
 def _job_model(
@@ -155,11 +188,12 @@ def _job_model(
 
 def _validate_file(
     path: str,
-    seen: dict[str, str],
+    seen: _SeenIds,
     max_requests: int | None,
     max_bytes: int | None,
     table: PriceTable,
     given_model: str | None = None,
+    each_line: LineHook | None = None,
 ) -> FileReport:
     problems: list[str] = []
     provider: str | None = None  # the name of the file's line format
@@ -178,15 +212,23 @@ def _validate_file(
             obj = parse_json(raw)
         except JsonError as exc:
             problems.append(f"{where}: {exc.reason}")
+            if each_line is not None:
+                each_line(path, number, raw, None, None)
             continue
         except UnicodeDecodeError:
             problems.append(f"{where}: invalid JSON: not valid UTF-8")
+            if each_line is not None:
+                each_line(path, number, raw, None, None)
             continue
         if not isinstance(obj, dict):
             problems.append(f"{where}: expected a JSON object, got {type(obj).__name__}")
+            if each_line is not None:
+                each_line(path, number, raw, obj, None)
             continue
         requests += 1
         line_fmt = request_format(obj)
+        if each_line is not None:
+            each_line(path, number, raw, obj, line_fmt)
         kind = line_fmt.name
         if fmt is None:
             fmt, provider = line_fmt, kind
@@ -206,10 +248,12 @@ def _validate_file(
             problems += fmt.custom_id_problems(cid, where)
             if reason := lone_surrogate(cid):  # the anthropic pattern refuses it; others did not
                 problems.append(f"{where}: {id_name} {reason}")
-            if cid in seen:
-                problems.append(f"{where}: {id_name} {quoted(cid)} is also used at {seen[cid]}")
+            if cid in seen.at:
+                problems.append(
+                    f"{where}: {id_name} {quoted(cid)} is also used at {seen.where(cid)}"
+                )
             else:
-                seen[cid] = where
+                seen.at[cid] = number * len(seen.paths) + seen.file
         body_key = fmt.body_key
         body = obj.get(body_key)
         problems += fmt.envelope_problems(obj, where, state)

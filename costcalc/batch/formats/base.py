@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeGuard
 
 from costcalc.errors import CostcalcError
 
@@ -188,9 +188,18 @@ def message_problems(messages: list[Any], where: str) -> list[str]:
     return [f"{where}[{problem.message}] {problem.reason}"]
 
 
+def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """Whether a parsed value is a JSON object (a dict, or any Mapping given by Python code).
+    The dict is tested first: ``isinstance`` against the ``Mapping`` ABC costs several times
+    more, and reconcile asks this a few times for each of millions of lines."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def usage_int(usage: Mapping[str, Any], key: str, where: str) -> int:
     """A token count of a usage object (absent or null: 0)."""
     value = usage.get(key, 0) or 0
+    if type(value) is int and value >= 0:  # the common case first (bool is not int here)
+        return value
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise CostcalcError(f"{where}: usage.{key} must be a whole number >= 0, got {value!r}")
     return value

@@ -14,6 +14,7 @@ from costcalc.batch.formats.base import (
     RequestWriter,
     ResultLine,
     cached_part,
+    is_object,
     message_problems,
     usage_int,
     with_system,
@@ -115,14 +116,14 @@ class OpenAILines(LineFormat):
         error = obj.get("error")
         response = obj.get("response")
         if error:
-            code = error.get("code") if isinstance(error, Mapping) else None
+            code = error.get("code") if is_object(error) else None
             return ERROR_OUTCOME.get(str(code), "errored"), None, None
-        if not isinstance(response, Mapping):
+        if not is_object(response):
             raise CostcalcError(f"{where}: response is missing")
         if response.get("status_code") != 200:
             return "errored", None, None
         body = response.get("body")
-        if not isinstance(body, Mapping) or not isinstance(body.get("usage"), Mapping):
+        if not is_object(body) or not is_object(body.get("usage")):
             raise CostcalcError(f"{where}: response.body.usage is missing")
         return "succeeded", body["usage"], body.get("model")
 
@@ -130,7 +131,7 @@ class OpenAILines(LineFormat):
         # prompt_tokens includes the cached tokens
         prompt = usage_int(used, "prompt_tokens", where)
         details = used.get("prompt_tokens_details") or {}
-        cached = usage_int(details, "cached_tokens", where) if isinstance(details, Mapping) else 0
+        cached = usage_int(details, "cached_tokens", where) if is_object(details) else 0
         uncached, cached = cached_part(
             prompt, cached, where, "prompt_tokens", "prompt_tokens_details.cached_tokens"
         )

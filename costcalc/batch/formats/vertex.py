@@ -136,8 +136,11 @@ class VertexLines(LineFormat):
         return "request" in obj
 
     def is_result(self, obj: Mapping[str, Any]) -> bool:
-        return isinstance(obj.get("request"), Mapping) and (
-            "response" in obj or "status" in obj or "processed_time" in obj
+        # "in" first: the Mapping check is slow, and most lines of other formats lack the key
+        return (
+            "request" in obj
+            and isinstance(obj.get("request"), Mapping)
+            and ("response" in obj or "status" in obj or "processed_time" in obj)
         )
 
     def custom_id_of(self, obj: Mapping[str, Any]) -> Any:
