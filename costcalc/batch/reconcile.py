@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from costcalc.atomic import sigterm_raises
 from costcalc.batch.formats import (
     OUTCOMES,
     LineUsage,
@@ -18,6 +19,7 @@ from costcalc.batch.formats import (
     known_names,
     result_format,
 )
+from costcalc.batch.idstore import IdStore, compare, first_repeat
 from costcalc.batch.validate import _read_lines, validate_lines
 from costcalc.cost import mode_costs
 from costcalc.errors import (
@@ -151,17 +153,14 @@ def _upload_spec(table: PriceTable, name: str, as_of: dt.date | str | None) -> C
 
 class _Uploaded:
     """What reconcile takes from each line of the uploaded files as ``batch validate`` reads
-    them (one parse): the custom_ids (against the results'), and the requests' input tokens
-    as ``count_file`` counts them. Errors wait for the end, to be raised in the order of the
-    steps that found them before (ids, then counting)."""
+    them (one parse): the custom_ids (against the results', at the end), and the requests'
+    input tokens as ``count_file`` counts them. Errors wait for the end, to be raised in the
+    order of the steps that found them before (ids, then counting)."""
 
-    def __init__(self, seen_ids: set[str], spec: CountSpec | None) -> None:
-        self.seen_ids = seen_ids
-        self.wanted: set[str] = set()
-        self.missing: list[str] = []
-        """Input ids with no result, in input order."""
-        self.twice: str | None = None
-        """The error of the first id given twice."""
+    def __init__(self, ids: IdStore, spec: CountSpec | None) -> None:
+        self.ids = ids
+        """Each id with (its place among the ids << 32 | its file's index in ``paths``)."""
+        self.paths: dict[str, int] = {}
         self.spec = spec
         self.tally = Tally.empty(spec.encoding) if spec is not None else None
         self.count_error: InputFileError | None = None
@@ -170,18 +169,13 @@ class _Uploaded:
         if fmt is not None:
             cid = fmt.custom_id_of(obj)
             if isinstance(cid, str):
-                if cid in self.wanted:
-                    if self.twice is None:
-                        self.twice = (
-                            f"{path}: custom_id {quoted(cid)} is in the input twice (is a file "
-                            "given twice?)"
-                        )
-                else:
-                    self.wanted.add(cid)
-                    if cid not in self.seen_ids:
-                        self.missing.append(cid)
+                file = self.paths.setdefault(path, len(self.paths))
+                self.ids.add(cid, len(self.ids) << 32 | file)
         if self.tally is not None and self.count_error is None:
             self._count(path, number, raw, obj)
+
+    def path_of(self, at: int) -> str:
+        return list(self.paths)[at & 0xFFFFFFFF]
 
     def _count(self, path: str, number: int, raw: bytes, obj: Any) -> None:
         """One request counted as ``count_file`` counts it (``count_jsonl_block``)."""
@@ -227,10 +221,18 @@ class _Uploaded:
         return tally_count(self.tally, tok)
 
 
-def _read_results(path: str, outcomes: Counter[str], seen_ids: set[str], billed: _Billed) -> None:
-    """Read one output file line by line, each parsed once: its outcomes, its ids (a result
-    given twice is an error) and its succeeded requests' tokens, summed per band."""
+_LINE = (1 << 40) - 1
+"""A result's place: its file's index << 40 | its line number."""
+
+
+def _read_results(
+    path: str, file: int, outcomes: Counter[str], ids: IdStore, billed: _Billed
+) -> None:
+    """Read one output file line by line, each parsed once: its outcomes, its ids (kept to
+    check that none has two results) and its succeeded requests' tokens, summed per band."""
     by_size = billed.by_size
+    ids_add, at_add, held, limit = ids.ids.append, ids.at.append, ids.ids, ids.limit
+    base = file << 40
     for number, raw in _read_lines(path):
         if not raw.strip():
             continue
@@ -255,11 +257,10 @@ def _read_results(path: str, outcomes: Counter[str], seen_ids: set[str], billed:
         if not isinstance(cid, str):
             raise CostcalcError(f"{where}: {fmt.id_name} is missing (not a batch output line?)")
         outcome, used, line_model = fmt.outcome(obj, where)
-        if cid in seen_ids:  # the same result twice would be billed twice here
-            raise CostcalcError(
-                f"{where}: custom_id {quoted(cid)} has a result already (is a file given twice?)"
-            )
-        seen_ids.add(cid)
+        ids_add(cid)  # checked at the end (or at an error): the same result twice is an error
+        at_add(base | number)
+        if len(held) >= limit:
+            ids.spill()
         outcomes[outcome] += 1
         if used is None:
             continue
@@ -302,14 +303,46 @@ def reconcile(
     outputs = path_arguments(outputs, "outputs", "reconcile_batch")
     inputs = path_arguments(inputs, "inputs", "reconcile_batch")
     table = table or load_price_table()
+    with sigterm_raises(), IdStore() as result_ids, IdStore() as uploaded_ids:
+        return _reconcile(outputs, inputs, model, table, as_of, result_ids, uploaded_ids)
+
+
+def _twice(paths: Sequence[str], ids: IdStore) -> CostcalcError | None:
+    """The error of the first result of an id read before (the read stopped there)."""
+    repeat = first_repeat(ids)
+    if repeat is None:
+        return None
+    at, cid, _ = repeat
+    return CostcalcError(
+        f"{paths[at >> 40]}:{at & _LINE}: custom_id {quoted(cid)} has a result already (is "
+        "a file given twice?)"
+    )
+
+
+def _reconcile(
+    outputs: Sequence[str],
+    inputs: Sequence[str],
+    model: str | None,
+    table: PriceTable,
+    as_of: dt.date | str | None,
+    result_ids: IdStore,
+    uploaded_ids: IdStore,
+) -> Reconciliation:
     outcomes: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
-    seen_ids: set[str] = set()
     billed = _Billed(table, model, as_of)
-    for path in outputs:
-        _read_results(path, outcomes, seen_ids, billed)
+    try:
+        for file, path in enumerate(outputs):
+            _read_results(path, file, outcomes, result_ids, billed)
+    except Exception:
+        # every id kept was read before what failed: a repeat among them came first
+        if (twice := _twice(outputs, result_ids)) is not None:
+            raise twice from None
+        raise
+    if (twice := _twice(outputs, result_ids)) is not None:
+        raise twice
     result_model = billed.result_model
     name = model or result_model
-    uploaded = _Uploaded(seen_ids, _upload_spec(table, name, as_of) if name else None)
+    uploaded = _Uploaded(uploaded_ids, _upload_spec(table, name, as_of) if name else None)
     # validated first: for lines that name no model (bedrock, vertex), the manifests of the
     # inputs name it; the same pass reads their ids and counts their tokens
     report = validate_lines(inputs, None, None, table, model, uploaded) if inputs else None
@@ -356,9 +389,14 @@ def reconcile(
     )
     if inputs:
         assert report is not None
-        if uploaded.twice is not None:
-            raise CostcalcError(uploaded.twice)
-        if not uploaded.wanted:
+        repeat = first_repeat(uploaded_ids)
+        if repeat is not None:
+            at, cid, _ = repeat
+            raise CostcalcError(
+                f"{uploaded.path_of(at)}: custom_id {quoted(cid)} is in the input twice (is a "
+                "file given twice?)"
+            )
+        if not uploaded_ids:
             raise UsageError(
                 f"{', '.join(inputs)}: no request with a custom_id: {arg('inputs')} takes the "
                 "batch file(s) that were uploaded"
@@ -381,7 +419,8 @@ def reconcile(
             f"{', estimated' if counted.estimate else ''}), {max_out:,} output tokens at max_tokens"
         )
         result.difference = actual - estimate
-        result.input_requests = len(uploaded.wanted)
-        result.missing = uploaded.missing
-        result.unexpected = sorted(seen_ids - uploaded.wanted)
+        result.input_requests = len(uploaded_ids)  # no id twice: each is one request
+        missing, unexpected = compare(uploaded_ids, result_ids)
+        result.missing = [cid for _, cid in sorted(missing)]  # in input order
+        result.unexpected = sorted(unexpected)
     return result

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from costcalc.batch.formats import LineFormat, request_format
+from costcalc.batch.idstore import IdStore, repeats
 from costcalc.errors import CostcalcError, open_input, path_arguments, quoted
 from costcalc.jsonlines import JsonError, parse_json, read_lines
 from costcalc.requests import lone_surrogate
@@ -140,28 +141,54 @@ def validate_lines(
 ) -> ValidationReport:
     """``validate_files``, handing each line as parsed to ``each_line`` too (so a reader
     that needs the files checked and read, as reconcile does, parses each line once)."""
-    seen = _SeenIds(paths)
-    reports = []
-    for path in paths:
-        reports.append(_validate_file(path, seen, max_requests, max_bytes, table, model, each_line))
-        seen.file += 1
+    with IdStore() as ids:
+        seen = _SeenIds(paths, ids)
+        reports = []
+        for path in paths:
+            reports.append(
+                _validate_file(path, seen, max_requests, max_bytes, table, model, each_line)
+            )
+            seen.file += 1
+        seen.report_repeats(reports)
     total = sum(len(r.problems) for r in reports)
     return ValidationReport(valid=total == 0, files=reports, problems=total)
 
 
-class _SeenIds:
-    """The ids of the files checked so far, each with where it was first used, as one int
-    (line x files + file: a million ids would otherwise keep a million "file:line" texts)."""
+_BITS = 64
+_MASK = (1 << _BITS) - 1
 
-    def __init__(self, paths: Sequence[str]) -> None:
+
+class _SeenIds:
+    """The ids of the files checked, each with where it was used and where in its file's
+    problems an id used before is reported: ``IdStore`` keeps them in bounded memory, and
+    ids used twice are found, and their problems put in place, once every file is read."""
+
+    def __init__(self, paths: Sequence[str], ids: IdStore) -> None:
         self.paths = paths
+        self.ids = ids
         self.file = 0
         """Index of the file being checked."""
-        self.at: dict[str, int] = {}
+        self.id_names: dict[int, str] = {}
+        """What each file's format calls the custom_id."""
 
-    def where(self, cid: str) -> str:
-        line, file = divmod(self.at[cid], len(self.paths))
-        return f"{self.paths[file]}:{line}"
+    def add(self, cid: str, line: int, slot: int) -> None:
+        """``cid`` used on ``line`` of the current file; were it used before, the problem
+        would be its problem number ``slot`` (ordered as read: file, line, slot)."""
+        self.ids.add(cid, ((self.file << _BITS | line) << _BITS) | slot)
+
+    def report_repeats(self, reports: list[FileReport]) -> None:
+        """Put the problem of each id used before in its file's problems, where the check
+        of its line would have put it."""
+        found: dict[int, list[tuple[int, int, str]]] = {}
+        for at, cid, first in repeats(self.ids):
+            file, line, slot = at >> 2 * _BITS, at >> _BITS & _MASK, at & _MASK
+            was = f"{self.paths[first >> 2 * _BITS]}:{first >> _BITS & _MASK}"
+            found.setdefault(file, []).append((slot, line, f"{self.paths[file]}:{line}: "
+                f"{self.id_names[file]} {quoted(cid)} is also used at {was}"))  # fmt: skip
+        for file, problems in found.items():
+            into = reports[file].problems
+            for slot, _, problem in sorted(problems, reverse=True):  # later ones first
+                into.insert(slot, problem)
 
 
 def _job_model(
@@ -232,6 +259,7 @@ def _validate_file(
         kind = line_fmt.name
         if fmt is None:
             fmt, provider = line_fmt, kind
+            seen.id_names[seen.file] = fmt.id_name
             if not fmt.names_model:  # the job names the model: --model or the manifest
                 model, job_problems = _job_model(path, fmt, given_model, table)
                 problems += job_problems
@@ -248,12 +276,7 @@ def _validate_file(
             problems += fmt.custom_id_problems(cid, where)
             if reason := lone_surrogate(cid):  # the anthropic pattern refuses it; others did not
                 problems.append(f"{where}: {id_name} {reason}")
-            if cid in seen.at:
-                problems.append(
-                    f"{where}: {id_name} {quoted(cid)} is also used at {seen.where(cid)}"
-                )
-            else:
-                seen.at[cid] = number * len(seen.paths) + seen.file
+            seen.add(cid, number, len(problems))  # used before: reported here, at the end
         body_key = fmt.body_key
         body = obj.get(body_key)
         problems += fmt.envelope_problems(obj, where, state)
