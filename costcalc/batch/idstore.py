@@ -14,28 +14,24 @@ BUFFER = 65_536
 BUCKETS = 1024
 """Hash partitions of a spilled store: each is read back on its own, so a check holds about
 1/1024 of the ids at once (10,000 of 10 million)."""
+ID_HASH: Callable[[str], int] = hash
+"""Which bucket an id goes to: Python's string hash (keyed SipHash, cached on the string)
+only has to agree with itself within the process; tests put one that collides here."""
 
 
 class IdStore:
     """Ids in the order they were added, each with an int saying where it was read (larger:
-    read later). Up to ``buffer`` are held in memory; then they are partitioned by a hash of
-    the id into ``buckets`` parts appended to one temporary file (unnamed: nothing is left
+    read later). Up to ``BUFFER`` are held in memory; then they are partitioned by a hash of
+    the id into ``BUCKETS`` parts appended to one temporary file (unnamed: nothing is left
     behind whatever ends the process; ``close`` frees it). Every occurrence of an id is in the
     same bucket, so the checks compare the exact strings one bucket at a time: a hash that
-    collides only puts two different ids in one bucket, it never makes them equal.
+    collides only puts two different ids in one bucket, it never makes them equal."""
 
-    The hash only has to agree with itself within the process: Python's string hash (keyed
-    SipHash, cached on the string) is the default; tests inject one that collides."""
-
-    def __init__(
-        self,
-        buffer: int = BUFFER,
-        buckets: int = BUCKETS,
-        hash_id: Callable[[str], int] = hash,
-    ) -> None:
-        self.limit = buffer
-        self.buckets = buckets
-        self.hash_id = hash_id
+    def __init__(self) -> None:
+        self.limit = BUFFER
+        self.buckets = BUCKETS
+        """A power of two."""
+        self.hash_id = ID_HASH
         self.ids: list[str] = []
         """Ids not yet written out (cleared in place: a reader may hold the list)."""
         self.at: list[int] = []
