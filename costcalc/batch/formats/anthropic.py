@@ -124,6 +124,22 @@ def claude_usage(used: Mapping[str, Any], where: str) -> LineUsage:
     """The billed tokens of a Claude Messages usage object (Anthropic's API, and Claude on
     Bedrock): input_tokens excludes cache reads and writes; cache_creation splits the writes
     by lifetime."""
+    get = used.get
+    uncached, read = get("input_tokens", 0), get("cache_read_input_tokens", 0)
+    written, output = get("cache_creation_input_tokens", 0), get("output_tokens", 0)
+    if (  # the common line (whole counts, no 1-hour split): no call per count, per line
+        get("cache_creation") is None
+        and type(uncached) is int
+        and type(read) is int
+        and type(written) is int
+        and type(output) is int
+        and uncached >= 0
+        and read >= 0
+        and written >= 0
+        and output >= 0
+    ):
+        return LineUsage(uncached, read, written, 0, output)
+    # else each count as usage_int reads it, in this order (the first bad one is reported)
     written = usage_int(used, "cache_creation_input_tokens", where)
     split = used.get("cache_creation")
     one_hour = usage_int(split, "ephemeral_1h_input_tokens", where) if is_object(split) else 0
