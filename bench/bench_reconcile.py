@@ -20,7 +20,12 @@ Memory is ru_maxrss of the command (wait4 by a middleman, bench/_measure.py): re
 process with no children, so this is the whole process tree. The floor printed is the start-up
 of ``costcalc --version`` and a bare ``python -c pass``.
 
+``--memory-sizes 3000000 10000000`` adds, for each size, costcalc's peak RSS alone (openai
+results, without and with ``--input``; one run each, no baseline, no speed verdict): memory
+must stay flat as the files grow (ids beyond 65,536 are spilled to a temporary file).
+
     python bench/bench_reconcile.py [--rounds 5] [--quick] [--report FILE]
+        [--memory-sizes N ...]
 """
 
 from __future__ import annotations
@@ -217,6 +222,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="20,000 lines, 2 rounds: a smoke test")
     ap.add_argument("--no-input", action="store_true", help="skip the --input runs")
     ap.add_argument("--report", metavar="FILE", help="also write the result rows as JSON")
+    ap.add_argument(
+        "--memory-sizes", type=int, nargs="*", default=[], metavar="N",
+        help="also costcalc's peak RSS alone at these sizes (flat memory), e.g. 3000000",
+    )  # fmt: skip
     args = ap.parse_args()
     sizes, rounds = ([20_000], 2) if args.quick else (args.sizes, args.rounds)
     largest = max(sizes)
@@ -262,6 +271,20 @@ def main() -> None:
                 "costcalc": f"{r['rss']:.1f} MiB", "baseline": f"{r['baseline_rss']:.1f} MiB",
                 "ratio": None, "min": None, "max": None, "target": "<= 150 MiB",
                 "met": r["rss"] <= 150,
+            })  # fmt: skip
+    for lines in [] if args.quick else args.memory_sizes:
+        paths = make_data(lines)
+        for with_input in (False, True):
+            inputs = paths["input"] if with_input else None
+            r1 = run(costcalc_cmd(paths["openai"], inputs))
+            case = f"openai{' + --input' if with_input else ''}"
+            print(f"{lines:>9,} {case:22} {r1.seconds:>8.2f}s {'(memory only)':>31} "
+                  f"{r1.rss_mib:>5.0f} MiB")  # fmt: skip
+            rows.append({
+                "bench": "bench_reconcile.py",
+                "metric": f"reconcile {lines:,} {case} lines: peak RSS (memory only)",
+                "costcalc": f"{r1.rss_mib:.1f} MiB", "baseline": None, "ratio": None,
+                "min": None, "max": None, "target": "<= 150 MiB", "met": r1.rss_mib <= 150,
             })  # fmt: skip
     if args.report:
         Path(args.report).write_text(json.dumps(rows, indent=1) + "\n")
