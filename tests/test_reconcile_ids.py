@@ -176,3 +176,21 @@ def test_spilled_ids_leave_no_file_behind(tmp_path: Path, monkeypatch: pytest.Mo
             assert store.spilled
             assert list(spill.iterdir()) == []
     assert list(spill.iterdir()) == []
+
+
+def test_a_temp_folder_that_cannot_be_written_is_the_machine_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated (root writes anywhere): the temp folder is a path under a regular file."""
+    from costcalc.errors import EnvironmentFailure
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(blocker / "tmp"))
+    with (
+        store_settings("spilled"),
+        IdStore() as store,
+        pytest.raises(EnvironmentFailure, match="temporary file of custom_ids"),
+    ):
+        for i in range(3):
+            store.add(str(i), i)

@@ -9,6 +9,8 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from costcalc.errors import EnvironmentFailure
+
 BUFFER = 65_536
 """Ids held in memory before they are partitioned and written out (a few MiB)."""
 BUCKETS = 1024
@@ -56,6 +58,12 @@ class IdStore:
 
     def spill(self) -> None:
         """Write the held ids out, partitioned by hash, one record per bucket."""
+        try:
+            self._spill()
+        except OSError as exc:  # a full or unwritable temp folder: the machine, not the input
+            raise _failure(exc) from None
+
+    def _spill(self) -> None:
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="costcalc-ids-")  # noqa: SIM115 (closed by close)
             self._records = [array("Q") for _ in range(self.buckets)]
@@ -86,7 +94,11 @@ class IdStore:
             return
         self.spill()
         for b in range(self.buckets):
-            yield self._read(b)
+            try:
+                part = self._read(b)
+            except OSError as exc:
+                raise _failure(exc) from None
+            yield part
 
     def _read(self, b: int) -> tuple[list[str], list[int]]:
         ids: list[str] = []
@@ -112,6 +124,11 @@ class IdStore:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _failure(exc: OSError) -> EnvironmentFailure:
+    where = f"{tempfile.gettempdir()} (the temporary file of custom_ids)"
+    return EnvironmentFailure.from_os_error(where, exc)
 
 
 def repeats(store: IdStore) -> Iterator[tuple[int, str, int]]:

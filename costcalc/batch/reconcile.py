@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from costcalc.atomic import sigterm_raises
 from costcalc.batch.formats import (
     OUTCOMES,
     LineUsage,
@@ -303,7 +302,7 @@ def reconcile(
     outputs = path_arguments(outputs, "outputs", "reconcile_batch")
     inputs = path_arguments(inputs, "inputs", "reconcile_batch")
     table = table or load_price_table()
-    with sigterm_raises(), IdStore() as result_ids, IdStore() as uploaded_ids:
+    with IdStore() as result_ids, IdStore() as uploaded_ids:
         return _reconcile(outputs, inputs, model, table, as_of, result_ids, uploaded_ids)
 
 
