@@ -16,7 +16,7 @@ group at a time keeps it near 120 MiB at either size. Needs ``pip install "costc
 
 Run from the repository root::
 
-    python bench/bench_parquet.py [--rows 10000000] [--repeat 3]
+    python bench/bench_parquet.py [--rows 10000000] [--repeat 3] [--quick] [--report FILE]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from _measure import Row, alternate, floor, median_s, peak, peak_anon, show
+from _measure import Row, alternate, finish, floor, median_s, options, peak, peak_anon
 
 DATA = Path(__file__).resolve().parent / "data"
 GEN_VERSION = 1
@@ -87,7 +87,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000_000, help="rows (10,000,000)")
     ap.add_argument("--repeat", type=int, default=3, help="alternating rounds, median kept (3)")
+    options(ap)
     args = ap.parse_args()
+    if args.quick:
+        args.rows, args.repeat = 10_000, 2
     began = time.perf_counter()
     print(f"cpus: {os.cpu_count()}; python {platform.python_version()} on {platform.platform()}")
     path = corpus(args.rows)
@@ -137,8 +140,7 @@ def main() -> None:
         ),
         (f"tokens, rows equal|{out['tokens']:,}|{raw_tokens:,}|-|==", same),
     ]
-    print()
-    show(rows)
+    finish("bench_parquet.py", rows, args.report)
     print(f"\ntotal runtime {time.perf_counter() - began:.0f}s")
 
 

@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from _measure import Row, Run, floor, peak, peak_anon, peaks, run, show
+from _measure import Row, Run, finish, floor, options, peak, peak_anon, peaks, run
 
 DATA = Path(__file__).resolve().parent / "data"
 GEN_VERSION = 1
@@ -222,7 +222,10 @@ def main() -> None:
     )
     ap.add_argument("--median-words", type=int, default=20, help="median words a row (20)")
     ap.add_argument("--sigma", type=float, default=1.0, help="lognormal shape (1.0)")
+    options(ap)
     args = ap.parse_args()
+    if args.quick:
+        args.rows, args.sample, args.seeds, args.repeat, args.more_seeds = 50_000, 2000, [1], 1, 3
     began = time.perf_counter()
     print(f"cpus: {os.cpu_count()}; python {platform.python_version()} on {platform.platform()}")
     cv = math.sqrt(math.exp(args.sigma**2) - 1)
@@ -237,8 +240,7 @@ def main() -> None:
     common = (args.sample, args.seeds, args.repeat, args.more_seeds, start_up)
     rows = bench_file(csv_path, ["--column", "text"], *common)
     rows += bench_file(jsonl_path, [], *common)
-    print()
-    show(rows)
+    finish("bench_sample.py", rows, args.report)
     print(f"\ntotal runtime {time.perf_counter() - began:.0f}s")
 
 
