@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -65,6 +64,7 @@ _, status, usage = os.wait4(proc.pid, 0)
 proc.returncode = status
 print(f"maxtree_kib={tree[0]}", file=sys.stderr)
 print(f"maxanon_kib={anon[0]}", file=sys.stderr)
+print(f"cpu_s={usage.ru_utime + usage.ru_stime}", file=sys.stderr)
 print(f"maxrss_kib={usage.ru_maxrss}", file=sys.stderr)
 sys.exit(os.waitstatus_to_exitcode(status))
 """
@@ -81,24 +81,23 @@ class Run:
     tree_mib: float = 0.0
     """Peak sum of RssAnon over the command's whole process tree at one poll (workers too)."""
     cpu_s: float = 0.0
-    """CPU seconds, user + system, of the command and the children it waited for."""
+    """CPU seconds, user + system, of the command and the children it waited for (wait4's
+    figures: the middleman's own polling is not in them)."""
 
 
 def run(cmd: Sequence[str], ok: Sequence[int] = (0,)) -> Run:
     """Run ``cmd`` to completion (exit status in ``ok``); its wall time, peak memory and
     stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *cmd], capture_output=True)
     secs = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     err = done.stderr.decode(errors="replace")
     if done.returncode not in ok or "maxrss_kib=" not in err:
         raise SystemExit(f"{' '.join(cmd)} exited with {done.returncode}: {err[-800:]}")
     kib = int(err.rsplit("maxrss_kib=", 1)[1])
     anon = int(err.rsplit("maxanon_kib=", 1)[1].split()[0])
     tree = int(err.rsplit("maxtree_kib=", 1)[1].split()[0])
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = float(err.rsplit("cpu_s=", 1)[1].split()[0])  # the command's, not the middleman's
     return Run(secs, kib / 1024, anon / 1024, done.stdout.decode(), tree / 1024, cpu)
 
 
