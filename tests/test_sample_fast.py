@@ -87,6 +87,15 @@ def test_a_small_file_for_the_sample_is_counted_exactly(tmp_path: Path) -> None:
     assert got == count_file(path) and got.sample is None and not got.estimate
 
 
+def test_a_sample_of_one_line_has_an_open_interval(tmp_path: Path) -> None:
+    """One draw has no spread: its interval is every count from 0 up, not an overflow."""
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps({"prompt": f"hello {i}"}) + "\n" for i in range(3000)))
+    got = count_file(path, sample=1, seed=1)
+    assert got.estimate and got.sample is not None and got.sample.size == 1
+    assert got.interval is not None and got.interval.low == 0 and got.interval.high > got.tokens
+
+
 def test_csv_without_quoted_newlines_is_seeked_with_quoted_ones_read_whole(tmp_path: Path) -> None:
     plain = tmp_path / "plain.csv"
     plain.write_text("id,text\n" + "".join(f'{i},"row, number {i}"\n' for i in range(3000)))

@@ -487,8 +487,10 @@ def _weighted_estimate(
         mean = sum(z * h for z, h in zs) / n
         var = sum(h * (z - mean) ** 2 for z, h in zs) / (n - 1) if n > 1 else math.inf
         half = t95(n - 1) * math.sqrt(var / n) if n > 1 else math.inf
+        if not math.isfinite(half):  # one draw: no spread to bound it by
+            return mean, Interval(low=0, high=sys.maxsize, confidence=0.95)
         low = max(0, math.floor(mean - half))
-        high = math.ceil(mean + half) if math.isfinite(half) else sys.maxsize
+        high = math.ceil(mean + half)
         return mean, Interval(low=low, high=high, confidence=0.95)
 
     limit = tok.context_limit
