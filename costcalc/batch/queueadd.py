@@ -269,18 +269,27 @@ def _add_chunks(
                 ) from None
             added += len(chunk)
             last = name(chunk[-1][0])
-            for cid in already:
-                warnings.warn(
-                    f"custom_id {cid!r} is already in the queue; not added again",
-                    CostcalcNote,
-                    stacklevel=3,
-                )
+            # a retry of a big add would otherwise write a note per task: a few are named,
+            # more are summed up per transaction
+            notes = (
+                [f"custom_id {cid!r} is already in the queue; not added again" for cid in already]
+                if len(already) <= NAMED_NOTES
+                else [
+                    f"{len(already):,} custom_ids are already in the queue, {already[0]!r} to "
+                    f"{already[-1]!r} among them; not added again"
+                ]
+            )
+            for note in notes:
+                warnings.warn(note, CostcalcNote, stacklevel=3)
             _fault("committed")
             yield ids
     finally:
         if conn is not None:
             conn.close()
 
+
+NAMED_NOTES = 3
+"""Up to this many already queued ids of a transaction get a note each; more, one note."""
 
 INSERT_TASK = (
     "INSERT INTO tasks (id, custom_id, request, added_at) VALUES (?, ?, ?, ?) "
