@@ -76,6 +76,17 @@ def main() -> None:
     if args.quick:
         args.rows = 20_000
     print(machine())
+    import importlib.util
+    import shutil
+
+    missing = [m for m in ("pyspark", "pyarrow") if importlib.util.find_spec(m) is None]
+    if missing or shutil.which("java") is None:
+        why = f"{', '.join(missing)} not installed" if missing else "no java on PATH"
+        print(f"skipped: {why} (pip install 'costcalc[spark]'; Spark needs Java 17)")
+        row = result("bench_spark.py", f"spark local: skipped ({why})", "-", "-", None,
+                     "(needs pyspark and Java)", True)  # fmt: skip
+        finish("bench_spark.py", [row], args.report)
+        return
 
     from costcalc import count_on_spark
     from costcalc.spark import spark_session
