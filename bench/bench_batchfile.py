@@ -3,24 +3,26 @@
 Both read the same CSV (1,000,000 rows, generated once under bench/data/, git-ignored) and
 write the same OpenAI batch lines; costcalc also splits them into files within the
 provider's limits, hashes each part, keeps a sample for the quote and writes a manifest.
-Printed side by side in one run: rows per second, the throughput ratio (target >= 0.7x of
-the raw loop) and peak memory of each, measured in a child process.
+The two sides alternate for ``--rounds`` rounds (which goes first alternates too), each a
+child process; printed: rows per second (medians), the median of the per-round throughput
+ratios with min and max (target >= 0.7x of the raw loop), the floor (``python -c pass``) and
+each side's peak memory (the whole process tree's RssAnon, bench/_measure.py).
 
-    python bench/bench_batchfile.py [--rows 1000000]
+    python bench/bench_batchfile.py [--rows 1000000] [--rounds 5] [--quick] [--report FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import os
-import platform
 import random
-import subprocess
+import shutil
+import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _measure import Result, alternate, finish, machine, options, python_floor, result, spread
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -76,45 +78,57 @@ build(sys.argv[1], "gpt-4o-mini", sys.argv[2], template=sys.argv[3], force=True)
 """
 
 
-def child(code: str, *args: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of a child Python process running ``code``."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args])
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if status != 0:
-        sys.exit(f"child failed with status {status}")
-    return wall, usage.ru_maxrss / 1024
+BENCH = "bench_batchfile.py"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (5)")
+    options(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.rounds = 5_000, 2
+    print(machine())
     src = make_csv(args.rows)
-    size = src.stat().st_size
     with tempfile.TemporaryDirectory() as tmp:
-        child(RAW, str(src), os.path.join(tmp, "warm.jsonl"))  # warm the page cache
-        raw_s, raw_rss = child(RAW, str(src), os.path.join(tmp, "raw.jsonl"))
-        ours_s, ours_rss = child(COSTCALC, str(src), os.path.join(tmp, "out"), TEMPLATE)
-        parts = sorted(Path(tmp, "out").glob("*.jsonl"))
+        raw_out, ours_out = Path(tmp, "raw.jsonl"), Path(tmp, "out")
+        cmds = {
+            "raw": [sys.executable, "-c", RAW, str(src), str(raw_out)],
+            "costcalc": [sys.executable, "-c", COSTCALC, str(src), str(ours_out), TEMPLATE],
+        }
+        python_floor()
+        alternate(1, {"raw": cmds["raw"]})  # warm the page cache; not counted
+        print(f"{args.rows:,} rows, {args.rounds} alternating rounds, each a child process:")
+        runs = alternate(args.rounds, cmds)
+        parts = sorted(ours_out.glob("*.jsonl"))
         lines = sum(1 for p in parts for _ in p.open("rb"))
-        raw_bytes = Path(tmp, "raw.jsonl").stat().st_size
+        raw_bytes = raw_out.stat().st_size
         ours_bytes = sum(p.stat().st_size for p in parts)
-    mib = size / 2**20
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs")
-    print(f"input {args.rows:,} rows, {mib:,.0f} MiB")
-    print(f"{'':<34}{'seconds':>9}{'rows/s':>12}{'peak RSS':>11}")
-    for label, secs, rss in (
-        ("raw json.dumps loop (one file)", raw_s, raw_rss),
-        ("costcalc batch build", ours_s, ours_rss),
-    ):
-        print(f"{label:<34}{secs:>9.2f}{args.rows / secs:>12,.0f}{rss:>8.0f} MiB")
-    ratio = raw_s / ours_s
+        shutil.rmtree(ours_out)
+    raw_s = statistics.median(r.seconds for r in runs["raw"])
+    ours_s = statistics.median(r.seconds for r in runs["costcalc"])
+    ratios = [a.seconds / b.seconds for a, b in zip(runs["raw"], runs["costcalc"], strict=True)]
+    ratio, low, high = spread(ratios)
+    print(f"input {args.rows:,} rows, {src.stat().st_size / 2**20:,.0f} MiB")
     print(f"costcalc wrote {lines:,} lines in {len(parts)} part(s), {ours_bytes:,} bytes")
     print(f"the raw loop wrote {raw_bytes:,} bytes")
     verdict = "met" if ratio >= 0.7 else "NOT met"
-    print(f"throughput ratio costcalc / raw: {ratio:.2f}x (target >= 0.70x: {verdict})")
+    print(
+        f"throughput ratio costcalc / raw: median {ratio:.2f}x ({low:.2f}-{high:.2f}) "
+        f"(target >= 0.70x: {verdict})"
+    )
+    tree = {k: max(r.tree_mib for r in v) for k, v in runs.items()}
+    rows: list[Result] = [
+        result(BENCH, f"batch build {args.rows:,} rows: speed vs raw json.dumps loop",
+               f"{args.rows / ours_s:,.0f} rows/s", f"{args.rows / raw_s:,.0f} rows/s", ratios,
+               ">= 0.70x", ratio >= 0.7),
+        result(BENCH, f"batch build {args.rows:,} rows: peak RssAnon (process tree)",
+               f"{tree['costcalc']:.1f} MiB", f"{tree['raw']:.1f} MiB", None, "(report)", True),
+        result(BENCH, "batch build: every row written", f"{lines:,} lines", f"{args.rows:,} rows",
+               None, "==", lines == args.rows),
+    ]  # fmt: skip
+    finish(BENCH, rows, args.report)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import Run, run
+from _measure import Run, finish, run
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -322,8 +322,7 @@ def main() -> None:
                     ">= 0.80x",
                 )
             )
-    if args.report:
-        args.report.write_text(json.dumps(rows, indent=1) + "\n")
+    finish("bench_queue.py", rows, str(args.report) if args.report else None)
 
 
 def row(metric: str, mine: str, base: str, r: dict[str, object], target: str) -> dict[str, object]:

@@ -22,6 +22,10 @@ Python running this script.
 
     python bench/bench_quote.py [--only start-up|in-process|check] [--runs 30]
                                 [--rounds 21] [--calls 1000] [--check-runs 5]
+                                [--quick] [--report FILE]
+
+The scaling of `check` and `diff` (1k, 3k, 10k workloads) is bench_check.py's; the start-up of
+`--help` and `--version` bench_startup.py's.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import platform
 import random
 import resource
 import shutil
@@ -42,9 +45,12 @@ import venv
 from collections.abc import Callable
 from pathlib import Path
 
+from _measure import Result, finish, machine, options, python_floor, result
+
 HERE = Path(__file__).resolve().parent
 GENAI_VENV = HERE / ".venv-genai-prices"
 SECTIONS = ("start-up", "in-process", "check")
+BENCH = "bench_quote.py"
 
 
 # --- start-up: a fresh process each -----------------------------------------------------------
@@ -80,14 +86,18 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def start_up(runs: int) -> None:
+def start_up(runs: int) -> list[Result]:
     ours, theirs = costcalc_command(), genai_prices_command()
     timed(ours), timed(theirs)  # warm the file cache; not counted
     a: list[float] = []
     b: list[float] = []
-    for _ in range(runs):
-        a.append(timed(ours))
-        b.append(timed(theirs))
+    for r in range(runs):
+        if r % 2 == 0:
+            a.append(timed(ours))
+            b.append(timed(theirs))
+        else:
+            b.append(timed(theirs))
+            a.append(timed(ours))
     gp_python = str(GENAI_VENV / "bin" / "python")
     version = subprocess.run(
         [gp_python, "-c", "import genai_prices; print(genai_prices.__version__)"],
@@ -95,6 +105,7 @@ def start_up(runs: int) -> None:
         text=True,
     ).stdout.strip()
     print(f"\nstart-up: a fresh process each, {runs} runs each, alternating")
+    python_floor()
     print(f"{'command':<48} {'median':>9} {'mean':>9} {'min':>9}")
     rows = (
         (" ".join(["costcalc", *ours[1:]]), a),
@@ -103,9 +114,22 @@ def start_up(runs: int) -> None:
     for label, xs in rows:
         med, mean, low = (f(xs) * 1000 for f in (statistics.median, statistics.mean, min))
         print(f"{label:<48} {med:>7.0f}ms {mean:>7.0f}ms {low:>7.0f}ms")
-    ratio = statistics.median(a) / statistics.median(b)
+    shares = [ours_s / theirs_s for ours_s, theirs_s in zip(a, b, strict=True)]
+    ratio = statistics.median(shares)
     verdict = "met" if ratio <= 0.6 else "NOT met"
-    print(f"ratio costcalc / genai-prices (median): {ratio:.2f}x (target <= 0.60x: {verdict})")
+    print(f"ratio costcalc / genai-prices wall time (median of rounds): {ratio:.2f}x "
+          f"(target <= 0.60x: {verdict})")  # fmt: skip
+    return [
+        result(
+            BENCH,
+            "quote start-up: wall time, share of genai-prices -p calc's",
+            f"{statistics.median(a) * 1000:.0f} ms",
+            f"{statistics.median(b) * 1000:.0f} ms",
+            shares,
+            "<= 0.60x",
+            ratio <= 0.6,
+        )
+    ]
 
 
 # --- in-process: the price table loaded once ----------------------------------------------------
@@ -113,8 +137,12 @@ def start_up(runs: int) -> None:
 IN_PROCESS = (
     # (costcalc's name, what kind of model, genai-prices' model and provider)
     ("gpt-4o", "curated", "gpt-4o", "openai"),
+    ("claude-sonnet-4-5", "curated", "claude-sonnet-4-5", "anthropic"),
+    ("gemini-2.5-flash", "curated", "gemini-2.5-flash", "google"),
     ("mistral:mistral-large-latest", "catalogue", "mistral-large-latest", "mistral"),
 )
+CATALOGUE_SAMPLE = 40
+"""Models drawn (seeded) from all genai-prices knows, for the catalogue-wide figure."""
 IN_PROCESS_TARGET = 1.0
 
 
@@ -126,7 +154,7 @@ def _per_call(calls: int, f: Callable[[], object]) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def in_process(rounds: int, calls: int) -> None:
+def in_process(rounds: int, calls: int) -> list[Result]:
     from decimal import Decimal
 
     import genai_prices
@@ -135,6 +163,7 @@ def in_process(rounds: int, calls: int) -> None:
     import costcalc
 
     table = costcalc.load_price_table()
+    out: list[Result] = []
     print(
         f"\nin-process: the price table loaded once, {rounds} rounds of {calls:,} calls each "
         "side, alternating; ratio = costcalc quotes/s / calc_price calls/s"
@@ -175,7 +204,82 @@ def in_process(rounds: int, calls: int) -> None:
             f"{label:<42} {ours_us:>12.1f} µs {theirs_us:>10.1f} µs {median:>7.2f}x "
             f"{min(ratios):>6.2f}x {max(ratios):>6.2f}x  >= {IN_PROCESS_TARGET:.2f}x: {verdict}"
         )
+        out.append(
+            result(
+                BENCH,
+                f"quote in-process, {label}: quotes/s vs calc_price calls/s",
+                f"{ours_us:.1f} µs",
+                f"{theirs_us:.1f} µs",
+                ratios,
+                f">= {IN_PROCESS_TARGET:.2f}x",
+                median >= IN_PROCESS_TARGET,
+            )
+        )
+    out.append(_catalogue_sample(table, rounds, max(calls // 10, 20)))
     print(f"(genai-prices {genai_prices.__version__}; times are medians per call)")
+    return out
+
+
+def _catalogue_sample(table: object, rounds: int, calls: int) -> Result:
+    """Quotes per second over models drawn at random (seed 7) from every model genai-prices
+    knows that both price, each side calling every model in turn: the throughput of a loop
+    over the catalogue, not of one lookup. Each round's ratio is calc_price's time for the
+    whole set over costcalc's; the per-model ratios' median and minimum are printed too."""
+    from decimal import Decimal
+
+    from genai_prices import Usage, calc_price, data_snapshot
+
+    import costcalc
+
+    every = [(p.id, m.id) for p in data_snapshot.get_snapshot().providers for m in p.models]
+    usage = Usage(input_tokens=1000, output_tokens=200)
+    pairs = []
+    for pid, mid in random.Random(7).sample(every, len(every)):
+        workload = costcalc.Workload(
+            model=f"{pid}:{mid}",
+            requests=1000,
+            input_tokens=Decimal(1000),
+            output_tokens=Decimal(200),
+        )
+        try:
+            costcalc.quote(workload, table)  # type: ignore[arg-type]
+            calc_price(usage, mid, provider_id=pid)
+        except Exception:  # a model one side cannot price (no prices on the day, a free model)
+            continue
+        pairs.append((workload, mid, pid))
+        if len(pairs) == CATALOGUE_SAMPLE:
+            break
+    ours_s = [0.0] * len(pairs)
+    theirs_s = [0.0] * len(pairs)
+    ratios = []
+    for r in range(rounds):
+        gc.collect()
+        for i, (w, mid, pid) in enumerate(pairs):
+            sides = [
+                (ours_s, lambda w=w: costcalc.quote(w, table)),  # type: ignore[arg-type]
+                (theirs_s, lambda m=mid, p=pid: calc_price(usage, m, provider_id=p)),
+            ]
+            for store, f in sides if r % 2 == 0 else sides[::-1]:
+                store[i] += _per_call(calls, f)
+        ratios.append(sum(theirs_s) / sum(ours_s))  # cumulative: the rounds so far
+    per_model = sorted(t / o for o, t in zip(ours_s, theirs_s, strict=True))
+    label = f"{len(pairs)} catalogue models (seed 7), all of them in turn"
+    median = statistics.median(ratios)
+    print(
+        f"{label:<42} {sum(ours_s) / rounds / len(pairs) * 1e6:>12.1f} µs "
+        f"{sum(theirs_s) / rounds / len(pairs) * 1e6:>10.1f} µs {median:>7.2f}x; per model: "
+        f"median {statistics.median(per_model):.2f}x, lowest {per_model[0]:.2f}x"
+    )
+    return result(
+        BENCH,
+        f"quote in-process, {label}: quotes/s vs calc_price calls/s (per model: median "
+        f"{statistics.median(per_model):.2f}x, lowest {per_model[0]:.2f}x)",
+        f"{sum(ours_s) / rounds / len(pairs) * 1e6:.1f} µs",
+        f"{sum(theirs_s) / rounds / len(pairs) * 1e6:.1f} µs",
+        ratios,
+        f">= {IN_PROCESS_TARGET:.2f}x",
+        median >= IN_PROCESS_TARGET,
+    )
 
 
 # --- check: 1,000 workloads -----------------------------------------------------------------------
@@ -220,7 +324,7 @@ def child_cpu(cmd: list[str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def check(runs: int, workloads: int = 1000) -> None:
+def check(runs: int, workloads: int = 1000) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "costcalc.yaml"
         config.write_text(check_config(workloads), encoding="utf-8")
@@ -234,6 +338,17 @@ def check(runs: int, workloads: int = 1000) -> None:
         f"CPU (user + system): median {median:.2f} s, min {min(cpu):.2f} s, max {max(cpu):.2f} s "
         f"(target < {CHECK_TARGET_S:.0f} s: {verdict})"
     )
+    return [
+        result(
+            BENCH,
+            f"check of {workloads:,} workloads: CPU s (user + system)",
+            f"{median:.2f} s ({min(cpu):.2f}-{max(cpu):.2f})",
+            "-",
+            None,
+            f"< {CHECK_TARGET_S:.0f} s",
+            median < CHECK_TARGET_S,
+        )
+    ]
 
 
 def main() -> None:
@@ -243,15 +358,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=21, help="in-process rounds")
     parser.add_argument("--calls", type=int, default=1000, help="in-process calls per round")
     parser.add_argument("--check-runs", type=int, default=5)
+    options(parser)
     args = parser.parse_args()
     sections = args.only or SECTIONS
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs")
+    if args.quick:
+        args.runs, args.rounds, args.calls, args.check_runs = 3, 3, 200, 2
+    print(machine())
+    rows: list[Result] = []
     if "start-up" in sections:
-        start_up(args.runs)
+        if args.quick and not GENAI_VENV.exists():
+            print(f"\nstart-up: skipped with --quick ({GENAI_VENV} is not made yet)")
+        else:
+            rows += start_up(args.runs)
     if "in-process" in sections:
-        in_process(args.rounds, args.calls)
+        rows += in_process(args.rounds, args.calls)
     if "check" in sections:
-        check(args.check_runs)
+        rows += check(args.check_runs, 200 if args.quick else 1000)
+    finish(BENCH, rows, args.report)
 
 
 if __name__ == "__main__":

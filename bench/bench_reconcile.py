@@ -38,7 +38,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import run
+from _measure import finish, run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data" / "reconcile"
@@ -283,11 +283,10 @@ def main() -> None:
             rows.append({
                 "bench": "bench_reconcile.py",
                 "metric": f"reconcile {lines:,} {case} lines: peak RSS (memory only)",
-                "costcalc": f"{r1.rss_mib:.1f} MiB", "baseline": None, "ratio": None,
+                "costcalc": f"{r1.rss_mib:.1f} MiB", "baseline": "-", "ratio": None,
                 "min": None, "max": None, "target": "<= 150 MiB", "met": r1.rss_mib <= 150,
             })  # fmt: skip
-    if args.report:
-        Path(args.report).write_text(json.dumps(rows, indent=1) + "\n")
+    finish("bench_reconcile.py", rows, args.report)  # the table, and the rows as JSON
 
 
 if __name__ == "__main__":

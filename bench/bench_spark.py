@@ -12,7 +12,10 @@ and that the three totals agree. Needs ``pip install "costcalc[spark]"`` and Jav
 
 Run from the repository root::
 
-    python bench/bench_spark.py [--rows 1000000] [--master "local[2]"]
+    python bench/bench_spark.py [--rows 1000000] [--master "local[2]"] [--quick] [--report FILE]
+
+One run a side (Spark's start-up is minutes of a whole run); its rows are reported, not
+judged against a target.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import argparse
 import random
 import time
 from pathlib import Path
+
+from _measure import finish, machine, options, result
 
 DATA = Path(__file__).resolve().parent / "data"
 TEXT = (
@@ -66,7 +71,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--master", default="local[2]")
+    options(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.rows = 20_000
+    print(machine())
+    import importlib.util
+    import shutil
+
+    missing = [m for m in ("pyspark", "pyarrow") if importlib.util.find_spec(m) is None]
+    if missing or shutil.which("java") is None:
+        why = f"{', '.join(missing)} not installed" if missing else "no java on PATH"
+        print(f"skipped: {why} (pip install 'costcalc[spark]'; Spark needs Java 17)")
+        row = result("bench_spark.py", f"spark local: skipped ({why})", "-", "-", None,
+                     "(needs pyspark and Java)", True)  # fmt: skip
+        finish("bench_spark.py", [row], args.report)
+        return
 
     from costcalc import count_on_spark
     from costcalc.spark import spark_session
@@ -88,6 +108,17 @@ def main() -> None:
     print(f"spark warm count     {timings[1]:.1f} s ({args.rows / timings[1]:,.0f} rows/s)")
     print(f"one process          {local_time:.1f} s ({args.rows / local_time:,.0f} rows/s)")
     print(f"speed-up (warm)      {local_time / timings[1]:.2f}x")
+    bench = "bench_spark.py"
+    rows = [
+        result(bench, f"spark {args.master}, warm count of {args.rows:,} rows vs one process",
+               f"{timings[1]:.1f} s", f"{local_time:.1f} s", local_time / timings[1],
+               "(report)", True),
+        result(bench, "spark start-up and first count", f"{started:.1f} s + {timings[0]:.1f} s",
+               "-", None, "(report)", True),
+        result(bench, "spark total = one process's total", f"{count.tokens:,}",
+               f"{local_total:,}", None, "==", count.tokens == local_total),
+    ]  # fmt: skip
+    finish(bench, rows, args.report)
 
 
 if __name__ == "__main__":

@@ -1,23 +1,33 @@
 """Benchmark costcalc's offline token counter (``count_file`` / ``costcalc tokens``).
 
 Measures, against a raw tiktoken loop (read lines, ``json.loads``, ``encode_ordinary`` of every
-message's content, sum) over the same OpenAI-batch JSONL corpus:
+message's content, sum) over the same OpenAI-batch JSONL corpus. The raw loop's encoding is
+built by tiktoken's own loader (``tiktoken.load.load_tiktoken_bpe``) from the o200k_base file
+costcalc ships, with the pattern and special tokens copied literally from
+``tiktoken_ext.openai_public`` into this file: nothing of costcalc's is on that side.
 
 1. throughput on one core: ``count_file(corpus, jobs=1)`` vs the raw loop (target >= 0.9x),
    and that costcalc's total = raw total + requests * (3 per message + 3 reply + "user");
 2. throughput with ``jobs=2`` vs the same single-core raw loop (target >= 1.6x);
-3. peak RSS of ``costcalc tokens FILE --format json`` on a ~1 GB file, in a subprocess
-   (target <= 150 MiB with jobs=1; jobs=2 reported as the largest process of the tree);
+3. peak memory of ``costcalc tokens FILE --format json`` on a ~1 GB file, in a subprocess
+   (target <= 150 MiB with jobs=1); with ``--jobs 2`` the whole process tree's: the largest
+   sum of RssAnon over the parent and its workers at one poll (bench/_measure.py), beside the
+   floor (python + tiktoken + o200k_base built by the raw loader);
 4. ``--sample N`` on 1,000,000 rows vs the full count: speedup (target >= 20x), relative error
-   (target <= 1%) and whether the 95% interval covers the exact total.
+   (target <= 1%) and whether the 95% interval covers the exact total (rows of uniform length
+   here: sampling on skewed data over many seeds is bench_sample.py's).
+
+Every timing alternates the sides for ``--rounds`` rounds (which goes first alternates too)
+and reports the median of the per-round ratios with their min and max; never the best round.
 
 The corpora are generated once from a fixed seed out of real offline text (Python standard
 library docstrings and code, numbers, JSON fragments, phrases in several scripts) and cached
 in bench/data/ (git-ignored); they are rebuilt only if missing or of the wrong size.
 
-Run from the repository root (about 9 minutes on 2 cores; 1.8 GB of disk for the data)::
+Run from the repository root (about 15 minutes on 2 cores; 1.8 GB of disk for the data)::
 
-    /tmp/ed/bin/python bench/bench_tokens.py [--size-mb 200] [--sample 20000] [--skip-rss]
+    python bench/bench_tokens.py [--size-mb 200] [--sample 20000] [--rounds 5] [--skip-rss]
+                                 [--quick] [--report FILE]
 """
 
 from __future__ import annotations
@@ -27,10 +37,8 @@ import ast
 import json
 import math
 import os
-import platform
 import random
 import shutil
-import subprocess
 import sys
 import sysconfig
 import time
@@ -40,13 +48,30 @@ from pathlib import Path
 from typing import Any
 
 import tiktoken
-from _measure import Row, show  # bench/ is on sys.path when a bench runs
+import tiktoken.load
+from _measure import Result, finish, floor_of, machine, options, result, run, spread
 
 from costcalc import __version__
 from costcalc.tokens.count import count_file
-from costcalc.tokens.encodings import get_encoding
 
 MIB = 1024 * 1024
+BENCH = "bench_tokens.py"
+ENCODING_FILE = (
+    Path(__file__).resolve().parent.parent / "costcalc" / "encodings" / "o200k_base.tiktoken"
+)
+# tiktoken_ext.openai_public's o200k_base, copied literally (not imported from costcalc)
+O200K_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+O200K_SPECIAL = {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}
 SEED = 20240611
 GEN_VERSION = 1
 DATA = Path(__file__).resolve().parent / "data"
@@ -75,12 +100,12 @@ class Pool:
     words: list[str]
 
 
-def build_pool() -> Pool:
+def build_pool(max_files: int | None = None) -> Pool:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     skip = {"site-packages", "test", "tests", "idle_test"}
     prose: list[str] = []
     code: list[list[str]] = []
-    for path in sorted(stdlib.rglob("*.py")):
+    for path in sorted(stdlib.rglob("*.py"))[:max_files]:
         if skip & set(path.parts):
             continue
         try:
@@ -137,9 +162,13 @@ def make_text(rng: random.Random, pool: Pool, length: int) -> str:
     return "".join(parts)[:length].strip() or "empty"
 
 
+POOL_FILES: int | None = None
+"""Source files the text pool reads (all; a few hundred with --quick)."""
+
+
 def write_corpus(path: Path, stop: Callable[[int, int], bool], length: Callable[[], int]) -> int:
     """Write batch lines until ``stop(bytes, rows)``; return the row count."""
-    pool, rng = build_pool(), random.Random(SEED)
+    pool, rng = build_pool(POOL_FILES), random.Random(SEED)
     rows = size = 0
     with path.open("wb") as f:
         while not stop(size, rows):
@@ -190,26 +219,39 @@ def concat(src: Path, copies: int) -> Callable[[Path], int]:
     return build
 
 
-def best_of(repeat: int, **funcs: Callable[[], Any]) -> tuple[dict[str, Any], dict[str, float]]:
-    """Run ``funcs`` in ``repeat`` interleaved rounds; (last result, best seconds) of each.
-
-    The best of a few rounds, taken in turns, is what survives a noisy (shared, virtual) host.
-    """
+def rounds(n: int, **funcs: Callable[[], Any]) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    """Run ``funcs`` in ``n`` rounds, in turns, the order reversed every other round; (last
+    result, seconds of every round) of each. Never the best round: the ratios are taken per
+    round and reported as median, min and max."""
     results: dict[str, Any] = {}
     runs: dict[str, list[float]] = {name: [] for name in funcs}
-    for _ in range(repeat):
-        for name, func in funcs.items():
+    names = list(funcs)
+    for i in range(n):
+        for name in names if i % 2 == 0 else names[::-1]:
             start = time.perf_counter()
-            results[name] = func()
+            results[name] = funcs[name]()
             runs[name].append(time.perf_counter() - start)
     for name, secs in runs.items():
-        print(f"  {name:10} best {min(secs):6.2f}s of {', '.join(f'{t:.2f}' for t in secs)}")
-    return results, {name: min(secs) for name, secs in runs.items()}
+        med = sorted(secs)[len(secs) // 2]
+        print(f"  {name:10} median {med:6.2f}s of {', '.join(f'{t:.2f}' for t in secs)}")
+    return results, runs
 
 
-def raw_count(path: Path) -> tuple[int, int]:
+def per_round(costcalc: list[float], baseline: list[float]) -> list[float]:
+    return [b / a for a, b in zip(costcalc, baseline, strict=True)]
+
+
+def raw_encoding() -> tiktoken.Encoding:
+    """o200k_base as tiktoken itself builds it from the shipped file (no cache copy written)."""
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", "")
+    ranks = tiktoken.load.load_tiktoken_bpe(str(ENCODING_FILE))
+    return tiktoken.Encoding(
+        "o200k_base", pat_str=O200K_PATTERN, mergeable_ranks=ranks, special_tokens=O200K_SPECIAL
+    )
+
+
+def raw_count(path: Path, enc: tiktoken.Encoding) -> tuple[int, int]:
     """The baseline: (content tokens, requests) with plain tiktoken, one line at a time."""
-    enc = get_encoding("o200k_base")
     tokens = requests = 0
     with path.open("rb") as f:
         for line in f:
@@ -220,43 +262,23 @@ def raw_count(path: Path) -> tuple[int, int]:
     return tokens, requests
 
 
-# Runs the command and reports its peak RSS. The measurement needs this small middleman:
-# a child started straight from this (big) process would inherit its RSS high-water mark.
-_RSS_WRAPPER = """
-import os, subprocess, sys
-proc = subprocess.Popen(sys.argv[1:])
-_, status, usage = os.wait4(proc.pid, 0)  # ru_maxrss: the process and the children it waited for
-print(f"maxrss_kib={usage.ru_maxrss}", file=sys.stderr)
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def peak_rss(cmd: list[str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MiB of the largest process in the tree, stdout) of ``cmd``."""
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *cmd], capture_output=True)
-    secs = time.perf_counter() - start
-    if done.returncode:
-        raise SystemExit(f"{' '.join(cmd)} exited with {done.returncode}: {done.stderr!r:.500}")
-    kib = int(done.stderr.decode().rsplit("maxrss_kib=", 1)[1])
-    return secs, kib / 1024, done.stdout.decode()
-
-
-def bench_throughput(corpus: Path, repeat: int) -> tuple[list[Row], int]:
+def bench_throughput(corpus: Path, n: int, enc: tiktoken.Encoding) -> tuple[list[Result], int]:
     size = corpus.stat().st_size / MIB
-    print(f"\nthroughput on {corpus.name} ({size:,.0f} MiB, page cache warm):")
-    res, best = best_of(
-        repeat,
-        raw=lambda: raw_count(corpus),
+    print(f"\nthroughput on {corpus.name} ({size:,.1f} MiB, page cache warm), {n} rounds:")
+    res, secs = rounds(
+        n,
+        raw=lambda: raw_count(corpus, enc),
         jobs1=lambda: count_file(corpus, model="gpt-4o", jobs=1),
         jobs2=lambda: count_file(corpus, model="gpt-4o", jobs=2),
     )
     (raw_tokens, requests), r1, r2 = res["raw"], res["jobs1"], res["jobs2"]
-    t_raw, t1, t2 = best["raw"], best["jobs1"], best["jobs2"]
+    one, two = per_round(secs["jobs1"], secs["raw"]), per_round(secs["jobs2"], secs["raw"])
+    t_raw, t1, t2 = (spread(secs[k])[0] for k in ("raw", "jobs1", "jobs2"))
     print(
-        f"  MiB/s: raw {size / t_raw:.2f}, costcalc jobs=1 {size / t1:.2f}, jobs=2 {size / t2:.2f}"
+        f"  MiB/s (median): raw {size / t_raw:.2f}, costcalc jobs=1 {size / t1:.2f}, "
+        f"jobs=2 {size / t2:.2f}"
     )
-    per_request = 3 + 3 + len(get_encoding("o200k_base").encode_ordinary("user"))
+    per_request = 3 + 3 + len(enc.encode_ordinary("user"))
     expected = raw_tokens + requests * per_request
     diff = r1.tokens - raw_tokens
     print(f"  raw content tokens {raw_tokens:,} over {requests:,} requests")
@@ -264,105 +286,129 @@ def bench_throughput(corpus: Path, repeat: int) -> tuple[list[Row], int]:
     same = diff == expected - raw_tokens
     print(f"  costcalc - raw     {diff:,} = {requests:,} requests x {per_request}: {same}")
     ok = r1.tokens == expected == r2.tokens and r1.requests == requests
-    speed = f"{size / t_raw:.2f}"
+    speed = f"{size / t_raw:.2f} MiB/s"
     return [
-        (f"1 core, MiB/s|{size / t1:.2f}|{speed}|{t_raw / t1:.3f}|>= 0.9", t_raw / t1 >= 0.9),
-        (
-            f"jobs=2 vs raw 1 core, MiB/s|{size / t2:.2f}|{speed}|{t_raw / t2:.3f}|>= 1.6",
-            t_raw / t2 >= 1.6,
-        ),
-        (f"tokens = raw + overhead|{r1.tokens:,}|{expected:,}|{r1.tokens / expected:.6f}|== 1", ok),
-    ], requests
+        result(BENCH, "tokens, 1 core: speed vs raw tiktoken loop", f"{size / t1:.2f} MiB/s",
+               speed, one, ">= 0.90x", spread(one)[0] >= 0.9),
+        result(BENCH, "tokens, jobs=2: speed vs raw loop on 1 core", f"{size / t2:.2f} MiB/s",
+               speed, two, ">= 1.60x", spread(two)[0] >= 1.6),
+        result(BENCH, "tokens = raw + per-request overhead", f"{r1.tokens:,}", f"{expected:,}",
+               r1.tokens / expected, "== 1", ok),
+    ], requests  # fmt: skip
 
 
-def bench_rss(corpus: Path, copies: int) -> list[Row]:
+def bench_rss(corpus: Path, copies: int) -> list[Result]:
     big = cached(
-        DATA / f"corpus_x{copies}.jsonl",
+        DATA / f"{corpus.stem}_x{copies}.jsonl",
         {"v": GEN_VERSION, "src_bytes": corpus.stat().st_size, "copies": copies},
         concat(corpus, copies),
     )
-    load = "import costcalc.tokens as t; t.get_encoding('o200k_base')"
-    _, floor, _ = peak_rss([sys.executable, "-c", load])
-    print(f"\npeak RSS on {big.name} ({big.stat().st_size / MIB:,.0f} MiB), in a subprocess:")
-    print(f"  floor: python + costcalc + o200k_base built: {floor:.1f} MiB")
-    rows: list[Row] = []
+    load = (
+        "import os, tiktoken, tiktoken.load; os.environ['TIKTOKEN_CACHE_DIR'] = ''; "
+        f"tiktoken.Encoding('o200k_base', pat_str={O200K_PATTERN!r}, special_tokens={{}}, "
+        f"mergeable_ranks=tiktoken.load.load_tiktoken_bpe({str(ENCODING_FILE)!r}))"
+    )
+    print(f"\npeak memory on {big.name} ({big.stat().st_size / MIB:,.0f} MiB), in a subprocess:")
+    floor = floor_of("python + tiktoken + o200k_base built", [sys.executable, "-c", load], 1)
+    rows: list[Result] = []
     for jobs in (1, 2):
         cmd = [str(Path(sys.executable).with_name("costcalc")), "tokens", str(big)]
         cmd += ["--format", "json", "--jobs", str(jobs)]
-        secs, peak, out = peak_rss(cmd)
-        tokens = json.loads(out)["tokens"]
-        print(f"  {' '.join(cmd[1:])}\n    {secs:.1f}s, {tokens:,} tokens, peak {peak:.1f} MiB")
-        target = "<= 150" if jobs == 1 else "(report)"
-        stats = f"{peak:.1f}|{floor:.1f} (floor)|{peak / floor:.2f}"
-        rows.append((f"peak RSS jobs={jobs}, MiB|{stats}|{target}", peak <= 150 or jobs > 1))
+        done = run(cmd)
+        tokens = json.loads(done.stdout)["tokens"]
+        print(
+            f"  {' '.join(cmd[1:])}\n    {done.seconds:.1f}s, {tokens:,} tokens, peak RSS "
+            f"{done.rss_mib:.1f} MiB (largest process), tree RssAnon {done.tree_mib:.1f} MiB"
+        )
+        rows.append(
+            result(
+                BENCH,
+                f"tokens --jobs {jobs}: peak RssAnon of the whole process tree",
+                f"{done.tree_mib:.1f} MiB",
+                f"{floor.anon_mib:.1f} MiB (floor)",
+                None,
+                "<= 150 MiB" if jobs == 1 else "(report)",
+                done.tree_mib <= 150 or jobs > 1,
+            )
+        )
+        rows.append(
+            result(BENCH, f"tokens --jobs {jobs}: peak RSS of the largest process (ru_maxrss)",
+                   f"{done.rss_mib:.1f} MiB", f"{floor.rss_mib:.1f} MiB (floor)", None,
+                   "(report)", True)
+        )  # fmt: skip
     return rows
 
 
-def bench_sample(n_rows: int, n: int, repeat: int) -> list[Row]:
+def bench_sample(n_rows: int, n: int, n_rounds: int) -> list[Result]:
     pick = random.Random(SEED + 2)
     path = cached(
         DATA / f"rows_{n_rows}.jsonl",
-        {"v": GEN_VERSION, "seed": SEED, "rows": n_rows},
+        {"v": GEN_VERSION, "seed": SEED, "rows": n_rows, "pool": POOL_FILES},
         lambda p: write_corpus(p, lambda _s, rows: rows >= n_rows, lambda: pick.randint(200, 600)),
     )
-    print(f"\nsampling on {path.name} ({path.stat().st_size / MIB:,.0f} MiB), N={n:,}, seed=1:")
-    res, best = best_of(
-        repeat,
+    print(f"\nsampling on {path.name} ({path.stat().st_size / MIB:,.1f} MiB), N={n:,}, seed=1:")
+    res, secs = rounds(
+        n_rounds,
         full=lambda: count_file(path, model="gpt-4o"),
         sample=lambda: count_file(path, model="gpt-4o", sample=n, seed=1),
     )
-    full, est, t_full, t_est = res["full"], res["sample"], best["full"], best["sample"]
+    full, est = res["full"], res["sample"]
+    speedup = per_round(secs["sample"], secs["full"])
     assert est.interval is not None
     low, high = est.interval.low, est.interval.high
     err = abs(est.tokens - full.tokens) / full.tokens
     covers = low <= full.tokens <= high
     print(f"  full count {full.tokens:,} tokens, {full.requests:,} requests")
     print(f"  sample     {est.tokens:,} tokens, 95% interval [{low:,}, {high:,}]")
+    t_full, t_est = spread(secs["full"])[0], spread(secs["sample"])[0]
     return [
-        (
-            f"sample N={n} time, s|{t_est:.2f}|{t_full:.2f} (full)|{t_full / t_est:.1f}x|>= 20x",
-            t_full / t_est >= 20,
-        ),
-        (f"sample estimate rel. error|{est.tokens:,}|{full.tokens:,}|{err:.3%}|<= 1%", err <= 0.01),
-        (f"95% interval covers truth|[{low:,}, {high:,}]|{full.tokens:,}|-|covers", covers),
-    ]
+        result(BENCH, f"--sample {n}: speed vs the full count", f"{t_est:.2f} s",
+               f"{t_full:.2f} s (full)", speedup, ">= 20x", spread(speedup)[0] >= 20),
+        result(BENCH, "--sample estimate: relative error", f"{est.tokens:,}", f"{full.tokens:,}",
+               err, "<= 0.01", err <= 0.01),
+        result(BENCH, "--sample 95% interval covers the truth", f"[{low:,}, {high:,}]",
+               f"{full.tokens:,}", None, "covers", covers),
+    ]  # fmt: skip
 
 
 def main() -> None:
+    global POOL_FILES
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--size-mb", type=int, default=200, help="corpus size in MiB (200)")
     ap.add_argument("--copies", type=int, default=5, help="corpus copies in the RSS file (5)")
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows of the sample file")
     ap.add_argument("--sample", type=int, default=20_000, help="sample size N (20000)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed rounds, best kept (3)")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating timed rounds (5)")
     ap.add_argument("--skip-rss", action="store_true", help="skip the 1 GB peak-RSS runs")
     ap.add_argument("--skip-sample", action="store_true", help="skip the sampling runs")
+    options(ap)
     args = ap.parse_args()
+    if args.quick:
+        POOL_FILES = 150
+        args.size_mb, args.copies, args.rows, args.sample, args.rounds = 1, 2, 20_000, 1000, 2
     began = time.perf_counter()
-    info = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((ln.split(":")[1].strip() for ln in info if ln.startswith("model name")), "?")
-    print(f"cpus: {os.cpu_count()} ({len(os.sched_getaffinity(0))} usable), {cpu}")
-    print(f"python {platform.python_version()} on {platform.platform()}")
+    print(machine())
     print(f"costcalc {__version__}, tiktoken {tiktoken.__version__}\n\ndata in {DATA}:")
     DATA.mkdir(exist_ok=True)
     lognormal = random.Random(SEED + 1)
     corpus = cached(
-        DATA / "corpus.jsonl",
-        {"v": GEN_VERSION, "seed": SEED, "mib": args.size_mb},
+        DATA / ("corpus.jsonl" if args.size_mb == 200 else f"corpus_{args.size_mb}mb.jsonl"),
+        {"v": GEN_VERSION, "seed": SEED, "mib": args.size_mb, "pool": POOL_FILES},
         lambda p: write_corpus(
             p,
             lambda size, _rows: size >= args.size_mb * MIB,
             lambda: min(4000, max(50, round(lognormal.lognormvariate(math.log(600), 1.0)))),
         ),
     )
-    get_encoding("o200k_base")  # built once, outside every timing
-    rows, requests = bench_throughput(corpus, args.repeat)
+    enc = raw_encoding()  # built once, outside every timing; costcalc's too:
+    count_file(corpus, model="gpt-4o", jobs=1, sample=1, seed=1)
+    rows, requests = bench_throughput(corpus, args.rounds, enc)
     if not args.skip_rss:
         rows += bench_rss(corpus, args.copies)
     if not args.skip_sample:
-        rows += bench_sample(args.rows, args.sample, args.repeat)
-    print(f"\nsummary ({corpus.stat().st_size / MIB:,.0f} MiB corpus, {requests:,} requests):")
-    show(rows)
+        rows += bench_sample(args.rows, args.sample, args.rounds)
+    print(f"\nsummary ({corpus.stat().st_size / MIB:,.1f} MiB corpus, {requests:,} requests):")
+    finish(BENCH, rows, args.report)
     print(f"\ntotal runtime {time.perf_counter() - began:.0f}s")
 
 

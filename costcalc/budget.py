@@ -38,6 +38,7 @@ from costcalc.errors import (
     path_argument,
     require_type,
 )
+from costcalc.gcpause import paused_gc
 from costcalc.gitread import read_config_text
 from costcalc.money import MoneyOut, usd
 from costcalc.prices import PriceTable
@@ -181,12 +182,13 @@ def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> 
     if read is None:
         return ProjectConfig()
     text, where = read
-    data = parse_yaml(text, where)
-    if data is None:
-        raise InputFileError(where, "is empty, expected a costcalc config")
-    if not isinstance(data, dict):
-        raise InputFileError(where, "expected a mapping at the top level", line=1)
-    return validate(ProjectConfig, data, where, text, WorkloadError)
+    with paused_gc():  # thousands of workloads: no full collection every few hundred
+        data = parse_yaml(text, where)
+        if data is None:
+            raise InputFileError(where, "is empty, expected a costcalc config")
+        if not isinstance(data, dict):
+            raise InputFileError(where, "expected a mapping at the top level", line=1)
+        return validate(ProjectConfig, data, where, text, WorkloadError)
 
 
 # --- monthly cost ---------------------------------------------------------------------------
@@ -230,12 +232,13 @@ def monthly_costs(
 
     table = table or load_price_table()
     out = []
-    for w in config.workloads:
-        try:
-            out.append(_workload_cost(config, w, table))
-        except CostcalcError as exc:
-            prefix = f"{where}: " if where else ""
-            raise UsageError(f"{prefix}workload {w.name!r}: {exc.marked}") from None
+    with paused_gc():  # a quote per workload: no full collection every few hundred
+        for w in config.workloads:
+            try:
+                out.append(_workload_cost(config, w, table))
+            except CostcalcError as exc:
+                prefix = f"{where}: " if where else ""
+                raise UsageError(f"{prefix}workload {w.name!r}: {exc.marked}") from None
     return Costs(
         currency="USD",
         prices_as_of=config.as_of or dt.date.today(),
@@ -555,6 +558,7 @@ def diff(
     return report
 
 
+@paused_gc()  # both configs' rows: no full collection every few hundred
 def diff_configs(
     base_cfg: ProjectConfig | None,
     head_cfg: ProjectConfig,

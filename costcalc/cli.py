@@ -207,8 +207,30 @@ COMMANDS = {
     "gate": "costcalc.commands.gate:gate",
     "prices": "costcalc.commands.prices:prices",
 }
-"""Each command lives in its own module, imported only when it runs (or for --help): a
-command's options cost start-up time, and a quote is run in loops."""
+"""Each command lives in its own module, imported only when it runs (or for its own --help):
+a command's options cost start-up time, and a quote is run in loops."""
+
+SUMMARIES = {
+    "exercise": "The lesson's Batch Budgeter: 1M rows at GPT-4o's flat $15 per 1M tokens, "
+    "standard against batch, and whether the saving is worth the 24-hour wait; then the same "
+    "job at today's gpt-4o list prices. Every assumption is printed.",
+    "quote": "Price a workload under every delivery mode: cost, time, savings against the "
+    "wait, and a recommendation.",
+    "tokens": "Count input tokens offline: text, chat messages, JSONL batch files, CSV exports.",
+    "route": "Route a request to a delivery mode by its source and deadline.",
+    "batch": "Batch files ready to upload: build, validate, quote, reconcile.",
+    "queue": "A SQLite queue that gathers small tasks into one batch file a day (run flush "
+    "from cron).",
+    "check": "Check a project's LLM budgets and policies: exit 0 when all hold, 1 when any fails.",
+    "diff": "Monthly LLM cost of HEAD against BASE, each a config file or REF:PATH.",
+    "gate": "Gate a pull request on its LLM costs: check each CONFIG (default costcalc.yaml; "
+    "globs such as 'services/*/costcalc.yaml' are expanded) and compare it with --base.",
+    "prices": "The dated price table: list, show, validate, check staleness, print the schema, "
+    "update it from newer data, audit it against genai-prices or LiteLLM.",
+}
+"""The first paragraph of each command's help, for ``costcalc --help``'s list, so that listing
+the commands imports none of them (two import pydantic's models: 0.88x a whole quote's time).
+tests/test_startup.py checks that each is its command's own first paragraph."""
 
 
 class CostcalcGroup(click.Group):
@@ -228,6 +250,13 @@ class CostcalcGroup(click.Group):
         command = getattr(importlib.import_module(module), attr)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list, from ``SUMMARIES``: the commands are not imported to print it."""
+        listed = click.Group(commands=dict(self.commands))
+        for name in COMMANDS.keys() - self.commands.keys():
+            listed.add_command(click.Command(name, help=SUMMARIES[name]))
+        listed.format_commands(ctx, formatter)
 
     def make_context(
         self,

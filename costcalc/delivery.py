@@ -451,15 +451,7 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[s
         # each component at its price, or at the input price with a note when it has none
         billed = s.streamed if cancels else s.billed
         if t.unpriced:
-            if "cached_input" in billed and "cached_input" in t.unpriced:
-                notes.append(
-                    f"{job.prices.model.id} has no cached-input price: cached tokens billed as "
-                    "input"
-                )
-            if write_component in billed and write_component in t.unpriced:
-                notes.append("no cache-write premium: cache writes billed as input")
-            if "output" in t.unpriced:
-                notes.append("")
+            notes += _unpriced_notes(job, t, billed, write_component)
         # a component without tokens costs nothing: $0.00, whatever per_million's zero's sign
         # (added to zero below, every zero is 0.00), so only those with tokens are priced
         costs = component_costs(billed, t.usd)
@@ -535,6 +527,23 @@ def _priced(
     }
 
 
+def _unpriced_notes(
+    job: Job, t: Tariff, billed: Mapping[str, Decimal], write_component: str
+) -> list[str]:
+    """What a note says of the components billed that ``t`` has no price for (billed as
+    input)."""
+    notes = []
+    if "cached_input" in billed and "cached_input" in t.unpriced:
+        notes.append(
+            f"{job.prices.model.id} has no cached-input price: cached tokens billed as input"
+        )
+    if write_component in billed and write_component in t.unpriced:
+        notes.append("no cache-write premium: cache writes billed as input")
+    if "output" in t.unpriced:
+        notes.append("")
+    return notes
+
+
 def _words(
     job: Job, t: Tariff, billed: Mapping[str, Decimal], write_component: str
 ) -> tuple[dict[str, Decimal], list[str], list[str]]:
@@ -550,17 +559,7 @@ def _words(
     )
     found: tuple[dict[str, Decimal], list[str], list[str]] | None = job.priced.memo.get(key)
     if found is None:
-        notes = []
-        if t.unpriced:
-            if "cached_input" in billed and "cached_input" in t.unpriced:
-                notes.append(
-                    f"{job.prices.model.id} has no cached-input price: cached tokens billed as "
-                    "input"
-                )
-            if write_component in billed and write_component in t.unpriced:
-                notes.append("no cache-write premium: cache writes billed as input")
-            if "output" in t.unpriced:
-                notes.append("")
+        notes = _unpriced_notes(job, t, billed, write_component) if t.unpriced else []
         used = {"input": t.input, "output": t.output}
         if "cached_input" in billed:
             used["cached_input"] = t.cached_input

@@ -121,6 +121,22 @@ def message_problem(messages: Any) -> MessageProblem | None:
     return None
 
 
+def plain_prompt(obj: dict[str, Any]) -> str | None:
+    """The prompt of a request object that is a prompt alone (``{"prompt": "..."}``; keys
+    ``input_request`` ignores may be there) when a provider takes it, as ``input_request``
+    reads it; None for any other object (``input_request`` then says what it holds or why it
+    is refused). The common task of ``queue add``, read without the general steps."""
+    prompt = obj.get("prompt")
+    if type(prompt) is not str or not prompt or "messages" in obj or "system" in obj:
+        return None
+    first = prompt[0]
+    if first.isspace() or first in _INVISIBLE:  # perhaps blank: decided the general way
+        return None
+    if not prompt.isascii() and _LONE_SURROGATE.search(prompt):
+        return None
+    return prompt
+
+
 def input_request(obj: Any, field_path: str | None = None) -> Request:
     """The request a parsed input row holds (a prompt string, ``{"prompt": ...}`` or another
     of ``PROMPT_KEYS``, ``{"messages": [...]}`` or a bare list of messages, each with an

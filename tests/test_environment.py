@@ -452,3 +452,26 @@ def test_an_environment_failure_crosses_processes_as_itself() -> None:
         "disk full",
         "out/a.jsonl: disk full",
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "environment"),
+    [
+        ("AWS Error NETWORK_CONNECTION during HeadBucket operation: Could not resolve host", True),
+        ("google::cloud::Status(UNAVAILABLE: Couldn't connect to server)", True),
+        ("Connection refused", True),
+        ("operation timed out", True),
+        ("Path does not exist 'bucket/x.jsonl'", False),
+        ("Unrecognized filesystem type in URI: ftp://x", False),
+    ],
+)
+def test_a_remote_input_that_fails_by_the_network_is_the_environment(
+    message: str, environment: bool
+) -> None:
+    """A network that fails (exit 3) is told from a URI that names nothing (exit 2)."""
+    from costcalc.errors import EnvironmentFailure, InputFileError
+    from costcalc.tokens.sources import _remote_failure
+
+    err = _remote_failure("s3://bucket/x.jsonl", "cannot open", OSError(message))
+    assert isinstance(err, EnvironmentFailure if environment else InputFileError)
+    assert "s3://bucket/x.jsonl" in str(err)

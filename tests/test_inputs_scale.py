@@ -130,6 +130,8 @@ def test_quote_and_batch_build_read_parquet(tmp_path: Path, run_cli: RunCli) -> 
         "hello there",
         "second prompt",
     ]
+    # the manifest says what the number in each custom_id counts: a Parquet row, not a CSV row
+    assert "custom_id = 'row-' + row of the Parquet input (1 = its first row)" in built.stdout
 
 
 @pytest.mark.parametrize("ext", sorted(COMPRESSORS))

@@ -80,3 +80,68 @@ def test_stand_in_is_not_installed_over_a_loaded_loader() -> None:
 
     assert not _pydantic_plugins.install()
     assert sys.modules[_pydantic_plugins.LOADER] is real
+
+
+LISTED_MODULES = """
+import json, sys
+from costcalc.cli import cli
+try:
+    cli.main({args!r})
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+sys.stderr.write(json.dumps(sorted(sys.modules)))
+"""
+HEAVY = ("pydantic", "pydantic_core", "yaml", "tiktoken", "costcalc.workload", "costcalc.prices")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"]])
+def test_help_and_version_import_no_command_and_none_of_its_dependencies(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LISTED_MODULES.format(args=args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    modules = set(json.loads(done.stderr))
+    assert "costcalc.cli" in modules and done.stdout
+    for heavy in HEAVY:
+        assert heavy not in modules, heavy
+    # the stand-in for pydantic's plugin loader is a plain module; pydantic itself is not loaded
+    assert not {m for m in modules if m.startswith(("pydantic.", "costcalc.commands"))} - {
+        "pydantic.plugin._loader"
+    }
+
+
+def test_help_lists_each_command_by_the_first_paragraph_of_its_own_help() -> None:
+    """``SUMMARIES`` stands in for the commands in ``costcalc --help``: it must say what they
+    say, or the list would drift from the commands' own help."""
+    import inspect
+
+    import click
+
+    from costcalc.cli import COMMANDS, SUMMARIES, cli
+
+    assert SUMMARIES.keys() == COMMANDS.keys()
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.help is not None
+        assert not command.hidden and not command.deprecated and command.short_help is None
+        first = inspect.cleandoc(command.help).partition("\n\n")[0]
+        assert SUMMARIES[name].split() == first.split(), name
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_help_lists_the_commands_as_click_would_with_them_loaded(width: int) -> None:
+    import click
+
+    from costcalc.cli import COMMANDS, cli
+
+    ctx = click.Context(cli, terminal_width=width)
+    loaded = click.Group(commands={n: cli.get_command(ctx, n) for n in COMMANDS})  # type: ignore[misc]
+    want, got = click.HelpFormatter(width=width), click.HelpFormatter(width=width)
+    loaded.format_commands(ctx, want)
+    cli.format_commands(ctx, got)
+    assert got.getvalue() == want.getvalue()
+    assert all(f"\n  {name} " in got.getvalue() for name in COMMANDS)

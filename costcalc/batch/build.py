@@ -224,9 +224,7 @@ def build(
             model=entry.id,
             requests=count,
             custom_id_prefix=id_prefix,
-            custom_id_number="data row of the CSV (1 = first row after the header)"
-            if (column or template)
-            else "line number of the input file",
+            custom_id_number=_id_number(input_path, column, template),
             max_requests_per_file=limit_requests,
             max_bytes_per_file=limit_bytes,
             parts=[],
@@ -239,6 +237,18 @@ def build(
         writer.abort()
         raise
     return manifest
+
+
+def _id_number(input_path: str, column: str | None, template: str | None) -> str:
+    """What the number in each custom_id counts, as ``input_rows`` numbers its rows."""
+    from costcalc.tokens.readers import detect_format
+
+    fmt = detect_format(input_path, column, template)
+    if fmt == "parquet":
+        return "row of the Parquet input (1 = its first row)"
+    if fmt == "csv":
+        return "data row of the CSV (1 = first row after the header)"
+    return "line number of the input file"
 
 
 def safe_stem(name: str) -> str:

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import typing
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,7 +35,7 @@ from costcalc.errors import (
     require_type,
 )
 from costcalc.jsonlines import JsonError, parse_json, read_lines
-from costcalc.requests import input_request
+from costcalc.requests import input_request, plain_prompt
 
 __all__ = ["TRANSACTION_TASKS", "ParsedTasks", "add", "add_in_transactions", "parse_tasks"]
 
@@ -95,34 +95,62 @@ class ParsedTasks:
 
     def __init__(self, numbered: Iterable[tuple[int, str | bytes]], source: str) -> None:
         self.source = source
-        self.where = source
+        self.number = 0
         self.located = self._read(iter(numbered))
-        """The same tasks as (where, custom_id, request): what ``add`` reads."""
+        """The same tasks as (line number, custom_id, request as JSON text): what ``add``
+        reads (``where`` names a number)."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.number}" if self.number else self.source
+
+    def name(self, number: int) -> str:
+        return f"{self.source}:{number}"
 
     def __iter__(self) -> ParsedTasks:
         return self
 
     def __next__(self) -> tuple[str | None, dict[str, Any]]:
-        return next(self.located)[1:]
+        _, cid, text = next(self.located)
+        return cid, json.loads(text)
 
-    def _read(
-        self, numbered: Iterator[tuple[int, str | bytes]]
-    ) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
-        source = self.source
+    def _read(self, numbered: Iterator[tuple[int, str | bytes]]) -> Iterator[Located]:
+        # the loop every task of a big add goes through: one pass, the common task (a
+        # prompt, perhaps a custom_id) without the general request reader
+        ids = _ID_CHARS
         for number, line in numbered:
             if not line or line.isspace():  # blank (as line.strip() is empty), without a copy
                 continue
-            self.where = where = f"{source}:{number}"
+            self.number = number
             try:
                 item = parse_json(line)
             except JsonError as exc:
-                raise UsageError(f"{where}: {exc.reason}") from None
+                raise UsageError(f"{self.where}: {exc.reason}") from None
             except UnicodeDecodeError:
-                raise UsageError(f"{where}: is not valid UTF-8 text") from None
-            cid, request = _request(item, where)
-            if cid is not None:
-                _not_automatic(cid, where)
-            yield where, cid, request
+                raise UsageError(f"{self.where}: is not valid UTF-8 text") from None
+            if type(item) is dict and (prompt := plain_prompt(item)) is not None:
+                cid = item.get("custom_id")
+                if cid is None:
+                    yield number, None, '{"prompt": ' + _quote(prompt) + "}"
+                    continue
+                if (
+                    type(cid) is str
+                    and 0 < len(cid) <= 64
+                    and ids.issuperset(cid)
+                    and not cid.startswith("task-")
+                ):
+                    yield number, cid, '{"prompt": ' + _quote(prompt) + "}"
+                    continue
+            cid, request = _request(item, self.where)
+            _not_automatic(cid, self.where)
+            yield number, cid, _to_json(request)
+
+
+Located = tuple[int, "str | None", str]
+"""A task as ``add`` takes it: (its number, custom_id or None, request as JSON text)."""
+
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+"""What ``ANTHROPIC_ID`` accepts, as a set: checked faster than by the pattern."""
 
 
 def _not_automatic(cid: str | None, where: str) -> None:
@@ -134,11 +162,12 @@ def _not_automatic(cid: str | None, where: str) -> None:
         )
 
 
-def _task_items(tasks: object) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
-    """``add``'s tasks as (where, custom_id, request), one at a time: a prompt, a request
-    object (as a JSONL line holds one), or a (custom_id, request) pair, each checked; tasks
-    from ``parse_tasks`` were checked as they were read. A wrong type is a TypeError naming
-    it, raised before anything is added."""
+def _task_items(tasks: object) -> tuple[Iterator[Located], Callable[[int], str]]:
+    """``add``'s tasks as (number, custom_id, request as JSON text), one at a time, and what
+    names the task of a number (``stdin:12``, ``task 3``): a prompt, a request object (as a
+    JSONL line holds one), or a (custom_id, request) pair, each checked; tasks from
+    ``parse_tasks`` were checked as they were read. A wrong type is a TypeError naming it,
+    raised before anything is added."""
     if isinstance(tasks, (str, bytes)) or not isinstance(tasks, Iterable):
         # a str is one prompt, never a list of one-letter tasks
         raise TypeError(
@@ -146,17 +175,18 @@ def _task_items(tasks: object) -> Iterator[tuple[str, str | None, dict[str, Any]
             f"got {type(tasks).__name__}"
         )
     if isinstance(tasks, ParsedTasks):
-        return tasks.located
-    return _checked_items(tasks)
+        return tasks.located, tasks.name
+    return _checked_items(tasks), _task_name
 
 
-def _checked_items(tasks: Iterable[Any]) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
-    for i, task in enumerate(tasks):
-        where = f"task {i + 1}"
-        if isinstance(task, str):
-            yield where, *_request(task, where)
-            continue
-        if isinstance(task, Mapping):
+def _task_name(number: int) -> str:
+    return f"task {number}"
+
+
+def _checked_items(tasks: Iterable[Any]) -> Iterator[Located]:
+    for number, task in enumerate(tasks, start=1):
+        where = _task_name(number)
+        if isinstance(task, (str, Mapping)):
             cid, request = _request(task, where)
         elif (
             isinstance(task, tuple)
@@ -168,11 +198,11 @@ def _checked_items(tasks: Iterable[Any]) -> Iterator[tuple[str, str | None, dict
             _request({**request, **({"custom_id": cid} if cid else {})}, where)
         else:
             raise TypeError(
-                f"queue_add: tasks[{i}] must be a prompt (str), a request object (dict) or a "
-                f"(custom_id, request) pair, got {type(task).__name__}"
+                f"queue_add: tasks[{number - 1}] must be a prompt (str), a request object (dict) "
+                f"or a (custom_id, request) pair, got {type(task).__name__}"
             )
         _not_automatic(cid, where)
-        yield where, cid, request
+        yield number, cid, _to_json(request)
 
 
 @_on_database
@@ -206,13 +236,13 @@ def add_in_transactions(
     which task). A crash leaves the committed transactions, and adding the same tasks again
     adds only the rest (for tasks with a custom_id, as ``add`` says)."""
     require_count(transaction_tasks, "transaction_tasks", "queue_add", minimum=1)
-    items = _task_items(tasks)
+    items, name = _task_items(tasks)
     path = path_argument(db, "db", "queue_add")
-    return _add_chunks(path, items, transaction_tasks)
+    return _add_chunks(path, items, name, transaction_tasks)
 
 
 def _add_chunks(
-    db: str | Path, items: Iterator[tuple[str, str | None, dict[str, Any]]], size: int
+    db: str | Path, items: Iterator[Located], name: Callable[[int], str], size: int
 ) -> Iterator[list[str]]:
     added = 0
     last = ""
@@ -229,7 +259,7 @@ def _add_chunks(
                     if not chunk:
                         return
                 with database_errors(db):
-                    ids, already = _insert(conn, chunk)
+                    ids, already = _insert(conn, chunk, name)
             except CostcalcError as exc:
                 if not added:
                     raise
@@ -238,19 +268,28 @@ def _add_chunks(
                     "transactions; nothing after them)"
                 ) from None
             added += len(chunk)
-            last = chunk[-1][0]
-            for cid in already:
-                warnings.warn(
-                    f"custom_id {cid!r} is already in the queue; not added again",
-                    CostcalcNote,
-                    stacklevel=3,
-                )
+            last = name(chunk[-1][0])
+            # a retry of a big add would otherwise write a note per task: a few are named,
+            # more are summed up per transaction
+            notes = (
+                [f"custom_id {cid!r} is already in the queue; not added again" for cid in already]
+                if len(already) <= NAMED_NOTES
+                else [
+                    f"{len(already):,} custom_ids are already in the queue, {already[0]!r} to "
+                    f"{already[-1]!r} among them; not added again"
+                ]
+            )
+            for note in notes:
+                warnings.warn(note, CostcalcNote, stacklevel=3)
             _fault("committed")
             yield ids
     finally:
         if conn is not None:
             conn.close()
 
+
+NAMED_NOTES = 3
+"""Up to this many already queued ids of a transaction get a note each; more, one note."""
 
 INSERT_TASK = (
     "INSERT INTO tasks (id, custom_id, request, added_at) VALUES (?, ?, ?, ?) "
@@ -259,21 +298,21 @@ INSERT_TASK = (
 
 
 def _insert(
-    conn: sqlite3.Connection, chunk: list[tuple[str, str | None, dict[str, Any]]]
+    conn: sqlite3.Connection, chunk: list[Located], name: Callable[[int], str]
 ) -> tuple[list[str], list[str]]:
     """One transaction: the chunk's tasks, each given its row id here (the write lock is
     ours, so they are the next ones) so that a task without a custom_id gets ``task-<id>`` in
     the same statement. Returns (every custom_id, those already queued)."""
     now = _now()
-    texts = [_to_json(request) for _, _, request in chunk]  # before the lock: others wait less
     with _immediate(conn):
         first = _next_task_id(conn)
         ids = [
             cid if cid is not None else f"task-{n}"
             for n, (_, cid, _) in enumerate(chunk, start=first)
         ]
-        numbers = range(first, first + len(ids))
-        rows = [(n, cid, text, now) for n, cid, text in zip(numbers, ids, texts, strict=True)]
+        rows = [
+            (n, cid, text, now) for n, cid, (_, _, text) in zip(itertools.count(first), ids, chunk)
+        ]
         before = conn.total_changes
         conn.executemany(INSERT_TASK, rows)
         if conn.total_changes - before == len(rows):
@@ -286,9 +325,9 @@ def _insert(
             )
         }
         already = []
-        for (where, _, _), (n, cid, text, _) in zip(chunk, rows, strict=True):
+        for (number, _, _), (n, cid, text, _) in zip(chunk, rows, strict=True):
             if n not in inserted:
-                _same_as_queued(conn, cid, text, where)
+                _same_as_queued(conn, cid, text, name(number))
                 already.append(cid)
         return ids, already
 

@@ -55,7 +55,7 @@ def input_rows(
         template_fields(template)
     fmt = detect_format(path, column, template)
     if fmt == "parquet":
-        yield from _parquet_rows(path, column, template, progress)
+        yield from _parquet_rows(path, column, template, field_path, progress)
         return
     source = Source(
         path, "csv" if fmt == "csv" else "jsonl" if fmt in ("jsonl", "json") else "text"
@@ -69,6 +69,10 @@ def input_rows(
             raise UsageError(
                 f"{path}: CSV input needs {arg('column NAME')} or {arg('template TEXT')}"
             )
+        if field_path is not None:
+            raise UsageError(
+                f"{path}: {arg('field_path')} applies to JSONL input; use {arg('column')} for CSV"
+            )
         for number, (text, line) in enumerate(
             csv_rows(source, CsvPlan(column, template), "strict", progress), start=1
         ):
@@ -80,6 +84,12 @@ def input_rows(
         return
     if column or template:
         raise UsageError(f"{path}: {arg('column')} and {arg('template')} apply to CSV input only")
+    if fmt == "text" and field_path is not None:
+        # read as text, each line would be sent whole, JSON and all, as the prompt
+        raise UsageError(
+            f"{path}: {arg('field_path')} applies to JSONL input, and this is read as text "
+            "(one prompt per line): name it .jsonl"
+        )
     stream = source.open()
     try:
         for block, first in jsonl_blocks(stream, path, progress):
@@ -104,11 +114,12 @@ def _parquet_rows(
     path: str,
     column: str | None,
     template: str | None,
+    field_path: str | None,
     progress: Callable[[int], None] | None,
 ) -> Iterator[Row]:
     from costcalc.tokens.parquet import parquet_columns, parquet_rows
 
-    if template is not None:
+    if template is not None or field_path is not None:
         raise UsageError(f"{path}: Parquet input is read from one {arg('column NAME')}")
     if column is None:
         raise UsageError(

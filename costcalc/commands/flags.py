@@ -35,7 +35,8 @@ FLAGS = {
     # costcalc tokens (count_file, count_string) and batch build / reconcile, queue flush
     "text": "--text", "messages": "--messages", "field": "--field", "field_path": "--field",
     "column": "--column", "template": "--template", "sample": "--sample", "seed": "--seed",
-    "jobs": "--jobs", "errors": "--errors", "provider": "--provider",
+    "jobs": "--jobs", "errors": "--errors", "input_format": "--input-format",
+    "provider": "--provider",
     "max_tokens": "--max-tokens", "max_requests": "--max-requests",
     "max_bytes": "--max-bytes", "id_prefix": "--id-prefix", "inputs": "--input",
     "force": "--force", "out_dir": "--out",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from costcalc.results import Note
@@ -46,7 +47,7 @@ def token_count_table(result: TokenCount) -> str:
     ]
     if result.interval is not None:
         iv = result.interval
-        rows.append([f"{iv.confidence:.0%} interval", f"{iv.low:,} to {iv.high:,}"])
+        rows.append([f"{iv.confidence:.0%} interval", _span(iv.low, iv.high)])
     rows += [
         ["requests", f"{about}{result.requests:,}"],
         [
@@ -64,7 +65,7 @@ def token_count_table(result: TokenCount) -> str:
     if s is not None and s.drawn == "bytes":
         if s.requests_interval is not None:
             iv = s.requests_interval
-            rows.insert(4, ["95% interval", f"{iv.low:,} to {iv.high:,} requests"])
+            rows.insert(4, ["95% interval", _span(iv.low, iv.high, " requests")])
         if s.over_context_at_most is not None:
             rows[-1][1] += f"; at most {s.over_context_at_most:,} can be (by their bytes)"
         rows.append(
@@ -78,3 +79,11 @@ def token_count_table(result: TokenCount) -> str:
         rows.append(["note", refused_note(result.refused_requests)])
     width = max(len(r[0]) for r in rows)
     return "".join(f"{k.ljust(width)}  {v}\n" for k, v in rows)
+
+
+def _span(low: int, high: int, unit: str = "") -> str:
+    """An interval's bounds; one with no upper bound (a sample of one draw has no spread)
+    says so rather than print the largest integer."""
+    if high >= sys.maxsize:
+        return f"{low:,} and up (one draw: no spread to bound it)"
+    return f"{low:,} to {high:,}{unit}"

@@ -168,6 +168,12 @@ def count_file(
             raise UsageError(
                 f"{name}: {arg('field')} applies to JSON input; use {arg('column')} for CSV"
             )
+        if fmt in ("text", "lines") and field is not None:
+            # read as text, the field would be ignored and the JSON counted as prose
+            raise UsageError(
+                f"{name}: {arg('field')} applies to JSON input, and this is read as text "
+                f"(name it .jsonl or .json, or give {arg('input_format', 'jsonl')})"
+            )
         sources.append(Source(name, fmt))
 
     if model is None:

@@ -224,6 +224,8 @@ class ParquetSample:
     draws: list[GroupDraw]
     uniform: bool = False
     """Rows drawn alike from all the rows (every group's column read): one draw holds them."""
+    total_chars: int | None = None
+    """With ``uniform``: the characters of every row's text (a ratio estimate's base)."""
 
 
 def parquet_sample(
@@ -264,16 +266,21 @@ def parquet_sample(
     if len(groups) < MIN_ROW_GROUPS or 2 * sum(groups[i][3] for i in set(picked)) >= total:
         # few groups: a uniform sample of rows, every group's column decoded (no Python
         # object made for an unsampled row), only the sampled rows tokenized
+        import pyarrow.compute as pc
+
         chosen = sorted(rng.sample(range(total), size))
-        out = ParquetSample(total, len(groups), len(groups), [], uniform=True)
+        out = ParquetSample(total, len(groups), len(groups), [], uniform=True, total_chars=0)
         texts: list[str] = []
         first = 0
         for pf, shown, group, rows, _ in groups:
             lo = bisect.bisect_left(chosen, first)
             hi = bisect.bisect_left(chosen, first + rows)
+            values = _read_group(pf, shown, group, column)
             if hi > lo:
-                values = _read_group(pf, shown, group, column)
                 texts += _texts(values.take([j - first for j in chosen[lo:hi]]), shown, 1)
+            # every row's length, counted in C (no Python string made for it)
+            chars = pc.sum(pc.utf8_length(values.cast("large_string"))).as_py()
+            out.total_chars = (out.total_chars or 0) + (chars or 0)
             first += rows
         out.draws.append(GroupDraw(total, texts))
         return out

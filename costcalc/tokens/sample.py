@@ -112,13 +112,19 @@ def _count_sample(
             "ones holding under half the rows): every row group's column was read, only the "
             "sampled rows were tokenized"
         )
-        return _estimate(tok, rows_drawn, picked.rows, seed, names, notes)
+        count = _estimate(tok, rows_drawn, picked.rows, seed, names, notes)
+        if picked.total_chars is None:
+            return count
+        sizes = [len(t) for draw in picked.draws for t in draw.texts]
+        return _by_ratio(count, tok, rows_drawn, sizes, picked.total_chars)
 
     # one pass of reservoir sampling (stdin, compressed input, CSV rows that span lines, a
     # sample as large as the input); only the kept records are tokenized
     reservoir: list[tuple[str, Any]] = []
     population = 0
+    total_size = 0  # the size of every record read (characters or bytes): the ratio's base
     for population, record in enumerate(_records(sources, plan, errors, progress), 1):
+        total_size += _size(record)
         if len(reservoir) < size:
             reservoir.append(record)
         else:
@@ -135,7 +141,9 @@ def _count_sample(
         tok.warn_if_overhead_unknown()
     if len(values) >= population:  # the "sample" is everything: the count is exact
         return _result(tok, Counter(v for v in values if v is not None), names)
-    return _estimate(tok, values, population, seed, names, notes)
+    count = _estimate(tok, values, population, seed, names, notes)
+    sizes = [_size(r) for r in reservoir]
+    return _by_ratio(count, tok, values, sizes, total_size) if total_size else count
 
 
 # --- sampling by seeking -----------------------------------------------------------------------
@@ -468,6 +476,58 @@ def _estimate(
     return count
 
 
+def _size(record: tuple[str, Any]) -> int:
+    """A record's size, which its tokens follow closely: the characters of a text, the bytes
+    of a JSON line; 0 for what has none at hand (a JSON document's request, a whole file)."""
+    kind, value = record
+    if kind == "text":
+        return len(value)
+    if kind == "line":
+        return len(value[1])
+    return 0
+
+
+def _by_ratio(
+    count: TokenCount, tok: ModelTokenizer, values: list[int | None], sizes: list[int], total: int
+) -> TokenCount:
+    """``count`` (a uniform sample's estimate) with its total and interval taken by the
+    regression estimator on each request's size: tokens follow characters (or bytes) closely,
+    give or take a fixed part per request (a JSON line's keys, the chat overhead), so the
+    sample's line through (size, tokens), applied to the size of everything read, misses by
+    far less than the sample mean does. The mean's interval undercovers when lengths are
+    heavy-tailed (a few huge requests decide the total and are rarely drawn); the line's
+    residuals are small, so its interval is honest. Used only where every record was read
+    anyway (so ``total``, the size of them all, is known)."""
+    ys = [tok.scale(v) if v is not None else 0 for v in values]
+    n = len(ys)
+    population = count.sample.population if count.sample is not None else 0
+    if n < 3 or population <= n:
+        return count
+    x_mean, y_mean = sum(sizes) / n, sum(ys) / n
+    sxx = sum((x - x_mean) ** 2 for x in sizes)
+    if not sxx:  # every size alike: the line says nothing the mean does not
+        return count
+    slope = sum((x - x_mean) * (y - y_mean) for x, y in zip(sizes, ys, strict=True)) / sxx
+    estimate = population * y_mean + slope * (total - population * x_mean)
+    residuals = sum(
+        ((y - y_mean) - slope * (x - x_mean)) ** 2 for x, y in zip(sizes, ys, strict=True)
+    )
+    var = population**2 * (1 - n / population) * residuals / (n - 2) / n
+    half = t95(n - 2) * math.sqrt(var)
+    seen = sum(ys)
+    count.tokens = max(seen, round(estimate))
+    count.interval = Interval(
+        low=max(seen, math.floor(estimate - half)), high=math.ceil(estimate + half), confidence=0.95
+    )
+    count.estimate_reasons = [
+        *count.estimate_reasons,
+        "the total follows each request's size (characters; JSON lines: bytes): the sample's "
+        f"tokens against size, applied to the {total:,} of every request read (a regression "
+        "estimate)",
+    ]
+    return count
+
+
 def _weighted_estimate(
     tok: ModelTokenizer,
     spec: CountSpec,
@@ -487,8 +547,10 @@ def _weighted_estimate(
         mean = sum(z * h for z, h in zs) / n
         var = sum(h * (z - mean) ** 2 for z, h in zs) / (n - 1) if n > 1 else math.inf
         half = t95(n - 1) * math.sqrt(var / n) if n > 1 else math.inf
+        if not math.isfinite(half):  # one draw: no spread to bound it by
+            return mean, Interval(low=0, high=sys.maxsize, confidence=0.95)
         low = max(0, math.floor(mean - half))
-        high = math.ceil(mean + half) if math.isfinite(half) else sys.maxsize
+        high = math.ceil(mean + half)
         return mean, Interval(low=low, high=high, confidence=0.95)
 
     limit = tok.context_limit

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import IO, Any
 
-from costcalc.errors import CostcalcError, InputFileError, UsageError, open_input
+from costcalc.errors import (
+    CostcalcError,
+    EnvironmentFailure,
+    InputFileError,
+    UsageError,
+    open_input,
+)
 
 PARQUET_EXTRA = "pip install 'costcalc[parquet]'"
 
@@ -70,8 +76,23 @@ def filesystem(name: str) -> tuple[Any, str]:
     try:
         fs, path = pafs.FileSystem.from_uri(name)
     except (ValueError, OSError) as exc:  # pyarrow.ArrowInvalid is a ValueError
-        raise InputFileError(name, f"cannot open: {_first_line(exc)}") from None
+        raise _remote_failure(name, "cannot open", exc) from None
     return fs, str(path)
+
+
+_NETWORK = (
+    *("resolve host", "resolve hostname", "network_connection", "couldn't connect"),
+    *("could not connect", "connection refused", "timed out", "timeout", "unreachable"),
+)
+"""How pyarrow's filesystems word a network that failed (not the path or the data)."""
+
+
+def _remote_failure(name: str, what: str, exc: BaseException) -> CostcalcError | EnvironmentFailure:
+    """A URI that failed: the network (exit 3, as a failing disk) or the path itself (2)."""
+    text = _first_line(exc)
+    if any(word in text.lower() for word in _NETWORK):
+        return EnvironmentFailure(name, f"{what}: the network failed: {text}")
+    return InputFileError(name, f"{what}: {text}")
 
 
 def import_pyarrow(name: str, module: str) -> Any:
@@ -113,7 +134,7 @@ def open_raw(name: str) -> IO[bytes]:
     except FileNotFoundError:
         raise InputFileError(name, "no such file") from None
     except (OSError, ValueError) as exc:
-        raise InputFileError(name, f"cannot read: {_first_line(exc)}") from None
+        raise _remote_failure(name, "cannot read", exc) from None
     return io.BufferedReader(_Guarded(stream, name, "cannot read"))
 
 

@@ -207,6 +207,8 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("max-tokens-too-big", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-tokens", "99999"], ("over gpt-4o's maximum output of 16,384",)),
     ("max-requests-zero", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out", "--max-requests", "0"], ("--max-requests must be at least 1",)),
     ("template-on-text-file", ["batch", "build", "{d}/big.txt", "-m", "gpt-4o", "--template", "Hi {text}", "--out", "{d}/out"], ("big.txt: --column and --template apply to CSV input only",)),
+    ("field-on-text-file", ["batch", "build", "{d}/big.txt", "-m", "gpt-4o", "--field", "text", "--out", "{d}/out"], ("big.txt: --field applies to JSONL input, and this is read as text (one prompt per line): name it .jsonl",)),
+    ("field-on-csv", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o", "--column", "body", "--field", "text", "--out", "{d}/out"], ("t.csv: --field applies to JSONL input; use --column for CSV",)),
     ("request-over-context", ["batch", "build", "{d}/long.txt", "-m", "gpt-4o", "--out", "{d}/out"], ("long.txt:2: one request has 130,008 input tokens, over gpt-4o's limit of 128,000",)),
     ("empty-prompt", ["batch", "build", "{d}/blank-cell.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out"], ("blank-cell.csv:3: empty prompt",)),
     ("message-without-content", ["batch", "build", "{d}/no-content.jsonl", "-m", "gpt-4o", "--out", "{d}/out"], ("no-content.jsonl:1: message 1 has no content",)),

@@ -1,0 +1,82 @@
+"""Run every benchmark (bench/bench_*.py) with --report and print ONE table of every row
+against its target: bench, metric, costcalc, baseline, median ratio, min-max, target, met.
+
+Each bench runs in its own subprocess, one after another (so they do not share the cores),
+with a generous timeout; its own output goes to bench/data/run_all/NAME.log. A bench that
+fails or times out is a row of its own (met: NO) and the others still run. Exits 0 whatever
+the verdicts: the table is the report (README's performance section is its output).
+
+    python bench/run_all.py [--quick] [--only bench_check.py ...] [--timeout 3600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _measure import Result, machine, result, table
+
+HERE = Path(__file__).resolve().parent
+LOGS = HERE / "data" / "run_all"
+
+
+def benches() -> list[Path]:
+    return sorted(HERE.glob("bench_*.py"))
+
+
+def run_bench(path: Path, quick: bool, timeout: float) -> tuple[list[Result], float]:
+    """The bench's report rows (or one row saying why there are none) and its wall time."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{path.stem}{'-quick' if quick else ''}.log"
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        cmd = [sys.executable, str(path), "--report", str(report), *(["--quick"] * quick)]
+        start = time.perf_counter()
+        try:
+            with log.open("w", encoding="utf-8") as out:
+                done = subprocess.run(
+                    cmd, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, cwd=HERE.parent
+                )
+            why = f"exit {done.returncode}" if done.returncode else ""
+        except subprocess.TimeoutExpired:
+            why = f"timed out after {timeout:.0f} s"
+        secs = time.perf_counter() - start
+        if not why and report.exists():
+            return json.loads(report.read_text(encoding="utf-8")), secs
+    why = why or "wrote no report"
+    return [
+        result(path.name, f"(did not finish: {why}; see {log})", "-", "-", None, "-", False)
+    ], secs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="each bench with --quick (a smoke test)")
+    ap.add_argument("--only", nargs="+", metavar="BENCH", help="these bench files only")
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds per bench (3600)")
+    args = ap.parse_args()
+    began = time.perf_counter()
+    rows: list[Result] = []
+    took = []
+    for path in benches():
+        if args.only and path.name not in args.only:
+            continue
+        print(f"running {path.name}{' --quick' if args.quick else ''} ...", flush=True)
+        got, secs = run_bench(path, args.quick, args.timeout)
+        rows += got
+        took.append(f"{path.name} {secs:.0f} s")
+    print(f"\n$ python bench/run_all.py{' --quick' if args.quick else ''}")
+    print(machine())
+    met = sum(r["met"] for r in rows)
+    total = time.perf_counter() - began
+    print(f"{len(rows)} rows, {met} met; {'; '.join(took)}; total {total:.0f} s\n")
+    table(rows, with_bench=True)
+
+
+if __name__ == "__main__":
+    main()
