@@ -98,8 +98,30 @@ class _Billed:
         self.by_size: dict[int, list[int]] = {}
         """Whole input -> the same sums, for requests read before the bounds were known."""
         self.tried = False
+        self.same_model: set[str] = set()
+        """Names results give that are the first one's model (each checked once)."""
         if model:
             self.learn(model)
+
+    def check_model(self, name: str, where: str) -> None:
+        """A result naming another model than the first result did is refused: one price
+        applies to the whole run, so it would be priced at the wrong model without a word (a
+        batch has one model; two batches' results given together have two)."""
+        first = self.result_model
+        assert first is not None
+        try:
+            same = self.table.prices(first, self.as_of).model.id == (
+                self.table.prices(name, self.as_of).model.id
+            )
+        except ValueError:  # a name without prices: only the same name is the same model
+            same = False
+        if not same:
+            raise CostcalcError(
+                f"{where}: this result names model {quoted(name)}, an earlier one "
+                f"{quoted(first)}: reconcile prices one model at a time (give each batch's "
+                "results on their own)"
+            )
+        self.same_model.add(name)
 
     def learn(self, name: str) -> None:
         """Take the bands of model ``name`` (the one reconcile prices at), if it has prices;
@@ -271,6 +293,12 @@ def _read_results(
             billed.result_model = line_model
             if line_model and not billed.tried:
                 billed.learn(line_model)
+        elif (
+            line_model
+            and line_model != billed.result_model
+            and (line_model not in billed.same_model)
+        ):
+            billed.check_model(line_model, where)
         line = fmt.usage(used, where)
         whole = line[0] + line[1] + line[2] + line[3]
         if billed.bounds is None:

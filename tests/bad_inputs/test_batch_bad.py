@@ -139,6 +139,29 @@ def _setup(tmp_path: Path) -> None:
             }
         )
     )
+
+    def result(cid: str, model: str, prompt: int = 5) -> dict[str, object]:
+        usage = {"prompt_tokens": prompt, "completion_tokens": 1}
+        return {"custom_id": cid, "response": {"status_code": 200, "body": {"model": model, "usage": usage}}}  # fmt: skip
+
+    (tmp_path / "two-models.jsonl").write_text(
+        lines(result("a", "gpt-4o-mini"), result("b", "gpt-4o-mini"), result("c", "gpt-4o"))
+    )
+    (tmp_path / "huge-usage.jsonl").write_text(lines(result("a", "gpt-4o", prompt=10**26)))
+    (tmp_path / "claude-huge-usage.jsonl").write_text(
+        lines(
+            {
+                "custom_id": "a",
+                "result": {
+                    "type": "succeeded",
+                    "message": {
+                        "model": "claude-sonnet-4-5",
+                        "usage": {"input_tokens": 10**9, "output_tokens": 1},
+                    },
+                },
+            }
+        )
+    )
     (tmp_path / "model-not-text.jsonl").write_text(
         lines(
             {
@@ -217,6 +240,9 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-malformed", ["batch", "reconcile", "{d}/bad-results.jsonl"], ("bad-results.jsonl:2: invalid JSON",)),
     ("reconcile-not-output", ["batch", "reconcile", "{d}/not-results.jsonl"], ("not-results.jsonl:1: custom_id is missing",)),
     ("reconcile-bad-usage", ["batch", "reconcile", "{d}/bad-usage.jsonl"], ("bad-usage.jsonl:1: usage.prompt_tokens must be a whole number >= 0",)),
+    ("reconcile-two-models", ["batch", "reconcile", "{d}/two-models.jsonl"], ("two-models.jsonl:3: this result names model 'gpt-4o', an earlier one 'gpt-4o-mini': reconcile prices one model at a time",)),
+    ("reconcile-usage-over-any-request", ["batch", "reconcile", "{d}/huge-usage.jsonl"], ("huge-usage.jsonl:1: usage.prompt_tokens is 100,000,000,000,000,000,000,000,000, more tokens than any request bills",)),
+    ("reconcile-claude-usage-over-any-request", ["batch", "reconcile", "{d}/claude-huge-usage.jsonl"], ("claude-huge-usage.jsonl:1: usage.input_tokens is 1,000,000,000",)),
     ("reconcile-model-not-text", ["batch", "reconcile", "{d}/model-not-text.jsonl"], ("model-not-text.jsonl:1: the result's model must be text, got int",)),
     ("reconcile-cached-over-prompt", ["batch", "reconcile", "{d}/cached-over-prompt.jsonl"], ("cached-over-prompt.jsonl:1: usage.prompt_tokens_details.cached_tokens (50) exceeds usage.prompt_tokens (10)",)),
     ("reconcile-vertex-cached-over-prompt", ["batch", "reconcile", "{d}/vertex-cached-over-prompt.jsonl", "-m", "gemini-2.5-flash"], ("vertex-cached-over-prompt.jsonl:1: usage.cachedContentTokenCount (11) exceeds usage.promptTokenCount (10)",)),

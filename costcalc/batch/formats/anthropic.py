@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from costcalc.batch.formats.base import (
+    MAX_USAGE_TOKENS,
     NO_TEXT,
     LineFormat,
     LineUsage,
@@ -133,10 +134,10 @@ def claude_usage(used: Mapping[str, Any], where: str) -> LineUsage:
         and type(read) is int
         and type(written) is int
         and type(output) is int
-        and uncached >= 0
-        and read >= 0
-        and written >= 0
-        and output >= 0
+        and 0 <= uncached <= MAX_USAGE_TOKENS
+        and 0 <= read <= MAX_USAGE_TOKENS
+        and 0 <= written <= MAX_USAGE_TOKENS
+        and 0 <= output <= MAX_USAGE_TOKENS
     ):
         return LineUsage(uncached, read, written, 0, output)
     # else each count as usage_int reads it, in this order (the first bad one is reported)

@@ -195,13 +195,23 @@ def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
     return type(value) is dict or isinstance(value, Mapping)
 
 
+MAX_USAGE_TOKENS = 10**8
+"""The most tokens one result may bill in one count (``workload.MAX_TOKENS_PER_REQUEST``): no
+model takes 100 million tokens in a request, so a bigger count is a corrupt line, not a cost."""
+
+
 def usage_int(usage: Mapping[str, Any], key: str, where: str) -> int:
     """A token count of a usage object (absent or null: 0)."""
     value = usage.get(key, 0) or 0
-    if type(value) is int and value >= 0:  # the common case first (bool is not int here)
+    if type(value) is int and 0 <= value <= MAX_USAGE_TOKENS:  # the common case first
         return value
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise CostcalcError(f"{where}: usage.{key} must be a whole number >= 0, got {value!r}")
+    if value > MAX_USAGE_TOKENS:
+        raise CostcalcError(
+            f"{where}: usage.{key} is {value:,}, more tokens than any request bills (at most "
+            f"{MAX_USAGE_TOKENS:,}): a corrupt result line?"
+        )
     return value
 
 
