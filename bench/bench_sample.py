@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from _measure import Row, Run, floor, peak, peaks, run, show
+from _measure import Run, finish, floor, peak, peaks, run
 
 DATA = Path(__file__).resolve().parent / "data"
 GEN_VERSION = 1
@@ -195,15 +195,6 @@ def row(
     }  # fmt: skip
 
 
-def table(rows: list[dict]) -> list[Row]:
-    out: list[Row] = []
-    for r in rows:
-        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.1f}x ({r['min']:.1f}-{r['max']:.1f})"
-        text = f"{r['metric']}|{r['costcalc']}|{r['baseline']}|{ratio}|{r['target']}"
-        out.append((text, r["met"]))
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows per file (1,000,000)")
@@ -224,10 +215,7 @@ def main() -> None:
     start_up = floor().seconds
     rows = bench_file(csv_path, ["--column", "text"], args, start_up)
     rows += bench_file(jsonl_path, [], args, start_up)
-    print()
-    show(table(rows))
-    if args.report:
-        args.report.write_text(json.dumps(rows, indent=1) + "\n")
+    finish("bench_sample.py", rows, str(args.report) if args.report else None)
     print(f"\ntotal runtime {time.perf_counter() - began:.0f}s")
 
 
