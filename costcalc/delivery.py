@@ -459,11 +459,7 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[s
         cost_cached += costs.get("cached_input", NO_COST)
         cost_write += costs.get(write_component, NO_COST)
         cost_out += costs.get("output", NO_COST)
-        g_used = {"input": t.input, "output": t.output}
-        if "cached_input" in s.billed:
-            g_used["cached_input"] = t.cached_input
-        if write_component in s.billed:
-            g_used[write_component] = t.usd[write_component]
+        g_used = _rates_used(t, s.billed, write_component)
         if t.assumed:
             assumed += [c for c in g_used if c in t.assumed]
         if not used:
@@ -471,16 +467,14 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[s
         above = t.mode_rates.above_input_tokens
         if above is None:
             continue
-        if len(splits) == 1:
-            notes.append(f"long-context prices: requests above {above:,} input tokens")
-        else:
-            priced = ", ".join(f"{c} {usd_price(v)}" for c, v in g_used.items())
-            about = "about " if job.groups_estimated else ""
-            sample = " (estimated from the sample)" if job.groups_estimated else ""
-            notes.append(
-                f"{about}{_count(s.group.requests)} of {count_of(job.requests, 'request')}"
-                f"{sample} above {above:,} input tokens: long-context prices per 1M ({priced})"
-            )
+        # several groups (one alone takes the path above): each band's prices said
+        priced = ", ".join(f"{c} {usd_price(v)}" for c, v in g_used.items())
+        about = "about " if job.groups_estimated else ""
+        sample = " (estimated from the sample)" if job.groups_estimated else ""
+        notes.append(
+            f"{about}{_count(s.group.requests)} of {count_of(job.requests, 'request')}"
+            f"{sample} above {above:,} input tokens: long-context prices per 1M ({priced})"
+        )
     return _priced(
         price_mode,
         (cost_in, cost_cached, cost_write, cost_out),
@@ -544,6 +538,19 @@ def _unpriced_notes(
     return notes
 
 
+def _rates_used(
+    t: Tariff, billed: Mapping[str, Decimal], write_component: str
+) -> dict[str, Decimal]:
+    """The rates a group of requests billed at ``t`` shows: input and output always, a
+    cache's when it bills that cache's tokens."""
+    used = {"input": t.input, "output": t.output}
+    if "cached_input" in billed:
+        used["cached_input"] = t.cached_input
+    if write_component in billed:
+        used[write_component] = t.usd[write_component]
+    return used
+
+
 def _words(
     job: Job, t: Tariff, billed: Mapping[str, Decimal], write_component: str
 ) -> tuple[dict[str, Decimal], list[str], list[str]]:
@@ -560,11 +567,7 @@ def _words(
     found: tuple[dict[str, Decimal], list[str], list[str]] | None = job.priced.memo.get(key)
     if found is None:
         notes = _unpriced_notes(job, t, billed, write_component) if t.unpriced else []
-        used = {"input": t.input, "output": t.output}
-        if "cached_input" in billed:
-            used["cached_input"] = t.cached_input
-        if write_component in billed:
-            used[write_component] = t.usd[write_component]
+        used = _rates_used(t, billed, write_component)
         assumed = [c for c in used if c in t.assumed]
         above = t.mode_rates.above_input_tokens
         if above is not None:
