@@ -212,3 +212,16 @@ def test_input_read_whole_is_estimated_by_request_size(tmp_path: Path) -> None:
         errors.append(abs(got.tokens - exact) / exact)
     assert statistics.median(errors) < 0.03  # the sample mean's was about 30% on such data
     assert covered >= 12  # a Pareto(1.2) tail has no variance: no interval is exact here
+
+
+def test_input_with_a_request_of_no_known_size_keeps_the_sample_mean(tmp_path: Path) -> None:
+    """A JSON document's requests have no size at hand, so the regression has no base: with
+    one among the files, the estimate is the sample mean's, and it says nothing of size."""
+    doc = tmp_path / "requests.json"
+    doc.write_text(json.dumps([{"prompt": f"question {i} " * 3} for i in range(500)]))
+    text = tmp_path / "more.jsonl.gz"
+    with gzip.open(text, "wt", encoding="utf-8") as f:
+        f.write("".join(json.dumps({"prompt": f"hello {i}"}) + "\n" for i in range(2000)))
+    got = count_file([doc, text], sample=200, seed=3)
+    assert got.estimate and got.sample is not None
+    assert not any("regression estimate" in r for r in got.estimate_reasons)

@@ -116,15 +116,17 @@ def _count_sample(
         if picked.total_chars is None:
             return count
         sizes = [len(t) for draw in picked.draws for t in draw.texts]
-        return _by_ratio(count, tok, rows_drawn, sizes, picked.total_chars)
+        return _by_size(count, tok, rows_drawn, sizes, picked.total_chars)
 
     # one pass of reservoir sampling (stdin, compressed input, CSV rows that span lines, a
     # sample as large as the input); only the kept records are tokenized
     reservoir: list[tuple[str, Any]] = []
     population = 0
-    total_size = 0  # the size of every record read (characters or bytes): the ratio's base
+    total_size: int | None = 0  # the size of every record read: the regression's base
     for population, record in enumerate(_records(sources, plan, errors, progress), 1):
-        total_size += _size(record)
+        size_of = _size(record)
+        # a record with no size at hand (a JSON document's request, a whole file): no base
+        total_size = None if size_of is None or total_size is None else total_size + size_of
         if len(reservoir) < size:
             reservoir.append(record)
         else:
@@ -142,8 +144,9 @@ def _count_sample(
     if len(values) >= population:  # the "sample" is everything: the count is exact
         return _result(tok, Counter(v for v in values if v is not None), names)
     count = _estimate(tok, values, population, seed, names, notes)
-    sizes = [_size(r) for r in reservoir]
-    return _by_ratio(count, tok, values, sizes, total_size) if total_size else count
+    if not total_size:
+        return count
+    return _by_size(count, tok, values, [_size(r) or 0 for r in reservoir], total_size)
 
 
 # --- sampling by seeking -----------------------------------------------------------------------
@@ -476,18 +479,19 @@ def _estimate(
     return count
 
 
-def _size(record: tuple[str, Any]) -> int:
+def _size(record: tuple[str, Any]) -> int | None:
     """A record's size, which its tokens follow closely: the characters of a text, the bytes
-    of a JSON line; 0 for what has none at hand (a JSON document's request, a whole file)."""
+    of a JSON line; None for what has none at hand (a JSON document's request, a whole file),
+    which leaves the sample mean's estimate."""
     kind, value = record
     if kind == "text":
         return len(value)
     if kind == "line":
         return len(value[1])
-    return 0
+    return None
 
 
-def _by_ratio(
+def _by_size(
     count: TokenCount, tok: ModelTokenizer, values: list[int | None], sizes: list[int], total: int
 ) -> TokenCount:
     """``count`` (a uniform sample's estimate) with its total and interval taken by the
