@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import os
 import re
@@ -485,6 +486,7 @@ def read_json_document(source: Source, errors: Errors) -> list[Any]:
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 
 
+@functools.lru_cache(maxsize=256)  # asked per line when sampling
 def _is_tsv(name: str) -> bool:
     return Path(inner_name(name)).suffix.lower() == ".tsv"
 
