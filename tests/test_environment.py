@@ -460,6 +460,7 @@ def test_an_environment_failure_crosses_processes_as_itself() -> None:
         ("AWS Error NETWORK_CONNECTION during HeadBucket operation: Could not resolve host", True),
         ("google::cloud::Status(UNAVAILABLE: Couldn't connect to server)", True),
         ("Connection refused", True),
+        ("google::cloud::Status(UNAVAILABLE: Retry policy exhausted, with " + "x" * 900, True),
         ("operation timed out", True),
         ("Path does not exist 'bucket/x.jsonl'", False),
         ("Unrecognized filesystem type in URI: ftp://x", False),
@@ -475,3 +476,40 @@ def test_a_remote_input_that_fails_by_the_network_is_the_environment(
     err = _remote_failure("s3://bucket/x.jsonl", "cannot open", OSError(message))
     assert isinstance(err, EnvironmentFailure if environment else InputFileError)
     assert "s3://bucket/x.jsonl" in str(err)
+
+
+def test_a_remote_failure_is_one_short_line() -> None:
+    from costcalc.tokens.sources import _remote_failure
+
+    err = _remote_failure("gs://b/x.jsonl", "cannot read", OSError("Retry policy " + "y" * 5000))
+    assert "\n" not in str(err) and len(str(err)) < 400
+
+
+@pytest.mark.parametrize(
+    ("uri", "opened"),
+    [
+        ("gs://b/x.jsonl", "gs://b/x.jsonl?retry_limit_seconds=10"),
+        ("gcs://b/x.jsonl?anonymous=true", "gcs://b/x.jsonl?anonymous=true&retry_limit_seconds=10"),
+        ("gs://b/x.jsonl?retry_limit_seconds=60", "gs://b/x.jsonl?retry_limit_seconds=60"),
+        ("s3://b/x.jsonl", "s3://b/x.jsonl"),
+    ],
+)
+def test_a_gs_input_gives_up_after_seconds_not_minutes(uri: str, opened: str) -> None:
+    """pyarrow's Google client retries for 15 minutes by default: offline, that was a hang.
+    costcalc asks for a bounded retry unless the URI sets its own."""
+    from costcalc.tokens.sources import _from_uri
+
+    asked: list[str] = []
+
+    class FileSystem:
+        @staticmethod
+        def from_uri(u: str) -> tuple[object, str]:
+            asked.append(u)
+            return object(), "b/x.jsonl"
+
+    class FakeFs:
+        pass
+
+    FakeFs.FileSystem = FileSystem  # type: ignore[attr-defined]
+    assert _from_uri(FakeFs, uri)[1] == "b/x.jsonl"
+    assert asked == [opened]

@@ -69,12 +69,27 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
+GCS_RETRY_SECONDS = 10
+"""How long a ``gs://`` input retries before it fails, unless its URI says
+(``?retry_limit_seconds=N``): pyarrow's own default retries for 15 minutes, so an offline
+machine or missing credentials looked like a hang."""
+
+
+def _from_uri(pafs: Any, name: str) -> tuple[Any, str]:
+    uri = name
+    scheme = name.split("://", 1)[0].lower()
+    if scheme in ("gs", "gcs") and "retry_limit_seconds=" not in name:
+        uri += f"{'&' if '?' in name else '?'}retry_limit_seconds={GCS_RETRY_SECONDS}"
+    fs, path = pafs.FileSystem.from_uri(uri)
+    return fs, str(path)
+
+
 def filesystem(name: str) -> tuple[Any, str]:
     """(pyarrow filesystem, path in it) for a URI; the one-line error naming the extra when
     pyarrow is not installed."""
     pafs = import_pyarrow(name, "fs")
     try:
-        fs, path = pafs.FileSystem.from_uri(name)
+        fs, path = _from_uri(pafs, name)
     except (ValueError, OSError) as exc:  # pyarrow.ArrowInvalid is a ValueError
         raise _remote_failure(name, "cannot open", exc) from None
     return fs, str(path)
@@ -83,6 +98,7 @@ def filesystem(name: str) -> tuple[Any, str]:
 _NETWORK = (
     *("resolve host", "resolve hostname", "network_connection", "couldn't connect"),
     *("could not connect", "connection refused", "timed out", "timeout", "unreachable"),
+    "retry policy exhausted",  # Google Cloud's client, offline or without credentials
 )
 """How pyarrow's filesystems word a network that failed (not the path or the data)."""
 
@@ -90,6 +106,8 @@ _NETWORK = (
 def _remote_failure(name: str, what: str, exc: BaseException) -> CostcalcError | EnvironmentFailure:
     """A URI that failed: the network (exit 3, as a failing disk) or the path itself (2)."""
     text = _first_line(exc)
+    if len(text) > 300:  # Google's client puts the whole retry history on one line
+        text = text[:300] + "..."
     if any(word in text.lower() for word in _NETWORK):
         return EnvironmentFailure(name, f"{what}: the network failed: {text}")
     return InputFileError(name, f"{what}: {text}")
@@ -118,9 +136,12 @@ def is_folder(name: str) -> bool:
     except ImportError:
         return False
     try:
-        fs, path = pafs.FileSystem.from_uri(name)
+        fs, path = _from_uri(pafs, name)
         return bool(fs.get_file_info(path).type == pafs.FileType.Directory)
-    except (OSError, ValueError):  # opening it says what is wrong
+    except (OSError, ValueError) as exc:  # opening it says what is wrong, but not twice
+        failure = _remote_failure(name, "cannot open", exc)  # after as long a retry
+        if isinstance(failure, EnvironmentFailure):
+            raise failure from None
         return False
 
 
