@@ -274,9 +274,14 @@ def _measure(
         )
     if w.input_column is None and fmt in ("csv", "parquet"):
         what = "a CSV file" if fmt == "csv" else "Parquet input"
+        columns = ""
+        if fmt == "parquet":  # its schema is at hand without reading a row
+            from costcalc.tokens.parquet import parquet_columns
+
+            columns = f" (columns: {', '.join(parquet_columns(w.input_file)) or 'none'})"
         raise UsageError(
             f"{w.input_file}: {what} needs {arg('input_column NAME', both=True)}, the column "
-            "holding each request's text"
+            f"holding each request's text{columns}"
         )
     counted = count_file(
         w.input_file,
