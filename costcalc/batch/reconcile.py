@@ -28,6 +28,7 @@ from costcalc.errors import (
     UsageError,
     arg,
     path_arguments,
+    printable,
     quoted,
 )
 from costcalc.jsonlines import JsonError, parse_json, reads_as_text
@@ -192,6 +193,8 @@ class _Uploaded:
             if isinstance(cid, str):
                 file = self.paths.setdefault(path, len(self.paths))
                 self.ids.add(cid, len(self.ids) << 32 | file)
+            elif cid is not None:  # skipped, it would be reported missing: say what it is
+                raise CostcalcError(f"{path}:{number}: {_not_an_id(fmt.id_name, cid)}")
         if self.tally is not None and self.count_error is None:
             self._count(path, number, raw, obj)
 
@@ -276,6 +279,8 @@ def _read_results(
             )
         cid = fmt.custom_id_of(obj)
         if not isinstance(cid, str):
+            if cid is not None:
+                raise CostcalcError(f"{where}: {_not_an_id(fmt.id_name, cid)}")
             raise CostcalcError(f"{where}: {fmt.id_name} is missing (not a batch output line?)")
         outcome, used, line_model = fmt.outcome(obj, where)
         ids_add(cid)  # checked at the end (or at an error): the same result twice is an error
@@ -332,6 +337,11 @@ def reconcile(
     table = table or load_price_table()
     with IdStore() as result_ids, IdStore() as uploaded_ids:
         return _reconcile(outputs, inputs, model, table, as_of, result_ids, uploaded_ids)
+
+
+def _not_an_id(name: str, value: object) -> str:
+    shown = printable(repr(value), 40)
+    return f"{name} is {shown}, expected a string (batch APIs take string ids)"
 
 
 def _twice(paths: Sequence[str], ids: IdStore) -> CostcalcError | None:
