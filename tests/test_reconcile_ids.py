@@ -129,7 +129,8 @@ def test_the_first_result_given_twice_is_reported_before_a_later_error(
             reconcile([other], [inputs, twice])
         assert (
             str(exc.value)
-            == f"{twice}: custom_id 'b' is in the input twice (is a file given twice?)"
+            == f"{twice}:2: custom_id 'b' is in the input twice, first at {inputs}:2 (is a file "
+            "given twice?)"
         )
 
 

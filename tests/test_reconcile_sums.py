@@ -175,8 +175,9 @@ def test_reconcile_input_errors_keep_their_order() -> None:
         try:
             reconcile([str(out)], [str(inp)], table=TABLE)
         except ValueError as exc:
-            assert (
-                str(exc) == f"{inp}: custom_id 'r0' is in the input twice (is a file given twice?)"
+            assert str(exc) == (
+                f"{inp}:3: custom_id 'r0' is in the input twice, first at {inp}:1 (is a file "
+                "given twice?)"
             )
         else:
             raise AssertionError("no error")

@@ -181,7 +181,7 @@ class _Uploaded:
 
     def __init__(self, ids: IdStore, spec: CountSpec | None) -> None:
         self.ids = ids
-        """Each id with (its place among the ids << 32 | its file's index in ``paths``)."""
+        """Each id with (its file's index in ``paths`` << 40 | its line): input order."""
         self.paths: dict[str, int] = {}
         self.spec = spec
         self.tally = Tally.empty(spec.encoding) if spec is not None else None
@@ -192,14 +192,15 @@ class _Uploaded:
             cid = fmt.custom_id_of(obj)
             if isinstance(cid, str):
                 file = self.paths.setdefault(path, len(self.paths))
-                self.ids.add(cid, len(self.ids) << 32 | file)
+                self.ids.add(cid, file << 40 | number)  # input order, and where
             elif cid is not None:  # skipped, it would be reported missing: say what it is
                 raise CostcalcError(f"{path}:{number}: {_not_an_id(fmt.id_name, cid)}")
         if self.tally is not None and self.count_error is None:
             self._count(path, number, raw, obj)
 
-    def path_of(self, at: int) -> str:
-        return list(self.paths)[at & 0xFFFFFFFF]
+    def where(self, at: int) -> str:
+        """``file:line`` of an id's place."""
+        return f"{list(self.paths)[at >> 40]}:{at & _LINE}"
 
     def _count(self, path: str, number: int, raw: bytes, obj: Any) -> None:
         """One request counted as ``count_file`` counts it (``count_jsonl_block``)."""
@@ -428,10 +429,10 @@ def _reconcile(
         assert report is not None
         repeat = first_repeat(uploaded_ids)
         if repeat is not None:
-            at, cid, _ = repeat
+            at, cid, first = repeat
             raise CostcalcError(
-                f"{uploaded.path_of(at)}: custom_id {quoted(cid)} is in the input twice (is a "
-                "file given twice?)"
+                f"{uploaded.where(at)}: custom_id {quoted(cid)} is in the input twice, first at "
+                f"{uploaded.where(first)} (is a file given twice?)"
             )
         if not uploaded_ids:
             raise UsageError(
