@@ -148,6 +148,9 @@ def _setup(tmp_path: Path) -> None:
         lines(result("a", "gpt-4o-mini"), result("b", "gpt-4o-mini"), result("c", "gpt-4o"))
     )
     (tmp_path / "huge-usage.jsonl").write_text(lines(result("a", "gpt-4o", prompt=10**26)))
+    no_status = result("a", "gpt-4o")
+    del no_status["response"]["status_code"]  # type: ignore[attr-defined]
+    (tmp_path / "no-status.jsonl").write_text(lines(no_status))
     (tmp_path / "int-id-results.jsonl").write_text(lines({**result("a", "gpt-4o"), "custom_id": 5}))
     hello = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
     request = {"custom_id": 5, "method": "POST", "url": "/v1/chat/completions", "body": hello}
@@ -245,6 +248,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-not-output", ["batch", "reconcile", "{d}/not-results.jsonl"], ("not-results.jsonl:1: custom_id is missing",)),
     ("reconcile-id-not-a-string", ["batch", "reconcile", "{d}/int-id-results.jsonl"], ("int-id-results.jsonl:1: custom_id is 5, expected a string",)),
     ("reconcile-input-id-not-a-string", ["batch", "reconcile", "{d}/good-results.jsonl", "--input", "{d}/int-id-requests.jsonl"], ("int-id-requests.jsonl:1: custom_id is 5, expected a string",)),
+    ("reconcile-no-status-code", ["batch", "reconcile", "{d}/no-status.jsonl"], ("no-status.jsonl:1: response.status_code is missing",)),
     ("reconcile-bad-usage", ["batch", "reconcile", "{d}/bad-usage.jsonl"], ("bad-usage.jsonl:1: usage.prompt_tokens must be a whole number >= 0",)),
     ("reconcile-two-models", ["batch", "reconcile", "{d}/two-models.jsonl"], ("two-models.jsonl:3: this result names model 'gpt-4o', an earlier one 'gpt-4o-mini': reconcile prices one model at a time",)),
     ("reconcile-usage-over-any-request", ["batch", "reconcile", "{d}/huge-usage.jsonl"], ("huge-usage.jsonl:1: usage.prompt_tokens is 100,000,000,000,000,000,000,000,000, more tokens than any request bills",)),

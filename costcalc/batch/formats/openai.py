@@ -120,7 +120,11 @@ class OpenAILines(LineFormat):
             return ERROR_OUTCOME.get(str(code), "errored"), None, None
         if not is_object(response):
             raise CostcalcError(f"{where}: response is missing")
-        if response.get("status_code") != 200:
+        status = response.get("status_code")
+        if not isinstance(status, int) or isinstance(status, bool):  # not a result, say so
+            shown = "missing" if status is None else f"{type(status).__name__}, not a number"
+            raise CostcalcError(f"{where}: response.status_code is {shown}")
+        if status != 200:
             return "errored", None, None
         body = response.get("body")
         if not is_object(body) or not is_object(body.get("usage")):
