@@ -177,6 +177,45 @@ def test_parse_json_is_cheap_on_a_line_of_brackets_in_strings() -> None:
     assert time.perf_counter() - start < 1
 
 
+_NUMBERS = st.one_of(
+    st.integers(),
+    st.integers(min_value=2**63 - 3, max_value=2**64 + 3),
+    st.integers(min_value=-(2**63) - 3, max_value=-(2**63) + 3),
+    st.integers(min_value=10**18, max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | _NUMBERS | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.text(), _JSON, max_size=5), st.sampled_from(["", " ", "\n", "\r\n"]))
+def test_parse_json_reads_a_line_as_json_loads_does(obj: dict[str, object], end: str) -> None:
+    """The fast path (orjson) reads every object line as json.loads reads it, value for value
+    and type for type: integers past 64 bits, NaN, infinities, surrogates included."""
+    text = json.dumps(obj) + end
+    for value in (text, text.encode("utf-8", "surrogatepass")):
+        try:
+            expected = json.loads(value)
+        except ValueError:
+            with pytest.raises(JsonError):
+                parse_json(value)
+            continue
+        got = parse_json(value)
+        assert repr(got) == repr(expected)  # repr: nan == nan, 1 vs 1.0, -0.0 vs 0.0
+
+
+def test_parse_json_keeps_big_integers_integers() -> None:
+    for n in (2**64, 2**64 - 1, -(2**63) - 1, 10**26):
+        line = f'{{"usage": {{"prompt_tokens": {n}}}}}'
+        for value in (line, line.encode()):
+            got = parse_json(value)["usage"]["prompt_tokens"]
+            assert type(got) is int and got == n
+
+
 # --- text counted in pieces, exactly -------------------------------------------------------
 
 _CUT_PLACES = re.compile(_LAST_CUT.pattern.replace("(?s:.*)", "", 1))
