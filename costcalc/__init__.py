@@ -114,6 +114,9 @@ _LAZY = {
     "load_config": "costcalc.budget",
     "check_budgets": "costcalc.budget:check",
     "diff_budgets": "costcalc.budget:diff",
+    "audit": "costcalc.audit.plan",
+    "AuditReport": "costcalc.audit.plan",
+    "UsageRecord": "costcalc.audit.records",
     "GateReport": "costcalc.gate.report",
     "gate_configs": "costcalc.gate.report",
     "find_configs": "costcalc.gate.configs",
@@ -136,6 +139,8 @@ _LAZY = {
 """Public name -> the module that defines it (``module:name`` where the name differs)."""
 
 if TYPE_CHECKING:
+    from costcalc.audit.plan import AuditReport, audit
+    from costcalc.audit.records import UsageRecord
     from costcalc.batch.build import build as build_batch
     from costcalc.batch.formats import LineFormat, line_formats
     from costcalc.batch.formats import register as register_line_format
@@ -204,6 +209,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AuditReport",
     "AuditRow",
     "CostcalcError",
     "CostcalcWarning",
@@ -232,9 +238,11 @@ __all__ = [
     "TokenTally",
     "UnknownModelError",
     "UsageError",
+    "UsageRecord",
     "Workload",
     "WorkloadError",
     "__version__",
+    "audit",
     "audit_prices",
     "build_batch",
     "check_budgets",

@@ -205,6 +205,7 @@ COMMANDS = {
     "check": "costcalc.commands.budget:check",
     "diff": "costcalc.commands.budget:diff",
     "gate": "costcalc.commands.gate:gate",
+    "audit": "costcalc.commands.audit:audit",
     "prices": "costcalc.commands.prices:prices",
 }
 """Each command lives in its own module, imported only when it runs (or for its own --help):
@@ -225,6 +226,9 @@ SUMMARIES = {
     "diff": "Monthly LLM cost of HEAD against BASE, each a config file or REF:PATH.",
     "gate": "Gate a pull request on its LLM costs: check each CONFIG (default costcalc.yaml; "
     "globs such as 'services/*/costcalc.yaml' are expanded) and compare it with --base.",
+    "audit": "Audit recorded traffic (OpenTelemetry spans, OpenAI usage exports, LiteLLM spend "
+    "logs): what each stream cost, where the routing policy would send it, and what batch or "
+    "flex would save a month.",
     "prices": "The dated price table: list, show, validate, check staleness, print the schema, "
     "update it from newer data, audit it against genai-prices or LiteLLM.",
 }

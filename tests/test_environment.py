@@ -24,6 +24,7 @@ from costcalc.errors import CostcalcError, CostcalcNote, EnvironmentFailure
 from costcalc.prices import PRICES_ENV
 from costcalc.userdata import HOME_ENV
 from tests.conftest import RunCli, assert_one_line_error
+from tests.test_audit import OTLP_SPAN
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 120  # every subprocess a test starts has a timeout
@@ -58,6 +59,11 @@ EVERY_COMMAND: list[tuple[str, list[str]]] = [
     ("prices-audit", ["prices", "audit"]),
     ("prices-update", ["prices", "update", "--from", "{repo}/tests/data/litellm_prices.json"]),
 ]  # fmt: skip
+
+READERS_MERGED = (REPO / "costcalc" / "audit" / "otlp.py").exists()
+"""costcalc audit reads files only once the readers' branch is merged."""
+if READERS_MERGED:
+    EVERY_COMMAND.append(("audit", ["audit", "{d}/spans.jsonl"]))
 
 RESULTS = {"custom_id": "r1", "result": {"type": "succeeded", "message": {
     "model": "claude-haiku-4-5", "usage": {"input_tokens": 10, "output_tokens": 2}}}}  # fmt: skip
@@ -106,6 +112,7 @@ def on_full_stdout(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[
     device = full_device(d)
     (d / "prompts.txt").write_text("hello\nworld\n")
     (d / "results.jsonl").write_text(json.dumps(RESULTS) + "\n")
+    (d / "spans.jsonl").write_text(json.dumps(OTLP_SPAN) + "\n")
     add(d / "q.db", ["a queued task"])
     (d / "home").mkdir()
     cases = [
@@ -141,7 +148,8 @@ def test_every_command_is_in_the_list() -> None:
     from costcalc.cli import COMMANDS
 
     listed = {c[0].split("-")[0] for c in EVERY_COMMAND}
-    assert set(COMMANDS) <= listed
+    waiting = set() if READERS_MERGED else {"audit"}
+    assert set(COMMANDS) - waiting <= listed
 
 
 def run(

@@ -42,6 +42,9 @@ FLAGS = {
     "force": "--force", "out_dir": "--out",
     # costcalc diff
     "fail_on_increase": "--fail-on-increase", "warn_on_increase": "--warn-on-increase",
+    # costcalc audit
+    "group_by": "--group-by", "mapping": "--mapping", "days_per_month": "--days-per-month",
+    "policy": "--policy",
     # costcalc prices audit
     "tolerance": "--tolerance", "context_tolerance": "--context-tolerance",
 }  # fmt: skip

@@ -66,6 +66,9 @@ RENDERERS: dict[tuple[str, str], str] = {
     ("CheckReport", "markdown"): "costcalc.render.budget:check_markdown",
     ("DiffReport", "table"): "costcalc.render.budget:diff_table",
     ("DiffReport", "markdown"): "costcalc.render.budget:diff_markdown",
+    # audit
+    ("AuditReport", "table"): "costcalc.render.audit:audit_table",
+    ("AuditReport", "markdown"): "costcalc.render.audit:audit_markdown",
     # gate (the comment of one config: comment_body; annotations: gate.annotations)
     ("GateReport", "table"): "costcalc.render.gate:gate_table",
     ("GateReport", "markdown"): "costcalc.render.gate:gate_markdown",

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from costcalc.cli import cli
+from tests.test_audit import OTLP_SPAN
 
 VALUES = {
     "minus-one": "-1",
@@ -66,6 +67,9 @@ COMMANDS: list[tuple[str, list[str], list[str]]] = [
     ("gate", ["gate", "costcalc.yaml", "--comment", "none"],
      ["--base", "--fail-on-increase", "--warn-on-increase", "--summary", "--out-dir"]),
     ("prices-list", ["prices", "list"], ["--provider", "--as-of"]),
+    ("audit", ["audit", "spans.jsonl"],
+     ["--input-format", "--group-by", "--mapping", "--policy", "--days-per-month", "--as-of",
+      "--write-config"]),
     ("prices-show", ["prices", "show", "gpt-4o"], ["--as-of"]),
 ]  # fmt: skip
 
@@ -85,6 +89,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "p.txt").write_text("hello world\nsecond line\n")
     (root / "p.jsonl").write_text('{"prompt": "hi"}\n{"prompt": "there"}\n')
     (root / "results.jsonl").write_text(json.dumps(RESULTS) + "\n")
+    (root / "spans.jsonl").write_text(json.dumps(OTLP_SPAN) + "\n")
     (root / "costcalc.yaml").write_text(
         "workloads:\n  - name: a\n    model: gpt-4o\n    requests: 10\n"
         "    input_tokens: 100\n    output_tokens: 10\n"

@@ -1,0 +1,89 @@
+"""``--write-config``: an audit as a costcalc.yaml, one workload per stream, so that
+``costcalc check`` starts from what really runs.
+
+The values written are those the audit's monthly figures were computed from (requests a day,
+tokens per request and cache shares, rounded as the audit rounds them, the mode in use, the
+prices' date and the days in a month), so ``check`` on the file gives the audit's monthly
+total to the cent and beyond: the same numbers through the same function.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from costcalc.audit.plan import AuditReport
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a YAML scalar
+
+
+def config_workload(s: Mapping[str, Any]) -> dict[str, Any]:
+    """A stream's workload in costcalc.yaml: the values its monthly figures come from."""
+    out: dict[str, Any] = {
+        "name": s["name"],
+        "model": s["model"],
+        "requests_per_day": s["requests_per_day"],
+        "input_tokens": s["input_tokens_per_request"],
+        "output_tokens": s["output_tokens_per_request"],
+        "mode": s["mode"],
+        "source": s["source"],
+    }
+    if s["deadline"] is not None:
+        out["deadline"] = s["deadline"]
+    if s["cached_share"]:
+        out["cached_share"] = s["cached_share"]
+    if s["cache_write_share"]:
+        out["cache_write_share"] = s["cache_write_share"]
+    return out
+
+
+def config_text(report: AuditReport) -> str:
+    """The costcalc.yaml of an audit: every priced stream as a workload."""
+    period = (
+        f"{report.period_start} to {report.period_end}"
+        if report.period_start and report.period_end
+        else "a trace without times"
+    )
+    lines = [
+        f"# written by {report.generated_by} audit from {report.usage_records:,} usage "
+        f"records ({period}, {report.days_covered} days)",
+        "# requests_per_day = a stream's requests / the days covered; tokens are means per",
+        "# request; `costcalc check` on this file gives the audit's monthly total",
+        f"as_of: {report.prices_as_of}",
+        f"days_per_month: {report.days_per_month}",
+        "workloads:",
+    ]
+    for s in report.streams:
+        if not s.priced:
+            lines.append(f"  # left out: {json.dumps(s.name, ensure_ascii=False)}: not priced")
+            continue
+        fields = config_workload(s.model_dump())
+        first = True
+        for name, value in fields.items():
+            lead = "  - " if first else "    "
+            lines.append(f"{lead}{name}: {_scalar(value)}")
+            first = False
+        if s.classified_by == "guess":
+            lines.append(f"    # source guessed: {s.classified_why}")
+    if not any(s.priced for s in report.streams):
+        lines[-1] = "workloads: []"
+    return "\n".join(lines) + "\n"
+
+
+def write_config(report: AuditReport, path: str | os.PathLike[str], force: bool = False) -> None:
+    """Write the audit's costcalc.yaml to ``path`` atomically (an existing file is replaced
+    only with ``force``; anything but a regular file is refused)."""
+    from costcalc.atomic import write_file
+    from costcalc.errors import path_argument
+
+    write_file(path_argument(path, "path", "write_config"), config_text(report), force)

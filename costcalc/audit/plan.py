@@ -1,0 +1,686 @@
+"""The audit: recorded traffic -> per stream, what it cost at the prices of its dates, what it
+would cost a month in each delivery mode, where the routing policy sends it, and the saving.
+
+Every figure can be redone from what the report prints:
+
+- **actual cost**: each day's tokens of a stream at that day's prices (UTC days) of the price
+  mode its records were billed in (batch records at batch prices; flex or priority tier at
+  those prices where the model sells them, else standard, with a note); cached input at the
+  cached-input price, cache writes at the 5-minute cache-write price.
+- **per day**: the stream's totals divided by the days the whole trace covers (from its first
+  to its last UTC day), rounded as the config ``--write-config`` writes them: requests a day
+  to 0.01, tokens per request to 0.1, cache shares down to 0.0001.
+- **per month**: exactly what ``costcalc check`` computes from those written values: one
+  request's cost in the mode x requests a day x ``days_per_month``, at the prices of
+  ``as_of`` (default: the last day the trace covers).
+- **times**: a quote of one day's requests (requests a day rounded to whole requests) with
+  the rate limits and batch queue of the model's default tier applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from costcalc._version import __version__
+from costcalc.audit.records import BadRecord, ReadStats, UsageRecord
+from costcalc.audit.streams import (
+    Classification,
+    StreamMap,
+    classify,
+    duration_text,
+    load_mapping,
+    parse_group_by,
+    price_mode_of,
+    stream_key,
+    stream_name,
+)
+from costcalc.errors import CostcalcError, CostcalcWarning, FieldError, printable
+from costcalc.money import MoneyOut
+from costcalc.prices import PriceTable
+from costcalc.results import RESULT_CONFIG
+from costcalc.router import Policy
+from costcalc.workload import DELIVERY_MODES, DeliveryMode, Source
+
+DAY_S = 86400
+BAD_KEPT = 100_000
+"""The most bad records the report lists (all are counted)."""
+BAD_SHOWN = 5
+"""Bad records named in the warning on stderr."""
+RPD_STEP = Decimal("0.01")
+TOKENS_STEP = Decimal("0.1")
+SHARE_STEP = Decimal("0.0001")
+WRITE_COMPONENT = "cache_write_5m"
+
+
+# --- the result -----------------------------------------------------------------------------
+
+
+class BadRecordOut(BaseModel):
+    model_config = RESULT_CONFIG
+
+    file: str
+    line: int
+    reason: str
+
+
+class ModeMonth(BaseModel):
+    """One delivery mode of a stream, a month of its traffic."""
+
+    model_config = RESULT_CONFIG
+
+    mode: DeliveryMode
+    available: bool
+    reason: str = ""
+    monthly_cost: MoneyOut | None = None
+    saving: MoneyOut | None = None
+    """The mode in use's monthly cost minus this one's (negative: it costs more)."""
+    rates: dict[str, MoneyOut] = {}
+    """USD per 1M tokens of each component billed."""
+    assumed: list[str] = []
+    day_wait_s: float | None = None
+    """How long one day's requests take (typical); None: not known."""
+    day_worst_wait_s: float | None = None
+    limited_by: str = ""
+
+
+class StreamAudit(BaseModel):
+    model_config = RESULT_CONFIG
+
+    name: str
+    key: str
+    model: str
+    """The model as the config names it (as recorded, or PROVIDER:MODEL)."""
+    model_id: str | None
+    provider: str | None
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+    requests: int
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    streamed_requests: int
+    price_mode: str
+    """What the records were billed at: standard, batch, flex or priority."""
+    mode: DeliveryMode
+    """The delivery mode in use."""
+    actual_cost: MoneyOut | None
+    priced: bool
+    reason: str = ""
+    """Why the stream could not be priced (then it is left out of every total)."""
+    source: Source
+    deadline: str | None
+    classified_by: str
+    """``mapping``, ``recorded`` (batched) or ``guess``."""
+    classified_why: str
+    requests_per_day: Decimal | None = None
+    input_tokens_per_request: Decimal | None = None
+    output_tokens_per_request: Decimal | None = None
+    cached_share: Decimal | None = None
+    cache_write_share: Decimal | None = None
+    routed_mode: DeliveryMode | None = None
+    route_rule: str = ""
+    route_why: str = ""
+    monthly_cost: MoneyOut | None = None
+    """A month in the mode in use: what ``costcalc check`` says of the written config."""
+    routed_monthly_cost: MoneyOut | None = None
+    monthly_saving: MoneyOut | None = None
+    """The mode in use's monthly cost minus the routed mode's."""
+    modes: list[ModeMonth] = []
+    notes: list[str] = []
+
+
+class AuditTotals(BaseModel):
+    model_config = RESULT_CONFIG
+
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    actual_cost: MoneyOut
+    monthly_cost: MoneyOut
+    routed_monthly_cost: MoneyOut
+    monthly_saving: MoneyOut
+
+
+class AuditReport(BaseModel):
+    """What ``costcalc.audit`` and ``costcalc audit`` answer."""
+
+    model_config = RESULT_CONFIG
+
+    currency: str
+    generated_by: str
+    period_start: dt.date | None
+    period_end: dt.date | None
+    days_covered: int
+    days_per_month: int
+    prices_as_of: dt.date
+    """The prices of the monthly figures."""
+    grouping: str
+    policy: str
+    records: int
+    usage_records: int
+    skipped_records: int
+    bad_records: int
+    bad: list[BadRecordOut]
+    streams: list[StreamAudit]
+    totals: AuditTotals
+    assumptions: list[str]
+    notes: list[str]
+
+    def stream(self, name: str) -> StreamAudit:
+        """The stream of that name (or key, when one stream has it); KeyError if none."""
+        for s in self.streams:
+            if s.name == name:
+                return s
+        keyed = [s for s in self.streams if s.key == name]
+        if len(keyed) == 1:
+            return keyed[0]
+        raise KeyError(f"no stream {name!r} (streams: {', '.join(s.name for s in self.streams)})")
+
+    def to_json(self) -> str:
+        from costcalc.results import to_json
+
+        return to_json(self)
+
+    def to_markdown(self) -> str:
+        from costcalc.results import render_result
+
+        return render_result(self, "markdown")
+
+    def config_text(self) -> str:
+        """The costcalc.yaml of this audit (``--write-config``): one workload per stream."""
+        from costcalc.audit.config import config_text
+
+        return config_text(self)
+
+    def write_config(self, path: str | os.PathLike[str], force: bool = False) -> None:
+        """Write ``config_text()`` to ``path`` atomically (replacing a file only with
+        ``force``); ``costcalc check`` on it gives this audit's monthly total."""
+        from costcalc.audit.config import write_config
+
+        write_config(self, path, force)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+class _Tally:
+    """One stream's traffic, added up record by record (nothing kept per record)."""
+
+    __slots__ = ("days", "first", "hours", "last", "provider", "requests", "streamed")
+
+    def __init__(self, provider: str | None) -> None:
+        self.provider = provider
+        self.requests = 0
+        self.streamed = 0
+        self.first: float | None = None
+        self.last: float | None = None
+        self.hours = [0] * 24
+        self.days: dict[int | None, list[int]] = {}
+        """UTC day (days since 1970; None: no time) -> requests, input, cached, written,
+        output."""
+
+    def add(self, rec: UsageRecord) -> None:
+        n = rec.requests
+        self.requests += n
+        if rec.streamed:
+            self.streamed += n
+        start, end = rec.start, rec.end
+        when = start if start is not None else end
+        day = None
+        if when is not None:
+            day = int(when // DAY_S)
+            if self.first is None or when < self.first:
+                self.first = when
+            last = end if end is not None else when
+            if self.last is None or last > self.last:
+                self.last = last
+            # the hour of day only where the record says it (a span, not a day's bucket)
+            if end is None or start is None or end - start <= 3600:
+                self.hours[int(when % DAY_S) // 3600] += n
+        sums = self.days.get(day)
+        if sums is None:
+            sums = self.days[day] = [0, 0, 0, 0, 0]
+        sums[0] += n
+        sums[1] += rec.input_tokens
+        sums[2] += rec.cached_input_tokens
+        sums[3] += rec.cache_write_tokens
+        sums[4] += rec.output_tokens
+
+    def total(self, i: int) -> int:
+        return sum(d[i] for d in self.days.values())
+
+
+def _read(
+    records_or_paths: Any, fmt: str, group_by: tuple[str, ...] | None
+) -> tuple[dict[tuple[str, str, str], _Tally], ReadStats, list[BadRecordOut]]:
+    if isinstance(records_or_paths, (str, os.PathLike)):
+        records_or_paths = [records_or_paths]
+    if isinstance(records_or_paths, (bytes, Mapping)) or not isinstance(records_or_paths, Iterable):
+        raise TypeError(
+            "audit: records_or_paths must be a path, a list of paths or an iterable of "
+            f"UsageRecord, got {type(records_or_paths).__name__}"
+        )
+    items = iter(records_or_paths)
+    first = next(items, None)
+    stats: ReadStats | None = None
+    source: Iterable[Any]
+    if isinstance(first, (str, os.PathLike)):
+        from costcalc.audit.records import read_usage
+
+        reader = read_usage([first, *items], format=fmt)
+        source, stats = reader, reader.stats
+    else:
+        source = [first, *items] if first is not None else []
+    tallies: dict[tuple[str, str, str], _Tally] = {}
+    bad: list[BadRecordOut] = []
+    seen = usage = bad_count = 0
+    for rec in source:
+        seen += 1
+        if isinstance(rec, BadRecord):
+            bad_count += 1
+            if len(bad) < BAD_KEPT:
+                bad.append(BadRecordOut(file=rec.file, line=rec.line, reason=rec.reason))
+            continue
+        if not isinstance(rec, UsageRecord):
+            raise TypeError(
+                "audit: records_or_paths must hold UsageRecord (or BadRecord) objects or "
+                f"paths, got {type(rec).__name__}"
+            )
+        usage += 1
+        key = (stream_key(rec, group_by), rec.model or "", price_mode_of(rec))
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = _Tally(rec.provider)
+        tally.add(rec)
+    if stats is None:
+        stats = ReadStats(records=seen, usage=usage, skipped=0, bad=bad_count)
+    return tallies, stats, bad
+
+
+# --- pricing ----------------------------------------------------------------------------------
+
+
+def _resolve(table: PriceTable, model: str, provider: str | None, day: dt.date) -> str:
+    """The name under which the table knows a recorded model: as recorded, else with its
+    provider in front (``PROVIDER:MODEL``)."""
+    try:
+        table.priced(model, day)
+        return model
+    except CostcalcError as exc:
+        if provider and ":" not in model:
+            try:
+                table.priced(f"{provider}:{model}", day)
+                return f"{provider}:{model}"
+            except CostcalcError:
+                pass
+        raise exc from None
+
+
+def _actual_cost(
+    table: PriceTable, model: str, price_mode: str, tally: _Tally, as_of: dt.date
+) -> tuple[Decimal, list[str]]:
+    """The stream's cost over the trace: each day's tokens at that day's prices."""
+    from costcalc.cost import component_costs
+    from costcalc.delivery import Tariff, tariff
+
+    notes: list[str] = []
+    total = Decimal(0)
+    for day_number, (n, tokens_in, cached, written, out) in sorted(
+        tally.days.items(), key=lambda kv: -1 if kv[0] is None else kv[0]
+    ):
+        day = as_of if day_number is None else dt.date(1970, 1, 1) + dt.timedelta(day_number)
+        priced = table.priced(model, day)
+        band_input = math.ceil(Decimal(tokens_in) / n) if n else 0
+        mode: Any = price_mode
+        t = tariff(priced, mode, band_input)
+        if not isinstance(t, Tariff):
+            note = f"billed as {price_mode}, not sold ({t.reason}): priced at standard"
+            notes += [] if note in notes else [note]
+            t = tariff(priced, "standard", band_input)
+            assert isinstance(t, Tariff)
+        billed = {
+            "input": Decimal(tokens_in - cached - written),
+            "cached_input": Decimal(cached),
+            WRITE_COMPONENT: Decimal(written),
+            "output": Decimal(out),
+        }
+        total += sum(
+            component_costs({c: v for c, v in billed.items() if v}, t.usd).values(), Decimal(0)
+        )
+    if None in tally.days:
+        notes.append(f"{tally.days[None][0]:,} requests without a time priced at {as_of}'s prices")
+    return total, notes
+
+
+def _mode_in_use(price_mode: str, tally: _Tally) -> DeliveryMode:
+    if price_mode in ("batch", "flex", "priority"):
+        return price_mode  # type: ignore[return-value]
+    return "stream" if tally.streamed * 2 > tally.requests else "request"
+
+
+def _round(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
+    return value.quantize(step, rounding=rounding)
+
+
+def _per_day(tally: _Tally, days: int) -> dict[str, Decimal]:
+    """The written values of a stream: requests a day and tokens per request, rounded."""
+    requests = Decimal(tally.requests)
+    tokens_in = Decimal(tally.total(1))
+    rpd = max(_round(requests / days, RPD_STEP), RPD_STEP)
+    cached = Decimal(tally.total(2)) / tokens_in if tokens_in else Decimal(0)
+    written = Decimal(tally.total(3)) / tokens_in if tokens_in else Decimal(0)
+    return {
+        "requests_per_day": rpd,
+        "input_tokens": _round(tokens_in / requests, TOKENS_STEP),
+        "output_tokens": _round(Decimal(tally.total(4)) / requests, TOKENS_STEP),
+        "cached_share": _round(cached, SHARE_STEP, ROUND_DOWN),
+        "cache_write_share": _round(written, SHARE_STEP, ROUND_DOWN),
+    }
+
+
+def _months(
+    s: dict[str, Any], table: PriceTable, as_of: dt.date, days_per_month: int
+) -> tuple[Decimal, list[ModeMonth]]:
+    """The month of a stream in the mode in use (as ``check`` computes it) and in each mode."""
+    from costcalc.audit.config import config_workload
+    from costcalc.budget import ProjectConfig, monthly_costs
+    from costcalc.calculator import quote
+    from costcalc.workload import Workload
+
+    config = ProjectConfig(
+        as_of=as_of, days_per_month=days_per_month, workloads=[config_workload(s)]
+    )
+    current = monthly_costs(config, table).workloads[0].monthly_cost
+    common = {
+        "name": s["name"],
+        "model": s["model"],
+        "input_tokens": s["input_tokens_per_request"],
+        "output_tokens": s["output_tokens_per_request"],
+        "cached_share": s["cached_share"],
+        "cache_write_share": s["cache_write_share"],
+        "modes": list(DELIVERY_MODES),
+        "baseline": "request",
+        "as_of": as_of,
+    }
+    unit = quote(Workload(**common, requests=1, rate_limited=False), table)
+    day_requests = max(1, int(_round(s["requests_per_day"], Decimal(1))))
+    day = quote(Workload(**common, requests=day_requests, rate_limited=True), table)
+    monthly = s["requests_per_day"] * days_per_month  # as check multiplies
+    modes = []
+    for m in unit.modes:
+        timed = day.mode(m.mode)
+        if not m.available or m.cost is None:
+            modes.append(ModeMonth(mode=m.mode, available=False, reason=m.reason))
+            continue
+        cost = m.cost * monthly
+        modes.append(
+            ModeMonth(
+                mode=m.mode,
+                available=True,
+                monthly_cost=cost,
+                saving=current - cost,
+                rates=m.rates,
+                assumed=m.assumed,
+                day_wait_s=float(timed.wait_s) if timed.wait_s is not None else None,
+                day_worst_wait_s=float(timed.worst_wait_s)
+                if timed.worst_wait_s is not None
+                else None,
+                limited_by=timed.limited_by,
+            )
+        )
+    return current, modes
+
+
+def _when(seconds: float | None) -> dt.datetime | None:
+    if seconds is None:
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(microsecond=0)
+
+
+def _stream(
+    key: tuple[str, str, str],
+    tally: _Tally,
+    c: Classification,
+    table: PriceTable,
+    policy: Policy | None,
+    as_of: dt.date,
+    days: int,
+    days_per_month: int,
+) -> StreamAudit:
+    from costcalc.router import route
+
+    group, recorded_model, price_mode = key
+    s: dict[str, Any] = {
+        "name": stream_name(group, recorded_model, price_mode),
+        "key": group,
+        "model": recorded_model,
+        "model_id": None,
+        "provider": tally.provider,
+        "first_seen": _when(tally.first),
+        "last_seen": _when(tally.last),
+        "requests": tally.requests,
+        "input_tokens": tally.total(1),
+        "cached_input_tokens": tally.total(2),
+        "cache_write_tokens": tally.total(3),
+        "output_tokens": tally.total(4),
+        "streamed_requests": tally.streamed,
+        "price_mode": price_mode,
+        "mode": _mode_in_use(price_mode, tally),
+        "actual_cost": None,
+        "priced": False,
+        "source": c.source,
+        "deadline": duration_text(c.deadline) if c.deadline is not None else None,
+        "classified_by": c.by,
+        "classified_why": c.reason,
+    }
+    try:
+        model = s["model"] = _resolve(table, recorded_model, tally.provider, as_of)
+        s["model_id"] = table.priced(model, as_of).prices.model.id
+        s["actual_cost"], s["notes"] = _actual_cost(table, model, price_mode, tally, as_of)
+    except CostcalcError as exc:
+        return StreamAudit(**{**s, "reason": exc.marked})
+    per_day = _per_day(tally, days)
+    s["requests_per_day"] = per_day["requests_per_day"]
+    s["input_tokens_per_request"] = per_day["input_tokens"]
+    s["output_tokens_per_request"] = per_day["output_tokens"]
+    s["cached_share"] = per_day["cached_share"]
+    s["cache_write_share"] = per_day["cache_write_share"]
+    if per_day["input_tokens"] == 0 and per_day["output_tokens"] == 0:
+        return StreamAudit(**{**s, "reason": "no tokens a request: nothing to price a month"})
+    try:
+        r = route(c.source, s["deadline"], model, policy, table=table)
+        s["routed_mode"], s["route_rule"], s["route_why"] = r.mode, r.rule, r.why
+        current, modes = _months(s, table, as_of, days_per_month)
+    except CostcalcError as exc:
+        return StreamAudit(**{**s, "reason": exc.marked})
+    routed = next(m for m in modes if m.mode == r.mode)
+    s["monthly_cost"] = current
+    s["routed_monthly_cost"] = routed.monthly_cost
+    s["monthly_saving"] = current - (routed.monthly_cost or Decimal(0))
+    s["modes"] = modes
+    s["priced"] = True
+    return StreamAudit(**s)
+
+
+# --- the audit --------------------------------------------------------------------------------
+
+
+def audit(
+    records_or_paths: Any,
+    *,
+    mapping: str | os.PathLike[str] | Mapping[str, Any] | StreamMap | None = None,
+    group_by: str | None = None,
+    policy: Policy | str | os.PathLike[str] | None = None,
+    table: PriceTable | None = None,
+    days_per_month: int = 30,
+    format: str = "auto",
+    as_of: dt.date | str | None = None,
+) -> AuditReport:
+    """Audit recorded traffic: paths of OTLP JSON, OpenAI usage or LiteLLM spend-log files
+    (``format`` auto-detected), or an iterable of ``UsageRecord``.
+
+    ``mapping`` says what each stream is (a YAML file, or its contents as a dict); ``policy``
+    routes each stream (default: costcalc's); monthly figures are at the prices of ``as_of``
+    (default: the last day the trace covers) over ``days_per_month`` days (28 to 31).
+
+    >>> report = audit(["spans.jsonl"])                       # doctest: +SKIP
+    >>> report.totals.monthly_saving                          # doctest: +SKIP
+    """
+    from costcalc.prices import load_price_table
+    from costcalc.router import load_policy
+    from costcalc.units import parse_date
+
+    if isinstance(days_per_month, bool) or not isinstance(days_per_month, int):
+        raise TypeError(
+            f"audit: days_per_month must be an int, got {type(days_per_month).__name__}"
+        )
+    if not 28 <= days_per_month <= 31:
+        raise FieldError("days_per_month", f"must be between 28 and 31, got {days_per_month}")
+    if format not in ("auto", "otlp", "openai-usage", "litellm"):
+        raise FieldError(
+            "format", f"unknown format {format!r} (expected auto, otlp, openai-usage or litellm)"
+        )
+    grouping = parse_group_by(group_by)
+    if table is not None and not isinstance(table, PriceTable):
+        raise TypeError("audit: table must be a costcalc.PriceTable or None")
+    stream_map = load_mapping(mapping) if mapping is not None else None
+    policy_name = "the default policy"
+    if policy is not None and not isinstance(policy, Policy):
+        policy_name = str(Path(policy))
+        policy = load_policy(os.fspath(policy))
+    elif policy is not None:
+        policy_name = "the policy given"
+    day_given = parse_date(as_of, "as_of") if as_of is not None else None
+    table = table or load_price_table()
+
+    tallies, stats, bad = _read(records_or_paths, format, grouping)
+    firsts = [t.first for t in tallies.values() if t.first is not None]
+    lasts = [t.last for t in tallies.values() if t.last is not None]
+    start = _when(min(firsts)) if firsts else None
+    end = _when(max(lasts)) if lasts else None
+    days = (end.date() - start.date()).days + 1 if start and end else 1
+    trace_s = (max(lasts) - min(firsts)) if firsts and lasts else 0.0
+    if day_given is not None:
+        day = day_given
+    elif end is not None:
+        day = end.date()
+    else:
+        from costcalc.units import today
+
+        day = today()
+    streams = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CostcalcWarning)  # said once below, not per quote
+        for key in sorted(tallies):
+            tally = tallies[key]
+            c = classify(
+                key[0], key[2], tally.requests, tally.streamed, tally.hours, trace_s, stream_map
+            )
+            streams.append(_stream(key, tally, c, table, policy, day, days, days_per_month))
+    if stats.bad:
+        shown = ", ".join(f"{printable(b.file)}:{b.line} ({b.reason})" for b in bad[:BAD_SHOWN])
+        more = f" and {stats.bad - BAD_SHOWN:,} more" if stats.bad > BAD_SHOWN else ""
+        warnings.warn(
+            f"{stats.bad:,} malformed usage records left out: {shown}{more}",
+            CostcalcWarning,
+            stacklevel=2,
+        )
+    return _report(streams, stats, bad, start, end, days, days_per_month, day, grouping,
+                   policy_name, stream_map)  # fmt: skip
+
+
+def _report(
+    streams: list[StreamAudit],
+    stats: ReadStats,
+    bad: list[BadRecordOut],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    days: int,
+    days_per_month: int,
+    day: dt.date,
+    grouping: tuple[str, ...] | None,
+    policy_name: str,
+    stream_map: StreamMap | None,
+) -> AuditReport:
+    priced = [s for s in streams if s.priced]
+    zero = Decimal(0)
+    totals = AuditTotals(
+        requests=sum(s.requests for s in streams),
+        input_tokens=sum(s.input_tokens for s in streams),
+        output_tokens=sum(s.output_tokens for s in streams),
+        actual_cost=sum((s.actual_cost or zero for s in streams), zero),
+        monthly_cost=sum((s.monthly_cost or zero for s in priced), zero),
+        routed_monthly_cost=sum((s.routed_monthly_cost or zero for s in priced), zero),
+        monthly_saving=sum((s.monthly_saving or zero for s in priced), zero),
+    )
+    period = f"{start.date()} to {end.date()} (UTC)" if start and end else "no times recorded"
+    assumptions = [
+        f"period: {period}, {days:,} day{'s' * (days != 1)}; a stream's requests a day are "
+        f"its requests ÷ {days:,}, rounded to 0.01 (tokens per request to 0.1, cache shares "
+        "down to 0.0001)",
+        "actual cost: each day's tokens at that day's prices of the mode they were billed in "
+        "(batched records at batch prices, flex and priority records at those prices where "
+        "sold); cache reads at the cached-input price, cache writes at the 5-minute "
+        "cache-write price",
+        f"a month is {days_per_month} days at the prices of {day}: a mode's monthly cost = "
+        f"one request's cost × requests a day × {days_per_month}, as costcalc check "
+        "computes it from the config --write-config writes",
+        "times: one day's requests (requests a day rounded to whole requests) under the rate "
+        "limits and batch queue of the model's default tier",
+        f"routing: {policy_name}; the saving is the mode in use's monthly cost minus the "
+        "routed mode's",
+    ]
+    guesses = [s for s in streams if s.classified_by == "guess"]
+    if guesses:
+        assumptions.append(
+            "sources marked guess come from the heuristic (streamed -> web-ui; a nightly "
+            "burst -> cron, deadline 24h; else api): give a mapping file to say what each "
+            "stream is"
+        )
+    notes = [f"{s.name}: not priced: {s.reason}" for s in streams if not s.priced]
+    if stats.skipped:
+        notes.append(f"{stats.skipped:,} records were not LLM usage (other spans): skipped")
+    if stream_map is not None:
+        used = {s.classified_why for s in streams if s.classified_by == "mapping"}
+        unused = [
+            n for n in stream_map.streams
+            if not any(s.key == n for s in streams) and not any(quoted_in(n, u) for u in used)
+        ]  # fmt: skip
+        if unused:
+            notes.append(f"mapping entries that match no stream: {', '.join(unused)}")
+    return AuditReport(
+        currency="USD",
+        generated_by=f"costcalc {__version__}",
+        period_start=start.date() if start else None,
+        period_end=end.date() if end else None,
+        days_covered=days,
+        days_per_month=days_per_month,
+        prices_as_of=day,
+        grouping=",".join(grouping) if grouping else "default",
+        policy=policy_name,
+        records=stats.records,
+        usage_records=stats.usage,
+        skipped_records=stats.skipped,
+        bad_records=stats.bad,
+        bad=bad,
+        streams=streams,
+        totals=totals,
+        assumptions=assumptions,
+        notes=notes,
+    )
+
+
+def quoted_in(name: str, why: str) -> bool:
+    from costcalc.errors import quoted
+
+    return quoted(name) in why

@@ -1,0 +1,61 @@
+"""Bad-input catalogue for `costcalc audit`'s mapping file and options: exit 2, one line
+naming the file, the line and the field (the mapping is read before any record)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunCli, assert_one_line_error
+
+# (case id, the mapping file's text, fragments of the message: "{f}" is the file's path)
+MAPPINGS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("empty", "", ("{f}: is empty, expected a mapping file",)),
+    ("not-a-mapping", "- web-ui\n", ("{f}:1: expected a mapping at the top level",)),
+    ("no-streams", "streams: {}\n", ("{f}:1: streams:",)),
+    ("unknown-top-key", "streams:\n  a: {source: cron}\nstream: x\n", ("{f}:3: stream:",)),
+    ("unknown-source", "streams:\n  web:\n    source: browser\n", ("{f}:3: streams.web.source:",)),
+    ("bad-deadline", "streams:\n  nightly:\n    source: cron\n    deadline: soon\n",
+     ("{f}:4: streams.nightly.deadline:",)),
+    ("unknown-field", "streams:\n  a:\n    source: cron\n    deadlne: 2h\n",
+     ("{f}:4: streams.a.deadlne:",)),
+    ("source-missing", "streams:\n  a:\n    deadline: 2h\n", ("{f}:2: streams.a.source:",)),
+    ("bad-yaml", "streams:\n  a: [\n", ("{f}",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "fragments"), [c[1:] for c in MAPPINGS],
+                         ids=[c[0] for c in MAPPINGS])  # fmt: skip
+def test_bad_mapping_file(
+    run_cli: RunCli, tmp_path: Path, text: str, fragments: tuple[str, ...]
+) -> None:
+    mapping = tmp_path / "streams.yaml"
+    mapping.write_text(text, encoding="utf-8")
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text("{}\n")
+    result = run_cli("audit", str(spans), "--mapping", str(mapping))
+    assert_one_line_error(result, *(f.format(f=mapping) for f in fragments))
+
+
+def test_missing_mapping_file(run_cli: RunCli, tmp_path: Path) -> None:
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text("{}\n")
+    missing = tmp_path / "nope.yaml"
+    assert_one_line_error(run_cli("audit", str(spans), "--mapping", str(missing)), str(missing))
+
+
+def test_bad_days_per_month(run_cli: RunCli, tmp_path: Path) -> None:
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text("{}\n")
+    assert_one_line_error(run_cli("audit", str(spans), "--days-per-month", "40"),
+                          "--days-per-month")  # fmt: skip
+
+
+def test_bad_policy_file(run_cli: RunCli, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("rules:\n  - name: x\n    mode: teleport\n")
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text("{}\n")
+    assert_one_line_error(run_cli("audit", str(spans), "--policy", str(policy)),
+                          f"{policy}:3")  # fmt: skip
