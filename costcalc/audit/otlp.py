@@ -70,25 +70,12 @@ NOT_OTLP = "not OTLP JSON: expected an object with resourceSpans (a Collector fi
 OTHER_SIGNALS = ("resourceLogs", "resourceMetrics", "resourceProfiles")
 
 
-def value_of(typed: Any) -> Any:
-    """The plain value of an OTLP ``AnyValue`` (``{"intValue": "12"}`` -> ``"12"``; an array
-    -> a list of plain values); anything else as it is (a bad record says what)."""
-    if isinstance(typed, dict) and len(typed) == 1:
-        for kind, value in typed.items():
-            if kind == "arrayValue" and isinstance(value, dict):
-                return [value_of(v) for v in value.get("values") or ()]
-            return value
-    return typed
+def _text(value: Any) -> str | None:
+    return value if value.__class__ is str and value else None
 
 
-def _text(typed: Any) -> str | None:
-    value = value_of(typed)
-    return value if isinstance(value, str) and value else None
-
-
-def _flag(typed: Any) -> bool | None:
-    value = value_of(typed)
-    if isinstance(value, bool):
+def _flag(value: Any) -> bool | None:
+    if value is True or value is False:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
@@ -108,19 +95,23 @@ def _seconds(nanos: Any) -> float | None:
 
 
 def _attributes(items: Any) -> dict[str, Any]:
-    """An OTLP attribute list as a dict of key -> typed value (TypeError, KeyError when it is
-    not a list of {"key", "value"})."""
+    """An OTLP attribute list as a dict of key -> plain value (an array's value stays as
+    recorded: no key read here is one); TypeError, KeyError, ValueError when it is not a list
+    of {"key", "value"}."""
     out = {}
     for kv in items or ():
-        out[kv["key"]] = kv.get("value")
+        typed = kv["value"]
+        if isinstance(typed, dict) and len(typed) == 1:
+            (out[kv["key"]],) = typed.values()
+        else:
+            out[kv["key"]] = typed
     return out
 
 
 def _tags(attrs: dict[str, Any], into: dict[str, str]) -> None:
-    for key, typed in attrs.items():
+    for key, value in attrs.items():
         if key.startswith(TAGS):
             name = key.partition("tag.")[2]
-            value = value_of(typed)
             if name and value is not None and not isinstance(value, (dict, list)):
                 into["tag:" + name] = str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -154,7 +145,7 @@ def records(
             raise InputFileError(file, "resourceSpans: expected a list of objects", line)
         try:
             base = _resource_keys(rs.get("resource"))
-        except (TypeError, KeyError, AttributeError):
+        except (TypeError, KeyError, AttributeError, ValueError):
             why = "resource.attributes: expected key/value objects"
             raise InputFileError(file, why, line) from None
         scopes = rs.get("scopeSpans")
@@ -178,47 +169,74 @@ def records(
                 yield got
 
 
+# Each attribute a span's usage reads, by its place in ``_SLOTS`` (the first name of a
+# pair is the current convention's, the second the older or another library's name).
+_NAMES = (
+    *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE, OPERATION,
+    "gen_ai.response.model", "gen_ai.request.model", "gen_ai.provider.name", "gen_ai.system",
+    "gen_ai.request.stream", "llm.is_streaming", *TIERS, "http.route", "url.path",
+    "enduser.id", "user.id", "costcalc.batch",
+)  # fmt: skip
+_SLOTS = {name: i for i, name in enumerate(_NAMES)}
+_NONE = [None] * len(_NAMES)
+
+
 def _span(span: Any, file: str, line: int, base: dict[str, str]) -> UsageRecord | BadRecord | None:
-    """One span's usage, its fault, or None when it is not a model call."""
+    """One span's usage, its fault, or None when it is not a model call. One pass over its
+    attributes: each one read is put in its slot, tags gathered (the hot loop of a read)."""
     if not isinstance(span, dict):
         return bad(file, line, "span: expected a JSON object")
+    v = _NONE.copy()
+    tags: list[tuple[str, Any]] = []
+    slots = _SLOTS
     try:
-        a = _attributes(span.get("attributes"))
-    except (TypeError, KeyError, AttributeError):
+        for kv in span.get("attributes") or ():
+            key = kv["key"]
+            slot = slots.get(key)
+            if slot is None and not key.startswith(TAGS):
+                continue
+            typed = kv["value"]
+            if isinstance(typed, dict) and len(typed) == 1:
+                (typed,) = typed.values()
+            if slot is None:
+                tags.append((key, typed))
+            else:
+                v[slot] = typed
+    except (TypeError, KeyError, AttributeError, ValueError):
         return bad(file, line, "span attributes: expected a list of key/value objects")
-    typed_in = a.get(INPUT[0])
+    (typed_in, old_in, typed_out, old_out, read, old_read, write, old_write, op,
+     response_model, request_model, provider, system, stream, streaming,
+     tier1, tier2, tier3, tier4, route, path, enduser, user, batch) = v  # fmt: skip
     if typed_in is None:
-        typed_in = a.get(INPUT[1])
-    typed_out = a.get(OUTPUT[0])
+        typed_in = old_in
     if typed_out is None:
-        typed_out = a.get(OUTPUT[1])
-    op = _text(a.get(OPERATION))
+        typed_out = old_out
+    op = _text(op)
     if op in NOT_CALLS:
         return None
+    model = _text(response_model) or _text(request_model)
     if typed_in is None and typed_out is None:
-        call = op is not None or "gen_ai.request.model" in a or "gen_ai.response.model" in a
         status = span.get("status")
         failed = isinstance(status, dict) and status.get("code") in ERROR
-        if not call or failed:
+        if (op is None and model is None) or failed:
             return None
         return bad(file, line, "a GenAI call span without gen_ai.usage.input_tokens/output_tokens")
-    model = _text(a.get("gen_ai.response.model")) or _text(a.get("gen_ai.request.model"))
     if model is None:
         return bad(file, line, "model missing (gen_ai.request.model / gen_ai.response.model)")
     try:
         if typed_in is None:
             return bad(file, line, "gen_ai.usage.input_tokens missing")
-        reported = count(value_of(typed_in), INPUT[0])
+        reported = count(typed_in, INPUT[0])
         if typed_out is None:
             if op not in NO_OUTPUT:
                 return bad(file, line, "gen_ai.usage.output_tokens missing")
             output = 0
         else:
-            output = count(value_of(typed_out), OUTPUT[0])
-        typed = a.get(CACHE_READ[0]) or a.get(CACHE_READ[1])
-        cached = 0 if typed is None else count(value_of(typed), CACHE_READ[0])
-        typed = a.get(CACHE_WRITE[0]) or a.get(CACHE_WRITE[1])
-        written = 0 if typed is None else count(value_of(typed), CACHE_WRITE[0])
+            output = count(typed_out, OUTPUT[0])
+        read = old_read if read is None else read
+        cached = 0 if read is None else count(read, CACHE_READ[0])
+        write = old_write if write is None else write
+        written = 0 if write is None else count(write, CACHE_WRITE[0])
     except TokenError as exc:
         return bad(file, line, str(exc))
     try:
@@ -226,31 +244,30 @@ def _span(span: Any, file: str, line: int, base: dict[str, str]) -> UsageRecord 
         end = _seconds(span.get("endTimeUnixNano"))
     except ValueError:
         return bad(file, line, "startTimeUnixNano/endTimeUnixNano: expected whole nanoseconds")
-    keys = dict(base)
+    keys = base.copy()
     if op is not None:
         keys["operation"] = op
-    route = _text(a.get("http.route")) or _text(a.get("url.path"))
-    if route:
-        keys["route"] = route
-    user = _text(a.get("enduser.id")) or _text(a.get("user.id"))
-    if user:
-        keys["user"] = user
-    _tags(a, keys)
-    streamed = _flag(a.get("gen_ai.request.stream"))
-    if streamed is None:
-        streamed = _flag(a.get("llm.is_streaming"))
-    tier = None
-    for name in TIERS:
-        tier = _text(a.get(name))
-        if tier:
-            break
+    if route is not None or path is not None:
+        route = _text(route) or _text(path)
+        if route:
+            keys["route"] = route
+    if enduser is not None or user is not None:
+        user = _text(enduser) or _text(user)
+        if user:
+            keys["user"] = user
+    if tags:
+        _tags(dict(tags), keys)
+    streamed = _flag(stream)
+    if streamed is None and streaming is not None:
+        streamed = _flag(streaming)
+    tier = _text(tier1) or _text(tier2) or _text(tier3) or _text(tier4)
     return UsageRecord(
         file=file,
         line=line,
         format="otlp",
         start=start,
         end=end,
-        provider=_text(a.get("gen_ai.provider.name")) or _text(a.get("gen_ai.system")),
+        provider=_text(provider) or _text(system),
         model=model,
         requests=1,
         input_tokens=all_input(reported, cached, written),
@@ -258,7 +275,7 @@ def _span(span: Any, file: str, line: int, base: dict[str, str]) -> UsageRecord 
         cache_write_tokens=written,
         output_tokens=output,
         streamed=streamed,
-        batched=_flag(a.get("costcalc.batch")) is True or (op is not None and "batch" in op),
+        batched=(batch is not None and _flag(batch) is True) or (op is not None and "batch" in op),
         service_tier=tier,
         keys=keys,
     )

@@ -99,6 +99,8 @@ class TokenError(ValueError):
 def count(value: Any, name: str) -> int:
     """A token or request count as recorded: an int, a whole float (some exporters write
     doubles) or a decimal string (OTLP's ``intValue``, a CSV cell); else ``TokenError``."""
+    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) < 30:
+        return int(value)  # the common case first: OTLP's intValue as a string
     if type(value) is int:
         if value < 0:
             raise TokenError(f"{name} is negative ({value})")
