@@ -101,7 +101,7 @@ def test_otlp_span_field_by_field(tmp_path: Path) -> None:
         keys={"service": "web", "tag:team": "search", "operation": "chat",
               "route": "/v1/answer", "user": "u1", "tag:source": "web-ui"},
     )  # fmt: skip
-    assert stats == ReadStats(seen=1, usage=1, skipped=0, bad=0, files=1)
+    assert stats == ReadStats(records=1, usage=1, skipped=0, bad=0, files=1)
 
 
 def test_otlp_older_names_and_what_is_skipped(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_otlp_older_names_and_what_is_skipped(tmp_path: Path) -> None:
     assert first.streamed is None and first.service_tier is None
     assert bad == BadRecord(str(path), 3, bad.reason) and "without gen_ai.usage" in bad.reason
     assert isinstance(emb, UsageRecord) and (emb.input_tokens, emb.output_tokens) == (7, 0)
-    assert stats == ReadStats(seen=6, usage=2, skipped=3, bad=1, files=1)
+    assert stats == ReadStats(records=6, usage=2, skipped=3, bad=1, files=1)
 
 
 def test_openai_usage_result_field_by_field(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_openai_usage_result_field_by_field(tmp_path: Path) -> None:
         cached_input_tokens=1200, cache_write_tokens=30, output_tokens=700, streamed=None,
         batched=True, service_tier="default", keys={"project": "proj_1", "api_key": "key_1"},
     )  # fmt: skip
-    assert stats == ReadStats(seen=2, usage=1, skipped=1, bad=0, files=1)
+    assert stats == ReadStats(records=2, usage=1, skipped=1, bad=0, files=1)
 
 
 LITELLM_ROW = {
@@ -200,7 +200,7 @@ def test_litellm_row_field_by_field_json_and_csv(tmp_path: Path) -> None:
         csv.writer(f).writerows([columns, cells])
     (rec,), stats = _read(csv_path)
     assert rec == _litellm_expected(csv_path, 2)
-    assert stats == ReadStats(seen=1, usage=1, skipped=0, bad=0, files=1)
+    assert stats == ReadStats(records=1, usage=1, skipped=0, bad=0, files=1)
 
 
 def test_litellm_batch_rows_cache_hits_and_failures(tmp_path: Path) -> None:
@@ -216,7 +216,7 @@ def test_litellm_batch_rows_cache_hits_and_failures(tmp_path: Path) -> None:
     records, stats = _read(path)
     assert [(r.line, r.batched, r.requests, r.streamed) for r in records] == [
         (1, True, 48, None), (5, True, 1, None)]  # fmt: skip
-    assert stats == ReadStats(seen=5, usage=2, skipped=3, bad=0, files=1)
+    assert stats == ReadStats(records=5, usage=2, skipped=3, bad=0, files=1)
 
 
 # --- generated traces ---------------------------------------------------------------------
@@ -352,8 +352,8 @@ def test_a_trace_split_in_two_files_reads_as_one(
     got_one, got_two = list(one), list(two)
     assert [_no_file(r) for r in got_two] == [
         _shifted(r, at) for r in got_one]  # fmt: skip
-    assert (two.stats.seen, two.stats.usage, two.stats.bad, two.stats.skipped) == (
-        one.stats.seen, one.stats.usage, one.stats.bad, one.stats.skipped)  # fmt: skip
+    assert (two.stats.records, two.stats.usage, two.stats.bad, two.stats.skipped) == (
+        one.stats.records, one.stats.usage, one.stats.bad, one.stats.skipped)  # fmt: skip
 
 
 def _shifted(r: UsageRecord | BadRecord, at: int) -> Any:

@@ -63,7 +63,7 @@ def records(
     for row in rows:
         if not isinstance(row, dict) or not any(k in row for k in NEEDED):
             raise InputFileError(file, NOT_LOGS, line_of(row) if line_of else line)
-        stats.seen += 1
+        stats.records += 1
         got = _row(row, file, line_of(row) if line_of is not None else line)
         if got is None:
             stats.skipped += 1
@@ -105,7 +105,7 @@ def csv_records(
             first, done = done + 1, at[0]
             if not row or row == [""]:
                 continue
-            stats.seen += 1
+            stats.records += 1
             if len(row) != width:
                 stats.bad += 1
                 yield bad(file, first, f"row has {len(row)} fields, the header has {width}")

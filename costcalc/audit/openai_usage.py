@@ -54,7 +54,7 @@ def records(
         for bucket in page["data"]:
             at = line_of(bucket) if line_of is not None else line
             if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):
-                stats.seen += 1
+                stats.records += 1
                 stats.bad += 1
                 yield bad(file, at, "bucket: expected an object with a results list")
                 continue
@@ -67,7 +67,7 @@ def records(
             else:
                 times_bad = False
             for result in bucket["results"]:
-                stats.seen += 1
+                stats.records += 1
                 at = line_of(result) if line_of is not None else line
                 if times_bad:
                     got: UsageRecord | BadRecord | None = bad(

@@ -156,7 +156,7 @@ def records(
             if not isinstance(spans, list):
                 continue
             for span in spans:
-                stats.seen += 1
+                stats.records += 1
                 at = line_of(span) if line_of is not None else line
                 got = _span(span, file, at, base)
                 if got is None:

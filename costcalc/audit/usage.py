@@ -73,7 +73,7 @@ class ReadStats:
     """What a reading saw: every record is counted once, in ``usage``, ``skipped`` or
     ``bad``."""
 
-    seen: int = 0
+    records: int = 0
     """Records looked at: spans, usage results, spend-log rows."""
     usage: int = 0
     """Yielded as a ``UsageRecord``."""
