@@ -1,76 +1,239 @@
-"""What the readers of recorded traffic yield: one ``UsageRecord`` per recorded call (or usage
-bucket), a ``BadRecord`` for one that looks like usage but cannot be read, and the counts of
-what was read (``ReadStats``).
+"""Reading recorded LLM traffic: ``read_usage(paths)`` yields a ``UsageRecord`` per call or
+bucket of calls, and a ``BadRecord`` (with its file and line) per record that looks like
+usage but cannot be read; ``.stats`` counts what it saw, skipped records included.
 
-Placeholder of the audit-core branch: the record types as the contract gives them, readers
-still to come (the audit-readers branch replaces this file).
+Inputs are read as streams: JSON Lines line by line, or one JSON document per file (read
+whole, within ``MAX_REQUEST_BYTES``), or CSV (LiteLLM); compressed (gzip, bzip2, xz, zstd) by
+their magic bytes; ``"-"`` is stdin. Nothing is kept per record. A file that is not the
+format at all (invalid JSON, not UTF-8, the wrong shape) is a ``CostcalcError`` naming its
+file and line.
+
+The formats: otlp.py (OpenTelemetry spans), openai_usage.py (OpenAI organization usage
+pages), litellm.py (LiteLLM spend logs); detect_format tells them apart by content.
 """
 
 from __future__ import annotations
 
+import json
+import json.decoder
+import json.scanner
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import NamedTuple
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
-from costcalc.errors import CostcalcError
+from costcalc.audit import litellm, openai_usage, otlp
+from costcalc.audit.usage import (
+    FORMATS,
+    BadRecord,
+    LineOf,
+    ReadStats,
+    UsageRecord,
+    line_finder,
+)
+from costcalc.errors import InputFileError, UsageError, arg, path_argument, quoted
+from costcalc.jsonlines import (
+    MAX_REQUEST_BYTES,
+    TOO_LARGE,
+    JsonError,
+    parse_json,
+    read_document,
+    read_lines,
+)
+from costcalc.tokens.sources import decompressed, inner_name, open_source
 
+__all__ = ["FORMATS", "BadRecord", "ReadStats", "UsageRecord", "detect_format", "read_usage"]
 
-@dataclass(slots=True)
-class UsageRecord:
-    """One recorded call (a span, a log row) or usage bucket (many requests).
+STDIN = "-"
+HEAD_BYTES = 64 * 1024
+"""How much of an input detect_format looks at."""
 
-    ``line`` is the 1-based line of the record; for a file read as one JSON document, the line
-    its object starts on."""
-
-    file: str
-    line: int
-    format: str
-    start: float | None
-    end: float | None
-    provider: str | None
-    model: str | None
-    requests: int
-    input_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    output_tokens: int
-    streamed: bool | None
-    batched: bool
-    service_tier: str | None
-    keys: dict[str, str] = field(default_factory=dict)
-
-
-class BadRecord(NamedTuple):
-    """A record that looks like usage but is partial or malformed."""
-
-    file: str
-    line: int
-    reason: str
-
-
-@dataclass(slots=True)
-class ReadStats:
-    """What a read saw: every record, those that were usage, those skipped (not LLM calls)
-    and the bad ones."""
-
-    records: int = 0
-    usage: int = 0
-    skipped: int = 0
-    bad: int = 0
+Reader = Callable[..., Iterator["UsageRecord | BadRecord"]]
+_READERS: dict[str, Reader] = {
+    "otlp": otlp.records,
+    "openai-usage": openai_usage.records,
+    "litellm": litellm.records,
+}
+_EXPECTED = "OTLP JSON spans, OpenAI usage pages or LiteLLM spend logs"
 
 
 def detect_format(head: bytes, name: str) -> str:
-    raise CostcalcError("no reader yet")
+    """The format of an input from its first bytes (decompressed) and then its name:
+    ``resourceSpans`` is OTLP, ``"object": "page"`` or usage results OpenAI usage, spend-log
+    columns (``request_id``, ``call_type``, ``prompt_tokens``) LiteLLM; a ``.csv`` file is a
+    LiteLLM export. A ``CostcalcError`` naming the file when none fits."""
+    text = head[:HEAD_BYTES]
+    if b'"resourceSpans"' in text:
+        return "otlp"
+    if b"organization.usage." in text or (
+        b'"object"' in text and b'"page"' in text and b'"data"' in text
+    ):
+        return "openai-usage"
+    first = text.lstrip().split(b"\n", 1)[0]
+    if b'"prompt_tokens"' in text and (b'"call_type"' in text or b'"request_id"' in text):
+        return "litellm"
+    if not first.startswith((b"{", b"[")) and b"prompt_tokens" in first and b"," in first:
+        return "litellm"  # a CSV header
+    if inner_name(name).lower().endswith(".csv"):
+        return "litellm"
+    formats = ", ".join(repr(f) for f in FORMATS)
+    raise InputFileError(
+        name,
+        f"cannot tell its format (expected {_EXPECTED}); give {arg('format FORMAT')} ({formats})",
+    )
 
 
-class read_usage:  # a function to its callers, a class for its stats
-    """Usage records of ``sources`` (placeholder: no reader yet)."""
+class read_usage:  # a function to its callers, with the counts it kept
+    """The usage recorded in ``sources`` (paths, ``"-"`` for stdin), in order: a
+    ``UsageRecord`` per call or bucket, a ``BadRecord`` per record that cannot be read.
+    ``stats`` (a ``ReadStats``) counts what was read so far: complete once iterated.
 
-    def __init__(self, sources: Iterable[str | os.PathLike[str]], *, format: str = "auto") -> None:
-        self.sources = list(sources)
+    ``format``: ``"auto"`` (by content, per file), ``"otlp"``, ``"openai-usage"`` or
+    ``"litellm"``."""
+
+    def __init__(
+        self, sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], *,
+        format: str = "auto",
+    ) -> None:  # fmt: skip
+        if isinstance(sources, (str, os.PathLike)):
+            sources = [sources]
+        if not isinstance(sources, Iterable):
+            raise TypeError(
+                f"read_usage: sources must be paths (str or os.PathLike), got "
+                f"{type(sources).__name__}"
+            )
+        self.sources = [
+            path_argument(s, f"sources[{i}]", "read_usage") for i, s in enumerate(sources)
+        ]
+        if format != "auto" and format not in FORMATS:
+            choices = ", ".join(repr(f) for f in ("auto", *FORMATS))
+            raise UsageError(
+                f"{arg('format')}: expected one of {choices}, got {quoted(str(format))}"
+            )
+        if self.sources.count(STDIN) > 1:
+            raise UsageError("stdin ('-') can be read only once")
         self.format = format
         self.stats = ReadStats()
 
     def __iter__(self) -> Iterator[UsageRecord | BadRecord]:
-        raise CostcalcError("no reader yet")
+        for name in self.sources:
+            self.stats.files += 1
+            yield from self._file(name)
+
+    def _file(self, name: str) -> Iterator[UsageRecord | BadRecord]:
+        stream = decompressed(sys.stdin.buffer, STDIN) if name == STDIN else open_source(name)
+        try:
+            head = _peek(stream)
+            if not head.strip():
+                return
+            fmt = detect_format(head, name) if self.format == "auto" else self.format
+            if fmt == "litellm" and not head.lstrip().startswith((b"{", b"[", b"\xef\xbb\xbf")):
+                yield from litellm.csv_records(stream, name, self.stats)
+            else:
+                yield from _json_records(stream, name, _READERS[fmt], self.stats)
+        finally:
+            if name != STDIN:
+                stream.close()
+
+
+def _peek(stream: IO[bytes]) -> bytes:
+    peek = getattr(stream, "peek", None)
+    head = peek(HEAD_BYTES) if peek is not None else b""
+    return bytes(head[:HEAD_BYTES])
+
+
+def _json_records(
+    stream: IO[bytes], name: str, reader: Reader, stats: ReadStats
+) -> Iterator[UsageRecord | BadRecord]:
+    """JSON Lines, one value per line; or, when the first value spans lines, the whole
+    input as one JSON document."""
+    lines = read_lines(stream, name)
+    loads = json.loads
+    for number, raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            value = parse_json(raw)
+        except JsonError as exc:
+            if raw.lstrip()[:1] in (b"{", b"["):  # a document over several lines
+                yield from _document(raw, stream, name, number, reader, stats)
+                return
+            raise _invalid(name, number, exc) from None
+        except UnicodeDecodeError:
+            raise InputFileError(name, "is not valid UTF-8 text", number) from None
+        yield from reader(value, name, number, stats)
+        # the first value was whole on its line: JSON Lines from here on
+        for number, raw in lines:
+            try:
+                # json.loads of the strictly decoded text: what parse_json does for a plain
+                # line, without its bracket count (a Collector line of many spans holds
+                # hundreds of brackets, which would send parse_json the slow way); any
+                # failure is read again by parse_json, which says what is wrong
+                value = loads(raw.decode("utf-8"))
+            except (ValueError, RecursionError):
+                if not raw.strip():
+                    continue
+                try:
+                    value = parse_json(raw)
+                except JsonError as exc:
+                    raise _invalid(name, number, exc) from None
+                except UnicodeDecodeError:
+                    raise InputFileError(name, "is not valid UTF-8 text", number) from None
+            yield from reader(value, name, number, stats)
+        return
+
+
+def _invalid(name: str, number: int, exc: JsonError) -> InputFileError:
+    return InputFileError(name, f"{exc} (expected {_EXPECTED}, one JSON value per line)", number)
+
+
+def _document(
+    first: bytes, stream: IO[bytes], name: str, number: int, reader: Reader, stats: ReadStats
+) -> Iterator[UsageRecord | BadRecord]:
+    """The whole input as one JSON document starting on line ``number``; each record's line
+    is where its object starts."""
+    rest = read_document(stream, name)
+    data = first + rest
+    if len(data) > MAX_REQUEST_BYTES:
+        raise InputFileError(name, f"{TOO_LARGE}; write one JSON value per line to read more")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = number + data.count(b"\n", 0, exc.start)
+        raise InputFileError(name, "is not valid UTF-8 text", line) from None
+    try:
+        parse_json(text)  # checks depth and numbers, says where it is malformed
+    except JsonError as exc:
+        line = number + exc.line - 1
+        raise InputFileError(name, f"{exc.reason} (expected {_EXPECTED})", line) from None
+    value, line_of = positioned(text, number)
+    yield from reader(value, name, number, stats, line_of)
+
+
+class _At(dict):  # type: ignore[type-arg]
+    """A JSON object that knows the offset where it starts in its document."""
+
+    __slots__ = ("offset",)
+    offset: int
+
+
+def positioned(text: str, first: int = 1) -> tuple[Any, LineOf]:
+    """``text`` (valid JSON, already checked by ``parse_json``) parsed with each object's
+    offset kept, and the ``LineOf`` telling an object's line. Python's own scanner, slower
+    than the C one: only for a whole-document input, at most ``MAX_REQUEST_BYTES``."""
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
+        obj, end = json.decoder.JSONObject(s_end, *args)  # type: ignore[attr-defined]
+        at = _At(obj)
+        at.offset = s_end[1] - 1
+        return at, end
+
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    scan = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    start = len(text) - len(text.lstrip())
+    try:
+        value, _ = scan(text, start)
+    except RecursionError:  # deep, yet within parse_json's bound: lines of the document's start
+        value = json.loads(text)
+    return value, line_finder(text, first)

@@ -161,7 +161,12 @@ def open_raw(name: str) -> IO[bytes]:
 
 def open_source(name: str) -> IO[bytes]:
     """The bytes of an input, decompressed as they are read when they are compressed."""
-    raw = open_raw(name)
+    return decompressed(open_raw(name), name)
+
+
+def decompressed(raw: IO[bytes], name: str) -> IO[bytes]:
+    """``raw`` (a buffered stream: a file, stdin), decompressed as it is read when its first
+    bytes say it is compressed; ``name`` is what its errors name."""
     kind = compression_of(_peek(raw, 6))
     if kind is None:
         return raw

@@ -1,0 +1,178 @@
+"""Reading recorded spans for `costcalc audit`: ``read_usage`` over N OTLP spans (JSON lines
+as the OpenTelemetry Collector's file exporter writes them) against a raw ``json.loads`` loop
+adding up the same usage.
+
+Data (made here, cached under bench/data/audit/, git-ignored): N spans, 10 per export line
+(one resource, one scope), of four services; 9 in 10 are GenAI chat spans (model, provider,
+input, output and cache-read tokens, stream flag, operation; typed values, ``intValue`` as
+strings, times as nanosecond strings), 1 in 10 an HTTP server span with no usage.
+
+Both sides run as `python -c` subprocesses and sum requests, input, cached and output tokens
+over the usage spans (and count the others); they must print the same sums. costcalc's side
+is ``costcalc.audit.read_usage`` only: the reading, not the pricing of the audit (the lead
+times ``costcalc audit`` itself once it lands). Rounds alternate who goes first; the ratio of
+a round is baseline seconds / costcalc seconds (>= 1: as fast), reported as median, min, max.
+Memory is the peak RSS of costcalc's process (bench/_measure.py): it must stay flat.
+
+    python bench/bench_audit.py [--spans 10000000] [--rounds 3] [--quick] [--report FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import finish, result, run
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data" / "audit"
+PY = sys.executable
+PER_LINE = 10
+
+SPAN = (
+    '{{"traceId":"{t:032x}","spanId":"{s:016x}","parentSpanId":"","name":"chat {m}",'
+    '"kind":3,"startTimeUnixNano":"{a}","endTimeUnixNano":"{b}","attributes":['
+    '{{"key":"gen_ai.operation.name","value":{{"stringValue":"chat"}}}},'
+    '{{"key":"gen_ai.provider.name","value":{{"stringValue":"openai"}}}},'
+    '{{"key":"gen_ai.request.model","value":{{"stringValue":"{m}"}}}},'
+    '{{"key":"gen_ai.response.model","value":{{"stringValue":"{m}-2024-07-18"}}}},'
+    '{{"key":"gen_ai.request.stream","value":{{"boolValue":{st}}}}},'
+    '{{"key":"gen_ai.usage.input_tokens","value":{{"intValue":"{i}"}}}},'
+    '{{"key":"gen_ai.usage.output_tokens","value":{{"intValue":"{o}"}}}},'
+    '{{"key":"gen_ai.usage.cache_read.input_tokens","value":{{"intValue":"{c}"}}}},'
+    '{{"key":"server.address","value":{{"stringValue":"api.openai.com"}}}}],'
+    '"status":{{}}}}'
+)
+HTTP = (
+    '{{"traceId":"{t:032x}","spanId":"{s:016x}","parentSpanId":"","name":"POST /chat",'
+    '"kind":2,"startTimeUnixNano":"{a}","endTimeUnixNano":"{b}","attributes":['
+    '{{"key":"http.route","value":{{"stringValue":"/chat"}}}},'
+    '{{"key":"http.request.method","value":{{"stringValue":"POST"}}}},'
+    '{{"key":"http.response.status_code","value":{{"intValue":"200"}}}}],"status":{{}}}}'
+)
+LINE = (
+    '{{"resourceSpans":[{{"resource":{{"attributes":['
+    '{{"key":"service.name","value":{{"stringValue":"{svc}"}}}},'
+    '{{"key":"deployment.environment","value":{{"stringValue":"prod"}}}}]}},'
+    '"scopeSpans":[{{"scope":{{"name":"opentelemetry.instrumentation.openai_v2",'
+    '"version":"2.1b0"}},"spans":[{spans}]}}]}}]}}\n'
+)
+SERVICES = ("web-ui", "nightly-report", "webhooks", "search")
+
+
+def make_data(spans: int) -> Path:
+    """N spans, made once (same seed, same bytes)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"otlp-{spans}.jsonl"
+    if path.exists():
+        return path
+    rng = random.Random(spans)
+    t0 = 1_767_600_000_000_000_000
+    tmp = Path(str(path) + ".tmp")
+    with tmp.open("w") as out:
+        n = 0
+        while n < spans:
+            svc = SERVICES[rng.randrange(4)]
+            batch = []
+            for _ in range(min(PER_LINE, spans - n)):
+                a = t0 + n * 7_000_000_000
+                b = a + rng.randrange(10**8, 10**10)
+                if n % 10 == 9:
+                    batch.append(HTTP.format(t=n, s=n, a=a, b=b))
+                else:
+                    i = rng.randrange(100, 4000)
+                    batch.append(SPAN.format(
+                        t=n, s=n, a=a, b=b, m="gpt-4o-mini" if n % 3 else "gpt-4o",
+                        st="true" if svc == "web-ui" else "false", i=i,
+                        o=rng.randrange(1, 500), c=i // 2 if n % 4 == 0 else 0,
+                    ))  # fmt: skip
+                n += 1
+            out.write(LINE.format(svc=svc, spans=",".join(batch)))
+    tmp.replace(path)
+    return path
+
+
+# The baseline, run as `python -c RAW spans.jsonl`: no costcalc.
+RAW = r"""
+import json, sys
+loads = json.loads
+requests = inp = cached = out = other = 0
+with open(sys.argv[1], "rb") as f:
+    for raw in f:
+        if not raw.strip():
+            continue
+        for rs in loads(raw)["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for span in ss["spans"]:
+                    a = {kv["key"]: kv["value"] for kv in span["attributes"]}
+                    i = a.get("gen_ai.usage.input_tokens")
+                    if i is None:
+                        other += 1
+                        continue
+                    requests += 1
+                    inp += int(i["intValue"])
+                    out += int(a["gen_ai.usage.output_tokens"]["intValue"])
+                    c = a.get("gen_ai.usage.cache_read.input_tokens")
+                    cached += int(c["intValue"]) if c else 0
+print(requests, inp, cached, out, other)
+"""
+
+OURS = r"""
+import sys
+from costcalc.audit import read_usage
+reading = read_usage([sys.argv[1]], format="otlp")
+requests = inp = cached = out = 0
+for r in reading:
+    requests += r.requests
+    inp += r.input_tokens
+    cached += r.cached_input_tokens
+    out += r.output_tokens
+print(requests, inp, cached, out, reading.stats.skipped)
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--spans", type=int, default=10_000_000, help="spans (10,000,000)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (3)")
+    ap.add_argument("--quick", action="store_true", help="20,000 spans, 2 rounds: a smoke test")
+    ap.add_argument("--report", metavar="FILE", help="also write the result rows as JSON")
+    args = ap.parse_args()
+    spans, rounds = (20_000, 2) if args.quick else (args.spans, args.rounds)
+    path = make_data(spans)
+    mb = path.stat().st_size / 2**20
+    print(f"{spans:,} spans, {mb:,.0f} MiB: {path}")
+    ours, theirs = [PY, "-c", OURS, str(path)], [PY, "-c", RAW, str(path)]
+    ratios, mine, base, rss = [], [], [], []
+    for i in range(rounds):
+        if i % 2 == 0:
+            a, b = run(ours), run(theirs)
+        else:
+            b, a = run(theirs), run(ours)
+        if a.stdout.split() != b.stdout.split():
+            raise SystemExit(f"the sums differ: costcalc {a.stdout!r}, raw loop {b.stdout!r}")
+        ratios.append(b.seconds / a.seconds)
+        mine.append(a.seconds)
+        base.append(b.seconds)
+        rss.append(a.rss_mib)
+        print(
+            f"  round {i + 1}: read_usage {a.seconds:.2f}s, raw loop {b.seconds:.2f}s, "
+            f"ratio {ratios[-1]:.2f}x, RSS {a.rss_mib:.0f} MiB (raw {b.rss_mib:.0f} MiB)"
+        )
+    label = f"audit read_usage, {spans:,} OTLP spans"
+    rows = [
+        result("bench_audit.py", f"{label}: speed vs raw json.loads loop",
+               f"{statistics.median(mine):.2f} s", f"{statistics.median(base):.2f} s",
+               ratios, ">= 0.50x", statistics.median(ratios) >= 0.5),
+        result("bench_audit.py", f"{label}: peak RSS", f"{max(rss):.1f} MiB", "-", None,
+               "<= 150 MiB", max(rss) <= 150),
+    ]  # fmt: skip
+    finish("bench_audit.py", rows, args.report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""What one recorded call (or bucket of calls) is to the audit, whatever format recorded it:
+``UsageRecord``, ``BadRecord`` for a record that looks like usage but cannot be read, and
+``ReadStats``, the counts a reading keeps. The format readers (otlp.py, openai_usage.py,
+litellm.py) build these; records.py reads files into them."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from costcalc.errors import printable
+
+FORMATS = ("otlp", "openai-usage", "litellm")
+"""The formats ``read_usage`` reads, as ``format=`` names them."""
+
+
+@dataclass(slots=True)
+class UsageRecord:
+    """One call (a span, a spend-log row) or one bucket of calls (an OpenAI usage result)."""
+
+    file: str
+    """The path as given (``"-"`` for stdin)."""
+    line: int
+    """1-based line where the record's own JSON object starts (a span, a usage result, a
+    spend-log row), in JSON Lines and whole JSON documents alike; for CSV, the row's first
+    line. Every span of one OTLP line has that line."""
+    format: str
+    """``"otlp"``, ``"openai-usage"`` or ``"litellm"``."""
+    start: float | None
+    """Epoch seconds UTC: span start, bucket ``start_time``, log ``startTime``."""
+    end: float | None
+    """Span end, bucket ``end_time``, log ``endTime``."""
+    provider: str | None
+    """As recorded (``gen_ai.provider.name`` or ``gen_ai.system``, ``custom_llm_provider``);
+    ``"openai"`` for OpenAI usage."""
+    model: str | None
+    """As recorded: the response's model when recorded, else the request's."""
+    requests: int
+    """1 for a span or a log row; ``num_model_requests`` for a usage bucket; a batch's
+    request count for a LiteLLM batch row that records it."""
+    input_tokens: int
+    """ALL input tokens, cache reads and cache writes included."""
+    cached_input_tokens: int
+    """Of ``input_tokens``, those read from the provider's cache (0 if not recorded)."""
+    cache_write_tokens: int
+    """Of ``input_tokens``, those written to the cache (0 if not recorded)."""
+    output_tokens: int
+    streamed: bool | None
+    """Whether the response was streamed; None when not recorded."""
+    batched: bool
+    """Sent through a batch API."""
+    service_tier: str | None
+    """``"flex"``, ``"priority"``, ``"default"``, ... as recorded."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Candidates for grouping: ``service``, ``operation``, ``route``, ``project``,
+    ``api_key``, ``user``, ``team``, ``key_alias``, ``tag:<name>``; only those recorded."""
+
+
+class BadRecord(NamedTuple):
+    """A record that looks like usage but is partial or malformed: reported, not priced."""
+
+    file: str
+    line: int
+    reason: str
+    """What was expected, one printable line."""
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """What a reading saw: every record is counted once, in ``usage``, ``skipped`` or
+    ``bad``."""
+
+    records: int = 0
+    """Records looked at: spans, usage results, spend-log rows."""
+    usage: int = 0
+    """Yielded as a ``UsageRecord``."""
+    skipped: int = 0
+    """Not usage, skipped: a span with no GenAI call (HTTP, database), an agent or tool span
+    (its tokens are its calls' own, counted there), a failed call or a LiteLLM cache hit with
+    no tokens, a non-completions usage result."""
+    bad: int = 0
+    """Yielded as a ``BadRecord``."""
+    files: int = 0
+    """Files (or stdin) read."""
+
+
+def bad(file: str, line: int, reason: str) -> BadRecord:
+    """A ``BadRecord`` whose reason is one printable line, whatever the input held."""
+    return BadRecord(file, line, printable(reason, 200))
+
+
+class TokenError(ValueError):
+    """A token count that is not a whole number >= 0; ``str()`` says why, naming the field."""
+
+
+def count(value: Any, name: str) -> int:
+    """A token or request count as recorded: an int, a whole float (some exporters write
+    doubles) or a decimal string (OTLP's ``intValue``, a CSV cell); else ``TokenError``."""
+    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) < 30:
+        return int(value)  # the common case first: OTLP's intValue as a string
+    if type(value) is int:
+        if value < 0:
+            raise TokenError(f"{name} is negative ({value})")
+        return value
+    if isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
+        return count(int(value), name)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.isascii():
+        if len(value) > 30:
+            raise TokenError(f"{name} is too large ({printable(value, 40)})")
+        return count(int(value), name)
+    shown = printable(repr(value), 40)
+    raise TokenError(f"{name} is not a whole number ({shown})")
+
+
+def all_input(reported: int, cache_read: int, cache_write: int) -> int:
+    """All input tokens from what a record reports. The conventions (OpenTelemetry's
+    ``gen_ai.usage.input_tokens``, OpenAI's ``input_tokens``, LiteLLM's ``prompt_tokens``)
+    count cache reads and writes inside the input; some instrumentations of Anthropic's API
+    report its ``input_tokens``, which leaves them out. A record whose cache parts exceed its
+    input can only be the latter: its input is the sum."""
+    if cache_read + cache_write > reported:
+        return reported + cache_read + cache_write
+    return reported
+
+
+LineOf = Callable[[Any], int]
+"""The 1-based line where a parsed JSON object starts (a whole document read with
+``positions``)."""
+
+
+def line_finder(text: str, first: int) -> LineOf:
+    """``LineOf`` for objects parsed from ``text`` (whose first line is line ``first``) by
+    ``positioned``: each carries its offset; an object without one is on line ``first``."""
+    breaks = [m.start() for m in re.finditer("\n", text)]
+
+    def line_of(obj: Any) -> int:
+        at = getattr(obj, "offset", None)
+        return first if at is None else first + bisect.bisect_left(breaks, at)
+
+    return line_of

@@ -1,0 +1,364 @@
+"""The audit's readers: OTLP spans, OpenAI usage pages and LiteLLM spend logs read field by
+field; generated traces (tests/audit_traces.py) read back to their totals in every layout,
+compressed or from stdin; bad records reported with their lines; files that are not the
+format refused naming file and line; skipped records counted."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from costcalc.audit import BadRecord, ReadStats, UsageRecord, detect_format, read_usage
+from costcalc.errors import CostcalcError, UsageError
+from tests.audit_traces import Trace, make_trace
+
+LAYOUTS = [("otlp", "jsonl"), ("otlp", "document"), ("openai-usage", "jsonl"),
+           ("openai-usage", "document"), ("litellm", "jsonl"), ("litellm", "document"),
+           ("litellm", "csv")]  # fmt: skip
+
+
+def _attr(key: str, value: Any) -> dict[str, Any]:
+    return {"key": key, "value": value}
+
+
+def _otlp_line(spans: list[dict[str, Any]], service: str = "web") -> str:
+    return json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [_attr("service.name", {"stringValue": service}),
+                                    _attr("tag.team", {"stringValue": "core"})]},
+        "scopeSpans": [{"scope": {"name": "s"}, "spans": spans}]}]})  # fmt: skip
+
+
+def _span(**attrs: Any) -> dict[str, Any]:
+    return {"name": "chat", "startTimeUnixNano": "1767600000000000000",
+            "endTimeUnixNano": "1767600002500000000",
+            "attributes": [_attr(k, v) for k, v in attrs.items()]}  # fmt: skip
+
+
+def _read(path: Path | str, **kw: Any) -> tuple[list[UsageRecord | BadRecord], ReadStats]:
+    reading = read_usage([path], **kw)
+    return list(reading), reading.stats
+
+
+def _by_stream(records: list[UsageRecord | BadRecord], trace: Trace) -> dict[str, list[int]]:
+    """requests, input, cached, written, output and record count per stream of ``trace``."""
+    out: dict[str, list[int]] = {}
+    for r in records:
+        if isinstance(r, BadRecord):
+            continue
+        name = next(n for n, s in trace.streams.items()
+                    if all(r.keys.get(k) == v for k, v in s.keys.items()) and r.batched == s.batched)  # fmt: skip
+        got = out.setdefault(name, [0] * 6)
+        for i, v in enumerate((r.requests, r.input_tokens, r.cached_input_tokens,
+                               r.cache_write_tokens, r.output_tokens, 1)):  # fmt: skip
+            got[i] += v
+    return out
+
+
+def _expected(trace: Trace) -> dict[str, list[int]]:
+    return {n: [s.requests, s.input_tokens, s.cached_input_tokens, s.cache_write_tokens,
+                s.output_tokens, s.records] for n, s in trace.streams.items()}  # fmt: skip
+
+
+# --- each format, field by field ---------------------------------------------------------
+
+
+def test_otlp_span_field_by_field(tmp_path: Path) -> None:
+    span = _span(**{
+        "gen_ai.operation.name": {"stringValue": "chat"},
+        "gen_ai.provider.name": {"stringValue": "anthropic"},
+        "gen_ai.request.model": {"stringValue": "claude-sonnet-4-5"},
+        "gen_ai.response.model": {"stringValue": "claude-sonnet-4-5-20250929"},
+        "gen_ai.usage.input_tokens": {"intValue": "1200"},
+        "gen_ai.usage.output_tokens": {"intValue": 300},
+        "gen_ai.usage.cache_read.input_tokens": {"intValue": "1000"},
+        "gen_ai.usage.cache_creation.input_tokens": {"intValue": "100"},
+        "gen_ai.request.stream": {"boolValue": True},
+        "openai.request.service_tier": {"stringValue": "flex"},
+        "http.route": {"stringValue": "/v1/answer"},
+        "costcalc.tag.source": {"stringValue": "web-ui"},
+        "tag.team": {"stringValue": "search"},
+        "enduser.id": {"stringValue": "u1"},
+        "gen_ai.request.stop_sequences": {"arrayValue": {"values": [{"stringValue": "x"}]}},
+    })  # fmt: skip
+    path = tmp_path / "spans.jsonl"
+    path.write_text(_otlp_line([span]) + "\n")
+    (rec,), stats = _read(path)
+    assert rec == UsageRecord(
+        file=str(path), line=1, format="otlp", start=1767600000.0, end=1767600002.5,
+        provider="anthropic", model="claude-sonnet-4-5-20250929", requests=1,
+        input_tokens=1200, cached_input_tokens=1000, cache_write_tokens=100,
+        output_tokens=300, streamed=True, batched=False, service_tier="flex",
+        keys={"service": "web", "tag:team": "search", "operation": "chat",
+              "route": "/v1/answer", "user": "u1", "tag:source": "web-ui"},
+    )  # fmt: skip
+    assert stats == ReadStats(records=1, usage=1, skipped=0, bad=0, files=1)
+
+
+def test_otlp_older_names_and_what_is_skipped(tmp_path: Path) -> None:
+    old = _span(**{"gen_ai.system": {"stringValue": "openai"},
+                   "gen_ai.request.model": {"stringValue": "gpt-4o"},
+                   "gen_ai.usage.prompt_tokens": {"intValue": "10"},
+                   "gen_ai.usage.completion_tokens": {"doubleValue": 4.0},
+                   "gen_ai.usage.cache_read_input_tokens": {"intValue": "30"}})  # fmt: skip
+    http = _span(**{"http.route": {"stringValue": "/x"}})
+    agent = _span(**{"gen_ai.operation.name": {"stringValue": "invoke_agent"},
+                     "gen_ai.request.model": {"stringValue": "gpt-4o"},
+                     "gen_ai.usage.input_tokens": {"intValue": "99"},
+                     "gen_ai.usage.output_tokens": {"intValue": "9"}})  # fmt: skip
+    failed = dict(_span(**{"gen_ai.operation.name": {"stringValue": "chat"},
+                           "gen_ai.request.model": {"stringValue": "gpt-4o"}}),
+                  status={"code": 2})  # fmt: skip
+    no_usage = _span(**{"gen_ai.operation.name": {"stringValue": "chat"},
+                        "gen_ai.request.model": {"stringValue": "gpt-4o"}})  # fmt: skip
+    embed = _span(**{"gen_ai.operation.name": {"stringValue": "embeddings"},
+                     "gen_ai.request.model": {"stringValue": "text-embedding-3-small"},
+                     "gen_ai.usage.input_tokens": {"intValue": "7"}})  # fmt: skip
+    path = tmp_path / "spans.jsonl"
+    other = json.dumps({"resourceLogs": []})
+    path.write_text(_otlp_line([old, http, agent, failed]) + "\n" + other + "\n"
+                    + _otlp_line([no_usage, embed]) + "\n")  # fmt: skip
+    records, stats = _read(path)
+    first, bad, emb = records
+    assert isinstance(first, UsageRecord) and first.provider == "openai"
+    # the cache reads exceed the input: it was reported without them
+    assert (first.input_tokens, first.cached_input_tokens, first.output_tokens) == (40, 30, 4)
+    assert first.streamed is None and first.service_tier is None
+    assert bad == BadRecord(str(path), 3, bad.reason) and "without gen_ai.usage" in bad.reason
+    assert isinstance(emb, UsageRecord) and (emb.input_tokens, emb.output_tokens) == (7, 0)
+    assert stats == ReadStats(records=6, usage=2, skipped=3, bad=1, files=1)
+
+
+def test_openai_usage_result_field_by_field(tmp_path: Path) -> None:
+    page = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": 1767571200, "end_time": 1767657600, "results": [
+            {"object": "organization.usage.completions.result", "input_tokens": 5000,
+             "output_tokens": 700, "input_cached_tokens": 1200, "input_cache_write_tokens": 30,
+             "input_audio_tokens": 0, "output_audio_tokens": 0, "num_model_requests": 12,
+             "project_id": "proj_1", "user_id": None, "api_key_id": "key_1",
+             "model": "gpt-4o-mini-2024-07-18", "batch": True, "service_tier": "default"},
+            {"object": "organization.usage.embeddings.result", "input_tokens": 5,
+             "num_model_requests": 1, "model": "text-embedding-3-small"}]}]}  # fmt: skip
+    path = tmp_path / "usage.json"
+    path.write_text(json.dumps(page))
+    (rec,), stats = _read(path)
+    assert rec == UsageRecord(
+        file=str(path), line=1, format="openai-usage", start=1767571200.0, end=1767657600.0,
+        provider="openai", model="gpt-4o-mini-2024-07-18", requests=12, input_tokens=5000,
+        cached_input_tokens=1200, cache_write_tokens=30, output_tokens=700, streamed=None,
+        batched=True, service_tier="default", keys={"project": "proj_1", "api_key": "key_1"},
+    )  # fmt: skip
+    assert stats == ReadStats(records=2, usage=1, skipped=1, bad=0, files=1)
+
+
+LITELLM_ROW = {
+    "request_id": "r1", "call_type": "acompletion", "api_key": "88dc28", "spend": 0.0012,
+    "total_tokens": 1300, "prompt_tokens": 1000, "completion_tokens": 300,
+    "startTime": "2026-01-05T10:00:00.123Z", "endTime": "2026-01-05 10:00:02.5",
+    "model": "claude-haiku-4-5", "model_group": "haiku", "custom_llm_provider": "anthropic",
+    "user": "alice", "team_id": "t1", "end_user": "", "cache_hit": "False",
+    "request_tags": ["source:cron", "nightly"],
+    "metadata": {"user_api_key_alias": "reports", "user_api_key_team_alias": "core",
+                 "additional_usage_values": {"cache_read_input_tokens": 600,
+                                             "cache_creation_input_tokens": 50},
+                 "spend_logs_metadata": {"job": "digest"}},
+    "proxy_server_request": {"model": "haiku", "stream": False, "service_tier": "priority"},
+}  # fmt: skip
+
+
+def _litellm_expected(path: Path, line: int) -> UsageRecord:
+    return UsageRecord(
+        file=str(path), line=line, format="litellm", start=1767607200.123,
+        end=1767607202.5, provider="anthropic", model="claude-haiku-4-5", requests=1,
+        input_tokens=1000, cached_input_tokens=600, cache_write_tokens=50, output_tokens=300,
+        streamed=False, batched=False, service_tier="priority",
+        keys={"api_key": "88dc28", "key_alias": "reports", "team": "t1", "team_alias": "core",
+              "user": "alice", "tag:source": "cron", "tag:nightly": "true", "tag:job": "digest"},
+    )  # fmt: skip
+
+
+def test_litellm_row_field_by_field_json_and_csv(tmp_path: Path) -> None:
+    path = tmp_path / "spend.json"
+    path.write_text(json.dumps([LITELLM_ROW], indent=2))
+    (rec,), _ = _read(path)
+    assert rec == _litellm_expected(path, 2)
+    columns = list(LITELLM_ROW)
+    cells = [json.dumps(v) if isinstance(v, dict | list) else str(v) for v in LITELLM_ROW.values()]
+    import csv
+
+    csv_path = tmp_path / "spend.csv"
+    with csv_path.open("w", newline="") as f:
+        csv.writer(f).writerows([columns, cells])
+    (rec,), stats = _read(csv_path)
+    assert rec == _litellm_expected(csv_path, 2)
+    assert stats == ReadStats(records=1, usage=1, skipped=0, bad=0, files=1)
+
+
+def test_litellm_batch_rows_cache_hits_and_failures(tmp_path: Path) -> None:
+    batch = dict(LITELLM_ROW, call_type="aretrieve_batch", proxy_server_request=None,
+                 response=json.dumps({"request_counts": {"total": 50, "completed": 48}}))  # fmt: skip
+    create = dict(LITELLM_ROW, call_type="acreate_batch", prompt_tokens=0, completion_tokens=0,
+                  metadata={})  # fmt: skip
+    hit = dict(LITELLM_ROW, cache_hit="True")
+    failed = dict(LITELLM_ROW, metadata={"status": "failure"})
+    no_count = dict(LITELLM_ROW, call_type="aretrieve_batch", proxy_server_request=None)
+    path = tmp_path / "spend.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (batch, create, hit, failed, no_count)))
+    records, stats = _read(path)
+    assert [(r.line, r.batched, r.requests, r.streamed) for r in records] == [
+        (1, True, 48, None), (5, True, 1, None)]  # fmt: skip
+    assert stats == ReadStats(records=5, usage=2, skipped=3, bad=0, files=1)
+
+
+# --- generated traces ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "layout"), LAYOUTS, ids=[f"{f}-{lay}" for f, lay in LAYOUTS])
+def test_a_generated_trace_reads_back_to_its_totals(fmt: str, layout: str, tmp_path: Path) -> None:
+    trace = make_trace(tmp_path / f"trace.{layout}", fmt, seed=7, layout=layout)
+    records, stats = _read(trace.path)
+    assert _by_stream(records, trace) == _expected(trace)
+    assert stats.skipped == trace.skipped and stats.bad == 0
+    assert stats.usage == sum(s.records for s in trace.streams.values())
+    streamed = {r.keys.get("service", r.keys.get("key_alias")): r.streamed for r in records
+                if isinstance(r, UsageRecord)}  # fmt: skip
+    if fmt != "openai-usage":
+        assert streamed["web-ui"] is True and streamed["nightly-report"] is False
+    assert {r.format for r in records} == {fmt}
+
+
+@pytest.mark.parametrize(("fmt", "layout"), [c for c in LAYOUTS if c[1] != "document"])
+def test_bad_records_are_reported_with_their_lines(fmt: str, layout: str, tmp_path: Path) -> None:
+    trace = make_trace(tmp_path / f"trace.{layout}", fmt, seed=3, bad=True, layout=layout)
+    records, stats = _read(trace.path)
+    bad = [r for r in records if isinstance(r, BadRecord)]
+    assert [b.line for b in bad] == trace.bad_lines and stats.bad == 4
+    reasons = " | ".join(b.reason for b in bad)
+    for fragment in ("missing", "negative", "not a whole number", "model missing"):
+        assert fragment in reasons, reasons
+    assert _by_stream(records, trace) == _expected(trace)  # the rest is read all the same
+
+
+@pytest.mark.parametrize("fmt", ["otlp", "openai-usage", "litellm"])
+def test_a_whole_document_names_the_line_each_record_starts_on(fmt: str, tmp_path: Path) -> None:
+    trace = make_trace(tmp_path / "trace.json", fmt, seed=3, bad=True, layout="document")
+    lines = trace.path.read_text().splitlines()
+    records, _ = _read(trace.path)
+    bad = [r for r in records if isinstance(r, BadRecord)]
+    assert len(bad) == 4
+    for b in bad:
+        assert lines[b.line - 1].strip() == "{", (b, lines[b.line - 1])
+        # the object that starts there holds the fault
+        body = "\n".join(lines[b.line - 1 : b.line + 40])
+        assert ("null" in body or "-" in body or "2.5" in body or '"12.5"' in body
+                or '"many"' in body or '"broken"' in body), body  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz", "zst"])
+def test_compressed_inputs_read_as_the_plain_file(kind: str, tmp_path: Path) -> None:
+    trace = make_trace(tmp_path / "trace.jsonl", "otlp", seed=1, bad=True)
+    data = trace.path.read_bytes()
+    if kind == "zst":
+        zstandard = pytest.importorskip("zstandard")
+        packed = zstandard.ZstdCompressor().compress(data)
+    else:
+        packed = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind](data)
+    packed_path = tmp_path / f"trace.jsonl.{kind}"
+    packed_path.write_bytes(packed)
+    plain, plain_stats = _read(trace.path)
+    got, stats = _read(packed_path)
+    assert [_no_file(r) for r in got] == [_no_file(r) for r in plain]
+    assert stats == plain_stats
+
+
+def _no_file(r: UsageRecord | BadRecord) -> Any:
+    if isinstance(r, BadRecord):
+        return r._replace(file="")
+    return {**{s: getattr(r, s) for s in UsageRecord.__slots__}, "file": ""}
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_stdin_is_read_as_dash(compress: bool, tmp_path: Path, monkeypatch: Any) -> None:
+    trace = make_trace(tmp_path / "spend.csv", "litellm", seed=2, layout="csv")
+    data = trace.path.read_bytes()
+    fake = io.TextIOWrapper(
+        io.BufferedReader(io.BytesIO(gzip.compress(data) if compress else data))
+    )
+    monkeypatch.setattr(sys, "stdin", fake)
+    got, stats = _read("-")
+    plain, plain_stats = _read(trace.path)
+    assert [_no_file(r) for r in got] == [_no_file(r) for r in plain]
+    assert {r.file for r in got} == {"-"} and stats == plain_stats
+
+
+# --- arguments (files not in the format: tests/bad_inputs/test_audit_bad.py) -------------
+
+
+def test_arguments_are_checked() -> None:
+    with pytest.raises(UsageError, match="format: expected one of 'auto', 'otlp'"):
+        read_usage(["x"], format="csv")
+    with pytest.raises(TypeError, match="read_usage: sources"):
+        read_usage(3)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="stdin"):
+        read_usage(["-", "-"])
+
+
+def test_detect_format_by_content_then_name() -> None:
+    assert detect_format(b'{"resourceSpans":[', "a.json") == "otlp"
+    assert detect_format(b'{"object": "page", "data": [{"object": "bucket"', "u") == "openai-usage"
+    assert (
+        detect_format(b'[{"request_id": "r", "call_type": "acompletion", "prompt_tokens": 1', "s")
+        == "litellm"
+    )
+    assert detect_format(b"request_id,call_type,prompt_tokens\n", "export") == "litellm"
+    assert detect_format(b"a,b\n", "spend.csv.gz") == "litellm"
+    with pytest.raises(CostcalcError, match="give format"):
+        detect_format(b"{}", "x.json")
+
+
+def test_an_empty_file_holds_no_records(tmp_path: Path) -> None:
+    (tmp_path / "e.jsonl").write_bytes(b"\n \n")
+    assert _read(tmp_path / "e.jsonl") == ([], ReadStats(files=1))
+
+
+# --- one file or two -------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(fmt=st.sampled_from(["otlp", "openai-usage", "litellm"]), cut=st.floats(0, 1),
+       seed=st.integers(0, 5))  # fmt: skip
+def test_a_trace_split_in_two_files_reads_as_one(
+    fmt: str, cut: float, seed: int, tmp_path: Path
+) -> None:
+    whole = make_trace(tmp_path / f"whole-{fmt}-{seed}.jsonl", fmt, seed=seed, days=2, bad=True)
+    lines = whole.path.read_bytes().splitlines(keepends=True)
+    at = int(len(lines) * cut)
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_bytes(b"".join(lines[:at]))
+    b.write_bytes(b"".join(lines[at:]))
+    one = read_usage([whole.path])
+    two = read_usage([a, b])
+    got_one, got_two = list(one), list(two)
+    assert [_no_file(r) for r in got_two] == [
+        _shifted(r, at) for r in got_one]  # fmt: skip
+    assert (two.stats.records, two.stats.usage, two.stats.bad, two.stats.skipped) == (
+        one.stats.records, one.stats.usage, one.stats.bad, one.stats.skipped)  # fmt: skip
+
+
+def _shifted(r: UsageRecord | BadRecord, at: int) -> Any:
+    """``r`` read from the whole file as the split files name its line."""
+    line = r.line - at if r.line > at else r.line
+    if isinstance(r, BadRecord):
+        return r._replace(file="", line=line)
+    return {**_no_file(r), "line": line}
