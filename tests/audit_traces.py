@@ -129,6 +129,10 @@ def _add(stream: Stream, c: _Call) -> None:
     stream.output_tokens += c.output_tokens
 
 
+SNAPSHOTS = {"gpt-4o": "gpt-4o-2024-08-06", "gpt-4o-mini": "gpt-4o-mini-2024-07-18"}
+"""The dated model OpenAI's responses name for each model asked for."""
+
+
 def make_trace(
     path: Path, fmt: str, *, seed: int = 0, days: int = 3, scale: int = 1, bad: bool = False,
     layout: str = "jsonl",
@@ -200,7 +204,7 @@ def _otlp(calls: list[_Call], trace: Trace, rng: random.Random, bad: bool) -> li
             attrs = [
                 _attr("gen_ai.operation.name", "chat"), _attr("gen_ai.provider.name", "openai"),
                 _attr("gen_ai.request.model", s.model),
-                _attr("gen_ai.response.model", s.model + "-2024-07-18"),
+                _attr("gen_ai.response.model", SNAPSHOTS[s.model]),
                 _attr("gen_ai.usage.input_tokens", per_in),
                 _attr("gen_ai.usage.output_tokens", per_out),
                 _attr("gen_ai.request.stream", bool(s.streamed)),
@@ -270,7 +274,7 @@ def _openai(calls: list[_Call], trace: Trace, bad: bool) -> list[Any]:
                 "input_audio_tokens": 0, "output_audio_tokens": 0,
                 "num_model_requests": sum(c.requests for c in group),
                 "project_id": s.keys["project"], "user_id": None,
-                "api_key_id": s.keys["api_key"], "model": s.model + "-2024-07-18",
+                "api_key_id": s.keys["api_key"], "model": SNAPSHOTS[s.model],
                 "batch": s.batched, "service_tier": "default",
             })  # fmt: skip
         start = int(START.timestamp() + day * DAY)

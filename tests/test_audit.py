@@ -302,3 +302,23 @@ def test_cli_lists_audit(run_cli: RunCli) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert run_cli("audit", "--help").exit_code == 0
+
+
+def test_buckets_ending_at_midnight_cover_their_own_days() -> None:
+    """OpenAI's daily usage buckets end at the next midnight: two of them are two days of
+    traffic, not three (a third would lower every per-day figure by a third)."""
+
+    def bucket(d: int) -> UsageRecord:
+        start, end = DAY0 + d * 86400, DAY0 + (d + 1) * 86400
+        return UsageRecord("u.json", 1, "openai-usage", start, end, "openai", "gpt-4o", 10,
+                           1000, 0, 0, 200, None, False, None, {"project": "p"})  # fmt: skip
+
+    buckets = [bucket(0), bucket(1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = costcalc.audit(buckets)
+    assert report.days_covered == 2
+    assert str(report.period_end) == "2026-11-02"
+    stream = report.streams[0]
+    assert stream.requests_per_day == Decimal("10.00")
+    assert stream.last_seen is not None and stream.last_seen.date() == dt.date(2026, 11, 2)

@@ -441,6 +441,14 @@ def _months(
     return current, modes
 
 
+def _closing(first: float | None, last: float | None) -> float | None:
+    """The last moment of traffic: a bucket ending at midnight closes the day before (its
+    end is not a day of traffic more)."""
+    if first is not None and last is not None and last % DAY_S == 0 and last > first:
+        return last - 1
+    return last
+
+
 def _when(seconds: float | None) -> dt.datetime | None:
     if seconds is None:
         return None
@@ -467,7 +475,7 @@ def _stream(
         "model_id": None,
         "provider": tally.provider,
         "first_seen": _when(tally.first),
-        "last_seen": _when(tally.last),
+        "last_seen": _when(_closing(tally.first, tally.last)),
         "requests": tally.requests,
         "input_tokens": tally.total(1),
         "cached_input_tokens": tally.total(2),
@@ -567,7 +575,7 @@ def audit(
     firsts = [t.first for t in tallies.values() if t.first is not None]
     lasts = [t.last for t in tallies.values() if t.last is not None]
     start = _when(min(firsts)) if firsts else None
-    end = _when(max(lasts)) if lasts else None
+    end = _when(_closing(min(firsts), max(lasts))) if firsts and lasts else None
     days = (end.date() - start.date()).days + 1 if start and end else 1
     trace_s = (max(lasts) - min(firsts)) if firsts and lasts else 0.0
     if day_given is not None:
