@@ -7,12 +7,13 @@ Data (made here, cached under bench/data/audit/, git-ignored): N spans, 10 per e
 input, output and cache-read tokens, stream flag, operation; typed values, ``intValue`` as
 strings, times as nanosecond strings), 1 in 10 an HTTP server span with no usage.
 
-Both sides run as `python -c` subprocesses and sum requests, input, cached and output tokens
-over the usage spans (and count the others); they must print the same sums. costcalc's side
-is ``costcalc.audit.read_usage`` only: the reading, not the pricing of the audit (the lead
-times ``costcalc audit`` itself once it lands). Rounds alternate who goes first; the ratio of
-a round is baseline seconds / costcalc seconds (>= 1: as fast), reported as median, min, max.
-Memory is the peak RSS of costcalc's process (bench/_measure.py): it must stay flat.
+Both sides run as processes and sum requests, input, cached and output tokens over the usage
+spans (and count the others); they must print the same sums. costcalc's side is the whole
+command, `costcalc audit FILE --input-format otlp --format json`: reading, grouping into
+streams, pricing each day, each mode's month, routing, the JSON report; its sums are read
+from that report. Rounds alternate who goes first; the ratio of a round is baseline seconds
+/ costcalc seconds (>= 1: as fast), reported as median, min, max. Memory is the peak RSS of
+costcalc's process (bench/_measure.py): it must stay flat.
 
     python bench/bench_audit.py [--spans 10000000] [--rounds 3] [--quick] [--report FILE]
 """
@@ -20,6 +21,7 @@ Memory is the peak RSS of costcalc's process (bench/_measure.py): it must stay f
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -39,7 +41,7 @@ SPAN = (
     '{{"key":"gen_ai.operation.name","value":{{"stringValue":"chat"}}}},'
     '{{"key":"gen_ai.provider.name","value":{{"stringValue":"openai"}}}},'
     '{{"key":"gen_ai.request.model","value":{{"stringValue":"{m}"}}}},'
-    '{{"key":"gen_ai.response.model","value":{{"stringValue":"{m}-2024-07-18"}}}},'
+    '{{"key":"gen_ai.response.model","value":{{"stringValue":"{r}"}}}},'
     '{{"key":"gen_ai.request.stream","value":{{"boolValue":{st}}}}},'
     '{{"key":"gen_ai.usage.input_tokens","value":{{"intValue":"{i}"}}}},'
     '{{"key":"gen_ai.usage.output_tokens","value":{{"intValue":"{o}"}}}},'
@@ -62,12 +64,13 @@ LINE = (
     '"version":"2.1b0"}},"spans":[{spans}]}}]}}]}}\n'
 )
 SERVICES = ("web-ui", "nightly-report", "webhooks", "search")
+SNAPSHOTS = {"gpt-4o": "gpt-4o-2024-08-06", "gpt-4o-mini": "gpt-4o-mini-2024-07-18"}
 
 
 def make_data(spans: int) -> Path:
     """N spans, made once (same seed, same bytes)."""
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"otlp-{spans}.jsonl"
+    path = DATA / f"otlp-{spans}-v2.jsonl"
     if path.exists():
         return path
     rng = random.Random(spans)
@@ -85,8 +88,9 @@ def make_data(spans: int) -> Path:
                     batch.append(HTTP.format(t=n, s=n, a=a, b=b))
                 else:
                     i = rng.randrange(100, 4000)
+                    m = "gpt-4o-mini" if n % 3 else "gpt-4o"
                     batch.append(SPAN.format(
-                        t=n, s=n, a=a, b=b, m="gpt-4o-mini" if n % 3 else "gpt-4o",
+                        t=n, s=n, a=a, b=b, m=m, r=SNAPSHOTS[m],
                         st="true" if svc == "web-ui" else "false", i=i,
                         o=rng.randrange(1, 500), c=i // 2 if n % 4 == 0 else 0,
                     ))  # fmt: skip
@@ -121,18 +125,16 @@ with open(sys.argv[1], "rb") as f:
 print(requests, inp, cached, out, other)
 """
 
-OURS = r"""
-import sys
-from costcalc.audit import read_usage
-reading = read_usage([sys.argv[1]], format="otlp")
-requests = inp = cached = out = 0
-for r in reading:
-    requests += r.requests
-    inp += r.input_tokens
-    cached += r.cached_input_tokens
-    out += r.output_tokens
-print(requests, inp, cached, out, reading.stats.skipped)
-"""
+COSTCALC = str(Path(sys.executable).with_name("costcalc"))
+
+
+def sums_of(report: str) -> str:
+    """The baseline's line, from the audit's JSON report."""
+    r = json.loads(report)
+    cached = sum(s["cached_input_tokens"] for s in r["streams"])
+    t = r["totals"]
+    sums = (t["requests"], t["input_tokens"], cached, t["output_tokens"], r["skipped_records"])
+    return " ".join(map(str, sums))
 
 
 def main() -> None:
@@ -146,24 +148,25 @@ def main() -> None:
     path = make_data(spans)
     mb = path.stat().st_size / 2**20
     print(f"{spans:,} spans, {mb:,.0f} MiB: {path}")
-    ours, theirs = [PY, "-c", OURS, str(path)], [PY, "-c", RAW, str(path)]
+    ours = [COSTCALC, "audit", str(path), "--input-format", "otlp", "--format", "json"]
+    theirs = [PY, "-c", RAW, str(path)]
     ratios, mine, base, rss = [], [], [], []
     for i in range(rounds):
         if i % 2 == 0:
             a, b = run(ours), run(theirs)
         else:
             b, a = run(theirs), run(ours)
-        if a.stdout.split() != b.stdout.split():
-            raise SystemExit(f"the sums differ: costcalc {a.stdout!r}, raw loop {b.stdout!r}")
+        if sums_of(a.stdout).split() != b.stdout.split():
+            raise SystemExit(f"the sums differ: costcalc {sums_of(a.stdout)}, raw {b.stdout!r}")
         ratios.append(b.seconds / a.seconds)
         mine.append(a.seconds)
         base.append(b.seconds)
         rss.append(a.rss_mib)
         print(
-            f"  round {i + 1}: read_usage {a.seconds:.2f}s, raw loop {b.seconds:.2f}s, "
+            f"  round {i + 1}: costcalc audit {a.seconds:.2f}s, raw loop {b.seconds:.2f}s, "
             f"ratio {ratios[-1]:.2f}x, RSS {a.rss_mib:.0f} MiB (raw {b.rss_mib:.0f} MiB)"
         )
-    label = f"audit read_usage, {spans:,} OTLP spans"
+    label = f"costcalc audit, {spans:,} OTLP spans"
     rows = [
         result("bench_audit.py", f"{label}: speed vs raw json.loads loop",
                f"{statistics.median(mine):.2f} s", f"{statistics.median(base):.2f} s",

@@ -362,3 +362,18 @@ def _shifted(r: UsageRecord | BadRecord, at: int) -> Any:
     if isinstance(r, BadRecord):
         return r._replace(file="", line=line)
     return {**_no_file(r), "line": line}
+
+
+@pytest.mark.parametrize("value", [10**26, 2**64, str(10**26), 1e26])
+def test_a_count_past_any_real_traffic_is_a_bad_record(value: Any, tmp_path: Path) -> None:
+    """The same bad record whether the number is read as an integer or (past 64 bits, as
+    orjson reads it) as a float: nothing that large is real traffic."""
+    typed = {"intValue": value} if not isinstance(value, float) else {"doubleValue": value}
+    span = _span(**{"gen_ai.request.model": {"stringValue": "gpt-4o"},
+                    "gen_ai.usage.output_tokens": {"intValue": "5"}})  # fmt: skip
+    span["attributes"].append({"key": "gen_ai.usage.input_tokens", "value": typed})
+    path = tmp_path / "big.jsonl"
+    path.write_text(_otlp_line([span]) + "\n")
+    records, stats = _read(path)
+    assert stats.bad == 1 and isinstance(records[0], BadRecord)
+    assert "gen_ai.usage.input_tokens is too large" in records[0].reason

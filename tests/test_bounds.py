@@ -208,6 +208,24 @@ def test_parse_json_reads_a_line_as_json_loads_does(obj: dict[str, object], end:
         assert repr(got) == repr(expected)  # repr: nan == nan, 1 vs 1.0, -0.0 vs 0.0
 
 
+@pytest.mark.parametrize(
+    ("line", "long"),
+    [
+        (b'{"startTimeUnixNano": "1767600000000000000"}', False),  # a quoted time: fast path
+        (b'{"t": 1767600000000000000}', True),
+        (b'{"t": [-12345678901234567890]}', True),
+        (b'{"t":12345678901234567890}', True),
+        (b'{"id": "12345678901234567890"}', True),  # a longer quoted run: the slow way, safe
+        (b'{"t": 123456789012345678}', False),
+    ],
+)
+def test_numbers_orjson_may_misread_are_found(line: bytes, long: bool) -> None:
+    from costcalc.jsonlines import _long_number
+
+    assert _long_number(line) is long
+    assert repr(parse_json(line)) == repr(json.loads(line))
+
+
 def test_parse_json_keeps_big_integers_integers() -> None:
     for n in (2**64, 2**64 - 1, -(2**63) - 1, 10**26):
         line = f'{{"usage": {{"prompt_tokens": {n}}}}}'

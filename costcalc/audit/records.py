@@ -37,6 +37,7 @@ from costcalc.jsonlines import (
     TOO_LARGE,
     JsonError,
     parse_json,
+    parse_record,
     read_document,
     read_lines,
 )
@@ -148,12 +149,11 @@ def _json_records(
     """JSON Lines, one value per line; or, when the first value spans lines, the whole
     input as one JSON document."""
     lines = read_lines(stream, name)
-    loads = json.loads
     for number, raw in lines:
         if not raw.strip():
             continue
         try:
-            value = parse_json(raw)
+            value = parse_record(raw)
         except JsonError as exc:
             if raw.lstrip()[:1] in (b"{", b"["):  # a document over several lines
                 yield from _document(raw, stream, name, number, reader, stats)
@@ -164,21 +164,14 @@ def _json_records(
         yield from reader(value, name, number, stats)
         # the first value was whole on its line: JSON Lines from here on
         for number, raw in lines:
+            if not raw.strip():
+                continue
             try:
-                # json.loads of the strictly decoded text: what parse_json does for a plain
-                # line, without its bracket count (a Collector line of many spans holds
-                # hundreds of brackets, which would send parse_json the slow way); any
-                # failure is read again by parse_json, which says what is wrong
-                value = loads(raw.decode("utf-8"))
-            except (ValueError, RecursionError):
-                if not raw.strip():
-                    continue
-                try:
-                    value = parse_json(raw)
-                except JsonError as exc:
-                    raise _invalid(name, number, exc) from None
-                except UnicodeDecodeError:
-                    raise InputFileError(name, "is not valid UTF-8 text", number) from None
+                value = parse_record(raw)
+            except JsonError as exc:
+                raise _invalid(name, number, exc) from None
+            except UnicodeDecodeError:
+                raise InputFileError(name, "is not valid UTF-8 text", number) from None
             yield from reader(value, name, number, stats)
         return
 

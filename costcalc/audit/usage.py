@@ -96,14 +96,22 @@ class TokenError(ValueError):
     """A token count that is not a whole number >= 0; ``str()`` says why, naming the field."""
 
 
+MAX_COUNT = 10**15
+"""The largest token or request count one record may hold: a thousand times a year of the
+busiest organisation's traffic. Past it a count is refused as too large, whether the JSON
+parser read it as an integer or, past 64 bits, as a float (``parse_record``)."""
+
+
 def count(value: Any, name: str) -> int:
     """A token or request count as recorded: an int, a whole float (some exporters write
     doubles) or a decimal string (OTLP's ``intValue``, a CSV cell); else ``TokenError``."""
-    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) < 30:
+    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) < 16:
         return int(value)  # the common case first: OTLP's intValue as a string
     if type(value) is int:
         if value < 0:
             raise TokenError(f"{name} is negative ({value})")
+        if value > MAX_COUNT:
+            raise TokenError(f"{name} is too large ({printable(str(value), 40)})")
         return value
     if isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
         return count(int(value), name)
