@@ -3,10 +3,10 @@
 A project config (``costcalc.yaml``) lists the workloads a project runs, each with a volume
 per day or per month and the delivery mode it runs in today, and the budgets: a total monthly
 budget, per-workload budgets, the largest allowed increase against a base, and policies. The
-built-in "batch-eligible" policy fails a workload that nobody waits for (source cron,
-webhook or batch-job, or a deadline at least the batch window) when it is not batched and
-batching would save more than a set amount a month: at scale, batching is a fiduciary
-requirement, not an optimisation.
+built-in "batch-eligible" policy fails a workload that nobody waits for (a deadline at least
+the batch window; without a deadline, source cron, webhook or batch-job) when it is not
+batched and batching would save more than a set amount a month: at scale, batching is a
+fiduciary requirement, not an optimisation.
 
 A month is ``days_per_month`` days (30 unless the config says otherwise), so every monthly
 figure is requests per day x 30 x the per-request cost, and can be checked by hand.
@@ -285,12 +285,14 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
     cost = current.cost * monthly
     batch_cost = batch.cost * monthly if batch.available and batch.cost is not None else None
     rule = prices.provider.batch
-    eligible = (w.source in BATCH_SOURCES) or (
-        w.deadline is not None
-        and rule is not None
-        and rule.completion_window_hours is not None
-        and w.deadline.total_seconds() >= float(rule.completion_window_hours) * 3600
-    )
+    if w.deadline is None:
+        eligible = w.source in BATCH_SOURCES
+    else:  # a deadline says how long it can wait, whatever the source (as route decides)
+        eligible = (
+            rule is not None
+            and rule.completion_window_hours is not None
+            and w.deadline.total_seconds() >= float(rule.completion_window_hours) * 3600
+        )
     return WorkloadCost(
         name=w.name,
         model=q.model,

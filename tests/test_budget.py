@@ -117,6 +117,12 @@ def test_batch_eligible_threshold_and_deadline(tmp_path: Path) -> None:
     short = HEAD.replace("source: cron", "deadline: 2h")
     kinds = [f.kind for f in check(load_config(write(tmp_path, "c.yaml", short))).failures]
     assert "batch-eligible" not in kinds
+    # a deadline inside the batch window keeps a webhook or cron off the Batch API, as route
+    # decides (the audit writes both, and check must not fail the move route refused)
+    for source in ("cron", "webhook"):
+        hurried = HEAD.replace("source: cron", f"source: {source}\n    deadline: 2h")
+        config = load_config(write(tmp_path, f"d-{source}.yaml", hurried))
+        assert "batch-eligible" not in [f.kind for f in check(config).failures]
 
 
 def test_diff_figures_and_fail_on_increase(tmp_path: Path, run_cli: RunCli) -> None:

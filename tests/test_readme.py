@@ -82,3 +82,41 @@ def test_readme_workload_file_example_is_valid(run_cli: RunCli, tmp_path: Path) 
     result = run_cli("quote", str(path))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count("recommended: ") == 2
+
+
+def test_readme_mapping_example_is_the_example_file() -> None:
+    """The mapping file README shows is the one its audit example reads."""
+    (block,) = re.findall(
+        r"<!-- mapping-example: examples/streams.yaml -->\n```yaml\n(.*?)```",
+        README.read_text(),
+        flags=re.S,
+    )
+    assert block == (README.parent / "examples" / "streams.yaml").read_text()
+
+
+def test_readme_audit_config_is_what_the_audit_writes_and_check_agrees(tmp_path: Path) -> None:
+    """The config README shows is what `--write-config` writes for its example, and check
+    on it gives the monthly total README says, failing only the nightly report."""
+    import warnings
+
+    import costcalc
+    from costcalc.budget import check, load_config
+
+    (block,) = re.findall(
+        r"<!-- audit-config-example -->\n```yaml\n(.*?)```", README.read_text(), flags=re.S
+    )
+    root = README.parent
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the example's malformed records
+        report = costcalc.audit(
+            [str(root / "examples" / "spans.jsonl.gz")],
+            mapping=root / "examples" / "streams.yaml",
+        )
+    text = report.config_text().replace(str(root / "examples"), "examples")
+    assert text == block
+    path = tmp_path / "costcalc.yaml"
+    path.write_text(block)
+    checked = check(load_config(str(path)))
+    assert checked.total_monthly == report.totals.monthly_cost  # exactly, before rounding
+    assert f"{report.totals.monthly_cost:.2f}" == "5.93"
+    assert [f.workload for f in checked.failures] == ["nightly-report/chat (gpt-4o-2024-08-06)"]
