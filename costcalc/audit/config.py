@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from costcalc.audit.plan import AuditReport
+    from costcalc.prices import PriceTable
+
+CENT = Decimal("0.01")
 
 
 def _scalar(value: Any) -> str:
@@ -47,6 +50,27 @@ def config_workload(s: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def batch_allowance(report: AuditReport, table: PriceTable) -> Decimal | None:
+    """The largest monthly saving ``check``'s batch-eligible policy would fail among the
+    written workloads (background work not on the Batch API), rounded up to the cent; None
+    when none would fail. The config allows it, so ``check`` passes on what runs today and
+    fails any new background work left off the Batch API (a baseline, as linters keep)."""
+    from costcalc.budget import ProjectConfig, monthly_costs
+
+    workloads = [config_workload(s.model_dump()) for s in report.streams if s.priced]
+    if not workloads:
+        return None
+    config = ProjectConfig(
+        as_of=report.prices_as_of, days_per_month=report.days_per_month, workloads=workloads
+    )
+    savings = [
+        w.batch_saving
+        for w in monthly_costs(config, table).workloads
+        if w.batch_eligible and w.mode != "batch" and w.batch_saving and w.batch_saving > 0
+    ]
+    return max(savings).quantize(CENT, rounding=ROUND_UP) if savings else None
+
+
 def config_text(report: AuditReport) -> str:
     """The costcalc.yaml of an audit: every priced stream as a workload."""
     period = (
@@ -61,8 +85,17 @@ def config_text(report: AuditReport) -> str:
         "# request; `costcalc check` on this file gives the audit's monthly total",
         f"as_of: {report.prices_as_of}",
         f"days_per_month: {report.days_per_month}",
-        "workloads:",
     ]
+    if report.batch_allowance is not None:
+        lines += [
+            "policies:",
+            "  batch-eligible:",
+            "    # what runs today leaves this much a month off the Batch API (the moves the",
+            "    # audit proposes): allowed, so check passes now and fails new background work",
+            "    # that is not batched; lower it to 0 to require the moves",
+            f"    min_monthly_saving: {report.batch_allowance:f}",
+        ]
+    lines.append("workloads:")
     for s in report.streams:
         if not s.priced:
             lines.append(f"  # left out: {json.dumps(s.name, ensure_ascii=False)}: not priced")

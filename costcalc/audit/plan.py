@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from costcalc._version import __version__
+from costcalc.audit.config import batch_allowance
 from costcalc.audit.records import BadRecord, ReadStats, UsageRecord
 from costcalc.audit.streams import (
     Classification,
@@ -175,6 +176,8 @@ class AuditReport(BaseModel):
     totals: AuditTotals
     assumptions: list[str]
     notes: list[str]
+    batch_allowance: MoneyOut | None = None
+    """The batch-eligible saving the written config allows (``config.batch_allowance``)."""
 
     def stream(self, name: str) -> StreamAudit:
         """The stream of that name (or key, when one stream has it); KeyError if none."""
@@ -603,8 +606,10 @@ def audit(
             CostcalcWarning,
             stacklevel=2,
         )
-    return _report(streams, stats, bad, start, end, days, days_per_month, day, grouping,
-                   policy_name, stream_map)  # fmt: skip
+    report = _report(streams, stats, bad, start, end, days, days_per_month, day, grouping,
+                     policy_name, stream_map)  # fmt: skip
+    report.batch_allowance = batch_allowance(report, table)
+    return report
 
 
 def _report(
