@@ -115,7 +115,7 @@ _LAZY = {
     "check_budgets": "costcalc.budget:check",
     "diff_budgets": "costcalc.budget:diff",
     "audit": "costcalc.audit.plan",
-    "AuditReport": "costcalc.audit.plan",
+    "AuditReport": "costcalc.audit.report",
     "UsageRecord": "costcalc.audit.records",
     "GateReport": "costcalc.gate.report",
     "gate_configs": "costcalc.gate.report",
@@ -139,8 +139,9 @@ _LAZY = {
 """Public name -> the module that defines it (``module:name`` where the name differs)."""
 
 if TYPE_CHECKING:
-    from costcalc.audit.plan import AuditReport, audit
+    from costcalc.audit.plan import audit
     from costcalc.audit.records import UsageRecord
+    from costcalc.audit.report import AuditReport
     from costcalc.batch.build import build as build_batch
     from costcalc.batch.formats import LineFormat, line_formats
     from costcalc.batch.formats import register as register_line_format

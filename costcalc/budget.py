@@ -285,14 +285,11 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
     cost = current.cost * monthly
     batch_cost = batch.cost * monthly if batch.available and batch.cost is not None else None
     rule = prices.provider.batch
-    if w.deadline is None:
-        eligible = w.source in BATCH_SOURCES
-    else:  # a deadline says how long it can wait, whatever the source (as route decides)
-        eligible = (
-            rule is not None
-            and rule.completion_window_hours is not None
-            and w.deadline.total_seconds() >= float(rule.completion_window_hours) * 3600
-        )
+    window = rule.completion_window_hours if rule is not None else None
+    # a deadline says how long it can wait, whatever the source (as route decides)
+    eligible = (w.source in BATCH_SOURCES) if w.deadline is None else (
+        window is not None and w.deadline.total_seconds() >= float(window) * 3600
+    )  # fmt: skip
     return WorkloadCost(
         name=w.name,
         model=q.model,

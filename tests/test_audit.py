@@ -334,3 +334,18 @@ def test_buckets_ending_at_midnight_cover_their_own_days() -> None:
     stream = report.streams[0]
     assert stream.requests_per_day == Decimal("10.00")
     assert stream.last_seen is not None and stream.last_seen.date() == dt.date(2026, 11, 2)
+
+
+def test_as_of_moves_the_monthly_figures_not_the_actual_cost() -> None:
+    """--as-of prices the month; the actual cost stays at the prices of the records' days,
+    even when the model sold nothing on the day asked (it was $0.00)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = costcalc.audit(trace())
+        early = costcalc.audit(trace(), as_of="2023-01-01")  # before gpt-4o was sold
+    assert early.totals.actual_cost == plain.totals.actual_cost > 0
+    assert all(
+        s.actual_cost == p.actual_cost for s, p in zip(early.streams, plain.streams, strict=True)
+    )
+    assert early.totals.monthly_cost == 0 and not any(s.priced for s in early.streams)
+    assert all("not priced" in n for n in early.notes[: len(early.streams)])

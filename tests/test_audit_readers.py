@@ -377,3 +377,40 @@ def test_a_count_past_any_real_traffic_is_a_bad_record(value: Any, tmp_path: Pat
     records, stats = _read(path)
     assert stats.bad == 1 and isinstance(records[0], BadRecord)
     assert "gen_ai.usage.input_tokens is too large" in records[0].reason
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "reason"),
+    [
+        ("1793505600000000000000", None, "start time 1,793,505,600,000 (epoch seconds) is not"),
+        ("-5000000000", None, "start time -5 (epoch seconds) is not between 2000 and 2100"),
+        ("1767600000000000000", "1767500000000000000", "ends before it starts"),
+        ("1767600000000000000", "99999999999999000000000", "end time 99,999,999,999,999"),
+    ],
+)
+def test_a_time_that_cannot_be_traffic_is_a_bad_record(
+    start: str, end: str | None, reason: str, tmp_path: Path
+) -> None:
+    """Times past 2100, before 2000 or an end before its start were a crash (a date out of
+    range, a division by zero days) in the audit; they are bad records with their line."""
+    span = _span(**{"gen_ai.request.model": {"stringValue": "gpt-4o"},
+                    "gen_ai.usage.input_tokens": {"intValue": "5"},
+                    "gen_ai.usage.output_tokens": {"intValue": "5"}})  # fmt: skip
+    span["startTimeUnixNano"] = start
+    if end is None:
+        del span["endTimeUnixNano"]
+    else:
+        span["endTimeUnixNano"] = end
+    path = tmp_path / "times.jsonl"
+    path.write_text(_otlp_line([span]) + "\n")
+    records, stats = _read(path)
+    assert stats.bad == 1 and isinstance(records[0], BadRecord), records
+    assert records[0].reason.startswith(reason)
+    import warnings
+
+    import costcalc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = costcalc.audit([str(path)])
+    assert report.bad_records == 1 and report.streams == []

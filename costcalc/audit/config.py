@@ -16,7 +16,7 @@ from decimal import ROUND_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from costcalc.audit.plan import AuditReport
+    from costcalc.audit.report import AuditReport
     from costcalc.prices import PriceTable
 
 CENT = Decimal("0.01")

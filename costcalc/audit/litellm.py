@@ -43,6 +43,7 @@ from costcalc.audit.usage import (
     all_input,
     bad,
     count,
+    time_problem,
 )
 from costcalc.errors import InputFileError, quoted
 from costcalc.jsonlines import MAX_REQUEST_BYTES, JsonError, parse_json, read_lines
@@ -216,6 +217,8 @@ def _row(row: dict[str, Any], file: str, line: int) -> UsageRecord | BadRecord |
         )
     except TokenError as exc:
         return bad(file, line, str(exc))
+    if (why := time_problem(start, end)) is not None:
+        return bad(file, line, why)
     request = request if isinstance(request, dict) else {}
     stream = request.get("stream")
     tier = request.get("service_tier")

@@ -32,6 +32,7 @@ from costcalc.audit.usage import (
     all_input,
     bad,
     count,
+    time_problem,
 )
 from costcalc.errors import InputFileError
 
@@ -116,6 +117,8 @@ def _result(
         written += _optional(result, "input_cache_write_12h_tokens")
     except TokenError as exc:
         return bad(file, line, str(exc))
+    if (why := time_problem(start, end)) is not None:
+        return bad(file, line, why)
     keys = {}
     for field, key in KEYS:
         value = result.get(field)

@@ -43,6 +43,7 @@ from costcalc.audit.usage import (
     all_input,
     bad,
     count,
+    time_problem,
 )
 from costcalc.errors import InputFileError
 
@@ -244,6 +245,8 @@ def _span(span: Any, file: str, line: int, base: dict[str, str]) -> UsageRecord 
         end = _seconds(span.get("endTimeUnixNano"))
     except ValueError:
         return bad(file, line, "startTimeUnixNano/endTimeUnixNano: expected whole nanoseconds")
+    if (why := time_problem(start, end)) is not None:
+        return bad(file, line, why)
     keys = base.copy()
     if op is not None:
         keys["operation"] = op

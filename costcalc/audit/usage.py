@@ -123,6 +123,23 @@ def count(value: Any, name: str) -> int:
     raise TokenError(f"{name} is not a whole number ({shown})")
 
 
+EARLIEST = 946_684_800.0
+"""2000-01-01 UTC: no LLM API bills before it; an earlier time is a unit or a clock gone wrong."""
+LATEST = 4_102_444_800.0
+"""2100-01-01 UTC: past it, a time is no recorded traffic (and past 9999, no date at all)."""
+
+
+def time_problem(start: float | None, end: float | None) -> str | None:
+    """Why a record's times cannot be traffic (before 2000, from 2100, an end before its
+    start), or None: such a record is a bad record, not a day of the period."""
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and not EARLIEST <= value < LATEST:
+            return f"{name} time {value:,.0f} (epoch seconds) is not between 2000 and 2100"
+    if start is not None and end is not None and end < start:
+        return "ends before it starts"
+    return None
+
+
 def all_input(reported: int, cache_read: int, cache_write: int) -> int:
     """All input tokens from what a record reports. The conventions (OpenTelemetry's
     ``gen_ai.usage.input_tokens``, OpenAI's ``input_tokens``, LiteLLM's ``prompt_tokens``)

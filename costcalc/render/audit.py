@@ -13,7 +13,7 @@ from costcalc.units import duration
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from decimal import Decimal
 
-    from costcalc.audit.plan import AuditReport, StreamAudit
+    from costcalc.audit.report import AuditReport, StreamAudit
 
 RIGHT = [3, 4, 5, 9, 10, 11]
 
