@@ -89,7 +89,7 @@ def test_modes_and_routes_follow_the_policy(report: costcalc.AuditReport) -> Non
     assert web.monthly_saving == 0
     nightly = report.stream("nightly (gpt-4o)")
     assert (nightly.source, nightly.deadline, nightly.classified_by) == ("cron", "24h", "guess")
-    assert "100% of requests within 02:00-08:00 UTC" in nightly.classified_why
+    assert "100% of requests within 02:00-04:00 UTC" in nightly.classified_why
     assert (nightly.mode, nightly.routed_mode, nightly.route_rule) == ("request", "batch",
                                                                        "background")  # fmt: skip
     assert nightly.monthly_cost is not None and nightly.monthly_saving is not None
@@ -349,3 +349,19 @@ def test_as_of_moves_the_monthly_figures_not_the_actual_cost() -> None:
     )
     assert early.totals.monthly_cost == 0 and not any(s.priced for s in early.streams)
     assert all("not priced" in n for n in early.notes[: len(early.streams)])
+
+
+def test_a_daytime_service_is_not_taken_for_a_nightly_job() -> None:
+    """Non-streamed calls spread over working hours (10:00-18:00) are `api`, not a burst:
+    a 6-hour window held 75% of them and proposed batch for a daytime chat bot."""
+    records: list[UsageRecord | BadRecord] = [
+        rec("support-bot", DAY0 + d * 86400 + h * 3600 + m * 600)
+        for d in range(DAYS)
+        for h in range(10, 18)
+        for m in range(6)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (stream,) = costcalc.audit(records).streams
+    assert (stream.source, stream.classified_by) == ("api", "guess")
+    assert "spread over the day" in stream.classified_why

@@ -165,20 +165,37 @@ def _read(
 # --- pricing ----------------------------------------------------------------------------------
 
 
+RECORDED_PROVIDERS = {
+    # OpenTelemetry's gen_ai.provider.name values
+    "aws.bedrock": "aws", "gcp.vertex_ai": "google-vertex", "gcp.gemini": "google",
+    "gcp.gen_ai": "google", "azure.ai.openai": "azure", "azure.ai.inference": "azure",
+    "x_ai": "x-ai", "mistral_ai": "mistral",
+    # LiteLLM's provider prefixes (custom_llm_provider, "gemini/gemini-2.5-flash")
+    "gemini": "google", "vertex_ai": "google-vertex", "vertex_ai_beta": "google-vertex",
+    "bedrock": "aws", "together_ai": "together", "xai": "x-ai", "azure_ai": "azure",
+}  # fmt: skip
+"""Provider names as recorded -> the price table's provider ids (where they differ)."""
+
+
 def _resolve(table: PriceTable, model: str, provider: str | None, day: dt.date) -> str:
     """The name under which the table knows a recorded model: as recorded, else with its
-    provider in front (``PROVIDER:MODEL``)."""
-    try:
-        table.priced(model, day)
-        return model
-    except CostcalcError as exc:
-        if provider and ":" not in model:
-            try:
-                table.priced(f"{provider}:{model}", day)
-                return f"{provider}:{model}"
-            except CostcalcError:
-                pass
-        raise exc from None
+    provider in front (``PROVIDER:MODEL``), else without a LiteLLM provider prefix
+    (``gemini/gemini-2.5-flash``), alone or as that provider's."""
+    names = [model]
+    if provider and ":" not in model:
+        names.append(f"{RECORDED_PROVIDERS.get(provider, provider)}:{model}")
+    prefix, slash, rest = model.partition("/")
+    if slash and rest:
+        names += [rest, f"{RECORDED_PROVIDERS.get(prefix, prefix)}:{rest}"]
+    first: CostcalcError | None = None
+    for name in names:
+        try:
+            table.priced(name, day)
+            return name
+        except CostcalcError as exc:
+            first = first or exc
+    assert first is not None
+    raise first
 
 
 def _actual_cost(
@@ -462,7 +479,9 @@ def audit(
         )
     report = _report(streams, stats, bad, start, end, days, days_per_month, day, grouping,
                      policy_name, stream_map)  # fmt: skip
-    report.batch_allowance = batch_allowance(report, table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CostcalcWarning)  # the quotes above said them
+        report.batch_allowance = batch_allowance(report, table)
     return report
 
 

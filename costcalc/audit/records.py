@@ -35,6 +35,7 @@ from costcalc.errors import InputFileError, UsageError, arg, path_argument, quot
 from costcalc.jsonlines import (
     MAX_REQUEST_BYTES,
     TOO_LARGE,
+    UTF8_BOM,
     JsonError,
     parse_json,
     parse_record,
@@ -128,7 +129,8 @@ class read_usage:  # a function to its callers, with the counts it kept
             if not head.strip():
                 return
             fmt = detect_format(head, name) if self.format == "auto" else self.format
-            if fmt == "litellm" and not head.lstrip().startswith((b"{", b"[", b"\xef\xbb\xbf")):
+            body = head.removeprefix(UTF8_BOM).lstrip()  # a BOM starts CSV exports too
+            if fmt == "litellm" and not body.startswith((b"{", b"[")):
                 yield from litellm.csv_records(stream, name, self.stats)
             else:
                 yield from _json_records(stream, name, _READERS[fmt], self.stats)

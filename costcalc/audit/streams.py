@@ -8,8 +8,9 @@ the heuristic (``guess``), documented in README's "Audit your real traffic":
 
 - streamed calls (most of the stream's requests) -> ``web-ui``;
 - traffic sent through a batch API -> ``batch-job`` (what the records say, not a guess);
-- calls not streamed with at least 60% of their requests inside one 6-hour window of the day
-  (UTC; a nightly burst), in a trace covering at least a day -> ``cron`` with deadline 24h;
+- calls not streamed with at least 60% of their requests inside one 2-hour window of the day
+  (UTC; a daily burst, as a scheduled job makes: a daytime service spreads over more hours),
+  in a trace covering at least a day -> ``cron`` with deadline 24h;
 - anything else -> ``api``.
 """
 
@@ -46,7 +47,7 @@ NO_KEY = "(none)"
 TIER_MODES = {"flex": "flex", "priority": "priority"}
 """A recorded service tier -> the price mode it is billed at (any other tier: standard)."""
 
-BURST_HOURS = 6
+BURST_HOURS = 2
 BURST_SHARE = Decimal("0.6")
 BURST_DEADLINE = "24h"
 WHOLE_DAY_S = 86400.0
@@ -200,7 +201,7 @@ def classify(
         return Classification("web-ui", None, "guess", why)
     timed = sum(hours)
     if trace_s < WHOLE_DAY_S:
-        why = "not streamed; the trace covers less than a day, so no nightly burst can be told"
+        why = "not streamed; the trace covers less than a day, so no daily burst can be told"
         return Classification("api", None, "guess", why)
     if timed:
         start, held = busiest_window(hours)
@@ -211,8 +212,11 @@ def classify(
             from costcalc.units import parse_duration
 
             deadline = dt.timedelta(seconds=int(parse_duration(BURST_DEADLINE)))
-            why = f"not streamed, {pct} of requests within {window} (a nightly burst)"
+            why = f"not streamed, {pct} of requests within {window} (a daily burst)"
             return Classification("cron", deadline, "guess", why)
-        why = f"not streamed, spread over the day (at most {pct} within 6 hours: {window})"
+        why = (
+            f"not streamed, spread over the day (at most {pct} within {BURST_HOURS} hours: "
+            f"{window})"
+        )
         return Classification("api", None, "guess", why)
     return Classification("api", None, "guess", "not streamed; no time of day recorded")
