@@ -414,3 +414,21 @@ def test_a_time_that_cannot_be_traffic_is_a_bad_record(
         warnings.simplefilter("ignore")
         report = costcalc.audit([str(path)])
     assert report.bad_records == 1 and report.streams == []
+
+
+def test_a_file_cut_mid_write_reports_its_last_record(tmp_path: Path) -> None:
+    """A Collector file cut mid-write ends inside a record: that record is a bad record with
+    its line, the rest is read (a malformed line elsewhere is still an error)."""
+    span = _span(**{"gen_ai.request.model": {"stringValue": "gpt-4o"},
+                    "gen_ai.usage.input_tokens": {"intValue": "5"},
+                    "gen_ai.usage.output_tokens": {"intValue": "5"}})  # fmt: skip
+    line = _otlp_line([span])
+    path = tmp_path / "cut.jsonl"
+    path.write_text(line + "\n" + line + "\n" + line[: len(line) // 2])
+    records, stats = _read(path)
+    assert [type(r).__name__ for r in records] == ["UsageRecord", "UsageRecord", "BadRecord"]
+    assert (records[2].line, stats.bad) == (3, 1)
+    assert "ends inside this record" in records[2].reason
+    path.write_text(line + "\n" + line[: len(line) // 2] + "\n" + line + "\n")
+    with pytest.raises(CostcalcError, match="cut.jsonl:2: invalid JSON"):
+        _read(path)

@@ -152,10 +152,12 @@ def records(
         scopes = rs.get("scopeSpans")
         if scopes is None:
             scopes = rs.get("instrumentationLibrarySpans") or ()
-        for scope in scopes if isinstance(scopes, list) else ():
-            spans = scope.get("spans") if isinstance(scope, dict) else None
+        if not isinstance(scopes, list):  # skipped, its spans would go uncounted
+            raise InputFileError(file, "scopeSpans: expected a list", line)
+        for scope in scopes:
+            spans = scope.get("spans", []) if isinstance(scope, dict) else None
             if not isinstance(spans, list):
-                continue
+                raise InputFileError(file, "scopeSpans: expected objects with a spans list", line)
             for span in spans:
                 stats.records += 1
                 at = line_of(span) if line_of is not None else line

@@ -29,6 +29,7 @@ from costcalc.audit.usage import (
     LineOf,
     ReadStats,
     UsageRecord,
+    bad,
     line_finder,
 )
 from costcalc.errors import InputFileError, UsageError, arg, path_argument, quoted
@@ -171,6 +172,11 @@ def _json_records(
             try:
                 value = parse_record(raw)
             except JsonError as exc:
+                if not raw.endswith(b"\n"):  # a file cut mid-write: its last record is partial
+                    stats.records += 1
+                    stats.bad += 1
+                    yield bad(name, number, "the file ends inside this record (cut mid-write?)")
+                    return
                 raise _invalid(name, number, exc) from None
             except UnicodeDecodeError:
                 raise InputFileError(name, "is not valid UTF-8 text", number) from None

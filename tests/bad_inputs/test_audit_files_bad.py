@@ -27,6 +27,8 @@ NOT_THE_FORMAT = [
     ("csv-without-token-columns", "x.csv", b"request_id,model\nr1,gpt-4o\n", "auto", "x.csv:1: not a LiteLLM spend log"),
     ("csv-unterminated-quote", "x.csv", b'model,prompt_tokens,completion_tokens\n"gpt-4o,1,2\n', "auto", "x.csv:2: invalid CSV"),
     ("csv-not-utf8", "x.csv", b"model,prompt_tokens,completion_tokens\ngpt\xff,1,2\n", "auto", "x.csv:2: is not valid UTF-8"),
+    ("scope-spans-not-a-list", "x.jsonl", b'{"resourceSpans": [{"scopeSpans": "oops"}]}\n', "auto", "x.jsonl:1: scopeSpans: expected a list"),
+    ("spans-not-a-list", "x.jsonl", b'{"resourceSpans": [{"scopeSpans": [{"spans": 3}]}]}\n', "auto", "x.jsonl:1: scopeSpans: expected objects with a spans list"),
     ("resource-spans-not-a-list", "x.jsonl", b'{"resourceSpans": 3}\n', "auto", "x.jsonl:1: resourceSpans: expected a list"),
     ("binary", "x.bin", b"\x00\x01\x02garbage", "auto", "x.bin: cannot tell its format"),
 ]  # fmt: skip
