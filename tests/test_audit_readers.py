@@ -430,5 +430,5 @@ def test_a_file_cut_mid_write_reports_its_last_record(tmp_path: Path) -> None:
     assert (records[2].line, stats.bad) == (3, 1)
     assert "ends inside this record" in records[2].reason
     path.write_text(line + "\n" + line[: len(line) // 2] + "\n" + line + "\n")
-    with pytest.raises(CostcalcError, match="cut.jsonl:2: invalid JSON"):
+    with pytest.raises(CostcalcError, match=r"cut\.jsonl:2: invalid JSON"):
         _read(path)
