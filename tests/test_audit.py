@@ -365,3 +365,20 @@ def test_a_daytime_service_is_not_taken_for_a_nightly_job() -> None:
         (stream,) = costcalc.audit(records).streams
     assert (stream.source, stream.classified_by) == ("api", "guess")
     assert "spread over the day" in stream.classified_why
+
+
+def test_a_tier_the_model_does_not_sell_is_priced_as_billed_in_the_month_too() -> None:
+    """Records marked flex on a model without flex are priced at standard, with a note, and
+    their month is the request mode's (the stream was left out of every monthly total)."""
+    records: list[UsageRecord | BadRecord] = [
+        rec("etl", DAY0 + d * 86400 + 3600 * h, tier="flex", model="gpt-4o-mini")
+        for d in range(DAYS)
+        for h in range(24)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = costcalc.audit(records)
+    (stream,) = report.streams
+    assert stream.priced and stream.mode == "request" and stream.monthly_cost
+    assert any(n.startswith("billed as flex, not sold") for n in stream.notes)
+    assert report.totals.monthly_cost == stream.monthly_cost

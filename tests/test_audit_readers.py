@@ -305,7 +305,7 @@ def test_stdin_is_read_as_dash(compress: bool, tmp_path: Path, monkeypatch: Any)
 
 def test_arguments_are_checked() -> None:
     with pytest.raises(UsageError, match="format: expected one of 'auto', 'otlp'"):
-        read_usage(["x"], format="csv")
+        read_usage(["x"], input_format="csv")
     with pytest.raises(TypeError, match="read_usage: sources"):
         read_usage(3)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="stdin"):
@@ -321,7 +321,7 @@ def test_detect_format_by_content_then_name() -> None:
     )
     assert detect_format(b"request_id,call_type,prompt_tokens\n", "export") == "litellm"
     assert detect_format(b"a,b\n", "spend.csv.gz") == "litellm"
-    with pytest.raises(CostcalcError, match="give format"):
+    with pytest.raises(CostcalcError, match="give input_format"):
         detect_format(b"{}", "x.json")
 
 

@@ -132,7 +132,7 @@ def _read(
     if isinstance(first, (str, os.PathLike)):
         from costcalc.audit.records import read_usage
 
-        reader = read_usage([first, *items], format=fmt)
+        reader = read_usage([first, *items], input_format=fmt)
         source, stats = reader, reader.stats
     else:
         source = [first, *items] if first is not None else []
@@ -369,6 +369,8 @@ def _stream(
         model = s["model"] = _resolve(table, recorded_model, tally.provider, seen)
         s["model_id"] = table.priced(model, seen).prices.model.id
         s["actual_cost"], s["notes"] = _actual_cost(table, model, price_mode, tally, as_of)
+        if any(n.startswith(f"billed as {price_mode}, not sold") for n in s["notes"]):
+            s["mode"] = _mode_in_use("standard", tally)  # a month as it was billed, too
     except CostcalcError as exc:
         return StreamAudit(**{**s, "reason": exc.marked})
     per_day = _per_day(tally, days)
@@ -405,11 +407,11 @@ def audit(
     policy: Policy | str | os.PathLike[str] | None = None,
     table: PriceTable | None = None,
     days_per_month: int = 30,
-    format: str = "auto",
+    input_format: str = "auto",
     as_of: dt.date | str | None = None,
 ) -> AuditReport:
     """Audit recorded traffic: paths of OTLP JSON, OpenAI usage or LiteLLM spend-log files
-    (``format`` auto-detected), or an iterable of ``UsageRecord``.
+    (``input_format`` auto-detected), or an iterable of ``UsageRecord``.
 
     ``mapping`` says what each stream is (a YAML file, or its contents as a dict); ``policy``
     routes each stream (default: costcalc's); monthly figures are at the prices of ``as_of``
@@ -428,9 +430,10 @@ def audit(
         )
     if not 28 <= days_per_month <= 31:
         raise FieldError("days_per_month", f"must be between 28 and 31, got {days_per_month}")
-    if format not in ("auto", "otlp", "openai-usage", "litellm"):
+    if input_format not in ("auto", "otlp", "openai-usage", "litellm"):
         raise FieldError(
-            "format", f"unknown format {format!r} (expected auto, otlp, openai-usage or litellm)"
+            "input_format",
+            f"unknown format {input_format!r} (expected auto, otlp, openai-usage or litellm)",
         )
     grouping = parse_group_by(group_by)
     if table is not None and not isinstance(table, PriceTable):
@@ -445,7 +448,7 @@ def audit(
     day_given = parse_date(as_of, "as_of") if as_of is not None else None
     table = table or load_price_table()
 
-    tallies, stats, bad = _read(records_or_paths, format, grouping)
+    tallies, stats, bad = _read(records_or_paths, input_format, grouping)
     firsts = [t.first for t in tallies.values() if t.first is not None]
     lasts = [t.last for t in tallies.values() if t.last is not None]
     start = _when(min(firsts)) if firsts else None

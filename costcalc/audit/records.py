@@ -43,7 +43,7 @@ from costcalc.jsonlines import (
     read_document,
     read_lines,
 )
-from costcalc.tokens.sources import decompressed, inner_name, open_source
+from costcalc.tokens.sources import decompressed, inner_name, is_remote, open_source
 
 __all__ = ["FORMATS", "BadRecord", "ReadStats", "UsageRecord", "detect_format", "read_usage"]
 
@@ -82,7 +82,8 @@ def detect_format(head: bytes, name: str) -> str:
     formats = ", ".join(repr(f) for f in FORMATS)
     raise InputFileError(
         name,
-        f"cannot tell its format (expected {_EXPECTED}); give {arg('format FORMAT')} ({formats})",
+        f"cannot tell its format (expected {_EXPECTED}); give "
+        f"{arg('input_format FORMAT')} ({formats})",
     )
 
 
@@ -96,7 +97,7 @@ class read_usage:  # a function to its callers, with the counts it kept
 
     def __init__(
         self, sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], *,
-        format: str = "auto",
+        input_format: str = "auto",
     ) -> None:  # fmt: skip
         if isinstance(sources, (str, os.PathLike)):
             sources = [sources]
@@ -108,14 +109,22 @@ class read_usage:  # a function to its callers, with the counts it kept
         self.sources = [
             path_argument(s, f"sources[{i}]", "read_usage") for i, s in enumerate(sources)
         ]
-        if format != "auto" and format not in FORMATS:
+        if input_format != "auto" and input_format not in FORMATS:
             choices = ", ".join(repr(f) for f in ("auto", *FORMATS))
             raise UsageError(
-                f"{arg('format')}: expected one of {choices}, got {quoted(str(format))}"
+                f"{arg('input_format')}: expected one of {choices}, got {quoted(str(input_format))}"
             )
         if self.sources.count(STDIN) > 1:
             raise UsageError("stdin ('-') can be read only once")
-        self.format = format
+        seen: dict[str, str] = {}
+        for name in self.sources:
+            if name == STDIN or is_remote(name):
+                continue
+            same = seen.setdefault(os.path.realpath(name), name)
+            if same != name or self.sources.count(name) > 1:  # counted twice, cost doubled
+                again = "" if same == name else f" (as {same})"
+                raise UsageError(f"{name}: given twice{again}: its records would count twice")
+        self.input_format = input_format
         self.stats = ReadStats()
 
     def __iter__(self) -> Iterator[UsageRecord | BadRecord]:
@@ -129,7 +138,7 @@ class read_usage:  # a function to its callers, with the counts it kept
             head = _peek(stream)
             if not head.strip():
                 return
-            fmt = detect_format(head, name) if self.format == "auto" else self.format
+            fmt = detect_format(head, name) if self.input_format == "auto" else self.input_format
             body = head.removeprefix(UTF8_BOM).lstrip()  # a BOM starts CSV exports too
             if fmt == "litellm" and not body.startswith((b"{", b"[")):
                 yield from litellm.csv_records(stream, name, self.stats)

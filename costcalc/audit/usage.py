@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from costcalc.errors import printable
 
 FORMATS = ("otlp", "openai-usage", "litellm")
-"""The formats ``read_usage`` reads, as ``format=`` names them."""
+"""The formats ``read_usage`` reads, as ``input_format=`` names them."""
 
 
 @dataclass(slots=True)

@@ -72,7 +72,7 @@ def audit(
         policy=policy,
         table=table,
         days_per_month=days_per_month,
-        format=input_format,
+        input_format=input_format,
         as_of=as_of,
     )
     if write_config is not None:

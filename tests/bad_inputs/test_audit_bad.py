@@ -59,3 +59,15 @@ def test_bad_policy_file(run_cli: RunCli, tmp_path: Path) -> None:
     spans.write_text("{}\n")
     assert_one_line_error(run_cli("audit", str(spans), "--policy", str(policy)),
                           f"{policy}:3")  # fmt: skip
+
+
+def test_a_file_given_twice_is_refused(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its records would count twice, and every cost double."""
+    monkeypatch.chdir(tmp_path)
+    Path("spans.jsonl").write_text('{"resourceSpans": []}\n')
+    assert_one_line_error(run_cli("audit", "spans.jsonl", "spans.jsonl"),
+                          "spans.jsonl: given twice: its records would count twice")  # fmt: skip
+    assert_one_line_error(run_cli("audit", "spans.jsonl", "./spans.jsonl"),
+                          "./spans.jsonl: given twice (as spans.jsonl)")  # fmt: skip

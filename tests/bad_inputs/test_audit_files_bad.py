@@ -15,7 +15,7 @@ from costcalc.audit import read_usage
 from costcalc.errors import CostcalcError
 from tests.conftest import RunCli, assert_one_line_error
 
-# (case id, file name, content, format=, the message starts with)
+# (case id, file name, content, input_format=, the message starts with)
 NOT_THE_FORMAT = [
     ("unknown-json", "x.jsonl", b'{"hello": 1}\n', "auto", "x.jsonl: cannot tell its format"),
     ("otlp-forced-on-pages", "x.jsonl", b'{"object": "page", "data": []}\n', "otlp", "x.jsonl:1: not OTLP JSON"),
@@ -44,7 +44,7 @@ def test_a_file_not_in_the_format_is_one_error_naming_file_and_line(
     monkeypatch.chdir(tmp_path)
     Path(fname).write_bytes(content)
     with pytest.raises(CostcalcError) as err:
-        list(read_usage([fname], format=fmt))
+        list(read_usage([fname], input_format=fmt))
     message = str(err.value)
     assert message.startswith(fragment) and "\n" not in message, message
 
