@@ -382,3 +382,28 @@ def test_a_tier_the_model_does_not_sell_is_priced_as_billed_in_the_month_too() -
     assert stream.priced and stream.mode == "request" and stream.monthly_cost
     assert any(n.startswith("billed as flex, not sold") for n in stream.notes)
     assert report.totals.monthly_cost == stream.monthly_cost
+
+
+def test_a_config_path_is_refused_before_the_records_are_read(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """A missing folder or an existing file is said at once, not after reading every record;
+    nothing is read, nothing written."""
+    never = tmp_path / "never.jsonl"  # a FIFO with no writer would block a read: never opened
+    os.mkfifo(never)
+    out = run_cli("audit", str(never), "--write-config", str(tmp_path / "no" / "c.yaml"))
+    assert_one_line_error(out, "c.yaml: its folder does not exist")
+    kept = tmp_path / "c.yaml"
+    kept.write_text("keep\n")
+    out = run_cli("audit", str(never), "--write-config", str(kept))
+    assert_one_line_error(out, "c.yaml already exists (use --force to replace it)")
+    assert kept.read_text() == "keep\n"
+
+
+def test_a_config_check_could_not_read_back_is_refused() -> None:
+    from costcalc.audit.config import _check_readable
+    from costcalc.yamlfile import MAX_YAML_NODES
+
+    _check_readable("workloads:\n  - name: a\n", 1)
+    with pytest.raises(costcalc.CostcalcError, match="over costcalc's caps on a YAML file"):
+        _check_readable("  - k: v\n" * MAX_YAML_NODES, 40_000)

@@ -72,6 +72,8 @@ def batch_allowance(report: AuditReport, table: PriceTable) -> Decimal | None:
 
 
 def config_text(report: AuditReport) -> str:
+    from costcalc.units import count_of
+
     """The costcalc.yaml of an audit: every priced stream as a workload."""
     period = (
         f"{report.period_start} to {report.period_end}"
@@ -80,7 +82,7 @@ def config_text(report: AuditReport) -> str:
     )
     lines = [
         f"# written by {report.generated_by} audit from {report.usage_records:,} usage "
-        f"records ({period}, {report.days_covered} days)",
+        f"records ({period}, {count_of(report.days_covered, 'day')})",
         "# requests_per_day = a stream's requests / the days covered; tokens are means per",
         "# request; `costcalc check` on this file gives the audit's monthly total",
         f"as_of: {report.prices_as_of}",
@@ -113,10 +115,44 @@ def config_text(report: AuditReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_config_target(path: str | os.PathLike[str], force: bool) -> None:
+    """Refuse, before any record is read, a config path ``write_config`` would refuse: not a
+    regular file, an existing file without ``force``, a folder that does not exist."""
+    from pathlib import Path
+
+    from costcalc.atomic import check_target
+    from costcalc.errors import InputFileError, path_argument
+
+    target = Path(path_argument(path, "write_config", "audit"))
+    if not target.parent.is_dir():
+        raise InputFileError(str(target), "its folder does not exist")
+    check_target(target, force)
+
+
 def write_config(report: AuditReport, path: str | os.PathLike[str], force: bool = False) -> None:
     """Write the audit's costcalc.yaml to ``path`` atomically (an existing file is replaced
     only with ``force``; anything but a regular file is refused)."""
     from costcalc.atomic import write_file
     from costcalc.errors import path_argument
 
-    write_file(path_argument(path, "path", "write_config"), config_text(report), force)
+    text = config_text(report)
+    _check_readable(text, len(report.streams))
+    write_file(path_argument(path, "path", "write_config"), text, force)
+
+
+def _check_readable(text: str, streams: int) -> None:
+    """Refuse a config ``check`` could not read back (over its YAML caps: a stream per API
+    key of a large organisation can make one)."""
+    from costcalc.errors import UsageError, arg
+    from costcalc.yamlfile import MAX_YAML_BYTES, MAX_YAML_NODES
+
+    values = 2 * sum(
+        1 for line in text.splitlines() if ":" in line and not line.lstrip().startswith("#")
+    )
+    if len(text.encode()) > MAX_YAML_BYTES or values > MAX_YAML_NODES:
+        raise UsageError(
+            f"a config of {streams:,} streams is over costcalc's caps on a YAML file "
+            f"({MAX_YAML_BYTES // 2**20} MiB, {MAX_YAML_NODES:,} values): check could not "
+            f"read it; group the streams more coarsely ({arg('group_by')} service, project or "
+            "team)"
+        )

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from costcalc._version import __version__
-from costcalc.audit.config import batch_allowance
+from costcalc.audit.config import batch_allowance, check_config_target
 from costcalc.audit.records import BadRecord, ReadStats, UsageRecord
 from costcalc.audit.report import (
     AuditReport,
@@ -409,6 +409,8 @@ def audit(
     days_per_month: int = 30,
     input_format: str = "auto",
     as_of: dt.date | str | None = None,
+    write_config: str | os.PathLike[str] | None = None,
+    force: bool = False,
 ) -> AuditReport:
     """Audit recorded traffic: paths of OTLP JSON, OpenAI usage or LiteLLM spend-log files
     (``input_format`` auto-detected), or an iterable of ``UsageRecord``.
@@ -416,6 +418,8 @@ def audit(
     ``mapping`` says what each stream is (a YAML file, or its contents as a dict); ``policy``
     routes each stream (default: costcalc's); monthly figures are at the prices of ``as_of``
     (default: the last day the trace covers) over ``days_per_month`` days (28 to 31).
+    ``write_config`` writes the report's costcalc.yaml there (``force``: replacing a file),
+    its path checked before any record is read.
 
     >>> report = audit(["spans.jsonl"])                       # doctest: +SKIP
     >>> report.totals.monthly_saving                          # doctest: +SKIP
@@ -446,6 +450,8 @@ def audit(
     elif policy is not None:
         policy_name = "the policy given"
     day_given = parse_date(as_of, "as_of") if as_of is not None else None
+    if write_config is not None:  # refused before the records are read, not after
+        check_config_target(write_config, force)
     table = table or load_price_table()
 
     tallies, stats, bad = _read(records_or_paths, input_format, grouping)
@@ -485,6 +491,8 @@ def audit(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CostcalcWarning)  # the quotes above said them
         report.batch_allowance = batch_allowance(report, table)
+    if write_config is not None:
+        report.write_config(write_config, force)
     return report
 
 

@@ -74,7 +74,7 @@ def audit(
         days_per_month=days_per_month,
         input_format=input_format,
         as_of=as_of,
+        write_config=write_config,
+        force=force,
     )
-    if write_config is not None:
-        report.write_config(write_config, force)
     emit_result(report, fmt)

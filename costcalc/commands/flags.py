@@ -44,7 +44,7 @@ FLAGS = {
     "fail_on_increase": "--fail-on-increase", "warn_on_increase": "--warn-on-increase",
     # costcalc audit
     "group_by": "--group-by", "mapping": "--mapping", "days_per_month": "--days-per-month",
-    "policy": "--policy",
+    "policy": "--policy", "write_config": "--write-config",
     # costcalc prices audit
     "tolerance": "--tolerance", "context_tolerance": "--context-tolerance",
 }  # fmt: skip

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from costcalc.errors import printable
 from costcalc.money import signed_usd, usd, usd_price
 from costcalc.render.tables import markdown_table, text_table
-from costcalc.units import duration
+from costcalc.units import count_of, duration
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from decimal import Decimal
@@ -92,7 +92,7 @@ def _stream_assumption(s: StreamAudit) -> str:
 
 def _head(r: AuditReport) -> list[str]:
     period = (
-        f"{r.period_start} to {r.period_end}, {r.days_covered} days"
+        f"{r.period_start} to {r.period_end}, {count_of(r.days_covered, 'day')}"
         if r.period_start
         else "no times recorded"
     )
