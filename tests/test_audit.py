@@ -407,3 +407,19 @@ def test_a_config_check_could_not_read_back_is_refused() -> None:
     _check_readable("workloads:\n  - name: a\n", 1)
     with pytest.raises(costcalc.CostcalcError, match="over costcalc's caps on a YAML file"):
         _check_readable("  - k: v\n" * MAX_YAML_NODES, 40_000)
+
+
+def test_keys_that_would_join_alike_stay_two_streams() -> None:
+    """Service `a` with operation `b/c` and service `a/b` with operation `c` both read
+    `a/b/c`: they were one stream, their tokens averaged."""
+
+    def call(service: str, operation: str, i: int) -> UsageRecord:
+        r = rec(service, DAY0 + 3600, i=i)
+        r.keys["operation"] = operation
+        return r
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = costcalc.audit([call("a", "b/c", 1000), call("a/b", "c", 3000)])
+    assert sorted(s.name for s in report.streams) == ["a | b/c (gpt-4o)", "a/b | c (gpt-4o)"]
+    assert sorted(s.input_tokens for s in report.streams) == [1000, 3000]

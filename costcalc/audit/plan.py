@@ -43,6 +43,7 @@ from costcalc.audit.streams import (
     StreamMap,
     classify,
     duration_text,
+    key_names,
     load_mapping,
     parse_group_by,
     price_mode_of,
@@ -117,7 +118,7 @@ class _Tally:
 
 def _read(
     records_or_paths: Any, fmt: str, group_by: tuple[str, ...] | None
-) -> tuple[dict[tuple[str, str, str], _Tally], ReadStats, list[BadRecordOut]]:
+) -> tuple[dict[tuple[tuple[str, ...], str, str], _Tally], ReadStats, list[BadRecordOut]]:
     if isinstance(records_or_paths, (str, os.PathLike)):
         records_or_paths = [records_or_paths]
     if isinstance(records_or_paths, (bytes, Mapping)) or not isinstance(records_or_paths, Iterable):
@@ -136,7 +137,7 @@ def _read(
         source, stats = reader, reader.stats
     else:
         source = [first, *items] if first is not None else []
-    tallies: dict[tuple[str, str, str], _Tally] = {}
+    tallies: dict[tuple[tuple[str, ...], str, str], _Tally] = {}
     bad: list[BadRecordOut] = []
     seen = usage = bad_count = 0
     for rec in source:
@@ -472,11 +473,11 @@ def audit(
     streams = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CostcalcWarning)  # said once below, not per quote
-        for key in sorted(tallies):
-            tally = tallies[key]
-            c = classify(
-                key[0], key[2], tally.requests, tally.streamed, tally.hours, trace_s, stream_map
-            )
+        names = key_names(k[0] for k in tallies)
+        for values, model, mode in sorted(tallies, key=lambda k: (names[k[0]], k[1], k[2])):
+            tally, key = tallies[values, model, mode], (names[values], model, mode)
+            c = classify(key[0], mode, tally.requests, tally.streamed, tally.hours, trace_s,
+                         stream_map)  # fmt: skip
             streams.append(_stream(key, tally, c, table, policy, day, days, days_per_month))
     if stats.bad:
         shown = ", ".join(f"{printable(b.file)}:{b.line} ({b.reason})" for b in bad[:BAD_SHOWN])

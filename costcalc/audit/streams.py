@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -71,17 +71,32 @@ def parse_group_by(text: str | None) -> tuple[str, ...] | None:
     return names
 
 
-def stream_key(rec: UsageRecord, group_by: tuple[str, ...] | None) -> str:
-    """The value of the grouping key of one record, as a stream's name starts."""
+def stream_key(rec: UsageRecord, group_by: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The values of the grouping keys of one record (empty: none recorded); ``key_names``
+    writes them as the stream's name starts."""
     keys = rec.keys
     if group_by is None:
         for names in DEFAULT_GROUPING.get(rec.format, (("service",),)):
-            values = [keys[n] for n in names if keys.get(n)]
+            values = tuple(keys[n] for n in names if keys.get(n))
             if values:
-                return "/".join(values)
-        return NO_KEY
-    values = [keys.get(n) or "" for n in group_by]
-    return "/".join(values) if any(values) else NO_KEY
+                return values
+        return ()
+    values = tuple(keys.get(n) or "" for n in group_by)
+    return values if any(values) else ()
+
+
+def key_names(keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """Each stream key's name: its values joined by "/" (``web-ui/chat``), or by " | " where
+    two keys would join alike (service ``a`` with operation ``b/c`` and service ``a/b``
+    with ``c``: one stream else, their tokens averaged)."""
+    joined: dict[str, set[tuple[str, ...]]] = {}
+    for key in keys:
+        joined.setdefault("/".join(key) or NO_KEY, set()).add(key)
+    return {
+        key: name if len(same) == 1 else " | ".join(key)
+        for name, same in joined.items()
+        for key in same
+    }
 
 
 def price_mode_of(rec: UsageRecord) -> str:
