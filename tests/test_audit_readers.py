@@ -432,3 +432,34 @@ def test_a_file_cut_mid_write_reports_its_last_record(tmp_path: Path) -> None:
     path.write_text(line + "\n" + line[: len(line) // 2] + "\n" + line + "\n")
     with pytest.raises(CostcalcError, match=r"cut\.jsonl:2: invalid JSON"):
         _read(path)
+
+
+def test_an_export_that_stops_early_or_a_key_never_recorded_is_noted(tmp_path: Path) -> None:
+    """The last page saying has_more (pages missing: the costs too low), and a --group-by
+    key no record has (every stream '(none)'), are said in the report's notes."""
+    import warnings
+
+    import costcalc
+
+    def page(more: bool) -> str:
+        result = {
+            "object": "organization.usage.completions.result",
+            "input_tokens": 50,
+            "output_tokens": 7,
+            "num_model_requests": 2,
+            "model": "gpt-4o",
+        }
+        return json.dumps({"object": "page", "has_more": more, "data": [
+            {"start_time": 1767571200, "end_time": 1767657600, "results": [result]}]})  # fmt: skip
+
+    whole, cut = tmp_path / "whole.jsonl", tmp_path / "cut.jsonl"
+    whole.write_text(page(True) + "\n" + page(False) + "\n")
+    cut.write_text(page(False) + "\n" + page(True) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = costcalc.audit([str(whole), str(cut)], group_by="route")
+    assert [n for n in report.notes if "has_more" in n] == [
+        f"{cut}:2: the last usage page read says has_more: the export stops early (fetch every "
+        "page, following next_page)"
+    ]
+    assert "records that record none of route are grouped as (none)" in report.notes

@@ -52,6 +52,10 @@ def records(
     for page in pages:
         if not isinstance(page, dict) or not isinstance(page.get("data"), list):
             raise InputFileError(file, NOT_PAGES, line)
+        if page.get("has_more") is True:  # the last page read decides
+            stats.more_pages[file] = line
+        else:
+            stats.more_pages.pop(file, None)
         for bucket in page["data"]:
             at = line_of(bucket) if line_of is not None else line
             if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):

@@ -39,6 +39,7 @@ from costcalc.audit.report import (
     StreamAudit,
 )
 from costcalc.audit.streams import (
+    NO_KEY,
     Classification,
     StreamMap,
     classify,
@@ -524,8 +525,8 @@ def _report(
     period = f"{start.date()} to {end.date()} (UTC)" if start and end else "no times recorded"
     assumptions = [
         f"period: {period}, {days:,} day{'s' * (days != 1)}; a stream's requests a day are "
-        f"its requests ÷ {days:,}, rounded to 0.01 (tokens per request to 0.1, cache shares "
-        "down to 0.0001)",
+        f"its requests ÷ {days:,}, rounded to 0.01, at least 0.01 (tokens per request to "
+        "0.1, cache shares down to 0.0001)",
         "actual cost: each day's tokens at that day's prices of the mode they were billed in "
         "(batched records at batch prices, flex and priority records at those prices where "
         "sold); cache reads at the cached-input price, cache writes at the 5-minute "
@@ -548,6 +549,14 @@ def _report(
     notes = [f"{s.name}: not priced: {s.reason}" for s in streams if not s.priced]
     if stats.skipped:
         notes.append(f"{stats.skipped:,} records were not LLM usage (other spans): skipped")
+    if grouping is not None and any(s.key == NO_KEY for s in streams):
+        asked = ", ".join(grouping)
+        notes.append(f"records that record none of {asked} are grouped as {NO_KEY}")
+    notes += [
+        f"{printable(f)}:{n}: the last usage page read says has_more: the export stops early "
+        "(fetch every page, following next_page)"
+        for f, n in stats.more_pages.items()
+    ]
     if stream_map is not None:
         used = {s.classified_why for s in streams if s.classified_by == "mapping"}
         unused = [

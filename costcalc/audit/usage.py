@@ -85,6 +85,9 @@ class ReadStats:
     """Yielded as a ``BadRecord``."""
     files: int = 0
     """Files (or stdin) read."""
+    more_pages: dict[str, int] = field(default_factory=dict)
+    """File -> line of its last usage page when that page says ``has_more``: the export
+    stops before the period does."""
 
 
 def bad(file: str, line: int, reason: str) -> BadRecord:
