@@ -553,7 +553,7 @@ def _report(
         asked = ", ".join(grouping)
         notes.append(f"records that record none of {asked} are grouped as {NO_KEY}")
     notes += [
-        f"{printable(f)}:{n}: the last usage page read says has_more: the export stops early "
+        f"{printable(f, 300)}:{n}: the last usage page read says has_more: the export stops early "
         "(fetch every page, following next_page)"
         for f, n in stats.more_pages.items()
     ]
