@@ -463,3 +463,54 @@ def test_an_export_that_stops_early_or_a_key_never_recorded_is_noted(tmp_path: P
         "page, following next_page)"
     ]
     assert "records that record none of route are grouped as (none)" in report.notes
+
+
+@pytest.mark.parametrize(
+    ("attrs", "reason"),
+    [
+        ({"gen_ai.request.model": {"stringValue": "gpt-4o\ud800"}}, "text with a lone surrogate"),
+        ({"gen_ai.usage.output_tokens": {"intValue": "200000000"}},
+         "200,000,010 tokens over 1 request: more a request than any model takes"),
+        ({"gen_ai.usage.input_tokens": {"arrayValue": {"values": [[[[[[1]]]]]]}}},
+         "gen_ai.usage.input_tokens is not a whole number (a JSON dict)"),
+    ],
+)  # fmt: skip
+def test_a_record_the_audit_cannot_price_is_a_bad_record(
+    attrs: dict[str, Any], reason: str, tmp_path: Path
+) -> None:
+    """Each was an internal error (exit 4): a surrogate no JSON writer writes, a request past
+    the config's 10^8 tokens (check refused the config the audit wrote), a deep value's repr."""
+    import warnings
+
+    import costcalc
+
+    base = {"gen_ai.request.model": {"stringValue": "gpt-4o"},
+            "gen_ai.usage.input_tokens": {"intValue": "10"},
+            "gen_ai.usage.output_tokens": {"intValue": "10"}}  # fmt: skip
+    path = tmp_path / "x.jsonl"
+    path.write_text(_otlp_line([_span(**{**base, **attrs})]) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = costcalc.audit([str(path)])
+    assert report.streams == [] and report.bad_records == 1
+    assert report.bad[0].reason.startswith(reason), report.bad[0].reason
+    report.to_json()  # writable
+
+
+def test_tokens_without_requests_are_a_bad_record_not_a_division_by_zero() -> None:
+    import warnings
+
+    import costcalc
+
+    def bucket(requests: int, tokens: int) -> UsageRecord:
+        return UsageRecord("u.json", 3, "openai-usage", 1767571200.0, 1767657600.0, "openai",
+                           "gpt-4o", requests, tokens, 0, 0, tokens, None, False, None,
+                           {"project": "p"})  # fmt: skip
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = costcalc.audit([bucket(0, 1000), bucket(0, 0), bucket(2, 100)])
+    assert [b.reason for b in report.bad] == [
+        "tokens recorded for no request (a request count of 0)"
+    ]
+    assert [s.requests for s in report.streams] == [2]

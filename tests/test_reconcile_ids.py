@@ -195,3 +195,14 @@ def test_a_temp_folder_that_cannot_be_written_is_the_machine_failing(
     ):
         for i in range(3):
             store.add(str(i), i)
+
+
+def test_an_id_with_a_lone_surrogate_is_written_to_json(tmp_path: Path) -> None:
+    """json.loads lets "\\ud800" through; the JSON report refused the whole result (exit 4)."""
+    from costcalc.results import to_json
+
+    results = write(tmp_path / "o.jsonl", openai_result("ok"), openai_result("got\udc00"))
+    inputs = write(tmp_path / "i.jsonl", openai_request("ok"), openai_request("lost\ud800"))
+    got = reconcile([results], [inputs])
+    assert got.missing == ["lost\\ud800"] and got.unexpected == ["got\\udc00"]
+    assert json.loads(to_json(got))["missing"] == ["lost\\ud800"]

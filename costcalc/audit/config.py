@@ -93,8 +93,9 @@ def config_text(report: AuditReport) -> str:
             "policies:",
             "  batch-eligible:",
             "    # what runs today leaves this much a month off the Batch API (the moves the",
-            "    # audit proposes): allowed, so check passes now and fails new background work",
-            "    # that is not batched; lower it to 0 to require the moves",
+            "    # audit proposes; the largest, rounded up to the cent): allowed, so check",
+            "    # passes now and fails new background work that is not batched; lower it to 0",
+            "    # to require the moves",
             f"    min_monthly_saving: {report.batch_allowance:f}",
         ]
     lines.append("workloads:")

@@ -51,6 +51,7 @@ from costcalc.audit.streams import (
     stream_key,
     stream_name,
 )
+from costcalc.audit.usage import record_problem
 from costcalc.errors import CostcalcError, CostcalcWarning, FieldError, printable
 from costcalc.prices import PriceTable
 from costcalc.router import Policy
@@ -153,6 +154,17 @@ def _read(
                 "audit: records_or_paths must hold UsageRecord (or BadRecord) objects or "
                 f"paths, got {type(rec).__name__}"
             )
+        why = record_problem(rec)
+        if why is not None:  # "": nothing recorded (no requests, no tokens): skipped
+            if stats is not None:
+                stats.usage -= 1
+                stats.bad += bool(why)
+                stats.skipped += not why
+            if why:
+                bad_count += 1
+                if len(bad) < BAD_KEPT:
+                    bad.append(BadRecordOut(file=rec.file, line=rec.line, reason=why))
+            continue
         usage += 1
         key = (stream_key(rec, group_by), rec.model or "", price_mode_of(rec))
         tally = tallies.get(key)
@@ -564,7 +576,10 @@ def _report(
             if not any(s.key == n for s in streams) and not any(quoted_in(n, u) for u in used)
         ]  # fmt: skip
         if unused:
-            notes.append(f"mapping entries that match no stream: {', '.join(unused)}")
+            notes.append(
+                f"mapping entries that name no stream, or match only streams an earlier entry "
+                f"took: {', '.join(unused)}"
+            )
     return AuditReport(
         currency="USD",
         generated_by=f"costcalc {__version__}",

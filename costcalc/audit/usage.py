@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from costcalc.errors import printable
+from costcalc.units import count_of
 
 FORMATS = ("otlp", "openai-usage", "litellm")
 """The formats ``read_usage`` reads, as ``input_format=`` names them."""
@@ -111,17 +112,20 @@ def count(value: Any, name: str) -> int:
     if value.__class__ is str and value.isdigit() and value.isascii() and len(value) < 16:
         return int(value)  # the common case first: OTLP's intValue as a string
     if type(value) is int:
+        # past MAX_COUNT no number is shown: orjson reads one past 64 bits as a float, rounded
         if value < 0:
-            raise TokenError(f"{name} is negative ({value})")
+            raise TokenError(f"{name} is negative" + (f" ({value})" if value > -MAX_COUNT else ""))
         if value > MAX_COUNT:
-            raise TokenError(f"{name} is too large ({printable(str(value), 40)})")
+            raise TokenError(f"{name} is too large (over {MAX_COUNT:,})")
         return value
     if isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
         return count(int(value), name)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.isascii():
         if len(value) > 30:
-            raise TokenError(f"{name} is too large ({printable(value, 40)})")
+            raise TokenError(f"{name} is too large (over {MAX_COUNT:,})")
         return count(int(value), name)
+    if isinstance(value, (list, dict)):  # its repr could recurse a thousand levels deep
+        raise TokenError(f"{name} is not a whole number (a JSON {type(value).__name__})")
     shown = printable(repr(value), 40)
     raise TokenError(f"{name} is not a whole number ({shown})")
 
@@ -140,6 +144,33 @@ def time_problem(start: float | None, end: float | None) -> str | None:
             return f"{name} time {value:,.0f} (epoch seconds) is not between 2000 and 2100"
     if start is not None and end is not None and end < start:
         return "ends before it starts"
+    return None
+
+
+MAX_REQUEST_TOKENS = 10**8
+"""The most tokens one request may bill, as a costcalc.yaml workload and ``batch reconcile``
+take them (``costcalc.workload.MAX_TOKENS_PER_REQUEST``)."""
+
+
+def record_problem(rec: UsageRecord) -> str | None:
+    """Why a read record cannot be audited, or None: text no JSON writer can write (a lone
+    surrogate, which ``json.loads`` lets through), tokens without a request, more tokens a
+    request than any request bills. Checked once per record, readers' or a caller's."""
+    texts = [rec.model, rec.provider, rec.service_tier, *rec.keys.values()]
+    for text in texts:
+        if text is not None and not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"text with a lone surrogate ({printable(text, 40)}): not Unicode"
+    tokens = rec.input_tokens + rec.output_tokens
+    if rec.requests <= 0:
+        return "tokens recorded for no request (a request count of 0)" if tokens else ""
+    if max(rec.input_tokens, rec.output_tokens) > MAX_REQUEST_TOKENS * rec.requests:
+        return (
+            f"{tokens:,} tokens over {count_of(rec.requests, 'request')}: more a request than any "
+            f"model takes ({MAX_REQUEST_TOKENS:,})"
+        )
     return None
 
 

@@ -340,6 +340,14 @@ def reconcile(
         return _reconcile(outputs, inputs, model, table, as_of, result_ids, uploaded_ids)
 
 
+def _writable(cid: str) -> str:
+    """An id as JSON can write it: a lone surrogate (json.loads lets one through) escaped as
+    ``\\ud800`` (pydantic's writer refused the whole report)."""
+    if cid.isascii():
+        return cid
+    return cid.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _not_an_id(name: str, value: object) -> str:
     shown = printable(repr(value), 40)
     return f"{name} is {shown}, expected a string (batch APIs take string ids)"
@@ -459,6 +467,6 @@ def _reconcile(
         result.difference = actual - estimate
         result.input_requests = len(uploaded_ids)  # no id twice: each is one request
         missing, unexpected = compare(uploaded_ids, result_ids)
-        result.missing = [cid for _, cid in sorted(missing)]  # in input order
-        result.unexpected = sorted(unexpected)
+        result.missing = [_writable(cid) for _, cid in sorted(missing)]  # in input order
+        result.unexpected = [_writable(cid) for cid in sorted(unexpected)]
     return result

@@ -247,6 +247,8 @@ def _validate_file(
             if each_line is not None:
                 each_line(path, number, raw, None, None)
             continue
+        if (b"NaN" in raw or b"Infinity" in raw) and _not_json_constant(raw):
+            problems.append(f"{where}: NaN or Infinity is not JSON (the provider refuses it)")
         if not isinstance(obj, dict):
             problems.append(f"{where}: expected a JSON object, got {type(obj).__name__}")
             if each_line is not None:
@@ -351,3 +353,18 @@ def _model_rule(table: PriceTable, model: str | None, fmt: str) -> BatchRule | N
         return None
     rule = prov.batch
     return rule if rule is not None and rule.line_format == fmt else None
+
+
+def _not_json_constant(raw: bytes) -> bool:
+    """Whether a line holds NaN, Infinity or -Infinity outside its strings: Python's parser
+    reads them, the providers' JSON does not."""
+    import json
+
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)
+
+    try:
+        json.loads(raw, parse_constant=refuse)
+    except ValueError:
+        return True
+    return False

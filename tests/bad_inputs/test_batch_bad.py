@@ -76,6 +76,10 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("vertex-zero-max-output", {"a.jsonl": lines({"request": {**VERTEX["request"], "generationConfig": {"maxOutputTokens": 0}}})}, ("request.generationConfig.maxOutputTokens must be a whole number >= 1",)),
     ("openai-surrogate-id", {"a.jsonl": lines({**OPENAI, "custom_id": "a\ud800"})}, ("a.jsonl:1: custom_id holds a lone surrogate (\\ud800)",)),
     ("bedrock-surrogate-id", {"a.jsonl": lines({**BEDROCK, "recordId": "\udc00"})}, ("a.jsonl:1: recordId holds a lone surrogate (\\udc00)",)),
+    ("openai-nan", {"a.jsonl": lines(json.dumps({**OPENAI, "body": {**OPENAI["body"], "temperature": float("nan")}}))}, ("a.jsonl:1: NaN or Infinity is not JSON (the provider refuses it)",)),
+    ("openai-max-tokens-negative", {"a.jsonl": lines({**OPENAI, "body": {**OPENAI["body"], "max_tokens": -5}})}, ("a.jsonl:1: body.max_tokens must be a whole number from 1 to 100,000,000",)),
+    ("openai-max-tokens-past-64-bits", {"a.jsonl": lines(json.dumps({**OPENAI, "body": {**OPENAI["body"], "max_completion_tokens": 2**70}}))}, ("a.jsonl:1: body.max_completion_tokens must be a whole number from 1",)),
+    ("openai-max-tokens-nan", {"a.jsonl": lines(json.dumps({**OPENAI, "body": {**OPENAI["body"], "max_tokens": float("nan")}}))}, ("NaN or Infinity is not JSON", "body.max_tokens must be a whole number")),
     ("anthropic-empty-content", {"a.jsonl": lines({**ANTHROPIC, "params": {**ANTHROPIC["params"], "messages": [{"role": "user", "content": ""}]}})}, ("a.jsonl:1: params.messages[0] has no content",)),
 ]  # fmt: skip
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from costcalc.batch.formats.base import (
+    MAX_USAGE_TOKENS,
     NO_TEXT,
     LineFormat,
     LineUsage,
@@ -94,8 +95,12 @@ class OpenAILines(LineFormat):
         self, body: dict[str, Any], where: str, file: dict[str, Any]
     ) -> tuple[list[str], int]:
         problems: list[str] = []
-        mt = body.get("max_completion_tokens", body.get("max_tokens"))
+        limit = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+        mt = body.get(limit)
         max_tokens = mt if isinstance(mt, int) and not isinstance(mt, bool) else 0
+        if mt is not None and not 1 <= max_tokens <= MAX_USAGE_TOKENS:  # optional, if given
+            problems.append(f"{where}: body.{limit} must be a whole number from 1 to 100,000,000")
+            max_tokens = 0
         if file.get("url") == CHAT_URL:
             if not isinstance(body.get("messages"), list):
                 problems.append(f"{where}: body.messages must be a list")
