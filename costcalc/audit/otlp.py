@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from costcalc.audit.usage import (
+    EARLIEST,
+    LATEST,
     BadRecord,
     LineOf,
     ReadStats,
@@ -118,7 +120,13 @@ def _tags(attrs: dict[str, Any], into: dict[str, str]) -> None:
 
 
 def _resource_keys(resource: Any) -> dict[str, str]:
-    attrs = _attributes(resource.get("attributes")) if isinstance(resource, dict) else {}
+    items = resource.get("attributes") if isinstance(resource, dict) else None
+    if not items:
+        return {}
+    if len(items) == 1 and items[0]["key"] == "service.name":  # the commonest resource
+        service = _text(_attributes(items).get("service.name"))
+        return {"service": service} if service else {}
+    attrs = _attributes(items)
     keys: dict[str, str] = {}
     service = _text(attrs.get("service.name"))
     if service:
@@ -247,7 +255,9 @@ def _span(span: Any, file: str, line: int, base: dict[str, str]) -> UsageRecord 
         end = _seconds(span.get("endTimeUnixNano"))
     except ValueError:
         return bad(file, line, "startTimeUnixNano/endTimeUnixNano: expected whole nanoseconds")
-    if (why := time_problem(start, end)) is not None:
+    if not (start is not None and end is not None and EARLIEST <= start <= end < LATEST) and (
+        why := time_problem(start, end)
+    ):  # the usual span passes the first test alone
         return bad(file, line, why)
     keys = base.copy()
     if op is not None:

@@ -144,7 +144,7 @@ def _read(
     seen = usage = bad_count = 0
     for rec in source:
         seen += 1
-        if isinstance(rec, BadRecord):
+        if type(rec) is not UsageRecord and isinstance(rec, BadRecord):
             bad_count += 1
             if len(bad) < BAD_KEPT:
                 bad.append(BadRecordOut(file=rec.file, line=rec.line, reason=rec.reason))

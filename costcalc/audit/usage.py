@@ -156,9 +156,9 @@ def record_problem(rec: UsageRecord) -> str | None:
     """Why a read record cannot be audited, or None: text no JSON writer can write (a lone
     surrogate, which ``json.loads`` lets through), tokens without a request, more tokens a
     request than any request bills. Checked once per record, readers' or a caller's."""
-    texts = [rec.model, rec.provider, rec.service_tier, *rec.keys.values()]
-    for text in texts:
-        if text is not None and not text.isascii():
+    texts = (rec.model or "", rec.provider or "", rec.service_tier or "", *rec.keys.values())
+    if not "".join(texts).isascii():  # the common case in one C call
+        for text in texts:
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
