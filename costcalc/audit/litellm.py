@@ -66,14 +66,8 @@ def records(
             raise InputFileError(file, NOT_LOGS, line_of(row) if line_of else line)
         stats.records += 1
         got = _row(row, file, line_of(row) if line_of is not None else line)
-        if got is None:
-            stats.skipped += 1
-            continue
-        if type(got) is BadRecord:
-            stats.bad += 1
-        else:
-            stats.usage += 1
-        yield got
+        if stats.counted(got):
+            yield got
 
 
 def csv_records(
@@ -112,14 +106,8 @@ def csv_records(
                 yield bad(file, first, f"row has {len(row)} fields, the header has {width}")
                 continue
             got = _row(dict(zip(header, row, strict=True)), file, first)
-            if got is None:
-                stats.skipped += 1
-                continue
-            if type(got) is BadRecord:
-                stats.bad += 1
-            else:
-                stats.usage += 1
-            yield got
+            if stats.counted(got):
+                yield got
     except csv.Error as exc:
         raise InputFileError(file, f"invalid CSV: {exc}", at[0]) from None
 

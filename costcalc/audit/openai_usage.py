@@ -80,14 +80,8 @@ def records(
                     )
                 else:
                     got = _result(result, file, at, start, end)
-                if got is None:
-                    stats.skipped += 1
-                    continue
-                if type(got) is BadRecord:
-                    stats.bad += 1
-                else:
-                    stats.usage += 1
-                yield got
+                if stats.counted(got):
+                    yield got
 
 
 def _seconds(value: Any) -> float | None:

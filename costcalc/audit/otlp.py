@@ -170,14 +170,8 @@ def records(
                 stats.records += 1
                 at = line_of(span) if line_of is not None else line
                 got = _span(span, file, at, base)
-                if got is None:
-                    stats.skipped += 1
-                    continue
-                if type(got) is BadRecord:
-                    stats.bad += 1
-                else:
-                    stats.usage += 1
-                yield got
+                if stats.counted(got):
+                    yield got
 
 
 # Each attribute a span's usage reads, by its place in ``_SLOTS`` (the first name of a

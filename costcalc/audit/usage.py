@@ -9,7 +9,7 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from costcalc.errors import printable
 from costcalc.units import count_of
@@ -89,6 +89,18 @@ class ReadStats:
     more_pages: dict[str, int] = field(default_factory=dict)
     """File -> line of its last usage page when that page says ``has_more``: the export
     stops before the period does."""
+
+    def counted(self, got: UsageRecord | BadRecord | None) -> TypeGuard[UsageRecord | BadRecord]:
+        """Count what a reader made of one record (None: skipped, not usage); True when it
+        is to be yielded."""
+        if got is None:
+            self.skipped += 1
+            return False
+        if type(got) is BadRecord:
+            self.bad += 1
+        else:
+            self.usage += 1
+        return True
 
 
 def bad(file: str, line: int, reason: str) -> BadRecord:
