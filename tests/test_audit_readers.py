@@ -514,3 +514,24 @@ def test_tokens_without_requests_are_a_bad_record_not_a_division_by_zero() -> No
         "tokens recorded for no request (a request count of 0)"
     ]
     assert [s.requests for s in report.streams] == [2]
+
+
+def test_openinference_spans_are_read_and_their_chains_skipped(tmp_path: Path) -> None:
+    """Arize Phoenix's instrumentations write OpenInference names: an LLM span is a call, a
+    CHAIN span above it (which may sum its calls' tokens) is skipped, not counted twice."""
+    llm = _span(**{"openinference.span.kind": {"stringValue": "LLM"},
+                   "llm.model_name": {"stringValue": "gpt-4o-mini-2024-07-18"},
+                   "llm.provider": {"stringValue": "openai"},
+                   "llm.token_count.prompt": {"intValue": "1200"},
+                   "llm.token_count.completion": {"intValue": "80"},
+                   "llm.token_count.prompt_details.cache_read": {"intValue": "1000"}})  # fmt: skip
+    chain = _span(**{"openinference.span.kind": {"stringValue": "CHAIN"},
+                     "llm.token_count.prompt": {"intValue": "1200"},
+                     "llm.token_count.completion": {"intValue": "80"}})  # fmt: skip
+    path = tmp_path / "phoenix.jsonl"
+    path.write_text(_otlp_line([chain, llm]) + "\n")
+    (rec,), stats = _read(path)
+    assert isinstance(rec, UsageRecord)
+    assert (rec.model, rec.provider, rec.input_tokens, rec.cached_input_tokens,
+            rec.output_tokens) == ("gpt-4o-mini-2024-07-18", "openai", 1200, 1000, 80)  # fmt: skip
+    assert (stats.usage, stats.skipped) == (1, 1)

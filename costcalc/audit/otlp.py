@@ -11,6 +11,11 @@ include cached tokens (the conventions say so); cache reads and writes are
 ``gen_ai.usage.cache_read.input_tokens`` and ``gen_ai.usage.cache_creation.input_tokens``
 (the older ``gen_ai.usage.cache_read_input_tokens``/``cache_creation_input_tokens`` too). A span
 whose cache parts exceed its input reported the input without them (``usage.all_input``).
+OpenInference's names (Arize Phoenix's instrumentations) are read the same way:
+``llm.token_count.prompt``/``completion``, ``llm.token_count.prompt_details.cache_read``/
+``cache_write``, ``llm.model_name`` (``llm.response.model_name``, ``llm.request.model_name``),
+``llm.provider``, ``llm.system``; a span whose ``openinference.span.kind`` is not ``LLM`` or
+``EMBEDDING`` (a chain, agent or tool) is skipped like an agent span.
 
 Skipped (counted in ``ReadStats.skipped``): spans of no GenAI call (HTTP, database); agent and
 tool spans (``gen_ai.operation.name`` ``invoke_agent``, ``create_agent``, ``execute_tool``),
@@ -180,9 +185,24 @@ _NAMES = (
     *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE, OPERATION,
     "gen_ai.response.model", "gen_ai.request.model", "gen_ai.provider.name", "gen_ai.system",
     "gen_ai.request.stream", "llm.is_streaming", *TIERS, "http.route", "url.path",
-    "enduser.id", "user.id", "costcalc.batch",
+    "enduser.id", "user.id", "costcalc.batch", "openinference.span.kind",
 )  # fmt: skip
 _SLOTS = {name: i for i, name in enumerate(_NAMES)}
+# OpenInference's names (Arize Phoenix and its instrumentations) read into the same slots
+_SLOTS.update({
+    "llm.token_count.prompt": _SLOTS[INPUT[1]],
+    "llm.token_count.completion": _SLOTS[OUTPUT[1]],
+    "llm.token_count.prompt_details.cache_read": _SLOTS[CACHE_READ[1]],
+    "llm.token_count.prompt_details.cache_write": _SLOTS[CACHE_WRITE[1]],
+    "llm.model_name": _SLOTS["gen_ai.response.model"],
+    "llm.response.model_name": _SLOTS["gen_ai.response.model"],
+    "llm.request.model_name": _SLOTS["gen_ai.request.model"],
+    "llm.provider": _SLOTS["gen_ai.provider.name"],
+    "llm.system": _SLOTS["gen_ai.system"],
+})  # fmt: skip
+OPENINFERENCE_CALLS = frozenset({"LLM", "EMBEDDING"})
+"""OpenInference span kinds that are model calls; the others (CHAIN, AGENT, TOOL, ...) may
+carry the tokens of the calls they made, counted on those."""
 _NONE = [None] * len(_NAMES)
 
 
@@ -211,13 +231,13 @@ def _span(span: Any, file: str, line: int, base: dict[str, str]) -> UsageRecord 
         return bad(file, line, "span attributes: expected a list of key/value objects")
     (typed_in, old_in, typed_out, old_out, read, old_read, write, old_write, op,
      response_model, request_model, provider, system, stream, streaming,
-     tier1, tier2, tier3, tier4, route, path, enduser, user, batch) = v  # fmt: skip
+     tier1, tier2, tier3, tier4, route, path, enduser, user, batch, oi_kind) = v  # fmt: skip
     if typed_in is None:
         typed_in = old_in
     if typed_out is None:
         typed_out = old_out
     op = _text(op)
-    if op in NOT_CALLS:
+    if op in NOT_CALLS or (oi_kind is not None and str(oi_kind).upper() not in OPENINFERENCE_CALLS):
         return None
     model = _text(response_model) or _text(request_model)
     if typed_in is None and typed_out is None:
