@@ -439,7 +439,7 @@ def audit(
     >>> report.totals.monthly_saving                          # doctest: +SKIP
     """
     from costcalc.prices import load_price_table
-    from costcalc.router import load_policy
+    from costcalc.router import default_policy, load_policy
     from costcalc.units import parse_date
 
     if isinstance(days_per_month, bool) or not isinstance(days_per_month, int):
@@ -463,6 +463,8 @@ def audit(
         policy = load_policy(os.fspath(policy))
     elif policy is not None:
         policy_name = "the policy given"
+    else:  # read once, not once a stream (route reads it whenever it is given none)
+        policy = default_policy()
     day_given = parse_date(as_of, "as_of") if as_of is not None else None
     if write_config is not None:  # refused before the records are read, not after
         check_config_target(write_config, force)
