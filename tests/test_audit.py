@@ -423,3 +423,26 @@ def test_keys_that_would_join_alike_stay_two_streams() -> None:
         report = costcalc.audit([call("a", "b/c", 1000), call("a/b", "c", 3000)])
     assert sorted(s.name for s in report.streams) == ["a | b/c (gpt-4o)", "a/b | c (gpt-4o)"]
     assert sorted(s.input_tokens for s in report.streams) == [1000, 3000]
+
+
+def test_an_audit_of_no_priced_stream_says_so_and_writes_a_config_check_reads(
+    tmp_path: Path,
+) -> None:
+    """Every model unknown: the totals are 'not priced', not $0.00, and the config is an
+    empty list (it held `workloads:` twice, which check refused)."""
+    records: list[UsageRecord | BadRecord] = [
+        rec("a", DAY0 + h * 3600, model="my-private-model") for h in range(30)
+    ] + [rec("b", DAY0 + h * 3600, model="other-private") for h in range(30)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = costcalc.audit(records)
+    assert not any(s.priced for s in report.streams)
+    head = report.to_markdown() + costcalc.render_result(report, "table")
+    assert "$0.00" not in head and head.count("not priced (see the notes)") == 4
+    path = tmp_path / "c.yaml"
+    report.write_config(path)
+    text = path.read_text()
+    assert text.count("workloads") == 1 and "workloads: []" in text
+    assert text.count("# left out:") == 2
+    checked = costcalc.check_budgets(costcalc.load_config(str(path)), str(path))
+    assert checked.passed and checked.total_monthly == 0

@@ -72,9 +72,9 @@ def batch_allowance(report: AuditReport, table: PriceTable) -> Decimal | None:
 
 
 def config_text(report: AuditReport) -> str:
+    """The costcalc.yaml of an audit: every priced stream as a workload."""
     from costcalc.units import count_of
 
-    """The costcalc.yaml of an audit: every priced stream as a workload."""
     period = (
         f"{report.period_start} to {report.period_end}"
         if report.period_start and report.period_end
@@ -98,7 +98,8 @@ def config_text(report: AuditReport) -> str:
             "    # to require the moves",
             f"    min_monthly_saving: {report.batch_allowance:f}",
         ]
-    lines.append("workloads:")
+    # no stream priced: an empty list, the streams left out as comments below it
+    lines.append("workloads:" if any(s.priced for s in report.streams) else "workloads: []")
     for s in report.streams:
         if not s.priced:
             lines.append(f"  # left out: {json.dumps(s.name, ensure_ascii=False)}: not priced")
@@ -111,8 +112,6 @@ def config_text(report: AuditReport) -> str:
             first = False
         if s.classified_by == "guess":
             lines.append(f"    # source guessed: {s.classified_why}")
-    if not any(s.priced for s in report.streams):
-        lines[-1] = "workloads: []"
     return "\n".join(lines) + "\n"
 
 

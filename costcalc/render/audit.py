@@ -46,9 +46,11 @@ def stream_rows(r: AuditReport) -> tuple[list[str], list[list[str]]]:
             _money(s.routed_monthly_cost), _money(s.monthly_saving),
         ])  # fmt: skip
     t = r.totals
+    costed = any(s.actual_cost is not None for s in r.streams)
+    month = [usd(t.monthly_cost), usd(t.routed_monthly_cost), usd(t.monthly_saving)]
     rows.append(["total", "", "", f"{t.requests:,}", f"{t.input_tokens + t.output_tokens:,}",
-                 usd(t.actual_cost), "", "", "", usd(t.monthly_cost),
-                 usd(t.routed_monthly_cost), usd(t.monthly_saving)])  # fmt: skip
+                 usd(t.actual_cost) if costed else "-", "", "", "",
+                 *(month if any(s.priced for s in r.streams) else ["-"] * 3)])  # fmt: skip
     return headers, rows
 
 
@@ -98,13 +100,23 @@ def _head(r: AuditReport) -> list[str]:
     )
     bad = f", {r.bad_records:,} malformed (left out)" if r.bad_records else ""
     skipped = f", {r.skipped_records:,} not LLM usage" if r.skipped_records else ""
+    t, n = r.totals, len(r.streams)
+    costed = sum(s.actual_cost is not None for s in r.streams)
+    priced = sum(s.priced for s in r.streams)
+    # a total of no priced stream is no $0.00: say so, and how many a partial total covers
+    actual = usd(t.actual_cost) if costed else "not priced (see the notes)"
+    actual += f" ({costed} of {n} streams)" if 0 < costed < n else ""
+    month = (
+        f"{usd(t.monthly_cost)} now, {usd(t.routed_monthly_cost)} routed by policy, saving "
+        f"{usd(t.monthly_saving)}" + (f" ({priced} of {n} streams)" if priced < n else "")
+        if priced
+        else "not priced (see the notes)"
+    )
     return [
         f"audit of {r.usage_records:,} usage records ({period}{skipped}{bad}); streams by "
         f"{r.grouping} grouping",
-        f"actual cost {usd(r.totals.actual_cost)}; a month ({r.days_per_month} days, prices of "
-        f"{r.prices_as_of}): {usd(r.totals.monthly_cost)} now, "
-        f"{usd(r.totals.routed_monthly_cost)} routed by policy, saving "
-        f"{usd(r.totals.monthly_saving)}",
+        f"actual cost {actual}; a month ({r.days_per_month} days, prices of {r.prices_as_of}): "
+        f"{month}",
     ]
 
 
