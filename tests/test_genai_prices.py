@@ -262,6 +262,11 @@ def test_prices_costcalc_leaves_out_are_named_in_the_quote() -> None:
     [
         ("anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),
         ("AWS:anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),
+        # Google's Vertex patterns take the Claude part of these too: they were Google's
+        ("anthropic.claude-3-haiku-20240307-v1:0", "aws"),
+        ("bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),
+        ("us.anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),
+        ("claude-3-haiku", "anthropic"),
     ],
 )
 def test_a_bare_bedrock_id_is_bedrocks(name: str, provider: str) -> None:

@@ -10,6 +10,7 @@ and no Batch API rule until a curated rule says what the provider sells.
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,14 @@ from costcalc.prices.schema import (
     StandardPrices,
     TokenEstimate,
 )
+
+BEDROCK_ID = re.compile(
+    r"(?:bedrock/)?(?:(?:us|eu|apac|jp|au|ca|global|regional|us-gov)\.)?"
+    r"(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|writer|qwen|openai)\.[a-z0-9]"
+)
+"""A Bedrock model id (``anthropic.claude-3-haiku-20240307-v1:0``, with a cross-region
+prefix ``us.`` or LiteLLM's ``bedrock/``): the model is AWS's, whoever else matches its name
+(genai-prices' Vertex patterns take the Claude part of it: priced as Google's, it was)."""
 
 MAKER_ORDER = ("openai", "anthropic", "google", "mistral", "deepseek", "x-ai", "meta", "cohere")
 """When a bare name is sold by several providers and none claims it as its maker (genai-prices'
@@ -89,6 +98,10 @@ class Catalog:
         ranked = sorted(hits, key=likeness, reverse=True)
         if likeness(ranked[0]) >= 0.9 and likeness(ranked[0]) > likeness(ranked[1]):
             return ranked[0]
+        if BEDROCK_ID.match(name):  # "anthropic.claude-3-haiku-...-v1:0" is sold by AWS only
+            aws = [h for h in hits if h[0] == "aws"]
+            if aws:
+                return aws[0]
         makers = [
             h for h in hits if matches(self.index["providers"][h[0]].get("model_match"), name)
         ]
