@@ -23,7 +23,9 @@ from costcalc.prices.genai import INDEX_FILE, exact_names, installed_version, ma
 pytestmark = pytest.mark.filterwarnings("ignore::costcalc.CostcalcWarning")
 
 DAY = dt.date(2026, 12, 1)
-AT = dt.datetime(2026, 12, 1, 20, tzinfo=dt.timezone.utc)  # outside DeepSeek's busy hours
+# at noon UTC genai-prices bills what costcalc quotes for time-of-day prices, those of most
+# hours of the day: DeepSeek chat's 16 day hours (00:30-16:30), V4's hours outside its peaks
+AT = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
 PROVIDERS = [
     "openai", "anthropic", "google", "aws", "azure", "mistral", "deepseek", "x-ai", "groq",
     "together", "openrouter", "cohere", "fireworks",
@@ -365,3 +367,17 @@ def test_fast_mode_is_asked_for_by_name_or_with_all() -> None:
                           output_tokens=Decimal(50), modes="all")
     )  # fmt: skip
     assert every.modes[-1].mode == "fast"
+
+
+@pytest.mark.parametrize(
+    ("name", "input_usd", "hours"),
+    [("deepseek-chat", "0.27", "16 hours"), ("deepseek:deepseek-v4-flash", "0.15", "")],
+)
+def test_time_of_day_prices_are_those_of_most_hours(name: str, input_usd: str, hours: str) -> None:
+    """DeepSeek chat lists its night discount as the base and its 16 day hours as a window:
+    quoting the base understated a workload spread over the day by half (a trial found it).
+    V4's peak windows hold 7 hours: the base holds most, and stays."""
+    q = _quote(name)
+    assert q.mode("request").rates["input"] == Decimal(input_usd)
+    if hours:
+        assert any(hours in a and "cheaper" in a for a in q.assumptions), q.assumptions

@@ -18,13 +18,16 @@ long-context tiers (a tier applies to the whole request once its input exceeds t
 start, as in genai-prices) and the variants batch, flex and priority, each from its start
 date. Audio, image, search and per-request prices, Anthropic's and OpenAI's ``fast`` tiers
 and time-of-day prices (DeepSeek's off-peak hours) are not delivery modes costcalc prices
-yet: a model whose only prices are of those kinds is left out; time-of-day prices leave the
-model at its price outside those hours, with a note.
+yet: a model whose only prices are of those kinds is left out. Of time-of-day prices, a
+model keeps those of most hours of the day (DeepSeek chat: its 16 day hours, not the night's
+discount genai-prices lists as the base; V4: the hours outside its 7 peak hours), with a note
+giving the others.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -275,22 +278,63 @@ def _model_entry(m: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _conditionals(m: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
-    """(start date or None, prices) of the model's dated prices; time-of-day prices dropped."""
+    """(start date or None, prices) of the model's dated prices; time-of-day prices dropped,
+    except prices that hold most hours of the day, which stand for the undated ones."""
     prices = m.get("prices")
     if isinstance(prices, Mapping):
         return [(None, prices)]
+    most = _most_hours(m)
     out = []
     for c in prices or []:
         constraint = c.get("constraint") or {}
         if "start_time" in constraint:
             continue  # time-of-day prices: see _time_of_day_notes
-        out.append((constraint.get("start_date"), c.get("prices") or {}))
+        date = constraint.get("start_date")
+        out.append((date, most[0] if most is not None and date is None else c.get("prices") or {}))
     return out
+
+
+def _hours(constraint: Mapping[str, Any]) -> float:
+    """Hours of the day from ``start_time`` to ``end_time`` (past midnight: wrapping)."""
+    start, end = (dt.time.fromisoformat(str(constraint[k])) for k in ("start_time", "end_time"))
+    span = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    return (span % (24 * 60)) / 60
+
+
+def _most_hours(m: Mapping[str, Any]) -> tuple[Mapping[str, Any], float] | None:
+    """(prices, hours) of time-of-day prices that hold more than half the day, when the model
+    has no dated prices: those are its prices for most requests (DeepSeek's chat models list
+    the night's discount as their base, the day's 16 hours as a window); None otherwise."""
+    prices = m.get("prices")
+    if not isinstance(prices, list):
+        return None
+    if any("start_date" in (c.get("constraint") or {}) for c in prices):
+        return None
+    held: dict[str, tuple[Mapping[str, Any], float]] = {}
+    for c in prices:
+        constraint = c.get("constraint") or {}
+        if "start_time" in constraint and "end_time" in constraint:
+            key = json.dumps(c.get("prices") or {}, sort_keys=True)
+            was = held.get(key, (c.get("prices") or {}, 0.0))[1]
+            held[key] = (c.get("prices") or {}, was + _hours(constraint))
+    best = max(held.values(), key=lambda v: v[1], default=None)
+    return best if best is not None and best[1] > 12 else None
 
 
 def _time_of_day_notes(m: Mapping[str, Any]) -> list[str]:
     prices = m.get("prices")
     notes = []
+    most = _most_hours(m)
+    if most is not None:  # the window's prices stand for the base: the base is the exception
+        base = next((c.get("prices") or {} for c in prices or [] if not c.get("constraint")), {})
+        other = ", ".join(f"{k} ${_base(v)}" for k, v in _components(base).items())
+        hours = f"{most[1]:g}"
+        notes.append(
+            f"genai-prices lists time-of-day prices: costcalc prices the ones of {hours} hours "
+            f"of the day (most requests), and the other {24 - most[1]:g} hours are cheaper "
+            f"({other})"
+        )
+        return notes
     for c in prices if isinstance(prices, list) else []:
         constraint = c.get("constraint") or {}
         if "start_time" in constraint:
