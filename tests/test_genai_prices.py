@@ -269,6 +269,7 @@ def test_prices_costcalc_leaves_out_are_named_in_the_quote() -> None:
         ("bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),
         ("us.anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),
         ("claude-3-haiku", "anthropic"),
+        ("bedrock:anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),  # the name people use
     ],
 )
 def test_a_bare_bedrock_id_is_bedrocks(name: str, provider: str) -> None:

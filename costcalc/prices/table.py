@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 # compiles several methods at import, a cost every quote would pay.
 
 
+PROVIDER_ALIASES = {"bedrock": "aws", "vertex": "google-vertex", "vertex_ai": "google-vertex"}
+"""Provider names people write for genai-prices' ids (``bedrock:anthropic.claude-...``)."""
+
+
 class Rate(NamedTuple):
     """One price per 1M tokens and where it comes from."""
 
@@ -353,6 +357,7 @@ class PriceTable:
             # openrouter:openai/gpt-4o); a bare Bedrock id (anthropic.claude-...-v2:0) holds a
             # colon too, after a dotted name that is no provider's
             provider, _, model = key.partition(":" if colon else "/")
+            provider = PROVIDER_ALIASES.get(provider, provider)
             hit = self._index.get(model)
             if hit is not None and hit[0] == provider:
                 return self.providers[provider], self.providers[provider].models[hit[1]]
@@ -362,9 +367,7 @@ class PriceTable:
 
                 close = difflib.get_close_matches(provider, sorted(known), n=3, cutoff=0.5)
                 hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-                raise UnknownModelError(
-                    name, [], f"no provider {provider!r}{hint} (`costcalc prices list --all`)"
-                )
+                raise UnknownModelError(name, [], f"no provider {provider!r}{hint}")
             seller = self.providers.get(provider) if provider is not None else None
             lookup = seller.prices_from if seller is not None and seller.prices_from else provider
             if lookup is not None and lookup not in catalog.index["providers"]:
