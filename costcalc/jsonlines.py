@@ -63,7 +63,7 @@ def _plain_object(text: str | bytes) -> Any:
     orjson reads a line about four times as fast as ``json.loads`` (most of reconcile's
     and the audit's time per line). Where it refuses what ``json.loads`` takes (NaN, 1e400,
     a lone surrogate) the slow way reads it; where it would read a value otherwise (integers
-    past 64 bits) the line never reaches it (tests/test_one_reading.py checks they agree)."""
+    past 64 bits) the line never reaches it (tests/test_bounds.py checks they agree)."""
     if isinstance(text, bytes):
         if b"\x00" in text[:4] or text.startswith(UTF8_BOM):  # json.loads reads UTF-16 then
             return None
