@@ -274,6 +274,7 @@ class CostcalcGroup(click.Group):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
+        _SAID.clear()  # each command says each warning once (a planning script runs several)
         with warnings.catch_warnings():
             warnings.simplefilter("always", CostcalcWarning)
             warnings.showwarning = _show_warning
@@ -434,7 +435,15 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     kind = "note" if issubclass(category, CostcalcNote) else "warning"
-    _say(f"costcalc: {kind}: {printable_line(str(message))}")
+    said = f"costcalc: {kind}: {printable_line(str(message))}"
+    # a warning once a run (diff prices both sides: a retired model warned twice); a note
+    # tells of one event each (an id already queued, line after line)
+    if kind == "note" or said not in _SAID:
+        _SAID.add(said)
+        _say(said)
+
+
+_SAID: set[str] = set()
 
 
 @click.group(cls=CostcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -272,3 +272,13 @@ def test_stream_cancels_in_the_project_config_lower_the_monthly_cost(tmp_path: P
     # fewer each at Haiku 4.5's $5 per 1M = $300 less a month
     assert chat.diff == Decimal(-300)
     assert chat.changes == ["cancel: none -> rate 0.5, after_tokens 100"]
+
+
+def test_a_warning_is_said_once_a_command(tmp_path: Path, run_cli: RunCli) -> None:
+    """diff prices both sides: a retired model warned once per side, twice in all."""
+    text = HEAD.replace("model: gpt-4o-mini", "model: gemini-2.5-flash")  # retired 2026-10-20
+    base, head = write(tmp_path, "a.yaml", text), write(tmp_path, "b.yaml", text)
+    for _ in range(2):  # and again in the next command: each says its own
+        out = run_cli("diff", base, head)
+        warned = [line for line in out.stderr.splitlines() if "retired" in line]
+        assert len(warned) == len(set(warned)) >= 1, out.stderr
