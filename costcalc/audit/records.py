@@ -160,37 +160,26 @@ def _json_records(
 ) -> Iterator[UsageRecord | BadRecord]:
     """JSON Lines, one value per line; or, when the first value spans lines, the whole
     input as one JSON document."""
-    lines = read_lines(stream, name)
-    for number, raw in lines:
+    first = True  # until a first value is read whole on its line: JSON Lines from then on
+    for number, raw in read_lines(stream, name):
         if not raw.strip():
             continue
         try:
             value = parse_record(raw)
         except JsonError as exc:
-            if raw.lstrip()[:1] in (b"{", b"["):  # a document over several lines
+            if first and raw.lstrip()[:1] in (b"{", b"["):  # a document over several lines
                 yield from _document(raw, stream, name, number, reader, stats)
+                return
+            if not first and not raw.endswith(b"\n"):  # cut mid-write: its last record partial
+                stats.records += 1
+                stats.bad += 1
+                yield bad(name, number, "the file ends inside this record (cut mid-write?)")
                 return
             raise _invalid(name, number, exc) from None
         except UnicodeDecodeError:
             raise InputFileError(name, "is not valid UTF-8 text", number) from None
+        first = False
         yield from reader(value, name, number, stats)
-        # the first value was whole on its line: JSON Lines from here on
-        for number, raw in lines:
-            if not raw.strip():
-                continue
-            try:
-                value = parse_record(raw)
-            except JsonError as exc:
-                if not raw.endswith(b"\n"):  # a file cut mid-write: its last record is partial
-                    stats.records += 1
-                    stats.bad += 1
-                    yield bad(name, number, "the file ends inside this record (cut mid-write?)")
-                    return
-                raise _invalid(name, number, exc) from None
-            except UnicodeDecodeError:
-                raise InputFileError(name, "is not valid UTF-8 text", number) from None
-            yield from reader(value, name, number, stats)
-        return
 
 
 def _invalid(name: str, number: int, exc: JsonError) -> InputFileError:
