@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from costcalc.audit.report import AuditReport
-    from costcalc.prices import PriceTable
 
 CENT = Decimal("0.01")
 
@@ -50,24 +49,11 @@ def config_workload(s: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def batch_allowance(report: AuditReport, table: PriceTable) -> Decimal | None:
-    """The largest monthly saving ``check``'s batch-eligible policy would fail among the
-    written workloads (background work not on the Batch API), rounded up to the cent; None
-    when none would fail. The config allows it, so ``check`` passes on what runs today and
-    fails any new background work left off the Batch API (a baseline, as linters keep)."""
-    from costcalc.budget import ProjectConfig, monthly_costs
-
-    workloads = [config_workload(s.model_dump()) for s in report.streams if s.priced]
-    if not workloads:
-        return None
-    config = ProjectConfig(
-        as_of=report.prices_as_of, days_per_month=report.days_per_month, workloads=workloads
-    )
-    savings = [
-        w.batch_saving
-        for w in monthly_costs(config, table).workloads
-        if w.batch_eligible and w.mode != "batch" and w.batch_saving and w.batch_saving > 0
-    ]
+def batch_allowance(savings: Sequence[Decimal]) -> Decimal | None:
+    """The largest of the streams' monthly savings ``check``'s batch-eligible policy would fail
+    (background work not on the Batch API), rounded up to the cent; None when none would fail.
+    The config allows it, so ``check`` passes on what runs today and fails any new background
+    work left off the Batch API (a baseline, as linters keep)."""
     return max(savings).quantize(CENT, rounding=ROUND_UP) if savings else None
 
 

@@ -276,8 +276,10 @@ def _per_day(tally: _Tally, days: int) -> dict[str, Decimal]:
 
 def _months(
     s: dict[str, Any], table: PriceTable, as_of: dt.date, days_per_month: int
-) -> tuple[Decimal, list[ModeMonth]]:
-    """The month of a stream in the mode in use (as ``check`` computes it) and in each mode."""
+) -> tuple[Decimal, list[ModeMonth], Decimal | None]:
+    """The month of a stream in the mode in use (as ``check`` computes it) and in each mode,
+    and what check's batch-eligible policy would fail it for (its saving through batch; None
+    when it would not fail it)."""
     from costcalc.audit.config import config_workload
     from costcalc.budget import ProjectConfig, monthly_costs
     from costcalc.calculator import quote
@@ -286,7 +288,9 @@ def _months(
     config = ProjectConfig(
         as_of=as_of, days_per_month=days_per_month, workloads=[config_workload(s)]
     )
-    current = monthly_costs(config, table).workloads[0].monthly_cost
+    checked = monthly_costs(config, table).workloads[0]
+    current = checked.monthly_cost
+    unbatched = checked.batch_saving if checked.batch_eligible and checked.mode != "batch" else None
     common = {
         "name": s["name"],
         "model": s["model"],
@@ -324,7 +328,7 @@ def _months(
                 limited_by=timed.limited_by,
             )
         )
-    return current, modes
+    return current, modes, unbatched if unbatched is not None and unbatched > 0 else None
 
 
 def _closing(first: float | None, last: float | None) -> float | None:
@@ -350,7 +354,10 @@ def _stream(
     as_of: dt.date,
     days: int,
     days_per_month: int,
+    savings: list[Decimal],
 ) -> StreamAudit:
+    """A stream's audit; its saving check's batch-eligible policy would fail is added to
+    ``savings`` (the allowance the written config gives is their largest)."""
     from costcalc.router import route
 
     group, recorded_model, price_mode = key
@@ -398,7 +405,7 @@ def _stream(
     try:
         r = route(c.source, s["deadline"], model, policy, table=table)
         s["routed_mode"], s["route_rule"], s["route_why"] = r.mode, r.rule, r.why
-        current, modes = _months(s, table, as_of, days_per_month)
+        current, modes, unbatched = _months(s, table, as_of, days_per_month)
     except CostcalcError as exc:
         return StreamAudit(**{**s, "reason": exc.marked})
     routed = next(m for m in modes if m.mode == r.mode)
@@ -407,6 +414,8 @@ def _stream(
     s["monthly_saving"] = current - (routed.monthly_cost or Decimal(0))
     s["modes"] = modes
     s["priced"] = True
+    if unbatched is not None:
+        savings.append(unbatched)
     return StreamAudit(**s)
 
 
@@ -486,6 +495,7 @@ def audit(
 
         day = today()
     streams = []
+    unbatched: list[Decimal] = []  # each stream's saving check's batch-eligible would fail
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CostcalcWarning)  # said once below, not per quote
         names = key_names(k[0] for k in tallies)
@@ -493,7 +503,9 @@ def audit(
             tally, key = tallies[values, model, mode], (names[values], model, mode)
             c = classify(key[0], mode, tally.requests, tally.streamed, tally.hours, trace_s,
                          stream_map)  # fmt: skip
-            streams.append(_stream(key, tally, c, table, policy, day, days, days_per_month))
+            streams.append(
+                _stream(key, tally, c, table, policy, day, days, days_per_month, unbatched)
+            )
     if stats.bad:
         shown = ", ".join(f"{printable(b.file)}:{b.line} ({b.reason})" for b in bad[:BAD_SHOWN])
         more = f" and {stats.bad - BAD_SHOWN:,} more" if stats.bad > BAD_SHOWN else ""
@@ -504,9 +516,7 @@ def audit(
         )
     report = _report(streams, stats, bad, start, end, days, days_per_month, day, grouping,
                      policy_name, stream_map)  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CostcalcWarning)  # the quotes above said them
-        report.batch_allowance = batch_allowance(report, table)
+    report.batch_allowance = batch_allowance(unbatched)
     if write_config is not None:
         report.write_config(write_config, force)
     return report
