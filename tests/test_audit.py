@@ -446,3 +446,33 @@ def test_an_audit_of_no_priced_stream_says_so_and_writes_a_config_check_reads(
     assert text.count("# left out:") == 2
     checked = costcalc.check_budgets(costcalc.load_config(str(path)), str(path))
     assert checked.passed and checked.total_monthly == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "priced_as"),
+    [
+        ("gemini/gemini-2.5-flash", None, "google"),  # LiteLLM's provider prefixes
+        ("vertex_ai/gemini-2.5-flash", None, "google-vertex"),
+        ("anthropic.claude-3-haiku-20240307-v1:0", "aws.bedrock", "aws"),
+    ],
+)
+def test_recorded_model_and_provider_names_are_priced(
+    model: str, provider: str | None, priced_as: str
+) -> None:
+    r = rec("svc", DAY0 + 3600, model=model)
+    r.provider = provider
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (stream,) = costcalc.audit([r]).streams
+    assert stream.actual_cost is not None, stream.reason
+    table = costcalc.load_price_table()
+    assert table.find(stream.model)[0].provider == priced_as
+
+
+def test_otel_provider_names_are_the_tables_providers() -> None:
+    """The audit names a model PROVIDER:MODEL with its recorded provider when the bare name is
+    unknown; OTel's gen_ai.provider.name values are provider names the table knows."""
+    table = costcalc.load_price_table()
+    assert table.find("gcp.vertex_ai:gemini-2.5-flash")[0].provider == "google-vertex"
+    assert table.find("azure.ai.openai:gpt-4o")[0].provider == "azure"
+    assert table.find("aws.bedrock:anthropic.claude-3-haiku-20240307-v1:0")[0].provider == "aws"

@@ -179,28 +179,17 @@ def _read(
 # --- pricing ----------------------------------------------------------------------------------
 
 
-RECORDED_PROVIDERS = {
-    # OpenTelemetry's gen_ai.provider.name values
-    "aws.bedrock": "aws", "gcp.vertex_ai": "google-vertex", "gcp.gemini": "google",
-    "gcp.gen_ai": "google", "azure.ai.openai": "azure", "azure.ai.inference": "azure",
-    "x_ai": "x-ai", "mistral_ai": "mistral",
-    # LiteLLM's provider prefixes (custom_llm_provider, "gemini/gemini-2.5-flash")
-    "gemini": "google", "vertex_ai": "google-vertex", "vertex_ai_beta": "google-vertex",
-    "bedrock": "aws", "together_ai": "together", "xai": "x-ai", "azure_ai": "azure",
-}  # fmt: skip
-"""Provider names as recorded -> the price table's provider ids (where they differ)."""
-
-
 def _resolve(table: PriceTable, model: str, provider: str | None, day: dt.date) -> str:
-    """The name under which the table knows a recorded model: as recorded, else with its
-    provider in front (``PROVIDER:MODEL``), else without a LiteLLM provider prefix
-    (``gemini/gemini-2.5-flash``), alone or as that provider's."""
+    """The name under which the table knows a recorded model: as recorded (a LiteLLM prefix,
+    ``gemini/gemini-2.5-flash``, is a provider the table knows by that name too), else with
+    its provider in front (``PROVIDER:MODEL``), else without the part before a slash
+    (``models/gemini-2.5-flash``)."""
     names = [model]
     if provider and ":" not in model:
-        names.append(f"{RECORDED_PROVIDERS.get(provider, provider)}:{model}")
-    prefix, slash, rest = model.partition("/")
-    if slash and rest:
-        names += [rest, f"{RECORDED_PROVIDERS.get(prefix, prefix)}:{rest}"]
+        names.append(f"{provider}:{model}")
+    rest = model.partition("/")[2]
+    if rest:
+        names.append(rest)
     first: CostcalcError | None = None
     for name in names:
         try:

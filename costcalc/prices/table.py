@@ -33,8 +33,18 @@ if TYPE_CHECKING:
 # compiles several methods at import, a cost every quote would pay.
 
 
-PROVIDER_ALIASES = {"bedrock": "aws", "vertex": "google-vertex", "vertex_ai": "google-vertex"}
-"""Provider names people write for genai-prices' ids (``bedrock:anthropic.claude-...``)."""
+PROVIDER_ALIASES = {
+    "bedrock": "aws", "vertex": "google-vertex", "vertex_ai": "google-vertex",
+    # LiteLLM's provider prefixes and custom_llm_provider ("gemini/gemini-2.5-flash")
+    "gemini": "google", "vertex_ai_beta": "google-vertex", "together_ai": "together",
+    "xai": "x-ai", "azure_ai": "azure",
+    # OpenTelemetry's gen_ai.provider.name values, as recorded traffic names its provider
+    "aws.bedrock": "aws", "gcp.vertex_ai": "google-vertex", "gcp.gemini": "google",
+    "gcp.gen_ai": "google", "azure.ai.openai": "azure", "azure.ai.inference": "azure",
+    "x_ai": "x-ai", "mistral_ai": "mistral",
+}  # fmt: skip
+"""Provider names people and tools write for genai-prices' ids (``bedrock:anthropic.claude-...``,
+``gemini/gemini-2.5-flash``); a name that is a provider's own id is never taken for another."""
 
 
 class Rate(NamedTuple):
@@ -351,13 +361,15 @@ class PriceTable:
         catalog = self.catalog
         known = {*self.providers, *(catalog.providers if catalog is not None else ())}
         prefix = key.partition(":")[0]
-        colon = ":" in key and (prefix in known or "." not in prefix)
-        if colon or ("/" in key and key.partition("/")[0] in known):
+        named = {*known, *PROVIDER_ALIASES}
+        colon = ":" in key and (prefix in named or "." not in prefix)
+        if colon or ("/" in key and key.partition("/")[0] in named):
             # PROVIDER:MODEL, or the older provider/model (openrouter's ids hold a slash:
             # openrouter:openai/gpt-4o); a bare Bedrock id (anthropic.claude-...-v2:0) holds a
             # colon too, after a dotted name that is no provider's
             provider, _, model = key.partition(":" if colon else "/")
-            provider = PROVIDER_ALIASES.get(provider, provider)
+            if provider not in known:
+                provider = PROVIDER_ALIASES.get(provider, provider)
             hit = self._index.get(model)
             if hit is not None and hit[0] == provider:
                 return self.providers[provider], self.providers[provider].models[hit[1]]
