@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, TypeGuard
 
 from costcalc.errors import printable
 from costcalc.units import count_of
+from costcalc.workload import MAX_TOKENS_PER_REQUEST
 
 FORMATS = ("otlp", "openai-usage", "litellm")
 """The formats ``read_usage`` reads, as ``input_format=`` names them."""
@@ -159,11 +160,6 @@ def time_problem(start: float | None, end: float | None) -> str | None:
     return None
 
 
-MAX_REQUEST_TOKENS = 10**8
-"""The most tokens one request may bill, as a costcalc.yaml workload and ``batch reconcile``
-take them (``costcalc.workload.MAX_TOKENS_PER_REQUEST``)."""
-
-
 def record_problem(rec: UsageRecord) -> str | None:
     """Why a read record cannot be audited, or None: text no JSON writer can write (a lone
     surrogate, which ``json.loads`` lets through), tokens without a request, more tokens a
@@ -178,10 +174,10 @@ def record_problem(rec: UsageRecord) -> str | None:
     tokens = rec.input_tokens + rec.output_tokens
     if rec.requests <= 0:
         return "tokens recorded for no request (a request count of 0)" if tokens else ""
-    if max(rec.input_tokens, rec.output_tokens) > MAX_REQUEST_TOKENS * rec.requests:
+    if max(rec.input_tokens, rec.output_tokens) > MAX_TOKENS_PER_REQUEST * rec.requests:
         return (
             f"{tokens:,} tokens over {count_of(rec.requests, 'request')}: more a request than any "
-            f"model takes ({MAX_REQUEST_TOKENS:,})"
+            f"model takes ({MAX_TOKENS_PER_REQUEST:,})"
         )
     return None
 
