@@ -191,6 +191,82 @@ def test_a_failing_disk_under_out_is_exit_3(
     assert report.read_text() == "the earlier report\n" and temps(tmp_path) == []
 
 
+SPANS = str(Path(__file__).parent.parent / "examples" / "spans.jsonl.gz")
+
+
+@pytest.mark.parametrize("step", ["mkstemp", "fsync", "replace"])
+@pytest.mark.parametrize(
+    ("code", "reason"), FAILURES, ids=[errno.errorcode[c] for c, _ in FAILURES]
+)
+def test_an_audit_config_on_a_failing_disk_is_exit_3_and_keeps_the_earlier_one(
+    run_cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+    reason: str,
+    step: str,
+) -> None:
+    config = tmp_path / "costcalc.yaml"
+    config.write_text("the earlier config\n")
+    monkeypatch.setattr(tempfile if step == "mkstemp" else os, step, _failing(code))
+    result = run_cli("audit", SPANS, "--write-config", str(config), "--force")
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr.splitlines()[-1] == f"costcalc: error: {config}: cannot write: {reason}"
+    assert config.read_text() == "the earlier config\n" and temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "symlink", "folder"])
+def test_an_audit_config_path_that_is_no_regular_file_is_refused(
+    run_cli: RunCli, tmp_path: Path, kind: str
+) -> None:
+    """Refused before the records are read, with --force too; nothing there is replaced."""
+    target = tmp_path / "costcalc.yaml"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "device":
+        try:
+            os.mknod(target, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # like /dev/null
+        except PermissionError:
+            pytest.skip("making a device node needs root")
+    elif kind == "symlink":
+        (tmp_path / "elsewhere.yaml").write_text("kept\n")
+        target.symlink_to(tmp_path / "elsewhere.yaml")
+    else:
+        target.mkdir()
+    before = snapshot(tmp_path)
+    result = run_cli("audit", SPANS, "--write-config", str(target), "--force")
+    assert_one_line_error(result, f"{target}: is a")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_an_audit_killed_while_it_writes_its_config_keeps_the_earlier_one(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """The config is written whole or not at all: killed in its write (held there by a
+    slow fsync), the earlier file is intact, whatever the signal."""
+    config = tmp_path / "costcalc.yaml"
+    config.write_text("the earlier config\n")
+    slow = (
+        "import os, sys, time\n"
+        "real = os.fsync\n"
+        "def slow(fd):\n"
+        "    print('writing', flush=True); time.sleep(30); real(fd)\n"
+        "os.fsync = slow\n"
+        "from costcalc.cli import cli\n"
+        "cli.main(sys.argv[1:], prog_name='costcalc')\n"
+    )
+    args = ["audit", SPANS, "--write-config", str(config), "--force"]
+    with subprocess.Popen(
+        [sys.executable, "-c", slow, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"writing\n"
+        proc.send_signal(sig)
+        proc.wait(timeout=TIMEOUT_S)
+    assert config.read_text() == "the earlier config\n"
+
+
 @pytest.mark.parametrize("step", ["mkstemp", "fsync", "replace"])
 def test_a_batch_build_on_a_full_disk_is_exit_3_and_keeps_the_earlier_build(
     run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
