@@ -248,12 +248,37 @@ def finish(bench: str, rows: Sequence[Row | Result], report: str | None) -> None
         Path(report).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 
 
+def installed() -> str:
+    """How the costcalc these benchmarks run is installed, for the report's first line. An
+    editable install, or one run with PYTHONDONTWRITEBYTECODE set, compiles costcalc's
+    sources at every start (about 50 ms on this machine's cores), which a user's
+    ``pip install costcalc`` never does: start-up rows measured so are slower than users see.
+    bench/run_all.py runs them from a venv of its own, installed from this tree as users
+    install it."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("costcalc")
+    except metadata.PackageNotFoundError:
+        return "costcalc not installed next to this Python"
+    direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    editable = direct.get("dir_info", {}).get("editable", False)
+    package = Path(str(dist.locate_file("costcalc")))
+    pyc = package / "__pycache__" / f"cli.{sys.implementation.cache_tag}.pyc"
+    how = "an editable install" if editable else "installed from a wheel"
+    if pyc.exists():
+        how += ", bytecode compiled"
+    else:
+        how += ", WITHOUT compiled bytecode: start-up rows are slower than users see"
+    return f"costcalc {dist.version}, {how}"
+
+
 def machine() -> str:
-    """The date/machine line every report starts with."""
+    """The date/machine line every report starts with, and how costcalc is installed."""
     info = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
     cpu = next((ln.split(":")[1].strip() for ln in info if ln.startswith("model name")), "?")
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (
         f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} CPUs ({usable} usable), {cpu}; "
-        f"python {platform.python_version()} on {platform.platform()}"
+        f"python {platform.python_version()} on {platform.platform()}; {installed()}"
     )
