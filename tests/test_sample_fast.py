@@ -11,6 +11,9 @@ import random
 import statistics
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from costcalc import count_file
 from costcalc.tokens import sample as sample_module
 
@@ -66,10 +69,10 @@ def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch)
         found.append(offset)
         return real_at(self, offset)
 
-    def spy(f, start, raw, spec, plan):  # type: ignore[no-untyped-def]
+    def spy(f, start, raw, *rest):  # type: ignore[no-untyped-def]
         tokenized.append(raw)
         assert raw.endswith(b"\n") and raw.count(b"\n") == 1  # one whole line
-        return real_tokens(f, start, raw, spec, plan)
+        return real_tokens(f, start, raw, *rest)
 
     monkeypatch.setattr(sample_module._MappedFile, "line_at", line_at)
     monkeypatch.setattr(sample_module, "_line_tokens", spy)
@@ -78,6 +81,44 @@ def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch)
     assert a.sample is not None and a.sample.size == 100
     assert a.sample.data_bytes == path.stat().st_size
     assert count_file(path, sample=100, seed=3) == a  # --seed draws the same sample
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(st.integers(min_value=0, max_value=3 * sample_module._NEAR), max_size=12),
+    last_newline=st.booleans(),
+    bom=st.booleans(),
+)
+def test_the_line_at_an_offset_is_the_whole_line_that_holds_it(
+    lines: list[int], last_newline: bool, bom: bool
+) -> None:
+    """Whatever the lines' lengths (shorter or longer than the bytes read around an offset),
+    at the start or end of the data, with or without a final newline or a BOM: the line
+    found at each offset is the one a plain split gives, with its bytes."""
+    import os
+    import tempfile
+
+    body = b"\n".join(b"x" * n for n in lines) + (b"\n" if last_newline and lines else b"")
+    if not body:
+        return
+    head = b"\xef\xbb\xbf" if bom else b""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lines.txt"
+        path.write_bytes(head + body)
+        data = sample_module._Pread(os.open(path, os.O_RDONLY))
+        try:
+            f = sample_module._MappedFile(None, data, len(head))  # type: ignore[arg-type]
+            spans, at = [], len(head)
+            for n in lines:
+                end = min(at + n + 1, len(head) + len(body))
+                spans.append((at, end))
+                at = end
+            for start, end in spans:
+                for offset in {start, (start + end) // 2, end - 1}:
+                    if start <= offset < end:
+                        assert f.line_at(offset) == (start, end, (head + body)[start:end])
+        finally:
+            data.close()
 
 
 def test_a_small_file_for_the_sample_is_counted_exactly(tmp_path: Path) -> None:

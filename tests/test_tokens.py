@@ -87,6 +87,17 @@ def test_counts_equal_tiktokens_own(
         assert ours.special_tokens_set == ref.special_tokens_set
 
 
+@pytest.mark.parametrize("name", ["o200k_base", "cl100k_base"])
+def test_shipped_ranks_equal_tiktokens_loader(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """costcalc numbers the shipped file's tokens by line (its ranks are 0, 1, 2, ...):
+    the same ranks tiktoken's own loader parses from it."""
+    from costcalc.tokens.encodings import ENCODINGS, _read_ranks
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # read directly, cache nothing
+    theirs = _TIKTOKEN_LOAD(str(encoding_path(name)), expected_hash=ENCODINGS[name].sha256)
+    assert _read_ranks(ENCODINGS[name]) == theirs
+
+
 def test_special_token_text_counts_as_ordinary_text() -> None:
     assert count_tokens("<|endoftext|>") == len(
         get_encoding("o200k_base").encode_ordinary("<|endoftext|>")

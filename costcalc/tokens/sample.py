@@ -11,7 +11,7 @@ import random
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from costcalc.errors import EMPTY_PROMPT, FieldError, InputFileError, RequestError
@@ -219,13 +219,17 @@ class _Pread:
 
 @dataclass
 class _MappedFile:
-    """A mapped file of one request per line, read only where a sampled offset lands."""
+    """A file of one request per line, read only where a sampled offset lands."""
 
     source: Source
     data: _Pread
     start: int
     """Offset of the first request byte (after a BOM and a CSV header)."""
     header: list[str] | None = None
+    delimiter: str = ","
+    """A CSV's field separator (a tab for .tsv)."""
+    columns: dict[str, int] = field(default_factory=dict)
+    """A CSV's column index by name, of the columns the count reads."""
 
     @property
     def nbytes(self) -> int:
@@ -244,9 +248,21 @@ class _MappedFile:
             + 1
         )
 
-    def line_at(self, offset: int) -> tuple[int, int]:
-        """(start, end) of the line holding byte ``offset`` (``end`` past its newline)."""
+    def line_at(self, offset: int) -> tuple[int, int, bytes]:
+        """(start, end, bytes) of the line holding byte ``offset`` (``end`` past its newline).
+
+        One read of the bytes around the offset finds most lines whole (a pread each: the
+        sample's cost is its reads); a longer line is looked for outwards."""
         data = self.data
+        lo = max(self.start, offset - _NEAR)
+        near = data[lo : offset + _NEAR]
+        at = offset - lo
+        before = near.rfind(b"\n", 0, at)
+        after = near.find(b"\n", at)
+        if (before >= 0 or lo == self.start) and (after >= 0 or lo + len(near) == len(data)):
+            first = before + 1  # 0 when the line starts the data
+            last = after + 1 if after >= 0 else len(near)
+            return lo + first, lo + last, near[first:last]
         floor = max(self.start, offset - MAX_REQUEST_BYTES - 1)
         start = data.rfind(b"\n", floor, offset) + 1
         if start == 0:
@@ -257,8 +273,14 @@ class _MappedFile:
         if end < 0:
             if start + MAX_REQUEST_BYTES < len(data):
                 raise InputFileError(self.source.name, TOO_LARGE, self.line_number(start))
-            return start, len(data)
-        return start, end + 1
+            end = len(data)
+        else:
+            end += 1
+        return start, end, data[start:end]
+
+
+_NEAR = 2048
+"""Bytes read either side of a sampled offset: most requests' lines fit."""
 
 
 def _open_mapped(
@@ -299,17 +321,23 @@ def _open_one(source: Source, plan: CsvPlan) -> _MappedFile | str | None:
     if source.format == "csv":
         end = data.find(b"\n", start, start + MAX_REQUEST_BYTES)
         first = data[start : end + 1 if end >= 0 else size]
-        header = _csv_line(first, source, "strict")
+        header = _csv_line(first, _delimiter(source), "strict")
         needed = [plan.column] if plan.column else []
         needed += template_fields(plan.template) if plan.template else []
         if not header or any(header.count(n) != 1 for n in needed):
             data.close()  # the full read says what is wrong, or reads rows that span lines
             return _QUOTED_NEWLINES if header is None else None
         start += len(first)
-    return _MappedFile(source, data, start, header)
+        columns = {name: header.index(name) for name in needed}
+        return _MappedFile(source, data, start, header, _delimiter(source), columns)
+    return _MappedFile(source, data, start)
 
 
-def _csv_line(raw: bytes, source: Source, errors: Errors) -> list[str] | None:
+def _delimiter(source: Source) -> str:
+    return "\t" if _is_tsv(source.name) else ","
+
+
+def _csv_line(raw: bytes, delimiter: str, errors: Errors) -> list[str] | None:
     """The fields of one physical CSV line, or None if it may be part of a row that spans
     lines: an odd number of quotes (a quoted field opens or closes on another line) or a line
     the reader refuses."""
@@ -317,9 +345,7 @@ def _csv_line(raw: bytes, source: Source, errors: Errors) -> list[str] | None:
         return None
     try:
         text = _decode_line(raw, errors)
-        rows = list(
-            csv.reader([text], delimiter="\t" if _is_tsv(source.name) else ",", strict=True)
-        )
+        rows = list(csv.reader([text], delimiter=delimiter, strict=True))
     except (csv.Error, RequestError):
         return None
     return rows[0] if rows else []
@@ -349,17 +375,19 @@ def _seek_sample(
     if size >= ends[-1]:  # at least as many offsets as bytes, so as lines: all of them
         return "all"
     lines: Counter[tuple[int, int, int]] = Counter()
+    raws: dict[tuple[int, int, int], bytes] = {}
     for offset in sorted(rng.randrange(ends[-1]) for _ in range(size)):
         k = bisect.bisect_right(ends, offset)
         f = files[k]
-        start, end = f.line_at(f.start + offset - (ends[k] - f.nbytes))
+        start, end, raw = f.line_at(f.start + offset - (ends[k] - f.nbytes))
         lines[(k, start, end)] += 1
+        raws[(k, start, end)] = raw
     if 2 * sum(end - start for _, start, end in lines) >= ends[-1]:
         return "all"
     drawn: list[_Drawn] = []
+    encode = get_encoding(spec.encoding).encode_ordinary
     for (k, start, end), hits in lines.items():
-        f = files[k]
-        counted = _line_tokens(f, start, f.data[start:end], spec, plan)
+        counted = _line_tokens(files[k], start, raws[(k, start, end)], spec, plan, encode)
         if counted is None:
             return None
         drawn.append(_Drawn(*counted, end - start, hits))
@@ -367,23 +395,26 @@ def _seek_sample(
 
 
 def _line_tokens(
-    f: _MappedFile, start: int, raw: bytes, spec: CountSpec, plan: CsvPlan
+    f: _MappedFile,
+    start: int,
+    raw: bytes,
+    spec: CountSpec,
+    plan: CsvPlan,
+    encode: Callable[[str], list[int]],
 ) -> tuple[int | None, bool] | None:
     """(raw tokens or None for a blank line, counted as chat) of one line; None for a CSV
     line that may not be a whole row."""
     source = f.source
     if f.header is not None:
-        row = _csv_line(raw, source, spec.errors)
+        row = _csv_line(raw, f.delimiter, spec.errors)
         if row is None or (row and len(row) != len(f.header)):
             return None
         if not row:
             return None, False
-        index = {name: i for i, name in enumerate(f.header)}
         if plan.template:
-            names = template_fields(plan.template)
-            text = plan.template.format_map({n: row[index[n]] for n in names})
+            text = plan.template.format_map({n: row[i] for n, i in f.columns.items()})
         else:
-            text = row[index[str(plan.column)]]
+            text = row[f.columns[str(plan.column)]]
     elif source.format == "lines":
         if not raw.strip():
             return None, False
@@ -400,8 +431,7 @@ def _line_tokens(
         return next(part.hist.elements()), part.chat
     if spec.prompt_overhead and blank(text):
         raise InputFileError(source.name, EMPTY_PROMPT, f.line_number(start))
-    raw_tokens = len(get_encoding(spec.encoding).encode_ordinary(text)) + spec.prompt_overhead
-    return raw_tokens, bool(spec.prompt_overhead)
+    return len(encode(text)) + spec.prompt_overhead, bool(spec.prompt_overhead)
 
 
 def _records(
