@@ -411,7 +411,7 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
         return None
     if not part and not part.is_signed() and whole > 0:  # nothing saved: what the sum makes
         return NO_CHANGE
-    return (part / whole * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return (part / whole * 100).quantize(TENTH, ROUND_HALF_UP)
 
 
 def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> Quote:

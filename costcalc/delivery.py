@@ -9,14 +9,13 @@ batch     Batch API prices; results arrive when the batch is done: typically the
 flex      flex prices (OpenAI: Batch rates) on models that sell it; slower requests.
 priority  priority prices on models that sell it; same speed figures as standard here.
 
-Synchronous modes finish the workload as fast as the rate limits (tokens and requests per
-minute) and the concurrency allow. Speeds are estimates from the price table.
+How long each takes is timing.py's: synchronous modes finish the workload as fast as the rate
+limits (tokens and requests per minute) and the concurrency allow.
 """
 
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from operator import itemgetter
 from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
 
@@ -34,6 +33,8 @@ from costcalc.prices import (
     RateLimit,
     Speed,
 )
+from costcalc.timing import HOUR as HOUR  # kept importable here
+from costcalc.timing import Times, batch_time, sync_time
 from costcalc.units import count_of as count_of  # written quantities, kept importable here
 from costcalc.units import duration as duration
 from costcalc.workload import DeliveryMode, Workload
@@ -50,8 +51,6 @@ FAST_TIMES = (
     "fast mode's times are standard's: it generates faster, by a factor no source read gives "
     "(an upper bound)"
 )
-HOUR = Decimal(3600)
-MINUTE = Decimal(60)
 
 Seconds = Annotated[Decimal, PlainSerializer(lambda v: float(round(v, 3)), return_type=float)]
 """A duration in seconds: exact inside, a number with 3 decimals in JSON."""
@@ -189,6 +188,15 @@ class Job(NamedTuple):
 
 
 ZERO = Decimal(0)
+TOKEN_FIELDS = (
+    "input_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "output_tokens_billed_after_cancel",
+    "output_tokens_saved_by_cancel",
+)
+"""ModeQuote's token fields, in order (``Billing.tokens``)."""
 NO_COST = Decimal("0.00")
 """What ``per_million`` makes of no tokens (give or take the sign of zero)."""
 
@@ -342,7 +350,7 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
         out.append(fields)
         times: Times | None
         if mode == "batch":
-            times = _batch_time(job)
+            times = batch_time(job)
             if times is None:
                 continue
             fields["time_to_first_token_s"] = times.first
@@ -352,7 +360,7 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
             if key in timed:
                 times = timed[key]
             else:
-                times = timed[key] = _sync_time(job, key[0], fields["output_tokens"])
+                times = timed[key] = sync_time(job, key[0], fields["output_tokens"])
             if times is None:
                 continue
             # a stream's first token as soon as it is written; request's comes with the last
@@ -424,26 +432,24 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[s
     cost_in = cost_cached = cost_write = cost_out = ZERO
     used: dict[str, Decimal] = {}
     assumed: list[str] = []
-    if len(splits) == 1:  # all requests alike: the words are the tariff's, worked out once
+    if len(splits) == 1:  # all requests alike: everything but the figures worked out once
         s = splits[0]
-        t = tariff(job.priced, price_mode, s.tier_input)
-        if not isinstance(t, Tariff):
-            return t.reason
-        billed = s.streamed if cancels else s.billed
-        words = _words(job, t, s.billed, write_component)
-        costs = component_costs(billed, t.usd)
-        cost_in = costs.get("input", NO_COST)
-        cost_cached = costs.get("cached_input", NO_COST)
-        cost_write = costs.get(write_component, NO_COST)
-        cost_out = costs.get("output", NO_COST)
-        return _priced(
-            price_mode,
-            (cost_in, cost_cached, cost_write, cost_out),
-            billing.streamed if cancels else billing.tokens,
-            dict(words[0]),
-            list(words[1]),
-            list(words[2]),
-        )
+        shape = _shape(job, price_mode, s, write_component)
+        if isinstance(shape, str):
+            return shape
+        usd, template = shape
+        costs = component_costs(s.streamed if cancels else s.billed, usd)
+        fields = template.copy()
+        cost_in = fields["input_cost"] = costs.get("input", NO_COST)
+        cost_cached = fields["cached_input_cost"] = costs.get("cached_input", NO_COST)
+        cost_write = fields["cache_write_cost"] = costs.get(write_component, NO_COST)
+        cost_out = fields["output_cost"] = costs.get("output", NO_COST)
+        fields["cost"] = ZERO + cost_in + cost_cached + cost_write + cost_out
+        fields.update(billing.streamed if cancels else billing.tokens)
+        fields["rates"] = dict(template["rates"])
+        fields["assumed"] = list(template["assumed"])
+        fields["notes"] = list(template["notes"])
+        return fields
     for s in splits:
         t = tariff(job.priced, price_mode, s.tier_input)
         if not isinstance(t, Tariff):  # the first group that cannot be sold it says why
@@ -483,6 +489,30 @@ def _cost(job: Job, price_mode: Mode, cancels: bool, billing: Billing) -> dict[s
         list(dict.fromkeys(assumed)) if assumed else [],
         list(dict.fromkeys(notes)) if notes else [],
     )
+
+
+def _shape(
+    job: Job, price_mode: Mode, s: Split, write_component: str
+) -> tuple[Mapping[str, Decimal], dict[str, Any]] | str:
+    """What ``price_mode`` makes of requests all billed alike, but the figures: its prices
+    by component and a ModeQuote's fields (rates used, assumed, notes; costs, tokens, times
+    and savings to fill in), or why it cannot be sold. The same for every quote of the model
+    and day with the same components billed in the same band: worked out once (callers copy
+    the template and its lists)."""
+    prices = job.priced.prices
+    band = prices.band(s.tier_input) if prices.period.tiers else 0
+    key = ("shape", price_mode, band, tuple(s.billed), write_component)
+    found: tuple[Mapping[str, Decimal], dict[str, Any]] | str | None = job.priced.memo.get(key)
+    if found is None:
+        t = tariff(job.priced, price_mode, s.tier_input)
+        if not isinstance(t, Tariff):
+            found = t.reason
+        else:
+            used, assumed, notes = _words(job, t, s.billed, write_component)
+            tokens = dict.fromkeys(TOKEN_FIELDS, ZERO)  # in place, to be filled in
+            found = (t.usd, _priced(price_mode, (NO_COST,) * 4, tokens, used, assumed, notes))
+        job.priced.memo[key] = found
+    return found
 
 
 def _priced(
@@ -594,91 +624,6 @@ def _unavailable(job: Job, mode: DeliveryMode, price_mode: Mode, reason: str) ->
 def _count(requests: Decimal) -> str:
     """A number of requests: whole, or to one decimal when scaled from a sample."""
     return f"{requests:,.0f}" if requests == requests.to_integral_value() else f"{requests:,.1f}"
-
-
-class Times(NamedTuple):
-    """How long a mode takes: ModeQuote's time fields."""
-
-    first: Decimal
-    """A stream's first token (batch: the typical turnaround)."""
-    one: Decimal
-    """One request, from sending to the last token (batch: the typical turnaround)."""
-    wait: Decimal
-    worst: Decimal
-    limited_by: str
-
-
-def _sync_time(job: Job, flex: bool, total_out: Decimal) -> Times | None:
-    """A synchronous mode's times (none when the provider has no speed figures), at flex's
-    speed or standard's, for ``total_out`` output tokens."""
-    if job.speed is None:  # no figures for the provider: times not known
-        return None
-    ttft = job.speed.time_to_first_token_s
-    tps = job.speed.output_tokens_per_s
-    if flex:
-        factor = job.provider.flex.latency_factor  # type: ignore[union-attr]
-        ttft, tps = ttft * factor, tps / factor
-    one = ttft + job.output_tokens / tps
-    wall, limited_by = _sync_wall(job, one, total_out)
-    return Times(ttft, one, wall, wall, limited_by)
-
-
-def _sync_wall(job: Job, one: Decimal, total_out: Decimal) -> tuple[Decimal, str]:
-    """Wall time of the whole workload for a synchronous mode, and what sets it; ``total_out``
-    is the output generated (cancelled streams stop early, so they count less)."""
-    w, lim = job.workload, job.limits
-    n = Decimal(job.requests)
-    bounds: list[tuple[Decimal, str]] = [(one, "one request's time")]
-    if w.rate_limited and lim is not None:
-        total_in = n * job.input_tokens
-        if not job.cache_reads_count:
-            total_in -= total_in * w.cached_share
-        if lim.output_tokens_per_minute is not None:
-            bounds.append((total_in / lim.tokens_per_minute * MINUTE, "input tokens per minute"))
-            bounds.append(
-                (total_out / lim.output_tokens_per_minute * MINUTE, "output tokens per minute")
-            )
-        else:
-            bounds.append(
-                ((total_in + total_out) / lim.tokens_per_minute * MINUTE, "tokens per minute")
-            )
-        bounds.append((n / lim.requests_per_minute * MINUTE, "requests per minute"))
-    if w.concurrency is not None:
-        bounds.append((n * one / w.concurrency, f"concurrency of {w.concurrency:,}"))
-    wall, why = max(bounds, key=itemgetter(0))
-    if why != "one request's time" and w.rate_limited:
-        why = f"{why} ({job.tier})"
-    return wall, why
-
-
-def _batch_time(job: Job) -> Times | None:
-    """Batch's times: the turnaround and window, per wave of the queue."""
-    rule = job.provider.batch
-    if rule is None or rule.completion_window_hours is None:
-        return None  # batch prices published, but nothing says how long a batch takes
-    window = rule.completion_window_hours * HOUR
-    # no typical turnaround published: the window is all that is known
-    typical = rule.typical_turnaround_hours * HOUR if rule.typical_turnaround_hours else window
-    waves, limited_by = 1, "completion window"
-    if job.workload.rate_limited and job.limits is not None:
-        total_in = Decimal(job.requests) * job.input_tokens
-        if job.limits.batch_queue_tokens:
-            by_tokens = math.ceil(total_in / job.limits.batch_queue_tokens)
-            if by_tokens > waves:
-                waves = by_tokens
-                limited_by = (
-                    f"batch queue of {job.limits.batch_queue_tokens:,} input tokens "
-                    f"({job.tier}): {waves:,} batches one after another"
-                )
-        if job.limits.batch_queue_requests:
-            by_requests = math.ceil(job.requests / job.limits.batch_queue_requests)
-            if by_requests > waves:
-                waves = by_requests
-                limited_by = (
-                    f"batch queue of {job.limits.batch_queue_requests:,} requests "
-                    f"({job.tier}): {waves:,} batches one after another"
-                )
-    return Times(typical, typical, typical * waves, window * waves, limited_by)
 
 
 _UNPRICED: dict[str, Any] = {

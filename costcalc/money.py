@@ -37,11 +37,13 @@ def usd(value: Decimal, places: int = 2) -> str:
     """Human text: $15,000.00. Rounds half up to ``places`` (cents by default); an amount
     below a cent keeps two significant digits ($0.000035) rather than showing $0.00."""
     rounded = value.quantize(_step(places), ROUND_HALF_UP)
-    if rounded == 0 and value != 0:
+    if not rounded and value:
         places = min(10, 1 - value.adjusted())
         rounded = value.quantize(_step(places), ROUND_HALF_UP)
-    sign = "-" if rounded < 0 else ""
-    return f"{sign}${abs(rounded):,.{places}f}"
+    # quantized, its digits are the ones to write: ",f" writes them as they are
+    if rounded < 0:
+        return f"-${-rounded:,f}"
+    return f"${rounded.copy_abs():,f}"  # -0.00 reads $0.00
 
 
 def _step(places: int) -> Decimal:

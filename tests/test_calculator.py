@@ -724,3 +724,27 @@ def test_without_request_the_first_mode_compared_is_the_baseline_and_deadlines_a
     assert late.recommendation.meets_deadline is False
     kept = q(model="gpt-4o", requests=10, input_tokens=100, output_tokens=10, deadline="2d")
     assert kept.recommendation.meets_deadline is True
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    value=st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**12), max_value=10**12),
+    places=st.integers(min_value=0, max_value=10),
+)
+def test_usd_writes_the_rounded_amount_with_thousands_and_its_sign(
+    value: Decimal, places: int
+) -> None:
+    """usd() rounds half up to ``places`` (an amount below the step keeps two significant
+    digits) and writes $1,234.50 / -$0.40: what Python's own ",.Nf" makes of the rounded
+    amount, the sign before the dollar, and no minus on a zero."""
+    from decimal import ROUND_HALF_UP
+
+    from costcalc.money import usd
+
+    shown = places
+    rounded = value.quantize(Decimal(1).scaleb(-shown), ROUND_HALF_UP)
+    if rounded == 0 and value != 0:
+        shown = min(10, 1 - value.adjusted())
+        rounded = value.quantize(Decimal(1).scaleb(-shown), ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    assert usd(value, places) == f"{sign}${abs(rounded):,.{shown}f}"
