@@ -458,6 +458,8 @@ class _About(NamedTuple):
     batch: dict[str, str]
     """The batch line for each ``batch_wait`` (none: no Batch API)."""
     flex: str | None
+    no_limits: str
+    """The line a quote without rate limits says."""
 
 
 def _about(job: Job) -> _About:
@@ -527,7 +529,10 @@ def _about(job: Job) -> _About:
         "price_source": p.period.source,
         "price_origin": p.period.origin,
     }
-    about = job.priced.memo["assumptions"] = _About(fields, head, speed_line, batch, flex_line)
+    no_limits = f"rate limits: none known for {p.provider.name} (give your own to apply them)"
+    about = job.priced.memo["assumptions"] = _About(
+        fields, head, speed_line, batch, flex_line, no_limits
+    )
     return about
 
 
@@ -549,7 +554,7 @@ def _limits_line(tier: str, lim: RateLimit, uncounted: bool) -> str:
 
 
 def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> list[str]:
-    p, lim = job.prices, job.limits
+    lim = job.limits
     about = _about(job)
     out = list(about.head)
     if measured:
@@ -561,7 +566,7 @@ def _assumptions(w: Workload, job: Job, measured: str | None, modes: list[ModeQu
         )
     out.append(about.speed)
     if lim is None:
-        out.append(f"rate limits: none known for {p.provider.name} (give your own to apply them)")
+        out.append(about.no_limits)
     elif w.rate_limited:
         uncounted = bool(w.cached_share) and not job.cache_reads_count
         tiers = job.priced.rate_limits

@@ -54,8 +54,9 @@ def recommend(q: Quote) -> Recommendation:
     basis = q.batch_wait
     base = q.mode(q.baseline)
     assert base.cost is not None
-    if [m for m in available if m.wait_s is None]:
-        return _untimed(q, available)
+    for m in available:
+        if m.wait_s is None:
+            return _untimed(q, available)
     slower = [
         m
         for m in available
@@ -156,13 +157,23 @@ def recommend(q: Quote) -> Recommendation:
 def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
     """The verdict when how long the modes take is not known (no speed or rate-limit figures
     for the provider): the cheapest, and the deadline and value of time left unjudged."""
-    best = min(available, key=lambda m: (m.cost, _background(q, m)))
+    unwatched = q.source in UNWATCHED  # the tie-break of _background
+    best = min(available, key=lambda m: (m.cost, unwatched and m.mode == "stream"))
     reason = (
         f"{best.mode} costs least ({usd(best.cost or Decimal(0))}); how long each mode takes "
         f"is not known for {q.provider} (no speed or rate-limit figures), so "
         + ("the deadline is not judged" if q.deadline_s is not None else "no wait is weighed")
     )
-    return construct(Recommendation, {"mode": best.mode, "reason": reason})
+    return adopt(
+        Recommendation,
+        {
+            "mode": best.mode,
+            "reason": reason,
+            "break_even_usd_per_hour": None,
+            "break_even_mode": None,
+            "meets_deadline": None,
+        },
+    )
 
 
 def _background(q: Quote, m: ModeQuote) -> int:
