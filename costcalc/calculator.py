@@ -30,7 +30,7 @@ from costcalc.delivery import (
 )
 from costcalc.errors import UsageError, arg, require_count, require_type
 from costcalc.money import MoneyOut, per_hour_rate
-from costcalc.prices import ModelPrices, PriceTable, RateLimit, load_price_table
+from costcalc.prices import ModelPrices, PricedModel, PriceTable, RateLimit, load_price_table
 from costcalc.prices.schema import Model
 from costcalc.results import RESULT_CONFIG, adopt, render_result, to_json
 from costcalc.units import today
@@ -161,7 +161,7 @@ def resolve(
     priced = table.priced(workload.model, workload.as_of)
     prices = priced.prices
     model = prices.model
-    _warn_if_retired(model, prices.on)
+    _warn_if_retired(priced)
     if workload.as_of is not None and workload.as_of > today():
         import warnings
 
@@ -239,21 +239,32 @@ def resolve(
     )
 
 
-def _warn_if_retired(model: Model, day: dt.date) -> None:
-    """A model retired by the prices' day (or marked deprecated) is quoted with a warning."""
+def _warn_if_retired(priced: PricedModel) -> None:
+    """A model retired by the prices' day (or marked deprecated) is quoted with a warning
+    (its words worked out once per model and day; the warning given at every quote, as the
+    caller's warning filters decide)."""
+    why: str | None = priced.memo.get("retired", "")
+    if why == "":
+        why = priced.memo["retired"] = _retired(priced.prices.model, priced.prices.on)
+    if why is not None:
+        import warnings
+
+        from costcalc.errors import CostcalcWarning
+
+        warnings.warn(why, CostcalcWarning, stacklevel=3)
+
+
+def _retired(model: Model, day: dt.date) -> str | None:
+    """Why a model retired by ``day`` (or marked deprecated) is; None if it is not."""
     if not model.retired_by(day):
-        return  # retiring later, if ever: `prices show` says when
+        return None  # retiring later, if ever: `prices show` says when
     why = (
         f"{model.id} was retired on {model.deprecated}"
         if model.deprecated is not None
         else f"{model.id} is retired or deprecated"
     )
-    import warnings
-
-    from costcalc.errors import CostcalcWarning
-
     source = f" ({model.deprecation})" if model.deprecation else ""
-    warnings.warn(f"{why}{source}", CostcalcWarning, stacklevel=3)
+    return f"{why}{source}"
 
 
 def _measure(
