@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import finish, result, run
+from _measure import finish, machine, result, run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data" / "audit"
@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--report", metavar="FILE", help="also write the result rows as JSON")
     args = ap.parse_args()
     spans, rounds = (20_000, 2) if args.quick else (args.spans, args.rounds)
+    print(machine())
     path = make_data(spans)
     mb = path.stat().st_size / 2**20
     print(f"{spans:,} spans, {mb:,.0f} MiB: {path}")

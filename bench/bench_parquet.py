@@ -25,14 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from _measure import Row, Run, floor, median_s, peak, peak_anon, run, show
+from _measure import Row, Run, floor, machine, median_s, peak, peak_anon, run, show
 
 DATA = Path(__file__).resolve().parent / "data"
 GEN_VERSION = 1
@@ -116,7 +115,7 @@ def main() -> None:
     if args.quick:
         args.rows, args.repeat = 200_000, 2
     began = time.perf_counter()
-    print(f"cpus: {os.cpu_count()}; python {platform.python_version()} on {platform.platform()}")
+    print(machine())
     path = corpus(args.rows)
     costcalc = str(Path(sys.executable).with_name("costcalc"))
     # one core each: the counts are single-threaded, this keeps the OS from spreading them

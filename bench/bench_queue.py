@@ -27,19 +27,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shlex
 import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import Run, finish, run
+from _measure import Run, finish, machine, run
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -254,11 +251,7 @@ def main() -> None:
     if args.sizes:
         sizes = [int(s) for s in args.sizes.split(",")]
     big, small, pending = (20_000, 1_000, 1_000) if args.quick else (1_000_000, 1_000, 1_000)
-    print(
-        f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-        f"{time.strftime('%Y-%m-%d')}"
-    )
+    print(f"{machine()}; SQLite {sqlite3.sqlite_version}")
     floor = min((run([COSTCALC, "--version"]) for _ in range(3)), key=lambda r: r.seconds)
     bare = min((run([sys.executable, "-c", "pass"]) for _ in range(3)), key=lambda r: r.seconds)
     print(

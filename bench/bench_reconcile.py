@@ -38,7 +38,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import finish, run
+from _measure import finish, machine, run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data" / "reconcile"
@@ -228,6 +228,7 @@ def main() -> None:
     )  # fmt: skip
     args = ap.parse_args()
     sizes, rounds = ([20_000], 2) if args.quick else (args.sizes, args.rounds)
+    print(machine())
     largest = max(sizes)
 
     floor = [run([PY, "-c", "pass"]) for _ in range(3)]
