@@ -369,17 +369,29 @@ def quote(
     table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
     costed = cost_modes(job, workload.modes)
-    base = next(f for f in costed if f["mode"] == workload.baseline)
-    if not base["available"]:
-        raise UsageError(
-            f"baseline {workload.baseline} is not available for {job.prices.model.id}: "
-            f"{base['reason']}; choose another with {arg('baseline')}"
-        )
     wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
     # savings are set against waits only when every available mode's is known
-    timed = all(f[wait] is not None for f in costed if f["available"])
+    base: dict[str, Any] | None = None
+    baseline, timed, waits = workload.baseline, True, []
+    for f in costed:
+        if f["mode"] == baseline:
+            base = f
+        if f["available"]:
+            if f[wait] is None:
+                timed = False
+            waits.append(f[wait])
+    if base is None:  # a workload changed after it was made (its checks ran then)
+        raise UsageError(
+            f"baseline {baseline!r} is not one of the modes compared; add it to the modes or "
+            f"choose another {arg('baseline', both=True)}"
+        )
+    if not base["available"]:
+        raise UsageError(
+            f"baseline {baseline} is not available for {job.prices.model.id}: "
+            f"{base['reason']}; choose another with {arg('baseline')}"
+        )
     if timed:
-        fastest = min(f[wait] for f in costed if f["available"])
+        fastest = min(waits)
         base_wait = base[wait]
     base_cost = base["cost"]
     modes = []

@@ -229,3 +229,25 @@ def test_input_flags_replace_the_files_way_of_giving_input(run_cli: RunCli, tmp_
     )
     assert result.exit_code == 0, result.stderr
     assert [w["requests"] for w in json.loads(result.stdout)["workloads"]] == [1000, 2]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"baseline": "fast"}, "baseline 'fast' is not one of the modes compared"),
+        ({"modes": ["batch"]}, "baseline 'request' is not one of the modes compared"),
+    ],
+)
+def test_a_workload_changed_after_it_was_made_is_refused_by_quote(
+    change: dict[str, object], expected: str
+) -> None:
+    """A Workload checks its baseline against its modes when it is made; one changed after
+    (attributes are assignable) is refused by quote() in words, not a StopIteration."""
+    import costcalc
+    from costcalc.errors import UsageError
+
+    w = costcalc.Workload(model="gpt-4o", requests=10, input_tokens=10, output_tokens=10)
+    for name, value in change.items():
+        setattr(w, name, value)
+    with pytest.raises(UsageError, match=expected):
+        costcalc.quote(w)
