@@ -288,3 +288,16 @@ def test_a_sample_of_parquet_or_compressed_input(tmp_path: Path) -> None:
         if path.suffix != ".parquet":  # Parquet draws rows from its row groups (or not)
             estimates.add(some.tokens)
     assert len(estimates) == 1  # the same lines drawn from each compressed file
+
+
+@pytest.mark.parametrize("row_group_size", [100, 20_000])  # row groups drawn; every row read
+def test_a_parquet_sample_estimates_refused_rows(tmp_path: Path, row_group_size: int) -> None:
+    """Empty texts (refused by the providers) are estimated from a Parquet sample, whether
+    it draws row groups or reads every one."""
+    texts = ["" if i % 4 == 0 else f"row {i} " * (1 + i % 5) for i in range(20_000)]
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"text": texts}), path, row_group_size=row_group_size)
+    truth = costcalc.count_file(path, "gpt-4o", column="text").refused_requests
+    assert truth == 5000
+    got = costcalc.count_file(path, "gpt-4o", column="text", sample=2000, seed=3)
+    assert got.estimate and 0.7 * truth <= got.refused_requests <= 1.3 * truth, got

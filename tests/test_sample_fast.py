@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costcalc import count_file
-from costcalc.tokens import sample as sample_module
+from costcalc.tokens import seek as seek_module
 
 
 def _skewed(path: Path, lines: int = 20_000) -> tuple[int, int]:
@@ -63,7 +63,7 @@ def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch)
     path.write_text("".join(json.dumps({"prompt": f"line {i} " * 5}) + "\n" for i in range(50_000)))
     found: list[int] = []
     tokenized: list[bytes] = []
-    real_at, real_tokens = sample_module._MappedFile.line_at, sample_module._line_tokens
+    real_at, real_tokens = seek_module._MappedFile.line_at, seek_module._line_tokens
 
     def line_at(self, offset):  # type: ignore[no-untyped-def]
         found.append(offset)
@@ -74,8 +74,8 @@ def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch)
         assert raw.endswith(b"\n") and raw.count(b"\n") == 1  # one whole line
         return real_tokens(f, start, raw, *rest)
 
-    monkeypatch.setattr(sample_module._MappedFile, "line_at", line_at)
-    monkeypatch.setattr(sample_module, "_line_tokens", spy)
+    monkeypatch.setattr(seek_module._MappedFile, "line_at", line_at)
+    monkeypatch.setattr(seek_module, "_line_tokens", spy)
     a = count_file(path, sample=100, seed=3)
     assert len(found) == 100 and len(tokenized) == len(set(tokenized)) <= 100
     assert a.sample is not None and a.sample.size == 100
@@ -85,7 +85,7 @@ def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch)
 
 @settings(max_examples=60, deadline=None)
 @given(
-    lines=st.lists(st.integers(min_value=0, max_value=3 * sample_module._NEAR), max_size=12),
+    lines=st.lists(st.integers(min_value=0, max_value=3 * seek_module._NEAR), max_size=12),
     last_newline=st.booleans(),
     bom=st.booleans(),
 )
@@ -105,9 +105,9 @@ def test_the_line_at_an_offset_is_the_whole_line_that_holds_it(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "lines.txt"
         path.write_bytes(head + body)
-        data = sample_module._Pread(os.open(path, os.O_RDONLY))
+        data = seek_module._Pread(os.open(path, os.O_RDONLY))
         try:
-            f = sample_module._MappedFile(None, data, len(head))  # type: ignore[arg-type]
+            f = seek_module._MappedFile(None, data, len(head))  # type: ignore[arg-type]
             spans, at = [], len(head)
             for n in lines:
                 end = min(at + n + 1, len(head) + len(body))
@@ -266,3 +266,55 @@ def test_input_with_a_request_of_no_known_size_keeps_the_sample_mean(tmp_path: P
     got = count_file([doc, text], sample=200, seed=3)
     assert got.estimate and got.sample is not None
     assert not any("regression estimate" in r for r in got.estimate_reasons)
+
+
+def _with_empty_prompts(path: Path, lines: int = 20_000, every: int = 10) -> int:
+    """JSONL whose every ``every``-th request has an empty prompt (refused by providers);
+    returns how many."""
+    body = "".join(
+        json.dumps({"prompt": "" if i % every == 0 else f"hello {i} " * (1 + i % 7)}) + "\n"
+        for i in range(lines)
+    )
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(body.encode()))
+    else:
+        path.write_text(body)
+    return len(range(0, lines, every))
+
+
+def test_a_sample_estimates_the_requests_a_provider_would_refuse(tmp_path: Path) -> None:
+    """The full count says how many requests would be refused (empty prompts); a sample
+    says about how many, read by seeking or in one pass (compressed), and the text says it
+    is an estimate."""
+    from costcalc.render import render
+
+    for name in ("refused.jsonl", "refused.jsonl.gz"):
+        path = tmp_path / name
+        truth = _with_empty_prompts(path)
+        assert count_file(path).refused_requests == truth
+        got = [count_file(path, sample=2000, seed=seed).refused_requests for seed in range(20)]
+        assert all(g > 0 for g in got), got
+        assert abs(statistics.mean(got) - truth) <= 0.15 * truth, (statistics.mean(got), truth)
+        shown = render(count_file(path, sample=2000, seed=1), "table")
+        assert "about " in shown and "estimated from the sample" in shown
+    # none drawn, none said; a sample as large as the file is the exact count
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("".join(json.dumps({"prompt": f"x {i}"}) + "\n" for i in range(20_000)))
+    assert count_file(clean, sample=500, seed=1).refused_requests == 0
+    small = tmp_path / "small.txt"
+    small.write_text("a\n \nb\n")
+    assert (
+        count_file(small, sample=10, seed=1).refused_requests == count_file(small).refused_requests
+    )
+
+
+def test_a_csv_sample_estimates_refused_rows(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "id,text\n"
+        + "".join(f'{i},"{"" if i % 5 == 0 else f"row {i} " * 3}"\n' for i in range(20_000))
+    )
+    truth = count_file(path, column="text").refused_requests
+    assert truth == 4000
+    got = count_file(path, column="text", sample=3000, seed=2).refused_requests
+    assert 0.7 * truth <= got <= 1.3 * truth, got

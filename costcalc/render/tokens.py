@@ -11,14 +11,16 @@ if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.tokens.result import TokenCount
 
 
-def refused_note(count: int) -> str:
+def refused_note(count: int, estimated: bool = False) -> str:
     """Requests counted that a provider would refuse: the counters count them, batch build
-    and a quote do not."""
+    and a quote do not (``estimated``: from a sample, so about that many)."""
     those = "1 request" if count == 1 else f"{count:,} requests"
+    about = "about " if estimated else ""
+    sampled = " (estimated from the sample)" if estimated else ""
     return (
-        f"{those} counted here would be refused by the providers (an empty prompt, a "
-        "message with no text, text that is not valid Unicode); batch build and quote "
-        "--input-file refuse them"
+        f"{about}{those} counted here would be refused by the providers (an empty prompt, a "
+        f"message with no text, text that is not valid Unicode){sampled}; batch build and "
+        "quote --input-file refuse them"
     )
 
 
@@ -27,7 +29,8 @@ def token_count_plain(result: TokenCount, seed: int | None = None) -> list[str]:
     stderr how to draw it again, as plain output has no room for it."""
     parts: list[str] = [f"{result.tokens}\n"]
     if result.refused_requests:
-        parts.append(Note(f"costcalc: note: {refused_note(result.refused_requests)}\n"))
+        note = refused_note(result.refused_requests, result.sample is not None)
+        parts.append(Note(f"costcalc: note: {note}\n"))
     if result.sample is not None and seed is None:  # plain output has no room for it
         parts.append(
             Note(
@@ -76,7 +79,7 @@ def token_count_table(result: TokenCount) -> str:
     for reason in result.estimate_reasons:
         rows.append(["estimate", reason])
     if result.refused_requests:
-        rows.append(["note", refused_note(result.refused_requests)])
+        rows.append(["note", refused_note(result.refused_requests, result.sample is not None)])
     width = max(len(r[0]) for r in rows)
     return "".join(f"{k.ljust(width)}  {v}\n" for k, v in rows)
 

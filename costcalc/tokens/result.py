@@ -78,8 +78,8 @@ class TokenCount(BaseModel):
     sample: SampleInfo | None = None
     refused_requests: int = 0
     """Requests counted that a provider would refuse (an empty prompt, a message with no
-    text: ``costcalc.requests``); ``batch build`` and a quote refuse them. Not counted for a
-    sample."""
+    text: ``costcalc.requests``); ``batch build`` and a quote refuse them. For a sample, an
+    estimate from the requests drawn (at least 1 when the sample holds one)."""
     interval: Interval | None = None
     _hist: Counter[int] = PrivateAttr(default_factory=Counter)
     """Tokens per request -> requests with that many (of the sample, when sampled)."""
