@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -143,7 +144,10 @@ def _count_column(
     with warnings.catch_warnings():
         # pyspark 4.0-4.3 warn that pandas 3 is not fully supported; mapInArrow uses no pandas
         warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
-        rows = df.select(column).mapInArrow(count_partition, _PART_SCHEMA).collect()
+        try:
+            rows = df.select(column).mapInArrow(count_partition, _PART_SCHEMA).collect()
+        except Exception as exc:
+            raise _worker_failure(exc) from None
     total = Tally.empty(tok.encoding, inputs)
     for row in rows:
         part = json.loads(row["part"])
@@ -151,6 +155,23 @@ def _count_column(
             raise UsageError(f"{arg('column')} {column!r}: {part['error']}")
         total += Tally.from_dict(part)
     return count_from_tally(total, tok.model, table)
+
+
+def _worker_failure(exc: Exception) -> Exception:
+    """A count that failed on the executors: their Python's own error in one line, as an
+    environment failure when it is theirs (a worker without costcalc[spark], one that died);
+    anything else is raised as it was."""
+    from pyspark.errors import PythonException
+
+    if not isinstance(exc, PythonException):
+        return exc
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    last = next((ln for ln in reversed(lines) if not ln.startswith(("File ", "^"))), "")
+    return EnvironmentFailure(
+        "spark",
+        f"its Python workers failed ({last[:200] or 'no reason given'}); they need a Python "
+        "with costcalc[spark] installed: set PYSPARK_PYTHON to it",
+    )
 
 
 def _check_column(df: DataFrame, column: str) -> None:
@@ -185,15 +206,31 @@ def spark_session(master: str | None = None) -> SparkSession:
     )
     if master is not None:
         builder = builder.master(master)
+    # Local workers run this Python, which has costcalc, tiktoken and pyarrow: Spark's own
+    # default is whatever "python3" is first on PATH (not this venv's, unless activated).
+    # PySpark reads PYSPARK_PYTHON when the context is made (its conf key is not read for
+    # that), so it is set for that moment only, unless the caller chose one
+    own_python = _is_local(master) and "PYSPARK_PYTHON" not in os.environ
     try:
+        if own_python:
+            os.environ["PYSPARK_PYTHON"] = sys.executable
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
             session = builder.getOrCreate()
     except Exception as exc:  # Java missing or the master unreachable: raised as many types
         reason = " ".join(str(exc).split())[:300]
         raise EnvironmentFailure(master or "spark", f"cannot start Spark: {reason}") from None
+    finally:
+        if own_python:
+            os.environ.pop("PYSPARK_PYTHON", None)
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _is_local(master: str | None) -> bool:
+    """Whether ``master`` runs Spark in this process's machine (``local``, ``local[4]``,
+    ``local[*]``, ``local[2,3]``); None is spark-submit's choice, not ours to assume."""
+    return master is not None and (master == "local" or master.startswith("local["))
 
 
 _LOG4J = Path(__file__).resolve().parent / "spark-log4j2.properties"

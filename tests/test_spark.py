@@ -149,3 +149,37 @@ def test_bad_columns_and_paths_say_so(spark: Any, tmp_path: Path, run_cli: RunCl
         costcalc.count_on_spark(tmp_path / "nope", "text")
     result = run_cli("tokens", "--engine", "spark", "--column", "text", str(tmp_path / "nope"))
     assert_one_line_error(result, "nope: no such file or folder")
+
+
+def test_local_workers_run_this_python(spark: Any) -> None:
+    """A local master's workers run the Python running costcalc (which has costcalc and
+    pyarrow), not whatever "python3" is first on PATH: from a venv that is not activated,
+    Spark's default made every count fail. PYSPARK_PYTHON is set only while the context is
+    made, unless the caller chose one."""
+    import sys
+
+    assert spark.sparkContext.pythonExec == sys.executable
+    assert "PYSPARK_PYTHON" not in os.environ
+    ran = spark.sparkContext.parallelize([0], 1).mapPartitions(lambda _: [sys.executable])
+    assert ran.collect() == [sys.executable]
+
+
+def test_a_worker_failure_is_one_line_naming_its_cause() -> None:
+    from pyspark.errors import PythonException
+
+    from costcalc.errors import EnvironmentFailure
+    from costcalc.spark import _worker_failure
+
+    worker = PythonException(
+        message="An exception was thrown from the Python worker: Traceback (most recent call "
+        'last):\n  File "worker.py", line 9, in read_udfs\n    import pyarrow as pa\n    ^^^^^\n'
+        "ModuleNotFoundError: No module named 'pyarrow'\n"
+    )
+    failure = _worker_failure(worker)
+    assert isinstance(failure, EnvironmentFailure)
+    assert str(failure) == (
+        "spark: its Python workers failed (ModuleNotFoundError: No module named 'pyarrow'); "
+        "they need a Python with costcalc[spark] installed: set PYSPARK_PYTHON to it"
+    )
+    other = ValueError("not the workers'")
+    assert _worker_failure(other) is other
