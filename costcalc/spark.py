@@ -157,21 +157,30 @@ def _count_column(
     return count_from_tally(total, tok.model, table)
 
 
+_WORKERS = "they need a Python with costcalc[spark] installed: set PYSPARK_PYTHON to it"
+
+
 def _worker_failure(exc: Exception) -> Exception:
-    """A count that failed on the executors: their Python's own error in one line, as an
-    environment failure when it is theirs (a worker without costcalc[spark], one that died);
-    anything else is raised as it was."""
+    """A count that failed on the executors, in one line, as an environment failure: their
+    Python's own error (a worker without costcalc[spark]), or the job's (a worker that could
+    not start, an executor lost); anything else is raised as it was."""
+    from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped,unused-ignore]
     from pyspark.errors import PythonException
 
-    if not isinstance(exc, PythonException):
-        return exc
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    last = next((ln for ln in reversed(lines) if not ln.startswith(("File ", "^"))), "")
-    return EnvironmentFailure(
-        "spark",
-        f"its Python workers failed ({last[:200] or 'no reason given'}); they need a Python "
-        "with costcalc[spark] installed: set PYSPARK_PYTHON to it",
-    )
+    if isinstance(exc, PythonException):
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        last = next((ln for ln in reversed(lines) if not ln.startswith(("File ", "^"))), "")
+        return EnvironmentFailure(
+            "spark", f"its Python workers failed ({last[:200] or 'no reason given'}); {_WORKERS}"
+        )
+    if isinstance(exc, Py4JJavaError):
+        # the Java exception's own first line, without the call that carried it
+        first = str(exc.java_exception).strip().splitlines()[0] if exc.java_exception else ""
+        why = first.removeprefix("org.apache.spark.SparkException: ")[:300].rstrip(".")
+        why = why or "no reason given"
+        hint = f"; {_WORKERS}" if "pyspark.daemon" in why or "Python worker" in why else ""
+        return EnvironmentFailure("spark", f"the count failed on Spark: {why}{hint}")
+    return exc
 
 
 def _check_column(df: DataFrame, column: str) -> None:
@@ -223,7 +232,9 @@ def spark_session(master: str | None = None) -> SparkSession:
     finally:
         if own_python:
             os.environ.pop("PYSPARK_PYTHON", None)
-    session.sparkContext.setLogLevel("ERROR")
+    # a failed job is costcalc's one line; Spark's own log of it (a page of Java stack
+    # traces per task) only with COSTCALC_DEBUG
+    session.sparkContext.setLogLevel("ERROR" if os.environ.get("COSTCALC_DEBUG") else "OFF")
     return session
 
 
@@ -234,8 +245,9 @@ def _is_local(master: str | None) -> bool:
 
 
 _LOG4J = Path(__file__).resolve().parent / "spark-log4j2.properties"
-"""Spark's driver logs errors only (its default prints warnings about the host name and
-native libraries on every start, on the stderr a user reads costcalc's messages from)."""
+"""Spark's driver logs errors only while it starts (its default prints warnings about the host
+name and native libraries on every start, on the stderr a user reads costcalc's messages
+from), and nothing once started (``spark_session``)."""
 
 
 def count_parquet(

@@ -183,3 +183,34 @@ def test_a_worker_failure_is_one_line_naming_its_cause() -> None:
     )
     other = ValueError("not the workers'")
     assert _worker_failure(other) is other
+
+
+def test_a_job_failure_on_spark_is_one_line(tmp_path: Path) -> None:
+    """Workers that cannot even start (PYSPARK_PYTHON names a program that is not Python)
+    fail the job in Java: exit 3, costcalc's one line naming Spark's reason and the remedy,
+    and none of Spark's stack traces (its JVM's start-up banner is Spark's own)."""
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"text": ["hello", "world"]}), path)
+    fake = tmp_path / "not-python"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    args = ("tokens", "--engine", "spark", "--master", "local[1]", str(path), "--column", "text")
+    out = subprocess.run(
+        [sys.executable, "-m", "costcalc", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYSPARK_PYTHON": str(fake)},
+    )
+    assert out.returncode == 3, out.stderr[-2000:]
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("costcalc: error: spark: the count failed on Spark: "), last
+    assert last.endswith("set PYSPARK_PYTHON to it")
+    assert "Traceback" not in out.stderr and "\tat " not in out.stderr, out.stderr[-2000:]
+    assert out.stdout == ""
