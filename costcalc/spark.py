@@ -174,13 +174,42 @@ def _worker_failure(exc: Exception) -> Exception:
             "spark", f"its Python workers failed ({last[:200] or 'no reason given'}); {_WORKERS}"
         )
     if isinstance(exc, Py4JJavaError):
-        # the Java exception's own first line, without the call that carried it
-        first = str(exc.java_exception).strip().splitlines()[0] if exc.java_exception else ""
-        why = first.removeprefix("org.apache.spark.SparkException: ")[:300].rstrip(".")
-        why = why or "no reason given"
-        hint = f"; {_WORKERS}" if "pyspark.daemon" in why or "Python worker" in why else ""
+        why = _java_reason(str(exc.java_exception or ""))
+        workers = ("python worker", "pyspark.daemon", "cannot run program")
+        hint = f"; {_WORKERS}" if any(w in why.lower() for w in workers) else ""
         return EnvironmentFailure("spark", f"the count failed on Spark: {why}{hint}")
     return exc
+
+
+_JAVA_PREFIXES = ("org.apache.spark.SparkException:", "java.io.IOException:")
+
+
+def _java_reason(text: str) -> str:
+    """A failed job's reason in one line: the task's own failure (after Spark's "most recent
+    failure: Lost task ... :"), without Java stack frames, the worker's PYTHONPATH or the
+    exception class names."""
+    _, found, rest = text.partition("most recent failure: ")
+    if found:
+        rest = rest.split("): ", 1)[-1]  # after "Lost task 0.0 in stage 0.0 (TID 0) (host ...)"
+    words: list[str] = []
+    skip = False
+    for line in (rest if found else text).splitlines():
+        line = line.strip()
+        if line.startswith(("Driver stacktrace", "Caused by:")):
+            break  # the driver's own frames, or the same failure again as its cause
+        if skip or not line or line.startswith(("at ", "... ")):
+            skip = False
+            continue
+        if line.startswith("PYTHONPATH was:"):
+            skip = True  # the path on the next line says nothing of why
+            continue
+        for prefix in _JAVA_PREFIXES:
+            line = line.removeprefix(prefix).strip()
+        words.append(line.rstrip("."))
+    why = ""
+    for word in filter(None, words):  # "Error from python worker: not python; EOFException..."
+        why += word if not why else (" " if why.endswith(":") else "; ") + word
+    return why[:300] or "no reason given"
 
 
 def _check_column(df: DataFrame, column: str) -> None:
@@ -215,33 +244,30 @@ def spark_session(master: str | None = None) -> SparkSession:
     )
     if master is not None:
         builder = builder.master(master)
-    # Local workers run this Python, which has costcalc, tiktoken and pyarrow: Spark's own
-    # default is whatever "python3" is first on PATH (not this venv's, unless activated).
-    # PySpark reads PYSPARK_PYTHON when the context is made (its conf key is not read for
-    # that), so it is set for that moment only, unless the caller chose one
-    own_python = _is_local(master) and "PYSPARK_PYTHON" not in os.environ
     try:
-        if own_python:
-            os.environ["PYSPARK_PYTHON"] = sys.executable
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
             session = builder.getOrCreate()
     except Exception as exc:  # Java missing or the master unreachable: raised as many types
         reason = " ".join(str(exc).split())[:300]
         raise EnvironmentFailure(master or "spark", f"cannot start Spark: {reason}") from None
-    finally:
-        if own_python:
-            os.environ.pop("PYSPARK_PYTHON", None)
+    context = session.sparkContext
+    if _is_local(context.master or "") and "PYSPARK_PYTHON" not in os.environ:
+        # Local workers run this Python, which has costcalc, tiktoken and pyarrow: Spark's own
+        # default is whatever "python3" is first on PATH (not this venv's, unless activated).
+        # The master is the one Spark chose (local[*] when none is given), and the Python
+        # functions made from here on take the context's (its conf key is not read for it)
+        context.pythonExec = sys.executable
     # a failed job is costcalc's one line; Spark's own log of it (a page of Java stack
     # traces per task) only with COSTCALC_DEBUG
     session.sparkContext.setLogLevel("ERROR" if os.environ.get("COSTCALC_DEBUG") else "OFF")
     return session
 
 
-def _is_local(master: str | None) -> bool:
-    """Whether ``master`` runs Spark in this process's machine (``local``, ``local[4]``,
-    ``local[*]``, ``local[2,3]``); None is spark-submit's choice, not ours to assume."""
-    return master is not None and (master == "local" or master.startswith("local["))
+def _is_local(master: str) -> bool:
+    """Whether ``master`` runs Spark on this machine (``local``, ``local[4]``, ``local[*]``,
+    ``local[2,3]``)."""
+    return master == "local" or master.startswith("local[")
 
 
 _LOG4J = Path(__file__).resolve().parent / "spark-log4j2.properties"

@@ -211,6 +211,71 @@ def test_a_job_failure_on_spark_is_one_line(tmp_path: Path) -> None:
     assert out.returncode == 3, out.stderr[-2000:]
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("costcalc: error: spark: the count failed on Spark: "), last
-    assert last.endswith("set PYSPARK_PYTHON to it")
+    assert "pyspark.daemon" in last and last.endswith("set PYSPARK_PYTHON to it")
     assert "Traceback" not in out.stderr and "\tat " not in out.stderr, out.stderr[-2000:]
     assert out.stdout == ""
+
+
+def test_without_a_master_local_workers_still_run_this_python(tmp_path: Path) -> None:
+    """No --master: Spark's own choice here is local[*], and its workers run this Python, not
+    the first python3 on PATH (made a program that is not Python for the test)."""
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = ["hello world", "naïve café — 東京", ""]
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"text": texts}), path)
+    bogus = tmp_path / "bin"
+    bogus.mkdir()
+    for name in ("python3", "python"):
+        (bogus / name).write_text("#!/bin/sh\nexit 1\n")
+        (bogus / name).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "PYSPARK_PYTHON"}
+    env["PATH"] = f"{bogus}{os.pathsep}{env.get('PATH', '')}"
+    out = subprocess.run(
+        [
+            *(sys.executable, "-m", "costcalc", "tokens", "--engine", "spark", str(path)),
+            *("--column", "text", "--format", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout)["tokens"] == costcalc.count_file(path, column="text").tokens
+
+
+@pytest.mark.parametrize(
+    ("java", "reason"),
+    [
+        (
+            "org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage "
+            "0.0 failed 1 times, most recent failure: Lost task 0.0 in stage 0.0 (TID 0) (192.0.2.2"
+            " executor driver): org.apache.spark.SparkException: \nError from python worker:\n  "
+            "not python\nPYTHONPATH was:\n  /x/pyspark.zip\norg.apache.spark.SparkException: "
+            "EOFException occurred while reading the port number from pyspark.daemon's stdout.\n"
+            "\tat org.apache.spark.errors.SparkCoreErrors$.eof(SparkCoreErrors.scala:55)\n"
+            "Driver stacktrace:\n\tat org.apache.spark.scheduler.DAGScheduler.x(D.scala:1)",
+            "Error from python worker: not python; EOFException occurred while reading the port "
+            "number from pyspark.daemon's stdout",
+        ),
+        (
+            "org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage "
+            "0.0 failed 1 times, most recent failure: Lost task 0.0 in stage 0.0 (TID 0) (h "
+            'executor driver): java.io.IOException: Cannot run program "/no/python3": error=2, '
+            "No such file or directory\n\tat java.base/java.lang.ProcessBuilder.start(P.java:1)"
+            "\nCaused by: java.io.IOException: error=2, No such file or directory\n\t... 28 more",
+            'Cannot run program "/no/python3": error=2, No such file or directory',
+        ),
+        ("org.apache.spark.SparkException: Job 3 cancelled", "Job 3 cancelled"),
+        ("", "no reason given"),
+    ],
+)
+def test_a_failed_jobs_reason_is_its_task_failure_in_one_line(java: str, reason: str) -> None:
+    from costcalc.spark import _java_reason
+
+    assert _java_reason(java) == reason
