@@ -112,6 +112,8 @@ def tokens(
     table = costcalc.load_price_table(price_files)
     if master is not None and engine != "spark":
         raise click.UsageError("--master applies to --engine spark only")
+    if seed is not None and sample is None:
+        raise click.UsageError("--seed applies to --sample only (it draws the same sample again)")
     if engine == "spark":
         spark_column = _spark_column(
             files, text, column, field, template, input_format, sample, jobs

@@ -158,6 +158,13 @@ def count_file(
                 f"{name}: Parquet input needs {arg('column NAME')} "
                 f"(columns: {', '.join(parquet_columns(name)) or 'none'})"
             )
+        if messages and fmt in ("csv", "parquet"):
+            # a column's values are counted as text here (Spark reads them as messages)
+            what = "a CSV" if fmt == "csv" else "a Parquet"
+            raise UsageError(
+                f"{name}: {arg('messages', True)} applies to JSON input; {what} column is "
+                "counted as text (counting on Spark reads its values as messages)"
+            )
         if fmt == "parquet" and (template or field is not None):
             raise UsageError(f"{name}: Parquet input is read from one {arg('column NAME')}")
         if fmt not in ("csv", "parquet") and (column or template):

@@ -52,6 +52,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("text-and-files", {"a.txt": "x"}, ["{d}/a.txt", "--text", "hi"], ("either --text or files",)),
     ("bad-format-choice", {"a.txt": "x"}, ["{d}/a.txt", "--format", "yaml"], ("Invalid value for '--format'",)),
     ("messages-text-not-json", {}, ["--messages", "--text", "hello"], ("--text with --messages: invalid JSON",)),
+    ("seed-without-sample", {"a.txt": "x"}, ["{d}/a.txt", "--seed", "3"], ("--seed applies to --sample only",)),
+    ("messages-csv-column", {"a.csv": "id,body\n1,hi\n"}, ["{d}/a.csv", "--column", "body", "--messages"], ("a.csv: --messages applies to JSON input; a CSV column is counted as text",)),
     # --engine spark: what it does not read is refused before Spark starts
     ("master-without-spark", {"a.txt": "x"}, ["{d}/a.txt", "--master", "local[2]"], ("--master applies to --engine spark only",)),
     ("spark-without-column", {}, ["--engine", "spark", "{d}/x.parquet"], ("--engine spark needs --column NAME",)),
