@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import tempfile
 import time
 import venv
@@ -46,6 +47,11 @@ def users_install() -> str:
         subprocess.run([*pip, f"{tree}[parquet,spark]"], check=True)
     pip = [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", tree]
     subprocess.run(pip, check=True)
+    # a venv left half-made (a first run stopped mid-install) or a dependency added since:
+    # what pip check finds missing, or an extra that does not import, is installed
+    checks = ([str(python), "-m", "pip", "check"], [str(python), "-c", "import pyarrow, pyspark"])
+    if any(subprocess.run(c, capture_output=True).returncode for c in checks):
+        subprocess.run([str(python), "-m", "pip", "install", "-q", f"{tree}[parquet,spark]"])
     return str(python)
 
 
@@ -87,6 +93,12 @@ def main() -> None:
         "--python", metavar="PY", help="run the benches with this Python (default: the venv)"
     )
     args = ap.parse_args()
+    known = {path.name for path in benches()}
+    unknown = sorted(set(args.only or ()) - known)
+    if unknown:
+        ap.error(f"no such bench: {', '.join(unknown)} (there are {', '.join(sorted(known))})")
+    if args.python and not Path(args.python).is_file():
+        ap.error(f"--python {args.python}: no such file")
     python = args.python or users_install()
     began = time.perf_counter()
     rows: list[Result] = []
@@ -98,7 +110,8 @@ def main() -> None:
         got, secs = run_bench(path, python, args.quick, args.timeout)
         rows += got
         took.append(f"{path.name} {secs:.0f} s")
-    print(f"\n$ python bench/run_all.py{' --quick' if args.quick else ''}")
+    given = " ".join(sys.argv[1:])  # the command as it was run, options and all
+    print(f"\n$ python bench/run_all.py{' ' + given if given else ''}")
     # the machine line as the benches' Python sees it: how costcalc is installed there
     about = [python, "-c", "import _measure; print(_measure.machine())"]
     print(subprocess.run(about, cwd=HERE, capture_output=True, text=True).stdout.strip())
