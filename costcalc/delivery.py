@@ -585,25 +585,14 @@ def _words(
     job: Job, t: Tariff, billed: Mapping[str, Decimal], write_component: str
 ) -> tuple[dict[str, Decimal], list[str], list[str]]:
     """The rates used, the assumed components and the notes of one group of requests all
-    billed at ``t``: the same for every quote of the model, mode, band and components billed,
-    so worked out once (callers copy them)."""
-    key = (
-        "words",
-        t.mode_rates.mode,
-        t.mode_rates.above_input_tokens,
-        tuple(billed),
-        write_component,
-    )
-    found: tuple[dict[str, Decimal], list[str], list[str]] | None = job.priced.memo.get(key)
-    if found is None:
-        notes = _unpriced_notes(job, t, billed, write_component) if t.unpriced else []
-        used = _rates_used(t, billed, write_component)
-        assumed = [c for c in used if c in t.assumed]
-        above = t.mode_rates.above_input_tokens
-        if above is not None:
-            notes.append(f"long-context prices: requests above {above:,} input tokens")
-        found = job.priced.memo[key] = (used, assumed, list(dict.fromkeys(notes)))
-    return found
+    billed at ``t`` (``_shape`` keeps them, once per model, mode, band and components)."""
+    notes = _unpriced_notes(job, t, billed, write_component) if t.unpriced else []
+    used = _rates_used(t, billed, write_component)
+    assumed = [c for c in used if c in t.assumed]
+    above = t.mode_rates.above_input_tokens
+    if above is not None:
+        notes.append(f"long-context prices: requests above {above:,} input tokens")
+    return used, assumed, list(dict.fromkeys(notes))
 
 
 def _unavailable(job: Job, mode: DeliveryMode, price_mode: Mode, reason: str) -> dict[str, Any]:

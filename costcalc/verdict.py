@@ -157,8 +157,7 @@ def recommend(q: Quote) -> Recommendation:
 def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
     """The verdict when how long the modes take is not known (no speed or rate-limit figures
     for the provider): the cheapest, and the deadline and value of time left unjudged."""
-    unwatched = q.source in UNWATCHED  # the tie-break of _background
-    best = min(available, key=lambda m: (m.cost, unwatched and m.mode == "stream"))
+    best = min(available, key=lambda m: (m.cost, _background(q, m)))
     reason = (
         f"{best.mode} costs least ({usd(best.cost or Decimal(0))}); how long each mode takes "
         f"is not known for {q.provider} (no speed or rate-limit figures), so "
