@@ -24,7 +24,6 @@ import re
 import signal
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -96,6 +95,8 @@ def _label(name: str) -> str:
 def new_temp(directory: Path, name: str) -> tuple[int, Path]:
     """A new temporary file in ``directory`` for the target ``name``, named
     ``.costcalc-<name>-<pid>-<random>.tmp``, readable as a finished file would be."""
+    import tempfile  # here, not at start-up: commands that write nothing do not pay for it
+
     fd, temp = tempfile.mkstemp(
         prefix=f"{TEMP_PREFIX}{_label(name)}-{os.getpid()}-", suffix=".tmp", dir=directory
     )

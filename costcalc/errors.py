@@ -12,7 +12,6 @@ its flag (``--rows``, ``--errors replace``) from its one table, ``costcalc.comma
 
 from __future__ import annotations
 
-import difflib
 import errno
 import io
 import os
@@ -454,6 +453,8 @@ def describe_error(err: Any, model: Any = None) -> str:
         parent = _model_at(model, loc[:-1]) if model is not None and loc else None
         if parent is not None and loc and isinstance(loc[-1], str):
             allowed = list(parent.model_fields)
+            import difflib  # only for a mistake: not at start-up
+
             close = difflib.get_close_matches(loc[-1], allowed, n=1)
             if close:
                 return f"unknown key (did you mean {close[0]!r}?)"

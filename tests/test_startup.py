@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,34 @@ def test_quote_imports_no_tokenizer_yaml_or_package_metadata() -> None:
     report, modules = run_cli(QUOTE)
     assert report["workloads"][0]["model"] == "gpt-4o"  # type: ignore[index]
     for heavy in ("tiktoken", "yaml", "importlib.metadata", "costcalc.tokens", "costcalc.render"):
+        assert heavy not in modules, heavy
+
+
+QUEUE_ADD = """
+import json, sys
+from costcalc.cli import cli
+try:
+    cli.main(["queue", "add", "--db", {db!r}, "a prompt"])
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+sys.stderr.write(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_queue_add_imports_no_pydantic_and_nothing_only_other_paths_need(tmp_path: Path) -> None:
+    # a small add is mostly start-up (bench/bench_queue.py, 10,000 tasks): the random queue
+    # id comes from os.urandom (secrets imports hashlib and hmac), temporary files and
+    # "did you mean" suggestions import their modules when they are needed
+    done = subprocess.run(
+        [sys.executable, "-c", QUEUE_ADD.format(db=str(tmp_path / "q.db"))],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    modules = set(json.loads(done.stderr))
+    assert "costcalc.batch.queuedb" in modules
+    for heavy in ("pydantic", "yaml", "tiktoken", "secrets", "tempfile", "difflib"):
         assert heavy not in modules, heavy
 
 

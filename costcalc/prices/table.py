@@ -1,7 +1,6 @@
 """Resolved prices and the price table's lookups."""
 
 import datetime as dt
-import difflib
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -408,6 +407,8 @@ class PriceTable:
     def suggest(self, name: str, n: int = 3) -> list[str]:
         key = _normal(name)
         names = self.names()
+        import difflib  # only for a name not found: not at start-up
+
         close = difflib.get_close_matches(key, names, n=n, cutoff=0.6)
         if not close:
             close = [x for x in names if key and key in x][:n]
