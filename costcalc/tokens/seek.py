@@ -334,11 +334,33 @@ def weighted_estimate(
     each draw j gives z_j = B y_j / b_j, an unbiased estimate of the total of y; the mean of
     the N draws estimates it, with a 95% interval from their spread (draws are independent)."""
     n = sum(d.hits for d in drawn)
+    limit = tok.context_limit
+    # each draw's z for the five totals (tokens, raw tokens, requests, refused, over the
+    # context) and the histogram in one pass: five passes of lambdas took 25 ms of a
+    # 10,000-line sample
+    scale = tok.scale
+    hits = [d.hits for d in drawn]
+    z_tokens, z_raw, z_requests, z_refused, z_over = [], [], [], [], []
+    hist: Counter[int] = Counter()
+    for d in drawn:
+        raw = d.raw
+        scaled = 0 if raw is None else scale(raw)
+        if raw is not None:
+            hist[scaled] += d.hits * (WEIGHT // d.nbytes)
+        z_tokens.append(data_bytes * scaled / d.nbytes)
+        z_raw.append(data_bytes * (raw or 0) / d.nbytes)
+        z_requests.append(data_bytes * (raw is not None) / d.nbytes)
+        z_refused.append(data_bytes * d.refused / d.nbytes)
+        over_limit = raw is not None and limit is not None and scaled > limit
+        z_over.append(data_bytes * over_limit / d.nbytes)
 
-    def estimate(y: Callable[[_Drawn], float]) -> tuple[float, Interval]:
-        zs = [(data_bytes * y(d) / d.nbytes, d.hits) for d in drawn]
-        mean = sum(z * h for z, h in zs) / n
-        var = sum(h * (z - mean) ** 2 for z, h in zs) / (n - 1) if n > 1 else math.inf
+    def mean_of(zs: list[float]) -> float:
+        return sum(z * h for z, h in zip(zs, hits, strict=True)) / n
+
+    def estimate(zs: list[float]) -> tuple[float, Interval]:
+        mean = mean_of(zs)
+        spread = sum(h * (z - mean) ** 2 for z, h in zip(zs, hits, strict=True))
+        var = spread / (n - 1) if n > 1 else math.inf
         half = t95(n - 1) * math.sqrt(var / n) if n > 1 else math.inf
         if not math.isfinite(half):  # one draw: no spread to bound it by
             return mean, Interval(low=0, high=sys.maxsize, confidence=0.95)
@@ -346,14 +368,11 @@ def weighted_estimate(
         high = math.ceil(mean + half)
         return mean, Interval(low=low, high=high, confidence=0.95)
 
-    limit = tok.context_limit
-    tokens, interval = estimate(lambda d: 0 if d.raw is None else tok.scale(d.raw))
-    raw_tokens, _ = estimate(lambda d: d.raw or 0)
-    requests, requests_interval = estimate(lambda d: d.raw is not None)
-    refused, _ = estimate(lambda d: d.refused)
-    over, _ = estimate(
-        lambda d: d.raw is not None and limit is not None and tok.scale(d.raw) > limit
-    )
+    tokens, interval = estimate(z_tokens)
+    raw_tokens = mean_of(z_raw)
+    requests, requests_interval = estimate(z_requests)
+    refused = mean_of(z_refused)
+    over = mean_of(z_over)
     at_most = None
     if limit is not None:  # a token covers a byte or more, bar the overhead added per request
         raw_over = max(1, int(limit / tok.factor))
@@ -361,10 +380,6 @@ def weighted_estimate(
             raw_over += 1
         overhead = spec.prompt_overhead + spec.overhead.reply
         at_most = data_bytes // max(1, raw_over - overhead)
-    hist: Counter[int] = Counter()
-    for d in drawn:
-        if d.raw is not None:
-            hist[tok.scale(d.raw)] += d.hits * (WEIGHT // d.nbytes)
     sample = SampleInfo(
         size=n,
         population=round(requests),
