@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from costcalc.delivery import HOUR, ModeQuote, duration
+from costcalc.delivery import HOUR, ZERO, ModeQuote, duration
 from costcalc.money import MoneyOut, per_hour, usd
 from costcalc.results import RESULT_CONFIG, adopt, construct
 from costcalc.workload import DeliveryMode
@@ -51,12 +51,12 @@ def recommend(q: Quote) -> Recommendation:
         return construct(
             Recommendation, {"mode": None, "reason": "no delivery mode is available for this model"}
         )
-    basis = q.batch_wait
-    base = q.mode(q.baseline)
-    assert base.cost is not None
     for m in available:
         if m.wait_s is None:
             return _untimed(q, available)
+    basis = q.batch_wait
+    base = q.mode(q.baseline)
+    assert base.cost is not None
     slower = [
         m
         for m in available
@@ -157,7 +157,16 @@ def recommend(q: Quote) -> Recommendation:
 def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
     """The verdict when how long the modes take is not known (no speed or rate-limit figures
     for the provider): the cheapest, and the deadline and value of time left unjudged."""
-    best = min(available, key=lambda m: (m.cost, _background(q, m)))
+    # min(available, key=(cost, _background)) without a call per mode: most catalogue
+    # models have no speed figures, so this is their every quote's verdict
+    unwatched = q.source in UNWATCHED
+    best = available[0]
+    for m in available[1:]:
+        cost, least = m.cost or ZERO, best.cost or ZERO
+        if cost < least or (
+            cost == least and best.mode == "stream" and unwatched and m.mode != "stream"
+        ):
+            best = m
     reason = (
         f"{best.mode} costs least ({usd(best.cost or Decimal(0))}); how long each mode takes "
         f"is not known for {q.provider} (no speed or rate-limit figures), so "
