@@ -245,6 +245,17 @@ def test_the_newest_variant_in_effect_wins_as_in_genai_prices() -> None:
         assert batch.cost == _genai(pid, model, context={"processing": "batch"})
 
 
+def test_a_variant_without_prices_sells_the_mode_at_the_standard_prices() -> None:
+    # genai-prices lists gpt-3.5-turbo-1106's batch variant with no prices ("the Batch table
+    # lists the same rates as standard"): calc_price bills the standard rates, and so does
+    # costcalc, as published prices (it took the empty variant for none and applied OpenAI's
+    # 50% rule: a hostile trial's find)
+    batch = _quote("openai:gpt-3.5-turbo-1106").mode("batch")
+    assert batch.available and not batch.assumed
+    assert batch.cost == _quote("openai:gpt-3.5-turbo-1106").mode("request").cost
+    assert batch.cost == _genai("openai", "gpt-3.5-turbo-1106", context={"processing": "batch"})
+
+
 def test_a_model_sold_at_another_providers_prices_takes_the_sellers_rules() -> None:
     # Azure sells gpt-5.1 at OpenAI's list prices; OpenAI's batch/flex/priority variants are
     # OpenAI's, so Azure's batch is its own rule's (assumed) and it sells no flex or priority

@@ -433,9 +433,11 @@ def _period(
     if "output" not in period["standard"]:
         period["standard"]["output"] = "0"
         period["no_output_price"] = True
+    # a variant without prices says the mode is sold at the standard ones (genai-prices'
+    # calc_price bills them; OpenAI's gpt-3.5-turbo-1106: "the Batch table lists the same
+    # rates as standard"), not that its prices are unknown
     for mode, given in modes.items():
-        if given:
-            period[mode] = _flat(given, None)
+        period[mode] = _flat(given or standard, None)
     if thresholds:
         period["tiers"] = []
         for above in thresholds:
@@ -443,8 +445,7 @@ def _period(
             if "output" not in tier["standard"]:
                 tier["standard"]["output"] = "0"
             for mode, given in modes.items():
-                if given:
-                    tier[mode] = _flat(given, above)
+                tier[mode] = _flat(given or standard, above)
             period["tiers"].append(tier)
     return period
 
