@@ -42,8 +42,8 @@ TIMEOUT_S = 30.0
 MAX_BYTES = 64 * 1024 * 1024
 """The published data.json is about 1 MB and LiteLLM's file about 2 MB: 64 MB is no real one."""
 
-NEITHER = (
-    "neither genai-prices' data.json (a JSON list of providers, each with models) nor "
+GENAI_SHAPE = "genai-prices' data.json (a JSON list of providers, each with models)"
+LITELLM_SHAPE = (
     "LiteLLM's model_prices_and_context_window.json (a JSON object of model name -> prices)"
 )
 
@@ -125,7 +125,7 @@ def parse_json(data: bytes, where: str) -> Any:
     except UnicodeDecodeError:
         raise InputFileError(where, "is not UTF-8 text: expected JSON") from None
     if not text.strip():
-        raise InputFileError(where, f"is empty: expected {NEITHER}")
+        raise InputFileError(where, f"is empty: expected {GENAI_SHAPE} or {LITELLM_SHAPE}")
     from costcalc.jsonlines import JsonError
     from costcalc.jsonlines import parse_json as parse
 
@@ -152,7 +152,7 @@ def compile_data(raw: Any, where: str, source: dict[str, Any]) -> PriceData:
     index (``where`` and the format are added)."""
     kind = detect(raw)
     if kind is None:
-        raise InputFileError(where, NEITHER)
+        raise InputFileError(where, f"is neither {GENAI_SHAPE} nor {LITELLM_SHAPE}")
     meta = {**source, "format": kind, "from": where, "url": HOMES[kind]}
     try:
         if kind == GENAI:

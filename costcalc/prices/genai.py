@@ -145,6 +145,12 @@ def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
         }
         if isinstance(p.get("price_comments"), str):
             providers[p["id"]]["price_comments"] = p["price_comments"]
+    if not any(p["models"] for p in providers.values()):
+        # kept, it would replace every updated price with none
+        raise ValueError(
+            f"no model with a usable token price ({skipped:,} left out: no text-token price, "
+            "or one above $100,000 per 1M tokens)"
+        )
     return {
         "format": INDEX_FORMAT,
         "source": dict(source),

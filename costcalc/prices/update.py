@@ -80,7 +80,8 @@ class PriceUpdate(Report):
     """The data in use before, that this update is compared with."""
     models: int
     skipped: int
-    """Models of the data left out: no token price, or not text generation."""
+    """Models of the data left out: no token price, not text generation, or a price above
+    ``MAX_PRICE`` per 1M tokens (a typo in the data)."""
     added: list[ModelRef]
     """Models the new data lists and the old did not (by id, or by any name either gives)."""
     removed: list[ModelRef]

@@ -224,7 +224,10 @@ def price_update_table(update: PriceUpdate) -> str:
     lines = [
         f"prices update {update.on}: {update.format} from {update.source}",
         f"kept in {update.written}: {update.models:,} models"
-        + (f" ({update.skipped:,} left out: no token price, or not text generation)"),
+        + (
+            f" ({update.skipped:,} left out: no token price, not text generation, or a price "
+            "above $100,000 per 1M tokens)"
+        ),
         f"compared with the data in use before, {update.previous}, as in effect on {update.on}:",
         "",
     ]

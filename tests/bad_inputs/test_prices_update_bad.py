@@ -36,7 +36,7 @@ CASES: list[tuple[str, str | bytes | None, tuple[str, ...]]] = [
     ("a-list-of-numbers", "[1, 2, 3]", (NEITHER,)),
     ("invalid-json", '[{"id": "openai", "models": [', ("invalid JSON", ":1:")),
     ("invalid-json-line", '{\n  "gpt-x": {\n    "litellm_provider": "openai",,\n', (":3:", "invalid JSON")),
-    ("empty-file", "", ("is empty",)),
+    ("empty-file", "", ("is empty: expected genai-prices' data.json (a JSON list of providers, each with models) or LiteLLM's",)),
     ("not-utf8", b"\xff\xfe\x00[", ("is not UTF-8 text",)),
     ("empty-list", "[]", ("genai-prices data.json: an empty list: no providers",)),
     ("provider-without-models", '[{"id": "acme", "name": "Acme"}]', ("provider 'acme': has no models",)),
@@ -81,6 +81,27 @@ def test_bad_data_is_refused(
     result = run_cli("prices", command, flag, str(path))
     assert_one_line_error(result, str(path), *fragments)
     assert list(costcalc_home.iterdir()) == []  # nothing written
+
+
+def test_an_update_that_would_keep_no_model_is_refused_and_the_last_one_kept(
+    run_cli: RunCli, tmp_path: Path, costcalc_home: Path
+) -> None:
+    # every price past $100,000 per 1M tokens (a typo: the model is left out), so nothing
+    # usable: kept, it replaced all the updated prices with none, at exit 0 (a hostile trial)
+    good = _make(tmp_path, "good", _genai(lambda raw: None))
+    assert run_cli("prices", "update", "--from", str(good)).exit_code == 0
+    kept = {p: p.read_bytes() for p in costcalc_home.rglob("*") if p.is_file()}
+
+    def one_huge_price(raw: list[dict[str, Any]]) -> None:
+        raw[:] = [{**raw[0], "models": raw[0]["models"][:1]}]
+        _set_price(raw, "input_mtok", "1e999999")
+
+    huge = _make(tmp_path, "huge", _genai(one_huge_price))
+    result = run_cli("prices", "update", "--from", str(huge))
+    assert_one_line_error(
+        result, str(huge), "no model with a usable token price (1 left out", "above $100,000"
+    )
+    assert {p: p.read_bytes() for p in costcalc_home.rglob("*") if p.is_file()} == kept
 
 
 # (case id, URL, exit code, message fragments); no test reaches the network: urlopen is
