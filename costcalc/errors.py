@@ -267,9 +267,14 @@ class InvalidWorkloadError(CostcalcError):
 class UnknownModelError(CostcalcError, LookupError):
     """A model name is in no price table; carries close matches."""
 
-    def __init__(self, name: str, suggestions: Iterable[str] = (), why: str = "") -> None:
+    def __init__(
+        self, name: str, suggestions: Iterable[str] = (), why: str = "", *, unpriced: str = ""
+    ) -> None:
         self.name = name
         self.suggestions = list(suggestions)
+        if unpriced:  # listed by the data, without a price costcalc can quote
+            super().__init__(f"no price per text token for model {quoted(name)}: {unpriced}")
+            return
         hint = f": {why}" if why else ""
         if self.suggestions:
             hint += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"

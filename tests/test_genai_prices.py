@@ -173,6 +173,12 @@ def test_a_curated_rule_gives_what_the_data_lacks() -> None:
         ("nope:foo", "no provider 'nope'"),
         ("openai/claude-haiku-4-5", "unknown model"),
         ("claude-sonet-4-6", "did you mean"),
+        # listed by genai-prices without a text-token price: said so, not "unknown model" with
+        # unrelated suggestions (a hostile trial's find)
+        ("groq:whisper-large-v3", "^no price per text token for model 'groq:whisper-large-v3'"),
+        ("whisper-large-v3", "genai-prices 0.2.3 lists groq:whisper-large-v3 without one"),
+        ("openrouter:openai/gpt-oss-120b:free", "lists openrouter:openai/gpt-oss-120b:free"),
+        ("mistral:mistral-ocr-latest", "a free model, or one priced per image"),
     ],
 )
 def test_unknown_names_say_so(name: str, message: str) -> None:

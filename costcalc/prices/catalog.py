@@ -74,6 +74,16 @@ class Catalog:
                 for i in range(len(self.index["providers"][pid]["models"])):
                     yield pid, i
 
+    def unpriced(self, name: str, provider: str | None = None) -> str | None:
+        """``provider:id`` of a model the data lists without a text-token price (left out of
+        the index), named ``name`` (lower case) by ``provider`` or any provider; else None."""
+        for pid, prov in self.index["providers"].items():
+            if provider is None or pid == provider:
+                for model_id in prov.get("unpriced", ()):
+                    if model_id.lower() == name:
+                        return f"{pid}:{model_id}"
+        return None
+
     def entry(self, pid: str, i: int) -> Mapping[str, Any]:
         return self.index["providers"][pid]["models"][i]  # type: ignore[no-any-return]
 
@@ -333,10 +343,25 @@ def layered(updated: Mapping[str, Any], shipped: Mapping[str, Any]) -> dict[str,
     return {**updated, "providers": providers}
 
 
-def not_found(name: str, curated: list[str], catalog: Catalog | None) -> UnknownModelError:
+def not_found(
+    name: str,
+    curated: list[str],
+    catalog: Catalog | None,
+    model: str | None = None,
+    provider: str | None = None,
+) -> UnknownModelError:
+    """Why ``name`` (``model`` of ``provider``, as looked up) is no model to quote."""
     import difflib
 
     key = name.lower().partition(":")[2] or name.lower()
+    if catalog is not None and model is not None:
+        listed = catalog.unpriced(model, provider)
+        if listed is not None:
+            return UnknownModelError(
+                name,
+                unpriced=f"{catalog.origin} lists {listed} without one (a free model, or one "
+                "priced per image, audio second or request), so costcalc cannot quote it",
+            )
     # the closest names of the curated table and the data together, best first
     names = sorted({*curated, *(catalog.names() if catalog is not None else ())})
     close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)

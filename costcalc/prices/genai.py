@@ -127,11 +127,13 @@ def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{where}: has no models")
         check_match(p.get("model_match"), f"{where}: model_match")
         models = []
+        unpriced = []
         for m in p["models"]:
             _check_model(m, where)
             entry = _model_entry(m)
             if entry is None:
                 skipped += 1
+                unpriced.append(m["id"])
                 continue
             models.append(entry)
         urls = [u for u in p.get("pricing_urls") or [] if _is_url(u)]
@@ -145,6 +147,8 @@ def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
         }
         if isinstance(p.get("price_comments"), str):
             providers[p["id"]]["price_comments"] = p["price_comments"]
+        if unpriced:  # named, so a quote of one says why, not "unknown model"
+            providers[p["id"]]["unpriced"] = unpriced
     if not any(p["models"] for p in providers.values()):
         # kept, it would replace every updated price with none
         raise ValueError(

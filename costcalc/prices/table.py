@@ -356,6 +356,7 @@ class PriceTable:
         from costcalc.prices.catalog import not_found
 
         provider: str | None = None
+        lookup: str | None = None
         model = key
         catalog = self.catalog
         known = {*self.providers, *(catalog.providers if catalog is not None else ())}
@@ -402,7 +403,7 @@ class PriceTable:
                         variants=priced_by == pid,
                     )
                 return catalog.provider(pid), catalog.model(priced_by, i, variants=priced_by == pid)
-        raise not_found(name, self.names(), catalog)
+        raise not_found(name, self.names(), catalog, model, lookup)
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
         key = _normal(name)

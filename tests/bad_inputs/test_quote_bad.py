@@ -38,6 +38,7 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("absurd-value-of-time", [*BASE, "--value-of-time", "1e400"], ("--value-of-time: must be <= 1000000000000",)),
     ("negative-value-of-time", [*BASE, "--value-of-time", "-5"], ("--value-of-time: must be >= 0",)),
     ("unknown-model", ["quote", "-m", "gpt-4-0", "-n", "5", "-i", "5", "-o", "0"], ("unknown model 'gpt-4-0'", "did you mean")),
+    ("model-without-token-price", ["quote", "-m", "groq:whisper-large-v3", "-n", "5", "-i", "5", "-o", "0"], ("no price per text token for model 'groq:whisper-large-v3'", "lists groq:whisper-large-v3 without one")),
     ("unknown-tier", [*BASE, "--tier", "tier-9"], ("unknown rate-limit tier 'tier-9' for gpt-4o", "tier-1, tier-4")),
     ("no-model", ["quote", "-n", "5"], ("give --model",)),
     ("missing-requests", ["quote", "-m", "gpt-4o", "-i", "5", "-o", "0"], ("--requests is required",)),
