@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -31,8 +32,8 @@ from pydantic import (
 
 from costcalc.errors import (
     CostcalcError,
-    FieldError,
     InputFileError,
+    UnknownModelError,
     UsageError,
     WorkloadError,
     path_argument,
@@ -42,7 +43,7 @@ from costcalc.gcpause import paused_gc
 from costcalc.gitread import read_config_text
 from costcalc.money import MoneyOut, usd
 from costcalc.prices import PriceTable
-from costcalc.units import Date, Duration, MoneyIn, Share
+from costcalc.units import Date, Duration, MoneyIn, Share, parse_threshold
 from costcalc.workload import (
     MAX_NAME_CHARS,
     MAX_REQUESTS,
@@ -52,7 +53,7 @@ from costcalc.workload import (
     Source,
     Workload,
 )
-from costcalc.yamlfile import parse_yaml, validate
+from costcalc.yamlfile import line_of, parse_yaml, validate
 
 DEFAULT_CONFIG = "costcalc.yaml"
 MARKER = "<!-- costcalc-diff -->"
@@ -148,6 +149,8 @@ class ProjectConfig(BaseModel):
     budgets: Budgets = Budgets()
     policies: Policies = Policies()
     workloads: list[ProjectWorkload] = []
+    _text: str | None = PrivateAttr(default=None)
+    """The YAML it was read from (``load_config``): what finds a field's line."""
 
     @field_validator("budgets", "policies", "workloads", mode="before")
     @classmethod
@@ -188,7 +191,9 @@ def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> 
             raise InputFileError(where, "is empty, expected a costcalc config")
         if not isinstance(data, dict):
             raise InputFileError(where, "expected a mapping at the top level", line=1)
-        return validate(ProjectConfig, data, where, text, WorkloadError)
+        config = validate(ProjectConfig, data, where, text, WorkloadError)
+        config._text = text
+        return config
 
 
 # --- monthly cost ---------------------------------------------------------------------------
@@ -233,12 +238,11 @@ def monthly_costs(
     table = table or load_price_table()
     out = []
     with paused_gc():  # a quote per workload: no full collection every few hundred
-        for w in config.workloads:
+        for i, w in enumerate(config.workloads):
             try:
                 out.append(_workload_cost(config, w, table))
             except CostcalcError as exc:
-                prefix = f"{where}: " if where else ""
-                raise UsageError(f"{prefix}workload {w.name!r}: {exc.marked}") from None
+                raise _workload_failure(exc, config, i, where) from None
     return Costs(
         currency="USD",
         prices_as_of=config.as_of or dt.date.today(),
@@ -246,6 +250,18 @@ def monthly_costs(
         total_monthly=sum((c.monthly_cost for c in out), Decimal(0)),
         workloads=out,
     )
+
+
+def _workload_failure(
+    exc: CostcalcError, config: ProjectConfig, i: int, where: str | None
+) -> UsageError:
+    """The error of workload ``i``, with the line and field of its model when that is what
+    no price table knows (``where``: the config it came from)."""
+    if isinstance(exc, UnknownModelError) and where and config._text is not None:
+        line = line_of(config._text, ("workloads", i, "model"))
+        return UsageError(f"{where}:{line}: workloads[{i}].model: {exc.marked}")
+    prefix = f"{where}: " if where else ""
+    return UsageError(f"{prefix}workload {config.workloads[i].name!r}: {exc.marked}")
 
 
 def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable) -> WorkloadCost:
@@ -480,33 +496,6 @@ class DiffReport(BaseModel):
     notes: list[str] = []
     """What a reader should know, such as a price date that moved (both sides are priced on
     the head's date, so the diff shows the change of workloads, not of prices)."""
-
-
-_THRESHOLD = "expected a percentage such as 10% or an amount such as 500"
-
-
-def parse_threshold(
-    text: str, field: str = "fail_on_increase"
-) -> tuple[Decimal | None, Decimal | None]:
-    """``10%`` -> (None, 10); ``500`` or ``$500`` -> (500, None). Errors name ``field``."""
-    from costcalc.units import parse_money
-
-    raw = text.strip()
-    if raw.endswith("%"):
-        try:
-            pct = Decimal(raw[:-1].strip())
-        except ArithmeticError:
-            pct = Decimal(-1)
-        if not pct.is_finite() or pct < 0:
-            raise FieldError(field, f"{text!r}: {_THRESHOLD}", sep=" ")
-        return None, pct
-    try:
-        amount = parse_money(raw, field)
-    except UsageError:
-        raise FieldError(field, f"{text!r}: {_THRESHOLD}", sep=" ") from None
-    if amount < 0:
-        raise FieldError(field, f"{text!r}: must not be negative", sep=" ")
-    return amount, None
 
 
 def _exact_pct(diff: Decimal, past: Decimal) -> Decimal | None:

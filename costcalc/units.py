@@ -231,3 +231,29 @@ def duration(seconds: Decimal | float | None) -> str:
     if s < 3 * 86400:
         return f"{s / 3600:.1f} h".replace(".0 h", " h")
     return f"{s / 86400:,.1f} d".replace(".0 d", " d")
+
+
+_THRESHOLD = "expected a percentage such as 10% or an amount such as 500"
+
+
+def parse_threshold(
+    text: str, field: str = "fail_on_increase"
+) -> tuple[Decimal | None, Decimal | None]:
+    """``10%`` -> (None, 10); ``500`` or ``$500`` -> (500, None): the largest increase
+    `costcalc diff` allows. Errors name ``field``."""
+    raw = text.strip()
+    if raw.endswith("%"):
+        try:
+            pct = Decimal(raw[:-1].strip())
+        except ArithmeticError:
+            pct = Decimal(-1)
+        if not pct.is_finite() or pct < 0:
+            raise FieldError(field, f"{text!r}: {_THRESHOLD}", sep=" ")
+        return None, pct
+    try:
+        amount = parse_money(raw, field)
+    except UsageError:
+        raise FieldError(field, f"{text!r}: {_THRESHOLD}", sep=" ") from None
+    if amount < 0:
+        raise FieldError(field, f"{text!r}: must not be negative", sep=" ")
+    return amount, None

@@ -17,11 +17,17 @@ import pytest
 import costcalc
 from costcalc.atomic import write_file
 from costcalc.batch.build import build
-from costcalc.budget import parse_threshold
 from costcalc.commands.flags import on_command_line
 from costcalc.errors import CostcalcError, FieldError
 from costcalc.lesson import exercise as run_exercise
-from costcalc.units import parse_count, parse_date, parse_duration, parse_money, parse_share
+from costcalc.units import (
+    parse_count,
+    parse_date,
+    parse_duration,
+    parse_money,
+    parse_share,
+    parse_threshold,
+)
 from costcalc.workload import workload_from_options
 from tests.conftest import RunCli
 

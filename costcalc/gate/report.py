@@ -29,12 +29,12 @@ from costcalc.budget import (
     headline,
     load_config,
     monthly_costs,
-    parse_threshold,
 )
 from costcalc.errors import CostcalcError, InputFileError, UsageError, require_type
 from costcalc.gate.configs import repo_path
 from costcalc.gitread import commit_exists, read_config_text, renamed_files, repo_prefix
 from costcalc.money import MoneyOut, usd
+from costcalc.units import parse_threshold
 from costcalc.yamlfile import line_of, read_text
 
 if TYPE_CHECKING:
