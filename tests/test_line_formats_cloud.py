@@ -443,3 +443,55 @@ def test_the_cli_builds_validates_quotes_and_reconciles_bedrock(
                    *price_args)  # fmt: skip
     assert done.exit_code == 0, done.stderr
     assert Decimal(json.loads(done.stdout)["actual_cost"]) == (10 * BATCH["input"] + 2 * BATCH["output"]) / MILLION  # fmt: skip
+
+
+# --- a model's seller through the manifest (a hostile trial's finds) --------------------------
+
+
+def test_a_seller_other_than_the_maker_is_kept_through_validate_and_quote(
+    tmp_path: Path, csv: Path
+) -> None:
+    # gemini-2.5-flash alone is the Gemini API's: a manifest that dropped google-vertex: made
+    # costcalc's own Vertex build fail its validate and quote, and reconcile price the Gemini API
+    table = load_price_table()
+    out = tmp_path / "out"
+    manifest = build(str(csv), "google-vertex:gemini-2.5-flash", out, column="body", table=table)
+    assert manifest.model == "google-vertex:gemini-2.5-flash"
+    files = parts(out, manifest)
+    report = validate_files(files, table=table)
+    assert report.valid, report
+    (priced,) = quote_files(files, table=table).workloads
+    assert priced.provider == "google-vertex" and priced.model == "gemini-2.5-flash"
+
+
+@pytest.mark.parametrize(
+    ("model", "refusal"),
+    [
+        ("google-vertex:claude-3-5-sonnet", "Vertex AI batch lines for Gemini models only"),
+        ("aws:meta.llama3-70b-instruct-v1:0", "Bedrock batch lines for Claude models only"),
+    ],
+)
+def test_a_model_the_format_has_no_body_for_is_refused_before_anything_is_claimed(
+    tmp_path: Path, csv: Path, model: str, refusal: str
+) -> None:
+    # Vertex wrote Gemini bodies for Claude; a queue flush failed after claiming its tasks,
+    # and every later flush resumed that open flush and failed again
+    with pytest.raises(UsageError, match=refusal):
+        build(str(csv), model, tmp_path / "out", column="body")
+    assert not (tmp_path / "out").exists()
+    db = tmp_path / "q.db"
+    add(db, ["a prompt"])
+    with pytest.raises(UsageError, match=refusal):
+        flush(db, tmp_path / "flushed", model)
+    (done,) = flush(db, tmp_path / "flushed", "gpt-4o-mini")  # the task still waits
+    assert done.tasks == 1
+
+
+def test_a_name_with_a_seller_does_not_change_what_the_bare_id_names() -> None:
+    # the table kept google-vertex:claude-3-5-sonnet's model under its bare id as well, so a
+    # later claude-3-5-sonnet in the same run was priced as Vertex AI's
+    table = load_price_table()
+    assert table.find("google-vertex:claude-3-5-sonnet")[0].provider == "google-vertex"
+    assert table.find("claude-3-5-sonnet")[0].provider == "anthropic"
+    assert table.name_of("google-vertex:claude-3-5-sonnet") == "google-vertex:claude-3-5-sonnet"
+    assert table.name_of("claude-3-5-sonnet") == "claude-3-5-sonnet"

@@ -172,6 +172,7 @@ def build(
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, provider)
     rule = table.find(model)[0].batch
+    seller_model = table.name_of(model)  # what the manifest says: it finds the same seller
     if rule is None:
         raise UsageError(f"{entry.id}: the provider has no Batch API")
     check_batch_options(entry, max_tokens, max_requests, max_bytes)
@@ -194,7 +195,7 @@ def build(
     writer = PartWriter(out, stem, limit_requests, limit_bytes, force)
     sample = Reservoir(QUOTE_SAMPLE, random.Random(seed))
     count = 0
-    guard = ContextGuard(table, entry.id)
+    guard = ContextGuard(table, seller_model)
     try:
         for row in input_rows(
             input_path, column=column, template=template, field_path=field_path, progress=progress
@@ -215,13 +216,13 @@ def build(
         if count == 0:
             raise InputFileError(input_path, "has no requests to put in a batch")
         job_quote = _job_quote(
-            table, entry.id, write, max_tokens, sample.items, count, output_tokens
+            table, seller_model, write, max_tokens, sample.items, count, output_tokens
         )
         manifest = Manifest(
             created_by=f"costcalc {__version__}",
             input=str(input_path),
             provider=fmt.name,
-            model=entry.id,
+            model=seller_model,
             requests=count,
             custom_id_prefix=id_prefix,
             custom_id_number=_id_number(input_path, column, template),

@@ -123,6 +123,9 @@ def flush(
     entry, fmt = model_line_format(table, model, None)
     provider = fmt.name  # kept in the flush's provider column, so a resumed flush writes it
     check_batch_options(entry, max_tokens, max_requests, max_bytes, MIN_BYTES, "queue_flush")
+    # a model the format writes no lines for (Claude on Vertex AI) is refused before any task
+    # is claimed: a flush that fails there stayed open, and every later flush resumed it
+    fmt.writer(model=entry.id, max_tokens=max_tokens, system=system, reasoning=entry.reasoning)
     conn = connect(db, create=False)
     try:
         if conn.execute(ANY_UNFLUSHED).fetchone():
@@ -147,8 +150,8 @@ def flush(
                 cur = conn.execute(
                     "INSERT INTO flushes (started_at, model, provider, out_dir, max_tokens, "
                     "system, tasks, max_requests, max_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (_now(), entry.id, provider, str(Path(out_dir).resolve()), max_tokens,
-                     system, pending, max_requests, max_bytes),
+                    (_now(), table.name_of(model), provider, str(Path(out_dir).resolve()),
+                     max_tokens, system, pending, max_requests, max_bytes),
                 )  # fmt: skip
                 new_id = cur.lastrowid
                 assert new_id is not None
@@ -275,7 +278,10 @@ def _finish(
     # the column holds the line format (queues from before formats were objects held the
     # provider id, which was the same name)
     fmt = line_format(provider)
-    write = fmt.writer(model=model, max_tokens=max_tokens, system=system, reasoning=entry.reasoning)
+    # the column names the seller too (google-vertex:gemini-2.5-flash); lines, the model
+    write = fmt.writer(
+        model=entry.id, max_tokens=max_tokens, system=system, reasoning=entry.reasoning
+    )
     stem = stem or _old_stem(flush_id)
     _clear_names(conn, flush_id, Path(out_dir), stem, resumed)
     # temporary files a killed run left behind are removed (the flush lock is ours)

@@ -329,6 +329,18 @@ class PriceTable:
             self._catalog_loaded = True
         return self._catalog
 
+    def name_of(self, name: str) -> str:
+        """A name for the model ``name`` finds that finds it again, from the same seller: its
+        id, or ``PROVIDER:ID`` where the bare id is another provider's (``gemini-2.5-flash``
+        is the Gemini API's; ``google-vertex:gemini-2.5-flash`` Vertex AI's). What a batch
+        manifest records, so validate, quote and reconcile price the seller the build did."""
+        provider, model = self.find(name)
+        try:
+            same = self.find(model.id)[0].provider == provider.provider
+        except CostcalcError:  # the bare id names no model or several
+            same = False
+        return model.id if same else f"{provider.provider}:{model.id}"
+
     def find(self, name: str) -> tuple[Provider, Model]:
         """The provider and model for a name: an id, alias or snapshot of the curated table,
         ``PROVIDER:MODEL`` (split at the first colon: Bedrock ids hold colons), the older
@@ -348,8 +360,8 @@ class PriceTable:
         if found is None:
             found = self._from_catalog(name, key)
             self._found[key] = found
-            # the model's own id finds it too (a Bedrock id holds a colon: not a provider)
-            self._found.setdefault(_normal(found[1].id), found)
+            # not kept under the model's own id too: that id may be another seller's
+            # (claude-3-5-sonnet is Anthropic's, google-vertex:claude-3-5-sonnet Vertex AI's)
         return found
 
     def _from_catalog(self, name: str, key: str) -> tuple[Provider, Model]:

@@ -53,7 +53,7 @@ from costcalc.batch.formats.base import (
     cached_part,
     usage_int,
 )
-from costcalc.errors import CostcalcError, RequestError, quoted, shown
+from costcalc.errors import CostcalcError, RequestError, UsageError, quoted, shown
 
 if TYPE_CHECKING:
     from costcalc.batch.rows import Row
@@ -97,6 +97,12 @@ class VertexLines(LineFormat):
     def writer(
         self, *, model: str, max_tokens: int, system: str | None, reasoning: bool = False
     ) -> RequestWriter:
+        if "gemini" not in model.lower():
+            # Claude and open models on Vertex AI take their own request bodies, not Gemini's
+            raise UsageError(
+                f"{model}: costcalc writes Vertex AI batch lines for Gemini models only (the "
+                "request body differs per model family)"
+            )
         config = {"maxOutputTokens": max_tokens}  # the same for every line: made once
         default_instruction = {"parts": [{"text": system}]} if system else None
 
