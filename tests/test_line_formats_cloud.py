@@ -495,3 +495,48 @@ def test_a_name_with_a_seller_does_not_change_what_the_bare_id_names() -> None:
     assert table.find("claude-3-5-sonnet")[0].provider == "anthropic"
     assert table.name_of("google-vertex:claude-3-5-sonnet") == "google-vertex:claude-3-5-sonnet"
     assert table.name_of("claude-3-5-sonnet") == "claude-3-5-sonnet"
+
+
+def test_validate_refuses_what_claude_and_the_model_refuse(tmp_path: Path) -> None:
+    # a system or tool message inside Claude's messages, and more output than the model
+    # writes, passed validate (a hostile trial); OpenAI's limit is the model's too
+    claude = {"custom_id": "a", "params": {"model": "claude-haiku-4-5", "max_tokens": 10**9, "messages": [{"role": "system", "content": "x"}, {"role": "tool", "content": "t"}, {"role": "user", "content": "y"}]}}  # fmt: skip
+    openai = {"custom_id": "b", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "max_tokens": 10**8, "messages": [{"role": "user", "content": "y"}]}}  # fmt: skip
+    a = write_lines(tmp_path / "a.jsonl", [claude])
+    b = write_lines(tmp_path / "b.jsonl", [openai])
+    (report_a,) = validate_files([str(a)]).files
+    assert report_a.problems == [
+        f"{a}:1: params.messages[0].role 'system': Claude takes user and assistant messages "
+        "(the system prompt apart, in system)",
+        f"{a}:1: params.messages[1].role 'tool': Claude takes user and assistant messages "
+        "(the system prompt apart, in system)",
+        f"{a}:1: asks for up to 1,000,000,000 output tokens, over claude-haiku-4-5's maximum "
+        "output of 64,000",
+    ]
+    (report_b,) = validate_files([str(b)]).files
+    assert report_b.problems == [
+        f"{b}:1: asks for up to 100,000,000 output tokens, over gpt-4o-mini's maximum output "
+        "of 16,384"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "family"),
+    [
+        ("claude-haiku-4-5", "Claude"),
+        ("aws:anthropic.claude-3-5-sonnet-20241022-v2:0", "Claude"),
+        ("google-vertex:gemini-2.5-flash", "Gemini"),
+    ],
+)
+def test_build_refuses_a_role_the_provider_has_no_place_for(
+    tmp_path: Path, model: str, family: str
+) -> None:
+    # a tool message went into Claude's messages as it was, and into Gemini's as a user's
+    chat = {"messages": [{"role": "user", "content": "q"}, {"role": "tool", "content": "a"}]}
+    rows = write_lines(tmp_path / "chats.jsonl", [{"messages": [{"role": "user", "content": "ok"}]}, chat])  # fmt: skip
+    with pytest.raises(
+        CostcalcError,
+        match=rf"chats.jsonl:2: messages\[1\]: role 'tool': {family}'s batch requests take user",
+    ):
+        build(str(rows), model, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

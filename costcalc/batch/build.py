@@ -29,6 +29,7 @@ from costcalc.errors import (
     CostcalcError,
     FieldError,
     InputFileError,
+    RequestError,
     UsageError,
     arg,
     os_failure,
@@ -202,7 +203,10 @@ def build(
         ):
             count += 1
             cid = f"{id_prefix}{row.number}"
-            request = write(cid, row)
+            try:
+                request = write(cid, row)
+            except RequestError as exc:  # what the format's provider would refuse
+                raise InputFileError(input_path, str(exc), row.number) from None
             line = encode_line(request)
             # the provider would reject a request over the limit; only long lines can be
             if len(line) > guard.shortest_suspect and (too_long := guard.over(line, request)):

@@ -305,6 +305,10 @@ def _finish(
                 raise CostcalcError(bad_id[0])
             try:
                 writer.add(encode_line(write(cid, row)), cid)
+            except RequestError as exc:  # what the format's provider would refuse
+                writer.abort()
+                _unclaim(conn, flush_id)  # the tasks wait for a flush in another format
+                raise CostcalcError(f"task {cid}: {exc}") from None
             except RequestTooLarge as exc:
                 writer.abort()
                 _unclaim(conn, flush_id)  # bad input: the tasks wait for a flush that can work

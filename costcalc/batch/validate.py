@@ -227,6 +227,7 @@ def _validate_file(
     fmt: LineFormat | None = None
     state: dict[str, Any] = {}  # the format's own, for this file
     guard: ContextGuard | None = None
+    max_output: int | None = None
     model: str | None = None
     model_line = 0
     requests = size = max_total = 0
@@ -267,6 +268,7 @@ def _validate_file(
                 problems += job_problems
                 if model is not None:
                     guard = _guard(table, model)
+                    max_output = _max_output(table, model)
         elif kind != provider:
             problems.append(f"{where}: a request for {kind} in a file of {provider} requests")
             continue
@@ -292,6 +294,7 @@ def _validate_file(
             elif model is None:
                 model, model_line = line_model, number
                 guard = _guard(table, model)
+                max_output = _max_output(table, model)
                 problems += _unknown_model(table, model, where)
             elif line_model != model:
                 problems.append(
@@ -302,6 +305,11 @@ def _validate_file(
             problems.append(f"{where}: {too_long}")
         body_problems, max_tokens = fmt.body_problems(body, where, state)
         problems += body_problems
+        if max_output is not None and max_tokens > max_output:  # the provider refuses it
+            problems.append(
+                f"{where}: asks for up to {max_tokens:,} output tokens, over {model}'s "
+                f"maximum output of {max_output:,}"
+            )
         max_total += max_tokens
     if fmt is not None:
         rule = _model_rule(table, model, fmt.name) or fmt.batch_rule(table)
@@ -333,6 +341,14 @@ def _unknown_model(table: PriceTable, model: str, where: str) -> list[str]:
     except CostcalcError as exc:
         return [f"{where}: {exc}"]
     return []
+
+
+def _max_output(table: PriceTable, model: str) -> int | None:
+    """The most output tokens ``model`` writes a request (None: not known)."""
+    try:
+        return table.find(model)[1].max_output_tokens
+    except CostcalcError:
+        return None  # an unknown model: reported where the files are priced
 
 
 def _guard(table: PriceTable, model: str) -> ContextGuard | None:

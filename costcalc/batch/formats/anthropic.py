@@ -19,7 +19,7 @@ from costcalc.batch.formats.base import (
     usage_int,
     with_system,
 )
-from costcalc.errors import CostcalcError, quoted
+from costcalc.errors import CostcalcError, RequestError, quoted
 
 if TYPE_CHECKING:
     from costcalc.batch.rows import Row
@@ -76,6 +76,7 @@ class AnthropicLines(LineFormat):
             problems.append(f"{where}: params.messages must be a list")
         else:
             problems += message_problems(body["messages"], f"{where}: params.messages")
+            problems += claude_role_problems(body["messages"], f"{where}: params.messages")
         if body.get("stream"):
             problems.append(f"{where}: params.stream is not allowed in a batch")
         return problems, max_tokens
@@ -109,11 +110,36 @@ class AnthropicLines(LineFormat):
         return claude_usage(used, where)
 
 
+CLAUDE_ROLES = ("user", "assistant")
+"""The roles of Claude's ``messages`` (the system prompt goes apart, in ``system``)."""
+
+
+_CLAUDE_INPUT_ROLES = frozenset(("system", *CLAUDE_ROLES))
+
+
+def claude_role_problems(messages: list[Any], where: str) -> list[str]:
+    """Messages whose role Claude's Messages API refuses (a system or tool message among
+    them), for ``batch validate``."""
+    return [
+        f"{where}[{i}].role {quoted(str(m.get('role')))}: Claude takes user and assistant "
+        "messages (the system prompt apart, in system)"
+        for i, m in enumerate(messages)
+        if isinstance(m, Mapping) and m.get("role") not in CLAUDE_ROLES
+    ]
+
+
 def claude_messages(row: Row, default_system: str | None) -> tuple[list[Any], str | None]:
     """A row's messages as Claude takes them (Anthropic's API, and Claude on Bedrock): the
     system prompt apart, the row's own or the default first, then any system messages of the
-    row, joined by blank lines."""
+    row, joined by blank lines. A role Claude has no place for (tool) is a ``RequestError``."""
     system = row.system if row.system is not None else default_system
+    if len(row.messages) != 1 or row.messages[0].get("role") != "user":  # not a prompt alone
+        for i, m in enumerate(row.messages):
+            if m.get("role") not in _CLAUDE_INPUT_ROLES:
+                raise RequestError(
+                    f"messages[{i}]: role {quoted(str(m.get('role')))}: Claude's batch "
+                    "requests take user, assistant and system messages only"
+                )
     inline = [m for m in row.messages if m.get("role") == "system"]
     messages = [m for m in row.messages if m.get("role") != "system"] if inline else row.messages
     parts = [system] if system else []

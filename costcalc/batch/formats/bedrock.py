@@ -51,7 +51,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from costcalc.batch.formats.anthropic import claude_messages, claude_usage
+from costcalc.batch.formats.anthropic import (
+    claude_messages,
+    claude_role_problems,
+    claude_usage,
+)
 from costcalc.batch.formats.base import (
     NO_TEXT,
     LineFormat,
@@ -139,6 +143,7 @@ class BedrockLines(LineFormat):
             problems.append(f"{where}: modelInput.messages must be a list")
         else:
             problems += message_problems(body["messages"], f"{where}: modelInput.messages")
+            problems += claude_role_problems(body["messages"], f"{where}: modelInput.messages")
         return problems, max_tokens
 
     # --- reading -------------------------------------------------------------------------

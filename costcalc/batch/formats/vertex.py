@@ -113,10 +113,15 @@ class VertexLines(LineFormat):
                 contents = [{"role": "user", "parts": _parts(messages[0].get("content"))}]
             else:
                 contents = []
-                for m in messages:
+                for i, m in enumerate(messages):
                     role = m.get("role")
                     if role == "system":
                         inline.append(str(m.get("content", "")))
+                    elif role not in ("user", "assistant"):  # a tool's answer is no user's
+                        raise RequestError(
+                            f"messages[{i}]: role {quoted(str(role))}: Gemini's batch requests "
+                            "take user, assistant and system messages only"
+                        )
                     else:
                         role = "model" if role == "assistant" else "user"
                         contents.append({"role": role, "parts": _parts(m.get("content"))})
