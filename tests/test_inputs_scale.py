@@ -8,6 +8,8 @@ import gzip
 import io
 import json
 import lzma
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -301,3 +303,63 @@ def test_a_parquet_sample_estimates_refused_rows(tmp_path: Path, row_group_size:
     assert truth == 5000
     got = costcalc.count_file(path, "gpt-4o", column="text", sample=2000, seed=3)
     assert got.estimate and 0.7 * truth <= got.refused_requests <= 1.3 * truth, got
+
+
+# --- inputs that can be read once (a hostile trial's finds) ------------------------------------
+
+SHORT = b'{"messages": [{"role": "user", "content": "hello world, short"}]}\n{"prompt": "there"}\n'
+
+
+def _tokens_of(path: str, *args: str, pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "costcalc", "tokens", path, "--format", "json", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=pass_fds,
+    )
+
+
+def _total(proc: subprocess.Popen[bytes]) -> int:
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return int(json.loads(out)["tokens"])
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+@pytest.mark.parametrize("args", [[], ["--jobs", "2"]])
+def test_a_pipe_is_read_once_from_its_start(
+    tmp_path: Path, compressed: bool, args: list[str]
+) -> None:
+    # a shell's <(cat file) is /dev/fd/N: opened again to peek at its first bytes (format,
+    # compression, model), the count lost them (0 tokens for a short file, JSONL cut
+    # mid-line); a FIFO's second open waited for a writer that had gone
+    data = gzip.compress(SHORT) if compressed else SHORT
+    plain = tmp_path / "plain.jsonl"
+    plain.write_bytes(SHORT)
+    expected = _total(_tokens_of(str(plain)))
+    r, w = os.pipe()
+    # /dev/fd/N has no suffix to say JSONL
+    proc = _tokens_of(f"/dev/fd/{r}", "--input-format", "jsonl", *args, pass_fds=(r,))
+    os.close(r)
+    os.write(w, data)  # far less than a pipe holds
+    os.close(w)
+    assert _total(proc) == expected
+
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    proc = _tokens_of(str(fifo), *args)
+    with open(fifo, "wb") as writer:  # opens once the count has opened it to read
+        writer.write(data)
+    assert _total(proc) == expected
+
+
+def test_a_sample_of_a_pipe_is_refused(tmp_path: Path) -> None:
+    r, w = os.pipe()
+    os.close(w)
+    proc = _tokens_of(f"/dev/fd/{r}", "--sample", "10", pass_fds=(r,))
+    os.close(r)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert err.decode().strip() == (
+        "costcalc: error: --sample reads its input twice, so it needs files, not stdin or a pipe"
+    )

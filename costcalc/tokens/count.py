@@ -247,14 +247,14 @@ def _count_source(
     progress: Progress | None,
     totals: Tally,
 ) -> None:
-    if source.format == "jsonl" and jobs > 1 and not source.is_stdin and source.compressed:
+    if source.format == "jsonl" and jobs > 1 and not source.is_stream and source.compressed:
         warnings.warn(
             f"{source.name}: a compressed stream cannot be split in byte ranges: one process "
             f"decompresses it and {jobs} count its lines",
             CostcalcNote,
             stacklevel=2,
         )
-    if source.format == "jsonl" and jobs > 1 and not source.is_stdin and not source.compressed:
+    if source.format == "jsonl" and jobs > 1 and not source.is_stream and not source.compressed:
         source.open().close()  # a missing or unreadable file: one clear error first
         ranges = ((spec, source.name, a, b) for a, b in file_ranges(source.name))
         before = 0  # lines in the ranges already counted

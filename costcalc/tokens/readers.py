@@ -11,7 +11,7 @@ import re
 import string
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,10 +48,14 @@ from costcalc.tokens.requests import (
     _is_messages,
 )
 from costcalc.tokens.sources import (
+    compression_of,
+    decompressed,
     inner_name,
     is_compressed,
     is_folder,
     is_remote,
+    is_stream_path,
+    open_raw,
     open_source,
 )
 
@@ -64,25 +68,45 @@ class Source:
 
     name: str
     format: InputFormat
+    _raw: Any = field(default=None, repr=False, compare=False)
+    """A stream's one reader, once opened (``is_stream``)."""
 
     @property
     def is_stdin(self) -> bool:
         return self.name == STDIN
 
+    @functools.cached_property
+    def is_stream(self) -> bool:
+        """stdin, or a local path that is neither a regular file nor a folder (a FIFO, a
+        shell's ``<(...)``, a device): it can be read once, from its start, and no more
+        (peeking at it by opening it again lost its first bytes; a FIFO's second open hung)."""
+        return self.is_stdin or is_stream_path(self.name)
+
     def open(self) -> IO[bytes]:
         """The bytes of the input, decompressed as read when compressed (gzip, bzip2, xz,
-        zstd, by their magic bytes), from a local file or a URI (``s3://``, ``gs://``)."""
+        zstd, by their magic bytes), from a local file or a URI (``s3://``, ``gs://``). A
+        stream is opened once: every call returns its one reader."""
         if self.is_stdin:
             return sys.stdin.buffer
+        if self.is_stream:
+            if self._raw is None:
+                self._raw = open_raw(self.name)
+            return decompressed(self._raw, self.name)
         return open_source(self.name)
 
     @property
     def compressed(self) -> bool:
         """Whether the file is compressed (so it cannot be read in parallel byte ranges)."""
-        return not self.is_stdin and self.format != "parquet" and is_compressed(self.name)
+        if self.is_stdin or self.format == "parquet":
+            return False
+        if self.is_stream:  # peeked at, not read: the count reads it from its start
+            if self._raw is None:
+                self._raw = open_raw(self.name)
+            return compression_of(self._raw.peek(6)[:6]) is not None
+        return is_compressed(self.name)
 
     def size(self) -> int | None:
-        if self.is_stdin or is_remote(self.name):
+        if self.is_stream or is_remote(self.name):
             return None
         try:
             return os.path.getsize(self.name)
@@ -509,8 +533,8 @@ def detect_format(name: str, column: str | None, template: str | None) -> InputF
     if (
         local
         and suffix not in TEXT_SUFFIXES
-        and (os.path.isdir(name) or _starts_with(name, PARQUET_MAGIC))
-    ):
+        and (os.path.isdir(name) or (os.path.isfile(name) and _starts_with(name, PARQUET_MAGIC)))
+    ):  # a FIFO or pipe is not peeked at: what is read of it is gone
         return "parquet"
     if is_remote(name) and not suffix and is_folder(name):
         return "parquet"
@@ -529,7 +553,7 @@ def _starts_with(name: str, magic: bytes) -> bool:
 
 def peek_model(source: Source) -> str | None:
     """The model named by the first request of a JSONL or JSON file (batch files carry one)."""
-    if source.is_stdin or source.format not in ("jsonl", "json"):
+    if source.is_stream or source.format not in ("jsonl", "json"):
         return None
     try:
         with source.open() as f:

@@ -71,8 +71,10 @@ def _count_sample(
 ) -> TokenCount | None:
     """The estimate from a sample of ``size`` requests; None when the files are small for
     the sample (the exact count costs no more)."""
-    if any(s.is_stdin for s in sources):
-        raise FieldError("sample", "reads its input twice, so it needs files, not stdin", sep=" ")
+    if any(s.is_stream for s in sources):
+        raise FieldError(
+            "sample", "reads its input twice, so it needs files, not stdin or a pipe", sep=" "
+        )
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)

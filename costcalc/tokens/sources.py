@@ -8,7 +8,9 @@ import bz2
 import gzip
 import io
 import lzma
+import os
 import re
+import stat
 import zlib
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -176,6 +178,18 @@ def decompressed(raw: IO[bytes], name: str) -> IO[bytes]:
         raw.close()
         raise
     return io.BufferedReader(_Guarded(stream, name, f"corrupt or truncated {kind} data"))
+
+
+def is_stream_path(name: str) -> bool:
+    """Whether a local path is neither a regular file nor a folder (a FIFO, ``/dev/fd/63``
+    of a shell's ``<(...)``, a device): what is read of it cannot be read again."""
+    if is_remote(name):
+        return False
+    try:
+        mode = os.stat(name).st_mode
+    except (OSError, ValueError):  # reading it says what is wrong
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def is_compressed(name: str) -> bool:
