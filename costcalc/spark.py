@@ -31,11 +31,13 @@ from costcalc.errors import (
     path_arguments,
     require_type,
 )
-from costcalc.jsonlines import JsonError, parse_json
+from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, JsonError, parse_json
 from costcalc.tokens.encodings import DEFAULT_MODEL, get_encoding, tokenizer_for
 from costcalc.tokens.engine import count_texts
+from costcalc.tokens.parquet import require_parquet
 from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
 from costcalc.tokens.result import TokenCount
+from costcalc.tokens.sources import is_remote
 from costcalc.tokens.tally import Tally, count_from_tally
 
 if TYPE_CHECKING:
@@ -67,12 +69,19 @@ def _count_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Count every value of a partition's one column; yield one row holding the result."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     get_encoding(spec.encoding)  # once per Python worker process (cached)
     tally = Tally.empty(spec.encoding)
     error: str | None = None
     for batch in batches:
-        values: list[str | None] = batch.column(0).to_pylist()
+        column = batch.column(0)
+        if len(column) and column.null_count < len(column):  # the local count's cap, too
+            longest = pc.max(pc.binary_length(column)).as_py()
+            if longest is not None and longest > MAX_REQUEST_BYTES:
+                error = f"a value of {longest:,} bytes: {TOO_LARGE}"
+                break
+        values: list[str | None] = column.to_pylist()
         if messages:
             try:
                 for value in values:
@@ -175,11 +184,24 @@ def _worker_failure(exc: Exception) -> Exception:
         )
     if isinstance(exc, Py4JJavaError):
         why = _java_reason(str(exc.java_exception or ""))
+        if any(mark in why for mark in _BAD_DATA):  # the input's fault, not the cluster's
+            return UsageError(f"Spark cannot read the input: {why}")
         workers = ("python worker", "pyspark.daemon", "cannot run program")
         hint = f"; {_WORKERS}" if any(w in why.lower() for w in workers) else ""
         return EnvironmentFailure("spark", f"the count failed on Spark: {why}{hint}")
     return exc
 
+
+_BAD_DATA = (
+    "PARQUET_COLUMN_DATA_TYPE_MISMATCH",
+    "CANNOT_READ_FILE_FOOTER",
+    "Could not read footer",
+    "is not a Parquet file",
+    "FAILED_READ_FILE",
+    "UNABLE_TO_INFER_SCHEMA",
+)
+"""What Spark says of files it cannot read as the Parquet they claim to be: bad input
+(exit 2), as the local count says of the same files, not a failing cluster (exit 3)."""
 
 _JAVA_PREFIXES = ("org.apache.spark.SparkException:", "java.io.IOException:")
 
@@ -292,20 +314,27 @@ def count_parquet(
         raise UsageError("no input: give Parquet files or folders")
     if "-" in names:
         raise UsageError("Spark reads files, not stdin (-)")
+    for name in names:  # a file that is not Parquet, named before the JVM starts
+        if not is_remote(name) and "://" not in name and not name.startswith("dbfs:"):
+            require_parquet(name)
     session = spark_session(master)
     df = _read_parquet(session, names)
     return _count_column(df, column, model or DEFAULT_MODEL, table, messages, names)
 
 
 def _read_parquet(session: SparkSession, names: list[str]) -> Any:
+    from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped,unused-ignore]
     from pyspark.errors import AnalysisException
 
     try:
         return session.read.parquet(*names)
+    except Py4JJavaError as exc:  # a footer Spark cannot read: a file that is not Parquet
+        raise _worker_failure(exc) from None
     except AnalysisException as exc:
         message = " ".join(str(exc).split())
         for name in names:
             missing = "PATH_NOT_FOUND" in message or "does not exist" in message
             if missing and (name in message or os.path.basename(name.rstrip("/")) in message):
                 raise InputFileError(name, "no such file or folder") from None
-        raise UsageError(f"cannot read the Parquet input: {message[:300]}") from None
+        shown = ", ".join(names)
+        raise UsageError(f"{shown}: cannot read the Parquet input: {message[:300]}") from None

@@ -262,7 +262,24 @@ def test_parquet_bad_inputs_are_one_line(tmp_path: Path, run_cli: RunCli) -> Non
     empty = tmp_path / "empty"
     empty.mkdir()
     out = run_cli("tokens", str(empty), "--column", "text")
-    assert_one_line_error(out, "empty: is a directory with no .parquet files")
+    assert_one_line_error(out, "empty: is a directory with no data files")
+
+
+def test_a_folder_is_every_file_spark_reads(tmp_path: Path, run_cli: RunCli) -> None:
+    # a file without a Parquet suffix (Hive's 000000_0) was left out of the local count,
+    # which Spark counted; a file that is not Parquet is refused by both, naming it
+    folder = tmp_path / "lake"
+    folder.mkdir()
+    pq.write_table(pa.table({"text": TEXTS[:300]}), folder / "000000_0")
+    pq.write_table(pa.table({"text": TEXTS[300:]}), folder / "part-00001.parquet")
+    (folder / "_SUCCESS").write_text("")
+    result = costcalc.count_file(folder, "gpt-4o", column="text")
+    assert (result.tokens, result.requests) == (raw_count(TEXTS), len(TEXTS))
+    (folder / "README.txt").write_text("not data")
+    out = run_cli("tokens", str(folder), "--column", "text")
+    assert_one_line_error(
+        out, f"{folder}/README.txt: is not a Parquet file (a folder is read as a Parquet table"
+    )
 
 
 def test_a_sample_of_parquet_or_compressed_input(tmp_path: Path) -> None:

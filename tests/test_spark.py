@@ -149,6 +149,26 @@ def test_bad_columns_and_paths_say_so(spark: Any, tmp_path: Path, run_cli: RunCl
         costcalc.count_on_spark(tmp_path / "nope", "text")
     result = run_cli("tokens", "--engine", "spark", "--column", "text", str(tmp_path / "nope"))
     assert_one_line_error(result, "nope: no such file or folder")
+    # bad input is exit 2, as the local count says it, not a Java stack (exit 4) or a failing
+    # cluster (exit 3): a file that is not Parquet, a column of another type in one file, a
+    # value over the request cap (a hostile trial's finds)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    pq.write_table(pa.table({"text": ["hello world"] * 3}), lake / "a.parquet")
+    (lake / "README.txt").write_text("not data")
+    result = run_cli("tokens", "--engine", "spark", "--column", "text", str(lake))
+    assert_one_line_error(result, f"{lake}/README.txt: is not a Parquet file")
+    (lake / "README.txt").unlink()
+    pq.write_table(pa.table({"text": [1, 2]}), lake / "b.parquet")
+    with pytest.raises(UsageError, match="PARQUET_COLUMN_DATA_TYPE_MISMATCH"):
+        costcalc.count_on_spark(lake, "text")
+    (lake / "b.parquet").unlink()
+    pq.write_table(pa.table({"text": ["x" * (33 * 2**20)]}), lake / "c.parquet")
+    with pytest.raises(UsageError, match="request is larger than 32 MiB"):
+        costcalc.count_on_spark(lake, "text")
 
 
 def test_local_workers_run_this_python(spark: Any) -> None:

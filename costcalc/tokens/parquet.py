@@ -42,8 +42,11 @@ def _location(name: str) -> tuple[Any, str]:
 
 def parquet_files(name: str) -> list[tuple[Any, str]]:
     """(filesystem, path) of each Parquet file of ``name``: the file itself, or the files of a
-    folder and its subfolders (``year=2024/part-0.parquet``), in order of their paths;
-    hidden and ``_``-files (``_SUCCESS``, ``_metadata``, ``.crc``) left out."""
+    folder and its subfolders (``year=2024/part-0.parquet``), in order of their paths. As
+    Spark reads a folder: every file but the hidden and ``_`` ones (``_SUCCESS``,
+    ``_metadata``, ``.crc``), whatever its suffix (Hive writes ``000000_0``): a file that is
+    not Parquet is an error, not left out (Spark counted files without a .parquet suffix
+    that the local count left out)."""
     _, _, pafs = _pyarrow(name)
     fs, path = _location(name)
     try:
@@ -61,14 +64,43 @@ def parquet_files(name: str) -> list[tuple[Any, str]]:
         f.path
         for f in found
         if f.type == pafs.FileType.File
-        and f.path.lower().endswith(PARQUET_SUFFIXES)
         and not any(part.startswith(("_", ".")) for part in f.path[len(path) :].split("/"))
     )
     if not files:
         raise InputFileError(
-            name, "is a directory with no .parquet files (a folder is read as a Parquet table)"
+            name, "is a directory with no data files (a folder is read as a Parquet table)"
         )
     return [(fs, f) for f in files]
+
+
+FOLDER_RULE = (
+    " (a folder is read as a Parquet table, as Spark reads it: every file in it is one but "
+    "those whose names start with _ or .)"
+)
+
+
+def not_parquet(name: str, shown: str, why: str = "") -> InputFileError:
+    """A file of the input that is not Parquet; one of a folder says how folders are read."""
+    rule = FOLDER_RULE if shown != name else ""
+    return InputFileError(shown, f"is not a Parquet file{rule}{': ' + why if why else ''}")
+
+
+def require_parquet(name: str) -> None:
+    """Refuse, naming it, a file of a local Parquet input that is not Parquet (no ``PAR1``
+    at its start and end), before Spark starts: its error would be a Java stack."""
+    for _, path in parquet_files(name):
+        shown = _shown(name, path)
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4)
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(size - 4, 0))
+                tail = f.read(4)
+        except OSError as exc:
+            raise InputFileError(shown, f"cannot read it ({exc.strerror})") from None
+        if head != PARQUET_MAGIC or tail != PARQUET_MAGIC or size < 12:
+            raise not_parquet(name, shown)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -88,7 +120,7 @@ def _open(name: str, fs: Any, path: str) -> tuple[Any, str, int]:
     except FileNotFoundError:
         raise InputFileError(shown, "no such file") from None
     except (OSError, ValueError) as exc:  # ArrowInvalid: not Parquet, or a broken footer
-        raise InputFileError(shown, f"is not a Parquet file ({_first_line(exc)})") from None
+        raise not_parquet(name, shown, _first_line(exc)) from None
 
 
 def _shown(name: str, path: str) -> str:
