@@ -3,7 +3,6 @@ other engines write a table) in record batches: never the whole table in memory.
 
 from __future__ import annotations
 
-import bisect
 import os
 import random
 from collections.abc import Iterator
@@ -254,10 +253,9 @@ class ParquetSample:
     read: int
     """Distinct row groups read (only the column asked for)."""
     draws: list[GroupDraw]
-    uniform: bool = False
-    """Rows drawn alike from all the rows (every group's column read): one draw holds them."""
-    total_chars: int | None = None
-    """With ``uniform``: the characters of every row's text (a ratio estimate's base)."""
+    kept: list[tuple[str, float]] | None = None
+    """Rows drawn by their size from all the rows (every group's column read: priority
+    sampling, ``costcalc.tokens.priority``): each text with its chance of being kept."""
 
 
 def parquet_sample(
@@ -296,26 +294,22 @@ def parquet_sample(
     hint = sum(g[4] for g in groups)
     picked = rng.choices(range(len(groups)), weights=[g[4] for g in groups], k=draws)
     if len(groups) < MIN_ROW_GROUPS or 2 * sum(groups[i][3] for i in set(picked)) >= total:
-        # few groups: a uniform sample of rows, every group's column decoded (no Python
-        # object made for an unsampled row), only the sampled rows tokenized
+        # few groups: every group's column decoded, rows kept by their size (no Python
+        # string made for a row not kept), only the kept rows tokenized
         import pyarrow.compute as pc
 
-        chosen = sorted(rng.sample(range(total), size))
-        out = ParquetSample(total, len(groups), len(groups), [], uniform=True, total_chars=0)
-        texts: list[str] = []
-        first = 0
-        for pf, shown, group, rows, _ in groups:
-            lo = bisect.bisect_left(chosen, first)
-            hi = bisect.bisect_left(chosen, first + rows)
+        from costcalc.tokens.priority import PrioritySample
+
+        sampler = PrioritySample(size, rng)
+        for pf, shown, group, _rows, _ in groups:
             values = _read_group(pf, shown, group, column)
-            if hi > lo:
-                texts += _texts(values.take([j - first for j in chosen[lo:hi]]), shown, 1)
-            # every row's length, counted in C (no Python string made for it)
-            chars = pc.sum(pc.utf8_length(values.cast("large_string"))).as_py()
-            out.total_chars = (out.total_chars or 0) + (chars or 0)
-            first += rows
-        out.draws.append(GroupDraw(total, texts))
-        return out
+            chars = pc.fill_null(pc.utf8_length(values.cast("large_string")), 0).to_pylist()
+            entries = {i: e for i, n in enumerate(chars) if (e := sampler.offer(None, n))}
+            if entries:  # the texts of the rows kept for now
+                order = sorted(entries)
+                for i, text in zip(order, _texts(values.take(order), shown, 1), strict=True):
+                    entries[i][3] = text
+        return ParquetSample(total, len(groups), len(groups), [], kept=sampler.kept())
     import pyarrow.compute as pc
 
     per_draw = -(-size // draws)

@@ -33,6 +33,12 @@ class Interval(BaseModel):
     confidence: float
 
 
+WEIGHT = 2**40
+"""A request drawn with a chance in proportion to c stands for WEIGHT / c requests in the
+per-request figures (a line of b bytes drawn by bytes: WEIGHT // b): whole numbers in the
+right proportions (a relative rounding error under 2**-15 for the largest line)."""
+
+
 class SampleInfo(BaseModel):
     size: int
     """Requests (lines, rows or files) counted; drawn by bytes: the offsets drawn (a line
@@ -41,10 +47,12 @@ class SampleInfo(BaseModel):
     """Lines, rows or files sampled from (drawn by bytes: their estimated number)."""
     seed: int
     """Pass it back with --seed to draw the same sample."""
-    drawn: Literal["uniform", "bytes", "row groups"] = "uniform"
+    drawn: Literal["uniform", "bytes", "row groups", "size"] = "uniform"
     """"uniform": requests drawn alike, without replacement; "bytes": the lines holding
     random byte offsets, each drawn in proportion to its length and weighted by 1/length;
-    "row groups": Parquet row groups drawn in proportion to their rows, rows drawn in each."""
+    "row groups": Parquet row groups drawn in proportion to their rows, rows drawn in each;
+    "size": every request read, those kept drawn about in proportion to their size (the
+    longest always), each weighted by 1/its chance (priority sampling)."""
     data_bytes: int | None = None
     """Drawn by bytes: the bytes the offsets were drawn from (a CSV header left out)."""
     requests_interval: Interval | None = None
@@ -148,6 +156,12 @@ def _reasons(tok: ModelTokenizer, sample: SampleInfo | None) -> list[str]:
         reasons.append(
             f"estimated from a sample of the lines at {sample.size:,} random byte offsets of "
             f"{sample.data_bytes or 0:,} bytes, each weighted by 1/its length (seed {sample.seed})"
+        )
+    elif sample is not None and sample.drawn == "size":
+        reasons.append(
+            f"estimated from {sample.size:,} of the {sample.population:,} requests read, drawn "
+            "in proportion to their size (the longest always kept), each weighted by 1/its "
+            f"chance (seed {sample.seed})"
         )
     elif sample is not None and sample.drawn == "row groups":
         reasons.append(

@@ -17,6 +17,7 @@ from costcalc.tokens.encodings import (
     get_encoding,
 )
 from costcalc.tokens.engine import count_jsonl_block, count_text_piece
+from costcalc.tokens.priority import PrioritySample, priority_estimate
 from costcalc.tokens.readers import (
     CsvPlan,
     Source,
@@ -34,6 +35,7 @@ from costcalc.tokens.requests import (
     request_tokens,
 )
 from costcalc.tokens.result import (
+    WEIGHT,
     Interval,
     SampleInfo,
     TokenCount,
@@ -46,7 +48,6 @@ from costcalc.tokens.result import (
 from costcalc.tokens.seek import (
     QUOTED_NEWLINES,
     SEEKABLE,
-    WEIGHT,
     at_least_one,
     open_files,
     seek_sample,
@@ -104,10 +105,12 @@ def _count_sample(
         picked = parquet_sample(names, plan.column, size, rng)
         if picked is None:
             return None  # the sample is the whole input
-        if not picked.uniform:
+        if picked.kept is None:
             return _group_estimate(tok, spec, picked, seed, names)
-        counted = [_record_tokens(("text", t), spec) for draw in picked.draws for t in draw.texts]
-        rows_drawn: list[int | None] = [raw for raw, _, _ in counted]
+        counted = []
+        for text, p in picked.kept:
+            raw, _, is_refused = _record_tokens(("text", text), spec)
+            counted.append((raw, is_refused, p))
         if spec.prompt_overhead:
             tok.warn_if_overhead_unknown()
         notes.append(
@@ -116,22 +119,29 @@ def _count_sample(
             "ones holding under half the rows): every row group's column was read, only the "
             "sampled rows were tokenized"
         )
-        refused = sum(r for _, _, r in counted)
-        count = _estimate(tok, rows_drawn, picked.rows, seed, names, notes, refused)
-        if picked.total_chars is None:
-            return count
-        sizes = [len(t) for draw in picked.draws for t in draw.texts]
-        return _by_size(count, tok, rows_drawn, sizes, picked.total_chars)
+        return priority_estimate(tok, counted, picked.rows, seed, names, notes)
 
-    # one pass of reservoir sampling (stdin, compressed input, CSV rows that span lines, a
-    # sample as large as the input); only the kept records are tokenized
-    reservoir: list[tuple[str, Any]] = []
+    # one pass over every request (compressed input, CSV rows that span lines, a sample as
+    # large as the input); only those kept are tokenized
+    records = _records(sources, plan, errors, progress)
+    if all(s.format in SIZED for s in sources):  # each request's size at hand: by size
+        sampler = PrioritySample(size, rng)
+        for record in records:
+            sampler.offer(record, _size(record) or 0)
+        kept = sampler.kept()
+        counted = []
+        for record, p in kept:
+            raw, is_chat, is_refused = _record_tokens(record, spec)
+            counted.append((raw, is_refused, p))
+            if is_chat:
+                tok.warn_if_overhead_unknown()
+        if sampler.everything:  # the "sample" is everything: the count is exact
+            refused_kept = sum(r for _, r, _ in counted)
+            return _result(tok, Counter(v for v, _, _ in counted), names, refused_kept)
+        return priority_estimate(tok, counted, sampler.offered, seed, names, notes)
+    reservoir: list[tuple[str, Any]] = []  # requests alike: a JSON document's, whole files
     population = 0
-    total_size: int | None = 0  # the size of every record read: the regression's base
-    for population, record in enumerate(_records(sources, plan, errors, progress), 1):
-        size_of = _size(record)
-        # a record with no size at hand (a JSON document's request, a whole file): no base
-        total_size = None if size_of is None or total_size is None else total_size + size_of
+    for population, record in enumerate(records, 1):
         if len(reservoir) < size:
             reservoir.append(record)
         else:
@@ -150,10 +160,11 @@ def _count_sample(
         tok.warn_if_overhead_unknown()
     if len(values) >= population:  # the "sample" is everything: the count is exact
         return _result(tok, Counter(v for v in values if v is not None), names, refused)
-    count = _estimate(tok, values, population, seed, names, notes, refused)
-    if not total_size:
-        return count
-    return _by_size(count, tok, values, [_size(r) or 0 for r in reservoir], total_size)
+    return _estimate(tok, values, population, seed, names, notes, refused)
+
+
+SIZED = ("csv", "parquet", "lines", "jsonl")
+"""Formats whose every request's size is at hand as it is read (``_size``)."""
 
 
 def _records(
@@ -248,47 +259,6 @@ def _size(record: tuple[str, Any]) -> int | None:
     if kind == "line":
         return len(value[1])
     return None
-
-
-def _by_size(
-    count: TokenCount, tok: ModelTokenizer, values: list[int | None], sizes: list[int], total: int
-) -> TokenCount:
-    """``count`` (a uniform sample's estimate) with its total and interval taken by the
-    regression estimator on each request's size: tokens follow characters (or bytes) closely,
-    give or take a fixed part per request (a JSON line's keys, the chat overhead), so the
-    sample's line through (size, tokens), applied to the size of everything read, misses by
-    far less than the sample mean does. The mean's interval undercovers when lengths are
-    heavy-tailed (a few huge requests decide the total and are rarely drawn); the line's
-    residuals are small, so its interval is honest. Used only where every record was read
-    anyway (so ``total``, the size of them all, is known)."""
-    ys = [tok.scale(v) if v is not None else 0 for v in values]
-    n = len(ys)
-    population = count.sample.population if count.sample is not None else 0
-    if n < 3 or population <= n:
-        return count
-    x_mean, y_mean = sum(sizes) / n, sum(ys) / n
-    sxx = sum((x - x_mean) ** 2 for x in sizes)
-    if not sxx:  # every size alike: the line says nothing the mean does not
-        return count
-    slope = sum((x - x_mean) * (y - y_mean) for x, y in zip(sizes, ys, strict=True)) / sxx
-    estimate = population * y_mean + slope * (total - population * x_mean)
-    residuals = sum(
-        ((y - y_mean) - slope * (x - x_mean)) ** 2 for x, y in zip(sizes, ys, strict=True)
-    )
-    var = population**2 * (1 - n / population) * residuals / (n - 2) / n
-    half = t95(n - 2) * math.sqrt(var)
-    seen = sum(ys)
-    count.tokens = max(seen, round(estimate))
-    count.interval = Interval(
-        low=max(seen, math.floor(estimate - half)), high=math.ceil(estimate + half), confidence=0.95
-    )
-    count.estimate_reasons = [
-        *count.estimate_reasons,
-        "the total follows each request's size (characters; JSON lines: bytes): the sample's "
-        f"tokens against size, applied to the {total:,} of every request read (a regression "
-        "estimate)",
-    ]
-    return count
 
 
 def _group_estimate(

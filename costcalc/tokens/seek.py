@@ -23,6 +23,7 @@ from costcalc.tokens.engine import _decode_line, count_jsonl_block
 from costcalc.tokens.readers import CsvPlan, Source, _is_tsv, template_fields
 from costcalc.tokens.requests import CountSpec, Errors
 from costcalc.tokens.result import (
+    WEIGHT,
     Interval,
     SampleInfo,
     TokenCount,
@@ -46,9 +47,6 @@ from costcalc.tokens.result import (
 
 SEEKABLE = ("jsonl", "lines", "csv")
 _COUNT_BYTES = 16 * 1024 * 1024
-WEIGHT = 2**40
-"""A drawn line of b bytes stands for WEIGHT // b requests in ``sizes()``: whole numbers in
-the proportions 1/b (a relative rounding error under 2**-15 for the largest line)."""
 QUOTED_NEWLINES = (
     "the CSV has rows that span lines (quoted line breaks), so the sample was drawn reading "
     "the whole file"
