@@ -242,6 +242,8 @@ class GroupDraw:
     total as scale x mean(tokens / (bytes + 1)) of its rows."""
     sizes: list[int] = field(default_factory=list)
     """Bytes + 1 of each row drawn (rows are drawn in proportion to it)."""
+    rows_at: list[tuple[int, int]] = field(default_factory=list)
+    """(group, row) of each row drawn: a row drawn again is tokenized once."""
 
 
 @dataclass
@@ -314,19 +316,24 @@ def parquet_sample(
 
     per_draw = -(-size // draws)
     out = ParquetSample(total, len(groups), len(set(picked)), [])
+    last = -1
     for i in sorted(picked):
         pf, shown, group, rows, size_hint = groups[i]
-        values = _read_group(pf, shown, group, column)
-        # a row's bytes + 1, so an empty or null row can be drawn too
-        lengths = pc.add(pc.fill_null(pc.binary_length(values.cast("large_string")), 0), 1)
-        sizes = lengths.to_pylist()
+        if i != last:  # a group drawn again is read once (draws are in group order)
+            values = _read_group(pf, shown, group, column)
+            # a row's bytes + 1, so an empty or null row can be drawn too
+            lengths = pc.add(pc.fill_null(pc.binary_length(values.cast("large_string")), 0), 1)
+            sizes = lengths.to_pylist()
+            scale = pc.sum(lengths).as_py() * hint / size_hint
+            last = i
         at = rng.choices(range(rows), weights=sizes, k=per_draw)
         out.draws.append(
             GroupDraw(
                 rows,
                 _texts(values.take(at), shown, 1),
-                scale=pc.sum(lengths).as_py() * hint / size_hint,
+                scale=scale,
                 sizes=[sizes[j] for j in at],
+                rows_at=[(i, j) for j in at],
             )
         )
     return out

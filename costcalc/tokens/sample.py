@@ -275,8 +275,14 @@ def _group_estimate(
     raw_zs: list[float] = []
     weights: Counter[int] = Counter()
     weight = refused_weight = 0.0  # rows weighted as in the histogram: scale / b
+    counted: dict[tuple[int, int], int] = {}  # a row drawn again is tokenized once
     for draw in picked.draws:
-        raws = [len(enc.encode_ordinary(t)) + extra for t in draw.texts]
+        raws = []
+        for at, t in zip(draw.rows_at, draw.texts, strict=True):
+            raw = counted.get(at)
+            if raw is None:
+                raw = counted[at] = len(enc.encode_ordinary(t)) + extra
+            raws.append(raw)
         pairs = list(zip(raws, draw.sizes, strict=True))
         zs.append(draw.scale * sum(tok.scale(r) / b for r, b in pairs) / len(pairs))
         raw_zs.append(draw.scale * sum(r / b for r, b in pairs) / len(pairs))
