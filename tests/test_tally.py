@@ -204,12 +204,37 @@ def test_to_dict_from_dict_round_trips_any_tally(tally: TokenTally) -> None:
         ({"encoding": "o200k_base", "chat": "yes"}, "chat: expected true or false"),
         ({"encoding": "o200k_base", "inputs": "a"}, "inputs: expected a list of names"),
         ({"encoding": "o200k_base", "tokens": 3}, "tokens: unknown field of a tally"),
+        # more refused than counted, an encoding costcalc does not ship (a hostile trial)
+        (
+            {"encoding": "o200k_base", "hist": [[3, 50]], "refused": 10**6},
+            "refused: 1,000,000 refused of 50",
+        ),
+        ({"encoding": "nope_enc"}, "encoding: unknown encoding 'nope_enc'; costcalc ships"),
     ],
 )
 def test_from_dict_names_what_is_wrong(data: object, message: str) -> None:
     with pytest.raises(costcalc.CostcalcError) as info:
         TokenTally.from_dict(data)  # type: ignore[arg-type]
     assert message in str(info.value)
+
+
+def test_sum_of_tallies_and_an_unknown_encoding() -> None:
+    a, b = TokenTally.empty("o200k_base"), TokenTally.empty("o200k_base")
+    a.add(5)
+    b.add(7, refused=True)
+    total = sum([a, b])
+    assert isinstance(total, TokenTally) and total.hist == {5: 1, 7: 1} and total.refused == 1
+    with pytest.raises(costcalc.CostcalcError, match="unknown encoding 'nope_enc'"):
+        TokenTally.empty("nope_enc")
+
+
+def test_count_file_refuses_a_seed_without_a_sample_or_below_zero(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("hello\n")
+    with pytest.raises(costcalc.CostcalcError, match="seed applies to sample only"):
+        costcalc.count_file(path, seed=3)
+    with pytest.raises(costcalc.CostcalcError, match="seed must be 0 or more, got -1"):
+        costcalc.count_file(path, sample=5, seed=-1)
 
 
 def test_from_dict_takes_a_json_object_histogram() -> None:

@@ -124,6 +124,10 @@ def count_file(
         raise FieldError("jobs", f"must be at least 1, got {jobs}", sep=" ")
     if sample is not None and sample < 1:
         raise FieldError("sample", f"must be at least 1, got {sample}", sep=" ")
+    if seed is not None and sample is None:  # as the CLI says: it would be ignored
+        raise FieldError("seed", "applies to sample only (it draws the same sample again)", sep=" ")
+    if seed is not None and seed < 0:  # as the CLI takes it
+        raise FieldError("seed", f"must be 0 or more, got {seed}", sep=" ")
     if errors not in ("strict", "replace"):
         raise FieldError("errors", f"must be strict or replace, got {errors!r}", sep=" ")
     formats = typing.get_args(InputFormat)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from costcalc.errors import CostcalcError, FieldError, require_type
-from costcalc.tokens.encodings import ModelTokenizer, tokenizer_for
+from costcalc.tokens.encodings import ENCODINGS, ModelTokenizer, tokenizer_for
 from costcalc.tokens.result import (
     Interval,
     SampleInfo,
@@ -52,6 +52,7 @@ class Tally:
     @classmethod
     def empty(cls, encoding: str, inputs: Iterable[str] = ()) -> Tally:
         require_type(encoding, str, "encoding", "Tally.empty", "a str")
+        _known_encoding(encoding)
         return cls(encoding, inputs=list(inputs))
 
     @property
@@ -88,6 +89,12 @@ class Tally:
     def __add__(self, other: Tally) -> Tally:
         return self.merge(other)
 
+    def __radd__(self, other: object) -> Tally:
+        """``sum(tallies)``: its start, 0, adds nothing."""
+        if other == 0:
+            return self.copy()
+        return NotImplemented
+
     def __iadd__(self, other: Tally) -> Tally:
         """Merge ``other`` into this tally (in place, as ``+=`` does for a list)."""
         require_type(other, Tally, "other", "Tally.merge", "a costcalc.TokenTally")
@@ -123,6 +130,7 @@ class Tally:
         encoding = data.get("encoding")
         if not isinstance(encoding, str) or not encoding:
             raise FieldError("encoding", f"expected an encoding name, got {encoding!r}")
+        _known_encoding(encoding)
         chat = data.get("chat", False)
         if not isinstance(chat, bool):
             raise FieldError("chat", f"expected true or false, got {chat!r}")
@@ -142,7 +150,17 @@ class Tally:
             value = _count(value, f"hist[{i}][0]")
             if requests := _count(pair[1], f"hist[{i}][1]"):
                 hist[value] += requests
+        if refused > sum(hist.values()):
+            raise FieldError(
+                "refused", f"{refused:,} refused of {sum(hist.values()):,} requests counted"
+            )
         return cls(encoding, hist, chat, refused, list(inputs))
+
+
+def _known_encoding(encoding: str) -> None:
+    if encoding not in ENCODINGS:
+        known = ", ".join(ENCODINGS)
+        raise FieldError("encoding", f"unknown encoding {encoding!r}; costcalc ships {known}")
 
 
 def _count(value: object, name: str) -> int:
