@@ -434,8 +434,11 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
+    from costcalc.commands.flags import on_command_line
+
     kind = "note" if issubclass(category, CostcalcNote) else "warning"
-    said = f"costcalc: {kind}: {printable_line(str(message))}"
+    text = on_command_line(message) if isinstance(message, CostcalcWarning) else str(message)
+    said = f"costcalc: {kind}: {printable_line(text)}"
     # a warning once a run (diff prices both sides: a retired model warned twice); a note
     # tells of one event each (an id already queued, line after line)
     if kind == "note" or said not in _SAID:

@@ -358,7 +358,19 @@ def os_failure(path: object, exc: OSError, doing: str = "") -> CostcalcError | E
 
 class CostcalcWarning(UserWarning):
     """Something the user should know that does not stop the command (the CLI prints it on
-    stderr as ``costcalc: warning: ...``)."""
+    stderr as ``costcalc: warning: ...``). Fields it names are marked as an error's are
+    (``arg``): Python names in ``str()``, flags on the command line."""
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str) and _START in args[0]:
+            self._marked = args[0]
+            args = (named(args[0]),)
+        super().__init__(*args)
+
+    @property
+    def marked(self) -> str:
+        """The message with the fields it names still marked (``CostcalcError.marked``)."""
+        return getattr(self, "_marked", None) or str(self)
 
 
 class CostcalcNote(CostcalcWarning):

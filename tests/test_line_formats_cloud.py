@@ -540,3 +540,23 @@ def test_build_refuses_a_role_the_provider_has_no_place_for(
     ):
         build(str(rows), model, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_build_for_a_provider_whose_limits_are_quotas_says_so(tmp_path: Path, csv: Path) -> None:
+    # Bedrock's and Vertex AI's per-file limits are per-account quotas the table has none of:
+    # files were split at 2 GB only, silently, though the README promised the provider's limits
+    import warnings
+
+    from costcalc.errors import CostcalcNote
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build(str(csv), "aws:anthropic.claude-3-5-sonnet-20241022-v2:0", tmp_path / "a", column="body")  # fmt: skip
+        build(str(csv), "aws:anthropic.claude-3-5-sonnet-20241022-v2:0", tmp_path / "b", column="body", max_requests=2)  # fmt: skip
+        build(str(csv), "gpt-4o-mini", tmp_path / "c", column="body")
+    notes = [str(w.message) for w in caught if issubclass(w.category, CostcalcNote)]
+    assert notes == [
+        "costcalc knows no per-file limit of AWS Bedrock's batch files (quotas of your account): "
+        "files are split at 2,000,000,000 bytes only; give max_requests or max_bytes to split "
+        "at yours"
+    ]

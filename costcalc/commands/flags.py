@@ -7,7 +7,7 @@ also reads its options into workload fields through this table.
 
 from __future__ import annotations
 
-from costcalc.errors import Arg, CostcalcError, named
+from costcalc.errors import Arg, CostcalcError, CostcalcWarning, named
 
 WORKLOAD_FLAGS = {
     "name": "--name", "model": "--model", "requests": "--requests",
@@ -64,6 +64,7 @@ def flag_of(field: Arg) -> str:
     return f"{field.name} ({flag})" if field.both else flag
 
 
-def on_command_line(exc: CostcalcError) -> str:
-    """The message of ``exc`` with each field it names written as its flag."""
+def on_command_line(exc: CostcalcError | CostcalcWarning) -> str:
+    """The message of ``exc`` (an error or a warning) with each field it names written as
+    its flag."""
     return named(exc.marked, flag_of)
