@@ -4,6 +4,7 @@ the mapping file; bad records reported and left out."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -349,6 +350,19 @@ def test_as_of_moves_the_monthly_figures_not_the_actual_cost() -> None:
     )
     assert early.totals.monthly_cost == 0 and not any(s.priced for s in early.streams)
     assert all("not priced" in n for n in early.notes[: len(early.streams)])
+
+    # a request without a time is priced at the trace's last day, not at --as-of: at 2023's
+    # prices the whole stream's actual cost was lost (a hostile trial)
+    undated = dataclasses.replace(rec("hooks", 0.0), start=None, end=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = costcalc.audit([*trace(), undated])
+        early = costcalc.audit([*trace(), undated], as_of="2023-01-01")
+    hooks = next(s for s in plain.streams if "hooks" in s.name)
+    assert hooks.actual_cost is not None and hooks.actual_cost > 0
+    assert [s.actual_cost for s in early.streams] == [s.actual_cost for s in plain.streams]
+    last = dt.date(1970, 1, 1) + dt.timedelta(days=int((DAY0 + (DAYS - 1) * 86400) // 86400))
+    assert f"1 requests without a time priced at the prices of {last}" in " ".join(hooks.notes)
 
 
 def test_a_daytime_service_is_not_taken_for_a_nightly_job() -> None:

@@ -202,9 +202,11 @@ def _resolve(table: PriceTable, model: str, provider: str | None, day: dt.date) 
 
 
 def _actual_cost(
-    table: PriceTable, model: str, price_mode: str, tally: _Tally, as_of: dt.date
+    table: PriceTable, model: str, price_mode: str, tally: _Tally, last_day: dt.date
 ) -> tuple[Decimal, list[str]]:
-    """The stream's cost over the trace: each day's tokens at that day's prices."""
+    """The stream's cost over the trace: each day's tokens at that day's prices, those of
+    requests without a time at the prices of the trace's ``last_day`` (never --as-of's: what
+    was spent does not depend on the day monthly figures are priced at)."""
     from costcalc.cost import component_costs
     from costcalc.delivery import Tariff, tariff
 
@@ -213,7 +215,7 @@ def _actual_cost(
     for day_number, (n, tokens_in, cached, written, out) in sorted(
         tally.days.items(), key=lambda kv: -1 if kv[0] is None else kv[0]
     ):
-        day = as_of if day_number is None else dt.date(1970, 1, 1) + dt.timedelta(day_number)
+        day = last_day if day_number is None else dt.date(1970, 1, 1) + dt.timedelta(day_number)
         priced = table.priced(model, day)
         band_input = math.ceil(Decimal(tokens_in) / n) if n else 0
         mode: Any = price_mode
@@ -233,7 +235,10 @@ def _actual_cost(
             component_costs({c: v for c, v in billed.items() if v}, t.usd).values(), Decimal(0)
         )
     if None in tally.days:
-        notes.append(f"{tally.days[None][0]:,} requests without a time priced at {as_of}'s prices")
+        notes.append(
+            f"{tally.days[None][0]:,} requests without a time priced at the prices of "
+            f"{last_day}, the trace's last day"
+        )
     return total, notes
 
 
@@ -378,7 +383,7 @@ def _stream(
     try:
         model = s["model"] = _resolve(table, recorded_model, tally.provider, seen)
         s["model_id"] = table.priced(model, seen).prices.model.id
-        s["actual_cost"], s["notes"] = _actual_cost(table, model, price_mode, tally, as_of)
+        s["actual_cost"], s["notes"] = _actual_cost(table, model, price_mode, tally, seen)
         if any(n.startswith(f"billed as {price_mode}, not sold") for n in s["notes"]):
             s["mode"] = _mode_in_use("standard", tally)  # a month as it was billed, too
     except CostcalcError as exc:
