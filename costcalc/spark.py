@@ -314,10 +314,10 @@ def count_parquet(
         raise UsageError("no input: give Parquet files or folders")
     if "-" in names:
         raise UsageError("Spark reads files, not stdin (-)")
-    for name in names:  # a file that is not Parquet, named before the JVM starts
+    session = spark_session(master)  # first: a machine without pyspark or Java says so
+    for name in names:  # a local file that is not Parquet, named (Spark's is a Java stack)
         if not is_remote(name) and "://" not in name and not name.startswith("dbfs:"):
             require_parquet(name)
-    session = spark_session(master)
     df = _read_parquet(session, names)
     return _count_column(df, column, model or DEFAULT_MODEL, table, messages, names)
 

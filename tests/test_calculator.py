@@ -668,10 +668,11 @@ def test_assumptions_say_how_flex_is_timed_and_when_cancels_save_nothing() -> No
 
 @pytest.mark.filterwarnings("ignore:no chat overhead known for gemini")  # expected: an estimate
 def test_a_sampled_split_by_price_tier_is_called_an_estimate(tmp_path: Any) -> None:
-    path = tmp_path / "mix.txt.gz"  # compressed: a uniform draw of lines (reading them all)
+    path = tmp_path / "mix.txt.gz"  # compressed: lines kept by size (reading them all)
     big, small = "hello" + " hello" * 210_000, "hello there"
     path.write_bytes(gzip.compress(("\n".join([big, small] * 5) + "\n").encode()))
-    r = q(model="gemini-2.5-pro", input_file=str(path), output_tokens=10, input_sample=4,
+    # 6 of 10: the 5 long lines are always kept, a short one stands for the short ones
+    r = q(model="gemini-2.5-pro", input_file=str(path), output_tokens=10, input_sample=6,
           input_seed=1, modes=["request"])  # fmt: skip
     (note,) = r.mode("request").notes
     assert note.startswith("about ") and "(estimated from the sample) above 200,000" in note

@@ -282,6 +282,7 @@ def test_a_heavy_tail_of_few_long_requests_is_counted_not_extrapolated(tmp_path:
     for source, options in ((path, {"column": "text"}), (gz, {"input_format": "lines"})):
         runs = [count_file(source, sample=300, seed=seed, **options) for seed in range(40)]
         assert all(r.sample is not None and r.sample.drawn == "size" for r in runs)
+        assert all(r.sizes() for r in runs)  # what a quote prices band by band
         covered = sum(
             r.interval is not None and r.interval.low <= exact <= r.interval.high for r in runs
         )

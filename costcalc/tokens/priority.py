@@ -116,7 +116,7 @@ def priority_estimate(
     half = t95(len(counted) - 1) * math.sqrt(variance) if len(counted) > 1 else math.inf
     sample = SampleInfo(size=len(counted), population=population, seed=seed, drawn="size")
     high = math.ceil(tokens + half) if math.isfinite(half) else sys.maxsize
-    return TokenCount(
+    count = TokenCount(
         tokens=max(seen, round(tokens)),
         requests=population,
         per_request=_per_request(hist),
@@ -136,3 +136,5 @@ def priority_estimate(
         ),
         refused_requests=min(population, max(1, round(refused))) if refused else 0,
     )
+    count._hist = hist  # the requests by size a quote prices band by band (``sizes()``)
+    return count
