@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from costcalc.tokens.result import (
     WEIGHT,
+    Figures,
     Interval,
     SampleInfo,
     TokenCount,
-    _per_request,
-    _reasons,
+    sampled_count,
     t95,
 )
 
@@ -116,19 +116,11 @@ def priority_estimate(
     half = t95(len(counted) - 1) * math.sqrt(variance) if len(counted) > 1 else math.inf
     sample = SampleInfo(size=len(counted), population=population, seed=seed, drawn="size")
     high = math.ceil(tokens + half) if math.isfinite(half) else sys.maxsize
-    count = TokenCount(
+    figures = Figures(
         tokens=max(seen, round(tokens)),
         requests=population,
-        per_request=_per_request(hist),
         over_context=min(population, round(over)),
-        context_limit=limit,
-        encoding=tok.encoding,
-        model=tok.model,
-        estimate=True,
-        estimate_reasons=_reasons(tok, sample) + notes,
         raw_tokens=round(raw),
-        inputs=names,
-        sample=sample,
         interval=Interval(
             low=max(seen, math.floor(tokens - half)) if math.isfinite(half) else seen,
             high=high,
@@ -136,5 +128,4 @@ def priority_estimate(
         ),
         refused_requests=min(population, max(1, round(refused))) if refused else 0,
     )
-    count._hist = hist  # the requests by size a quote prices band by band (``sizes()``)
-    return count
+    return sampled_count(tok, sample, hist, figures, names, notes)

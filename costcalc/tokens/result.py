@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, PrivateAttr
 
@@ -196,6 +196,48 @@ def _result(
         raw_tokens=sum(v * c for v, c in raw_hist.items()),
         inputs=inputs,
         refused_requests=refused,
+    )
+    count._hist = hist
+    return count
+
+
+class Figures(NamedTuple):
+    """What an estimator makes of a sample, beyond its histogram (``sampled_count``)."""
+
+    tokens: int
+    requests: int
+    over_context: int
+    raw_tokens: int
+    interval: Interval
+    refused_requests: int
+
+
+def sampled_count(
+    tok: ModelTokenizer,
+    sample: SampleInfo,
+    hist: Counter[int],
+    figures: Figures,
+    inputs: list[str],
+    notes: Sequence[str] = (),
+) -> TokenCount:
+    """The estimate a sampler makes: its figures, and its histogram of requests by tokens,
+    weighted as the sample stands for them (``sizes()``: what a quote prices band by band;
+    one estimator that left it out had quotes price 0 input tokens a request)."""
+    count = TokenCount(
+        tokens=figures.tokens,
+        requests=figures.requests,
+        per_request=_per_request(hist),
+        over_context=figures.over_context,
+        context_limit=tok.context_limit,
+        encoding=tok.encoding,
+        model=tok.model,
+        estimate=True,
+        estimate_reasons=_reasons(tok, sample) + list(notes),
+        raw_tokens=figures.raw_tokens,
+        inputs=inputs,
+        sample=sample,
+        interval=figures.interval,
+        refused_requests=figures.refused_requests,
     )
     count._hist = hist
     return count

@@ -36,13 +36,13 @@ from costcalc.tokens.requests import (
 )
 from costcalc.tokens.result import (
     WEIGHT,
+    Figures,
     Interval,
     SampleInfo,
     TokenCount,
-    _per_request,
-    _reasons,
     _result,
     over_limit,
+    sampled_count,
     t95,
 )
 from costcalc.tokens.seek import (
@@ -307,19 +307,11 @@ def _group_estimate(
         row_groups_read=picked.read,
     )
     seen = sum(hist.values())
-    count = TokenCount(
+    figures = Figures(
         tokens=round(mean),
         requests=population,
-        per_request=_per_request(hist),
         over_context=round(population * over_limit(hist, tok.context_limit) / seen),
-        context_limit=tok.context_limit,
-        encoding=tok.encoding,
-        model=tok.model,
-        estimate=True,
-        estimate_reasons=_reasons(tok, sample),
         raw_tokens=round(sum(raw_zs) / m),
-        inputs=names,
-        sample=sample,
         interval=Interval(
             low=max(0, math.floor(mean - half)), high=math.ceil(mean + half), confidence=0.95
         ),
@@ -327,5 +319,4 @@ def _group_estimate(
             at_least_one(population * refused_weight / weight) if refused_weight else 0
         ),
     )
-    count._hist = hist
-    return count
+    return sampled_count(tok, sample, hist, figures, names)

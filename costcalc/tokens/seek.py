@@ -24,11 +24,11 @@ from costcalc.tokens.readers import CsvPlan, Source, _is_tsv, template_fields
 from costcalc.tokens.requests import CountSpec, Errors
 from costcalc.tokens.result import (
     WEIGHT,
+    Figures,
     Interval,
     SampleInfo,
     TokenCount,
-    _per_request,
-    _reasons,
+    sampled_count,
     t95,
 )
 
@@ -387,21 +387,12 @@ def weighted_estimate(
         requests_interval=requests_interval,
         over_context_at_most=at_most,
     )
-    count = TokenCount(
+    figures = Figures(
         tokens=round(tokens),
         requests=round(requests),
-        per_request=_per_request(hist),
         over_context=round(over),
-        context_limit=limit,
-        encoding=tok.encoding,
-        model=tok.model,
-        estimate=True,
-        estimate_reasons=_reasons(tok, sample) + notes,
         raw_tokens=round(raw_tokens),
-        inputs=names,
-        sample=sample,
         interval=interval,
         refused_requests=at_least_one(refused) if any(d.refused for d in drawn) else 0,
     )
-    count._hist = hist
-    return count
+    return sampled_count(tok, sample, hist, figures, names, notes)
