@@ -320,7 +320,10 @@ def _measure(
             f"limit of {limit or 0:,} input tokens (the largest has {counted.per_request.max:,})"
         )
     requests = w.requests or counted.requests
-    groups = request_groups(counted.sizes(), tier_bounds(prices), requests)
+    bounds = tier_bounds(prices)
+    groups = request_groups(counted.sizes(), bounds, requests)
+    if counted.sample is not None:
+        groups = _at_estimate(groups, bounds, Decimal(counted.tokens) * requests / counted.requests)
     input_tokens = sum((g.input_tokens for g in groups), Decimal(0)) / Decimal(requests)
     if counted.sample is not None:
         assert counted.interval is not None
@@ -342,6 +345,26 @@ def _measure(
     if w.requests is not None and w.requests != counted.requests:
         measured += f"; priced for {count_of(w.requests, 'request')} at the same mean"
     return requests, input_tokens, groups, measured, counted.sample is not None
+
+
+def _at_estimate(
+    groups: tuple[RequestGroup, ...], bounds: list[int], total: Decimal
+) -> tuple[RequestGroup, ...]:
+    """A sample's groups with their tokens scaled to its estimated ``total``: the histogram
+    gives the split between price bands, the estimate the total (a sample kept by size
+    weights its histogram otherwise: a quote from 2 of 100,000 rows priced 20,511 tokens a
+    request beside an estimate of 13.7). Kept as they were where scaling would move a group
+    to another band."""
+    now = sum((g.input_tokens for g in groups), Decimal(0))
+    if not now or now == total:
+        return groups
+    scaled = tuple(RequestGroup(g.requests, g.input_tokens * total / now) for g in groups)
+    band = [_band(g.tier_input(), bounds) for g in groups]
+    return scaled if [_band(g.tier_input(), bounds) for g in scaled] == band else groups
+
+
+def _band(tokens: int, bounds: list[int]) -> int:
+    return sum(tokens > edge for edge in bounds)
 
 
 # --- the quote ------------------------------------------------------------------------------

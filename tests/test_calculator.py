@@ -678,6 +678,31 @@ def test_a_sampled_split_by_price_tier_is_called_an_estimate(tmp_path: Any) -> N
     assert note.startswith("about ") and "(estimated from the sample) above 200,000" in note
 
 
+def test_a_quote_from_a_sample_prices_the_samples_estimate(tmp_path: Any) -> None:
+    # a sample kept by size weights its histogram otherwise than its total: a quote from
+    # 2 of 100,000 rows priced 20,511 tokens a request beside an estimate of 13.7 (a trial)
+    import random
+
+    from costcalc.tokens.count import count_file
+
+    rng = random.Random(3)
+    rows = [
+        "word " * (rng.randint(5_000, 9_000) if rng.random() < 0.01 else rng.randint(3, 9))
+        for _ in range(3_000)
+    ]
+    path = tmp_path / "skew.txt.gz"
+    path.write_bytes(gzip.compress("".join(r + "\n" for r in rows).encode()))
+    for size in (2, 50, 400):
+        counted = count_file(
+            path, "gpt-4o-mini", input_format="lines", sample=size, seed=1,
+            prompts_as_messages=True,
+        )  # fmt: skip
+        r = q(model="gpt-4o-mini", input_file=str(path), output_tokens=10, input_sample=size,
+              input_seed=1, modes=["request"])  # fmt: skip
+        mean = Decimal(counted.tokens) / counted.requests
+        assert abs(r.input_tokens_per_request - mean) < Decimal("0.01"), size
+
+
 def test_csv_keeps_a_workload_name_from_being_read_as_a_formula(run_cli: RunCli) -> None:
     out = run_cli(
         "quote",
