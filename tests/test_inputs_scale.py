@@ -380,3 +380,24 @@ def test_a_sample_of_a_pipe_is_refused(tmp_path: Path) -> None:
     assert err.decode().strip() == (
         "costcalc: error: --sample reads its input twice, so it needs files, not stdin or a pipe"
     )
+
+
+def test_batch_build_from_a_pipe_of_json_lines_is_refused_not_sent_as_prompts(
+    tmp_path: Path,
+) -> None:
+    # a pipe has no suffix to say JSONL: each JSON line went into the batch file as a user's
+    # prompt, at exit 0 (a retrial); lines of text still build
+    for data, code in ((SHORT, 2), (b"hello\nworld\n", 0)):
+        r, w = os.pipe()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "costcalc", "batch", "build", f"/dev/fd/{r}", "-m",
+             "gpt-4o-mini", "--out", str(tmp_path / f"out{code}")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(r,),
+        )  # fmt: skip
+        os.close(r)
+        os.write(w, data)
+        os.close(w)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == code, err
+        if code:
+            assert err.decode().count("\n") == 1 and "its lines look like JSON" in err.decode()

@@ -60,6 +60,15 @@ def input_rows(
     source = Source(
         path, "csv" if fmt == "csv" else "jsonl" if fmt in ("jsonl", "json") else "text"
     )
+    if fmt == "text" and source.is_stream and not source.is_stdin and not source.compressed:
+        # a pipe has no suffix to say JSONL: its JSON lines would be sent as prompts
+        head = source.head(64).lstrip()
+        if head.startswith((b"{", b"[")):
+            raise InputFileError(
+                path,
+                "its lines look like JSON, but a pipe has no name to say so and is read as "
+                "text, one prompt a line: write it to a .jsonl file to build from its requests",
+            )
     if fmt == "csv":
         from costcalc.tokens.readers import csv_rows
 

@@ -105,6 +105,13 @@ class Source:
             return compression_of(self._raw.peek(6)[:6]) is not None
         return is_compressed(self.name)
 
+    def head(self, n: int) -> bytes:
+        """The first ``n`` bytes of an uncompressed stream, peeked at: its one reader still
+        reads them."""
+        if self._raw is None:
+            self._raw = sys.stdin.buffer if self.is_stdin else open_raw(self.name)
+        return bytes(self._raw.peek(n)[:n])
+
     def size(self) -> int | None:
         if self.is_stream or is_remote(self.name):
             return None
