@@ -560,3 +560,16 @@ def test_a_build_for_a_provider_whose_limits_are_quotas_says_so(tmp_path: Path, 
         "files are split at 2,000,000,000 bytes only; give max_requests or max_bytes to split "
         "at yours"
     ]
+
+
+def test_a_refused_model_is_one_line_with_no_note_before_it(
+    run_cli: RunCli, tmp_path: Path, csv: Path
+) -> None:
+    # the note of unknown per-file limits came first, so the failure took two lines
+    from tests.conftest import assert_one_line_error
+
+    out = run_cli("batch", "build", str(csv), "--column", "body", "-m",
+                  "google-vertex:claude-3-5-sonnet", "--out", str(tmp_path / "o"))  # fmt: skip
+    assert_one_line_error(
+        out, "claude-3-5-sonnet: costcalc writes Vertex AI batch lines for Gemini"
+    )

@@ -179,17 +179,6 @@ def build(
         raise UsageError(f"{entry.id}: the provider has no Batch API")
     check_batch_options(entry, max_tokens, max_requests, max_bytes)
     limit_requests, limit_bytes = effective_limits(rule, max_requests, max_bytes)
-    if rule.max_requests is None and rule.max_bytes is None and not (max_requests or max_bytes):
-        import warnings
-
-        # Bedrock's and Vertex AI's limits are per-account quotas: none in the table to keep to
-        warnings.warn(
-            f"costcalc knows no per-file limit of {table.find(model)[0].name}'s batch files "
-            f"(quotas of your account): files are split at {limit_bytes:,} bytes only; give "
-            f"{arg('max_requests')} or {arg('max_bytes')} to split at yours",
-            CostcalcNote,
-            stacklevel=2,
-        )
     if not re.fullmatch(r"[a-zA-Z0-9_-]{0,48}", id_prefix):
         raise UsageError(
             f"{arg('id_prefix')} {id_prefix!r}: use letters, digits, _ and - (at most 48), so "
@@ -202,6 +191,18 @@ def build(
     write = fmt.writer(
         model=entry.id, max_tokens=max_tokens, system=system, reasoning=entry.reasoning
     )
+    # after the checks that refuse the build: a failure is one line
+    if rule.max_requests is None and rule.max_bytes is None and not (max_requests or max_bytes):
+        import warnings
+
+        # Bedrock's and Vertex AI's limits are per-account quotas: none in the table to keep to
+        warnings.warn(
+            f"costcalc knows no per-file limit of {table.find(model)[0].name}'s batch files "
+            f"(quotas of your account): files are split at {limit_bytes:,} bytes only; give "
+            f"{arg('max_requests')} or {arg('max_bytes')} to split at yours",
+            CostcalcNote,
+            stacklevel=2,
+        )
     out = Path(out_dir)
     stem = f"{safe_stem(Path(input_path).stem) or 'batch'}-batch"
     replaces = earlier_build(out, stem, force)
