@@ -283,6 +283,10 @@ def test_a_heavy_tail_of_few_long_requests_is_counted_not_extrapolated(tmp_path:
         runs = [count_file(source, sample=300, seed=seed, **options) for seed in range(40)]
         assert all(r.sample is not None and r.sample.drawn == "size" for r in runs)
         assert all(r.sizes() for r in runs)  # what a quote prices band by band
+        # every request was read: their number is exact, not "about" (a retrial)
+        from costcalc.render.tokens import token_count_table
+
+        assert "\nrequests      40,000\n" in token_count_table(runs[0])
         covered = sum(
             r.interval is not None and r.interval.low <= exact <= r.interval.high for r in runs
         )

@@ -51,8 +51,10 @@ def token_count_table(result: TokenCount) -> str:
     if result.interval is not None:
         iv = result.interval
         rows.append([f"{iv.confidence:.0%} interval", _span(iv.low, iv.high)])
+    # a sample that read every request (by size, by row groups) knows how many there are
+    exact = result.sample is not None and result.sample.drawn in ("size", "row groups")
     rows += [
-        ["requests", f"{about}{result.requests:,}"],
+        ["requests", f"{'' if exact else about}{result.requests:,}"],
         [
             "per request",
             f"mean {per.mean:,.2f} · p50 {per.p50:,} · p95 {per.p95:,} · max {per.max:,}",
