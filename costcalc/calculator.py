@@ -320,10 +320,9 @@ def _measure(
             f"limit of {limit or 0:,} input tokens (the largest has {counted.per_request.max:,})"
         )
     requests = w.requests or counted.requests
-    bounds = tier_bounds(prices)
-    groups = request_groups(counted.sizes(), bounds, requests)
+    groups = request_groups(counted.sizes(), tier_bounds(prices), requests)
     if counted.sample is not None:
-        groups = _at_estimate(groups, bounds, Decimal(counted.tokens) * requests / counted.requests)
+        groups = _at_estimate(groups, prices, Decimal(counted.tokens) * requests / counted.requests)
     input_tokens = sum((g.input_tokens for g in groups), Decimal(0)) / Decimal(requests)
     if counted.sample is not None:
         assert counted.interval is not None
@@ -348,7 +347,7 @@ def _measure(
 
 
 def _at_estimate(
-    groups: tuple[RequestGroup, ...], bounds: list[int], total: Decimal
+    groups: tuple[RequestGroup, ...], prices: ModelPrices, total: Decimal
 ) -> tuple[RequestGroup, ...]:
     """A sample's groups with their tokens scaled to its estimated ``total``: the histogram
     gives the split between price bands, the estimate the total (a sample kept by size
@@ -359,12 +358,8 @@ def _at_estimate(
     if not now or now == total:
         return groups
     scaled = tuple(RequestGroup(g.requests, g.input_tokens * total / now) for g in groups)
-    band = [_band(g.tier_input(), bounds) for g in groups]
-    return scaled if [_band(g.tier_input(), bounds) for g in scaled] == band else groups
-
-
-def _band(tokens: int, bounds: list[int]) -> int:
-    return sum(tokens > edge for edge in bounds)
+    band = [prices.band(g.tier_input()) for g in groups]
+    return scaled if [prices.band(g.tier_input()) for g in scaled] == band else groups
 
 
 # --- the quote ------------------------------------------------------------------------------

@@ -97,17 +97,23 @@ def printable_line(line: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
+def _keep_marks(message: Exception, args: tuple[object, ...]) -> tuple[object, ...]:
+    """``args`` of an error or warning whose one message marks fields (``arg``): the marked
+    text kept on ``message`` (its ``marked``), the args holding the Python text (so repr,
+    pickling and logs never see the marks)."""
+    if len(args) == 1 and isinstance(args[0], str) and _START in args[0]:
+        message._marked = args[0]  # type: ignore[attr-defined]
+        return (named(args[0]),)
+    return args
+
+
 class CostcalcError(ValueError):
     """Base class: bad input that the user can fix. The CLI prints it and exits 2."""
 
     def __init__(self, *args: object) -> None:
         if len(args) == 1 and isinstance(args[0], str):
             args = (cut_long_values(args[0]),)
-        # the marks stay out of args (repr, pickling, logs): args hold the Python text
-        if len(args) == 1 and isinstance(args[0], str) and _START in args[0]:
-            self._marked = args[0]
-            args = (named(args[0]),)
-        super().__init__(*args)
+        super().__init__(*_keep_marks(self, args))
 
     def __str__(self) -> str:
         return named(super().__str__())
@@ -362,10 +368,7 @@ class CostcalcWarning(UserWarning):
     (``arg``): Python names in ``str()``, flags on the command line."""
 
     def __init__(self, *args: object) -> None:
-        if len(args) == 1 and isinstance(args[0], str) and _START in args[0]:
-            self._marked = args[0]
-            args = (named(args[0]),)
-        super().__init__(*args)
+        super().__init__(*_keep_marks(self, args))
 
     @property
     def marked(self) -> str:

@@ -37,7 +37,6 @@ from costcalc.tokens.engine import count_texts
 from costcalc.tokens.parquet import require_parquet
 from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
 from costcalc.tokens.result import TokenCount
-from costcalc.tokens.sources import is_remote
 from costcalc.tokens.tally import Tally, count_from_tally
 
 if TYPE_CHECKING:
@@ -316,7 +315,7 @@ def count_parquet(
         raise UsageError("Spark reads files, not stdin (-)")
     session = spark_session(master)  # first: a machine without pyspark or Java says so
     for name in names:  # a local file that is not Parquet, named (Spark's is a Java stack)
-        if not is_remote(name) and "://" not in name and not name.startswith("dbfs:"):
+        if "://" not in name and not name.startswith("dbfs:"):  # any URI is Spark's to read
             require_parquet(name)
     df = _read_parquet(session, names)
     return _count_column(df, column, model or DEFAULT_MODEL, table, messages, names)

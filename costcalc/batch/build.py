@@ -173,7 +173,8 @@ def build(
     require_type(id_prefix, str, "id_prefix", "build_batch", "a str")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, provider)
-    rule = table.find(model)[0].batch
+    seller = table.find(model)[0]
+    rule = seller.batch
     seller_model = table.name_of(model)  # what the manifest says: it finds the same seller
     if rule is None:
         raise UsageError(f"{entry.id}: the provider has no Batch API")
@@ -197,7 +198,7 @@ def build(
 
         # Bedrock's and Vertex AI's limits are per-account quotas: none in the table to keep to
         warnings.warn(
-            f"costcalc knows no per-file limit of {table.find(model)[0].name}'s batch files "
+            f"costcalc knows no per-file limit of {seller.name}'s batch files "
             f"(quotas of your account): files are split at {limit_bytes:,} bytes only; give "
             f"{arg('max_requests')} or {arg('max_bytes')} to split at yours",
             CostcalcNote,

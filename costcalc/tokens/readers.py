@@ -89,10 +89,15 @@ class Source:
         if self.is_stdin:
             return sys.stdin.buffer
         if self.is_stream:
-            if self._raw is None:
-                self._raw = open_raw(self.name)
-            return decompressed(self._raw, self.name)
+            return decompressed(self._reader(), self.name)
         return open_source(self.name)
+
+    def _reader(self) -> Any:
+        """A stream's one buffered reader (stdin's own), opened the first time it is asked
+        for."""
+        if self._raw is None:
+            self._raw = sys.stdin.buffer if self.is_stdin else open_raw(self.name)
+        return self._raw
 
     @property
     def compressed(self) -> bool:
@@ -100,17 +105,13 @@ class Source:
         if self.is_stdin or self.format == "parquet":
             return False
         if self.is_stream:  # peeked at, not read: the count reads it from its start
-            if self._raw is None:
-                self._raw = open_raw(self.name)
-            return compression_of(self._raw.peek(6)[:6]) is not None
+            return compression_of(self.head(6)) is not None
         return is_compressed(self.name)
 
     def head(self, n: int) -> bytes:
         """The first ``n`` bytes of an uncompressed stream, peeked at: its one reader still
         reads them."""
-        if self._raw is None:
-            self._raw = sys.stdin.buffer if self.is_stdin else open_raw(self.name)
-        return bytes(self._raw.peek(n)[:n])
+        return bytes(self._reader().peek(n)[:n])
 
     def size(self) -> int | None:
         if self.is_stream or is_remote(self.name):
