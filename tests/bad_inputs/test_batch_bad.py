@@ -103,6 +103,9 @@ def _setup(tmp_path: Path) -> None:
     (tmp_path / "blank-cell.csv").write_text('id,body\n1,hello\n2,""\n')
     (tmp_path / "long.txt").write_text("short\n" + "hello" + " hello" * 130_000 + "\n")
     (tmp_path / "no-content.jsonl").write_text(lines({"messages": [{"role": "user"}]}))
+    (tmp_path / "tool.jsonl").write_text(
+        lines({"messages": [{"role": "user", "content": "q"}, {"role": "tool", "content": "a"}]})
+    )
     (tmp_path / "big.txt").write_text("x" * 5000 + "\n")
     (tmp_path / "afile").write_text("not a folder")
     (tmp_path / "notdb.db").write_text("this is not SQLite")
@@ -246,6 +249,8 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("request-over-context", ["batch", "build", "{d}/long.txt", "-m", "gpt-4o", "--out", "{d}/out"], ("long.txt:2: one request has 130,008 input tokens, over gpt-4o's limit of 128,000",)),
     ("empty-prompt", ["batch", "build", "{d}/blank-cell.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out"], ("blank-cell.csv:3: empty prompt",)),
     ("message-without-content", ["batch", "build", "{d}/no-content.jsonl", "-m", "gpt-4o", "--out", "{d}/out"], ("no-content.jsonl:1: message 1 has no content",)),
+    ("tool-role-for-claude", ["batch", "build", "{d}/tool.jsonl", "-m", "claude-haiku-4-5", "--out", "{d}/out"], ("tool.jsonl:1: messages[1]: role 'tool': Claude's batch requests take user, assistant and system messages only",)),
+    ("claude-on-vertex", ["batch", "build", "{d}/t.csv", "-m", "google-vertex:claude-3-5-sonnet", "--column", "body", "--out", "{d}/out"], ("claude-3-5-sonnet: costcalc writes Vertex AI batch lines for Gemini models only",)),
     ("validate-missing-file", ["batch", "validate", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
     ("validate-directory", ["batch", "validate", "{d}"], ("is a directory",)),
     ("reconcile-malformed", ["batch", "reconcile", "{d}/bad-results.jsonl"], ("bad-results.jsonl:2: invalid JSON",)),
@@ -275,6 +280,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("queue-flush-zero-max-tokens", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-tokens", "0"], ("--max-tokens must be at least 1",)),
     ("queue-flush-zero-max-requests", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-requests", "0"], ("--max-requests must be at least 1",)),
     ("queue-flush-tiny-max-bytes", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "gpt-4o", "--max-bytes", "10"], ("--max-bytes must be at least 1,024",)),
+    ("queue-flush-claude-on-vertex", ["queue", "flush", "--db", "{d}/other.db", "--out", "{d}/o", "-m", "google-vertex:claude-3-5-sonnet"], ("costcalc writes Vertex AI batch lines for Gemini models only",)),
     ("queue-empty-task", ["queue", "add", "--db", "{d}/q.db", " "], ("task 1: empty prompt (providers reject a message with no text)",)),
     ("route-bad-deadline", ["route", "--source", "cron", "--deadline", "soon"], ("bad duration 'soon'",)),
     ("route-bad-policy", ["route", "--source", "cron", "--policy", "{d}/policy.yaml"], ("policy.yaml:3:", "rules[0].when.deadline_under", "bad duration 'soon'")),
