@@ -93,10 +93,12 @@ def test_a_planted_change_is_diffed_kept_quoted_shown_and_removed(
     )
     assert "openai    gpt-4o  input      $2.50  $3.00" in out
     assert "models added (1):" in out and "openai    gpt-planted" in out
-    assert "models removed (1):" in out and "openai    gpt-4\n" in out
+    # gpt-4, which the planted data leaves out, keeps the shipped prices: nothing is removed
+    assert "models removed: none" in out
     assert "models per provider (providers with a change):" in out
     words = " ".join(out.split())
-    assert "openai 104 104 1 1 1" in words and " 46 providers without a change " in words
+    assert "openai 104 105 1 0 1" in words and " 46 providers without a change " in words
+    assert "a model it does not list keeps the shipped prices" in words
     assert (costcalc_home / "prices-update.json").is_file()
 
     # 1,000 requests x (1,000 input x $3.00 + 100 output x $10.00) / 1M = $4.00 (was $3.50);
@@ -109,6 +111,10 @@ def test_a_planted_change_is_diffed_kept_quoted_shown_and_removed(
     )
     # a model only the update has: 1,000 x (1,000 x $1 + 100 x $2) / 1M = $1.20
     assert _cost(_quote(run_cli, "-m", "gpt-planted"), "request") == "1.20"
+    # one the update leaves out keeps the shipped prices: 1,000 x (1,000 x $30 + 100 x $60)
+    # / 1M = $36.00, curated (no data package named)
+    gpt4 = _quote(run_cli, "-m", "openai:gpt-4")
+    assert _cost(gpt4, "request") == "36.00" and gpt4["price_origin"] is None
 
     shown = run_cli("prices", "show", "gpt-4o")
     assert shown.exit_code == 0, shown.stderr
@@ -208,7 +214,8 @@ def test_a_litellm_update(run_cli: RunCli, tmp_path: Path) -> None:
     assert {"provider": "x-ai", "model": "grok-4"} not in update["added"]
     assert {"provider": "x-ai", "model": "grok-4-0709"} not in update["removed"]
     assert update["added"] == [{"provider": "azure", "model": "gpt-4o"}]
-    assert {"provider": "mistral", "model": "codestral"} in update["removed"]
+    # a model the update does not list keeps the shipped prices: not removed
+    assert update["removed"] == []
     sonnet = [c for c in update["changed"] if c["model"] == "claude-sonnet-4-5"]
     assert {"component": "input", "old": "3.00", "new": "3.50"}.items() <= sonnet[0].items()
     # 1,000 x (1,000 x $3.50 + 100 x $15) / 1M = $5.00

@@ -121,7 +121,17 @@ def _in_use(target: Path) -> tuple[dict[str, Any] | None, str]:
         index = updated_index((str(target), st.st_ino, st.st_mtime_ns, st.st_size))
     except (OSError, CostcalcError):
         return _shipped()
-    return index, f"{origin_of(index['source'])} from {index['source'].get('from')}"
+    return _behind(index), f"{origin_of(index['source'])} from {index['source'].get('from')}"
+
+
+def _behind(updated: dict[str, Any]) -> dict[str, Any]:
+    """The models quoted with updated data: its own and, behind them, the shipped index's
+    models it does not name (``costcalc.prices.load._catalog`` layers them the same way), so
+    a partial update removes nothing it does not replace."""
+    from costcalc.prices.catalog import layered
+
+    shipped, _ = _shipped()
+    return updated if shipped is None else layered(updated, shipped)
 
 
 def update_prices(
@@ -145,7 +155,8 @@ def update_prices(
     before, previous = _in_use(target)
     _write(target, json.dumps(data.compiled, separators=(",", ":"), sort_keys=True) + "\n")
     forget_loaded()
-    added, removed, changed, counts = diff_indexes(before or {"providers": {}}, data.compiled, day)
+    after = _behind(data.compiled)
+    added, removed, changed, counts = diff_indexes(before or {"providers": {}}, after, day)
     return PriceUpdate(
         on=day,
         source=data.where,

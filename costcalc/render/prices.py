@@ -240,8 +240,6 @@ def price_update_table(update: PriceUpdate) -> str:
         lines.append(text_table(["provider", "model"], rows))
         if len(refs) > LISTED:
             lines.append(f"... and {len(refs) - LISTED:,} more (--format json lists every one)")
-    if update.removed:
-        lines.append("(a removed model that the shipped genai-prices data lists is still priced)")
     if update.changed:
         lines.append(f"prices changed ({len(update.changed):,}), USD per 1M tokens:")
         rows = [
@@ -275,8 +273,8 @@ def price_update_table(update: PriceUpdate) -> str:
     still = len(update.providers) - len(moved)
     lines.append(f"{still} {'provider' if still == 1 else 'providers'} without a change")
     lines.append(
-        f'prices from it now say "from {update.origin}"; '
-        "`costcalc prices update --remove` goes back to the shipped prices."
+        f'prices from it now say "from {update.origin}"; a model it does not list keeps the '
+        "shipped prices; `costcalc prices update --remove` goes back to the shipped prices."
     )
     return "\n".join(line.rstrip("\n") for line in lines) + "\n"
 
