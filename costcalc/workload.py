@@ -311,18 +311,24 @@ def load_workloads(path: Path | str) -> list[Workload]:
     ``input_file`` paths are relative to the YAML file.
     """
     from costcalc.errors import path_argument
-    from costcalc.yamlfile import load_mapping, validate
+    from costcalc.yamlfile import line_of, load_mapping, validate
 
     path = path_argument(path, "path", "load_workloads")
     data, text = load_mapping(path, "workload file")
     many = "workloads" in data
     if many:
-        extra = sorted(set(data) - {"workloads"})
+        extra = [key for key in data if key != "workloads"]
         if extra:
-            raise WorkloadError(path, f"{extra[0]}: unknown key (expected only 'workloads')")
+            raise WorkloadError(
+                path,
+                f"{extra[0]}: unknown key (expected only 'workloads')",
+                line_of(text, (extra[0],)),
+            )
         items = data["workloads"]
         if not isinstance(items, list) or not items:
-            raise WorkloadError(path, "workloads: expected a list of workloads")
+            raise WorkloadError(
+                path, "workloads: expected a list of workloads", line_of(text, ("workloads",))
+            )
     else:
         items = [data]
     base = Path(path).parent
@@ -336,8 +342,6 @@ def load_workloads(path: Path | str) -> list[Workload]:
         if workload.input_file is not None and not Path(workload.input_file).is_absolute():
             workload = workload.model_copy(update={"input_file": str(base / workload.input_file)})
         if workload.name in names:
-            from costcalc.yamlfile import line_of
-
             raise WorkloadError(
                 path, f"two workloads are named {workload.name!r}", line_of(text, prefix)
             )
