@@ -308,7 +308,7 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
     )  # fmt: skip
     return WorkloadCost(
         name=w.name,
-        model=q.model,
+        model=table.name_of(w.model),  # PROVIDER:MODEL where the bare id is another seller's
         mode=w.mode,
         source=w.source,
         monthly_requests=monthly,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from costcalc.budget import MARKER, check, diff, load_config
+from costcalc.errors import CostcalcWarning
 from costcalc.render.budget import diff_markdown
 from tests.conftest import RunCli
 
@@ -68,6 +69,20 @@ def test_monthly_costs_by_hand(tmp_path: Path) -> None:
     assert report.total_monthly == 2685
     assert [f.kind for f in report.failures] == ["total-budget"]
     assert report.failures[0].message == "monthly total $2,685.00 is over the budget of $1,000.00"
+
+
+def test_a_workload_names_its_seller_where_the_bare_id_is_another(tmp_path: Path) -> None:
+    # gemini-2.5-flash is the Gemini API's; on Vertex AI the report must say so, or two rows
+    # of one model name would stand for two sellers' prices
+    text = BASE.replace("model: gpt-4o-mini", "model: google-vertex:gemini-2.5-flash").replace(
+        "model: claude-haiku-4-5", "model: gemini-2.5-flash"
+    )
+    with pytest.warns(CostcalcWarning, match="gemini-2.5-flash was retired"):
+        report = check(load_config(write(tmp_path, "c.yaml", text)))
+    assert [w.model for w in report.workloads] == [
+        "google-vertex:gemini-2.5-flash",
+        "gemini-2.5-flash",
+    ]
 
 
 def test_each_failure_kind_and_exit_code(tmp_path: Path, run_cli: RunCli) -> None:
