@@ -137,6 +137,29 @@ def plain_prompt(obj: dict[str, Any]) -> str | None:
     return prompt
 
 
+def unsent_keys(obj: Mapping[str, Any], kept: tuple[str, ...] = ()) -> list[str]:
+    """The keys of a request object that ``input_request`` does not read, bar ``kept`` (a
+    ``custom_id`` the queue keeps): a request is sent as its prompt or messages and its system
+    alone, so a ``temperature`` or an export's metadata would be dropped without a word."""
+    read = set(kept)
+    if isinstance(obj.get("system"), str):
+        read.add("system")
+    if isinstance(obj.get("messages"), list):
+        read.add("messages")
+    elif (key := next((k for k in PROMPT_KEYS if isinstance(obj.get(k), str)), None)) is not None:
+        read.add(key)
+    return [k for k in obj if k not in read]
+
+
+def unsent_note(where: str, keys: list[str]) -> str:
+    """What a note says of ``unsent_keys`` (the first object that has some: said once)."""
+    named = ", ".join(quoted(k, 30) for k in keys[:5]) + (", ..." if len(keys) > 5 else "")
+    return (
+        f"{where}: {named} not sent: a request is its prompt or messages and system; the "
+        "model, max_tokens and the rest come from the command (said once)"
+    )
+
+
 def input_request(obj: Any, field_path: str | None = None) -> Request:
     """The request a parsed input row holds (a prompt string, ``{"prompt": ...}`` or another
     of ``PROMPT_KEYS``, ``{"messages": [...]}`` or a bare list of messages, each with an

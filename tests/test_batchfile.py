@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from costcalc.batch.build import build
 from costcalc.batch.reconcile import reconcile
 from costcalc.batch.validate import validate_files
+from costcalc.errors import CostcalcNote
 from costcalc.prices import load_price_table
 from costcalc.router import load_policy, route
 from costcalc.workload import Workload
@@ -555,3 +557,23 @@ def test_stream_wall_time_counts_only_the_output_generated_before_cancels() -> N
         "requests per minute"
     )
     assert q.mode("request").wait_s == 7500
+
+
+def test_keys_a_request_does_not_send_are_said_once(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        '{"prompt": "a"}\n{"prompt": "b", "temperature": 0}\n{"id": 3, "prompt": "c"}\n'
+    )
+    with pytest.warns(CostcalcNote) as said:
+        build(str(rows), "gpt-4o-mini", tmp_path / "out")
+    notes = [str(w.message) for w in said if "not sent" in str(w.message)]
+    assert notes == [
+        f"{rows}:2: 'temperature' not sent: a request is its prompt or messages and system; "
+        "the model, max_tokens and the rest come from the command (said once)"
+    ]
+    # a field path says where the request is: the line's other keys are its own business
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text('{"id": 1, "body": {"prompt": "a"}}\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CostcalcNote)
+        build(str(nested), "gpt-4o-mini", tmp_path / "out2", field_path="body")

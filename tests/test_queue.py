@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+import costcalc
 from costcalc.batch.queue import add, flush, status
 from costcalc.batch.queuedb import FAULT_ENV
+from costcalc.errors import CostcalcNote
 from tests.conftest import RunCli, assert_one_line_error
 
 TIMEOUT_S = 120  # every subprocess a test starts has a timeout
@@ -336,3 +338,24 @@ def test_a_symlink_to_a_regular_database_is_followed(tmp_path: Path) -> None:
     link.symlink_to(real)
     assert add(link, ["b"]) == ["task-2"]
     assert status(real).pending == 2 and link.is_symlink()
+
+
+def test_keys_a_task_does_not_send_are_said_once(tmp_path: Path, run_cli: RunCli) -> None:
+    # a producer's temperature would be dropped from the batch line: a note says so, once
+    stdin = (
+        '{"prompt": "a", "custom_id": "k-1"}\n'
+        '{"prompt": "b", "temperature": 0.2, "user": "u1"}\n'
+        '{"prompt": "c", "temperature": 0.5}\n'
+    )
+    result = run_cli("queue", "add", "--db", str(tmp_path / "q.db"), input=stdin)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split() == ["k-1", "task-2", "task-3"]
+    assert result.stderr == (
+        "costcalc: note: stdin:2: 'temperature', 'user' not sent: a request is its prompt or "
+        "messages and system; the model, max_tokens and the rest come from the command "
+        "(said once)\n"
+    )
+    with pytest.warns(CostcalcNote, match=r"^task 2: 'top_p' not sent"):
+        assert costcalc.queue_add(
+            tmp_path / "p.db", [{"prompt": "x"}, {"prompt": "y", "top_p": 1}, {"text": "z", "n": 2}]
+        ) == ["task-1", "task-2", "task-3"]

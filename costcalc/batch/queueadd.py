@@ -35,7 +35,7 @@ from costcalc.errors import (
     require_type,
 )
 from costcalc.jsonlines import JsonError, parse_json, read_lines
-from costcalc.requests import input_request, plain_prompt
+from costcalc.requests import input_request, plain_prompt, unsent_keys, unsent_note
 
 __all__ = ["TRANSACTION_TASKS", "ParsedTasks", "add", "add_in_transactions", "parse_tasks"]
 
@@ -118,6 +118,7 @@ class ParsedTasks:
         # the loop every task of a big add goes through: one pass, the common task (a
         # prompt, perhaps a custom_id) without the general request reader
         ids = _ID_CHARS
+        noted = False
         for number, line in numbered:
             if not line or line.isspace():  # blank (as line.strip() is empty), without a copy
                 continue
@@ -128,6 +129,9 @@ class ParsedTasks:
                 raise UsageError(f"{self.where}: {exc.reason}") from None
             except UnicodeDecodeError:
                 raise UsageError(f"{self.where}: is not valid UTF-8 text") from None
+            # the common task (a prompt, perhaps a custom_id) has no other key: not looked at
+            if not noted and type(item) is dict and len(item) > 1 + ("custom_id" in item):
+                noted = _note_unsent(item, self.where)
             if type(item) is dict and (prompt := plain_prompt(item)) is not None:
                 cid = item.get("custom_id")
                 if cid is None:
@@ -183,9 +187,20 @@ def _task_name(number: int) -> str:
     return f"task {number}"
 
 
+def _note_unsent(task: Mapping[str, Any], where: str) -> bool:
+    """Say (once) that keys of a task are dropped: whether it said so."""
+    keys = unsent_keys(task, ("custom_id",))
+    if keys:
+        warnings.warn(unsent_note(where, keys), CostcalcNote, stacklevel=4)
+    return bool(keys)
+
+
 def _checked_items(tasks: Iterable[Any]) -> Iterator[Located]:
+    noted = False
     for number, task in enumerate(tasks, start=1):
         where = _task_name(number)
+        if isinstance(task, Mapping) and not noted:
+            noted = _note_unsent(task, where)
         if isinstance(task, (str, Mapping)):
             cid, request = _request(task, where)
         elif (

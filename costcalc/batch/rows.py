@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from costcalc.errors import EMPTY_PROMPT, InputFileError, RequestError, UsageError, arg
+from costcalc.errors import (
+    EMPTY_PROMPT,
+    CostcalcNote,
+    InputFileError,
+    RequestError,
+    UsageError,
+    arg,
+)
 from costcalc.jsonlines import JsonError, parse_json
-from costcalc.requests import EXPECTED_PROMPT, blank, input_request
+from costcalc.requests import EXPECTED_PROMPT, blank, input_request, unsent_keys, unsent_note
 
 # --- requests from input rows ---------------------------------------------------------------
 
@@ -100,6 +108,7 @@ def input_rows(
             "(one prompt per line): name it .jsonl"
         )
     stream = source.open()
+    noted = False
     try:
         for block, first in jsonl_blocks(stream, path, progress):
             for offset, raw in enumerate(block.split(b"\n")):
@@ -113,7 +122,11 @@ def input_rows(
                 if fmt == "text":
                     yield _prompt_row(path, line, line, text.rstrip("\r"))
                 else:
-                    yield _json_row(path, line, text, field_path)
+                    row, unsent = _json_row(path, line, text, field_path)
+                    if unsent and not noted:
+                        noted = True
+                        warnings.warn(unsent_note(f"{path}:{line}", unsent), CostcalcNote, 2)
+                    yield row
     finally:
         if not source.is_stdin:
             stream.close()
@@ -141,7 +154,9 @@ def _parquet_rows(
         yield Row(number, [{"role": "user", "content": text}])
 
 
-def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:
+def _json_row(path: str, line: int, text: str, field_path: str | None) -> tuple[Row, list[str]]:
+    """The request of a JSONL line, and the keys of its object that are not sent (none when
+    ``field_path`` names where the request is: the rest is the line's own business)."""
     try:
         obj = parse_json(text)
     except JsonError as exc:
@@ -153,7 +168,8 @@ def _json_row(path: str, line: int, text: str, field_path: str | None) -> Row:
         if reason == EXPECTED_PROMPT:
             reason += f", or {arg('field_path')}"
         raise InputFileError(path, reason, line) from None
-    return Row(line, request.messages, request.system)
+    unsent = unsent_keys(obj) if field_path is None and type(obj) is dict and len(obj) > 1 else []
+    return Row(line, request.messages, request.system), unsent
 
 
 class Reservoir:
