@@ -16,6 +16,7 @@ import pytest
 from genai_prices import Usage, calc_price
 
 import costcalc
+from costcalc.errors import CostcalcError
 from costcalc.prices import builtin_pricing_dir, load_price_table
 from costcalc.prices.genai import INDEX_FILE, exact_names, installed_version, matches
 
@@ -127,11 +128,20 @@ def test_the_sample_covers_every_provider_and_batch_prices() -> None:
         ("groq:openai/gpt-oss-120b", "groq", "openai/gpt-oss-120b"),
         ("gpt-4o", "openai", "gpt-4o"),  # curated: the curated model
         ("openai:gpt-4o", "openai", "gpt-4o"),
+        ("openai/gpt-4o", "openai", "gpt-4o"),  # the older provider/model
+        # an id with a slash whose first part is a provider, but none of its models: the id
+        # whole, sold by one provider alone
+        ("google/gemma-2-2b-it", "huggingface_nebius", "google/gemma-2-2b-it"),
     ],
 )
 def test_names_resolve(name: str, provider: str, model: str) -> None:
     prov, entry = load_price_table().find(name)
     assert (prov.provider, entry.id) == (provider, model)
+
+
+def test_an_id_with_a_slash_sold_by_several_says_so() -> None:
+    with pytest.raises(CostcalcError, match="is sold by several providers: name one"):
+        load_price_table().find("moonshotai/kimi-k2-instruct")
 
 
 def test_a_model_of_a_curated_provider_gets_its_rules() -> None:

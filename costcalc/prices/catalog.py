@@ -87,10 +87,13 @@ class Catalog:
     def entry(self, pid: str, i: int) -> Mapping[str, Any]:
         return self.index["providers"][pid]["models"][i]  # type: ignore[no-any-return]
 
-    def resolve(self, name: str, provider: str | None = None) -> tuple[str, int] | None:
-        """The (provider, position) of the model ``name`` (lower case) names, if any; a name
+    def resolve(
+        self, name: str, provider: str | None = None, exact: bool = False
+    ) -> tuple[str, int] | None:
+        """The (provider, position) of the model ``name`` (lower case) names, if any (by an
+        id or exact name only, when ``exact``; else by the data's match rules too); a name
         that several providers sell is the maker's (an error when no maker is clear)."""
-        hits = self._named(name, provider) or self._matched(name, provider)
+        hits = self._named(name, provider) or ([] if exact else self._matched(name, provider))
         if not hits and provider is not None:
             # a model the provider sells at another's prices (genai-prices' fallback)
             for other in self.index["providers"][provider].get("fallback", []):

@@ -397,6 +397,13 @@ class PriceTable:
             if lookup is not None and lookup not in catalog.index["providers"]:
                 raise not_found(name, self.names(), None)
             at = catalog.resolve(model, lookup)
+            if at is None and not colon and provider is not None:
+                # provider/model that names no model of the provider: an id with a slash
+                # (google/gemma-2-2b-it, a Hugging Face provider's), looked up whole, by its
+                # exact name (the match rules would take openai/claude-x for claude-x)
+                at = catalog.resolve(key, None, exact=True)
+                if at is not None:
+                    provider, lookup, model = None, None, key
             if at is not None:
                 priced_by, i = at
                 pid = provider or priced_by  # the seller, whose rules apply
