@@ -5,16 +5,20 @@ workload or several (``workloads: [...]``). Input tokens per request are a numbe
 measured from a file with the token estimator (exactly, or from a sample).
 """
 
+import os
 import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from costcalc.errors import InvalidWorkloadError, UsageError, WorkloadError, arg, require_type
 from costcalc.units import Count, Date, Duration, MoneyIn, Share
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority", "fast"]
 DELIVERY_MODES: tuple[DeliveryMode, ...] = ("stream", "request", "batch", "flex", "priority")
@@ -82,13 +86,20 @@ MAX_NAME_CHARS = 200
 (from a file anyone may edit) is refused rather than printed again and again."""
 
 
+def _path_text(value: Any) -> Any:
+    """A path given as ``os.PathLike`` (``Path("a.jsonl")``) is its text, as elsewhere."""
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+
 class Workload(BaseModel):
     """A workload to price under every delivery mode.
 
     >>> Workload(model="gpt-4o", requests=1_000_000, input_tokens=800, output_tokens=200)
     """
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    # a field set later is checked as the constructor checks it: requests = -5 would price
+    # negative, modes = "stream,batch" fail deep inside the quote
+    model_config = ConfigDict(extra="forbid", defer_build=True, validate_assignment=True)
 
     def __init__(self, **fields: Any) -> None:
         # built in Python: one costcalc error naming the fields, not pydantic's report (files
@@ -104,6 +115,26 @@ class Workload(BaseModel):
     # so its callers still get the ValidationError they turn into their own messages
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        from pydantic import ValidationError
+
+        before, given = dict(self.__dict__), set(self.model_fields_set)
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            # pydantic has set the field when the checks across fields refuse it: put it back
+            self.__dict__.update(before)
+            self.model_fields_set.intersection_update(given)
+            raise _invalid_workload(exc) from None
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Self":
+        """A copy, with ``update``'s fields checked as the constructor checks them (pydantic's
+        own takes them unchecked)."""
+        if not update:
+            return super().model_copy(deep=deep)
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        return type(self)(**{**given, **update})
+
     name: str = Field(default="workload", max_length=MAX_NAME_CHARS)
     model: str
     """Model id or alias from the price table."""
@@ -113,7 +144,7 @@ class Workload(BaseModel):
         default=None, ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False
     )
     """Input tokens per request (measured from ``input_file`` when absent)."""
-    input_file: str | None = None
+    input_file: Annotated[str | None, BeforeValidator(_path_text)] = None
     """A file of requests whose tokens are counted offline: one request per JSONL line, CSV
     row or non-blank line of text (as ``batch build`` reads them)."""
     input_column: str | None = None
@@ -201,8 +232,9 @@ class Workload(BaseModel):
         if len(set(self.modes)) != len(self.modes):
             raise ValueError("modes lists a mode twice")
         if self.baseline not in self.modes and "baseline" not in self.model_fields_set:
-            # request is the default baseline; without it, the first mode compared is
-            self.baseline = self.modes[0]
+            # request is the default baseline; without it, the first mode compared is (set in
+            # place: an assignment would validate again, and again)
+            self.__dict__["baseline"] = self.modes[0]
             self.model_fields_set.discard("baseline")  # still the default, for overrides
         if self.baseline not in self.modes:
             raise UsageError(

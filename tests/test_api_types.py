@@ -4,7 +4,9 @@ argument for a wrong type, and one costcalc error for a Workload with bad fields
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +190,8 @@ def test_one_path_is_one_file_and_pathlike_is_a_path(tmp_path: Path) -> None:
         "model: gpt-4o\nrequests: 5\ninput_tokens: 5\noutput_tokens: 0\n", encoding="utf-8"
     )
     assert costcalc.load_workloads(workloads)[0].requests == 5
+    from_path = _w(requests=None, input_tokens=None, input_file=text)
+    assert from_path.input_file == str(text) and costcalc.quote(from_path).requests == 1
 
 
 def test_batch_files_take_one_path_or_a_list(tmp_path: Path) -> None:
@@ -205,3 +209,37 @@ def test_unknown_format_is_a_lookup_error_and_a_value_error() -> None:
         costcalc.render_result(_w(), "xml")
     with pytest.raises(ValueError):
         costcalc.render_result(_w(), "xml")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("requests", -5, "requests: must be > 0"),
+        ("requests", "abc", "requests: expected a whole number, got 'abc'"),
+        ("modes", ["bogus"], "modes[0]: input should be 'stream'"),
+        ("concurrency", 0, "concurrency: must be > 0"),
+        ("cancel", None, "cancel: expected a mapping"),
+        ("input_tokens", None, "input_tokens is required"),  # a check across fields
+    ],
+)
+def test_a_field_set_later_is_checked_and_a_refused_one_left_as_it_was(
+    field: str, value: Any, message: str
+) -> None:
+    w = _w()
+    before = w.model_dump()
+    with pytest.raises(costcalc.InvalidWorkloadError, match=re.escape(message)):
+        setattr(w, field, value)
+    assert w.model_dump() == before  # a quote of it prices what it held
+    w.requests = 20  # and it takes a good value still: 20 x (10 x $2.50 + 10 x $10) / 1M
+    assert costcalc.quote(w).mode("request").cost == Decimal("0.0025")
+
+
+def test_a_copy_checks_its_update() -> None:
+    with pytest.raises(costcalc.InvalidWorkloadError, match=re.escape("requests: must be > 0")):
+        _w().model_copy(update={"requests": -5})
+    copy = _w(baseline="stream", modes=["stream", "batch"]).model_copy(
+        update={"as_of": "2026-11-26"}
+    )
+    assert copy.as_of == dt.date(2026, 11, 26) and copy.baseline == "stream"
+    # a text of modes is read as the constructor reads it; the default baseline follows them
+    assert _w().model_copy(update={"modes": "batch,stream"}).baseline == "batch"

@@ -240,16 +240,17 @@ def test_input_flags_replace_the_files_way_of_giving_input(run_cli: RunCli, tmp_
         ({"modes": ["batch"]}, "baseline 'request' is not one of the modes compared"),
     ],
 )
-def test_a_workload_changed_after_it_was_made_is_refused_by_quote(
+def test_a_workload_changed_after_it_was_made_is_refused(
     change: dict[str, object], expected: str
 ) -> None:
-    """A Workload checks its baseline against its modes when it is made; one changed after
-    (attributes are assignable) is refused by quote() in words, not a StopIteration."""
+    """A Workload checks its baseline against its modes when it is made, and again when one
+    of them is set: in words, not a StopIteration inside quote()."""
     import costcalc
-    from costcalc.errors import UsageError
 
-    w = costcalc.Workload(model="gpt-4o", requests=10, input_tokens=10, output_tokens=10)
+    w = costcalc.Workload(
+        model="gpt-4o", requests=10, input_tokens=10, output_tokens=10, baseline="request"
+    )
     for name, value in change.items():
-        setattr(w, name, value)
-    with pytest.raises(UsageError, match=expected):
-        costcalc.quote(w)
+        with pytest.raises(costcalc.InvalidWorkloadError, match=expected):
+            setattr(w, name, value)
+    assert costcalc.quote(w).baseline == "request"  # as it was
