@@ -112,6 +112,18 @@ def new_temp(directory: Path, name: str) -> tuple[int, Path]:
     return fd, Path(temp)
 
 
+def replace(temp: Path, target: Path) -> None:
+    """Move the finished ``temp`` onto ``target``; a file replaced keeps its permissions (a
+    report kept private with 0600 stays so), a new one has the usual ones (``new_temp``)."""
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        pass
+    else:
+        os.chmod(temp, mode)
+    os.replace(temp, target)
+
+
 def stage(directory: Path, name: str, data: bytes) -> Path:
     """Write ``data`` to a new temporary file in ``directory`` (on disk) and return it; on any
     failure the temporary file is removed."""
@@ -234,7 +246,7 @@ def write_file(path: str | Path, data: bytes | str, force: bool = False) -> None
         try:
             tmp = stage(folder, target.name, payload)
             check_target(target, force)  # again: something may have appeared meanwhile
-            os.replace(tmp, target)
+            replace(tmp, target)
         except BaseException as exc:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)

@@ -492,3 +492,28 @@ def test_without_os_fchmod_files_get_the_usual_mode(
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE((tmp_path / "r.md").stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_replaced_file_keeps_its_permissions(run_cli: RunCli, tmp_path: Path) -> None:
+    # a report or a batch part kept private (0600: prompts in it) stays private when forced
+    report = tmp_path / "r.txt"
+    report.write_text("old\n")
+    report.chmod(0o600)
+    write_file(report, "new\n", force=True)
+    assert report.read_text() == "new\n" and stat.S_IMODE(report.stat().st_mode) == 0o600
+    rows = tmp_path / "rows.txt"
+    rows.write_text("one\ntwo\n")
+    out = tmp_path / "out"
+    assert (
+        run_cli("batch", "build", str(rows), "-m", "gpt-4o-mini", "--out", str(out)).exit_code == 0
+    )
+    part = out / "rows-batch-001.jsonl"
+    part.chmod(0o600)
+    forced = run_cli("batch", "build", str(rows), "-m", "gpt-4o-mini", "--out", str(out), "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert stat.S_IMODE(part.stat().st_mode) == 0o600
+    new = tmp_path / "new.txt"  # a new file: the usual mode under the umask
+    write_file(new, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask

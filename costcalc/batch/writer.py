@@ -19,6 +19,7 @@ from costcalc.atomic import (
     new_temp,
     not_regular,
     remove_stale_temps,
+    replace,
     sigterm_raises,
     stage,
 )
@@ -214,7 +215,7 @@ class PartWriter:
                     if old not in finals:
                         old.unlink(missing_ok=True)
                 for final, tmp in moves:
-                    os.replace(tmp, final)
+                    replace(tmp, final)
         except BaseException:
             for _, tmp in staged + parts:  # those not yet in place
                 tmp.unlink(missing_ok=True)
