@@ -20,6 +20,7 @@ Each failure is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import importlib
@@ -301,6 +302,7 @@ class CostcalcGroup(click.Group):
         written 3 (a closed pipe quietly), an unexpected exception 4, Ctrl-C 130."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
+        _standard_streams()
         try:
             _check_arguments(sys.argv[1:] if args is None else args)
             code = super().main(args, prog_name, complete_var, False, **extra)
@@ -343,6 +345,35 @@ class CostcalcGroup(click.Group):
             )
             sys.exit(EXIT_INTERNAL)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+class _ClosedStdin(io.RawIOBase):
+    """Stands for a stdin the process was started without (``<&-``): reading it is an
+    error that names it, where Python would have left None to crash on."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise OSError(errno.EBADF, "is closed (the command was started without it)", "stdin")
+
+
+def _standard_streams() -> None:
+    """Stand-ins for the standard streams a command was started without (cron and daemons
+    close them): stderr the null device (what it would say is lost; the exit code tells),
+    stdin ``_ClosedStdin``. A stream that cannot encode every character (an ASCII locale,
+    ``PYTHONIOENCODING=ascii``) writes a replacement rather than fail on a name or a dot."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for good
+    if sys.stdin is None:
+        sys.stdin = io.TextIOWrapper(io.BufferedReader(_ClosedStdin()), encoding="utf-8")
+    for stream in (sys.stdout, sys.stderr):
+        if (
+            isinstance(stream, io.TextIOWrapper)
+            and stream.errors == "strict"
+            and codecs.lookup(stream.encoding).name != "utf-8"
+        ):
+            stream.reconfigure(errors="replace")
 
 
 @contextlib.contextmanager

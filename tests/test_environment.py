@@ -206,6 +206,50 @@ def test_a_closed_stdout_is_said(tmp_path: Path) -> None:
     )
 
 
+def test_a_closed_stderr_or_stdin_is_no_crash(tmp_path: Path) -> None:
+    """Cron and daemons may start a command without stderr or stdin (``2>&-``, ``<&-``):
+    Python leaves None there. A count still succeeds without stderr; reading a closed stdin
+    is one line and exit 2 (it was an internal error, exit 4, either way)."""
+    text = tmp_path / "p.txt"
+    text.write_text("hello world\n")
+
+    def run(*args: str, close: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*COSTCALC, *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=child_env(tmp_path),
+            timeout=TIMEOUT_S,
+            preexec_fn=lambda: os.close(close),
+        )
+
+    counted = run("tokens", str(text), close=2)
+    assert (counted.returncode, counted.stdout) == (0, "3\n")
+    out = tmp_path / "out"
+    built = run("batch", "build", str(text), "-m", "gpt-4o-mini", "--out", str(out), close=2)
+    assert built.returncode == 0 and (out / "p-batch-001.jsonl").is_file()
+    for args in (("tokens", "-"), ("queue", "add", "--db", str(tmp_path / "q.db"))):
+        refused = run(*args, close=0)
+        assert (refused.returncode, refused.stdout, refused.stderr) == (
+            2,
+            "",
+            "costcalc: error: stdin: is closed (the command was started without it)\n",
+        ), args
+
+
+def test_an_ascii_stdout_writes_a_replacement_not_a_crash(tmp_path: Path) -> None:
+    table = subprocess.run(
+        [*COSTCALC, "prices", "show", "gpt-4o"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env={**child_env(tmp_path), "PYTHONIOENCODING": "ascii"},
+        timeout=TIMEOUT_S,
+    )
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.isascii() and b"gpt-4o" in table.stdout
+
+
 # --- the unexpected ---------------------------------------------------------------------------
 
 
