@@ -19,6 +19,8 @@ import os
 import sys
 from pathlib import Path
 
+from costcalc.errors import InputFileError, UsageError, quoted
+
 HOME_ENV = "COSTCALC_HOME"
 """Environment variable: the user data folder, overriding the platform's default."""
 
@@ -26,17 +28,42 @@ APP = "costcalc"
 
 
 def user_data_dir(platform: str | None = None) -> Path:
-    """The folder costcalc keeps the user's data in (see the module docstring for the rules)."""
+    """The folder costcalc keeps the user's data in (see the module docstring for the rules).
+    ``$COSTCALC_HOME`` must be an absolute path (a relative one names another folder in each
+    folder a command runs in) and, where something is there, a folder."""
     home = os.environ.get(HOME_ENV)
     if home:
-        return Path(home).expanduser()
+        path = Path(home).expanduser()
+        if not path.is_absolute():
+            raise UsageError(f"${HOME_ENV} must be an absolute path, got {quoted(home)}")
+        if path.exists() and not path.is_dir():
+            raise InputFileError(
+                path, f"is not a folder (${HOME_ENV} names costcalc's data folder)"
+            )
+        return path
     platform = platform or sys.platform
     if platform.startswith("win"):
         local = os.environ.get("LOCALAPPDATA")
         base = Path(local) if local else Path.home() / "AppData" / "Local"
         return base / APP
     if platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / APP
+        return _home() / "Library" / "Application Support" / APP
     xdg = os.environ.get("XDG_DATA_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else _home() / ".local" / "share"
     return base / APP
+
+
+def _home() -> Path:
+    """The user's home on Unix: ``$HOME`` when it is an absolute path, else the account's
+    (an empty ``HOME=`` made ``~`` the root folder: /.local/share)."""
+    home = os.environ.get("HOME", "")
+    if os.path.isabs(home):
+        return Path(home)
+    try:
+        import pwd
+
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except (ImportError, KeyError):
+        raise UsageError(
+            f"$HOME is not an absolute path and the account has no home: set ${HOME_ENV}"
+        ) from None

@@ -168,7 +168,8 @@ def test_an_unwritable_data_folder(run_cli: RunCli, tmp_path: Path) -> None:
     result = run_cli(
         "prices", "update", "--from", str(_good(tmp_path)), env={"COSTCALC_HOME": str(blocker)}
     )
-    assert_one_line_error(result, str(blocker), "cannot create the user data folder")
+    # $COSTCALC_HOME naming a file: said as such (an update could neither write nor remove)
+    assert_one_line_error(result, str(blocker), "is not a folder ($COSTCALC_HOME names")
 
 
 @pytest.mark.parametrize("where", ["package", "pricing"])
