@@ -119,6 +119,13 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("workload-from-options-none", lambda d: costcalc.workload_from_options(None), TypeError, "workload_from_options: options must be a dict, got None"),  # type: ignore[arg-type]
     ("check-budgets-table-int", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), table=5), TypeError, "check_budgets: table must be a costcalc.PriceTable or None, got int"),  # type: ignore[arg-type]
     ("build-max-tokens-str", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", max_tokens="10"), TypeError, "build_batch: max_tokens must be a whole number (int), got str"),  # type: ignore[arg-type]
+    ("build-system-int", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", system=5), TypeError, "build_batch: system must be a str or None, got int"),  # type: ignore[arg-type]
+    ("build-force-str", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", force="no"), TypeError, "build_batch: force must be True or False, got str"),  # type: ignore[arg-type]
+    ("build-progress-int", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", progress=5), TypeError, "build_batch: progress must be a function"),  # type: ignore[arg-type]
+    ("queue-flush-system-int", lambda d: costcalc.queue_flush(d / "q.db", d / "o", "gpt-4o", system=5), TypeError, "queue_flush: system must be a str or None, got int"),  # type: ignore[arg-type]
+    ("table-find-none", lambda d: costcalc.load_price_table().find(None), TypeError, "PriceTable.find: name must be a model name (str), got None"),  # type: ignore[arg-type]
+    ("model-prices-mode-stream", lambda d: costcalc.load_price_table().prices("gpt-4o").mode("stream"), ValueError, "mode: expected one of standard, batch, flex, priority, fast (stream and request are billed at standard prices), got 'stream'"),  # type: ignore[arg-type]
+    ("model-prices-mode-negative", lambda d: costcalc.load_price_table().prices("gpt-4o").mode("standard", -5), costcalc.FieldError, "input_tokens must be at least 0, got -5"),
     ("build-max-tokens-bool", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", max_tokens=True), TypeError, "build_batch: max_tokens must be a whole number (int), got bool"),
     ("stale-report-days-str", lambda d: costcalc.stale_report(costcalc.load_price_table(), "5"), TypeError, "stale_report: days must be a whole number (int), got str"),  # type: ignore[arg-type]
     ("stale-report-days-negative", lambda d: costcalc.stale_report(costcalc.load_price_table(), -5), costcalc.FieldError, "days must be at least 0, got -5"),

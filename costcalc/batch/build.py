@@ -171,6 +171,17 @@ def build(
     out_dir = path_argument(out_dir, "out_dir", "build_batch")
     require_type(model, str, "model", "build_batch", "a model name (str)")
     require_type(id_prefix, str, "id_prefix", "build_batch", "a str")
+    for name, value in (
+        ("provider", provider),
+        ("column", column),
+        ("template", template),
+        ("field_path", field_path),
+        ("system", system),  # 5 was written into every line as the system message
+    ):
+        require_type(value, (str, type(None)), name, "build_batch", "a str or None")
+    require_type(force, bool, "force", "build_batch", "True or False")  # "no" replaced a build
+    if progress is not None and not callable(progress):
+        raise TypeError("build_batch: progress must be a function of the rows read, or None")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, provider)
     seller = table.find(model)[0]

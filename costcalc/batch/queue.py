@@ -119,6 +119,7 @@ def flush(
     db = path_argument(db, "db", "queue_flush")
     out_dir = path_argument(out_dir, "out_dir", "queue_flush")
     require_type(model, str, "model", "queue_flush", "a model name (str)")
+    require_type(system, (str, type(None)), "system", "queue_flush", "a str or None")
     table = table or load_price_table()
     entry, fmt = model_line_format(table, model, None)
     provider = fmt.name  # kept in the flush's provider column, so a resumed flush writes it

@@ -6,7 +6,14 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from costcalc.errors import CostcalcError, PriceTableError, UnknownModelError, UsageError
+from costcalc.errors import (
+    CostcalcError,
+    PriceTableError,
+    UnknownModelError,
+    UsageError,
+    require_count,
+    require_type,
+)
 from costcalc.prices.schema import (
     PRICE_MODES,
     Basis,
@@ -102,6 +109,12 @@ class ModelPrices(NamedTuple):
 
     def mode(self, mode: Mode, input_tokens: int = 0) -> ModeRates:
         """Rates of ``mode`` for a request with ``input_tokens`` (which picks the tier)."""
+        if mode not in PRICE_MODES:
+            raise ValueError(
+                f"mode: expected one of {', '.join(PRICE_MODES)} (stream and request are billed "
+                f"at standard prices), got {mode!r}"
+            )
+        require_count(input_tokens, "input_tokens", "ModelPrices.mode", minimum=0)
         tier = self.tier_for(input_tokens)
         base = tier if tier is not None else self.period
         above = tier.above_input_tokens if tier is not None else None
@@ -346,6 +359,8 @@ class PriceTable:
         ``PROVIDER:MODEL`` (split at the first colon: Bedrock ids hold colons), the older
         ``provider/model``, or any model genai-prices knows, by its bare id when one
         provider is clearly its maker."""
+        if type(name) is not str:
+            require_type(name, str, "name", "PriceTable.find", "a model name (str)")
         key = _normal(name)
         hit = self._index.get(key)
         if hit is None and "/" in key and ":" not in key:
