@@ -35,7 +35,7 @@ from costcalc.prices.schema import Model
 from costcalc.results import RESULT_CONFIG, adopt, render_result, to_json
 from costcalc.units import today
 from costcalc.verdict import Recommendation, _background, recommend
-from costcalc.workload import DeliveryMode, Workload
+from costcalc.workload import MAX_REQUESTS, MAX_TOKENS_PER_REQUEST, DeliveryMode, Workload
 
 _RESULT = RESULT_CONFIG
 
@@ -181,7 +181,8 @@ def resolve(
     if workload.input_file is not None:
         requests, input_tokens, groups, measured, sampled = _measure(workload, table, prices, limit)
     elif input_sizes:  # a histogram from the caller (batch build's sample)
-        assert requests is not None
+        assert requests is not None and input_tokens is not None
+        _sizes_agree(input_sizes, input_tokens, limit, model.id)
         groups = request_groups(input_sizes, tier_bounds(prices), requests)
     assert requests is not None and input_tokens is not None
     if limit is not None and input_tokens > limit:
@@ -440,6 +441,38 @@ def _check_sizes(sizes: object) -> None:
     for tokens, requests in sizes.items():
         require_count(tokens, "input_sizes key", "quote", minimum=0)
         require_count(requests, f"input_sizes[{tokens}]", "quote", minimum=0)
+        if tokens > MAX_TOKENS_PER_REQUEST or requests > MAX_REQUESTS:
+            raise UsageError(
+                f"input_sizes {{{tokens}: {requests}}}: at most {MAX_TOKENS_PER_REQUEST:,} "
+                f"tokens a request and {MAX_REQUESTS:,} requests"
+            )
+
+
+def _sizes_agree(
+    sizes: Mapping[int, int], input_tokens: Decimal, limit: int | None, model: str
+) -> None:
+    """``input_sizes`` describe the workload's requests: none past the model's window (as
+    ``input_tokens`` is refused there), and their mean is its ``input_tokens`` (the groups
+    priced are the histogram's: another mean would price other requests than it says)."""
+    counted = sum(sizes.values())
+    if not counted:
+        return
+    largest = max(tokens for tokens, requests in sizes.items() if requests)
+    if limit is not None and largest > limit:
+        raise UsageError(
+            f"input_sizes holds requests of {largest:,} input tokens, past {model}'s limit of "
+            f"{limit:,} input tokens"
+        )
+    mean = Decimal(sum(t * r for t, r in sizes.items())) / counted
+    if abs(mean - input_tokens) > max(HALF_TOKEN, input_tokens * Decimal("1e-9")):
+        raise UsageError(
+            f"input_sizes' mean is {mean:,.2f} input tokens a request, but input_tokens is "
+            f"{input_tokens:,}: give the sizes' mean (to the token) as input_tokens"
+        )
+
+
+HALF_TOKEN = Decimal("0.5")
+"""How far ``input_tokens`` may be from ``input_sizes``' mean: the mean rounded to a token."""
 
 
 def _check_table(table: object, function: str) -> None:

@@ -116,6 +116,9 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("price-sheet-name-int", lambda d: costcalc.price_sheet(costcalc.load_price_table(), 5), TypeError, "price_sheet: name must be a model name (str), got int"),  # type: ignore[arg-type]
     ("quote-input-sizes-str", lambda d: costcalc.quote(_w(), input_sizes="x"), TypeError, "quote: input_sizes must be a dict"),  # type: ignore[arg-type]
     ("quote-input-sizes-negative", lambda d: costcalc.quote(_w(), input_sizes={1: -5}), costcalc.FieldError, "input_sizes[1] must be at least 0, got -5"),
+    ("quote-input-sizes-huge", lambda d: costcalc.quote(_w(), input_sizes={10**30: 1}), costcalc.UsageError, "at most 100,000,000 tokens a request"),
+    ("quote-input-sizes-past-the-window", lambda d: costcalc.quote(_w(input_tokens=100), input_sizes={100: 10, 300_000: 0, 200_000: 1}), costcalc.UsageError, "input_sizes holds requests of 200,000 input tokens, past gpt-4o's limit of 128,000"),
+    ("quote-input-sizes-another-mean", lambda d: costcalc.quote(_w(input_tokens=800), input_sizes={100: 10}), costcalc.UsageError, "input_sizes' mean is 100.00 input tokens a request, but input_tokens is 800"),
     ("workload-from-options-none", lambda d: costcalc.workload_from_options(None), TypeError, "workload_from_options: options must be a dict, got None"),  # type: ignore[arg-type]
     ("check-budgets-table-int", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), table=5), TypeError, "check_budgets: table must be a costcalc.PriceTable or None, got int"),  # type: ignore[arg-type]
     ("build-max-tokens-str", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", max_tokens="10"), TypeError, "build_batch: max_tokens must be a whole number (int), got str"),  # type: ignore[arg-type]

@@ -223,8 +223,12 @@ def test_each_request_size_gets_its_own_tier_from_one_table() -> None:
     assert small.mode("request").rates["input"] == D("1.25")
     assert large.mode("request").rates["input"] == D("2.50")
     # requests of both sizes in one workload: each group at its own prices, after both alone
-    mixed = Workload(
-        model="gemini-2.5-pro", requests=100, input_tokens=1000, output_tokens=0, as_of="2025-10-01"
+    mixed = Workload(  # input_tokens: the sizes' mean, (3 x 1,000 + 300,000) / 4
+        model="gemini-2.5-pro",
+        requests=100,
+        input_tokens=75_750,
+        output_tokens=0,
+        as_of="2025-10-01",
     )
     split = quote(mixed, table, input_sizes={1000: 3, 300_000: 1})
     fresh = quote(mixed, _fresh_table(), input_sizes={1000: 3, 300_000: 1})

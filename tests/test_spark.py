@@ -122,19 +122,28 @@ def test_a_parquet_folder_and_the_cli_print_the_local_count(
     on_spark_count = costcalc.count_on_spark(folder, "text")
     assert read_here.tally() == on_spark_count.tally()
     assert read_here.model_dump(exclude={"inputs"}) == on_spark_count.model_dump(exclude={"inputs"})
-    # and a quote from it: the same workload priced from either count, request by request
+    # and a quote from it: the same workload priced from either count, request by request;
+    # a request past gpt-4o's window is refused, as --input-file refuses it
+    whole = costcalc.Workload(
+        model="gpt-4o", requests=on_spark_count.requests,
+        input_tokens=Decimal(on_spark_count.tokens) / on_spark_count.requests, output_tokens=100,
+    )  # fmt: skip
+    with pytest.raises(UsageError, match="input_sizes holds requests of 130,001 input tokens"):
+        costcalc.quote(whole, input_sizes=on_spark_count.sizes())
     quotes = []
     for counted in (read_here, on_spark_count):
+        sizes = {t: n for t, n in counted.sizes().items() if t <= 128_000}
+        requests, tokens = sum(sizes.values()), sum(t * n for t, n in sizes.items())
         workload = costcalc.Workload(
-            model="gpt-4o", requests=counted.requests,
-            input_tokens=Decimal(counted.tokens) / counted.requests, output_tokens=100,
+            model="gpt-4o", requests=requests, input_tokens=Decimal(tokens) / requests,
+            output_tokens=100,
         )  # fmt: skip
-        quotes.append(costcalc.quote(workload, input_sizes=counted.sizes()))
+        quotes.append(costcalc.quote(workload, input_sizes=sizes))
     assert quotes[0].model_dump() == quotes[1].model_dump()
     batch = next(m for m in quotes[1].modes if m.mode == "batch")
     # gpt-4o batch: $1.25 input, $5.00 output per 1M tokens
-    assert batch.cost == (Decimal(on_spark_count.tokens) * Decimal("1.25")
-                          + Decimal(on_spark_count.requests * 100) * 5) / 1_000_000  # fmt: skip
+    assert batch.cost == (Decimal(tokens) * Decimal("1.25")
+                          + Decimal(requests * 100) * 5) / 1_000_000  # fmt: skip
 
 
 def test_bad_columns_and_paths_say_so(spark: Any, tmp_path: Path, run_cli: RunCli) -> None:
