@@ -407,9 +407,9 @@ def _model_at(model: Any, loc: tuple[int | str, ...]) -> Any:
         if not fields or part not in fields:
             return None
         current = fields[part].annotation
-        # unwrap Optional[...], list[...], dict[str, ...] down to a model class
+        # unwrap Optional[...], list[...], tuple[..., ...], dict[str, ...] to a model class
         for _ in range(4):
-            args = [a for a in typing.get_args(current) if a is not type(None)]
+            args = [a for a in typing.get_args(current) if a is not type(None) and a is not ...]
             if isinstance(current, type) and issubclass(current, BaseModel):
                 break
             if not args:

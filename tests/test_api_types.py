@@ -3,7 +3,9 @@ argument for a wrong type, and one costcalc error for a Workload with bad fields
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -253,3 +255,27 @@ def test_a_copy_checks_its_update() -> None:
     assert copy.as_of == dt.date(2026, 11, 26) and copy.baseline == "stream"
     # a text of modes is read as the constructor reads it; the default baseline follows them
     assert _w().model_copy(update={"modes": "batch,stream"}).baseline == "batch"
+
+
+def test_a_loaded_price_table_cannot_be_changed() -> None:
+    # the table is shared by every later quote in the process (load_price_table keeps it):
+    # m.prices.pop() made gpt-4o quote at its launch price, in later loads too
+    table = costcalc.load_price_table()
+    provider, model = table.find("gpt-4o")
+    limits = model.rate_limits or provider.rate_limits
+    assert limits is not None
+    changes = [
+        lambda: model.prices.pop(),  # type: ignore[attr-defined]
+        lambda: limits.tiers.__setitem__("tier-4", limits.tiers["tier-1"]),
+        lambda: limits.tiers.update({}),
+        lambda: table.providers.__setitem__("openai", provider),  # type: ignore[index]
+        lambda: setattr(model, "id", "x"),
+    ]
+    for change in changes:
+        with pytest.raises((TypeError, AttributeError, ValueError)):
+            change()
+    assert copy.deepcopy(table) is table and copy.copy(table) is table  # nothing to copy
+    w = _w(requests=1000, input_tokens=800, output_tokens=200, as_of="2026-11-26")
+    # 1,000 x (800 x $2.50 + 200 x $10) / 1M
+    assert costcalc.quote(w, costcalc.load_price_table()).mode("request").cost == Decimal("4.00")
+    assert json.loads(json.dumps(limits.model_dump(mode="json")))["tiers"]  # a dict in JSON

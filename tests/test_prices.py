@@ -146,7 +146,7 @@ def test_anthropic_cache_prices_stack_with_batch_and_google_do_not() -> None:
 def test_long_context_tiers() -> None:
     table = load_price_table()
     sonnet = table.prices("claude-sonnet-4-5", "2026-04-01")  # in its 1M beta
-    assert table.prices("claude-sonnet-4-5", "2026-04-30").period.tiers == []  # beta retired
+    assert table.prices("claude-sonnet-4-5", "2026-04-30").period.tiers == ()  # beta retired
     assert sonnet.mode("standard", 200_000).rates["input"].usd_per_mtok == 3
     above = sonnet.mode("standard", 200_001)
     assert above.above_input_tokens == 200_000

@@ -206,7 +206,7 @@ class Catalog:
                     flex=_prices(ComponentPrices, p.get("flex")) if variants else None,
                     priority=_prices(ComponentPrices, p.get("priority")) if variants else None,
                     fast=_prices(ComponentPrices, p.get("fast")) if variants else None,
-                    tiers=[
+                    tiers=tuple(
                         ContextTier.model_construct(
                             above_input_tokens=t["above"],
                             standard=_prices(StandardPrices, t["standard"]),
@@ -218,14 +218,14 @@ class Catalog:
                             fast=_prices(ComponentPrices, t.get("fast")) if variants else None,
                         )
                         for t in p.get("tiers", [])
-                    ],
+                    ),
                 )
             )
         return Model.model_construct(
             id=m["id"],
             name=m.get("name") or m["id"],
-            aliases=[],
-            snapshots=[],
+            aliases=(),
+            snapshots=(),
             encoding=encoding,
             context_window=m.get("context_window"),
             max_input_tokens=m.get("max_input_tokens"),
@@ -246,7 +246,7 @@ class Catalog:
             batch=True,
             speed=None,
             rate_limits=None,
-            prices=periods,
+            prices=tuple(periods),
         )
 
     def provider(self, pid: str) -> Provider:
@@ -264,7 +264,7 @@ class Catalog:
             speed=None,
             rate_limits=None,
             known_from=self.origin,
-            models=[],
+            models=(),
         )
 
 

@@ -28,7 +28,7 @@ data never replaces them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from costcalc.prices.catalog import Catalog
@@ -45,7 +45,7 @@ def apply_update(providers: Mapping[str, Provider], catalog: Catalog) -> dict[st
             hit = None if model.teaching else catalog.find(model.names(), pid)
             models.append(model if hit is None else merged(model, catalog, *hit))
         changed = any(a is not b for a, b in zip(models, prov.models, strict=True))
-        out[pid] = prov.model_copy(update={"models": models}) if changed else prov
+        out[pid] = prov.model_copy(update={"models": tuple(models)}) if changed else prov
     return out
 
 
@@ -53,7 +53,7 @@ def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _in_effect(periods: list[PricePeriod], day: dt.date | None) -> PricePeriod:
+def _in_effect(periods: Sequence[PricePeriod], day: dt.date | None) -> PricePeriod:
     """The curated period in effect on ``day`` (None, or before the first: the first)."""
     chosen = periods[0]
     for p in periods:
@@ -88,7 +88,7 @@ def merged(model: Model, catalog: Catalog, pid: str, i: int) -> Model:
             continue  # superseded before the cut
         curated = _in_effect(model.prices, start)
         periods.append(_period(p, start, curated, entry, origin, read_on, catalog.url(pid, entry)))
-    return model.model_copy(update={"prices": periods})
+    return model.model_copy(update={"prices": tuple(periods)})
 
 
 def _period(
@@ -152,7 +152,7 @@ def _fill_mode(
 
 
 def _tiers(
-    data: list[Mapping[str, Any]], curated: list[ContextTier], kept: list[str], no_output: bool
+    data: list[Mapping[str, Any]], curated: Sequence[ContextTier], kept: list[str], no_output: bool
 ) -> list[dict[str, Any]]:
     by_above = {t.above_input_tokens: t for t in curated}
     out: list[dict[str, Any]] = []

@@ -4,7 +4,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from costcalc.money import Money
@@ -33,6 +41,20 @@ Encoding = Literal["o200k_base", "cl100k_base"]
 Basis = Literal["published", "assumed"]
 
 _ID_PATTERN = r"^[a-z0-9][a-z0-9._:@/-]*$"
+
+
+class ReadOnlyDict(dict[str, Any]):
+    """A mapping of a loaded price table: read like a dict (and serialised as one), never
+    changed, since every later quote in the process reads the same table."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a loaded price table cannot be changed: give a price file instead")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return (ReadOnlyDict, (dict(self),))
 
 
 class Strict(BaseModel):
@@ -108,7 +130,7 @@ class PricePeriod(Strict):
     fast: ComponentPrices | None = None
     """Fast mode prices (Anthropic's ``speed: fast``, OpenAI's ``service_tier: fast``): faster
     output at a premium; absent means the model has no fast mode."""
-    tiers: list[ContextTier] = []
+    tiers: tuple[ContextTier, ...] = ()
     """Long-context tiers, in increasing ``above_input_tokens``."""
 
     def provenance(self) -> str:
@@ -155,7 +177,7 @@ class RateLimits(Strict):
     """Rate limits by usage tier, with the tier assumed when a workload names none."""
 
     default_tier: str
-    tiers: dict[str, RateLimit]
+    tiers: Annotated[dict[str, RateLimit], AfterValidator(ReadOnlyDict)]
     cache_reads_count: bool = True
     """Whether input tokens read from the prompt cache count against tokens per minute
     (Anthropic: not for current models, so caching raises throughput)."""
@@ -187,9 +209,9 @@ class Model(Strict):
     """The name users type (lower case)."""
     name: str
     """Display name."""
-    aliases: list[str] = []
+    aliases: tuple[str, ...] = ()
     """Other names that resolve to this model."""
-    snapshots: list[Snapshot] = []
+    snapshots: tuple[Snapshot, ...] = ()
     """Dated snapshot ids that resolve to this model."""
     encoding: Encoding | None = None
     """tiktoken encoding (OpenAI models); other providers use the provider's token estimate."""
@@ -216,7 +238,7 @@ class Model(Strict):
     """Overrides the provider's default speed for this model."""
     rate_limits: RateLimits | None = None
     """Overrides the provider's default rate limits for this model."""
-    prices: list[PricePeriod] = Field(min_length=1)
+    prices: tuple[PricePeriod, ...] = Field(min_length=1)
     """Price periods in date order; the first may omit ``effective_from``."""
 
     @model_validator(mode="after")
@@ -345,7 +367,7 @@ class Provider(Strict):
     known_from: str | None = None
     """Set (to the data's name) for a provider costcalc knows only from a price package: no
     one has read what delivery modes it sells, so none is assumed."""
-    models: list[Model] = []
+    models: tuple[Model, ...] = ()
     """The provider's models; empty: its models and prices come from genai-prices
     (pricing/genai-prices.json) and this file gives what that data lacks (its Batch API,
     limits, speed)."""
@@ -380,7 +402,7 @@ class ProviderOverride(Strict):
     speed: Speed | None = None
     rate_limits: RateLimits | None = None
     prices_from: str | None = None
-    models: list[Model] = []
+    models: tuple[Model, ...] = ()
 
 
 def _attribute_docstrings() -> dict[str, dict[str, str]]:

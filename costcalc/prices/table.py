@@ -24,6 +24,7 @@ from costcalc.prices.schema import (
     PricePeriod,
     Provider,
     RateLimits,
+    ReadOnlyDict,
     Speed,
     TierRule,
 )
@@ -277,8 +278,9 @@ class PriceTable:
         origins: dict[str, str],
         catalog: "Callable[[], Catalog | None] | None" = None,
     ) -> None:
-        self.providers = providers
-        self.origins = origins  # provider id -> file it (last) came from, for messages
+        # read-only, as its models are: a loaded table is shared by every later quote
+        self.providers: Mapping[str, Provider] = ReadOnlyDict(providers)
+        self.origins: Mapping[str, str] = ReadOnlyDict(origins)  # id -> file it came from
         self._catalog_loader = catalog
         self._catalog: Catalog | None = None
         self._catalog_loaded = catalog is None
@@ -298,6 +300,12 @@ class PriceTable:
                             f"{model.id} ({pid}): an id, alias or snapshot names one model",
                         )
                     self._index[key] = (pid, i)
+
+    def __copy__(self) -> "PriceTable":
+        return self  # nothing in it can change: a copy is the table
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "PriceTable":
+        return self
 
     @property
     def currency(self) -> str:
