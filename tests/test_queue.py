@@ -359,3 +359,23 @@ def test_keys_a_task_does_not_send_are_said_once(tmp_path: Path, run_cli: RunCli
         assert costcalc.queue_add(
             tmp_path / "p.db", [{"prompt": "x"}, {"prompt": "y", "top_p": 1}, {"text": "z", "n": 2}]
         ) == ["task-1", "task-2", "task-3"]
+
+
+def test_an_interrupted_flush_resumed_with_other_settings_says_it_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    db, out = tmp_path / "q.db", tmp_path / "out"
+    add(db, [f"task number {i}" for i in range(10)])
+    killed = run(*flush_args(db, out, 1000), env={FAULT_ENV: "claimed"})
+    assert killed.returncode == -signal.SIGKILL
+    add(db, ["added after the crash"])
+    args = [a if a != "gpt-4o-mini" else "gpt-4o" for a in flush_args(db, out, 1000)]
+    again = run(*args, "--max-tokens", "5")
+    assert again.returncode == 0, again.stderr
+    assert (
+        "costcalc: note: an interrupted flush is finished as it was begun (model 'gpt-4o-mini', "
+        "max_tokens 1024); this run's settings apply to the tasks still pending"
+    ) in again.stderr
+    lines = [json.loads(x) for f in sorted(out.glob("*.jsonl")) for x in f.read_text().splitlines()]
+    models = Counter((x["body"]["model"], x["body"]["max_tokens"]) for x in lines)
+    assert models == {("gpt-4o-mini", 1024): 10, ("gpt-4o", 5): 1}

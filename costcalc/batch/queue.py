@@ -27,6 +27,7 @@ import json
 import os
 import re
 import sqlite3
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from costcalc.batch.rows import Row
 from costcalc.batch.writer import PartWriter, RequestTooLarge, effective_limits
 from costcalc.errors import (
     CostcalcError,
+    CostcalcNote,
     InputFileError,
     RequestError,
     UsageError,
@@ -143,6 +145,7 @@ def flush(
         if open_ids or conn.execute(ANY_PENDING).fetchone():
             prepare_out_dir(Path(out_dir))  # a bad --out fails before any task is claimed
         for flush_id in open_ids:
+            _say_as_begun(conn, flush_id, table.name_of(model), max_tokens, system)
             results.append(_finish(conn, flush_id, table, max_requests, max_bytes, resumed=True))
         new_id: int | None = None
         with _immediate(conn):
@@ -167,6 +170,27 @@ def flush(
         conn.close()
         lock.close()
     return results
+
+
+def _say_as_begun(
+    conn: sqlite3.Connection, flush_id: int, model: str, max_tokens: int, system: str | None
+) -> None:
+    """A flush left open is finished as it was begun (its tasks were claimed for it): a note
+    says so when this run asks for another model, max_tokens or system, which only the tasks
+    still pending get."""
+    begun = conn.execute(
+        "SELECT model, max_tokens, system FROM flushes WHERE id = ?", (flush_id,)
+    ).fetchone()
+    asked = (model, max_tokens, system)
+    if tuple(begun) != asked:
+        names = ("model", "max_tokens", "system")
+        was = ", ".join(f"{n} {v!r}" for n, v, a in zip(names, begun, asked, strict=True) if v != a)
+        warnings.warn(
+            f"an interrupted flush is finished as it was begun ({was}); this run's settings "
+            "apply to the tasks still pending",
+            CostcalcNote,
+            stacklevel=4,
+        )
 
 
 def _flush_lock(db: Path) -> Any:
