@@ -91,13 +91,18 @@ def test_a_planted_change_is_diffed_kept_quoted_shown_and_removed(
         f"compared with the data in use before, the shipped genai-prices {installed_version()}"
         in out
     )
-    assert "openai    gpt-4o  input      $2.50  $3.00" in out
+    words = " ".join(out.split())
+    assert "openai gpt-4o input $2.50 $3.00" in words
     assert "models added (1):" in out and "openai    gpt-planted" in out
     # gpt-4, which the planted data leaves out, keeps the shipped prices: nothing is removed
     assert "models removed: none" in out
     assert "models per provider (providers with a change):" in out
     words = " ".join(out.split())
-    assert "openai 104 105 1 0 1" in words and " 46 providers without a change " in words
+    # changes are of prices as quoted: a curated model takes what the data states over the
+    # curated table (nine OpenAI models get genai-prices' fast prices the curated table has
+    # not, claude-sonnet-4-5 its tiers above 200,000 tokens), so 10 OpenAI models change
+    assert "openai gpt-4o fast input - $4.25" in words
+    assert "openai 104 105 1 0 10" in words and " 45 providers without a change " in words
     assert "a model it does not list keeps the shipped prices" in words
     assert (costcalc_home / "prices-update.json").is_file()
 
@@ -327,3 +332,34 @@ def test_a_failing_data_folder_is_an_environment_failure_and_keeps_the_update_be
     monkeypatch.undo()
     assert (costcalc_home / "prices-update.json").read_bytes() == kept
     assert sorted(p.name for p in costcalc_home.iterdir()) == ["prices-update.json"]
+
+
+def test_a_price_the_update_leaves_out_is_no_change_when_the_table_still_gives_it(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    # a LiteLLM file of two models with their list prices only: gpt-4o's batch price comes
+    # from the curated table before and after, so it is no change ("$1.25 -> -" was listed,
+    # 17 such, while every quote stayed the same)
+    raw = {
+        name: {
+            "litellm_provider": "openai",
+            "mode": "chat",
+            "input_cost_per_token": inp,
+            "output_cost_per_token": out,
+            "cache_read_input_token_cost": cached,
+        }
+        for name, inp, out, cached in (
+            ("gpt-4o", 2.5e-06, 1e-05, 1.25e-06),
+            ("gpt-4o-mini", 1.5e-07, 6e-07, 7.5e-08),
+        )
+    }
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(raw))
+    before = _quote(run_cli, "-m", "gpt-4o", "--modes", "all")
+    result = run_cli("prices", "update", "--from", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["changed"] == []
+    after = _quote(run_cli, "-m", "gpt-4o", "--modes", "all")
+    assert [(m["mode"], m["cost"]) for m in after["modes"]] == [
+        (m["mode"], m["cost"]) for m in before["modes"]
+    ]

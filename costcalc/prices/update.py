@@ -12,6 +12,7 @@ such price says it came from it; ``remove_price_update`` goes back to the shippe
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -25,11 +26,14 @@ from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, o
 from costcalc.money import MoneyOut
 from costcalc.prices.genai import INDEX_FILE, MODES
 from costcalc.prices.load import (
+    UpdateStamp,
     builtin_pricing_dir,
     forget_loaded,
     price_update_file,
     updated_index,
 )
+from costcalc.prices.schema import PRICE_MODES
+from costcalc.prices.table import ModelPrices, PriceTable
 
 
 class Report(BaseModel):
@@ -153,10 +157,23 @@ def update_prices(
     data.compiled["source"]["origin"] = f"{data.format_name} (prices update {day.isoformat()})"
     target = price_update_file(home)
     before, previous = _in_use(target)
+    from costcalc.prices.load import _load
+
+    quoted_before = _load((), _stamp_of(target))  # the curated models as quoted until now
     _write(target, json.dumps(data.compiled, separators=(",", ":"), sort_keys=True) + "\n")
     forget_loaded()
     after = _behind(data.compiled)
     added, removed, changed, counts = diff_indexes(before or {"providers": {}}, after, day)
+    # a curated model is quoted from the curated table where the data states nothing: its
+    # changes are those of its prices as quoted (the data's entries alone listed a batch
+    # price "removed" that the curated table still gives)
+    curated, quoted = _curated_changes(quoted_before, _load((), _stamp_of(target)), day)
+    changed = sorted(
+        [c for c in changed if (c.provider, c.model) not in curated] + quoted,
+        key=lambda c: (c.provider, c.model, _component_order(c.component)),
+    )
+    models_changed = collections.Counter(p for p, _ in {(c.provider, c.model) for c in changed})
+    counts = [p.model_copy(update={"changed": models_changed[p.provider]}) for p in counts]
     return PriceUpdate(
         on=day,
         source=data.where,
@@ -171,6 +188,52 @@ def update_prices(
         changed=changed,
         providers=counts,
     )
+
+
+def _stamp_of(target: Path) -> UpdateStamp | None:
+    try:
+        st = target.stat()
+    except OSError:
+        return None
+    return str(target), st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _curated_changes(
+    old: PriceTable, new: PriceTable, on: dt.date
+) -> tuple[set[tuple[str, str]], list[PriceChange]]:
+    """The curated models, and each price of theirs that changed as it is quoted on ``on``
+    (the table with the data before, and with the data after)."""
+    curated: set[tuple[str, str]] = set()
+    changes = []
+    for pid, prov in new.providers.items():
+        for model in prov.models:
+            curated.add((pid, model.id))
+            name = f"{pid}:{model.id}"
+            a, b = quoted_prices(old.prices(name, on)), quoted_prices(new.prices(name, on))
+            changes += [
+                PriceChange(provider=pid, model=model.id, component=c, old=a.get(c), new=b.get(c))
+                for c in sorted(a.keys() | b.keys(), key=_component_order)
+                if a.get(c) != b.get(c)
+            ]
+    return curated, changes
+
+
+def quoted_prices(prices: ModelPrices) -> dict[str, Decimal]:
+    """Every price a model is quoted at on its day (each mode's, published or from the
+    provider's rule), by the labels of ``flat_prices``."""
+    out: dict[str, Decimal] = {}
+    for above in (None, *(t.above_input_tokens for t in prices.period.tiers)):
+        prefix = "" if above is None else f"input > {above:,}: "
+        for mode in PRICE_MODES:
+            rates = prices.mode(mode, 0 if above is None else above + 1)
+            if not rates.available:
+                continue
+            for component, rate in rates.rates.items():
+                label = component.replace("_", " ")
+                out[prefix + (label if mode == "standard" else f"{mode} {label}")] = (
+                    rate.usd_per_mtok
+                )
+    return out
 
 
 def remove_price_update(home: Path | None = None) -> PriceUpdateRemoval:
