@@ -153,7 +153,24 @@ def _o200k(text: str) -> int:
 
 
 def _chat(messages: list[dict[str, str]]) -> int:
-    return count_message_tokens(messages, model="gpt-4o")
+    with warnings.catch_warnings():  # TEXTS holds an empty prompt: counted, with a warning
+        warnings.simplefilter("ignore", CostcalcWarning)
+        return count_message_tokens(messages, model="gpt-4o")
+
+
+@pytest.mark.parametrize(
+    ("messages", "said"),
+    [
+        ([{"role": 5, "content": "hi"}], "messages[0] must be an object with a role"),
+        ([{"role": "user", "content": " "}], "messages[0] has no content"),
+        ([{"role": "system", "content": "x"}], "messages holds only system messages"),
+    ],
+)
+def test_messages_a_provider_would_refuse_are_counted_and_said(
+    messages: list[dict[str, Any]], said: str
+) -> None:
+    with pytest.warns(CostcalcWarning, match=re.escape(said) + ".*a provider would refuse"):
+        assert count_message_tokens(messages, model="gpt-4o") > 0
 
 
 def test_text_file_and_stdin(write: Any, run_cli: RunCli) -> None:

@@ -316,4 +316,15 @@ def count_message_tokens(
     _check_model(model, table, "count_message_tokens")
     tok = tokenizer_for(model, table)
     tok.warn_if_overhead_unknown()
+    from costcalc.requests import message_problem
+
+    # counted all the same (as `costcalc tokens` counts a file's), but said: a planning
+    # script would otherwise price a request no provider takes (a role of 5, no content)
+    if (problem := message_problem(list(messages))) is not None:
+        where = "messages" if problem.message is None else f"messages[{problem.message}]"
+        warnings.warn(
+            f"{where} {problem.reason}: a provider would refuse this request (counted anyway)",
+            CostcalcWarning,
+            stacklevel=2,
+        )
     return tok.count_messages(messages)
