@@ -118,10 +118,13 @@ def tree_files(ref: str, folder: str = ".") -> list[str]:
 
 def renamed_files(ref: str) -> dict[str, str]:
     """Files the work tree has under another name than at commit ``ref``, as git's rename
-    detection pairs them: new path -> old path, both relative to the working directory."""
+    detection pairs them: new path -> old path, both from the repository's top (a config
+    moved into the folder the gate runs in came from outside it, which ``--relative`` hides)."""
     if ref.startswith("-"):
         raise UsageError(f"{ref!r}: a git ref cannot begin with '-'")
-    found = _git_run(["diff", "-M", "--name-status", "-z", "--relative", f"{ref}^{{commit}}"])
+    # diff.relative=false, not --no-relative (git 2.28): a user's config cannot make it relative
+    found = _git_run(["-c", "diff.relative=false", "diff", "-M", "--name-status", "-z",
+                      f"{ref}^{{commit}}"])  # fmt: skip
     if found is None or found.returncode != 0:
         return {}
     fields = found.stdout.decode("utf-8", "surrogateescape").split("\0")

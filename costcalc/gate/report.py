@@ -130,17 +130,21 @@ def gate_configs(
     prefix = repo_prefix()
     gates = []
     local_paths = list(dict.fromkeys(_shown_path(p) for p in configs))
+    shown = {local: repo_path(local, prefix) for local in local_paths}
     # a config renamed by the change is compared with its old self, not gated as new (and
-    # the old name is not gated again as deleted)
+    # the old name is not gated again as deleted); both named from the repository's top, so
+    # the gate finds the rename from any folder
     renamed = (
-        {new: old for new, old in renamed_files(base).items() if new in local_paths} if base else {}
+        {new: old for new, old in renamed_files(base).items() if new in shown.values()}
+        if base and prefix is not None
+        else {}
     )
     for local in local_paths:
-        if local in renamed.values() and not os.path.lexists(local):
+        if shown[local] in renamed.values() and not os.path.lexists(local):
             continue
         limits = (fail, warn or (None, None))
-        gate = _gate_one(local, repo_path(local, prefix), base, *limits, table,
-                         base_path=renamed.get(local))  # fmt: skip
+        gate = _gate_one(local, shown[local], base, *limits, table,
+                         base_path=renamed.get(shown[local]))  # fmt: skip
         gates.append(gate)
     totals = [g.total_monthly for g in gates if g.total_monthly is not None]
     total = sum(totals, Decimal(0)) if len(totals) == len(gates) else None
@@ -179,8 +183,9 @@ def _gate_one(
     *,
     base_path: str | None = None,
 ) -> ConfigGate:
-    old = base_path or path  # its name at the base: another when the change renamed it
-    at_base = f"{base}:{old if os.path.isabs(old) else './' + old}" if base else None
+    # its name at the base: from the top when the change renamed it, else from here
+    old = path if os.path.isabs(path) else "./" + path
+    at_base = f"{base}:{base_path or old}" if base else None
     base_cfg, base_error, at_base_found = None, None, False
     try:
         if at_base is not None and read_config_text(at_base, allow_missing_ref=True):
