@@ -79,3 +79,56 @@ def test_a_rename_inside_the_folder_is_named_from_the_top(
     (c,) = gate_configs(["b/costcalc.yaml"], "HEAD~1", fail_on_increase="10%").configs
     assert c.path == "svc/b/costcalc.yaml" and c.notes[0] == "renamed from svc/a/costcalc.yaml"
     assert not c.passed and os.getcwd() == str(repo / "svc")
+
+
+LIMITED = BATCHED.replace("  monthly: 5000\n", "  monthly: 5000\n  max_increase_pct: 10\n")
+assert LIMITED != BATCHED
+
+
+@pytest.mark.parametrize("broken", ["yaml", "symlink"])
+def test_a_base_config_that_cannot_be_read_is_unknown_not_zero(
+    repo: Path, run_cli: RunCli, tmp_path: Path, broken: str
+) -> None:
+    """Broken YAML at the base (or a symlink whose target the base lacks) made the base $0:
+    the whole head passed `--fail-on-increase 500` as an "increase by $2,685.00"."""
+    if broken == "yaml":
+        commit(repo, {"costcalc.yaml": "budgets:\n  max_increase: [\n"}, "broken base")
+    else:
+        (repo / "costcalc.yaml").symlink_to("nowhere.yaml")
+        git(repo, "add", "costcalc.yaml")
+        git(repo, "commit", "-qm", "dangling link")
+        (repo / "costcalc.yaml").unlink()
+    commit(repo, {"costcalc.yaml": BATCHED}, "fixed")
+    output = tmp_path / "github_output"
+    output.write_text("")
+    result = run_cli("gate", "--base", "HEAD~1", "--comment", "none",
+                     "--fail-on-increase", "500", env={"GITHUB_OUTPUT": str(output)})  # fmt: skip
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "increase by" not in result.stdout
+    where = (
+        "HEAD~1:costcalc.yaml:3: invalid YAML" if broken == "yaml" else "HEAD~1:costcalc.yaml:1:"
+    )
+    assert (
+        f"error: increase limits could not be checked: the base config could not be read ({where}"
+        in result.stdout
+    )
+    values = dict(ln.split("=", 1) for ln in output.read_text().splitlines())
+    assert values["passed"] == "false" and values["total-monthly"] == "2685.00"
+    assert values["past-total-monthly"] == "" and values["diff-total-monthly"] == ""
+    (c,) = gate_configs(["costcalc.yaml"], "HEAD~1").configs  # no increase limit: passes
+    assert c.passed and c.past_total_monthly is None and c.diff_total_monthly is None
+    assert c.base_error is not None and "the change is unknown" in c.headline
+    assert all(w.status == "checked" and w.past_monthly is None for w in c.workloads)
+
+
+def test_the_config_s_own_increase_limit_fails_at_its_line(repo: Path, run_cli: RunCli) -> None:
+    commit(repo, {"costcalc.yaml": "workloads: [\n"}, "broken base")
+    commit(repo, {"costcalc.yaml": LIMITED}, "fixed")
+    report = gate_configs(["costcalc.yaml"], "HEAD~1")
+    (c,) = report.configs
+    assert not report.passed and report.past_total_monthly is None
+    (issue,) = c.failures
+    assert issue.kind == "increase-unchecked" and issue.line == 4  # budgets.max_increase_pct
+    body = run_cli("gate", "--base", "HEAD~1", "--comment", "none", "--format", "markdown")
+    assert body.exit_code == 1
+    assert "| **All workloads** | - | **$2,685.00** | **-** |" in body.stdout

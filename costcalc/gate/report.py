@@ -35,7 +35,7 @@ from costcalc.gate.configs import repo_path
 from costcalc.gitread import commit_exists, read_config_text, renamed_files, repo_prefix
 from costcalc.money import MoneyOut, usd
 from costcalc.units import parse_threshold
-from costcalc.yamlfile import line_of, read_text
+from costcalc.yamlfile import line_of, parse_yaml, read_text
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
@@ -48,7 +48,8 @@ class GateIssue(BaseModel):
     """A failure (``level`` error) or a passed warning level of one config."""
 
     kind: str
-    """total-budget, workload-budget, increase, increase-pct, batch-eligible, invalid-config."""
+    """total-budget, workload-budget, increase, increase-pct, increase-unchecked (the base
+    config could not be read), batch-eligible, invalid-config."""
     workload: str | None
     message: str
     """Plain text, as the config and the user wrote it (renderers escape it)."""
@@ -84,6 +85,9 @@ class ConfigGate(BaseModel):
     marker: str
     error: str | None = None
     """Why the config is invalid (one line)."""
+    base_error: str | None = None
+    """Why the base's config could not be read (one line): then the past total and the change
+    are unknown (None), never $0, and an increase limit fails as not checked."""
 
 
 class GateReport(BaseModel):
@@ -149,7 +153,8 @@ def gate_configs(
     totals = [g.total_monthly for g in gates if g.total_monthly is not None]
     total = sum(totals, Decimal(0)) if len(totals) == len(gates) else None
     past = [g.past_total_monthly for g in gates if g.past_total_monthly is not None]
-    past_total = sum(past, Decimal(0)) if base is not None else None
+    unknown_base = any(g.base_error for g in gates)
+    past_total = sum(past, Decimal(0)) if base is not None and not unknown_base else None
     diff = total - past_total if total is not None and past_total is not None else None
     return GateReport(
         passed=all(g.passed for g in gates),
@@ -183,9 +188,8 @@ def _gate_one(
     *,
     base_path: str | None = None,
 ) -> ConfigGate:
-    # its name at the base: from the top when the change renamed it, else from here
-    old = path if os.path.isabs(path) else "./" + path
-    at_base = f"{base}:{base_path or old}" if base else None
+    # its name at the base, from the repository's top (another when the change renamed it)
+    at_base = f"{base}:{base_path or shown}" if base else None
     base_cfg, base_error, at_base_found = None, None, False
     try:
         if at_base is not None and read_config_text(at_base, allow_missing_ref=True):
@@ -196,13 +200,16 @@ def _gate_one(
     if base_cfg is not None:  # the command line's limits are no change of the config
         base_cfg = _with_limits(base_cfg, fail, warn)
     if not os.path.lexists(path) and at_base_found:
-        return _deleted(shown, base_cfg, base_error, table)
+        return _deleted(shown, base_cfg, base_error, table).model_copy(
+            update={"base_error": base_error}
+        )
     try:
         text = read_text(path, "config file")
         head = _with_limits(load_config(path), fail, warn)
         gate = _gate_valid(path, text, head, base_cfg, base, table, base_error)
     except CostcalcError as exc:
-        return _invalid(shown, exc, _past_total(base_cfg, table))
+        invalid = _invalid(shown, exc, _past_total(base_cfg, table))
+        return invalid.model_copy(update={"base_error": base_error})
     if base_path is not None:
         gate.notes.insert(0, f"renamed from {base_path}")
         gate = gate.model_copy(update={"status": "changed", "changed": True})
@@ -239,7 +246,7 @@ def _gate_valid(
         status, no_base = "new", NEW_NOTE
     else:
         status, no_base = "unchanged", ""
-    if base_error:  # the base config is broken: this change may fix it
+    if base_error:  # the base config is broken (this change may fix it): its cost is unknown
         status, no_base = "changed", f"the base config could not be read ({base_error})"
     report = check(head, path, base_cfg, table, no_base_note=no_base)
     notes = list(report.notes)
@@ -247,7 +254,18 @@ def _gate_valid(
         notes.append(NEW_NOTE)
     if base_error and no_base not in notes:
         notes.append(no_base)
-    if base is None:
+    failures = _issues(report, report.failures, text)
+    if base_error and (head.budgets.max_increase is not None or
+                       head.budgets.max_increase_pct is not None):  # fmt: skip
+        # fail closed: a base nobody can read must not let any increase through
+        keys = [k for k in ("max_increase", "max_increase_pct") if k in _given(text)]
+        failures.append(GateIssue(
+            kind="increase-unchecked", workload=None, level="error",
+            line=line_of(text, ("budgets", keys[0])) if keys else None,
+            message=f"increase limits could not be checked: the base config could not be "
+                    f"read ({base_error})"))  # fmt: skip
+        notes.remove(no_base)  # the failure says it
+    if base is None or base_error:
         rows = [
             WorkloadDiff(name=w.name, status="checked", past_monthly=None,
                          monthly=w.monthly_cost, diff=Decimal(0), changes=[])
@@ -255,6 +273,8 @@ def _gate_valid(
         ]  # fmt: skip
         changes: list[str] = []
         title = f"monthly LLM cost {usd(report.total_monthly)}"
+        if base_error:
+            title += " (the change is unknown: the base config could not be read)"
         past = diff_total = None
     else:
         d = diff_configs(base_cfg, head, f"{base}:{path}", path, table)
@@ -267,12 +287,11 @@ def _gate_valid(
             status = "changed"
         if status == "new":
             title = f"new config: monthly LLM cost {usd(report.total_monthly)}"
-    failures = _issues(report, report.failures, text)
     warnings = _issues(report, report.warnings, text)
     return ConfigGate(
         path=path,
         status=status,
-        passed=report.passed,
+        passed=not failures,
         failures=failures,
         warnings=warnings,
         changes=changes,
@@ -285,7 +304,15 @@ def _gate_valid(
         prices_as_of=report.prices_as_of,
         changed=status in ("new", "changed") or bool(failures),
         marker=marker_for(path),
+        base_error=base_error,
     )
+
+
+def _given(text: str) -> set[str]:
+    """The keys under ``budgets:`` the config's own text sets (a limit may come from a flag)."""
+    data = parse_yaml(text, "config")
+    budgets = data.get("budgets") if isinstance(data, dict) else None
+    return set(budgets) if isinstance(budgets, dict) else set()
 
 
 def _issues(report: CheckReport, found: list[Failure], text: str) -> list[GateIssue]:

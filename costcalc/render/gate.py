@@ -71,6 +71,8 @@ def _issue_line(issue: "GateIssue") -> str:
 def _diff_cell(diff: object, past: object) -> str:
     from decimal import Decimal
 
+    if diff is None:  # unknown: the base config could not be read
+        return "-"
     assert isinstance(diff, Decimal)
     if diff == 0:
         return "$0.00"
@@ -106,7 +108,7 @@ def _rows(report: "GateReport", c: "ConfigGate") -> list[list[str]]:
             md(w.name),
             usd(w.past_monthly) if w.past_monthly is not None else "-",
             usd(w.monthly) if w.monthly is not None else "-",
-            _diff_cell(w.diff, w.past_monthly),
+            _diff_cell(w.diff if w.status != "checked" else None, w.past_monthly),
             check(w) if w.status != "removed" else "",
             changed(w),
         ]
@@ -215,7 +217,7 @@ def gate_table(report: "GateReport") -> str:
             headers, right = ["workload", "previous", "new", "diff"], [1, 2, 3]
             rows = [
                 [plain(w.name), usd(w.past_monthly) if w.past_monthly is not None else "-", m,
-                 signed_usd(w.diff)]
+                 signed_usd(w.diff) if w.status != "checked" else "-"]
                 for w, m in zip(c.workloads, money, strict=True)
             ]  # fmt: skip
         if rows:
