@@ -13,6 +13,7 @@ import pytest
 from costcalc.budget import MARKER, check, diff, load_config
 from costcalc.errors import CostcalcWarning
 from costcalc.render.budget import diff_markdown
+from costcalc.render.tables import md
 from tests.conftest import RunCli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -259,7 +260,7 @@ def test_comment_is_cut_at_githubs_limit(tmp_path: Path) -> None:
         text.startswith(MARKER)
         and "Truncated to fit GitHub's 65,536-character comment limit" in text
     )
-    assert text.rstrip().endswith(f"head `{tmp_path / 'b.yaml'}`.") and "</details>" in text
+    assert text.rstrip().endswith(f"head {md(tmp_path / 'b.yaml')}.") and "</details>" in text
     small = diff_markdown(d, limit=10_000)
     assert len(small) <= 10_000 and "**All workloads**" in small
 

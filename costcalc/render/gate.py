@@ -10,35 +10,17 @@ a name can neither close the ``<details>``, add an image or a heading, nor ping 
 (No ``from __future__ import annotations`` here: the module defines ``annotations``.)
 """
 
-import re
 from typing import TYPE_CHECKING
 
 from costcalc.money import signed_usd, usd
-from costcalc.render.tables import markdown_table, text_table
+from costcalc.render.tables import COMMENT_LIMIT, cut_to_fit, markdown_table, md, plain, text_table
 
 if TYPE_CHECKING:
     from costcalc.budget import WorkloadDiff
     from costcalc.gate.report import ConfigGate, GateIssue, GateReport
 
-COMMENT_LIMIT = 65536
-"""GitHub's limit on a comment's length (characters)."""
-MAX_TEXT = 300
-"""The longest user string shown; longer ones are cut (the JSON result has them whole)."""
-
-_MD = re.compile(r"([\\`*_{}\[\]()#!~$])")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "|": "&#124;"}
-
-
-def md(text: object) -> str:
-    """``text`` as literal Markdown text, safe in a paragraph, a list item or a table cell."""
-    flat = "".join(c if c.isprintable() else " " for c in str(text))
-    flat = " ".join(flat.split())
-    if len(flat) > MAX_TEXT:
-        flat = flat[: MAX_TEXT - 1] + "…"
-    # Markdown's backslashes first: the entities' own "#" and ";" are not text to escape
-    flat = _MD.sub(r"\\\1", flat)
-    flat = "".join(_HTML.get(c, c) for c in flat)
-    return flat.replace("@", "@\u200b")
+__all__ = ["COMMENT_LIMIT", "annotations", "comment_body", "gate_markdown", "gate_table", "md",
+           "plain"]  # fmt: skip
 
 
 def _icon(c: "ConfigGate") -> str:
@@ -174,13 +156,7 @@ def comment_body(report: "GateReport", config: "ConfigGate", limit: int = COMMEN
         parts += ["<details><summary>Notes</summary>", "", *foot, "", "</details>"]
         return "\n".join(parts) + "\n"
 
-    keep = max(len(issues), len(changes), len(rows))
-    text = assemble(keep, "")
-    while len(text) > limit and keep > 0:
-        keep = keep // 2
-        cut = f"_Cut to fit the {limit:,}-character comment limit: the first {keep:,} lines of "
-        text = assemble(keep, cut + "each list shown. The JSON result has everything._")
-    return text
+    return cut_to_fit(assemble, max(len(issues), len(changes), len(rows)), limit)
 
 
 def gate_markdown(report: "GateReport", limit: int = COMMENT_LIMIT) -> str:
@@ -189,15 +165,6 @@ def gate_markdown(report: "GateReport", limit: int = COMMENT_LIMIT) -> str:
         return "### costcalc: no config to check\n"
     share = limit // len(report.configs)
     return "\n".join(comment_body(report, c, share) for c in report.configs)
-
-
-def plain(text: object) -> str:
-    """``text`` on one line for the terminal and CI logs, never read as a runner command:
-    a cell that starts with ``::`` is quoted, and ``##[`` (a command anywhere in a line) is
-    broken, so a workload named ``::error::pwned`` cannot write an annotation."""
-    flat = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
-    flat = flat.replace("##[", "#\u200b#[")
-    return f'"{flat}"' if flat.startswith("::") else flat
 
 
 def gate_table(report: "GateReport") -> str:
