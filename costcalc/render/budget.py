@@ -14,6 +14,7 @@ from costcalc.money import signed_usd, usd
 from costcalc.render.tables import (
     COMMENT_LIMIT,
     capitalized,
+    cut_to_fit,
     markdown_table,
     md,
     plain,
@@ -88,7 +89,9 @@ def check_table(r: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def check_markdown(r: CheckReport) -> str:
+def check_markdown(r: CheckReport, limit: int = COMMENT_LIMIT) -> str:
+    """The check as Markdown, cut to ``limit`` characters (GitHub's comment limit) as the
+    gate's comment is, saying so, when longer."""
     headers, rows = check_rows(r, md)
     icon = "✅ passed" if r.passed else f"❌ failed ({len(r.failures)})"
     failures = [f"- ❌ {md(f.message)}" for f in r.failures]
@@ -112,7 +115,7 @@ def check_markdown(r: CheckReport) -> str:
         parts += [f"\n_{md(n)}_" for n in r.notes]
         return "\n".join(parts) + "\n"
 
-    return assemble(max(len(rows), len(failures), len(warnings)), "")
+    return cut_to_fit(assemble, max(len(rows), len(failures), len(warnings)), limit)
 
 
 def diff_rows(d: DiffReport, text: Callable[[object], str] = plain) -> list[list[str]]:
