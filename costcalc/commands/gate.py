@@ -3,6 +3,8 @@ annotations and step outputs, from one result)."""
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import importlib
 import os
 import secrets
@@ -227,8 +229,18 @@ def _cents(value: Decimal | None) -> str:
     return "" if value is None else str(value.quantize(CENT, ROUND_HALF_UP))
 
 
-def _file_name(path: str) -> str:
-    return path.replace("/", "__").replace(os.sep, "__").lstrip(".") or "config"
+def _file_names(paths: list[str]) -> list[str]:
+    """Each config's comment file name in --out-dir: its path with ``__`` for ``/``; where two
+    paths give one name (``svc/new/costcalc.yaml``, ``svc__new__costcalc.yaml``; ``A`` and
+    ``a`` on a file system that ignores case), each gets a hash of its path after it."""
+    names = [p.replace("/", "__").replace(os.sep, "__").lstrip(".") or "config" for p in paths]
+    seen = collections.Counter(n.casefold() for n in names)
+    return [
+        f"{n}-{hashlib.sha256(p.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+        if seen[n.casefold()] > 1
+        else n
+        for n, p in zip(names, paths, strict=True)
+    ]
 
 
 def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, str]:
@@ -243,8 +255,9 @@ def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, st
     result = folder / "gate.json"
     write_file(str(result), costcalc.render_result(report, "json"), True)
     written = {"result": str(result.resolve())}
-    for config, body in zip(report.configs, bodies, strict=True):
-        target = folder / f"{_file_name(config.path)}.md"
+    names = _file_names([config.path for config in report.configs])
+    for name, body in zip(names, bodies, strict=True):
+        target = folder / f"{name}.md"
         write_file(str(target), body, True)
         written.setdefault("comment", str(target.resolve()))
     return written
