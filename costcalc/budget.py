@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from costcalc.budget_changes import config_changes, workload_changes
 from costcalc.errors import (
     CostcalcError,
     InputFileError,
@@ -581,7 +582,7 @@ def diff_configs(
         elif new_w is None:
             status, changes = "removed", ["workload removed"]
         else:
-            changes = _changes(old[0], new_w[0])
+            changes = workload_changes(old[0], new_w[0])
             status = "changed" if changes or change else "unchanged"
         rows.append(WorkloadDiff(name=name, status=status, past_monthly=old_cost, monthly=new_cost,
                                  diff=change, changes=changes))  # fmt: skip
@@ -629,59 +630,3 @@ def diff_configs(
 
 
 NEW_NOTE = "new: no base to compare (the config is not in the base), so increase limits pass"
-_COMPARED = (
-    "model",
-    "mode",
-    "requests_per_day",
-    "requests_per_month",
-    "input_tokens",
-    "output_tokens",
-    "cached_share",
-    "cache_write_share",
-    "cache_ttl",
-    "cancel",
-    "source",
-    "deadline",
-    "budget",
-    "warn_budget",
-)
-
-
-def _changes(old: ProjectWorkload, new: ProjectWorkload) -> list[str]:
-    out = []
-    for field_name in _COMPARED:
-        a, b = getattr(old, field_name), getattr(new, field_name)
-        if a != b:
-            out.append(f"{field_name}: {_show(a)} -> {_show(b)}")
-    return out
-
-
-def config_changes(old: ProjectConfig, new: ProjectConfig) -> list[str]:
-    """What changed outside the workloads: budgets, warning levels, policies, the month."""
-
-    def flat(section: str, values: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in values.items():
-            out.update(flat(f"{section}.{key}", value) if isinstance(value, dict) else
-                       {f"{section}.{key}": value})  # fmt: skip
-        return out
-
-    out = []
-    for section in ("budgets", "policies"):
-        a = flat(section, getattr(old, section).model_dump(by_alias=True))
-        b = flat(section, getattr(new, section).model_dump(by_alias=True))
-        out += [f"{key}: {_show(a[key])} -> {_show(b[key])}" for key in a if a[key] != b[key]]
-    if old.days_per_month != new.days_per_month:
-        out.append(f"days_per_month: {old.days_per_month} -> {new.days_per_month}")
-    return out
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        return f"{value.normalize():,f}"
-    if isinstance(value, BaseModel):  # the cancel profile: its given fields, compactly
-        given = value.model_dump(exclude_defaults=True)
-        return ", ".join(f"{k} {_show(v)}" for k, v in given.items()) or "none"
-    return str(value)
