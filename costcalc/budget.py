@@ -33,10 +33,12 @@ from pydantic import (
 from costcalc.budget_changes import config_changes, workload_changes
 from costcalc.errors import (
     CostcalcError,
+    FieldError,
     InputFileError,
     UnknownModelError,
     UsageError,
     WorkloadError,
+    field_path,
     path_argument,
     require_type,
 )
@@ -192,9 +194,22 @@ def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> 
             raise InputFileError(where, "is empty, expected a costcalc config")
         if not isinstance(data, dict):
             raise InputFileError(where, "expected a mapping at the top level", line=1)
+        _unique_names(data.get("workloads"), where, text)
         config = validate(ProjectConfig, data, where, text, WorkloadError)
         config._text = text
         return config
+
+
+def _unique_names(workloads: Any, where: str, text: str) -> None:
+    """A second workload of one name, at its ``name:`` line (``ProjectConfig`` checks it too,
+    for configs built in Python, but knows no line)."""
+    first: dict[str, int] = {}
+    for i, w in enumerate(workloads if isinstance(workloads, list) else []):
+        name = w.get("name") if isinstance(w, dict) else None
+        if isinstance(name, str) and first.setdefault(name, i) != i:
+            line = line_of(text, ("workloads", i, "name"))
+            message = f"workload names must be unique: {name!r} is also workloads[{first[name]}]"
+            raise WorkloadError(where, f"workloads[{i}].name: {message}", line=line)
 
 
 # --- monthly cost ---------------------------------------------------------------------------
@@ -256,11 +271,18 @@ def monthly_costs(
 def _workload_failure(
     exc: CostcalcError, config: ProjectConfig, i: int, where: str | None
 ) -> UsageError:
-    """The error of workload ``i``, with the line and field of its model when that is what
-    no price table knows (``where``: the config it came from)."""
-    if isinstance(exc, UnknownModelError) and where and config._text is not None:
-        line = line_of(config._text, ("workloads", i, "model"))
-        return UsageError(f"{where}:{line}: workloads[{i}].model: {exc.marked}")
+    """The error of workload ``i``, at the line and field it is about when that is known: a
+    model no price table knows, a mode its model is not sold in, an ``as_of`` without
+    prices (``where``: the config it came from)."""
+    loc: tuple[int | str, ...] | None = None
+    if isinstance(exc, UnknownModelError):
+        loc, message = ("workloads", i, "model"), exc.marked
+    elif isinstance(exc, FieldError) and exc.field == "mode":
+        loc, message = ("workloads", i, "mode"), exc.message
+    elif isinstance(exc, FieldError) and exc.field == "as_of" and config.as_of is not None:
+        loc, message = ("as_of",), f"{exc.message} (workloads[{i}].model)"
+    if loc is not None and where and config._text is not None:
+        return UsageError(f"{where}:{line_of(config._text, loc)}: {field_path(loc)}: {message}")
     prefix = f"{where}: " if where else ""
     return UsageError(f"{prefix}workload {config.workloads[i].name!r}: {exc.marked}")
 
@@ -271,11 +293,15 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
 
     day = config.as_of or dt.date.today()
     monthly = w.requests_per_month or (w.requests_per_day or Decimal(0)) * config.days_per_month
-    priced = table.priced(w.model, day)  # resolved once per model and day, for the quote too
+    try:  # resolved once per model and day, for the quote too
+        priced = table.priced(w.model, day)
+    except UsageError as exc:
+        table.find(w.model)  # raises again when the model, not the day, is the cause
+        raise FieldError("as_of", str(exc)) from None  # no prices that day
     prices = priced.prices
     sold = priced.mode(PRICE_MODE[w.mode], math.ceil(w.input_tokens))
     if not sold.available:
-        raise UsageError(f"runs in {w.mode}, but {sold.reason}")
+        raise FieldError("mode", f"runs in {w.mode}, but {sold.reason}")
     # one request's cost, scaled: the volume may be fractional per day
     q = quote(
         Workload(
@@ -297,7 +323,7 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
     )
     current = q.mode(w.mode)
     if not current.available or current.cost is None:
-        raise UsageError(f"runs in {w.mode}, but {current.reason}")
+        raise FieldError("mode", f"runs in {w.mode}, but {current.reason}")
     batch = q.mode("batch")
     cost = current.cost * monthly
     batch_cost = batch.cost * monthly if batch.available and batch.cost is not None else None
@@ -566,8 +592,8 @@ def diff_configs(
     base_cfg = base_cfg or ProjectConfig()
     # both sides priced on the same day, so the diff is the change, not a price update
     day = head_cfg.as_of or dt.date.today()
+    now = monthly_costs(head_cfg.model_copy(update={"as_of": day}), table, head)  # its date first
     past = monthly_costs(base_cfg.model_copy(update={"as_of": day}), table, base)
-    now = monthly_costs(head_cfg.model_copy(update={"as_of": day}), table, head)
     before = {w.name: (w, c) for w, c in zip(base_cfg.workloads, past.workloads, strict=True)}
     after = {w.name: (w, c) for w, c in zip(head_cfg.workloads, now.workloads, strict=True)}
     rows = []
