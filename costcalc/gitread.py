@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 
-from costcalc.errors import InputFileError, UsageError
+from costcalc.errors import EnvironmentFailure, InputFileError, UsageError
 
 
 def read_config_text(spec: str, allow_missing_ref: bool = False) -> tuple[str, str] | None:
@@ -63,8 +63,9 @@ def _git(command: list[str], operand: str) -> subprocess.CompletedProcess[bytes]
         return subprocess.run(
             ["git", *command, *_end_of_options(), operand], capture_output=True, check=False
         )
-    except FileNotFoundError:
-        raise UsageError(f"cannot read {operand}: git is not installed") from None
+    except FileNotFoundError:  # the machine lacks a tool, the input is fine: exit 3
+        needed = operand.removesuffix("^{commit}")  # as the user wrote it
+        raise EnvironmentFailure("git", f"not installed (needed to read {needed})") from None
 
 
 @functools.cache

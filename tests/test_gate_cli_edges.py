@@ -4,10 +4,13 @@ the order of refusals, and what the last line and the hints say."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
+
 from costcalc.gate import marker_for
-from tests.conftest import RunCli
+from tests.conftest import RunCli, assert_one_line_error
 from tests.test_gate import BATCHED, commit
 from tests.test_gate_bypass import repo
 
@@ -38,3 +41,47 @@ def test_out_dir_names_stay_distinct_when_two_paths_flatten_alike(
         assert first.startswith(marker_for(order[0]) + "\n")
         for p in comments:
             p.unlink()
+
+
+def test_a_missing_git_is_the_environment_exit_3(
+    repo: Path, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing tool is the machine's failure, not bad input (2); git's `main^{commit}` is
+    not the user's word."""
+    commit(repo, {"costcalc.yaml": BATCHED}, "base")
+    empty = tmp_path / "no-git-here"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = run_cli("check", "costcalc.yaml", "--base", "main:costcalc.yaml")
+    assert_one_line_error(result, "git: not installed (needed to read main:costcalc.yaml)", code=3)
+    result = run_cli("gate", "--base", "main", "--comment", "none", "--no-fetch-base")
+    assert_one_line_error(result, "git: not installed (needed to read main)", code=3)
+    assert "^{commit}" not in result.stderr
+
+
+@pytest.mark.parametrize("target", ["summary", "github-output"])
+def test_a_summary_that_cannot_be_appended_to_is_refused_before_the_report(
+    repo: Path, run_cli: RunCli, tmp_path: Path, target: str
+) -> None:
+    """`--summary FIFO` printed the report, then exited 2 (hiding the check's 1)."""
+    commit(repo, {"costcalc.yaml": BATCHED.replace("monthly: 5000", "monthly: 1")}, "base")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    args = ["gate", "--base", "main", "--comment", "none"]
+    if target == "summary":
+        result = run_cli(*args, "--summary", str(fifo))
+    else:
+        result = run_cli(*args, env={"GITHUB_OUTPUT": str(fifo)})
+    assert_one_line_error(result, f"{fifo}: is a FIFO, expected a file to append to")
+    assert result.stdout == ""
+
+
+def test_the_last_line_counts_the_configs_that_failed(repo: Path, run_cli: RunCli) -> None:
+    cheap = BATCHED.replace("monthly: 5000", "monthly: 1")
+    commit(repo, {"a/costcalc.yaml": BATCHED, "b/costcalc.yaml": cheap,
+                  "c/costcalc.yaml": BATCHED}, "three")  # fmt: skip
+    result = run_cli("gate", "*/costcalc.yaml", "--base", "main", "--comment", "none")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == "FAILED: 1 of 3 config(s), base main"
+    result = run_cli("gate", "a/costcalc.yaml", "--base", "main", "--comment", "none")
+    assert result.stdout.splitlines()[-1] == "passed: 1 config(s), base main"

@@ -114,7 +114,12 @@ def gate(
     """
     env = os.environ
     output_file = env.get("GITHUB_OUTPUT") or None
+    summary = summary or env.get("GITHUB_STEP_SUMMARY") or None
+    if output_file:
+        _check_appendable(output_file)
     try:
+        if summary:  # refused before anything is printed, as --out is
+            _check_appendable(summary)
         in_ci = bool(env.get("GITHUB_ACTIONS") or env.get("GITLAB_CI"))
         ctx = _ci_context() if in_ci and (base is None or comment != "none") else None
         if base is None and ctx is not None:
@@ -176,9 +181,7 @@ def _report(
     ctx: Any,
     bodies: list[str],
 ) -> None:
-    env = os.environ
     emit(costcalc.render_result(report, fmt))
-    summary = summary or env.get("GITHUB_STEP_SUMMARY") or None
     if summary:
         _append_text(summary, costcalc.render_result(report, "markdown"))
     if output_file:
@@ -263,14 +266,21 @@ def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, st
     return written
 
 
-def _append_text(path: str, text: str) -> None:
-    """Append to a file the runner gives ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY)."""
+def _check_appendable(path: str) -> None:
+    """Refuse a file the runner gives ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, --summary) that
+    would block or cannot be appended to."""
     from costcalc.atomic import not_regular
-    from costcalc.errors import os_failure
 
     kind = not_regular(Path(path))
-    if kind in ("a FIFO", "a socket", "a directory"):  # would block, or cannot be appended to
+    if kind in ("a FIFO", "a socket", "a directory"):
         raise InputFileError(path, f"is {kind}, expected a file to append to")
+
+
+def _append_text(path: str, text: str) -> None:
+    """Append to a file the runner gives ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY)."""
+    from costcalc.errors import os_failure
+
+    _check_appendable(path)  # again: something may have appeared meanwhile
     try:
         with open(path, "a", encoding="utf-8") as f:
             f.write(text)

@@ -126,10 +126,7 @@ def gate_configs(
     fail = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
     warn = parse_threshold(warn_on_increase, "warn_on_increase") if warn_on_increase else None
     if base is not None and not commit_exists(base):
-        raise UsageError(
-            f"base {base!r} is not a commit here (fetch it first: costcalc gate --fetch-base, "
-            "or git fetch origin main:refs/remotes/origin/main for origin/main)"
-        )
+        raise UsageError(f"base {base!r} is not a commit here ({_fetch_hint(base)})")
     table = table or load_price_table()
     prefix = repo_prefix()
     gates = []
@@ -165,6 +162,18 @@ def gate_configs(
         past_total_monthly=past_total,
         diff_total_monthly=diff,
     )
+
+
+def _fetch_hint(base: str) -> str:
+    """How to get the ref ``base`` that this clone lacks, in the terms of that ref."""
+    if any(c in base for c in "^~:@{}\\ ") or base.startswith("refs/"):
+        return "check its name, or fetch the commit it names first"
+    if base.startswith("origin/"):
+        branch = base.removeprefix("origin/")
+        fetch = f"git fetch origin {branch}:refs/remotes/origin/{branch}"
+    else:
+        fetch = f"git fetch origin {base}:refs/heads/{base}"
+    return f"check its name, or fetch it first: costcalc gate --fetch-base, or {fetch}"
 
 
 def _shown_path(path: str) -> str:

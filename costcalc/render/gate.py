@@ -191,9 +191,13 @@ def gate_table(report: "GateReport") -> str:
             table = text_table(headers, rows, right=right)
             lines += ["", *("  " + ln for ln in table.rstrip("\n").splitlines()), ""]
         lines += [f"  note: {plain(n)}" for n in c.notes]
-    verdict = "passed" if report.passed else "FAILED"
     base = f"base {plain(report.base)}" if report.base else "no base"
-    lines.append(f"{verdict}: {len(report.configs)} config(s), {base}")
+    configs = f"{len(report.configs)} config(s)"
+    if report.passed:
+        lines.append(f"passed: {configs}, {base}")
+    else:
+        failed = sum(1 for c in report.configs if not c.passed)
+        lines.append(f"FAILED: {failed} of {configs}, {base}")
     return "\n".join(lines) + "\n"
 
 
