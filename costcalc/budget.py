@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import math
+import os
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -46,7 +47,7 @@ from costcalc.gcpause import paused_gc
 from costcalc.gitread import read_config_text
 from costcalc.money import MoneyOut, usd
 from costcalc.prices import PriceTable
-from costcalc.units import Date, Duration, MoneyIn, Share, parse_threshold
+from costcalc.units import Date, Duration, MoneyIn, Share, Threshold, given_threshold
 from costcalc.workload import (
     MAX_NAME_CHARS,
     MAX_REQUESTS,
@@ -394,7 +395,7 @@ NO_BASE_NOTE = "increase limits not checked: no base given (--base REF:PATH)"
 
 def check(
     config: ProjectConfig,
-    where: str = DEFAULT_CONFIG,
+    where: str | os.PathLike[str] = DEFAULT_CONFIG,
     base: ProjectConfig | None = None,
     table: PriceTable | None = None,
     *,
@@ -404,6 +405,7 @@ def check(
     when given (without one, ``no_base_note`` says they were not checked)."""
     what = "a costcalc.ProjectConfig (from costcalc.load_config)"
     require_type(config, ProjectConfig, "config", "check_budgets", what)
+    where = path_argument(where, "where", "check_budgets")
     if base is not None:
         require_type(base, ProjectConfig, "base", "check_budgets", f"{what} or None")
     if table is not None:
@@ -554,22 +556,24 @@ def headline(diff: Decimal, past: Decimal) -> str:
 
 
 def diff(
-    base: str,
-    head: str,
-    fail_on_increase: str | None = None,
+    base: str | os.PathLike[str],
+    head: str | os.PathLike[str],
+    fail_on_increase: Threshold | None = None,
     allow_missing_base: bool = False,
     table: PriceTable | None = None,
 ) -> DiffReport:
-    """Monthly cost of ``head`` against ``base`` (each a config file or REF:PATH)."""
-    for name, value in (("base", base), ("head", head)):
-        require_type(value, str, name, "diff_budgets", "a config path or REF:PATH (str)")
+    """Monthly cost of ``head`` against ``base`` (each a config file, str or os.PathLike, or
+    REF:PATH); ``fail_on_increase``: ``"10%"``, ``"500"`` or a number of dollars."""
+    base = path_argument(base, "base", "diff_budgets")
+    head = path_argument(head, "head", "diff_budgets")
     if table is not None:
         require_type(table, PriceTable, "table", "diff_budgets", "a costcalc.PriceTable or None")
-    limits = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
+    given = given_threshold(fail_on_increase)
+    limits = given or (None, None)
     base_read = read_config_text(base, allow_missing_ref=allow_missing_base)
     base_cfg = load_config(base) if base_read is not None else None
     report = diff_configs(base_cfg, load_config(head), base, head, table, limits)
-    report.threshold = fail_on_increase
+    report.threshold = str(fail_on_increase) if given else None
     return report
 
 

@@ -30,11 +30,11 @@ from costcalc.budget import (
     load_config,
     monthly_costs,
 )
-from costcalc.errors import CostcalcError, InputFileError, UsageError, require_type
+from costcalc.errors import CostcalcError, InputFileError, UsageError, path_argument
 from costcalc.gate.configs import repo_path
 from costcalc.gitread import commit_exists, read_config_text, renamed_files, repo_prefix
 from costcalc.money import MoneyOut, usd
-from costcalc.units import parse_threshold
+from costcalc.units import Threshold, given_threshold
 from costcalc.yamlfile import line_of, parse_yaml, read_text
 
 if TYPE_CHECKING:
@@ -102,18 +102,18 @@ class GateReport(BaseModel):
     diff_total_monthly: MoneyOut | None
 
 
-def marker_for(path: str) -> str:
+def marker_for(path: str | os.PathLike[str]) -> str:
     """The hidden first line of a config's comment, one per config path."""
-    require_type(path, str, "path", "marker_for", "a config path (str)")
-    return f"<!-- costcalc-gate config={quote(path, safe='/')} -->"
+    shown = path_argument(path, "path", "marker_for")
+    return f"<!-- costcalc-gate config={quote(shown, safe='/')} -->"
 
 
 def gate_configs(
-    configs: Sequence[str],
+    configs: Sequence[str | os.PathLike[str]],
     base: str | None = None,
     *,
-    fail_on_increase: str | None = None,
-    warn_on_increase: str | None = None,
+    fail_on_increase: Threshold | None = None,
+    warn_on_increase: Threshold | None = None,
     table: PriceTable | None = None,
 ) -> GateReport:
     """Gate each config of ``configs`` (paths in the work tree) against the git ref ``base``
@@ -123,8 +123,8 @@ def gate_configs(
 
     if isinstance(configs, str):
         raise TypeError("gate_configs: configs must be a list of paths, got str")
-    fail = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
-    warn = parse_threshold(warn_on_increase, "warn_on_increase") if warn_on_increase else None
+    fail = given_threshold(fail_on_increase) or (None, None)
+    warn = given_threshold(warn_on_increase, "warn_on_increase")
     if base is not None and not commit_exists(base):
         raise UsageError(f"base {base!r} is not a commit here ({_fetch_hint(base)})")
     table = table or load_price_table()
@@ -176,7 +176,7 @@ def _fetch_hint(base: str) -> str:
     return f"check its name, or fetch it first: costcalc gate --fetch-base, or {fetch}"
 
 
-def _shown_path(path: str) -> str:
+def _shown_path(path: str | os.PathLike[str]) -> str:
     """The path as the comment, the marker and git name it: relative to here when inside."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"gate_configs: a config must be a path, got {type(path).__name__}")
@@ -267,7 +267,7 @@ def _gate_valid(
     if base_error and (head.budgets.max_increase is not None or
                        head.budgets.max_increase_pct is not None):  # fmt: skip
         # fail closed: a base nobody can read must not let any increase through
-        keys = [k for k in ("max_increase", "max_increase_pct") if k in _given(text)]
+        keys = [k for k in ("max_increase", "max_increase_pct") if k in _budget_keys(text)]
         failures.append(GateIssue(
             kind="increase-unchecked", workload=None, level="error",
             line=line_of(text, ("budgets", keys[0])) if keys else None,
@@ -317,7 +317,7 @@ def _gate_valid(
     )
 
 
-def _given(text: str) -> set[str]:
+def _budget_keys(text: str) -> set[str]:
     """The keys under ``budgets:`` the config's own text sets (a limit may come from a flag)."""
     data = parse_yaml(text, "config")
     budgets = data.get("budgets") if isinstance(data, dict) else None
