@@ -54,9 +54,11 @@ def test_a_missing_git_is_the_environment_exit_3(
     monkeypatch.setenv("PATH", str(empty))
     result = run_cli("check", "costcalc.yaml", "--base", "main:costcalc.yaml")
     assert_one_line_error(result, "git: not installed (needed to read main:costcalc.yaml)", code=3)
-    result = run_cli("gate", "--base", "main", "--comment", "none", "--no-fetch-base")
+    output = tmp_path / "github_output"
+    result = run_cli("gate", "--base", "main", "--comment", "none", "--no-fetch-base",
+                     env={"GITHUB_OUTPUT": str(output)})  # fmt: skip
     assert_one_line_error(result, "git: not installed (needed to read main)", code=3)
-    assert "^{commit}" not in result.stderr
+    assert "^{commit}" not in result.stderr and output.read_text() == "passed=false\n"
 
 
 @pytest.mark.parametrize("target", ["summary", "github-output"])
