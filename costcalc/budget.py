@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import math
+import os
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -30,12 +31,15 @@ from pydantic import (
     model_validator,
 )
 
+from costcalc.budget_changes import config_changes, workload_changes
 from costcalc.errors import (
     CostcalcError,
+    FieldError,
     InputFileError,
     UnknownModelError,
     UsageError,
     WorkloadError,
+    field_path,
     path_argument,
     require_type,
 )
@@ -43,7 +47,7 @@ from costcalc.gcpause import paused_gc
 from costcalc.gitread import read_config_text
 from costcalc.money import MoneyOut, usd
 from costcalc.prices import PriceTable
-from costcalc.units import Date, Duration, MoneyIn, Share, parse_threshold
+from costcalc.units import Date, Duration, MoneyIn, Share, Threshold, given_threshold
 from costcalc.workload import (
     MAX_NAME_CHARS,
     MAX_REQUESTS,
@@ -191,9 +195,22 @@ def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> 
             raise InputFileError(where, "is empty, expected a costcalc config")
         if not isinstance(data, dict):
             raise InputFileError(where, "expected a mapping at the top level", line=1)
+        _unique_names(data.get("workloads"), where, text)
         config = validate(ProjectConfig, data, where, text, WorkloadError)
         config._text = text
         return config
+
+
+def _unique_names(workloads: Any, where: str, text: str) -> None:
+    """A second workload of one name, at its ``name:`` line (``ProjectConfig`` checks it too,
+    for configs built in Python, but knows no line)."""
+    first: dict[str, int] = {}
+    for i, w in enumerate(workloads if isinstance(workloads, list) else []):
+        name = w.get("name") if isinstance(w, dict) else None
+        if isinstance(name, str) and first.setdefault(name, i) != i:
+            line = line_of(text, ("workloads", i, "name"))
+            message = f"workload names must be unique: {name!r} is also workloads[{first[name]}]"
+            raise WorkloadError(where, f"workloads[{i}].name: {message}", line=line)
 
 
 # --- monthly cost ---------------------------------------------------------------------------
@@ -255,11 +272,18 @@ def monthly_costs(
 def _workload_failure(
     exc: CostcalcError, config: ProjectConfig, i: int, where: str | None
 ) -> UsageError:
-    """The error of workload ``i``, with the line and field of its model when that is what
-    no price table knows (``where``: the config it came from)."""
-    if isinstance(exc, UnknownModelError) and where and config._text is not None:
-        line = line_of(config._text, ("workloads", i, "model"))
-        return UsageError(f"{where}:{line}: workloads[{i}].model: {exc.marked}")
+    """The error of workload ``i``, at the line and field it is about when that is known: a
+    model no price table knows, a mode its model is not sold in, an ``as_of`` without
+    prices (``where``: the config it came from)."""
+    loc: tuple[int | str, ...] | None = None
+    if isinstance(exc, UnknownModelError):
+        loc, message = ("workloads", i, "model"), exc.marked
+    elif isinstance(exc, FieldError) and exc.field == "mode":
+        loc, message = ("workloads", i, "mode"), exc.message
+    elif isinstance(exc, FieldError) and exc.field == "as_of" and config.as_of is not None:
+        loc, message = ("as_of",), f"{exc.message} (workloads[{i}].model)"
+    if loc is not None and where and config._text is not None:
+        return UsageError(f"{where}:{line_of(config._text, loc)}: {field_path(loc)}: {message}")
     prefix = f"{where}: " if where else ""
     return UsageError(f"{prefix}workload {config.workloads[i].name!r}: {exc.marked}")
 
@@ -270,11 +294,15 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
 
     day = config.as_of or dt.date.today()
     monthly = w.requests_per_month or (w.requests_per_day or Decimal(0)) * config.days_per_month
-    priced = table.priced(w.model, day)  # resolved once per model and day, for the quote too
+    try:  # resolved once per model and day, for the quote too
+        priced = table.priced(w.model, day)
+    except UsageError as exc:
+        table.find(w.model)  # raises again when the model, not the day, is the cause
+        raise FieldError("as_of", str(exc)) from None  # no prices that day
     prices = priced.prices
     sold = priced.mode(PRICE_MODE[w.mode], math.ceil(w.input_tokens))
     if not sold.available:
-        raise UsageError(f"runs in {w.mode}, but {sold.reason}")
+        raise FieldError("mode", f"runs in {w.mode}, but {sold.reason}")
     # one request's cost, scaled: the volume may be fractional per day
     q = quote(
         Workload(
@@ -296,7 +324,7 @@ def _workload_cost(config: ProjectConfig, w: ProjectWorkload, table: PriceTable)
     )
     current = q.mode(w.mode)
     if not current.available or current.cost is None:
-        raise UsageError(f"runs in {w.mode}, but {current.reason}")
+        raise FieldError("mode", f"runs in {w.mode}, but {current.reason}")
     batch = q.mode("batch")
     cost = current.cost * monthly
     batch_cost = batch.cost * monthly if batch.available and batch.cost is not None else None
@@ -367,7 +395,7 @@ NO_BASE_NOTE = "increase limits not checked: no base given (--base REF:PATH)"
 
 def check(
     config: ProjectConfig,
-    where: str = DEFAULT_CONFIG,
+    where: str | os.PathLike[str] = DEFAULT_CONFIG,
     base: ProjectConfig | None = None,
     table: PriceTable | None = None,
     *,
@@ -377,6 +405,7 @@ def check(
     when given (without one, ``no_base_note`` says they were not checked)."""
     what = "a costcalc.ProjectConfig (from costcalc.load_config)"
     require_type(config, ProjectConfig, "config", "check_budgets", what)
+    where = path_argument(where, "where", "check_budgets")
     if base is not None:
         require_type(base, ProjectConfig, "base", "check_budgets", f"{what} or None")
     if table is not None:
@@ -527,22 +556,24 @@ def headline(diff: Decimal, past: Decimal) -> str:
 
 
 def diff(
-    base: str,
-    head: str,
-    fail_on_increase: str | None = None,
+    base: str | os.PathLike[str],
+    head: str | os.PathLike[str],
+    fail_on_increase: Threshold | None = None,
     allow_missing_base: bool = False,
     table: PriceTable | None = None,
 ) -> DiffReport:
-    """Monthly cost of ``head`` against ``base`` (each a config file or REF:PATH)."""
-    for name, value in (("base", base), ("head", head)):
-        require_type(value, str, name, "diff_budgets", "a config path or REF:PATH (str)")
+    """Monthly cost of ``head`` against ``base`` (each a config file, str or os.PathLike, or
+    REF:PATH); ``fail_on_increase``: ``"10%"``, ``"500"`` or a number of dollars."""
+    base = path_argument(base, "base", "diff_budgets")
+    head = path_argument(head, "head", "diff_budgets")
     if table is not None:
         require_type(table, PriceTable, "table", "diff_budgets", "a costcalc.PriceTable or None")
-    limits = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
+    given = given_threshold(fail_on_increase)
+    limits = given or (None, None)
     base_read = read_config_text(base, allow_missing_ref=allow_missing_base)
     base_cfg = load_config(base) if base_read is not None else None
     report = diff_configs(base_cfg, load_config(head), base, head, table, limits)
-    report.threshold = fail_on_increase
+    report.threshold = str(fail_on_increase) if given else None
     return report
 
 
@@ -565,8 +596,8 @@ def diff_configs(
     base_cfg = base_cfg or ProjectConfig()
     # both sides priced on the same day, so the diff is the change, not a price update
     day = head_cfg.as_of or dt.date.today()
+    now = monthly_costs(head_cfg.model_copy(update={"as_of": day}), table, head)  # its date first
     past = monthly_costs(base_cfg.model_copy(update={"as_of": day}), table, base)
-    now = monthly_costs(head_cfg.model_copy(update={"as_of": day}), table, head)
     before = {w.name: (w, c) for w, c in zip(base_cfg.workloads, past.workloads, strict=True)}
     after = {w.name: (w, c) for w, c in zip(head_cfg.workloads, now.workloads, strict=True)}
     rows = []
@@ -581,7 +612,7 @@ def diff_configs(
         elif new_w is None:
             status, changes = "removed", ["workload removed"]
         else:
-            changes = _changes(old[0], new_w[0])
+            changes = workload_changes(old[0], new_w[0])
             status = "changed" if changes or change else "unchanged"
         rows.append(WorkloadDiff(name=name, status=status, past_monthly=old_cost, monthly=new_cost,
                                  diff=change, changes=changes))  # fmt: skip
@@ -629,59 +660,3 @@ def diff_configs(
 
 
 NEW_NOTE = "new: no base to compare (the config is not in the base), so increase limits pass"
-_COMPARED = (
-    "model",
-    "mode",
-    "requests_per_day",
-    "requests_per_month",
-    "input_tokens",
-    "output_tokens",
-    "cached_share",
-    "cache_write_share",
-    "cache_ttl",
-    "cancel",
-    "source",
-    "deadline",
-    "budget",
-    "warn_budget",
-)
-
-
-def _changes(old: ProjectWorkload, new: ProjectWorkload) -> list[str]:
-    out = []
-    for field_name in _COMPARED:
-        a, b = getattr(old, field_name), getattr(new, field_name)
-        if a != b:
-            out.append(f"{field_name}: {_show(a)} -> {_show(b)}")
-    return out
-
-
-def config_changes(old: ProjectConfig, new: ProjectConfig) -> list[str]:
-    """What changed outside the workloads: budgets, warning levels, policies, the month."""
-
-    def flat(section: str, values: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in values.items():
-            out.update(flat(f"{section}.{key}", value) if isinstance(value, dict) else
-                       {f"{section}.{key}": value})  # fmt: skip
-        return out
-
-    out = []
-    for section in ("budgets", "policies"):
-        a = flat(section, getattr(old, section).model_dump(by_alias=True))
-        b = flat(section, getattr(new, section).model_dump(by_alias=True))
-        out += [f"{key}: {_show(a[key])} -> {_show(b[key])}" for key in a if a[key] != b[key]]
-    if old.days_per_month != new.days_per_month:
-        out.append(f"days_per_month: {old.days_per_month} -> {new.days_per_month}")
-    return out
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        return f"{value.normalize():,f}"
-    if isinstance(value, BaseModel):  # the cancel profile: its given fields, compactly
-        given = value.model_dump(exclude_defaults=True)
-        return ", ".join(f"{k} {_show(v)}" for k, v in given.items()) or "none"
-    return str(value)

@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 
-from costcalc.errors import InputFileError, UsageError
+from costcalc.errors import EnvironmentFailure, InputFileError, UsageError
 
 
 def read_config_text(spec: str, allow_missing_ref: bool = False) -> tuple[str, str] | None:
@@ -63,8 +63,9 @@ def _git(command: list[str], operand: str) -> subprocess.CompletedProcess[bytes]
         return subprocess.run(
             ["git", *command, *_end_of_options(), operand], capture_output=True, check=False
         )
-    except FileNotFoundError:
-        raise UsageError(f"cannot read {operand}: git is not installed") from None
+    except FileNotFoundError:  # the machine lacks a tool, the input is fine: exit 3
+        needed = operand.removesuffix("^{commit}")  # as the user wrote it
+        raise EnvironmentFailure("git", f"not installed (needed to read {needed})") from None
 
 
 @functools.cache
@@ -118,10 +119,13 @@ def tree_files(ref: str, folder: str = ".") -> list[str]:
 
 def renamed_files(ref: str) -> dict[str, str]:
     """Files the work tree has under another name than at commit ``ref``, as git's rename
-    detection pairs them: new path -> old path, both relative to the working directory."""
+    detection pairs them: new path -> old path, both from the repository's top (a config
+    moved into the folder the gate runs in came from outside it, which ``--relative`` hides)."""
     if ref.startswith("-"):
         raise UsageError(f"{ref!r}: a git ref cannot begin with '-'")
-    found = _git_run(["diff", "-M", "--name-status", "-z", "--relative", f"{ref}^{{commit}}"])
+    # diff.relative=false, not --no-relative (git 2.28): a user's config cannot make it relative
+    found = _git_run(["-c", "diff.relative=false", "diff", "-M", "--name-status", "-z",
+                      f"{ref}^{{commit}}"])  # fmt: skip
     if found is None or found.returncode != 0:
         return {}
     fields = found.stdout.decode("utf-8", "surrogateescape").split("\0")

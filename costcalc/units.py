@@ -234,13 +234,29 @@ def duration(seconds: Decimal | float | None) -> str:
 
 
 _THRESHOLD = "expected a percentage such as 10% or an amount such as 500"
+Threshold = str | int | float | Decimal
+"""An increase limit: ``"10%"``, ``"500"``, or a number of dollars (``500``)."""
+
+
+def given_threshold(
+    value: Threshold | None, field: str = "fail_on_increase"
+) -> tuple[Decimal | None, Decimal | None] | None:
+    """``parse_threshold`` of a limit that may be left out: None for None or ``""`` (the
+    number 0 is a limit: no increase at all)."""
+    return None if value is None or value == "" else parse_threshold(value, field)
 
 
 def parse_threshold(
-    text: str, field: str = "fail_on_increase"
+    text: Threshold, field: str = "fail_on_increase"
 ) -> tuple[Decimal | None, Decimal | None]:
-    """``10%`` -> (None, 10); ``500`` or ``$500`` -> (500, None): the largest increase
-    `costcalc diff` allows. Errors name ``field``."""
+    """``10%`` -> (None, 10); ``500``, ``$500`` or the number 500 -> (500, None): the largest
+    increase `costcalc diff` allows. Errors name ``field``."""
+    if isinstance(text, bool) or not isinstance(text, (str, int, float, Decimal)):
+        kind = type(text).__name__
+        raise TypeError(f"{field} must be a str such as '10%' or '500', or a number of dollars "
+                        f"(int, float, Decimal), got {kind}")  # fmt: skip
+    if not isinstance(text, str):  # a number is dollars; str() keeps a float's shortest form
+        text = str(text)
     raw = text.strip()
     if raw.endswith("%"):
         try:

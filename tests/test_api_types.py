@@ -134,8 +134,11 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("build-max-tokens-bool", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", max_tokens=True), TypeError, "build_batch: max_tokens must be a whole number (int), got bool"),
     ("stale-report-days-str", lambda d: costcalc.stale_report(costcalc.load_price_table(), "5"), TypeError, "stale_report: days must be a whole number (int), got str"),  # type: ignore[arg-type]
     ("stale-report-days-negative", lambda d: costcalc.stale_report(costcalc.load_price_table(), -5), costcalc.FieldError, "days must be at least 0, got -5"),
-    ("diff-budgets-int", lambda d: costcalc.diff_budgets(5, 5), TypeError, "diff_budgets: base must be a config path or REF:PATH (str), got int"),  # type: ignore[arg-type]
-    ("marker-for-int", lambda d: costcalc.marker_for(5), TypeError, "marker_for: path must be a config path (str), got int"),  # type: ignore[arg-type]
+    ("diff-budgets-int", lambda d: costcalc.diff_budgets(5, 5), TypeError, "diff_budgets: base must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
+    ("diff-budgets-limit-list", lambda d: costcalc.diff_budgets("a.yaml", "b.yaml", fail_on_increase=[10]), TypeError, "fail_on_increase must be a str such as '10%' or '500', or a number of dollars (int, float, Decimal), got list"),  # type: ignore[arg-type]
+    ("diff-budgets-limit-bool", lambda d: costcalc.diff_budgets("a.yaml", "b.yaml", fail_on_increase=True), TypeError, "got bool"),
+    ("marker-for-int", lambda d: costcalc.marker_for(5), TypeError, "marker_for: path must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
+    ("find-configs-int", lambda d: costcalc.find_configs([5]), TypeError, "find_configs: patterns[0] must be a path (str or os.PathLike), got int"),  # type: ignore[list-item]
     ("queue-tasks-int", lambda d: costcalc.queue_tasks(5), TypeError, "queue_tasks: lines must be an iterable of lines"),  # type: ignore[arg-type]
     ("queue-tasks-str", lambda d: costcalc.queue_tasks('"hi"'), TypeError, "queue_tasks: lines must be an iterable of lines (str or bytes) or a binary stream, got str"),
     ("count-message-tokens-none", lambda d: costcalc.count_message_tokens(None), TypeError, "count_message_tokens: messages must be a list of chat messages (dicts), got None"),  # type: ignore[arg-type]
@@ -204,6 +207,38 @@ def test_one_path_is_one_file_and_pathlike_is_a_path(tmp_path: Path) -> None:
     assert costcalc.load_workloads(workloads)[0].requests == 5
     from_path = _w(requests=None, input_tokens=None, input_file=text)
     assert from_path.input_file == str(text) and costcalc.quote(from_path).requests == 1
+
+
+BASE_CONFIG = """\
+as_of: 2026-11-26
+workloads:
+  - name: a
+    model: gpt-4o-mini
+    requests_per_day: 1000
+    input_tokens: 1000
+    output_tokens: 100
+"""
+
+
+@pytest.mark.parametrize("limit", [5, Decimal(5), 5.0, "5", "$5"])
+def test_diff_budgets_takes_a_number_of_dollars_and_pathlike_paths(
+    tmp_path: Path, limit: object
+) -> None:
+    """`fail_on_increase=10` raised AttributeError ('int' object has no attribute 'strip')
+    and a Path base raised TypeError."""
+    base, head = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    base.write_text(BASE_CONFIG)
+    head.write_text(BASE_CONFIG.replace("requests_per_day: 1000", "requests_per_day: 2000"))
+    report = costcalc.diff_budgets(base, head, fail_on_increase=limit)  # type: ignore[arg-type]
+    assert report.failed and report.diff_total_monthly == Decimal("6.3")
+    assert report.failure == "the increase of $6.30 is over the allowed $5.00"
+    assert not costcalc.diff_budgets(base, head, fail_on_increase=7).failed
+    assert costcalc.diff_budgets(base, head, fail_on_increase=0).failed  # 0 is a limit
+    assert not costcalc.diff_budgets(base, head).failed
+    assert costcalc.check_budgets(costcalc.load_config(head), head).config == str(head)
+    assert costcalc.marker_for(Path("svc/costcalc.yaml")) == costcalc.marker_for(
+        "svc/costcalc.yaml"
+    )
 
 
 def test_batch_files_take_one_path_or_a_list(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from costcalc.budget import MARKER, check, diff, load_config
 from costcalc.errors import CostcalcWarning
-from costcalc.render.budget import diff_markdown
+from costcalc.render.budget import check_markdown, diff_markdown
+from costcalc.render.tables import md
 from tests.conftest import RunCli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -259,9 +260,28 @@ def test_comment_is_cut_at_githubs_limit(tmp_path: Path) -> None:
         text.startswith(MARKER)
         and "Truncated to fit GitHub's 65,536-character comment limit" in text
     )
-    assert text.rstrip().endswith(f"head `{tmp_path / 'b.yaml'}`.") and "</details>" in text
+    assert text.rstrip().endswith(f"head {md(tmp_path / 'b.yaml')}.") and "</details>" in text
     small = diff_markdown(d, limit=10_000)
     assert len(small) <= 10_000 and "**All workloads**" in small
+
+
+def test_check_markdown_is_cut_at_githubs_limit(tmp_path: Path, run_cli: RunCli) -> None:
+    """10,000 workloads made a 681,381-byte `check --format markdown`: now cut as the gate's
+    comment is, with the failures first and a note saying so."""
+    many = "as_of: 2026-11-26\nworkloads:\n" + "".join(
+        f"  - name: workload-with-a-long-name-{i:05d}\n    model: gpt-4o-mini\n"
+        f"    requests_per_day: {1000 + i}\n    input_tokens: 1000\n    output_tokens: 100\n"
+        f"    budget: 1\n"
+        for i in range(2000)
+    )
+    write(tmp_path, "many.yaml", many)
+    result = run_cli("check", "many.yaml", "--format", "markdown")
+    assert result.exit_code == 1, result.stderr
+    text = result.stdout
+    assert len(text) <= 65536 and text.startswith("### costcalc check: ❌ failed (2000)")
+    assert "_Cut to fit the 65,536-character comment limit: the first " in text
+    assert "- ❌ workload-with-a-long-name-00000: \\$" in text
+    assert len(check_markdown(check(load_config("many.yaml")), limit=5_000)) <= 5_000
 
 
 def test_a_moved_price_date_is_noted_in_the_diff(tmp_path: Path, run_cli: RunCli) -> None:

@@ -398,10 +398,10 @@ def test_stderr_cannot_issue_a_runner_command_in_actions(
 ) -> None:
     """The runner reads `##[command]` anywhere in a line of stderr too: a workload's name in
     an error line is broken there."""
-    # a mode the model is not sold in: the error names the workload (an unknown model names
-    # its line and field instead)
+    # more input than the model's context: the error names the workload (an unknown model
+    # or a mode it is not sold in names its line and field instead)
     bad = BATCHED.replace("name: nightly-summaries", 'name: "##[error]pwned"').replace(
-        "mode: batch", "mode: flex", 1
+        "input_tokens: 1200", "input_tokens: 500000", 1
     )
     assert bad != BATCHED
     commit(repo, {"costcalc.yaml": bad}, "bad")

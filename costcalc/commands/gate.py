@@ -3,6 +3,8 @@ annotations and step outputs, from one result)."""
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import importlib
 import os
 import secrets
@@ -17,7 +19,7 @@ import click
 
 import costcalc
 from costcalc.cli import CheckFailed, emit, format_option, prices_option
-from costcalc.errors import CostcalcError, InputFileError, UsageError
+from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, UsageError
 
 CENT = Decimal("0.01")
 
@@ -112,7 +114,12 @@ def gate(
     """
     env = os.environ
     output_file = env.get("GITHUB_OUTPUT") or None
+    summary = summary or env.get("GITHUB_STEP_SUMMARY") or None
+    if output_file:
+        _check_appendable(output_file)
     try:
+        if summary:  # refused before anything is printed, as --out is
+            _check_appendable(summary)
         in_ci = bool(env.get("GITHUB_ACTIONS") or env.get("GITLAB_CI"))
         ctx = _ci_context() if in_ci and (base is None or comment != "none") else None
         if base is None and ctx is not None:
@@ -127,7 +134,7 @@ def gate(
             warn_on_increase=warn_on_increase,
             table=table,
         )
-    except CostcalcError:
+    except (CostcalcError, EnvironmentFailure):  # git missing too: the job reads false
         if output_file:
             _append(output_file, {"passed": "false"})
         raise
@@ -174,9 +181,7 @@ def _report(
     ctx: Any,
     bodies: list[str],
 ) -> None:
-    env = os.environ
     emit(costcalc.render_result(report, fmt))
-    summary = summary or env.get("GITHUB_STEP_SUMMARY") or None
     if summary:
         _append_text(summary, costcalc.render_result(report, "markdown"))
     if output_file:
@@ -227,8 +232,18 @@ def _cents(value: Decimal | None) -> str:
     return "" if value is None else str(value.quantize(CENT, ROUND_HALF_UP))
 
 
-def _file_name(path: str) -> str:
-    return path.replace("/", "__").replace(os.sep, "__").lstrip(".") or "config"
+def _file_names(paths: list[str]) -> list[str]:
+    """Each config's comment file name in --out-dir: its path with ``__`` for ``/``; where two
+    paths give one name (``svc/new/costcalc.yaml``, ``svc__new__costcalc.yaml``; ``A`` and
+    ``a`` on a file system that ignores case), each gets a hash of its path after it."""
+    names = [p.replace("/", "__").replace(os.sep, "__").lstrip(".") or "config" for p in paths]
+    seen = collections.Counter(n.casefold() for n in names)
+    return [
+        f"{n}-{hashlib.sha256(p.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+        if seen[n.casefold()] > 1
+        else n
+        for n, p in zip(names, paths, strict=True)
+    ]
 
 
 def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, str]:
@@ -243,21 +258,29 @@ def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, st
     result = folder / "gate.json"
     write_file(str(result), costcalc.render_result(report, "json"), True)
     written = {"result": str(result.resolve())}
-    for config, body in zip(report.configs, bodies, strict=True):
-        target = folder / f"{_file_name(config.path)}.md"
+    names = _file_names([config.path for config in report.configs])
+    for name, body in zip(names, bodies, strict=True):
+        target = folder / f"{name}.md"
         write_file(str(target), body, True)
         written.setdefault("comment", str(target.resolve()))
     return written
 
 
-def _append_text(path: str, text: str) -> None:
-    """Append to a file the runner gives ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY)."""
+def _check_appendable(path: str) -> None:
+    """Refuse a file the runner gives ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, --summary) that
+    would block or cannot be appended to."""
     from costcalc.atomic import not_regular
-    from costcalc.errors import os_failure
 
     kind = not_regular(Path(path))
-    if kind in ("a FIFO", "a socket", "a directory"):  # would block, or cannot be appended to
+    if kind in ("a FIFO", "a socket", "a directory"):
         raise InputFileError(path, f"is {kind}, expected a file to append to")
+
+
+def _append_text(path: str, text: str) -> None:
+    """Append to a file the runner gives ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY)."""
+    from costcalc.errors import os_failure
+
+    _check_appendable(path)  # again: something may have appeared meanwhile
     try:
         with open(path, "a", encoding="utf-8") as f:
             f.write(text)

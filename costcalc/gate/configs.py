@@ -10,14 +10,17 @@ import os
 import posixpath
 from collections.abc import Sequence
 
-from costcalc.errors import UsageError
+from costcalc.errors import UsageError, path_argument
 from costcalc.gitread import commit_exists, fetch_base, tree_files
 
 GLOB_CHARS = frozenset("*?[")
 
 
 def find_configs(
-    patterns: Sequence[str], base: str | None = None, *, fetch_base_ref: bool = False
+    patterns: Sequence[str | os.PathLike[str]],
+    base: str | None = None,
+    *,
+    fetch_base_ref: bool = False,
 ) -> list[str]:
     """Each of ``patterns``, or the files its glob matches (``**`` spans folders), in the
     work tree and, when ``base`` is a git ref, at ``base``: sorted, each once. A glob that
@@ -32,7 +35,8 @@ def find_configs(
         if failed and not commit_exists(base):
             raise UsageError(f"base {base!r} is not a commit here and fetching it failed: {failed}")
     out: list[str] = []
-    for arg in patterns:
+    for i, given in enumerate(patterns):
+        arg = path_argument(given, f"patterns[{i}]", "find_configs")
         if GLOB_CHARS.isdisjoint(arg) or os.path.exists(arg):
             out.append(os.path.normpath(arg).replace(os.sep, "/"))  # ./a.yaml is a.yaml
             continue

@@ -30,12 +30,12 @@ from costcalc.budget import (
     load_config,
     monthly_costs,
 )
-from costcalc.errors import CostcalcError, InputFileError, UsageError, require_type
+from costcalc.errors import CostcalcError, InputFileError, UsageError, path_argument
 from costcalc.gate.configs import repo_path
 from costcalc.gitread import commit_exists, read_config_text, renamed_files, repo_prefix
 from costcalc.money import MoneyOut, usd
-from costcalc.units import parse_threshold
-from costcalc.yamlfile import line_of, read_text
+from costcalc.units import Threshold, given_threshold
+from costcalc.yamlfile import line_of, parse_yaml, read_text
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
@@ -48,7 +48,8 @@ class GateIssue(BaseModel):
     """A failure (``level`` error) or a passed warning level of one config."""
 
     kind: str
-    """total-budget, workload-budget, increase, increase-pct, batch-eligible, invalid-config."""
+    """total-budget, workload-budget, increase, increase-pct, increase-unchecked (the base
+    config could not be read), batch-eligible, invalid-config."""
     workload: str | None
     message: str
     """Plain text, as the config and the user wrote it (renderers escape it)."""
@@ -84,6 +85,9 @@ class ConfigGate(BaseModel):
     marker: str
     error: str | None = None
     """Why the config is invalid (one line)."""
+    base_error: str | None = None
+    """Why the base's config could not be read (one line): then the past total and the change
+    are unknown (None), never $0, and an increase limit fails as not checked."""
 
 
 class GateReport(BaseModel):
@@ -98,18 +102,18 @@ class GateReport(BaseModel):
     diff_total_monthly: MoneyOut | None
 
 
-def marker_for(path: str) -> str:
+def marker_for(path: str | os.PathLike[str]) -> str:
     """The hidden first line of a config's comment, one per config path."""
-    require_type(path, str, "path", "marker_for", "a config path (str)")
-    return f"<!-- costcalc-gate config={quote(path, safe='/')} -->"
+    shown = path_argument(path, "path", "marker_for")
+    return f"<!-- costcalc-gate config={quote(shown, safe='/')} -->"
 
 
 def gate_configs(
-    configs: Sequence[str],
+    configs: Sequence[str | os.PathLike[str]],
     base: str | None = None,
     *,
-    fail_on_increase: str | None = None,
-    warn_on_increase: str | None = None,
+    fail_on_increase: Threshold | None = None,
+    warn_on_increase: Threshold | None = None,
     table: PriceTable | None = None,
 ) -> GateReport:
     """Gate each config of ``configs`` (paths in the work tree) against the git ref ``base``
@@ -119,33 +123,35 @@ def gate_configs(
 
     if isinstance(configs, str):
         raise TypeError("gate_configs: configs must be a list of paths, got str")
-    fail = parse_threshold(fail_on_increase) if fail_on_increase else (None, None)
-    warn = parse_threshold(warn_on_increase, "warn_on_increase") if warn_on_increase else None
+    fail = given_threshold(fail_on_increase) or (None, None)
+    warn = given_threshold(warn_on_increase, "warn_on_increase")
     if base is not None and not commit_exists(base):
-        raise UsageError(
-            f"base {base!r} is not a commit here (fetch it first: costcalc gate --fetch-base, "
-            "or git fetch origin main:refs/remotes/origin/main for origin/main)"
-        )
+        raise UsageError(f"base {base!r} is not a commit here ({_fetch_hint(base)})")
     table = table or load_price_table()
     prefix = repo_prefix()
     gates = []
     local_paths = list(dict.fromkeys(_shown_path(p) for p in configs))
+    shown = {local: repo_path(local, prefix) for local in local_paths}
     # a config renamed by the change is compared with its old self, not gated as new (and
-    # the old name is not gated again as deleted)
+    # the old name is not gated again as deleted); both named from the repository's top, so
+    # the gate finds the rename from any folder
     renamed = (
-        {new: old for new, old in renamed_files(base).items() if new in local_paths} if base else {}
+        {new: old for new, old in renamed_files(base).items() if new in shown.values()}
+        if base and prefix is not None
+        else {}
     )
     for local in local_paths:
-        if local in renamed.values() and not os.path.lexists(local):
+        if shown[local] in renamed.values() and not os.path.lexists(local):
             continue
         limits = (fail, warn or (None, None))
-        gate = _gate_one(local, repo_path(local, prefix), base, *limits, table,
-                         base_path=renamed.get(local))  # fmt: skip
+        gate = _gate_one(local, shown[local], base, *limits, table,
+                         base_path=renamed.get(shown[local]))  # fmt: skip
         gates.append(gate)
     totals = [g.total_monthly for g in gates if g.total_monthly is not None]
     total = sum(totals, Decimal(0)) if len(totals) == len(gates) else None
     past = [g.past_total_monthly for g in gates if g.past_total_monthly is not None]
-    past_total = sum(past, Decimal(0)) if base is not None else None
+    unknown_base = any(g.base_error for g in gates)
+    past_total = sum(past, Decimal(0)) if base is not None and not unknown_base else None
     diff = total - past_total if total is not None and past_total is not None else None
     return GateReport(
         passed=all(g.passed for g in gates),
@@ -158,7 +164,19 @@ def gate_configs(
     )
 
 
-def _shown_path(path: str) -> str:
+def _fetch_hint(base: str) -> str:
+    """How to get the ref ``base`` that this clone lacks, in the terms of that ref."""
+    if any(c in base for c in "^~:@{}\\ ") or base.startswith("refs/"):
+        return "check its name, or fetch the commit it names first"
+    if base.startswith("origin/"):
+        branch = base.removeprefix("origin/")
+        fetch = f"git fetch origin {branch}:refs/remotes/origin/{branch}"
+    else:
+        fetch = f"git fetch origin {base}:refs/heads/{base}"
+    return f"check its name, or fetch it first: costcalc gate --fetch-base, or {fetch}"
+
+
+def _shown_path(path: str | os.PathLike[str]) -> str:
     """The path as the comment, the marker and git name it: relative to here when inside."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"gate_configs: a config must be a path, got {type(path).__name__}")
@@ -179,8 +197,8 @@ def _gate_one(
     *,
     base_path: str | None = None,
 ) -> ConfigGate:
-    old = base_path or path  # its name at the base: another when the change renamed it
-    at_base = f"{base}:{old if os.path.isabs(old) else './' + old}" if base else None
+    # its name at the base, from the repository's top (another when the change renamed it)
+    at_base = f"{base}:{base_path or shown}" if base else None
     base_cfg, base_error, at_base_found = None, None, False
     try:
         if at_base is not None and read_config_text(at_base, allow_missing_ref=True):
@@ -191,13 +209,16 @@ def _gate_one(
     if base_cfg is not None:  # the command line's limits are no change of the config
         base_cfg = _with_limits(base_cfg, fail, warn)
     if not os.path.lexists(path) and at_base_found:
-        return _deleted(shown, base_cfg, base_error, table)
+        return _deleted(shown, base_cfg, base_error, table).model_copy(
+            update={"base_error": base_error}
+        )
     try:
         text = read_text(path, "config file")
         head = _with_limits(load_config(path), fail, warn)
         gate = _gate_valid(path, text, head, base_cfg, base, table, base_error)
     except CostcalcError as exc:
-        return _invalid(shown, exc, _past_total(base_cfg, table))
+        invalid = _invalid(shown, exc, _past_total(base_cfg, table))
+        return invalid.model_copy(update={"base_error": base_error})
     if base_path is not None:
         gate.notes.insert(0, f"renamed from {base_path}")
         gate = gate.model_copy(update={"status": "changed", "changed": True})
@@ -234,7 +255,7 @@ def _gate_valid(
         status, no_base = "new", NEW_NOTE
     else:
         status, no_base = "unchanged", ""
-    if base_error:  # the base config is broken: this change may fix it
+    if base_error:  # the base config is broken (this change may fix it): its cost is unknown
         status, no_base = "changed", f"the base config could not be read ({base_error})"
     report = check(head, path, base_cfg, table, no_base_note=no_base)
     notes = list(report.notes)
@@ -242,7 +263,18 @@ def _gate_valid(
         notes.append(NEW_NOTE)
     if base_error and no_base not in notes:
         notes.append(no_base)
-    if base is None:
+    failures = _issues(report, report.failures, text)
+    if base_error and (head.budgets.max_increase is not None or
+                       head.budgets.max_increase_pct is not None):  # fmt: skip
+        # fail closed: a base nobody can read must not let any increase through
+        keys = [k for k in ("max_increase", "max_increase_pct") if k in _budget_keys(text)]
+        failures.append(GateIssue(
+            kind="increase-unchecked", workload=None, level="error",
+            line=line_of(text, ("budgets", keys[0])) if keys else None,
+            message=f"increase limits could not be checked: the base config could not be "
+                    f"read ({base_error})"))  # fmt: skip
+        notes.remove(no_base)  # the failure says it
+    if base is None or base_error:
         rows = [
             WorkloadDiff(name=w.name, status="checked", past_monthly=None,
                          monthly=w.monthly_cost, diff=Decimal(0), changes=[])
@@ -250,6 +282,8 @@ def _gate_valid(
         ]  # fmt: skip
         changes: list[str] = []
         title = f"monthly LLM cost {usd(report.total_monthly)}"
+        if base_error:
+            title += " (the change is unknown: the base config could not be read)"
         past = diff_total = None
     else:
         d = diff_configs(base_cfg, head, f"{base}:{path}", path, table)
@@ -262,12 +296,11 @@ def _gate_valid(
             status = "changed"
         if status == "new":
             title = f"new config: monthly LLM cost {usd(report.total_monthly)}"
-    failures = _issues(report, report.failures, text)
     warnings = _issues(report, report.warnings, text)
     return ConfigGate(
         path=path,
         status=status,
-        passed=report.passed,
+        passed=not failures,
         failures=failures,
         warnings=warnings,
         changes=changes,
@@ -280,7 +313,15 @@ def _gate_valid(
         prices_as_of=report.prices_as_of,
         changed=status in ("new", "changed") or bool(failures),
         marker=marker_for(path),
+        base_error=base_error,
     )
+
+
+def _budget_keys(text: str) -> set[str]:
+    """The keys under ``budgets:`` the config's own text sets (a limit may come from a flag)."""
+    data = parse_yaml(text, "config")
+    budgets = data.get("budgets") if isinstance(data, dict) else None
+    return set(budgets) if isinstance(budgets, dict) else set()
 
 
 def _issues(report: CheckReport, found: list[Failure], text: str) -> list[GateIssue]:

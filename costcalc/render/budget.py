@@ -1,13 +1,25 @@
-"""Budgets in CI: `costcalc check` and `costcalc diff`, as a table and as Markdown."""
+"""Budgets in CI: `costcalc check` and `costcalc diff`, as a table and as Markdown.
+
+Every string from a config or a user (workload names, models, paths, messages and changes
+quoting them) is escaped as the gate escapes it: ``plain`` in the table (no line a CI runner
+reads as a workflow command), ``md`` in Markdown (no HTML, image, heading or @mention)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from costcalc.errors import printable
 from costcalc.money import signed_usd, usd
-from costcalc.render.tables import capitalized, markdown_table, text_table
+from costcalc.render.tables import (
+    COMMENT_LIMIT,
+    capitalized,
+    cut_to_fit,
+    markdown_table,
+    md,
+    plain,
+    text_table,
+)
 
 if TYPE_CHECKING:  # each command imports only what it renders (start-up time)
     from costcalc.budget import CheckReport, DiffReport, WorkloadCost
@@ -24,7 +36,10 @@ def _diff_text(diff: Decimal, past: Decimal | None) -> str:
     return signed_usd(diff) + pct
 
 
-def check_rows(r: CheckReport) -> tuple[list[str], list[list[str]]]:
+def check_rows(
+    r: CheckReport, text: Callable[[object], str] = plain
+) -> tuple[list[str], list[list[str]]]:
+    """The check's table; ``text`` escapes the user's strings for the format."""
     headers = ["workload", "model", "mode", "requests/month", "monthly", "budget", "through batch"]
 
     def star(w: WorkloadCost, mode: str) -> str:
@@ -32,8 +47,8 @@ def check_rows(r: CheckReport) -> tuple[list[str], list[list[str]]]:
 
     rows = [
         [
-            printable(w.name),
-            printable(w.model),
+            text(w.name),
+            text(w.model),
             w.mode,
             f"{w.monthly_requests:,.0f}",
             usd(w.monthly_cost) + star(w, w.mode),
@@ -63,40 +78,51 @@ def _check_summary(r: CheckReport) -> str:
 def check_table(r: CheckReport) -> str:
     headers, rows = check_rows(r)
     verdict = "passed" if r.passed else f"FAILED ({len(r.failures)})"
-    lines = [f"costcalc check {printable(r.config, 4096)}: {verdict}", _check_summary(r), ""]
+    lines = [f"costcalc check {plain(r.config)}: {verdict}", _check_summary(r), ""]
     lines.append(text_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"))
     lines += _assumed_note(r)
     if r.failures:
-        lines += ["", "failures:", *(f"  - {f.message}" for f in r.failures)]
+        lines += ["", "failures:", *(f"  - {plain(f.message)}" for f in r.failures)]
     if r.warnings:
-        lines += ["", "warnings:", *(f"  - {f.message}" for f in r.warnings)]
-    lines += [f"note: {n}" for n in r.notes]
+        lines += ["", "warnings:", *(f"  - {plain(f.message)}" for f in r.warnings)]
+    lines += [f"note: {plain(n)}" for n in r.notes]
     return "\n".join(lines) + "\n"
 
 
-def check_markdown(r: CheckReport) -> str:
-    headers, rows = check_rows(r)
+def check_markdown(r: CheckReport, limit: int = COMMENT_LIMIT) -> str:
+    """The check as Markdown, cut to ``limit`` characters (GitHub's comment limit) as the
+    gate's comment is, saying so, when longer."""
+    headers, rows = check_rows(r, md)
     icon = "✅ passed" if r.passed else f"❌ failed ({len(r.failures)})"
-    parts = [
-        f"### costcalc check: {icon}",
-        "",
-        capitalized(_check_summary(r)) + ".",
-        "",
-        markdown_table(headers, rows, right=[3, 4, 5, 6]).rstrip("\n"),
-        *(line for note in _assumed_note(r) for line in ("", "\\" + note)),
-    ]
-    if r.failures:
-        parts += ["", *(f"- ❌ {f.message}" for f in r.failures)]
-    if r.warnings:
-        parts += ["", *(f"- ⚠️ {f.message}" for f in r.warnings)]
-    parts += [f"\n_{n}_" for n in r.notes]
-    return "\n".join(parts) + "\n"
+    failures = [f"- ❌ {md(f.message)}" for f in r.failures]
+    warnings = [f"- ⚠️ {md(f.message)}" for f in r.warnings]
+
+    def assemble(keep: int, cut: str) -> str:
+        parts = [
+            f"### costcalc check: {icon}",
+            "",
+            capitalized(_check_summary(r)) + ".",
+            "",
+            markdown_table(headers, rows[:keep], right=[3, 4, 5, 6]).rstrip("\n"),
+            *(line for note in _assumed_note(r) for line in ("", "\\" + note)),
+        ]
+        if failures:
+            parts += ["", *failures[:keep]]
+        if warnings:
+            parts += ["", *warnings[:keep]]
+        if cut:
+            parts += ["", cut]
+        parts += [f"\n_{md(n)}_" for n in r.notes]
+        return "\n".join(parts) + "\n"
+
+    return cut_to_fit(assemble, max(len(rows), len(failures), len(warnings)), limit)
 
 
-def diff_rows(d: DiffReport) -> list[list[str]]:
+def diff_rows(d: DiffReport, text: Callable[[object], str] = plain) -> list[list[str]]:
+    """The diff's table rows; ``text`` escapes the user's strings for the format."""
     rows = [
         [
-            printable(w.name) + ("" if w.status in ("changed", "unchanged") else f" ({w.status})"),
+            text(w.name) + ("" if w.status in ("changed", "unchanged") else f" ({w.status})"),
             usd(w.past_monthly) if w.past_monthly is not None else "-",
             usd(w.monthly) if w.monthly is not None else "-",
             _diff_text(w.diff, w.past_monthly),
@@ -117,17 +143,17 @@ def diff_table(d: DiffReport) -> str:
     ]
     for w in d.workloads:
         if w.changes:
-            lines.append(f"  {printable(w.name)}: " + "; ".join(w.changes))
-    lines += [f"  {c}" for c in d.config_changes]
+            lines.append(f"  {plain(w.name)}: " + "; ".join(plain(c) for c in w.changes))
+    lines += [f"  {plain(c)}" for c in d.config_changes]
     if d.failed:
-        lines += ["", f"FAILED: {d.failure}"]
-    lines += [f"note: {n}" for n in d.notes]
-    base, head = printable(d.base, 4096), printable(d.head, 4096)
+        lines += ["", f"FAILED: {plain(d.failure)}"]
+    lines += [f"note: {plain(n)}" for n in d.notes]
+    base, head = plain(d.base), plain(d.head)
     lines.append(f"\nbase {base}, head {head}, prices of {d.prices_as_of}")
     return "\n".join(lines) + "\n"
 
 
-def diff_markdown(d: DiffReport, limit: int = 65536) -> str:
+def diff_markdown(d: DiffReport, limit: int = COMMENT_LIMIT) -> str:
     """The pull-request comment: headline, table, collapsible details, hidden marker; cut to
     ``limit`` characters (GitHub's comment limit) with a note when it would be longer."""
     from costcalc.budget import MARKER
@@ -141,25 +167,24 @@ def diff_markdown(d: DiffReport, limit: int = 65536) -> str:
         f"**{_diff_text(d.diff_total_monthly, d.past_total_monthly)}**",
     ]
     table_head = ["| Workload | Previous | New | Diff |", "|---|---:|---:|---:|"]
-    rows = ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in diff_rows(d)]
+    rows = ["| " + " | ".join(r) + " |" for r in diff_rows(d, md)]
     total = "| " + " | ".join(total_row) + " |"
-    verdict = ["", f"❌ **Cost check failed:** {d.failure}."] if d.failed else []
+    verdict = ["", f"❌ **Cost check failed:** {md(d.failure)}."] if d.failed else []
     details = []
     for w in d.workloads:
         if w.status == "unchanged":
             continue
-        details.append(
-            f"- **{printable(w.name)}** ({w.status}): {_diff_text(w.diff, w.past_monthly)}"
-        )
-        details += [f"  - {c}" for c in w.changes]
+        details.append(f"- **{md(w.name)}** ({w.status}): {_diff_text(w.diff, w.past_monthly)}")
+        details += [f"  - {md(c)}" for c in w.changes]
     if d.config_changes:
-        details += ["- **Budgets and policies**", *(f"  - {c}" for c in d.config_changes)]
+        details += ["- **Budgets and policies**", *(f"  - {md(c)}" for c in d.config_changes)]
     unchanged = sum(1 for w in d.workloads if w.status == "unchanged")
     same = f"{unchanged} workload{'s' if unchanged != 1 else ''} without cost changes. "
     foot = [
         "",
-        *(f"_Note: {n}._" for n in d.notes),
-        f"{same if unchanged else ''}Prices of {d.prices_as_of}; base `{d.base}`, head `{d.head}`.",
+        *(f"_Note: {md(n)}._" for n in d.notes),
+        f"{same if unchanged else ''}Prices of {d.prices_as_of}; base {md(d.base)}, head "
+        f"{md(d.head)}.",
     ]
 
     def assemble(table_rows: list[str], detail_lines: list[str], note: str) -> str:

@@ -10,35 +10,17 @@ a name can neither close the ``<details>``, add an image or a heading, nor ping 
 (No ``from __future__ import annotations`` here: the module defines ``annotations``.)
 """
 
-import re
 from typing import TYPE_CHECKING
 
 from costcalc.money import signed_usd, usd
-from costcalc.render.tables import markdown_table, text_table
+from costcalc.render.tables import COMMENT_LIMIT, cut_to_fit, markdown_table, md, plain, text_table
 
 if TYPE_CHECKING:
     from costcalc.budget import WorkloadDiff
     from costcalc.gate.report import ConfigGate, GateIssue, GateReport
 
-COMMENT_LIMIT = 65536
-"""GitHub's limit on a comment's length (characters)."""
-MAX_TEXT = 300
-"""The longest user string shown; longer ones are cut (the JSON result has them whole)."""
-
-_MD = re.compile(r"([\\`*_{}\[\]()#!~$])")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "|": "&#124;"}
-
-
-def md(text: object) -> str:
-    """``text`` as literal Markdown text, safe in a paragraph, a list item or a table cell."""
-    flat = "".join(c if c.isprintable() else " " for c in str(text))
-    flat = " ".join(flat.split())
-    if len(flat) > MAX_TEXT:
-        flat = flat[: MAX_TEXT - 1] + "…"
-    # Markdown's backslashes first: the entities' own "#" and ";" are not text to escape
-    flat = _MD.sub(r"\\\1", flat)
-    flat = "".join(_HTML.get(c, c) for c in flat)
-    return flat.replace("@", "@\u200b")
+__all__ = ["COMMENT_LIMIT", "annotations", "comment_body", "gate_markdown", "gate_table", "md",
+           "plain"]  # fmt: skip
 
 
 def _icon(c: "ConfigGate") -> str:
@@ -71,6 +53,8 @@ def _issue_line(issue: "GateIssue") -> str:
 def _diff_cell(diff: object, past: object) -> str:
     from decimal import Decimal
 
+    if diff is None:  # unknown: the base config could not be read
+        return "-"
     assert isinstance(diff, Decimal)
     if diff == 0:
         return "$0.00"
@@ -106,7 +90,7 @@ def _rows(report: "GateReport", c: "ConfigGate") -> list[list[str]]:
             md(w.name),
             usd(w.past_monthly) if w.past_monthly is not None else "-",
             usd(w.monthly) if w.monthly is not None else "-",
-            _diff_cell(w.diff, w.past_monthly),
+            _diff_cell(w.diff if w.status != "checked" else None, w.past_monthly),
             check(w) if w.status != "removed" else "",
             changed(w),
         ]
@@ -172,13 +156,7 @@ def comment_body(report: "GateReport", config: "ConfigGate", limit: int = COMMEN
         parts += ["<details><summary>Notes</summary>", "", *foot, "", "</details>"]
         return "\n".join(parts) + "\n"
 
-    keep = max(len(issues), len(changes), len(rows))
-    text = assemble(keep, "")
-    while len(text) > limit and keep > 0:
-        keep = keep // 2
-        cut = f"_Cut to fit the {limit:,}-character comment limit: the first {keep:,} lines of "
-        text = assemble(keep, cut + "each list shown. The JSON result has everything._")
-    return text
+    return cut_to_fit(assemble, max(len(issues), len(changes), len(rows)), limit)
 
 
 def gate_markdown(report: "GateReport", limit: int = COMMENT_LIMIT) -> str:
@@ -187,15 +165,6 @@ def gate_markdown(report: "GateReport", limit: int = COMMENT_LIMIT) -> str:
         return "### costcalc: no config to check\n"
     share = limit // len(report.configs)
     return "\n".join(comment_body(report, c, share) for c in report.configs)
-
-
-def plain(text: object) -> str:
-    """``text`` on one line for the terminal and CI logs, never read as a runner command:
-    a cell that starts with ``::`` is quoted, and ``##[`` (a command anywhere in a line) is
-    broken, so a workload named ``::error::pwned`` cannot write an annotation."""
-    flat = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
-    flat = flat.replace("##[", "#\u200b#[")
-    return f'"{flat}"' if flat.startswith("::") else flat
 
 
 def gate_table(report: "GateReport") -> str:
@@ -215,16 +184,20 @@ def gate_table(report: "GateReport") -> str:
             headers, right = ["workload", "previous", "new", "diff"], [1, 2, 3]
             rows = [
                 [plain(w.name), usd(w.past_monthly) if w.past_monthly is not None else "-", m,
-                 signed_usd(w.diff)]
+                 signed_usd(w.diff) if w.status != "checked" else "-"]
                 for w, m in zip(c.workloads, money, strict=True)
             ]  # fmt: skip
         if rows:
             table = text_table(headers, rows, right=right)
             lines += ["", *("  " + ln for ln in table.rstrip("\n").splitlines()), ""]
         lines += [f"  note: {plain(n)}" for n in c.notes]
-    verdict = "passed" if report.passed else "FAILED"
     base = f"base {plain(report.base)}" if report.base else "no base"
-    lines.append(f"{verdict}: {len(report.configs)} config(s), {base}")
+    configs = f"{len(report.configs)} config(s)"
+    if report.passed:
+        lines.append(f"passed: {configs}, {base}")
+    else:
+        failed = sum(1 for c in report.configs if not c.passed)
+        lines.append(f"FAILED: {failed} of {configs}, {base}")
     return "\n".join(lines) + "\n"
 
 

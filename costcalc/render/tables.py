@@ -1,13 +1,59 @@
-"""Table helpers every renderer shares: aligned text, Markdown and CSV tables."""
+"""Table helpers every renderer shares: aligned text, Markdown and CSV tables, user text made
+safe for each (``plain``, ``md``), and a comment cut to GitHub's length limit."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 Row = Sequence[Any]
+
+COMMENT_LIMIT = 65536
+"""GitHub's limit on a comment's length (characters)."""
+MAX_TEXT = 300
+"""The longest user string shown; longer ones are cut (the JSON result has them whole)."""
+
+_MD = re.compile(r"([\\`*_{}\[\]()#!~$])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "|": "&#124;"}
+
+
+def md(text: object) -> str:
+    """``text`` (a workload name, a path, a message quoting them) as literal Markdown text,
+    safe in a paragraph, a list item or a table cell: HTML and Markdown syntax written as
+    text, newlines and control characters flattened, ``@mentions`` broken with a zero-width
+    space, so a name can neither close a ``<details>``, add an image nor ping a team."""
+    flat = "".join(c if c.isprintable() else " " for c in str(text))
+    flat = " ".join(flat.split())
+    if len(flat) > MAX_TEXT:
+        flat = flat[: MAX_TEXT - 1] + "…"
+    # Markdown's backslashes first: the entities' own "#" and ";" are not text to escape
+    flat = _MD.sub(r"\\\1", flat)
+    flat = "".join(_HTML.get(c, c) for c in flat)
+    return flat.replace("@", "@\u200b")
+
+
+def plain(text: object) -> str:
+    """``text`` on one line for the terminal and CI logs, never read as a runner command:
+    control characters flattened, a cell that starts with ``::`` quoted, and ``##[`` (a
+    command anywhere in a line) broken, so a workload named ``::error::pwned`` cannot write
+    an annotation."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    flat = flat.replace("##[", "#\u200b#[")
+    return f'"{flat}"' if flat.startswith("::") else flat
+
+
+def cut_to_fit(assemble: Callable[[int, str], str], keep: int, limit: int = COMMENT_LIMIT) -> str:
+    """``assemble(keep, "")``, or when longer than ``limit`` characters, ``assemble`` with
+    fewer lines of each list (halved until it fits) and a note saying so."""
+    text = assemble(keep, "")
+    while len(text) > limit and keep > 0:
+        keep = keep // 2
+        cut = f"_Cut to fit the {limit:,}-character comment limit: the first {keep:,} lines of "
+        text = assemble(keep, cut + "each list shown. The JSON result has everything._")
+    return text
 
 
 def capitalized(text: str) -> str:

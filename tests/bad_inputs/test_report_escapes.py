@@ -33,7 +33,8 @@ def test_workload_name_escaped(
     result = run_cli(*args, "--format", fmt)
     assert result.exit_code in (0, 1), result.stderr
     assert "\x1b" not in result.stdout
-    assert "a\\x1b[31mRED" in result.stdout
+    # as the gate writes it: the control character flattened (Markdown's "[" escaped)
+    assert ("a [31mRED" if fmt == "table" else "a \\[31mRED") in result.stdout
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
@@ -86,3 +87,42 @@ def test_file_names_escaped_in_check_and_validate(run_cli: RunCli, tmp_path: Pat
     result = run_cli("batch", "validate", str(batch))
     assert result.exit_code == 1 and "\x1b" not in result.stdout
     assert "v\\x1b[1m.jsonl:1:" in result.stdout
+
+
+HOSTILE = """
+workloads:
+  - name: "a\\n::error::pwned"
+    model: gpt-4o-mini
+    requests_per_day: {n}
+    input_tokens: 1000
+    output_tokens: 100
+    budget: 1
+  - name: "@octocat <img src=x> | [x](http://e) ##[error]boom\\r\\t\\x07"
+    model: gpt-4o-mini
+    requests_per_day: {n}
+    input_tokens: 1000
+    output_tokens: 100
+    budget: 1
+"""
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+@pytest.mark.parametrize("command", ["check", "diff"])
+def test_hostile_names_are_escaped_as_the_gate_escapes_them(
+    command: str, fmt: str, run_cli: RunCli, write: Callable[[str, str], Path]
+) -> None:
+    """A name with a newline and `::error::` wrote a workflow command line from `check`;
+    `@octocat <img>` reached check's and diff's Markdown raw (diff escaped only `|`)."""
+    base = write("base.yaml", CONFIG.format(n=10))
+    head = write("head.yaml", HOSTILE.format(n=1000))
+    args = ["check", str(head)] if command == "check" else ["diff", str(base), str(head)]
+    result = run_cli(*args, "--format", fmt)
+    assert result.exit_code in (0, 1), result.stderr
+    lines = result.stdout.splitlines()
+    assert not [ln for ln in lines if ln.lstrip().startswith("::") or "##[" in ln]
+    assert not any(c in result.stdout for c in "\r\x07\t")
+    assert "pwned" in result.stdout and "boom" in result.stdout
+    if fmt == "markdown":
+        assert "<img" not in result.stdout and "&lt;img src=x&gt;" in result.stdout
+        assert "@octocat" not in result.stdout and "@\u200boctocat" in result.stdout
+        assert "](http" not in result.stdout
