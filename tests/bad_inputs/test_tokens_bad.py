@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,37 @@ def test_empty_file_is_not_an_error(run_cli: RunCli, tmp_path: Path) -> None:
     assert run_cli("tokens", str(tmp_path / "e.txt")).stdout == "0\n"
     assert run_cli("tokens", str(tmp_path / "e.jsonl")).stdout == "0\n"
     assert run_cli("tokens", str(tmp_path / "e.csv"), "--column", "text").stdout == "0\n"
+
+
+def _lake(d: Path) -> Path:
+    """A Parquet folder with one good part, as Spark writes a table."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    (d / "pq").mkdir()
+    pq.write_table(pa.table({"text": ["Hello world"]}), d / "pq" / "part-0.parquet")
+    return d / "pq"
+
+
+def _loop(d: Path) -> None:
+    (_lake(d) / "sub").mkdir()
+    (d / "pq" / "sub" / "up").symlink_to("..")
+
+
+# (case id, what to make in {d}, argument list, message fragments): what is at a path
+PATHS: list[tuple[str, Callable[[Path], None], list[str], tuple[str, ...]]] = [
+    ("parquet-folder-symlink-loop", _loop, ["{d}/pq", "--column", "text"], ("pq/sub/up: is a symlink loop (to '..'",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "make", "args", "fragments"), PATHS, ids=[c[0] for c in PATHS])
+def test_tokens_rejects_what_is_at_a_path(
+    run_cli: RunCli,
+    tmp_path: Path,
+    name: str,
+    make: Callable[[Path], None],
+    args: list[str],
+    fragments: tuple[str, ...],
+) -> None:
+    make(tmp_path)
+    argv = [a.replace("{d}", str(tmp_path)) for a in args]
+    assert_one_line_error(run_cli("tokens", *argv, input=""), *fragments)

@@ -1,0 +1,70 @@
+"""What is at an input's path: a Parquet folder's symlinks, FIFOs, devices and names that are
+not UTF-8, and a device given as the input. Everything is made inside tmp_path (devices with
+/dev/zero's numbers; we run as root, and the tests skip where mknod is refused)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+import costcalc
+from costcalc.errors import CostcalcError
+from tests.conftest import RunCli, assert_one_line_error
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+def _parquet(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"text": ["Hello world", "Second prompt"]}), path)
+    return path
+
+
+def _device(path: Path) -> None:
+    """/dev/zero's numbers at ``path``: read, it never ends."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 5))
+    except OSError as exc:  # not root, or a container without the capability
+        pytest.skip(f"mknod refused: {exc}")
+
+
+# the three commands that read a Parquet input, as the tester ran them
+def _commands(name: str, out: Path) -> list[list[str]]:
+    return [
+        ["tokens", name, "--column", "text"],
+        ["quote", "-m", "gpt-4o-mini", "-o", "10", "--input-file", name, "--input-column", "text"],
+        ["batch", "build", name, "--column", "text", "-m", "gpt-4o-mini", "--out", str(out)],
+    ]
+
+
+def test_a_symlink_loop_in_a_parquet_folder_is_refused(tmp_path: Path, run_cli: RunCli) -> None:
+    """pyarrow's listing followed pq/sub/up -> .. until the path was too long: every count 41
+    times too large, exit 0. Spark follows symlinks too, so a loop is refused, naming it;
+    a link to a folder elsewhere is read as Spark reads it."""
+    lake = tmp_path / "pq"
+    _parquet(lake / "part-0.parquet")
+    (lake / "sub").mkdir()
+    (lake / "sub" / "up").symlink_to("..")
+    for argv in _commands(str(lake), tmp_path / "out"):
+        assert_one_line_error(run_cli(*argv), f"{lake}/sub/up: is a symlink loop (to '..'")
+    with pytest.raises(CostcalcError, match="sub/up: is a symlink loop"):
+        costcalc.count_file(lake, column="text")
+    # two folders linking to each other: refused where the walk comes back
+    (lake / "sub" / "up").unlink()
+    (lake / "a").mkdir()
+    (lake / "a" / "b").symlink_to(lake / "sub")
+    (lake / "sub" / "a").symlink_to(lake / "a")
+    assert_one_line_error(
+        run_cli("tokens", str(lake), "--column", "text"), "a/b/a: is a symlink loop"
+    )
+    # a link to a folder outside (no loop) and one to a file are read, each file once
+    (lake / "sub" / "a").unlink()
+    (lake / "a" / "b").unlink()
+    _parquet(tmp_path / "elsewhere" / "part-9.parquet")
+    (lake / "sub" / "more").symlink_to(tmp_path / "elsewhere")
+    (lake / "part-1.parquet").symlink_to(tmp_path / "elsewhere" / "part-9.parquet")
+    assert costcalc.count_file(lake, column="text").requests == 6
