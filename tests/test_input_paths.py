@@ -68,3 +68,30 @@ def test_a_symlink_loop_in_a_parquet_folder_is_refused(tmp_path: Path, run_cli: 
     (lake / "sub" / "more").symlink_to(tmp_path / "elsewhere")
     (lake / "part-1.parquet").symlink_to(tmp_path / "elsewhere" / "part-9.parquet")
     assert costcalc.count_file(lake, column="text").requests == 6
+
+
+@pytest.mark.parametrize("kind", ["dangling", "fifo", "device"])
+def test_a_part_that_is_not_a_regular_file_is_refused(
+    tmp_path: Path, run_cli: RunCli, kind: str
+) -> None:
+    """A dangling link, a FIFO or a device among the parts was left out, exit 0."""
+    lake = tmp_path / "pq3"
+    _parquet(lake / "part-0.parquet")
+    part = lake / "part-1.parquet"
+    expected = {
+        "dangling": "part-1.parquet: is a dangling symlink (to '/nonexistent')",
+        "fifo": "part-1.parquet: is a FIFO, not a regular file",
+        "device": "part-1.parquet: is a character device, not a regular file",
+    }[kind]
+    if kind == "dangling":
+        part.symlink_to("/nonexistent")
+    elif kind == "fifo":
+        os.mkfifo(part)
+    else:
+        _device(part)
+    for argv in _commands(str(lake), tmp_path / "out"):
+        assert_one_line_error(run_cli(*argv), expected)
+    from costcalc.tokens.parquet import require_parquet  # Spark's check before it starts
+
+    with pytest.raises(CostcalcError, match=r"part-1\.parquet: is a"):
+        require_parquet(str(lake))

@@ -9,8 +9,10 @@ import random
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from costcalc.atomic import not_regular
 from costcalc.errors import InputFileError, UsageError, arg, quoted
 from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE
 from costcalc.tokens.requests import Progress
@@ -99,7 +101,8 @@ def _local_files(name: str, top: str) -> list[str]:
     """The data files of a local folder and its subfolders, symlinks followed as Spark
     follows them, but each file read once: a symlink back to a folder that holds it (a loop:
     pyarrow's listing followed it until the path was too long, counting every file 40 times)
-    is refused, naming it."""
+    is refused, naming it, and so is a part that is not a regular file (a FIFO would hang
+    the count, a device never end, a dangling link be left out)."""
     files: list[str] = []
     # (device, inode) of the folders from the top down to the one listed: a link to one of
     # them is a loop
@@ -117,8 +120,11 @@ def _local_files(name: str, top: str) -> list[str]:
             shown = _shown(name, entry.path)
             try:
                 st = os.stat(entry.path)
-            except FileNotFoundError:  # a dangling link
-                continue
+            except FileNotFoundError:
+                target = quoted(os.readlink(entry.path)) if entry.is_symlink() else "nothing"
+                raise InputFileError(
+                    shown, f"is a dangling symlink (to {target}), expected a Parquet file"
+                ) from None
             except OSError as exc:
                 raise _unreachable(shown, exc) from None
             if stat.S_ISDIR(st.st_mode):
@@ -131,6 +137,11 @@ def _local_files(name: str, top: str) -> list[str]:
                 below.append((entry.path, above | {_identity(st)}))
             elif stat.S_ISREG(st.st_mode):
                 files.append(entry.path)
+            else:
+                kind = not_regular(Path(os.path.realpath(entry.path))) or "not a regular file"
+                raise InputFileError(
+                    shown, f"is {kind}, not a regular file: expected a Parquet file"
+                )
         folders.extend(reversed(below))
     if not files:
         raise _no_data_files(name)

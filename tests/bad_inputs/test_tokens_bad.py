@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,14 +154,36 @@ def _lake(d: Path) -> Path:
     return d / "pq"
 
 
+def _mknod(path: Path) -> None:  # /dev/zero's numbers, made in tmp_path (we run as root)
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 5))
+    except OSError as exc:
+        pytest.skip(f"mknod refused: {exc}")
+
+
 def _loop(d: Path) -> None:
     (_lake(d) / "sub").mkdir()
     (d / "pq" / "sub" / "up").symlink_to("..")
 
 
+def _dangling_part(d: Path) -> None:
+    (_lake(d) / "part-1.parquet").symlink_to("/nonexistent")
+
+
+def _fifo_part(d: Path) -> None:
+    os.mkfifo(_lake(d) / "part-1.parquet")
+
+
+def _device_part(d: Path) -> None:
+    _mknod(_lake(d) / "part-1.parquet")
+
+
 # (case id, what to make in {d}, argument list, message fragments): what is at a path
 PATHS: list[tuple[str, Callable[[Path], None], list[str], tuple[str, ...]]] = [
     ("parquet-folder-symlink-loop", _loop, ["{d}/pq", "--column", "text"], ("pq/sub/up: is a symlink loop (to '..'",)),
+    ("parquet-folder-dangling-part", _dangling_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a dangling symlink (to '/nonexistent')",)),
+    ("parquet-folder-fifo-part", _fifo_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a FIFO, not a regular file",)),
+    ("parquet-folder-device-part", _device_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a character device, not a regular file",)),
 ]  # fmt: skip
 
 
