@@ -95,3 +95,23 @@ def test_a_part_that_is_not_a_regular_file_is_refused(
 
     with pytest.raises(CostcalcError, match=r"part-1\.parquet: is a"):
         require_parquet(str(lake))
+
+
+def test_a_part_whose_name_is_not_utf8_is_read(tmp_path: Path, run_cli: RunCli) -> None:
+    """pyarrow's listing decoded names as UTF-8: an internal error (a raw UnicodeDecodeError
+    from count_file). The local engine reads it (opened by its bytes) and names it escaped;
+    Spark does not see such a file, so its check refuses it."""
+    lake = tmp_path / "pq5"
+    lake.mkdir()
+    _parquet(tmp_path / "s.parquet").rename(lake / os.fsdecode(b"part-\xff.parquet"))
+    assert costcalc.count_file(lake, column="text").requests == 2
+    out = run_cli("tokens", str(lake), "--column", "text")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.strip() == "4"
+    (lake / os.fsdecode(b"z-\xfe")).write_text("not parquet")
+    assert_one_line_error(run_cli("tokens", str(lake), "--column", "text"), "pq5/z-\\xfe: is not")
+    (lake / os.fsdecode(b"z-\xfe")).unlink()
+    from costcalc.tokens.parquet import require_parquet
+
+    with pytest.raises(CostcalcError, match=r"part-\\xff.parquet: its name is not UTF-8"):
+        require_parquet(str(lake))

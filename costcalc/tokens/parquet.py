@@ -166,9 +166,15 @@ def not_parquet(name: str, shown: str, why: str = "") -> InputFileError:
 
 def require_parquet(name: str) -> None:
     """Refuse, naming it, a file of a local Parquet input that is not Parquet (no ``PAR1``
-    at its start and end), before Spark starts: its error would be a Java stack."""
+    at its start and end), before Spark starts: its error would be a Java stack. A name
+    that is not UTF-8 is refused too: Spark does not see the file (the local engine reads
+    it)."""
     for _, path in parquet_files(name):
         shown = _shown(name, path)
+        if not _is_utf8(path):
+            raise InputFileError(
+                shown, "its name is not UTF-8, and Spark cannot read it (the local engine can)"
+            )
         try:
             with open(path, "rb") as f:
                 head = f.read(4)
@@ -180,6 +186,14 @@ def require_parquet(name: str) -> None:
             raise InputFileError(shown, f"cannot read it ({exc.strerror})") from None
         if head != PARQUET_MAGIC or tail != PARQUET_MAGIC or size < 12:
             raise not_parquet(name, shown)
+
+
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _first_line(exc: BaseException) -> str:

@@ -178,12 +178,17 @@ def _device_part(d: Path) -> None:
     _mknod(_lake(d) / "part-1.parquet")
 
 
+def _non_utf8_part(d: Path) -> None:
+    (_lake(d) / os.fsdecode(b"part-\xff")).write_bytes(b"not parquet")
+
+
 # (case id, what to make in {d}, argument list, message fragments): what is at a path
 PATHS: list[tuple[str, Callable[[Path], None], list[str], tuple[str, ...]]] = [
     ("parquet-folder-symlink-loop", _loop, ["{d}/pq", "--column", "text"], ("pq/sub/up: is a symlink loop (to '..'",)),
     ("parquet-folder-dangling-part", _dangling_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a dangling symlink (to '/nonexistent')",)),
     ("parquet-folder-fifo-part", _fifo_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a FIFO, not a regular file",)),
     ("parquet-folder-device-part", _device_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a character device, not a regular file",)),
+    ("parquet-folder-non-utf8-name", _non_utf8_part, ["{d}/pq", "--column", "text"], ("pq/part-\\xff: is not a Parquet file",)),
 ]  # fmt: skip
 
 
