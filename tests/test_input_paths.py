@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,31 @@ def test_a_part_whose_name_is_not_utf8_is_read(tmp_path: Path, run_cli: RunCli) 
 
     with pytest.raises(CostcalcError, match=r"part-\\xff.parquet: its name is not UTF-8"):
         require_parquet(str(lake))
+
+
+def test_a_device_as_the_input_is_refused(tmp_path: Path, run_cli: RunCli) -> None:
+    """/dev/zero as the input ran until killed (a text input is read whole); outputs already
+    refused a device. A FIFO is still read."""
+    zero = tmp_path / "z"
+    _device(zero)
+    out = tmp_path / "out"
+    for argv in [
+        ["tokens", str(zero)],
+        ["tokens", str(zero), "--sample", "3"],
+        ["tokens", str(zero), "--jobs", "2", "--input-format", "jsonl"],
+        ["tokens", str(zero), "--column", "text", "--input-format", "parquet"],
+        ["quote", "-m", "gpt-4o-mini", "-o", "10", "--input-file", str(zero)],
+        ["batch", "build", str(zero), "-m", "gpt-4o-mini", "--out", str(out)],
+        ["batch", "build", str(zero), "--column", "text", "-m", "gpt-4o-mini", "--out", str(out)],
+    ]:
+        assert_one_line_error(run_cli(*argv), f"{zero}: is a device, expected a file")
+    with pytest.raises(CostcalcError, match="is a device, expected a file"):
+        costcalc.count_file(zero)
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("Hello world"), daemon=True)
+    writer.start()
+    result = run_cli("tokens", str(fifo))
+    writer.join(timeout=10)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "2"

@@ -16,7 +16,7 @@ from costcalc.atomic import not_regular
 from costcalc.errors import InputFileError, UsageError, arg, quoted
 from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE
 from costcalc.tokens.requests import Progress
-from costcalc.tokens.sources import PARQUET_EXTRA, filesystem, is_remote
+from costcalc.tokens.sources import PARQUET_EXTRA, filesystem, is_remote, refuse_device
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 PARQUET_MAGIC = b"PAR1"
@@ -54,6 +54,7 @@ def parquet_files(name: str) -> list[tuple[Any, str]]:
     _, _, pafs = _pyarrow(name)
     if not is_remote(name):
         path = os.path.abspath(name)
+        refuse_device(name)
         try:
             is_dir = stat.S_ISDIR(os.stat(path).st_mode)
         except FileNotFoundError:

@@ -147,9 +147,21 @@ def is_folder(name: str) -> bool:
         return False
 
 
+def refuse_device(name: str) -> None:
+    """Refuse a local character or block device as an input, as outputs are: ``/dev/zero``
+    never ends, and a text input is read whole. A FIFO or a shell's ``<(...)`` is read."""
+    try:
+        mode = os.stat(name).st_mode
+    except (OSError, ValueError):  # opening it says what is wrong
+        return
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise InputFileError(name, "is a device, expected a file")
+
+
 def open_raw(name: str) -> IO[bytes]:
     """The bytes of a local file or a URI, as stored (compressed or not)."""
     if not is_remote(name):
+        refuse_device(name)
         return open_input(name)
     fs, path = filesystem(name)
     try:

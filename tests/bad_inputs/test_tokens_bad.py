@@ -182,6 +182,10 @@ def _non_utf8_part(d: Path) -> None:
     (_lake(d) / os.fsdecode(b"part-\xff")).write_bytes(b"not parquet")
 
 
+def _device_input(d: Path) -> None:
+    _mknod(d / "z")
+
+
 # (case id, what to make in {d}, argument list, message fragments): what is at a path
 PATHS: list[tuple[str, Callable[[Path], None], list[str], tuple[str, ...]]] = [
     ("parquet-folder-symlink-loop", _loop, ["{d}/pq", "--column", "text"], ("pq/sub/up: is a symlink loop (to '..'",)),
@@ -189,6 +193,8 @@ PATHS: list[tuple[str, Callable[[Path], None], list[str], tuple[str, ...]]] = [
     ("parquet-folder-fifo-part", _fifo_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a FIFO, not a regular file",)),
     ("parquet-folder-device-part", _device_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a character device, not a regular file",)),
     ("parquet-folder-non-utf8-name", _non_utf8_part, ["{d}/pq", "--column", "text"], ("pq/part-\\xff: is not a Parquet file",)),
+    ("device-as-input", _device_input, ["{d}/z"], ("z: is a device, expected a file",)),
+    ("device-as-parquet-input", _device_input, ["{d}/z", "--input-format", "parquet", "--column", "text"], ("z: is a device, expected a file",)),
 ]  # fmt: skip
 
 
