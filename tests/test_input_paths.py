@@ -54,6 +54,8 @@ def test_a_symlink_loop_in_a_parquet_folder_is_refused(tmp_path: Path, run_cli: 
         assert_one_line_error(run_cli(*argv), f"{lake}/sub/up: is a symlink loop (to '..'")
     with pytest.raises(CostcalcError, match="sub/up: is a symlink loop"):
         costcalc.count_file(lake, column="text")
+    with pytest.raises(CostcalcError, match="sub/up: is a symlink loop"):  # walked as local
+        costcalc.count_file(lake.as_uri(), column="text")
     # two folders linking to each other: refused where the walk comes back
     (lake / "sub" / "up").unlink()
     (lake / "a").mkdir()
@@ -129,11 +131,12 @@ def test_a_device_as_the_input_is_refused(tmp_path: Path, run_cli: RunCli) -> No
         ["tokens", str(zero), "--sample", "3"],
         ["tokens", str(zero), "--jobs", "2", "--input-format", "jsonl"],
         ["tokens", str(zero), "--column", "text", "--input-format", "parquet"],
+        ["tokens", zero.as_uri()],
         ["quote", "-m", "gpt-4o-mini", "-o", "10", "--input-file", str(zero)],
         ["batch", "build", str(zero), "-m", "gpt-4o-mini", "--out", str(out)],
         ["batch", "build", str(zero), "--column", "text", "-m", "gpt-4o-mini", "--out", str(out)],
     ]:
-        assert_one_line_error(run_cli(*argv), f"{zero}: is a device, expected a file")
+        assert_one_line_error(run_cli(*argv), "/z: is a device, expected a file")
     with pytest.raises(CostcalcError, match="is a device, expected a file"):
         costcalc.count_file(zero)
     fifo = tmp_path / "f"

@@ -52,9 +52,9 @@ def parquet_files(name: str) -> list[tuple[Any, str]]:
     that the local count left out). The filesystem is None for a local file (opened by
     ``_open`` from its path as bytes: a name that is not UTF-8 is read too)."""
     _, _, pafs = _pyarrow(name)
-    if not is_remote(name):
-        path = os.path.abspath(name)
-        refuse_device(name)
+    fs, path = _location(name)
+    if isinstance(fs, pafs.LocalFileSystem):  # a path or a file:// URI: walked as local
+        refuse_device(path, name)
         try:
             is_dir = stat.S_ISDIR(os.stat(path).st_mode)
         except FileNotFoundError:
@@ -62,7 +62,6 @@ def parquet_files(name: str) -> list[tuple[Any, str]]:
         except OSError as exc:
             raise _unreachable(name, exc) from None
         return [(None, f) for f in _local_files(name, path)] if is_dir else [(None, path)]
-    fs, path = _location(name)
     try:
         info = fs.get_file_info(path)
         if info.type == pafs.FileType.NotFound:
