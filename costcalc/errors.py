@@ -137,6 +137,15 @@ def _rebuilt(cls: type[CostcalcError], args: tuple[object, ...], state: dict[str
     return exc
 
 
+def file_name_text(path: str) -> str:
+    """A file name to print: the bytes of a name that are not UTF-8 (read from a folder, as
+    Python decodes them: lone surrogates) written ``\\xff``, as ``ls -b`` does."""
+    try:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no byte gave: printed escaped
+        return path
+
+
 class InputFileError(CostcalcError):
     """A file is missing, unreadable, not text, or not in the expected format."""
 
@@ -144,7 +153,8 @@ class InputFileError(CostcalcError):
         self.path = str(path)
         self.line = line
         self.detail = message
-        where = f"{self.path}:{line}" if line is not None else self.path
+        shown = file_name_text(self.path)
+        where = f"{shown}:{line}" if line is not None else shown
         super().__init__(f"{where}: {message}")
 
 

@@ -3,16 +3,20 @@ other engines write a table) in record batches: never the whole table in memory.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from costcalc.atomic import not_regular
 from costcalc.errors import InputFileError, UsageError, arg, quoted
 from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE
 from costcalc.tokens.requests import Progress
-from costcalc.tokens.sources import PARQUET_EXTRA, filesystem, is_remote
+from costcalc.tokens.sources import PARQUET_EXTRA, filesystem, is_remote, refuse_device
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 PARQUET_MAGIC = b"PAR1"
@@ -45,9 +49,19 @@ def parquet_files(name: str) -> list[tuple[Any, str]]:
     Spark reads a folder: every file but the hidden and ``_`` ones (``_SUCCESS``,
     ``_metadata``, ``.crc``), whatever its suffix (Hive writes ``000000_0``): a file that is
     not Parquet is an error, not left out (Spark counted files without a .parquet suffix
-    that the local count left out)."""
+    that the local count left out). The filesystem is None for a local file (opened by
+    ``_open`` from its path as bytes: a name that is not UTF-8 is read too)."""
     _, _, pafs = _pyarrow(name)
     fs, path = _location(name)
+    if isinstance(fs, pafs.LocalFileSystem):  # a path or a file:// URI: walked as local
+        refuse_device(path, name)
+        try:
+            is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+        except FileNotFoundError:
+            raise InputFileError(name, "no such file or folder") from None
+        except OSError as exc:
+            raise _unreachable(name, exc) from None
+        return [(None, f) for f in _local_files(name, path)] if is_dir else [(None, path)]
     try:
         info = fs.get_file_info(path)
         if info.type == pafs.FileType.NotFound:
@@ -66,10 +80,76 @@ def parquet_files(name: str) -> list[tuple[Any, str]]:
         and not any(part.startswith(("_", ".")) for part in f.path[len(path) :].split("/"))
     )
     if not files:
-        raise InputFileError(
-            name, "is a directory with no data files (a folder is read as a Parquet table)"
-        )
+        raise _no_data_files(name)
     return [(fs, f) for f in files]
+
+
+def _no_data_files(name: str) -> InputFileError:
+    return InputFileError(
+        name, "is a directory with no data files (a folder is read as a Parquet table)"
+    )
+
+
+def _unreachable(shown: str, exc: OSError) -> InputFileError:
+    """A path ``os.stat`` failed on: a symlink loop, or what the system says."""
+    if exc.errno == errno.ELOOP:
+        return InputFileError(shown, "is a symlink loop, expected a Parquet file or folder")
+    return InputFileError(shown, f"cannot read: {(exc.strerror or str(exc)).lower()}")
+
+
+def _local_files(name: str, top: str) -> list[str]:
+    """The data files of a local folder and its subfolders, symlinks followed as Spark
+    follows them, but each file read once: a symlink back to a folder that holds it (a loop:
+    pyarrow's listing followed it until the path was too long, counting every file 40 times)
+    is refused, naming it, and so is a part that is not a regular file (a FIFO would hang
+    the count, a device never end, a dangling link be left out)."""
+    files: list[str] = []
+    # (device, inode) of the folders from the top down to the one listed: a link to one of
+    # them is a loop
+    folders = [(top, {_identity(os.stat(top))})]
+    while folders:
+        folder, above = folders.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            raise _unreachable(_shown(name, folder), exc) from None
+        below = []  # listed next, in order of their names (the first bad part is named)
+        for entry in entries:
+            if entry.name.startswith(("_", ".")):
+                continue
+            shown = _shown(name, entry.path)
+            try:
+                st = os.stat(entry.path)
+            except FileNotFoundError:
+                target = quoted(os.readlink(entry.path)) if entry.is_symlink() else "nothing"
+                raise InputFileError(
+                    shown, f"is a dangling symlink (to {target}), expected a Parquet file"
+                ) from None
+            except OSError as exc:
+                raise _unreachable(shown, exc) from None
+            if stat.S_ISDIR(st.st_mode):
+                if _identity(st) in above:
+                    raise InputFileError(
+                        shown,
+                        f"is a symlink loop (to {quoted(os.readlink(entry.path))}, a folder "
+                        "that holds it): its files would be read again and again",
+                    )
+                below.append((entry.path, above | {_identity(st)}))
+            elif stat.S_ISREG(st.st_mode):
+                files.append(entry.path)
+            else:
+                kind = not_regular(Path(os.path.realpath(entry.path))) or "not a regular file"
+                raise InputFileError(
+                    shown, f"is {kind}, not a regular file: expected a Parquet file"
+                )
+        folders.extend(reversed(below))
+    if not files:
+        raise _no_data_files(name)
+    return sorted(files)
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
 
 
 FOLDER_RULE = (
@@ -86,9 +166,15 @@ def not_parquet(name: str, shown: str, why: str = "") -> InputFileError:
 
 def require_parquet(name: str) -> None:
     """Refuse, naming it, a file of a local Parquet input that is not Parquet (no ``PAR1``
-    at its start and end), before Spark starts: its error would be a Java stack."""
+    at its start and end), before Spark starts: its error would be a Java stack. A name
+    that is not UTF-8 is refused too: Spark does not see the file (the local engine reads
+    it)."""
     for _, path in parquet_files(name):
         shown = _shown(name, path)
+        if not _is_utf8(path):
+            raise InputFileError(
+                shown, "its name is not UTF-8, and Spark cannot read it (the local engine can)"
+            )
         try:
             with open(path, "rb") as f:
                 head = f.read(4)
@@ -102,6 +188,14 @@ def require_parquet(name: str) -> None:
             raise not_parquet(name, shown)
 
 
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
@@ -109,10 +203,11 @@ def _first_line(exc: BaseException) -> str:
 
 def _open(name: str, fs: Any, path: str) -> tuple[Any, str, int]:
     """(ParquetFile, the name to show in messages, size in bytes) of one file."""
-    _, pq, _ = _pyarrow(name)
+    pa, pq, _ = _pyarrow(name)
     shown = name if len(path) <= 1 else _shown(name, path)
     try:
-        stream = fs.open_input_file(path)
+        # a local path as bytes: pyarrow's own filesystem refused a name that is not UTF-8
+        stream = fs.open_input_file(path) if fs is not None else pa.OSFile(os.fsencode(path))
         # pre_buffer=False: pyarrow's default read-ahead keeps what it read, so memory grew
         # with the file (652 MiB at 10M rows, bench/bench_parquet.py); without it, flat
         return pq.ParquetFile(stream, pre_buffer=False), shown, stream.size()

@@ -53,6 +53,7 @@ from costcalc.tokens.seek import (
     seek_sample,
     weighted_estimate,
 )
+from costcalc.tokens.sources import refuse_device
 
 if TYPE_CHECKING:
     from costcalc.tokens.parquet import ParquetSample
@@ -72,6 +73,9 @@ def _count_sample(
 ) -> TokenCount | None:
     """The estimate from a sample of ``size`` requests; None when the files are small for
     the sample (the exact count costs no more)."""
+    for source in sources:  # a device is refused as such, not as a pipe
+        if not source.is_stdin:
+            refuse_device(source.name)
     if any(s.is_stream for s in sources):
         raise FieldError(
             "sample", "reads its input twice, so it needs files, not stdin or a pipe", sep=" "

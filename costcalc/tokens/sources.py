@@ -147,11 +147,26 @@ def is_folder(name: str) -> bool:
         return False
 
 
+def refuse_device(path: str, name: str | None = None) -> None:
+    """Refuse a local character or block device as an input (``name``: as the user gave it),
+    as outputs are: ``/dev/zero`` never ends, and a text input is read whole. A FIFO or a
+    shell's ``<(...)`` is read."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # opening it says what is wrong
+        return
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise InputFileError(name or path, "is a device, expected a file")
+
+
 def open_raw(name: str) -> IO[bytes]:
     """The bytes of a local file or a URI, as stored (compressed or not)."""
     if not is_remote(name):
+        refuse_device(name)
         return open_input(name)
     fs, path = filesystem(name)
+    if type(fs).__name__ == "LocalFileSystem":  # file:///dev/zero
+        refuse_device(path, name)
     try:
         stream = fs.open_input_stream(path)
     except FileNotFoundError:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,70 @@ def test_empty_file_is_not_an_error(run_cli: RunCli, tmp_path: Path) -> None:
     assert run_cli("tokens", str(tmp_path / "e.txt")).stdout == "0\n"
     assert run_cli("tokens", str(tmp_path / "e.jsonl")).stdout == "0\n"
     assert run_cli("tokens", str(tmp_path / "e.csv"), "--column", "text").stdout == "0\n"
+
+
+def _lake(d: Path) -> Path:
+    """A Parquet folder with one good part, as Spark writes a table."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    (d / "pq").mkdir()
+    pq.write_table(pa.table({"text": ["Hello world"]}), d / "pq" / "part-0.parquet")
+    return d / "pq"
+
+
+def _mknod(path: Path) -> None:  # /dev/zero's numbers, made in tmp_path (we run as root)
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 5))
+    except OSError as exc:
+        pytest.skip(f"mknod refused: {exc}")
+
+
+def _loop(d: Path) -> None:
+    (_lake(d) / "sub").mkdir()
+    (d / "pq" / "sub" / "up").symlink_to("..")
+
+
+def _dangling_part(d: Path) -> None:
+    (_lake(d) / "part-1.parquet").symlink_to("/nonexistent")
+
+
+def _fifo_part(d: Path) -> None:
+    os.mkfifo(_lake(d) / "part-1.parquet")
+
+
+def _device_part(d: Path) -> None:
+    _mknod(_lake(d) / "part-1.parquet")
+
+
+def _non_utf8_part(d: Path) -> None:
+    (_lake(d) / os.fsdecode(b"part-\xff")).write_bytes(b"not parquet")
+
+
+def _device_input(d: Path) -> None:
+    _mknod(d / "z")
+
+
+# (case id, what to make in {d}, argument list, message fragments): what is at a path
+PATHS: list[tuple[str, Callable[[Path], None], list[str], tuple[str, ...]]] = [
+    ("parquet-folder-symlink-loop", _loop, ["{d}/pq", "--column", "text"], ("pq/sub/up: is a symlink loop (to '..'",)),
+    ("parquet-folder-dangling-part", _dangling_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a dangling symlink (to '/nonexistent')",)),
+    ("parquet-folder-fifo-part", _fifo_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a FIFO, not a regular file",)),
+    ("parquet-folder-device-part", _device_part, ["{d}/pq", "--column", "text"], ("pq/part-1.parquet: is a character device, not a regular file",)),
+    ("parquet-folder-non-utf8-name", _non_utf8_part, ["{d}/pq", "--column", "text"], ("pq/part-\\xff: is not a Parquet file",)),
+    ("device-as-input", _device_input, ["{d}/z"], ("z: is a device, expected a file",)),
+    ("device-as-parquet-input", _device_input, ["{d}/z", "--input-format", "parquet", "--column", "text"], ("z: is a device, expected a file",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "make", "args", "fragments"), PATHS, ids=[c[0] for c in PATHS])
+def test_tokens_rejects_what_is_at_a_path(
+    run_cli: RunCli,
+    tmp_path: Path,
+    name: str,
+    make: Callable[[Path], None],
+    args: list[str],
+    fragments: tuple[str, ...],
+) -> None:
+    make(tmp_path)
+    argv = [a.replace("{d}", str(tmp_path)) for a in args]
+    assert_one_line_error(run_cli("tokens", *argv, input=""), *fragments)
