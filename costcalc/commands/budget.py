@@ -9,6 +9,7 @@ from costcalc.cli import (
     CheckFailed,
     F,
     format_option,
+    out_is_no_input,
     prices_option,
     write_or_emit,
 )
@@ -66,6 +67,7 @@ def check(
     configs = configs or ("costcalc.yaml",)
     if base is not None and len(configs) > 1:
         raise UsageError(f"--base compares one config, got {len(configs)}")
+    out_is_no_input(out, [*configs, base])
     table = costcalc.load_price_table(price_files)
     base_cfg = costcalc.load_config(base, allow_missing_ref=allow_missing_base) if base else None
     reports = [costcalc.check_budgets(costcalc.load_config(c), c, base_cfg, table) for c in configs]
@@ -102,6 +104,7 @@ def diff(
         costcalc diff old.yaml new.yaml --format markdown --fail-on-increase 10%
     """
 
+    out_is_no_input(out, [base, head])
     report = costcalc.diff_budgets(
         base, head, fail_on_increase, allow_missing_base, costcalc.load_price_table(price_files)
     )

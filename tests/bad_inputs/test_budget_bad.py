@@ -74,7 +74,8 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("bad-ref-path", ["diff", "HEAD:nope.yaml", "{d}/good.yaml"], ("cannot read HEAD:nope.yaml",)),
     ("bad-threshold", ["diff", "{d}/good.yaml", "{d}/good.yaml", "--fail-on-increase", "lots"], ("--fail-on-increase 'lots'", "10%")),
     ("negative-threshold", ["diff", "{d}/good.yaml", "{d}/good.yaml", "--fail-on-increase", "-5%"], ("--fail-on-increase '-5%'",)),
-    ("out-exists", ["check", "{d}/good.yaml", "--out", "{d}/good.yaml"], ("good.yaml already exists (use --force",)),
+    ("out-exists", ["check", "{d}/good.yaml", "--out", "{d}/report.md"], ("report.md already exists (use --force",)),
+    ("out-is-the-config", ["check", "{d}/good.yaml", "--out", "{d}/good.yaml"], ("good.yaml: is the input",)),
     ("out-folder-missing", ["check", "{d}/good.yaml", "--out", "{d}/no/such/report.md"], ("no such folder",)),
     ("ref-is-an-option", ["diff", "--", "--output={d}/x:y", "{d}/good.yaml"], ("'--output=", "a git ref cannot begin with '-'")),
     ("base-ref-is-an-option", ["check", "{d}/good.yaml", "--base", "--output={d}/x:y"], ("a git ref cannot begin with '-'",)),
@@ -100,6 +101,7 @@ def test_rejected(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (tmp_path / "good.yaml").write_text(GOOD)
+    (tmp_path / "report.md").write_text("an earlier report\n")
     monkeypatch.chdir(repo)
     assert_one_line_error(run_cli(*(a.replace("{d}", str(tmp_path)) for a in args)), *fragments)
 

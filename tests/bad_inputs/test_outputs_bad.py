@@ -65,3 +65,27 @@ def test_output_path_refused(
     assert snapshot(tmp_path) == before
     if inside is not None:
         assert snapshot(target.parent) == inside  # no temporary file left in the folder
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "c.yaml", "--out", "c.yaml", "--force"],
+        ["check", "c.yaml", "--out", "./c.yaml", "--force"],
+        ["diff", "c.yaml", "b.yaml", "--out", "b.yaml", "--force"],
+        ["check", "c.yaml", "--base", "b.yaml", "--out", "b.yaml", "--force"],
+    ],
+    ids=["check-out-is-config", "check-out-is-config-by-another-name", "diff-out-is-head",
+         "check-out-is-base"],
+)  # fmt: skip
+def test_out_that_is_an_input_is_refused(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    # the report replaced the config it was made from (exit 0)
+    monkeypatch.chdir(tmp_path)
+    config = Path(CONFIG).read_text()
+    for name in ("c.yaml", "b.yaml"):
+        (tmp_path / name).write_text(config)
+    before = snapshot(tmp_path)
+    assert_one_line_error(run_cli(*args), f"--out {args[args.index('--out') + 1]}: is the input")
+    assert snapshot(tmp_path) == before
