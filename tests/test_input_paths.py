@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,23 @@ def test_a_device_as_the_input_is_refused(tmp_path: Path, run_cli: RunCli) -> No
     writer.join(timeout=10)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "2"
+
+
+def test_a_file_that_changes_while_it_is_read_is_said(tmp_path: Path) -> None:
+    # truncated meanwhile, it was counted (or built) in part at exit 0 without a word
+    path = tmp_path / "grows.txt"
+    path.write_text("".join(f"prompt line {i} with a bit of text\n" for i in range(50_000)))
+
+    def truncate(_read: int) -> None:
+        if path.stat().st_size > 1000:
+            os.truncate(path, 1000)
+
+    with pytest.warns(costcalc.CostcalcWarning, match=r"grows.txt changed while it was read"):
+        costcalc.count_file(path, input_format="lines", progress=truncate)
+    path.write_text("".join(f"prompt line {i} with a bit of text\n" for i in range(50_000)))
+    with pytest.warns(costcalc.CostcalcWarning, match=r"grows.txt changed while it was read"):
+        costcalc.build_batch(str(path), "gpt-4o-mini", tmp_path / "out", progress=truncate)
+    # a file left alone says nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", costcalc.CostcalcWarning)
+        costcalc.count_file(path, input_format="lines")

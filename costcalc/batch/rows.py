@@ -51,16 +51,24 @@ def input_rows(
 ) -> Iterator[Row]:
     """The requests of an input file: CSV rows, JSONL lines (a string, a prompt/text field,
     messages, or ``field_path``), or non-blank lines of text."""
-    from costcalc.tokens.readers import (
-        CsvPlan,
-        Source,
-        detect_format,
-        jsonl_blocks,
-        template_fields,
-    )
+    from costcalc.tokens.readers import template_fields
+    from costcalc.tokens.sources import said_if_changed
 
     if template is not None:
         template_fields(template)
+    with said_if_changed(path):
+        yield from _rows_of(path, column, template, field_path, progress)
+
+
+def _rows_of(
+    path: str,
+    column: str | None,
+    template: str | None,
+    field_path: str | None,
+    progress: Callable[[int], None] | None,
+) -> Iterator[Row]:
+    from costcalc.tokens.readers import CsvPlan, Source, detect_format, jsonl_blocks
+
     fmt = detect_format(path, column, template)
     if fmt == "parquet":
         yield from _parquet_rows(path, column, template, field_path, progress)

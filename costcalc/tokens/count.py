@@ -64,6 +64,7 @@ from costcalc.tokens.requests import (
 )
 from costcalc.tokens.result import TokenCount
 from costcalc.tokens.sample import _count_sample
+from costcalc.tokens.sources import said_if_changed
 from costcalc.tokens.tally import Tally, tally_count
 
 if TYPE_CHECKING:
@@ -212,7 +213,8 @@ def count_file(
 
     tally = Tally.empty(tok.encoding)
     for source in sources:
-        _count_source(source, spec, plan, jobs, errors, progress, tally)
+        with said_if_changed(source.name):
+            _count_source(source, spec, plan, jobs, errors, progress, tally)
     tally.inputs = names  # as given (a merge sorts them)
     return tally_count(tally, tok)
 

@@ -5,19 +5,22 @@ stream (never decompressed whole into memory)."""
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import lzma
 import os
 import re
 import stat
+import warnings
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import IO, Any
 
 from costcalc.errors import (
     CostcalcError,
+    CostcalcWarning,
     EnvironmentFailure,
     InputFileError,
     UsageError,
@@ -317,3 +320,36 @@ class _Guarded(io.RawIOBase):
             self._stream.close()
         finally:
             super().close()
+
+
+@contextlib.contextmanager
+def said_if_changed(name: str) -> Iterator[None]:
+    """Warn when the local file ``name`` changes while the block reads it (a log being
+    written, a file truncated meanwhile): what was counted or built is then of neither the old
+    file nor the new one, and exit 0 said nothing. Streams and remote objects are not looked
+    at (they have no size to compare)."""
+    before = _state(name)
+    yield
+    after = _state(name) if before is not None else None
+    if before is not None and after != before:
+        size = f"{before[0]:,} bytes at the start, " + (
+            f"{after[0]:,} at the end" if after is not None else "gone at the end"
+        )
+        warnings.warn(
+            f"{name} changed while it was read ({size}): the result is of what was read, "
+            "which may be neither version of it",
+            CostcalcWarning,
+            stacklevel=3,
+        )
+
+
+def _state(name: str) -> tuple[int, int, int] | None:
+    if is_remote(name) or name == "-":
+        return None
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
