@@ -11,8 +11,7 @@ import pytest
 
 from costcalc.gate import marker_for
 from tests.conftest import RunCli, assert_one_line_error
-from tests.test_gate import BATCHED, commit
-from tests.test_gate_bypass import repo
+from tests.test_gate import BATCHED, commit, repo
 
 __all__ = ["repo"]  # the fixture
 
