@@ -187,16 +187,17 @@ def emit_quote(report: Any, fmt: str, **options: Any) -> None:
     emit_result(report, fmt, **options)
 
 
-def out_is_no_input(out: str | None, inputs: Sequence[str | None]) -> None:
-    """``--out`` naming one of the command's input files would replace it with the report
-    (``check costcalc.yaml --out costcalc.yaml --force``): refused before any work."""
+def out_is_no_input(out: str | None, inputs: Sequence[str | None], what: str = "--out") -> None:
+    """An output (``what``: ``--out``, ``--summary``, ``$GITHUB_OUTPUT``) naming one of the
+    command's input files would replace it, or append to it, with the report (``check
+    costcalc.yaml --out costcalc.yaml --force``): refused before any work."""
     if out is None or not os.path.exists(out):
         return
     for given in inputs:
         with contextlib.suppress(OSError, ValueError):  # REF:PATH, or nothing there
             if given and os.path.samefile(given, out):
                 raise click.UsageError(
-                    f"--out {out}: is the input {given}; write the report to another file"
+                    f"{what} {out}: is the input {given}; write the report to another file"
                 )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 import costcalc
-from costcalc.cli import CheckFailed, emit, format_option, prices_option
+from costcalc.cli import CheckFailed, emit, format_option, out_is_no_input, prices_option
 from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, UsageError
 
 CENT = Decimal("0.01")
@@ -126,6 +126,12 @@ def gate(
             base = getattr(ctx, "base_ref", None) or None
         fetch = in_ci if fetch_base is None else fetch_base
         paths = costcalc.find_configs(configs or ("costcalc.yaml",), base, fetch_base_ref=fetch)
+        # no report is written over (or appended to) a config it reads
+        out_is_no_input(output_file, paths, "$GITHUB_OUTPUT")
+        out_is_no_input(summary, paths, "--summary")
+        if out_dir:
+            for target in _out_dir_files(out_dir, paths):
+                out_is_no_input(str(target), paths, "--out-dir")
         table = costcalc.load_price_table(price_files)
         report = costcalc.gate_configs(
             paths,
@@ -255,15 +261,22 @@ def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, st
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a full or read-only disk: 3; a path under a file: bad input, 2
         raise os_failure(out_dir, exc, "cannot create the folder") from None
-    result = folder / "gate.json"
+    files = _out_dir_files(out_dir, [config.path for config in report.configs])
+    for target in files:  # as the gate names them (checked before the gate, as given)
+        out_is_no_input(str(target), [config.path for config in report.configs], "--out-dir")
+    result, *targets = files
     write_file(str(result), costcalc.render_result(report, "json"), True)
     written = {"result": str(result.resolve())}
-    names = _file_names([config.path for config in report.configs])
-    for name, body in zip(names, bodies, strict=True):
-        target = folder / f"{name}.md"
+    for target, body in zip(targets, bodies, strict=True):
         write_file(str(target), body, True)
         written.setdefault("comment", str(target.resolve()))
     return written
+
+
+def _out_dir_files(out_dir: str, configs: list[str]) -> list[Path]:
+    """What ``--out-dir`` holds after the gate: gate.json, then each config's comment."""
+    folder = Path(out_dir)
+    return [folder / "gate.json", *(folder / f"{name}.md" for name in _file_names(configs))]
 
 
 def _check_appendable(path: str) -> None:

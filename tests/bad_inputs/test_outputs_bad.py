@@ -89,3 +89,38 @@ def test_out_that_is_an_input_is_refused(
     before = snapshot(tmp_path)
     assert_one_line_error(run_cli(*args), f"--out {args[args.index('--out') + 1]}: is the input")
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (["gate", "gate.json", "--comment", "none", "--out-dir", "."], {}, "--out-dir gate.json"),
+        (["gate", "c.yaml", "c.yaml.md", "--comment", "none", "--out-dir", "."], {}, "--out-dir c.yaml.md"),
+        (["gate", "c.yaml", "--comment", "none", "--summary", "c.yaml"], {}, "--summary c.yaml"),
+        (["gate", "c.yaml", "--comment", "none"], {"GITHUB_OUTPUT": "c.yaml"}, "$GITHUB_OUTPUT c.yaml"),
+        (["gate", "c.yaml", "--comment", "none"], {"GITHUB_STEP_SUMMARY": "./c.yaml"}, "--summary ./c.yaml"),
+    ],
+    ids=["out-dir-result-is-config", "out-dir-comment-is-config", "summary-is-config",
+         "github-output-is-config", "step-summary-is-config"],
+)  # fmt: skip
+def test_gate_outputs_that_are_an_input_are_refused(
+    run_cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    said: str,
+) -> None:
+    # the gate wrote its JSON over a config named gate.json, appended its summary or its
+    # outputs to the config (exit 0; the next check found invalid YAML)
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config = Path(CONFIG).read_text()
+    for name in ("c.yaml", "c.yaml.md", "gate.json"):
+        (tmp_path / name).write_text(config)
+    before = snapshot(tmp_path)
+    assert_one_line_error(run_cli(*args), f"{said}: is the input")
+    assert snapshot(tmp_path) == before
