@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import os
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -59,6 +59,11 @@ from costcalc.workload import (
 )
 from costcalc.yamlfile import line_of, parse_yaml, validate
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from typing_extensions import Self
+
 DEFAULT_CONFIG = "costcalc.yaml"
 MARKER = "<!-- costcalc-diff -->"
 """Hidden marker in the markdown, so a CI step can find and update its own comment."""
@@ -67,7 +72,7 @@ BATCH_SOURCES = ("cron", "webhook", "batch-job")
 
 
 class BatchEligiblePolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
     min_monthly_saving: MoneyIn = Decimal(0)
@@ -75,7 +80,7 @@ class BatchEligiblePolicy(BaseModel):
 
 
 class Policies(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
     batch_eligible: BatchEligiblePolicy = Field(
         default_factory=BatchEligiblePolicy, alias="batch-eligible"
@@ -83,7 +88,7 @@ class Policies(BaseModel):
 
 
 class Budgets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     monthly: MoneyIn | None = None
     """Total monthly budget of all workloads (USD)."""
@@ -103,7 +108,7 @@ class Budgets(BaseModel):
 class ProjectWorkload(BaseModel):
     """One workload of the project, as it runs today."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     model: str
@@ -144,7 +149,7 @@ class ProjectWorkload(BaseModel):
 class ProjectConfig(BaseModel):
     """``costcalc.yaml``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     currency: str = "USD"
     as_of: Date | None = None
@@ -152,9 +157,19 @@ class ProjectConfig(BaseModel):
     days_per_month: int = Field(default=30, ge=28, le=31)
     budgets: Budgets = Budgets()
     policies: Policies = Policies()
-    workloads: list[ProjectWorkload] = []
+    workloads: tuple[ProjectWorkload, ...] = ()
     _text: str | None = PrivateAttr(default=None)
     """The YAML it was read from (``load_config``): what finds a field's line."""
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (the config is read-only: a changed workload is a copy), ``update``'s fields
+        checked as loading the file checks them; it keeps the YAML its lines are found in."""
+        if not update:
+            return super().model_copy(deep=deep)
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        copy = type(self).model_validate({**given, **update})
+        copy._text = self._text
+        return copy
 
     @field_validator("budgets", "policies", "workloads", mode="before")
     @classmethod

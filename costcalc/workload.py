@@ -57,9 +57,10 @@ def _modes_field(value: Any) -> Any:
 
 
 class CancelProfile(BaseModel):
-    """How streamed requests are cut short by their users (the lesson's cancel claim)."""
+    """How streamed requests are cut short by their users (the lesson's cancel claim).
+    Read-only, as the rate limits are: a workload's parts are set whole, and checked."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     rate: Share = Decimal(0)
     """Share of streamed requests the user cancels."""
@@ -72,7 +73,7 @@ class CancelProfile(BaseModel):
 
 
 class RateLimitOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     requests_per_minute: Count | None = Field(default=None, gt=0)
     tokens_per_minute: Count | None = Field(default=None, gt=0)
@@ -126,6 +127,11 @@ class Workload(BaseModel):
             self.__dict__.update(before)
             self.model_fields_set.intersection_update(given)
             raise _invalid_workload(exc) from None
+
+    def __delattr__(self, name: str) -> None:
+        if name in type(self).model_fields:  # a quote of it would fail deep inside
+            raise AttributeError(f"Workload.{name} cannot be deleted: set it to a value")
+        super().__delattr__(name)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Self":
         """A copy, with ``update``'s fields checked as the constructor checks them (pydantic's

@@ -314,3 +314,42 @@ def test_a_loaded_price_table_cannot_be_changed() -> None:
     # 1,000 x (800 x $2.50 + 200 x $10) / 1M
     assert costcalc.quote(w, costcalc.load_price_table()).mode("request").cost == Decimal("4.00")
     assert json.loads(json.dumps(limits.model_dump(mode="json")))["tiers"]  # a dict in JSON
+
+
+def test_a_workloads_parts_and_a_loaded_config_are_set_whole_and_checked(
+    tmp_path: Path,
+) -> None:
+    # changed in place they escaped every check: cancel.after_tokens = -1000 billed output at
+    # -110 tokens a request; a config's workload at -1000 requests a month priced negative,
+    # and a workload appended twice passed the unique-name check
+    w = _w(cancel={"rate": 0.2, "after_tokens": 10})
+    for change in (
+        lambda: setattr(w.cancel, "after_tokens", -1000),
+        lambda: setattr(w.rate_limits, "tokens_per_minute", 0),
+    ):
+        with pytest.raises(ValueError, match="frozen"):
+            change()
+    with pytest.raises(AttributeError, match=r"Workload\.requests cannot be deleted"):
+        del w.requests
+    with pytest.raises(costcalc.InvalidWorkloadError, match=r"cancel\.rate: must be <= 1"):
+        w.cancel = {"rate": 5}  # type: ignore[assignment]
+    w.cancel = {"rate": 0.5}  # type: ignore[assignment]  # set whole: checked, taken
+    assert w.cancel.rate == Decimal("0.5")
+
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "workloads:\n"
+        "  - {name: a, model: gpt-4o, requests_per_day: 10, input_tokens: 10, output_tokens: 10}\n"
+        "  - {name: b, model: gpt-4o, requests_per_day: 10, input_tokens: 10, output_tokens: 10}\n"
+    )
+    cfg = costcalc.load_config(str(config))
+    with pytest.raises(ValueError, match="frozen"):
+        cfg.workloads[0].requests_per_month = Decimal(-1000)  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        cfg.workloads.append(cfg.workloads[1])  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="workload names must be unique"):
+        cfg.model_copy(update={"workloads": [*cfg.workloads, cfg.workloads[1]]})
+    dated = cfg.model_copy(update={"as_of": "2026-11-26"})
+    assert dated.as_of == dt.date(2026, 11, 26)
+    # 2 x 10 a day x 30 days x (10 x $2.50 + 10 x $10) / 1M
+    assert costcalc.check_budgets(dated).total_monthly == Decimal("0.075")
