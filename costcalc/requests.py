@@ -151,13 +151,40 @@ def unsent_keys(obj: Mapping[str, Any], kept: tuple[str, ...] = ()) -> list[str]
     return [k for k in obj if k not in read]
 
 
-def unsent_note(where: str, keys: list[str]) -> str:
-    """What a note says of ``unsent_keys`` (the first object that has some: said once)."""
-    named = ", ".join(quoted(k, 30) for k in keys[:5]) + (", ..." if len(keys) > 5 else "")
-    return (
-        f"{where}: {named} not sent: a request is its prompt or messages and system; the "
-        "model, max_tokens and the rest come from the command (said once)"
-    )
+class UnsentKeys:
+    """The keys requests held that are not sent (``unsent_keys``), gathered over a file or a
+    stream of tasks and said in one note at its end: every key, how many requests had some,
+    and where the first was."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, None] = {}  # in the order first met
+        self.requests = 0
+        self.first = ""
+
+    def add(self, where: str, keys: list[str]) -> None:
+        if keys:
+            self.requests += 1
+            self.first = self.first or where
+            self.keys.update(dict.fromkeys(keys))
+
+    def note(self) -> str | None:
+        if not self.requests:
+            return None
+        keys = list(self.keys)
+        named = ", ".join(quoted(k, 30) for k in keys[:8]) + (", ..." if len(keys) > 8 else "")
+        many = f"{self.requests:,} requests, the first at " if self.requests > 1 else ""
+        return (
+            f"{named} not sent ({many}{self.first}): a request is its prompt or messages and "
+            "system; the model, max_tokens and the rest come from the command"
+        )
+
+    def say(self) -> None:
+        import warnings
+
+        from costcalc.errors import CostcalcNote
+
+        if (note := self.note()) is not None:
+            warnings.warn(note, CostcalcNote, stacklevel=3)
 
 
 def input_request(obj: Any, field_path: str | None = None) -> Request:

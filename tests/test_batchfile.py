@@ -562,14 +562,16 @@ def test_stream_wall_time_counts_only_the_output_generated_before_cancels() -> N
 def test_keys_a_request_does_not_send_are_said_once(tmp_path: Path) -> None:
     rows = tmp_path / "rows.jsonl"
     rows.write_text(
-        '{"prompt": "a"}\n{"prompt": "b", "temperature": 0}\n{"id": 3, "prompt": "c"}\n'
+        '{"prompt": "a"}\n{"prompt": "b", "temperature": 0}\n'
+        '{"prompt": "c", "model": "gpt-3.5-turbo", "custom_id": "mine-7"}\n'
     )
     with pytest.warns(CostcalcNote) as said:
         build(str(rows), "gpt-4o-mini", tmp_path / "out")
     notes = [str(w.message) for w in said if "not sent" in str(w.message)]
     assert notes == [
-        f"{rows}:2: 'temperature' not sent: a request is its prompt or messages and system; "
-        "the model, max_tokens and the rest come from the command (said once)"
+        f"'temperature', 'model', 'custom_id' not sent (2 requests, the first at {rows}:2): a "
+        "request is its prompt or messages and system; the model, max_tokens and the rest "
+        "come from the command"
     ]
     # a field path says where the request is: the line's other keys are its own business
     nested = tmp_path / "nested.jsonl"

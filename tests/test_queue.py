@@ -341,24 +341,32 @@ def test_a_symlink_to_a_regular_database_is_followed(tmp_path: Path) -> None:
 
 
 def test_keys_a_task_does_not_send_are_said_once(tmp_path: Path, run_cli: RunCli) -> None:
-    # a producer's temperature would be dropped from the batch line: a note says so, once
+    # a producer's temperature would be dropped from the batch line: one note at the end
+    # names every key of every task taken, and where the first was
     stdin = (
         '{"prompt": "a", "custom_id": "k-1"}\n'
         '{"prompt": "b", "temperature": 0.2, "user": "u1"}\n'
-        '{"prompt": "c", "temperature": 0.5}\n'
+        '{"prompt": "c", "temperature": 0.5, "model": "gpt-3.5-turbo"}\n'
     )
     result = run_cli("queue", "add", "--db", str(tmp_path / "q.db"), input=stdin)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.split() == ["k-1", "task-2", "task-3"]
     assert result.stderr == (
-        "costcalc: note: stdin:2: 'temperature', 'user' not sent: a request is its prompt or "
-        "messages and system; the model, max_tokens and the rest come from the command "
-        "(said once)\n"
+        "costcalc: note: 'temperature', 'user', 'model' not sent (2 requests, the first at "
+        "stdin:2): a request is its prompt or messages and system; the model, max_tokens and "
+        "the rest come from the command\n"
     )
-    with pytest.warns(CostcalcNote, match=r"^task 2: 'top_p' not sent"):
+    with pytest.warns(
+        CostcalcNote, match=r"^'top_p', 'n' not sent \(2 requests, the first at task 2\)"
+    ):
         assert costcalc.queue_add(
             tmp_path / "p.db", [{"prompt": "x"}, {"prompt": "y", "top_p": 1}, {"text": "z", "n": 2}]
         ) == ["task-1", "task-2", "task-3"]
+    # a task refused is the one line said: no note calls its prompt a key not sent
+    refused = run_cli(
+        "queue", "add", "--db", str(tmp_path / "q.db"), input='{"prompt": 5, "t": 1}\n'
+    )
+    assert_one_line_error(refused, "stdin:1: expected a prompt")
 
 
 def test_an_interrupted_flush_resumed_with_other_settings_says_it_keeps_its_own(

@@ -35,7 +35,7 @@ from costcalc.errors import (
     require_type,
 )
 from costcalc.jsonlines import JsonError, parse_json, read_lines
-from costcalc.requests import input_request, plain_prompt, unsent_keys, unsent_note
+from costcalc.requests import UnsentKeys, input_request, plain_prompt, unsent_keys
 
 __all__ = ["TRANSACTION_TASKS", "ParsedTasks", "add", "add_in_transactions", "parse_tasks"]
 
@@ -118,7 +118,7 @@ class ParsedTasks:
         # the loop every task of a big add goes through: one pass, the common task (a
         # prompt, perhaps a custom_id) without the general request reader
         ids = _ID_CHARS
-        noted = False
+        unsent = UnsentKeys()
         for number, line in numbered:
             if not line or line.isspace():  # blank (as line.strip() is empty), without a copy
                 continue
@@ -130,24 +130,25 @@ class ParsedTasks:
             except UnicodeDecodeError:
                 raise UsageError(f"{self.where}: is not valid UTF-8 text") from None
             # the common task (a prompt, perhaps a custom_id) has no other key: not looked at
-            if not noted and type(item) is dict and len(item) > 1 + ("custom_id" in item):
-                noted = _note_unsent(item, self.where)
+            extra = type(item) is dict and len(item) > 1 + ("custom_id" in item)
             if type(item) is dict and (prompt := plain_prompt(item)) is not None:
                 cid = item.get("custom_id")
-                if cid is None:
-                    yield number, None, '{"prompt": ' + _quote(prompt) + "}"
-                    continue
-                if (
+                if cid is None or (
                     type(cid) is str
                     and 0 < len(cid) <= 64
                     and ids.issuperset(cid)
                     and not cid.startswith("task-")
                 ):
+                    if extra:
+                        unsent.add(self.where, unsent_keys(item, ("custom_id",)))
                     yield number, cid, '{"prompt": ' + _quote(prompt) + "}"
                     continue
             cid, request = _request(item, self.where)
             _not_automatic(cid, self.where)
+            if extra:  # said of a task taken only, at the end (a refused one is the error)
+                unsent.add(self.where, unsent_keys(item, ("custom_id",)))
             yield number, cid, _to_json(request)
+        unsent.say()
 
 
 Located = tuple[int, "str | None", str]
@@ -187,22 +188,14 @@ def _task_name(number: int) -> str:
     return f"task {number}"
 
 
-def _note_unsent(task: Mapping[str, Any], where: str) -> bool:
-    """Say (once) that keys of a task are dropped: whether it said so."""
-    keys = unsent_keys(task, ("custom_id",))
-    if keys:
-        warnings.warn(unsent_note(where, keys), CostcalcNote, stacklevel=4)
-    return bool(keys)
-
-
 def _checked_items(tasks: Iterable[Any]) -> Iterator[Located]:
-    noted = False
+    unsent = UnsentKeys()
     for number, task in enumerate(tasks, start=1):
         where = _task_name(number)
-        if isinstance(task, Mapping) and not noted:
-            noted = _note_unsent(task, where)
         if isinstance(task, (str, Mapping)):
             cid, request = _request(task, where)
+            if isinstance(task, Mapping):
+                unsent.add(where, unsent_keys(task, ("custom_id",)))
         elif (
             isinstance(task, tuple)
             and len(task) == 2
@@ -211,6 +204,7 @@ def _checked_items(tasks: Iterable[Any]) -> Iterator[Located]:
         ):
             cid, request = task[0], dict(task[1])
             _request({**request, **({"custom_id": cid} if cid else {})}, where)
+            unsent.add(where, unsent_keys(request))
         else:
             raise TypeError(
                 f"queue_add: tasks[{number - 1}] must be a prompt (str), a request object (dict) "
@@ -218,6 +212,7 @@ def _checked_items(tasks: Iterable[Any]) -> Iterator[Located]:
             )
         _not_automatic(cid, where)
         yield number, cid, _to_json(request)
+    unsent.say()
 
 
 @_on_database

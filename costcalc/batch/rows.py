@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import math
 import random
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from costcalc.errors import (
     EMPTY_PROMPT,
-    CostcalcNote,
     InputFileError,
     RequestError,
     UsageError,
     arg,
 )
 from costcalc.jsonlines import JsonError, parse_json
-from costcalc.requests import EXPECTED_PROMPT, blank, input_request, unsent_keys, unsent_note
+from costcalc.requests import EXPECTED_PROMPT, UnsentKeys, blank, input_request, unsent_keys
 
 # --- requests from input rows ---------------------------------------------------------------
 
@@ -116,7 +114,7 @@ def _rows_of(
             "(one prompt per line): name it .jsonl"
         )
     stream = source.open()
-    noted = False
+    unsent = UnsentKeys()
     try:
         for block, first in jsonl_blocks(stream, path, progress):
             for offset, raw in enumerate(block.split(b"\n")):
@@ -130,11 +128,10 @@ def _rows_of(
                 if fmt == "text":
                     yield _prompt_row(path, line, line, text.rstrip("\r"))
                 else:
-                    row, unsent = _json_row(path, line, text, field_path)
-                    if unsent and not noted:
-                        noted = True
-                        warnings.warn(unsent_note(f"{path}:{line}", unsent), CostcalcNote, 2)
+                    row, keys = _json_row(path, line, text, field_path)
+                    unsent.add(f"{path}:{line}", keys)
                     yield row
+        unsent.say()
     finally:
         if not source.is_stdin:
             stream.close()
