@@ -131,6 +131,10 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("table-find-none", lambda d: costcalc.load_price_table().find(None), TypeError, "PriceTable.find: name must be a model name (str), got None"),  # type: ignore[arg-type]
     ("model-prices-mode-stream", lambda d: costcalc.load_price_table().prices("gpt-4o").mode("stream"), ValueError, "mode: expected one of standard, batch, flex, priority, fast (stream and request are billed at standard prices), got 'stream'"),  # type: ignore[arg-type]
     ("model-prices-mode-negative", lambda d: costcalc.load_price_table().prices("gpt-4o").mode("standard", -5), costcalc.FieldError, "input_tokens must be at least 0, got -5"),
+    ("table-prices-none", lambda d: costcalc.load_price_table().prices(None), TypeError, "PriceTable.prices: name must be a model name (str), got None"),  # type: ignore[arg-type]
+    ("table-suggest-none", lambda d: costcalc.load_price_table().suggest(None), TypeError, "PriceTable.suggest: name must be a model name (str), got None"),  # type: ignore[arg-type]
+    ("model-prices-band-none", lambda d: costcalc.load_price_table().prices("gpt-4o").band(None), TypeError, "ModelPrices.band: input_tokens must be a whole number (int), got None"),  # type: ignore[arg-type]
+    ("build-table-str", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", table="x"), TypeError, "build_batch: table must be a costcalc.PriceTable or None, got str"),  # type: ignore[arg-type]
     ("build-max-tokens-bool", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", max_tokens=True), TypeError, "build_batch: max_tokens must be a whole number (int), got bool"),
     ("stale-report-days-str", lambda d: costcalc.stale_report(costcalc.load_price_table(), "5"), TypeError, "stale_report: days must be a whole number (int), got str"),  # type: ignore[arg-type]
     ("stale-report-days-negative", lambda d: costcalc.stale_report(costcalc.load_price_table(), -5), costcalc.FieldError, "days must be at least 0, got -5"),

@@ -65,9 +65,17 @@ def test_a_symlink_loop_in_a_parquet_folder_is_refused(tmp_path: Path, run_cli: 
     assert_one_line_error(
         run_cli("tokens", str(lake), "--column", "text"), "a/b/a: is a symlink loop"
     )
-    # a link to a folder outside (no loop) and one to a file are read, each file once
+    # a link to the folder above the table: the table is reached again below it, where
+    # the loop is named (reading the link of up/tbl, which is none, was "invalid argument")
     (lake / "sub" / "a").unlink()
     (lake / "a" / "b").unlink()
+    (lake / "back").symlink_to("..")
+    assert_one_line_error(
+        run_cli("tokens", str(lake), "--column", "text"),
+        "pq/back/pq: is a symlink loop (a folder reached again through a symlink above it)",
+    )
+    (lake / "back").unlink()
+    # a link to a folder outside (no loop) and one to a file are read, each file once
     _parquet(tmp_path / "elsewhere" / "part-9.parquet")
     (lake / "sub" / "more").symlink_to(tmp_path / "elsewhere")
     (lake / "part-1.parquet").symlink_to(tmp_path / "elsewhere" / "part-9.parquet")

@@ -102,6 +102,8 @@ class ModelPrices(NamedTuple):
     def band(self, input_tokens: int) -> int:
         """Which prices a request of ``input_tokens`` gets: 0 the base prices, ``i`` the
         ``i``-th long-context tier (the one ``tier_for`` picks)."""
+        if type(input_tokens) is not int:  # None compared as no tokens at all
+            require_count(input_tokens, "input_tokens", "ModelPrices.band")
         band = 0
         for i, tier in enumerate(self.period.tiers, 1):
             if input_tokens > tier.above_input_tokens:
@@ -448,6 +450,7 @@ class PriceTable:
         raise not_found(name, self.names(), catalog, model, lookup)
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
+        require_type(name, str, "name", "PriceTable.suggest", "a model name (str)")
         key = _normal(name)
         names = self.names()
         import difflib  # only for a name not found: not at start-up
@@ -468,6 +471,7 @@ class PriceTable:
         day = parse_date(on, "as_of") if on is not None else today()
         found = self._priced.get((name, day))  # the name as given, then as find() reads it
         if found is None:
+            require_type(name, str, "name", "PriceTable.prices", "a model name (str)")
             key = (_normal(name), day)
             found = self._priced.get(key)
             if found is None:

@@ -129,10 +129,15 @@ def _local_files(name: str, top: str) -> list[str]:
                 raise _unreachable(shown, exc) from None
             if stat.S_ISDIR(st.st_mode):
                 if _identity(st) in above:
+                    # the link itself, or a folder reached again through a link above it
+                    # (tbl/up -> .. holds tbl again: readlink of up/tbl has nothing to say)
+                    how = (
+                        f"to {quoted(os.readlink(entry.path))}, a folder that holds it"
+                        if entry.is_symlink()
+                        else "a folder reached again through a symlink above it"
+                    )
                     raise InputFileError(
-                        shown,
-                        f"is a symlink loop (to {quoted(os.readlink(entry.path))}, a folder "
-                        "that holds it): its files would be read again and again",
+                        shown, f"is a symlink loop ({how}): its files would be read again and again"
                     )
                 below.append((entry.path, above | {_identity(st)}))
             elif stat.S_ISREG(st.st_mode):
