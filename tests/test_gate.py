@@ -36,6 +36,11 @@ def commit(repo: Path, files: dict[str, str | None], message: str) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return make_repo(tmp_path, monkeypatch)
+
+
+def make_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository with one commit, the current folder, no CI variables set."""
     r = tmp_path / "repo"
     r.mkdir()
     git(r, "init", "-q", "-b", "main")

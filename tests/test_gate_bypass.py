@@ -11,20 +11,12 @@ import pytest
 
 from costcalc.gate import gate_configs
 from tests.conftest import RunCli
-from tests.test_gate import BATCHED, commit, git
+from tests.test_gate import BATCHED, commit, git, make_repo
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    r = tmp_path / "repo"
-    r.mkdir()
-    git(r, "init", "-q", "-b", "main")
-    git(r, "config", "user.email", "t@example.com")
-    git(r, "config", "user.name", "t")
-    monkeypatch.chdir(r)
-    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
-        monkeypatch.delenv(name, raising=False)
-    return r
+@pytest.fixture(name="repo")
+def _repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return make_repo(tmp_path, monkeypatch)
 
 
 DEARER = BATCHED.replace("requests_per_day: 20000", "requests_per_day: 30000")
