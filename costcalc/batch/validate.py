@@ -305,6 +305,9 @@ def _validate_file(
             problems.append(f"{where}: {too_long}")
         body_problems, max_tokens = fmt.body_problems(body, where, state)
         problems += body_problems
+        # a message key the provider does not take: named with the line's id, to find it
+        named = f"{where}: {id_name} {quoted(cid)}" if isinstance(cid, str) and cid else where
+        problems += fmt.message_key_problems(body, named)
         if max_output is not None and max_tokens > max_output:  # the provider refuses it
             problems.append(
                 f"{where}: asks for up to {max_tokens:,} output tokens, over {model}'s "

@@ -80,6 +80,11 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("openai-max-tokens-negative", {"a.jsonl": lines({**OPENAI, "body": {**OPENAI["body"], "max_tokens": -5}})}, ("a.jsonl:1: body.max_tokens must be a whole number from 1 to 100,000,000",)),
     ("openai-max-tokens-past-64-bits", {"a.jsonl": lines(json.dumps({**OPENAI, "body": {**OPENAI["body"], "max_completion_tokens": 2**70}}))}, ("a.jsonl:1: body.max_completion_tokens must be a whole number from 1",)),
     ("openai-max-tokens-nan", {"a.jsonl": lines(json.dumps({**OPENAI, "body": {**OPENAI["body"], "max_tokens": float("nan")}}))}, ("NaN or Infinity is not JSON", "body.max_tokens must be a whole number")),
+    ("anthropic-message-keys", {"a.jsonl": lines({**ANTHROPIC, "params": {**ANTHROPIC["params"], "messages": [{"role": "user", "content": "hi", "name": "x", "cache_control": {"type": "ephemeral"}, "metadata": {"a": 1}}]}})}, ("a.jsonl:1: custom_id 'a': params.messages[0] has key 'name', which Claude does not take on a message (it takes role and content)", "has key 'cache_control'", "has key 'metadata'")),
+    ("bedrock-message-key", {"a.jsonl": lines({**BEDROCK, "modelInput": {**BEDROCK["modelInput"], "messages": [{"role": "user", "content": "hi", "name": "x"}]}})}, ("a.jsonl:1: recordId 'a': modelInput.messages[0] has key 'name', which Claude does not take",)),
+    ("openai-unknown-role", {"a.jsonl": lines({**OPENAI, "body": {**OPENAI["body"], "messages": [{"role": "wizard", "content": "hi"}]}})}, ("a.jsonl:1: custom_id 'a': body.messages[0].role 'wizard': OpenAI takes system, developer, user, assistant, tool and function messages",)),
+    ("openai-unknown-message-key", {"a.jsonl": lines({**OPENAI, "body": {**OPENAI["body"], "messages": [{"role": "user", "content": "hi", "metadata": {}}]}})}, ("a.jsonl:1: custom_id 'a': body.messages[0] has key 'metadata', which OpenAI does not take on a message",)),
+    ("vertex-content-key", {"a.jsonl": lines({"request": {**VERTEX["request"], "contents": [{"role": "user", "parts": [{"text": "hi"}], "content": "hi"}]}})}, ("a.jsonl:1: request.labels.custom_id 'a': request.contents[0] has key 'content', which Gemini does not take on a content (it takes role and parts)",)),
     ("anthropic-empty-content", {"a.jsonl": lines({**ANTHROPIC, "params": {**ANTHROPIC["params"], "messages": [{"role": "user", "content": ""}]}})}, ("a.jsonl:1: params.messages[0] has no content",)),
 ]  # fmt: skip
 
@@ -105,6 +110,18 @@ def _setup(tmp_path: Path) -> None:
     (tmp_path / "no-content.jsonl").write_text(lines({"messages": [{"role": "user"}]}))
     (tmp_path / "tool.jsonl").write_text(
         lines({"messages": [{"role": "user", "content": "q"}, {"role": "tool", "content": "a"}]})
+    )
+    (tmp_path / "keys.jsonl").write_text(
+        lines(
+            {
+                "messages": [
+                    {"role": "user", "content": "hi", "cache_control": {"type": "ephemeral"}}
+                ]
+            }
+        )
+    )
+    (tmp_path / "wizard.jsonl").write_text(
+        lines({"messages": [{"role": "wizard", "content": "hi"}]})
     )
     (tmp_path / "big.txt").write_text("x" * 5000 + "\n")
     (tmp_path / "afile").write_text("not a folder")
@@ -250,6 +267,9 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("empty-prompt", ["batch", "build", "{d}/blank-cell.csv", "-m", "gpt-4o", "--column", "body", "--out", "{d}/out"], ("blank-cell.csv:3: empty prompt",)),
     ("message-without-content", ["batch", "build", "{d}/no-content.jsonl", "-m", "gpt-4o", "--out", "{d}/out"], ("no-content.jsonl:1: message 1 has no content",)),
     ("tool-role-for-claude", ["batch", "build", "{d}/tool.jsonl", "-m", "claude-haiku-4-5", "--out", "{d}/out"], ("tool.jsonl:1: messages[1]: role 'tool': Claude's batch requests take user, assistant and system messages only",)),
+    ("message-key-for-claude", ["batch", "build", "{d}/keys.jsonl", "-m", "claude-haiku-4-5", "--out", "{d}/out"], ("keys.jsonl:1: messages[0]: key 'cache_control': Claude's batch requests take role and content on a message only",)),
+    ("message-key-for-gemini", ["batch", "build", "{d}/keys.jsonl", "-m", "google-vertex:gemini-2.5-flash", "--max-requests", "100", "--out", "{d}/out"], ("keys.jsonl:1: messages[0]: key 'cache_control': Gemini's batch requests take role and content on a message only",)),
+    ("unknown-role-for-openai", ["batch", "build", "{d}/wizard.jsonl", "-m", "gpt-4o-mini", "--out", "{d}/out"], ("wizard.jsonl:1: messages[0]: role 'wizard': OpenAI's batch requests take system, developer, user, assistant, tool and function messages only",)),
     ("claude-on-vertex", ["batch", "build", "{d}/t.csv", "-m", "google-vertex:claude-3-5-sonnet", "--column", "body", "--out", "{d}/out"], ("claude-3-5-sonnet: costcalc writes Vertex AI batch lines for Gemini models only",)),
     ("validate-missing-file", ["batch", "validate", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
     ("validate-directory", ["batch", "validate", "{d}"], ("is a directory",)),

@@ -60,6 +60,9 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("status-of-no-db", ["queue", "status", "--db", "{d}/none.db"], ("none.db: no such queue database",)),
     ("flush-unknown-model", ["queue", "flush", "--db", "{d}/q.db", "--out", "{d}/o", "-m", "nope"], ("unknown model 'nope'",)),
     ("flush-out-is-a-file", ["queue", "flush", "--db", "{d}/q.db", "--out", "{d}/afile", "-m", "gpt-4o"], ("afile: is a file, expected a folder for the batch files",)),
+    ("flush-message-keys-for-claude", ["queue", "flush", "--db", "{d}/keys.db", "--out", "{d}", "-m", "claude-haiku-4-5"], ("task m1: messages[0]: key 'name': Claude's batch requests take role and content on a message only",)),
+    ("flush-message-keys-for-openai", ["queue", "flush", "--db", "{d}/keys.db", "--out", "{d}", "-m", "gpt-4o-mini"], ("task m1: messages[0]: key 'cache_control': OpenAI's batch requests take role, content, name,",)),
+    ("flush-unknown-role-for-openai", ["queue", "flush", "--db", "{d}/role.db", "--out", "{d}", "-m", "gpt-4o-mini"], ("task w1: messages[0]: role 'wizard': OpenAI's batch requests take system, developer, user, assistant, tool and function messages only",)),
     ("status-bad-format", ["queue", "status", "--db", "{d}/q.db", "--format", "yaml"], ("--format",)),
     ("add-no-db", ["queue", "add", "x"], ("--db",)),
 ]  # fmt: skip
@@ -77,9 +80,16 @@ def test_rejected(
         half.execute("CREATE TABLE costcalc_queue (version INTEGER)")
     half.close()
     add(tmp_path / "q.db", ["pending"])
+    # queue add takes any request (it knows no model); the flush refuses what its provider would
+    keys = {"role": "user", "content": "hi", "name": "x", "cache_control": {"type": "ephemeral"}, "metadata": {"a": 1}}  # fmt: skip
+    add(tmp_path / "keys.db", [("m1", {"messages": [keys]})])
+    add(tmp_path / "role.db", [("w1", {"messages": [{"role": "wizard", "content": "hi"}]})])
     argv = [a.replace("{d}", str(tmp_path)) for a in args]
     assert_one_line_error(run_cli(*argv), *fragments)
-    assert status(tmp_path / "q.db").pending == 1
+    for db in ("q.db", "keys.db", "role.db"):  # a refused flush gives its tasks back
+        after = status(tmp_path / db)
+        assert (after.pending, after.open_flushes, after.flushes) == (1, [], [])
+    assert not list(tmp_path.glob("flush-*"))
 
 
 def _fifo(p: Path) -> None:

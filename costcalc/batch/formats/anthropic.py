@@ -16,6 +16,8 @@ from costcalc.batch.formats.base import (
     ResultLine,
     is_object,
     message_problems,
+    message_refusal,
+    message_shape_problems,
     usage_int,
     with_system,
 )
@@ -81,6 +83,9 @@ class AnthropicLines(LineFormat):
             problems.append(f"{where}: params.stream is not allowed in a batch")
         return problems, max_tokens
 
+    def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
+        return claude_key_problems(body.get("messages"), f"{where}: params.messages")
+
     def request_text(self, obj: Mapping[str, Any]) -> Any:
         params = obj.get("params")
         if isinstance(params, dict) and "messages" in params:
@@ -114,7 +119,10 @@ CLAUDE_ROLES = ("user", "assistant")
 """The roles of Claude's ``messages`` (the system prompt goes apart, in ``system``)."""
 
 
-_CLAUDE_INPUT_ROLES = frozenset(("system", *CLAUDE_ROLES))
+_CLAUDE_INPUT_ROLES = (*CLAUDE_ROLES, "system")
+"""The roles of the messages Claude's lines are written from (system messages go apart)."""
+CLAUDE_MESSAGE_KEYS = ("role", "content")
+"""The keys of a Claude message (``cache_control`` belongs on a content block, not here)."""
 
 
 def claude_role_problems(messages: list[Any], where: str) -> list[str]:
@@ -128,18 +136,20 @@ def claude_role_problems(messages: list[Any], where: str) -> list[str]:
     ]
 
 
+def claude_key_problems(messages: Any, where: str) -> list[str]:
+    """Keys of a Claude line's messages other than role and content, for ``batch validate``
+    (``claude_role_problems`` reports the roles)."""
+    return message_shape_problems(messages, where, CLAUDE_MESSAGE_KEYS, None, "Claude")
+
+
 def claude_messages(row: Row, default_system: str | None) -> tuple[list[Any], str | None]:
     """A row's messages as Claude takes them (Anthropic's API, and Claude on Bedrock): the
-    system prompt apart, the row's own or the default first, then any system messages of the
-    row, joined by blank lines. A role Claude has no place for (tool) is a ``RequestError``."""
+        system prompt apart, the row's own or the default first, then any system messages of the
+        row, joined by blank lines. A role Claude has no place for (tool), or a key of a message
+    other than role and content (name, metadata), is a ``RequestError``."""
     system = row.system if row.system is not None else default_system
-    if len(row.messages) != 1 or row.messages[0].get("role") != "user":  # not a prompt alone
-        for i, m in enumerate(row.messages):
-            if m.get("role") not in _CLAUDE_INPUT_ROLES:
-                raise RequestError(
-                    f"messages[{i}]: role {quoted(str(m.get('role')))}: Claude's batch "
-                    "requests take user, assistant and system messages only"
-                )
+    if refused := message_refusal(row.messages, _CLAUDE_INPUT_ROLES, CLAUDE_MESSAGE_KEYS, "Claude"):
+        raise RequestError(refused)
     inline = [m for m in row.messages if m.get("role") == "system"]
     messages = [m for m in row.messages if m.get("role") != "system"] if inline else row.messages
     parts = [system] if system else []

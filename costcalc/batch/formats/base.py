@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeGuard
 
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, quoted
 
 if TYPE_CHECKING:
     from costcalc.batch.rows import Row
@@ -118,6 +118,12 @@ class LineFormat(ABC):
         """Problems with the request object (its model is checked for you), and the line's
         output limit to add up (0 when it gives none)."""
 
+    def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
+        """Keys (and roles, where ``body_problems`` does not check them) of the request's chat
+        messages that the provider does not take; ``where`` names the line and its id
+        (``message_shape_problems`` writes them)."""
+        return []
+
     # --- reading (token counts, batch quote) ---------------------------------------------
 
     def model_of(self, obj: Mapping[str, Any]) -> str | None:
@@ -186,6 +192,65 @@ def message_problems(messages: list[Any], where: str) -> list[str]:
     if problem.message is None:
         return [f"{where} {problem.reason}"]
     return [f"{where}[{problem.message}] {problem.reason}"]
+
+
+def _phrase(words: tuple[str, ...]) -> str:
+    """``a, b and c``."""
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else words[0]
+
+
+def message_refusal(
+    messages: list[dict[str, Any]], roles: tuple[str, ...], keys: tuple[str, ...], family: str
+) -> str | None:
+    """Why a provider (``family``: ``Claude``) would refuse a request for its messages' roles
+    or keys (``batch build`` and ``queue flush`` refuse it, naming the message; dropping a key
+    would change the request), or None. ``roles`` and ``keys``: those the format writes."""
+    for i, m in enumerate(messages):
+        role = m.get("role")
+        if role not in roles:
+            return (
+                f"messages[{i}]: role {quoted(str(role))}: {family}'s batch requests take "
+                f"{_phrase(roles)} messages only"
+            )
+        if len(m) != 2 or "content" not in m:  # else role and content: the common case
+            key = next((k for k in m if k not in keys), None)
+            if key is not None:
+                return (
+                    f"messages[{i}]: key {quoted(str(key))}: {family}'s batch requests take "
+                    f"{_phrase(keys)} on a message only"
+                )
+    return None
+
+
+def message_shape_problems(
+    messages: Any,
+    where: str,
+    keys: tuple[str, ...],
+    roles: tuple[str, ...] | None,
+    family: str,
+    item: str = "message",
+) -> list[str]:
+    """The keys (and, given ``roles``, the roles) of a request line's chat messages that the
+    provider does not take, for ``batch validate`` (``where``: ``file:line: body.messages``;
+    ``item``: what the list holds, as the provider calls it)."""
+    if not isinstance(messages, list):
+        return []  # reported as not a list by the format's body checks
+    problems = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping):
+            continue
+        role = m.get("role")
+        if roles is not None and isinstance(role, str) and role not in roles:
+            problems.append(
+                f"{where}[{i}].role {quoted(role)}: {family} takes {_phrase(roles)} messages"
+            )
+        problems += [
+            f"{where}[{i}] has key {quoted(str(k))}, which {family} does not take on a {item} "
+            f"(it takes {_phrase(keys)})"
+            for k in m
+            if k not in keys
+        ]
+    return problems
 
 
 def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:

@@ -52,6 +52,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from costcalc.batch.formats.anthropic import (
+    claude_key_problems,
     claude_messages,
     claude_role_problems,
     claude_usage,
@@ -145,6 +146,9 @@ class BedrockLines(LineFormat):
             problems += message_problems(body["messages"], f"{where}: modelInput.messages")
             problems += claude_role_problems(body["messages"], f"{where}: modelInput.messages")
         return problems, max_tokens
+
+    def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
+        return claude_key_problems(body.get("messages"), f"{where}: modelInput.messages")
 
     # --- reading -------------------------------------------------------------------------
 

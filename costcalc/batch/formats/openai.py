@@ -17,10 +17,12 @@ from costcalc.batch.formats.base import (
     cached_part,
     is_object,
     message_problems,
+    message_refusal,
+    message_shape_problems,
     usage_int,
     with_system,
 )
-from costcalc.errors import CostcalcError, shown
+from costcalc.errors import CostcalcError, RequestError, shown
 
 if TYPE_CHECKING:
     from costcalc.batch.rows import Row
@@ -38,6 +40,19 @@ ERROR_OUTCOME: dict[str, Outcome] = {
     "batch_cancelled": "cancelled",
 }
 """Outcomes of failed lines by their error code (any other error: errored)."""
+CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+"""The roles of a Chat Completions message."""
+CHAT_MESSAGE_KEYS = (
+    "role",
+    "content",
+    "name",
+    "tool_calls",
+    "tool_call_id",
+    "function_call",
+    "refusal",
+    "audio",
+)
+"""The keys of a Chat Completions message (of any role: each role takes some of them)."""
 
 
 class OpenAILines(LineFormat):
@@ -54,6 +69,8 @@ class OpenAILines(LineFormat):
         def request(custom_id: str, row: Row) -> dict[str, Any]:
             system = row.system if row.system is not None else default_system
             messages = row.messages
+            if refused := message_refusal(messages, CHAT_ROLES, CHAT_MESSAGE_KEYS, "OpenAI"):
+                raise RequestError(refused)
             if system:
                 messages = [{"role": "system", "content": system}, *messages]
             return {
@@ -107,6 +124,11 @@ class OpenAILines(LineFormat):
             else:
                 problems += message_problems(body["messages"], f"{where}: body.messages")
         return problems, max_tokens
+
+    def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
+        return message_shape_problems(
+            body.get("messages"), f"{where}: body.messages", CHAT_MESSAGE_KEYS, CHAT_ROLES, "OpenAI"
+        )
 
     def request_text(self, obj: Mapping[str, Any]) -> Any:
         body = obj.get("body")

@@ -51,6 +51,8 @@ from costcalc.batch.formats.base import (
     RequestWriter,
     ResultLine,
     cached_part,
+    message_refusal,
+    message_shape_problems,
     usage_int,
 )
 from costcalc.errors import CostcalcError, RequestError, UsageError, quoted, shown
@@ -65,6 +67,12 @@ LABEL_MAX = 63
 LABELS_MAX = 64
 """Most labels on one request (Google models)."""
 ROLES = ("user", "model")
+CONTENT_KEYS = ("role", "parts")
+"""The keys of a content of ``contents``, as the writer makes them (text parts)."""
+INPUT_ROLES = ("user", "assistant", "system")
+"""The roles of the chat messages Gemini's lines are written from (system goes apart)."""
+INPUT_KEYS = ("role", "content")
+"""The keys of those messages: any other has no place in a content, and would be dropped."""
 
 
 def label_ok(text: str, key: bool = False) -> bool:
@@ -108,20 +116,17 @@ class VertexLines(LineFormat):
 
         def request(custom_id: str, row: Row) -> dict[str, Any]:
             messages = row.messages
+            if refused := message_refusal(messages, INPUT_ROLES, INPUT_KEYS, "Gemini"):
+                raise RequestError(refused)  # a tool's answer is no user's; a key, no part
             inline: list[str] = []  # system messages: Gemini takes them apart, as Claude does
             if len(messages) == 1 and messages[0].get("role") == "user":  # a prompt
                 contents = [{"role": "user", "parts": _parts(messages[0].get("content"))}]
             else:
                 contents = []
-                for i, m in enumerate(messages):
+                for m in messages:
                     role = m.get("role")
                     if role == "system":
                         inline.append(str(m.get("content", "")))
-                    elif role not in ("user", "assistant"):  # a tool's answer is no user's
-                        raise RequestError(
-                            f"messages[{i}]: role {quoted(str(role))}: Gemini's batch requests "
-                            "take user, assistant and system messages only"
-                        )
                     else:
                         role = "model" if role == "assistant" else "user"
                         contents.append({"role": role, "parts": _parts(m.get("content"))})
@@ -197,6 +202,16 @@ class VertexLines(LineFormat):
                     max_tokens = limit
         problems += _label_problems(body.get("labels"), f"{where}: request.labels")
         return problems, max_tokens
+
+    def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
+        return message_shape_problems(
+            body.get("contents"),
+            f"{where}: request.contents",
+            CONTENT_KEYS,
+            None,
+            "Gemini",
+            "content",
+        )
 
     # --- reading -------------------------------------------------------------------------
 
