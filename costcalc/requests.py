@@ -112,13 +112,21 @@ def message_problem(messages: Any) -> MessageProblem | None:
     for i, m in enumerate(messages):
         if not isinstance(m, Mapping) or not isinstance(m.get("role"), str):
             return MessageProblem(i, "must be an object with a role")
-        if not _has_text(m.get("content")):
+        if not _has_text(m.get("content")) and not _calls_a_tool(m):
             return MessageProblem(i, "has no content")
         if reason := lone_surrogate(m):
             return MessageProblem(i, reason)
     if all(m["role"] in _SYSTEM_ROLES for m in messages):
         return MessageProblem(None, "holds only system messages (nothing to answer)")
     return None
+
+
+def _calls_a_tool(message: Mapping[str, Any]) -> bool:
+    """An assistant turn that calls tools (OpenAI's ``tool_calls``, the older
+    ``function_call``): its content may be null or absent, and the request is taken."""
+    return message.get("role") == "assistant" and bool(
+        message.get("tool_calls") or message.get("function_call")
+    )
 
 
 def plain_prompt(obj: dict[str, Any]) -> str | None:

@@ -150,3 +150,30 @@ def test_validate(
         return
     assert [p for p in report.files[0].problems if problem in p] != [], report.files[0].problems
     assert all(p.startswith(f"{path}:1: ") for p in report.files[0].problems)
+
+
+def test_an_assistant_turn_that_calls_a_tool_may_have_no_content(tmp_path: Path) -> None:
+    # OpenAI writes content null beside tool_calls: the request is taken, and counted as no
+    # refusal ("message 2 has no content" stopped build, queue add and validate)
+    call = {"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+        {"role": "user", "content": "ok?"},
+    ]
+    rows = tmp_path / "t.jsonl"
+    rows.write_text(json.dumps({"messages": messages}) + "\n")
+    manifest = build(str(rows), "gpt-4o-mini", tmp_path / "out")
+    part = tmp_path / "out" / manifest.parts[0].file
+    assert json.loads(part.read_text())["body"]["messages"][1]["tool_calls"] == [call]
+    assert validate_files([str(part)]).valid
+    assert add(tmp_path / "q.db", [{"messages": messages}]) == ["task-1"]
+    import costcalc
+
+    assert costcalc.count_file(rows, messages=True).refused_requests == 0
+    # an assistant turn with neither text nor a tool call is still refused
+    empty = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": None}]
+    rows.write_text(json.dumps({"messages": empty}) + "\n")
+    with pytest.raises(CostcalcError, match="has no content"):
+        build(str(rows), "gpt-4o-mini", tmp_path / "out2")
