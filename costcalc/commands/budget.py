@@ -11,6 +11,7 @@ from costcalc.cli import (
     format_option,
     out_is_no_input,
     prices_option,
+    read_price_files,
     write_or_emit,
 )
 from costcalc.errors import UsageError
@@ -67,7 +68,7 @@ def check(
     configs = configs or ("costcalc.yaml",)
     if base is not None and len(configs) > 1:
         raise UsageError(f"--base compares one config, got {len(configs)}")
-    out_is_no_input(out, [*configs, base])
+    out_is_no_input(out, [*configs, base, *read_price_files(price_files)])
     table = costcalc.load_price_table(price_files)
     base_cfg = costcalc.load_config(base, allow_missing_ref=allow_missing_base) if base else None
     reports = [costcalc.check_budgets(costcalc.load_config(c), c, base_cfg, table) for c in configs]
@@ -104,7 +105,7 @@ def diff(
         costcalc diff old.yaml new.yaml --format markdown --fail-on-increase 10%
     """
 
-    out_is_no_input(out, [base, head])
+    out_is_no_input(out, [base, head, *read_price_files(price_files)])
     report = costcalc.diff_budgets(
         base, head, fail_on_increase, allow_missing_base, costcalc.load_price_table(price_files)
     )

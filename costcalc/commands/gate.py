@@ -18,7 +18,14 @@ from typing import Any
 import click
 
 import costcalc
-from costcalc.cli import CheckFailed, emit, format_option, out_is_no_input, prices_option
+from costcalc.cli import (
+    CheckFailed,
+    emit,
+    format_option,
+    out_is_no_input,
+    prices_option,
+    read_price_files,
+)
 from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, UsageError
 
 CENT = Decimal("0.01")
@@ -114,6 +121,7 @@ def gate(
     """
     env = os.environ
     output_file = env.get("GITHUB_OUTPUT") or None
+    summary_name = "--summary" if summary else "$GITHUB_STEP_SUMMARY"
     summary = summary or env.get("GITHUB_STEP_SUMMARY") or None
     if output_file:
         _check_appendable(output_file)
@@ -127,11 +135,12 @@ def gate(
         fetch = in_ci if fetch_base is None else fetch_base
         paths = costcalc.find_configs(configs or ("costcalc.yaml",), base, fetch_base_ref=fetch)
         # no report is written over (or appended to) a config it reads
-        out_is_no_input(output_file, paths, "$GITHUB_OUTPUT")
-        out_is_no_input(summary, paths, "--summary")
+        inputs = [*paths, *read_price_files(price_files)]
+        out_is_no_input(output_file, inputs, "$GITHUB_OUTPUT")
+        out_is_no_input(summary, inputs, summary_name)
         if out_dir:
             for target in _out_dir_files(out_dir, paths):
-                out_is_no_input(str(target), paths, "--out-dir")
+                out_is_no_input(str(target), inputs, "--out-dir")
         table = costcalc.load_price_table(price_files)
         report = costcalc.gate_configs(
             paths,

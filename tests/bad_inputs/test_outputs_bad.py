@@ -98,10 +98,17 @@ def test_out_that_is_an_input_is_refused(
         (["gate", "c.yaml", "c.yaml.md", "--comment", "none", "--out-dir", "."], {}, "--out-dir c.yaml.md"),
         (["gate", "c.yaml", "--comment", "none", "--summary", "c.yaml"], {}, "--summary c.yaml"),
         (["gate", "c.yaml", "--comment", "none"], {"GITHUB_OUTPUT": "c.yaml"}, "$GITHUB_OUTPUT c.yaml"),
-        (["gate", "c.yaml", "--comment", "none"], {"GITHUB_STEP_SUMMARY": "./c.yaml"}, "--summary ./c.yaml"),
+        (["gate", "c.yaml", "--comment", "none"], {"GITHUB_STEP_SUMMARY": "./c.yaml"}, "$GITHUB_STEP_SUMMARY ./c.yaml"),
+        (["gate", "c.yaml", "--comment", "none", "--prices", "p.yaml", "--summary", "p.yaml"], {}, "--summary p.yaml"),
+        (["gate", "c.yaml", "--comment", "none"], {"COSTCALC_PRICES": "p.yaml", "GITHUB_OUTPUT": "p.yaml"}, "$GITHUB_OUTPUT p.yaml"),
+        (["gate", "c.yaml", "--comment", "none", "--prices", "c.yaml.md", "--out-dir", "."], {}, "--out-dir c.yaml.md"),
+        (["check", "c.yaml", "--prices", "p.yaml", "--out", "p.yaml", "--force"], {}, "--out p.yaml"),
+        (["diff", "c.yaml", "c.yaml", "--out", "p.yaml", "--force"], {"COSTCALC_PRICES": "p.yaml"}, "--out p.yaml"),
     ],
     ids=["out-dir-result-is-config", "out-dir-comment-is-config", "summary-is-config",
-         "github-output-is-config", "step-summary-is-config"],
+         "github-output-is-config", "step-summary-is-config", "summary-is-a-price-file",
+         "github-output-is-a-price-file-from-env", "out-dir-comment-is-a-price-file",
+         "check-out-is-a-price-file", "diff-out-is-a-price-file-from-env"],
 )  # fmt: skip
 def test_gate_outputs_that_are_an_input_are_refused(
     run_cli: RunCli,
@@ -121,6 +128,10 @@ def test_gate_outputs_that_are_an_input_are_refused(
     config = Path(CONFIG).read_text()
     for name in ("c.yaml", "c.yaml.md", "gate.json"):
         (tmp_path / name).write_text(config)
+    prices = "provider: openai\nmodels: []\n"  # a price file that changes nothing
+    (tmp_path / "p.yaml").write_text(prices)
+    if "--prices" in args and args[args.index("--prices") + 1] == "c.yaml.md":
+        (tmp_path / "c.yaml.md").write_text(prices)
     before = snapshot(tmp_path)
     assert_one_line_error(run_cli(*args), f"{said}: is the input")
     assert snapshot(tmp_path) == before
