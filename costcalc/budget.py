@@ -71,15 +71,27 @@ GITHUB_COMMENT_LIMIT = 65536
 BATCH_SOURCES = ("cron", "webhook", "batch-job")
 
 
-class BatchEligiblePolicy(BaseModel):
+class ReadOnly(BaseModel):
+    """A part of a loaded config: read-only (a workload changed in place escaped every check:
+    -1,000 requests a month priced negative), changed by ``model_copy(update=...)``, which
+    checks the update as loading the file does (pydantic's own takes it unchecked)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        if not update:
+            return super().model_copy(deep=deep)
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        return type(self).model_validate({**given, **update})
+
+
+class BatchEligiblePolicy(ReadOnly):
     enabled: bool = True
     min_monthly_saving: MoneyIn = Decimal(0)
     """Fail only when batching would save more than this a month (USD)."""
 
 
-class Policies(BaseModel):
+class Policies(ReadOnly):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
     batch_eligible: BatchEligiblePolicy = Field(
@@ -87,9 +99,7 @@ class Policies(BaseModel):
     )
 
 
-class Budgets(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Budgets(ReadOnly):
     monthly: MoneyIn | None = None
     """Total monthly budget of all workloads (USD)."""
     max_increase: MoneyIn | None = None
@@ -105,10 +115,8 @@ class Budgets(BaseModel):
     """Warn when the monthly total rises against the base by more than this, in percent."""
 
 
-class ProjectWorkload(BaseModel):
+class ProjectWorkload(ReadOnly):
     """One workload of the project, as it runs today."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     model: str
@@ -146,10 +154,8 @@ class ProjectWorkload(BaseModel):
         return self
 
 
-class ProjectConfig(BaseModel):
+class ProjectConfig(ReadOnly):
     """``costcalc.yaml``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     currency: str = "USD"
     as_of: Date | None = None
@@ -162,12 +168,8 @@ class ProjectConfig(BaseModel):
     """The YAML it was read from (``load_config``): what finds a field's line."""
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy (the config is read-only: a changed workload is a copy), ``update``'s fields
-        checked as loading the file checks them; it keeps the YAML its lines are found in."""
-        if not update:
-            return super().model_copy(deep=deep)
-        given = {name: getattr(self, name) for name in self.model_fields_set}
-        copy = type(self).model_validate({**given, **update})
+        """``ReadOnly.model_copy``, keeping the YAML its lines are found in."""
+        copy = super().model_copy(update=update, deep=deep)
         copy._text = self._text
         return copy
 

@@ -353,6 +353,17 @@ def test_a_workloads_parts_and_a_loaded_config_are_set_whole_and_checked(
         cfg.workloads.append(cfg.workloads[1])  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="workload names must be unique"):
         cfg.model_copy(update={"workloads": [*cfg.workloads, cfg.workloads[1]]})
+    # a workload of it, copied with a change and put back: checked at the copy (a copy with
+    # -5 requests a day passed the budget with a negative cost; "many" was a TypeError deep
+    # inside check, mode "warp" a KeyError, an unknown key taken)
+    for change in ({"requests_per_day": -5}, {"requests_per_day": "many"}, {"mode": "warp"},
+                   {"bogus": 1}):  # fmt: skip
+        with pytest.raises(ValueError, match="validation error for ProjectWorkload"):
+            cfg.workloads[1].model_copy(update=change)
+    more = cfg.model_copy(
+        update={"workloads": (cfg.workloads[0], cfg.workloads[1].model_copy(update={"name": "c"}))}
+    )
+    assert [w.name for w in more.workloads] == ["a", "c"]
     dated = cfg.model_copy(update={"as_of": "2026-11-26"})
     assert dated.as_of == dt.date(2026, 11, 26)
     # 2 x 10 a day x 30 days x (10 x $2.50 + 10 x $10) / 1M
