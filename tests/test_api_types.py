@@ -135,6 +135,8 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("table-suggest-none", lambda d: costcalc.load_price_table().suggest(None), TypeError, "PriceTable.suggest: name must be a model name (str), got None"),  # type: ignore[arg-type]
     ("model-prices-band-none", lambda d: costcalc.load_price_table().prices("gpt-4o").band(None), TypeError, "ModelPrices.band: input_tokens must be a whole number (int), got None"),  # type: ignore[arg-type]
     ("build-table-str", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", table="x"), TypeError, "build_batch: table must be a costcalc.PriceTable or None, got str"),  # type: ignore[arg-type]
+    ("table-priced-none", lambda d: costcalc.load_price_table().priced(None), TypeError, "PriceTable.priced: name must be a model name (str), got None"),  # type: ignore[arg-type]
+    ("quote-batch-files-table-str", lambda d: costcalc.quote_batch_files([str(d / "p.txt")], table="x"), TypeError, "quote_batch_files: table must be a costcalc.PriceTable or None, got str"),  # type: ignore[arg-type]
     ("build-max-tokens-bool", lambda d: costcalc.build_batch(str(d / "p.txt"), "gpt-4o", d / "out", max_tokens=True), TypeError, "build_batch: max_tokens must be a whole number (int), got bool"),
     ("stale-report-days-str", lambda d: costcalc.stale_report(costcalc.load_price_table(), "5"), TypeError, "stale_report: days must be a whole number (int), got str"),  # type: ignore[arg-type]
     ("stale-report-days-negative", lambda d: costcalc.stale_report(costcalc.load_price_table(), -5), costcalc.FieldError, "days must be at least 0, got -5"),

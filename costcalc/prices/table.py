@@ -462,6 +462,8 @@ class PriceTable:
 
     def prices(self, name: str, on: dt.date | str | None = None) -> ModelPrices:
         """The prices of model ``name`` in effect on date ``on`` (default: today)."""
+        if type(name) is not str:
+            require_type(name, str, "name", "PriceTable.prices", "a model name (str)")
         return self.priced(name, on).prices
 
     def priced(self, name: str, on: dt.date | str | None = None) -> PricedModel:
@@ -471,7 +473,7 @@ class PriceTable:
         day = parse_date(on, "as_of") if on is not None else today()
         found = self._priced.get((name, day))  # the name as given, then as find() reads it
         if found is None:
-            require_type(name, str, "name", "PriceTable.prices", "a model name (str)")
+            require_type(name, str, "name", "PriceTable.priced", "a model name (str)")
             key = (_normal(name), day)
             found = self._priced.get(key)
             if found is None:
