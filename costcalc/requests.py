@@ -17,10 +17,11 @@ messages (nothing for the model to answer).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from costcalc.errors import EMPTY_PROMPT, RequestError, quoted
+from costcalc.errors import EMPTY_PROMPT, CostcalcNote, RequestError, quoted
 
 PROMPT_KEYS = ("prompt", "text", "input", "content")
 """Keys of a request object that may hold its prompt, in the order they are looked for."""
@@ -187,10 +188,6 @@ class UnsentKeys:
         )
 
     def say(self) -> None:
-        import warnings
-
-        from costcalc.errors import CostcalcNote
-
         if (note := self.note()) is not None:
             warnings.warn(note, CostcalcNote, stacklevel=3)
 
