@@ -46,7 +46,7 @@ from costcalc.errors import (
 from costcalc.gcpause import paused_gc
 from costcalc.gitread import read_config_text
 from costcalc.money import MoneyOut, usd
-from costcalc.prices import PriceTable
+from costcalc.prices import PriceTable, require_table
 from costcalc.units import Date, Duration, MoneyIn, Share, Threshold, given_threshold
 from costcalc.workload import (
     MAX_NAME_CHARS,
@@ -425,8 +425,7 @@ def check(
     where = path_argument(where, "where", "check_budgets")
     if base is not None:
         require_type(base, ProjectConfig, "base", "check_budgets", f"{what} or None")
-    if table is not None:
-        require_type(table, PriceTable, "table", "check_budgets", "a costcalc.PriceTable or None")
+    require_table(table, "check_budgets")
     costs = monthly_costs(config, table, where)
     failures: list[Failure] = []
     warnings: list[Failure] = []
@@ -583,8 +582,7 @@ def diff(
     REF:PATH); ``fail_on_increase``: ``"10%"``, ``"500"`` or a number of dollars."""
     base = path_argument(base, "base", "diff_budgets")
     head = path_argument(head, "head", "diff_budgets")
-    if table is not None:
-        require_type(table, PriceTable, "table", "diff_budgets", "a costcalc.PriceTable or None")
+    require_table(table, "diff_budgets")
     given = given_threshold(fail_on_increase)
     limits = given or (None, None)
     base_read = read_config_text(base, allow_missing_ref=allow_missing_base)

@@ -30,7 +30,14 @@ from costcalc.delivery import (
 )
 from costcalc.errors import UsageError, arg, require_count, require_type
 from costcalc.money import MoneyOut, per_hour_rate
-from costcalc.prices import ModelPrices, PricedModel, PriceTable, RateLimit, load_price_table
+from costcalc.prices import (
+    ModelPrices,
+    PricedModel,
+    PriceTable,
+    RateLimit,
+    load_price_table,
+    require_table,
+)
 from costcalc.prices.schema import Model
 from costcalc.results import RESULT_CONFIG, adopt, render_result, to_json
 from costcalc.units import today
@@ -382,7 +389,7 @@ def quote(
     'batch'
     """
     require_type(workload, Workload, "workload", "quote", "a costcalc.Workload")
-    _check_table(table, "quote")
+    require_table(table, "quote")
     if input_sizes is not None:
         _check_sizes(input_sizes)
     table = table or load_price_table()
@@ -473,11 +480,6 @@ def _sizes_agree(
 
 HALF_TOKEN = Decimal("0.5")
 """How far ``input_tokens`` may be from ``input_sizes``' mean: the mean rounded to a token."""
-
-
-def _check_table(table: object, function: str) -> None:
-    if table is not None:
-        require_type(table, PriceTable, "table", function, "a costcalc.PriceTable or None")
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -686,6 +688,6 @@ def quote_all(workloads: Iterable[Workload], table: PriceTable | None = None) ->
             "quote_all: workloads must be a list of costcalc.Workload, "
             f"got {type(workloads).__name__}"
         )
-    _check_table(table, "quote_all")
+    require_table(table, "quote_all")
     table = table or load_price_table()
     return QuoteReport.of([quote(w, table) for w in workloads])

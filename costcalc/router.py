@@ -32,7 +32,7 @@ from costcalc.errors import (
     require_type,
 )
 from costcalc.money import MoneyOut
-from costcalc.prices import PriceTable
+from costcalc.prices import PriceTable, require_table
 from costcalc.units import MAX_DURATION_S, parse_duration
 from costcalc.workload import SOURCES, DeliveryMode, Source, Workload
 from costcalc.yamlfile import load_mapping, parse_yaml, validate
@@ -184,8 +184,7 @@ def _check_arguments(
     require_type(model, str, "model", "route", "a model name (str)")
     if policy is not None:
         require_type(policy, Policy, "policy", "route", "a costcalc policy or None")
-    if table is not None:
-        require_type(table, PriceTable, "table", "route", "a costcalc.PriceTable or None")
+    require_table(table, "route")
 
 
 def route(

@@ -53,7 +53,7 @@ from costcalc.audit.streams import (
 )
 from costcalc.audit.usage import record_problem
 from costcalc.errors import CostcalcError, CostcalcWarning, FieldError, printable
-from costcalc.prices import PriceTable
+from costcalc.prices import PriceTable, require_table
 from costcalc.router import Policy
 from costcalc.workload import DELIVERY_MODES, DeliveryMode
 
@@ -457,8 +457,7 @@ def audit(
             f"unknown format {input_format!r} (expected auto, otlp, openai-usage or litellm)",
         )
     grouping = parse_group_by(group_by)
-    if table is not None and not isinstance(table, PriceTable):
-        raise TypeError("audit: table must be a costcalc.PriceTable or None")
+    require_table(table, "audit")
     stream_map = load_mapping(mapping) if mapping is not None else None
     policy_name = "the default policy"
     if policy is not None and not isinstance(policy, Policy):

@@ -165,7 +165,7 @@ def build(
     only regular files, temporary files removed on failure and SIGTERM; a failing disk raises
     ``EnvironmentFailure``."""
     from costcalc._version import __version__
-    from costcalc.prices import PriceTable, load_price_table
+    from costcalc.prices import load_price_table, require_table
 
     input_path = path_argument(input_path, "input_path", "build_batch")
     out_dir = path_argument(out_dir, "out_dir", "build_batch")
@@ -180,8 +180,7 @@ def build(
     ):
         require_type(value, (str, type(None)), name, "build_batch", "a str or None")
     require_type(force, bool, "force", "build_batch", "True or False")  # "no" replaced a build
-    if table is not None:
-        require_type(table, PriceTable, "table", "build_batch", "a costcalc.PriceTable or None")
+    require_table(table, "build_batch")
     if progress is not None and not callable(progress):
         raise TypeError("build_batch: progress must be a function of the rows read, or None")
     table = table or load_price_table()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from costcalc.batch.validate import validate_files
-from costcalc.errors import CostcalcError, UsageError, arg, path_arguments, require_type
+from costcalc.errors import CostcalcError, UsageError, arg, path_arguments
 
 if TYPE_CHECKING:
     from costcalc.calculator import QuoteReport
@@ -25,14 +25,11 @@ def quote_files(
     ``model``: the model of files whose lines name none (bedrock, vertex), when no manifest
     of ``batch build`` beside them names it."""
     from costcalc.calculator import QuoteReport, quote
-    from costcalc.prices import PriceTable, load_price_table
+    from costcalc.prices import load_price_table, require_table
     from costcalc.workload import Workload
 
     paths = path_arguments(paths, "paths", "quote_batch_files")
-    if table is not None:
-        require_type(
-            table, PriceTable, "table", "quote_batch_files", "a costcalc.PriceTable or None"
-        )
+    require_table(table, "quote_batch_files")
     table = table or load_price_table()
     report = validate_files(paths, table=table, model=model)
     for f in report.files:

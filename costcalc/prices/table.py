@@ -271,6 +271,13 @@ def _normal(name: str) -> str:
     return name.strip().lower()
 
 
+def require_table(table: object, function: str) -> None:
+    """A TypeError naming ``function``'s ``table`` argument unless it is a price table or
+    None (the default table), as every function that takes one checks it."""
+    if table is not None:
+        require_type(table, PriceTable, "table", function, "a costcalc.PriceTable or None")
+
+
 class PriceTable:
     """Every provider and model, indexed by id, alias and snapshot id."""
 

@@ -188,12 +188,11 @@ def _warn_once(message: str) -> None:
 
 def _check_model(model: object, table: object, function: str) -> None:
     """TypeError naming ``model`` or ``table`` when it is not a model name or a price table."""
-    from costcalc.prices import PriceTable
+    from costcalc.prices import require_table
 
     if model is not None:
         require_type(model, str, "model", function, "a model name (str)")
-    if table is not None:
-        require_type(table, PriceTable, "table", function, "a costcalc.PriceTable or None")
+    require_table(table, function)
 
 
 def tokenizer_for(model: str | None = None, table: PriceTable | None = None) -> ModelTokenizer:
