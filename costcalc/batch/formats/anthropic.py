@@ -144,8 +144,8 @@ def claude_key_problems(messages: Any, where: str) -> list[str]:
 
 def claude_messages(row: Row, default_system: str | None) -> tuple[list[Any], str | None]:
     """A row's messages as Claude takes them (Anthropic's API, and Claude on Bedrock): the
-        system prompt apart, the row's own or the default first, then any system messages of the
-        row, joined by blank lines. A role Claude has no place for (tool), or a key of a message
+    system prompt apart, the row's own or the default first, then any system messages of the
+    row, joined by blank lines. A role Claude has no place for (tool), or a key of a message
     other than role and content (name, metadata), is a ``RequestError``."""
     system = row.system if row.system is not None else default_system
     if refused := message_refusal(row.messages, _CLAUDE_INPUT_ROLES, CLAUDE_MESSAGE_KEYS, "Claude"):
