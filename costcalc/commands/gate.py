@@ -134,13 +134,11 @@ def gate(
             base = getattr(ctx, "base_ref", None) or None
         fetch = in_ci if fetch_base is None else fetch_base
         paths = costcalc.find_configs(configs or ("costcalc.yaml",), base, fetch_base_ref=fetch)
-        # no report is written over (or appended to) a config it reads
-        inputs = [*paths, *read_price_files(price_files)]
-        out_is_no_input(output_file, inputs, "$GITHUB_OUTPUT")
-        out_is_no_input(summary, inputs, summary_name)
-        if out_dir:
-            for target in _out_dir_files(out_dir, paths):
-                out_is_no_input(str(target), inputs, "--out-dir")
+        # no report is written over (or appended to) a file it reads (--out-dir's files, named
+        # after the configs as the gate names them, are checked before they are written)
+        prices_read = read_price_files(price_files)
+        out_is_no_input(output_file, [*paths, *prices_read], "$GITHUB_OUTPUT")
+        out_is_no_input(summary, [*paths, *prices_read], summary_name)
         table = costcalc.load_price_table(price_files)
         report = costcalc.gate_configs(
             paths,
@@ -154,7 +152,7 @@ def gate(
             _append(output_file, {"passed": "false"})
         raise
     bodies = [costcalc.gate_comment_body(report, c) for c in report.configs]
-    files = _write_out_dir(out_dir, report, bodies) if out_dir else {}
+    files = _write_out_dir(out_dir, report, bodies, prices_read) if out_dir else {}
     in_actions = env.get("GITHUB_ACTIONS") == "true"
     if annotations if annotations is not None else in_actions:
         emit("".join(line + "\n" for line in costcalc.gate_annotations(report)))
@@ -261,7 +259,9 @@ def _file_names(paths: list[str]) -> list[str]:
     ]
 
 
-def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, str]:
+def _write_out_dir(
+    out_dir: str, report: Any, bodies: list[str], prices_read: list[str]
+) -> dict[str, str]:
     from costcalc.atomic import write_file
     from costcalc.errors import os_failure
 
@@ -270,9 +270,10 @@ def _write_out_dir(out_dir: str, report: Any, bodies: list[str]) -> dict[str, st
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a full or read-only disk: 3; a path under a file: bad input, 2
         raise os_failure(out_dir, exc, "cannot create the folder") from None
-    files = _out_dir_files(out_dir, [config.path for config in report.configs])
-    for target in files:  # as the gate names them (checked before the gate, as given)
-        out_is_no_input(str(target), [config.path for config in report.configs], "--out-dir")
+    configs = [config.path for config in report.configs]
+    files = _out_dir_files(out_dir, configs)
+    for target in files:  # before any is written: none replaces a file the gate read
+        out_is_no_input(str(target), [*configs, *prices_read], "--out-dir")
     result, *targets = files
     write_file(str(result), costcalc.render_result(report, "json"), True)
     written = {"result": str(result.resolve())}
