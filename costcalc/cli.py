@@ -204,9 +204,9 @@ def out_is_no_input(out: str | None, inputs: Sequence[str | None], what: str = "
 def read_price_files(price_files: Sequence[str]) -> list[str]:
     """The price files a command reads: ``--prices`` and ``$COSTCALC_PRICES`` (which no
     output may replace, as no input config may be)."""
-    # costcalc.prices.PRICES_ENV, named here: the prices package imports pydantic
-    from_env = os.environ.get("COSTCALC_PRICES", "")
-    return [*price_files, *(p for p in from_env.split(os.pathsep) if p.strip())]
+    from costcalc.userdata import override_paths_from_env
+
+    return [*price_files, *override_paths_from_env()]
 
 
 def write_or_emit(text: str, out: str | None, force: bool) -> None:

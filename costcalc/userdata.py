@@ -23,6 +23,16 @@ from costcalc.errors import InputFileError, UsageError, quoted
 
 HOME_ENV = "COSTCALC_HOME"
 """Environment variable: the user data folder, overriding the platform's default."""
+PRICES_ENV = "COSTCALC_PRICES"
+"""Environment variable: extra price files, separated by the OS path separator (``:``)."""
+
+
+def override_paths_from_env() -> list[str]:
+    """The price files ``$COSTCALC_PRICES`` names (here, not with the price table: the CLI
+    reads it without importing pydantic)."""
+    raw = os.environ.get(PRICES_ENV, "")
+    return [p for p in raw.split(os.pathsep) if p.strip()]
+
 
 APP = "costcalc"
 

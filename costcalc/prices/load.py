@@ -13,6 +13,7 @@ from costcalc._version import PACKAGE_DIR
 from costcalc.errors import PriceTableError, path_argument, path_arguments
 from costcalc.prices.schema import PRICES_ENV, Model, Provider, ProviderOverride
 from costcalc.prices.table import PriceTable, _normal
+from costcalc.userdata import override_paths_from_env
 
 if TYPE_CHECKING:
     from costcalc.prices.catalog import Catalog
@@ -115,11 +116,6 @@ def apply_override(
     merged["provider"] = override.provider
     providers[override.provider] = validate(Provider, merged, path, None, PriceTableError)
     origins[override.provider] = str(path)
-
-
-def override_paths_from_env() -> list[str]:
-    raw = os.environ.get(PRICES_ENV, "")
-    return [p for p in raw.split(os.pathsep) if p.strip()]
 
 
 COMPILED = "compiled.json"

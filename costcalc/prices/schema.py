@@ -16,9 +16,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from costcalc.money import Money
-
-PRICES_ENV = "COSTCALC_PRICES"
-"""Environment variable: extra price files, separated by the OS path separator (``:``)."""
+from costcalc.userdata import PRICES_ENV as PRICES_ENV  # also named here, where it always was
 
 Component = Literal["input", "cached_input", "cache_write_5m", "cache_write_1h", "output"]
 COMPONENTS: tuple[Component, ...] = (
