@@ -179,17 +179,23 @@ def price_update_file(home: Path | None = None) -> Path:
     return (home or user_data_dir()) / UPDATE_FILE
 
 
-def _update_stamp() -> UpdateStamp | None:
-    path = price_update_file()
+def file_stamp(path: Path) -> UpdateStamp | None:
+    """The stamp of the updated data at ``path``; None when there is none to be read."""
     try:
         st = path.stat()
-    except OSError as exc:
-        if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
-            return None  # no update: the shipped prices
+    except OSError:
+        return None
+    return str(path), st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _update_stamp() -> UpdateStamp | None:
+    path = price_update_file()
+    stamp = file_stamp(path)
+    if stamp is None and os.path.lexists(path):
         # there, but not to be read (a symlink loop, a dangling link): reading it says why,
         # where passing it over would quote with other prices than the user updated to
         return str(path), -1, -1, -1
-    return str(path), st.st_ino, st.st_mtime_ns, st.st_size
+    return stamp  # None: no update, the shipped prices
 
 
 def forget_loaded() -> None:

@@ -28,6 +28,7 @@ from costcalc.prices.genai import INDEX_FILE, MODES
 from costcalc.prices.load import (
     UpdateStamp,
     builtin_pricing_dir,
+    file_stamp,
     forget_loaded,
     price_update_file,
     updated_index,
@@ -116,16 +117,21 @@ def _shipped() -> tuple[dict[str, Any] | None, str]:
     return index, f"the shipped {origin_of(index['source'])} ({path.name})"
 
 
-def _in_use(target: Path) -> tuple[dict[str, Any] | None, str]:
-    """The data in use now, and what it is."""
+def _in_use(target: Path) -> tuple[dict[str, Any] | None, str, UpdateStamp | None]:
+    """The data in use now, what it is, and the stamp of the updated data it is (None: the
+    shipped data, also where the update kept there cannot be read: updating replaces it)."""
     from costcalc.prices.catalog import origin_of
 
-    try:
-        st = target.stat()
-        index = updated_index((str(target), st.st_ino, st.st_mtime_ns, st.st_size))
-    except (OSError, CostcalcError):
-        return _shipped()
-    return _behind(index), f"{origin_of(index['source'])} from {index['source'].get('from')}"
+    stamp = file_stamp(target)
+    if stamp is not None:
+        try:
+            index = updated_index(stamp)
+        except CostcalcError:
+            pass
+        else:
+            origin = f"{origin_of(index['source'])} from {index['source'].get('from')}"
+            return _behind(index), origin, stamp
+    return (*_shipped(), None)
 
 
 def _behind(updated: dict[str, Any]) -> dict[str, Any]:
@@ -156,10 +162,10 @@ def update_prices(
     data = read_price_data(default_url() if source is None else source, read=day)
     data.compiled["source"]["origin"] = f"{data.format_name} (prices update {day.isoformat()})"
     target = price_update_file(home)
-    before, previous = _in_use(target)
+    before, previous, stamp = _in_use(target)
     from costcalc.prices.load import _load
 
-    quoted_before = _load((), _stamp_of(target))  # the curated models as quoted until now
+    quoted_before = _load((), stamp)  # the curated models as quoted until now
     _write(target, json.dumps(data.compiled, separators=(",", ":"), sort_keys=True) + "\n")
     forget_loaded()
     after = _behind(data.compiled)
@@ -167,7 +173,7 @@ def update_prices(
     # a curated model is quoted from the curated table where the data states nothing: its
     # changes are those of its prices as quoted (the data's entries alone listed a batch
     # price "removed" that the curated table still gives)
-    curated, quoted = _curated_changes(quoted_before, _load((), _stamp_of(target)), day)
+    curated, quoted = _curated_changes(quoted_before, _load((), file_stamp(target)), day)
     changed = sorted(
         [c for c in changed if (c.provider, c.model) not in curated] + quoted,
         key=lambda c: (c.provider, c.model, _component_order(c.component)),
@@ -188,14 +194,6 @@ def update_prices(
         changed=changed,
         providers=counts,
     )
-
-
-def _stamp_of(target: Path) -> UpdateStamp | None:
-    try:
-        st = target.stat()
-    except OSError:
-        return None
-    return str(target), st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _curated_changes(

@@ -205,6 +205,18 @@ def test_a_damaged_update_file_is_one_line(run_cli: RunCli, costcalc_home: Path)
     assert run_cli("quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "-o", "0").exit_code == 0
 
 
+def test_updating_again_replaces_a_damaged_update_file(
+    run_cli: RunCli, costcalc_home: Path, tmp_path: Path
+) -> None:
+    # the advice the damaged file's error gives: `costcalc prices update` again (it failed on
+    # the damaged file while working out what the update changed)
+    (costcalc_home / "prices-update.json").write_text('{"format": 1, "providers": ')
+    result = run_cli("prices", "update", "--from", str(_good(tmp_path)))
+    assert result.exit_code == 0, result.stderr
+    assert "compared with the data in use before, the shipped genai-prices" in result.stdout
+    assert run_cli("quote", "-m", "gpt-4o", "-n", "5", "-i", "5", "-o", "0").exit_code == 0
+
+
 @pytest.mark.parametrize("kind", ["symlink-loop", "dangling-symlink"])
 def test_an_unreadable_update_link_is_named_not_passed_over(
     run_cli: RunCli, costcalc_home: Path, kind: str
