@@ -213,24 +213,16 @@ def test_a_closed_stderr_or_stdin_is_no_crash(tmp_path: Path) -> None:
     text = tmp_path / "p.txt"
     text.write_text("hello world\n")
 
-    def run(*args: str, close: int) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*COSTCALC, *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=child_env(tmp_path),
-            timeout=TIMEOUT_S,
-            preexec_fn=lambda: os.close(close),
-        )
+    def closed(*args: str, close: int) -> subprocess.CompletedProcess[str]:
+        return run(*args, home=tmp_path, preexec_fn=lambda: os.close(close))
 
-    counted = run("tokens", str(text), close=2)
+    counted = closed("tokens", str(text), close=2)
     assert (counted.returncode, counted.stdout) == (0, "3\n")
     out = tmp_path / "out"
-    built = run("batch", "build", str(text), "-m", "gpt-4o-mini", "--out", str(out), close=2)
+    built = closed("batch", "build", str(text), "-m", "gpt-4o-mini", "--out", str(out), close=2)
     assert built.returncode == 0 and (out / "p-batch-001.jsonl").is_file()
     for args in (("tokens", "-"), ("queue", "add", "--db", str(tmp_path / "q.db"))):
-        refused = run(*args, close=0)
+        refused = closed(*args, close=0)
         assert (refused.returncode, refused.stdout, refused.stderr) == (
             2,
             "",
