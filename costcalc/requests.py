@@ -83,7 +83,12 @@ def lone_surrogate(value: Any) -> str | None:
         value = [*value.keys(), *value.values()]
     if isinstance(value, list):
         for item in value:
-            if isinstance(item, (str, list, Mapping)) and (reason := lone_surrogate(item)):
+            if type(item) is str:  # most items: ASCII, decided here without a call
+                if item.isascii():
+                    continue
+            elif not isinstance(item, (str, list, Mapping)):
+                continue
+            if reason := lone_surrogate(item):
                 return reason
     return None
 
@@ -104,8 +109,10 @@ def _has_text(content: Any) -> bool:
     return False
 
 
-def message_problem(messages: Any) -> MessageProblem | None:
-    """Why a provider would refuse these chat messages, or None if it would take them."""
+def message_problem(messages: Any, surrogates: bool = True) -> MessageProblem | None:
+    """Why a provider would refuse these chat messages, or None if it would take them.
+    ``surrogates=False``: their texts are known to hold no lone surrogate (orjson read them:
+    it refuses one), so none is looked for."""
     if not isinstance(messages, list):
         return MessageProblem(None, "must be a list of chat messages")
     if not messages:
@@ -115,7 +122,7 @@ def message_problem(messages: Any) -> MessageProblem | None:
             return MessageProblem(i, "must be an object with a role")
         if not _has_text(m.get("content")) and not _calls_a_tool(m):
             return MessageProblem(i, "has no content")
-        if reason := lone_surrogate(m):
+        if surrogates and (reason := lone_surrogate(m)):
             return MessageProblem(i, reason)
     if all(m["role"] in _SYSTEM_ROLES for m in messages):
         return MessageProblem(None, "holds only system messages (nothing to answer)")
@@ -232,20 +239,21 @@ def input_request(obj: Any, field_path: str | None = None) -> Request:
     return Request([dict(m) for m in obj], system)
 
 
-def refusal(value: Any) -> str | None:
+def refusal(value: Any, surrogates: bool = True) -> str | None:
     """Why a provider would refuse what is sent as one request's input: text (empty or
-    blank), a list of texts, or chat messages; None if it would take it."""
+    blank), a list of texts, or chat messages; None if it would take it. ``surrogates``
+    as for ``message_problem``."""
     if isinstance(value, str):
         if blank(value):
             return EMPTY_PROMPT
-        reason = lone_surrogate(value)
+        reason = lone_surrogate(value) if surrogates else None
         return None if reason is None else f"text {reason}"
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         if all(blank(v) for v in value):
             return EMPTY_PROMPT
-        reason = lone_surrogate(value)
+        reason = lone_surrogate(value) if surrogates else None
         return None if reason is None else f"text {reason}"
-    problem = message_problem(value)
+    problem = message_problem(value, surrogates)
     if problem is None:
         return None
     if problem.message is None:

@@ -35,7 +35,7 @@ from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, JsonError, parse_js
 from costcalc.tokens.encodings import DEFAULT_MODEL, get_encoding, tokenizer_for
 from costcalc.tokens.engine import count_texts
 from costcalc.tokens.parquet import require_parquet
-from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
+from costcalc.tokens.requests import CountSpec, request_count
 from costcalc.tokens.result import TokenCount
 from costcalc.tokens.tally import Tally, count_from_tally
 
@@ -85,8 +85,8 @@ def _count_batches(
             try:
                 for value in values:
                     obj = _request(value)
-                    tokens, chat = request_tokens(obj, spec)
-                    tally.add(tokens, refused=request_refused(obj, spec), chat=chat)
+                    tokens, chat, refused = request_count(obj, spec)
+                    tally.add(tokens, refused=refused, chat=chat)
             except (RequestError, CostcalcError) as exc:
                 error = str(exc)
                 break

@@ -35,7 +35,7 @@ from costcalc.jsonlines import JsonError, parse_json, reads_as_text
 from costcalc.money import MoneyOut, tidy
 from costcalc.tokens.encodings import ModelTokenizer, tokenizer_for
 from costcalc.tokens.engine import count_jsonl_block
-from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
+from costcalc.tokens.requests import CountSpec, request_count
 from costcalc.tokens.tally import Tally, tally_count
 
 if TYPE_CHECKING:
@@ -214,8 +214,7 @@ class _Uploaded:
                 tally += part
             return
         try:
-            tokens, chat = request_tokens(obj, spec)
-            refused = request_refused(obj, spec)
+            tokens, chat, refused = request_count(obj, spec)
         except (RequestError, CostcalcError) as exc:
             self.count_error = InputFileError(path, str(exc), number)
             return

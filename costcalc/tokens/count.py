@@ -59,8 +59,7 @@ from costcalc.tokens.requests import (
     Errors,
     InputFormat,
     Progress,
-    request_refused,
-    request_tokens,
+    request_count,
 )
 from costcalc.tokens.result import TokenCount
 from costcalc.tokens.sample import _count_sample
@@ -236,8 +235,7 @@ def count_string(
         raise UsageError(f"{arg('text')} with {arg('messages', True)}: {exc}") from None
     spec = CountSpec(tok.encoding, tok.overhead, None, "strict")
     try:
-        raw, chat = request_tokens(obj, spec)
-        rejected = request_refused(obj, spec)
+        raw, chat, rejected = request_count(obj, spec)
     except RequestError as exc:
         raise UsageError(f"{arg('text')} with {arg('messages', True)}: {exc}") from None
     tally.add(raw, refused=rejected, chat=chat)
@@ -308,8 +306,7 @@ def _count_source(
     elif source.format == "json":
         for i, obj in enumerate(read_json_document(source, errors)):
             try:
-                tokens, chat = request_tokens(obj, spec)
-                rejected = not spec.prompt_overhead and request_refused(obj, spec)
+                tokens, chat, rejected = request_count(obj, spec)
             except (RequestError, CostcalcError) as exc:
                 where = f"request {i + 1}: " if i else ""
                 raise InputFileError(source.name, f"{where}{exc}") from None

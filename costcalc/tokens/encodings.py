@@ -263,6 +263,12 @@ def _compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+_ROLE_TOKENS: dict[str, dict[str, int]] = {}
+"""Tokens of each role name met, per encoding (every message names one of a few)."""
+MAX_ROLES_KEPT = 64
+"""Role names kept per encoding: a file of made-up roles cannot grow the cache."""
+
+
 def message_tokens_raw(
     encoding: str, messages: Sequence[Mapping[str, Any]], overhead: ChatOverhead
 ) -> int:
@@ -272,6 +278,7 @@ def message_tokens_raw(
     size, which text counting cannot see). Other structured values count as compact JSON.
     """
     encode = get_encoding(encoding).encode_ordinary
+    roles = _ROLE_TOKENS.setdefault(encoding, {})
     per_message, per_name = overhead.per_message, overhead.per_name
     total = overhead.reply
     for message in messages:
@@ -282,7 +289,15 @@ def message_tokens_raw(
         total += per_message
         for key, value in message.items():
             if type(value) is str:  # the common case, without the generator
-                total += len(encode(value))
+                if key == "role":  # a handful of names, each encoded once
+                    n = roles.get(value)
+                    if n is None:
+                        n = len(encode(value))
+                        if len(roles) < MAX_ROLES_KEPT:
+                            roles[value] = n
+                    total += n
+                else:
+                    total += len(encode(value))
             else:
                 for text in _value_text(value):
                     total += len(encode(text))

@@ -14,7 +14,14 @@ from typing import Any
 
 from costcalc.atomic import sigterm_raises
 from costcalc.errors import NOT_UTF8, CostcalcError, CostcalcWarning, RequestError
-from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, UTF8_BOM, JsonError, parse_json
+from costcalc.jsonlines import (
+    MAX_REQUEST_BYTES,
+    TOO_LARGE,
+    UTF8_BOM,
+    JsonError,
+    parse_json,
+    plain_object,
+)
 from costcalc.requests import blank
 from costcalc.tokens.encodings import (
     get_encoding,
@@ -23,8 +30,7 @@ from costcalc.tokens.requests import (
     BLOCK_BYTES,
     CountSpec,
     Errors,
-    request_refused,
-    request_tokens,
+    request_count,
 )
 from costcalc.tokens.tally import Tally
 
@@ -61,13 +67,18 @@ def count_jsonl_block(spec: CountSpec, block: bytes, first_line: int) -> Partial
         try:
             if len(raw) > MAX_REQUEST_BYTES:  # a range worker's block is not checked yet
                 raise RequestError(TOO_LARGE)
-            text = _decode_line(raw, spec.errors)
-            try:
-                obj = parse_json(text)
-            except JsonError as exc:
-                raise RequestError(str(exc)) from None
-            tokens, chat = request_tokens(obj, spec)
-            if not spec.prompt_overhead and request_refused(obj, spec):
+            # most lines: orjson reads the bytes (valid UTF-8, no lone surrogate in them)
+            obj = plain_object(raw)
+            if obj is not None:
+                tokens, chat, refused = request_count(obj, spec, surrogates=False)
+            else:  # the rest as their text reads: decoded as asked, errors said
+                text = _decode_line(raw, spec.errors)
+                try:
+                    obj = parse_json(text)
+                except JsonError as exc:
+                    raise RequestError(str(exc)) from None
+                tokens, chat, refused = request_count(obj, spec)
+            if refused:
                 out.refused += 1
         except (RequestError, CostcalcError) as exc:
             out.error = (first_line + offset, str(exc))

@@ -10,7 +10,7 @@ from typing import Any, Literal, NamedTuple
 
 from costcalc.batch.formats import NO_TEXT, registered_formats, with_system
 from costcalc.errors import RequestError, arg
-from costcalc.requests import PROMPT_KEYS, input_request, lone_surrogate, refusal, refused
+from costcalc.requests import PROMPT_KEYS, input_request, lone_surrogate, refusal
 from costcalc.tokens.encodings import (
     ChatOverhead,
     get_encoding,
@@ -106,7 +106,27 @@ def _sent_tokens(obj: Any, spec: CountSpec) -> tuple[int, bool]:
 def request_refused(obj: Any, spec: CountSpec) -> bool:
     """Whether a provider would refuse the request ``request_tokens`` counted (``costcalc
     .requests``): the counters count it, and say how many such requests they saw."""
+    return _refused(_counted(obj, spec))
+
+
+def request_count(obj: Any, spec: CountSpec, surrogates: bool = True) -> tuple[int, bool, bool]:
+    """``request_tokens`` and, unless counted as sent, ``request_refused`` of one request,
+    reading it once (every counter wants both of each line): (raw tokens, counted as chat,
+    a provider would refuse it). A request counted as sent is refused by raising, as
+    ``request_tokens`` does, so it is never counted as refused. ``surrogates=False``: the
+    request is known to hold no lone surrogate (``jsonlines.plain_object`` read it)."""
+    if spec.prompt_overhead:
+        tokens, chat = _sent_tokens(obj, spec)
+        return tokens, chat, False
     value = _counted(obj, spec)
+    if isinstance(value, _Gemini):
+        return _gemini_tokens(value.request, spec), False, _refused(value, surrogates)
+    tokens, chat = _value_tokens(value, spec)
+    return tokens, chat, _refused(value, surrogates)
+
+
+def _refused(value: Any, surrogates: bool = True) -> bool:
+    """``request_refused`` of what ``_counted`` found."""
     if isinstance(value, _Gemini):
         parts = [
             part
@@ -114,8 +134,8 @@ def request_refused(obj: Any, spec: CountSpec) -> bool:
             if isinstance(content, Mapping)
             for part in content.get("parts") or []
         ]
-        return refused([{"role": "user", "content": parts}])
-    return refused(value)
+        value = [{"role": "user", "content": parts}]
+    return refusal(value, surrogates) is not None
 
 
 class _Gemini(NamedTuple):

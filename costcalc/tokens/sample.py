@@ -31,8 +31,7 @@ from costcalc.tokens.requests import (
     CountSpec,
     Errors,
     Progress,
-    request_refused,
-    request_tokens,
+    request_count,
 )
 from costcalc.tokens.result import (
     WEIGHT,
@@ -211,10 +210,9 @@ def _record_tokens(record: tuple[str, Any], spec: CountSpec) -> tuple[int, bool,
     if kind == "json":
         name, obj = value
         try:
-            tokens, chat = request_tokens(obj, spec)
+            return request_count(obj, spec)
         except RequestError as exc:
             raise InputFileError(name, str(exc)) from None
-        return tokens, chat, not spec.prompt_overhead and request_refused(obj, spec)
     if kind == "line":
         name, raw, line = value
         part = count_jsonl_block(spec, raw, line)
