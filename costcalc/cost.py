@@ -14,12 +14,20 @@ from costcalc.prices.table import ModeRates, Rate
 
 FALLBACK_COMPONENT = "input"
 """A component with no price of its own (a cache read or write on a model that lists none) is
-billed at the input price."""
+billed at the input price..."""
+ONE_HOUR_FALLBACK = "cache_write_5m"
+"""...but a 1-hour cache write on a model that lists only the 5-minute write price is billed at
+that price (as genai-prices bills every write), never at less than a 5-minute write costs."""
 
 
 def rate_of(rates: ModeRates, component: str) -> Rate:
-    """The rate ``rates`` charges for ``component``, or the input rate when it has none."""
-    rate = rates.rate(component) or rates.rate(FALLBACK_COMPONENT)
+    """The rate ``rates`` charges for ``component``, or the rate it is billed at when it has
+    none: the 5-minute write's for a 1-hour write, else the input rate."""
+    rate = rates.rate(component)
+    if rate is None and component == "cache_write_1h":
+        rate = rates.rate(ONE_HOUR_FALLBACK)
+    if rate is None:
+        rate = rates.rate(FALLBACK_COMPONENT)
     if rate is None:  # every available mode prices input
         raise KeyError(f"{rates.mode} prices have no {component!r} and no input price")
     return rate

@@ -562,7 +562,13 @@ def _unpriced_notes(
             f"{job.prices.model.id} has no cached-input price: cached tokens billed as input"
         )
     if write_component in billed and write_component in t.unpriced:
-        notes.append("no cache-write premium: cache writes billed as input")
+        if write_component == "cache_write_1h" and "cache_write_5m" not in t.unpriced:
+            notes.append(
+                f"{job.prices.model.id} has no 1-hour cache-write price: 1-hour cache writes "
+                "billed at the 5-minute write price (the provider may charge more)"
+            )
+        else:
+            notes.append("no cache-write premium: cache writes billed as input")
     if "output" in t.unpriced:
         notes.append("")
     return notes

@@ -90,6 +90,34 @@ def test_openai_cache_writes_bill_as_input() -> None:
     )
 
 
+def test_a_one_hour_write_without_its_own_price_bills_at_the_five_minute_price() -> None:
+    # genai-prices lists only the 5-minute write for OpenRouter's Claude: a 1-hour write at the
+    # input price ($3.00) would cost less than a 5-minute one ($3.75)
+    model = "openrouter:anthropic/claude-sonnet-4.5"
+    shape = dict(model=model, requests=1000, input_tokens=10_000, output_tokens=1)
+    hour = q(**shape, cache_write_share=D("1"), cache_ttl="1h").mode("request")
+    five = q(**shape, cache_write_share=D("1"), cache_ttl="5m").mode("request")
+    assert hour.cache_write_cost == five.cache_write_cost == D("37.50")  # 10M x $3.75
+    assert hour.rates["cache_write_1h"] == D("3.75")
+    assert any("no 1-hour cache-write price" in n for n in hour.notes)
+
+
+@pytest.mark.filterwarnings("ignore::costcalc.CostcalcWarning")  # retired models
+def test_one_hour_writes_never_cost_less_than_five_minute_writes() -> None:
+    table = load_price_table()
+    for provider, model in table.models(everything=True):
+        name = f"{provider.provider}:{model.id}"
+        shape = dict(model=name, requests=10, input_tokens=1000, output_tokens=1)
+        try:
+            hour = q(**shape, cache_write_share=D("1"), cache_ttl="1h")
+            five = q(**shape, cache_write_share=D("1"), cache_ttl="5m")
+        except CostcalcError:
+            continue
+        for h, f in zip(hour.modes, five.modes, strict=True):
+            if h.available:
+                assert (h.cache_write_cost or 0) >= (f.cache_write_cost or 0), (name, h.mode)
+
+
 def test_flex_and_priority() -> None:
     o3 = q(model="o3", requests=1000, input_tokens=1000, output_tokens=1000)
     assert o3.mode("request").cost == D("10")  # 1M x $2 + 1M x $8
