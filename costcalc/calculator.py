@@ -538,6 +538,9 @@ class _About(NamedTuple):
     """The line a quote without rate limits says."""
 
 
+UNDATED = "; the data gives them no start date, so they stand for any earlier day"
+
+
 def _about(job: Job) -> _About:
     about: _About | None = job.priced.memo.get("assumptions")
     if about is not None:
@@ -546,7 +549,9 @@ def _about(job: Job) -> _About:
     head = []
     if p.model.teaching:
         head.append(f"{p.model.id} is a teaching rate, not a list price: {p.model.name}")
-    head.append(f"prices in effect on {p.on}, {p.period.provenance()}")
+    # a day before the data was read, at prices the data gives no start: said, not refused
+    undated = not (p.period.effective_from or p.model.released) and p.on < p.period.as_of
+    head.append(f"prices in effect on {p.on}, {p.period.provenance()}" + UNDATED * undated)
     if p.period.note and not p.model.teaching:  # the teaching rate says so above
         head.append(f"note on these prices: {p.period.note}")
     fallback = ""

@@ -802,3 +802,15 @@ def test_usd_writes_the_rounded_amount_with_thousands_and_its_sign(
         rounded = value.quantize(Decimal(1).scaleb(-shown), ROUND_HALF_UP)
     sign = "-" if rounded < 0 else ""
     assert usd(value, places) == f"{sign}${abs(rounded):,.{shown}f}"
+
+
+def test_a_day_before_undated_catalogue_prices_says_they_have_no_start() -> None:
+    # genai-prices gives claude-opus-4-6 no release date or dated prices: a quote of 2020 uses
+    # today's prices, and says the model may not have been sold then
+    old = quote(Workload(model="claude-opus-4-6", requests=1, input_tokens=1000,
+                         output_tokens=100, as_of=dt.date(2020, 1, 1)))  # fmt: skip
+    assert "no start date" in old.assumptions[0]
+    now = quote(Workload(model="claude-opus-4-6", requests=1, input_tokens=1000, output_tokens=100))
+    assert not any("no start date" in a for a in now.assumptions)
+    dated = q(model="gpt-4o", requests=1, input_tokens=1000, output_tokens=100)
+    assert not any("no start date" in a for a in dated.assumptions)
