@@ -814,3 +814,15 @@ def test_a_day_before_undated_catalogue_prices_says_they_have_no_start() -> None
     assert not any("no start date" in a for a in now.assumptions)
     dated = q(model="gpt-4o", requests=1, input_tokens=1000, output_tokens=100)
     assert not any("no start date" in a for a in dated.assumptions)
+
+
+def test_rounded_figures_that_do_not_add_up_say_so(run_cli: RunCli) -> None:
+    # exact: request 0.745 (0.25 + 0.495), batch 0.3725 (0.125 + 0.2475), saving 0.3725;
+    # shown at cents: $0.75, $0.37 = $0.13 + $0.25?, saves $0.37 = $0.75 - $0.37?
+    args = ["quote", "-m", "gpt-4o", "-n", "100", "-i", "1000", "-o", "495", "--modes",
+            "request,batch", "--as-of", "2026-11-26"]  # fmt: skip
+    shown = run_cli(*args).stdout
+    assert "$0.37  $0.13   $0.25  saves $0.37" in shown and "amounts are rounded" in shown
+    assert "amounts are rounded" in run_cli(*args, "--format", "markdown").stdout
+    exact = run_cli(*args[:6], "800", "-o", "200", *args[8:]).stdout  # $4.00 = $2.00 + $2.00
+    assert "amounts are rounded" not in exact

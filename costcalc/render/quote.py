@@ -59,12 +59,7 @@ def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
         *("output", f"vs {q.baseline}", "first token", "one request", "whole job", "at worst"),
     ]
     rows = []
-    places = shared_places(
-        v
-        for m in q.available
-        for v in (m.cost, m.input_cost, m.cached_input_cost, m.cache_write_cost, m.output_cost,
-                  m.savings)
-    )  # fmt: skip
+    places = _places(q)
     for m in q.modes:
         if not m.available or m.cost is None:
             rows.append([m.mode, "unavailable"] + ["-"] * (len(headers) - 2))
@@ -87,6 +82,43 @@ def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
         )
     right = [1, 2, 3, 4] if cache else [1, 2, 3]
     return headers, rows, right
+
+
+def _places(q: Quote) -> int:
+    """Decimal places of the quote's money, shown side by side (``shared_places``)."""
+    return shared_places(
+        v
+        for m in q.available
+        for v in (m.cost, m.input_cost, m.cached_input_cost, m.cache_write_cost, m.output_cost,
+                  m.savings)
+    )  # fmt: skip
+
+
+ROUNDED = (
+    "amounts are rounded: a part or a saving may be off by one in the last digit from the "
+    "figures beside it (the JSON output is exact)"
+)
+
+
+def _rounding_lines(q: Quote) -> list[str]:
+    """``ROUNDED`` when the figures as shown do not add up as the exact ones do: a mode's
+    parts to its cost, or the baseline's cost less a mode's to its saving ($0.75 - $0.37 is
+    not the $0.37 saved when the exact figures are $0.745 and $0.3725)."""
+    places = _places(q)
+
+    def shown(value: Decimal | None) -> Decimal:
+        return Decimal(usd(value or Decimal(0), places).lstrip("-$").replace(",", ""))
+
+    base = next((m for m in q.available if m.mode == q.baseline), None)
+    for m in q.available:
+        cache = (m.cached_input_cost or Decimal(0)) + (m.cache_write_cost or Decimal(0))
+        if shown(m.cost) != shown(m.input_cost) + shown(cache) + shown(m.output_cost):
+            return [ROUNDED]
+        if base is None or m.savings is None or m.savings <= 0:
+            continue
+        if shown(m.savings) != shown(base.cost) - shown(m.cost):
+            return [ROUNDED]
+    return []
 
 
 def quotes_total_line(report: QuoteReport) -> str:
@@ -137,7 +169,7 @@ def quote_table(report: QuoteReport) -> str:
     for q in report.workloads:
         headers, rows, right = quote_rows(q)
         lines = [quote_headline(q), "", text_table(headers, rows, right).rstrip("\n")]
-        lines += _unavailable_lines(q) + _note_lines(q)
+        lines += _unavailable_lines(q) + _note_lines(q) + _rounding_lines(q)
         if any(m.assumed for m in q.available):
             lines.append("* includes prices assumed from the provider's rule (see assumptions)")
         lines += ["", *_verdict_lines(q), "", "assumptions:"]
@@ -199,7 +231,7 @@ def quote_markdown(report: QuoteReport) -> str:
         headers, rows, right = quote_rows(q)
         r = q.recommendation
         teaching = _teaching_tag(q, " (teaching rate)")
-        remarks = _unavailable_lines(q) + _note_lines(q)
+        remarks = _unavailable_lines(q) + _note_lines(q) + _rounding_lines(q)
         parts = [
             f"### {printable(q.name)}",
             "",
