@@ -826,3 +826,14 @@ def test_rounded_figures_that_do_not_add_up_say_so(run_cli: RunCli) -> None:
     assert "amounts are rounded" in run_cli(*args, "--format", "markdown").stdout
     exact = run_cli(*args[:6], "800", "-o", "200", *args[8:]).stdout  # $4.00 = $2.00 + $2.00
     assert "amounts are rounded" not in exact
+
+
+def test_tokens_as_sent_counts_what_quote_measures(run_cli: RunCli, tmp_path: Any) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("id,body\n1,I was charged twice.\n2,How do I export my data to CSV?\n")
+    raw = int(run_cli("tokens", str(csv), "--column", "body").stdout)
+    sent = int(run_cli("tokens", str(csv), "--column", "body", "--as-sent").stdout)
+    assert sent == raw + 2 * 7  # each a user message: 3 + 1 ("user") + 3 for the reply
+    out = run_cli("quote", "-m", "gpt-4o", "--input-file", str(csv), "--input-column", "body",
+                  "-o", "5", "--format", "json").stdout  # fmt: skip
+    assert json.loads(out)["workloads"][0]["input_tokens_per_request"] == sent / 2

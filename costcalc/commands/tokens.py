@@ -30,6 +30,12 @@ from costcalc.cli import (
     help="The input is chat messages (JSON or JSONL): count with the chat overhead.",
 )
 @click.option(
+    "--as-sent",
+    is_flag=True,
+    help="Count each request that is bare text as it is sent: one user message, with the "
+    "chat overhead (what quote --input-file and batch build count).",
+)
+@click.option(
     "--field", metavar="A.B.C", help="JSON field holding each request's text or messages."
 )
 @click.option("--column", metavar="NAME", help="CSV or Parquet column holding each request's text.")
@@ -77,6 +83,7 @@ def tokens(
     text: str | None,
     model: str | None,
     messages: bool,
+    as_sent: bool,
     field: str | None,
     column: str | None,
     template: str | None,
@@ -102,6 +109,7 @@ def tokens(
         echo "Hello world" | costcalc tokens -
         costcalc tokens batch.jsonl --format json
         costcalc tokens export.csv --column body --template "Summarise: {body}"
+        costcalc tokens export.csv --column body --as-sent   # as quote --input-file counts
         costcalc tokens prompts.parquet --column text      # a file or a folder of them
         costcalc tokens requests.jsonl.gz                  # gzip, bzip2, xz or zstd
         costcalc tokens big.jsonl --sample 2000 --seed 7
@@ -114,6 +122,10 @@ def tokens(
         raise click.UsageError("--master applies to --engine spark only")
     if seed is not None and sample is None:
         raise click.UsageError("--seed applies to --sample only (it draws the same sample again)")
+    if as_sent and (engine == "spark" or text is not None):
+        raise click.UsageError(
+            "--as-sent applies to files counted here (echo TEXT | costcalc tokens - --as-sent)"
+        )
     if engine == "spark":
         spark_column = _spark_column(
             files, text, column, field, template, input_format, sample, jobs
@@ -135,7 +147,7 @@ def tokens(
                 list(files), model, messages=messages, field=field, column=column,
                 template=template, input_format=input_format,  # type: ignore[arg-type]
                 sample=sample, seed=seed, jobs=jobs, errors=errors,  # type: ignore[arg-type]
-                progress=advance, table=table,
+                prompts_as_messages=as_sent, progress=advance, table=table,
             )  # fmt: skip
     emit_result(result, fmt, seed=seed)
 

@@ -59,6 +59,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], tuple[str, ...]]] = [
     ("seed-without-sample", {"a.txt": "x"}, ["{d}/a.txt", "--seed", "3"], ("--seed applies to --sample only",)),
     ("messages-csv-column", {"a.csv": "id,body\n1,hi\n"}, ["{d}/a.csv", "--column", "body", "--messages"], ("a.csv: --messages applies to JSON input; a CSV column is counted as text",)),
     # --engine spark: what it does not read is refused before Spark starts
+    ("as-sent-with-text", {}, ["--text", "hi", "--as-sent"], ("--as-sent applies to files counted here",)),
+    ("as-sent-with-spark", {}, ["--engine", "spark", "--column", "text", "--as-sent", "{d}/x.parquet"], ("--as-sent applies to files counted here",)),
     ("master-without-spark", {"a.txt": "x"}, ["{d}/a.txt", "--master", "local[2]"], ("--master applies to --engine spark only",)),
     ("spark-without-column", {}, ["--engine", "spark", "{d}/x.parquet"], ("--engine spark needs --column NAME",)),
     ("spark-without-files", {}, ["--engine", "spark", "--column", "text"], ("--engine spark needs Parquet files or folders",)),
