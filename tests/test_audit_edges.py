@@ -4,11 +4,15 @@ context window, notes in every format, retired models, the config path."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import costcalc
+from costcalc.audit import read_usage
 from costcalc.audit.records import UsageRecord
 from tests.conftest import RunCli
 
@@ -66,3 +70,42 @@ def test_cli_long_service_route_and_user_audit(run_cli: RunCli, tmp_path: Path) 
     assert out.exit_code == 0, out.stderr
     (stream,) = json.loads(out.stdout)["streams"]
     assert len(stream["name"]) <= 200 and stream["key"].startswith("s" * 190 + "/")
+
+
+# --- 2. a file that starts with much whitespace ----------------------------------------------
+
+
+@pytest.mark.parametrize("blank", [8191, 8192, 70_000, 200_000])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_records_after_any_run_of_blank_lines_are_read(
+    tmp_path: Path, blank: int, compressed: bool
+) -> None:
+    bad = span(T0 + 60, span_id="1", **{"gen_ai.usage.input_tokens": "lots"})
+    text = "\n" * blank + otlp_line([span()]) + "\n" + otlp_line([bad]) + "\n"
+    path = tmp_path / ("s.jsonl.gz" if compressed else "s.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if compressed else text.encode())
+    reading = read_usage([path])
+    got = list(reading)
+    assert [type(r).__name__ for r in got] == ["UsageRecord", "BadRecord"]
+    assert [r.line for r in got] == [blank + 1, blank + 2]
+    assert reading.stats.usage == 1
+
+
+def test_a_usage_page_after_70kb_of_spaces_and_a_csv_after_blank_lines(tmp_path: Path) -> None:
+    page = {"object": "page", "has_more": False, "data": [{
+        "object": "bucket", "start_time": 1767571200, "end_time": 1767657600, "results": [{
+            "object": "organization.usage.completions.result", "model": "gpt-4o",
+            "input_tokens": 1000, "output_tokens": 100, "num_model_requests": 3}]}]}  # fmt: skip
+    (tmp_path / "page.json").write_text(" " * 70_000 + json.dumps(page, indent=1))
+    (tmp_path / "logs.csv").write_text(
+        "\ufeff" + "\n" * 9000 + "model,prompt_tokens,completion_tokens\ngpt-4o,1,2\n"
+    )
+    got = list(read_usage([tmp_path / "page.json", tmp_path / "logs.csv"]))
+    assert [(r.format, r.line, r.requests) for r in got] == [  # type: ignore[union-attr]
+        ("openai-usage", 10, 3), ("litellm", 9002, 1)]  # fmt: skip
+
+
+def test_a_file_of_whitespace_only_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "blank.jsonl").write_text(" \n" * 50_000)
+    reading = read_usage([tmp_path / "blank.jsonl"])
+    assert list(reading) == [] and reading.stats.records == 0

@@ -71,15 +71,15 @@ def records(
 
 
 def csv_records(
-    stream: IO[bytes], file: str, stats: ReadStats
+    stream: IO[bytes], file: str, stats: ReadStats, lines_before: int = 0
 ) -> Iterator[UsageRecord | BadRecord]:
     """The rows of a CSV export: a header, then one row per call (a quoted field may span
-    lines; a row's line is its first)."""
+    lines; a row's line is its first). ``lines_before``: blank lines read off its start."""
     at = [0]
 
     def text_lines() -> Iterator[str]:
         for number, raw in read_lines(stream, file):
-            at[0] = number
+            at[0] = number + lines_before
             try:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -93,7 +93,8 @@ def csv_records(
             return
         missing = [n for n in NEEDED if n not in header]
         if missing:
-            raise InputFileError(file, f"{NOT_LOGS}; the header lacks {', '.join(missing)}", 1)
+            why = f"{NOT_LOGS}; the header lacks {', '.join(missing)}"
+            raise InputFileError(file, why, at[0])
         width = len(header)
         done = at[0]
         for row in reader:
