@@ -109,3 +109,30 @@ def test_a_file_of_whitespace_only_is_empty(tmp_path: Path) -> None:
     (tmp_path / "blank.jsonl").write_text(" \n" * 50_000)
     reading = read_usage([tmp_path / "blank.jsonl"])
     assert list(reading) == [] and reading.stats.records == 0
+
+
+# --- 3. repeated spans ---------------------------------------------------------------------
+
+
+def test_a_repeated_span_is_counted_once_and_said_once(run_cli: RunCli, tmp_path: Path) -> None:
+    line = otlp_line([span(), span(T0 + 60, span_id="2"), span(T0 + 120, span_id="2")]) + "\n"
+    (tmp_path / "a.jsonl").write_text(line)
+    (tmp_path / "copy.jsonl").write_text(line)  # an overlapping rotated file
+    out = run_cli("audit", str(tmp_path / "a.jsonl"), str(tmp_path / "copy.jsonl"),
+                  "--format", "json")  # fmt: skip
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert (report["usage_records"], report["repeated_records"]) == (2, 4)
+    assert report["totals"]["requests"] == 2
+    warned = [w for w in out.stderr.splitlines() if "repeated spans" in w]
+    assert len(warned) == 1 and "4 repeated spans left out" in warned[0], out.stderr
+    table = run_cli("audit", str(tmp_path / "a.jsonl")).stdout
+    assert "audit of 2 usage records" in table and "1 repeated (counted once)" in table
+
+
+def test_spans_without_ids_are_never_repeats(tmp_path: Path) -> None:
+    one = span()
+    del one["traceId"], one["spanId"]
+    (tmp_path / "a.jsonl").write_text(otlp_line([one, one]) + "\n")
+    reading = read_usage([tmp_path / "a.jsonl"])
+    assert len(list(reading)) == 2 and reading.stats.repeated == 0

@@ -175,6 +175,10 @@ def records(
                 stats.records += 1
                 at = line_of(span) if line_of is not None else line
                 got = _span(span, file, at, base)
+                if got.__class__ is UsageRecord and stats.repeated_span(
+                    span.get("traceId"), span.get("spanId")
+                ):
+                    continue  # OTel span ids are unique: a repeat is an export read twice
                 if stats.counted(got):
                     yield got
 

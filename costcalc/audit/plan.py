@@ -507,6 +507,13 @@ def audit(
             CostcalcWarning,
             stacklevel=2,
         )
+    if stats.repeated:
+        warnings.warn(
+            f"{stats.repeated:,} repeated spans left out (trace and span ids read before: an "
+            "export retried, or files that overlap): each span is counted once",
+            CostcalcWarning,
+            stacklevel=2,
+        )
     report = _report(streams, stats, bad, start, end, days, days_per_month, day, grouping,
                      policy_name, stream_map)  # fmt: skip
     report.batch_allowance = batch_allowance(unbatched)
@@ -564,8 +571,11 @@ def _report(
             "stream is"
         )
     notes = [f"{s.name}: not priced: {s.reason}" for s in streams if not s.priced]
-    if stats.skipped:
-        notes.append(f"{stats.skipped:,} records were not LLM usage (other spans): skipped")
+    if stats.skipped > stats.repeated:
+        other = stats.skipped - stats.repeated
+        notes.append(f"{other:,} records were not LLM usage (other spans): skipped")
+    if stats.repeated:
+        notes.append(f"{stats.repeated:,} repeated spans (ids read before) were counted once")
     if grouping is not None and any(s.key == NO_KEY for s in streams):
         asked = ", ".join(grouping)
         notes.append(f"records that record none of {asked} are grouped as {NO_KEY}")
@@ -598,6 +608,7 @@ def _report(
         records=stats.records,
         usage_records=stats.usage,
         skipped_records=stats.skipped,
+        repeated_records=stats.repeated,
         bad_records=stats.bad,
         bad=bad,
         streams=streams,

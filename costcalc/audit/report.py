@@ -120,6 +120,9 @@ class AuditReport(BaseModel):
     records: int
     usage_records: int
     skipped_records: int
+    """Records not usage, repeated spans included."""
+    repeated_records: int = 0
+    """Of ``skipped_records``, spans read before (the same ids): each counted once."""
     bad_records: int
     bad: list[BadRecordOut]
     streams: list[StreamAudit]

@@ -87,9 +87,27 @@ class ReadStats:
     """Yielded as a ``BadRecord``."""
     files: int = 0
     """Files (or stdin) read."""
+    repeated: int = 0
+    """Of ``skipped``, spans read before (the same trace and span ids: a retried export,
+    rotated files that overlap): each span is counted once."""
     more_pages: dict[str, int] = field(default_factory=dict)
     """File -> line of its last usage page when that page says ``has_more``: the export
     stops before the period does."""
+
+    _span_ids: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def repeated_span(self, trace_id: Any, span_id: Any) -> bool:
+        """Whether a span with these ids was read before (then it is counted as skipped, and
+        as repeated); spans without both ids are never repeats."""
+        if not (trace_id.__class__ is str and span_id.__class__ is str and trace_id and span_id):
+            return False
+        ids = f"{trace_id}/{span_id}"
+        if ids in self._span_ids:
+            self.repeated += 1
+            self.skipped += 1
+            return True
+        self._span_ids.add(ids)
+        return False
 
     def counted(self, got: UsageRecord | BadRecord | None) -> TypeGuard[UsageRecord | BadRecord]:
         """Count what a reader made of one record (None: skipped, not usage); True when it

@@ -99,7 +99,9 @@ def _head(r: AuditReport) -> list[str]:
         else "no times recorded"
     )
     bad = f", {r.bad_records:,} malformed (left out)" if r.bad_records else ""
-    skipped = f", {r.skipped_records:,} not LLM usage" if r.skipped_records else ""
+    other = r.skipped_records - r.repeated_records
+    skipped = f", {other:,} not LLM usage" if other else ""
+    skipped += f", {r.repeated_records:,} repeated (counted once)" if r.repeated_records else ""
     t, n = r.totals, len(r.streams)
     costed = sum(s.actual_cost is not None for s in r.streams)
     priced = sum(s.priced for s in r.streams)
