@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 import costcalc
-from costcalc.audit import read_usage
+from costcalc.audit import ReadStats, read_usage
 from costcalc.audit.records import UsageRecord
+from costcalc.audit.usage import SpanIds
 from tests.conftest import RunCli
 
 T0 = 1_767_614_400.0  # 2026-01-05 12:00 UTC
@@ -32,10 +33,10 @@ def attr(key: str, value: Any) -> dict[str, Any]:
 
 
 def span(t: float = T0, *, span_id: str = "00f067aa0ba902b7", extra: tuple[Any, ...] = (),
-         **attrs: Any) -> dict[str, Any]:  # fmt: skip
+         attrs: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     base = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
             "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 200}  # fmt: skip
-    base.update(attrs)
+    base.update(attrs or {})
     return {"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": span_id, "name": "chat",
             "startTimeUnixNano": str(int(t * 1e9)), "endTimeUnixNano": str(int((t + 2) * 1e9)),
             "attributes": [attr(k, v) for k, v in base.items()] + list(extra)}  # fmt: skip
@@ -63,7 +64,7 @@ def test_a_long_stream_name_is_cut_stably_and_uniquely() -> None:
 
 def test_cli_long_service_route_and_user_audit(run_cli: RunCli, tmp_path: Path) -> None:
     path = tmp_path / "route.jsonl"
-    one = span(**{"url.path": "/" + "p" * 150, "enduser.id": "u" * 120})
+    one = span(attrs={"url.path": "/" + "p" * 150, "enduser.id": "u" * 120})
     path.write_text(otlp_line([one], service="s" * 190) + "\n")
     out = run_cli("audit", str(path), "--group-by", "service,route,user", "--format", "json",
                   "--write-config", str(tmp_path / "c.yaml"))  # fmt: skip
@@ -80,7 +81,7 @@ def test_cli_long_service_route_and_user_audit(run_cli: RunCli, tmp_path: Path) 
 def test_records_after_any_run_of_blank_lines_are_read(
     tmp_path: Path, blank: int, compressed: bool
 ) -> None:
-    bad = span(T0 + 60, span_id="1", **{"gen_ai.usage.input_tokens": "lots"})
+    bad = span(T0 + 60, span_id="1", attrs={"gen_ai.usage.input_tokens": "lots"})
     text = "\n" * blank + otlp_line([span()]) + "\n" + otlp_line([bad]) + "\n"
     path = tmp_path / ("s.jsonl.gz" if compressed else "s.jsonl")
     path.write_bytes(gzip.compress(text.encode()) if compressed else text.encode())
@@ -136,3 +137,16 @@ def test_spans_without_ids_are_never_repeats(tmp_path: Path) -> None:
     (tmp_path / "a.jsonl").write_text(otlp_line([one, one]) + "\n")
     reading = read_usage([tmp_path / "a.jsonl"])
     assert len(list(reading)) == 2 and reading.stats.repeated == 0
+
+
+def test_span_ids_past_capacity_are_looked_up_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SpanIds, "SLOTS", 16)
+    monkeypatch.setattr(SpanIds, "CAPACITY", 12)
+    ids = SpanIds()
+    hashes = [k << 32 | k for k in range(1, 13)]
+    assert [ids.seen(h) for h in hashes] == [False] * 12
+    assert ids.seen(hashes[4]) is True and ids.seen(99 << 32) is None
+    assert ids.seen(99 << 32) is None
+    stats = ReadStats()
+    stats._span_ids = ids
+    assert not stats.repeated_span("t", "new") and stats.repeats_unchecked == 1

@@ -51,7 +51,7 @@ from costcalc.audit.streams import (
     stream_key,
     stream_name,
 )
-from costcalc.audit.usage import record_problem
+from costcalc.audit.usage import SpanIds, record_problem
 from costcalc.errors import CostcalcError, CostcalcWarning, FieldError, printable
 from costcalc.prices import PriceTable, require_table
 from costcalc.router import Policy
@@ -576,6 +576,11 @@ def _report(
         notes.append(f"{other:,} records were not LLM usage (other spans): skipped")
     if stats.repeated:
         notes.append(f"{stats.repeated:,} repeated spans (ids read before) were counted once")
+    if stats.repeats_unchecked:
+        notes.append(
+            f"repeated spans were looked for among the first {SpanIds.CAPACITY:,} spans: the "
+            f"last {stats.repeats_unchecked:,} were not kept to compare with"
+        )
     if grouping is not None and any(s.key == NO_KEY for s in streams):
         asked = ", ".join(grouping)
         notes.append(f"records that record none of {asked} are grouped as {NO_KEY}")
