@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from costcalc.audit.usage import SpanIds
 from tests.conftest import RunCli
 
 T0 = 1_767_614_400.0  # 2026-01-05 12:00 UTC
+DAY = 86_400.0
 
 
 def rec(service: str, t: float, *, i: int = 1000, o: int = 200, model: str = "gpt-4o",
@@ -150,3 +152,34 @@ def test_span_ids_past_capacity_are_looked_up_not_kept(monkeypatch: pytest.Monke
     stats = ReadStats()
     stats._span_ids = ids
     assert not stats.repeated_span("t", "new") and stats.repeats_unchecked == 1
+
+
+# --- 4. the period is the time the records cover ---------------------------------------------
+
+
+def test_a_day_of_hourly_requests_from_noon_is_one_day_not_two() -> None:
+    report = costcalc.audit([rec("s", T0 + h * 3600) for h in range(24)])
+    (stream,) = report.streams
+    assert report.days_covered == 1 and stream.requests_per_day == Decimal("24.00")
+    assert "less than a day" in stream.classified_why
+    assert "1 day (from the first record to the last" in report.assumptions[0]
+
+
+def test_daily_buckets_starting_at_5am_are_seven_days() -> None:
+    start = T0 - 7 * 3600  # 05:00 UTC
+
+    def bucket(d: int) -> UsageRecord:
+        return UsageRecord("u.json", 1, "openai-usage", start + d * DAY, start + (d + 1) * DAY,
+                           "openai", "gpt-4o", 10, 1000, 0, 0, 200, None, False, None,
+                           {"project": "p"})  # fmt: skip
+
+    report = costcalc.audit([bucket(d) for d in range(7)])
+    assert report.days_covered == 7 and report.streams[0].requests_per_day == Decimal("10.00")
+    assert "7 days" in report.to_markdown()
+
+
+def test_a_day_and_a_half_is_fractional() -> None:
+    report = costcalc.audit([rec("s", T0), rec("s", T0 + 1.5 * DAY - 2)])
+    assert report.days_covered == Decimal("1.5")
+    assert report.streams[0].requests_per_day == Decimal("1.33")
+    assert "1.5 days" in costcalc.render_result(report, "table")

@@ -7,8 +7,9 @@ Every figure can be redone from what the report prints:
   mode its records were billed in (batch records at batch prices; flex or priority tier at
   those prices where the model sells them, else standard, with a note); cached input at the
   cached-input price, cache writes at the 5-minute cache-write price.
-- **per day**: the stream's totals divided by the days the whole trace covers (from its first
-  to its last UTC day), rounded as the config ``--write-config`` writes them: requests a day
+- **per day**: the stream's totals divided by the days the whole trace covers (the time from
+  its first record to its last, a bucket's start to its end, to 0.001 day; at least a day),
+  rounded as the config ``--write-config`` writes them: requests a day
   to 0.01, tokens per request to 0.1, cache shares down to 0.0001.
 - **per month**: exactly what ``costcalc check`` computes from those written values: one
   request's cost in the mode x requests a day x ``days_per_month``, at the prices of
@@ -55,6 +56,7 @@ from costcalc.audit.usage import SpanIds, record_problem
 from costcalc.errors import CostcalcError, CostcalcWarning, FieldError, printable
 from costcalc.prices import PriceTable, require_table
 from costcalc.router import Policy
+from costcalc.units import count_of
 from costcalc.workload import DELIVERY_MODES, DeliveryMode
 
 DAY_S = 86400
@@ -65,6 +67,7 @@ BAD_SHOWN = 5
 RPD_STEP = Decimal("0.01")
 TOKENS_STEP = Decimal("0.1")
 SHARE_STEP = Decimal("0.0001")
+DAYS_STEP = Decimal("0.001")
 WRITE_COMPONENT = "cache_write_5m"
 
 
@@ -242,6 +245,13 @@ def _actual_cost(
     return total, notes
 
 
+def covered_days(trace_s: float) -> Decimal:
+    """The days a trace covers, to 0.001 day (no trailing zeros: 7, 2.5), at least one: a
+    trace of an hour is no 24th of a day's traffic to multiply by 24."""
+    days = max(Decimal(trace_s) / DAY_S, Decimal(1)).quantize(DAYS_STEP)
+    return days.to_integral() if days == days.to_integral() else days.normalize()
+
+
 def _mode_in_use(price_mode: str, tally: _Tally) -> DeliveryMode:
     if price_mode in ("batch", "flex", "priority"):
         return price_mode  # type: ignore[return-value]
@@ -252,7 +262,7 @@ def _round(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_UP) -> Deci
     return value.quantize(step, rounding=rounding)
 
 
-def _per_day(tally: _Tally, days: int) -> dict[str, Decimal]:
+def _per_day(tally: _Tally, days: Decimal) -> dict[str, Decimal]:
     """The written values of a stream: requests a day and tokens per request, rounded."""
     requests = Decimal(tally.requests)
     tokens_in = Decimal(tally.total(1))
@@ -346,7 +356,7 @@ def _stream(
     table: PriceTable,
     policy: Policy | None,
     as_of: dt.date,
-    days: int,
+    days: Decimal,
     days_per_month: int,
     savings: list[Decimal],
 ) -> StreamAudit:
@@ -477,8 +487,8 @@ def audit(
     lasts = [t.last for t in tallies.values() if t.last is not None]
     start = _when(min(firsts)) if firsts else None
     end = _when(_closing(min(firsts), max(lasts))) if firsts and lasts else None
-    days = (end.date() - start.date()).days + 1 if start and end else 1
     trace_s = (max(lasts) - min(firsts)) if firsts and lasts else 0.0
+    days = covered_days(trace_s)
     if day_given is not None:
         day = day_given
     elif end is not None:
@@ -528,7 +538,7 @@ def _report(
     bad: list[BadRecordOut],
     start: dt.datetime | None,
     end: dt.datetime | None,
-    days: int,
+    days: Decimal,
     days_per_month: int,
     day: dt.date,
     grouping: tuple[str, ...] | None,
@@ -548,8 +558,9 @@ def _report(
     )
     period = f"{start.date()} to {end.date()} (UTC)" if start and end else "no times recorded"
     assumptions = [
-        f"period: {period}, {days:,} day{'s' * (days != 1)}; a stream's requests a day are "
-        f"its requests ÷ {days:,}, rounded to 0.01, at least 0.01 (tokens per request to "
+        f"period: {period}, {count_of(days, 'day')} (from the first record to the last, a "
+        f"bucket's start to its end; a trace under a day counts as one); a stream's requests "
+        f"a day are its requests ÷ {days:,}, rounded to 0.01, at least 0.01 (tokens per request to "
         "0.1, cache shares down to 0.0001)",
         "actual cost: each day's tokens at that day's prices of the mode they were billed in "
         "(batched records at batch prices, flex and priority records at those prices where "

@@ -111,7 +111,9 @@ class AuditReport(BaseModel):
     generated_by: str
     period_start: dt.date | None
     period_end: dt.date | None
-    days_covered: int
+    days_covered: Decimal
+    """From the first record to the last (a bucket's start to its end), to 0.001 day; at
+    least 1."""
     days_per_month: int
     prices_as_of: dt.date
     """The prices of the monthly figures."""
