@@ -183,3 +183,48 @@ def test_a_day_and_a_half_is_fractional() -> None:
     assert report.days_covered == Decimal("1.5")
     assert report.streams[0].requests_per_day == Decimal("1.33")
     assert "1.5 days" in costcalc.render_result(report, "table")
+
+
+# --- 6. a record past its model's context window -------------------------------------------
+
+
+def test_a_record_over_the_context_window_is_malformed_in_actual_and_monthly_alike() -> None:
+    over = rec("s", T0 + 60, i=5_000_000)
+    with pytest.warns(costcalc.CostcalcWarning, match="1 malformed usage records left out"):
+        report = costcalc.audit([rec("s", T0), over])
+    assert report.bad_records == 1
+    assert report.bad[0].reason == (
+        "5,000,000 input tokens: over gpt-4o's limit of 128,000 input tokens")  # fmt: skip
+    (stream,) = report.streams
+    assert stream.requests == 1 and stream.priced  # the monthly figures price the same record
+    alone = costcalc.audit([rec("s", T0)])
+    assert stream.actual_cost == alone.streams[0].actual_cost
+
+
+def test_a_bucket_is_over_only_when_its_mean_request_is() -> None:
+    def bucket(n: int, tokens: int) -> UsageRecord:
+        return UsageRecord("u.json", 1, "openai-usage", T0, T0 + DAY, "openai", "gpt-4o", n,
+                           tokens, 0, 0, 100, None, False, None, {"project": "p"})  # fmt: skip
+
+    with pytest.warns(costcalc.CostcalcWarning, match="mean over 2"):
+        report = costcalc.audit([bucket(100, 5_000_000), bucket(2, 500_000)])
+    assert report.streams[0].requests == 100 and report.bad_records == 1
+
+
+# --- 8. retired models ----------------------------------------------------------------------
+
+
+def test_a_retired_model_is_warned_about_once(run_cli: RunCli, tmp_path: Path) -> None:
+    claude = {"gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.provider.name": "anthropic"}
+    spans = [span(T0 + k, span_id=str(k), attrs=claude) for k in range(3)]
+    (tmp_path / "s.jsonl").write_text(otlp_line(spans) + "\n" + otlp_line(spans[:1], "b") + "\n")
+    out = run_cli("audit", str(tmp_path / "s.jsonl"), "--as-of", "2026-12-01")
+    assert out.exit_code == 0, out.stderr
+    warned = [w for w in out.stderr.splitlines() if "retired" in w]
+    assert len(warned) == 1 and "claude-sonnet-4-5 was retired on 2026-11-30" in warned[0]
+    quoted = run_cli("quote", "--model", "claude-sonnet-4-5", "--input-tokens", "10",
+                     "--output-tokens", "1", "--requests", "1", "--as-of", "2026-12-01")  # fmt: skip
+    assert warned[0] in quoted.stderr
+    assert (
+        "retired" not in run_cli("audit", str(tmp_path / "s.jsonl"), "--as-of", "2026-11-01").stderr
+    )

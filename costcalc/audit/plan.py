@@ -31,6 +31,7 @@ from typing import Any
 
 from costcalc._version import __version__
 from costcalc.audit.config import batch_allowance, check_config_target
+from costcalc.audit.models import RecordLimits, resolve, retired_warnings
 from costcalc.audit.records import BadRecord, ReadStats, UsageRecord
 from costcalc.audit.report import (
     AuditReport,
@@ -122,7 +123,7 @@ class _Tally:
 
 
 def _read(
-    records_or_paths: Any, fmt: str, group_by: tuple[str, ...] | None
+    records_or_paths: Any, fmt: str, group_by: tuple[str, ...] | None, limits: RecordLimits
 ) -> tuple[dict[tuple[tuple[str, ...], str, str], _Tally], ReadStats, list[BadRecordOut]]:
     if isinstance(records_or_paths, (str, os.PathLike)):
         records_or_paths = [records_or_paths]
@@ -158,6 +159,8 @@ def _read(
                 f"paths, got {type(rec).__name__}"
             )
         why = record_problem(rec)
+        if why is None:
+            why = limits.problem(rec)
         if why is not None:  # "": nothing recorded (no requests, no tokens): skipped
             if stats is not None:
                 stats.usage -= 1
@@ -180,28 +183,6 @@ def _read(
 
 
 # --- pricing ----------------------------------------------------------------------------------
-
-
-def _resolve(table: PriceTable, model: str, provider: str | None, day: dt.date) -> str:
-    """The name under which the table knows a recorded model: as recorded (a LiteLLM prefix,
-    ``gemini/gemini-2.5-flash``, is a provider the table knows by that name too), else with
-    its provider in front (``PROVIDER:MODEL``), else without the part before a slash
-    (``models/gemini-2.5-flash``)."""
-    names = [model]
-    if provider and ":" not in model:
-        names.append(f"{provider}:{model}")
-    rest = model.partition("/")[2]
-    if rest:
-        names.append(rest)
-    first: CostcalcError | None = None
-    for name in names:
-        try:
-            table.priced(name, day)
-            return name
-        except CostcalcError as exc:
-            first = first or exc
-    assert first is not None
-    raise first
 
 
 def _actual_cost(
@@ -391,7 +372,7 @@ def _stream(
     # the traffic's own last day names the model (--as-of moves only the monthly figures)
     seen = dt.date(1970, 1, 1) + dt.timedelta(int(tally.last // DAY_S)) if tally.last else as_of
     try:
-        model = s["model"] = _resolve(table, recorded_model, tally.provider, seen)
+        model = s["model"] = resolve(table, recorded_model, tally.provider, seen)
         s["model_id"] = table.priced(model, seen).prices.model.id
         s["actual_cost"], s["notes"] = _actual_cost(table, model, price_mode, tally, seen)
         if any(n.startswith(f"billed as {price_mode}, not sold") for n in s["notes"]):
@@ -482,7 +463,7 @@ def audit(
         check_config_target(write_config, force)
     table = table or load_price_table()
 
-    tallies, stats, bad = _read(records_or_paths, input_format, grouping)
+    tallies, stats, bad = _read(records_or_paths, input_format, grouping, RecordLimits(table))
     firsts = [t.first for t in tallies.values() if t.first is not None]
     lasts = [t.last for t in tallies.values() if t.last is not None]
     start = _when(min(firsts)) if firsts else None
@@ -509,6 +490,8 @@ def audit(
             streams.append(
                 _stream(key, tally, c, table, policy, day, days, days_per_month, unbatched)
             )
+    for why in retired_warnings(table, {s.model for s in streams if s.priced}, day):
+        warnings.warn(why, CostcalcWarning, stacklevel=2)  # as quote and check say it
     if stats.bad:
         shown = ", ".join(f"{printable(b.file)}:{b.line} ({b.reason})" for b in bad[:BAD_SHOWN])
         more = f" and {stats.bad - BAD_SHOWN:,} more" if stats.bad > BAD_SHOWN else ""
