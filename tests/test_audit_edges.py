@@ -14,7 +14,7 @@ import pytest
 
 import costcalc
 from costcalc.audit import ReadStats, read_usage
-from costcalc.audit.records import UsageRecord
+from costcalc.audit.records import BadRecord, UsageRecord
 from costcalc.audit.usage import SpanIds
 from tests.conftest import RunCli
 
@@ -228,3 +228,65 @@ def test_a_retired_model_is_warned_about_once(run_cli: RunCli, tmp_path: Path) -
     assert (
         "retired" not in run_cli("audit", str(tmp_path / "s.jsonl"), "--as-of", "2026-11-01").stderr
     )
+
+
+# --- 5 and 9. duplicated and wrong-typed fields ----------------------------------------------
+
+
+def _read_one(tmp_path: Path, name: str, text: str) -> UsageRecord | BadRecord:
+    (tmp_path / name).write_text(text)
+    (got,) = list(read_usage([tmp_path / name]))
+    return got
+
+
+def test_an_attribute_twice_with_two_values_is_malformed(tmp_path: Path) -> None:
+    twice = span(extra=(attr("gen_ai.usage.input_tokens", 5_000_000),))
+    got = _read_one(tmp_path, "a.jsonl", otlp_line([twice]) + "\n")
+    assert isinstance(got, BadRecord)
+    assert got.reason == "attribute gen_ai.usage.input_tokens recorded twice, with two values"
+    tag = span(extra=(attr("tag.team", "a"), attr("tag.team", "b")))
+    assert isinstance(_read_one(tmp_path, "b.jsonl", otlp_line([tag]) + "\n"), BadRecord)
+
+
+def test_an_attribute_twice_with_one_value_or_two_names_of_a_field_is_read(tmp_path: Path) -> None:
+    same = span(extra=(attr("gen_ai.usage.input_tokens", 1000), attr("tag.team", "a"),
+                       attr("tag.team", "a")))  # fmt: skip
+    got = _read_one(tmp_path, "a.jsonl", otlp_line([same]) + "\n")
+    assert isinstance(got, UsageRecord) and got.input_tokens == 1000
+    names = span(attrs={"gen_ai.response.model": "gpt-4o-2024-08-06"},
+                 extra=(attr("llm.model_name", "gpt-4o"),))  # fmt: skip
+    assert isinstance(_read_one(tmp_path, "b.jsonl", otlp_line([names]) + "\n"), UsageRecord)
+
+
+PAGE = {"object": "page", "data": [{"object": "bucket", "start_time": 1767571200,
+        "end_time": 1767657600, "results": [{"object": "organization.usage.completions.result",
+        "model": "gpt-4o", "input_tokens": 10, "output_tokens": 1, "num_model_requests": 1}]}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("batch", "yes", "batch: expected true, false or null, got 'yes'"),
+    ("service_tier", "platinum", "service_tier: expected one of auto, default, flex, priority, "
+                                 "scale, standard or null, got 'platinum'"),
+    ("service_tier", 3, "service_tier: expected one of"),
+])  # fmt: skip
+def test_wrong_typed_usage_fields_are_malformed(
+    tmp_path: Path, field: str, value: Any, reason: str
+) -> None:
+    page = json.loads(json.dumps(PAGE))
+    page["data"][0]["results"][0][field] = value
+    got = _read_one(tmp_path, "u.json", json.dumps(page) + "\n")
+    assert isinstance(got, BadRecord) and got.reason.startswith(reason), got
+
+
+def test_a_litellm_cache_hit_that_is_no_boolean_is_malformed(tmp_path: Path) -> None:
+    text = "model,prompt_tokens,completion_tokens,cache_hit\ngpt-4o,1,2,maybe\ngpt-4o,1,2,False\n"
+    (tmp_path / "l.csv").write_text(text)
+    got = list(read_usage([tmp_path / "l.csv"]))
+    assert isinstance(got[0], BadRecord) and isinstance(got[1], UsageRecord)
+    assert got[0].reason == "cache_hit: expected true, false or empty, got 'maybe'"
+
+
+def test_a_mapping_of_the_wrong_type_names_what_is_accepted() -> None:
+    with pytest.raises(TypeError, match=r"mapping must be a path .* a dict of its contents or a "
+                                        r"StreamMap, got list"):  # fmt: skip
+        costcalc.audit([], mapping=[1])  # type: ignore[arg-type]

@@ -171,6 +171,11 @@ def load_mapping(mapping: str | os.PathLike[str] | Mapping[str, Any] | StreamMap
         return mapping
     if isinstance(mapping, Mapping):
         return validate(StreamMap, dict(mapping), "mapping", None, WorkloadError)
+    if not isinstance(mapping, (str, os.PathLike)):
+        raise TypeError(
+            "audit: mapping must be a path (str or os.PathLike), a dict of its contents or a "
+            f"StreamMap, got {type(mapping).__name__}"
+        )
     path = path_argument(mapping, "mapping", "audit")
     data, text = load_yaml(path, "mapping file")
     return validate(StreamMap, data, path, text, WorkloadError)
