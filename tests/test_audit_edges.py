@@ -290,3 +290,15 @@ def test_a_mapping_of_the_wrong_type_names_what_is_accepted() -> None:
     with pytest.raises(TypeError, match=r"mapping must be a path .* a dict of its contents or a "
                                         r"StreamMap, got list"):  # fmt: skip
         costcalc.audit([], mapping=[1])  # type: ignore[arg-type]
+
+
+# --- 7. per-stream notes in every format ------------------------------------------------------
+
+
+def test_a_tier_not_sold_is_noted_in_every_format() -> None:
+    report = costcalc.audit([rec("etl", T0, tier="flex", model="gpt-4o")])
+    (note,) = report.streams[0].notes
+    assert note.startswith("billed as flex, not sold")
+    for fmt in ("table", "markdown", "json"):
+        assert note in costcalc.render_result(report, fmt), fmt
+    assert f"note: etl (gpt-4o, flex): {note}" in costcalc.render_result(report, "table")
