@@ -212,8 +212,8 @@ Count = Annotated[int, _field(parse_count)]
 # --- written back: the quantities as text ----------------------------------------------------
 
 
-def count_of(n: int, noun: str) -> str:
-    """1 request, 2 requests, 1,000 requests."""
+def count_of(n: int | Decimal, noun: str) -> str:
+    """1 request, 2 requests, 1,000 requests, 2.5 days."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 

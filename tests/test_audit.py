@@ -80,7 +80,8 @@ def test_actual_cost_of_each_stream_is_the_hand_computed_one(report: costcalc.Au
     assert report.stream("nightly (gpt-4o, batch)").requests == 300
     assert report.stream("nightly (gpt-4o)").requests == 30
     assert (report.period_start, report.period_end) == (dt.date(2026, 11, 1), dt.date(2026, 11, 3))
-    assert report.days_covered == 3
+    # from the first span (00:01 on the first day) to the end of the last (23:01 on the third)
+    assert report.days_covered == Decimal("2.958")
 
 
 def test_modes_and_routes_follow_the_policy(report: costcalc.AuditReport) -> None:
@@ -105,16 +106,16 @@ def test_modes_and_routes_follow_the_policy(report: costcalc.AuditReport) -> Non
 
 def test_monthly_figures_come_from_the_written_values(report: costcalc.AuditReport) -> None:
     nightly = report.stream("nightly (gpt-4o)")
-    assert nightly.requests_per_day == Decimal("10.00")
+    assert nightly.requests_per_day == Decimal("10.14")  # 30 requests in 2.958 days
     assert (nightly.input_tokens_per_request, nightly.output_tokens_per_request) == (1000, 200)
     day = str(report.prices_as_of)
     assert day == "2026-11-03"
     one = cost("standard", day, 1000, 0, 200)
-    assert nightly.monthly_cost == one * (Decimal("10.00") * 30)
-    assert nightly.routed_monthly_cost == cost("batch", day, 1000, 0, 200) * 300
+    assert nightly.monthly_cost == one * (Decimal("10.14") * 30)
+    assert nightly.routed_monthly_cost == cost("batch", day, 1000, 0, 200) * Decimal("10.14") * 30
     web = report.stream("web-ui (gpt-4o)")
     assert web.cached_share == Decimal("0.4")
-    assert web.monthly_cost == cost("standard", day, 600, 400, 200) * 24 * 30
+    assert web.monthly_cost == cost("standard", day, 600, 400, 200) * Decimal("24.34") * 30
     modes = {m.mode: m for m in nightly.modes}
     assert not modes["flex"].available  # gpt-4o sells no flex
     assert modes["batch"].day_worst_wait_s == 86400.0

@@ -107,8 +107,10 @@ def check_config_target(path: str | os.PathLike[str], force: bool) -> None:
     from pathlib import Path
 
     from costcalc.atomic import check_target
-    from costcalc.errors import InputFileError, path_argument
+    from costcalc.errors import FieldError, InputFileError, path_argument
 
+    if os.fspath(path) == "-":  # a file named "-" is never what was meant
+        raise FieldError("write_config", "'-' is no file: give a path (or use config_text())")
     target = Path(path_argument(path, "write_config", "audit"))
     if not target.parent.is_dir():
         raise InputFileError(str(target), "its folder does not exist")

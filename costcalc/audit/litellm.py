@@ -45,7 +45,7 @@ from costcalc.audit.usage import (
     count,
     time_problem,
 )
-from costcalc.errors import InputFileError, quoted
+from costcalc.errors import InputFileError, printable, quoted
 from costcalc.jsonlines import MAX_REQUEST_BYTES, JsonError, parse_json, read_lines
 
 NEEDED = ("model", "prompt_tokens", "completion_tokens")
@@ -71,15 +71,15 @@ def records(
 
 
 def csv_records(
-    stream: IO[bytes], file: str, stats: ReadStats
+    stream: IO[bytes], file: str, stats: ReadStats, lines_before: int = 0
 ) -> Iterator[UsageRecord | BadRecord]:
     """The rows of a CSV export: a header, then one row per call (a quoted field may span
-    lines; a row's line is its first)."""
+    lines; a row's line is its first). ``lines_before``: blank lines read off its start."""
     at = [0]
 
     def text_lines() -> Iterator[str]:
         for number, raw in read_lines(stream, file):
-            at[0] = number
+            at[0] = number + lines_before
             try:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -91,9 +91,13 @@ def csv_records(
         header = next(reader, None)
         if header is None:
             return
+        twice = next((n for i, n in enumerate(header) if n in header[:i]), None)
+        if twice is not None:  # one of its cells would be read, silently: which one is a guess
+            raise InputFileError(file, f"column {quoted(twice)} appears twice in the header", at[0])
         missing = [n for n in NEEDED if n not in header]
         if missing:
-            raise InputFileError(file, f"{NOT_LOGS}; the header lacks {', '.join(missing)}", 1)
+            why = f"{NOT_LOGS}; the header lacks {', '.join(missing)}"
+            raise InputFileError(file, why, at[0])
         width = len(header)
         done = at[0]
         for row in reader:
@@ -145,8 +149,16 @@ def _time(value: Any, name: str) -> float | None:
     raise TokenError(f"{name}: expected an ISO 8601 time, got {quoted(str(value), 40)}")
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+def _truthy(value: Any, name: str) -> bool:
+    """A true/false column: a JSON boolean, ``true``/``false`` in any case (CSV), or empty;
+    ``TokenError`` naming the column for anything else."""
+    if value is None or value is True or value is False:
+        return bool(value)
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in ("true", "false", ""):
+        shown = printable(repr(value), 40)
+        raise TokenError(f"{name}: expected true, false or empty, got {shown}")
+    return text == "true"
 
 
 def _text(value: Any) -> str | None:
@@ -173,7 +185,7 @@ def _row(row: dict[str, Any], file: str, line: int) -> UsageRecord | BadRecord |
     try:
         meta = _json(row.get("metadata"), "metadata")
         meta = meta if isinstance(meta, dict) else {}
-        if _truthy(row.get("cache_hit")) or meta.get("status") == "failure":
+        if _truthy(row.get("cache_hit"), "cache_hit") or meta.get("status") == "failure":
             return None
         for name in ("prompt_tokens", "completion_tokens"):
             if row.get(name) in (None, ""):

@@ -34,13 +34,15 @@ from costcalc.audit.usage import (
     count,
     time_problem,
 )
-from costcalc.errors import InputFileError
+from costcalc.errors import InputFileError, printable
 
 RESULT = "organization.usage.completions.result"
 NOT_PAGES = (
     'not an OpenAI usage page: expected {"object": "page", "data": [buckets]} '
     "(GET /v1/organization/usage/completions)"
 )
+TIERS = ("auto", "default", "flex", "priority", "scale", "standard")
+"""The service tiers a usage result may name (any case)."""
 KEYS = (("project_id", "project"), ("api_key_id", "api_key"), ("user_id", "user"))
 
 
@@ -123,6 +125,14 @@ def _result(
         if isinstance(value, str) and value:
             keys[key] = value
     tier = result.get("service_tier")
+    if tier is not None and (not isinstance(tier, str) or tier.lower() not in TIERS):
+        expected = ", ".join(TIERS)
+        return bad(file, line, f"service_tier: expected one of {expected} or null, got "
+                               f"{printable(repr(tier), 40)}")  # fmt: skip
+    batched = result.get("batch")
+    if batched is not None and not isinstance(batched, bool):
+        return bad(file, line, f"batch: expected true, false or null, got "
+                               f"{printable(repr(batched), 40)}")  # fmt: skip
     return UsageRecord(
         file=file,
         line=line,
@@ -137,7 +147,7 @@ def _result(
         cache_write_tokens=written,
         output_tokens=output,
         streamed=None,
-        batched=result.get("batch") is True,
+        batched=batched is True,
         service_tier=tier if isinstance(tier, str) and tier else None,
         keys=keys,
     )

@@ -175,6 +175,10 @@ def records(
                 stats.records += 1
                 at = line_of(span) if line_of is not None else line
                 got = _span(span, file, at, base)
+                if got.__class__ is UsageRecord and stats.repeated_span(
+                    span.get("traceId"), span.get("spanId")
+                ):
+                    continue  # OTel span ids are unique: a repeat is an export read twice
                 if stats.counted(got):
                     yield got
 
@@ -206,6 +210,18 @@ carry the tokens of the calls they made, counted on those."""
 _NONE = [None] * len(_NAMES)
 
 
+def _twice(span: dict[str, Any], key: str, value: Any) -> bool:
+    """Whether a span lists ``key`` before with a value other than ``value`` (a slot filled
+    already may be another name's: ``llm.model_name`` and ``gen_ai.response.model``)."""
+    for kv in span["attributes"]:
+        if kv["key"] == key:
+            typed = kv["value"]
+            if isinstance(typed, dict) and len(typed) == 1:
+                (typed,) = typed.values()
+            return bool(typed != value)
+    return False
+
+
 def _span(span: Any, file: str, line: int, base: dict[str, str]) -> UsageRecord | BadRecord | None:
     """One span's usage, its fault, or None when it is not a model call. One pass over its
     attributes: each one read is put in its slot, tags gathered (the hot loop of a read)."""
@@ -226,9 +242,16 @@ def _span(span: Any, file: str, line: int, base: dict[str, str]) -> UsageRecord 
             if slot is None:
                 tags.append((key, typed))
             else:
+                if v[slot] is not None and v[slot] != typed and _twice(span, key, typed):
+                    return bad(file, line, f"attribute {key} recorded twice, with two values")
                 v[slot] = typed
     except (TypeError, KeyError, AttributeError, ValueError):
         return bad(file, line, "span attributes: expected a list of key/value objects")
+    if len(tags) > 1 and len(dict(tags)) < len(tags):
+        values: dict[str, Any] = {}
+        for key, typed in tags:
+            if values.setdefault(key, typed) != typed:
+                return bad(file, line, f"attribute {key} recorded twice, with two values")
     (typed_in, old_in, typed_out, old_out, read, old_read, write, old_write, op,
      response_model, request_model, provider, system, stream, streaming,
      tier1, tier2, tier3, tier4, route, path, enduser, user, batch, oi_kind) = v  # fmt: skip

@@ -7,8 +7,9 @@ Every figure can be redone from what the report prints:
   mode its records were billed in (batch records at batch prices; flex or priority tier at
   those prices where the model sells them, else standard, with a note); cached input at the
   cached-input price, cache writes at the 5-minute cache-write price.
-- **per day**: the stream's totals divided by the days the whole trace covers (from its first
-  to its last UTC day), rounded as the config ``--write-config`` writes them: requests a day
+- **per day**: the stream's totals divided by the days the whole trace covers (the time from
+  its first record to its last, a bucket's start to its end, to 0.001 day; at least a day),
+  rounded as the config ``--write-config`` writes them: requests a day
   to 0.01, tokens per request to 0.1, cache shares down to 0.0001.
 - **per month**: exactly what ``costcalc check`` computes from those written values: one
   request's cost in the mode x requests a day x ``days_per_month``, at the prices of
@@ -30,6 +31,7 @@ from typing import Any
 
 from costcalc._version import __version__
 from costcalc.audit.config import batch_allowance, check_config_target
+from costcalc.audit.models import RecordLimits, resolve, retired_warnings
 from costcalc.audit.records import BadRecord, ReadStats, UsageRecord
 from costcalc.audit.report import (
     AuditReport,
@@ -51,10 +53,11 @@ from costcalc.audit.streams import (
     stream_key,
     stream_name,
 )
-from costcalc.audit.usage import record_problem
+from costcalc.audit.usage import SpanIds, record_problem
 from costcalc.errors import CostcalcError, CostcalcWarning, FieldError, printable
 from costcalc.prices import PriceTable, require_table
 from costcalc.router import Policy
+from costcalc.units import count_of
 from costcalc.workload import DELIVERY_MODES, DeliveryMode
 
 DAY_S = 86400
@@ -65,6 +68,7 @@ BAD_SHOWN = 5
 RPD_STEP = Decimal("0.01")
 TOKENS_STEP = Decimal("0.1")
 SHARE_STEP = Decimal("0.0001")
+DAYS_STEP = Decimal("0.001")
 WRITE_COMPONENT = "cache_write_5m"
 
 
@@ -119,7 +123,7 @@ class _Tally:
 
 
 def _read(
-    records_or_paths: Any, fmt: str, group_by: tuple[str, ...] | None
+    records_or_paths: Any, fmt: str, group_by: tuple[str, ...] | None, limits: RecordLimits
 ) -> tuple[dict[tuple[tuple[str, ...], str, str], _Tally], ReadStats, list[BadRecordOut]]:
     if isinstance(records_or_paths, (str, os.PathLike)):
         records_or_paths = [records_or_paths]
@@ -155,6 +159,8 @@ def _read(
                 f"paths, got {type(rec).__name__}"
             )
         why = record_problem(rec)
+        if why is None:
+            why = limits.problem(rec)
         if why is not None:  # "": nothing recorded (no requests, no tokens): skipped
             if stats is not None:
                 stats.usage -= 1
@@ -177,28 +183,6 @@ def _read(
 
 
 # --- pricing ----------------------------------------------------------------------------------
-
-
-def _resolve(table: PriceTable, model: str, provider: str | None, day: dt.date) -> str:
-    """The name under which the table knows a recorded model: as recorded (a LiteLLM prefix,
-    ``gemini/gemini-2.5-flash``, is a provider the table knows by that name too), else with
-    its provider in front (``PROVIDER:MODEL``), else without the part before a slash
-    (``models/gemini-2.5-flash``)."""
-    names = [model]
-    if provider and ":" not in model:
-        names.append(f"{provider}:{model}")
-    rest = model.partition("/")[2]
-    if rest:
-        names.append(rest)
-    first: CostcalcError | None = None
-    for name in names:
-        try:
-            table.priced(name, day)
-            return name
-        except CostcalcError as exc:
-            first = first or exc
-    assert first is not None
-    raise first
 
 
 def _actual_cost(
@@ -242,6 +226,13 @@ def _actual_cost(
     return total, notes
 
 
+def covered_days(trace_s: float) -> Decimal:
+    """The days a trace covers, to 0.001 day (no trailing zeros: 7, 2.5), at least one: a
+    trace of an hour is no 24th of a day's traffic to multiply by 24."""
+    days = max(Decimal(trace_s) / DAY_S, Decimal(1)).quantize(DAYS_STEP)
+    return days.to_integral() if days == days.to_integral() else days.normalize()
+
+
 def _mode_in_use(price_mode: str, tally: _Tally) -> DeliveryMode:
     if price_mode in ("batch", "flex", "priority"):
         return price_mode  # type: ignore[return-value]
@@ -252,7 +243,7 @@ def _round(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_UP) -> Deci
     return value.quantize(step, rounding=rounding)
 
 
-def _per_day(tally: _Tally, days: int) -> dict[str, Decimal]:
+def _per_day(tally: _Tally, days: Decimal) -> dict[str, Decimal]:
     """The written values of a stream: requests a day and tokens per request, rounded."""
     requests = Decimal(tally.requests)
     tokens_in = Decimal(tally.total(1))
@@ -346,7 +337,7 @@ def _stream(
     table: PriceTable,
     policy: Policy | None,
     as_of: dt.date,
-    days: int,
+    days: Decimal,
     days_per_month: int,
     savings: list[Decimal],
 ) -> StreamAudit:
@@ -381,7 +372,7 @@ def _stream(
     # the traffic's own last day names the model (--as-of moves only the monthly figures)
     seen = dt.date(1970, 1, 1) + dt.timedelta(int(tally.last // DAY_S)) if tally.last else as_of
     try:
-        model = s["model"] = _resolve(table, recorded_model, tally.provider, seen)
+        model = s["model"] = resolve(table, recorded_model, tally.provider, seen)
         s["model_id"] = table.priced(model, seen).prices.model.id
         s["actual_cost"], s["notes"] = _actual_cost(table, model, price_mode, tally, seen)
         if any(n.startswith(f"billed as {price_mode}, not sold") for n in s["notes"]):
@@ -472,13 +463,13 @@ def audit(
         check_config_target(write_config, force)
     table = table or load_price_table()
 
-    tallies, stats, bad = _read(records_or_paths, input_format, grouping)
+    tallies, stats, bad = _read(records_or_paths, input_format, grouping, RecordLimits(table))
     firsts = [t.first for t in tallies.values() if t.first is not None]
     lasts = [t.last for t in tallies.values() if t.last is not None]
     start = _when(min(firsts)) if firsts else None
     end = _when(_closing(min(firsts), max(lasts))) if firsts and lasts else None
-    days = (end.date() - start.date()).days + 1 if start and end else 1
     trace_s = (max(lasts) - min(firsts)) if firsts and lasts else 0.0
+    days = covered_days(trace_s)
     if day_given is not None:
         day = day_given
     elif end is not None:
@@ -499,11 +490,20 @@ def audit(
             streams.append(
                 _stream(key, tally, c, table, policy, day, days, days_per_month, unbatched)
             )
+    for why in retired_warnings(table, {s.model for s in streams if s.priced}, day):
+        warnings.warn(why, CostcalcWarning, stacklevel=2)  # as quote and check say it
     if stats.bad:
         shown = ", ".join(f"{printable(b.file)}:{b.line} ({b.reason})" for b in bad[:BAD_SHOWN])
         more = f" and {stats.bad - BAD_SHOWN:,} more" if stats.bad > BAD_SHOWN else ""
         warnings.warn(
             f"{stats.bad:,} malformed usage records left out: {shown}{more}",
+            CostcalcWarning,
+            stacklevel=2,
+        )
+    if stats.repeated:
+        warnings.warn(
+            f"{stats.repeated:,} repeated spans left out (trace and span ids read before: an "
+            "export retried, or files that overlap): each span is counted once",
             CostcalcWarning,
             stacklevel=2,
         )
@@ -521,7 +521,7 @@ def _report(
     bad: list[BadRecordOut],
     start: dt.datetime | None,
     end: dt.datetime | None,
-    days: int,
+    days: Decimal,
     days_per_month: int,
     day: dt.date,
     grouping: tuple[str, ...] | None,
@@ -541,8 +541,9 @@ def _report(
     )
     period = f"{start.date()} to {end.date()} (UTC)" if start and end else "no times recorded"
     assumptions = [
-        f"period: {period}, {days:,} day{'s' * (days != 1)}; a stream's requests a day are "
-        f"its requests ÷ {days:,}, rounded to 0.01, at least 0.01 (tokens per request to "
+        f"period: {period}, {count_of(days, 'day')} (from the first record to the last, a "
+        f"bucket's start to its end; a trace under a day counts as one); a stream's requests "
+        f"a day are its requests ÷ {days:,}, rounded to 0.01, at least 0.01 (tokens per request to "
         "0.1, cache shares down to 0.0001)",
         "actual cost: each day's tokens at that day's prices of the mode they were billed in "
         "(batched records at batch prices, flex and priority records at those prices where "
@@ -564,8 +565,16 @@ def _report(
             "stream is"
         )
     notes = [f"{s.name}: not priced: {s.reason}" for s in streams if not s.priced]
-    if stats.skipped:
-        notes.append(f"{stats.skipped:,} records were not LLM usage (other spans): skipped")
+    if stats.skipped > stats.repeated:
+        other = stats.skipped - stats.repeated
+        notes.append(f"{other:,} records were not LLM usage (other spans): skipped")
+    if stats.repeated:
+        notes.append(f"{stats.repeated:,} repeated spans (ids read before) were counted once")
+    if stats.repeats_unchecked:
+        notes.append(
+            f"repeated spans were looked for among the first {SpanIds.CAPACITY:,} spans: the "
+            f"last {stats.repeats_unchecked:,} were not kept to compare with"
+        )
     if grouping is not None and any(s.key == NO_KEY for s in streams):
         asked = ", ".join(grouping)
         notes.append(f"records that record none of {asked} are grouped as {NO_KEY}")
@@ -598,6 +607,7 @@ def _report(
         records=stats.records,
         usage_records=stats.usage,
         skipped_records=stats.skipped,
+        repeated_records=stats.repeated,
         bad_records=stats.bad,
         bad=bad,
         streams=streams,

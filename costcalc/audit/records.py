@@ -14,13 +14,14 @@ pages), litellm.py (LiteLLM spend logs); detect_format tells them apart by conte
 
 from __future__ import annotations
 
+import io
 import json
 import json.decoder
 import json.scanner
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from costcalc.audit import litellm, openai_usage, otlp
 from costcalc.audit.usage import (
@@ -135,33 +136,71 @@ class read_usage:  # a function to its callers, with the counts it kept
     def _file(self, name: str) -> Iterator[UsageRecord | BadRecord]:
         stream = decompressed(sys.stdin.buffer, STDIN) if name == STDIN else open_source(name)
         try:
-            head = _peek(stream)
-            if not head.strip():
+            blank_lines, head = _skip_blank(stream)
+            if not head:
                 return
             fmt = detect_format(head, name) if self.input_format == "auto" else self.input_format
-            body = head.removeprefix(UTF8_BOM).lstrip()  # a BOM starts CSV exports too
-            if fmt == "litellm" and not body.startswith((b"{", b"[")):
-                yield from litellm.csv_records(stream, name, self.stats)
+            rest = cast(IO[bytes], _Resumed(head, stream))
+            if fmt == "litellm" and not head.startswith((b"{", b"[")):
+                yield from litellm.csv_records(rest, name, self.stats, blank_lines)
             else:
-                yield from _json_records(stream, name, _READERS[fmt], self.stats)
+                yield from _json_records(rest, name, _READERS[fmt], self.stats, blank_lines)
         finally:
             if name != STDIN:
                 stream.close()
 
 
-def _peek(stream: IO[bytes]) -> bytes:
-    peek = getattr(stream, "peek", None)
-    head = peek(HEAD_BYTES) if peek is not None else b""
-    return bytes(head[:HEAD_BYTES])
+def _skip_blank(stream: IO[bytes]) -> tuple[int, bytes]:
+    """The lines of whitespace an input starts with (a BOM too: CSV exports start with one),
+    however many, read a chunk at a time; and the first ``HEAD_BYTES`` after them (empty: the
+    input holds nothing else). A record after megabytes of blank lines is still a record."""
+    lines, chunk = 0, stream.read(HEAD_BYTES).removeprefix(UTF8_BOM)
+    while chunk:
+        body = chunk.lstrip()
+        lines += chunk.count(b"\n", 0, len(chunk) - len(body))
+        if body:
+            return lines, body + stream.read(HEAD_BYTES - len(body))
+        chunk = stream.read(HEAD_BYTES)
+    return lines, b""
+
+
+class _Resumed(io.BufferedIOBase):
+    """An input read from its ``head`` (already read off ``rest``) on: ``readline`` and
+    ``read``, all its readers use."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head, self._left, self._rest = io.BytesIO(head), len(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> bytes:
+        if not self._left:
+            return self._rest.readline(-1 if size is None else size)
+        line = self._head.readline(size)
+        self._left -= len(line)
+        if self._left or line.endswith(b"\n") or (size is not None and 0 <= size <= len(line)):
+            return line
+        return line + self._rest.readline(-1 if size is None or size < 0 else size - len(line))
+
+    def read(self, size: int | None = -1) -> bytes:
+        if not self._left:
+            return self._rest.read(-1 if size is None else size)
+        part = self._head.read(size)
+        self._left -= len(part)
+        if size is None or size < 0:
+            return part + self._rest.read()
+        return part + (self._rest.read(size - len(part)) if len(part) < size else b"")
 
 
 def _json_records(
-    stream: IO[bytes], name: str, reader: Reader, stats: ReadStats
+    stream: IO[bytes], name: str, reader: Reader, stats: ReadStats, lines_before: int = 0
 ) -> Iterator[UsageRecord | BadRecord]:
     """JSON Lines, one value per line; or, when the first value spans lines, the whole
-    input as one JSON document."""
+    input as one JSON document. ``lines_before``: blank lines already read off its start."""
     first = True  # until a first value is read whole on its line: JSON Lines from then on
     for number, raw in read_lines(stream, name):
+        number += lines_before
         if not raw.strip():
             continue
         try:

@@ -111,7 +111,9 @@ class AuditReport(BaseModel):
     generated_by: str
     period_start: dt.date | None
     period_end: dt.date | None
-    days_covered: int
+    days_covered: Decimal
+    """From the first record to the last (a bucket's start to its end), to 0.001 day; at
+    least 1."""
     days_per_month: int
     prices_as_of: dt.date
     """The prices of the monthly figures."""
@@ -120,6 +122,9 @@ class AuditReport(BaseModel):
     records: int
     usage_records: int
     skipped_records: int
+    """Records not usage, repeated spans included."""
+    repeated_records: int = 0
+    """Of ``skipped_records``, spans read before (the same ids): each counted once."""
     bad_records: int
     bad: list[BadRecordOut]
     streams: list[StreamAudit]

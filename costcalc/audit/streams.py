@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from costcalc.audit.records import UsageRecord
 from costcalc.errors import FieldError, WorkloadError, path_argument, quoted
 from costcalc.units import Duration
-from costcalc.workload import Source
+from costcalc.workload import MAX_NAME_CHARS, Source
 
 KEY_NAMES = ("service", "operation", "route", "project", "api_key", "user", "team", "key_alias")
 """Grouping keys every reader may give (``tag:NAME`` too: a tag of the records)."""
@@ -107,8 +108,19 @@ def price_mode_of(rec: UsageRecord) -> str:
 
 
 def stream_name(key: str, model: str, price_mode: str) -> str:
+    """``KEY (MODEL[, MODE])``, at most ``MAX_NAME_CHARS`` long (a workload's name in the
+    config): a longer one is cut and marked with a hash of the whole, so two long names cut
+    alike stay two (the stream's ``key`` keeps the whole key)."""
     sent = "" if price_mode == "standard" else f", {price_mode}"
-    return f"{key} ({model}{sent})"
+    name = f"{key} ({model}{sent})"
+    if len(name) <= MAX_NAME_CHARS:
+        return name
+    mark = "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    tail = f" ({model}{sent})"
+    room = MAX_NAME_CHARS - len(mark) - len(tail)
+    if room >= 20:  # the model stays readable
+        return key[:room] + mark + tail
+    return name[: MAX_NAME_CHARS - len(mark)] + mark
 
 
 # --- the mapping file -----------------------------------------------------------------------
@@ -159,6 +171,11 @@ def load_mapping(mapping: str | os.PathLike[str] | Mapping[str, Any] | StreamMap
         return mapping
     if isinstance(mapping, Mapping):
         return validate(StreamMap, dict(mapping), "mapping", None, WorkloadError)
+    if not isinstance(mapping, (str, os.PathLike)):
+        raise TypeError(
+            "audit: mapping must be a path (str or os.PathLike), a dict of its contents or a "
+            f"StreamMap, got {type(mapping).__name__}"
+        )
     path = path_argument(mapping, "mapping", "audit")
     data, text = load_yaml(path, "mapping file")
     return validate(StreamMap, data, path, text, WorkloadError)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 import costcalc
-from costcalc.cli import emit_result, format_option, prices_option
+from costcalc.cli import (
+    emit,
+    emit_result,
+    format_option,
+    out_is_no_input,
+    prices_option,
+    read_price_files,
+)
 
 
 @click.command()
@@ -39,7 +46,7 @@ from costcalc.cli import emit_result, format_option, prices_option
     "--write-config",
     metavar="FILE",
     help="Write a costcalc.yaml with one workload per stream (costcalc check reproduces the "
-    "monthly total).",
+    "monthly total); - writes it to stdout instead of the report. Never one of the inputs.",
 )
 @click.option("--force", is_flag=True, help="Replace --write-config FILE if it exists.")
 @format_option("table", "json", "markdown")
@@ -64,6 +71,12 @@ def audit(
         costcalc audit usage/*.json --mapping streams.yaml --format markdown
         costcalc audit spans.jsonl.gz --write-config costcalc.yaml && costcalc check
     """
+    to_stdout = write_config == "-"
+    if to_stdout:
+        write_config = None
+    # --force would replace the traffic read with the config written from it
+    out_is_no_input(write_config, [*paths, mapping, policy, *read_price_files(price_files)],
+                    "--write-config")  # fmt: skip
     table = costcalc.load_price_table(price_files)
     report = costcalc.audit(
         list(paths),
@@ -77,4 +90,7 @@ def audit(
         write_config=write_config,
         force=force,
     )
-    emit_result(report, fmt)
+    if to_stdout:
+        emit(report.config_text())
+    else:
+        emit_result(report, fmt)

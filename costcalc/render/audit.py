@@ -99,7 +99,9 @@ def _head(r: AuditReport) -> list[str]:
         else "no times recorded"
     )
     bad = f", {r.bad_records:,} malformed (left out)" if r.bad_records else ""
-    skipped = f", {r.skipped_records:,} not LLM usage" if r.skipped_records else ""
+    other = r.skipped_records - r.repeated_records
+    skipped = f", {other:,} not LLM usage" if other else ""
+    skipped += f", {r.repeated_records:,} repeated (counted once)" if r.repeated_records else ""
     t, n = r.totals, len(r.streams)
     costed = sum(s.actual_cost is not None for s in r.streams)
     priced = sum(s.priced for s in r.streams)
@@ -130,6 +132,12 @@ def _bad_lines(r: AuditReport, limit: int = 5) -> list[str]:
             *([f"  - and {more:,} more"] if more > 0 else [])]  # fmt: skip
 
 
+def _notes(r: AuditReport) -> list[str]:
+    """The report's notes, then each stream's (a tier the model does not sell, requests
+    without a time)."""
+    return [*r.notes, *(f"{printable(s.name, 80)}: {n}" for s in r.streams for n in s.notes)]
+
+
 def audit_table(r: AuditReport) -> str:
     lines = [*_head(r), ""]
     headers, rows = stream_rows(r)
@@ -143,7 +151,7 @@ def audit_table(r: AuditReport) -> str:
     lines += ["", "assumptions:", *(f"  - {a}" for a in r.assumptions)]
     lines += [f"  - {_stream_assumption(s)}" for s in r.streams]
     lines += _bad_lines(r)
-    lines += [f"note: {n}" for n in r.notes]
+    lines += [f"note: {n}" for n in _notes(r)]
     return "\n".join(lines) + "\n"
 
 
@@ -159,5 +167,5 @@ def audit_markdown(r: AuditReport) -> str:
     parts += ["", "Assumptions:", "", *(f"- {a}" for a in r.assumptions)]
     parts += [f"- {_stream_assumption(s)}" for s in r.streams]
     parts += [line.replace("  - ", "- ", 1) for line in _bad_lines(r)]
-    parts += [f"\n_{n}_" for n in r.notes]
+    parts += [f"\n_{n}_" for n in _notes(r)]
     return "\n".join(parts) + "\n"

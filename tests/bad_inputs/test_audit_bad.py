@@ -71,3 +71,37 @@ def test_a_file_given_twice_is_refused(
                           "spans.jsonl: given twice: its records would count twice")  # fmt: skip
     assert_one_line_error(run_cli("audit", "spans.jsonl", "./spans.jsonl"),
                           "./spans.jsonl: given twice (as spans.jsonl)")  # fmt: skip
+
+
+@pytest.mark.parametrize("given", ["spans.jsonl", "./spans.jsonl", "streams.yaml"])
+def test_write_config_over_an_input_is_refused_even_with_force(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """--force would replace the traffic (or the mapping) with the config written from it."""
+    monkeypatch.chdir(tmp_path)
+    Path("spans.jsonl").write_text('{"resourceSpans": []}\n')
+    Path("streams.yaml").write_text("streams:\n  a: {source: cron}\n")
+    out = run_cli("audit", "spans.jsonl", "--mapping", "streams.yaml", "--write-config", given,
+                  "--force")  # fmt: skip
+    assert_one_line_error(out, f"--write-config {given}: is the input")
+    assert Path("spans.jsonl").read_text() == '{"resourceSpans": []}\n'
+    assert Path("streams.yaml").read_text().startswith("streams:")
+
+
+def test_write_config_dash_is_stdout_and_no_file_named_dash(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("spans.jsonl").write_text('{"resourceSpans": []}\n')
+    out = run_cli("audit", "spans.jsonl", "--write-config", "-")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.startswith("# written by costcalc") and not Path("-").exists()
+    assert "stdout" in run_cli("audit", "--help").stdout
+
+
+def test_write_config_dash_from_python_is_refused(tmp_path: Path) -> None:
+    import costcalc
+    from costcalc.errors import FieldError
+
+    with pytest.raises(FieldError, match="write_config: '-' is no file"):
+        costcalc.audit([], write_config="-")

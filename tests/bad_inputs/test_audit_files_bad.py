@@ -25,6 +25,8 @@ NOT_THE_FORMAT = [
     ("not-utf8", "x.jsonl", b'{"resourceSpans": []}\n{"a": "\xff"}\n', "auto", "x.jsonl:2: is not valid UTF-8"),
     ("broken-document", "x.json", b'{\n "resourceSpans": [\n  {,\n ]}\n', "auto", "x.json:3: invalid JSON"),
     ("csv-without-token-columns", "x.csv", b"request_id,model\nr1,gpt-4o\n", "auto", "x.csv:1: not a LiteLLM spend log"),
+    ("csv-duplicate-column", "x.csv", b"model,prompt_tokens,completion_tokens,prompt_tokens\ngpt-4o,1,2,3\n", "auto", "x.csv:1: column 'prompt_tokens' appears twice in the header"),
+    ("csv-duplicate-column-after-blank-lines", "x.csv", b"\n\nmodel,model,prompt_tokens,completion_tokens\n", "auto", "x.csv:3: column 'model' appears twice"),
     ("csv-unterminated-quote", "x.csv", b'model,prompt_tokens,completion_tokens\n"gpt-4o,1,2\n', "auto", "x.csv:2: invalid CSV"),
     ("csv-not-utf8", "x.csv", b"model,prompt_tokens,completion_tokens\ngpt\xff,1,2\n", "auto", "x.csv:2: is not valid UTF-8"),
     ("scope-spans-not-a-list", "x.jsonl", b'{"resourceSpans": [{"scopeSpans": "oops"}]}\n', "auto", "x.jsonl:1: scopeSpans: expected a list"),
