@@ -463,6 +463,11 @@ def _reconcile(
             f"{counted.tokens:,} input tokens counted offline ({counted.encoding}"
             f"{', estimated' if counted.estimate else ''}), {max_out:,} output tokens at max_tokens"
         )
+        if unlimited := sum(f.without_max_tokens for f in report.files):
+            result.estimate_basis += (
+                f"; {unlimited:,} of {counted.requests:,} requests give no output limit "
+                "(max_tokens): their output is not in the estimate"
+            )
         result.difference = actual - estimate
         result.input_requests = len(uploaded_ids)  # no id twice: each is one request
         missing, unexpected = compare(uploaded_ids, result_ids)
