@@ -1,6 +1,6 @@
 """Batch quote and reconcile never price a size they do not know: a request without an output
 limit is not quoted at 0 output tokens, OpenAI Responses API lines are read as chat lines are
-(input, max_output_tokens, the Responses usage).
+(input, max_output_tokens, the Responses usage), and reconcile says whose prices it used.
 Money is worked out by hand from the published prices (USD per 1M tokens)."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import pytest
 from costcalc import count_file, quote_batch_files, validate_batch_files
 from costcalc.batch.reconcile import reconcile
 from costcalc.errors import UsageError
+from costcalc.prices import load_price_table
+from costcalc.render.batch import reconcile_table
 from tests.conftest import RunCli
 
 HELLO = [{"role": "user", "content": "Hello there"}]
@@ -143,3 +145,30 @@ def test_reconcile_estimate_says_which_requests_give_no_output_limit(tmp_path: P
     r = reconcile([_responses_result(tmp_path)], [uploaded], as_of="2026-11-01")
     assert r.estimate_basis is not None
     assert "1 of 1 requests give no output limit (max_tokens)" in r.estimate_basis
+
+
+# --- reconcile says whose prices it used ------------------------------------------------------
+
+
+def test_reconcile_names_the_date_and_source_of_its_prices(tmp_path: Path, run_cli: RunCli) -> None:
+    out = _responses_result(tmp_path)
+    r = reconcile([out], as_of="2026-11-01")
+    assert str(r.prices_as_of) == "2026-11-01"
+    period = load_price_table().prices("gpt-4.1", "2026-11-01").period
+    assert (r.prices_checked, r.price_source, r.price_origin) == (
+        period.as_of,
+        period.source,
+        period.origin,
+    )
+    data = json.loads(run_cli("batch", "reconcile", out, "--format", "json").stdout)
+    assert {"prices_as_of", "prices_checked", "price_source", "price_origin"} <= set(data)
+    table = run_cli("batch", "reconcile", out, "--as-of", "2026-11-01").stdout
+    assert "actual cost at batch prices of 2026-11-01: " in table
+    assert f"  prices checked {r.prices_checked} against " in table
+    read = f"{period.read} of " if period.read else ""
+    assert f"  prices checked {r.prices_checked} against {read}{period.source}\n" in table
+    # prices no one checked against their source say which data they came from
+    taken = r.model_copy(update={"price_origin": "genai-prices 0.2.3"})
+    assert f"  prices from genai-prices 0.2.3 (it cites {period.source})\n" in reconcile_table(
+        taken
+    )
