@@ -40,6 +40,18 @@ def quote_files(
                 f"{f.file}: {f.provider} lines do not name their model (the batch job does): "
                 f"give {arg('model')}, or keep the manifest batch build wrote beside the file"
             )
+        if f.without_max_tokens and output_tokens is None:  # never quoted at 0 output
+            n = f.without_max_tokens
+            which = (
+                f"{n:,} of {f.requests:,} requests give no output limit (max_tokens), this "
+                "line the first, so their"
+                if n > 1
+                else "this request gives no output limit (max_tokens), so its"
+            )
+            raise UsageError(
+                f"{f.file}:{f.first_without_max_tokens}: {which} output size is unknown: give "
+                f"the expected output tokens per request with {arg('output_tokens N')}"
+            )
     quotes = []
     for f in report.files:
         assert f.model is not None

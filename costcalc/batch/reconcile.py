@@ -64,6 +64,17 @@ class Reconciliation(BaseModel):
     usage: Usage
     actual_cost: MoneyOut
     """What the succeeded requests cost at batch prices (the others bill nothing)."""
+    prices_as_of: dt.date
+    """The date whose prices apply (``as_of``, else today)."""
+    prices_checked: dt.date
+    """When those prices were last checked against their source."""
+    price_source: str
+    price_read: str | None = None
+    """What was read on ``prices_checked`` when it was not ``price_source`` itself (``a
+    stored copy``)."""
+    price_origin: str | None = None
+    """The data the prices were taken from when no one checked them against the source
+    (``genai-prices 0.2.3``); None: checked on ``prices_checked``."""
     estimate: MoneyOut | None = None
     """Batch cost of the input as estimated before upload (output at max_tokens)."""
     estimate_basis: str | None = None
@@ -429,6 +440,11 @@ def _reconcile(
         outcomes=dict(outcomes),
         usage=usage,
         actual_cost=tidy(actual),
+        prices_as_of=prices.on,
+        prices_checked=prices.period.as_of,
+        price_source=prices.period.source,
+        price_read=prices.period.read,
+        price_origin=prices.period.origin,
         # only the assumed prices this usage was billed at
         assumed=[c for c in LineUsage._fields if c in assumed],
     )
@@ -463,6 +479,11 @@ def _reconcile(
             f"{counted.tokens:,} input tokens counted offline ({counted.encoding}"
             f"{', estimated' if counted.estimate else ''}), {max_out:,} output tokens at max_tokens"
         )
+        if unlimited := sum(f.without_max_tokens for f in report.files):
+            result.estimate_basis += (
+                f"; {unlimited:,} of {counted.requests:,} requests give no output limit "
+                "(max_tokens): their output is not in the estimate"
+            )
         result.difference = actual - estimate
         result.input_requests = len(uploaded_ids)  # no id twice: each is one request
         missing, unexpected = compare(uploaded_ids, result_ids)

@@ -34,6 +34,11 @@ class FileReport(BaseModel):
     requests: int
     bytes: int
     max_tokens_total: int
+    without_max_tokens: int = 0
+    """Requests that write output and give no output limit (max_tokens, or the format's
+    name for it): their output size is unknown, so ``batch quote`` needs one given."""
+    first_without_max_tokens: int | None = None
+    """The line of the first of them."""
     problems: list[str]
 
 
@@ -230,7 +235,8 @@ def _validate_file(
     max_output: int | None = None
     model: str | None = None
     model_line = 0
-    requests = size = max_total = 0
+    requests = size = max_total = unlimited = 0
+    first_unlimited: int | None = None
     for number, raw in _read_lines(path):
         size += len(raw)
         if not raw.strip():
@@ -314,6 +320,9 @@ def _validate_file(
                 f"maximum output of {max_output:,}"
             )
         max_total += max_tokens
+        if not max_tokens and not body_problems and fmt.writes_output(state):
+            unlimited += 1
+            first_unlimited = first_unlimited or number
     if fmt is not None:
         rule = _model_rule(table, model, fmt.name) or fmt.batch_rule(table)
         limit_requests = max_requests or (rule.max_requests if rule else None)
@@ -333,6 +342,8 @@ def _validate_file(
         requests=requests,
         bytes=size,
         max_tokens_total=max_total,
+        without_max_tokens=unlimited,
+        first_without_max_tokens=first_unlimited,
         problems=problems,
     )
 

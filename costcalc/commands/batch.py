@@ -156,7 +156,8 @@ def batch_validate(
     "--output-tokens",
     type=int,
     metavar="N",
-    help="Expected output per request [default: each request's max_tokens].",
+    help="Expected output per request [default: each request's max_tokens; needed when a "
+    "request gives none].",
 )
 @click.option("-m", "--model", help=_JOB_MODEL_HELP)
 @format_option("table", "json", "markdown", "csv")

@@ -87,8 +87,16 @@ def reconcile_table(r: Reconciliation) -> str:
             else ""
         )
         + f", {r.usage.output_tokens:,} output tokens",
-        f"actual cost at batch prices: {usd(r.actual_cost, places)} (errored, cancelled and "
-        "expired requests bill nothing)",
+        f"actual cost at batch prices of {r.prices_as_of}: {usd(r.actual_cost, places)} "
+        "(errored, cancelled and expired requests bill nothing)",
+        "  prices "
+        + (
+            f"from {printable(r.price_origin)} (it cites {printable(r.price_source, 200)})"
+            if r.price_origin
+            else f"checked {r.prices_checked} against "
+            + (f"{printable(r.price_read)} of " if r.price_read else "")
+            + printable(r.price_source, 200)
+        ),
     ]
     if r.assumed:
         lines.append(f"  assumed from the provider's batch rule: {', '.join(r.assumed)}")

@@ -77,6 +77,11 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("openai-surrogate-id", {"a.jsonl": lines({**OPENAI, "custom_id": "a\ud800"})}, ("a.jsonl:1: custom_id holds a lone surrogate (\\ud800)",)),
     ("bedrock-surrogate-id", {"a.jsonl": lines({**BEDROCK, "recordId": "\udc00"})}, ("a.jsonl:1: recordId holds a lone surrogate (\\udc00)",)),
     ("openai-nan", {"a.jsonl": lines(json.dumps({**OPENAI, "body": {**OPENAI["body"], "temperature": float("nan")}}))}, ("a.jsonl:1: NaN or Infinity is not JSON (the provider refuses it)",)),
+    ("responses-no-input", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1"}})}, ("a.jsonl:1: body.input must be text or a list of input messages",)),
+    ("responses-blank-input", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": " "}})}, ("a.jsonl:1: body.input is empty",)),
+    ("responses-input-item-not-object", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": ["hi"]}})}, ("a.jsonl:1: body.input[0] must be an object",)),
+    ("responses-instructions-not-text", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": "hi", "instructions": 5}})}, ("a.jsonl:1: body.instructions must be text",)),
+    ("responses-max-output-tokens-zero", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": "hi", "max_output_tokens": 0}})}, ("a.jsonl:1: body.max_output_tokens must be a whole number from 1",)),
     ("openai-max-tokens-negative", {"a.jsonl": lines({**OPENAI, "body": {**OPENAI["body"], "max_tokens": -5}})}, ("a.jsonl:1: body.max_tokens must be a whole number from 1 to 100,000,000",)),
     ("openai-max-tokens-past-64-bits", {"a.jsonl": lines(json.dumps({**OPENAI, "body": {**OPENAI["body"], "max_completion_tokens": 2**70}}))}, ("a.jsonl:1: body.max_completion_tokens must be a whole number from 1",)),
     ("openai-max-tokens-nan", {"a.jsonl": lines(json.dumps({**OPENAI, "body": {**OPENAI["body"], "max_tokens": float("nan")}}))}, ("NaN or Infinity is not JSON", "body.max_tokens must be a whole number")),
@@ -129,7 +134,10 @@ def _setup(tmp_path: Path) -> None:
     (tmp_path / "other.db").write_bytes(b"")
     (tmp_path / "bad-results.jsonl").write_text(
         lines(
-            {"custom_id": "a", "result": {"type": "succeeded", "message": {"usage": {}}}},
+            {
+                "custom_id": "a",
+                "result": {"type": "succeeded", "message": {"usage": {"input_tokens": 1}}},
+            },
             "{truncated",
         )
     )
@@ -172,6 +180,40 @@ def _setup(tmp_path: Path) -> None:
         lines(result("a", "gpt-4o-mini"), result("b", "gpt-4o-mini"), result("c", "gpt-4o"))
     )
     (tmp_path / "huge-usage.jsonl").write_text(lines(result("a", "gpt-4o", prompt=10**26)))
+    # a request without an output limit: its output size is unknown to a quote
+    (tmp_path / "no-max.jsonl").write_text(
+        lines(
+            OPENAI,
+            {**OPENAI, "custom_id": "b", "body": {**OPENAI["body"], "max_tokens": 9}},
+            {**OPENAI, "custom_id": "c"},
+        )
+    )
+    responses = {"custom_id": "a", "method": "POST", "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": "hi"}}  # fmt: skip
+    (tmp_path / "responses-no-max.jsonl").write_text(lines(responses))
+    # succeeded results whose usage holds no count the format reads: never billed as 0
+    unknown = {"total_tokens": 5}
+    (tmp_path / "openai-unknown-usage.jsonl").write_text(
+        lines(
+            {
+                "custom_id": "a",
+                "response": {"status_code": 200, "body": {"model": "gpt-4.1", "usage": unknown}},
+            }
+        )
+    )
+    (tmp_path / "claude-unknown-usage.jsonl").write_text(
+        lines(
+            {
+                "custom_id": "a",
+                "result": {
+                    "type": "succeeded",
+                    "message": {"model": "claude-haiku-4-5", "usage": unknown},
+                },
+            }
+        )
+    )
+    (tmp_path / "vertex-unknown-usage.jsonl").write_text(
+        lines({"response": {"usageMetadata": unknown}, "request": VERTEX["request"]})
+    )
     no_status = result("a", "gpt-4o")
     del no_status["response"]["status_code"]  # type: ignore[attr-defined]
     (tmp_path / "no-status.jsonl").write_text(lines(no_status))
@@ -291,6 +333,11 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("quote-bedrock-without-model", ["batch", "quote", "{d}/bedrock.jsonl"], ("bedrock.jsonl: bedrock lines do not name their model", "give --model")),
     ("reconcile-bedrock-without-model", ["batch", "reconcile", "{d}/bedrock-results.jsonl"], ("no succeeded result names its model; give --model", "--input")),
     ("reconcile-bedrock-no-output", ["batch", "reconcile", "{d}/bedrock.jsonl", "-m", "gpt-4o"], ("bedrock.jsonl:1: modelOutput is missing",)),
+    ("quote-no-max-tokens", ["batch", "quote", "{d}/no-max.jsonl"], ("no-max.jsonl:1: 2 of 3 requests give no output limit (max_tokens), this line the first, so their output size is unknown", "give the expected output tokens per request with --output-tokens N")),
+    ("quote-responses-no-max-output-tokens", ["batch", "quote", "{d}/responses-no-max.jsonl"], ("responses-no-max.jsonl:1: this request gives no output limit (max_tokens), so its output size is unknown", "--output-tokens N")),
+    ("reconcile-openai-unknown-usage", ["batch", "reconcile", "{d}/openai-unknown-usage.jsonl"], ("openai-unknown-usage.jsonl:1: usage has no prompt_tokens (Chat Completions) or input_tokens (Responses)", "its keys: total_tokens")),
+    ("reconcile-claude-unknown-usage", ["batch", "reconcile", "{d}/claude-unknown-usage.jsonl"], ("claude-unknown-usage.jsonl:1: usage has no input_tokens", "its keys: total_tokens")),
+    ("reconcile-vertex-unknown-usage", ["batch", "reconcile", "{d}/vertex-unknown-usage.jsonl", "-m", "gemini-2.5-flash"], ("vertex-unknown-usage.jsonl:1: usage has no promptTokenCount",)),
     ("quote-invalid-file", ["batch", "quote", "{d}/not-results.jsonl"], ("custom_id is missing", "costcalc batch validate")),
     ("queue-not-sqlite", ["queue", "status", "--db", "{d}/notdb.db"], ("notdb.db: is not a costcalc queue database",)),
     ("queue-missing-db", ["queue", "flush", "--db", "{d}/none.db", "--out", "{d}/o", "-m", "gpt-4o"], ("none.db: no such queue database",)),

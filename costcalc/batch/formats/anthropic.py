@@ -18,6 +18,7 @@ from costcalc.batch.formats.base import (
     message_problems,
     message_refusal,
     message_shape_problems,
+    unknown_usage,
     usage_int,
     with_system,
 )
@@ -162,7 +163,7 @@ def claude_usage(used: Mapping[str, Any], where: str) -> LineUsage:
     Bedrock): input_tokens excludes cache reads and writes; cache_creation splits the writes
     by lifetime."""
     get = used.get
-    uncached, read = get("input_tokens", 0), get("cache_read_input_tokens", 0)
+    uncached, read = get("input_tokens"), get("cache_read_input_tokens", 0)
     written, output = get("cache_creation_input_tokens", 0), get("output_tokens", 0)
     if (  # the common line (whole counts, no 1-hour split): no call per count, per line
         get("cache_creation") is None
@@ -177,6 +178,8 @@ def claude_usage(used: Mapping[str, Any], where: str) -> LineUsage:
     ):
         return LineUsage(uncached, read, written, 0, output)
     # else each count as usage_int reads it, in this order (the first bad one is reported)
+    if "input_tokens" not in used:
+        raise unknown_usage(used, where, "input_tokens")
     written = usage_int(used, "cache_creation_input_tokens", where)
     split = used.get("cache_creation")
     one_hour = usage_int(split, "ephemeral_1h_input_tokens", where) if is_object(split) else 0

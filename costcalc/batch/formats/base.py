@@ -118,6 +118,13 @@ class LineFormat(ABC):
         """Problems with the request object (its model is checked for you), and the line's
         output limit to add up (0 when it gives none)."""
 
+    def writes_output(self, file: dict[str, Any]) -> bool:
+        """Whether the file's requests write output tokens (OpenAI's embeddings do not): a
+        request that does and gives no output limit leaves its output size unknown, and
+        ``batch quote`` asks for one rather than quote it at 0 tokens. ``file``: the scratch
+        state of the checks, read after them."""
+        return True
+
     def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
         """Keys (and roles, where ``body_problems`` does not check them) of the request's chat
         messages that the provider does not take; ``where`` names the line and its id
@@ -278,6 +285,19 @@ def usage_int(usage: Mapping[str, Any], key: str, where: str) -> int:
             f"{MAX_USAGE_TOKENS:,}): a corrupt result line?"
         )
     return value
+
+
+def unknown_usage(used: Mapping[str, Any], where: str, expected: str) -> CostcalcError:
+    """The error of a succeeded result whose usage holds none of the input counts its format
+    reads (``expected`` names them): a request that succeeded is never billed as 0 tokens
+    without a word."""
+    from costcalc.errors import printable
+
+    keys = ", ".join(printable(str(k), 40) for k in list(used)[:8]) or "none"
+    return CostcalcError(
+        f"{where}: usage has no {expected}, so its tokens are unknown (its keys: {keys}): "
+        "a usage costcalc cannot read"
+    )
 
 
 def cached_part(

@@ -1,5 +1,6 @@
 """OpenAI batch lines: ``{"custom_id", "method": "POST", "url", "body": {model, messages,
-max_tokens}}``; a result line has ``response`` (status_code, body.usage) or ``error``."""
+max_tokens}}`` (the Responses API's body: ``{model, input, instructions, max_output_tokens}``);
+a result line has ``response`` (status_code, body.usage) or ``error``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from costcalc.batch.formats.base import (
     message_problems,
     message_refusal,
     message_shape_problems,
+    unknown_usage,
     usage_int,
     with_system,
 )
@@ -35,6 +37,9 @@ OPENAI_URLS = (
     "/v1/moderations",
 )
 CHAT_URL = "/v1/chat/completions"
+RESPONSES_URL = "/v1/responses"
+NO_OUTPUT_URLS = ("/v1/embeddings", "/v1/moderations")
+"""Endpoints whose requests write no output tokens (no output limit to give)."""
 ERROR_OUTCOME: dict[str, Outcome] = {
     "batch_expired": "expired",
     "batch_cancelled": "cancelled",
@@ -112,18 +117,27 @@ class OpenAILines(LineFormat):
         self, body: dict[str, Any], where: str, file: dict[str, Any]
     ) -> tuple[list[str], int]:
         problems: list[str] = []
-        limit = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+        url = file.get("url")
+        if url == RESPONSES_URL:
+            limit = "max_output_tokens"
+        else:
+            limit = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
         mt = body.get(limit)
         max_tokens = mt if isinstance(mt, int) and not isinstance(mt, bool) else 0
         if mt is not None and not 1 <= max_tokens <= MAX_USAGE_TOKENS:  # optional, if given
             problems.append(f"{where}: body.{limit} must be a whole number from 1 to 100,000,000")
             max_tokens = 0
-        if file.get("url") == CHAT_URL:
+        if url == CHAT_URL:
             if not isinstance(body.get("messages"), list):
                 problems.append(f"{where}: body.messages must be a list")
             else:
                 problems += message_problems(body["messages"], f"{where}: body.messages")
+        elif url == RESPONSES_URL:
+            problems += _responses_input_problems(body, where)
         return problems, max_tokens
+
+    def writes_output(self, file: dict[str, Any]) -> bool:
+        return file.get("url") not in NO_OUTPUT_URLS
 
     def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
         return message_shape_problems(
@@ -135,8 +149,10 @@ class OpenAILines(LineFormat):
         if isinstance(body, dict):
             if "messages" in body:
                 return with_system(body["messages"])
-            if "input" in body:  # the Responses API: text or messages
-                return body["input"]
+            if "input" in body:  # the Responses API's text or messages; embeddings' texts
+                return (
+                    responses_messages(body) if obj.get("url") == RESPONSES_URL else body["input"]
+                )
         return NO_TEXT
 
     def outcome(self, obj: Mapping[str, Any], where: str) -> ResultLine:
@@ -159,11 +175,71 @@ class OpenAILines(LineFormat):
         return "succeeded", body["usage"], body.get("model")
 
     def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
-        # prompt_tokens includes the cached tokens
-        prompt = usage_int(used, "prompt_tokens", where)
-        details = used.get("prompt_tokens_details") or {}
+        # Chat Completions (and embeddings): prompt_tokens, completion_tokens; Responses:
+        # input_tokens, output_tokens. Each input count includes its cached tokens, each
+        # output count its reasoning tokens (billed as output).
+        if "prompt_tokens" in used:
+            prompt_key, output_key, details_key, cached_key = _CHAT_USAGE
+        elif "input_tokens" in used:
+            prompt_key, output_key, details_key, cached_key = _RESPONSES_USAGE
+        else:
+            raise unknown_usage(
+                used, where, "prompt_tokens (Chat Completions) or input_tokens (Responses)"
+            )
+        prompt = usage_int(used, prompt_key, where)
+        details = used.get(details_key) or {}
         cached = usage_int(details, "cached_tokens", where) if is_object(details) else 0
-        uncached, cached = cached_part(
-            prompt, cached, where, "prompt_tokens", "prompt_tokens_details.cached_tokens"
-        )
-        return LineUsage(uncached, cached, 0, 0, usage_int(used, "completion_tokens", where))
+        uncached, cached = cached_part(prompt, cached, where, prompt_key, cached_key)
+        return LineUsage(uncached, cached, 0, 0, usage_int(used, output_key, where))
+
+
+_CHAT_USAGE = (
+    "prompt_tokens",
+    "completion_tokens",
+    "prompt_tokens_details",
+    "prompt_tokens_details.cached_tokens",
+)
+_RESPONSES_USAGE = (
+    "input_tokens",
+    "output_tokens",
+    "input_tokens_details",
+    "input_tokens_details.cached_tokens",
+)
+"""(input count, output count, the object holding the cached count, its name in problems)."""
+
+
+def responses_messages(body: Mapping[str, Any]) -> Any:
+    """A Responses API request's input as chat messages, counted as a chat request's are:
+    text is one user message; a list is the messages (input items) as given; the
+    ``instructions`` are a first system message."""
+    given = body["input"]
+    messages = [{"role": "user", "content": given}] if isinstance(given, str) else given
+    instructions = body.get("instructions")
+    return with_system(messages, instructions if isinstance(instructions, str) else None)
+
+
+def _responses_input_problems(body: Mapping[str, Any], where: str) -> list[str]:
+    """What the Responses API would refuse in a request's input and instructions (its input
+    items take many shapes, messages and tool calls and their outputs: each must be an
+    object; the counters say which they cannot count)."""
+    from costcalc.requests import blank
+
+    given = body.get("input")
+    instructions = body.get("instructions")
+    problems = []
+    if instructions is not None and not isinstance(instructions, str):
+        problems.append(f"{where}: body.instructions must be text")
+    if isinstance(given, str):
+        if blank(given):
+            problems.append(f"{where}: body.input is empty")
+    elif isinstance(given, list):
+        if not given:
+            problems.append(f"{where}: body.input is empty")
+        problems += [
+            f"{where}: body.input[{i}] must be an object (an input message or item)"
+            for i, item in enumerate(given)
+            if not is_object(item)
+        ]
+    else:
+        problems.append(f"{where}: body.input must be text or a list of input messages")
+    return problems

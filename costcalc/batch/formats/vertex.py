@@ -53,6 +53,7 @@ from costcalc.batch.formats.base import (
     cached_part,
     message_refusal,
     message_shape_problems,
+    unknown_usage,
     usage_int,
 )
 from costcalc.errors import CostcalcError, RequestError, UsageError, quoted, shown
@@ -253,6 +254,8 @@ class VertexLines(LineFormat):
 
     def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
         # promptTokenCount includes the cached tokens; thinking is billed as output
+        if "promptTokenCount" not in used:
+            raise unknown_usage(used, where, "promptTokenCount")
         prompt = usage_int(used, "promptTokenCount", where)
         cached = usage_int(used, "cachedContentTokenCount", where)
         output = usage_int(used, "candidatesTokenCount", where)
