@@ -60,7 +60,8 @@ def prices_list(
 
     table = costcalc.load_price_table(price_files)
     provider = provider.strip().lower() if provider is not None else None
-    result = costcalc.price_list(table, provider, as_of, active=active, everything=everything)
+    on = costcalc.parse_date(as_of, "as_of") if as_of is not None else None
+    result = costcalc.price_list(table, provider, on, active=active, everything=everything)
     emit_result(result, fmt)
 
 
@@ -79,7 +80,8 @@ def prices_show(model: str, as_of: str | None, fmt: str, price_files: tuple[str,
         costcalc prices show o3 --as-of 2025-06-01 --format json
     """
 
-    sheet = costcalc.price_sheet(costcalc.load_price_table(price_files), model, as_of)
+    on = costcalc.parse_date(as_of, "as_of") if as_of is not None else None
+    sheet = costcalc.price_sheet(costcalc.load_price_table(price_files), model, on)
     emit_result(sheet, fmt)
 
 
@@ -244,7 +246,7 @@ def prices_audit(
         against,
         tolerance=tolerance,
         context_tolerance=context_tolerance,
-        on=costcalc.parse_date(as_of, "as_of") if as_of else None,
+        on=costcalc.parse_date(as_of, "as_of") if as_of is not None else None,
         known=known,
     )
     emit_result(report, fmt)

@@ -172,11 +172,16 @@ UpdateStamp = tuple[str, int, int, int]
 file, then renamed) is read afresh."""
 
 
-def price_update_file(home: Path | None = None) -> Path:
-    """Where ``costcalc prices update`` keeps the data it read (in the user data folder)."""
+def price_update_file(
+    home: str | os.PathLike[str] | None = None, function: str = "price_update_file"
+) -> Path:
+    """Where ``costcalc prices update`` keeps the data it read: in the user data folder, or
+    in the folder ``home`` (str or os.PathLike)."""
     from costcalc.userdata import user_data_dir
 
-    return (home or user_data_dir()) / UPDATE_FILE
+    if home is None:
+        return user_data_dir() / UPDATE_FILE
+    return Path(path_argument(home, "home", function)) / UPDATE_FILE
 
 
 def file_stamp(path: Path) -> UpdateStamp | None:
