@@ -107,8 +107,9 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("count-file-messages-str", lambda d: costcalc.count_file(d / "p.txt", messages="yes"), TypeError, "count_file: messages must be True or False, got str"),  # type: ignore[arg-type]
     # budgets
     ("load-config-int", lambda d: costcalc.load_config(5), TypeError, "load_config: spec must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
-    ("check-budgets-none", lambda d: costcalc.check_budgets(None), TypeError, "check_budgets: config must be a costcalc.ProjectConfig (from costcalc.load_config), got None"),  # type: ignore[arg-type]
-    ("check-budgets-path", lambda d: costcalc.check_budgets("costcalc.yaml"), TypeError, "check_budgets: config must be a costcalc.ProjectConfig"),  # type: ignore[arg-type]
+    ("check-budgets-none", lambda d: costcalc.check_budgets(None), TypeError, "check_budgets: config must be a costcalc.ProjectConfig (from costcalc.load_config) or a path, got None"),  # type: ignore[arg-type]
+    ("check-budgets-missing-path", lambda d: costcalc.check_budgets(d / "none.yaml"), costcalc.InputFileError, "none.yaml: no such config file"),
+    ("check-budgets-where-int", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), 5), TypeError, "check_budgets: where must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
     ("check-budgets-base-str", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), base="x"), TypeError, "check_budgets: base must be a costcalc.ProjectConfig"),  # type: ignore[arg-type]
     # second hostile trial: TypeError naming function and argument, FieldError for a bad value
     ("queue-flush-model-int", lambda d: costcalc.queue_flush(d / "q.db", d / "o", 5), TypeError, "queue_flush: model must be a model name (str), got int"),  # type: ignore[arg-type]
@@ -415,3 +416,24 @@ def test_date_arguments_take_a_date_or_its_iso_text_and_paths_a_str_or_pathlike(
     assert audit.on == day and audit == costcalc.audit_prices(
         table, str(data), on=day, known=str(known)
     )
+
+
+def test_check_budgets_takes_a_config_or_its_path_and_names_the_file_loaded(
+    tmp_path: Path,
+) -> None:
+    """A loaded config's check said `costcalc check costcalc.yaml` whatever file it was; a
+    path was refused though diff_budgets takes paths; a DiffReport had no .passed."""
+    config = tmp_path / "proposed.yaml"
+    config.write_text(BASE_CONFIG.replace("as_of:", "budgets: {monthly: 1}\nas_of:"))
+    loaded = costcalc.check_budgets(costcalc.load_config(str(config)))
+    assert loaded.config == str(config) and loaded.failed and not loaded.passed
+    assert costcalc.render_result(loaded, "table").startswith(f"costcalc check {config}: FAILED")
+    dated = costcalc.load_config(str(config)).model_copy(update={"as_of": "2026-11-26"})
+    assert costcalc.check_budgets(dated).config == str(config)  # a copy keeps its file
+    for given in (config, str(config)):
+        assert costcalc.check_budgets(given).model_dump() == loaded.model_dump()
+    assert costcalc.check_budgets(config, "named.yaml").config == "named.yaml"
+    assert costcalc.check_budgets(costcalc.ProjectConfig()).config == "costcalc.yaml"
+    diff = costcalc.diff_budgets(config, config, fail_on_increase=0)
+    assert diff.passed and not diff.failed
+    assert "passed" not in diff.model_dump() and "failed" not in loaded.model_dump()
