@@ -437,3 +437,12 @@ def test_check_budgets_takes_a_config_or_its_path_and_names_the_file_loaded(
     diff = costcalc.diff_budgets(config, config, fail_on_increase=0)
     assert diff.passed and not diff.failed
     assert "passed" not in diff.model_dump() and "failed" not in loaded.model_dump()
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_one_quote_renders_as_the_report_of_it_alone(fmt: str) -> None:
+    """render_result(quote(w), "table") was UnknownFormatError (it had json only)."""
+    w = _w(as_of="2026-11-26")
+    text = costcalc.render_result(costcalc.quote(w), fmt)
+    assert text == costcalc.render_result(costcalc.quote_all([w]), fmt)
+    assert text.startswith("workload: gpt-4o" if fmt == "table" else "### ")
