@@ -124,14 +124,30 @@ def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
 
 
 @prices.command("compile", hidden=True)
-def prices_compile() -> None:
-    """For maintainers: write pricing/compiled.json from the YAML files (fast start-up), and
-    pricing/genai-prices.json from the installed genai-prices (after upgrading its pin)."""
-    from costcalc.atomic import write_file
-    from costcalc.prices import builtin_pricing_dir, compiled_files
+@click.option(
+    "--out",
+    "out_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Write the files into DIR (default: pricing/ of the source checkout; an installed "
+    "package is refused).",
+)
+def prices_compile(out_dir: str | None) -> None:
+    """For maintainers, in a source checkout: write pricing/compiled.json from the YAML files
+    (fast start-up), and pricing/genai-prices.json from the installed genai-prices (after
+    upgrading its pin). Never into an installed package: --out DIR writes elsewhere.
 
+    \b
+    Example:
+        costcalc prices compile
+        costcalc prices compile --out /tmp/compiled
+    """
+    from costcalc.atomic import write_file
+    from costcalc.prices import compile_target, compiled_files
+
+    folder = compile_target(out_dir)
     for name, text in compiled_files().items():
-        target = builtin_pricing_dir() / name
+        target = folder / name
         write_file(target, text, force=True)
         click.echo(f"wrote {target}", err=True)
 
