@@ -92,6 +92,11 @@ def prices_validate(files: tuple[str, ...]) -> None:
 
     Each file is checked on its own and merged over the shipped table, so a name that
     clashes with a shipped model is reported too.
+
+    \b
+    Example:
+        costcalc prices validate my-prices.yaml
+        costcalc prices validate pricing/*.yaml
     """
     from costcalc.commands.flags import on_command_line
 
@@ -115,7 +120,13 @@ def prices_validate(files: tuple[str, ...]) -> None:
 @format_option("table", "json")
 @prices_option
 def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
-    """Exit 1 when any model's prices were last checked more than DAYS days ago (for CI)."""
+    """Exit 1 when any model's prices were last checked more than DAYS days ago (for CI).
+
+    \b
+    Example:
+        costcalc prices stale
+        costcalc prices stale --days 30 --format json
+    """
 
     report = costcalc.stale_report(costcalc.load_price_table(price_files), days)
     emit_result(report, fmt)
@@ -154,7 +165,12 @@ def prices_compile(out_dir: str | None) -> None:
 
 @prices.command("schema")
 def prices_schema() -> None:
-    """Print the JSON Schema of a price file (the shipped pricing/schema.json)."""
+    """Print the JSON Schema of a price file (the shipped pricing/schema.json).
+
+    \b
+    Example:
+        costcalc prices schema > price-file.schema.json
+    """
 
     emit(json.dumps(costcalc.price_schema(), indent=2) + "\n")
 
@@ -177,8 +193,9 @@ def prices_update(source: str | None, remove: bool, fmt: str) -> None:
 
     The data is kept in your data folder ($COSTCALC_HOME, else $XDG_DATA_HOME/costcalc or
     ~/.local/share/costcalc on Linux, ~/Library/Application Support/costcalc on macOS,
-    %LOCALAPPDATA%\\costcalc on Windows), never in the installed package. Reading a URL is
-    the only network access costcalc makes, and only here (and prices audit --against URL).
+    %LOCALAPPDATA%\\costcalc on Windows), never in the installed package. costcalc reaches
+    the network only when asked: reading a URL here or in prices audit --against, gate
+    posting its pull-request comment, and s3:// or gs:// inputs.
 
     \b
     Precedence, highest first:

@@ -27,7 +27,7 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("cancel-rate-negative", [*BASE, "--cancel-rate", "-0.1"], ("--cancel-rate: must be >= 0",)),
     ("cached-share-above-1", [*BASE, "--cached-share", "2"], ("--cached-share: must be <= 1",)),
     ("shares-over-1", [*BASE, "--cached-share", "0.7", "--cache-write-share", "0.5"], ("cached_share + cache_write_share must be at most 1",)),
-    ("unknown-mode", [*BASE, "--modes", "stream,turbo"], ("unknown mode 'turbo'", "stream, request, batch, flex, priority")),
+    ("unknown-mode", [*BASE, "--modes", "stream,turbo"], ("--modes: unknown mode 'turbo'", "stream, request, batch, flex, priority")),
     ("baseline-not-compared", [*BASE, "--modes", "batch,stream", "--baseline", "request"], ("baseline 'request' is not one of the modes compared",)),
     ("baseline-unavailable", [*BASE, "--baseline", "flex"], ("baseline flex is not available for gpt-4o",)),
     ("deadline-soon", [*BASE, "--deadline", "soon"], ("--deadline: bad duration 'soon'", "24h, 1d, 90m, 2 hours")),
@@ -254,3 +254,19 @@ def test_a_workload_changed_after_it_was_made_is_refused(
         with pytest.raises(costcalc.InvalidWorkloadError, match=expected):
             setattr(w, name, value)
     assert costcalc.quote(w).baseline == "request"  # as it was
+
+
+def test_modes_without_request_say_the_baseline_moved(run_cli: RunCli, tmp_path: Path) -> None:
+    """--modes batch,priority measured savings against batch without a word."""
+    result = run_cli(*BASE, "--modes", "batch,priority", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["workloads"][0]["baseline"] == "batch"
+    assert result.stderr == (
+        "costcalc: note: savings are measured against batch, the first mode compared: the "
+        "modes leave out request (choose another with --baseline)\n"
+    )
+    for chosen in (
+        ["--modes", "batch,priority", "--baseline", "batch"],
+        ["--modes", "batch,request"],
+    ):
+        assert run_cli(*BASE, *chosen).stderr == ""
