@@ -31,7 +31,14 @@ from costcalc.workload import ALL_MODES, SOURCES, baseline_note
     help="Measure input tokens (and requests) from a file: a request per JSONL line, CSV row "
     "or non-blank line of text (as batch build reads them).",
 )
-@click.option("--input-column", metavar="NAME", help="CSV column of --input-file.")
+@click.option(
+    "--column",
+    "--input-column",
+    "column",
+    metavar="NAME",
+    help="CSV (or Parquet) column of --input-file, as in tokens and batch build "
+    "(--input-column: the same).",
+)
 @click.option("--sample", type=int, metavar="N", help="Measure --input-file from a sample of N.")
 @seed_option
 @click.option(
