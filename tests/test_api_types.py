@@ -412,6 +412,7 @@ def test_date_arguments_take_a_date_or_its_iso_text_and_paths_a_str_or_pathlike(
     assert costcalc.remove_price_update(home=str(home)).removed
     known = tmp_path / "known.yaml"
     known.write_text("known: []\n", encoding="utf-8")
+    assert costcalc.audit_prices(table, on=text, known=True).unused_known == []  # the shipped list
     audit = costcalc.audit_prices(table, data, on=text, known=known)
     assert audit.on == day and audit == costcalc.audit_prices(
         table, str(data), on=day, known=str(known)

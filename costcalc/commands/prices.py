@@ -245,10 +245,11 @@ def prices_update(source: str | None, remove: bool, fmt: str) -> None:
 )
 @click.option(
     "--known",
-    metavar="FILE",
+    metavar="FILE|shipped",
     type=click.Path(dir_okay=False),
     help="Explained disagreements (YAML: known: [{model, field, reason}]): listed with their "
-    "reason, not failures (pricing/audit-known.yaml).",
+    "reason, not failures. 'shipped': the list shipped with costcalc (pricing/audit-known.yaml, "
+    "inside the installed package too); ./shipped for a file of that name.",
 )
 @click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE (YYYY-MM-DD).")
 @format_option("table", "json")
@@ -270,7 +271,7 @@ def prices_audit(
     \b
     Example:
         costcalc prices audit
-        costcalc prices audit --known pricing/audit-known.yaml
+        costcalc prices audit --known shipped
         costcalc prices audit --against model_prices_and_context_window.json --tolerance 1
     """
 
@@ -280,7 +281,7 @@ def prices_audit(
         tolerance=tolerance,
         context_tolerance=context_tolerance,
         on=costcalc.parse_date(as_of, "as_of") if as_of is not None else None,
-        known=known,
+        known=True if known == "shipped" else known,
     )
     emit_result(report, fmt)
     if report.failed:
