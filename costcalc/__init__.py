@@ -30,7 +30,8 @@ Arguments of the wrong type raise ``TypeError`` naming the function and the argu
 (``quote: workload must be a costcalc.Workload, got str``). Functions that read files take
 each path as a ``str`` or ``os.PathLike``; those that read several (``load_price_table``,
 ``count_file``, ``validate_batch_files``, ``quote_batch_files``, ``reconcile_batch``) take
-one path (one file) or a list or tuple of paths.
+one path (one file) or a list or tuple of paths; a folder (``home``) is a path too. Dates
+(``on``, ``as_of``, ``today``) are a ``datetime.date`` or its text, ``'YYYY-MM-DD'``.
 
 Which requests a provider would refuse (an empty prompt, a message with no text) is decided
 once: ``build_batch``, ``validate_batch_files``, ``queue_add`` and a quote's ``input_file``

@@ -166,11 +166,13 @@ class ProjectConfig(ReadOnly):
     workloads: tuple[ProjectWorkload, ...] = ()
     _text: str | None = PrivateAttr(default=None)
     """The YAML it was read from (``load_config``): what finds a field's line."""
+    _spec: str | None = PrivateAttr(default=None)
+    """The path ``load_config`` was given: what a check of it names."""
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """``ReadOnly.model_copy``, keeping the YAML its lines are found in."""
+        """``ReadOnly.model_copy``, keeping the YAML its lines are found in and its path."""
         copy = super().model_copy(update=update, deep=deep)
-        copy._text = self._text
+        copy._text, copy._spec = self._text, self._spec
         return copy
 
     @field_validator("budgets", "policies", "workloads", mode="before")
@@ -204,7 +206,7 @@ def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> 
     spec = path_argument(spec, "spec", "load_config")
     read = read_config_text(spec, allow_missing_ref)
     if read is None:
-        return ProjectConfig()
+        return ProjectConfig()  # a REF:PATH not in that ref: nothing was loaded
     text, where = read
     with paused_gc():  # thousands of workloads: no full collection every few hundred
         data = parse_yaml(text, where)
@@ -214,7 +216,7 @@ def load_config(spec: str = DEFAULT_CONFIG, allow_missing_ref: bool = False) -> 
             raise InputFileError(where, "expected a mapping at the top level", line=1)
         _unique_names(data.get("workloads"), where, text)
         config = validate(ProjectConfig, data, where, text, WorkloadError)
-        config._text = text
+        config._text, config._spec = text, spec
         return config
 
 
@@ -403,6 +405,11 @@ class CheckReport(BaseModel):
     warnings: list[Failure] = []
     """Warning levels passed (``warn_monthly``, ``warn_budget``, ``warn_increase(_pct)``)."""
 
+    @property
+    def failed(self) -> bool:
+        """``not passed``: a budget, limit or policy does not hold (as ``DiffReport.failed``)."""
+        return not self.passed
+
 
 ZERO_BASE_NOTE = (
     "percentage limits not checked: the base costs nothing, so a rise has no percentage"
@@ -411,18 +418,23 @@ NO_BASE_NOTE = "increase limits not checked: no base given (--base REF:PATH)"
 
 
 def check(
-    config: ProjectConfig,
-    where: str | os.PathLike[str] = DEFAULT_CONFIG,
+    config: ProjectConfig | str | os.PathLike[str],
+    where: str | os.PathLike[str] | None = None,
     base: ProjectConfig | None = None,
     table: PriceTable | None = None,
     *,
     no_base_note: str = NO_BASE_NOTE,
 ) -> CheckReport:
-    """Every budget, warning level and policy of ``config``; increase limits against ``base``
-    when given (without one, ``no_base_note`` says they were not checked)."""
+    """Every budget, warning level and policy of ``config`` (a ``ProjectConfig``, or the path
+    of one, str or os.PathLike, or REF:PATH); increase limits against ``base`` when given
+    (without one, ``no_base_note`` says they were not checked). ``where`` names the config in
+    the report (``.config``): default the path it was loaded from."""
     what = "a costcalc.ProjectConfig (from costcalc.load_config)"
-    require_type(config, ProjectConfig, "config", "check_budgets", what)
-    where = path_argument(where, "where", "check_budgets")
+    if isinstance(config, (str, os.PathLike)):
+        config = load_config(path_argument(config, "config", "check_budgets"))
+    require_type(config, ProjectConfig, "config", "check_budgets", f"{what} or a path")
+    where = path_argument(where, "where", "check_budgets") if where is not None else None
+    where = where or config._spec or DEFAULT_CONFIG
     if base is not None:
         require_type(base, ProjectConfig, "base", "check_budgets", f"{what} or None")
     require_table(table, "check_budgets")
@@ -541,6 +553,11 @@ class DiffReport(BaseModel):
     notes: list[str] = []
     """What a reader should know, such as a price date that moved (both sides are priced on
     the head's date, so the diff shows the change of workloads, not of prices)."""
+
+    @property
+    def passed(self) -> bool:
+        """``not failed``: the increase is within the limit (as ``CheckReport.passed``)."""
+        return not self.failed
 
 
 def _exact_pct(diff: Decimal, past: Decimal) -> Decimal | None:

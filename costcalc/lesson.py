@@ -102,7 +102,7 @@ def exercise(
 
     Amounts may be given as ``Decimal``, ``int`` or text ("15", "$1,200"); ``as_of`` as a date
     or YYYY-MM-DD."""
-    from costcalc.units import parse_count, parse_date, parse_money, parse_share
+    from costcalc.units import date_argument, parse_count, parse_money, parse_share
 
     rows = parse_count(rows, "rows")
     tokens_per_row = parse_count(tokens_per_row, "tokens_per_row")
@@ -111,7 +111,7 @@ def exercise(
         parse_money(value_of_time, "value_of_time") if value_of_time is not None else None
     )
     output_share = parse_share(output_share, "output_share")
-    as_of = parse_date(as_of, "as_of") if as_of is not None else None
+    as_of = date_argument(as_of, "as_of", "exercise") if as_of is not None else None
     if rows < 1 or rows > 10**12:
         raise FieldError("rows", f"must be between 1 and 10^12, got {rows:,}")
     if tokens_per_row < 1 or tokens_per_row > 10**7:

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationInfo
 
-from costcalc.errors import FieldError, UsageError, shown
+from costcalc.errors import FieldError, UsageError, require_type, shown
 
 MAX_DURATION_S = 10 * 366 * 86400
 """Deadlines and waits longer than 10 years are typos (and overflow ``timedelta``)."""
@@ -70,6 +70,18 @@ def parse_date(value: dt.date | str, field: str) -> dt.date:
         except ValueError:
             pass
     raise FieldError(field, f"bad date {text!r}: expected YYYY-MM-DD", both=True)
+
+
+_DATE_ARGUMENT = (dt.date, str)  # bound once: what a date argument may be
+
+
+def date_argument(value: object, name: str, function: str) -> dt.date:
+    """A date argument of the Python API: a ``datetime.date`` or text ``parse_date`` reads
+    (YYYY-MM-DD, ``today``); another type is a TypeError naming ``function`` and ``name``, a
+    bad text a ``FieldError`` naming ``name``."""
+    require_type(value, _DATE_ARGUMENT, name, function, "a datetime.date or a 'YYYY-MM-DD' str")
+    assert isinstance(value, _DATE_ARGUMENT)
+    return parse_date(value, name)
 
 
 _UNITS = {

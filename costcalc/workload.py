@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from costcalc.errors import InvalidWorkloadError, UsageError, WorkloadError, arg, require_type
+from costcalc.errors import (
+    FieldError,
+    InvalidWorkloadError,
+    UsageError,
+    WorkloadError,
+    arg,
+    require_type,
+)
 from costcalc.units import Count, Date, Duration, MoneyIn, Share
 
 if TYPE_CHECKING:
@@ -51,8 +58,8 @@ def _modes_field(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return parse_modes(value)
-        except UsageError as exc:
-            raise ValueError(str(exc)) from None
+        except FieldError as exc:  # pydantic names the field itself
+            raise ValueError(exc.message) from None
     return value
 
 
@@ -267,8 +274,20 @@ def _invalid_workload(exc: Any) -> InvalidWorkloadError:
     return InvalidWorkloadError("Workload: " + "; ".join(parts), fields)
 
 
+def baseline_note(w: Workload) -> str | None:
+    """What to tell of ``w``'s baseline when its modes leave out request and none was given:
+    savings are measured against the first mode compared instead. None otherwise."""
+    if w.baseline == "request" or "baseline" in w.model_fields_set:
+        return None
+    return (
+        f"savings are measured against {w.baseline}, the first mode compared: the modes leave "
+        f"out request (choose another with {arg('baseline')})"
+    )
+
+
 def parse_modes(text: str) -> list[DeliveryMode]:
-    """``stream,request,batch`` -> list of modes (``all`` for every mode)."""
+    """``stream,request,batch`` -> list of modes (``all`` for every mode); an unknown mode is a
+    ``FieldError`` naming ``modes``, the field the text is for."""
     require_type(text, str, "text", "parse_modes", "a str")
     if text.strip().lower() == "all":
         return list(ALL_MODES)
@@ -276,8 +295,8 @@ def parse_modes(text: str) -> list[DeliveryMode]:
     for part in text.split(","):
         name = part.strip().lower()
         if name not in ALL_MODES:
-            raise UsageError(
-                f"unknown mode {part.strip()!r}: expected {', '.join(ALL_MODES)} or all"
+            raise FieldError(
+                "modes", f"unknown mode {part.strip()!r}: expected {', '.join(ALL_MODES)} or all"
             )
         modes.append(name)
     return modes

@@ -107,8 +107,9 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("count-file-messages-str", lambda d: costcalc.count_file(d / "p.txt", messages="yes"), TypeError, "count_file: messages must be True or False, got str"),  # type: ignore[arg-type]
     # budgets
     ("load-config-int", lambda d: costcalc.load_config(5), TypeError, "load_config: spec must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
-    ("check-budgets-none", lambda d: costcalc.check_budgets(None), TypeError, "check_budgets: config must be a costcalc.ProjectConfig (from costcalc.load_config), got None"),  # type: ignore[arg-type]
-    ("check-budgets-path", lambda d: costcalc.check_budgets("costcalc.yaml"), TypeError, "check_budgets: config must be a costcalc.ProjectConfig"),  # type: ignore[arg-type]
+    ("check-budgets-none", lambda d: costcalc.check_budgets(None), TypeError, "check_budgets: config must be a costcalc.ProjectConfig (from costcalc.load_config) or a path, got None"),  # type: ignore[arg-type]
+    ("check-budgets-missing-path", lambda d: costcalc.check_budgets(d / "none.yaml"), costcalc.InputFileError, "none.yaml: no such config file"),
+    ("check-budgets-where-int", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), 5), TypeError, "check_budgets: where must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
     ("check-budgets-base-str", lambda d: costcalc.check_budgets(costcalc.ProjectConfig(), base="x"), TypeError, "check_budgets: base must be a costcalc.ProjectConfig"),  # type: ignore[arg-type]
     # second hostile trial: TypeError naming function and argument, FieldError for a bad value
     ("queue-flush-model-int", lambda d: costcalc.queue_flush(d / "q.db", d / "o", 5), TypeError, "queue_flush: model must be a model name (str), got int"),  # type: ignore[arg-type]
@@ -152,6 +153,25 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("queue-status-last-negative", lambda d: costcalc.queue_status(d / "q.db", last=-1), costcalc.FieldError, "last must be at least 0, got -1"),
     ("parse-count-too-long", lambda d: costcalc.parse_count("9" * 5000, "n"), costcalc.FieldError, "n: number too long (5,000 characters)"),
     ("register-line-format-int", lambda d: costcalc.register_line_format(5), TypeError, "register_line_format: fmt must be a costcalc LineFormat, got int"),  # type: ignore[arg-type]
+    # dates: a datetime.date or 'YYYY-MM-DD' text; another type a TypeError naming both
+    ("audit-prices-on-int", lambda d: costcalc.audit_prices(on=5), TypeError, "audit_prices: on must be a datetime.date or a 'YYYY-MM-DD' str, got int"),  # type: ignore[arg-type]
+    ("audit-prices-bad-on", lambda d: costcalc.audit_prices(on="2026-13-01"), costcalc.FieldError, "on: bad date '2026-13-01': expected YYYY-MM-DD"),
+    ("audit-prices-against-int", lambda d: costcalc.audit_prices(against=5), TypeError, "audit_prices: against must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
+    ("audit-prices-known-list", lambda d: costcalc.audit_prices(known=["k.yaml"]), TypeError, "audit_prices: known must be a path (str or os.PathLike), got list"),  # type: ignore[arg-type]
+    ("audit-prices-table-str", lambda d: costcalc.audit_prices("prices.yaml"), TypeError, "audit_prices: table must be a costcalc.PriceTable or None, got str"),  # type: ignore[arg-type]
+    ("update-prices-today-int", lambda d: costcalc.update_prices("x.json", today=20261201, home=d), TypeError, "update_prices: today must be a datetime.date or a 'YYYY-MM-DD' str, got int"),  # type: ignore[arg-type]
+    ("update-prices-bad-today", lambda d: costcalc.update_prices("x.json", today="2026-13-01", home=d), costcalc.FieldError, "today: bad date '2026-13-01'"),
+    ("update-prices-home-int", lambda d: costcalc.update_prices("x.json", home=5), TypeError, "update_prices: home must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
+    ("update-prices-source-int", lambda d: costcalc.update_prices(5, home=d), TypeError, "update_prices: source must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
+    ("remove-price-update-home-int", lambda d: costcalc.remove_price_update(home=5), TypeError, "remove_price_update: home must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
+    ("price-update-file-home-int", lambda d: costcalc.price_update_file(5), TypeError, "price_update_file: home must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
+    ("stale-report-today-int", lambda d: costcalc.stale_report(costcalc.load_price_table(), 90, today=5), TypeError, "stale_report: today must be a datetime.date or a 'YYYY-MM-DD' str, got int"),  # type: ignore[arg-type]
+    ("stale-report-bad-today", lambda d: costcalc.stale_report(costcalc.load_price_table(), 90, today="soon"), costcalc.FieldError, "today: bad date 'soon'"),
+    ("price-sheet-bad-on", lambda d: costcalc.price_sheet(costcalc.load_price_table(), "gpt-4o", on="2026-13-01"), costcalc.FieldError, "on: bad date '2026-13-01'"),
+    ("price-sheet-on-int", lambda d: costcalc.price_sheet(costcalc.load_price_table(), "gpt-4o", on=5), TypeError, "price_sheet: on must be a datetime.date or a 'YYYY-MM-DD' str, got int"),  # type: ignore[arg-type]
+    ("price-list-on-list", lambda d: costcalc.price_list(costcalc.load_price_table(), on=[2026]), TypeError, "price_list: on must be a datetime.date or a 'YYYY-MM-DD' str, got list"),  # type: ignore[arg-type]
+    ("table-prices-bad-on", lambda d: costcalc.load_price_table().prices("gpt-4o", "2026-13-01"), costcalc.FieldError, "on: bad date '2026-13-01'"),
+    ("exercise-as-of-float", lambda d: costcalc.exercise(as_of=2026.12), TypeError, "exercise: as_of must be a datetime.date or a 'YYYY-MM-DD' str, got float"),  # type: ignore[arg-type]
     ("render-result-unknown-format", lambda d: costcalc.render_result(_w(), "xml"), costcalc.CostcalcError, "costcalc has no 'xml' output for Workload"),
 ]  # fmt: skip
 
@@ -370,3 +390,60 @@ def test_a_workloads_parts_and_a_loaded_config_are_set_whole_and_checked(
     assert dated.as_of == dt.date(2026, 11, 26)
     # 2 x 10 a day x 30 days x (10 x $2.50 + 10 x $10) / 1M
     assert costcalc.check_budgets(dated).total_monthly == Decimal("0.075")
+
+
+def test_date_arguments_take_a_date_or_its_iso_text_and_paths_a_str_or_pathlike(
+    tmp_path: Path,
+) -> None:
+    """Each raised AttributeError ('str' object has no attribute 'isoformat') or a TypeError
+    of an operator ('<=' date and str; '/' str and str) for an ISO text or a str folder."""
+    day, text = dt.date(2026, 12, 1), "2026-12-01"
+    table = costcalc.load_price_table()
+    assert costcalc.stale_report(table, 90, today=text) == costcalc.stale_report(table, 90, day)
+    assert costcalc.price_sheet(table, "gpt-4o", on=text).on == day
+    assert costcalc.price_list(table, on=text).on == day
+    assert costcalc.exercise(as_of=text).prices_as_of == costcalc.exercise(as_of=day).prices_as_of
+    data = Path(__file__).parent / "data" / "litellm_prices.json"
+    home = tmp_path / "home"
+    for source, folder in ((data, str(home)), (str(data), home)):
+        update = costcalc.update_prices(source, home=folder, today=text)
+        assert update.on == day and update.written == str(home / "prices-update.json")
+    assert costcalc.price_update_file(str(home)) == costcalc.price_update_file(home)
+    assert costcalc.remove_price_update(home=str(home)).removed
+    known = tmp_path / "known.yaml"
+    known.write_text("known: []\n", encoding="utf-8")
+    assert costcalc.audit_prices(table, on=text, known=True).unused_known == []  # the shipped list
+    audit = costcalc.audit_prices(table, data, on=text, known=known)
+    assert audit.on == day and audit == costcalc.audit_prices(
+        table, str(data), on=day, known=str(known)
+    )
+
+
+def test_check_budgets_takes_a_config_or_its_path_and_names_the_file_loaded(
+    tmp_path: Path,
+) -> None:
+    """A loaded config's check said `costcalc check costcalc.yaml` whatever file it was; a
+    path was refused though diff_budgets takes paths; a DiffReport had no .passed."""
+    config = tmp_path / "proposed.yaml"
+    config.write_text(BASE_CONFIG.replace("as_of:", "budgets: {monthly: 1}\nas_of:"))
+    loaded = costcalc.check_budgets(costcalc.load_config(str(config)))
+    assert loaded.config == str(config) and loaded.failed and not loaded.passed
+    assert costcalc.render_result(loaded, "table").startswith(f"costcalc check {config}: FAILED")
+    dated = costcalc.load_config(str(config)).model_copy(update={"as_of": "2026-11-26"})
+    assert costcalc.check_budgets(dated).config == str(config)  # a copy keeps its file
+    for given in (config, str(config)):
+        assert costcalc.check_budgets(given).model_dump() == loaded.model_dump()
+    assert costcalc.check_budgets(config, "named.yaml").config == "named.yaml"
+    assert costcalc.check_budgets(costcalc.ProjectConfig()).config == "costcalc.yaml"
+    diff = costcalc.diff_budgets(config, config, fail_on_increase=0)
+    assert diff.passed and not diff.failed
+    assert "passed" not in diff.model_dump() and "failed" not in loaded.model_dump()
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_one_quote_renders_as_the_report_of_it_alone(fmt: str) -> None:
+    """render_result(quote(w), "table") was UnknownFormatError (it had json only)."""
+    w = _w(as_of="2026-11-26")
+    text = costcalc.render_result(costcalc.quote(w), fmt)
+    assert text == costcalc.render_result(costcalc.quote_all([w]), fmt)
+    assert text.startswith("workload: gpt-4o" if fmt == "table" else "### ")

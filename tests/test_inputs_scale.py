@@ -253,7 +253,7 @@ def test_parquet_bad_inputs_are_one_line(tmp_path: Path, run_cli: RunCli) -> Non
     )
     assert_one_line_error(out, "d.parquet: row 2: empty prompt")
     out = run_cli("quote", "-m", "gpt-4o-mini", "--input-file", str(path), "-o", "5")
-    assert_one_line_error(out, "Parquet input needs input_column (--input-column NAME)")
+    assert_one_line_error(out, "Parquet input needs input_column (--column NAME)")
     assert "(columns: " in out.stderr  # the names to choose from
     renamed = tmp_path / "d.bin"  # recognised by its magic bytes, whatever the name
     renamed.write_bytes(path.read_bytes())

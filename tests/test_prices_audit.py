@@ -217,3 +217,17 @@ def test_deprecation_is_compared(tmp_path: Path) -> None:
     # both sides date it (ours from LiteLLM's map of 2026-12-01): a disagreement
     row = {(r.model, r.field): r for r in audit.disagreements}[("gpt-4o", "deprecation date")]
     assert (row.ours, row.theirs) == ("2027-01-14", "2027-06-30")
+
+
+def test_known_shipped_reads_the_list_shipped_with_costcalc_from_any_folder(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's `--known pricing/audit-known.yaml` worked only from a source checkout."""
+    args = ["prices", "audit", "--as-of", DAY.isoformat(), "--format", "json"]
+    by_path = run_cli(*args, "--known", str(KNOWN))
+    monkeypatch.chdir(tmp_path)  # no pricing/ here, as for a user of the wheel
+    shipped = run_cli(*args, "--known", "shipped")
+    assert shipped.exit_code == by_path.exit_code == 0, shipped.stderr
+    assert json.loads(shipped.stdout) == json.loads(by_path.stdout)
+    (tmp_path / "shipped").write_text("known: []\n", encoding="utf-8")
+    assert run_cli(*args, "--known", "./shipped").exit_code == 1  # a file of that name

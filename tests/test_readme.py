@@ -6,8 +6,10 @@ import re
 import shlex
 from pathlib import Path
 
+import click
 import pytest
 
+from costcalc.cli import cli
 from tests.conftest import RunCli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -121,3 +123,40 @@ def test_readme_audit_config_is_what_the_audit_writes_and_check_agrees(tmp_path:
     assert f"{report.totals.monthly_cost:.2f}" == "6.01"
     assert checked.passed and not checked.failures
     assert f"{report.batch_allowance}" == "2.59"  # the nightly report's saving, allowed
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    """The command at ``path`` (the group loads its commands on first use)."""
+    command: click.Command = cli
+    for name in path:
+        assert isinstance(command, click.Group)
+        found = command.get_command(click.Context(command), name)
+        assert found is not None
+        command = found
+    return command
+
+
+def _commands(path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    group = _command(path)
+    assert isinstance(group, click.Group)
+    out: list[tuple[str, ...]] = []
+    for name in group.list_commands(click.Context(group)):
+        command = _command((*path, name))
+        if isinstance(command, click.Group):
+            out += _commands((*path, name))
+        elif not command.hidden:
+            out.append((*path, name))
+    return out
+
+
+@pytest.mark.parametrize("path", _commands(), ids=" ".join)
+def test_each_command_has_help_with_examples_and_each_option_help(
+    run_cli: RunCli, path: tuple[str, ...]
+) -> None:
+    """The README says each command's --help has examples; nine had none, and queue flush's
+    --max-tokens, --max-requests and --max-bytes had no help."""
+    result = run_cli(*path, "--help")
+    assert result.exit_code == 0
+    assert re.search(r"^\s*Examples?:\n\s+costcalc ", result.stdout, flags=re.M), result.stdout
+    params = _command(path).params
+    assert [p.opts for p in params if isinstance(p, click.Option) and not p.help] == []

@@ -139,6 +139,11 @@ def batch_validate(
     Checks JSON on every line, the keys each provider requires, one model (and endpoint) per
     file, custom_ids unique across all the files given and of the allowed shape, and the
     provider's request and size limits.
+
+    \b
+    Examples:
+        costcalc batch validate batches/*.jsonl
+        costcalc batch validate requests.jsonl --max-requests 10000 --format json
     """
 
     report = costcalc.validate_batch_files(
@@ -166,7 +171,13 @@ def batch_quote(
     files: tuple[str, ...], output_tokens: int | None, model: str | None, fmt: str,
     price_files: tuple[str, ...],
 ) -> None:  # fmt: skip
-    """Token counts and cost, standard against batch, for batch files ready to upload."""
+    """Token counts and cost, standard against batch, for batch files ready to upload.
+
+    \b
+    Examples:
+        costcalc batch quote batches/*.jsonl
+        costcalc batch quote requests.jsonl --output-tokens 200 --format markdown
+    """
 
     report = costcalc.quote_batch_files(
         list(files), output_tokens, costcalc.load_price_table(price_files), model=model
@@ -196,6 +207,11 @@ def batch_reconcile(
     the input; outcomes by kind; input requests with no result.
 
     Errored, cancelled and expired requests bill nothing.
+
+    \b
+    Examples:
+        costcalc batch reconcile results.jsonl --input batches/part-001.jsonl
+        costcalc batch reconcile results.jsonl -m gpt-4o-mini --as-of 2026-11-26 --format json
     """
 
     result = costcalc.reconcile_batch(

@@ -12,7 +12,7 @@ from costcalc.errors import Arg, CostcalcError, CostcalcWarning, named
 WORKLOAD_FLAGS = {
     "name": "--name", "model": "--model", "requests": "--requests",
     "input_tokens": "--input-tokens", "input_file": "--input-file",
-    "input_column": "--input-column", "input_sample": "--sample", "input_seed": "--seed",
+    "input_column": "--column", "input_sample": "--sample", "input_seed": "--seed",
     "input_errors": "--errors",
     "output_tokens": "--output-tokens", "cached_share": "--cached-share",
     "cache_write_share": "--cache-write-share", "cache_ttl": "--cache-ttl",

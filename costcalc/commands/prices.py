@@ -60,7 +60,8 @@ def prices_list(
 
     table = costcalc.load_price_table(price_files)
     provider = provider.strip().lower() if provider is not None else None
-    result = costcalc.price_list(table, provider, as_of, active=active, everything=everything)
+    on = costcalc.parse_date(as_of, "as_of") if as_of is not None else None
+    result = costcalc.price_list(table, provider, on, active=active, everything=everything)
     emit_result(result, fmt)
 
 
@@ -79,7 +80,8 @@ def prices_show(model: str, as_of: str | None, fmt: str, price_files: tuple[str,
         costcalc prices show o3 --as-of 2025-06-01 --format json
     """
 
-    sheet = costcalc.price_sheet(costcalc.load_price_table(price_files), model, as_of)
+    on = costcalc.parse_date(as_of, "as_of") if as_of is not None else None
+    sheet = costcalc.price_sheet(costcalc.load_price_table(price_files), model, on)
     emit_result(sheet, fmt)
 
 
@@ -90,6 +92,11 @@ def prices_validate(files: tuple[str, ...]) -> None:
 
     Each file is checked on its own and merged over the shipped table, so a name that
     clashes with a shipped model is reported too.
+
+    \b
+    Example:
+        costcalc prices validate my-prices.yaml
+        costcalc prices validate pricing/*.yaml
     """
     from costcalc.commands.flags import on_command_line
 
@@ -113,7 +120,13 @@ def prices_validate(files: tuple[str, ...]) -> None:
 @format_option("table", "json")
 @prices_option
 def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
-    """Exit 1 when any model's prices were last checked more than DAYS days ago (for CI)."""
+    """Exit 1 when any model's prices were last checked more than DAYS days ago (for CI).
+
+    \b
+    Example:
+        costcalc prices stale
+        costcalc prices stale --days 30 --format json
+    """
 
     report = costcalc.stale_report(costcalc.load_price_table(price_files), days)
     emit_result(report, fmt)
@@ -122,21 +135,42 @@ def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
 
 
 @prices.command("compile", hidden=True)
-def prices_compile() -> None:
-    """For maintainers: write pricing/compiled.json from the YAML files (fast start-up), and
-    pricing/genai-prices.json from the installed genai-prices (after upgrading its pin)."""
-    from costcalc.atomic import write_file
-    from costcalc.prices import builtin_pricing_dir, compiled_files
+@click.option(
+    "--out",
+    "out_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Write the files into DIR (default: pricing/ of the source checkout; an installed "
+    "package is refused).",
+)
+def prices_compile(out_dir: str | None) -> None:
+    """For maintainers, in a source checkout: write pricing/compiled.json from the YAML files
+    (fast start-up), and pricing/genai-prices.json from the installed genai-prices (after
+    upgrading its pin). Never into an installed package: --out DIR writes elsewhere.
 
+    \b
+    Example:
+        costcalc prices compile
+        costcalc prices compile --out /tmp/compiled
+    """
+    from costcalc.atomic import write_file
+    from costcalc.prices import compile_target, compiled_files
+
+    folder = compile_target(out_dir)
     for name, text in compiled_files().items():
-        target = builtin_pricing_dir() / name
+        target = folder / name
         write_file(target, text, force=True)
         click.echo(f"wrote {target}", err=True)
 
 
 @prices.command("schema")
 def prices_schema() -> None:
-    """Print the JSON Schema of a price file (the shipped pricing/schema.json)."""
+    """Print the JSON Schema of a price file (the shipped pricing/schema.json).
+
+    \b
+    Example:
+        costcalc prices schema > price-file.schema.json
+    """
 
     emit(json.dumps(costcalc.price_schema(), indent=2) + "\n")
 
@@ -159,8 +193,9 @@ def prices_update(source: str | None, remove: bool, fmt: str) -> None:
 
     The data is kept in your data folder ($COSTCALC_HOME, else $XDG_DATA_HOME/costcalc or
     ~/.local/share/costcalc on Linux, ~/Library/Application Support/costcalc on macOS,
-    %LOCALAPPDATA%\\costcalc on Windows), never in the installed package. Reading a URL is
-    the only network access costcalc makes, and only here (and prices audit --against URL).
+    %LOCALAPPDATA%\\costcalc on Windows), never in the installed package. costcalc reaches
+    the network only when asked: reading a URL here or in prices audit --against, gate
+    posting its pull-request comment, and s3:// or gs:// inputs.
 
     \b
     Precedence, highest first:
@@ -210,10 +245,11 @@ def prices_update(source: str | None, remove: bool, fmt: str) -> None:
 )
 @click.option(
     "--known",
-    metavar="FILE",
+    metavar="FILE|shipped",
     type=click.Path(dir_okay=False),
     help="Explained disagreements (YAML: known: [{model, field, reason}]): listed with their "
-    "reason, not failures (pricing/audit-known.yaml).",
+    "reason, not failures. 'shipped': the list shipped with costcalc (pricing/audit-known.yaml, "
+    "inside the installed package too); ./shipped for a file of that name.",
 )
 @click.option("--as-of", "as_of", metavar="DATE", help="Prices in effect on DATE (YYYY-MM-DD).")
 @format_option("table", "json")
@@ -235,7 +271,7 @@ def prices_audit(
     \b
     Example:
         costcalc prices audit
-        costcalc prices audit --known pricing/audit-known.yaml
+        costcalc prices audit --known shipped
         costcalc prices audit --against model_prices_and_context_window.json --tolerance 1
     """
 
@@ -244,8 +280,8 @@ def prices_audit(
         against,
         tolerance=tolerance,
         context_tolerance=context_tolerance,
-        on=costcalc.parse_date(as_of, "as_of") if as_of else None,
-        known=known,
+        on=costcalc.parse_date(as_of, "as_of") if as_of is not None else None,
+        known=True if known == "shipped" else known,
     )
     emit_result(report, fmt)
     if report.failed:

@@ -37,7 +37,13 @@ def queue() -> None:
 def queue_add(prompts: tuple[str, ...], db: str) -> None:
     """Add tasks: each PROMPT argument, or JSONL on stdin (a string, or an object with prompt
     or messages, optionally system and custom_id), in transactions of 10,000. Prints each
-    transaction's custom_ids once it is on disk."""
+    transaction's custom_ids once it is on disk.
+
+    \b
+    Examples:
+        costcalc queue add --db queue.db "Summarise ticket 4411" "Summarise ticket 4412"
+        jq -c '{custom_id: .id, prompt: .text}' tickets.jsonl | costcalc queue add --db queue.db
+    """
 
     tasks: Iterable[Any]
     if prompts:
@@ -57,17 +63,31 @@ def queue_add(prompts: tuple[str, ...], db: str) -> None:
     "--out", "out_dir", required=True, type=click.Path(), help="Folder for the batch files."
 )
 @click.option("-m", "--model", required=True, help="Model of the batch.")
-@click.option("--max-tokens", type=int, default=1024, show_default=True)
+@click.option(
+    "--max-tokens",
+    type=int,
+    default=1024,
+    show_default=True,
+    help="Output limit per request (max_tokens in each request of the batch).",
+)
 @click.option("--system", metavar="TEXT", help="System prompt for tasks that give none.")
-@click.option("--max-requests", type=int, metavar="N")
-@click.option("--max-bytes", type=int, metavar="N")
+@click.option(
+    "--max-requests", type=int, metavar="N", help="Requests per file [default: provider's]."
+)
+@click.option("--max-bytes", type=int, metavar="N", help="Bytes per file [default: provider's].")
 @format_option("plain", "json", default="plain")
 @prices_option
 def queue_flush(
     db: str, out_dir: str, model: str, max_tokens: int, system: str | None,
     max_requests: int | None, max_bytes: int | None, fmt: str, price_files: tuple[str, ...],
 ) -> None:  # fmt: skip
-    """Write every pending task into batch file(s), crash-safely; prints the files written."""
+    """Write every pending task into batch file(s), crash-safely; prints the files written.
+
+    \b
+    Examples:
+        costcalc queue flush --db queue.db --out batches/ -m gpt-4o-mini
+        costcalc queue flush --db queue.db --out batches/ -m gpt-4o --max-requests 10000
+    """
 
     results = costcalc.queue_flush(
         db, out_dir, model, max_tokens=max_tokens, system=system, max_requests=max_requests,
@@ -80,7 +100,13 @@ def queue_flush(
 @db_option
 @format_option("table", "json")
 def queue_status(db: str, fmt: str) -> None:
-    """Pending and flushed tasks, and the last flushes."""
+    """Pending and flushed tasks, and the last flushes.
+
+    \b
+    Examples:
+        costcalc queue status --db queue.db
+        costcalc queue status --db queue.db --format json
+    """
 
     report = costcalc.queue_status(db)
     emit_result(report, fmt)

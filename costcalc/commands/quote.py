@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
@@ -14,7 +15,8 @@ from costcalc.cli import (
     prices_option,
     seed_option,
 )
-from costcalc.workload import ALL_MODES, SOURCES
+from costcalc.errors import CostcalcNote
+from costcalc.workload import ALL_MODES, SOURCES, baseline_note
 
 
 @click.command()
@@ -29,7 +31,14 @@ from costcalc.workload import ALL_MODES, SOURCES
     help="Measure input tokens (and requests) from a file: a request per JSONL line, CSV row "
     "or non-blank line of text (as batch build reads them).",
 )
-@click.option("--input-column", metavar="NAME", help="CSV column of --input-file.")
+@click.option(
+    "--column",
+    "--input-column",
+    "column",
+    metavar="NAME",
+    help="CSV (or Parquet) column of --input-file, as in tokens and batch build "
+    "(--input-column: the same).",
+)
 @click.option("--sample", type=int, metavar="N", help="Measure --input-file from a sample of N.")
 @seed_option
 @click.option(
@@ -71,7 +80,8 @@ from costcalc.workload import ALL_MODES, SOURCES
 @click.option(
     "--baseline",
     type=click.Choice(ALL_MODES),
-    help="Savings are measured against this mode [default: request].",
+    help="Savings are measured against this mode [default: request, or the first of --modes "
+    "when they leave it out].",
 )
 @click.option("--tier", help="Rate-limit tier (tier-1, tier-4, ...).")
 @click.option("--rpm", type=int, help="Your requests per minute.")
@@ -124,6 +134,11 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
         if options.get("model") is None:
             raise click.UsageError("give --model (and the workload flags) or a WORKLOAD.yaml")
         workloads = [costcalc.workload_from_options(options)]
+    for w in workloads:
+        note = baseline_note(w)
+        if note is not None:
+            named = f"workload {w.name!r}: " if len(workloads) > 1 else ""
+            warnings.warn(CostcalcNote(named + note), stacklevel=1)
     table = costcalc.load_price_table(price_files)
     quotes = []
     for w in workloads:

@@ -27,6 +27,7 @@ reason) carry the reason and do not fail.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -35,12 +36,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from costcalc.errors import FieldError, UsageError
+from costcalc.errors import FieldError, UsageError, path_argument
 from costcalc.prices.catalog import Catalog, origin_of
 from costcalc.prices.genai import MODES
+from costcalc.prices.load import AUDIT_KNOWN, builtin_pricing_dir
 from costcalc.prices.schema import COMPONENTS, PRICE_MODES, Model, Provider, Strict
-from costcalc.prices.table import ModelPrices, PriceTable
+from costcalc.prices.table import ModelPrices, PriceTable, require_table
 from costcalc.prices.update import in_effect
+from costcalc.units import date_argument
 
 Kind = Literal["price", "tokens", "date", "presence"]
 
@@ -156,22 +159,32 @@ def load_known(path: str | Path) -> list[KnownDisagreement]:
 
 def audit_prices(
     table: PriceTable | None = None,
-    against: str | Path | None = None,
+    against: str | os.PathLike[str] | None = None,
     *,
     tolerance: Decimal | int | str = 0,
     context_tolerance: Decimal | int | str = 5,
-    on: dt.date | None = None,
-    known: str | Path | None = None,
+    on: dt.date | str | None = None,
+    known: str | os.PathLike[str] | bool | None = None,
 ) -> PriceAudit:
     """Compare every curated model of ``table`` (default: the shipped YAML with user price
     files, without updated data) with ``against`` (a genai-prices data.json or a LiteLLM JSON,
-    a file or URL; default: the installed genai-prices' data), as in effect on ``on``
-    (default today). See the module docstring for what is compared and what fails."""
+    a file or URL; default: the installed genai-prices' data), as in effect on ``on`` (a
+    ``datetime.date`` or 'YYYY-MM-DD'; default today), less the disagreements explained in
+    the file ``known`` (``True``: the list shipped with costcalc, pricing/audit-known.yaml).
+    See the module docstring for what is compared and what fails."""
     from costcalc.prices.load import load_price_table
 
+    require_table(table, "audit_prices")
+    if against is not None:
+        against = path_argument(against, "against", "audit_prices")
+    known_file: str | Path | None = None
+    if known is True:
+        known_file = builtin_pricing_dir() / AUDIT_KNOWN
+    elif known is not None and known is not False:
+        known_file = path_argument(known, "known", "audit_prices")
     tol = _percent(tolerance, "tolerance")
     context_tol = _percent(context_tolerance, "context_tolerance")
-    day = on or dt.date.today()
+    day = date_argument(on, "on", "audit_prices") if on is not None else dt.date.today()
     table = table or load_price_table(updated=False)
     catalog, described = _theirs(against, day)
     rows: list[AuditRow] = []
@@ -202,8 +215,8 @@ def audit_prices(
     disagreements = [r for r in rows if r.ours is not None and r.theirs is not None]
     one_sided = [r for r in rows if r.ours is None or r.theirs is None]
     unused: list[KnownDisagreement] = []
-    if known is not None:
-        unused = _mark_known(disagreements, load_known(known))
+    if known_file is not None:
+        unused = _mark_known(disagreements, load_known(known_file))
     return PriceAudit(
         on=day,
         against=described,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from costcalc._version import PACKAGE_DIR
-from costcalc.errors import PriceTableError, path_argument, path_arguments
+from costcalc.errors import PriceTableError, UsageError, arg, path_argument, path_arguments
 from costcalc.prices.schema import PRICES_ENV, Model, Provider, ProviderOverride
 from costcalc.prices.table import PriceTable, _normal
 from costcalc.userdata import override_paths_from_env
@@ -172,11 +172,16 @@ UpdateStamp = tuple[str, int, int, int]
 file, then renamed) is read afresh."""
 
 
-def price_update_file(home: Path | None = None) -> Path:
-    """Where ``costcalc prices update`` keeps the data it read (in the user data folder)."""
+def price_update_file(
+    home: str | os.PathLike[str] | None = None, function: str = "price_update_file"
+) -> Path:
+    """Where ``costcalc prices update`` keeps the data it read: in the user data folder, or
+    in the folder ``home`` (str or os.PathLike)."""
     from costcalc.userdata import user_data_dir
 
-    return (home or user_data_dir()) / UPDATE_FILE
+    if home is None:
+        return user_data_dir() / UPDATE_FILE
+    return Path(path_argument(home, "home", function)) / UPDATE_FILE
 
 
 def file_stamp(path: Path) -> UpdateStamp | None:
@@ -269,6 +274,21 @@ def _catalog(update: UpdateStamp | None = None) -> "Catalog | None":
     if path.is_file():
         index = layered(index, read_index(path))
     return Catalog(index, origin_of(index["source"]))
+
+
+def compile_target(out_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where ``costcalc prices compile`` writes: ``out_dir`` when given, else the source
+    checkout's pricing/. An installed package (no pyproject.toml beside the costcalc/ folder)
+    is refused: an upgrade replaces its files, and they are not the user's to rewrite."""
+    if out_dir is not None:
+        return Path(path_argument(out_dir, "out_dir", "compile_target"))
+    if not (PACKAGE_DIR.parent / "pyproject.toml").is_file():
+        raise UsageError(
+            f"{PACKAGE_DIR} is an installed package, not a source checkout (no pyproject.toml "
+            f"beside it): prices compile writes only into a checkout's pricing/; give "
+            f"{arg('out_dir DIR')} to write the files elsewhere"
+        )
+    return builtin_pricing_dir()
 
 
 def compiled_files() -> dict[str, str]:

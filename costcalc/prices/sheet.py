@@ -18,7 +18,7 @@ from costcalc.prices import (
     PriceTable,
     days_old,
 )
-from costcalc.units import parse_date
+from costcalc.units import date_argument
 
 
 class Report(BaseModel):
@@ -108,7 +108,7 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
     """Every price of ``name`` on ``on``: each mode and long-context tier, published or assumed."""
     require_type(table, PriceTable, "table", "price_sheet", "a costcalc.PriceTable")
     require_type(name, str, "name", "price_sheet", "a model name (str)")
-    mp = table.prices(name, on)
+    mp = table.prices(name, date_argument(on, "on", "price_sheet") if on is not None else None)
     model, period = mp.model, mp.period
     starts = [0] + [t.above_input_tokens + 1 for t in period.tiers]
     tiers = [
@@ -190,7 +190,7 @@ def price_list(
 
     The curated models, or for a ``provider`` also the models genai-prices adds (every model
     of every provider with ``everything``); ``active`` leaves out retired models."""
-    day = parse_date(on, "as_of") if on is not None else dt.date.today()
+    day = date_argument(on, "on", "price_list") if on is not None else dt.date.today()
     rows = []
     for prov, model in table.models(provider, everything):
         if active and model.retired_by(day):
@@ -236,11 +236,12 @@ class StaleReport(Report):
     checked: int
 
 
-def stale_report(table: PriceTable, days: int, today: dt.date | None = None) -> StaleReport:
-    """Models whose current prices were last checked more than ``days`` days ago."""
+def stale_report(table: PriceTable, days: int, today: dt.date | str | None = None) -> StaleReport:
+    """Models whose current prices were last checked more than ``days`` days before ``today``
+    (a ``datetime.date`` or 'YYYY-MM-DD'; default: today)."""
     require_type(table, PriceTable, "table", "stale_report", "a costcalc.PriceTable")
     require_count(days, "days", "stale_report", minimum=0)
-    today = today or dt.date.today()
+    today = date_argument(today, "today", "stale_report") if today is not None else dt.date.today()
     stale = []
     count = 0
     for prov, model in table.models():

@@ -28,7 +28,7 @@ from costcalc.prices.schema import (
     Speed,
     TierRule,
 )
-from costcalc.units import parse_date, today
+from costcalc.units import date_argument, today
 
 if TYPE_CHECKING:
     from costcalc.prices.catalog import Catalog
@@ -477,7 +477,7 @@ class PriceTable:
         """Model ``name``'s prices on ``on`` (default: today) with its speed and rate limits,
         resolved once per name and day: ``find`` names one model for good, and the table's
         data does not change (another price file makes another table, with its own)."""
-        day = parse_date(on, "as_of") if on is not None else today()
+        day = date_argument(on, "on", "PriceTable.prices") if on is not None else today()
         found = self._priced.get((name, day))  # the name as given, then as find() reads it
         if found is None:
             require_type(name, str, "name", "PriceTable.priced", "a model name (str)")
@@ -504,7 +504,7 @@ class PriceTable:
     ) -> ModelPrices:
         """The prices of ``model`` (sold by ``prov``; as ``name``, a snapshot perhaps) on
         ``on`` (default: today)."""
-        day = parse_date(on, "as_of") if on is not None else today()
+        day = date_argument(on, "on", "PriceTable.prices_of") if on is not None else today()
         name = name or model.id
         snapshot = next((s for s in model.snapshots if _normal(s.id) == _normal(name)), None)
         if snapshot is not None and snapshot.released is not None and day < snapshot.released:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from costcalc.errors import CostcalcError, EnvironmentFailure, InputFileError, os_failure
+from costcalc.errors import (
+    CostcalcError,
+    EnvironmentFailure,
+    InputFileError,
+    os_failure,
+    path_argument,
+)
 from costcalc.money import MoneyOut
 from costcalc.prices.genai import INDEX_FILE, MODES
 from costcalc.prices.load import (
@@ -35,6 +42,7 @@ from costcalc.prices.load import (
 )
 from costcalc.prices.schema import PRICE_MODES
 from costcalc.prices.table import ModelPrices, PriceTable
+from costcalc.units import date_argument
 
 
 class Report(BaseModel):
@@ -145,23 +153,26 @@ def _behind(updated: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_prices(
-    source: str | Path | None = None,
+    source: str | os.PathLike[str] | None = None,
     *,
-    today: dt.date | None = None,
-    home: Path | None = None,
+    today: dt.date | str | None = None,
+    home: str | os.PathLike[str] | None = None,
 ) -> PriceUpdate:
-    """Read the price data at ``source`` (a file or an http(s) URL; default: genai-prices'
-    published data.json), keep it in the user data folder (``home``: another folder), and
-    return what changed against the data in use before, as in effect on ``today``.
+    """Read the price data at ``source`` (a file, str or os.PathLike, or an http(s) URL;
+    default: genai-prices' published data.json), keep it in the user data folder (``home``:
+    another folder, str or os.PathLike), and return what changed against the data in use
+    before, as in effect on ``today`` (a ``datetime.date`` or 'YYYY-MM-DD'; default today).
 
     Updated data wins over the shipped prices for every price it states, the curated YAML's
     included; user price files win over it (``costcalc.prices.overlay``)."""
     from costcalc.prices.data import default_url, read_price_data
 
-    day = today or dt.date.today()
+    if source is not None:
+        source = path_argument(source, "source", "update_prices")
+    day = date_argument(today, "today", "update_prices") if today is not None else dt.date.today()
+    target = price_update_file(home, "update_prices")
     data = read_price_data(default_url() if source is None else source, read=day)
     data.compiled["source"]["origin"] = f"{data.format_name} (prices update {day.isoformat()})"
-    target = price_update_file(home)
     before, previous, stamp = _in_use(target)
     from costcalc.prices.load import _load
 
@@ -234,9 +245,10 @@ def quoted_prices(prices: ModelPrices) -> dict[str, Decimal]:
     return out
 
 
-def remove_price_update(home: Path | None = None) -> PriceUpdateRemoval:
-    """Delete the updated data kept by ``update_prices``: the shipped prices are used again."""
-    target = price_update_file(home)
+def remove_price_update(home: str | os.PathLike[str] | None = None) -> PriceUpdateRemoval:
+    """Delete the updated data kept by ``update_prices`` (in ``home``, str or os.PathLike,
+    when given): the shipped prices are used again."""
+    target = price_update_file(home, "remove_price_update")
     try:
         target.unlink()
         removed = True

@@ -39,6 +39,9 @@ RENDERERS: dict[tuple[str, str], str] = {
     ("QuoteReport", "table"): "costcalc.render.quote:quote_report_table",
     ("QuoteReport", "markdown"): "costcalc.render.quote:quote_report_markdown",
     ("QuoteReport", "csv"): "costcalc.render.quote:quote_csv",
+    # one Quote (costcalc.quote): the text of quote_all([it])
+    ("Quote", "table"): "costcalc.render.quote:one_quote_table",
+    ("Quote", "markdown"): "costcalc.render.quote:one_quote_markdown",
     # exercise
     ("Exercise", "table"): "costcalc.render.exercise:exercise_table",
     ("Exercise", "markdown"): "costcalc.render.exercise:exercise_markdown",

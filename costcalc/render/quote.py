@@ -1,4 +1,5 @@
-"""Quotes: the table, Markdown (with its cost-against-wait chart) and CSV of a QuoteReport."""
+"""Quotes: the table, Markdown (with its cost-against-wait chart) and CSV of a QuoteReport;
+the table and Markdown of one Quote (as of a report of it alone)."""
 
 from __future__ import annotations
 
@@ -269,6 +270,20 @@ def quote_markdown(report: QuoteReport) -> str:
         ]
         out.append("\n".join(parts) + "\n")
     return "\n".join(out)
+
+
+def one_quote_table(q: Quote) -> str:
+    """One ``Quote``: the table ``quote_all([q])`` renders, as the command line writes it."""
+    from costcalc.calculator import QuoteReport
+
+    return quote_table(QuoteReport.of([q]))
+
+
+def one_quote_markdown(q: Quote) -> str:
+    """One ``Quote``: the Markdown ``quote_all([q])`` renders (``Quote.to_markdown``)."""
+    from costcalc.calculator import QuoteReport
+
+    return quote_markdown(QuoteReport.of([q]))
 
 
 def quote_report_markdown(report: QuoteReport, *, total: bool = False) -> str:

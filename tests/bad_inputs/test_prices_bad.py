@@ -192,3 +192,34 @@ def test_a_bad_price_date_names_as_of(run_cli: RunCli) -> None:
     assert_one_line_error(
         run_cli("prices", "list", "--as-of", "2024-02-30"), "as_of (--as-of): bad date '2024-02-30'"
     )
+
+
+def test_prices_show_names_a_bad_date_as_its_flag(run_cli: RunCli) -> None:
+    # the library names price_sheet's argument `on`; the command line its flag
+    assert_one_line_error(
+        run_cli("prices", "show", "gpt-4o", "--as-of", "2026-13-01"),
+        "as_of (--as-of): bad date '2026-13-01'",
+    )
+
+
+def test_prices_compile_refuses_to_write_into_an_installed_package(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It rewrote site-packages/costcalc/pricing/compiled.json and genai-prices.json."""
+    import costcalc.prices.load
+
+    installed = tmp_path / "site-packages" / "costcalc"
+    (installed / "pricing").mkdir(parents=True)
+    monkeypatch.setattr(costcalc.prices.load, "PACKAGE_DIR", installed)
+    assert_one_line_error(
+        run_cli("prices", "compile"),
+        f"{installed} is an installed package, not a source checkout",
+        "give --out DIR to write the files elsewhere",
+    )
+    assert list((installed / "pricing").iterdir()) == []
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli("prices", "compile", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["compiled.json", "genai-prices.json"]
+    assert list((installed / "pricing").iterdir()) == []

@@ -27,7 +27,7 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("cancel-rate-negative", [*BASE, "--cancel-rate", "-0.1"], ("--cancel-rate: must be >= 0",)),
     ("cached-share-above-1", [*BASE, "--cached-share", "2"], ("--cached-share: must be <= 1",)),
     ("shares-over-1", [*BASE, "--cached-share", "0.7", "--cache-write-share", "0.5"], ("cached_share + cache_write_share must be at most 1",)),
-    ("unknown-mode", [*BASE, "--modes", "stream,turbo"], ("unknown mode 'turbo'", "stream, request, batch, flex, priority")),
+    ("unknown-mode", [*BASE, "--modes", "stream,turbo"], ("--modes: unknown mode 'turbo'", "stream, request, batch, flex, priority")),
     ("baseline-not-compared", [*BASE, "--modes", "batch,stream", "--baseline", "request"], ("baseline 'request' is not one of the modes compared",)),
     ("baseline-unavailable", [*BASE, "--baseline", "flex"], ("baseline flex is not available for gpt-4o",)),
     ("deadline-soon", [*BASE, "--deadline", "soon"], ("--deadline: bad duration 'soon'", "24h, 1d, 90m, 2 hours")),
@@ -56,7 +56,7 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("empty-modes", [*BASE, "--modes", ""], ("unknown mode ''",)),
     ("sample-without-file", [*BASE, "--sample", "10"], ("--sample applies to --input-file, which is not given",)),
     ("seed-without-file", [*BASE, "--seed", "3"], ("--seed applies to --input-file",)),
-    ("column-without-file", [*BASE, "--input-column", "text"], ("--input-column applies to --input-file",)),
+    ("column-without-file", [*BASE, "--input-column", "text"], ("--column applies to --input-file",)),
     ("long-deadline-cut-short", [*BASE, "--deadline", "9" * 5000 + "h"], ("--deadline: duration '" + "9" * 60 + "...' is longer than 10 years",)),
     ("long-model-cut-short", ["quote", "-m", "x" * 5000, "-n", "1", "-i", "1", "-o", "1"], ("unknown model '" + "x" * 60 + "...'",)),
     ("long-format-cut-short", [*BASE, "--format", "x" * 500], ("'" + "x" * 60 + "...' is not one of",)),
@@ -145,10 +145,10 @@ def test_name_flag_cannot_name_several_workloads(run_cli: RunCli, tmp_path: Path
 INPUT_FILE_CASES: list[tuple[str, str, bytes, list[str], tuple[str, ...]]] = [
     ("empty-text", "empty.txt", b"", [], ("empty.txt: no requests to price",)),
     ("blank-lines-only", "blank.txt", b"\n  \n\n", [], ("blank.txt: no requests to price",)),
-    ("column-on-jsonl", "r.jsonl", b'{"prompt": "hi"}\n', ["--input-column", "body"], ("r.jsonl: input_column (--input-column) applies to CSV files",)),
-    ("column-on-text", "r.txt", b"hello there\n", ["--input-column", "body"], ("r.txt: input_column (--input-column) applies to CSV files",)),
+    ("column-on-jsonl", "r.jsonl", b'{"prompt": "hi"}\n', ["--input-column", "body"], ("r.jsonl: input_column (--column) applies to CSV files",)),
+    ("column-on-text", "r.txt", b"hello there\n", ["--input-column", "body"], ("r.txt: input_column (--column) applies to CSV files",)),
     ("empty-csv-cell", "r.csv", b'body\nhello\n""\n', ["--input-column", "body"], ("r.csv:3: empty prompt",)),
-    ("csv-without-column", "r.csv", b"body\nhello\n", [], ("r.csv: a CSV file needs input_column (--input-column NAME)",)),
+    ("csv-without-column", "r.csv", b"body\nhello\n", [], ("r.csv: a CSV file needs input_column (--column NAME)",)),
     ("invalid-utf8-line", "latin.txt", b"ok\ncaf\xe9\n", [], ("latin.txt:2:", "not valid UTF-8", "--errors replace")),
     ("empty-string-request", "r.jsonl", b'"hi"\n""\n', [], ("r.jsonl:2: empty prompt (providers reject a message with no text)",)),
     ("empty-text-request", "r.jsonl", b'{"text": ""}\n', [], ("r.jsonl:1: empty prompt",)),
@@ -254,3 +254,32 @@ def test_a_workload_changed_after_it_was_made_is_refused(
         with pytest.raises(costcalc.InvalidWorkloadError, match=expected):
             setattr(w, name, value)
     assert costcalc.quote(w).baseline == "request"  # as it was
+
+
+def test_modes_without_request_say_the_baseline_moved(run_cli: RunCli, tmp_path: Path) -> None:
+    """--modes batch,priority measured savings against batch without a word."""
+    result = run_cli(*BASE, "--modes", "batch,priority", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["workloads"][0]["baseline"] == "batch"
+    assert result.stderr == (
+        "costcalc: note: savings are measured against batch, the first mode compared: the "
+        "modes leave out request (choose another with --baseline)\n"
+    )
+    for chosen in (
+        ["--modes", "batch,priority", "--baseline", "batch"],
+        ["--modes", "batch,request"],
+    ):
+        assert run_cli(*BASE, *chosen).stderr == ""
+
+
+def test_quote_takes_column_as_tokens_and_batch_build_do(run_cli: RunCli, tmp_path: Path) -> None:
+    """The CSV column flag was --column in tokens and batch build but --input-column in
+    quote; both now work in quote, and messages name --column."""
+    csv = tmp_path / "r.csv"
+    csv.write_text("body\nhello world\n", encoding="utf-8")
+    args = ["quote", "-m", "gpt-4o", "-o", "10", "--input-file", str(csv), "--format", "json"]
+    given = [run_cli(*args, flag, "body") for flag in ("--column", "--input-column")]
+    assert [r.exit_code for r in given] == [0, 0]
+    assert json.loads(given[0].stdout) == json.loads(given[1].stdout)
+    assert "--column, --input-column NAME" in run_cli("quote", "--help").stdout
+    assert_one_line_error(run_cli(*args), "needs input_column (--column NAME)")
