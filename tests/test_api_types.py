@@ -53,6 +53,8 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("quote-batch-none", lambda d: costcalc.quote_batch_files(None), TypeError, "quote_batch_files: paths must be a path"),  # type: ignore[arg-type]
     ("reconcile-int", lambda d: costcalc.reconcile_batch(1), TypeError, "reconcile_batch: outputs must be a path"),  # type: ignore[arg-type]
     ("reconcile-inputs-int", lambda d: costcalc.reconcile_batch([], 2), TypeError, "reconcile_batch: inputs must be a path"),  # type: ignore[arg-type]
+    ("reconcile-as-of-int", lambda d: costcalc.reconcile_batch([], as_of=5), TypeError, "reconcile_batch: as_of must be a datetime.date"),  # type: ignore[arg-type]
+    ("audit-as-of-int", lambda d: costcalc.audit([], as_of=5), TypeError, "audit: as_of must be a datetime.date"),  # type: ignore[arg-type]
     ("queue-add-db-none", lambda d: costcalc.queue_add(None, ["hi"]), TypeError, "queue_add: db must be a path"),  # type: ignore[arg-type]
     ("queue-flush-db-int", lambda d: costcalc.queue_flush(1, d, "gpt-4o"), TypeError, "queue_flush: db must be a path"),  # type: ignore[arg-type]
     ("queue-flush-out-none", lambda d: costcalc.queue_flush(d / "q.db", None, "gpt-4o"), TypeError, "queue_flush: out_dir must be a path"),  # type: ignore[arg-type]

@@ -434,7 +434,7 @@ def audit(
     """
     from costcalc.prices import load_price_table
     from costcalc.router import default_policy, load_policy
-    from costcalc.units import parse_date
+    from costcalc.units import date_argument
 
     if isinstance(days_per_month, bool) or not isinstance(days_per_month, int):
         raise TypeError(
@@ -458,7 +458,7 @@ def audit(
         policy_name = "the policy given"
     else:  # read once, not once a stream (route reads it whenever it is given none)
         policy = default_policy()
-    day_given = parse_date(as_of, "as_of") if as_of is not None else None
+    day_given = date_argument(as_of, "as_of", "audit") if as_of is not None else None
     if write_config is not None:  # refused before the records are read, not after
         check_config_target(write_config, force)
     table = table or load_price_table()

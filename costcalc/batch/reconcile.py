@@ -37,6 +37,7 @@ from costcalc.tokens.encodings import ModelTokenizer, tokenizer_for
 from costcalc.tokens.engine import count_jsonl_block
 from costcalc.tokens.requests import CountSpec, request_count
 from costcalc.tokens.tally import Tally, tally_count
+from costcalc.units import date_argument
 
 if TYPE_CHECKING:
     from costcalc.prices import PriceTable
@@ -343,6 +344,8 @@ def reconcile(
     the input files, with outcomes and the input requests that have no result."""
     from costcalc.prices import load_price_table
 
+    if as_of is not None:  # checked here, where the Python API names it
+        as_of = date_argument(as_of, "as_of", "reconcile_batch")
     outputs = path_arguments(outputs, "outputs", "reconcile_batch")
     inputs = path_arguments(inputs, "inputs", "reconcile_batch")
     table = table or load_price_table()
