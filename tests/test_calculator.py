@@ -837,3 +837,10 @@ def test_tokens_as_sent_counts_what_quote_measures(run_cli: RunCli, tmp_path: An
     out = run_cli("quote", "-m", "gpt-4o", "--input-file", str(csv), "--input-column", "body",
                   "-o", "5", "--format", "json").stdout  # fmt: skip
     assert json.loads(out)["workloads"][0]["input_tokens_per_request"] == sent / 2
+
+
+def test_an_extra_cost_that_does_not_add_up_as_shown_says_so(run_cli: RunCli) -> None:
+    # request $0.18 and priority $0.29 as shown, priority "costs $0.12 more" (exact figures)
+    shown = run_cli("quote", "-m", "gpt-4o-mini", "-n", "999", "-i", "777", "-o", "99",
+                    "--as-of", "2026-11-26").stdout  # fmt: skip
+    assert "costs $0.12 more" in shown and "amounts are rounded" in shown

@@ -96,15 +96,15 @@ def _places(q: Quote) -> int:
 
 
 ROUNDED = (
-    "amounts are rounded: a part or a saving may be off by one in the last digit from the "
-    "figures beside it (the JSON output is exact)"
+    "amounts are rounded: a part, a saving or an extra cost may be off by one in the last "
+    "digit from the figures beside it (the JSON output is exact)"
 )
 
 
 def _rounding_lines(q: Quote) -> list[str]:
     """``ROUNDED`` when the figures as shown do not add up as the exact ones do: a mode's
-    parts to its cost, or the baseline's cost less a mode's to its saving ($0.75 - $0.37 is
-    not the $0.37 saved when the exact figures are $0.745 and $0.3725)."""
+    parts to its cost, or the baseline's cost less a mode's to its saving or extra cost
+    ($0.75 - $0.37 is not the $0.37 saved when the exact figures are $0.745 and $0.3725)."""
     places = _places(q)
 
     def shown(value: Decimal | None) -> Decimal:
@@ -115,9 +115,10 @@ def _rounding_lines(q: Quote) -> list[str]:
         cache = (m.cached_input_cost or Decimal(0)) + (m.cache_write_cost or Decimal(0))
         if shown(m.cost) != shown(m.input_cost) + shown(cache) + shown(m.output_cost):
             return [ROUNDED]
-        if base is None or m.savings is None or m.savings <= 0:
+        if base is None or m.savings is None or not m.savings:
             continue
-        if shown(m.savings) != shown(base.cost) - shown(m.cost):
+        # "saves $X" or "costs $X more": the difference shown must be the costs' shown
+        if shown(abs(m.savings)) != abs(shown(base.cost) - shown(m.cost)):
             return [ROUNDED]
     return []
 
