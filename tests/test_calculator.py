@@ -844,3 +844,8 @@ def test_an_extra_cost_that_does_not_add_up_as_shown_says_so(run_cli: RunCli) ->
     shown = run_cli("quote", "-m", "gpt-4o-mini", "-n", "999", "-i", "777", "-o", "99",
                     "--as-of", "2026-11-26").stdout  # fmt: skip
     assert "costs $0.12 more" in shown and "amounts are rounded" in shown
+
+
+def test_prices_show_of_undated_prices_says_they_have_no_start(run_cli: RunCli) -> None:
+    shown = run_cli("prices", "show", "claude-opus-4-6", "--as-of", "2020-01-01").stdout
+    assert "no start date in the data" in shown and "since release" not in shown

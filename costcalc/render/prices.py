@@ -23,7 +23,7 @@ def price_sheet_table(sheet: PriceSheet) -> str:
         if sheet.effective_from
         else f"since release ({sheet.released})"
         if sheet.released
-        else "since release"
+        else "no start date in the data (they stand for any earlier day)"
     )
     lines.append(f"prices on {sheet.on}: {since}; {sheet.provenance}")
     if sheet.note:
