@@ -136,7 +136,10 @@ def _setup(tmp_path: Path) -> None:
         lines(
             {
                 "custom_id": "a",
-                "result": {"type": "succeeded", "message": {"usage": {"input_tokens": 1}}},
+                "result": {
+                    "type": "succeeded",
+                    "message": {"usage": {"input_tokens": 1, "output_tokens": 1}},
+                },
             },
             "{truncated",
         )
@@ -213,6 +216,25 @@ def _setup(tmp_path: Path) -> None:
     )
     (tmp_path / "vertex-unknown-usage.jsonl").write_text(
         lines({"response": {"usageMetadata": unknown}, "request": VERTEX["request"]})
+    )
+    # succeeded results whose usage lost its output count: never billed as 0 output tokens
+    for name, used in [
+        ("responses-no-output", {"input_tokens": 10}),
+        ("chat-no-output", {"prompt_tokens": 10}),
+        ("chat-total-over-prompt", {"prompt_tokens": 10, "total_tokens": 15}),
+        ("mixed-no-output", {"input_tokens": 10, "completion_tokens": 5}),
+    ]:
+        body = {"model": "gpt-4.1", "usage": used}
+        (tmp_path / f"{name}.jsonl").write_text(
+            lines({"custom_id": "a", "response": {"status_code": 200, "body": body}})
+        )
+    message = {"model": "claude-haiku-4-5", "usage": {"input_tokens": 10}}
+    (tmp_path / "claude-no-output.jsonl").write_text(
+        lines({"custom_id": "a", "result": {"type": "succeeded", "message": message}})
+    )
+    used = {"promptTokenCount": 10, "totalTokenCount": 15}
+    (tmp_path / "vertex-no-output.jsonl").write_text(
+        lines({"response": {"usageMetadata": used}, "request": VERTEX["request"]})
     )
     no_status = result("a", "gpt-4o")
     del no_status["response"]["status_code"]  # type: ignore[attr-defined]
@@ -338,6 +360,12 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-openai-unknown-usage", ["batch", "reconcile", "{d}/openai-unknown-usage.jsonl"], ("openai-unknown-usage.jsonl:1: usage has no prompt_tokens (Chat Completions) or input_tokens (Responses)", "its keys: total_tokens")),
     ("reconcile-claude-unknown-usage", ["batch", "reconcile", "{d}/claude-unknown-usage.jsonl"], ("claude-unknown-usage.jsonl:1: usage has no input_tokens", "its keys: total_tokens")),
     ("reconcile-vertex-unknown-usage", ["batch", "reconcile", "{d}/vertex-unknown-usage.jsonl", "-m", "gemini-2.5-flash"], ("vertex-unknown-usage.jsonl:1: usage has no promptTokenCount",)),
+    ("reconcile-responses-no-output", ["batch", "reconcile", "{d}/responses-no-output.jsonl"], ("responses-no-output.jsonl:1: usage has no output_tokens, so its output tokens are unknown", "its keys: input_tokens")),
+    ("reconcile-chat-no-output", ["batch", "reconcile", "{d}/chat-no-output.jsonl"], ("chat-no-output.jsonl:1: usage has no completion_tokens, so its output tokens are unknown",)),
+    ("reconcile-chat-total-over-prompt", ["batch", "reconcile", "{d}/chat-total-over-prompt.jsonl"], ("chat-total-over-prompt.jsonl:1: usage has no completion_tokens", "its keys: prompt_tokens, total_tokens")),
+    ("reconcile-mixed-no-output", ["batch", "reconcile", "{d}/mixed-no-output.jsonl"], ("mixed-no-output.jsonl:1: usage has no output_tokens", "its keys: input_tokens, completion_tokens")),
+    ("reconcile-claude-no-output", ["batch", "reconcile", "{d}/claude-no-output.jsonl"], ("claude-no-output.jsonl:1: usage has no output_tokens, so its output tokens are unknown",)),
+    ("reconcile-vertex-no-output", ["batch", "reconcile", "{d}/vertex-no-output.jsonl", "-m", "gemini-2.5-flash"], ("vertex-no-output.jsonl:1: usage has no candidatesTokenCount, so its output tokens are unknown",)),
     ("quote-invalid-file", ["batch", "quote", "{d}/not-results.jsonl"], ("custom_id is missing", "costcalc batch validate")),
     ("queue-not-sqlite", ["queue", "status", "--db", "{d}/notdb.db"], ("notdb.db: is not a costcalc queue database",)),
     ("queue-missing-db", ["queue", "flush", "--db", "{d}/none.db", "--out", "{d}/o", "-m", "gpt-4o"], ("none.db: no such queue database",)),
@@ -459,3 +487,27 @@ def test_validate_reports_bad_json_as_a_problem(
     assert result.exit_code == 1, (result.stdout, result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
     assert f"b.jsonl:2: {why}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "model", "output"),
+    [  # usages that bill no output and say so: an embedding, a Gemini response whose zero
+        # candidate count is left out (its total is the counts it has)
+        ({"custom_id": "a", "response": {"status_code": 200, "body": {
+            "model": "text-embedding-3-small",
+            "usage": {"prompt_tokens": 10, "total_tokens": 10}}}}, None, 0),
+        ({"response": {"usageMetadata": {"promptTokenCount": 10, "thoughtsTokenCount": 3,
+                                         "totalTokenCount": 13}},
+          "request": VERTEX["request"]}, "gemini-2.5-flash", 3),
+    ],
+    ids=["embeddings", "vertex-no-candidates"],
+)  # fmt: skip
+def test_usage_without_output_that_bills_none_is_accepted(
+    tmp_path: Path, line: dict[str, object], model: str | None, output: int
+) -> None:
+    from costcalc.batch.reconcile import reconcile
+
+    results = tmp_path / "results.jsonl"
+    results.write_text(lines(line))
+    usage = reconcile([str(results)], model=model).usage
+    assert (usage.input_tokens, usage.output_tokens) == (10, output)

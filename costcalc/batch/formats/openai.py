@@ -20,6 +20,7 @@ from costcalc.batch.formats.base import (
     message_problems,
     message_refusal,
     message_shape_problems,
+    output_int,
     unknown_usage,
     usage_int,
     with_system,
@@ -190,7 +191,15 @@ class OpenAILines(LineFormat):
         details = used.get(details_key) or {}
         cached = usage_int(details, "cached_tokens", where) if is_object(details) else 0
         uncached, cached = cached_part(prompt, cached, where, prompt_key, cached_key)
-        return LineUsage(uncached, cached, 0, 0, usage_int(used, output_key, where))
+        if output_key == "completion_tokens" and _embedding_usage(used, prompt):
+            return LineUsage(uncached, cached, 0, 0, 0)
+        return LineUsage(uncached, cached, 0, 0, output_int(used, output_key, where))
+
+
+def _embedding_usage(used: Mapping[str, Any], prompt: int) -> bool:
+    """An embeddings result's usage: prompt_tokens and total_tokens, the same count, and no
+    completion count (an embedding has no output; any other usage without one lost it)."""
+    return used.get("completion_tokens") is None and used.get("total_tokens") == prompt
 
 
 _CHAT_USAGE = (

@@ -53,6 +53,7 @@ from costcalc.batch.formats.base import (
     cached_part,
     message_refusal,
     message_shape_problems,
+    output_int,
     unknown_usage,
     usage_int,
 )
@@ -258,12 +259,24 @@ class VertexLines(LineFormat):
             raise unknown_usage(used, where, "promptTokenCount")
         prompt = usage_int(used, "promptTokenCount", where)
         cached = usage_int(used, "cachedContentTokenCount", where)
-        output = usage_int(used, "candidatesTokenCount", where)
-        output += usage_int(used, "thoughtsTokenCount", where)
+        thoughts = usage_int(used, "thoughtsTokenCount", where)
+        if used.get("candidatesTokenCount") is None and _no_candidates(used, prompt + thoughts):
+            output = thoughts
+        else:
+            output = output_int(used, "candidatesTokenCount", where) + thoughts
         uncached, cached = cached_part(
             prompt, cached, where, "promptTokenCount", "cachedContentTokenCount"
         )
         return LineUsage(uncached, cached, 0, 0, output)
+
+
+def _no_candidates(used: Mapping[str, Any], billed: int) -> bool:
+    """Gemini's JSON leaves out a zero count: a usage without candidatesTokenCount produced
+    no candidate tokens when its totalTokenCount is the counts it has (prompt, thinking,
+    tool-use prompt); without that total the output is unknown, not 0."""
+    tool = used.get("toolUsePromptTokenCount") or 0
+    total = used.get("totalTokenCount")
+    return type(total) is int and type(tool) is int and total == billed + tool
 
 
 def _contents_problems(contents: Any, where: str) -> list[str]:
