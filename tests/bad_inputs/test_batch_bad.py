@@ -80,6 +80,9 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("responses-no-input", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1"}})}, ("a.jsonl:1: body.input must be text or a list of input messages",)),
     ("responses-blank-input", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": " "}})}, ("a.jsonl:1: body.input is empty",)),
     ("responses-input-item-not-object", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": ["hi"]}})}, ("a.jsonl:1: body.input[0] must be an object",)),
+    ("responses-input-unknown-role", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": [{"role": "wizard", "content": "hi"}]}})}, ("a.jsonl:1: body.input[0].role 'wizard': OpenAI takes system, developer, user and assistant messages",)),
+    ("responses-input-unknown-key", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": [{"type": "function_call_output", "call_id": "c", "output": "4"}, {"role": "user", "content": "hi", "foo": 1}]}})}, ("a.jsonl:1: body.input[1] has key 'foo', which OpenAI does not take on a message",)),
+    ("responses-input-message-no-content", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": [{"role": "user", "content": " "}]}})}, ("a.jsonl:1: body.input[0] has no content",)),
     ("responses-instructions-not-text", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": "hi", "instructions": 5}})}, ("a.jsonl:1: body.instructions must be text",)),
     ("responses-max-output-tokens-zero", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": "hi", "max_output_tokens": 0}})}, ("a.jsonl:1: body.max_output_tokens must be a whole number from 1",)),
     ("openai-max-tokens-negative", {"a.jsonl": lines({**OPENAI, "body": {**OPENAI["body"], "max_tokens": -5}})}, ("a.jsonl:1: body.max_tokens must be a whole number from 1 to 100,000,000",)),
@@ -356,7 +359,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-bedrock-without-model", ["batch", "reconcile", "{d}/bedrock-results.jsonl"], ("no succeeded result names its model; give --model", "--input")),
     ("reconcile-bedrock-no-output", ["batch", "reconcile", "{d}/bedrock.jsonl", "-m", "gpt-4o"], ("bedrock.jsonl:1: modelOutput is missing",)),
     ("quote-no-max-tokens", ["batch", "quote", "{d}/no-max.jsonl"], ("no-max.jsonl:1: 2 of 3 requests give no output limit (max_tokens), this line the first, so their output size is unknown", "give the expected output tokens per request with --output-tokens N")),
-    ("quote-responses-no-max-output-tokens", ["batch", "quote", "{d}/responses-no-max.jsonl"], ("responses-no-max.jsonl:1: this request gives no output limit (max_tokens), so its output size is unknown", "--output-tokens N")),
+    ("quote-responses-no-max-output-tokens", ["batch", "quote", "{d}/responses-no-max.jsonl"], ("responses-no-max.jsonl:1: this request gives no output limit (max_output_tokens), so its output size is unknown", "--output-tokens N")),
     ("reconcile-openai-unknown-usage", ["batch", "reconcile", "{d}/openai-unknown-usage.jsonl"], ("openai-unknown-usage.jsonl:1: usage has no prompt_tokens (Chat Completions) or input_tokens (Responses)", "its keys: total_tokens")),
     ("reconcile-claude-unknown-usage", ["batch", "reconcile", "{d}/claude-unknown-usage.jsonl"], ("claude-unknown-usage.jsonl:1: usage has no input_tokens", "its keys: total_tokens")),
     ("reconcile-vertex-unknown-usage", ["batch", "reconcile", "{d}/vertex-unknown-usage.jsonl", "-m", "gemini-2.5-flash"], ("vertex-unknown-usage.jsonl:1: usage has no promptTokenCount",)),
@@ -511,3 +514,24 @@ def test_usage_without_output_that_bills_none_is_accepted(
     results.write_text(lines(line))
     usage = reconcile([str(results)], model=model).usage
     assert (usage.input_tokens, usage.output_tokens) == (10, output)
+
+
+def test_responses_items_that_are_no_message_are_counted_as_their_json(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """A tool call's output in a Responses line passes validate and is quoted: counted as its
+    compact JSON text (a user message of it), so validate and quote agree."""
+    item = {"type": "function_call_output", "call_id": "c1", "output": "42 degrees"}
+    body = {"model": "gpt-4.1", "input": [{"role": "user", "content": "hi"}, item]}
+    path = tmp_path / "a.jsonl"
+    path.write_text(lines({**OPENAI, "url": "/v1/responses", "body": body}))
+    assert run_cli("batch", "validate", str(path)).exit_code == 0
+    quoted = run_cli("batch", "quote", str(path), "--output-tokens", "5", "--format", "json")
+    assert quoted.exit_code == 0, quoted.stderr
+    alone = dict(body, input=[{"role": "user", "content": "hi"}])
+    path.write_text(lines({**OPENAI, "url": "/v1/responses", "body": alone}))
+    less = run_cli("batch", "quote", str(path), "--output-tokens", "5", "--format", "json")
+    tokens = [
+        json.loads(r.stdout)["workloads"][0]["input_tokens_per_request"] for r in (quoted, less)
+    ]
+    assert tokens[0] > tokens[1] + 10  # the item's JSON is counted

@@ -125,6 +125,11 @@ class LineFormat(ABC):
         state of the checks, read after them."""
         return True
 
+    def output_limit(self, file: dict[str, Any]) -> str:
+        """The name of the request field that gives the file's output limit, as a message
+        about a request without one names it. ``file``: the scratch state of the checks."""
+        return "max_tokens"
+
     def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
         """Keys (and roles, where ``body_problems`` does not check them) of the request's chat
         messages that the provider does not take; ``where`` names the line and its id

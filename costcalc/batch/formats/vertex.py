@@ -205,6 +205,9 @@ class VertexLines(LineFormat):
         problems += _label_problems(body.get("labels"), f"{where}: request.labels")
         return problems, max_tokens
 
+    def output_limit(self, file: dict[str, Any]) -> str:
+        return "generationConfig.maxOutputTokens"
+
     def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
         return message_shape_problems(
             body.get("contents"),
