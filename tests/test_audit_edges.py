@@ -75,6 +75,29 @@ def test_cli_long_service_route_and_user_audit(run_cli: RunCli, tmp_path: Path) 
     assert len(stream["name"]) <= 200 and stream["key"].startswith("s" * 190 + "/")
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_long_stream_names_shown_keep_their_distinct_end(
+    run_cli: RunCli, tmp_path: Path, fmt: str
+) -> None:
+    """Two long names alike for 200 characters differ in their hash: the table and Markdown
+    cut them in the middle, keeping the hash and the model, so they read as two streams."""
+    path = tmp_path / "route.jsonl"
+    spans = [span(span_id=f"00f067aa0ba902b{i}",
+                  attrs={"url.path": "/" + "p" * 150, "enduser.id": "u" * 120 + end})
+             for i, end in enumerate("xy")]  # fmt: skip
+    path.write_text(otlp_line(spans, service="s" * 190) + "\n")
+    args = ["audit", str(path), "--group-by", "service,route,user"]
+    names = [s["name"] for s in json.loads(run_cli(*args, "--format", "json").stdout)["streams"]]
+    out = run_cli(*args, "--format", fmt)
+    assert out.exit_code == 0, out.stderr
+    assert len(set(names)) == 2
+    for name in names:
+        assert name.endswith(" (gpt-4o)")
+        shown = name[-40:]  # the hash and the model
+        assert shown in out.stdout
+        assert f"'{name[:40]}\u2026" in out.stdout
+
+
 # --- 2. a file that starts with much whitespace ----------------------------------------------
 
 
