@@ -224,6 +224,18 @@ def test_a_record_over_the_context_window_is_malformed_in_actual_and_monthly_ali
     assert stream.actual_cost == alone.streams[0].actual_cost
 
 
+def test_input_plus_output_over_the_context_window_is_malformed() -> None:
+    """gpt-4o's 128,000-token window holds the output too: 120,000 in + 10,000 out is no
+    request it served, though each count alone is under its limit; 118,000 + 10,000 is."""
+    over = rec("s", T0 + 60, i=120_000, o=10_000)
+    with pytest.warns(costcalc.CostcalcWarning, match="1 malformed usage records left out"):
+        report = costcalc.audit([rec("s", T0, i=118_000, o=10_000), over])
+    assert report.bad_records == 1 and report.streams[0].requests == 1
+    assert report.bad[0].reason == (
+        "120,000 input + 10,000 output tokens: over gpt-4o's context window of 128,000 "
+        "tokens (input plus output)")  # fmt: skip
+
+
 def test_a_bucket_is_over_only_when_its_mean_request_is() -> None:
     def bucket(n: int, tokens: int) -> UsageRecord:
         return UsageRecord("u.json", 1, "openai-usage", T0, T0 + DAY, "openai", "gpt-4o", n,
