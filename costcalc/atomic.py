@@ -26,7 +26,7 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,21 @@ def check_target(path: Path, force: bool) -> None:
         )
     if not force and os.path.lexists(path):
         raise CostcalcError(f"{path} already exists (use {arg('force', True)} to replace it)")
+
+
+def input_at(out: str | os.PathLike[str], inputs: Iterable[object]) -> str | None:
+    """The first of ``inputs`` (paths; anything else is skipped) that is the file ``out``
+    would write, else None: writing there would replace what is being read (``audit in.json
+    --write-config in.json --force``). Same file, not same spelling: links and ``./`` count."""
+    if not os.path.exists(out):
+        return None
+    for given in inputs:
+        if not isinstance(given, (str, os.PathLike)) or not os.fspath(given):
+            continue
+        with contextlib.suppress(OSError, ValueError):  # REF:PATH, or nothing there
+            if os.path.samefile(given, out):
+                return os.fspath(given)
+    return None
 
 
 # --- temporary files --------------------------------------------------------------------------

@@ -191,14 +191,12 @@ def out_is_no_input(out: str | None, inputs: Sequence[str | None], what: str = "
     """An output (``what``: ``--out``, ``--summary``, ``$GITHUB_OUTPUT``) naming one of the
     command's input files would replace it, or append to it, with the report (``check
     costcalc.yaml --out costcalc.yaml --force``): refused before any work."""
-    if out is None or not os.path.exists(out):
-        return
-    for given in inputs:
-        with contextlib.suppress(OSError, ValueError):  # REF:PATH, or nothing there
-            if given and os.path.samefile(given, out):
-                raise click.UsageError(
-                    f"{what} {out}: is the input {given}; write the report to another file"
-                )
+    from costcalc.atomic import input_at
+
+    if out is not None and (given := input_at(out, inputs)) is not None:
+        raise click.UsageError(
+            f"{what} {out}: is the input {given}; write the report to another file"
+        )
 
 
 def read_price_files(price_files: Sequence[str]) -> list[str]:

@@ -428,19 +428,26 @@ def _model_at(model: Any, loc: tuple[int | str, ...]) -> Any:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def quoted(text: str, limit: int = 60) -> str:
+def quoted(text: str, limit: int = 60, *, keep_end: bool = False) -> str:
     """User text quoted in a message: in quotes, every character printable (control
     characters, NUL and undecodable bytes written as escapes, as ``repr`` does) and cut to
-    about ``limit`` characters with an ellipsis, so an error stays one readable line."""
-    cut = len(text) > limit
-    out = repr(text[:limit] if cut else text)
-    return out[:-1] + "..." + out[-1] if cut else out
+    about ``limit`` characters with an ellipsis, so an error stays one readable line.
+    ``keep_end``: cut in the middle (``'abc…xyz'``), for names that differ at their end."""
+    if len(text) <= limit:
+        return repr(text)
+    if keep_end:  # one repr of both halves, so they share its quotes
+        tail = limit // 2
+        return repr(text[: limit - tail] + "\u2026" + text[-tail:])
+    out = repr(text[:limit])
+    return out[:-1] + "..." + out[-1]
 
 
-def printable(text: str, limit: int = 60) -> str:
+def printable(text: str, limit: int = 60, *, keep_end: bool = False) -> str:
     """User text in a report (a table, markdown): as it is when short and printable, else
     ``quoted``, so a name from a file cannot clear the screen or fill it."""
-    return text if len(text) <= limit and text.isprintable() else quoted(text, limit)
+    if len(text) <= limit and text.isprintable():
+        return text
+    return quoted(text, limit, keep_end=keep_end)
 
 
 def shown(value: Any) -> str:

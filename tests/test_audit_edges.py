@@ -75,6 +75,29 @@ def test_cli_long_service_route_and_user_audit(run_cli: RunCli, tmp_path: Path) 
     assert len(stream["name"]) <= 200 and stream["key"].startswith("s" * 190 + "/")
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_long_stream_names_shown_keep_their_distinct_end(
+    run_cli: RunCli, tmp_path: Path, fmt: str
+) -> None:
+    """Two long names alike for 200 characters differ in their hash: the table and Markdown
+    cut them in the middle, keeping the hash and the model, so they read as two streams."""
+    path = tmp_path / "route.jsonl"
+    spans = [span(span_id=f"00f067aa0ba902b{i}",
+                  attrs={"url.path": "/" + "p" * 150, "enduser.id": "u" * 120 + end})
+             for i, end in enumerate("xy")]  # fmt: skip
+    path.write_text(otlp_line(spans, service="s" * 190) + "\n")
+    args = ["audit", str(path), "--group-by", "service,route,user"]
+    names = [s["name"] for s in json.loads(run_cli(*args, "--format", "json").stdout)["streams"]]
+    out = run_cli(*args, "--format", fmt)
+    assert out.exit_code == 0, out.stderr
+    assert len(set(names)) == 2
+    for name in names:
+        assert name.endswith(" (gpt-4o)")
+        shown = name[-40:]  # the hash and the model
+        assert shown in out.stdout
+        assert f"'{name[:40]}\u2026" in out.stdout
+
+
 # --- 2. a file that starts with much whitespace ----------------------------------------------
 
 
@@ -199,6 +222,18 @@ def test_a_record_over_the_context_window_is_malformed_in_actual_and_monthly_ali
     assert stream.requests == 1 and stream.priced  # the monthly figures price the same record
     alone = costcalc.audit([rec("s", T0)])
     assert stream.actual_cost == alone.streams[0].actual_cost
+
+
+def test_input_plus_output_over_the_context_window_is_malformed() -> None:
+    """gpt-4o's 128,000-token window holds the output too: 120,000 in + 10,000 out is no
+    request it served, though each count alone is under its limit; 118,000 + 10,000 is."""
+    over = rec("s", T0 + 60, i=120_000, o=10_000)
+    with pytest.warns(costcalc.CostcalcWarning, match="1 malformed usage records left out"):
+        report = costcalc.audit([rec("s", T0, i=118_000, o=10_000), over])
+    assert report.bad_records == 1 and report.streams[0].requests == 1
+    assert report.bad[0].reason == (
+        "120,000 input + 10,000 output tokens: over gpt-4o's context window of 128,000 "
+        "tokens (input plus output)")  # fmt: skip
 
 
 def test_a_bucket_is_over_only_when_its_mean_request_is() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -101,17 +101,26 @@ def config_text(report: AuditReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def check_config_target(path: str | os.PathLike[str], force: bool) -> None:
+def check_config_target(
+    path: str | os.PathLike[str], force: bool, inputs: Iterable[object] = ()
+) -> None:
     """Refuse, before any record is read, a config path ``write_config`` would refuse: not a
-    regular file, an existing file without ``force``, a folder that does not exist."""
+    regular file, an existing file without ``force``, a folder that does not exist, or one of
+    the audit's ``inputs`` (traffic, mapping, policy: ``force`` would replace it)."""
     from pathlib import Path
 
-    from costcalc.atomic import check_target
+    from costcalc.atomic import check_target, input_at
     from costcalc.errors import FieldError, InputFileError, path_argument
 
     if os.fspath(path) == "-":  # a file named "-" is never what was meant
         raise FieldError("write_config", "'-' is no file: give a path (or use config_text())")
     target = Path(path_argument(path, "write_config", "audit"))
+    if (given := input_at(target, inputs)) is not None:
+        raise FieldError(
+            "write_config",
+            f"{os.fspath(path)}: is the input {given}; write the report to another file",
+            sep=" ",
+        )
     if not target.parent.is_dir():
         raise InputFileError(str(target), "its folder does not exist")
     check_target(target, force)

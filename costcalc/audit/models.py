@@ -39,14 +39,18 @@ def resolve(table: PriceTable, model: str, provider: str | None, day: dt.date) -
     raise first
 
 
+_Limits = tuple[int | None, int | None, int | None]
+"""A model's most input, most output, and most input plus output (its context window)."""
+
+
 class RecordLimits:
     """Why a record holds more a request than its model takes (input past the context
-    window, output past the most it writes), looked up once per model and UTC day."""
+    window or the most input it reads, output past the most it writes, input and output
+    together past the context window), looked up once per model and UTC day."""
 
     def __init__(self, table: PriceTable) -> None:
         self.table = table
-        self._limits: dict[tuple[str, str | None, int | None], tuple[int | None, int | None]]
-        self._limits = {}
+        self._limits: dict[tuple[str, str | None, int | None], _Limits] = {}
 
     def problem(self, rec: UsageRecord) -> str | None:
         when = rec.start if rec.start is not None else rec.end
@@ -55,33 +59,40 @@ class RecordLimits:
         limits = self._limits.get(key)
         if limits is None:
             limits = self._limits[key] = self._look_up(*key)
-        most_in, most_out = limits
+        most_in, most_out, window = limits
         n = max(rec.requests, 1)
+        each = "" if n == 1 else f" a request (a mean over {n:,})"
         for tokens, most, what in ((rec.input_tokens, most_in, "input"),
                                    (rec.output_tokens, most_out, "output")):  # fmt: skip
             if most is not None and tokens > most * n:
-                each = "" if n == 1 else f" a request (a mean over {n:,})"
                 return (
                     f"{tokens // n:,} {what} tokens{each}: over {rec.model}'s limit of "
                     f"{most:,} {what} tokens"
                 )
+        both = rec.input_tokens + rec.output_tokens
+        if window is not None and both > window * n:  # the window holds the output too
+            return (
+                f"{rec.input_tokens // n:,} input + {rec.output_tokens // n:,} output "
+                f"tokens{each}: over {rec.model}'s context window of {window:,} tokens "
+                "(input plus output)"
+            )
         return None
 
-    def _look_up(
-        self, model: str, provider: str | None, day: int | None
-    ) -> tuple[int | None, int | None]:
+    def _look_up(self, model: str, provider: str | None, day: int | None) -> _Limits:
         from costcalc.units import today
 
         on = today() if day is None else EPOCH + dt.timedelta(day)
         try:
             priced = self.table.priced(resolve(self.table, model, provider, on), on)
         except CostcalcError:  # an unknown model: its stream says it is not priced
-            return None, None
+            return None, None, None
         prices = priced.prices
         m = prices.model
+        window = prices.period.context_window or m.context_window
         return (
             prices.period.context_window or m.max_input_tokens or m.context_window,
             m.max_output_tokens,
+            window,
         )
 
 

@@ -122,6 +122,15 @@ class _Tally:
         return sum(d[i] for d in self.days.values())
 
 
+def _paths(records_or_paths: Any) -> list[Any]:
+    """The files ``audit`` reads, when given paths (records given are left unread)."""
+    if isinstance(records_or_paths, (str, os.PathLike)):
+        return [records_or_paths]
+    if isinstance(records_or_paths, (list, tuple)):
+        return [p for p in records_or_paths if isinstance(p, (str, os.PathLike))]
+    return []
+
+
 def _read(
     records_or_paths: Any, fmt: str, group_by: tuple[str, ...] | None, limits: RecordLimits
 ) -> tuple[dict[tuple[tuple[str, ...], str, str], _Tally], ReadStats, list[BadRecordOut]]:
@@ -449,6 +458,8 @@ def audit(
         )
     grouping = parse_group_by(group_by)
     require_table(table, "audit")
+    if write_config is not None:  # refused before the records are read, not after
+        check_config_target(write_config, force, [*_paths(records_or_paths), mapping, policy])
     stream_map = load_mapping(mapping) if mapping is not None else None
     policy_name = "the default policy"
     if policy is not None and not isinstance(policy, Policy):
@@ -459,8 +470,6 @@ def audit(
     else:  # read once, not once a stream (route reads it whenever it is given none)
         policy = default_policy()
     day_given = date_argument(as_of, "as_of", "audit") if as_of is not None else None
-    if write_config is not None:  # refused before the records are read, not after
-        check_config_target(write_config, force)
     table = table or load_price_table()
 
     tallies, stats, bad = _read(records_or_paths, input_format, grouping, RecordLimits(table))

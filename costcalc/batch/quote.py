@@ -41,12 +41,12 @@ def quote_files(
                 f"give {arg('model')}, or keep the manifest batch build wrote beside the file"
             )
         if f.without_max_tokens and output_tokens is None:  # never quoted at 0 output
-            n = f.without_max_tokens
+            n, limit = f.without_max_tokens, f.output_limit
             which = (
-                f"{n:,} of {f.requests:,} requests give no output limit (max_tokens), this "
+                f"{n:,} of {f.requests:,} requests give no output limit ({limit}), this "
                 "line the first, so their"
                 if n > 1
-                else "this request gives no output limit (max_tokens), so its"
+                else f"this request gives no output limit ({limit}), so its"
             )
             raise UsageError(
                 f"{f.file}:{f.first_without_max_tokens}: {which} output size is unknown: give "
@@ -60,12 +60,17 @@ def quote_files(
             if output_tokens is not None
             else Decimal(f.max_tokens_total) / Decimal(f.requests)
         )
-        basis = "at max_tokens" if output_tokens is None else "given"
+        if output_tokens is not None:
+            basis = "output given"
+        elif f.output_limit is None:  # embeddings: no output to quote
+            basis = "no output"
+        else:
+            basis = f"output at {f.output_limit}"
         # measured from the file, so long-context prices apply request by request
         quotes.append(
             quote(
                 Workload(
-                    name=f"{f.file} (output {basis})",
+                    name=f"{f.file} ({basis})",
                     model=f.model,
                     input_file=f.file,
                     output_tokens=out,

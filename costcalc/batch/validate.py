@@ -39,6 +39,9 @@ class FileReport(BaseModel):
     name for it): their output size is unknown, so ``batch quote`` needs one given."""
     first_without_max_tokens: int | None = None
     """The line of the first of them."""
+    output_limit: str | None = "max_tokens"
+    """The request field that gives the output limit (``max_output_tokens`` for the Responses
+    API); None: the file's requests write no output (embeddings)."""
     problems: list[str]
 
 
@@ -344,8 +347,15 @@ def _validate_file(
         max_tokens_total=max_total,
         without_max_tokens=unlimited,
         first_without_max_tokens=first_unlimited,
+        output_limit=_output_limit(fmt, state),
         problems=problems,
     )
+
+
+def _output_limit(fmt: LineFormat | None, state: dict[str, Any]) -> str | None:
+    if fmt is None:
+        return "max_tokens"
+    return fmt.output_limit(state) if fmt.writes_output(state) else None
 
 
 def _unknown_model(table: PriceTable, model: str, where: str) -> list[str]:

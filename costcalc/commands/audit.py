@@ -74,9 +74,8 @@ def audit(
     to_stdout = write_config == "-"
     if to_stdout:
         write_config = None
-    # --force would replace the traffic read with the config written from it
-    out_is_no_input(write_config, [*paths, mapping, policy, *read_price_files(price_files)],
-                    "--write-config")  # fmt: skip
+    # --force would replace a price file read with the config (audit() checks its own inputs)
+    out_is_no_input(write_config, read_price_files(price_files), "--write-config")
     table = costcalc.load_price_table(price_files)
     report = costcalc.audit(
         list(paths),

@@ -22,6 +22,12 @@ def _money(value: Decimal | None) -> str:
     return usd(value) if value is not None else "-"
 
 
+def _name(s: StreamAudit) -> str:
+    """The stream's name as shown: a long one cut in the middle, keeping its end (the hash
+    that tells long names apart, and the model)."""
+    return printable(s.name, 80, keep_end=True)
+
+
 def _source(s: StreamAudit) -> str:
     deadline = f" {s.deadline}" if s.deadline else ""
     return f"{s.source}{deadline}" + (" (guess)" if s.classified_by == "guess" else "")
@@ -40,7 +46,7 @@ def stream_rows(r: AuditReport) -> tuple[list[str], list[list[str]]]:
     rows = []
     for s in r.streams:
         rows.append([
-            printable(s.name, 80), _period(s), _source(s), f"{s.requests:,}",
+            _name(s), _period(s), _source(s), f"{s.requests:,}",
             f"{s.input_tokens + s.output_tokens:,}", _money(s.actual_cost), s.mode,
             s.routed_mode or "-", s.route_rule or "-", _money(s.monthly_cost),
             _money(s.routed_monthly_cost), _money(s.monthly_saving),
@@ -62,12 +68,12 @@ def mode_rows(r: AuditReport) -> tuple[list[str], list[list[str]]]:
             mark = " (now)" if m.mode == s.mode else ""
             mark += " (routed)" if m.mode == s.routed_mode else ""
             if not m.available:
-                rows.append([printable(s.name, 80), m.mode, "unavailable", "-", "-", "-"])
+                rows.append([_name(s), m.mode, "unavailable", "-", "-", "-"])
                 continue
             assert m.monthly_cost is not None and m.saving is not None
             vs = "same" if m.saving == 0 else signed_usd(-m.saving)
             rows.append([
-                printable(s.name, 80), m.mode + mark, usd(m.monthly_cost) + "*" * bool(m.assumed),
+                _name(s), m.mode + mark, usd(m.monthly_cost) + "*" * bool(m.assumed),
                 vs, duration(m.day_wait_s), duration(m.day_worst_wait_s),
             ])  # fmt: skip
     return headers, rows
@@ -75,7 +81,7 @@ def mode_rows(r: AuditReport) -> tuple[list[str], list[list[str]]]:
 
 def _stream_assumption(s: StreamAudit) -> str:
     if not s.priced:
-        return f"{printable(s.name, 80)}: not priced: {s.reason}"
+        return f"{_name(s)}: not priced: {s.reason}"
     assert s.requests_per_day is not None and s.cached_share is not None
     cached = f" ({s.cached_share * 100:.2f}% cached)" if s.cached_share else ""
     written = f" ({s.cache_write_share * 100:.2f}% written to cache)" if s.cache_write_share else ""
@@ -85,7 +91,7 @@ def _stream_assumption(s: StreamAudit) -> str:
             rates = ", ".join(f"{c} {usd_price(v)}" for c, v in m.rates.items())
             prices.append(f"{m.mode} {rates}")
     return (
-        f"{printable(s.name, 80)}: {s.requests_per_day:,} requests/day × "
+        f"{_name(s)}: {s.requests_per_day:,} requests/day × "
         f"{s.input_tokens_per_request:,} input{cached}{written} + "
         f"{s.output_tokens_per_request:,} output tokens; {s.source} ({s.classified_by}: "
         f"{s.classified_why}); per 1M tokens: {'; '.join(dict.fromkeys(prices))}"
@@ -135,7 +141,7 @@ def _bad_lines(r: AuditReport, limit: int = 5) -> list[str]:
 def _notes(r: AuditReport) -> list[str]:
     """The report's notes, then each stream's (a tier the model does not sell, requests
     without a time)."""
-    return [*r.notes, *(f"{printable(s.name, 80)}: {n}" for s in r.streams for n in s.notes)]
+    return [*r.notes, *(f"{_name(s)}: {n}" for s in r.streams for n in s.notes)]
 
 
 def audit_table(r: AuditReport) -> str:

@@ -105,3 +105,26 @@ def test_write_config_dash_from_python_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(FieldError, match="write_config: '-' is no file"):
         costcalc.audit([], write_config="-")
+
+
+@pytest.mark.parametrize(
+    "given", ["in.json", "./in.json", "link.json", "streams.yaml", "policy.yaml"]
+)
+def test_write_config_over_an_input_is_refused_from_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """The library refuses as the CLI does: ``force`` would replace the traffic, the mapping
+    or the policy with the config (the same file by any name: ``./``, a symlink)."""
+    import costcalc
+    from costcalc.errors import FieldError
+
+    monkeypatch.chdir(tmp_path)
+    Path("in.json").write_text('{"resourceSpans": []}\n')
+    Path("link.json").symlink_to("in.json")
+    Path("streams.yaml").write_text("streams:\n  a: {source: cron}\n")
+    Path("policy.yaml").write_text("rules:\n  - name: cheap\n    mode: flex\n    why: half price\n")
+    before = {p: p.read_text() for p in Path().iterdir()}
+    with pytest.raises(FieldError, match=rf"write_config {given}: is the input"):
+        costcalc.audit(["in.json"], mapping="streams.yaml", policy="policy.yaml",
+                       write_config=given, force=True)  # fmt: skip
+    assert {p: p.read_text() for p in Path().iterdir()} == before

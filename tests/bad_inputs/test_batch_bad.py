@@ -80,6 +80,9 @@ INVALID: list[tuple[str, dict[str, str], tuple[str, ...]]] = [
     ("responses-no-input", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1"}})}, ("a.jsonl:1: body.input must be text or a list of input messages",)),
     ("responses-blank-input", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": " "}})}, ("a.jsonl:1: body.input is empty",)),
     ("responses-input-item-not-object", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": ["hi"]}})}, ("a.jsonl:1: body.input[0] must be an object",)),
+    ("responses-input-unknown-role", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": [{"role": "wizard", "content": "hi"}]}})}, ("a.jsonl:1: body.input[0].role 'wizard': OpenAI takes system, developer, user and assistant messages",)),
+    ("responses-input-unknown-key", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": [{"type": "function_call_output", "call_id": "c", "output": "4"}, {"role": "user", "content": "hi", "foo": 1}]}})}, ("a.jsonl:1: body.input[1] has key 'foo', which OpenAI does not take on a message",)),
+    ("responses-input-message-no-content", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": [{"role": "user", "content": " "}]}})}, ("a.jsonl:1: body.input[0] has no content",)),
     ("responses-instructions-not-text", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": "hi", "instructions": 5}})}, ("a.jsonl:1: body.instructions must be text",)),
     ("responses-max-output-tokens-zero", {"a.jsonl": lines({**OPENAI, "url": "/v1/responses", "body": {"model": "gpt-4.1", "input": "hi", "max_output_tokens": 0}})}, ("a.jsonl:1: body.max_output_tokens must be a whole number from 1",)),
     ("openai-max-tokens-negative", {"a.jsonl": lines({**OPENAI, "body": {**OPENAI["body"], "max_tokens": -5}})}, ("a.jsonl:1: body.max_tokens must be a whole number from 1 to 100,000,000",)),
@@ -136,7 +139,10 @@ def _setup(tmp_path: Path) -> None:
         lines(
             {
                 "custom_id": "a",
-                "result": {"type": "succeeded", "message": {"usage": {"input_tokens": 1}}},
+                "result": {
+                    "type": "succeeded",
+                    "message": {"usage": {"input_tokens": 1, "output_tokens": 1}},
+                },
             },
             "{truncated",
         )
@@ -213,6 +219,25 @@ def _setup(tmp_path: Path) -> None:
     )
     (tmp_path / "vertex-unknown-usage.jsonl").write_text(
         lines({"response": {"usageMetadata": unknown}, "request": VERTEX["request"]})
+    )
+    # succeeded results whose usage lost its output count: never billed as 0 output tokens
+    for name, used in [
+        ("responses-no-output", {"input_tokens": 10}),
+        ("chat-no-output", {"prompt_tokens": 10}),
+        ("chat-total-over-prompt", {"prompt_tokens": 10, "total_tokens": 15}),
+        ("mixed-no-output", {"input_tokens": 10, "completion_tokens": 5}),
+    ]:
+        body = {"model": "gpt-4.1", "usage": used}
+        (tmp_path / f"{name}.jsonl").write_text(
+            lines({"custom_id": "a", "response": {"status_code": 200, "body": body}})
+        )
+    message = {"model": "claude-haiku-4-5", "usage": {"input_tokens": 10}}
+    (tmp_path / "claude-no-output.jsonl").write_text(
+        lines({"custom_id": "a", "result": {"type": "succeeded", "message": message}})
+    )
+    used = {"promptTokenCount": 10, "totalTokenCount": 15}
+    (tmp_path / "vertex-no-output.jsonl").write_text(
+        lines({"response": {"usageMetadata": used}, "request": VERTEX["request"]})
     )
     no_status = result("a", "gpt-4o")
     del no_status["response"]["status_code"]  # type: ignore[attr-defined]
@@ -334,10 +359,16 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("reconcile-bedrock-without-model", ["batch", "reconcile", "{d}/bedrock-results.jsonl"], ("no succeeded result names its model; give --model", "--input")),
     ("reconcile-bedrock-no-output", ["batch", "reconcile", "{d}/bedrock.jsonl", "-m", "gpt-4o"], ("bedrock.jsonl:1: modelOutput is missing",)),
     ("quote-no-max-tokens", ["batch", "quote", "{d}/no-max.jsonl"], ("no-max.jsonl:1: 2 of 3 requests give no output limit (max_tokens), this line the first, so their output size is unknown", "give the expected output tokens per request with --output-tokens N")),
-    ("quote-responses-no-max-output-tokens", ["batch", "quote", "{d}/responses-no-max.jsonl"], ("responses-no-max.jsonl:1: this request gives no output limit (max_tokens), so its output size is unknown", "--output-tokens N")),
+    ("quote-responses-no-max-output-tokens", ["batch", "quote", "{d}/responses-no-max.jsonl"], ("responses-no-max.jsonl:1: this request gives no output limit (max_output_tokens), so its output size is unknown", "--output-tokens N")),
     ("reconcile-openai-unknown-usage", ["batch", "reconcile", "{d}/openai-unknown-usage.jsonl"], ("openai-unknown-usage.jsonl:1: usage has no prompt_tokens (Chat Completions) or input_tokens (Responses)", "its keys: total_tokens")),
     ("reconcile-claude-unknown-usage", ["batch", "reconcile", "{d}/claude-unknown-usage.jsonl"], ("claude-unknown-usage.jsonl:1: usage has no input_tokens", "its keys: total_tokens")),
     ("reconcile-vertex-unknown-usage", ["batch", "reconcile", "{d}/vertex-unknown-usage.jsonl", "-m", "gemini-2.5-flash"], ("vertex-unknown-usage.jsonl:1: usage has no promptTokenCount",)),
+    ("reconcile-responses-no-output", ["batch", "reconcile", "{d}/responses-no-output.jsonl"], ("responses-no-output.jsonl:1: usage has no output_tokens, so its output tokens are unknown", "its keys: input_tokens")),
+    ("reconcile-chat-no-output", ["batch", "reconcile", "{d}/chat-no-output.jsonl"], ("chat-no-output.jsonl:1: usage has no completion_tokens, so its output tokens are unknown",)),
+    ("reconcile-chat-total-over-prompt", ["batch", "reconcile", "{d}/chat-total-over-prompt.jsonl"], ("chat-total-over-prompt.jsonl:1: usage has no completion_tokens", "its keys: prompt_tokens, total_tokens")),
+    ("reconcile-mixed-no-output", ["batch", "reconcile", "{d}/mixed-no-output.jsonl"], ("mixed-no-output.jsonl:1: usage has no output_tokens", "its keys: input_tokens, completion_tokens")),
+    ("reconcile-claude-no-output", ["batch", "reconcile", "{d}/claude-no-output.jsonl"], ("claude-no-output.jsonl:1: usage has no output_tokens, so its output tokens are unknown",)),
+    ("reconcile-vertex-no-output", ["batch", "reconcile", "{d}/vertex-no-output.jsonl", "-m", "gemini-2.5-flash"], ("vertex-no-output.jsonl:1: usage has no candidatesTokenCount, so its output tokens are unknown",)),
     ("quote-invalid-file", ["batch", "quote", "{d}/not-results.jsonl"], ("custom_id is missing", "costcalc batch validate")),
     ("queue-not-sqlite", ["queue", "status", "--db", "{d}/notdb.db"], ("notdb.db: is not a costcalc queue database",)),
     ("queue-missing-db", ["queue", "flush", "--db", "{d}/none.db", "--out", "{d}/o", "-m", "gpt-4o"], ("none.db: no such queue database",)),
@@ -459,3 +490,48 @@ def test_validate_reports_bad_json_as_a_problem(
     assert result.exit_code == 1, (result.stdout, result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
     assert f"b.jsonl:2: {why}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "model", "output"),
+    [  # usages that bill no output and say so: an embedding, a Gemini response whose zero
+        # candidate count is left out (its total is the counts it has)
+        ({"custom_id": "a", "response": {"status_code": 200, "body": {
+            "model": "text-embedding-3-small",
+            "usage": {"prompt_tokens": 10, "total_tokens": 10}}}}, None, 0),
+        ({"response": {"usageMetadata": {"promptTokenCount": 10, "thoughtsTokenCount": 3,
+                                         "totalTokenCount": 13}},
+          "request": VERTEX["request"]}, "gemini-2.5-flash", 3),
+    ],
+    ids=["embeddings", "vertex-no-candidates"],
+)  # fmt: skip
+def test_usage_without_output_that_bills_none_is_accepted(
+    tmp_path: Path, line: dict[str, object], model: str | None, output: int
+) -> None:
+    from costcalc.batch.reconcile import reconcile
+
+    results = tmp_path / "results.jsonl"
+    results.write_text(lines(line))
+    usage = reconcile([str(results)], model=model).usage
+    assert (usage.input_tokens, usage.output_tokens) == (10, output)
+
+
+def test_responses_items_that_are_no_message_are_counted_as_their_json(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """A tool call's output in a Responses line passes validate and is quoted: counted as its
+    compact JSON text (a user message of it), so validate and quote agree."""
+    item = {"type": "function_call_output", "call_id": "c1", "output": "42 degrees"}
+    body = {"model": "gpt-4.1", "input": [{"role": "user", "content": "hi"}, item]}
+    path = tmp_path / "a.jsonl"
+    path.write_text(lines({**OPENAI, "url": "/v1/responses", "body": body}))
+    assert run_cli("batch", "validate", str(path)).exit_code == 0
+    quoted = run_cli("batch", "quote", str(path), "--output-tokens", "5", "--format", "json")
+    assert quoted.exit_code == 0, quoted.stderr
+    alone = dict(body, input=[{"role": "user", "content": "hi"}])
+    path.write_text(lines({**OPENAI, "url": "/v1/responses", "body": alone}))
+    less = run_cli("batch", "quote", str(path), "--output-tokens", "5", "--format", "json")
+    tokens = [
+        json.loads(r.stdout)["workloads"][0]["input_tokens_per_request"] for r in (quoted, less)
+    ]
+    assert tokens[0] > tokens[1] + 10  # the item's JSON is counted

@@ -18,6 +18,7 @@ from costcalc.batch.formats.base import (
     message_problems,
     message_refusal,
     message_shape_problems,
+    output_int,
     unknown_usage,
     usage_int,
     with_system,
@@ -164,7 +165,7 @@ def claude_usage(used: Mapping[str, Any], where: str) -> LineUsage:
     by lifetime."""
     get = used.get
     uncached, read = get("input_tokens"), get("cache_read_input_tokens", 0)
-    written, output = get("cache_creation_input_tokens", 0), get("output_tokens", 0)
+    written, output = get("cache_creation_input_tokens", 0), get("output_tokens")
     if (  # the common line (whole counts, no 1-hour split): no call per count, per line
         get("cache_creation") is None
         and type(uncached) is int
@@ -188,5 +189,5 @@ def claude_usage(used: Mapping[str, Any], where: str) -> LineUsage:
         usage_int(used, "cache_read_input_tokens", where),
         max(written - one_hour, 0),
         one_hour,
-        usage_int(used, "output_tokens", where),
+        output_int(used, "output_tokens", where),
     )

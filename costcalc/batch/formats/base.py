@@ -125,6 +125,11 @@ class LineFormat(ABC):
         state of the checks, read after them."""
         return True
 
+    def output_limit(self, file: dict[str, Any]) -> str:
+        """The name of the request field that gives the file's output limit, as a message
+        about a request without one names it. ``file``: the scratch state of the checks."""
+        return "max_tokens"
+
     def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
         """Keys (and roles, where ``body_problems`` does not check them) of the request's chat
         messages that the provider does not take; ``where`` names the line and its id
@@ -287,17 +292,27 @@ def usage_int(usage: Mapping[str, Any], key: str, where: str) -> int:
     return value
 
 
-def unknown_usage(used: Mapping[str, Any], where: str, expected: str) -> CostcalcError:
-    """The error of a succeeded result whose usage holds none of the input counts its format
-    reads (``expected`` names them): a request that succeeded is never billed as 0 tokens
-    without a word."""
+def unknown_usage(
+    used: Mapping[str, Any], where: str, expected: str, what: str = "tokens"
+) -> CostcalcError:
+    """The error of a succeeded result whose usage holds none of the counts its format reads
+    (``expected`` names them; ``what`` says which tokens that leaves unknown): a request that
+    succeeded is never billed as 0 tokens without a word."""
     from costcalc.errors import printable
 
     keys = ", ".join(printable(str(k), 40) for k in list(used)[:8]) or "none"
     return CostcalcError(
-        f"{where}: usage has no {expected}, so its tokens are unknown (its keys: {keys}): "
+        f"{where}: usage has no {expected}, so its {what} are unknown (its keys: {keys}): "
         "a usage costcalc cannot read"
     )
+
+
+def output_int(used: Mapping[str, Any], key: str, where: str) -> int:
+    """The output count ``key`` of a succeeded result's usage, which must be there: absent
+    (or null) it is unknown, not 0 (a usage that dropped it would bill the output as free)."""
+    if used.get(key) is None:
+        raise unknown_usage(used, where, key, "output tokens")
+    return usage_int(used, key, where)
 
 
 def cached_part(

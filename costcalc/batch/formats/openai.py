@@ -20,6 +20,7 @@ from costcalc.batch.formats.base import (
     message_problems,
     message_refusal,
     message_shape_problems,
+    output_int,
     unknown_usage,
     usage_int,
     with_system,
@@ -58,6 +59,10 @@ CHAT_MESSAGE_KEYS = (
     "audio",
 )
 """The keys of a Chat Completions message (of any role: each role takes some of them)."""
+RESPONSES_ROLES = ("system", "developer", "user", "assistant")
+"""The roles of a Responses API input message."""
+RESPONSES_MESSAGE_KEYS = ("type", "role", "content", "id", "status")
+"""The keys of a Responses API input message (an earlier output message has id, status)."""
 
 
 class OpenAILines(LineFormat):
@@ -139,6 +144,9 @@ class OpenAILines(LineFormat):
     def writes_output(self, file: dict[str, Any]) -> bool:
         return file.get("url") not in NO_OUTPUT_URLS
 
+    def output_limit(self, file: dict[str, Any]) -> str:
+        return "max_output_tokens" if file.get("url") == RESPONSES_URL else "max_tokens"
+
     def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
         return message_shape_problems(
             body.get("messages"), f"{where}: body.messages", CHAT_MESSAGE_KEYS, CHAT_ROLES, "OpenAI"
@@ -190,7 +198,15 @@ class OpenAILines(LineFormat):
         details = used.get(details_key) or {}
         cached = usage_int(details, "cached_tokens", where) if is_object(details) else 0
         uncached, cached = cached_part(prompt, cached, where, prompt_key, cached_key)
-        return LineUsage(uncached, cached, 0, 0, usage_int(used, output_key, where))
+        if output_key == "completion_tokens" and _embedding_usage(used, prompt):
+            return LineUsage(uncached, cached, 0, 0, 0)
+        return LineUsage(uncached, cached, 0, 0, output_int(used, output_key, where))
+
+
+def _embedding_usage(used: Mapping[str, Any], prompt: int) -> bool:
+    """An embeddings result's usage: prompt_tokens and total_tokens, the same count, and no
+    completion count (an embedding has no output; any other usage without one lost it)."""
+    return used.get("completion_tokens") is None and used.get("total_tokens") == prompt
 
 
 _CHAT_USAGE = (
@@ -213,9 +229,25 @@ def responses_messages(body: Mapping[str, Any]) -> Any:
     text is one user message; a list is the messages (input items) as given; the
     ``instructions`` are a first system message."""
     given = body["input"]
-    messages = [{"role": "user", "content": given}] if isinstance(given, str) else given
+    messages = [{"role": "user", "content": given}] if isinstance(given, str) else _items(given)
     instructions = body.get("instructions")
     return with_system(messages, instructions if isinstance(instructions, str) else None)
+
+
+def _items(given: Any) -> Any:
+    """A Responses input list with each item that is no message (a tool call, its output, a
+    reasoning item: no role) as a user message of its compact JSON, counted as that text
+    (its keys and ids too: a little more than the model reads, never less)."""
+    import json
+
+    if not isinstance(given, list):
+        return given
+    return [
+        {"role": "user", "content": json.dumps(item, separators=(",", ":"), ensure_ascii=False)}
+        if is_object(item) and "role" not in item
+        else item
+        for item in given
+    ]
 
 
 def _responses_input_problems(body: Mapping[str, Any], where: str) -> list[str]:
@@ -240,6 +272,13 @@ def _responses_input_problems(body: Mapping[str, Any], where: str) -> list[str]:
             for i, item in enumerate(given)
             if not is_object(item)
         ]
+        if given and not problems:  # its messages as chat lines' are, by their index
+            inputs = f"{where}: body.input"
+            problems += message_problems(_items(given), inputs)
+            messages = [m if "role" in m else None for m in given]
+            problems += message_shape_problems(
+                messages, inputs, RESPONSES_MESSAGE_KEYS, RESPONSES_ROLES, "OpenAI"
+            )
     else:
         problems.append(f"{where}: body.input must be text or a list of input messages")
     return problems

@@ -53,6 +53,7 @@ from costcalc.batch.formats.base import (
     cached_part,
     message_refusal,
     message_shape_problems,
+    output_int,
     unknown_usage,
     usage_int,
 )
@@ -204,6 +205,9 @@ class VertexLines(LineFormat):
         problems += _label_problems(body.get("labels"), f"{where}: request.labels")
         return problems, max_tokens
 
+    def output_limit(self, file: dict[str, Any]) -> str:
+        return "generationConfig.maxOutputTokens"
+
     def message_key_problems(self, body: Mapping[str, Any], where: str) -> list[str]:
         return message_shape_problems(
             body.get("contents"),
@@ -258,12 +262,24 @@ class VertexLines(LineFormat):
             raise unknown_usage(used, where, "promptTokenCount")
         prompt = usage_int(used, "promptTokenCount", where)
         cached = usage_int(used, "cachedContentTokenCount", where)
-        output = usage_int(used, "candidatesTokenCount", where)
-        output += usage_int(used, "thoughtsTokenCount", where)
+        thoughts = usage_int(used, "thoughtsTokenCount", where)
+        if used.get("candidatesTokenCount") is None and _no_candidates(used, prompt + thoughts):
+            output = thoughts
+        else:
+            output = output_int(used, "candidatesTokenCount", where) + thoughts
         uncached, cached = cached_part(
             prompt, cached, where, "promptTokenCount", "cachedContentTokenCount"
         )
         return LineUsage(uncached, cached, 0, 0, output)
+
+
+def _no_candidates(used: Mapping[str, Any], billed: int) -> bool:
+    """Gemini's JSON leaves out a zero count: a usage without candidatesTokenCount produced
+    no candidate tokens when its totalTokenCount is the counts it has (prompt, thinking,
+    tool-use prompt); without that total the output is unknown, not 0."""
+    tool = used.get("toolUsePromptTokenCount") or 0
+    total = used.get("totalTokenCount")
+    return type(total) is int and type(tool) is int and total == billed + tool
 
 
 def _contents_problems(contents: Any, where: str) -> list[str]:
