@@ -111,6 +111,9 @@ YAML_CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("missing-output", GOOD.replace("    output_tokens: 200\n", ""), (":2:", "workloads[0]: output_tokens is required (give 0 when nothing is generated")),
     ("unknown-mode-in-text", GOOD + "    modes: stream, warp\n", (":7:", "unknown mode 'warp'")),
     ("mode-twice", GOOD + "    modes: [batch, stream, batch]\n", (":7:", "workloads[0].modes: lists batch twice")),
+    ("as-of-a-list", GOOD + "    as_of: [2026-01-01]\n", (":7:", "workloads[0].as_of: expected a date as YYYY-MM-DD, got a list")),
+    ("as-of-a-number", GOOD + "    as_of: 20260101\n", (":7:", "workloads[0].as_of: expected a date as YYYY-MM-DD, got 20260101")),
+    ("as-of-a-timestamp", GOOD + "    as_of: 2026-01-01 00:00:00\n", (":7:", "a day, not a time")),
 ]  # fmt: skip
 
 
