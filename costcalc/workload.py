@@ -101,8 +101,12 @@ MAX_NAME_CHARS = 200
 
 
 def _path_text(value: Any) -> Any:
-    """A path given as ``os.PathLike`` (``Path("a.jsonl")``) is its text, as elsewhere."""
-    return os.fspath(value) if isinstance(value, os.PathLike) else value
+    """A path given as ``os.PathLike`` (``Path("a.jsonl")``) is its text, as elsewhere; bytes
+    are refused, as by every other path argument (pydantic would decode them)."""
+    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if isinstance(path, bytes):
+        raise ValueError("expected a path (str or os.PathLike), got bytes")
+    return path
 
 
 class Workload(BaseModel):
