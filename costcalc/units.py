@@ -49,14 +49,17 @@ def today() -> dt.date:
     return day
 
 
+_DAY, _MOMENT = dt.date, dt.datetime  # bound once: a stand-in clock may replace dt.date
+
+
 def parse_date(value: dt.date | str, field: str) -> dt.date:
     """A calendar date: the text YYYY-MM-DD or ``today``, or a ``datetime.date`` (a datetime
     is a moment, not a day: refused, as a time in the text is)."""
-    if isinstance(value, dt.datetime):
+    if isinstance(value, _MOMENT):
         raise FieldError(
             field, f"bad date {value.isoformat()!r}: expected YYYY-MM-DD, a day, not a time"
         )
-    if isinstance(value, dt.date):
+    if isinstance(value, _DAY):
         return value
     if not isinstance(value, str):  # a number or a list from YAML: said as written there
         raise FieldError(field, f"expected a date as YYYY-MM-DD, got {_written(value)}")
