@@ -217,8 +217,9 @@ class Workload(BaseModel):
     modes: Annotated[list[DeliveryMode], BeforeValidator(_modes_field)] = list(DELIVERY_MODES)
     """Delivery modes to compare."""
     baseline: DeliveryMode = "request"
-    """Savings are measured against this mode (default: request, or the first mode compared
-    when request is not)."""
+    """Savings are measured against this mode (default: request, or when request is not
+    compared or the model lacks it, the first mode compared that the model has: the quote's
+    ``baseline`` says which)."""
     batch_wait: Literal["worst", "typical"] = "worst"
     """Batch wait used for deadlines, value of time and break-even: the completion window
     (worst, the default: "up to 24 h") or the provider's typical turnaround."""

@@ -81,7 +81,7 @@ from costcalc.workload import ALL_MODES, SOURCES, baseline_note
     "--baseline",
     type=click.Choice(ALL_MODES),
     help="Savings are measured against this mode [default: request, or the first of --modes "
-    "when they leave it out].",
+    "the model has when they leave it out or it has no request mode].",
 )
 @click.option("--tier", help="Rate-limit tier (tier-1, tier-4, ...).")
 @click.option("--rpm", type=int, help="Your requests per minute.")
