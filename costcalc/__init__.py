@@ -80,7 +80,7 @@ _LAZY = {
     "TokenTally": "costcalc.tokens.tally:Tally",
     "count_from_tally": "costcalc.tokens.tally",
     "count_file": "costcalc.tokens.count",
-    "count_on_spark": "costcalc.spark:count_parquet",
+    "count_on_spark": "costcalc.spark",
     "count_string": "costcalc.tokens.count",
     "count_message_tokens": "costcalc.tokens.encodings",
     "count_tokens": "costcalc.tokens.encodings",
@@ -184,7 +184,7 @@ if TYPE_CHECKING:
     from costcalc.render.gate import comment_body as gate_comment_body
     from costcalc.results import render_result
     from costcalc.router import Route, default_policy_text, load_policy, route
-    from costcalc.spark import count_parquet as count_on_spark
+    from costcalc.spark import count_on_spark
     from costcalc.tokens.count import count_file, count_string
     from costcalc.tokens.encodings import count_message_tokens, count_tokens, tokenizer_for
     from costcalc.tokens.result import TokenCount

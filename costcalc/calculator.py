@@ -23,6 +23,7 @@ from costcalc.delivery import (
     RequestGroup,
     Seconds,
     Tokens,
+    baseline_of,
     cost_modes,
     count_of,
     request_groups,
@@ -397,25 +398,13 @@ def quote(
     costed = cost_modes(job, workload.modes)
     wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
     # savings are set against waits only when every available mode's is known
-    base: dict[str, Any] | None = None
-    baseline, timed, waits = workload.baseline, True, []
+    base = baseline_of(job, costed)
+    baseline, timed, waits = base["mode"], True, []
     for f in costed:
-        if f["mode"] == baseline:
-            base = f
         if f["available"]:
             if f[wait] is None:
                 timed = False
             waits.append(f[wait])
-    if base is None:  # a workload changed after it was made (its checks ran then)
-        raise UsageError(
-            f"baseline {baseline!r} is not one of the modes compared; add it to the modes or "
-            f"choose another {arg('baseline', both=True)}"
-        )
-    if not base["available"]:
-        raise UsageError(
-            f"baseline {baseline} is not available for {job.prices.model.id}: "
-            f"{base['reason']}; choose another with {arg('baseline')}"
-        )
     if timed:
         fastest = min(waits)
         base_wait = base[wait]
@@ -432,7 +421,7 @@ def quote(
                 if extra > 0:
                     f["savings_per_hour_waited"] = per_hour_rate(savings, extra / HOUR)
         modes.append(adopt(ModeQuote, f))  # every field, in order (delivery.cost_modes)
-    q = _quote(workload, job, measured, modes)
+    q = _quote(workload, job, measured, modes, baseline)
     q.__dict__["recommendation"] = recommend(q)  # the verdict reads the quote it belongs to
     return q
 
@@ -490,7 +479,9 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole * 100).quantize(TENTH, ROUND_HALF_UP)
 
 
-def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) -> Quote:
+def _quote(
+    w: Workload, job: Job, measured: str | None, modes: list[ModeQuote], baseline: str
+) -> Quote:
     """The quote, its verdict still to come (``recommend`` reads the rest of it)."""
     return adopt(
         Quote,
@@ -507,7 +498,7 @@ def _quote(w: Workload, job: Job, measured: str | None, modes: list[ModeQuote]) 
             "tier": job.tier,
             "rate_limits": job.limits,
             "rate_limited": w.rate_limited,
-            "baseline": w.baseline,
+            "baseline": baseline,
             "batch_wait": w.batch_wait,
             "deadline_s": w.deadline_s,
             "value_of_time": w.value_of_time,

@@ -22,6 +22,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from costcalc.cost import component_costs, rate_of
+from costcalc.errors import UsageError, arg
 from costcalc.money import MoneyOut, usd_price
 from costcalc.prices import (
     COMPONENTS,
@@ -372,6 +373,33 @@ def cost_modes(job: Job, modes: Sequence[DeliveryMode]) -> list[dict[str, Any]]:
         fields["worst_wait_s"] = times.worst
         fields["limited_by"] = times.limited_by
     return out
+
+
+def baseline_of(job: Job, costed: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mode of ``costed`` (``cost_modes``'s) that savings are measured against: the
+    workload's baseline, or when that is only defaulted and the model lacks it, the first mode
+    compared that the model has."""
+    w, model = job.workload, job.prices.model.id
+    base = next((f for f in costed if f["mode"] == w.baseline), None)
+    if base is None:  # a workload changed after it was made (its checks ran then)
+        raise UsageError(
+            f"baseline {w.baseline!r} is not one of the modes compared; add it to the modes or "
+            f"choose another {arg('baseline', both=True)}"
+        )
+    if not base["available"] and "baseline" not in w.model_fields_set:
+        base = next((f for f in costed if f["available"]), None)
+        if base is None:
+            reasons = "; ".join(f"{f['mode']}: {f['reason']}" for f in costed)
+            raise UsageError(
+                f"none of the modes compared is available for {model} ({reasons}); choose "
+                f"others with {arg('modes')}"
+            )
+    if not base["available"]:
+        raise UsageError(
+            f"baseline {w.baseline} is not available for {model}: {base['reason']}; choose "
+            f"another with {arg('baseline')}"
+        )
+    return base
 
 
 class Tariff(NamedTuple):

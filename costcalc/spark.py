@@ -297,7 +297,7 @@ name and native libraries on every start, on the stderr a user reads costcalc's 
 from), and nothing once started (``spark_session``)."""
 
 
-def count_parquet(
+def count_on_spark(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     column: str,
     model: str | None = None,
@@ -308,7 +308,7 @@ def count_parquet(
 ) -> TokenCount:
     """Count the column ``column`` of Parquet files or folders (any path Spark reads:
     ``s3a://``, ``abfss://``, ``dbfs:/``, local) on Spark; see ``count_dataframe``."""
-    names = path_arguments(paths, "paths", "count_parquet")
+    names = path_arguments(paths, "paths", "count_on_spark")
     if not names:
         raise UsageError("no input: give Parquet files or folders")
     if "-" in names:

@@ -19,14 +19,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationInfo
 
-from costcalc.errors import FieldError, UsageError, require_type, shown
+from costcalc.errors import FieldError, UsageError, quoted, require_type, shown
 
 MAX_DURATION_S = 10 * 366 * 86400
 """Deadlines and waits longer than 10 years are typos (and overflow ``timedelta``)."""
 
 
-_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?\s*(?:Z|[+-]00:?00)?)?")
-"""YYYY-MM-DD, also with a midnight time (what a timestamp in YAML or an export looks like)."""
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""YYYY-MM-DD and nothing around it: a time, even midnight, would say a moment, not a day."""
 
 
 _TODAY: tuple[float, float, dt.date] = (0.0, 0.0, dt.date.min)
@@ -49,37 +49,54 @@ def today() -> dt.date:
     return day
 
 
+_DAY, _MOMENT = dt.date, dt.datetime  # bound once: a stand-in clock may replace dt.date
+
+
 def parse_date(value: dt.date | str, field: str) -> dt.date:
-    """A calendar date: YYYY-MM-DD or ``today`` (a ``datetime.date`` is taken as it is; a
-    datetime or a timestamp text only at midnight, the day it starts)."""
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date()
+    """A calendar date: the text YYYY-MM-DD or ``today``, or a ``datetime.date`` (a datetime
+    is a moment, not a day: refused, as a time in the text is)."""
+    if isinstance(value, _MOMENT):
         raise FieldError(
             field, f"bad date {value.isoformat()!r}: expected YYYY-MM-DD, a day, not a time"
         )
-    if isinstance(value, dt.date):
+    if isinstance(value, _DAY):
         return value
-    text = value if isinstance(value, str) else str(value)
-    if text.strip().lower() == "today":
+    if not isinstance(value, str):  # a number or a list from YAML: said as written there
+        raise FieldError(field, f"expected a date as YYYY-MM-DD, got {_written(value)}")
+    if value.lower() == "today":
         return today()
-    day = _DATE.fullmatch(text.strip())
-    if day is not None:
+    if _DATE.fullmatch(value):
         try:
-            return dt.date.fromisoformat(day.group(1))
+            return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise FieldError(field, f"bad date {text!r}: expected YYYY-MM-DD", both=True)
+    raise FieldError(field, f"bad date {quoted(value)}: expected YYYY-MM-DD", both=True)
+
+
+def _written(value: object) -> str:
+    """A value of the wrong type as a YAML file or a caller wrote it, without Python's repr."""
+    if isinstance(value, (bool, int, float, Decimal)):
+        return shown(value)
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
 
 
 _DATE_ARGUMENT = (dt.date, str)  # bound once: what a date argument may be
+_DATE_WORDS = "a datetime.date or a 'YYYY-MM-DD' str"
 
 
 def date_argument(value: object, name: str, function: str) -> dt.date:
     """A date argument of the Python API: a ``datetime.date`` or text ``parse_date`` reads
-    (YYYY-MM-DD, ``today``); another type is a TypeError naming ``function`` and ``name``, a
-    bad text a ``FieldError`` naming ``name``."""
-    require_type(value, _DATE_ARGUMENT, name, function, "a datetime.date or a 'YYYY-MM-DD' str")
+    (YYYY-MM-DD, ``today``); another type (a datetime too) is a TypeError naming ``function``
+    and ``name``, a bad text a ``FieldError`` naming ``name``."""
+    require_type(value, _DATE_ARGUMENT, name, function, _DATE_WORDS)
+    if isinstance(value, dt.datetime):
+        raise TypeError(
+            f"{function}: {name} must be {_DATE_WORDS}, got a datetime (a day, not a time)"
+        )
     assert isinstance(value, _DATE_ARGUMENT)
     return parse_date(value, name)
 

@@ -27,6 +27,8 @@ from costcalc.units import Count, Date, Duration, MoneyIn, Share
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from costcalc.calculator import Quote
+
 DeliveryMode = Literal["stream", "request", "batch", "flex", "priority", "fast"]
 DELIVERY_MODES: tuple[DeliveryMode, ...] = ("stream", "request", "batch", "flex", "priority")
 """The modes a quote compares unless told otherwise."""
@@ -60,6 +62,10 @@ def _modes_field(value: Any) -> Any:
             return parse_modes(value)
         except FieldError as exc:  # pydantic names the field itself
             raise ValueError(exc.message) from None
+    if isinstance(value, list):  # each mode once: a quote has one row per mode
+        twice = next((m for i, m in enumerate(value) if m in value[:i]), None)
+        if twice is not None:
+            raise ValueError(f"lists {twice!s} twice")
     return value
 
 
@@ -95,8 +101,12 @@ MAX_NAME_CHARS = 200
 
 
 def _path_text(value: Any) -> Any:
-    """A path given as ``os.PathLike`` (``Path("a.jsonl")``) is its text, as elsewhere."""
-    return os.fspath(value) if isinstance(value, os.PathLike) else value
+    """A path given as ``os.PathLike`` (``Path("a.jsonl")``) is its text, as elsewhere; bytes
+    are refused, as by every other path argument (pydantic would decode them)."""
+    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if isinstance(path, bytes):
+        raise ValueError("expected a path (str or os.PathLike), got bytes")
+    return path
 
 
 class Workload(BaseModel):
@@ -207,8 +217,9 @@ class Workload(BaseModel):
     modes: Annotated[list[DeliveryMode], BeforeValidator(_modes_field)] = list(DELIVERY_MODES)
     """Delivery modes to compare."""
     baseline: DeliveryMode = "request"
-    """Savings are measured against this mode (default: request, or the first mode compared
-    when request is not)."""
+    """Savings are measured against this mode (default: request, or when request is not
+    compared or the model lacks it, the first mode compared that the model has: the quote's
+    ``baseline`` says which)."""
     batch_wait: Literal["worst", "typical"] = "worst"
     """Batch wait used for deadlines, value of time and break-even: the completion window
     (worst, the default: "up to 24 h") or the provider's typical turnaround."""
@@ -242,8 +253,6 @@ class Workload(BaseModel):
             raise ValueError("cached_share + cache_write_share must be at most 1")
         if not self.modes:
             raise ValueError("modes must name at least one delivery mode")
-        if len(set(self.modes)) != len(self.modes):
-            raise ValueError("modes lists a mode twice")
         if self.baseline not in self.modes and "baseline" not in self.model_fields_set:
             # request is the default baseline; without it, the first mode compared is (set in
             # place: an assignment would validate again, and again)
@@ -274,14 +283,21 @@ def _invalid_workload(exc: Any) -> InvalidWorkloadError:
     return InvalidWorkloadError("Workload: " + "; ".join(parts), fields)
 
 
-def baseline_note(w: Workload) -> str | None:
-    """What to tell of ``w``'s baseline when its modes leave out request and none was given:
-    savings are measured against the first mode compared instead. None otherwise."""
-    if w.baseline == "request" or "baseline" in w.model_fields_set:
+def baseline_note(w: Workload, q: "Quote") -> str | None:
+    """What to tell of the baseline of ``q``, the quote of ``w``, when none was given and it is
+    not request: savings are measured against the first mode compared that the model has
+    instead. None otherwise."""
+    if q.baseline == "request" or "baseline" in w.model_fields_set:
         return None
+    first = "the first mode compared"
+    if q.baseline != w.modes[0]:
+        first += f" that {q.model} has"
+    why = "the modes leave out request"
+    if "request" in w.modes:
+        why = f"request is not available for {q.model}"
     return (
-        f"savings are measured against {w.baseline}, the first mode compared: the modes leave "
-        f"out request (choose another with {arg('baseline')})"
+        f"savings are measured against {q.baseline}, {first}: {why} "
+        f"(choose another with {arg('baseline')})"
     )
 
 
@@ -294,10 +310,14 @@ def parse_modes(text: str) -> list[DeliveryMode]:
     modes: list[DeliveryMode] = []
     for part in text.split(","):
         name = part.strip().lower()
+        if name == "all":
+            raise FieldError("modes", f"{text.strip()!r}: all names every mode, so it stands alone")
         if name not in ALL_MODES:
             raise FieldError(
                 "modes", f"unknown mode {part.strip()!r}: expected {', '.join(ALL_MODES)} or all"
             )
+        if name in modes:
+            raise FieldError("modes", f"{text.strip()!r} lists {name} twice")
         modes.append(name)
     return modes
 

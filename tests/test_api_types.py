@@ -148,6 +148,12 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("diff-budgets-limit-bool", lambda d: costcalc.diff_budgets("a.yaml", "b.yaml", fail_on_increase=True), TypeError, "got bool"),
     ("marker-for-int", lambda d: costcalc.marker_for(5), TypeError, "marker_for: path must be a path (str or os.PathLike), got int"),  # type: ignore[arg-type]
     ("find-configs-int", lambda d: costcalc.find_configs([5]), TypeError, "find_configs: patterns[0] must be a path (str or os.PathLike), got int"),  # type: ignore[list-item]
+    ("find-configs-bare-int", lambda d: costcalc.find_configs(5), TypeError, "find_configs: patterns must be a path (str or os.PathLike) or a list of paths, got int"),  # type: ignore[arg-type]
+    ("find-configs-dict", lambda d: costcalc.find_configs({"a": 1}), TypeError, "find_configs: patterns must be a path (str or os.PathLike) or a list of paths, got dict"),  # type: ignore[arg-type]
+    ("count-on-spark-int", lambda d: costcalc.count_on_spark(5, "text"), TypeError, "count_on_spark: paths must be a path (str or os.PathLike) or a list of paths, got int"),  # type: ignore[arg-type]
+    ("workload-input-file-bytes", lambda d: costcalc.Workload(model="gpt-4o", input_file=b"p.txt", output_tokens=1), costcalc.InvalidWorkloadError, "input_file: expected a path (str or os.PathLike), got bytes"),
+    ("table-prices-on-datetime", lambda d: costcalc.load_price_table().prices("gpt-4o", dt.datetime(2026, 1, 1)), TypeError, "PriceTable.prices: on must be a datetime.date or a 'YYYY-MM-DD' str, got a datetime (a day, not a time)"),
+    ("workload-as-of-int", lambda d: costcalc.Workload(model="gpt-4o", requests=1, input_tokens=1, output_tokens=1, as_of=20260101), costcalc.InvalidWorkloadError, "as_of: expected a date as YYYY-MM-DD, got 20260101"),
     ("queue-tasks-int", lambda d: costcalc.queue_tasks(5), TypeError, "queue_tasks: lines must be an iterable of lines"),  # type: ignore[arg-type]
     ("queue-tasks-str", lambda d: costcalc.queue_tasks('"hi"'), TypeError, "queue_tasks: lines must be an iterable of lines (str or bytes) or a binary stream, got str"),
     ("count-message-tokens-none", lambda d: costcalc.count_message_tokens(None), TypeError, "count_message_tokens: messages must be a list of chat messages (dicts), got None"),  # type: ignore[arg-type]
@@ -235,6 +241,9 @@ def test_one_path_is_one_file_and_pathlike_is_a_path(tmp_path: Path) -> None:
     assert costcalc.load_workloads(workloads)[0].requests == 5
     from_path = _w(requests=None, input_tokens=None, input_file=text)
     assert from_path.input_file == str(text) and costcalc.quote(from_path).requests == 1
+    # find_configs takes one path or glob as count_file does ('PosixPath' is not iterable)
+    for one in (text, str(text), [text], (str(text),)):
+        assert costcalc.find_configs(one) == [str(text)]
 
 
 BASE_CONFIG = """\

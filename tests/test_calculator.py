@@ -839,6 +839,24 @@ def test_tokens_as_sent_counts_what_quote_measures(run_cli: RunCli, tmp_path: An
     assert json.loads(out)["workloads"][0]["input_tokens_per_request"] == sent / 2
 
 
+def test_tokens_as_sent_reads_a_text_file_as_quote_does(run_cli: RunCli, tmp_path: Any) -> None:
+    # quote --input-file reads a text file one request per non-blank line; --as-sent too
+    text = tmp_path / "lines.txt"
+    text.write_text("How do I reset my password?\nI was charged twice.\n\nExport to CSV\n")
+    out = run_cli("quote", "-m", "gpt-4o", "--input-file", str(text), "-o", "1",
+                  "--format", "json").stdout  # fmt: skip
+    quoted = json.loads(out)["workloads"][0]
+    for args, stdin in (((str(text),), None), (("-",), text.read_text())):
+        sent = json.loads(run_cli("tokens", *args, "-m", "gpt-4o", "--as-sent", "--format",
+                                  "json", input=stdin).stdout)  # fmt: skip
+        assert sent["requests"] == quoted["requests"] == 3
+        assert sent["tokens"] == quoted["input_tokens_per_request"] * 3
+    # an input format the user gives still rules: the whole file as one request
+    whole = run_cli("tokens", str(text), "--as-sent", "--input-format", "text", "--format",
+                    "json").stdout  # fmt: skip
+    assert json.loads(whole)["requests"] == 1
+
+
 def test_an_extra_cost_that_does_not_add_up_as_shown_says_so(run_cli: RunCli) -> None:
     # request $0.18 and priority $0.29 as shown, priority "costs $0.12 more" (exact figures)
     shown = run_cli("quote", "-m", "gpt-4o-mini", "-n", "999", "-i", "777", "-o", "99",

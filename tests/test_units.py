@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -37,7 +36,7 @@ QUOTE = ["quote", "-m", "gpt-4o", "-n", "1000", "-i", "800", "-o", "200", "--for
 
 def test_each_parser_reads_its_quantity() -> None:
     assert parse_date("2026-11-26", "as_of") == dt.date(2026, 11, 26)
-    assert parse_date(" Today ", "as_of") == dt.date.today()
+    assert parse_date("Today", "as_of") == dt.date.today()
     assert parse_date(dt.date(2025, 1, 2), "as_of") == dt.date(2025, 1, 2)
     assert parse_duration("1h30m", "deadline") == 5400
     assert parse_money("$1,200", "value_of_time") == D(1200)
@@ -213,29 +212,43 @@ def test_the_public_exercise_stays_a_function_after_its_module_is_imported() -> 
 @pytest.mark.parametrize(
     "value",
     [
-        "2026-11-26",
-        " 2026-11-26 ",
-        "2026-11-26T00:00:00",
-        "2026-11-26 00:00:00Z",
-        "2026-11-26T00:00",
-        dt.datetime(2026, 11, 26),
-        dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc),
-        dt.date(2026, 11, 26),
+        "20261126", "2026-W48-4", "2026-11-26T10:00", "2026-13-45", "26/11/2026",
+        " 2026-11-26 ", "2026-11-26\n", "2026-11-26 00:00", "2026-11-26T00:00:00",
+        "2026-11-26 00:00:00Z", " today",
     ],
-)
-def test_a_date_may_come_as_a_midnight_timestamp(value: Any) -> None:
-    # YAML reads 2026-11-26T00:00:00 as a datetime; exports write dates that way
-    assert parse_date(value, "as_of") == dt.date(2026, 11, 26)
+)  # fmt: skip
+def test_only_a_day_is_a_date(value: str) -> None:
+    # a day is YYYY-MM-DD and nothing more: a time, even midnight, names a moment
+    with pytest.raises(costcalc.CostcalcError, match=r"^as_of: bad date"):
+        parse_date(value, "as_of")
+    assert parse_date(dt.date(2026, 11, 26), "as_of") == dt.date(2026, 11, 26)
 
 
 @pytest.mark.parametrize(
-    "value", ["20261126", "2026-W48-4", "2026-11-26T10:00", "2026-13-45", "26/11/2026"]
+    "moment", [dt.datetime(2026, 11, 26), dt.datetime(2026, 11, 26, 12, 30, tzinfo=dt.timezone.utc)]
 )
-def test_only_a_day_is_a_date(value: str) -> None:
-    with pytest.raises(costcalc.CostcalcError, match=r"^as_of: bad date"):
-        parse_date(value, "as_of")
-    with pytest.raises(costcalc.CostcalcError, match="not a time"):
-        parse_date(dt.datetime(2026, 11, 26, 5), "as_of")
+def test_a_datetime_is_not_a_day(moment: dt.datetime) -> None:
+    with pytest.raises(costcalc.CostcalcError, match="a day, not a time"):
+        parse_date(moment, "as_of")
+    with pytest.raises(TypeError, match=r"^PriceTable.prices: on must be .*a day, not a time"):
+        costcalc.load_price_table().prices("gpt-4o", moment)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (20260101, "got 20260101"),
+        ([dt.date(2026, 1, 1)], "got a list"),
+        ({"a": 1}, "got a mapping"),
+    ],
+)
+def test_a_date_of_another_type_says_what_was_expected(value: object, said: str) -> None:
+    # a YAML `as_of: [2026-01-01]` leaked "[datetime.date(2026, 1, 1)]"
+    with pytest.raises(costcalc.InvalidWorkloadError) as caught:
+        costcalc.Workload(model="gpt-4o", requests=1, input_tokens=1, output_tokens=1, as_of=value)
+    message = str(caught.value)
+    assert f"as_of: expected a date as YYYY-MM-DD, {said}" in message
+    assert "datetime" not in message
 
 
 def _rows_zero() -> None:

@@ -214,7 +214,8 @@ def batch_reconcile(
         costcalc batch reconcile results.jsonl -m gpt-4o-mini --as-of 2026-11-26 --format json
     """
 
+    day = costcalc.parse_date(as_of, "as_of") if as_of is not None else None  # as quote reads it
     result = costcalc.reconcile_batch(
-        list(outputs), list(inputs), model, costcalc.load_price_table(price_files), as_of=as_of
+        list(outputs), list(inputs), model, costcalc.load_price_table(price_files), as_of=day
     )
     emit_result(result, fmt)

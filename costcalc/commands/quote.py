@@ -81,7 +81,7 @@ from costcalc.workload import ALL_MODES, SOURCES, baseline_note
     "--baseline",
     type=click.Choice(ALL_MODES),
     help="Savings are measured against this mode [default: request, or the first of --modes "
-    "when they leave it out].",
+    "the model has when they leave it out or it has no request mode].",
 )
 @click.option("--tier", help="Rate-limit tier (tier-1, tier-4, ...).")
 @click.option("--rpm", type=int, help="Your requests per minute.")
@@ -134,16 +134,11 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
         if options.get("model") is None:
             raise click.UsageError("give --model (and the workload flags) or a WORKLOAD.yaml")
         workloads = [costcalc.workload_from_options(options)]
-    for w in workloads:
-        note = baseline_note(w)
-        if note is not None:
-            named = f"workload {w.name!r}: " if len(workloads) > 1 else ""
-            warnings.warn(CostcalcNote(named + note), stacklevel=1)
     table = costcalc.load_price_table(price_files)
     quotes = []
     for w in workloads:
         try:
-            quotes.append(costcalc.quote(w, table))
+            q = costcalc.quote(w, table)
         except costcalc.CostcalcError as exc:
             if workload_file is None:
                 raise
@@ -151,6 +146,11 @@ def quote(workload_file: str | None, fmt: str, price_files: tuple[str, ...], **f
             raise costcalc.WorkloadError(
                 workload_file, f"workload {w.name!r}: {exc.marked}"
             ) from None
+        note = baseline_note(w, q)  # the quote knows which modes the model has
+        if note is not None:
+            named = f"workload {w.name!r}: " if len(workloads) > 1 else ""
+            warnings.warn(CostcalcNote(named + note), stacklevel=1)
+        quotes.append(q)
     emit_quote(costcalc.QuoteReport.of(quotes), fmt)
 
 

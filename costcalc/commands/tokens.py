@@ -33,7 +33,8 @@ from costcalc.cli import (
     "--as-sent",
     is_flag=True,
     help="Count each request that is bare text as it is sent: one user message, with the "
-    "chat overhead (what quote --input-file and batch build count).",
+    "chat overhead, and a text file one request per non-blank line (what quote --input-file "
+    "and batch build count).",
 )
 @click.option(
     "--field", metavar="A.B.C", help="JSON field holding each request's text or messages."

@@ -10,33 +10,32 @@ import os
 import posixpath
 from collections.abc import Sequence
 
-from costcalc.errors import UsageError, path_argument
+from costcalc.errors import UsageError, path_arguments
 from costcalc.gitread import commit_exists, fetch_base, tree_files
 
 GLOB_CHARS = frozenset("*?[")
 
 
 def find_configs(
-    patterns: Sequence[str | os.PathLike[str]],
+    patterns: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     base: str | None = None,
     *,
     fetch_base_ref: bool = False,
 ) -> list[str]:
-    """Each of ``patterns``, or the files its glob matches (``**`` spans folders), in the
-    work tree and, when ``base`` is a git ref, at ``base``: sorted, each once. A glob that
-    matches nothing in either is bad input (a deleted config may be named, not globbed).
+    """Each of ``patterns`` (one path or glob, or a list of them), or the files its glob
+    matches (``**`` spans folders), in the work tree and, when ``base`` is a git ref, at
+    ``base``: sorted, each once. A glob that matches nothing in either is bad input (a deleted
+    config may be named, not globbed).
 
     ``fetch_base_ref``: first fetch ``base`` (``origin/BRANCH``) when this clone lacks it, as
     a CI checkout often does (``merge_group``, a shallow ``pull_request`` checkout)."""
-    if isinstance(patterns, str):
-        raise TypeError("find_configs: patterns must be a list of paths or globs, got str")
+    names = path_arguments(patterns, "patterns", "find_configs")
     if base is not None and fetch_base_ref:
         failed = fetch_base(base)
         if failed and not commit_exists(base):
             raise UsageError(f"base {base!r} is not a commit here and fetching it failed: {failed}")
     out: list[str] = []
-    for i, given in enumerate(patterns):
-        arg = path_argument(given, f"patterns[{i}]", "find_configs")
+    for arg in names:
         if GLOB_CHARS.isdisjoint(arg) or os.path.exists(arg):
             out.append(os.path.normpath(arg).replace(os.sep, "/"))  # ./a.yaml is a.yaml
             continue

@@ -279,10 +279,18 @@ def _catalog(update: UpdateStamp | None = None) -> "Catalog | None":
 def compile_target(out_dir: str | os.PathLike[str] | None = None) -> Path:
     """Where ``costcalc prices compile`` writes: ``out_dir`` when given, else the source
     checkout's pricing/. An installed package (no pyproject.toml beside the costcalc/ folder)
-    is refused: an upgrade replaces its files, and they are not the user's to rewrite."""
+    is refused, and so is an ``out_dir`` inside it (through a symlink too): an upgrade
+    replaces its files, and they are not the user's to rewrite."""
+    installed = not (PACKAGE_DIR.parent / "pyproject.toml").is_file()
     if out_dir is not None:
-        return Path(path_argument(out_dir, "out_dir", "compile_target"))
-    if not (PACKAGE_DIR.parent / "pyproject.toml").is_file():
+        out = Path(path_argument(out_dir, "out_dir", "compile_target"))
+        if installed and out.resolve().is_relative_to(PACKAGE_DIR.resolve()):
+            raise UsageError(
+                f"{arg('out_dir', both=True)}: {out} is inside the installed package "
+                f"{PACKAGE_DIR}, whose files are not the user's to rewrite; give another folder"
+            )
+        return out
+    if installed:
         raise UsageError(
             f"{PACKAGE_DIR} is an installed package, not a source checkout (no pyproject.toml "
             f"beside it): prices compile writes only into a checkout's pricing/; give "

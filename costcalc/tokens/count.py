@@ -107,7 +107,9 @@ def count_file(
     Each JSONL line, CSV row or text file is one request. ``sample`` counts a random sample
     of that many requests and estimates the total; ``jobs`` counts in that many processes.
     ``prompts_as_messages`` counts a request that is bare text as the one user message it will
-    be sent as, with the chat overhead (as a quote must, to match the batch file).
+    be sent as, with the chat overhead (as a quote must, to match the batch file); a text
+    file is then read as a quote reads it, one request per non-blank line, unless
+    ``input_format`` says otherwise.
     """
     names = path_arguments(paths, "paths", "count_file")
     _check_types(
@@ -151,6 +153,8 @@ def count_file(
         fmt = input_format or detect_format(name, column, template)
         if messages and fmt == "text":
             fmt = "json"
+        elif prompts_as_messages and fmt == "text" and input_format is None:
+            fmt = "lines"  # as a quote's input file is read: one request per non-blank line
         if fmt == "csv" and not (column or template):
             if name != STDIN:
                 Source(name, fmt).open().close()  # a missing file says so first

@@ -341,6 +341,8 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("validate-missing-file", ["batch", "validate", "{d}/nope.jsonl"], ("nope.jsonl: no such JSONL file",)),
     ("validate-directory", ["batch", "validate", "{d}"], ("is a directory",)),
     ("reconcile-malformed", ["batch", "reconcile", "{d}/bad-results.jsonl"], ("bad-results.jsonl:2: invalid JSON",)),
+    ("reconcile-bad-as-of", ["batch", "reconcile", "{d}/good-results.jsonl", "--as-of", "garbage"], ("as_of (--as-of): bad date 'garbage': expected YYYY-MM-DD",)),
+    ("reconcile-as-of-with-time", ["batch", "reconcile", "{d}/good-results.jsonl", "--as-of", "2026-01-01T00:00"], ("as_of (--as-of): bad date '2026-01-01T00:00'",)),
     ("reconcile-not-output", ["batch", "reconcile", "{d}/not-results.jsonl"], ("not-results.jsonl:1: custom_id is missing",)),
     ("reconcile-id-not-a-string", ["batch", "reconcile", "{d}/int-id-results.jsonl"], ("int-id-results.jsonl:1: custom_id is 5, expected a string",)),
     ("reconcile-input-id-not-a-string", ["batch", "reconcile", "{d}/good-results.jsonl", "--input", "{d}/int-id-requests.jsonl"], ("int-id-requests.jsonl:1: custom_id is 5, expected a string",)),

@@ -223,3 +223,13 @@ def test_prices_compile_refuses_to_write_into_an_installed_package(
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["compiled.json", "genai-prices.json"]
     assert list((installed / "pricing").iterdir()) == []
+    # nor an --out inside the package, named plainly, from above, or through a symlink
+    (tmp_path / "link").symlink_to(installed / "pricing")
+    for inside in (installed / "pricing", installed, installed / "pricing" / ".." / "new",
+                   tmp_path / "link", tmp_path / "link" / "sub"):  # fmt: skip
+        assert_one_line_error(
+            run_cli("prices", "compile", "--out", str(inside)),
+            f"out_dir (--out): {inside} is inside the installed package {installed}",
+        )
+    assert list((installed / "pricing").iterdir()) == []
+    assert not (installed / "new").exists()

@@ -54,6 +54,9 @@ FLAG_CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("exercise-bad-share", ["exercise", "--output-share", "1.5"], ("--output-share: expected a number between 0 and 1",)),
     ("exercise-row-too-big-for-gpt-4o", ["exercise", "--tokens-per-row", "200000"], ("--tokens-per-row 200,000", "160,000 input", "exceeds gpt-4o's limit of 128,000")),
     ("empty-modes", [*BASE, "--modes", ""], ("unknown mode ''",)),
+    ("all-in-a-list", [*BASE, "--modes", "all,foo"], ("--modes: 'all,foo': all names every mode, so it stands alone",)),
+    ("mode-twice", [*BASE, "--modes", "batch,Batch"], ("--modes: 'batch,Batch' lists batch twice",)),
+    ("no-mode-compared-available", [*BASE, "--modes", "flex"], ("none of the modes compared is available for gpt-4o (flex: gpt-4o has no flex tier); choose others with --modes",)),
     ("sample-without-file", [*BASE, "--sample", "10"], ("--sample applies to --input-file, which is not given",)),
     ("seed-without-file", [*BASE, "--seed", "3"], ("--seed applies to --input-file",)),
     ("column-without-file", [*BASE, "--input-column", "text"], ("--column applies to --input-file",)),
@@ -107,6 +110,10 @@ YAML_CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("list-for-text", GOOD.replace("model: gpt-4o", "model: [gpt-4o]"), (":3:", "workloads[0].model: expected text, got ['gpt-4o']")),
     ("missing-output", GOOD.replace("    output_tokens: 200\n", ""), (":2:", "workloads[0]: output_tokens is required (give 0 when nothing is generated")),
     ("unknown-mode-in-text", GOOD + "    modes: stream, warp\n", (":7:", "unknown mode 'warp'")),
+    ("mode-twice", GOOD + "    modes: [batch, stream, batch]\n", (":7:", "workloads[0].modes: lists batch twice")),
+    ("as-of-a-list", GOOD + "    as_of: [2026-01-01]\n", (":7:", "workloads[0].as_of: expected a date as YYYY-MM-DD, got a list")),
+    ("as-of-a-number", GOOD + "    as_of: 20260101\n", (":7:", "workloads[0].as_of: expected a date as YYYY-MM-DD, got 20260101")),
+    ("as-of-a-timestamp", GOOD + "    as_of: 2026-01-01 00:00:00\n", (":7:", "a day, not a time")),
 ]  # fmt: skip
 
 
@@ -270,6 +277,28 @@ def test_modes_without_request_say_the_baseline_moved(run_cli: RunCli, tmp_path:
         ["--modes", "batch,request"],
     ):
         assert run_cli(*BASE, *chosen).stderr == ""
+
+
+def test_a_defaulted_baseline_the_model_lacks_is_the_first_mode_it_has(run_cli: RunCli) -> None:
+    """--modes flex,batch for gpt-4o noted flex as the baseline, then failed: gpt-4o has no
+    flex. A baseline only defaulted follows the first mode available; one given does not."""
+    import costcalc
+
+    result = run_cli(*BASE, "--modes", "flex,batch", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["workloads"][0]["baseline"] == "batch"
+    assert result.stderr == (
+        "costcalc: note: savings are measured against batch, the first mode compared that "
+        "gpt-4o has: the modes leave out request (choose another with --baseline)\n"
+    )
+    w = costcalc.Workload(
+        model="gpt-4o", requests=10, input_tokens=10, output_tokens=10, modes=["flex", "batch"]
+    )
+    assert costcalc.quote(w).baseline == "batch"  # a planning script sees the same
+    with pytest.raises(costcalc.UsageError, match="baseline flex is not available for gpt-4o"):
+        costcalc.quote(w.model_copy(update={"baseline": "flex"}))
+    given = run_cli(*BASE, "--modes", "flex,batch", "--baseline", "flex")
+    assert_one_line_error(given, "baseline flex is not available for gpt-4o")
 
 
 def test_quote_takes_column_as_tokens_and_batch_build_do(run_cli: RunCli, tmp_path: Path) -> None:
