@@ -54,6 +54,7 @@ CASES: list[tuple[str, Call, type[BaseException], str]] = [
     ("reconcile-int", lambda d: costcalc.reconcile_batch(1), TypeError, "reconcile_batch: outputs must be a path"),  # type: ignore[arg-type]
     ("reconcile-inputs-int", lambda d: costcalc.reconcile_batch([], 2), TypeError, "reconcile_batch: inputs must be a path"),  # type: ignore[arg-type]
     ("reconcile-as-of-int", lambda d: costcalc.reconcile_batch([], as_of=5), TypeError, "reconcile_batch: as_of must be a datetime.date"),  # type: ignore[arg-type]
+    ("audit-write-config-int", lambda d: costcalc.audit([], write_config=5), TypeError, "audit: write_config must be"),  # type: ignore[arg-type]
     ("audit-as-of-int", lambda d: costcalc.audit([], as_of=5), TypeError, "audit: as_of must be a datetime.date"),  # type: ignore[arg-type]
     ("queue-add-db-none", lambda d: costcalc.queue_add(None, ["hi"]), TypeError, "queue_add: db must be a path"),  # type: ignore[arg-type]
     ("queue-flush-db-int", lambda d: costcalc.queue_flush(1, d, "gpt-4o"), TypeError, "queue_flush: db must be a path"),  # type: ignore[arg-type]

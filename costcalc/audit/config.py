@@ -112,9 +112,9 @@ def check_config_target(
     from costcalc.atomic import check_target, input_at
     from costcalc.errors import FieldError, InputFileError, path_argument
 
+    target = Path(path_argument(path, "write_config", "audit"))
     if os.fspath(path) == "-":  # a file named "-" is never what was meant
         raise FieldError("write_config", "'-' is no file: give a path (or use config_text())")
-    target = Path(path_argument(path, "write_config", "audit"))
     if (given := input_at(target, inputs)) is not None:
         raise FieldError(
             "write_config",
