@@ -398,13 +398,18 @@ def quote(
     costed = cost_modes(job, workload.modes)
     wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
     # savings are set against waits only when every available mode's is known
-    base = baseline_of(job, costed)
-    baseline, timed, waits = base["mode"], True, []
+    base: dict[str, Any] | None = None
+    baseline, timed, waits = workload.baseline, True, []
     for f in costed:
+        if f["mode"] == baseline:
+            base = f
         if f["available"]:
             if f[wait] is None:
                 timed = False
             waits.append(f[wait])
+    if base is None or not base["available"]:  # another mode, or why there is none
+        base = baseline_of(job, costed)
+        baseline = base["mode"]
     if timed:
         fastest = min(waits)
         base_wait = base[wait]
