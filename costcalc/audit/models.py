@@ -61,6 +61,13 @@ class RecordLimits:
             limits = self._limits[key] = self._look_up(*key)
         most_in, most_out, window = limits
         n = max(rec.requests, 1)
+        tokens_in, tokens_out = rec.input_tokens, rec.output_tokens
+        if (  # within every limit, as nearly every record is: said without building words
+            (most_in is None or tokens_in <= most_in * n)
+            and (most_out is None or tokens_out <= most_out * n)
+            and (window is None or tokens_in + tokens_out <= window * n)
+        ):
+            return None
         each = "" if n == 1 else f" a request (a mean over {n:,})"
         for tokens, most, what in ((rec.input_tokens, most_in, "input"),
                                    (rec.output_tokens, most_out, "output")):  # fmt: skip
