@@ -36,7 +36,7 @@ def decimal_str(value: Decimal) -> str:
 def usd(value: Decimal, places: int = 2) -> str:
     """Human text: $15,000.00. Rounds half up to ``places`` (cents by default); an amount
     below a cent keeps two significant digits ($0.000035) rather than showing $0.00."""
-    rounded = value.quantize(_step(places), ROUND_HALF_UP)
+    rounded = value.quantize(CENT if places == 2 else _step(places), ROUND_HALF_UP)
     if not rounded and value:
         places = min(10, 1 - value.adjusted())
         rounded = value.quantize(_step(places), ROUND_HALF_UP)

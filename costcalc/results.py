@@ -68,10 +68,28 @@ def adopt(cls: type[R], fields: dict[str, Any]) -> R:
         every = _EVERY[cls] = set(cls.model_fields)
     obj = _new(cls)
     _setattr(obj, "__dict__", fields)
-    _setattr(obj, "__pydantic_fields_set__", every.copy())  # a copy is cheaper than set(fields)
+    # one set for every object of the class: it holds every field, so setting one (pydantic
+    # adds its name) leaves it as it is, and pydantic never takes a name out of it
+    _setattr(obj, "__pydantic_fields_set__", every)
     _setattr(obj, "__pydantic_extra__", None)
     _setattr(obj, "__pydantic_private__", None)
     return obj
+
+
+def adopt_all(cls: type[R], objects: list[dict[str, Any]]) -> list[R]:
+    """``[adopt(cls, fields) for fields in objects]``, with the class looked up once."""
+    every = _EVERY.get(cls)
+    if every is None:
+        every = _EVERY[cls] = set(cls.model_fields)
+    out = []
+    for fields in objects:
+        obj = _new(cls)
+        _setattr(obj, "__dict__", fields)
+        _setattr(obj, "__pydantic_fields_set__", every)
+        _setattr(obj, "__pydantic_extra__", None)
+        _setattr(obj, "__pydantic_private__", None)
+        out.append(obj)
+    return out
 
 
 def _template(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:

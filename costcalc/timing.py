@@ -10,7 +10,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from costcalc.delivery import Job
+    from costcalc.billing import Job
     from costcalc.prices import Provider
 
 HOUR = Decimal(3600)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from costcalc.delivery import HOUR, ZERO, ModeQuote, duration
+from costcalc.billing import ZERO
+from costcalc.delivery import HOUR, ModeQuote, duration
 from costcalc.money import MoneyOut, per_hour, usd
 from costcalc.results import RESULT_CONFIG, adopt, construct
 from costcalc.workload import DeliveryMode
@@ -161,16 +162,17 @@ def _untimed(q: Quote, available: list[ModeQuote]) -> Recommendation:
     # models have no speed figures, so this is their every quote's verdict
     unwatched = q.source in UNWATCHED
     best = available[0]
-    for m in available[1:]:
-        cost, least = m.cost or ZERO, best.cost or ZERO
+    least = best.cost or ZERO
+    for m in available:  # (the first against itself changes nothing)
+        cost = m.cost or ZERO
         if cost < least or (
             cost == least and best.mode == "stream" and unwatched and m.mode != "stream"
         ):
-            best = m
+            best, least = m, cost
+    judged = "the deadline is not judged" if q.deadline_s is not None else "no wait is weighed"
     reason = (
-        f"{best.mode} costs least ({usd(best.cost or Decimal(0))}); how long each mode takes "
-        f"is not known for {q.provider} (no speed or rate-limit figures), so "
-        + ("the deadline is not judged" if q.deadline_s is not None else "no wait is weighed")
+        f"{best.mode} costs least ({usd(least)}); how long each mode takes is not known for "
+        f"{q.provider} (no speed or rate-limit figures), so {judged}"
     )
     return adopt(
         Recommendation,

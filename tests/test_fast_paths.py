@@ -13,8 +13,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from costcalc import ModeQuote, PriceTable, Quote, Recommendation, Workload, quote
+from costcalc.billing import split
+from costcalc.calculator import resolve
+from costcalc.delivery import cost_each, cost_modes
 from costcalc.prices import load, load_price_table
 from costcalc.results import construct
 
@@ -396,3 +401,84 @@ def test_a_table_keeps_a_bounded_number_of_resolved_models(monkeypatch: pytest.M
             for m in ("gpt-4o", "GPT-4o", "gpt-4o-2024-08-06", "GPT-4O-2024-08-06")
         ],
     )
+
+
+# --- the plan: requests all billed alike, priced as group-by-group pricing prices them -------
+
+PLANNED_MODELS = {
+    # model -> most input tokens a request may have
+    "gpt-4o": 120_000,
+    "o4-mini": 190_000,  # flex
+    "claude-sonnet-4-5": 190_000,  # cache writes, 5-minute and 1-hour
+    "gemini-2.5-pro": 900_000,  # long-context prices above 200,000 input tokens
+    "mistral:mistral-large-latest": 120_000,  # no speed figures
+    "deepseek:deepseek-chat": 60_000,  # no batch
+}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    model=st.sampled_from(sorted(PLANNED_MODELS)),
+    requests=st.integers(1, 10**7),
+    share=st.floats(0, 1),
+    output_tokens=st.integers(0, 4_000),
+    cached=st.sampled_from(["0", "0.3", "0.05"]),
+    written=st.sampled_from(["0", "0.2"]),
+    cancel=st.sampled_from(["0", "0.25"]),
+    ttl=st.sampled_from(["5m", "1h"]),
+    # few lists of modes, so quotes in different bands and shares meet the same plans
+    modes=st.sampled_from(
+        [
+            ["stream", "request", "batch", "flex", "priority"],
+            ["batch", "stream", "request"],
+            ["flex", "priority", "request", "stream"],
+        ]
+    ),
+)
+def test_the_plan_prices_as_group_by_group_pricing_does(
+    model: str,
+    requests: int,
+    share: float,
+    output_tokens: int,
+    cached: str,
+    written: str,
+    cancel: str,
+    ttl: str,
+    modes: list[str],
+) -> None:
+    """``cost_modes`` prices requests all billed alike from a plan made once per model, day,
+    modes and band; priced group by group (one group), they cost, bill and take the same, and
+    say the same but for how a long-context band is worded."""
+    input_tokens = int(share * PLANNED_MODELS[model])
+    if D(cached) + D(written) > 1 or not input_tokens + output_tokens:
+        return  # refused by Workload
+    w = Workload(
+        model=model,
+        requests=requests,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_share=D(cached),
+        cache_write_share=D(written),
+        cache_ttl=ttl,
+        cancel={"rate": D(cancel)},
+        modes=modes,
+        baseline=modes[0],
+        as_of="2026-10-01",
+    )
+    job, _ = resolve(w, TABLE)
+    planned, plan = cost_modes(job, w.modes)
+    assert plan is not None  # every request alike
+    each = cost_each(job, w.modes, split(job))
+    assert [f["mode"] for f in planned] == [f["mode"] for f in each] == modes
+    for a, b in zip(planned, each, strict=True):
+        assert list(a) == list(b)  # the class's order
+        long_a = [n for n in a["notes"] if "long-context" in n]
+        long_b = [n for n in b["notes"] if "long-context" in n]
+        assert bool(long_a) == bool(long_b), (a["notes"], b["notes"])
+        assert {**a, "notes": None} == {**b, "notes": None}
+        assert [n for n in a["notes"] if n not in long_a] == [
+            n for n in b["notes"] if n not in long_b
+        ]
+
+
+TABLE = load_price_table()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import costcalc
 from costcalc import TokenCount, TokenTally, count_from_tally
-from costcalc.delivery import request_groups, tier_bounds
+from costcalc.billing import request_groups, tier_bounds
 from costcalc.tokens.requests import CountSpec, request_refused, request_tokens
 from costcalc.tokens.result import SampleInfo
 from costcalc.tokens.sample import _estimate

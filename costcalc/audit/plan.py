@@ -200,8 +200,8 @@ def _actual_cost(
     """The stream's cost over the trace: each day's tokens at that day's prices, those of
     requests without a time at the prices of the trace's ``last_day`` (never --as-of's: what
     was spent does not depend on the day monthly figures are priced at)."""
+    from costcalc.billing import Tariff, tariff
     from costcalc.cost import component_costs
-    from costcalc.delivery import Tariff, tariff
 
     notes: list[str] = []
     total = Decimal(0)

@@ -467,7 +467,7 @@ def _reconcile(
             )
         counted = uploaded.counted(inputs, prices.model.id, table)
         max_out = sum(f.max_tokens_total for f in report.files)
-        from costcalc.delivery import request_groups, tier_bounds
+        from costcalc.billing import request_groups, tier_bounds
 
         estimate = Decimal(0)
         for group in request_groups(counted.sizes(), tier_bounds(prices), counted.requests):
