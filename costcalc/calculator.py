@@ -388,11 +388,14 @@ def quote(
     >>> q.cheapest.mode
     'batch'
     """
-    require_type(workload, Workload, "workload", "quote", "a costcalc.Workload")
-    require_table(table, "quote")
+    if type(workload) is not Workload:  # (a subclass passes the check)
+        require_type(workload, Workload, "workload", "quote", "a costcalc.Workload")
+    if table is None:
+        table = load_price_table()
+    elif type(table) is not PriceTable:
+        require_table(table, "quote")
     if input_sizes is not None:
         _check_sizes(input_sizes)
-    table = table or load_price_table()
     job, measured = resolve(workload, table, input_sizes)
     costed, plan = cost_modes(job, workload.modes)
     wait = "worst_wait_s" if workload.batch_wait == "worst" else "wait_s"  # the basis
