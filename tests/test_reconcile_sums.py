@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -181,3 +182,29 @@ def test_reconcile_input_errors_keep_their_order() -> None:
             )
         else:
             raise AssertionError("no error")
+
+
+@pytest.mark.parametrize(
+    ("uploaded_model", "given", "said"),
+    [
+        ("gpt-4o", None, "the input names gpt-4o, not gpt-4o-mini: priced as gpt-4o-mini, "
+         "the model the results name"),
+        ("gpt-4o", "gpt-4o-mini", "the model given"),
+        ("gpt-4o-mini-2024-07-18", None, None),  # a snapshot of the model priced is it
+        ("gpt-4o-mini", None, None),
+    ],
+)  # fmt: skip
+def test_reconcile_says_when_the_input_names_another_model(
+    uploaded_model: str, given: str | None, said: str | None
+) -> None:
+    """Results of one model reconciled against input files of another are priced as the
+    results' (or the given) model, and the estimate says so: the files may not be one batch."""
+    with tempfile.TemporaryDirectory() as folder:
+        out, inp = Path(folder) / "out.jsonl", Path(folder) / "in.jsonl"
+        out.write_text(_RESULT + "\n")
+        inp.write_bytes(_request("r0").replace(b'"gpt-4o-mini"', f'"{uploaded_model}"'.encode()))
+        basis = reconcile([str(out)], [str(inp)], model=given, table=TABLE).estimate_basis or ""
+    if said is None:
+        assert "the input names" not in basis
+    else:
+        assert said in basis

@@ -19,7 +19,7 @@ from costcalc.batch.formats import (
     result_format,
 )
 from costcalc.batch.idstore import IdStore, compare, first_repeat
-from costcalc.batch.validate import _read_lines, validate_lines
+from costcalc.batch.validate import FileReport, _read_lines, validate_lines
 from costcalc.cost import mode_costs
 from costcalc.errors import (
     CostcalcError,
@@ -482,6 +482,12 @@ def _reconcile(
             f"{counted.tokens:,} input tokens counted offline ({counted.encoding}"
             f"{', estimated' if counted.estimate else ''}), {max_out:,} output tokens at max_tokens"
         )
+        if others := _other_models(table, report.files, prices.model.id):
+            whose = "given" if model else "the results name"
+            result.estimate_basis += (
+                f"; the input names {others}, not {prices.model.id}: priced as "
+                f"{prices.model.id}, the model {whose} (are these the files of one batch?)"
+            )
         if unlimited := sum(f.without_max_tokens for f in report.files):
             result.estimate_basis += (
                 f"; {unlimited:,} of {counted.requests:,} requests give no output limit "
@@ -493,3 +499,17 @@ def _reconcile(
         result.missing = [_writable(cid) for _, cid in sorted(missing)]  # in input order
         result.unexpected = [_writable(cid) for cid in sorted(unexpected)]
     return result
+
+
+def _other_models(table: PriceTable, files: Sequence[FileReport], model_id: str) -> str:
+    """The models the input files name that are not ``model_id`` (a snapshot or alias of it
+    is it), for the estimate's words; empty when they all name it (or none)."""
+    others = []
+    for name in dict.fromkeys(f.model for f in files if f.model):
+        try:
+            found = table.find(name)[1].id
+        except CostcalcError:  # not in the table: another model than the one priced
+            found = name
+        if found != model_id:
+            others.append(name)
+    return ", ".join(others)
