@@ -66,13 +66,23 @@ class CheckFailed(click.exceptions.Exit):
         super().__init__(EXIT_CHECK_FAILED)
 
 
+class PathType(click.Path):
+    """click's Path, refusing an empty one by name (``--db ""`` was read as the folder "."
+    and ``tokens ""`` as a file without a name)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail("an empty path: give a file or folder name", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def prices_option(func: F) -> F:
     """``--prices FILE`` (repeatable): user price files on top of the shipped table."""
     return click.option(
         "--prices",
         "price_files",
         multiple=True,
-        type=click.Path(dir_okay=True),
+        type=PathType(dir_okay=True),
         metavar="FILE",
         help="Extra price file (repeatable); adds or replaces providers and models. "
         "Also read from $COSTCALC_PRICES.",

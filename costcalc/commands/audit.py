@@ -6,6 +6,7 @@ import click
 
 import costcalc
 from costcalc.cli import (
+    PathType,
     emit,
     emit_result,
     format_option,
@@ -16,7 +17,7 @@ from costcalc.cli import (
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, type=PathType(), metavar="PATH...")
 @click.option(
     "--input-format",
     "input_format",
@@ -31,8 +32,15 @@ from costcalc.cli import (
     help="Group streams by service, operation, route, project, api_key, user, team, "
     "key_alias or tag:NAME (or several, comma-separated) [default: each format's finest].",
 )
-@click.option("--mapping", metavar="FILE", help="YAML: what each stream is (source, deadline).")
-@click.option("--policy", metavar="FILE", help="Your routing policy (as for costcalc route).")
+@click.option(
+    "--mapping",
+    type=PathType(),
+    metavar="FILE",
+    help="YAML: what each stream is (source, deadline).",
+)
+@click.option(
+    "--policy", type=PathType(), metavar="FILE", help="Your routing policy (as for costcalc route)."
+)
 @click.option(
     "--days-per-month",
     type=click.IntRange(28, 31),
@@ -44,6 +52,7 @@ from costcalc.cli import (
               "last day the records cover].")  # fmt: skip
 @click.option(
     "--write-config",
+    type=PathType(allow_dash=True),
     metavar="FILE",
     help="Write a costcalc.yaml with one workload per stream (costcalc check reproduces the "
     "monthly total); - writes it to stdout instead of the report. Never one of the inputs.",

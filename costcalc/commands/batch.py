@@ -9,6 +9,7 @@ import click
 import costcalc
 from costcalc.cli import (
     CheckFailed,
+    PathType,
     emit_quote,
     emit_result,
     format_option,
@@ -51,9 +52,9 @@ def batch() -> None:
 
 
 @batch.command("build")
-@click.argument("input_file", type=click.Path(), metavar="INPUT")
+@click.argument("input_file", type=PathType(), metavar="INPUT")
 @click.option("-m", "--model", required=True, help="Model of every request.")
-@click.option("--out", "out_dir", required=True, type=click.Path(), help="Folder for the files.")
+@click.option("--out", "out_dir", required=True, type=PathType(), help="Folder for the files.")
 @click.option(
     "--provider",
     type=_LineFormatChoice(),
@@ -122,7 +123,7 @@ def batch_build(
 
 
 @batch.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=PathType())
 @click.option(
     "--max-requests", type=int, metavar="N", help="Requests per file [default: provider's]."
 )
@@ -156,7 +157,7 @@ def batch_validate(
 
 
 @batch.command("quote")
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=PathType())
 @click.option(
     "--output-tokens",
     type=int,
@@ -186,12 +187,12 @@ def batch_quote(
 
 
 @batch.command("reconcile")
-@click.argument("outputs", nargs=-1, required=True, type=click.Path(), metavar="OUTPUT.jsonl...")
+@click.argument("outputs", nargs=-1, required=True, type=PathType(), metavar="OUTPUT.jsonl...")
 @click.option(
     "--input",
     "inputs",
     multiple=True,
-    type=click.Path(),
+    type=PathType(),
     metavar="FILE",
     help="The batch file(s) uploaded (repeatable): estimate and missing results.",
 )

@@ -8,6 +8,7 @@ import costcalc
 from costcalc.cli import (
     CheckFailed,
     F,
+    PathType,
     format_option,
     out_is_no_input,
     prices_option,
@@ -27,7 +28,12 @@ def report_options(func: F) -> F:
                 help="A base REF without the file counts as no workloads (the config is new).",
             ),
             format_option("table", "json", "markdown"),
-            click.option("--out", metavar="FILE", help="Write the report to FILE, not stdout."),
+            click.option(
+                "--out",
+                type=PathType(),
+                metavar="FILE",
+                help="Write the report to FILE, not stdout.",
+            ),
             click.option("--force", is_flag=True, help="Replace --out FILE if it exists."),
             prices_option,
         ]
@@ -37,7 +43,7 @@ def report_options(func: F) -> F:
 
 
 @click.command()
-@click.argument("configs", nargs=-1, metavar="[CONFIG ...]")
+@click.argument("configs", nargs=-1, type=PathType(), metavar="[CONFIG ...]")
 @click.option(
     "--base",
     metavar="CONFIG|REF:PATH",

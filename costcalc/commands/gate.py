@@ -20,6 +20,7 @@ import click
 import costcalc
 from costcalc.cli import (
     CheckFailed,
+    PathType,
     emit,
     format_option,
     out_is_no_input,
@@ -32,7 +33,7 @@ CENT = Decimal("0.01")
 
 
 @click.command()
-@click.argument("configs", nargs=-1, metavar="[CONFIG ...]")
+@click.argument("configs", nargs=-1, type=PathType(), metavar="[CONFIG ...]")
 @click.option(
     "--base",
     metavar="REF",

@@ -10,6 +10,7 @@ import costcalc
 from costcalc.cli import (
     EXIT_BAD_INPUT,
     CheckFailed,
+    PathType,
     emit,
     emit_result,
     format_option,
@@ -86,7 +87,7 @@ def prices_show(model: str, as_of: str | None, fmt: str, price_files: tuple[str,
 
 
 @prices.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=PathType())
 def prices_validate(files: tuple[str, ...]) -> None:
     """Check price files (shipped or your own): exit 0 when all are valid, 2 otherwise.
 
@@ -139,7 +140,7 @@ def prices_stale(days: int, fmt: str, price_files: tuple[str, ...]) -> None:
     "--out",
     "out_dir",
     metavar="DIR",
-    type=click.Path(file_okay=False),
+    type=PathType(file_okay=False),
     help="Write the files into DIR (default: pricing/ of the source checkout; an installed "
     "package is refused).",
 )
@@ -224,6 +225,7 @@ def prices_update(source: str | None, remove: bool, fmt: str) -> None:
 @prices.command("audit")
 @click.option(
     "--against",
+    type=PathType(),
     metavar="FILE|URL",
     help="genai-prices' data.json or LiteLLM's JSON (detected). Default: the installed "
     "genai-prices' data.",
@@ -246,7 +248,7 @@ def prices_update(source: str | None, remove: bool, fmt: str) -> None:
 @click.option(
     "--known",
     metavar="FILE|shipped",
-    type=click.Path(dir_okay=False),
+    type=PathType(dir_okay=False),
     help="Explained disagreements (YAML: known: [{model, field, reason}]): listed with their "
     "reason, not failures. 'shipped': the list shipped with costcalc (pricing/audit-known.yaml, "
     "inside the installed package too); ./shipped for a file of that name.",

@@ -10,6 +10,7 @@ import click
 
 import costcalc
 from costcalc.cli import (
+    PathType,
     emit,
     emit_result,
     format_option,
@@ -21,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def db_option(func: F) -> F:
     """``--db PATH``: the queue database."""
-    return click.option("--db", required=True, type=click.Path(), help="Queue database (SQLite).")(
+    return click.option("--db", required=True, type=PathType(), help="Queue database (SQLite).")(
         func
     )
 
@@ -60,7 +61,7 @@ def queue_add(prompts: tuple[str, ...], db: str) -> None:
 @queue.command("flush")
 @db_option
 @click.option(
-    "--out", "out_dir", required=True, type=click.Path(), help="Folder for the batch files."
+    "--out", "out_dir", required=True, type=PathType(), help="Folder for the batch files."
 )
 @click.option("-m", "--model", required=True, help="Model of the batch.")
 @click.option(

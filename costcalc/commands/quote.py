@@ -9,6 +9,7 @@ import click
 
 import costcalc
 from costcalc.cli import (
+    PathType,
     emit_quote,
     emit_result,
     format_option,
@@ -20,13 +21,14 @@ from costcalc.workload import ALL_MODES, SOURCES, baseline_note
 
 
 @click.command()
-@click.argument("workload_file", required=False, type=click.Path(), metavar="[WORKLOAD.yaml]")
+@click.argument("workload_file", required=False, type=PathType(), metavar="[WORKLOAD.yaml]")
 @click.option("-m", "--model", help="Model id or alias (costcalc prices list).")
 @click.option("--name", help="Name of the workload in the report.")
 @click.option("-n", "--requests", type=int, help="Number of requests.")
 @click.option("-i", "--input-tokens", metavar="N", help="Input tokens per request.")
 @click.option(
     "--input-file",
+    type=PathType(),
     metavar="FILE",
     help="Measure input tokens (and requests) from a file: a request per JSONL line, CSV row "
     "or non-blank line of text (as batch build reads them).",

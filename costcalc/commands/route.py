@@ -6,6 +6,7 @@ import click
 
 import costcalc
 from costcalc.cli import (
+    PathType,
     emit,
     emit_result,
     format_option,
@@ -30,14 +31,14 @@ from costcalc.workload import SOURCES
 @click.option(
     "--policy",
     "policy_file",
-    type=click.Path(),
+    type=PathType(),
     metavar="FILE",
     help="Your routing policy (ordered YAML rules, first match wins).",
 )
 @click.option(
     "--workload",
     "workload_file",
-    type=click.Path(),
+    type=PathType(),
     metavar="FILE",
     help="A workload YAML: also report the money at stake.",
 )

@@ -8,6 +8,7 @@ import click
 
 import costcalc
 from costcalc.cli import (
+    PathType,
     emit_result,
     format_option,
     prices_option,
@@ -17,7 +18,7 @@ from costcalc.cli import (
 
 
 @click.command()
-@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
+@click.argument("files", nargs=-1, type=PathType(allow_dash=True))
 @click.option("-t", "--text", help="Count this text instead of files.")
 @click.option(
     "-m",

@@ -150,3 +150,36 @@ def test_the_sweep_covers_every_command_that_takes_options() -> None:
     for name in TOP:
         assert any(c == name or c.startswith(name + " ") for c in covered), name
     assert len(CASES) >= 400
+
+
+EMPTY_PATHS = [
+    # (an empty path where a command reads or writes a file, the name the message gives)
+    (["tokens", ""], "[FILES]..."),
+    (["quote", "-m", "gpt-4o", "-o", "10", "--input-file", ""], "--input-file"),
+    (["quote", ""], "[WORKLOAD.yaml]"),
+    (["batch", "build", "", "-m", "gpt-4o", "--out", "built"], "INPUT"),
+    (["batch", "build", "p.jsonl", "-m", "gpt-4o", "--out", ""], "--out"),
+    (["batch", "validate", ""], "FILES..."),
+    (["batch", "reconcile", "results.jsonl", "--input", ""], "--input"),
+    (["queue", "add", "--db", "", "hello"], "--db"),
+    (["prices", "audit", "--against", ""], "--against"),
+    (["prices", "audit", "--known", ""], "--known"),
+    (["prices", "show", "gpt-4o", "--prices", ""], "--prices"),
+    (["audit", ""], "PATH..."),
+    (["audit", "spans.jsonl", "--mapping", ""], "--mapping"),
+    (["audit", "spans.jsonl", "--write-config", ""], "--write-config"),
+    (["check", ""], "[CONFIG ...]"),
+    (["check", "costcalc.yaml", "--out", ""], "--out"),
+]
+
+
+@pytest.mark.parametrize(("args", "name"), EMPTY_PATHS, ids=[" ".join(a) for a, _ in EMPTY_PATHS])
+def test_an_empty_path_is_refused_by_its_name(
+    args: list[str], name: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``""`` as a path is neither the current folder (``--db ""`` opened ".") nor a file
+    without a name: the option (or argument) is named, exit 2."""
+    monkeypatch.chdir(workdir)
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 2, result.stderr
+    assert f"Invalid value for '{name}': an empty path" in result.stderr, result.stderr
