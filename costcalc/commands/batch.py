@@ -48,7 +48,15 @@ _JOB_MODEL_HELP = (
 
 @click.group()
 def batch() -> None:
-    """Batch files ready to upload: build, validate, quote, reconcile."""
+    """Batch files ready to upload: build, validate, quote, reconcile.
+
+    \b
+    Examples:
+        costcalc batch build tickets.csv --column text -m gpt-4o-mini --out batches
+        costcalc batch validate batches/*.jsonl
+        costcalc batch quote batches/*.jsonl --output-tokens 150
+        costcalc batch reconcile results.jsonl --input batches/tickets-batch-001.jsonl
+    """
 
 
 @batch.command("build")

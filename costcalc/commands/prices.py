@@ -22,7 +22,15 @@ from costcalc.errors import CostcalcError
 @click.group()
 def prices() -> None:
     """The dated price table: list, show, validate, check staleness, print the schema, update
-    it from newer data, audit it against genai-prices or LiteLLM."""
+    it from newer data, audit it against genai-prices or LiteLLM.
+
+    \b
+    Examples:
+        costcalc prices list --active
+        costcalc prices show claude-sonnet-4-5
+        costcalc prices update --from data.json
+        costcalc prices audit --known shipped
+    """
 
 
 @prices.command("list")

@@ -29,7 +29,14 @@ def db_option(func: F) -> F:
 
 @click.group()
 def queue() -> None:
-    """A SQLite queue that gathers small tasks into one batch file a day (run flush from cron)."""
+    """A SQLite queue that gathers small tasks into one batch file a day (run flush from cron).
+
+    \b
+    Examples:
+        costcalc queue add --db queue.db "Summarise ticket 4411"
+        costcalc queue status --db queue.db
+        costcalc queue flush --db queue.db --out batches -m gpt-4o-mini
+    """
 
 
 @queue.command("add")
