@@ -330,7 +330,7 @@ def _litellm(calls: list[_Call], trace: Trace, rng: random.Random, bad: bool) ->
                  dict(base, prompt_tokens="12.5"), dict(base, model="", model_group="")]  # fmt: skip
         where = sorted(rng.sample(range(len(rows)), len(wrong)))
         for k, (at, w) in enumerate(zip(where, wrong, strict=True)):
-            rows.insert(at + k, w)
+            rows.insert(at + k, dict(w, request_id=f"bad-{k}"))  # a call of its own
         trace.bad_lines = [at + k + 1 for k, at in enumerate(where)]
     return rows
 

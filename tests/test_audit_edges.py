@@ -150,8 +150,8 @@ def test_a_repeated_span_is_counted_once_and_said_once(run_cli: RunCli, tmp_path
     report = json.loads(out.stdout)
     assert (report["usage_records"], report["repeated_records"]) == (2, 4)
     assert report["totals"]["requests"] == 2
-    warned = [w for w in out.stderr.splitlines() if "repeated spans" in w]
-    assert len(warned) == 1 and "4 repeated spans left out" in warned[0], out.stderr
+    warned = [w for w in out.stderr.splitlines() if "repeated records" in w]
+    assert len(warned) == 1 and "4 repeated records left out" in warned[0], out.stderr
     table = run_cli("audit", str(tmp_path / "a.jsonl")).stdout
     assert "audit of 2 usage records" in table and "1 repeated (counted once)" in table
 

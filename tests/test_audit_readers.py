@@ -211,12 +211,41 @@ def test_litellm_batch_rows_cache_hits_and_failures(tmp_path: Path) -> None:
     hit = dict(LITELLM_ROW, cache_hit="True")
     failed = dict(LITELLM_ROW, metadata={"status": "failure"})
     no_count = dict(LITELLM_ROW, call_type="aretrieve_batch", proxy_server_request=None)
+    rows = [
+        dict(r, request_id=f"r{i}") for i, r in enumerate((batch, create, hit, failed, no_count))
+    ]
     path = tmp_path / "spend.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in (batch, create, hit, failed, no_count)))
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     records, stats = _read(path)
     assert [(r.line, r.batched, r.requests, r.streamed) for r in records] == [
         (1, True, 48, None), (5, True, 1, None)]  # fmt: skip
     assert stats == ReadStats(records=5, usage=2, skipped=3, bad=0, files=1)
+
+
+def test_litellm_rows_read_before_are_counted_once(tmp_path: Path) -> None:
+    """Spend logs exported twice (or files that overlap) hold rows of the same request_id:
+    each is priced once and counted as repeated; rows without one are never repeats."""
+    import csv
+
+    other = dict(LITELLM_ROW, request_id="r2")
+    unnamed = {k: v for k, v in LITELLM_ROW.items() if k != "request_id"}
+    rows = [LITELLM_ROW, other, LITELLM_ROW, unnamed, unnamed, other]
+    path = tmp_path / "spend.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    records, stats = _read(path)
+    assert [r.line for r in records] == [1, 2, 4, 5]
+    assert (stats.records, stats.usage, stats.repeated, stats.skipped) == (6, 4, 2, 2)
+    csv_path = tmp_path / "spend.csv"
+    columns = list(LITELLM_ROW)
+    with csv_path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for r in (LITELLM_ROW, other, LITELLM_ROW):
+            writer.writerow([json.dumps(r[c]) if isinstance(r[c], dict | list) else r[c]
+                             for c in columns])  # fmt: skip
+    records, stats = _read(csv_path)
+    assert [r.line for r in records] == [2, 3]
+    assert (stats.usage, stats.repeated) == (2, 1)
 
 
 # --- generated traces ---------------------------------------------------------------------

@@ -11,7 +11,8 @@ OpenAI does); cache reads and writes come from ``metadata.additional_usage_value
 ``cache_creation_input_tokens``) or columns of those names. A row whose cache parts exceed its
 prompt tokens reported the input without them (``usage.all_input``).
 
-Skipped (counted): a row with no tokens at all (a failed call, a management call such as a
+Skipped (counted): a row whose ``request_id`` was read before (logs exported twice, files
+that overlap), a row with no tokens at all (a failed call, a management call such as a
 file upload or a batch's creation, whose tokens the batch's retrieval row carries), a
 LiteLLM cache hit (``cache_hit`` true: no provider call), a row whose ``metadata.status`` is
 ``failure``. Batch rows (``call_type`` holding "batch", as ``aretrieve_batch``) are batched;
@@ -65,6 +66,8 @@ def records(
         if not isinstance(row, dict) or not any(k in row for k in NEEDED):
             raise InputFileError(file, NOT_LOGS, line_of(row) if line_of else line)
         stats.records += 1
+        if stats.repeated_span("litellm", row.get("request_id")):  # logs exported twice
+            continue
         got = _row(row, file, line_of(row) if line_of is not None else line)
         if stats.counted(got):
             yield got
@@ -109,7 +112,10 @@ def csv_records(
                 stats.bad += 1
                 yield bad(file, first, f"row has {len(row)} fields, the header has {width}")
                 continue
-            got = _row(dict(zip(header, row, strict=True)), file, first)
+            fields = dict(zip(header, row, strict=True))
+            if stats.repeated_span("litellm", fields.get("request_id")):  # logs exported twice
+                continue
+            got = _row(fields, file, first)
             if stats.counted(got):
                 yield got
     except csv.Error as exc:

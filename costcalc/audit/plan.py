@@ -511,8 +511,9 @@ def audit(
         )
     if stats.repeated:
         warnings.warn(
-            f"{stats.repeated:,} repeated spans left out (trace and span ids read before: an "
-            "export retried, or files that overlap): each span is counted once",
+            f"{stats.repeated:,} repeated records left out (ids read before: a span's trace "
+            "and span ids, a LiteLLM row's request_id; an export retried, or files that "
+            "overlap): each is counted once",
             CostcalcWarning,
             stacklevel=2,
         )
@@ -576,12 +577,15 @@ def _report(
     notes = [f"{s.name}: not priced: {s.reason}" for s in streams if not s.priced]
     if stats.skipped > stats.repeated:
         other = stats.skipped - stats.repeated
-        notes.append(f"{other:,} records were not LLM usage (other spans): skipped")
+        notes.append(
+            f"{other:,} records were not billed LLM usage (other spans, failed calls, LiteLLM "
+            "cache hits): skipped"
+        )
     if stats.repeated:
-        notes.append(f"{stats.repeated:,} repeated spans (ids read before) were counted once")
+        notes.append(f"{stats.repeated:,} repeated records (ids read before) were counted once")
     if stats.repeats_unchecked:
         notes.append(
-            f"repeated spans were looked for among the first {SpanIds.CAPACITY:,} spans: the "
+            f"repeated records were looked for among the first {SpanIds.CAPACITY:,}: the "
             f"last {stats.repeats_unchecked:,} were not kept to compare with"
         )
     if grouping is not None and any(s.key == NO_KEY for s in streams):
