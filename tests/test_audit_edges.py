@@ -236,6 +236,24 @@ def test_input_plus_output_over_the_context_window_is_malformed() -> None:
         "tokens (input plus output)")  # fmt: skip
 
 
+def test_a_gemini_window_is_its_input_limit_alone() -> None:
+    """Google gives Gemini's most input (1,048,576) and most output (65,535) each on its own:
+    1,000,000 in + 60,000 out is a request it serves; 1,100,000 in is not."""
+
+    def gemini(t: float, i: int, o: int) -> UsageRecord:
+        return UsageRecord("t.jsonl", 1, "otlp", t, t + 2.0, "google", "gemini-2.5-pro", 1, i,
+                           0, 0, o, False, False, None, {"service": "s"})  # fmt: skip
+
+    report = costcalc.audit([gemini(T0, 1_000_000, 60_000)], as_of="2026-10-01")
+    assert report.bad_records == 0 and report.streams[0].requests == 1
+    with pytest.warns(costcalc.CostcalcWarning, match="1 malformed usage records left out"):
+        report = costcalc.audit(
+            [gemini(T0, 1_000, 100), gemini(T0 + 60, 1_100_000, 100)], as_of="2026-10-01"
+        )
+    assert report.bad[0].reason == (
+        "1,100,000 input tokens: over gemini-2.5-pro's limit of 1,048,576 input tokens")  # fmt: skip
+
+
 def test_a_bucket_is_over_only_when_its_mean_request_is() -> None:
     def bucket(n: int, tokens: int) -> UsageRecord:
         return UsageRecord("u.json", 1, "openai-usage", T0, T0 + DAY, "openai", "gpt-4o", n,
