@@ -31,6 +31,7 @@ from costcalc.errors import (
     RequestError,
     UsageError,
     path_argument,
+    quoted,
     require_count,
     require_type,
 )
@@ -54,12 +55,39 @@ def _request(item: Any, where: str) -> tuple[str | None, dict[str, Any]]:
         sent = input_request(item)
     except RequestError as exc:
         raise UsageError(f"{where}: {exc}") from None
+    if sent.messages is not None and (refused := _no_format_writes(sent.messages)) is not None:
+        raise UsageError(f"{where}: {refused}")
     request: dict[str, Any] = (
         {"prompt": sent.prompt} if sent.prompt is not None else {"messages": sent.messages}
     )
     if sent.system is not None:
         request["system"] = sent.system
     return cid, request
+
+
+def _no_format_writes(messages: list[Any]) -> str | None:
+    """Why no batch format could write a task's messages (a role or a key none of them takes:
+    every flush would refuse the task, whatever its model), or None. A role one format takes
+    and another does not (``tool`` for Claude) is the flush's to refuse, for its model."""
+    from costcalc.batch.formats.anthropic import CLAUDE_MESSAGE_KEYS
+    from costcalc.batch.formats.openai import CHAT_MESSAGE_KEYS, CHAT_ROLES
+    from costcalc.batch.formats.vertex import INPUT_KEYS, INPUT_ROLES
+
+    roles = dict.fromkeys((*CHAT_ROLES, *INPUT_ROLES))
+    keys = dict.fromkeys((*CHAT_MESSAGE_KEYS, *CLAUDE_MESSAGE_KEYS, *INPUT_KEYS))
+    for i, m in enumerate(messages):
+        if m.get("role") not in roles:
+            return (
+                f"messages[{i}]: role {quoted(str(m.get('role')))}: no batch format takes it "
+                f"(they take {', '.join(roles)}), so every queue flush would refuse the task"
+            )
+        key = next((k for k in m if k not in keys), None)
+        if key is not None:
+            return (
+                f"messages[{i}]: key {quoted(str(key))}: no batch format takes it on a message, "
+                "so every queue flush would refuse the task"
+            )
+    return None
 
 
 TRANSACTION_TASKS = 10_000

@@ -35,6 +35,8 @@ TASKS: list[tuple[str, str | bytes, tuple[str, ...]]] = [
     ("custom-id-space", '{"custom_id": "a b", "prompt": "a"}\n', ("stdin:1: custom_id must match", "'a b'")),
     ("custom-id-automatic-form", '{"custom_id": "task-1", "prompt": "a"}\n', ("custom_id 'task-1' has the form costcalc gives",)),
     ("bad-line-after-good-ones", '"one"\n"two"\n{"prompt": ""}\n', ("stdin:3: empty prompt (providers reject a message with no text)",)),
+    ("a-role-no-format-takes", '"one"\n{"messages": [{"role": "bogus", "content": "x"}]}\n', ("stdin:2: messages[0]: role 'bogus': no batch format takes it", "every queue flush would refuse the task")),
+    ("a-message-key-no-format-takes", '{"messages": [{"role": "user", "content": "x", "foo": 1}]}\n', ("stdin:1: messages[0]: key 'foo': no batch format takes it on a message",)),
     ("another-request-under-an-id-given-twice", '{"custom_id": "d1", "prompt": "a"}\n"two"\n{"custom_id": "d1", "prompt": "b"}\n', ("stdin:3: custom_id 'd1' is already in the queue with a different request",)),
 ]  # fmt: skip
 
@@ -61,7 +63,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("flush-unknown-model", ["queue", "flush", "--db", "{d}/q.db", "--out", "{d}/o", "-m", "nope"], ("unknown model 'nope'",)),
     ("flush-out-is-a-file", ["queue", "flush", "--db", "{d}/q.db", "--out", "{d}/afile", "-m", "gpt-4o"], ("afile: is a file, expected a folder for the batch files",)),
     ("flush-message-keys-for-claude", ["queue", "flush", "--db", "{d}/keys.db", "--out", "{d}", "-m", "claude-haiku-4-5"], ("task m1: messages[0]: key 'name': Claude's batch requests take role and content on a message only",)),
-    ("flush-message-keys-for-openai", ["queue", "flush", "--db", "{d}/keys.db", "--out", "{d}", "-m", "gpt-4o-mini"], ("task m1: messages[0]: key 'cache_control': OpenAI's batch requests take role, content, name,",)),
+    ("flush-message-keys-for-openai", ["queue", "flush", "--db", "{d}/oldkeys.db", "--out", "{d}", "-m", "gpt-4o-mini"], ("task m1: messages[0]: key 'cache_control': OpenAI's batch requests take role, content, name,",)),
     ("flush-unknown-role-for-openai", ["queue", "flush", "--db", "{d}/role.db", "--out", "{d}", "-m", "gpt-4o-mini"], ("task w1: messages[0]: role 'wizard': OpenAI's batch requests take system, developer, user, assistant, tool and function messages only",)),
     ("status-bad-format", ["queue", "status", "--db", "{d}/q.db", "--format", "yaml"], ("--format",)),
     ("add-no-db", ["queue", "add", "x"], ("--db",)),
@@ -80,13 +82,23 @@ def test_rejected(
         half.execute("CREATE TABLE costcalc_queue (version INTEGER)")
     half.close()
     add(tmp_path / "q.db", ["pending"])
-    # queue add takes any request (it knows no model); the flush refuses what its provider would
-    keys = {"role": "user", "content": "hi", "name": "x", "cache_control": {"type": "ephemeral"}, "metadata": {"a": 1}}  # fmt: skip
+    # queue add takes a request some format writes (it knows no model); the flush refuses
+    # what its provider would (a name on a message is OpenAI's, not Claude's)
+    keys = {"role": "user", "content": "hi", "name": "x"}
     add(tmp_path / "keys.db", [("m1", {"messages": [keys]})])
-    add(tmp_path / "role.db", [("w1", {"messages": [{"role": "wizard", "content": "hi"}]})])
+    add(tmp_path / "role.db", [("w1", {"messages": [{"role": "user", "content": "hi"}]})])
+    with sqlite3.connect(tmp_path / "role.db") as queued:  # by a costcalc that took any role
+        queued.execute("UPDATE tasks SET request = replace(request, '\"user\"', '\"wizard\"')")
+    queued.close()
+    add(tmp_path / "oldkeys.db", [("m1", {"messages": [keys]})])
+    with sqlite3.connect(tmp_path / "oldkeys.db") as queued:  # a key no format takes, as above
+        queued.execute(
+            "UPDATE tasks SET request = replace(request, '\"name\"', '\"cache_control\"')"
+        )
+    queued.close()
     argv = [a.replace("{d}", str(tmp_path)) for a in args]
     assert_one_line_error(run_cli(*argv), *fragments)
-    for db in ("q.db", "keys.db", "role.db"):  # a refused flush gives its tasks back
+    for db in ("q.db", "keys.db", "role.db", "oldkeys.db"):  # a refused flush gives them back
         after = status(tmp_path / db)
         assert (after.pending, after.open_flushes, after.flushes) == (1, [], [])
     assert not list(tmp_path.glob("flush-*"))
