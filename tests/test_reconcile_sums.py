@@ -208,3 +208,30 @@ def test_reconcile_says_when_the_input_names_another_model(
         assert "the input names" not in basis
     else:
         assert said in basis
+
+
+def test_a_model_given_over_the_one_the_results_name_is_noted() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out.jsonl"
+        out.write_text(_RESULT.replace("gpt-4o-mini", "gpt-4o") + "\n")
+        r = reconcile([str(out)], model="gpt-4o-mini", table=TABLE)
+        assert (r.model, r.notes) == (
+            "gpt-4o-mini",
+            ["the results name gpt-4o; priced as gpt-4o-mini, the model given"],
+        )
+        # a snapshot of the model given is that model
+        out.write_text(_RESULT.replace("gpt-4o-mini", "gpt-4o-2024-08-06") + "\n")
+        assert reconcile([str(out)], model="gpt-4o", table=TABLE).notes == []
+
+
+def test_a_batch_day_to_come_or_past_a_retirement_warns_as_a_quote_does() -> None:
+    import costcalc
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out.jsonl"
+        out.write_text(_RESULT.replace("gpt-4o-mini", "gpt-4o") + "\n")
+        with pytest.warns(costcalc.CostcalcWarning) as said:
+            reconcile([str(out)], table=TABLE, as_of="2099-01-01")
+        words = " | ".join(str(w.message) for w in said)
+        assert "gpt-4o was retired on 2027-01-14" in words
+        assert "2099-01-01 is in the future, when no batch has run" in words

@@ -40,7 +40,7 @@ from costcalc.tokens.tally import Tally, tally_count
 from costcalc.units import date_argument
 
 if TYPE_CHECKING:
-    from costcalc.prices import PriceTable
+    from costcalc.prices import PricedModel, PriceTable
     from costcalc.tokens.result import TokenCount
 
 
@@ -87,6 +87,9 @@ class Reconciliation(BaseModel):
     unexpected: list[str] = []
     """custom_ids of results that are not in the input."""
     assumed: list[str] = []
+    notes: list[str] = []
+    """What the figures rest on that the reader may not expect (a model given over the one
+    the results name)."""
 
 
 _SOME_INPUT = 5
@@ -412,7 +415,9 @@ def _reconcile(
             f"no succeeded result names its model; give {arg('model')} (bedrock and vertex "
             f"results never do: so can {arg('inputs')} with the manifest batch build wrote)"
         )
-    prices = table.prices(name, as_of)  # the day the batch ran: prices change
+    priced = table.priced(name, as_of)  # the day the batch ran: prices change
+    prices = priced.prices
+    _warn_about_the_day(priced, as_of)
     batch = prices.mode("batch")
     if not batch.available:
         raise UsageError(f"{prices.model.id}: {batch.reason}")
@@ -451,6 +456,11 @@ def _reconcile(
         # only the assumed prices this usage was billed at
         assumed=[c for c in LineUsage._fields if c in assumed],
     )
+    if model and result_model and _model_id(table, result_model) != prices.model.id:
+        result.notes.append(
+            f"the results name {printable(result_model)}; priced as {prices.model.id}, the "
+            "model given"
+        )
     if inputs:
         assert report is not None
         repeat = first_repeat(uploaded_ids)
@@ -501,15 +511,41 @@ def _reconcile(
     return result
 
 
+def _warn_about_the_day(priced: PricedModel, as_of: dt.date | str | None) -> None:
+    """What a quote says of its day, said of a batch's: a model retired by then, a day to
+    come (no batch has run on it: the latest prices stand for it)."""
+    import warnings
+
+    from costcalc.calculator import _retired  # quote's own words
+    from costcalc.errors import CostcalcWarning
+    from costcalc.units import today
+
+    prices = priced.prices
+    if (why := _retired(prices.model, prices.on)) is not None:
+        warnings.warn(why, CostcalcWarning, stacklevel=3)
+    if isinstance(as_of, dt.date) and as_of > today():
+        warnings.warn(
+            f"{as_of} is in the future, when no batch has run: {prices.model.id} is priced at "
+            f"the latest known prices (checked {prices.period.as_of})",
+            CostcalcWarning,
+            stacklevel=3,
+        )
+
+
+def _model_id(table: PriceTable, name: str) -> str:
+    """The id of the model ``name`` resolves to (a snapshot or alias is its model); the name
+    itself when the table does not know it."""
+    try:
+        return table.find(name)[1].id
+    except CostcalcError:
+        return name
+
+
 def _other_models(table: PriceTable, files: Sequence[FileReport], model_id: str) -> str:
     """The models the input files name that are not ``model_id`` (a snapshot or alias of it
     is it), for the estimate's words; empty when they all name it (or none)."""
     others = []
     for name in dict.fromkeys(f.model for f in files if f.model):
-        try:
-            found = table.find(name)[1].id
-        except CostcalcError:  # not in the table: another model than the one priced
-            found = name
-        if found != model_id:
+        if _model_id(table, name) != model_id:  # not in the table: another model
             others.append(name)
     return ", ".join(others)

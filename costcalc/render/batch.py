@@ -115,6 +115,7 @@ def reconcile_table(r: Reconciliation) -> str:
             lines += [f"  unexpected: {printable(cid)}" for cid in r.unexpected[:50]]
             if len(r.unexpected) > 50:
                 lines.append(f"  ... and {len(r.unexpected) - 50:,} more (--format json lists all)")
+    lines += [f"note: {note}" for note in r.notes]
     return "\n".join(lines) + "\n"
 
 
