@@ -220,6 +220,9 @@ def test_pyarrow_missing_is_one_line_naming_the_extra(
     assert_one_line_error(
         out, "d.parquet: Parquet input needs pyarrow: pip install 'costcalc[parquet]'"
     )
+    (tmp_path / "afolder").mkdir()  # a folder is read as a Parquet dataset: said
+    out = run_cli("tokens", str(tmp_path / "afolder"))
+    assert_one_line_error(out, "afolder: a folder, read as a Parquet dataset, which needs pyarrow")
     out = run_cli("tokens", str(zst))
     assert_one_line_error(
         out, "zstd input needs the parquet extra: pip install 'costcalc[parquet]'"

@@ -31,7 +31,11 @@ def _pyarrow(name: str) -> tuple[Any, Any, Any]:
         import pyarrow.fs
         import pyarrow.parquet
     except ImportError:
-        raise UsageError(f"{name}: Parquet input needs pyarrow: {PARQUET_EXTRA}") from None
+        # a folder is read as a Parquet dataset: say so, or "needs pyarrow" reads as nonsense
+        what = (
+            "a folder, read as a Parquet dataset, which" if os.path.isdir(name) else "Parquet input"
+        )
+        raise UsageError(f"{name}: {what} needs pyarrow: {PARQUET_EXTRA}") from None
     return pyarrow, pyarrow.parquet, pyarrow.fs
 
 
