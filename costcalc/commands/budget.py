@@ -86,8 +86,8 @@ def check(
 
 
 @click.command()
-@click.argument("base", metavar="BASE")
-@click.argument("head", metavar="HEAD")
+@click.argument("base", type=PathType(), metavar="BASE")
+@click.argument("head", type=PathType(), metavar="HEAD")
 @click.option(
     "--fail-on-increase",
     metavar="10%|500",

@@ -188,6 +188,7 @@ def prices_schema() -> None:
 @click.option(
     "--from",
     "source",
+    type=PathType(),
     metavar="FILE|URL",
     help="genai-prices' data.json or LiteLLM's model_prices_and_context_window.json (detected), "
     "a file or an http(s) URL. Default: genai-prices' published data.json.",

@@ -170,6 +170,9 @@ EMPTY_PATHS = [
     (["audit", "spans.jsonl", "--write-config", ""], "--write-config"),
     (["check", ""], "[CONFIG ...]"),
     (["check", "costcalc.yaml", "--out", ""], "--out"),
+    (["diff", "", "costcalc.yaml"], "BASE"),
+    (["diff", "costcalc.yaml", ""], "HEAD"),
+    (["prices", "update", "--from", ""], "--from"),
 ]
 
 
