@@ -212,10 +212,13 @@ def input_request(obj: Any, field_path: str | None = None) -> Request:
                 raise RequestError(f"no field {quoted(field_path)}")
     system = None
     if type(obj) is dict or isinstance(obj, Mapping):  # JSON gives dicts: the cheap test first
-        if isinstance(obj.get("system"), str):
-            system = obj["system"]
+        given = obj.get("system")
+        if isinstance(given, str):
+            system = given
             if reason := lone_surrogate(system):
                 raise RequestError(f"system {reason}")
+        elif given is not None and not isinstance(given, list):  # (blocks: not sent, noted)
+            raise RequestError(f"system must be text, got {type(given).__name__}")
         if isinstance(obj.get("messages"), list):
             obj = obj["messages"]
         else:

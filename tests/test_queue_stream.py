@@ -248,3 +248,11 @@ def test_an_add_of_nothing_still_makes_the_queue(tmp_path: Path) -> None:
     """As before streaming: a producer's empty batch leaves a queue that status can read."""
     assert add(tmp_path / "q.db", parse_tasks(["\n"])) == []
     assert status(tmp_path / "q.db").pending == 0
+
+
+def test_an_empty_stdin_adds_nothing_and_says_so(run_cli: RunCli, tmp_path: Path) -> None:
+    for given in ("", "\n\n  \n"):
+        result = run_cli("queue", "add", "--db", str(tmp_path / "q.db"), input=given)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == ""
+        assert "costcalc: note: stdin held no tasks: nothing added" in result.stderr

@@ -177,6 +177,8 @@ class ParsedTasks:
                 unsent.add(self.where, unsent_keys(item, ("custom_id",)))
             yield number, cid, _to_json(request)
         unsent.say()
+        if not self.number:  # (an empty stdin: a producer that failed upstream, perhaps)
+            warnings.warn(f"{self.source} held no tasks: nothing added", CostcalcNote, stacklevel=2)
 
 
 Located = tuple[int, "str | None", str]

@@ -35,6 +35,7 @@ TASKS: list[tuple[str, str | bytes, tuple[str, ...]]] = [
     ("custom-id-space", '{"custom_id": "a b", "prompt": "a"}\n', ("stdin:1: custom_id must match", "'a b'")),
     ("custom-id-automatic-form", '{"custom_id": "task-1", "prompt": "a"}\n', ("custom_id 'task-1' has the form costcalc gives",)),
     ("bad-line-after-good-ones", '"one"\n"two"\n{"prompt": ""}\n', ("stdin:3: empty prompt (providers reject a message with no text)",)),
+    ("system-a-number", '{"prompt": "x", "system": 5}\n', ("stdin:1: system must be text, got int",)),
     ("a-role-no-format-takes", '"one"\n{"messages": [{"role": "bogus", "content": "x"}]}\n', ("stdin:2: messages[0]: role 'bogus': no batch format takes it", "every queue flush would refuse the task")),
     ("a-message-key-no-format-takes", '{"messages": [{"role": "user", "content": "x", "foo": 1}]}\n', ("stdin:1: messages[0]: key 'foo': no batch format takes it on a message",)),
     ("another-request-under-an-id-given-twice", '{"custom_id": "d1", "prompt": "a"}\n"two"\n{"custom_id": "d1", "prompt": "b"}\n', ("stdin:3: custom_id 'd1' is already in the queue with a different request",)),
