@@ -219,7 +219,7 @@ def resolve(
             merged = RateLimit.model_construct(**{**dict.fromkeys(RateLimit.model_fields), **given})
         cache_reads_count = True
     else:
-        tier = workload.tier or limits.default_tier
+        tier = limits.default_tier if workload.tier is None else workload.tier
         if tier not in limits.tiers:
             raise UsageError(
                 f"unknown rate-limit tier {tier!r} for {model.id}; known: {', '.join(limits.tiers)}"

@@ -186,6 +186,7 @@ def cost_modes(
 def cost_each(job: Job, modes: Sequence[DeliveryMode], billing: Billing) -> list[dict[str, Any]]:
     """``cost_modes``'s figures priced group by group (what it does when the requests are
     not all alike; for those, the figures its plan gives, its notes aside)."""
+    _each_once(modes)
     cancel = job.workload.cancel.rate > 0
     priced: dict[tuple[Mode, bool], dict[str, Any] | str] = {}
     timed: dict[tuple[bool, bool], Times | None] = {}
@@ -209,6 +210,17 @@ def cost_each(job: Job, modes: Sequence[DeliveryMode], billing: Billing) -> list
         out.append(fields)
         _time(job, fields, mode, cancels, timed)
     return out
+
+
+def _each_once(modes: Sequence[DeliveryMode]) -> None:
+    """A mode compared twice is refused, as the Workload refuses it (a list of modes changed
+    in place after the workload was made is not checked there)."""
+    twice = next((m for i, m in enumerate(modes) if m in modes[:i]), None)
+    if twice is not None:
+        raise UsageError(
+            f"modes lists {twice} twice; set the workload's modes anew rather than changing "
+            "the list in place"
+        )
 
 
 def _own(fields: dict[str, Any]) -> dict[str, Any]:
@@ -294,6 +306,7 @@ class Plan(NamedTuple):
 
 
 def _plan(job: Job, modes: Sequence[DeliveryMode], cancel: bool, alike: Alike) -> "Plan":
+    _each_once(modes)
     steps: list[_Step] = []
     first: dict[tuple[Mode, bool], int] = {}  # the step that prices each kind of billing
     for mode in modes:

@@ -68,9 +68,7 @@ def adopt(cls: type[R], fields: dict[str, Any]) -> R:
         every = _EVERY[cls] = set(cls.model_fields)
     obj = _new(cls)
     _setattr(obj, "__dict__", fields)
-    # one set for every object of the class: it holds every field, so setting one (pydantic
-    # adds its name) leaves it as it is, and pydantic never takes a name out of it
-    _setattr(obj, "__pydantic_fields_set__", every)
+    _setattr(obj, "__pydantic_fields_set__", every.copy())  # a copy is cheaper than set(fields)
     _setattr(obj, "__pydantic_extra__", None)
     _setattr(obj, "__pydantic_private__", None)
     return obj
@@ -85,7 +83,7 @@ def adopt_all(cls: type[R], objects: list[dict[str, Any]]) -> list[R]:
     for fields in objects:
         obj = _new(cls)
         _setattr(obj, "__dict__", fields)
-        _setattr(obj, "__pydantic_fields_set__", every)
+        _setattr(obj, "__pydantic_fields_set__", every.copy())  # each its own: a user's to change
         _setattr(obj, "__pydantic_extra__", None)
         _setattr(obj, "__pydantic_private__", None)
         out.append(obj)

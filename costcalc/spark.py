@@ -318,7 +318,9 @@ def count_on_spark(
         if "://" not in name and not name.startswith("dbfs:"):  # any URI is Spark's to read
             require_parquet(name)
     df = _read_parquet(session, names)
-    return _count_column(df, column, model or DEFAULT_MODEL, table, messages, names)
+    return _count_column(
+        df, column, DEFAULT_MODEL if model is None else model, table, messages, names
+    )
 
 
 def _read_parquet(session: SparkSession, names: list[str]) -> Any:

@@ -482,3 +482,45 @@ def test_the_plan_prices_as_group_by_group_pricing_does(
 
 
 TABLE = load_price_table()
+
+
+def test_each_result_has_its_own_fields_set() -> None:
+    """A quote's ``model_fields_set`` (and each mode's) is its own: a caller that changes one
+    changes no other quote, made before or after (``exclude_unset`` reads it)."""
+    a = quote(Workload(model="gpt-4o", requests=1000, input_tokens=800, output_tokens=200))
+    a.model_fields_set.clear()
+    a.modes[0].model_fields_set.clear()
+    a.recommendation.model_fields_set.clear()
+    b = quote(Workload(model="claude-sonnet-4-5", requests=5, input_tokens=100, output_tokens=10,
+                       as_of="2026-10-01"))  # fmt: skip
+    assert b.model_fields_set == set(Quote.model_fields)
+    assert all(m.model_fields_set == set(ModeQuote.model_fields) for m in b.modes)
+    assert b.recommendation.model_fields_set == set(Recommendation.model_fields)
+    assert json.loads(b.modes[1].model_dump_json(exclude_unset=True))["mode"] == "request"
+
+
+def test_modes_changed_in_place_are_checked_when_quoted() -> None:
+    """The Workload refuses a mode listed twice; a list changed in place is refused by the
+    quote, naming the mode, whichever way the modes are priced (all alike, or in groups)."""
+    from costcalc.errors import UsageError
+
+    for sizes in (None, {100: 5, 300_000: 5}):
+        w = Workload(model="gemini-2.5-pro", requests=10, input_tokens=150_050, output_tokens=5,
+                     modes=["stream", "batch"], as_of="2026-10-01")  # fmt: skip
+        w.modes.append("stream")
+        with pytest.raises(UsageError, match="modes lists stream twice"):
+            quote(w, input_sizes=sizes)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["quote", "-m", "gpt-4o", "-n", "10", "-i", "10", "-o", "5", "--tier", ""],
+         "unknown rate-limit tier '' for gpt-4o"),
+        (["tokens", "-m", "", "-"], "unknown model ''"),
+    ],
+)  # fmt: skip
+def test_an_empty_tier_or_model_is_no_default(args: list[str], said: str, run_cli: Any) -> None:
+    """``--tier ""`` and ``-m ""`` name nothing: refused, not read as the default."""
+    out = run_cli(*args, input="hello\n")
+    assert out.exit_code == 2 and said in out.stderr, out.stderr

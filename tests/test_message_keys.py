@@ -7,6 +7,7 @@ reached the Anthropic batch file, and validate passed it."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,23 @@ def test_build(
 def test_flush(
     tmp_path: Path, fmt: str, case: str, message: dict[str, Any], refusal: str | None
 ) -> None:
-    # queue add takes the task (it knows no model); the flush that writes it for a provider
-    # that refuses it gives every task back to the queue and writes nothing
+    # a flush that writes a task for a provider that refuses it gives every task back to the
+    # queue and writes nothing. queue add refuses a role or key no format takes (these cases),
+    # so the task is queued as a costcalc that took any did
     db, out = tmp_path / "q.db", tmp_path / "out"
-    add(db, [("ok", {"messages": [HI]}), ("t-bad", {"messages": [message]})])
+    tasks = [("ok", {"messages": [HI]}), ("t-bad", {"messages": [message]})]
+    if refusal is None:
+        add(db, tasks)
+    else:
+        with pytest.raises(CostcalcError, match="no batch format takes it"):
+            add(db, tasks)
+        add(db, [(cid, {"messages": [HI]}) for cid, _ in tasks])
+        with sqlite3.connect(db) as queued:
+            queued.execute(
+                "UPDATE tasks SET request = ? WHERE custom_id = 't-bad'",
+                (json.dumps({"messages": [message]}),),
+            )
+        queued.close()
     out.mkdir()
     if refusal is not None:
         with pytest.raises(CostcalcError) as caught:

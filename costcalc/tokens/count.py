@@ -201,7 +201,7 @@ def count_file(
                 (table or load_price_table()).find(model)
             except UnknownModelError:
                 model = None
-    tok = tokenizer_for(model or DEFAULT_MODEL, table)
+    tok = tokenizer_for(DEFAULT_MODEL if model is None else model, table)
     prompt_overhead = 0
     if prompts_as_messages:
         o = tok.overhead
@@ -228,7 +228,7 @@ def count_string(
     """Count one string as one request; with ``messages`` it is JSON chat messages (or a
     request object holding them)."""
     require_type(text, str, "text", "count_string", "a str")
-    tok = tokenizer_for(model or DEFAULT_MODEL, table)
+    tok = tokenizer_for(DEFAULT_MODEL if model is None else model, table)
     tally = Tally.empty(tok.encoding, ["<text>"])
     if not messages:
         tally.add(count_raw(tok.encoding, text), refused=refused(text))

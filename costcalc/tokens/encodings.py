@@ -201,7 +201,7 @@ def tokenizer_for(model: str | None = None, table: PriceTable | None = None) -> 
 
     _check_model(model, table, "tokenizer_for")
     table = table or load_price_table()
-    prov, entry = table.find(model or DEFAULT_MODEL)
+    prov, entry = table.find(DEFAULT_MODEL if model is None else model)
     limit = entry.max_input_tokens or entry.context_window
     overhead = CHAT_OVERHEAD.get(prov.provider)
     if entry.encoding is not None:
