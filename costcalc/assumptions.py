@@ -172,11 +172,12 @@ def _fixed(
 def quote_assumptions(
     w: Workload,
     job: Job,
-    about: About,
     measured: str | None,
     modes: list[ModeQuote],
     plan: Plan | None,
 ) -> list[str]:
+    """``Quote.assumptions`` of the quote of ``w`` (its ``modes``, priced from ``plan`` when
+    its requests are all alike)."""
     lim = job.limits
     uncounted = bool(w.cached_share) and not job.cache_reads_count
     tiers = job.priced.rate_limits
@@ -189,6 +190,7 @@ def quote_assumptions(
         key = (job.tier, w.rate_limited, w.batch_wait, uncounted)
         found = plan.memo.get(key)
     if found is None:
+        about = about_prices(job)
         assumed = [f"{m.mode} {c}" for m in modes if m.assumed for c in m.assumed]
         flex = about.flex is not None and any(m.mode == "flex" and m.available for m in modes)
         found = _fixed(w, job, about, measured, assumed, flex, uncounted)

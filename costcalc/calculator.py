@@ -500,13 +500,12 @@ def _quote(
     plan: Plan | None,
 ) -> Quote:
     """The quote, its verdict still to come (``recommend`` reads the rest of it)."""
-    about = about_prices(job)
     # the template's copy is the class's order with the model's fields in place, and no dict
     # built key by key (half the time of a literal of 27 keys)
     template: dict[str, Any] | None = job.priced.memo.get("quote fields")
     if template is None:
         template = dict.fromkeys(Quote.model_fields)  # in order, the rest None
-        template.update(about.fields)
+        template.update(about_prices(job).fields)
         job.priced.memo["quote fields"] = template
     fields = template.copy()
     fields["name"] = w.name
@@ -526,7 +525,7 @@ def _quote(
     fields["value_of_time"] = w.value_of_time
     fields["source"] = w.source
     fields["modes"] = modes
-    fields["assumptions"] = quote_assumptions(w, job, about, measured, modes, plan)
+    fields["assumptions"] = quote_assumptions(w, job, measured, modes, plan)
     return adopt(Quote, fields)
 
 
