@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import sys
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 
 from costcalc.batch.formats import LineFormat, request_format
 from costcalc.batch.idstore import IdStore, repeats
-from costcalc.errors import CostcalcError, open_input, path_arguments, quoted
+from costcalc.errors import CostcalcError, InputFileError, open_input, path_arguments, quoted
 from costcalc.jsonlines import JsonError, parse_json, read_lines
 from costcalc.requests import lone_surrogate
 
@@ -52,8 +53,17 @@ class ValidationReport(BaseModel):
 
 
 def _read_lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) of a file; a file that cannot be read is bad input (exit 2)."""
+    """(line number, bytes) of a file; a file that cannot be read is bad input (exit 2), as
+    is a compressed one (batch APIs take plain JSONL; "not valid UTF-8" said nothing)."""
+    from costcalc.tokens.sources import compression_of
+
     with open_input(path, "JSONL file") as f:
+        head = f.peek(8)[:8] if isinstance(f, io.BufferedReader) else b""
+        if (kind := compression_of(head)) is not None:
+            raise InputFileError(
+                path,
+                f"is {kind}-compressed: batch files, to upload and of results, are plain JSONL",
+            )
         yield from read_lines(f, path)
 
 

@@ -112,7 +112,10 @@ def test_validate_finds_problems(
 
 
 def _setup(tmp_path: Path) -> None:
+    import gzip
+
     (tmp_path / "t.csv").write_text("id,body\n1,hello\n")
+    (tmp_path / "batch.jsonl.gz").write_bytes(gzip.compress(b'{"custom_id": "a"}\n'))
     (tmp_path / "blank-cell.csv").write_text('id,body\n1,hello\n2,""\n')
     (tmp_path / "long.txt").write_text("short\n" + "hello" + " hello" * 130_000 + "\n")
     (tmp_path / "no-content.jsonl").write_text(lines({"messages": [{"role": "user"}]}))
@@ -315,6 +318,9 @@ def _setup(tmp_path: Path) -> None:
 
 # (case id, argument list ({d} is the temp folder), message fragments)
 CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
+    ("validate-a-compressed-batch-file", ["batch", "validate", "{d}/batch.jsonl.gz"], ("batch.jsonl.gz: is gzip-compressed: batch files, to upload and of results, are plain JSONL",)),
+    ("quote-a-compressed-batch-file", ["batch", "quote", "{d}/batch.jsonl.gz"], ("batch.jsonl.gz: is gzip-compressed",)),
+    ("reconcile-a-compressed-input", ["batch", "reconcile", "{d}/batch.jsonl.gz", "--input", "{d}/batch.jsonl.gz"], ("batch.jsonl.gz",)),
     ("request-over-byte-limit", ["batch", "build", "{d}/big.txt", "-m", "gpt-4o-mini", "--out", "{d}/out", "--max-bytes", "1000"], ("big.txt:1: one request is", "over the 1,000-byte limit")),
     ("out-is-a-file", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--column", "body", "--out", "{d}/afile"], ("afile: is a file, expected a folder",)),
     ("out-under-a-file", ["batch", "build", "{d}/t.csv", "-m", "gpt-4o-mini", "--column", "body", "--out", "{d}/afile/sub"], ("cannot create the folder",)),
