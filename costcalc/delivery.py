@@ -46,22 +46,6 @@ from costcalc.units import count_of as count_of  # written quantities, kept impo
 from costcalc.units import duration as duration
 from costcalc.workload import DeliveryMode
 
-"""The delivery modes, one place each: what a mode costs and how long it takes.
-
-stream    standard prices; the first token arrives after the time to first token; a user can
-          cancel, and a cancelled request bills what was generated before the server noticed.
-request   standard prices; the whole answer arrives at once, so the first token comes with the
-          last; everything is billed.
-batch     Batch API prices; results arrive when the batch is done: typically the provider's
-          turnaround, at worst its completion window; big jobs wait for the batch queue.
-flex      flex prices (OpenAI: Batch rates) on models that sell it; slower requests.
-priority  priority prices on models that sell it; same speed figures as standard here.
-
-How long each takes is timing.py's: synchronous modes finish the workload as fast as the rate
-limits (tokens and requests per minute) and the concurrency allow.
-"""
-
-
 PRICE_MODE: dict[DeliveryMode, Mode] = {
     "stream": "standard",
     "request": "standard",
