@@ -142,6 +142,33 @@ def renamed_files(ref: str) -> dict[str, str]:
     return pairs
 
 
+def fork_point(ref: str) -> str:
+    """Where HEAD's history left ``ref``'s (``git merge-base REF HEAD``): the commit a change
+    is to be compared with, so that what ``ref`` gained since (another pull request merged
+    into main) is not taken for this change's. On GitHub's default pull-request checkout (a
+    merge of the change into the base's tip) it is that tip. ``ref`` itself, with a warning,
+    when git finds no common commit (a shallow clone without the history between)."""
+    if ref.startswith("-"):
+        raise UsageError(f"{ref!r}: a git ref cannot begin with '-'")
+    found = _git_run(["merge-base", f"{ref}^{{commit}}", "HEAD"])
+    if found is not None and found.returncode == 0 and (sha := found.stdout.decode().strip()):
+        tip = _git_run(["rev-parse", f"{ref}^{{commit}}"])
+        same = tip is not None and tip.returncode == 0 and tip.stdout.decode().strip() == sha
+        return ref if same else sha  # the ref's name where it is the same commit (in messages)
+    import warnings
+
+    from costcalc.errors import CostcalcWarning
+
+    warnings.warn(
+        f"no common commit of {ref} and HEAD here (a shallow clone?): compared with {ref} "
+        "itself, so what it gained since this branch began shows as this change's (fetch "
+        "more history, e.g. git fetch --unshallow)",
+        CostcalcWarning,
+        stacklevel=2,
+    )
+    return ref
+
+
 FETCH_TIMEOUT_S = 600
 
 

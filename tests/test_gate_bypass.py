@@ -124,3 +124,54 @@ def test_the_config_s_own_increase_limit_fails_at_its_line(repo: Path, run_cli: 
     body = run_cli("gate", "--base", "HEAD~1", "--comment", "none", "--format", "markdown")
     assert body.exit_code == 1
     assert "| **All workloads** | - | **$2,685.00** | **-** |" in body.stdout
+
+
+ONE = """workloads:
+  - name: chat
+    model: gpt-4o-mini
+    requests_per_day: 1000
+    input_tokens: 1000
+    output_tokens: 200
+"""
+BIG = """  - name: big
+    model: gpt-4o
+    requests_per_day: 1000
+    input_tokens: 1000
+    output_tokens: 200
+"""
+
+
+def test_a_change_is_compared_where_its_branch_left_the_base(repo: Path) -> None:
+    """main gains a workload after the branch is cut: the branch's change is its own 5% rise,
+    not a removal of what main added (and main dropping a workload is no rise of the
+    branch's). GitHub's default checkout, a merge of the change into main, compares with
+    main's tip, which is then where the branch left it."""
+    commit(repo, {"costcalc.yaml": ONE}, "config")
+    git(repo, "checkout", "-q", "-b", "pr")
+    commit(repo, {"costcalc.yaml": ONE.replace("1000\n    input", "1050\n    input")}, "5% more")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"costcalc.yaml": ONE + BIG}, "main adds big")
+    git(repo, "checkout", "-q", "pr")
+    report = gate_configs(["costcalc.yaml"], "main")
+    (config,) = report.configs
+    assert not any("big" in c for c in config.changes), config.changes
+    assert config.diff_total_monthly is not None and config.diff_total_monthly > 0
+    assert [w.name for w in config.workloads] == ["chat"]
+    # the merge of the change into main (GitHub's checkout) compares with main's tip
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-edit", "pr")
+    merged = gate_configs(["costcalc.yaml"], "main~1")
+    assert merged.configs[0].diff_total_monthly == config.diff_total_monthly
+
+
+def test_no_common_commit_compares_with_the_base_itself_and_says_so(repo: Path) -> None:
+    """A clone without the history between (shallow) has no point where the branch left the
+    base: the base's tip stands for it, with a warning saying what that may add."""
+    import costcalc
+
+    commit(repo, {"costcalc.yaml": ONE}, "config")
+    git(repo, "checkout", "-q", "--orphan", "unrelated")
+    commit(repo, {"costcalc.yaml": ONE + BIG}, "another history")
+    with pytest.warns(costcalc.CostcalcWarning, match="no common commit of main and HEAD"):
+        report = gate_configs(["costcalc.yaml"], "main")
+    assert any("big" in c for c in report.configs[0].changes)

@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Sequence
 
 from costcalc.errors import UsageError, path_arguments
-from costcalc.gitread import commit_exists, fetch_base, tree_files
+from costcalc.gitread import commit_exists, fetch_base, fork_point, tree_files
 
 GLOB_CHARS = frozenset("*?[")
 
@@ -24,8 +24,9 @@ def find_configs(
 ) -> list[str]:
     """Each of ``patterns`` (one path or glob, or a list of them), or the files its glob
     matches (``**`` spans folders), in the work tree and, when ``base`` is a git ref, at
-    ``base``: sorted, each once. A glob that matches nothing in either is bad input (a deleted
-    config may be named, not globbed).
+    ``base`` (where HEAD's history left it: ``gitread.fork_point``): sorted, each once. A
+    glob that matches nothing in either is bad input (a deleted config may be named, not
+    globbed).
 
     ``fetch_base_ref``: first fetch ``base`` (``origin/BRANCH``) when this clone lacks it, as
     a CI checkout often does (``merge_group``, a shallow ``pull_request`` checkout)."""
@@ -35,13 +36,15 @@ def find_configs(
         if failed and not commit_exists(base):
             raise UsageError(f"base {base!r} is not a commit here and fetching it failed: {failed}")
     out: list[str] = []
+    at: str | None = None
     for arg in names:
         if GLOB_CHARS.isdisjoint(arg) or os.path.exists(arg):
             out.append(os.path.normpath(arg).replace(os.sep, "/"))  # ./a.yaml is a.yaml
             continue
         found = {os.path.normpath(p) for p in glob.glob(arg, recursive=True) if os.path.isfile(p)}
         if base is not None and not os.path.isabs(arg):
-            found |= set(_at_base(arg, base))
+            at = at or fork_point(base)  # the gate compares there (a config main added since
+            found |= set(_at_base(arg, at))  # is not this change's to delete)
         if not found:
             raise UsageError(f"no config matches {arg!r}")
         out += sorted(p.replace(os.sep, "/") for p in found)

@@ -32,7 +32,13 @@ from costcalc.budget import (
 )
 from costcalc.errors import CostcalcError, InputFileError, UsageError, path_argument
 from costcalc.gate.configs import repo_path
-from costcalc.gitread import commit_exists, read_config_text, renamed_files, repo_prefix
+from costcalc.gitread import (
+    commit_exists,
+    fork_point,
+    read_config_text,
+    renamed_files,
+    repo_prefix,
+)
 from costcalc.money import MoneyOut, usd
 from costcalc.units import Threshold, given_threshold
 from costcalc.yamlfile import line_of, parse_yaml, read_text
@@ -127,6 +133,9 @@ def gate_configs(
     warn = given_threshold(warn_on_increase, "warn_on_increase")
     if base is not None and not commit_exists(base):
         raise UsageError(f"base {base!r} is not a commit here ({_fetch_hint(base)})")
+    # compared where this branch left the base, not at the base's tip: a change merged into
+    # the base since would read as this one's (and an innocent change could fail for it)
+    at = fork_point(base) if base is not None else None
     table = table or load_price_table()
     prefix = repo_prefix()
     gates = []
@@ -136,8 +145,8 @@ def gate_configs(
     # the old name is not gated again as deleted); both named from the repository's top, so
     # the gate finds the rename from any folder
     renamed = (
-        {new: old for new, old in renamed_files(base).items() if new in shown.values()}
-        if base and prefix is not None
+        {new: old for new, old in renamed_files(at).items() if new in shown.values()}
+        if at and prefix is not None
         else {}
     )
     for local in local_paths:
@@ -145,7 +154,7 @@ def gate_configs(
             continue
         limits = (fail, warn or (None, None))
         gate = _gate_one(local, shown[local], base, *limits, table,
-                         base_path=renamed.get(shown[local]))  # fmt: skip
+                         base_path=renamed.get(shown[local]), at=at)  # fmt: skip
         gates.append(gate)
     totals = [g.total_monthly for g in gates if g.total_monthly is not None]
     total = sum(totals, Decimal(0)) if len(totals) == len(gates) else None
@@ -196,9 +205,12 @@ def _gate_one(
     table: PriceTable,
     *,
     base_path: str | None = None,
+    at: str | None = None,
 ) -> ConfigGate:
-    # its name at the base, from the repository's top (another when the change renamed it)
-    at_base = f"{base}:{base_path or shown}" if base else None
+    # its name at the base (read at ``at``, where this branch left it: ``fork_point``), from
+    # the repository's top (another when the change renamed it)
+    at = at or base
+    at_base = f"{at}:{base_path or shown}" if at else None
     base_cfg, base_error, at_base_found = None, None, False
     try:
         if at_base is not None and read_config_text(at_base, allow_missing_ref=True):
