@@ -38,7 +38,7 @@ from costcalc.prices import (
     load_price_table,
     require_table,
 )
-from costcalc.prices.schema import Model
+from costcalc.prices.schema import INPUT_WINDOWS, Model
 from costcalc.results import RESULT_CONFIG, adopt, adopt_all, render_result, to_json
 from costcalc.units import today
 from costcalc.verdict import Recommendation, _background, recommend
@@ -201,6 +201,17 @@ def resolve(
         raise UsageError(
             f"output_tokens {workload.output_tokens:,} per request exceeds {model.id}'s "
             f"maximum output of {model.max_output_tokens:,} tokens"
+        )
+    window = prices.period.context_window or model.context_window
+    if (  # the window holds the output too (the provider refuses a request past it)
+        window is not None
+        and input_tokens + workload.output_tokens > window
+        and prices.provider.provider not in INPUT_WINDOWS
+    ):
+        raise UsageError(
+            f"input_tokens {input_tokens:,} + output_tokens {workload.output_tokens:,} per "
+            f"request exceed {model.id}'s context window of {window:,} tokens (input plus "
+            "output)"
         )
     limits = priced.rate_limits
     own = workload.rate_limits  # a field never set is None

@@ -392,11 +392,16 @@ counts = st.integers(min_value=1, max_value=10**7)
 
 def fits(model: str, i: int, o: int) -> bool:
     """Whether a request of i input and o output tokens is one the model accepts."""
-    m = TABLE.find(model)[1]
+    from costcalc.prices.schema import INPUT_WINDOWS
+
+    prov, m = TABLE.find(model)
+    window = m.context_window
     return (
         i + o > 0
         and i <= (m.max_input_tokens or m.context_window)
         and o <= (m.max_output_tokens or o)
+        # the window holds the output too, but where the provider gives input's limit alone
+        and (window is None or prov.provider in INPUT_WINDOWS or i + o <= window)
     )
 
 
@@ -867,3 +872,16 @@ def test_an_extra_cost_that_does_not_add_up_as_shown_says_so(run_cli: RunCli) ->
 def test_prices_show_of_undated_prices_says_they_have_no_start(run_cli: RunCli) -> None:
     shown = run_cli("prices", "show", "claude-opus-4-6", "--as-of", "2020-01-01").stdout
     assert "no start date in the data" in shown and "since release" not in shown
+
+
+def test_input_plus_output_past_the_window_is_refused_where_it_holds_both() -> None:
+    """gpt-4o-mini's 128,000-token window holds the output: 128,000 in + 16,384 out is no
+    request OpenAI takes (the audit refuses such a record alike); Gemini's 1,048,576 is the
+    input's limit alone (Google gives the output's apart), so 1,000,000 + 60,000 is one."""
+    from costcalc.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"128,000 \+ output_tokens 16,384 per request exceed "):
+        q(model="gpt-4o-mini", requests=1, input_tokens=128_000, output_tokens=16_384)
+    assert q(model="gpt-4o-mini", requests=1, input_tokens=111_616, output_tokens=16_384)
+    assert q(model="gemini-2.5-pro", requests=1, input_tokens=1_000_000, output_tokens=60_000,
+             as_of="2026-10-01")  # fmt: skip

@@ -43,12 +43,6 @@ _Limits = tuple[int | None, int | None, int | None]
 """A model's most input, most output, and most input plus output (its context window)."""
 
 
-INPUT_WINDOWS = ("google", "google-vertex")
-"""Providers whose model pages give the most input and the most output tokens each on its own
-("Maximum input tokens: 1,048,576", "Maximum output tokens: 65,535" on Google's Gemini pages):
-their context window is the input's limit, and a request may add its output to it."""
-
-
 class RecordLimits:
     """Why a record holds more a request than its model takes (input past the context
     window or the most input it reads, output past the most it writes, input and output
@@ -102,6 +96,8 @@ class RecordLimits:
         prices = priced.prices
         m = prices.model
         window = prices.period.context_window or m.context_window
+        from costcalc.prices.schema import INPUT_WINDOWS
+
         if prices.provider.provider in INPUT_WINDOWS:
             window = None  # the most input, not input and output together
         return (

@@ -338,6 +338,13 @@ class TokenEstimate(Strict):
     """Why this is an estimate, shown with every such count."""
 
 
+INPUT_WINDOWS = ("google", "google-vertex")
+"""Providers whose model pages give the most input and the most output tokens each on its own
+("Maximum input tokens: 1,048,576", "Maximum output tokens: 65,535" on Google's Gemini pages):
+their context window is the input's limit, and a request may add its output to it. Elsewhere
+the window holds both (OpenAI and Anthropic refuse input plus max_tokens past it)."""
+
+
 class Provider(Strict):
     """One provider file: ``pricing/<provider>.yaml``."""
 
