@@ -265,6 +265,21 @@ def test_comment_is_cut_at_githubs_limit(tmp_path: Path) -> None:
     assert len(small) <= 10_000 and "**All workloads**" in small
 
 
+def test_a_cut_diff_comment_keeps_what_changed(tmp_path: Path) -> None:
+    """5,000 workloads and the last one changed: the rows of unchanged workloads go first,
+    so the changed row and its detail stay in the comment."""
+    many = "as_of: 2026-11-26\nworkloads:\n" + "".join(
+        f"  - name: w{i}\n    model: gpt-4o-mini\n    requests_per_day: {1000 + i}\n"
+        f"    input_tokens: 1000\n    output_tokens: 100\n    mode: request\n"
+        for i in range(5000)
+    )
+    changed = many.replace("requests_per_day: 5999\n", "requests_per_day: 9999\n")
+    d = diff(write(tmp_path, "a.yaml", many), write(tmp_path, "b.yaml", changed))
+    text = diff_markdown(d)
+    assert len(text) <= 65536 and "Truncated to fit" in text
+    assert "| w4999 |" in text and "- **w4999** (changed)" in text
+
+
 def test_check_markdown_is_cut_at_githubs_limit(tmp_path: Path, run_cli: RunCli) -> None:
     """10,000 workloads made a 681,381-byte `check --format markdown`: now cut as the gate's
     comment is, with the failures first and a note saying so."""

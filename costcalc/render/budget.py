@@ -197,17 +197,38 @@ def diff_markdown(d: DiffReport, limit: int = COMMENT_LIMIT) -> str:
     text = assemble(rows, details, "")
     if len(text) <= limit:
         return text
-    # too long for one comment: drop detail lines, then table rows, and say so
-    keep_rows, keep_details = len(rows), len(details)
-    while len(text) > limit and (keep_details or keep_rows):
-        if keep_details:
+    # too long for one comment: drop the rows of unchanged workloads first (what changed is
+    # what a reviewer reads), then detail lines, then the other rows, and say so
+    same_rows = sum(1 for w in d.workloads if w.status == "unchanged")
+    keep_same, keep_details, keep_changed = same_rows, len(details), len(rows) - same_rows
+
+    def shown() -> list[str]:
+        out, same = [], 0
+        changed = 0
+        for row, w in zip(rows, d.workloads, strict=True):
+            if w.status == "unchanged":
+                same += 1
+                if same <= keep_same:
+                    out.append(row)
+            else:
+                changed += 1
+                if changed <= keep_changed:
+                    out.append(row)
+        return out
+
+    while len(text) > limit and (keep_same or keep_details or keep_changed):
+        if keep_same:
+            keep_same = max(0, keep_same - max(1, keep_same // 4))
+        elif keep_details:
             keep_details = max(0, keep_details - max(1, keep_details // 4))
         else:
-            keep_rows = max(0, keep_rows - max(1, keep_rows // 4))
+            keep_changed = max(0, keep_changed - max(1, keep_changed // 4))
+        kept = shown()
         note = (
             f"_Truncated to fit GitHub's {limit:,}-character comment limit: "
-            f"{len(rows) - keep_rows:,} table rows and {len(details) - keep_details:,} detail "
-            "lines left out. The JSON output (`--format json`) has everything._"
+            f"{len(rows) - len(kept):,} table rows (unchanged workloads first) and "
+            f"{len(details) - keep_details:,} detail lines left out. The JSON output "
+            "(`--format json`) has everything._"
         )
-        text = assemble(rows[:keep_rows], details[:keep_details], note)
+        text = assemble(kept, details[:keep_details], note)
     return text
