@@ -158,6 +158,17 @@ def test_csv_without_quoted_newlines_is_seeked_with_quoted_ones_read_whole(tmp_p
     assert any("span lines" in r for r in est.estimate_reasons)
 
 
+def test_a_csv_row_longer_than_csv_s_own_field_limit_is_seeked(tmp_path: Path) -> None:
+    """Python's csv refuses a field over 128 KiB unless told otherwise: a row of 132,000
+    characters made the sampler take the file for one with rows that span lines."""
+    long_row = tmp_path / "long.csv"
+    rows = "".join(f"{i},hello world {i}\n" for i in range(100_000))
+    long_row.write_text("id,text\n" + rows + "9999," + "alpha " * 22_000 + "\n")
+    est = count_file(long_row, column="text", sample=500, seed=1)
+    assert est.sample is not None and est.sample.drawn == "bytes"
+    assert not any("span lines" in r for r in est.estimate_reasons)
+
+
 def test_compressed_input_is_read_whole_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     text = "".join(json.dumps({"prompt": f"hello {i}"}) + "\n" for i in range(500))

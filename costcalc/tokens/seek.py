@@ -220,6 +220,7 @@ def _csv_line(raw: bytes, delimiter: str, errors: Errors) -> list[str] | None:
     the reader refuses."""
     if raw.count(b'"') % 2:
         return None
+    csv.field_size_limit(MAX_REQUEST_BYTES)  # as the full read's (csv's own is 128 KiB)
     try:
         text = _decode_line(raw, errors)
         rows = list(csv.reader([text], delimiter=delimiter, strict=True))
