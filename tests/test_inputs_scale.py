@@ -175,6 +175,16 @@ def test_compressed_recognised_by_content_and_multi_frame(tmp_path: Path, run_cl
         assert json.loads(out.stdout)["raw_tokens"] == want
 
 
+@pytest.mark.parametrize("ext", sorted(COMPRESSORS))
+def test_compressed_stdin_counts_as_plain(ext: str, run_cli: RunCli) -> None:
+    """``cat x.jsonl.gz | costcalc tokens -``: stdin is recognised by its first bytes too."""
+    data = jsonl_bytes(TEXTS[:50])
+    args = ("tokens", "-", "--input-format", "jsonl", "-m", "gpt-4o", "--format", "json")
+    out = run_cli(*args, input=COMPRESSORS[ext](data))
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["raw_tokens"] == raw_count(TEXTS[:50])
+
+
 def test_jobs_on_a_compressed_file_notes_one_reader(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "r.jsonl.gz"
     path.write_bytes(gzip.compress(jsonl_bytes(TEXTS)))
