@@ -175,3 +175,22 @@ def test_no_common_commit_compares_with_the_base_itself_and_says_so(repo: Path) 
     with pytest.warns(costcalc.CostcalcWarning, match="no common commit of main and HEAD"):
         report = gate_configs(["costcalc.yaml"], "main")
     assert any("big" in c for c in report.configs[0].changes)
+
+
+@pytest.mark.parametrize("given", [["costcalc.yaml"], ["*.yaml"]])
+def test_a_config_renamed_out_of_the_configs_given_is_gated_where_it_went(
+    repo: Path, given: list[str]
+) -> None:
+    """`git mv costcalc.yaml costcalc.yml` and a dearer workload passed as a deleted config
+    (a decrease): the gate follows the rename and compares the new file with its old self."""
+    commit(repo, {"costcalc.yaml": BATCHED}, "base")
+    git(repo, "checkout", "-q", "-b", "pr")
+    git(repo, "mv", "costcalc.yaml", "costcalc.yml")
+    commit(repo, {"costcalc.yml": DEARER}, "rename and raise")
+    from costcalc import find_configs
+
+    report = gate_configs(find_configs(given, "main"), "main", fail_on_increase="10%")
+    (c,) = report.configs
+    assert (c.path, c.status) == ("costcalc.yml", "changed")
+    assert c.notes[0] == "renamed from costcalc.yaml"
+    assert not c.passed and any(f.kind == "increase-pct" for f in c.failures)

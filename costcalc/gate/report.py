@@ -144,17 +144,25 @@ def gate_configs(
     # a config renamed by the change is compared with its old self, not gated as new (and
     # the old name is not gated again as deleted); both named from the repository's top, so
     # the gate finds the rename from any folder
-    renamed = (
-        {new: old for new, old in renamed_files(at).items() if new in shown.values()}
-        if at and prefix is not None
-        else {}
-    )
+    renames = renamed_files(at) if at and prefix is not None else {}
+    renamed = {new: old for new, old in renames.items() if new in shown.values()}
+    # ... and one renamed out of the configs given (costcalc.yaml -> costcalc.yml) is gated
+    # where it went, not passed as deleted (a decrease)
+    moved = {old: new for new, old in renames.items() if new not in shown.values()}
+    done: set[str] = set()
     for local in local_paths:
         if shown[local] in renamed.values() and not os.path.lexists(local):
             continue
         limits = (fail, warn or (None, None))
+        base_path = renamed.get(shown[local])
+        if shown[local] in moved and not os.path.lexists(local):
+            base_path, local = shown[local], os.path.relpath(moved[shown[local]], prefix or ".")
+            shown[local] = moved[base_path]
+        if shown[local] in done:
+            continue
+        done.add(shown[local])
         gate = _gate_one(local, shown[local], base, *limits, table,
-                         base_path=renamed.get(shown[local]), at=at)  # fmt: skip
+                         base_path=base_path, at=at)  # fmt: skip
         gates.append(gate)
     totals = [g.total_monthly for g in gates if g.total_monthly is not None]
     total = sum(totals, Decimal(0)) if len(totals) == len(gates) else None
