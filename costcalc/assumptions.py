@@ -135,9 +135,11 @@ def _fixed(
     assumed: list[str],
     flex: bool,
     uncounted: bool,
+    table_limits: bool,
 ) -> list[str]:
     """A quote's assumptions up to the workload's own (cancels, cache): the prices, how input
-    was measured, what is assumed, speed, rate limits, batch's wait and flex's."""
+    was measured, what is assumed, speed, rate limits (``table_limits``: none, or a tier as
+    the table has it), batch's wait and flex's."""
     lim = job.limits
     out = list(about.head)
     if measured:
@@ -150,8 +152,7 @@ def _fixed(
     if lim is None:
         out.append(about.no_limits)
     elif w.rate_limited:
-        tiers = job.priced.rate_limits
-        if tiers is not None and tiers.tiers.get(job.tier) is lim:  # a tier as the table has it
+        if table_limits:  # a tier as the table has it: its line made once
             key = ("limits", job.tier, uncounted)
             line = job.priced.memo.get(key)
             if line is None:
@@ -193,7 +194,7 @@ def quote_assumptions(
         about = about_prices(job)
         assumed = [f"{m.mode} {c}" for m in modes if m.assumed for c in m.assumed]
         flex = about.flex is not None and any(m.mode == "flex" and m.available for m in modes)
-        found = _fixed(w, job, about, measured, assumed, flex, uncounted)
+        found = _fixed(w, job, about, measured, assumed, flex, uncounted, table_limits)
         if key is not None:
             assert plan is not None
             plan.memo[key] = found

@@ -44,7 +44,7 @@ from costcalc.timing import HOUR as HOUR  # kept importable here
 from costcalc.timing import Times, batch_time, sync_time
 from costcalc.units import count_of as count_of  # written quantities, kept importable here
 from costcalc.units import duration as duration
-from costcalc.workload import DeliveryMode
+from costcalc.workload import DeliveryMode, listed_twice
 
 PRICE_MODE: dict[DeliveryMode, Mode] = {
     "stream": "standard",
@@ -199,8 +199,7 @@ def cost_each(job: Job, modes: Sequence[DeliveryMode], billing: Billing) -> list
 def _each_once(modes: Sequence[DeliveryMode]) -> None:
     """A mode compared twice is refused, as the Workload refuses it (a list of modes changed
     in place after the workload was made is not checked there)."""
-    twice = next((m for i, m in enumerate(modes) if m in modes[:i]), None)
-    if twice is not None:
+    if (twice := listed_twice(modes)) is not None:
         raise UsageError(
             f"modes lists {twice} twice; set the workload's modes anew rather than changing "
             "the list in place"

@@ -7,7 +7,7 @@ measured from a file with the token estimator (exactly, or from a sample).
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -55,6 +55,11 @@ speeds. Set it to 0 for the lesson's idealised claim (cancel after 5 tokens, pay
 """
 
 
+def listed_twice(modes: Sequence[Any]) -> Any:
+    """The first mode ``modes`` lists a second time, or None."""
+    return next((m for i, m in enumerate(modes) if m in modes[:i]), None)
+
+
 def _modes_field(value: Any) -> Any:
     # `modes: all` or `modes: stream,batch` in YAML, as on the command line
     if isinstance(value, str):
@@ -62,10 +67,9 @@ def _modes_field(value: Any) -> Any:
             return parse_modes(value)
         except FieldError as exc:  # pydantic names the field itself
             raise ValueError(exc.message) from None
-    if isinstance(value, list):  # each mode once: a quote has one row per mode
-        twice = next((m for i, m in enumerate(value) if m in value[:i]), None)
-        if twice is not None:
-            raise ValueError(f"lists {twice!s} twice")
+    # each mode once: a quote has one row per mode
+    if isinstance(value, list) and (twice := listed_twice(value)) is not None:
+        raise ValueError(f"lists {twice!s} twice")
     return value
 
 
