@@ -5,6 +5,7 @@ tasks are read; idempotent for tasks with a custom_id. Kept apart from flushing 
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -65,16 +66,23 @@ def _request(item: Any, where: str) -> tuple[str | None, dict[str, Any]]:
     return cid, request
 
 
-def _no_format_writes(messages: list[Any]) -> str | None:
-    """Why no batch format could write a task's messages (a role or a key none of them takes:
-    every flush would refuse the task, whatever its model), or None. A role one format takes
-    and another does not (``tool`` for Claude) is the flush's to refuse, for its model."""
+@functools.cache
+def _written() -> tuple[dict[str, None], dict[str, None]]:
+    """The message roles and keys some batch format writes (in order, for the words), read
+    once: a task of messages is checked against them."""
     from costcalc.batch.formats.anthropic import CLAUDE_MESSAGE_KEYS
     from costcalc.batch.formats.openai import CHAT_MESSAGE_KEYS, CHAT_ROLES
     from costcalc.batch.formats.vertex import INPUT_KEYS, INPUT_ROLES
 
     roles = dict.fromkeys((*CHAT_ROLES, *INPUT_ROLES))
-    keys = dict.fromkeys((*CHAT_MESSAGE_KEYS, *CLAUDE_MESSAGE_KEYS, *INPUT_KEYS))
+    return roles, dict.fromkeys((*CHAT_MESSAGE_KEYS, *CLAUDE_MESSAGE_KEYS, *INPUT_KEYS))
+
+
+def _no_format_writes(messages: list[Any]) -> str | None:
+    """Why no batch format could write a task's messages (a role or a key none of them takes:
+    every flush would refuse the task, whatever its model), or None. A role one format takes
+    and another does not (``tool`` for Claude) is the flush's to refuse, for its model."""
+    roles, keys = _written()
     for i, m in enumerate(messages):
         if m.get("role") not in roles:
             return (

@@ -516,13 +516,12 @@ def _warn_about_the_day(priced: PricedModel, as_of: dt.date | str | None) -> Non
     come (no batch has run on it: the latest prices stand for it)."""
     import warnings
 
-    from costcalc.calculator import _retired  # quote's own words
+    from costcalc.calculator import _warn_if_retired  # quote's own words
     from costcalc.errors import CostcalcWarning
     from costcalc.units import today
 
+    _warn_if_retired(priced)
     prices = priced.prices
-    if (why := _retired(prices.model, prices.on)) is not None:
-        warnings.warn(why, CostcalcWarning, stacklevel=3)
     if isinstance(as_of, dt.date) and as_of > today():
         warnings.warn(
             f"{as_of} is in the future, when no batch has run: {prices.model.id} is priced at "
