@@ -150,6 +150,22 @@ def fork_point(ref: str) -> str:
     when git finds no common commit (a shallow clone without the history between)."""
     if ref.startswith("-"):
         raise UsageError(f"{ref!r}: a git ref cannot begin with '-'")
+    # asked for twice a gate run (its configs found, then gated): worked out, and warned of,
+    # once per repository, HEAD and ref, each as the commit it is now
+    here = _git_run(["rev-parse", "--show-toplevel", "HEAD", f"{ref}^{{commit}}"])
+    if here is None or here.returncode != 0:
+        return _fork_point(ref)
+    key = (here.stdout, ref)
+    if key not in _FORKS:
+        _FORKS[key] = _fork_point(ref)
+    return _FORKS[key]
+
+
+_FORKS: dict[tuple[bytes, str], str] = {}
+"""``fork_point``'s answers by (repository, HEAD and the ref's commit; the ref's name)."""
+
+
+def _fork_point(ref: str) -> str:
     found = _git_run(["merge-base", f"{ref}^{{commit}}", "HEAD"])
     if found is not None and found.returncode == 0 and (sha := found.stdout.decode().strip()):
         tip = _git_run(["rev-parse", f"{ref}^{{commit}}"])
@@ -164,7 +180,7 @@ def fork_point(ref: str) -> str:
         "itself, so what it gained since this branch began shows as this change's (fetch "
         "more history, e.g. git fetch --unshallow)",
         CostcalcWarning,
-        stacklevel=2,
+        stacklevel=3,
     )
     return ref
 

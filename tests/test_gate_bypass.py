@@ -172,9 +172,10 @@ def test_no_common_commit_compares_with_the_base_itself_and_says_so(repo: Path) 
     commit(repo, {"costcalc.yaml": ONE}, "config")
     git(repo, "checkout", "-q", "--orphan", "unrelated")
     commit(repo, {"costcalc.yaml": ONE + BIG}, "another history")
-    with pytest.warns(costcalc.CostcalcWarning, match="no common commit of main and HEAD"):
-        report = gate_configs(["costcalc.yaml"], "main")
+    with pytest.warns(costcalc.CostcalcWarning, match="no common commit of main and HEAD") as said:
+        report = gate_configs(costcalc.find_configs(["*.yaml"], "main"), "main")
     assert any("big" in c for c in report.configs[0].changes)
+    assert sum("no common commit" in str(w.message) for w in said) == 1  # found, then gated
 
 
 @pytest.mark.parametrize("given", [["costcalc.yaml"], ["*.yaml"]])
