@@ -432,12 +432,7 @@ def quote(
         if f["available"]:
             savings = base_cost - f["cost"]
             f["savings"] = savings
-            # nothing saved (the baseline, and modes billed as it is): what _pct makes of it
-            f["savings_pct"] = (
-                NO_CHANGE
-                if not savings and not savings.is_signed() and base_cost > 0
-                else _pct(savings, base_cost)
-            )
+            f["savings_pct"] = _pct(savings, base_cost)
             if timed:  # without times, no wait to set the saving against
                 extra = f[wait] - base_wait
                 f["extra_wait_s"] = f[wait] - fastest
