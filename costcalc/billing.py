@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from costcalc.cost import component_costs, rate_of
-from costcalc.money import usd_price
+from costcalc.money import per_thousand, usd_price
 from costcalc.prices import (
     COMPONENTS,
     Mode,
@@ -24,6 +24,7 @@ from costcalc.prices import (
     RateLimit,
     Speed,
 )
+from costcalc.prices.table import REQUEST_FEE
 from costcalc.units import count_of
 from costcalc.workload import Workload
 
@@ -233,6 +234,8 @@ class Tariff(NamedTuple):
     """Every component's price by name."""
     unpriced: frozenset[str]
     assumed: frozenset[str]
+    request_fee: Decimal | None
+    """USD per 1,000 requests, whatever their tokens (None: no fee per request)."""
 
 
 def tariff(priced: PricedModel, price_mode: Mode, input_tokens: int) -> Tariff | ModeRates:
@@ -262,6 +265,7 @@ def tariff(priced: PricedModel, price_mode: Mode, input_tokens: int) -> Tariff |
                 usd,
                 frozenset(c for c in COMPONENTS if rates.rate(c) is None),
                 frozenset(rates.assumed),
+                rates.request_fee,
             )
         priced.memo[key] = found
     return found
@@ -275,7 +279,7 @@ def cost_groups(
     splits = billing.splits
     write_component = billing.write_component
     notes: list[str] = []
-    cost_in = cost_cached = cost_write = cost_out = ZERO
+    cost_in = cost_cached = cost_write = cost_out = cost_fee = ZERO
     used: dict[str, Decimal] = {}
     assumed: list[str] = []
     for s in splits:
@@ -293,6 +297,8 @@ def cost_groups(
         cost_cached += costs.get("cached_input", NO_COST)
         cost_write += costs.get(write_component, NO_COST)
         cost_out += costs.get("output", NO_COST)
+        if t.request_fee is not None:  # every request pays it, cancelled or not
+            cost_fee += per_thousand(s.group.requests, t.request_fee)
         g_used = rates_used(t, s.billed, write_component)
         if t.assumed:
             assumed += [c for c in g_used if c in t.assumed]
@@ -311,7 +317,7 @@ def cost_groups(
         )
     return priced_fields(
         price_mode,
-        (cost_in, cost_cached, cost_write, cost_out),
+        (cost_in, cost_cached, cost_write, cost_out, cost_fee),
         billing.streamed if cancels else billing.tokens,
         used,
         list(dict.fromkeys(assumed)) if assumed else [],
@@ -321,24 +327,25 @@ def cost_groups(
 
 def priced_fields(
     price_mode: Mode,
-    costs: tuple[Decimal, Decimal, Decimal, Decimal],
+    costs: tuple[Decimal, Decimal, Decimal, Decimal, Decimal],
     tokens: dict[str, Decimal],
     rates: dict[str, Decimal],
     assumed: list[str],
     notes: list[str],
 ) -> dict[str, Any]:
     """Every field of a priced mode's ModeQuote, in order: its mode, times and savings None."""
-    cost_in, cost_cached, cost_write, cost_out = costs
+    cost_in, cost_cached, cost_write, cost_out, cost_fee = costs
     return {
         "mode": None,
         "available": True,
         "reason": "",
         "price_mode": price_mode,
-        "cost": ZERO + cost_in + cost_cached + cost_write + cost_out,
+        "cost": ZERO + cost_in + cost_cached + cost_write + cost_out + cost_fee,
         "input_cost": cost_in,
         "cached_input_cost": cost_cached,
         "cache_write_cost": cost_write,
         "output_cost": cost_out,
+        "request_fee_cost": cost_fee,
         **tokens,
         "rates": rates,
         "assumed": assumed,
@@ -382,12 +389,15 @@ def rates_used(
     t: Tariff, billed: Mapping[str, Decimal], write_component: str
 ) -> dict[str, Decimal]:
     """The rates a group of requests billed at ``t`` shows: input and output always, a
-    cache's when it bills that cache's tokens."""
+    cache's when it bills that cache's tokens, and the fee per 1,000 requests where there
+    is one."""
     used = {"input": t.input, "output": t.output}
     if "cached_input" in billed:
         used["cached_input"] = t.cached_input
     if write_component in billed:
         used[write_component] = t.usd[write_component]
+    if t.request_fee is not None:
+        used[REQUEST_FEE] = t.request_fee
     return used
 
 

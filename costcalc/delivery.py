@@ -38,7 +38,7 @@ from costcalc.billing import (
 )
 from costcalc.cost import component_costs
 from costcalc.errors import UsageError, arg
-from costcalc.money import MoneyOut
+from costcalc.money import MoneyOut, per_thousand
 from costcalc.prices import Mode
 from costcalc.timing import HOUR as HOUR  # kept importable here
 from costcalc.timing import Times, batch_time, sync_time
@@ -85,6 +85,8 @@ class ModeQuote(BaseModel):
     cached_input_cost: MoneyOut | None = None
     cache_write_cost: MoneyOut | None = None
     output_cost: MoneyOut | None = None
+    request_fee_cost: MoneyOut | None = None
+    """Fees per request, all requests (0.00 where the model charges none)."""
     input_tokens: Tokens = Decimal(0)
     """Uncached input tokens billed, all requests."""
     cached_input_tokens: Tokens = Decimal(0)
@@ -95,7 +97,8 @@ class ModeQuote(BaseModel):
     """Of those, tokens generated after users cancelled, before the server noticed."""
     output_tokens_saved_by_cancel: Tokens = Decimal(0)
     rates: dict[str, MoneyOut] = {}
-    """USD per 1M tokens used, per component."""
+    """USD per 1M tokens used, per component; ``per_1k_requests``: USD per 1,000 requests,
+    where the model charges a fee per request."""
     assumed: list[str] = []
     """Components whose price is derived from a provider rule, not published."""
     notes: list[str] = []
@@ -235,7 +238,7 @@ def _cost_alike(
     # nothing to keep between modes
     timed: dict[tuple[bool, bool], Times | None] = {} if job.speed is not None else _NO_TIMES
     out: list[dict[str, Any]] = []
-    for mode, cancels, usd, template, untimed, same_as in plan.steps:
+    for mode, cancels, usd, fee, template, untimed, same_as in plan.steps:
         if usd is None:  # unavailable: why, and nothing priced or timed
             fields = template.copy()
             fields["rates"] = {}
@@ -251,6 +254,9 @@ def _cost_alike(
             cost_write = fields["cache_write_cost"] = costs.get(write_component, NO_COST)
             cost_out = fields["output_cost"] = costs.get("output", NO_COST)
             fields["cost"] = ZERO + cost_in + cost_cached + cost_write + cost_out
+            if fee is not None:  # every request pays it, cancelled or not
+                fields["request_fee_cost"] = per_thousand(job.requests, fee)
+                fields["cost"] += fields["request_fee_cost"]
             fields.update(streamed_tokens if cancels else tokens)
         else:  # billed as a mode already priced (request as stream)
             fields = _own(out[same_as])
@@ -272,6 +278,8 @@ class _Step(NamedTuple):
     mode: DeliveryMode
     cancels: bool
     usd: Mapping[str, Decimal] | None
+    fee: Decimal | None
+    """USD per 1,000 requests (None: no fee per request)."""
     template: dict[str, Any]
     untimed: bool
     """A synchronous mode of a provider without speed figures: its times are not known."""
@@ -298,15 +306,15 @@ def _plan(job: Job, modes: Sequence[DeliveryMode], cancel: bool, alike: Alike) -
         shape = _shape(job, price_mode, alike.tier_input, alike.billed, alike.write_component)
         if isinstance(shape, str):
             template = _unavailable(job, mode, price_mode, shape)
-            steps.append(_Step(mode, cancels, None, template, True, None))
+            steps.append(_Step(mode, cancels, None, None, template, True, None))
             continue
-        usd, fields = shape
+        t, fields = shape
         template = _own(fields)
         template["mode"] = mode
         untimed = job.speed is None and mode != "batch"  # batch's times are its rule's
         same_as = first.setdefault((price_mode, cancels), len(steps))
         same = same_as if same_as < len(steps) else None
-        steps.append(_Step(mode, cancels, usd, template, untimed, same))
+        steps.append(_Step(mode, cancels, t.usd, t.request_fee, template, untimed, same))
     return Plan(steps, {})
 
 
@@ -373,16 +381,16 @@ def baseline_of(job: Job, costed: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _shape(
     job: Job, price_mode: Mode, tier_input: int, billed: Mapping[str, Decimal], write_component: str
-) -> tuple[Mapping[str, Decimal], dict[str, Any]] | str:
-    """What ``price_mode`` makes of requests all billed alike, but the figures: its prices
-    by component and a ModeQuote's fields (rates used, assumed, notes; costs, tokens, times
+) -> tuple[Tariff, dict[str, Any]] | str:
+    """What ``price_mode`` makes of requests all billed alike, but the figures: its tariff
+    and a ModeQuote's fields (rates used, assumed, notes; costs, tokens, times
     and savings to fill in), or why it cannot be sold. The same for every quote of the model
     and day with the same components billed in the same band: worked out once (callers copy
     the template and its lists)."""
     prices = job.priced.prices
     band = prices.band(tier_input) if prices.period.tiers else 0
     key = ("shape", price_mode, band, tuple(billed), write_component)
-    found: tuple[Mapping[str, Decimal], dict[str, Any]] | str | None = job.priced.memo.get(key)
+    found: tuple[Tariff, dict[str, Any]] | str | None = job.priced.memo.get(key)
     if found is None:
         t = tariff(job.priced, price_mode, tier_input)
         if not isinstance(t, Tariff):
@@ -390,7 +398,7 @@ def _shape(
         else:
             used, assumed, notes = _words(job, t, billed, write_component)
             tokens = dict.fromkeys(TOKEN_FIELDS, ZERO)  # in place, to be filled in
-            found = (t.usd, priced_fields(price_mode, (NO_COST,) * 4, tokens, used, assumed, notes))
+            found = (t, priced_fields(price_mode, (NO_COST,) * 5, tokens, used, assumed, notes))
         job.priced.memo[key] = found
     return found
 

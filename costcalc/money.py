@@ -92,6 +92,14 @@ def per_million(tokens: int | Decimal, price_per_mtok: Decimal) -> Decimal:
     return cents if cents == value else value.normalize()
 
 
+def per_thousand(count: int | Decimal, price_per_k: Decimal) -> Decimal:
+    """Cost of ``count`` requests at ``price_per_k`` USD per 1,000 requests, exact (and
+    ``tidy``): a fee per request."""
+    value = (price_per_k * count).scaleb(-3)
+    cents = value.quantize(CENT)
+    return cents if cents == value else value.normalize()
+
+
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: decimal_str(v), return_type=str)]
 """Money in a result object: serialised as an exact decimal string (JSON never sees a float)."""
 

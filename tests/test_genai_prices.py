@@ -282,8 +282,12 @@ def test_a_model_sold_at_another_providers_prices_takes_the_sellers_rules() -> N
 
 
 def test_prices_costcalc_leaves_out_are_named_in_the_quote() -> None:
+    # a web search is paid for when a request uses the tool: not part of a token workload
+    q = _quote("meta:muse-spark-1.1")
+    assert any("does not price" in a and "web_searches_kcount" in a for a in q.assumptions)
+    # the fee every request pays is priced (tests/test_request_fee.py), so not named here
     q = _quote("perplexity:sonar")
-    assert any("does not price" in a and "requests_kcount" in a for a in q.assumptions)
+    assert not any("does not price" in a for a in q.assumptions)
 
 
 @pytest.mark.parametrize(

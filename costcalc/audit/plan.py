@@ -202,6 +202,7 @@ def _actual_cost(
     was spent does not depend on the day monthly figures are priced at)."""
     from costcalc.billing import Tariff, tariff
     from costcalc.cost import component_costs
+    from costcalc.money import per_thousand
 
     notes: list[str] = []
     total = Decimal(0)
@@ -227,6 +228,8 @@ def _actual_cost(
         total += sum(
             component_costs({c: v for c, v in billed.items() if v}, t.usd).values(), Decimal(0)
         )
+        if t.request_fee is not None:
+            total += per_thousand(n, t.request_fee)
     if None in tally.days:
         notes.append(
             f"{tally.days[None][0]:,} requests without a time priced at the prices of "

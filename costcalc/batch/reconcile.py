@@ -32,7 +32,8 @@ from costcalc.errors import (
     quoted,
 )
 from costcalc.jsonlines import JsonError, parse_json, reads_as_text
-from costcalc.money import MoneyOut, tidy
+from costcalc.money import MoneyOut, per_thousand, tidy
+from costcalc.prices.table import REQUEST_FEE
 from costcalc.tokens.encodings import ModelTokenizer, tokenizer_for
 from costcalc.tokens.engine import count_jsonl_block
 from costcalc.tokens.requests import CountSpec, request_count
@@ -94,6 +95,8 @@ class Reconciliation(BaseModel):
 
 _SOME_INPUT = 5
 """Index, in a band's sums, of the whole input of one of its requests (which picks its rates)."""
+_REQUESTS = 6
+"""Index, in a band's sums, of how many requests it has (a fee per request bills them)."""
 
 
 class _Billed:
@@ -110,7 +113,8 @@ class _Billed:
         self.bounds: list[int] | None = None
         """Long-context tier bounds of the model (None: not known yet)."""
         self.by_key: dict[int, list[int]] = {}
-        """Band (bounds known) -> [input, cached, 5m write, 1h write, output, some input]."""
+        """Band (bounds known) -> [input, cached, 5m write, 1h write, output, some input,
+        requests]."""
         self.by_size: dict[int, list[int]] = {}
         """Whole input -> the same sums, for requests read before the bounds were known."""
         self.tried = False
@@ -171,6 +175,7 @@ class _Billed:
                 else:
                     for i in range(5):
                         into[i] += sums[i]
+                    into[_REQUESTS] += sums[_REQUESTS]
         return list(bands.values())
 
 
@@ -327,13 +332,14 @@ def _read_results(
             key, sums_of = (billed.band(whole) if billed.bounds else 0), billed.by_key
         sums = sums_of.get(key)
         if sums is None:
-            sums_of[key] = [*line, whole]
+            sums_of[key] = [*line, whole, 1]
         else:
             sums[0] += line[0]
             sums[1] += line[1]
             sums[2] += line[2]
             sums[3] += line[3]
             sums[4] += line[4]
+            sums[6] += 1
 
 
 def reconcile(
@@ -437,6 +443,9 @@ def _reconcile(
         }
         actual += sum(mode_costs(billed_tokens, rates).values(), Decimal(0))
         assumed.update(c for c in billed_tokens if c in rates.assumed)
+        if rates.request_fee is not None:  # succeeded requests only: the others bill nothing
+            actual += per_thousand(sums[_REQUESTS], rates.request_fee)
+            assumed.update(c for c in (REQUEST_FEE,) if c in rates.assumed)
         usage.input_tokens += sums[0]
         usage.cached_input_tokens += sums[1]
         usage.cache_write_tokens += sums[2]
@@ -454,7 +463,7 @@ def _reconcile(
         price_read=prices.period.read,
         price_origin=prices.period.origin,
         # only the assumed prices this usage was billed at
-        assumed=[c for c in LineUsage._fields if c in assumed],
+        assumed=[c for c in (*LineUsage._fields, REQUEST_FEE) if c in assumed],
     )
     if model and result_model and _model_id(table, result_model) != prices.model.id:
         result.notes.append(
@@ -486,6 +495,8 @@ def _reconcile(
             share = Decimal(max_out) * group.requests / counted.requests
             costs = mode_costs({"input": group.input_tokens, "output": share}, rates)
             estimate += costs["input"] + costs["output"]
+            if rates.request_fee is not None:
+                estimate += per_thousand(group.requests, rates.request_fee)
         estimate = tidy(estimate)
         result.estimate = estimate
         result.estimate_basis = (

@@ -40,8 +40,15 @@ from costcalc.errors import FieldError, UsageError, path_argument
 from costcalc.prices.catalog import Catalog, origin_of
 from costcalc.prices.genai import MODES
 from costcalc.prices.load import AUDIT_KNOWN, builtin_pricing_dir
-from costcalc.prices.schema import COMPONENTS, PRICE_MODES, Model, Provider, Strict
-from costcalc.prices.table import ModelPrices, PriceTable, require_table
+from costcalc.prices.schema import COMPONENTS, PRICE_MODES, Basis, Model, Provider, Strict
+from costcalc.prices.table import (
+    REQUEST_FEE,
+    ModelPrices,
+    ModeRates,
+    PriceTable,
+    Rate,
+    require_table,
+)
 from costcalc.prices.update import in_effect
 from costcalc.units import date_argument
 
@@ -347,9 +354,11 @@ def _prices(mp: ModelPrices, period: Mapping[str, Any], tol: Decimal) -> list[Au
                 continue
             assert listed is not None
             theirs_any = {*listed, *(theirs_std if mode != "standard" else ())}
-            components = [c for c in COMPONENTS if c in ours.rates or c in theirs_any]
+            components: list[str] = [c for c in COMPONENTS if c in ours.rates or c in theirs_any]
+            if ours.request_fee is not None or REQUEST_FEE in theirs_any:
+                components.append(REQUEST_FEE)
             for c in components:
-                rate = ours.rate(c)
+                rate = ours.rate(c) if c != REQUEST_FEE else _fee_rate(ours)
                 if c in listed:
                     theirs, basis = Decimal(listed[c]), "published"
                 elif c in theirs_std:
@@ -365,6 +374,14 @@ def _prices(mp: ModelPrices, period: Mapping[str, Any], tol: Decimal) -> list[Au
                 if row is not None:
                     rows.append(row)
     return rows
+
+
+def _fee_rate(ours: ModeRates) -> Rate | None:
+    """A mode's fee per 1,000 requests as a rate, so it is compared as the prices are."""
+    if ours.request_fee is None:
+        return None
+    basis: Basis = "assumed" if ours.request_fee_note else "published"
+    return Rate(ours.request_fee, basis, ours.request_fee_note)
 
 
 def _facts(

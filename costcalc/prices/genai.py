@@ -43,8 +43,10 @@ COMPONENT_OF = {
     "cache_write_mtok": "cache_write_5m",
     "cache_write_1h_mtok": "cache_write_1h",
     "output_mtok": "output",
+    "requests_kcount": "per_1k_requests",
 }
-"""genai-prices price keys -> costcalc's price components (USD per 1M tokens, both)."""
+"""genai-prices price keys -> costcalc's price components (USD per 1M tokens, both; the fee
+per request per 1,000 requests, both)."""
 
 VARIANT_MODE = {
     (("processing", "batch"),): "batch",

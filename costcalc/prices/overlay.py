@@ -133,7 +133,7 @@ def _fill(
     out = dict(given)
     if no_output:
         out.pop("output", None)  # the data has no output price: not a price of 0
-    for component, value in (curated.given() if curated is not None else {}).items():
+    for component, value in (curated.stated() if curated is not None else {}).items():
         if component not in out:
             out[component] = value
             kept.append(f"{label} {component.replace('_', ' ')}")
@@ -147,7 +147,7 @@ def _fill_mode(
         if curated is None:
             return None
         kept.append(mode)
-        return dict(curated.given())
+        return dict(curated.stated())
     return _fill(given, curated, mode, kept)
 
 

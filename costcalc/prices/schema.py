@@ -75,9 +75,19 @@ class ComponentPrices(Strict):
     """Input tokens written to a 1-hour prompt cache (Anthropic: 2x input)."""
     output: Money | None = None
     """Output (completion) tokens, reasoning tokens included."""
+    per_1k_requests: Money | None = None
+    """A fee per request, whatever its tokens: USD per 1,000 requests (Perplexity's Sonar)."""
 
     def given(self) -> dict[str, Decimal]:
+        """The token components' prices (the fee per request is apart: ``per_1k_requests``)."""
         return {c: v for c in COMPONENTS if (v := getattr(self, c)) is not None}
+
+    def stated(self) -> dict[str, Decimal]:
+        """Every price it states: the token components' and the fee per request."""
+        given = self.given()
+        if self.per_1k_requests is not None:
+            given["per_1k_requests"] = self.per_1k_requests
+        return given
 
 
 class StandardPrices(ComponentPrices):

@@ -39,6 +39,10 @@ class ModeOut(Report):
     available: bool
     reason: str = ""
     prices: list[RateOut] = []
+    per_1k_requests: MoneyOut | None = None
+    """A fee per request, USD per 1,000 requests, whatever their tokens (None: none)."""
+    per_1k_requests_note: str = ""
+    """Why the fee is assumed (the mode lists none of its own); empty: published."""
 
 
 class TierOut(Report):
@@ -101,6 +105,8 @@ def _mode_out(rates: ModeRates) -> ModeOut:
             RateOut(component=c, usd_per_mtok=r.usd_per_mtok, basis=r.basis, note=r.note)
             for c, r in rates.rates.items()
         ],
+        per_1k_requests=rates.request_fee,
+        per_1k_requests_note=rates.request_fee_note,
     )
 
 
@@ -171,6 +177,8 @@ class PriceListRow(Report):
     batch_assumed: bool
     modes: list[Mode]
     context_window: int | None
+    per_1k_requests: MoneyOut | None = None
+    """A fee per request on top of the tokens, USD per 1,000 requests (None: none)."""
 
 
 class PriceList(Report):
@@ -217,6 +225,7 @@ def price_list(
                 batch_assumed=bool(batch.available and {"input", "output"} & set(batch.assumed)),
                 modes=[m.mode for m in mp.all_modes() if m.available],
                 context_window=model.context_window,
+                per_1k_requests=std.per_1k_requests,
             )
         )
     return PriceList(currency=table.currency, on=day, models=rows)

@@ -62,6 +62,10 @@ class Rate(NamedTuple):
     note: str = ""
 
 
+REQUEST_FEE = "per_1k_requests"
+"""The fee per request's name beside the token components (in rates, assumed, audits)."""
+
+
 class ModeRates(NamedTuple):
     """What one delivery mode charges per component for one request size."""
 
@@ -71,10 +75,15 @@ class ModeRates(NamedTuple):
     rates: Mapping[str, Rate] = MappingProxyType({})
     above_input_tokens: int | None = None
     """The long-context tier these rates belong to (None: base prices)."""
+    request_fee: Decimal | None = None
+    """A fee per request, USD per 1,000 requests, whatever their tokens (None: none)."""
+    request_fee_note: str = ""
+    """Why the fee is assumed, when the mode lists none of its own (standard's is taken)."""
 
     @property
     def assumed(self) -> list[str]:
-        return [c for c, r in self.rates.items() if r.basis == "assumed"]
+        assumed = [c for c, r in self.rates.items() if r.basis == "assumed"]
+        return [*assumed, REQUEST_FEE] if self.request_fee_note else assumed
 
     def rate(self, component: str) -> Rate | None:
         return self.rates.get(component)
@@ -124,10 +133,30 @@ class ModelPrices(NamedTuple):
         standard = base.standard.given()
         if mode == "standard":
             rates = {c: Rate(v, "published") for c, v in standard.items()}
-            return ModeRates("standard", True, rates=rates, above_input_tokens=above)
+            return ModeRates(
+                "standard", True, rates=rates, above_input_tokens=above, request_fee=self._fee(base)
+            )
         if mode == "batch":
-            return self._batch(base, standard, above)
-        return self._tier(mode, base, standard, above)
+            found = self._batch(base, standard, above)
+        else:
+            found = self._tier(mode, base, standard, above)
+        fee = self._fee(base)
+        if not found.available or fee is None:
+            return found
+        listed: ComponentPrices | None = getattr(base, mode)
+        own = listed.per_1k_requests if listed is not None else None
+        if own is not None:
+            return found._replace(request_fee=own)
+        # a fee is charged per request, not per token: no discount or multiplier is known
+        # to apply to it, so the mode is taken to charge standard's, and says so
+        note = f"no {mode} fee per request listed: the standard fee assumed"
+        return found._replace(request_fee=fee, request_fee_note=note)
+
+    def _fee(self, base: PricePeriod | ContextTier) -> Decimal | None:
+        """The standard fee per request: the long-context tier's where it lists one, else the
+        period's (a tier changes what tokens cost, not what a request does)."""
+        fee = base.standard.per_1k_requests
+        return fee if fee is not None else self.period.standard.per_1k_requests
 
     def _batch(
         self, base: PricePeriod | ContextTier, standard: dict[str, Decimal], above: int | None

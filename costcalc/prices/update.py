@@ -41,7 +41,7 @@ from costcalc.prices.load import (
     updated_index,
 )
 from costcalc.prices.schema import PRICE_MODES
-from costcalc.prices.table import ModelPrices, PriceTable
+from costcalc.prices.table import REQUEST_FEE, ModelPrices, PriceTable
 from costcalc.units import date_argument
 
 
@@ -237,11 +237,12 @@ def quoted_prices(prices: ModelPrices) -> dict[str, Decimal]:
             rates = prices.mode(mode, 0 if above is None else above + 1)
             if not rates.available:
                 continue
-            for component, rate in rates.rates.items():
+            given = {c: rate.usd_per_mtok for c, rate in rates.rates.items()}
+            if rates.request_fee is not None:
+                given[REQUEST_FEE] = rates.request_fee
+            for component, value in given.items():
                 label = component.replace("_", " ")
-                out[prefix + (label if mode == "standard" else f"{mode} {label}")] = (
-                    rate.usd_per_mtok
-                )
+                out[prefix + (label if mode == "standard" else f"{mode} {label}")] = value
     return out
 
 
@@ -391,7 +392,7 @@ def diff_indexes(
     return added, removed, changed, counts
 
 
-_ORDER = ["input", "cached input", "cache write 5m", "cache write 1h", "output"]
+_ORDER = ["input", "cached input", "cache write 5m", "cache write 1h", "output", "per 1k requests"]
 
 
 def _component_order(label: str) -> tuple[int, int, int]:

@@ -3,6 +3,7 @@ what a price update changed, and the audit against genai-prices or LiteLLM."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from costcalc.money import usd_price
@@ -69,6 +70,17 @@ def price_sheet_table(sheet: PriceSheet) -> str:
                         COMPONENT_LABELS[r.component],
                         usd_price(r.usd_per_mtok),
                         r.basis + (f" ({r.note})" if r.note else ""),
+                    ]
+                )
+            if mode.per_1k_requests is not None:
+                note = mode.per_1k_requests_note
+                rows.append(
+                    [
+                        scope,
+                        mode.mode,
+                        "fee per request",
+                        f"{usd_price(mode.per_1k_requests)} per 1,000 requests",
+                        f"assumed ({note})" if note else "published",
                     ]
                 )
     lines.append(
@@ -159,6 +171,16 @@ def price_list_table(lst: PriceList) -> str:
     note = f"{lst.currency} per 1M tokens, prices on {lst.on}."
     if any(m.batch_assumed for m in lst.models):
         note += " * batch price assumed from the provider's batch rule."
+    fees = [m for m in lst.models if m.per_1k_requests is not None]
+    if fees:
+        each = ", ".join(
+            f"{m.model} {usd_price(m.per_1k_requests or Decimal(0))}" for m in fees[:5]
+        )
+        more = f" and {len(fees) - 5} more" if len(fees) > 5 else ""
+        note += (
+            f" A fee per request besides the tokens, per 1,000 requests: {each}{more}"
+            " (csv and json: per_1k_requests)."
+        )
     return out + note + "\n"
 
 
@@ -177,6 +199,7 @@ def price_list_csv(lst: PriceList) -> str:
         "modes",
         "context_window",
         "as_of",
+        "per_1k_requests",
     ]
     rows = [
         [
@@ -192,6 +215,7 @@ def price_list_csv(lst: PriceList) -> str:
             " ".join(m.modes),
             m.context_window if m.context_window is not None else "",
             m.as_of,
+            "" if m.per_1k_requests is None else format(m.per_1k_requests.normalize(), "f"),
         ]
         for m in lst.models
     ]

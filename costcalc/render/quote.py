@@ -54,10 +54,13 @@ def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
     from costcalc.delivery import duration
 
     cache = any(m.cached_input_cost or m.cache_write_cost for m in q.available)
+    fees = any(m.request_fee_cost for m in q.available)
     headers = [
         *("mode", "cost", "input"),
         *(["cache"] if cache else []),
-        *("output", f"vs {q.baseline}", "first token", "one request", "whole job", "at worst"),
+        "output",
+        *(["request fees"] if fees else []),
+        *(f"vs {q.baseline}", "first token", "one request", "whole job", "at worst"),
     ]
     rows = []
     places = _places(q)
@@ -74,6 +77,7 @@ def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
                 usd(m.input_cost or Decimal(0), places),
                 *([usd(cache_cost, places)] if cache else []),
                 usd(m.output_cost or Decimal(0), places),
+                *([usd(m.request_fee_cost or Decimal(0), places)] if fees else []),
                 _vs_base(q, m, places),
                 duration(m.time_to_first_token_s),
                 duration(m.time_to_complete_s),
@@ -81,8 +85,7 @@ def quote_rows(q: Quote) -> tuple[list[str], list[list[str]], list[int]]:
                 duration(m.worst_wait_s),
             ]
         )
-    right = [1, 2, 3, 4] if cache else [1, 2, 3]
-    return headers, rows, right
+    return headers, rows, list(range(1, 4 + cache + fees))
 
 
 def _places(q: Quote) -> int:
@@ -91,7 +94,7 @@ def _places(q: Quote) -> int:
         v
         for m in q.available
         for v in (m.cost, m.input_cost, m.cached_input_cost, m.cache_write_cost, m.output_cost,
-                  m.savings)
+                  m.request_fee_cost, m.savings)
     )  # fmt: skip
 
 
@@ -113,7 +116,8 @@ def _rounding_lines(q: Quote) -> list[str]:
     base = next((m for m in q.available if m.mode == q.baseline), None)
     for m in q.available:
         cache = (m.cached_input_cost or Decimal(0)) + (m.cache_write_cost or Decimal(0))
-        if shown(m.cost) != shown(m.input_cost) + shown(cache) + shown(m.output_cost):
+        parts = shown(m.input_cost) + shown(cache) + shown(m.output_cost)
+        if shown(m.cost) != parts + shown(m.request_fee_cost):
             return [ROUNDED]
         if base is None or m.savings is None or not m.savings:
             continue
@@ -294,7 +298,8 @@ def quote_report_markdown(report: QuoteReport, *, total: bool = False) -> str:
 
 QUOTE_CSV_FIELDS = [
     "workload", "model", "mode", "available", "currency", "cost", "input_cost",
-    "cached_input_cost", "cache_write_cost", "output_cost", "savings", "savings_pct",
+    "cached_input_cost", "cache_write_cost", "output_cost", "request_fee_cost", "savings",
+    "savings_pct",
     "time_to_first_token_s", "time_to_complete_s", "wait_s", "worst_wait_s", "extra_wait_s",
     "savings_per_hour_waited", "assumed", "reason",
 ]  # fmt: skip

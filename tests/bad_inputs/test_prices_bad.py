@@ -46,6 +46,16 @@ CASES: list[tuple[str, str | bytes | None, tuple[str, ...]]] = [
         (":10:", "models[0].prices[0].standard.input", "must be >= 0"),
     ),
     (
+        "negative-fee-per-request",
+        GOOD_MODEL.replace("output: 2.00}", "output: 2.00, per_1k_requests: -5}"),
+        (":10:", "models[0].prices[0].standard.per_1k_requests", "must be >= 0"),
+    ),
+    (
+        "fee-per-request-as-text",
+        GOOD_MODEL.replace("output: 2.00}", "output: 2.00, per_1k_requests: 5 cents}"),
+        (":10:", "standard.per_1k_requests", "expected a number"),
+    ),
+    (
         "non-numeric-price",
         GOOD_MODEL.replace("output: 2.00", "output: cheap"),
         (":10:", "standard.output", "expected a number", "'cheap'"),

@@ -43,6 +43,8 @@ CASES: list[tuple[str, str | bytes | None, tuple[str, ...]]] = [
     ("provider-with-empty-models", '[{"id": "acme", "models": []}]', ("provider 'acme': has no models",)),
     ("genai-price-not-a-number", _genai(lambda raw: _set_price(raw, "cache_read_mtok", "cheap")), ("prices.cache_read_mtok: expected a number, got 'cheap'",)),
     ("genai-price-negative", _genai(lambda raw: _set_price(raw, "output_mtok", -2)), ("prices.output_mtok: a price must be >= 0, got -2",)),
+    ("genai-fee-not-a-number", _genai(lambda raw: _set_price(raw, "requests_kcount", "12 dollars")), ("prices.requests_kcount: expected a number, got '12 dollars'",)),
+    ("genai-fee-negative", _genai(lambda raw: _set_price(raw, "requests_kcount", -12)), ("prices.requests_kcount: a price must be >= 0, got -12",)),
     ("genai-tier-price-not-a-number", _genai(lambda raw: _set_price(raw, "input_mtok", {"base": "1", "tiers": [{"start": 200000, "price": None}]})), ("input_mtok.tiers[0].price: expected a number, got None",)),
     ("genai-bad-start-date", _genai(lambda raw: raw[0]["models"][0].update(prices=[{"constraint": {"start_date": "soon"}, "prices": {"input_mtok": "1"}}])), ("constraint.start_date: expected YYYY-MM-DD, got 'soon'",)),
     ("genai-bad-regex", _genai(lambda raw: raw[0]["models"][0].update(match={"or": [{"regex": "gpt-("}]})), ("match: bad regex 'gpt-('",)),
