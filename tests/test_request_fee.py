@@ -361,3 +361,23 @@ def test_traffic_audit_bills_each_recorded_request_its_fee() -> None:
     (stream,) = costcalc.audit(records).streams
     # 100K input x $3 + 20K output x $15 per 1M + 100 x $14 / 1,000
     assert stream.actual_cost == Decimal("0.30") + Decimal("0.30") + Decimal("1.40")
+
+
+def test_a_litellm_fee_per_request_is_read_per_1000(tmp_path: Path, costcalc_home: Path) -> None:
+    raw = {
+        "perplexity/sonar-pro": {
+            "litellm_provider": "perplexity",
+            "mode": "chat",
+            "input_cost_per_token": 3e-06,
+            "output_cost_per_token": 1.5e-05,
+            "input_cost_per_request": 0.013,  # $13 per 1,000 requests
+        }
+    }
+    path = tmp_path / "model_prices_and_context_window.json"
+    path.write_text(json.dumps(raw))
+    update = costcalc.update_prices(path)
+    change = [(c.component, c.old, c.new) for c in update.changed if c.model == "sonar-pro"]
+    assert change == [("per 1k requests", Decimal(14), Decimal(13))]
+    q = costcalc.quote(_workload("perplexity:sonar-pro", 1000, 1000, 100))
+    assert q.mode("request").request_fee_cost == Decimal("13.00")
+    costcalc.remove_price_update()

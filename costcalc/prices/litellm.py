@@ -11,13 +11,14 @@ turned into USD per 1M tokens):
 - each with ``_above_200k_tokens`` (any ``_above_<N>k_tokens`` / ``_above_<N>_tokens``; then
   optionally a service-tier suffix): a long-context tier for the whole request once its input
   exceeds N tokens, as LiteLLM applies it; a tier's missing prices are the base ones;
+- ``input_cost_per_request``: a fee every request pays (as USD per 1,000 requests);
 - ``max_input_tokens``, ``max_output_tokens``, ``deprecation_date`` (YYYY-MM-DD), ``source``
   (a URL), ``litellm_provider`` and ``mode``.
 
 Only text-generation entries (``mode`` chat, completion or responses, or none) with an input
 price are kept; embeddings, images, audio, rerank and the ``sample_spec`` entry are counted in
-``skipped``. Other fields (audio, image, per-request, search prices) are not delivery modes
-costcalc prices.
+``skipped``. Other fields (audio, image, search prices) are not delivery modes costcalc
+prices.
 
 LiteLLM's provider names are mapped onto genai-prices' provider ids (``PROVIDER_IDS``), so
 ``openai:gpt-4o`` names the same model whichever data is in use; a name LiteLLM prefixes
@@ -89,6 +90,9 @@ COMPONENT_OF = {
     "output_cost_per_token": "output",
 }
 """LiteLLM's per-token price fields -> costcalc's price components."""
+
+REQUEST_FIELD = "input_cost_per_request"
+"""LiteLLM's fee per request (USD per request): costcalc's ``per_1k_requests``."""
 
 MODE_SUFFIX = {"": "standard", "_batches": "batch", "_flex": "flex", "_priority": "priority"}
 
@@ -242,6 +246,10 @@ def _prices(fields: Mapping[str, Any], where: str) -> dict[tuple[int | None, str
     out: dict[tuple[int | None, str], dict[str, Any]] = {}
     for name, value in fields.items():
         if value is None:
+            continue
+        if name == REQUEST_FIELD:  # USD per request -> per 1,000 requests
+            fee = number(value, f"{where}: {name}").scaleb(3)
+            out.setdefault((None, "standard"), {})["per_1k_requests"] = fee
             continue
         found = _price_field(str(name))
         if found is None:
