@@ -86,6 +86,24 @@ def plain_object(text: str | bytes) -> Any:
     return obj if type(obj) is dict else None
 
 
+def string_object(raw: bytes) -> dict[str, str] | None:
+    """The object a line holds when every value in it is a string (``queue add``'s common
+    task: a prompt, perhaps a custom_id), exactly as ``json.loads`` reads it; None for any
+    other line (``parse_json`` then reads it). orjson alone reads it: what ``plain_object``
+    guards against are numbers (none here) and nesting (one level); what orjson refuses
+    (invalid UTF-8, a lone surrogate, NUL bytes, a BOM) is left to ``parse_json``."""
+    try:
+        obj = _loads(raw)
+    except ValueError:
+        return None
+    if type(obj) is not dict:
+        return None
+    for value in obj.values():
+        if type(value) is not str:
+            return None
+    return obj
+
+
 def parse_record(raw: bytes) -> Any:
     """A JSON line of a record export (OTLP spans, usage pages, spend logs) read by orjson
     alone, whatever its brackets (an OTLP line of many spans has hundreds) or numbers: an

@@ -17,7 +17,7 @@ from costcalc.batch.formats.anthropic import ANTHROPIC_ID
 from costcalc.batch.queueadd import _not_automatic, _request, _to_json, parse_tasks
 from costcalc.batch.queuedb import AUTO_ID
 from costcalc.errors import UsageError
-from costcalc.jsonlines import parse_json
+from costcalc.jsonlines import parse_json, string_object
 from costcalc.requests import input_request, plain_prompt
 
 TRICKY = " \t\n\u00a0\u2028\ufeff\u200b\ud800\udc00é\x1cA-_z9"
@@ -98,3 +98,31 @@ def test_plain_prompt_is_the_prompt_input_request_reads(obj: dict[str, Any]) -> 
 def test_a_custom_id_is_accepted_as_the_pattern_accepts_it(cid: str) -> None:
     accepted = not isinstance(_read(json.dumps({"custom_id": cid, "prompt": "hi"})), str)
     assert accepted == bool(ANTHROPIC_ID.fullmatch(cid) and not AUTO_ID.fullmatch(cid))
+
+
+ODD_LINES = [
+    b'\xef\xbb\xbf{"prompt": "a"}', b'{"prompt": "a\xff"}', b'{"prompt": "\\ud800"}',
+    b'\x00{\x00"', b'{"prompt": "a", "prompt": 1}', b'{"prompt": "a"}\x00', b"{}",
+    b'{"n": "' + b"9" * 30 + b'"}', b'{"prompt": "x", "n": ' + b"9" * 30 + b"}",
+]  # fmt: skip
+line_bytes = st.one_of(
+    st.builds(
+        lambda obj, ascii_only: json.dumps(obj, ensure_ascii=ascii_only).encode(
+            "utf-8", "surrogatepass"
+        ),
+        task_objects(),
+        st.booleans(),
+    ),
+    st.binary(max_size=30),
+    st.sampled_from(ODD_LINES),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(line_bytes)
+def test_a_line_of_strings_alone_reads_as_json_loads_reads_it(raw: bytes) -> None:
+    fast = string_object(raw)
+    if fast is None:  # parse_json reads the line (or says what is wrong with it)
+        return
+    assert fast == json.loads(raw) == parse_json(raw)
+    assert all(type(v) is str for v in fast.values())

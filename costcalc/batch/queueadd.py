@@ -36,7 +36,7 @@ from costcalc.errors import (
     require_count,
     require_type,
 )
-from costcalc.jsonlines import JsonError, parse_json, read_lines
+from costcalc.jsonlines import JsonError, parse_json, read_lines, string_object
 from costcalc.requests import UnsentKeys, input_request, plain_prompt, unsent_keys
 
 __all__ = ["TRANSACTION_TASKS", "ParsedTasks", "add", "add_in_transactions", "parse_tasks"]
@@ -160,7 +160,7 @@ class ParsedTasks:
                 continue
             self.number = number
             try:
-                item = parse_json(line)
+                item = (string_object(line) if type(line) is bytes else None) or parse_json(line)
             except JsonError as exc:
                 raise UsageError(f"{self.where}: {exc.reason}") from None
             except UnicodeDecodeError:
