@@ -20,11 +20,8 @@ Each failure is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import errno
 import importlib
-import io
 import os
 import sys
 import warnings
@@ -35,15 +32,31 @@ import click
 
 from costcalc import _pydantic_plugins
 from costcalc._version import __version__
-from costcalc.errors import (
-    CostcalcError,
-    CostcalcNote,
-    CostcalcWarning,
-    EnvironmentFailure,
-    cut_long_values,
-    os_failure,
-    printable_line,
+
+# the process around every command (streams, failures and their exit codes, warnings) is
+# click-free, in costcalc.console; the command modules and the tests import these from here
+from costcalc.console import DEBUG_ENV as DEBUG_ENV
+from costcalc.console import EXIT_BAD_INPUT as EXIT_BAD_INPUT
+from costcalc.console import EXIT_CHECK_FAILED as EXIT_CHECK_FAILED
+from costcalc.console import EXIT_ENVIRONMENT as EXIT_ENVIRONMENT
+from costcalc.console import EXIT_INTERNAL as EXIT_INTERNAL
+from costcalc.console import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from costcalc.console import EXIT_OK as EXIT_OK
+from costcalc.console import (
+    SAID,
+    _check_arguments,
+    _flush_stdout,
+    _say,
+    _standard_streams,
+    environment_failures,
+    exit_for,
+    say_bad_input,
+    show_warning,
 )
+from costcalc.console import StdoutClosed as StdoutClosed
+from costcalc.console import add_tasks as add_tasks
+from costcalc.console import emit as emit
+from costcalc.errors import CostcalcError, CostcalcWarning, cut_long_values, printable_line
 
 # costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
 # installed package (15 ms of each run); a user's own setting wins. Nothing above imports
@@ -52,11 +65,6 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 _pydantic_plugins.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 4
-EXIT_INTERRUPTED = 130
-DEBUG_ENV = "COSTCALC_DEBUG"
-"""Set to 1 for the traceback of an internal error instead of its one line."""
 
 
 class CheckFailed(click.exceptions.Exit):
@@ -123,48 +131,6 @@ def progress_bar(files: Sequence[str]) -> Iterator[Callable[[int], None] | None]
         yield bar.update
 
 
-class StdoutClosed(Exception):
-    """The reader of stdout went away (``| head``): stop quietly. Not an ``OSError``, so
-    click's own handling of a broken pipe (exit 1, which means "a check failed") stays out."""
-
-
-def emit(text: str) -> None:
-    """Write data to stdout now (chatter goes to stderr); a failure is the environment's
-    (exit 3), named stdout."""
-    if sys.stdout is None:  # started with stdout closed (>&-): click would drop the text
-        raise EnvironmentFailure("stdout", "is closed")
-    try:
-        raw = getattr(sys.stdout, "buffer", None)
-        if isinstance(raw, io.RawIOBase) and os.linesep == "\n":
-            _write_all(raw, text.encode(sys.stdout.encoding, sys.stdout.errors or "strict"))
-        else:
-            click.echo(text, nl=False)
-    except OSError as exc:
-        raise _stdout_failure(exc) from None
-
-
-def _write_all(raw: io.RawIOBase, data: bytes) -> None:
-    """Unbuffered stdout (``python -u``, ``PYTHONUNBUFFERED``) writes straight to the file,
-    and a text stream drops what a short write left over (a full disk, a reader that went
-    away): write the rest until it is all out or the error shows."""
-    sys.stdout.flush()
-    view = memoryview(data)
-    while view:
-        written = raw.write(view)
-        if written is None:  # a non-blocking stdout that is full: wait until it drains
-            import select
-
-            select.select([], [raw], [])
-            continue
-        view = view[written:]
-
-
-def _stdout_failure(exc: OSError) -> Exception:
-    if exc.errno == errno.EPIPE:
-        return StdoutClosed()
-    return EnvironmentFailure.from_os_error("stdout", exc)
-
-
 def emit_result(result: Any, fmt: str, **options: Any) -> None:
     """Write a result in the chosen format (costcalc.render): its text to stdout, and the
     notes the format has no room for to stderr, in order."""
@@ -180,16 +146,6 @@ def emit_result(result: Any, fmt: str, **options: Any) -> None:
         else:
             emit(part)
             written = True
-
-
-def _flush_stdout() -> None:
-    """Write out what stdout holds; a failure is the environment's (exit 3), named stdout."""
-    if sys.stdout is None:
-        return
-    try:
-        sys.stdout.flush()
-    except OSError as exc:
-        raise _stdout_failure(exc) from None
 
 
 def emit_quote(report: Any, fmt: str, **options: Any) -> None:
@@ -301,22 +257,22 @@ class CostcalcGroup(click.Group):
         **extra: Any,
     ) -> click.Context:
         # --help and --version write here, outside invoke: the same stdout failures
-        with _environment_failures():
+        with environment_failures():
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        _SAID.clear()  # each command says each warning once (a planning script runs several)
+        SAID.clear()  # each command says each warning once (a planning script runs several)
         with warnings.catch_warnings():
             warnings.simplefilter("always", CostcalcWarning)
-            warnings.showwarning = _show_warning
+            warnings.showwarning = show_warning
             try:
-                with _environment_failures():
+                with environment_failures():
                     return super().invoke(ctx)
             except KeyboardInterrupt:
                 # click would print an empty line first: main says it in one
                 raise click.Abort() from None
             except CostcalcError as exc:
-                _say_bad_input(exc)
+                say_bad_input(exc)
                 raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
 
     def main(
@@ -337,7 +293,7 @@ class CostcalcGroup(click.Group):
             _check_arguments(sys.argv[1:] if args is None else args)
             code = super().main(args, prog_name, complete_var, False, **extra)
             # what is still buffered is written now, while a failure can be reported
-            with _environment_failures():
+            with environment_failures():
                 _flush_stdout()
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
@@ -348,166 +304,11 @@ class CostcalcGroup(click.Group):
             with contextlib.suppress(OSError):
                 exc.show()
             sys.exit(exc.exit_code)
-        except CostcalcError as exc:  # outside a command (the group's own options)
-            _say_bad_input(exc)
-            sys.exit(EXIT_BAD_INPUT)
-        except (click.Abort, KeyboardInterrupt):
-            _say("costcalc: interrupted")
-            _silence(sys.stdout)
-            sys.exit(EXIT_INTERRUPTED)
-        except StdoutClosed:
-            _silence(sys.stdout)
-            sys.exit(EXIT_ENVIRONMENT)
-        except EnvironmentFailure as exc:
-            _say(f"costcalc: error: {printable_line(cut_long_values(str(exc)))}")
-            if exc.path == "stdout":
-                _silence(sys.stdout)
-            sys.exit(EXIT_ENVIRONMENT)
-        except Exception as exc:
-            if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
-                raise
-            text = " ".join(str(exc).split())
-            text = printable_line(text[:300])
-            text += "..." if len(str(exc)) > 300 else ""
-            _say(
-                f"costcalc: internal error: {type(exc).__name__}: {text} (please report it, "
-                f"with the command that caused it; {DEBUG_ENV}=1 shows the traceback)"
-            )
-            sys.exit(EXIT_INTERNAL)
+        except click.Abort:
+            exit_for(KeyboardInterrupt())
+        except (Exception, KeyboardInterrupt) as exc:
+            exit_for(exc)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
-
-
-class _ClosedStdin(io.RawIOBase):
-    """Stands for a stdin the process was started without (``<&-``): reading it is an
-    error that names it, where Python would have left None to crash on."""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        raise OSError(errno.EBADF, "is closed (the command was started without it)", "stdin")
-
-
-def _standard_streams() -> None:
-    """Stand-ins for the standard streams a command was started without (cron and daemons
-    close them): stderr the null device (what it would say is lost; the exit code tells),
-    stdin ``_ClosedStdin``. A stream that cannot encode every character (an ASCII locale,
-    ``PYTHONIOENCODING=ascii``) writes a replacement rather than fail on a name or a dot."""
-    if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for good
-    if sys.stdin is None:
-        sys.stdin = io.TextIOWrapper(io.BufferedReader(_ClosedStdin()), encoding="utf-8")
-    for stream in (sys.stdout, sys.stderr):
-        if (
-            isinstance(stream, io.TextIOWrapper)
-            and stream.errors == "strict"
-            and codecs.lookup(stream.encoding).name != "utf-8"
-        ):
-            stream.reconfigure(errors="replace")
-
-
-@contextlib.contextmanager
-def _environment_failures() -> Iterator[None]:
-    """An ``OSError`` that reaches the command line becomes costcalc's error for it
-    (``errors.os_failure``: the machine's failure, exit 3, or bad input, exit 2) naming its
-    path, stdout or stderr when click was writing them; a closed pipe ``StdoutClosed``."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno == errno.EPIPE:
-            raise StdoutClosed() from None
-        stream = None if exc.filename is not None else _echoed_to(exc)
-        if stream is None:
-            raise os_failure(exc.filename or "(a file it does not name)", exc) from None
-        if stream == "stderr":  # nothing can be said: exit 3 quietly
-            _silence(sys.stderr)
-        raise EnvironmentFailure.from_os_error(stream, exc) from None
-
-
-def _echoed_to(exc: OSError) -> str | None:
-    """ "stdout" or "stderr" when ``exc`` was raised writing it with ``click.echo`` (as click
-    writes ``--help`` and ``--version``, and notes go to stderr): the error does not say."""
-    tb = exc.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        if frame.f_code is click.echo.__code__:
-            return "stderr" if frame.f_locals.get("err") else "stdout"
-        tb = tb.tb_next
-    return None
-
-
-def _say_bad_input(exc: CostcalcError) -> None:
-    from costcalc.commands.flags import on_command_line
-
-    # the fields it names as their flags; one line, whatever the message quotes from the
-    # input (a CSV header, a value)
-    _say(f"costcalc: error: {printable_line(on_command_line(exc))}")
-
-
-def _check_arguments(args: Sequence[str]) -> None:
-    """Arguments are UTF-8 text without NUL bytes: no path or value holds a NUL, and bytes
-    that are not UTF-8 (a lone surrogate once decoded) can be neither written to a batch
-    file nor printed."""
-    from costcalc.errors import UsageError, quoted
-
-    for number, arg in enumerate(args, start=1):
-        if "\x00" in arg:
-            raise UsageError(f"argument {number} ({quoted(arg)}) holds a NUL byte")
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError(f"argument {number} ({quoted(arg)}) is not valid UTF-8 text") from None
-
-
-def _say(line: str, nl: bool = True) -> None:
-    """A line on stderr; when stderr cannot be written, it is not said (chatter and the
-    failures have nowhere else to go, and the exit code still tells). In GitHub Actions the
-    runner reads ``##[command]`` anywhere in a line of stderr too: text from a config (a
-    workload's name) is broken there with a zero-width space, so it cannot issue one."""
-    if "##[" in line and os.environ.get("GITHUB_ACTIONS") == "true":
-        line = line.replace("##[", "#\u200b#[")
-    try:
-        click.echo(line, nl=nl, err=True)
-    except OSError:
-        _silence(sys.stderr)
-
-
-def _silence(stream: Any) -> None:
-    """Send what is left of a failed stream to the null device, so that the interpreter's
-    flush at exit does not fail again and print a traceback (the recipe of the Python docs'
-    note on SIGPIPE)."""
-    try:
-        fd = stream.fileno()
-    except (OSError, ValueError, AttributeError):  # not a real file (tests' CliRunner)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
-
-
-def _show_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: Any = None,
-    line: str | None = None,
-) -> None:
-    from costcalc.commands.flags import on_command_line
-
-    kind = "note" if issubclass(category, CostcalcNote) else "warning"
-    text = on_command_line(message) if isinstance(message, CostcalcWarning) else str(message)
-    said = f"costcalc: {kind}: {printable_line(text)}"
-    # a warning once a run (diff prices both sides: a retired model warned twice); a note
-    # tells of one event each (an id already queued, line after line)
-    if kind == "note" or said not in _SAID:
-        _SAID.add(said)
-        _say(said)
-
-
-_SAID: set[str] = set()
 
 
 @click.group(cls=CostcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
@@ -11,7 +11,7 @@ import click
 import costcalc
 from costcalc.cli import (
     PathType,
-    emit,
+    add_tasks,
     emit_result,
     format_option,
     prices_option,
@@ -53,16 +53,10 @@ def queue_add(prompts: tuple[str, ...], db: str) -> None:
         jq -c '{custom_id: .id, prompt: .text}' tickets.jsonl | costcalc queue add --db queue.db
     """
 
-    tasks: Iterable[Any]
-    if prompts:
-        tasks = prompts
-    else:
-        if sys.stdin.isatty():
-            raise click.UsageError("give prompts as arguments, or JSONL on stdin")
-        tasks = costcalc.queue_tasks(sys.stdin.buffer)
-    # streamed: each transaction's ids are printed once it is on disk, before the next is read
-    for ids in costcalc.queue_add_in_transactions(db, tasks):
-        emit("".join(cid + "\n" for cid in ids))
+    if not prompts and sys.stdin.isatty():
+        raise click.UsageError("give prompts as arguments, or JSONL on stdin")
+    # the console script runs this without click, as `costcalc.console.main` says
+    add_tasks(db, prompts)
 
 
 @queue.command("flush")
