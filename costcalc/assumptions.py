@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from costcalc.billing import Job
 from costcalc.delivery import ModeQuote, Plan
 from costcalc.prices import RateLimit
+from costcalc.prices.table import REQUEST_FEE
 from costcalc.workload import Workload
 
 
@@ -192,7 +193,12 @@ def quote_assumptions(
         found = plan.memo.get(key)
     if found is None:
         about = about_prices(job)
-        assumed = [f"{m.mode} {c}" for m in modes if m.assumed for c in m.assumed]
+        assumed = [
+            f"{m.mode} {c}" if c != REQUEST_FEE else f"{m.mode} fee per request (standard's)"
+            for m in modes
+            if m.assumed
+            for c in m.assumed
+        ]
         flex = about.flex is not None and any(m.mode == "flex" and m.available for m in modes)
         found = _fixed(w, job, about, measured, assumed, flex, uncounted, table_limits)
         if key is not None:

@@ -86,6 +86,28 @@ models:
         tiers:
           - above_input_tokens: 1000
             standard: {input: 4.00, output: 16.00}
+  - id: fee-tiered-batch
+    name: Fee Tiered Batch
+    encoding: o200k_base
+    context_window: 32000
+    prices:
+      - as_of: 2026-12-01
+        source: https://example.com/feeco/pricing
+        standard: {input: 2.00, output: 8.00, per_1k_requests: 10.00}
+        batch: {input: 1.00, output: 4.00, per_1k_requests: 4.00}
+        tiers:
+          - above_input_tokens: 1000
+            standard: {input: 4.00, output: 16.00}
+            batch: {input: 2.00, output: 8.00}
+  - id: fee-flex-only
+    name: Fee Flex Only
+    encoding: o200k_base
+    context_window: 32000
+    prices:
+      - as_of: 2026-12-01
+        source: https://example.com/feeco/pricing
+        standard: {input: 2.00, output: 8.00}
+        flex: {input: 1.00, output: 5.00, per_1k_requests: 3.00}
 """
 
 
@@ -184,6 +206,24 @@ def test_a_long_context_tier_keeps_the_periods_fee(table: PriceTable) -> None:
     # 500K input x $4 + 1K output x $16 + 100 x $5 / 1,000
     assert m.cost == Decimal("2.00") + Decimal("0.016") + Decimal("0.50")
     assert m.rates["per_1k_requests"] == Decimal(5)
+
+
+def test_a_long_context_tier_keeps_the_modes_own_fee(table: PriceTable) -> None:
+    # the tier lists batch token prices and no fee: batch's own $4, not standard's $10
+    for input_tokens in (500, 5000):
+        q = costcalc.quote(_workload("fee-tiered-batch", 1000, input_tokens, 10), table)
+        batch = q.mode("batch")
+        assert batch.request_fee_cost == Decimal("4.00"), input_tokens
+        assert "per_1k_requests" not in batch.assumed
+        assert q.mode("request").request_fee_cost == Decimal("10.00")
+
+
+def test_a_fee_only_a_mode_lists_is_that_modes(table: PriceTable) -> None:
+    q = costcalc.quote(_workload("fee-flex-only", 1000, 1000, 100), table)
+    assert q.mode("flex").request_fee_cost == Decimal("3.00")
+    assert q.mode("flex").cost == Decimal("1.00") + Decimal("0.50") + Decimal("3.00")
+    assert q.mode("request").request_fee_cost == Decimal(0)
+    assert "per_1k_requests" not in q.mode("request").rates
 
 
 def test_cancelled_requests_still_pay_the_fee(table: PriceTable) -> None:
@@ -323,6 +363,24 @@ def test_audit_reports_a_fee_that_differs(tmp_path: Path) -> None:
     assert [(r.model, r.field, r.ours, r.theirs, r.exceeds) for r in fee] == [
         ("fee-plain", "per 1k requests", "5", "6", True)
     ]
+    assert report.failed
+
+
+def test_audit_fails_on_a_fee_only_the_other_data_lists(tmp_path: Path) -> None:
+    # our gpt-4o charges no fee; data that bills one is a difference from $0, not one-sided
+    from costcalc.prices.genai import raw_from_package
+
+    raw = json.loads(json.dumps(raw_from_package()[0]))
+    openai = next(p for p in raw if p["id"] == "openai")
+    gpt4o = next(m for m in openai["models"] if m["id"] == "gpt-4o")
+    prices = gpt4o["prices"]
+    for p in prices if isinstance(prices, list) else [{"prices": prices}]:
+        p["prices"]["requests_kcount"] = "5"
+    against = tmp_path / "data.json"
+    against.write_text(json.dumps(raw))
+    report = audit_prices(None, against, on=DAY, known=True)
+    fee = [r for r in report.disagreements if r.model == "gpt-4o" and r.field == "per 1k requests"]
+    assert [(r.ours, r.theirs, r.exceeds, r.known) for r in fee] == [("0", "5", True, None)]
     assert report.failed
 
 

@@ -16,7 +16,9 @@ in effect on one day (default today), field by field:
   (LiteLLM's ``max_input_tokens`` against ours, or our context window) and the most output
   tokens: a difference fails when it is more than ``context_tolerance`` percent (default 5:
   "1M" is 1,000,000 on one page and 1,048,576 = 2^20 on another, 4.9% apart);
-- deprecation: genai-prices' flag, or LiteLLM's date, against ours; any difference fails.
+- deprecation: genai-prices' flag, or LiteLLM's date, against ours; any difference fails;
+- the fee per request (``per 1k requests``), as a price: a side that lists none charges none,
+  so a fee only one side states is a difference from $0 (it changes every quote).
 
 A price, mode, tier or model only one side states is listed apart, never a failure. Where
 genai-prices' price comments explain a figure (a rate it keeps at standard), the sentence is
@@ -369,6 +371,11 @@ def _prices(mp: ModelPrices, period: Mapping[str, Any], tol: Decimal) -> list[Au
                     "" if rate is None else rate.basis + (f" ({rate.note})" if rate.note else "")
                 )
                 ours_price = rate.usd_per_mtok if rate else None
+                if c == REQUEST_FEE:  # a side that lists no fee charges none: $0, compared
+                    if ours_price is None:
+                        ours_price, ours_basis = Decimal(0), "no fee per request"
+                    if theirs is None:
+                        theirs, basis = Decimal(0), "no fee per request"
                 field = _label(prefix, mode, c)
                 row = _compare(mp, field, ours_price, theirs, tol, ours_basis, basis)
                 if row is not None:

@@ -155,7 +155,7 @@ def index_from_raw(raw: Any, source: Mapping[str, Any]) -> dict[str, Any]:
         # kept, it would replace every updated price with none
         raise ValueError(
             f"no model with a usable token price ({skipped:,} left out: no text-token price, "
-            "or one above $100,000 per 1M tokens)"
+            "or one above $100,000 per 1M tokens or per 1,000 requests)"
         )
     return {
         "format": INDEX_FORMAT,

@@ -59,6 +59,8 @@ class PeriodOut(Report):
     """The data these prices were taken from (``as_of``: the day it was read), if any."""
     input: MoneyOut
     output: MoneyOut
+    per_1k_requests: MoneyOut | None = None
+    """The standard fee per 1,000 requests (None: none)."""
 
 
 class PriceSheet(Report):
@@ -156,6 +158,7 @@ def price_sheet(table: PriceTable, name: str, on: dt.date | str | None = None) -
                 origin=p.origin,
                 input=p.standard.input,
                 output=p.standard.output,
+                per_1k_requests=p.standard.per_1k_requests,
             )
             for p in model.prices
         ],

@@ -133,30 +133,33 @@ class ModelPrices(NamedTuple):
         standard = base.standard.given()
         if mode == "standard":
             rates = {c: Rate(v, "published") for c, v in standard.items()}
-            return ModeRates(
-                "standard", True, rates=rates, above_input_tokens=above, request_fee=self._fee(base)
-            )
+            fee = self._fee(base, "standard")
+            return ModeRates("standard", True, "", rates, above, request_fee=fee)
         if mode == "batch":
             found = self._batch(base, standard, above)
         else:
             found = self._tier(mode, base, standard, above)
-        fee = self._fee(base)
-        if not found.available or fee is None:
+        if not found.available:
             return found
-        listed: ComponentPrices | None = getattr(base, mode)
-        own = listed.per_1k_requests if listed is not None else None
+        own = self._fee(base, mode)
         if own is not None:
             return found._replace(request_fee=own)
+        fee = self._fee(base, "standard")
+        if fee is None:
+            return found
         # a fee is charged per request, not per token: no discount or multiplier is known
         # to apply to it, so the mode is taken to charge standard's, and says so
-        note = f"no {mode} fee per request listed: the standard fee assumed"
+        note = f"no {mode} fee per request listed: the standard fee taken"
         return found._replace(request_fee=fee, request_fee_note=note)
 
-    def _fee(self, base: PricePeriod | ContextTier) -> Decimal | None:
-        """The standard fee per request: the long-context tier's where it lists one, else the
-        period's (a tier changes what tokens cost, not what a request does)."""
-        fee = base.standard.per_1k_requests
-        return fee if fee is not None else self.period.standard.per_1k_requests
+    def _fee(self, base: PricePeriod | ContextTier, mode: Mode) -> Decimal | None:
+        """The fee per request ``mode`` lists: the long-context tier's where it lists one,
+        else the period's (a tier changes what tokens cost, not what a request does)."""
+        for scope in (base, self.period):
+            listed: ComponentPrices | None = getattr(scope, mode)
+            if listed is not None and listed.per_1k_requests is not None:
+                return listed.per_1k_requests
+        return None
 
     def _batch(
         self, base: PricePeriod | ContextTier, standard: dict[str, Decimal], above: int | None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from costcalc.errors import printable
 from costcalc.money import signed_usd, usd, usd_price
+from costcalc.prices.table import REQUEST_FEE
 from costcalc.render.tables import markdown_table, text_table
 from costcalc.units import count_of, duration
 
@@ -88,7 +89,10 @@ def _stream_assumption(s: StreamAudit) -> str:
     prices = []
     for m in s.modes:
         if m.available and m.mode in (s.mode, s.routed_mode):
-            rates = ", ".join(f"{c} {usd_price(v)}" for c, v in m.rates.items())
+            rates = ", ".join(
+                f"{c} {usd_price(v)}" if c != REQUEST_FEE else f"fee {usd_price(v)} per 1k requests"
+                for c, v in m.rates.items()
+            )
             prices.append(f"{m.mode} {rates}")
     return (
         f"{_name(s)}: {s.requests_per_day:,} requests/day × "

@@ -93,20 +93,22 @@ def price_sheet_table(sheet: PriceSheet) -> str:
     if len(sheet.periods) > 1:
         lines.append("")
         lines.append("price history:")
+        fees = any(p.per_1k_requests is not None for p in sheet.periods)
         lines.append(
             text_table(
-                ["from", "input", "output", "checked", "source"],
+                ["from", "input", "output", *(["fee / 1k requests"] * fees), "checked", "source"],
                 [
                     [
                         str(p.effective_from or "release"),
                         usd_price(p.input),
                         usd_price(p.output),
+                        *([_opt_price(p.per_1k_requests)] if fees else []),
                         str(p.as_of) if p.origin is None else f"read {p.as_of}",
                         p.source if p.origin is None else f"{p.origin} (cites {p.source})",
                     ]
                     for p in sheet.periods
                 ],
-                right=[1, 2],
+                right=[1, 2, 3] if fees else [1, 2],
             ).rstrip("\n")
         )
     if sheet.batch_rule is not None:
@@ -250,7 +252,7 @@ def price_update_table(update: PriceUpdate) -> str:
         f"kept in {update.written}: {update.models:,} models"
         + (
             f" ({update.skipped:,} left out: no token price, not text generation, or a price "
-            "above $100,000 per 1M tokens)"
+            "above $100,000 per 1M tokens or per 1,000 requests)"
         ),
         f"compared with the data in use before, {update.previous}, as in effect on {update.on}:",
         "",
