@@ -16,13 +16,13 @@ from typing import NoReturn
 
 from costcalc.console import (
     EXIT_OK,
-    _check_arguments,
-    _flush_stdout,
-    _standard_streams,
     add_tasks,
+    check_arguments,
     environment_failures,
     exit_for,
+    flush_stdout,
     show_warning,
+    standard_streams,
 )
 from costcalc.errors import CostcalcWarning
 
@@ -32,7 +32,7 @@ def main() -> None:
     args = sys.argv[1:]
     plain = _plain_queue_add(args)
     if plain is not None:
-        _standard_streams()
+        standard_streams()
         if plain[1] or not sys.stdin.isatty():  # a terminal: click says what to give
             _queue_add(args, *plain)
     from costcalc.cli import cli
@@ -66,14 +66,14 @@ def _queue_add(args: Sequence[str], db: str, prompts: list[str]) -> NoReturn:
     """``costcalc queue add``, as ``costcalc.cli`` runs it (``commands.queue``), without
     click."""
     try:
-        _check_arguments(args)
+        check_arguments(args)
         with warnings.catch_warnings():
             warnings.simplefilter("always", CostcalcWarning)
             warnings.showwarning = show_warning
             with environment_failures():
                 add_tasks(db, prompts)
         with environment_failures():
-            _flush_stdout()
+            flush_stdout()
     except (Exception, KeyboardInterrupt) as exc:
         exit_for(exc)
     sys.exit(EXIT_OK)

@@ -44,14 +44,14 @@ from costcalc.console import EXIT_INTERRUPTED as EXIT_INTERRUPTED
 from costcalc.console import EXIT_OK as EXIT_OK
 from costcalc.console import (
     SAID,
-    _check_arguments,
-    _flush_stdout,
-    _say,
-    _standard_streams,
+    check_arguments,
     environment_failures,
     exit_for,
+    flush_stdout,
+    say,
     say_bad_input,
     show_warning,
+    standard_streams,
 )
 from costcalc.console import StdoutClosed as StdoutClosed
 from costcalc.console import add_tasks as add_tasks
@@ -140,9 +140,9 @@ def emit_result(result: Any, fmt: str, **options: Any) -> None:
     for part in render_parts(result, fmt, **options):
         if isinstance(part, Note):
             if written:  # the text before it is out (or its failure is the one line said)
-                _flush_stdout()
+                flush_stdout()
                 written = False
-            _say(part, nl=False)
+            say(part, nl=False)
         else:
             emit(part)
             written = True
@@ -288,17 +288,17 @@ class CostcalcGroup(click.Group):
         written 3 (a closed pipe quietly), an unexpected exception 4, Ctrl-C 130."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
-        _standard_streams()
+        standard_streams()
         try:
-            _check_arguments(sys.argv[1:] if args is None else args)
+            check_arguments(sys.argv[1:] if args is None else args)
             code = super().main(args, prog_name, complete_var, False, **extra)
             # what is still buffered is written now, while a failure can be reported
             with environment_failures():
-                _flush_stdout()
+                flush_stdout()
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             message = printable_line(cut_long_values(exc.format_message()))
-            _say(f"costcalc: error: {message}{where}")
+            say(f"costcalc: error: {message}{where}")
             sys.exit(EXIT_BAD_INPUT)
         except click.ClickException as exc:
             with contextlib.suppress(OSError):

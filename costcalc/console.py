@@ -52,7 +52,7 @@ def exit_for(exc: BaseException) -> NoReturn:
         say_bad_input(exc)
         sys.exit(EXIT_BAD_INPUT)
     if isinstance(exc, KeyboardInterrupt):
-        _say("costcalc: interrupted")
+        say("costcalc: interrupted")
         _silence(sys.stdout)
         sys.exit(EXIT_INTERRUPTED)
     if isinstance(exc, StdoutClosed):
@@ -61,7 +61,7 @@ def exit_for(exc: BaseException) -> NoReturn:
     if isinstance(exc, EnvironmentFailure):
         from costcalc.errors import cut_long_values
 
-        _say(f"costcalc: error: {printable_line(cut_long_values(str(exc)))}")
+        say(f"costcalc: error: {printable_line(cut_long_values(str(exc)))}")
         if exc.path == "stdout":
             _silence(sys.stdout)
         sys.exit(EXIT_ENVIRONMENT)
@@ -70,7 +70,7 @@ def exit_for(exc: BaseException) -> NoReturn:
     text = " ".join(str(exc).split())
     text = printable_line(text[:300])
     text += "..." if len(str(exc)) > 300 else ""
-    _say(
+    say(
         f"costcalc: internal error: {type(exc).__name__}: {text} (please report it, "
         f"with the command that caused it; {DEBUG_ENV}=1 shows the traceback)"
     )
@@ -82,7 +82,7 @@ def say_bad_input(exc: CostcalcError) -> None:
 
     # the fields it names as their flags; one line, whatever the message quotes from the
     # input (a CSV header, a value)
-    _say(f"costcalc: error: {printable_line(on_command_line(exc))}")
+    say(f"costcalc: error: {printable_line(on_command_line(exc))}")
 
 
 def show_warning(
@@ -102,7 +102,7 @@ def show_warning(
     # tells of one event each (an id already queued, line after line)
     if kind == "note" or said not in SAID:
         SAID.add(said)
-        _say(said)
+        say(said)
 
 
 SAID: set[str] = set()
@@ -157,7 +157,7 @@ def _stdout_failure(exc: OSError) -> Exception:
     return EnvironmentFailure.from_os_error("stdout", exc)
 
 
-def _flush_stdout() -> None:
+def flush_stdout() -> None:
     """Write out what stdout holds; a failure is the environment's (exit 3), named stdout."""
     if sys.stdout is None:
         return
@@ -178,7 +178,7 @@ class _ClosedStdin(io.RawIOBase):
         raise OSError(errno.EBADF, "is closed (the command was started without it)", "stdin")
 
 
-def _standard_streams() -> None:
+def standard_streams() -> None:
     """Stand-ins for the standard streams a command was started without (cron and daemons
     close them): stderr the null device (what it would say is lost; the exit code tells),
     stdin ``_ClosedStdin``. A stream that cannot encode every character (an ASCII locale,
@@ -229,7 +229,7 @@ def _echoed_to(exc: OSError) -> str | None:
     return None
 
 
-def _check_arguments(args: Sequence[str]) -> None:
+def check_arguments(args: Sequence[str]) -> None:
     """Arguments are UTF-8 text without NUL bytes: no path or value holds a NUL, and bytes
     that are not UTF-8 (a lone surrogate once decoded) can be neither written to a batch
     file nor printed."""
@@ -244,7 +244,7 @@ def _check_arguments(args: Sequence[str]) -> None:
             raise UsageError(f"argument {number} ({quoted(arg)}) is not valid UTF-8 text") from None
 
 
-def _say(line: str, nl: bool = True) -> None:
+def say(line: str, nl: bool = True) -> None:
     """A line on stderr; when stderr cannot be written, it is not said (chatter and the
     failures have nowhere else to go, and the exit code still tells). In GitHub Actions the
     runner reads ``##[command]`` anywhere in a line of stderr too: text from a config (a
