@@ -9,42 +9,48 @@ terminal on stdin, ...), goes to click (``costcalc.cli``).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from costcalc.console import (
-    EXIT_OK,
-    add_tasks,
-    check_arguments,
-    environment_failures,
-    exit_for,
-    flush_stdout,
-    show_warning,
-    standard_streams,
-)
-from costcalc.errors import CostcalcWarning
+COMPLETE_ENV = "_COSTCALC_COMPLETE"
+"""click's shell-completion request (its script, not a command, is printed): click's to do."""
+EXIT_INTERRUPTED = 130  # costcalc.console's, known before it is imported
 
 
 def main() -> None:
     """The ``costcalc`` command."""
-    args = sys.argv[1:]
-    plain = _plain_queue_add(args)
-    if plain is not None:
-        standard_streams()
-        if plain[1] or not sys.stdin.isatty():  # a terminal: click says what to give
-            _queue_add(args, *plain)
-    from costcalc.cli import cli
+    try:
+        args = sys.argv[1:]
+        plain = _plain_queue_add(args)
+        if plain is not None:
+            from costcalc.console import standard_streams
 
+            standard_streams()
+            if plain[1] or not sys.stdin.isatty():  # a terminal: click says what to give
+                _queue_add(args, *plain)
+        from costcalc.cli import cli
+    except KeyboardInterrupt:
+        _interrupted()
     cli(prog_name="costcalc")
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C while costcalc loads, before a command's own handling is in place: said as
+    it says it there, exit 130, never a traceback."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write("costcalc: interrupted\n")
+        sys.stderr.flush()
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _plain_queue_add(args: Sequence[str]) -> tuple[str, list[str]] | None:
     """(the database, the prompts) of ``queue add --db PATH [PROMPT ...]`` (``--db=PATH``,
     anywhere among the prompts, once, not empty) as click would read it; None for any other
     command line, which click reads (and refuses, or helps with)."""
-    if args[:2] != ["queue", "add"]:
+    if args[:2] != ["queue", "add"] or COMPLETE_ENV in os.environ:
         return None
     db: str | None = None
     prompts = []
@@ -65,6 +71,19 @@ def _plain_queue_add(args: Sequence[str]) -> tuple[str, list[str]] | None:
 def _queue_add(args: Sequence[str], db: str, prompts: list[str]) -> NoReturn:
     """``costcalc queue add``, as ``costcalc.cli`` runs it (``commands.queue``), without
     click."""
+    import warnings
+
+    from costcalc.console import (
+        EXIT_OK,
+        add_tasks,
+        check_arguments,
+        environment_failures,
+        exit_for,
+        flush_stdout,
+        show_warning,
+    )
+    from costcalc.errors import CostcalcWarning
+
     try:
         check_arguments(args)
         with warnings.catch_warnings():

@@ -9,9 +9,11 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from orjson import loads as _loads
-
 from costcalc.errors import InputFileError
+from costcalc.signals import interrupts_held
+
+with interrupts_held():  # Ctrl-C inside orjson's set-up crashed the process (SIGSEGV)
+    from orjson import loads as _loads
 
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 """The largest request costcalc reads (one JSONL line, CSV row, line of text or JSON document):

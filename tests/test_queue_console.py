@@ -235,3 +235,56 @@ def test_a_terminal_on_stdin_without_prompts_is_clicks_usage_error(tmp_path: Pat
             "(see 'costcalc queue add --help')\n",
         )
     )
+
+
+def test_a_completion_request_is_clicks() -> None:
+    env = {"_COSTCALC_COMPLETE": "bash_source"}
+    os.environ.update(env)
+    try:
+        assert _plain_queue_add(["queue", "add", "--db", "q.db", "x"]) is None
+    finally:
+        for name in env:
+            del os.environ[name]
+
+
+def test_ctrl_c_while_loading_is_said_with_the_commands_exit_code() -> None:
+    import costcalc.__main__ as entry
+    import costcalc.console as console
+
+    assert entry.EXIT_INTERRUPTED == console.EXIT_INTERRUPTED
+
+
+def test_ctrl_c_is_held_off_inside_the_block_and_delivered_after_it() -> None:
+    import signal
+    import threading
+
+    from costcalc.signals import interrupts_held
+
+    reached = False
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_held():
+            # to this thread (the command line has no other; this test process may)
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+            reached = True  # not interrupted inside
+        pytest.fail("the interrupt held back was not delivered after the block")
+    assert reached
+
+
+def test_a_database_this_user_may_not_open_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from costcalc.batch.queuedb import database_errors
+    from costcalc.errors import EnvironmentFailure
+
+    db = tmp_path / "q.db"
+    db.write_bytes(b"")
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(EnvironmentFailure) as caught, database_errors(db):
+        raise sqlite3.OperationalError("unable to open database file")
+    assert str(caught.value).endswith(
+        "unable to open database file: permission denied (this user may not read and write it)"
+    )
+    db.unlink()
+    with pytest.raises(EnvironmentFailure) as caught, database_errors(db):
+        raise sqlite3.OperationalError("unable to open database file")
+    assert "may not write in its folder" in str(caught.value)

@@ -95,9 +95,23 @@ def database_errors(db: str | Path) -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         if _NOT_OUR_SCHEMA.match(str(exc)):  # a costcalc_queue table, but not our others
             raise InputFileError(db, f"is not a costcalc queue database ({exc})") from None
-        raise EnvironmentFailure(db, str(exc)) from None
+        raise EnvironmentFailure(db, _why(db, str(exc))) from None
     except sqlite3.DatabaseError as exc:
         raise InputFileError(db, f"is not a costcalc queue database ({exc})") from None
+
+
+def _why(db: str | Path, said: str) -> str:
+    """SQLite's words, with the reason when they are only "unable to open database file":
+    the database, or its folder (which holds its journal), that this user may not use."""
+    if said != "unable to open database file":
+        return said
+    path = Path(db)
+    folder = path.parent
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"{said}: permission denied (this user may not read and write it)"
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        return f"{said}: permission denied (this user may not write in its folder {folder})"
+    return said
 
 
 _NOT_OUR_SCHEMA = re.compile(r"no such (table|column)|table \S+ has no column")

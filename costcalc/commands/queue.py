@@ -22,9 +22,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def db_option(func: F) -> F:
     """``--db PATH``: the queue database."""
-    return click.option("--db", required=True, type=PathType(), help="Queue database (SQLite).")(
-        func
-    )
+    # readable=False: a database this user may not open is the environment's failure (exit 3,
+    # as SQLite's error says it), not a usage error; queue add's own path says the same
+    return click.option(
+        "--db", required=True, type=PathType(readable=False), help="Queue database (SQLite)."
+    )(func)
 
 
 @click.group()
