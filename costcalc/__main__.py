@@ -71,8 +71,6 @@ def _plain_queue_add(args: Sequence[str]) -> tuple[str, list[str]] | None:
 def _queue_add(args: Sequence[str], db: str, prompts: list[str]) -> NoReturn:
     """``costcalc queue add``, as ``costcalc.cli`` runs it (``commands.queue``), without
     click."""
-    import warnings
-
     from costcalc.console import (
         EXIT_OK,
         add_tasks,
@@ -80,17 +78,13 @@ def _queue_add(args: Sequence[str], db: str, prompts: list[str]) -> NoReturn:
         environment_failures,
         exit_for,
         flush_stdout,
-        show_warning,
+        warnings_said,
     )
-    from costcalc.errors import CostcalcWarning
 
     try:
         check_arguments(args)
-        with warnings.catch_warnings():
-            warnings.simplefilter("always", CostcalcWarning)
-            warnings.showwarning = show_warning
-            with environment_failures():
-                add_tasks(db, prompts)
+        with warnings_said(), environment_failures():
+            add_tasks(db, prompts)
         with environment_failures():
             flush_stdout()
     except (Exception, KeyboardInterrupt) as exc:

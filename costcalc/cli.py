@@ -24,7 +24,6 @@ import contextlib
 import importlib
 import os
 import sys
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -42,21 +41,20 @@ from costcalc.console import EXIT_ENVIRONMENT as EXIT_ENVIRONMENT
 from costcalc.console import EXIT_INTERNAL as EXIT_INTERNAL
 from costcalc.console import EXIT_INTERRUPTED as EXIT_INTERRUPTED
 from costcalc.console import EXIT_OK as EXIT_OK
+from costcalc.console import StdoutClosed as StdoutClosed
+from costcalc.console import add_tasks as add_tasks
 from costcalc.console import (
-    SAID,
     check_arguments,
     environment_failures,
     exit_for,
     flush_stdout,
     say,
     say_bad_input,
-    show_warning,
     standard_streams,
+    warnings_said,
 )
-from costcalc.console import StdoutClosed as StdoutClosed
-from costcalc.console import add_tasks as add_tasks
 from costcalc.console import emit as emit
-from costcalc.errors import CostcalcError, CostcalcWarning, cut_long_values, printable_line
+from costcalc.errors import CostcalcError, cut_long_values, printable_line
 
 # costcalc's models use no pydantic plugins, and looking for them reads the metadata of every
 # installed package (15 ms of each run); a user's own setting wins. Nothing above imports
@@ -261,10 +259,7 @@ class CostcalcGroup(click.Group):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        SAID.clear()  # each command says each warning once (a planning script runs several)
-        with warnings.catch_warnings():
-            warnings.simplefilter("always", CostcalcWarning)
-            warnings.showwarning = show_warning
+        with warnings_said():
             try:
                 with environment_failures():
                     return super().invoke(ctx)

@@ -13,6 +13,7 @@ import errno
 import io
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -21,6 +22,7 @@ from costcalc.errors import (
     CostcalcNote,
     CostcalcWarning,
     EnvironmentFailure,
+    cut_long_values,
     os_failure,
     printable_line,
 )
@@ -59,8 +61,6 @@ def exit_for(exc: BaseException) -> NoReturn:
         _silence(sys.stdout)
         sys.exit(EXIT_ENVIRONMENT)
     if isinstance(exc, EnvironmentFailure):
-        from costcalc.errors import cut_long_values
-
         say(f"costcalc: error: {printable_line(cut_long_values(str(exc)))}")
         if exc.path == "stdout":
             _silence(sys.stdout)
@@ -107,6 +107,17 @@ def show_warning(
 
 SAID: set[str] = set()
 """The warnings said in this run (``show_warning``)."""
+
+
+@contextlib.contextmanager
+def warnings_said() -> Iterator[None]:
+    """A command's warnings said on stderr as ``show_warning`` says them: each warning once
+    in the command (a planning script runs several), each note every time."""
+    SAID.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CostcalcWarning)
+        warnings.showwarning = show_warning
+        yield
 
 
 class StdoutClosed(Exception):

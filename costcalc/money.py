@@ -95,9 +95,7 @@ def per_million(tokens: int | Decimal, price_per_mtok: Decimal) -> Decimal:
 def per_thousand(count: int | Decimal, price_per_k: Decimal) -> Decimal:
     """Cost of ``count`` requests at ``price_per_k`` USD per 1,000 requests, exact (and
     ``tidy``): a fee per request."""
-    value = (price_per_k * count).scaleb(-3)
-    cents = value.quantize(CENT)
-    return cents if cents == value else value.normalize()
+    return tidy((price_per_k * count).scaleb(-3))  # / 1,000, exactly, without dividing
 
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: decimal_str(v), return_type=str)]
