@@ -445,7 +445,8 @@ def _reconcile(
         assumed.update(c for c in billed_tokens if c in rates.assumed)
         if rates.request_fee is not None:  # succeeded requests only: the others bill nothing
             actual += per_thousand(sums[_REQUESTS], rates.request_fee)
-            assumed.update(c for c in (REQUEST_FEE,) if c in rates.assumed)
+            if rates.request_fee_note:  # standard's fee, taken for batch
+                assumed.add(REQUEST_FEE)
         usage.input_tokens += sums[0]
         usage.cached_input_tokens += sums[1]
         usage.cache_write_tokens += sums[2]

@@ -57,7 +57,7 @@ def queue_add(prompts: tuple[str, ...], db: str) -> None:
 
     if not prompts and sys.stdin.isatty():
         raise click.UsageError("give prompts as arguments, or JSONL on stdin")
-    # the console script runs this without click, as `costcalc.console.main` says
+    # the console script runs this form without click (costcalc.__main__), sharing add_tasks
     add_tasks(db, prompts)
 
 
