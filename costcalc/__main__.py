@@ -9,6 +9,7 @@ terminal on stdin, ...), goes to click (``costcalc.cli``).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -34,7 +35,10 @@ def main() -> None:
         from costcalc.cli import cli
     except KeyboardInterrupt:
         _interrupted()
-    cli(prog_name="costcalc")
+    try:
+        cli(prog_name="costcalc")
+    except SystemExit as done:
+        _exit_now(done)
 
 
 def _interrupted() -> NoReturn:
@@ -44,6 +48,33 @@ def _interrupted() -> NoReturn:
         sys.stderr.write("costcalc: interrupted\n")
         sys.stderr.flush()
     sys.exit(EXIT_INTERRUPTED)
+
+
+def _exit_now(done: SystemExit) -> NoReturn:
+    """Exit as ``done`` says, without the interpreter freeing every object first: a tenth
+    of a second once a tokenizer is built (its 200,000 ranks, in Python and in tiktoken, are
+    freed one by one), a fifth of a sampled count. What a command wrote is flushed and
+    atexit's handlers run, as at any exit. Where more could be pending (another thread a
+    normal exit would wait for, an SQLite database whose write-ahead log is folded back in
+    when it is closed, a code that is not a number), the normal exit runs."""
+    code = done.code
+    threading = sys.modules.get("threading")
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if (
+        (code is not None and type(code) is not int)
+        or (threading is not None and threading.active_count() > 1)
+        or "sqlite3" in sys.modules
+        or run_exit_handlers is None
+    ):
+        raise done
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        raise done from None  # the normal exit says what it always said
+    run_exit_handlers()
+    os._exit(code or 0)
 
 
 def _plain_queue_add(args: Sequence[str]) -> tuple[str, list[str]] | None:

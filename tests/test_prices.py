@@ -365,6 +365,7 @@ def test_an_edited_yaml_file_wins_over_the_compiled_copy(
 ) -> None:
     import shutil
 
+    from costcalc import shipped
     from costcalc.prices import load as prices
 
     copy = tmp_path / "pricing"
@@ -376,14 +377,14 @@ def test_an_edited_yaml_file_wins_over_the_compiled_copy(
             "standard: {input: 0.99, cached_input: 0.075, output: 0.60}",
         )
     )
-    monkeypatch.setattr(prices, "builtin_pricing_dir", lambda: copy)
-    prices._load.cache_clear()
+    monkeypatch.setattr(shipped, "builtin_pricing_dir", lambda: copy)
+    prices.forget_loaded()
     try:
         assert prices.load_price_table().prices("gpt-4o-mini").mode("standard").rates[
             "input"
         ].usd_per_mtok == Decimal("0.99")
     finally:
-        prices._load.cache_clear()
+        prices.forget_loaded()
 
 
 def test_a_snapshot_is_priced_as_it_sold_and_not_before_its_release() -> None:

@@ -174,3 +174,70 @@ def test_help_lists_the_commands_as_click_would_with_them_loaded(width: int) -> 
     cli.format_commands(ctx, got)
     assert got.getvalue() == want.getvalue()
     assert all(f"\n  {name} " in got.getvalue() for name in COMMANDS)
+
+
+def test_a_count_for_a_curated_model_builds_no_price_table() -> None:
+    # the model's tokenizer comes from pricing/compiled.json (costcalc.shipped): the price
+    # table's pydantic models are a third of a short count's start-up
+    report, modules = run_cli(
+        ["tokens", "--text", "hello world", "-m", "gpt-4o", "--format", "json"]
+    )
+    assert (report["tokens"], report["context_limit"]) == (2, 128_000)
+    for heavy in ("costcalc.prices", "costcalc.prices.schema", "yaml"):
+        assert heavy not in modules, heavy
+
+
+def test_a_count_with_user_prices_reads_them(tmp_path: Path) -> None:
+    # $COSTCALC_PRICES may give a model another context window: the compiled lookup steps aside
+    prices = tmp_path / "mine.yaml"
+    prices.write_text(
+        "provider: openai\nmodels:\n  - id: gpt-4o\n    name: GPT-4o (mine)\n"
+        "    encoding: o200k_base\n    context_window: 1000\n    prices:\n"
+        "      - as_of: 2026-11-26\n        source: https://example.com/prices\n"
+        "        standard: {input: 2.50, output: 10.00}\n"
+    )
+    report, modules = run_cli(
+        ["tokens", "--text", "hello world", "--format", "json"], COSTCALC_PRICES=str(prices)
+    )
+    assert report["context_limit"] == 1000 and "costcalc.prices.schema" in modules
+
+
+EXIT = """
+import atexit, os, sys, threading
+from costcalc.__main__ import _exit_now
+
+class Freed:
+    def __del__(self):
+        os.write(1, b" freed")
+
+kept = Freed()  # freed only by the interpreter's own clean-up
+atexit.register(lambda: sys.stdout.write(" atexit"))
+sys.stdout.write("written")
+{setup}
+_exit_now(SystemExit({code!r}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "setup", "status", "out"),
+    [
+        (None, "", 0, "written atexit"),
+        (3, "", 3, "written atexit"),
+        # a thread a normal exit waits for, an SQLite database, a message: the normal exit
+        (0, "threading.Thread(target=lambda: [__import__('time').sleep(0.2), "
+         "sys.stdout.write(' thread')]).start()", 0, "written thread atexit freed"),
+        (2, "import sqlite3", 2, "written atexit freed"),
+        ("a message", "", 1, "written atexit freed"),
+    ],
+)  # fmt: skip
+def test_a_command_exits_without_freeing_everything_first_where_nothing_is_pending(
+    code: object, setup: str, status: int, out: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT.format(setup=setup, code=code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (status, out), done.stderr
+    assert done.stderr == ("a message\n" if code == "a message" else "")

@@ -119,7 +119,8 @@ def tokens(
         costcalc tokens --engine spark --column text s3a://bucket/prompts/
     """
 
-    table = costcalc.load_price_table(price_files)
+    # without --prices, a curated model's tokenizer is looked up without building the table
+    table = costcalc.load_price_table(price_files) if price_files else None
     if master is not None and engine != "spark":
         raise click.UsageError("--master applies to --engine spark only")
     if seed is not None and sample is None:

@@ -13,29 +13,18 @@ from costcalc._version import PACKAGE_DIR
 from costcalc.errors import PriceTableError, UsageError, arg, path_argument, path_arguments
 from costcalc.prices.schema import PRICES_ENV, Model, Provider, ProviderOverride
 from costcalc.prices.table import PriceTable, _normal
+from costcalc.shipped import AUDIT_KNOWN as AUDIT_KNOWN
+from costcalc.shipped import COMPILED as COMPILED
+from costcalc.shipped import UPDATE_FILE as UPDATE_FILE
+from costcalc.shipped import builtin_price_files as builtin_price_files
+from costcalc.shipped import builtin_pricing_dir as builtin_pricing_dir
+from costcalc.shipped import compiled_document, file_sha256, forget_compiled
 from costcalc.userdata import override_paths_from_env
 
 if TYPE_CHECKING:
     from costcalc.prices.catalog import Catalog
 
 # --- loading --------------------------------------------------------------------------------
-
-
-def builtin_pricing_dir() -> Path:
-    """The shipped price table: inside the package when installed, pricing/ in a checkout."""
-    packaged = PACKAGE_DIR / "pricing"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "pricing"
-
-
-AUDIT_KNOWN = "audit-known.yaml"
-"""pricing/audit-known.yaml: the disagreements with genai-prices that are explained (read by
-``costcalc prices audit --known``); not a provider file."""
-
-
-def builtin_price_files() -> list[Path]:
-    return sorted(p for p in builtin_pricing_dir().glob("*.yaml") if p.name != AUDIT_KNOWN)
 
 
 def load_provider_file(path: Path | str) -> Provider:
@@ -118,21 +107,6 @@ def apply_override(
     origins[override.provider] = str(path)
 
 
-COMPILED = "compiled.json"
-"""The shipped YAML files as JSON, with the SHA-256 of each file they came from.
-
-Parsing JSON takes a millisecond where importing PyYAML and parsing the YAML takes twenty,
-and a quote is a command people run in loops. The YAML stays the source: when a file's
-hash differs from the one recorded (an edited checkout), the YAML is read instead.
-"""
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def compile_price_table() -> str:
     """``pricing/compiled.json`` for the current YAML files (see ``COMPILED``)."""
     import json
@@ -140,32 +114,18 @@ def compile_price_table() -> str:
     from costcalc.yamlfile import load_mapping
 
     files = builtin_price_files()
-    for f in files:
-        load_provider_file(f)  # only valid files are compiled
+    providers = {f: load_provider_file(f) for f in files}  # only valid files are compiled
+    table = PriceTable(
+        {p.provider: p for p in providers.values()},
+        {p.provider: str(f) for f, p in providers.items()},
+    )
     document = {
-        "sources": {f.name: _sha256(f) for f in files},
+        "sources": {f.name: file_sha256(f) for f in files},
         "providers": {f.name: load_mapping(f, "price file")[0] for f in files},
+        "tokenizers": {name: table.tokenizer_fields(name) for name in table.names()},
     }
     return json.dumps(document, indent=1, sort_keys=True, default=str) + "\n"
 
-
-def _compiled_providers(files: list[Path]) -> dict[str, Any] | None:
-    """The compiled provider data, if it was compiled from exactly these files."""
-    import json
-
-    try:
-        document = json.loads((builtin_pricing_dir() / COMPILED).read_text("utf-8"))
-        if document["sources"] != {f.name: _sha256(f) for f in files}:
-            return None
-        data: dict[str, Any] = document["providers"]
-        return data
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-UPDATE_FILE = "prices-update.json"
-"""The updated price data (``costcalc prices update``), in the user data folder: the compact
-index of what was read, with where it came from, its format and the day it was read."""
 
 UpdateStamp = tuple[str, int, int, int]
 """The updated data's file, inode, modification time and size: a new update (written to a new
@@ -207,6 +167,7 @@ def forget_loaded() -> None:
     """Price tables loaded in this process are read again (the data under them changed)."""
     _load.cache_clear()
     updated_index.cache_clear()
+    forget_compiled()
 
 
 @functools.lru_cache(maxsize=4)
@@ -241,7 +202,8 @@ def _load(
     providers: dict[str, Provider] = {}
     origins: dict[str, str] = {}
     files = builtin_price_files()
-    compiled = _compiled_providers(files)
+    document = compiled_document()
+    compiled = None if document is None else document["providers"]
     for builtin in files:
         if compiled is not None:
             prov = Provider.model_validate(compiled[builtin.name])

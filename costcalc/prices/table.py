@@ -382,6 +382,26 @@ class PriceTable:
     def names(self) -> list[str]:
         return sorted(self._index)
 
+    def tokenizer_fields(self, name: str) -> dict[str, Any]:
+        """How the tokens of model ``name`` are counted, as JSON values: its id and provider,
+        the encoding, the calibration factor (a decimal string), whether a count is an
+        estimate and why, the most input tokens of one request (None: not known).
+        ``pricing/compiled.json`` keeps them for every curated name (``costcalc.shipped``)."""
+        prov, entry = self.find(name)
+        limit = entry.max_input_tokens or entry.context_window
+        if entry.encoding is not None:
+            return {
+                "model": entry.id, "provider": prov.provider, "encoding": entry.encoding,
+                "factor": "1", "estimate": False, "reason": "", "context_limit": limit,
+            }  # fmt: skip
+        est = prov.token_estimate
+        assert est is not None  # the price-table model guarantees it
+        return {
+            "model": entry.id, "provider": prov.provider, "encoding": est.encoding,
+            "factor": str(est.factor), "estimate": True, "reason": " ".join(est.reason.split()),
+            "context_limit": limit,
+        }  # fmt: skip
+
     @property
     def catalog(self) -> "Catalog | None":
         """genai-prices' models behind the curated ones (read on first use)."""

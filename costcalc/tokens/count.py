@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing
 import warnings
@@ -14,6 +15,7 @@ from costcalc.errors import (
     FieldError,
     InputFileError,
     RequestError,
+    UnknownModelError,
     UsageError,
     arg,
     path_arguments,
@@ -191,17 +193,11 @@ def count_file(
             )
         sources.append(Source(name, fmt))
 
-    if model is None:
-        model = next((m for s in sources if (m := peek_model(s))), None)
-        if model is not None:
-            from costcalc.errors import UnknownModelError
-            from costcalc.prices import load_price_table
-
-            try:
-                (table or load_price_table()).find(model)
-            except UnknownModelError:
-                model = None
-    tok = tokenizer_for(DEFAULT_MODEL if model is None else model, table)
+    tok = None
+    if model is None and (named := next((m for s in sources if (m := peek_model(s))), None)):
+        with contextlib.suppress(UnknownModelError):  # a model no table knows: the default
+            tok = tokenizer_for(named, table)
+    tok = tok or tokenizer_for(DEFAULT_MODEL if model is None else model, table)
     prompt_overhead = 0
     if prompts_as_messages:
         o = tok.overhead

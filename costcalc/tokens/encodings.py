@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from costcalc._version import PACKAGE_DIR
 from costcalc.errors import CostcalcError, CostcalcWarning, require_type
+from costcalc.shipped import shipped_tokenizer
 
 if TYPE_CHECKING:  # tiktoken is imported only when a count is needed (start-up time)
     import tiktoken
@@ -188,44 +189,34 @@ def _warn_once(message: str) -> None:
 
 def _check_model(model: object, table: object, function: str) -> None:
     """TypeError naming ``model`` or ``table`` when it is not a model name or a price table."""
-    from costcalc.prices import require_table
-
     if model is not None:
         require_type(model, str, "model", function, "a model name (str)")
-    require_table(table, function)
+    if table is not None:
+        from costcalc.prices import require_table
+
+        require_table(table, function)
 
 
 def tokenizer_for(model: str | None = None, table: PriceTable | None = None) -> ModelTokenizer:
     """The tokenizer of ``model`` (an id or alias from the price table; default gpt-4o)."""
-    from costcalc.prices import load_price_table
-
     _check_model(model, table, "tokenizer_for")
-    table = table or load_price_table()
-    prov, entry = table.find(DEFAULT_MODEL if model is None else model)
-    limit = entry.max_input_tokens or entry.context_window
-    overhead = CHAT_OVERHEAD.get(prov.provider)
-    if entry.encoding is not None:
-        return ModelTokenizer(
-            model=entry.id,
-            encoding=entry.encoding,
-            factor=Decimal(1),
-            estimate=False,
-            reason="",
-            overhead=overhead or COOKBOOK_OVERHEAD,
-            overhead_known=overhead is not None,
-            context_limit=limit,
-        )
-    est = prov.token_estimate
-    assert est is not None  # the price-table model guarantees it
+    name = DEFAULT_MODEL if model is None else model
+    # a curated model of the shipped table is looked up without building the table
+    fields = shipped_tokenizer(name) if table is None else None
+    if fields is None:
+        from costcalc.prices import load_price_table
+
+        fields = (table or load_price_table()).tokenizer_fields(name)
+    overhead = CHAT_OVERHEAD.get(fields["provider"])
     return ModelTokenizer(
-        model=entry.id,
-        encoding=est.encoding,
-        factor=est.factor,
-        estimate=True,
-        reason=" ".join(est.reason.split()),
+        model=fields["model"],
+        encoding=fields["encoding"],
+        factor=Decimal(fields["factor"]),
+        estimate=fields["estimate"],
+        reason=fields["reason"],
         overhead=overhead or COOKBOOK_OVERHEAD,
         overhead_known=overhead is not None,
-        context_limit=limit,
+        context_limit=fields["context_limit"],
     )
 
 
