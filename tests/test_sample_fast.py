@@ -11,6 +11,7 @@ import random
 import statistics
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,7 +78,10 @@ def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch)
     monkeypatch.setattr(seek_module._MappedFile, "line_at", line_at)
     monkeypatch.setattr(seek_module, "_line_tokens", spy)
     a = count_file(path, sample=100, seed=3)
-    assert len(found) == 100 and len(tokenized) == len(set(tokenized)) <= 100
+    # the pilot's lengths (one read each), then the draws: a long line may be let go, and
+    # another drawn in its place (each kept with chance at least a quarter)
+    assert len(tokenized) == len(set(tokenized)) <= 100
+    assert 100 + 100 <= len(found) <= 100 + 4 * 100
     assert a.sample is not None and a.sample.size == 100
     assert a.sample.data_bytes == path.stat().st_size
     assert count_file(path, sample=100, seed=3) == a  # --seed draws the same sample
@@ -369,3 +373,79 @@ def test_a_csv_sample_estimates_refused_rows(tmp_path: Path) -> None:
     assert truth == 4000
     got = count_file(path, column="text", sample=3000, seed=2).refused_requests
     assert 0.7 * truth <= got <= 1.3 * truth, got
+
+
+def _cap_by_its_definition(lengths: list[int]) -> int | None:
+    """``seek.length_cap`` written out: every candidate's cost and growths summed afresh."""
+    n = len(lengths)
+    if n < 2:
+        return None
+    h = sum(1 / b for b in lengths) / n
+    base = sum((b * h - 1) ** 2 / b**2 for b in lengths)
+    best = (seek_module._READ_BYTES + sum(lengths) / n, None)
+    for cap in sorted(set(lengths)):
+        m = [min(b, cap) for b in lengths]
+        kept = sum(c / b for c, b in zip(m, lengths, strict=True)) / n
+        growth = kept * sum(b / c for c, b in zip(m, lengths, strict=True)) / n
+        line = kept * sum((b * h - 1) ** 2 / (c * b) for c, b in zip(m, lengths, strict=True))
+        line = line / base if base else 1
+        most, most_line = seek_module._MOST_GROWTH
+        if kept < seek_module._LEAST_KEPT or growth > most or line > most_line:
+            continue
+        cost = (seek_module._READ_BYTES + sum(m) / n) / kept
+        if cost < best[0]:
+            best = (cost, cap)  # type: ignore[assignment]
+    return best[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=100_000), max_size=80))
+def test_the_length_cap_is_the_cheapest_within_its_bounds(lengths: list[int]) -> None:
+    assert seek_module.length_cap(lengths) == _cap_by_its_definition(lengths)
+
+
+def _skewed_csv(path: Path, rows: int = 20_000) -> tuple[int, int]:
+    """Rows of lognormal word counts (sigma 1.2), sorted by length: a draw by bytes over-draws
+    the long ones, which the cap lets go of. Returns the exact (tokens, requests)."""
+    rng = random.Random(8)
+    sizes = sorted(max(1, round(rng.lognormvariate(math.log(20), 1.2))) for _ in range(rows))
+    words = ["alpha", "beta", "gamma", "delta", "élan", "東京", "42", "x"]
+    path.write_text(
+        "id,text\n"
+        + "".join(f"{i},{' '.join(rng.choices(words, k=s))}\n" for i, s in enumerate(sizes))
+    )
+    exact = count_file(path, column="text")
+    return exact.tokens, exact.requests
+
+
+def test_a_capped_draw_keeps_its_intervals_honest(tmp_path: Path) -> None:
+    path = tmp_path / "skewed.csv"
+    tokens, requests = _skewed_csv(path)
+    runs = [count_file(path, column="text", sample=300, seed=seed) for seed in range(200)]
+    caps = [r.sample.length_cap for r in runs if r.sample is not None]
+    assert sum(c is not None for c in caps) >= 180, caps  # the cap is in play
+    for truth, got, intervals in (
+        (tokens, [r.tokens for r in runs], [r.interval for r in runs]),
+        (requests, [r.requests for r in runs], [r.sample.requests_interval for r in runs]),  # type: ignore[union-attr]
+    ):
+        covered = sum(i is not None and i.low <= truth <= i.high for i in intervals)
+        assert 181 <= covered <= 199, covered
+        se = statistics.stdev(got) / math.sqrt(len(got))
+        assert abs(statistics.mean(got) - truth) <= 4 * se, (statistics.mean(got), truth, se)
+    err = statistics.median(abs(r.tokens - tokens) / tokens for r in runs)
+    assert err < 0.01, err
+
+
+def test_a_line_that_could_be_over_the_context_is_never_capped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "tail.jsonl"
+    long = json.dumps({"prompt": "hello " * 130_000})  # > gpt-4o's 128,000 tokens
+    lines = [json.dumps({"prompt": f"short {i} " * (1 + i % 40)}) for i in range(20_000)]
+    lines[7_000] = long
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(seek_module, "length_cap", lambda lengths: 100)  # every long line capped
+    for seed in range(10):
+        est = count_file(path, sample=200, seed=seed)
+        assert est.sample is not None and est.sample.length_cap == 100
+        assert est.over_context >= 1  # its line holds a sixth of the bytes: always drawn

@@ -445,7 +445,9 @@ def test_sampling_finds_every_line_across_files_blocks_and_blanks(
     everything = count_file([pa, pb], sample=10_000, seed=1)  # more than there are lines: exact
     assert everything.tokens == exact.tokens and everything.requests == exact.requests == 500
     assert everything.interval is None
-    part = count_file([pa, pb], sample=60, seed=2)  # lines of both files drawn, blanks too
+    # lines of both files drawn, blanks too (a 95% interval misses one seed in 20: seed 2
+    # does since the sample draws a pilot first; tests/test_sample_fast.py checks coverage)
+    part = count_file([pa, pb], sample=60, seed=3)
     assert part.sample is not None and part.sample.requests_interval is not None
     assert part.sample.requests_interval.low <= 500 <= part.sample.requests_interval.high
     assert part.interval is not None and part.interval.low <= exact.tokens <= part.interval.high

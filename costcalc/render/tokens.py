@@ -73,9 +73,11 @@ def token_count_table(result: TokenCount) -> str:
             rows.insert(4, ["95% interval", _span(iv.low, iv.high, " requests")])
         if s.over_context_at_most is not None:
             rows[-1][1] += f"; at most {s.over_context_at_most:,} can be (by their bytes)"
-        rows.append(
-            ["sample", f"{s.size:,} random byte offsets of {s.data_bytes or 0:,}, seed {s.seed}"]
-        )
+        sample = f"{s.size:,} lines at random byte offsets of {s.data_bytes or 0:,}"
+        if s.length_cap is not None:
+            cap = f"{s.length_cap:,}"
+            sample += f" (a line over {cap} bytes kept with chance {cap} / its length)"
+        rows.append(["sample", f"{sample}, seed {s.seed}"])
     elif s is not None:
         rows.append(["sample", f"{s.size:,} of {s.population:,}, seed {s.seed}"])
     for reason in result.estimate_reasons:

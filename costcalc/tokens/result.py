@@ -49,7 +49,8 @@ class SampleInfo(BaseModel):
     """Pass it back with --seed to draw the same sample."""
     drawn: Literal["uniform", "bytes", "row groups", "size"] = "uniform"
     """"uniform": requests drawn alike, without replacement; "bytes": the lines holding
-    random byte offsets, each drawn in proportion to its length and weighted by 1/length;
+    random byte offsets, each drawn in proportion to its length (up to ``length_cap``) and
+    weighted by 1 / that;
     "row groups": Parquet row groups drawn in proportion to their rows, rows drawn in each;
     "size": every request read, those kept drawn about in proportion to their size (the
     longest always), each weighted by 1/its chance (priority sampling)."""
@@ -64,6 +65,10 @@ class SampleInfo(BaseModel):
     over_context_at_most: int | None = None
     """Drawn by bytes: no more requests than this can be over the context (each such one has
     at least about as many bytes as the limit has tokens), whatever the sample saw."""
+    length_cap: int | None = None
+    """Drawn by bytes: a line longer than this (and too short to be over the context) was
+    kept with chance length_cap / its bytes, so drawn in proportion to min(bytes,
+    length_cap) and weighted by 1 / that; None: every line drawn was kept."""
 
 
 class TokenCount(BaseModel):
@@ -153,9 +158,12 @@ def _scaled(tok: ModelTokenizer, raw_hist: Mapping[int, int]) -> Counter[int]:
 def _reasons(tok: ModelTokenizer, sample: SampleInfo | None) -> list[str]:
     reasons = [tok.reason] if tok.estimate else []
     if sample is not None and sample.drawn == "bytes":
+        weight = (
+            "its length" if sample.length_cap is None else f"min(its length, {sample.length_cap:,})"
+        )
         reasons.append(
-            f"estimated from a sample of the lines at {sample.size:,} random byte offsets of "
-            f"{sample.data_bytes or 0:,} bytes, each weighted by 1/its length (seed {sample.seed})"
+            f"estimated from a sample of {sample.size:,} lines at random byte offsets of "
+            f"{sample.data_bytes or 0:,} bytes, each weighted by 1/{weight} (seed {sample.seed})"
         )
     elif sample is not None and sample.drawn == "size":
         reasons.append(

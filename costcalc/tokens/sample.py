@@ -49,6 +49,7 @@ from costcalc.tokens.seek import (
     SEEKABLE,
     at_least_one,
     open_files,
+    over_context_bytes,
     seek_sample,
     weighted_estimate,
 )
@@ -87,15 +88,19 @@ def _count_sample(
     if all(s.format in SEEKABLE for s in sources):
         files = open_files(sources, plan, notes)
         try:
-            drawn = seek_sample(files, spec, plan, size, rng) if files is not None else None
-            if drawn == "all":  # small for the sample: the exact count reads no more
+            whole_from = over_context_bytes(tok, spec)
+            sampled = (
+                None if files is None else seek_sample(files, spec, plan, size, rng, whole_from)
+            )
+            if sampled == "all":  # small for the sample: the exact count reads no more
                 return None
-            if isinstance(drawn, list):
+            if isinstance(sampled, tuple):
+                drawn, cap = sampled
                 if any(d.chat for d in drawn):
                     tok.warn_if_overhead_unknown()
                 assert files is not None
                 data_bytes = sum(f.nbytes for f in files)
-                return weighted_estimate(tok, spec, drawn, data_bytes, seed, names, notes)
+                return weighted_estimate(tok, spec, drawn, cap, data_bytes, seed, names, notes)
             if files is not None:
                 notes.append(QUOTED_NEWLINES)
         finally:

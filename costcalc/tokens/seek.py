@@ -1,6 +1,6 @@
 """Sampling by seeking: a JSONL, text-lines or CSV file on disk is sampled reading only the
 lines at random byte offsets (no pass over the file), and the draw's length bias corrected
-(Hansen-Hurwitz); ``costcalc.tokens.sample`` chooses this way where it can."""
+(a ratio to the file's bytes); ``costcalc.tokens.sample`` chooses this way where it can."""
 
 from __future__ import annotations
 
@@ -32,18 +32,23 @@ from costcalc.tokens.result import (
     t95,
 )
 
-# A JSONL, text-lines or CSV file on disk is sampled reading only the sampled lines: N byte
+# A JSONL, text-lines or CSV file on disk is sampled reading only the sampled lines: byte
 # offsets are drawn uniformly (with replacement) over the data bytes B (all files, CSV header
 # left out), and each offset takes the line that CONTAINS it (back to the newline before it,
 # on to the one after). No line index, nothing else is read: the cost is O(N), not O(file).
 # The line i of b_i bytes (its newline included) is drawn with probability exactly b_i / B
-# whatever the order of the file (sorted, grouped: no assumption about neighbours), so the
-# Hansen-Hurwitz estimator is unbiased: total tokens = B x mean(t_i / b_i), requests =
-# B x mean(1 / b_i), with the usual variance of a mean of independent draws for the 95%
-# interval. Tokens per byte is nearly constant for text, so the total's error is far smaller
-# than a uniform draw of lines gives on skewed lengths (the count of requests is what varies:
-# its relative SE is sqrt(E[b] E[1/b] - 1) / sqrt(N)). Per-request figures weight each drawn
-# line by 1/b_i (an estimate of the histogram of the whole file).
+# whatever the order of the file (sorted, grouped: no assumption about neighbours). A draw by
+# bytes over-draws long lines (on lognormal lengths it tokenizes 2.6 times the text of a
+# uniform draw of as many lines), so a line longer than a cap c is kept with chance c / b_i
+# (another offset is drawn in its place), and the N lines kept are drawn in proportion to
+# m_i = min(b_i, c) (``length_cap`` chooses c from a pilot of line lengths, or none). Every
+# figure is then estimated as its ratio to bytes, scaled to B, which is known exactly: total
+# tokens = B x sum(t_j / m_j) / sum(b_j / m_j) over the lines kept, requests likewise with
+# 1 for t_j; without a cap it is Hansen-Hurwitz's B x mean(t_j / b_j). Tokens per byte is
+# nearly constant for text, so the total's error is far smaller than a uniform draw of lines
+# gives on skewed lengths, with or without the cap (the count of requests is what varies: its
+# relative SE is about sqrt(E[b] E[1/b] - 1) / sqrt(N)). Per-request figures weight each
+# line kept by 1/m_j (an estimate of the histogram of the whole file).
 
 SEEKABLE = ("jsonl", "lines", "csv")
 _COUNT_BYTES = 16 * 1024 * 1024
@@ -231,7 +236,7 @@ def _csv_line(raw: bytes, delimiter: str, errors: Errors) -> list[str] | None:
 
 @dataclass
 class _Drawn:
-    """One line drawn (once or more) at a random byte offset."""
+    """One line drawn (once or more) at a random byte offset, and kept."""
 
     raw: int | None
     """Raw tokens (None: a blank line, no request)."""
@@ -240,29 +245,124 @@ class _Drawn:
     refused: bool
     """A provider would refuse the request (an empty prompt, a message with no text)."""
     nbytes: int
-    """Its bytes, newline included: it was drawn with probability nbytes / B."""
+    """Its bytes, newline included."""
+    chance_bytes: int
+    """``min(nbytes, cap)`` (``nbytes`` when not capped): it was drawn and kept with chance
+    in proportion to this."""
     hits: int
-    """How many of the N offsets landed in it."""
+    """How many of the draws kept it."""
+
+
+_PILOT = 256
+"""Line lengths drawn first to choose the cap (read only: nothing is tokenized)."""
+_READ_BYTES = 64
+"""A line read at an offset costs about as much as tokenizing this many bytes (the read, the
+newline search and the bookkeeping: some 4 us, where o200k_base tokenizes 14-16 MB a second)."""
+_MOST_GROWTH = (2.0, 1.25)
+"""The most a cap may multiply the variance of an estimate of something in proportion to a
+line's bytes (tokens, should lines differ in tokens per byte: long code among short prose),
+and of something the same in every line (the count of requests, and the part of a line's
+tokens its fixed wrapper adds: a JSONL batch line's custom_id, method and url)."""
+_LEAST_KEPT = 0.25
+"""Nor may it keep under a quarter of the lines drawn (reads would outweigh the gain)."""
+
+
+def length_cap(lengths: list[int]) -> int | None:
+    """The cap c for lines drawn at random offsets (None: none), from ``lengths``, lines so
+    drawn (in proportion to their bytes). A line of b > c bytes is kept with chance c / b, so
+    lines are drawn in proportion to min(b, c): the long ones, which a draw by bytes
+    favours, are tokenized less often (``weighted_estimate`` weights each by 1 / min(b, c)).
+    The cap is the length of least expected cost per line kept, (a read's _READ_BYTES +
+    bytes tokenized) / chance kept, among those within _MOST_GROWTH and _LEAST_KEPT.
+
+    With m = min(b, c), an estimate's variance is sum(m) x sum(e^2 / m) for residuals e of
+    the ratio to bytes (``weighted_estimate``); over lines drawn by bytes, each sum is B x
+    the mean of its terms / b, so its growth over no cap is mean(m/b) x mean(e^2/(m b)) /
+    mean(e^2/b^2): e = b for the first bound, e = b x mean(1/b) - 1 for the second."""
+    n = len(lengths)
+    if n < 2:
+        return None
+    b = sorted(lengths)
+    h = sum(1 / x for x in b) / n
+    line_base = sum((x * h - 1) ** 2 / x**2 for x in b)
+    # suffix sums over the lines longer than a cap (those it shortens)
+    inv = [*itertools.accumulate((1 / x for x in reversed(b)), initial=0.0)][::-1]
+    size = [*itertools.accumulate(reversed(b), initial=0)][::-1]
+    line_long = [*itertools.accumulate(((x * h - 1) ** 2 / x for x in reversed(b)), initial=0.0)]
+    line_long.reverse()
+    short_bytes = 0
+    line_short = 0.0
+    best: tuple[float, int | None] = (_READ_BYTES + size[0] / n, None)
+    for k, cap in enumerate(b):
+        short_bytes += cap
+        line_short += (cap * h - 1) ** 2 / cap**2
+        if k + 1 < n and b[k + 1] == cap:
+            continue  # the lines as long as the cap are not shortened by it
+        longer = k + 1
+        kept = (longer + cap * inv[longer]) / n
+        growth = kept * (longer + size[longer] / cap) / n
+        line_growth = kept * (line_short + line_long[longer] / cap) / line_base if line_base else 1
+        if kept < _LEAST_KEPT or growth > _MOST_GROWTH[0] or line_growth > _MOST_GROWTH[1]:
+            continue
+        cost = (_READ_BYTES + (short_bytes + cap * (n - longer)) / n) / kept
+        if cost < best[0]:
+            best = (cost, cap)
+    return best[1]
 
 
 def seek_sample(
-    files: list[_MappedFile], spec: CountSpec, plan: CsvPlan, size: int, rng: random.Random
-) -> list[_Drawn] | str | None:
-    """The lines holding ``size`` uniformly random byte offsets, each tokenized once; None
-    when a CSV line is not a whole row; "all" when the lines drawn cover half the data (the
-    file is small for the sample: counting it all costs no more)."""
+    files: list[_MappedFile],
+    spec: CountSpec,
+    plan: CsvPlan,
+    size: int,
+    rng: random.Random,
+    whole_from: int | None = None,
+) -> tuple[list[_Drawn], int | None] | str | None:
+    """``size`` lines drawn at uniformly random byte offsets, each kept with chance
+    min(1, cap / its bytes) (``length_cap``; a line of ``whole_from`` bytes or more, which
+    could be over the context, always), each tokenized once, and the cap; None when a CSV
+    line is not a whole row; "all" when the lines kept cover half the data (the file is
+    small for the sample: counting it all costs no more)."""
     ends = list(itertools.accumulate(f.nbytes for f in files))
-    if size >= ends[-1]:  # at least as many offsets as bytes, so as lines: all of them
+    total = ends[-1]
+    if size >= total:  # at least as many offsets as bytes, so as lines: all of them
         return "all"
-    lines: Counter[tuple[int, int, int]] = Counter()
-    raws: dict[tuple[int, int, int], bytes] = {}
-    for offset in sorted(rng.randrange(ends[-1]) for _ in range(size)):
+
+    def line(offset: int) -> tuple[int, int, int, bytes]:
         k = bisect.bisect_right(ends, offset)
         f = files[k]
         start, end, raw = f.line_at(f.start + offset - (ends[k] - f.nbytes))
-        lines[(k, start, end)] += 1
-        raws[(k, start, end)] = raw
-    if 2 * sum(end - start for _, start, end in lines) >= ends[-1]:
+        return k, start, end, raw
+
+    pilot = [e - s for _, s, e, _ in (line(rng.randrange(total)) for _ in range(min(_PILOT, size)))]
+    cap = length_cap(pilot)
+    kept_share = 1.0 if cap is None else sum(min(1.0, cap / b) for b in pilot) / len(pilot)
+    lines: Counter[tuple[int, int, int]] = Counter()
+    raws: dict[tuple[int, int, int], bytes] = {}
+    chance: dict[tuple[int, int, int], int] = {}
+    taken = 0
+    while taken < size:
+        # the draws still needed, and a few more for those not kept; any over are let go
+        # at random (not by offset: the kept draws stay independent and alike)
+        wanted = size - taken
+        batch = []
+        offsets = sorted(rng.randrange(total) for _ in range(math.ceil(wanted / kept_share)))
+        for offset in offsets:
+            k, start, end, raw = line(offset)
+            nbytes = end - start
+            chance_bytes = nbytes
+            if cap is not None and nbytes > cap and (whole_from is None or nbytes < whole_from):
+                chance_bytes = cap
+                if rng.random() * nbytes >= cap:
+                    continue
+            batch.append((k, start, end))
+            raws[(k, start, end)] = raw
+            chance[(k, start, end)] = chance_bytes
+        if len(batch) > wanted:
+            batch = rng.sample(batch, wanted)
+        lines.update(batch)
+        taken += len(batch)
+    if 2 * sum(end - start for _, start, end in lines) >= total:
         return "all"
     drawn: list[_Drawn] = []
     encode = get_encoding(spec.encoding).encode_ordinary
@@ -270,8 +370,8 @@ def seek_sample(
         counted = _line_tokens(files[k], start, raws[(k, start, end)], spec, plan, encode)
         if counted is None:
             return None
-        drawn.append(_Drawn(*counted, end - start, hits))
-    return drawn
+        drawn.append(_Drawn(*counted, end - start, chance[(k, start, end)], hits))
+    return drawn, cap
 
 
 def _line_tokens(
@@ -320,65 +420,82 @@ def at_least_one(estimate: float) -> int:
     return max(1, round(estimate))
 
 
+def over_context_bytes(tok: ModelTokenizer, spec: CountSpec) -> int | None:
+    """The fewest bytes a line over the model's context can have (a token covers a byte or
+    more, bar the overhead added per request); None when no limit is known."""
+    limit = tok.context_limit
+    if limit is None:
+        return None
+    raw_over = max(1, int(limit / tok.factor))
+    while tok.scale(raw_over) <= limit:
+        raw_over += 1
+    return max(1, raw_over - spec.prompt_overhead - spec.overhead.reply)
+
+
 def weighted_estimate(
     tok: ModelTokenizer,
     spec: CountSpec,
     drawn: list[_Drawn],
+    cap: int | None,
     data_bytes: int,
     seed: int,
     names: list[str],
     notes: list[str],
 ) -> TokenCount:
-    """Hansen-Hurwitz estimates from lines drawn with probability b_i / B (``seek_sample``):
-    each draw j gives z_j = B y_j / b_j, an unbiased estimate of the total of y; the mean of
-    the N draws estimates it, with a 95% interval from their spread (draws are independent)."""
+    """Estimates from lines drawn with chance in proportion to m_j = min(b_j, cap)
+    (``seek_sample``; m_j = b_j without a cap): the total of y is B x sum(y_j / m_j) /
+    sum(b_j / m_j), the ratio of y to bytes over the draws, each weighted by 1 / m_j, scaled
+    to the B bytes (known exactly). Without a cap the sum below is the draws' count and this
+    is Hansen-Hurwitz's B x mean(y_j / b_j). Tokens per byte varies little, so the ratio is
+    tight whatever the cap; the 95% interval is the ratio's (delta method, draws
+    independent)."""
     n = sum(d.hits for d in drawn)
     limit = tok.context_limit
-    # each draw's z for the five totals (tokens, raw tokens, requests, refused, over the
-    # context) and the histogram in one pass: five passes of lambdas took 25 ms of a
-    # 10,000-line sample
+    # each draw's y / m for the five totals (tokens, raw tokens, requests, refused, over the
+    # context), its b / m, and the histogram in one pass: five passes of lambdas took 25 ms
+    # of a 10,000-line sample
     scale = tok.scale
     hits = [d.hits for d in drawn]
-    z_tokens, z_raw, z_requests, z_refused, z_over = [], [], [], [], []
+    u_tokens, u_raw, u_requests, u_refused, u_over, v_bytes = [], [], [], [], [], []
     hist: Counter[int] = Counter()
     for d in drawn:
         raw = d.raw
+        m = d.chance_bytes
         scaled = 0 if raw is None else scale(raw)
         if raw is not None:
-            hist[scaled] += d.hits * (WEIGHT // d.nbytes)
-        z_tokens.append(data_bytes * scaled / d.nbytes)
-        z_raw.append(data_bytes * (raw or 0) / d.nbytes)
-        z_requests.append(data_bytes * (raw is not None) / d.nbytes)
-        z_refused.append(data_bytes * d.refused / d.nbytes)
+            hist[scaled] += d.hits * (WEIGHT // m)
+        u_tokens.append(scaled / m)
+        u_raw.append((raw or 0) / m)
+        u_requests.append((raw is not None) / m)
+        u_refused.append(d.refused / m)
         over_limit = raw is not None and limit is not None and scaled > limit
-        z_over.append(data_bytes * over_limit / d.nbytes)
+        u_over.append(over_limit / m)
+        v_bytes.append(d.nbytes / m)
+    v_mean = sum(v * h for v, h in zip(v_bytes, hits, strict=True)) / n
+    per_byte = data_bytes / v_mean
 
-    def mean_of(zs: list[float]) -> float:
-        return sum(z * h for z, h in zip(zs, hits, strict=True)) / n
+    def mean_of(us: list[float]) -> float:
+        return per_byte * sum(u * h for u, h in zip(us, hits, strict=True)) / n
 
-    def estimate(zs: list[float]) -> tuple[float, Interval]:
-        mean = mean_of(zs)
-        spread = sum(h * (z - mean) ** 2 for z, h in zip(zs, hits, strict=True))
+    def estimate(us: list[float]) -> tuple[float, Interval]:
+        total = mean_of(us)
+        ratio = total / data_bytes
+        spread = sum(h * (u - ratio * v) ** 2 for u, v, h in zip(us, v_bytes, hits, strict=True))
         var = spread / (n - 1) if n > 1 else math.inf
-        half = t95(n - 1) * math.sqrt(var / n) if n > 1 else math.inf
+        half = t95(n - 1) * per_byte * math.sqrt(var / n) if n > 1 else math.inf
         if not math.isfinite(half):  # one draw: no spread to bound it by
-            return mean, Interval(low=0, high=sys.maxsize, confidence=0.95)
-        low = max(0, math.floor(mean - half))
-        high = math.ceil(mean + half)
-        return mean, Interval(low=low, high=high, confidence=0.95)
+            return total, Interval(low=0, high=sys.maxsize, confidence=0.95)
+        low = max(0, math.floor(total - half))
+        high = math.ceil(total + half)
+        return total, Interval(low=low, high=high, confidence=0.95)
 
-    tokens, interval = estimate(z_tokens)
-    raw_tokens = mean_of(z_raw)
-    requests, requests_interval = estimate(z_requests)
-    refused = mean_of(z_refused)
-    over = mean_of(z_over)
-    at_most = None
-    if limit is not None:  # a token covers a byte or more, bar the overhead added per request
-        raw_over = max(1, int(limit / tok.factor))
-        while tok.scale(raw_over) <= limit:
-            raw_over += 1
-        overhead = spec.prompt_overhead + spec.overhead.reply
-        at_most = data_bytes // max(1, raw_over - overhead)
+    tokens, interval = estimate(u_tokens)
+    raw_tokens = mean_of(u_raw)
+    requests, requests_interval = estimate(u_requests)
+    refused = mean_of(u_refused)
+    over = mean_of(u_over)
+    fewest = over_context_bytes(tok, spec)
+    at_most = None if fewest is None else data_bytes // fewest
     sample = SampleInfo(
         size=n,
         population=round(requests),
@@ -387,6 +504,7 @@ def weighted_estimate(
         data_bytes=data_bytes,
         requests_interval=requests_interval,
         over_context_at_most=at_most,
+        length_cap=cap,
     )
     figures = Figures(
         tokens=round(tokens),
