@@ -98,6 +98,43 @@ def test_shipped_ranks_equal_tiktokens_loader(name: str, monkeypatch: pytest.Mon
     assert _read_ranks(ENCODINGS[name]) == theirs
 
 
+@pytest.mark.parametrize("name", ["o200k_base", "cl100k_base"])
+def test_the_decoded_ranks_file_holds_the_encoding_s_tokens(name: str) -> None:
+    import hashlib
+    import marshal
+
+    from costcalc.tokens.encodings import ENCODINGS, _parsed_tokens, ranks_path
+
+    data = ranks_path(name).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == ENCODINGS[name].ranks_sha256
+    assert marshal.loads(data) == _parsed_tokens(ENCODINGS[name]), (
+        "write it again: costcalc.tokens.encodings.ranks_file(name)"
+    )
+
+
+@pytest.mark.parametrize("damage", ["missing", "changed", "not marshal"])
+def test_without_a_sound_ranks_file_the_tiktoken_file_is_read(
+    damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from costcalc.tokens import encodings
+
+    spec = encodings.ENCODINGS["cl100k_base"]
+    folder = tmp_path / "encodings"
+    folder.mkdir()
+    good = encodings.ranks_path(spec.name).read_bytes()
+    if damage != "missing":
+        bad = good[:-1] + b"\0" if damage == "changed" else b"\xff" * 64
+        (folder / f"{spec.name}.ranks").write_bytes(bad)
+        if damage == "not marshal":  # its checksum right, its content unreadable
+            import dataclasses
+            import hashlib
+
+            spec = dataclasses.replace(spec, ranks_sha256=hashlib.sha256(bad).hexdigest())
+    monkeypatch.setattr(encodings, "ranks_path", lambda name: folder / f"{name}.ranks")
+    assert encodings._decoded_tokens(spec) is None
+    assert encodings._read_ranks(spec) == encodings._read_ranks(encodings.ENCODINGS[spec.name])
+
+
 def test_special_token_text_counts_as_ordinary_text() -> None:
     assert count_tokens("<|endoftext|>") == len(
         get_encoding("o200k_base").encode_ordinary("<|endoftext|>")

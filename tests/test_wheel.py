@@ -78,6 +78,8 @@ def test_wheel_ships_price_table_encodings_and_marker(wheel: Path) -> None:
         "costcalc/pricing/schema.json",
         "costcalc/encodings/o200k_base.tiktoken",
         "costcalc/encodings/cl100k_base.tiktoken",
+        "costcalc/encodings/o200k_base.ranks",
+        "costcalc/encodings/cl100k_base.ranks",
         "costcalc/py.typed",
     ):
         assert required in names, required
