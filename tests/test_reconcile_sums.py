@@ -235,3 +235,134 @@ def test_a_batch_day_to_come_or_past_a_retirement_warns_as_a_quote_does() -> Non
         words = " | ".join(str(w.message) for w in said)
         assert "gpt-4o was retired on 2027-01-14" in words
         assert "2099-01-01 is in the future, when no batch has run" in words
+
+
+# --- the quick way through a succeeded line agrees with the long way ------------------------
+
+_odd = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 10**8 + 5), st.floats(allow_nan=False),
+    st.text(max_size=3), st.lists(st.integers(0, 3), max_size=2),
+    st.dictionaries(st.sampled_from(["cached_tokens", "x"]), st.integers(-1, 400), max_size=2),
+)  # fmt: skip
+_count = st.one_of(*[st.integers(0, 400_000)] * 4, _odd)
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, usual: dict[str, Any], counts: list[str]) -> dict[str, Any]:
+    """``usual`` (a succeeded line) with random counts, then a few of its values replaced
+    by odd ones or dropped: mostly lines of the usual shape, some just off it."""
+    line = json.loads(json.dumps(usual))
+
+    def places(node: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        found = [path] if path else []
+        if isinstance(node, dict):
+            for k, v in node.items():
+                found += places(v, (*path, k))
+        return found
+
+    for place in places(line, ()):
+        if place[-1] in counts:
+            holder = line
+            for k in place[:-1]:
+                holder = holder[k]
+            holder[place[-1]] = draw(_count)
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.sampled_from(places(line, ())))
+        holder = line
+        for k in at[:-1]:
+            if not isinstance(holder.get(k), dict):
+                break
+            holder = holder[k]
+        else:
+            if draw(st.booleans()):
+                holder[at[-1]] = draw(_odd)
+            else:
+                holder.pop(at[-1], None)
+    return line
+
+
+_openai_lines = _mutated(
+    {"custom_id": "r-1", "error": None, "response": {"status_code": 200, "body": {
+        "model": "gpt-4o-mini", "usage": {"prompt_tokens": 1, "completion_tokens": 1,
+        "total_tokens": 2, "prompt_tokens_details": {"cached_tokens": 0}}}}},
+    ["prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens"],
+)  # fmt: skip
+_anthropic_lines = _mutated(
+    {"custom_id": "r-1", "result": {"type": "succeeded", "message": {
+        "model": "claude-haiku-4-5", "usage": {"input_tokens": 1, "output_tokens": 1,
+        "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0,
+        "cache_creation": {"ephemeral_1h_input_tokens": 0}}}}},
+    ["input_tokens", "output_tokens", "cache_read_input_tokens",
+     "cache_creation_input_tokens", "ephemeral_1h_input_tokens"],
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_openai_lines)
+def test_a_plain_success_is_what_outcome_and_usage_give(obj: dict[str, Any]) -> None:
+    from costcalc.batch.formats import line_format
+    from costcalc.errors import CostcalcError
+
+    fmt = line_format("openai")
+    plain = fmt.plain_success(obj)
+    if plain is None:
+        return  # the long way reads it
+    outcome, used, model = fmt.outcome(obj, "f:1")
+    assert (outcome, model) == ("succeeded", plain[1])
+    assert used is not None
+    try:
+        assert fmt.usage(used, "f:1") == plain[0]
+    except CostcalcError as exc:  # the quick way must not pass what the long way refuses
+        raise AssertionError(f"the long way refuses {obj}: {exc}") from None
+
+
+def test_a_format_whose_lines_are_told_apart_by_more_than_keys_is_asked_each_time() -> None:
+    from costcalc.batch import formats
+    from costcalc.batch.formats.openai import OpenAILines
+
+    class Tagged(OpenAILines):
+        """OpenAI's results whose id starts "t-", read as expired: a format whose lines
+        differ from OpenAI's by a value, not by their keys."""
+
+        name = "tagged"
+
+        def is_result(self, obj: Any) -> bool:
+            return str(obj.get("custom_id")).startswith("t-")
+
+        def keys_decide(self, keys: tuple[str, ...]) -> bool:
+            return False
+
+        def outcome(self, obj: Any, where: str) -> Any:
+            return "expired", None, None
+
+    formats.register(Tagged())
+    try:
+        ok = {"custom_id": "a", "error": None, "response": {"status_code": 200, "body": {
+            "model": "gpt-4o-mini", "usage": {"prompt_tokens": 10, "completion_tokens": 1}}}}  # fmt: skip
+        tagged = {**ok, "custom_id": "t-b"}  # the same keys, and of the usual shape
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "out.jsonl"
+            path.write_text(json.dumps(ok) + "\n" + json.dumps(tagged) + "\n")
+            result = reconcile([str(path)], table=TABLE, as_of="2026-04-01")
+        assert result.outcomes["succeeded"] == 1 and result.outcomes["expired"] == 1
+    finally:
+        formats.unregister("tagged")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_anthropic_lines)
+def test_a_plain_claude_success_is_what_outcome_and_usage_give(obj: dict[str, Any]) -> None:
+    from costcalc.batch.formats import line_format
+    from costcalc.errors import CostcalcError
+
+    fmt = line_format("anthropic")
+    plain = fmt.plain_success(obj)
+    if plain is None:
+        return
+    outcome, used, model = fmt.outcome(obj, "f:1")
+    assert (outcome, model) == ("succeeded", plain[1])
+    assert used is not None
+    try:
+        assert fmt.usage(used, "f:1") == plain[0]
+    except CostcalcError as exc:
+        raise AssertionError(f"the long way refuses {obj}: {exc}") from None

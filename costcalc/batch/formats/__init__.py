@@ -143,6 +143,12 @@ def result_format(obj: Mapping[str, Any]) -> LineFormat | None:
     return None
 
 
+def keys_decide(keys: tuple[str, ...]) -> bool:
+    """Whether ``result_format`` of a line with these keys is that of any line with them
+    (every registered format's ``keys_decide``)."""
+    return all(fmt.keys_decide(keys) for fmt in _NEWEST_FIRST)
+
+
 _BUILTIN: tuple[LineFormat, ...] = (OpenAILines(), AnthropicLines(), BedrockLines(), VertexLines())
 """In recognition order, last first: a later format's lines carry keys no earlier one's do
 (bedrock: recordId, modelInput; vertex: request), so none claims an earlier one's lines."""

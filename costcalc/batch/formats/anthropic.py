@@ -60,6 +60,9 @@ class AnthropicLines(LineFormat):
     def is_result(self, obj: Mapping[str, Any]) -> bool:
         return "result" in obj
 
+    def keys_decide(self, keys: tuple[str, ...]) -> bool:
+        return True
+
     def custom_id_problems(self, custom_id: str, where: str) -> list[str]:
         if not ANTHROPIC_ID.fullmatch(custom_id):
             shown_id = quoted(custom_id, 80)
@@ -112,6 +115,21 @@ class AnthropicLines(LineFormat):
         if not is_object(message) or not is_object(message.get("usage")):
             raise CostcalcError(f"{where}: result.message.usage is missing")
         return "succeeded", message["usage"], message.get("model")
+
+    def plain_success(self, obj: dict[str, Any]) -> tuple[LineUsage, Any] | None:
+        result = obj.get("result")
+        if type(result) is not dict or result.get("type") != "succeeded":
+            return None
+        message = result.get("message")
+        if type(message) is not dict:
+            return None
+        used = message.get("usage")
+        if type(used) is not dict:
+            return None
+        try:
+            return claude_usage(used, ""), message.get("model")
+        except CostcalcError:  # the long way says what is wrong, and where
+            return None
 
     def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
         return claude_usage(used, where)

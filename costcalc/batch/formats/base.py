@@ -93,6 +93,13 @@ class LineFormat(ABC):
     def is_result(self, obj: Mapping[str, Any]) -> bool:
         """Whether a parsed line of the provider's output file is in this format."""
 
+    def keys_decide(self, keys: tuple[str, ...]) -> bool:
+        """Whether ``is_result`` of a line with these keys depends on nothing else, so that
+        the format found for one such line is that of the next (reconcile keeps it, rather
+        than ask every format again for each of millions of lines). False unless the format
+        says so (a subclass whose ``is_result`` reads more must say so again)."""
+        return False
+
     def custom_id_of(self, obj: Mapping[str, Any]) -> Any:
         """A request or result line's id (any JSON value: the caller checks it is a string)."""
         return obj.get("custom_id")
@@ -162,6 +169,14 @@ class LineFormat(ABC):
     @abstractmethod
     def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
         """The billed tokens of a succeeded result's usage object (``usage_int`` reads one)."""
+
+    def plain_success(self, obj: dict[str, Any]) -> tuple[LineUsage, Any] | None:
+        """The billed tokens and the model (any JSON value) of a succeeded result line of
+        the usual shape, where every check ``outcome`` and ``usage`` make passes, as they
+        give them; None for any other line, which they then read (and say what is wrong
+        with). A quick way through the millions of lines reconcile reads; a format need not
+        have one (tests/test_reconcile_sums.py checks each against the long way)."""
+        return None
 
     # --- limits --------------------------------------------------------------------------
 

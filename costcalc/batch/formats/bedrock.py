@@ -113,6 +113,9 @@ class BedrockLines(LineFormat):
     def is_result(self, obj: Mapping[str, Any]) -> bool:
         return "modelOutput" in obj or "modelInput" in obj or "recordId" in obj
 
+    def keys_decide(self, keys: tuple[str, ...]) -> bool:
+        return True
+
     def custom_id_of(self, obj: Mapping[str, Any]) -> Any:
         return obj.get("recordId")
 

@@ -98,6 +98,9 @@ class OpenAILines(LineFormat):
     def is_result(self, obj: Mapping[str, Any]) -> bool:
         return "response" in obj or "error" in obj
 
+    def keys_decide(self, keys: tuple[str, ...]) -> bool:
+        return True
+
     def envelope_problems(
         self, obj: Mapping[str, Any], where: str, file: dict[str, Any]
     ) -> list[str]:
@@ -181,6 +184,34 @@ class OpenAILines(LineFormat):
         if not is_object(body) or not is_object(body.get("usage")):
             raise CostcalcError(f"{where}: response.body.usage is missing")
         return "succeeded", body["usage"], body.get("model")
+
+    def plain_success(self, obj: dict[str, Any]) -> tuple[LineUsage, Any] | None:
+        # a Chat Completions result: error null, status_code 200, whole counts in range
+        if obj.get("error") is not None:
+            return None
+        response = obj.get("response")
+        if type(response) is not dict:
+            return None
+        status = response.get("status_code")
+        body = response.get("body")
+        if type(status) is not int or status != 200 or type(body) is not dict:
+            return None
+        used = body.get("usage")
+        if type(used) is not dict:
+            return None
+        prompt = used.get("prompt_tokens")
+        output = used.get("completion_tokens")
+        details = used.get("prompt_tokens_details") or {}
+        cached = (details.get("cached_tokens", 0) or 0) if type(details) is dict else 0
+        if (
+            type(prompt) is int
+            and type(output) is int
+            and type(cached) is int
+            and 0 <= cached <= prompt <= MAX_USAGE_TOKENS
+            and 0 <= output <= MAX_USAGE_TOKENS
+        ):
+            return LineUsage(prompt - cached, cached, 0, 0, output), body.get("model")
+        return None
 
     def usage(self, used: Mapping[str, Any], where: str) -> LineUsage:
         # Chat Completions (and embeddings): prompt_tokens, completion_tokens; Responses:

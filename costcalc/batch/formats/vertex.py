@@ -161,6 +161,9 @@ class VertexLines(LineFormat):
             and ("response" in obj or "status" in obj or "processed_time" in obj)
         )
 
+    def keys_decide(self, keys: tuple[str, ...]) -> bool:
+        return "request" not in keys  # the request's type decides too
+
     def custom_id_of(self, obj: Mapping[str, Any]) -> Any:
         req = obj.get("request")
         labels = req.get("labels") if isinstance(req, Mapping) else None
