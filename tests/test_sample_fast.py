@@ -139,6 +139,10 @@ def test_a_sample_of_one_line_has_an_open_interval(tmp_path: Path) -> None:
     got = count_file(path, sample=1, seed=1)
     assert got.estimate and got.sample is not None and got.sample.size == 1
     assert got.interval is not None and got.interval.low == 0 and got.interval.high > got.tokens
+    assert any("a sample of 1 line at random" in r for r in got.estimate_reasons)
+    from costcalc.render.tokens import token_count_table
+
+    assert " 1 line at random byte offsets of " in token_count_table(got)
 
 
 def test_csv_without_quoted_newlines_is_seeked_with_quoted_ones_read_whole(tmp_path: Path) -> None:

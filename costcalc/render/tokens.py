@@ -73,7 +73,8 @@ def token_count_table(result: TokenCount) -> str:
             rows.insert(4, ["95% interval", _span(iv.low, iv.high, " requests")])
         if s.over_context_at_most is not None:
             rows[-1][1] += f"; at most {s.over_context_at_most:,} can be (by their bytes)"
-        sample = f"{s.size:,} lines at random byte offsets of {s.data_bytes or 0:,}"
+        lines = "line" if s.size == 1 else "lines"
+        sample = f"{s.size:,} {lines} at random byte offsets of {s.data_bytes or 0:,}"
         if s.length_cap is not None:
             cap = f"{s.length_cap:,}"
             sample += f" (a line over {cap} bytes kept with chance {cap} / its length)"

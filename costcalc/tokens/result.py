@@ -162,7 +162,8 @@ def _reasons(tok: ModelTokenizer, sample: SampleInfo | None) -> list[str]:
             "its length" if sample.length_cap is None else f"min(its length, {sample.length_cap:,})"
         )
         reasons.append(
-            f"estimated from a sample of {sample.size:,} lines at random byte offsets of "
+            f"estimated from a sample of {sample.size:,} line{'s' if sample.size != 1 else ''} "
+            "at random byte offsets of "
             f"{sample.data_bytes or 0:,} bytes, each weighted by 1/{weight} (seed {sample.seed})"
         )
     elif sample is not None and sample.drawn == "size":
