@@ -50,6 +50,12 @@ def builtin_price_files() -> list[Path]:
     return sorted(p for p in builtin_pricing_dir().glob("*.yaml") if p.name != AUDIT_KNOWN)
 
 
+def normal_name(name: str) -> str:
+    """A model name as the price table indexes it (``PriceTable.find``), and the compiled
+    tokenizers are keyed."""
+    return name.strip().lower()
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -81,7 +87,7 @@ def shipped_tokenizer(name: str) -> dict[str, Any] | None:
     if override_paths_from_env() or os.path.lexists(user_data_dir() / UPDATE_FILE):
         return None
     tokenizers = _compiled_tokenizers()
-    return None if tokenizers is None else tokenizers.get(name.strip().lower())
+    return None if tokenizers is None else tokenizers.get(normal_name(name))
 
 
 def forget_compiled() -> None:

@@ -28,6 +28,7 @@ from costcalc.prices.schema import (
     Speed,
     TierRule,
 )
+from costcalc.shipped import normal_name
 from costcalc.units import date_argument, today
 
 if TYPE_CHECKING:
@@ -299,8 +300,7 @@ PRICED_KEPT = 4096
 again (a script walking every model through years of days)."""
 
 
-def _normal(name: str) -> str:
-    return name.strip().lower()
+_normal = normal_name
 
 
 def require_table(table: object, function: str) -> None:

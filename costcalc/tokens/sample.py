@@ -100,7 +100,9 @@ def _count_sample(
                     tok.warn_if_overhead_unknown()
                 assert files is not None
                 data_bytes = sum(f.nbytes for f in files)
-                return weighted_estimate(tok, spec, drawn, cap, data_bytes, seed, names, notes)
+                return weighted_estimate(
+                    tok, drawn, cap, whole_from, data_bytes, seed, names, notes
+                )
             if files is not None:
                 notes.append(QUOTED_NEWLINES)
         finally:

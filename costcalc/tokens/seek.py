@@ -346,8 +346,7 @@ def seek_sample(
     cap = length_cap(pilot)
     kept_share = 1.0 if cap is None else sum(min(1.0, cap / b) for b in pilot) / len(pilot)
     lines: Counter[tuple[int, int, int]] = Counter()
-    raws: dict[tuple[int, int, int], bytes] = {}
-    chance: dict[tuple[int, int, int], int] = {}
+    kept: dict[tuple[int, int, int], tuple[bytes, int]] = {}  # its bytes, its chance bytes
     taken = 0
     while taken < size:
         # the draws still needed, and a few more for those not kept; any over are let go
@@ -364,8 +363,7 @@ def seek_sample(
                 if draw() * nbytes >= cap:
                     continue
             batch.append((k, start, end))
-            raws[(k, start, end)] = raw
-            chance[(k, start, end)] = chance_bytes
+            kept[(k, start, end)] = raw, chance_bytes
         if len(batch) > wanted:
             batch = rng.sample(batch, wanted)
         lines.update(batch)
@@ -375,10 +373,11 @@ def seek_sample(
     drawn: list[_Drawn] = []
     encode = get_encoding(spec.encoding).encode_ordinary
     for (k, start, end), hits in lines.items():
-        counted = _line_tokens(files[k], start, raws[(k, start, end)], spec, plan, encode)
+        raw, chance_bytes = kept[(k, start, end)]
+        counted = _line_tokens(files[k], start, raw, spec, plan, encode)
         if counted is None:
             return None
-        drawn.append(_Drawn(*counted, end - start, chance[(k, start, end)], hits))
+        drawn.append(_Drawn(*counted, end - start, chance_bytes, hits))
     return drawn, cap
 
 
@@ -442,9 +441,9 @@ def over_context_bytes(tok: ModelTokenizer, spec: CountSpec) -> int | None:
 
 def weighted_estimate(
     tok: ModelTokenizer,
-    spec: CountSpec,
     drawn: list[_Drawn],
     cap: int | None,
+    whole_from: int | None,
     data_bytes: int,
     seed: int,
     names: list[str],
@@ -502,8 +501,8 @@ def weighted_estimate(
     requests, requests_interval = estimate(u_requests)
     refused = mean_of(u_refused)
     over = mean_of(u_over)
-    fewest = over_context_bytes(tok, spec)
-    at_most = None if fewest is None else data_bytes // fewest
+    # a request over the context has at least whole_from bytes (``over_context_bytes``)
+    at_most = None if whole_from is None else data_bytes // whole_from
     sample = SampleInfo(
         size=n,
         population=round(requests),
