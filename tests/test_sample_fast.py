@@ -453,3 +453,33 @@ def test_a_line_that_could_be_over_the_context_is_never_capped(
         est = count_file(path, sample=200, seed=seed)
         assert est.sample is not None and est.sample.length_cap == 100
         assert est.over_context >= 1  # its line holds a sixth of the bytes: always drawn
+
+
+def _csv_reference(raw: bytes, delimiter: str) -> list[str] | None:
+    """What csv.reader makes of one line (None: it refuses it, or its quotes are odd)."""
+    import csv
+
+    if raw.count(b'"') % 2:
+        return None
+    try:
+        rows = list(csv.reader([raw.decode("utf-8")], delimiter=delimiter, strict=True))
+    except (csv.Error, UnicodeDecodeError):
+        return None
+    return rows[0] if rows else []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.lists(
+        st.sampled_from(["a", "é", " ", ",", "\t", '"', "\r", "\x00", "東"]), max_size=12
+    ),
+    end=st.sampled_from(["", "\n", "\r\n", "\r\r\n"]),
+    delimiter=st.sampled_from([",", "\t"]),
+)
+def test_a_sampled_csv_line_has_the_fields_csv_reader_gives(
+    body: list[str], end: str, delimiter: str
+) -> None:
+    """A line without quotes is split on its delimiter without csv.reader (the sample's hot
+    path): the fields, or the refusal, are csv.reader's, carriage returns and NULs included."""
+    raw = ("".join(body) + end).encode()
+    assert seek_module._csv_line(raw, delimiter, "strict") == _csv_reference(raw, delimiter)

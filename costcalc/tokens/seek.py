@@ -228,11 +228,22 @@ def _csv_line(raw: bytes, delimiter: str, errors: Errors) -> list[str] | None:
     """The fields of one physical CSV line, or None if it may be part of a row that spans
     lines: an odd number of quotes (a quoted field opens or closes on another line) or a line
     the reader refuses."""
-    if raw.count(b'"') % 2:
+    quotes = raw.count(b'"')
+    if quotes % 2:
         return None
-    csv.field_size_limit(MAX_REQUEST_BYTES)  # as the full read's (csv's own is 128 KiB)
     try:
         text = _decode_line(raw, errors)
+    except RequestError:
+        return None
+    if not quotes:
+        # the fields are what lies between the delimiters, as csv.reader has them, without
+        # its reader and list per line; a carriage return inside the line or a NUL is csv's
+        # to refuse
+        body = text.rstrip("\r\n")
+        if "\r" not in body and "\0" not in body:
+            return body.split(delimiter) if body else []
+    csv.field_size_limit(MAX_REQUEST_BYTES)  # as the full read's (csv's own is 128 KiB)
+    try:
         rows = list(csv.reader([text], delimiter=delimiter, strict=True))
     except (csv.Error, RequestError):
         return None
@@ -333,10 +344,13 @@ def seek_sample(
     if size >= total:  # at least as many offsets as bytes, so as lines: all of them
         return "all"
 
+    # an offset into all the data is offset + shift[k] in the k-th file
+    shift = [f.start - (end - f.nbytes) for f, end in zip(files, ends, strict=True)]
+    line_at = [f.line_at for f in files]
+
     def line(offset: int) -> tuple[int, int, int, bytes]:
-        k = bisect.bisect_right(ends, offset)
-        f = files[k]
-        start, end, raw = f.line_at(f.start + offset - (ends[k] - f.nbytes))
+        k = bisect.bisect_right(ends, offset) if len(ends) > 1 else 0
+        start, end, raw = line_at[k](offset + shift[k])
         return k, start, end, raw
 
     # an offset is floor(random() x total): uniform to within total / 2**53, in a tenth of
