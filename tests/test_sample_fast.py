@@ -483,3 +483,86 @@ def test_a_sampled_csv_line_has_the_fields_csv_reader_gives(
     path): the fields, or the refusal, are csv.reader's, carriage returns and NULs included."""
     raw = ("".join(body) + end).encode()
     assert seek_module._csv_line(raw, delimiter, "strict") == _csv_reference(raw, delimiter)
+
+
+def _padded(path: Path, lines: int = 20_000) -> tuple[int, int]:
+    """Batch-like lines whose bytes are mostly a field without tokens (a custom_id padded to
+    a lognormal length) around the same prompt: every request has the same tokens, and the
+    bytes say nothing of them. Blank lines among them. Returns the exact (tokens, requests)."""
+    rng = random.Random(11)
+    body = "".join(
+        json.dumps(
+            {"custom_id": "x" * round(rng.lognormvariate(math.log(60), 1.0)), "prompt": "hi"}
+        )
+        + "\n"
+        + ("\n" if i % 89 == 0 else "")
+        for i in range(lines)
+    )
+    path.write_text(body)
+    exact = count_file(path)
+    return exact.tokens, exact.requests
+
+
+def test_tokens_alike_in_every_request_are_estimated_from_the_lengths_read(
+    tmp_path: Path,
+) -> None:
+    """Where tokens go with the number of requests, not with bytes, the lengths of every line
+    drawn (and more read for it) carry the estimate: the tokens are the requests times the
+    tokens of one, each with an honest 95% interval over 200 seeds."""
+    path = tmp_path / "padded.jsonl"
+    tokens, requests = _padded(path)
+    each = tokens // requests
+    assert each * requests == tokens
+    runs = [count_file(path, sample=300, seed=seed) for seed in range(200)]
+    for r in runs:
+        assert r.sample is not None and r.sample.lengths_read is not None
+        # the pilot, every offset drawn, and more lengths: at most 4 per line kept
+        assert 300 < r.sample.lengths_read <= 4 * 300
+        assert abs(r.tokens - each * r.requests) <= each
+    for truth, intervals in (
+        (tokens, [r.interval for r in runs]),
+        (requests, [r.sample.requests_interval for r in runs]),  # type: ignore[union-attr]
+    ):
+        covered = sum(i is not None and i.low <= truth <= i.high for i in intervals)
+        assert 181 <= covered <= 199, covered
+    se = statistics.stdev(r.tokens for r in runs) / math.sqrt(len(runs))
+    assert abs(statistics.mean(r.tokens for r in runs) - tokens) <= 4 * se
+
+
+def test_the_number_of_requests_is_bytes_times_the_mean_of_one_over_each_length(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hansen-Hurwitz over every line drawn: B x mean(1 / its bytes), a blank line 0, over
+    the pilot, every offset drawn (kept or not) and the lengths read for this alone."""
+    import costcalc.tokens.sample as sample_module
+
+    path = tmp_path / "padded.jsonl"
+    _padded(path, 5000)
+    text = path.read_bytes()
+    ends = [i + 1 for i, c in enumerate(text) if c == 0x0A]
+    one_over = {
+        1 / (e - s) if text[s:e].strip() else 0.0
+        for s, e in zip([0, *ends[:-1]], ends, strict=True)
+    }
+    seen: list[list[float]] = []
+    real = sample_module.weighted_estimate
+
+    def spy(tok, draws, *rest):  # type: ignore[no-untyped-def]
+        more = draws.more
+        seen.append(list(draws.shares))
+
+        def also(count: int) -> list[float]:
+            got = more(count)
+            assert len(got) == count
+            seen[-1].extend(got)
+            return got
+
+        draws.more = also
+        return real(tok, draws, *rest)
+
+    monkeypatch.setattr(sample_module, "weighted_estimate", spy)
+    got = count_file(path, sample=200, seed=8)
+    shares = seen[-1]
+    assert set(shares) <= one_over and 0.0 in one_over
+    assert got.sample is not None and got.sample.lengths_read == len(shares) > 200
+    assert got.requests == round(len(text) * sum(shares) / len(shares))

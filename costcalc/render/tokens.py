@@ -78,6 +78,8 @@ def token_count_table(result: TokenCount) -> str:
         if s.length_cap is not None:
             cap = f"{s.length_cap:,}"
             sample += f" (a line over {cap} bytes kept with chance {cap} / its length)"
+        if s.lengths_read is not None:
+            sample += f"; requests from the lengths of {s.lengths_read:,} lines drawn"
         rows.append(["sample", f"{sample}, seed {s.seed}"])
     elif s is not None:
         rows.append(["sample", f"{s.size:,} of {s.population:,}, seed {s.seed}"])

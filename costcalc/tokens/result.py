@@ -69,6 +69,10 @@ class SampleInfo(BaseModel):
     """Drawn by bytes: a line longer than this (and too short to be over the context) was
     kept with chance length_cap / its bytes, so drawn in proportion to min(bytes,
     length_cap) and weighted by 1 / that; None: every line drawn was kept."""
+    lengths_read: int | None = None
+    """Drawn by bytes: the lines at random offsets whose length was read (those kept, those
+    not, and more read for this alone): the number of requests is estimated from them, and
+    the part of the tokens that goes with it."""
 
 
 class TokenCount(BaseModel):
@@ -161,10 +165,16 @@ def _reasons(tok: ModelTokenizer, sample: SampleInfo | None) -> list[str]:
         weight = (
             "its length" if sample.length_cap is None else f"min(its length, {sample.length_cap:,})"
         )
+        lengths = (
+            ""
+            if sample.lengths_read is None
+            else f", and the number of requests from the lengths of {sample.lengths_read:,}"
+        )
         reasons.append(
             f"estimated from a sample of {sample.size:,} line{'s' if sample.size != 1 else ''} "
             "at random byte offsets of "
-            f"{sample.data_bytes or 0:,} bytes, each weighted by 1/{weight} (seed {sample.seed})"
+            f"{sample.data_bytes or 0:,} bytes, each weighted by 1/{weight}{lengths} "
+            f"(seed {sample.seed})"
         )
     elif sample is not None and sample.drawn == "size":
         reasons.append(

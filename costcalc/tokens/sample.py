@@ -47,6 +47,7 @@ from costcalc.tokens.result import (
 from costcalc.tokens.seek import (
     QUOTED_NEWLINES,
     SEEKABLE,
+    Draws,
     at_least_one,
     open_files,
     over_context_bytes,
@@ -94,15 +95,12 @@ def _count_sample(
             )
             if sampled == "all":  # small for the sample: the exact count reads no more
                 return None
-            if isinstance(sampled, tuple):
-                drawn, cap = sampled
-                if any(d.chat for d in drawn):
+            if isinstance(sampled, Draws):
+                if any(d.chat for d in sampled.lines):
                     tok.warn_if_overhead_unknown()
                 assert files is not None
                 data_bytes = sum(f.nbytes for f in files)
-                return weighted_estimate(
-                    tok, drawn, cap, whole_from, data_bytes, seed, names, notes
-                )
+                return weighted_estimate(tok, sampled, whole_from, data_bytes, seed, names, notes)
             if files is not None:
                 notes.append(QUOTED_NEWLINES)
         finally:

@@ -251,7 +251,7 @@ def _csv_line(raw: bytes, delimiter: str, errors: Errors) -> list[str] | None:
 
 
 @dataclass
-class _Drawn:
+class _KeptLine:
     """One line drawn (once or more) at a random byte offset, and kept."""
 
     raw: int | None
@@ -326,6 +326,52 @@ def length_cap(lengths: list[int]) -> int | None:
     return best[1]
 
 
+class _Lines:
+    """The lines at byte offsets into all the files' data, as one run of bytes."""
+
+    def __init__(self, files: list[_MappedFile]) -> None:
+        self.files = files
+        self.ends = list(itertools.accumulate(f.nbytes for f in files))
+        self.total = self.ends[-1]
+        # an offset into all the data is offset + shift[k] in the k-th file
+        self.shift = [f.start - (end - f.nbytes) for f, end in zip(files, self.ends, strict=True)]
+        self.line_at = [f.line_at for f in files]
+
+    def at(self, offset: int) -> tuple[int, int, int, bytes]:
+        """(file, start, end, bytes) of the line holding ``offset``."""
+        ends = self.ends
+        k = bisect.bisect_right(ends, offset) if len(ends) > 1 else 0
+        start, end, raw = self.line_at[k](offset + self.shift[k])
+        return k, start, end, raw
+
+    def is_request(self, k: int, raw: bytes) -> bool:
+        """Whether the line is a request, not a blank line (a CSV row of no fields), as
+        ``_line_tokens`` has it."""
+        return bool(raw.rstrip(b"\r\n") if self.files[k].header is not None else raw.strip())
+
+    def shares(self, count: int, rng: random.Random) -> list[float]:
+        """For ``count`` lines at random offsets, 1 / its bytes (0 for a blank line): each
+        one's mean times the bytes is an unbiased estimate of the number of requests."""
+        draw, total, at, is_request = rng.random, self.total, self.at, self.is_request
+        out = []
+        for offset in sorted([int(draw() * total) for _ in range(count)]):
+            k, start, end, raw = at(offset)
+            out.append(1 / (end - start) if is_request(k, raw) else 0.0)
+        return out
+
+
+@dataclass
+class Draws:
+    """What ``seek_sample`` read: the lines kept (tokenized), the cap, and 1 / bytes of
+    every line drawn (kept or not: each is a draw in proportion to its bytes)."""
+
+    lines: list[_KeptLine]
+    cap: int | None
+    shares: list[float]
+    more: Callable[[int], list[float]]
+    """Shares of that many more lines, drawn at new offsets."""
+
+
 def seek_sample(
     files: list[_MappedFile],
     spec: CountSpec,
@@ -333,30 +379,26 @@ def seek_sample(
     size: int,
     rng: random.Random,
     whole_from: int | None = None,
-) -> tuple[list[_Drawn], int | None] | str | None:
+) -> Draws | str | None:
     """``size`` lines drawn at uniformly random byte offsets, each kept with chance
     min(1, cap / its bytes) (``length_cap``; a line of ``whole_from`` bytes or more, which
-    could be over the context, always), each tokenized once, and the cap; None when a CSV
-    line is not a whole row; "all" when the lines kept cover half the data (the file is
-    small for the sample: counting it all costs no more)."""
-    ends = list(itertools.accumulate(f.nbytes for f in files))
-    total = ends[-1]
+    could be over the context, always), each tokenized once; None when a CSV line is not a
+    whole row; "all" when the lines kept cover half the data (the file is small for the
+    sample: counting it all costs no more)."""
+    found = _Lines(files)
+    total = found.total
     if size >= total:  # at least as many offsets as bytes, so as lines: all of them
         return "all"
-
-    # an offset into all the data is offset + shift[k] in the k-th file
-    shift = [f.start - (end - f.nbytes) for f, end in zip(files, ends, strict=True)]
-    line_at = [f.line_at for f in files]
-
-    def line(offset: int) -> tuple[int, int, int, bytes]:
-        k = bisect.bisect_right(ends, offset) if len(ends) > 1 else 0
-        start, end, raw = line_at[k](offset + shift[k])
-        return k, start, end, raw
-
+    line, is_request = found.at, found.is_request
     # an offset is floor(random() x total): uniform to within total / 2**53, in a tenth of
     # randrange's time (a sample draws some 20,000)
     draw = rng.random
-    pilot = [e - s for _, s, e, _ in (line(int(draw() * total)) for _ in range(min(_PILOT, size)))]
+    shares: list[float] = []
+    pilot = []
+    for _ in range(min(_PILOT, size)):
+        k, start, end, raw = line(int(draw() * total))
+        pilot.append(end - start)
+        shares.append(1 / (end - start) if is_request(k, raw) else 0.0)
     cap = length_cap(pilot)
     kept_share = 1.0 if cap is None else sum(min(1.0, cap / b) for b in pilot) / len(pilot)
     lines: Counter[tuple[int, int, int]] = Counter()
@@ -371,6 +413,7 @@ def seek_sample(
         for offset in offsets:
             k, start, end, raw = line(offset)
             nbytes = end - start
+            shares.append(1 / nbytes if is_request(k, raw) else 0.0)
             chance_bytes = nbytes
             if cap is not None and nbytes > cap and (whole_from is None or nbytes < whole_from):
                 chance_bytes = cap
@@ -384,15 +427,15 @@ def seek_sample(
         taken += len(batch)
     if 2 * sum(end - start for _, start, end in lines) >= total:
         return "all"
-    drawn: list[_Drawn] = []
+    drawn: list[_KeptLine] = []
     encode = get_encoding(spec.encoding).encode_ordinary
     for (k, start, end), hits in lines.items():
         raw, chance_bytes = kept[(k, start, end)]
         counted = _line_tokens(files[k], start, raw, spec, plan, encode)
         if counted is None:
             return None
-        drawn.append(_Drawn(*counted, end - start, chance_bytes, hits))
-    return drawn, cap
+        drawn.append(_KeptLine(*counted, end - start, chance_bytes, hits))
+    return Draws(drawn, cap, shares, lambda count: found.shares(count, rng))
 
 
 def _line_tokens(
@@ -453,10 +496,14 @@ def over_context_bytes(tok: ModelTokenizer, spec: CountSpec) -> int | None:
     return max(1, raw_over - spec.prompt_overhead - spec.overhead.reply)
 
 
+_MOST_LENGTHS = 4
+"""At most this many line lengths per line kept are read to estimate the number of lines
+(each a read, nothing tokenized: a tenth of a kept line's cost)."""
+
+
 def weighted_estimate(
     tok: ModelTokenizer,
-    drawn: list[_Drawn],
-    cap: int | None,
+    draws: Draws,
     whole_from: int | None,
     data_bytes: int,
     seed: int,
@@ -464,12 +511,22 @@ def weighted_estimate(
     notes: list[str],
 ) -> TokenCount:
     """Estimates from lines drawn with chance in proportion to m_j = min(b_j, cap)
-    (``seek_sample``; m_j = b_j without a cap): the total of y is B x sum(y_j / m_j) /
-    sum(b_j / m_j), the ratio of y to bytes over the draws, each weighted by 1 / m_j, scaled
-    to the B bytes (known exactly). Without a cap the sum below is the draws' count and this
-    is Hansen-Hurwitz's B x mean(y_j / b_j). Tokens per byte varies little, so the ratio is
-    tight whatever the cap; the 95% interval is the ratio's (delta method, draws
-    independent)."""
+    (``seek_sample``; m_j = b_j without a cap), and the number of requests from the lengths
+    of every line drawn.
+
+    The ratio to bytes: the total of y is B x sum(y_j / m_j) / sum(b_j / m_j) over the lines
+    kept, each weighted by 1 / m_j, scaled to the B bytes (known exactly); without a cap
+    Hansen-Hurwitz's B x mean(y_j / b_j). What tokens per byte does not explain is mostly a
+    part the same in every request (a JSONL line's custom_id and url are bytes without
+    tokens; the per-message tokens are tokens without bytes), whose error is the error of the
+    number of requests the lines kept imply. Every line drawn, kept or not, is a draw in
+    proportion to its bytes, so the number of requests is also B x mean(1 / b_k) over all K
+    of them (a blank line 0): the estimate of y is corrected by a times the difference of
+    the two numbers of requests, a the regression of y's residual on the request's, and K
+    is grown (up to ``_MOST_LENGTHS`` x N, reads only) while that part's variance is more
+    than the rest's. The 95% intervals are the delta method's, draws independent."""
+    drawn = draws.lines
+    cap = draws.cap
     n = sum(d.hits for d in drawn)
     limit = tok.context_limit
     # each draw's y / m for the five totals (tokens, raw tokens, requests, refused, over the
@@ -494,16 +551,51 @@ def weighted_estimate(
         v_bytes.append(d.nbytes / m)
     v_mean = sum(v * h for v, h in zip(v_bytes, hits, strict=True)) / n
     per_byte = data_bytes / v_mean
+    t = t95(n - 1) if n > 1 else math.inf
 
     def mean_of(us: list[float]) -> float:
-        return per_byte * sum(u * h for u, h in zip(us, hits, strict=True)) / n
+        return sum(u * h for u, h in zip(us, hits, strict=True)) / n
+
+    # residuals of the ratio to bytes, of the requests and of y
+    s_ratio = mean_of(u_requests) / v_mean
+    d_requests = [s - s_ratio * v for s, v in zip(u_requests, v_bytes, strict=True)]
+    ss_requests = sum(h * d * d for d, h in zip(d_requests, hits, strict=True))
+    shares = list(draws.shares)
+
+    def lines_estimate() -> tuple[float, float]:
+        """The number of requests from every length read, and its variance."""
+        k = len(shares)
+        mean = sum(shares) / k
+        spread = sum((x - mean) ** 2 for x in shares) / (k - 1) if k > 1 else math.inf
+        return data_bytes * mean, data_bytes**2 * spread / k
+
+    def parts(us: list[float]) -> tuple[float, float, float]:
+        """(y's ratio estimate, a, the variance of the estimate of y minus a x requests)."""
+        ratio = mean_of(us) / v_mean
+        d_y = [u - ratio * v for u, v in zip(us, v_bytes, strict=True)]
+        cross = sum(h * a * b for a, b, h in zip(d_y, d_requests, hits, strict=True))
+        slope = cross / ss_requests if ss_requests > 0 else 0.0
+        pairs = zip(d_y, d_requests, hits, strict=True)
+        spread = sum(h * (a - slope * b) ** 2 for a, b, h in pairs)
+        var = per_byte**2 * spread / (n - 1) / n if n > 1 else math.inf
+        return per_byte * mean_of(us), slope, var
+
+    requests_2 = per_byte * mean_of(u_requests)
+    token_parts = parts(u_tokens)
+    lines, lines_var = lines_estimate()
+    most = _MOST_LENGTHS * n
+    with_lines, rest = token_parts[1] ** 2 * lines_var, token_parts[2]
+    if n > 1 and with_lines > rest and len(shares) < most:
+        # the part of the error that goes with the number of requests is the larger: more
+        # lengths make it smaller (its variance goes as 1 / K), up to the point it is not
+        wanted = len(shares) * with_lines / rest if rest > 0 else most
+        shares += draws.more(min(most, math.ceil(wanted)) - len(shares))
+        lines, lines_var = lines_estimate()
 
     def estimate(us: list[float]) -> tuple[float, Interval]:
-        total = mean_of(us)
-        ratio = total / data_bytes
-        spread = sum(h * (u - ratio * v) ** 2 for u, v, h in zip(us, v_bytes, hits, strict=True))
-        var = spread / (n - 1) if n > 1 else math.inf
-        half = t95(n - 1) * per_byte * math.sqrt(var / n) if n > 1 else math.inf
+        ratio_total, slope, var = parts(us)
+        total = max(0.0, ratio_total + slope * (lines - requests_2))
+        half = t * math.sqrt(var + slope * slope * lines_var)
         if not math.isfinite(half):  # one draw: no spread to bound it by
             return total, Interval(low=0, high=sys.maxsize, confidence=0.95)
         low = max(0, math.floor(total - half))
@@ -511,10 +603,10 @@ def weighted_estimate(
         return total, Interval(low=low, high=high, confidence=0.95)
 
     tokens, interval = estimate(u_tokens)
-    raw_tokens = mean_of(u_raw)
+    raw_tokens = estimate(u_raw)[0]
     requests, requests_interval = estimate(u_requests)
-    refused = mean_of(u_refused)
-    over = mean_of(u_over)
+    refused = estimate(u_refused)[0]
+    over = estimate(u_over)[0]
     # a request over the context has at least whole_from bytes (``over_context_bytes``)
     at_most = None if whole_from is None else data_bytes // whole_from
     sample = SampleInfo(
@@ -526,6 +618,7 @@ def weighted_estimate(
         requests_interval=requests_interval,
         over_context_at_most=at_most,
         length_cap=cap,
+        lengths_read=len(shares),
     )
     figures = Figures(
         tokens=round(tokens),
