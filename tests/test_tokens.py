@@ -498,3 +498,36 @@ def test_plain_sampled_count_tells_the_seed_on_stderr(tmp_path: Path, run_cli: R
     assert result.exit_code == 0 and seed is not None
     again = run_cli("tokens", str(path), "--sample", "5", "--seed", seed.group(1))
     assert again.stdout == result.stdout and again.stderr == ""
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    unit=st.lists(
+        st.sampled_from([" ", "\t", "\n", "\r\n", "\u3000", "  "]), min_size=1, max_size=5
+    ),
+    length=st.integers(min_value=1_000, max_value=12_000),
+    before=st.sampled_from(["", "abc", "x.", "123"]),
+    after=st.sampled_from(["", "def", "!", " 9"]),
+)
+def test_a_long_whitespace_run_counted_in_parts_is_within_two_tokens_a_cut(
+    unit: list[str], length: int, before: str, after: str
+) -> None:
+    """Runs as long as ``LONGEST_RUN`` are tokenized in parts (tiktoken's regex panics near
+    1,000,000): with the length scaled down to where tiktoken takes the run whole too, the
+    parts' count is within 2 tokens a cut of the whole count, and a shorter run is exact."""
+    import costcalc.tokens.encodings as encodings_module
+
+    text = before + ("".join(unit) * length)[:length] + after
+    enc = get_encoding("o200k_base")
+    whole = len(enc.encode_ordinary(text))
+    saved = encodings_module.LONGEST_RUN
+    encodings_module.LONGEST_RUN = 1_000
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            parts = len(enc.encode_ordinary(text))
+    finally:
+        encodings_module.LONGEST_RUN = saved
+    cuts = sum((len(run) - 1) // 1_000 for run in re.findall(r"\s+", text))
+    assert abs(parts - whole) <= 2 * cuts
+    assert any("counted in parts of 1,000" in str(w.message) for w in seen) == (cuts > 0)

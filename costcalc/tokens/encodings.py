@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from costcalc._version import PACKAGE_DIR
-from costcalc.errors import CostcalcError, CostcalcWarning, require_type
+from costcalc.errors import CostcalcError, CostcalcNote, CostcalcWarning, require_type
 from costcalc.shipped import shipped_tokenizer
 
 if TYPE_CHECKING:  # tiktoken is imported only when a count is needed (start-up time)
@@ -155,14 +155,66 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     spec = ENCODINGS.get(name)
     if spec is None:
         raise CostcalcError(f"unknown encoding {name!r}; costcalc ships {', '.join(ENCODINGS)}")
-    import tiktoken
-
-    return tiktoken.Encoding(
+    return _encoding_type()(
         name=spec.name,
         pat_str=spec.pattern,
         mergeable_ranks=_read_ranks(spec),
         special_tokens=dict(spec.special_tokens),
     )
+
+
+LONGEST_RUN = 500_000
+"""A run of whitespace at least this long is tokenized in parts of this length: tiktoken's
+regex (fancy-regex's backtracking) gives up on a run of about 1,000,000 whitespace characters
+with a Rust panic, which Python cannot catch as an Exception and which prints a backtrace
+(openai/tiktoken#15, #245)."""
+
+
+@functools.cache
+def _encoding_type() -> type[tiktoken.Encoding]:
+    import re
+
+    import tiktoken
+
+    whitespace = re.compile(r"\s+")  # linear: \s{N,} retries every start inside a shorter run
+
+    class Encoding(tiktoken.Encoding):
+        """tiktoken's, with ``encode_ordinary`` safe on long whitespace runs."""
+
+        def encode_ordinary(self, text: str) -> list[int]:
+            if len(text) >= LONGEST_RUN:
+                cuts = [
+                    cut
+                    for run in whitespace.finditer(text)
+                    if run.end() - run.start() >= LONGEST_RUN
+                    for cut in range(run.start() + LONGEST_RUN, run.end(), LONGEST_RUN)
+                ]
+                if cuts:
+                    return self._in_parts(text, cuts)
+            try:  # tiktoken's own, as it has it (one call: this is the count's hot path)
+                tokens: list[int] = self._core_bpe.encode_ordinary(text)
+            except UnicodeEncodeError:  # a lone surrogate: tiktoken replaces it
+                text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+                tokens = self._core_bpe.encode_ordinary(text)
+            return tokens
+
+        def _in_parts(self, text: str, cuts: list[int]) -> list[int]:
+            warnings.warn(
+                f"a text holds a run of {LONGEST_RUN:,} or more whitespace characters, more "
+                "than tiktoken can tokenize whole (its regex gives up near 1,000,000): it was "
+                f"counted in parts of {LONGEST_RUN:,}, which can differ from a whole count by "
+                "a few tokens",
+                CostcalcNote,
+                stacklevel=2,
+            )
+            tokens: list[int] = []
+            at = 0
+            for cut in [*cuts, len(text)]:
+                tokens += super().encode_ordinary(text[at:cut])
+                at = cut
+            return tokens
+
+    return Encoding
 
 
 # --- chat overhead --------------------------------------------------------------------------

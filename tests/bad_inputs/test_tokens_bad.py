@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import stat
 from collections.abc import Callable
@@ -212,3 +213,40 @@ def test_tokens_rejects_what_is_at_a_path(
     make(tmp_path)
     argv = [a.replace("{d}", str(tmp_path)) for a in args]
     assert_one_line_error(run_cli("tokens", *argv, input=""), *fragments)
+
+
+def _whitespace_files(d: Path) -> None:
+    run = " " * 1_200_000  # tiktoken's regex gives up near 1,000,000 (a Rust panic)
+    (d / "a.txt").write_text(f"start{run}end\nhello\n")
+    (d / "a.jsonl").write_text('{"text": "x' + run + 'y"}\n{"text": "ok"}\n')
+    (d / "a.csv").write_text(f"id,text\n1,x{run}\t\tx\n2,ok\n")
+    (d / "big.txt").write_text("short line of text\n" * 20_000 + f"a{run}b\n" * 2)
+
+
+SPACE_RUNS = [
+    ("text-line", ["a.txt", "--input-format", "lines"]),
+    ("jsonl-field", ["a.jsonl", "--field", "text"]),
+    ("csv-cell", ["a.csv", "--column", "text"]),
+    ("sample", ["big.txt", "--input-format", "lines", "--sample", "300", "--seed", "1"]),
+]
+
+
+@pytest.mark.parametrize("args", [c[1] for c in SPACE_RUNS], ids=[c[0] for c in SPACE_RUNS])
+def test_a_whitespace_run_tiktoken_cannot_take_whole_is_counted_with_a_note(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """A run of 1,200,000 spaces makes tiktoken's regex panic (a Rust backtrace on stderr, an
+    exception Python cannot catch as one): costcalc counts it in parts and says so in one
+    note, in every reader and the sample."""
+    import subprocess
+    import sys
+
+    _whitespace_files(tmp_path)
+    cmd = [sys.executable, "-m", "costcalc", "tokens", str(tmp_path / args[0]), *args[1:]]
+    done = subprocess.run([*cmd, "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tokens"] > 0
+    lines = done.stderr.splitlines()
+    assert lines and all(line.startswith("costcalc: note: ") for line in lines), done.stderr
+    assert any("whitespace characters, more than tiktoken can tokenize whole" in x for x in lines)
+    assert "panicked" not in done.stderr and "Traceback" not in done.stderr
