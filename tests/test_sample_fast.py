@@ -128,7 +128,10 @@ def test_the_line_at_an_offset_is_the_whole_line_that_holds_it(
 def test_a_small_file_for_the_sample_is_counted_exactly(tmp_path: Path) -> None:
     path = tmp_path / "small.jsonl"
     path.write_text("".join(json.dumps({"prompt": f"hello {i}"}) + "\n" for i in range(300)))
-    got = count_file(path, sample=1000, seed=1)
+    from costcalc.errors import CostcalcNote
+
+    with pytest.warns(CostcalcNote, match="a sample of 1,000 would read half of the input or more"):
+        got = count_file(path, sample=1000, seed=1)
     assert got == count_file(path) and got.sample is None and not got.estimate
 
 
@@ -164,6 +167,27 @@ def test_csv_without_quoted_newlines_is_seeked_with_quoted_ones_read_whole(tmp_p
     assert est.sample is not None and est.sample.population == 900  # rows, not lines
     assert est.sample.drawn == "size"
     assert any("span lines" in r for r in est.estimate_reasons)
+
+
+def test_rows_that_span_lines_are_found_around_the_offsets_not_only_at_them(
+    tmp_path: Path,
+) -> None:
+    """A few short rows that span lines, their middle line a row of its own to look at (the
+    header's number of fields, no quote): a sample that draws none of their odd-quoted lines
+    still finds them among the lines read around its offsets, on every seed, and reads every
+    row instead of taking the middle lines for rows (they made the estimate 12% low)."""
+    path = tmp_path / "addresses.csv"
+    rows = [
+        f'{i},"Jane Roe\nCity {i}, State\nZIP"\n' if i % 200 == 7 else f"{i},note {i} ok\n"
+        for i in range(20_000)
+    ]
+    path.write_text("id,text\n" + "".join(rows))
+    exact = count_file(path, column="text")
+    for seed in range(10):
+        est = count_file(path, column="text", sample=300, seed=seed)
+        assert est.sample is not None and est.sample.drawn == "size", seed
+        assert est.sample.population == exact.requests == 20_000
+        assert any("span lines" in r for r in est.estimate_reasons)
 
 
 def test_a_csv_row_longer_than_csv_s_own_field_limit_is_seeked(tmp_path: Path) -> None:

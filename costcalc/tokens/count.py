@@ -209,6 +209,12 @@ def count_file(
         estimate = _count_sample(sources, tok, spec, plan, sample, seed, errors, progress)
         if estimate is not None:
             return estimate
+        warnings.warn(
+            f"a sample of {sample:,} would read half of the input or more: it was counted "
+            "exactly (no estimate, no seed)",
+            CostcalcNote,
+            stacklevel=2,
+        )
 
     tally = Tally.empty(tok.encoding)
     for source in sources:

@@ -120,6 +120,12 @@ class _MappedFile:
     """A CSV's field separator (a tab for .tsv)."""
     columns: dict[str, int] = field(default_factory=dict)
     """A CSV's column index by name, of the columns the count reads."""
+    odd_quotes: bool = False
+    """A CSV: some whole line read around an offset has an odd number of quotes, so rows
+    span lines (a quoted field opens or closes there)."""
+    windows_to_check: int = 1024
+    """A CSV: the reads whose lines are each checked for an odd number of quotes (after
+    these, only the quotes of all the whole lines read at once)."""
 
     @property
     def nbytes(self) -> int:
@@ -149,6 +155,19 @@ class _MappedFile:
         at = offset - lo
         before = near.rfind(b"\n", 0, at)
         after = near.find(b"\n", at)
+        if self.header is not None and b'"' in near:
+            # a row that spans lines has a line with an odd number of quotes where it opens
+            # and where it closes, and the lines between can look like rows: the whole lines
+            # read around the offset are checked too, each one around the first offsets
+            # (some 5 us a read), then all at once (odd in all: one of them is); where one
+            # is, the sample reads every row instead
+            first, last = near.find(b"\n") + 1, near.rfind(b"\n") + 1
+            if self.windows_to_check > 0:
+                self.windows_to_check -= 1
+                odd = any(line.count(b'"') % 2 for line in near[first:last].split(b"\n"))
+            else:
+                odd = first < last and near.count(b'"', first, last) % 2 == 1
+            self.odd_quotes |= odd
         if (before >= 0 or lo == self.start) and (after >= 0 or lo + len(near) == len(data)):
             first = before + 1  # 0 when the line starts the data
             last = after + 1 if after >= 0 else len(near)
@@ -426,6 +445,8 @@ def seek_sample(
             batch = rng.sample(batch, wanted)
         lines.update(batch)
         taken += len(batch)
+    if any(f.odd_quotes for f in files):
+        return None  # rows span lines: read every row
     if 2 * sum(end - start for _, start, end in lines) >= total:
         return "all"
     drawn: list[_KeptLine] = []
