@@ -209,18 +209,19 @@ def count_file(
         estimate = _count_sample(sources, tok, spec, plan, sample, seed, errors, progress)
         if estimate is not None:
             return estimate
-        warnings.warn(
-            f"a sample of {sample:,} would read half of the input or more: it was counted "
-            "exactly (no estimate, no seed)",
-            CostcalcNote,
-            stacklevel=2,
-        )
 
     tally = Tally.empty(tok.encoding)
     for source in sources:
         with said_if_changed(source.name):
             _count_source(source, spec, plan, jobs, errors, progress, tally)
     tally.inputs = names  # as given (a merge sorts them)
+    if sample is not None:  # said once the count is done: a failing one says only why
+        warnings.warn(
+            f"a sample of {sample:,} would read half of the input or more: it was counted "
+            "exactly (no estimate, no seed)",
+            CostcalcNote,
+            stacklevel=2,
+        )
     return tally_count(tally, tok)
 
 
