@@ -364,20 +364,19 @@ class _Lines:
         start, end, raw = self.line_at[k](offset + self.shift[k])
         return k, start, end, raw
 
-    def is_request(self, k: int, raw: bytes) -> bool:
-        """Whether the line is a request, not a blank line (a CSV row of no fields), as
-        ``_line_tokens`` has it."""
-        return bool(raw.rstrip(b"\r\n") if self.files[k].header is not None else raw.strip())
+    def share(self, k: int, start: int, end: int, raw: bytes) -> float:
+        """1 / the line's bytes, 0 for a blank line (a CSV row of no fields, as
+        ``_line_tokens`` has it): times the data's bytes, an unbiased estimate of the number
+        of requests from one line drawn in proportion to its bytes."""
+        blank = not (raw.rstrip(b"\r\n") if self.files[k].header is not None else raw.strip())
+        return 0.0 if blank else 1 / (end - start)
 
     def shares(self, count: int, rng: random.Random) -> list[float]:
-        """For ``count`` lines at random offsets, 1 / its bytes (0 for a blank line): each
-        one's mean times the bytes is an unbiased estimate of the number of requests."""
-        draw, total, at, is_request = rng.random, self.total, self.at, self.is_request
-        out = []
-        for offset in sorted([int(draw() * total) for _ in range(count)]):
-            k, start, end, raw = at(offset)
-            out.append(1 / (end - start) if is_request(k, raw) else 0.0)
-        return out
+        """The ``share`` of each of ``count`` lines at new random offsets."""
+        draw, total, at, share = rng.random, self.total, self.at, self.share
+        return [
+            share(*at(offset)) for offset in sorted([int(draw() * total) for _ in range(count)])
+        ]
 
 
 @dataclass
@@ -409,7 +408,7 @@ def seek_sample(
     total = found.total
     if size >= total:  # at least as many offsets as bytes, so as lines: all of them
         return "all"
-    line, is_request = found.at, found.is_request
+    line, share = found.at, found.share
     # an offset is floor(random() x total): uniform to within total / 2**53, in a tenth of
     # randrange's time (a sample draws some 20,000)
     draw = rng.random
@@ -418,7 +417,7 @@ def seek_sample(
     for _ in range(min(_PILOT, size)):
         k, start, end, raw = line(int(draw() * total))
         pilot.append(end - start)
-        shares.append(1 / (end - start) if is_request(k, raw) else 0.0)
+        shares.append(share(k, start, end, raw))
     cap = length_cap(pilot)
     kept_share = 1.0 if cap is None else sum(min(1.0, cap / b) for b in pilot) / len(pilot)
     lines: Counter[tuple[int, int, int]] = Counter()
@@ -433,7 +432,7 @@ def seek_sample(
         for offset in offsets:
             k, start, end, raw = line(offset)
             nbytes = end - start
-            shares.append(1 / nbytes if is_request(k, raw) else 0.0)
+            shares.append(share(k, start, end, raw))
             chance_bytes = nbytes
             if cap is not None and nbytes > cap and (whole_from is None or nbytes < whole_from):
                 chance_bytes = cap
@@ -583,7 +582,8 @@ def weighted_estimate(
     t = t95(n - 1) if n > 1 else math.inf
 
     # residuals of the ratio to bytes, of the requests and of y
-    s_ratio = _dot(u_requests, hits) / n / v_mean
+    requests_mean = _dot(u_requests, hits) / n
+    s_ratio = requests_mean / v_mean
     d_requests = [s - s_ratio * v for s, v in zip(u_requests, v_bytes, strict=True)]
     hd_requests = list(map(operator.mul, d_requests, hits))
     ss_requests = _dot(hd_requests, d_requests)
@@ -609,7 +609,7 @@ def weighted_estimate(
         var = per_byte**2 * spread / (n - 1) / n if n > 1 else math.inf
         return per_byte * mean, slope, var
 
-    requests_2 = per_byte * _dot(u_requests, hits) / n
+    requests_2 = per_byte * requests_mean
     token_parts = parts(u_tokens)
     lines, lines_var = lines_estimate()
     most = _MOST_LENGTHS * n
