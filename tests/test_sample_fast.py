@@ -64,7 +64,7 @@ def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch)
     path.write_text("".join(json.dumps({"prompt": f"line {i} " * 5}) + "\n" for i in range(50_000)))
     found: list[int] = []
     tokenized: list[bytes] = []
-    real_at, real_tokens = seek_module._MappedFile.line_at, seek_module._line_tokens
+    real_at, real_tokens = seek_module._MappedFile.line_at, seek_module._jsonl_tokens
 
     def line_at(self, offset):  # type: ignore[no-untyped-def]
         found.append(offset)
@@ -76,7 +76,7 @@ def test_sample_reads_only_the_lines_at_its_offsets(tmp_path: Path, monkeypatch)
         return real_tokens(f, start, raw, *rest)
 
     monkeypatch.setattr(seek_module._MappedFile, "line_at", line_at)
-    monkeypatch.setattr(seek_module, "_line_tokens", spy)
+    monkeypatch.setattr(seek_module, "_jsonl_tokens", spy)
     a = count_file(path, sample=100, seed=3)
     # the pilot's lengths (one read each), then the draws: a long line may be let go, and
     # another drawn in its place (each kept with chance at least a quarter)

@@ -149,18 +149,30 @@ def ranks_file(name: str) -> bytes:
     return marshal.dumps(_parsed_tokens(ENCODINGS[name]))
 
 
-@functools.cache
+_BUILT: dict[str, tiktoken.Encoding] = {}
+
+
 def get_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken encoding ``name`` (o200k_base or cl100k_base), built once, offline."""
+    built = _BUILT.get(name)
+    if built is not None:
+        return built
     spec = ENCODINGS.get(name)
     if spec is None:
         raise CostcalcError(f"unknown encoding {name!r}; costcalc ships {', '.join(ENCODINGS)}")
-    return _encoding_type()(
+    built = _BUILT[name] = _encoding_type()(
         name=spec.name,
         pat_str=spec.pattern,
         mergeable_ranks=_read_ranks(spec),
         special_tokens=dict(spec.special_tokens),
     )
+    return built
+
+
+def encoding_built(name: str) -> bool:
+    """Whether ``get_encoding(name)`` is at hand in this process (building it takes a fifth
+    of a second or more: ``costcalc.tokens.forked`` builds it in another process instead)."""
+    return name in _BUILT
 
 
 LONGEST_RUN = 500_000

@@ -26,6 +26,7 @@ from costcalc.requests import blank
 from costcalc.tokens.encodings import (
     get_encoding,
 )
+from costcalc.tokens.forked import die_with_parent
 from costcalc.tokens.requests import (
     BLOCK_BYTES,
     CountSpec,
@@ -154,27 +155,8 @@ def _init_worker(encoding: str, parent: int) -> None:  # pragma: no cover - in w
     # a forked worker inherits the parent's SIGTERM handler (``sigterm_raises``): the
     # parent's terminate() must end it, not raise inside the pool's loop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent(parent)
+    die_with_parent(parent)
     get_encoding(encoding)
-
-
-PR_SET_PDEATHSIG = 1
-"""prctl(2) option: the signal a process gets when the thread that made it exits."""
-
-
-def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in worker processes
-    """End this worker when the parent ends, even by SIGKILL (its own clean-up cannot run):
-    on Linux the kernel sends SIGTERM (prctl PR_SET_PDEATHSIG); elsewhere a parent killed
-    outright leaves the workers waiting on their queue until the pool's pipe breaks."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import ctypes.util
-
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the line above: nothing would tell
-        os._exit(1)
 
 
 def usable_jobs(jobs: int) -> int:

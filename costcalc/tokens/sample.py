@@ -48,12 +48,10 @@ from costcalc.tokens.seek import (
     QUOTED_NEWLINES,
     SEEKABLE,
     Draws,
-    at_least_one,
     open_files,
-    over_context_bytes,
     seek_sample,
-    weighted_estimate,
 )
+from costcalc.tokens.seek_estimate import at_least_one, over_context_bytes, weighted_estimate
 from costcalc.tokens.sources import refuse_device
 
 if TYPE_CHECKING:

@@ -8,10 +8,8 @@ import bisect
 import csv
 import itertools
 import math
-import operator
 import os
 import random
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,19 +17,11 @@ from dataclasses import dataclass, field
 from costcalc.errors import EMPTY_PROMPT, InputFileError, RequestError
 from costcalc.jsonlines import MAX_REQUEST_BYTES, TOO_LARGE, UTF8_BOM
 from costcalc.requests import blank
-from costcalc.tokens.encodings import ModelTokenizer, get_encoding
+from costcalc.tokens.encodings import get_encoding
 from costcalc.tokens.engine import _decode_line, count_jsonl_block
+from costcalc.tokens.forked import TokenizerProcess
 from costcalc.tokens.readers import CsvPlan, Source, _is_tsv, template_fields
 from costcalc.tokens.requests import CountSpec, Errors
-from costcalc.tokens.result import (
-    WEIGHT,
-    Figures,
-    Interval,
-    SampleInfo,
-    TokenCount,
-    sampled_count,
-    t95,
-)
 
 # A JSONL, text-lines or CSV file on disk is sampled reading only the sampled lines: byte
 # offsets are drawn uniformly (with replacement) over the data bytes B (all files, CSV header
@@ -356,6 +346,8 @@ class _Lines:
         # an offset into all the data is offset + shift[k] in the k-th file
         self.shift = [f.start - (end - f.nbytes) for f, end in zip(files, self.ends, strict=True)]
         self.line_at = [f.line_at for f in files]
+        self.drawn_shares: list[float] = []
+        """The ``share`` of every line drawn so far (kept or not)."""
 
     def at(self, offset: int) -> tuple[int, int, int, bytes]:
         """(file, start, end, bytes) of the line holding ``offset``."""
@@ -366,7 +358,7 @@ class _Lines:
 
     def share(self, k: int, start: int, end: int, raw: bytes) -> float:
         """1 / the line's bytes, 0 for a blank line (a CSV row of no fields, as
-        ``_line_tokens`` has it): times the data's bytes, an unbiased estimate of the number
+        ``_line_text`` has it): times the data's bytes, an unbiased estimate of the number
         of requests from one line drawn in proportion to its bytes."""
         blank = not (raw.rstrip(b"\r\n") if self.files[k].header is not None else raw.strip())
         return 0.0 if blank else 1 / (end - start)
@@ -408,11 +400,39 @@ def seek_sample(
     total = found.total
     if size >= total:  # at least as many offsets as bytes, so as lines: all of them
         return "all"
+    helper = None
+    if all(f.source.format != "jsonl" for f in files):  # JSON is parsed where it is counted
+        helper = TokenizerProcess.start(spec.encoding)
+    try:
+        drawn = _draw(found, size, rng, whole_from)
+        if drawn is None or isinstance(drawn, str):
+            return drawn
+        lines, kept, cap = drawn
+        counted = _kept_tokens(files, lines, kept, spec, plan, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+    if counted is None:
+        return None
+    return Draws(counted, cap, found.drawn_shares, lambda count: found.shares(count, rng))
+
+
+_Key = tuple[int, int, int]
+"""A line drawn: (file, start, end)."""
+
+
+def _draw(
+    found: _Lines, size: int, rng: random.Random, whole_from: int | None
+) -> tuple[Counter[_Key], dict[_Key, tuple[bytes, int]], int | None] | str | None:
+    """(the lines kept and their hits, each one's bytes and chance bytes, the cap) of
+    ``size`` draws; None or "all" as ``seek_sample`` says. The share of every line drawn is
+    kept in ``found.drawn_shares``."""
+    files, total = found.files, found.total
     line, share = found.at, found.share
     # an offset is floor(random() x total): uniform to within total / 2**53, in a tenth of
     # randrange's time (a sample draws some 20,000)
     draw = rng.random
-    shares: list[float] = []
+    shares = found.drawn_shares
     pilot = []
     for _ in range(min(_PILOT, size)):
         k, start, end, raw = line(int(draw() * total))
@@ -420,8 +440,8 @@ def seek_sample(
         shares.append(share(k, start, end, raw))
     cap = length_cap(pilot)
     kept_share = 1.0 if cap is None else sum(min(1.0, cap / b) for b in pilot) / len(pilot)
-    lines: Counter[tuple[int, int, int]] = Counter()
-    kept: dict[tuple[int, int, int], tuple[bytes, int]] = {}  # its bytes, its chance bytes
+    lines: Counter[_Key] = Counter()
+    kept: dict[_Key, tuple[bytes, int]] = {}  # its bytes, its chance bytes
     taken = 0
     while taken < size:
         # the draws still needed, and a few more for those not kept; any over are let go
@@ -448,213 +468,87 @@ def seek_sample(
         return None  # rows span lines: read every row
     if 2 * sum(end - start for _, start, end in lines) >= total:
         return "all"
-    drawn: list[_KeptLine] = []
-    encode = get_encoding(spec.encoding).encode_ordinary
-    for (k, start, end), hits in lines.items():
-        raw, chance_bytes = kept[(k, start, end)]
-        counted = _line_tokens(files[k], start, raw, spec, plan, encode)
-        if counted is None:
-            return None
-        drawn.append(_KeptLine(*counted, end - start, chance_bytes, hits))
-    return Draws(drawn, cap, shares, lambda count: found.shares(count, rng))
+    return lines, kept, cap
 
 
-def _line_tokens(
-    f: _MappedFile,
-    start: int,
-    raw: bytes,
+def _kept_tokens(
+    files: list[_MappedFile],
+    lines: Counter[_Key],
+    kept: dict[_Key, tuple[bytes, int]],
     spec: CountSpec,
     plan: CsvPlan,
-    encode: Callable[[str], list[int]],
-) -> tuple[int | None, bool, bool] | None:
-    """(raw tokens or None for a blank line, counted as chat, a provider would refuse it) of
-    one line; None for a CSV line that may not be a whole row."""
+    helper: TokenizerProcess | None,
+) -> list[_KeptLine] | None:
+    """Each line kept, tokenized (its text's tokens from ``helper`` where there is one);
+    None when a CSV line is not a whole row."""
+    found: list[tuple[_Key, int, tuple[int | None, bool, bool] | str | None]] = []
+    texts: list[str] = []
+    for key, hits in lines.items():
+        k, start, _ = key
+        f = files[k]
+        if f.source.format == "jsonl":
+            found.append((key, hits, _jsonl_tokens(f, start, kept[key][0], spec)))
+            continue
+        whole, text = _line_text(f, start, kept[key][0], spec, plan)
+        if not whole:
+            return None
+        found.append((key, hits, text))
+        if text is not None:
+            texts.append(text)
+    counts = None if helper is None else helper.counts(texts)
+    if counts is None:
+        encode = get_encoding(spec.encoding).encode_ordinary
+        counts = [len(encode(text)) for text in texts]
+    overhead = spec.prompt_overhead
+    next_count = iter(counts).__next__
+    drawn = []
+    for key, hits, counted in found:
+        if isinstance(counted, str):
+            counted = next_count() + overhead, bool(overhead), blank(counted)
+        elif counted is None:
+            counted = None, False, False
+        _, start, end = key
+        drawn.append(_KeptLine(*counted, end - start, kept[key][1], hits))
+    return drawn
+
+
+def _line_text(
+    f: _MappedFile, start: int, raw: bytes, spec: CountSpec, plan: CsvPlan
+) -> tuple[bool, str | None]:
+    """(whether the line is a whole request, its text or None for a blank line) of a
+    CSV or text line: a CSV line with an odd number of quotes or the wrong number of fields
+    may be part of a row that spans lines."""
     source = f.source
     if f.header is not None:
         row = _csv_line(raw, f.delimiter, spec.errors)
         if row is None or (row and len(row) != len(f.header)):
-            return None
+            return False, None
         if not row:
-            return None, False, False
+            return True, None
         if plan.template:
             text = plan.template.format_map({n: row[i] for n, i in f.columns.items()})
         else:
             text = row[f.columns[str(plan.column)]]
-    elif source.format == "lines":
+    else:
         if not raw.strip():
-            return None, False, False
+            return True, None
         try:
             text = _decode_line(raw, spec.errors).rstrip("\r\n")
         except RequestError as exc:
             raise InputFileError(source.name, str(exc), f.line_number(start)) from None
-    else:
-        if not raw.strip():
-            return None, False, False
-        part = count_jsonl_block(spec, raw.rstrip(b"\n"), 1)
-        if part.error is not None:
-            raise InputFileError(source.name, part.error[1], f.line_number(start))
-        return next(part.hist.elements()), part.chat, part.refused > 0
     if spec.prompt_overhead and blank(text):
         raise InputFileError(source.name, EMPTY_PROMPT, f.line_number(start))
-    overhead = spec.prompt_overhead
-    return len(encode(text)) + overhead, bool(overhead), blank(text)
+    return True, text
 
 
-def at_least_one(estimate: float) -> int:
-    """An estimate of requests a provider would refuse, when the sample holds some: never 0."""
-    return max(1, round(estimate))
-
-
-def over_context_bytes(tok: ModelTokenizer, spec: CountSpec) -> int | None:
-    """The fewest bytes a line over the model's context can have (a token covers a byte or
-    more, bar the overhead added per request); None when no limit is known."""
-    limit = tok.context_limit
-    if limit is None:
-        return None
-    raw_over = max(1, int(limit / tok.factor))
-    while tok.scale(raw_over) <= limit:
-        raw_over += 1
-    return max(1, raw_over - spec.prompt_overhead - spec.overhead.reply)
-
-
-def _dot(xs: list[float], ys: list[float] | list[int]) -> float:
-    return float(sum(map(operator.mul, xs, ys)))
-
-
-_MOST_LENGTHS = 4
-"""At most this many line lengths per line kept are read to estimate the number of requests
-(a read each, some 3-4 us, nothing tokenized: on 1,000,000 batch JSONL lines 30,000 more took
-a tenth more time and halved the tokens' interval)."""
-
-
-def weighted_estimate(
-    tok: ModelTokenizer,
-    draws: Draws,
-    whole_from: int | None,
-    data_bytes: int,
-    seed: int,
-    names: list[str],
-    notes: list[str],
-) -> TokenCount:
-    """Estimates from lines drawn with chance in proportion to m_j = min(b_j, cap)
-    (``seek_sample``; m_j = b_j without a cap), and the number of requests from the lengths
-    of every line drawn.
-
-    The ratio to bytes: the total of y is B x sum(y_j / m_j) / sum(b_j / m_j) over the lines
-    kept, each weighted by 1 / m_j, scaled to the B bytes (known exactly); without a cap
-    Hansen-Hurwitz's B x mean(y_j / b_j). What tokens per byte does not explain is mostly a
-    part the same in every request (a JSONL line's custom_id and url are bytes without
-    tokens; the per-message tokens are tokens without bytes), whose error is the error of the
-    number of requests the lines kept imply. Every line drawn, kept or not, is a draw in
-    proportion to its bytes, so the number of requests is also B x mean(1 / b_k) over all K
-    of them (a blank line 0): the estimate of y is corrected by a times the difference of
-    the two numbers of requests, a the regression of y's residual on the request's, and K
-    is grown (up to ``_MOST_LENGTHS`` x N, reads only) while that part's variance is more
-    than the rest's. The 95% intervals are the delta method's, draws independent."""
-    drawn = draws.lines
-    cap = draws.cap
-    n = sum(d.hits for d in drawn)
-    limit = tok.context_limit
-    # each draw's y / m for the five totals (tokens, raw tokens, requests, refused, over the
-    # context), its b / m, and the histogram in one pass: five passes of lambdas took 25 ms
-    # of a 10,000-line sample
-    scale = tok.scale
-    hits = [d.hits for d in drawn]
-    u_tokens, u_raw, u_requests, u_refused, u_over, v_bytes = [], [], [], [], [], []
-    hist: Counter[int] = Counter()
-    for d in drawn:
-        raw = d.raw
-        m = d.chance_bytes
-        scaled = 0 if raw is None else scale(raw)
-        if raw is not None:
-            hist[scaled] += d.hits * (WEIGHT // m)
-        u_tokens.append(scaled / m)
-        u_raw.append((raw or 0) / m)
-        u_requests.append((raw is not None) / m)
-        u_refused.append(d.refused / m)
-        over_limit = raw is not None and limit is not None and scaled > limit
-        u_over.append(over_limit / m)
-        v_bytes.append(d.nbytes / m)
-    # sums of products in C (map over operator.mul): generator expressions over the draws
-    # took two thirds of this function's time
-    v_mean = _dot(v_bytes, hits) / n
-    per_byte = data_bytes / v_mean
-    t = t95(n - 1) if n > 1 else math.inf
-
-    # residuals of the ratio to bytes, of the requests and of y
-    requests_mean = _dot(u_requests, hits) / n
-    s_ratio = requests_mean / v_mean
-    d_requests = [s - s_ratio * v for s, v in zip(u_requests, v_bytes, strict=True)]
-    hd_requests = list(map(operator.mul, d_requests, hits))
-    ss_requests = _dot(hd_requests, d_requests)
-    shares = list(draws.shares)
-
-    def lines_estimate() -> tuple[float, float]:
-        """The number of requests from every length read, and its variance."""
-        k = len(shares)
-        mean = sum(shares) / k
-        dev = [x - mean for x in shares]
-        spread = _dot(dev, dev) / (k - 1) if k > 1 else math.inf
-        return data_bytes * mean, data_bytes**2 * spread / k
-
-    def parts(us: list[float]) -> tuple[float, float, float]:
-        """(y's ratio estimate, a, the variance of the estimate of y minus a x requests)."""
-        mean = _dot(us, hits) / n
-        ratio = mean / v_mean
-        d_y = [u - ratio * v for u, v in zip(us, v_bytes, strict=True)]
-        cross = _dot(d_y, hd_requests)
-        slope = cross / ss_requests if ss_requests > 0 else 0.0
-        # sum of h (d_y - slope d_requests)^2, expanded (never below 0: an exact fit)
-        spread = max(0.0, _dot(d_y, list(map(operator.mul, d_y, hits))) - slope * cross)
-        var = per_byte**2 * spread / (n - 1) / n if n > 1 else math.inf
-        return per_byte * mean, slope, var
-
-    requests_2 = per_byte * requests_mean
-    token_parts = parts(u_tokens)
-    lines, lines_var = lines_estimate()
-    most = _MOST_LENGTHS * n
-    with_lines, rest = token_parts[1] ** 2 * lines_var, token_parts[2]
-    if n > 1 and with_lines > rest and len(shares) < most:
-        # the part of the error that goes with the number of requests is the larger: more
-        # lengths make it smaller (its variance goes as 1 / K), up to the point it is not
-        wanted = len(shares) * with_lines / rest if rest > 0 else most
-        shares += draws.more(min(most, math.ceil(wanted)) - len(shares))
-        lines, lines_var = lines_estimate()
-
-    def estimate(us: list[float]) -> tuple[float, Interval]:
-        ratio_total, slope, var = token_parts if us is u_tokens else parts(us)
-        total = max(0.0, ratio_total + slope * (lines - requests_2))
-        half = t * math.sqrt(var + slope * slope * lines_var)
-        if not math.isfinite(half):  # one draw: no spread to bound it by
-            return total, Interval(low=0, high=sys.maxsize, confidence=0.95)
-        low = max(0, math.floor(total - half))
-        high = math.ceil(total + half)
-        return total, Interval(low=low, high=high, confidence=0.95)
-
-    tokens, interval = estimate(u_tokens)
-    raw_tokens = estimate(u_raw)[0]
-    requests, requests_interval = estimate(u_requests)
-    refused = estimate(u_refused)[0]
-    over = estimate(u_over)[0]
-    # a request over the context has at least whole_from bytes (``over_context_bytes``)
-    at_most = None if whole_from is None else data_bytes // whole_from
-    sample = SampleInfo(
-        size=n,
-        population=round(requests),
-        seed=seed,
-        drawn="bytes",
-        data_bytes=data_bytes,
-        requests_interval=requests_interval,
-        over_context_at_most=at_most,
-        length_cap=cap,
-        lengths_read=len(shares),
-    )
-    figures = Figures(
-        tokens=round(tokens),
-        requests=round(requests),
-        over_context=round(over),
-        raw_tokens=round(raw_tokens),
-        interval=interval,
-        refused_requests=at_least_one(refused) if any(d.refused for d in drawn) else 0,
-    )
-    return sampled_count(tok, sample, hist, figures, names, notes)
+def _jsonl_tokens(
+    f: _MappedFile, start: int, raw: bytes, spec: CountSpec
+) -> tuple[int | None, bool, bool]:
+    """(raw tokens or None for a blank line, counted as chat, a provider would refuse it) of
+    one JSONL line."""
+    if not raw.strip():
+        return None, False, False
+    part = count_jsonl_block(spec, raw.rstrip(b"\n"), 1)
+    if part.error is not None:
+        raise InputFileError(f.source.name, part.error[1], f.line_number(start))
+    return next(part.hist.elements()), part.chat, part.refused > 0
