@@ -393,9 +393,10 @@ def seek_sample(
 ) -> Draws | str | None:
     """``size`` lines drawn at uniformly random byte offsets, each kept with chance
     min(1, cap / its bytes) (``length_cap``; a line of ``whole_from`` bytes or more, which
-    could be over the context, always), each tokenized once; None when a CSV line is not a
-    whole row; "all" when the lines kept cover half the data (the file is small for the
-    sample: counting it all costs no more)."""
+    could be over the context, always), each tokenized once (a CSV's or text lines' by a
+    ``TokenizerProcess`` where one starts: it builds the encoding while the lines are read);
+    None when a CSV line is not a whole row; "all" when the lines kept cover half the data
+    (the file is small for the sample: counting it all costs no more)."""
     found = _Lines(files)
     total = found.total
     if size >= total:  # at least as many offsets as bytes, so as lines: all of them
