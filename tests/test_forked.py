@@ -35,7 +35,7 @@ TEXTS = [
 
 
 def run(script: str, timeout: float = 120) -> dict[str, object]:
-    """Run ``script`` in a fresh interpreter; what it prints last is JSON."""
+    """Run ``script`` in a fresh interpreter; the one line it prints is JSON."""
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script)],
         capture_output=True,
@@ -44,7 +44,8 @@ def run(script: str, timeout: float = 120) -> dict[str, object]:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == "", done.stderr  # nothing said by a child, no warning
-    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+    [line] = done.stdout.splitlines()  # one line: a child never runs the script's own code
+    return json.loads(line)  # type: ignore[no-any-return]
 
 
 def test_the_child_counts_what_this_process_counts() -> None:
@@ -77,21 +78,48 @@ def test_the_child_counts_what_this_process_counts() -> None:
     assert got["reaped"] is True
 
 
+IN_CHILD = "os.getpid() != PARENT"
+
 FAULTS = {
     "the child dies at once": "forked._serve = lambda *a: os._exit(3)",
     "the child dies after saying it is ready": (
-        "real = forked._read_exactly\n"
-        "def read(fd, n):\n"
-        "    return os._exit(3) if os.getpid() != PARENT else real(fd, n)\n"
-        "forked._read_exactly = read"
+        "real = forked._receive\n"
+        f"forked._receive = lambda *a: os._exit(3) if {IN_CHILD} else real(*a)"
     ),
     "the child takes too long to build": (
         "forked.READY_WITHIN = 0.5\nforked.get_encoding = lambda name: time.sleep(60)"
     ),
-    "a text holds a long run": "texts.append(' ' * forked.LONGEST_RUN)",
-    "the child's pipe is closed": (
-        "forked._write_all = lambda fd, data: os.close(fd) or os.write(fd, data)"
+    # a child stopped (SIGSTOP, a debugger) once it is ready: it reads no text, counts none
+    "the child stops after saying it is ready": (
+        "forked.COUNT_WITHIN = (0.5, 10**12)\n"
+        "real = forked._receive\n"
+        f"forked._receive = lambda *a: time.sleep(60) if {IN_CHILD} else real(*a)"
     ),
+    "the child stops with the texts more than its socket holds": (
+        "forked.COUNT_WITHIN = (0.5, 10**12)\n"
+        "texts *= 200\n"
+        "real = forked._receive\n"
+        f"forked._receive = lambda *a: time.sleep(60) if {IN_CHILD} else real(*a)"
+    ),
+    # a caller that made SIGPIPE fatal (as many scripts do) must not die of the child's end
+    "the child is gone when the texts are sent, SIGPIPE fatal": (
+        "import signal\n"
+        "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+        "real = forked._receive\n"
+        "def receive(*a):\n"
+        f"    if {IN_CHILD}: os._exit(3)\n"
+        "    got = real(*a)\n"
+        "    time.sleep(0.5)  # the child is gone by now\n"
+        "    return got\n"
+        "forked._receive = receive\n"
+        "texts *= 200"
+    ),
+    # Rust's allocator says "memory allocation of N bytes failed" on stderr, then aborts
+    "the child prints and aborts": (
+        "forked._serve = lambda *a: os.write(2, b'memory allocation failed') and os.abort()"
+    ),
+    "a text holds a long run": "texts.append(' ' * forked.LONGEST_RUN)",
+    "the child closes its socket": "forked._serve = lambda encoding, parent, channel: None",
 }
 
 
@@ -158,6 +186,38 @@ def test_a_sample_needs_no_child(tmp_path: Path, setup: str) -> None:
     assert got["started"] is True  # it tried
     assert got["fds_left"] == 0
     assert isinstance(got["tokens"], int) and got["tokens"] > 0
+
+
+def test_ctrl_c_as_the_child_is_forked_is_the_parents_alone() -> None:
+    """A Ctrl-C landing just as fork() returns (in both processes) is held: the parent raises
+    KeyboardInterrupt once the child is in hand, and ends it; the child, whose handler would
+    raise the same in the parent's code, never sees it."""
+    got = run(
+        """
+        import json, os, signal
+        from costcalc.tokens import forked
+        real_fork = os.fork
+        def fork():
+            pid = real_fork()
+            signal.raise_signal(signal.SIGINT)  # in both, before anything else runs
+            return pid
+        os.fork = fork
+        fds = len(os.listdir("/proc/self/fd"))
+        try:
+            forked.TokenizerProcess.start("o200k_base")
+            outcome = "not interrupted"
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+        try:
+            os.waitpid(-1, os.WNOHANG)
+            reaped = False
+        except ChildProcessError:
+            reaped = True
+        fds_left = len(os.listdir("/proc/self/fd")) - fds
+        print(json.dumps({"outcome": outcome, "reaped": reaped, "fds_left": fds_left}))
+        """
+    )
+    assert got == {"outcome": "interrupted", "reaped": True, "fds_left": 0}
 
 
 def test_no_child_where_other_threads_run_or_the_encoding_is_built() -> None:

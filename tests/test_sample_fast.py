@@ -109,7 +109,7 @@ def test_the_line_at_an_offset_is_the_whole_line_that_holds_it(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "lines.txt"
         path.write_bytes(head + body)
-        data = seek_module._Pread(os.open(path, os.O_RDONLY))
+        data = seek_module._Pread(os.open(path, os.O_RDONLY), str(path))
         try:
             f = seek_module._MappedFile(None, data, len(head))  # type: ignore[arg-type]
             spans, at = [], len(head)
@@ -590,3 +590,39 @@ def test_the_number_of_requests_is_bytes_times_the_mean_of_one_over_each_length(
     assert set(shares) <= one_over and 0.0 in one_over
     assert got.sample is not None and got.sample.lengths_read == len(shares) > 200
     assert got.requests == round(len(text) * sum(shares) / len(shares))
+
+
+def test_a_file_cut_short_while_it_is_sampled_is_said_not_read_forever(tmp_path: Path) -> None:
+    """A file truncated once the sample has begun (a log rotated): the reads past its new end
+    get nothing, which the search for a line's newline read again and again; now one line
+    names the file, exit 2."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "lines.txt"
+    path.write_text("".join(f"line {i} " * 20 + "\n" for i in range(20_000)), encoding="utf-8")
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        from costcalc.tokens import seek
+        real_cap = seek.length_cap
+        def cap_then_cut(lengths):  # after the pilot's reads
+            os.truncate({str(path)!r}, 1000)
+            return real_cap(lengths)
+        seek.length_cap = cap_then_cut
+        sys.argv = ["costcalc", "tokens", {str(path)!r}, "--input-format", "lines",
+                    "--sample", "2000", "--seed", "1"]
+        from costcalc.__main__ import main
+        main()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"costcalc: error: {path}: changed while it was sampled: it is shorter than when the "
+        "sample began\n"
+    )
+    assert done.stdout == ""

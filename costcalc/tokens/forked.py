@@ -7,8 +7,11 @@ until the texts are tokenized. ``TokenizerProcess.start`` forks a child that bui
 encoding while the parent reads; the parent then sends it the texts and gets their counts
 back. Used once per encoding and process (a process that counts again builds its own, once),
 on Linux, in a process of one thread (forking one with other threads can deadlock the
-child); anything that goes wrong with the child (it dies, takes longer than ``READY_WITHIN``
-to build, a pipe breaks) leaves the parent to count the texts itself, with the same result.
+child); anything that goes wrong with the child (it cannot start, dies, stops, takes longer
+than ``READY_WITHIN`` to build or than ``COUNT_WITHIN`` to count, its socket breaks) leaves
+the parent to count the texts itself, with the same result. The child says nothing (its
+standard output and error are /dev/null: a Rust allocator's message is not the parent's to
+show) and leaves Ctrl-C to the parent, which ends it.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import select
 import signal
+import socket
 import sys
+import time
 import warnings
 from array import array
 from collections.abc import Sequence
@@ -28,6 +32,12 @@ from costcalc.tokens.encodings import LONGEST_RUN, encoding_built, get_encoding
 READY_WITHIN = 20.0
 """Seconds the parent waits for the child to build the encoding (a fifth to half a second
 here) before counting the texts itself: a safety net, should a forked child ever hang."""
+COUNT_WITHIN = (20.0, 1_000_000)
+"""Then (seconds, plus a second per this many bytes of text) for the counts: tiktoken counts
+10-15 MB a second here."""
+_HELD = {signal.SIGINT, signal.SIGTERM}
+"""Signals held while the child is forked: one landing between fork() and the child's own
+handlers would raise the parent's exception (KeyboardInterrupt) in the child."""
 
 _STARTED: set[str] = set()
 """Encodings a child was started for in this process."""
@@ -62,10 +72,9 @@ def _single_threaded() -> bool:
 class TokenizerProcess:
     """A forked child that builds one encoding and counts the tokens of texts sent to it."""
 
-    def __init__(self, pid: int, to_child: int, from_child: int) -> None:
+    def __init__(self, pid: int, channel: socket.socket) -> None:
         self.pid: int | None = pid
-        self.to_child = to_child
-        self.from_child = from_child
+        self.channel = channel
 
     @classmethod
     def start(cls, encoding: str) -> TokenizerProcess | None:
@@ -79,29 +88,36 @@ class TokenizerProcess:
         ):
             return None
         _STARTED.add(encoding)
-        fds: list[int] = []
         try:
-            fds += os.pipe()
-            fds += os.pipe()
-            parent = os.getpid()
+            ours, theirs = socket.socketpair()
+        except OSError:
+            return None
+        parent = os.getpid()
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        try:
             pid = os.fork()
         except OSError:
-            for fd in fds:
-                os.close(fd)
+            ours.close()
+            theirs.close()
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             return None
-        texts_in, texts_out, counts_in, counts_out = fds
         if pid == 0:  # pragma: no cover - the child
             code = 1
             try:
-                os.close(texts_out)
-                os.close(counts_in)
-                _serve(encoding, parent, texts_in, counts_out)
+                ours.close()
+                _quiet(held)
+                _serve(encoding, parent, theirs)
                 code = 0
             finally:
                 os._exit(code)
-        os.close(texts_in)
-        os.close(counts_out)
-        return cls(pid, texts_out, counts_in)
+        child = cls(pid, ours)
+        try:
+            theirs.close()
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held lands here
+        except BaseException:
+            child.close()
+            raise
+        return child
 
     def counts(self, texts: Sequence[str]) -> list[int] | None:
         """``len(encode_ordinary(text))`` of each text, from the child; None if it could not
@@ -109,20 +125,20 @@ class TokenizerProcess:
         try:
             if any(len(text) >= LONGEST_RUN for text in texts):
                 return None  # may be tokenized in parts, with a note: the parent's to say
-            waiting = select.poll()  # not select(): a descriptor past 1023 is refused there
-            waiting.register(self.from_child, select.POLLIN)
-            ready = waiting.poll(READY_WITHIN * 1000)
-            if not ready or _read_exactly(self.from_child, 1) != b"R":
+            channel = self.channel
+            if _receive(channel, 1, time.monotonic() + READY_WITHIN) != b"R":
                 return None
             data = "".join(texts).encode("utf-8", "surrogatepass")
-            lengths = array("q", map(len, texts))
+            deadline = time.monotonic() + COUNT_WITHIN[0] + len(data) / COUNT_WITHIN[1]
             head = array("q", [len(texts), len(data)]).tobytes()
-            _write_all(self.to_child, head + lengths.tobytes() + data)
-            reply = _read_exactly(self.from_child, 8 * len(texts))
-            if reply is None:
-                return None
-            return array("q", reply).tolist()
-        except OSError:
+            lengths = array("q", map(len, texts)).tobytes()
+            for part in (head, lengths, data):
+                channel.settimeout(max(0.001, deadline - time.monotonic()))
+                # no SIGPIPE should the child be gone: a caller may have made it fatal
+                channel.sendall(part, socket.MSG_NOSIGNAL)
+            reply = _receive(channel, 8 * len(texts), deadline)
+            return None if reply is None else array("q", reply).tolist()
+        except OSError:  # socket.timeout too
             return None
         finally:
             self.close()
@@ -132,32 +148,42 @@ class TokenizerProcess:
         pid, self.pid = self.pid, None
         if pid is None:
             return
-        for fd in (self.to_child, self.from_child):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        with contextlib.suppress(OSError):
+            self.channel.close()
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             os.waitpid(pid, 0)
 
 
-def _serve(encoding: str, parent: int, texts_in: int, counts_out: int) -> None:  # pragma: no cover
-    """The child: build the encoding, say so, count the texts sent, send the counts."""
-    # the parent's objects are not this process's to finalize (a collection could run
-    # their __del__: a temporary file's would delete it); the parent alone handles Ctrl-C
-    gc.disable()
+def _quiet(held: set[int | signal.Signals]) -> None:  # pragma: no cover - runs in the child
+    """The child's signals and standard streams: Ctrl-C is the parent's to handle (it ends
+    the child), SIGTERM ends it (a parent's handler may raise), signals no longer held; what
+    it would print (a Rust allocator's "memory allocation failed") goes nowhere."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, 1)
+    os.dup2(nowhere, 2)
+    os.close(nowhere)
+
+
+def _serve(encoding: str, parent: int, channel: socket.socket) -> None:  # pragma: no cover
+    """The child: build the encoding, say so, count the texts sent, send the counts."""
+    # the parent's objects are not this process's to finalize (a collection could run
+    # their __del__: a temporary file's would delete it)
+    gc.disable()
     die_with_parent(parent)
     warnings.simplefilter("ignore")
     encode = get_encoding(encoding).encode_ordinary
-    _write_all(counts_out, b"R")
-    head = _read_exactly(texts_in, 16)
+    channel.sendall(b"R", socket.MSG_NOSIGNAL)
+    head = _receive(channel, 16)
     if head is None:
         return
     n, size = array("q", head)
-    lengths = _read_exactly(texts_in, 8 * n)
-    data = _read_exactly(texts_in, size)
+    lengths = _receive(channel, 8 * n)
+    data = _receive(channel, size)
     if lengths is None or data is None:
         return
     whole = data.decode("utf-8", "surrogatepass")
@@ -166,22 +192,19 @@ def _serve(encoding: str, parent: int, texts_in: int, counts_out: int) -> None: 
     for length in array("q", lengths):
         counts.append(len(encode(whole[at : at + length])))
         at += length
-    _write_all(counts_out, counts.tobytes())
+    channel.sendall(counts.tobytes(), socket.MSG_NOSIGNAL)
 
 
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    """``size`` bytes from ``fd``; None if it ends first."""
-    parts = []
-    while size > 0:
-        part = os.read(fd, min(size, 1 << 20))
-        if not part:
-            return None
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
-
-
-def _write_all(fd: int, data: bytes) -> None:
+def _receive(channel: socket.socket, size: int, deadline: float | None = None) -> bytes | None:
+    """``size`` bytes from ``channel`` (by ``deadline``, a time.monotonic(), if given:
+    socket.timeout after it); None if it ends first."""
+    data = bytearray(size)
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view) :]
+        if deadline is not None:
+            channel.settimeout(max(0.001, deadline - time.monotonic()))
+        got = channel.recv_into(view)
+        if not got:
+            return None
+        view = view[got:]
+    return bytes(data)

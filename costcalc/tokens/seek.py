@@ -59,8 +59,9 @@ class _Pread:
     offset, and its pages count in the process's RSS (a 10,000-line sample of a 305 MiB file
     showed 376 MiB of ru_maxrss), where pread's stay in the page cache."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, name: str) -> None:
         self.fd = fd
+        self.name = name
         self.size = os.fstat(fd).st_size
 
     def __len__(self) -> int:
@@ -81,7 +82,7 @@ class _Pread:
     def find(self, sub: bytes, lo: int, hi: int) -> int:
         step = 4096
         while lo < min(hi, self.size):
-            chunk = self[lo : min(hi, lo + step)]
+            chunk = self._part(lo, min(hi, lo + step))
             if (i := chunk.find(sub)) >= 0:
                 return lo + i
             lo, step = lo + len(chunk), min(step * 2, 1 << 20)
@@ -91,10 +92,21 @@ class _Pread:
         step = 4096
         while hi > lo:
             a = max(lo, hi - step)
-            if (i := self[a:hi].rfind(sub)) >= 0:
+            if (i := self._part(a, hi).rfind(sub)) >= 0:
                 return a + i
             hi, step = a, min(step * 2, 1 << 20)
         return -1
+
+    def _part(self, lo: int, hi: int) -> bytes:
+        """Bytes ``lo`` to ``hi`` (within the size the file had), at least one: a file cut
+        short while it is sampled (a log rotated) would have the search read nothing forever."""
+        part = self[lo:hi]
+        if not part and lo < min(hi, self.size):
+            raise InputFileError(self.name, SHRUNK)
+        return part
+
+
+SHRUNK = "changed while it was sampled: it is shorter than when the sample began"
 
 
 @dataclass
@@ -209,7 +221,7 @@ def _open_one(source: Source, plan: CsvPlan) -> _MappedFile | str | None:
     if source.compressed:
         return _COMPRESSED_NOTE
     try:
-        data = _Pread(os.open(source.name, os.O_RDONLY))
+        data = _Pread(os.open(source.name, os.O_RDONLY), source.name)
     except OSError:  # the full read says what is wrong
         return None
     size = len(data)
