@@ -312,11 +312,7 @@ def test_a_parent_killed_outright_takes_its_child_with_it(tmp_path: Path) -> Non
     )
     parent = subprocess.Popen([sys.executable, "-c", script])
     try:
-        deadline = time.monotonic() + 60
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        child = int(pid_file.read_text())
+        child = _written_pid(pid_file)
         time.sleep(0.3)  # the child has set PDEATHSIG
         parent.kill()
         parent.wait(timeout=10)
@@ -327,6 +323,15 @@ def test_a_parent_killed_outright_takes_its_child_with_it(tmp_path: Path) -> Non
     finally:
         parent.kill()
         parent.wait(timeout=10)
+
+
+def _written_pid(pid_file: Path) -> int:
+    """The child's pid, once the script has written it (within a minute)."""
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "no child was started"
+        time.sleep(0.05)
+    return int(pid_file.read_text())
 
 
 def _alive(pid: int) -> bool:
@@ -367,11 +372,7 @@ def test_ctrl_c_during_a_sample_ends_both(tmp_path: Path) -> None:
         [sys.executable, "-c", script], stderr=subprocess.PIPE, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 60
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        child = int(pid_file.read_text())
+        child = _written_pid(pid_file)
         time.sleep(0.5)
         os.killpg(parent.pid, signal.SIGINT)
         _, err = parent.communicate(timeout=30)
