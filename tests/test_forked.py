@@ -34,10 +34,25 @@ TEXTS = [
 ]
 
 
+PRELUDE = """
+import os as _os
+
+def no_child_left():
+    \"\"\"Every child this process made was reaped.\"\"\"
+    try:
+        _os.waitpid(-1, _os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+"""
+"""What every script run here starts with."""
+
+
 def run(script: str, timeout: float = 120) -> dict[str, object]:
-    """Run ``script`` in a fresh interpreter; the one line it prints is JSON."""
+    """Run ``script`` (after ``PRELUDE``) in a fresh interpreter; the one line it prints is
+    JSON."""
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
+        [sys.executable, "-c", PRELUDE + textwrap.dedent(script)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -61,11 +76,7 @@ def test_the_child_counts_what_this_process_counts() -> None:
         built_here = encoding_built("o200k_base")
         encode = get_encoding("o200k_base").encode_ordinary
         again = forked.TokenizerProcess.start("o200k_base")  # once per encoding and process
-        try:
-            os.waitpid(-1, os.WNOHANG)
-            reaped = False
-        except ChildProcessError:
-            reaped = True
+        reaped = no_child_left()
         print(json.dumps({{
             "counts": counts, "local": [len(encode(t)) for t in texts],
             "built_here": built_here, "again": again is None, "reaped": reaped,
@@ -138,11 +149,7 @@ def test_whatever_goes_wrong_with_the_child_the_caller_counts_itself(
         child = forked.TokenizerProcess.start("o200k_base")
         assert child is not None
         counts = child.counts(texts)
-        try:
-            os.waitpid(-1, os.WNOHANG)
-            reaped = False
-        except ChildProcessError:
-            reaped = True
+        reaped = no_child_left()
         print(json.dumps({{"counts": counts, "reaped": reaped,
                           "seconds": time.monotonic() - started}}))
         """
@@ -208,11 +215,7 @@ def test_ctrl_c_as_the_child_is_forked_is_the_parents_alone() -> None:
             outcome = "not interrupted"
         except KeyboardInterrupt:
             outcome = "interrupted"
-        try:
-            os.waitpid(-1, os.WNOHANG)
-            reaped = False
-        except ChildProcessError:
-            reaped = True
+        reaped = no_child_left()
         fds_left = len(os.listdir("/proc/self/fd")) - fds
         print(json.dumps({"outcome": outcome, "reaped": reaped, "fds_left": fds_left}))
         """
